@@ -1,0 +1,94 @@
+/**
+ * Typed errors. Every failure a caller can act on has its own class and carries the
+ * coordinates of the problem (file, line, field, id, section) as properties, so code can
+ * branch on `instanceof` and people can read the message.
+ */
+
+export class HybridrecError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Malformed input data: a CSV row, a field, a value. `line` is 1-based and counts the header. */
+export class DataError extends HybridrecError {
+  readonly file?: string;
+  readonly line?: number;
+  readonly field?: string;
+  constructor(message: string, where: { file?: string; line?: number; field?: string } = {}) {
+    const at = [
+      where.file !== undefined ? `file ${where.file}` : '',
+      where.line !== undefined ? `line ${where.line}` : '',
+      where.field !== undefined ? `field "${where.field}"` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    super(at ? `${message} (${at})` : message);
+    this.file = where.file;
+    this.line = where.line;
+    this.field = where.field;
+  }
+}
+
+/** No data to work with (no rows, no users, no items). */
+export class EmptyDataError extends HybridrecError {}
+
+/** A user or item id that the fitted model has never seen, where one is required. */
+export class UnknownIdError extends HybridrecError {
+  readonly kind: 'user' | 'item';
+  readonly id: string;
+  constructor(kind: 'user' | 'item', id: string) {
+    super(`unknown ${kind} id "${id}"`);
+    this.kind = kind;
+    this.id = id;
+  }
+}
+
+/** Invalid option or argument (NaN weight, negative k, unknown strategy name...). */
+export class OptionError extends HybridrecError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(`${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** A method that needs a fitted model was called before fit() or load(). */
+export class NotFittedError extends HybridrecError {
+  constructor(what: string) {
+    super(`${what} is not fitted: call fit() or load() first`);
+  }
+}
+
+/** A corrupt, truncated or incompatible artifact. `section` names the part that failed. */
+export class ArtifactError extends HybridrecError {
+  readonly section?: string;
+  constructor(message: string, section?: string) {
+    super(section !== undefined ? `${message} (section "${section}")` : message);
+    this.section = section;
+  }
+}
+
+/** An artifact written by a newer format version than this library reads. */
+export class ArtifactVersionError extends ArtifactError {
+  readonly found: number;
+  readonly supported: number;
+  constructor(found: number, supported: number) {
+    super(`artifact format version ${found} is newer than the supported version ${supported}; upgrade hybridrec`);
+    this.found = found;
+    this.supported = supported;
+  }
+}
+
+/** Work stopped because its AbortSignal fired. */
+export class AbortedError extends HybridrecError {
+  constructor(what: string) {
+    super(`${what} was aborted`);
+  }
+}
+
+/** Throws AbortedError when the signal has fired; call it between chunks of long work. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new AbortedError(what);
+}
