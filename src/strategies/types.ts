@@ -1,0 +1,158 @@
+import type { Dataset } from '../data/dataset';
+import type { SectionReader, SectionWriter } from '../artifact/sections';
+
+/** JSON-serialisable values (what a strategy's manifest entry may hold). */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** Progress of long work: `done` of `total` units of `stage`. */
+export interface Progress {
+  stage: string;
+  done: number;
+  total: number;
+  message?: string;
+}
+
+export interface FitOptions {
+  /** Seed for every random choice of the fit (default 42). */
+  seed?: number;
+  onProgress?: (progress: Progress) => void;
+  signal?: AbortSignal;
+}
+
+/** Items with weights (purchase counts or any positive weight), item indices unique. */
+export interface SparseVector {
+  items: Int32Array;
+  weights: Float32Array;
+}
+
+/** A user's past baskets in order (a slice of Dataset.baskets, re-based to start at 0). */
+export interface BasketTimeline {
+  /** Lines of basket b: items[itemPtr[b] .. itemPtr[b+1]). */
+  itemPtr: Int32Array;
+  items: Int32Array;
+  /** Per basket: days since the user's first basket, NaN when unknown. */
+  day: Float64Array;
+}
+
+/**
+ * What a strategy scores. The ensemble builds it: for a known user, `user` is their index and
+ * `history`/`timeline` come from the fitted data; for an unknown user, `user` is -1 and the
+ * history is whatever the caller passed (possibly empty). `basket` is the current cart or
+ * anonymous session. Strategies never look users up themselves, so they need not store
+ * purchase histories in their artifacts.
+ */
+export interface Query {
+  user: number;
+  history: SparseVector;
+  timeline: BasketTimeline | null;
+  basket: Int32Array;
+}
+
+/**
+ * One human-readable reason for an item's score from one strategy. `evidence` are the items
+ * (indices) that caused it with their weight in it, strongest first.
+ */
+export interface Explanation {
+  score: number;
+  reason: string;
+  evidence: Array<{ item: number; weight: number }>;
+}
+
+/** How strategies turn an item index into a display name for reasons. */
+export type ItemNamer = (item: number) => string;
+
+/**
+ * A strategy: fits on a dataset, scores queries into a ScoreVector, explains, and saves itself
+ * as an artifact section. Scores are raw (any scale); the ensemble normalizes them. A score
+ * says "more is better"; items a strategy has no opinion on stay untouched.
+ */
+export interface Recommender {
+  /** Registry key of the class, e.g. 'itemknn'. Stored in artifacts. */
+  readonly kind: string;
+  readonly fitted: boolean;
+  fit(data: Dataset, options?: FitOptions): Promise<void>;
+  /** Adds this strategy's scores for `query` into `out` (which the caller has reset). */
+  score(query: Query, out: ScoreVector): void;
+  /** Why `item` scored for `query`, or null when this strategy gave it nothing. */
+  explain(query: Query, item: number, name: ItemNamer): Explanation | null;
+  /** Writes typed-array sections through `out` and returns the JSON state (options included) needed to load. */
+  save(out: SectionWriter): JsonObject;
+}
+
+/** Rebuilds a fitted strategy from its artifact section. One per `kind`. */
+export type StrategyLoader = (state: JsonObject, sections: SectionReader) => Recommender | Promise<Recommender>;
+
+/**
+ * A dense score buffer over all items plus the list of items a strategy touched, so
+ * sparse strategies (neighbours, rules, repeats) cost O(touched) to normalize and merge,
+ * while dense ones (embeddings) mark the whole vector. Reused across queries: reset() is
+ * O(touched).
+ */
+export class ScoreVector {
+  readonly values: Float32Array;
+  readonly touched: Int32Array;
+  private readonly mark: Uint8Array;
+  private count = 0;
+  private isDense = false;
+
+  constructor(readonly size: number) {
+    this.values = new Float32Array(size);
+    this.touched = new Int32Array(size);
+    this.mark = new Uint8Array(size);
+  }
+
+  /** Number of touched items (all items when dense). */
+  get length(): number {
+    return this.isDense ? this.size : this.count;
+  }
+
+  get dense(): boolean {
+    return this.isDense;
+  }
+
+  /** The i-th touched item (i-th item when dense). */
+  at(i: number): number {
+    return this.isDense ? i : this.touched[i];
+  }
+
+  has(item: number): boolean {
+    return this.isDense || this.mark[item] === 1;
+  }
+
+  add(item: number, score: number): void {
+    if (this.mark[item] === 0) {
+      this.mark[item] = 1;
+      this.touched[this.count++] = item;
+    }
+    this.values[item] += score;
+  }
+
+  set(item: number, score: number): void {
+    if (this.mark[item] === 0) {
+      this.mark[item] = 1;
+      this.touched[this.count++] = item;
+    }
+    this.values[item] = score;
+  }
+
+  /** Declares that `values` holds a score for every item (the caller wrote it directly). */
+  markDense(): void {
+    this.isDense = true;
+  }
+
+  reset(): void {
+    if (this.isDense) {
+      this.values.fill(0);
+      this.mark.fill(0);
+      this.isDense = false;
+    } else {
+      for (let i = 0; i < this.count; i++) {
+        const item = this.touched[i];
+        this.values[item] = 0;
+        this.mark[item] = 0;
+      }
+    }
+    this.count = 0;
+  }
+}

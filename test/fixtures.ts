@@ -1,0 +1,61 @@
+import { Dataset, emptyCatalog, type Catalog } from '../src/data/dataset';
+import { IdIndex } from '../src/data/ids';
+
+/**
+ * A small hand-made dataset: users map to their baskets in order, baskets are lists of item
+ * ids. Item and user indices follow raw-id order. Catalog names are the item ids unless given.
+ * Days: basket k of a user is on day 7k unless `days` says otherwise.
+ */
+export function basketsDataset(
+  users: Record<string, string[][]>,
+  opts: { catalog?: Record<string, { name?: string; aisle?: string; department?: string }>; extraItems?: string[]; days?: Record<string, number[]> } = {},
+): Dataset {
+  const itemIds = new Set<string>(opts.extraItems ?? []);
+  for (const baskets of Object.values(users)) for (const b of baskets) for (const i of b) itemIds.add(i);
+  for (const id of Object.keys(opts.catalog ?? {})) itemIds.add(id);
+  const items = IdIndex.sorted(itemIds, 'item');
+  const userIndex = IdIndex.sorted(Object.keys(users), 'user');
+  const catalog: Catalog = emptyCatalog(items.size);
+  for (let i = 0; i < items.size; i++) {
+    const c = opts.catalog?.[items.id(i)];
+    catalog.name[i] = c?.name ?? items.id(i);
+    catalog.aisle[i] = c?.aisle ?? '';
+    catalog.department[i] = c?.department ?? '';
+  }
+  const user: number[] = [];
+  const ids: string[] = [];
+  const orderNumber: number[] = [];
+  const day: number[] = [];
+  const linePtr = [0];
+  const lines: number[] = [];
+  for (const [uid, baskets] of Object.entries(users)) {
+    baskets.forEach((b, k) => {
+      user.push(userIndex.indexOf(uid));
+      ids.push(`${uid}#${k + 1}`);
+      orderNumber.push(k + 1);
+      day.push(opts.days?.[uid]?.[k] ?? 7 * k);
+      for (const i of b) lines.push(items.indexOf(i));
+      linePtr.push(lines.length);
+    });
+  }
+  return Dataset.fromBaskets({
+    users: userIndex,
+    items,
+    catalog,
+    user: Int32Array.from(user),
+    ids,
+    orderNumber: Int32Array.from(orderNumber),
+    day: Float64Array.from(day),
+    linePtr: Int32Array.from(linePtr),
+    lines: Int32Array.from(lines),
+  });
+}
+
+/** Item indices of ids in `data`. */
+export function itemIdx(data: Dataset, ...ids: string[]): Int32Array {
+  return Int32Array.from(ids, (id) => {
+    const i = data.items.indexOf(id);
+    if (i < 0) throw new Error(`no item ${id}`);
+    return i;
+  });
+}
