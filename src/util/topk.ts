@@ -1,0 +1,87 @@
+/**
+ * Top-k selection with a bounded binary min-heap: O(n log k), no allocation per candidate.
+ * Ties rank the lower index first, which is the lower raw id because indices follow raw-id
+ * order (the protocol's tie-break).
+ */
+
+/** True when (sa, ia) ranks strictly before (sb, ib). */
+function before(sa: number, ia: number, sb: number, ib: number): boolean {
+  return sa > sb || (sa === sb && ia < ib);
+}
+
+export class TopK {
+  readonly items: Int32Array;
+  readonly scores: Float32Array;
+  private n = 0;
+
+  constructor(readonly k: number) {
+    this.items = new Int32Array(Math.max(k, 0));
+    this.scores = new Float32Array(Math.max(k, 0));
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  clear(): void {
+    this.n = 0;
+  }
+
+  /** Offers a candidate; NaN scores are never kept. */
+  push(item: number, score: number): void {
+    if (this.k <= 0 || score !== score) return;
+    const { items, scores } = this;
+    if (this.n < this.k) {
+      let i = this.n++;
+      // Sift up: the root is the worst kept candidate.
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!before(scores[p], items[p], score, item)) break;
+        items[i] = items[p];
+        scores[i] = scores[p];
+        i = p;
+      }
+      items[i] = item;
+      scores[i] = score;
+      return;
+    }
+    if (!before(score, item, scores[0], items[0])) return;
+    let i = 0;
+    const n = this.n;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let worst = l;
+      if (r < n && before(scores[l], items[l], scores[r], items[r])) worst = r;
+      if (!before(score, item, scores[worst], items[worst])) break;
+      items[i] = items[worst];
+      scores[i] = scores[worst];
+      i = worst;
+    }
+    items[i] = item;
+    scores[i] = score;
+  }
+
+  /** The kept candidates, best first. */
+  sorted(): { items: Int32Array; scores: Float32Array } {
+    const n = this.n;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+      before(this.scores[a], this.items[a], this.scores[b], this.items[b]) ? -1 : 1,
+    );
+    return {
+      items: Int32Array.from(order, (i) => this.items[i]),
+      scores: Float32Array.from(order, (i) => this.scores[i]),
+    };
+  }
+}
+
+/** Best k entries of a dense score array, skipping items where blocked[item] is 1. */
+export function topKDense(values: Float32Array, k: number, blocked: Uint8Array | null = null): { items: Int32Array; scores: Float32Array } {
+  const heap = new TopK(k);
+  for (let i = 0; i < values.length; i++) {
+    if (blocked !== null && blocked[i] === 1) continue;
+    heap.push(i, values[i]);
+  }
+  return heap.sorted();
+}
