@@ -1,5 +1,5 @@
 import { ArtifactError, ArtifactVersionError } from '../errors';
-import type { Json } from '../strategies/types';
+import type { Json } from '../util/json';
 import { crc32 } from './crc32';
 import { DTYPES, dtypeOf, type SectionArray, type SectionDtype, type SectionReader, type SectionWriter } from './sections';
 

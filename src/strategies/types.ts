@@ -1,9 +1,9 @@
 import type { Dataset } from '../data/dataset';
 import type { SectionReader, SectionWriter } from '../artifact/sections';
 
-/** JSON-serialisable values (what a strategy's manifest entry may hold). */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+import type { JsonObject } from '../util/json';
+
+export type { Json, JsonObject } from '../util/json';
 
 /** Progress of long work: `done` of `total` units of `stage`. */
 export interface Progress {

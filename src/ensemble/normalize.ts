@@ -1,0 +1,94 @@
+import type { ScoreVector } from '../strategies/types';
+import { OptionError } from '../errors';
+
+/**
+ * How raw strategy scores are put on one scale before the weighted sum:
+ * - 'max': divide by the largest |score| (keeps 0 at 0 and ratios; for non-negative scores).
+ * - 'minmax': map the touched scores' [min, max] to [0, 1] (for scores that can be negative, like logits).
+ * - 'zscore': (score - mean) / std over touched items, shifted so the lowest touched score is 0.
+ * - 'auto': 'max' when every touched score is >= 0, else 'minmax'.
+ * Items a strategy did not touch keep 0: "no opinion" never outranks a real opinion.
+ */
+export type Normalization = 'auto' | 'max' | 'minmax' | 'zscore';
+
+export const NORMALIZATIONS: readonly Normalization[] = ['auto', 'max', 'minmax', 'zscore'];
+
+export function assertNormalization(n: unknown, option: string): asserts n is Normalization {
+  if (!NORMALIZATIONS.includes(n as Normalization)) {
+    throw new OptionError(option, `must be one of ${NORMALIZATIONS.join(', ')}, got ${JSON.stringify(n)}`);
+  }
+}
+
+/** The affine map raw -> normalized score of one strategy for one query. */
+export interface Affine {
+  scale: number;
+  shift: number;
+}
+
+/**
+ * The map that normalizes the touched scores of `v`, or null when it touched no finite score.
+ * Non-finite raw scores are treated as "no opinion".
+ */
+export function normalizer(v: ScoreVector, normalization: Normalization): Affine | null {
+  const n = v.length;
+  const values = v.values;
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let sumSq = 0;
+  let finite = 0;
+  for (let i = 0; i < n; i++) {
+    const s = values[v.at(i)];
+    if (!Number.isFinite(s)) continue;
+    if (s < min) min = s;
+    if (s > max) max = s;
+    sum += s;
+    sumSq += s * s;
+    finite++;
+  }
+  if (finite === 0) return null;
+  const mode = normalization === 'auto' ? (min >= 0 ? 'max' : 'minmax') : normalization;
+  if (mode === 'max') {
+    const m = Math.max(Math.abs(min), Math.abs(max));
+    return { scale: m > 0 ? 1 / m : 0, shift: 0 };
+  }
+  if (mode === 'minmax') {
+    // All-equal scores carry no ranking signal but are still an opinion: map them to 1.
+    return max > min ? { scale: 1 / (max - min), shift: -min / (max - min) } : { scale: 0, shift: 1 };
+  }
+  // zscore: (s - mean) / std shifted by the lowest touched z-score, i.e. (s - min) / std.
+  const mean = sum / finite;
+  const std = Math.sqrt(Math.max(sumSq / finite - mean * mean, 0));
+  return std > 0 ? { scale: 1 / std, shift: -min / std } : { scale: 0, shift: 1 };
+}
+
+/**
+ * Adds weight * normalized score of every touched item of `v` into `into`, recording newly
+ * touched items in `mark`/`touched`. Returns the new touched count.
+ */
+export function addWeighted(
+  v: ScoreVector,
+  map: Affine,
+  weight: number,
+  into: Float32Array,
+  mark: Uint8Array,
+  touched: Int32Array,
+  touchedCount: number,
+): number {
+  const n = v.length;
+  const values = v.values;
+  const scale = weight * map.scale;
+  const shift = weight * map.shift;
+  let count = touchedCount;
+  for (let i = 0; i < n; i++) {
+    const item = v.at(i);
+    const s = values[item];
+    if (!Number.isFinite(s)) continue;
+    if (mark[item] === 0) {
+      mark[item] = 1;
+      touched[count++] = item;
+    }
+    into[item] += s * scale + shift;
+  }
+  return count;
+}

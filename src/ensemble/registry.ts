@@ -1,0 +1,21 @@
+import { AssociationRules } from '../strategies/association-rules';
+import { ContentBased } from '../strategies/content';
+import { CoPurchaseGraph } from '../strategies/copurchase-graph';
+import { ItemKNN } from '../strategies/item-knn';
+import { NeuralCF } from '../strategies/neural-cf';
+import { Popularity } from '../strategies/popularity';
+import { RepeatPurchase } from '../strategies/repeat-purchase';
+import type { Recommender, StrategyLoader } from '../strategies/types';
+
+/** Loaders of the built-in strategy kinds, keyed by `Recommender.kind`. */
+export const BUILTIN_LOADERS: Record<string, StrategyLoader> = {
+  popularity: (state, sections) => Popularity.load(state, sections),
+  repeat: (state, sections) => RepeatPurchase.load(state, sections),
+  itemknn: (state, sections) => ItemKNN.load(state, sections),
+  ncf: (state, sections) => NeuralCF.load(state, sections),
+  content: (state, sections) => ContentBased.load(state, sections),
+  rules: (state, sections) => AssociationRules.load(state, sections),
+  graph: (state, sections) => CoPurchaseGraph.load(state, sections),
+};
+
+export const DEFAULT_FALLBACK = (): Recommender => new Popularity();

@@ -1,0 +1,3 @@
+/** JSON-serialisable values (what an artifact manifest may hold). */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
