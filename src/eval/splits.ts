@@ -1,0 +1,289 @@
+/**
+ * The train/test splits of ../../BENCHMARKS.md (P1-P4). Each returns a train Dataset that
+ * keeps every user and item index of the input, so a model fitted on `train` scores queries
+ * in the same index space as the targets, and the counts in `stats` can be checked against
+ * the protocol.
+ */
+import { compareRawIds, type IdIndex } from '../data/ids';
+import { Dataset } from '../data/dataset';
+import type { InteractionRows } from '../data/interactions';
+import { DataError, OptionError } from '../errors';
+import { mulberry32, shuffleInPlace } from '../util/random';
+
+export type Protocol = 'P1' | 'P2' | 'P3' | 'P4';
+
+export interface EvalQuery {
+  /** Index in train users, -1 for an anonymous query. */
+  user: number;
+  /** Current basket items (P3 query half), in add-to-cart order. */
+  basket: Int32Array;
+  /** Score with the user's train history (userQuery) rather than the basket alone. */
+  useHistory: boolean;
+  /** Block the user's train items (P1, P2). */
+  excludeHistory: boolean;
+  /** Block the basket items (P3). */
+  excludeBasket: boolean;
+  /** Held-out items, distinct, ascending. */
+  target: Int32Array;
+  /** P4 only: per target item, 1 when the user bought it in train (repeat), 0 when new (explore). */
+  repeat?: Uint8Array;
+  /** Raw user id (P1, P2, P4) or order id (P3). */
+  id: string;
+}
+
+/** Counts to check a split against its protocol. */
+export interface SplitStats {
+  /** Users of the train Dataset (all users of the input). */
+  users: number;
+  /** Items a ranker may recommend: the candidates, or every item. */
+  catalog: number;
+  /** Non-zero (user, item) entries of the train matrix. */
+  trainNonzeros: number;
+  /** Baskets in train (0 for data without baskets). */
+  trainBaskets: number;
+  /** Baskets taken out of train for testing (P3: test orders, P4: last baskets). */
+  testBaskets: number;
+  queries: number;
+  /** Sum of |T| over queries. */
+  heldOut: number;
+}
+
+export interface Split {
+  protocol: Protocol;
+  train: Dataset;
+  queries: EvalQuery[];
+  /** 1 = the item may be recommended (P3: the train catalog); null = every item. */
+  candidates: Uint8Array | null;
+  stats: SplitStats;
+}
+
+const EMPTY = new Int32Array(0);
+
+function checkSeed(seed: number): void {
+  if (!Number.isInteger(seed)) throw new OptionError('seed', `must be an integer, got ${seed}`);
+}
+
+/** rank[i] = position of index i when the ids are sorted by compareRawIds (the protocols' id order). */
+function rawIdRanks(index: IdIndex): Int32Array {
+  const order = Array.from({ length: index.size }, (_, i) => i).sort((a, b) => compareRawIds(index.id(a), index.id(b)));
+  const rank = new Int32Array(index.size);
+  for (let r = 0; r < order.length; r++) rank[order[r]] = r;
+  return rank;
+}
+
+/** Row numbers grouped by user: rows of user u are rowsOf[ptr[u] .. ptr[u+1]) in input order. */
+function groupRowsByUser(rows: InteractionRows): { ptr: Int32Array; rowsOf: Int32Array } {
+  const nUsers = rows.users.size;
+  const n = rows.user.length;
+  if (rows.item.length !== n || rows.weight.length !== n) throw new DataError('interaction rows: user, item and weight differ in length');
+  const ptr = new Int32Array(nUsers + 1);
+  for (let r = 0; r < n; r++) {
+    const u = rows.user[r];
+    if (u < 0 || u >= nUsers) throw new DataError(`interaction row ${r} has user index ${u} out of range [0, ${nUsers})`);
+    const i = rows.item[r];
+    if (i < 0 || i >= rows.items.size) throw new DataError(`interaction row ${r} has item index ${i} out of range [0, ${rows.items.size})`);
+    ptr[u + 1]++;
+  }
+  for (let u = 0; u < nUsers; u++) ptr[u + 1] += ptr[u];
+  const next = ptr.slice(0, nUsers);
+  const rowsOf = new Int32Array(n);
+  for (let r = 0; r < n; r++) rowsOf[next[rows.user[r]]++] = r;
+  return { ptr, rowsOf };
+}
+
+/** Distinct items of `items`, ascending. */
+function distinctSorted(items: ArrayLike<number>): Int32Array {
+  return Int32Array.from(new Set(Array.from(items))).sort();
+}
+
+function finish(protocol: Protocol, train: Dataset, queries: EvalQuery[], candidates: Uint8Array | null, testBaskets: number): Split {
+  let heldOut = 0;
+  for (const q of queries) heldOut += q.target.length;
+  let catalog = train.nItems;
+  if (candidates) {
+    catalog = 0;
+    for (let i = 0; i < candidates.length; i++) catalog += candidates[i];
+  }
+  return {
+    protocol,
+    train,
+    queries,
+    candidates,
+    stats: {
+      users: train.nUsers,
+      catalog,
+      trainNonzeros: train.interactions.nnz,
+      trainBaskets: train.nBaskets,
+      testBaskets,
+      queries: queries.length,
+      heldOut,
+    },
+  };
+}
+
+function historyQuery(user: number, id: string, target: Int32Array): EvalQuery {
+  return { user, basket: EMPTY, useHistory: true, excludeHistory: true, excludeBasket: false, target, id };
+}
+
+/**
+ * P1 holdout-temporal: per user, rows sorted by time (ties by raw item id); the last 20%
+ * (rounded up, at least 1) are held out, the rest is train. Rows are events: T is the
+ * distinct items of the held-out rows, train sums the weights of the rest.
+ */
+export function holdoutTemporal(rows: InteractionRows): Split {
+  const time = rows.time;
+  if (time === null) throw new DataError('holdoutTemporal needs a timestamp per row, and these rows have none', { field: 'time' });
+  const { ptr, rowsOf } = groupRowsByUser(rows);
+  for (let r = 0; r < time.length; r++) {
+    if (!Number.isFinite(time[r])) throw new DataError(`interaction row ${r} has a non-finite timestamp ${time[r]}`, { field: 'time' });
+  }
+  const itemRank = rawIdRanks(rows.items);
+  const trainUser: number[] = [];
+  const trainItem: number[] = [];
+  const trainWeight: number[] = [];
+  const queries: EvalQuery[] = [];
+  for (let u = 0; u < rows.users.size; u++) {
+    const own = Array.from(rowsOf.subarray(ptr[u], ptr[u + 1]));
+    if (own.length === 0) continue;
+    own.sort((a, b) => time[a] - time[b] || itemRank[rows.item[a]] - itemRank[rows.item[b]] || a - b);
+    const cut = own.length - Math.max(1, Math.ceil(0.2 * own.length));
+    for (let p = 0; p < cut; p++) {
+      trainUser.push(u);
+      trainItem.push(rows.item[own[p]]);
+      trainWeight.push(rows.weight[own[p]]);
+    }
+    const target = distinctSorted(own.slice(cut).map((r) => rows.item[r]));
+    queries.push(historyQuery(u, rows.users.id(u), target));
+  }
+  const train = Dataset.fromInteractions({
+    users: rows.users,
+    items: rows.items,
+    catalog: rows.catalog ?? undefined,
+    user: Int32Array.from(trainUser),
+    item: Int32Array.from(trainItem),
+    weight: Float32Array.from(trainWeight),
+  });
+  return finish('P1', train, queries, null, 0);
+}
+
+/**
+ * P2 holdout-random: users in ascending raw id; each user's distinct items sorted by raw id
+ * and, for users with at least 5, shuffled by ONE mulberry32(seed) stream shared across
+ * users; the last ceil(0.2 n) are held out. Users with fewer than 5 items draw nothing and
+ * stay wholly in train. Weights of repeated (user, item) rows are summed.
+ */
+export function holdoutRandom(rows: InteractionRows, seed = 42): Split {
+  checkSeed(seed);
+  const { ptr, rowsOf } = groupRowsByUser(rows);
+  const userRank = rawIdRanks(rows.users);
+  const itemRank = rawIdRanks(rows.items);
+  const usersInOrder = new Int32Array(rows.users.size);
+  for (let u = 0; u < userRank.length; u++) usersInOrder[userRank[u]] = u;
+  const rng = mulberry32(seed);
+  const trainUser: number[] = [];
+  const trainItem: number[] = [];
+  const trainWeight: number[] = [];
+  const queries: EvalQuery[] = [];
+  for (const u of usersInOrder) {
+    const weightOf = new Map<number, number>();
+    for (let p = ptr[u]; p < ptr[u + 1]; p++) {
+      const r = rowsOf[p];
+      weightOf.set(rows.item[r], (weightOf.get(rows.item[r]) ?? 0) + rows.weight[r]);
+    }
+    const items = [...weightOf.keys()].sort((a, b) => itemRank[a] - itemRank[b]);
+    let cut = items.length;
+    if (items.length >= 5) {
+      shuffleInPlace(items, rng);
+      cut = items.length - Math.ceil(0.2 * items.length);
+    }
+    for (let p = 0; p < cut; p++) {
+      trainUser.push(u);
+      trainItem.push(items[p]);
+      trainWeight.push(weightOf.get(items[p])!);
+    }
+    if (cut < items.length) queries.push(historyQuery(u, rows.users.id(u), distinctSorted(items.slice(cut))));
+  }
+  const train = Dataset.fromInteractions({
+    users: rows.users,
+    items: rows.items,
+    catalog: rows.catalog ?? undefined,
+    user: Int32Array.from(trainUser),
+    item: Int32Array.from(trainItem),
+    weight: Float32Array.from(trainWeight),
+  });
+  return finish('P2', train, queries, null, 0);
+}
+
+/** Minimum basket size (lines) for a P3 test basket to become a query. */
+const MIN_QUERY_BASKET = 4;
+
+/**
+ * P3 basket-completion: every basket is an order. Order ids sorted ascending (raw-id order)
+ * are shuffled with mulberry32(seed); the last ceil(0.2 n) are test orders, the rest train.
+ * A test basket of at least 4 lines becomes a query: its first half (rounded down, in
+ * add-to-cart order) is the basket, the other items are T (T items never bought in train stay
+ * in T and can never be hit; items already in the query half are not T, as they are blocked).
+ * Candidates are the train catalog; queries are anonymous (no user history).
+ */
+export function basketCompletion(data: Dataset, seed = 42): Split {
+  checkSeed(seed);
+  const { ids, itemPtr, items } = data.baskets;
+  const n = data.nBaskets;
+  if (n === 0) throw new DataError('basketCompletion needs baskets (orders), and the dataset has none');
+  const order = Array.from({ length: n }, (_, b) => b).sort((a, b) => compareRawIds(ids[a], ids[b]));
+  for (let p = 1; p < n; p++) {
+    if (ids[order[p]] === ids[order[p - 1]]) throw new DataError(`order id "${ids[order[p]]}" names two baskets`, { field: 'order_id' });
+  }
+  shuffleInPlace(order, mulberry32(seed));
+  const nTest = Math.ceil(0.2 * n);
+  const testOrders = order.slice(n - nTest);
+  const isTest = new Uint8Array(n);
+  for (const b of testOrders) isTest[b] = 1;
+  const train = data.filterBaskets((b) => isTest[b] === 0);
+
+  const candidates = new Uint8Array(data.nItems);
+  for (const item of train.interactions.indices) candidates[item] = 1;
+
+  const queries: EvalQuery[] = [];
+  for (const b of testOrders) {
+    const lines = items.subarray(itemPtr[b], itemPtr[b + 1]);
+    if (lines.length < MIN_QUERY_BASKET) continue;
+    const half = Math.floor(lines.length / 2);
+    const basket = lines.slice(0, half);
+    const inBasket = new Set(basket);
+    const target = distinctSorted(Array.from(lines.subarray(half)).filter((i) => !inBasket.has(i)));
+    queries.push({ user: -1, basket, useHistory: false, excludeHistory: false, excludeBasket: true, target, id: ids[b] });
+  }
+  return finish('P3', train, queries, candidates, nTest);
+}
+
+/** Minimum number of baskets for a user to be evaluated in P4. */
+const MIN_P4_BASKETS = 3;
+
+/**
+ * P4 next-basket: for each user with at least 3 baskets, the last basket is T and the earlier
+ * ones are train; other users stay wholly in train. Repeats are allowed (nothing is blocked),
+ * and each query marks which T items the user bought in train, for the repeat/explore recall
+ * split.
+ */
+export function nextBasket(data: Dataset): Split {
+  const { userPtr, itemPtr, items } = data.baskets;
+  const isLast = new Uint8Array(data.nBaskets);
+  for (let u = 0; u < data.nUsers; u++) {
+    if (userPtr[u + 1] - userPtr[u] >= MIN_P4_BASKETS) isLast[userPtr[u + 1] - 1] = 1;
+  }
+  const train = data.filterBaskets((b) => isLast[b] === 0);
+  const m = train.interactions;
+  const bought = new Uint8Array(data.nItems);
+  const queries: EvalQuery[] = [];
+  for (let u = 0; u < data.nUsers; u++) {
+    const last = userPtr[u + 1] - 1;
+    if (last < userPtr[u] || isLast[last] === 0) continue;
+    const target = distinctSorted(items.subarray(itemPtr[last], itemPtr[last + 1]));
+    for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) bought[m.indices[p]] = 1;
+    const repeat = Uint8Array.from(target, (i) => bought[i]);
+    for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) bought[m.indices[p]] = 0;
+    queries.push({ user: u, basket: EMPTY, useHistory: true, excludeHistory: false, excludeBasket: false, target, repeat, id: data.users.id(u) });
+  }
+  return finish('P4', train, queries, null, queries.length);
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { HybridRecommender } from '../src/ensemble/hybrid';
+import type { SectionReader, SectionWriter } from '../src/artifact/sections';
+import type { Dataset } from '../src/data/dataset';
+import { OptionError, UnknownIdError, ArtifactError } from '../src/errors';
+import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../src/strategies/types';
+import { basketsDataset } from './fixtures';
+
+/**
+ * A strategy with fixed raw scores per item id, scoring only when the query has any item, so
+ * the ensemble's arithmetic can be checked by hand.
+ */
+class FixedScores implements Recommender {
+  readonly kind = 'fixed';
+  private table = new Float32Array(0);
+  private isFitted = false;
+  constructor(private readonly byId: Record<string, number>) {}
+  get fitted() {
+    return this.isFitted;
+  }
+  async fit(data: Dataset, _options?: FitOptions) {
+    this.table = new Float32Array(data.nItems).fill(NaN);
+    for (const [id, s] of Object.entries(this.byId)) this.table[data.items.indexOf(id)] = s;
+    this.isFitted = true;
+  }
+  score(query: Query, out: ScoreVector) {
+    if (query.history.items.length === 0 && query.basket.length === 0) return;
+    for (let i = 0; i < this.table.length; i++) if (!Number.isNaN(this.table[i])) out.set(i, this.table[i]);
+  }
+  explain(_q: Query, item: number, name: ItemNamer): Explanation | null {
+    return Number.isNaN(this.table[item]) ? null : { score: this.table[item], reason: `fixed score for ${name(item)}`, evidence: [{ item, weight: 1 }] };
+  }
+  save(out: SectionWriter): JsonObject {
+    out.array('table', this.table);
+    return { byId: this.byId };
+  }
+  static load(state: JsonObject, sections: SectionReader): FixedScores {
+    const s = new FixedScores(state.byId as Record<string, number>);
+    s.table = sections.f32('table');
+    s.isFitted = true;
+    return s;
+  }
+}
+
+const data = basketsDataset(
+  {
+    alice: [['milk', 'bread'], ['milk', 'eggs']],
+    bob: [['milk'], ['milk'], ['bread', 'beer']],
+    carol: [['beer', 'chips'], ['chips']],
+  },
+  { extraItems: ['salsa'], catalog: { salsa: { name: 'Salsa', aisle: 'dips', department: 'snacks' } } },
+);
+
+async function fitted(opts: Partial<ConstructorParameters<typeof HybridRecommender>[0]> = {}) {
+  const rec = new HybridRecommender({
+    strategies: { a: new FixedScores({ salsa: 4, chips: 2, beer: 1 }), b: new FixedScores({ chips: 10, eggs: 5 }) },
+    weights: { a: 1, b: 0.5 },
+    normalization: 'max',
+    fallback: null,
+    ...opts,
+  });
+  await rec.fit(data, { seed: 1 });
+  return rec;
+}
+
+describe('HybridRecommender', () => {
+  it('sums max-normalized scores with weights (hand-computed)', async () => {
+    const rec = await fitted();
+    // a/4: salsa 1, chips .5, beer .25; b/10 * .5: chips .5, eggs .25
+    const out = rec.recommend('carol', { k: 5 });
+    expect(out.map((r) => r.item)).toEqual(['chips', 'salsa', 'beer', 'eggs']);
+    expect(out[0].score).toBeCloseTo(1.0, 6);
+    expect(out[0].sources).toEqual({ a: 0.5, b: 0.5 });
+    expect(out[2].score).toBeCloseTo(0.25, 6);
+    // Ties (beer .25, eggs .25) break by lower raw id.
+    expect(out[3].score).toBeCloseTo(0.25, 6);
+  });
+
+  it('filters purchased items, explicit ids and business rules', async () => {
+    const rec = await fitted();
+    expect(rec.recommend('carol', { k: 5, excludePurchased: true }).map((r) => r.item)).toEqual(['salsa', 'eggs']);
+    expect(rec.recommend('carol', { k: 5, exclude: ['salsa'] }).map((r) => r.item)).toEqual(['chips', 'beer', 'eggs']);
+    const noSnacks = rec.recommend('carol', { k: 5, filter: (i) => i.department !== 'snacks' });
+    expect(noSnacks.map((r) => r.item)).toEqual(['chips', 'beer', 'eggs']);
+    const global = await fitted({ exclude: ['chips'], excludePurchased: true });
+    expect(global.recommend('carol', { k: 5 }).map((r) => r.item)).toEqual(['salsa', 'eggs']);
+    // The current basket is never recommended back.
+    expect(rec.recommend('alice', { k: 2, basket: ['chips'] }).map((r) => r.item)).toEqual(['salsa', 'beer']);
+  });
+
+  it('scores an unknown user from a given history and falls back without one', async () => {
+    const rec = await fitted({ fallback: new FixedScores({ milk: 3, bread: 1 }) });
+    expect(rec.recommend('dave', { k: 2, history: ['beer'] }).map((r) => r.item)).toEqual(['chips', 'salsa']);
+    // No history: the strategies have nothing; the fallback fills (its own query gate aside).
+    const cold = rec.recommendAnonymous({ basket: [] }, { k: 2 });
+    expect(cold).toEqual([]);
+    const filled = rec.recommend('dave', { k: 6, history: ['beer'] });
+    expect(filled.map((r) => r.item)).toEqual(['chips', 'salsa', 'beer', 'eggs', 'milk', 'bread']);
+    expect(filled[4].sources).toHaveProperty('fallback');
+    expect(filled[4].score).toBeLessThan(filled[3].score);
+  });
+
+  it('explains with per-strategy reasons, strongest first', async () => {
+    const rec = await fitted();
+    const [top] = rec.recommend('carol', { k: 1, explain: true });
+    expect(top.because?.map((b) => b.strategy)).toEqual(['a', 'b']);
+    expect(top.reason).toBe('fixed score for chips');
+    expect(top.because?.[0].items).toEqual(['chips']);
+  });
+
+  it('completes baskets and finds similar items without returning the inputs', async () => {
+    const rec = await fitted();
+    expect(rec.completeBasket(['chips'], { k: 2 }).map((r) => r.item)).toEqual(['salsa', 'beer']);
+    expect(rec.similarItems('salsa', { k: 1 }).map((r) => r.item)).toEqual(['chips']);
+  });
+
+  it('round-trips through save/load with identical results', async () => {
+    const rec = await fitted();
+    const bytes = rec.save();
+    await expect(HybridRecommender.load(bytes)).rejects.toThrow(ArtifactError);
+    const back = await HybridRecommender.load(bytes, { loaders: { fixed: FixedScores.load } });
+    for (const u of ['alice', 'bob', 'carol']) {
+      expect(back.recommend(u, { k: 5, explain: true })).toEqual(rec.recommend(u, { k: 5, explain: true }));
+    }
+    expect(back.strategyWeights).toEqual({ a: 1, b: 0.5 });
+    expect(back.save()).toEqual(bytes);
+  });
+
+  it('rejects bad options and unknown items with typed errors', async () => {
+    expect(() => new HybridRecommender({ strategies: {} })).toThrow(OptionError);
+    expect(() => new HybridRecommender({ strategies: { a: new FixedScores({}) }, weights: { a: NaN } })).toThrow(/weights.a/);
+    expect(() => new HybridRecommender({ strategies: { a: new FixedScores({}) }, weights: { zz: 1 } })).toThrow(/zz/);
+    const rec = await fitted();
+    expect(() => rec.completeBasket(['unobtainium'])).toThrow(UnknownIdError);
+    expect(() => rec.recommend('alice', { k: -1 })).toThrow(OptionError);
+  });
+
+  it('ranks each strategy alone on the same fit', async () => {
+    const rec = await fitted();
+    const q = { user: 0, history: { items: Int32Array.from([0]), weights: Float32Array.from([1]) }, timeline: null, basket: new Int32Array(0) };
+    const onlyB = rec.rankerFor('b').rankIndices(q, 3, null);
+    expect([...onlyB].map((i) => data.items.id(i))).toEqual(['chips', 'eggs']);
+  });
+});
