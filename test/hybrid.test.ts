@@ -12,7 +12,7 @@ import { basketsDataset } from './fixtures';
  */
 class FixedScores implements Recommender {
   readonly kind = 'fixed';
-  private table = new Float32Array(0);
+  private table: Float32Array = new Float32Array(0);
   private isFitted = false;
   constructor(private readonly byId: Record<string, number>) {}
   get fitted() {

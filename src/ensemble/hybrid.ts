@@ -15,6 +15,8 @@ import { TopK } from '../util/topk';
 import { deriveSeed } from '../util/random';
 import { addWeighted, assertNormalization, normalizer, type Affine, type Normalization } from './normalize';
 import { BUILTIN_LOADERS, DEFAULT_FALLBACK } from './registry';
+import { chooseProtocol, resolveTuneOptions, searchWeights, validationSplit, type TuneOptions, type TuneResult } from './tune';
+import type { IndexRanker } from '../eval/evaluate';
 
 export const LIBRARY_VERSION = '0.1.0';
 
@@ -30,8 +32,13 @@ export interface ItemInfo {
 export interface HybridOptions {
   /** Named strategies; the names key weights, contributions and artifact sections. */
   strategies: Record<string, Recommender>;
-  /** Weight per strategy name (missing names weigh 1). */
-  weights?: Record<string, number>;
+  /**
+   * Weight per strategy name (missing names weigh 1), or 'tune' to choose weights and
+   * normalization on a validation split carved from the training data at fit (see `tune`).
+   */
+  weights?: Record<string, number> | 'tune';
+  /** Options of the weight search when weights is 'tune'. */
+  tune?: Partial<TuneOptions>;
   /** Score normalization applied to each strategy before the weighted sum (default 'auto'). */
   normalization?: Normalization;
   /** Cold-start strategy for users with nothing to go on, and filler when the ensemble has fewer than k items (default Popularity). Pass null for none. */
@@ -81,11 +88,6 @@ export interface Recommendation {
   because?: Reason[];
 }
 
-/** Index-level ranking, the contract evaluate() uses. */
-export interface IndexRanker {
-  rankIndices(query: Query, k: number, blocked: Uint8Array | null): Int32Array;
-}
-
 const FALLBACK_NAME = 'fallback';
 
 /**
@@ -96,7 +98,9 @@ export class HybridRecommender implements IndexRanker {
   private readonly names: string[];
   private readonly strategies: Recommender[];
   private weights: Float64Array;
-  private readonly normalization: Normalization;
+  private normalization: Normalization;
+  private readonly tuneOptions: TuneOptions | null;
+  private tuned: TuneResult | null = null;
   private readonly fallback: Recommender | null;
   private readonly excludePurchased: boolean;
   private readonly excludeIds: readonly string[];
@@ -118,7 +122,8 @@ export class HybridRecommender implements IndexRanker {
       }
       return s;
     });
-    this.weights = resolveWeights(this.names, options.weights);
+    this.tuneOptions = options.weights === 'tune' ? resolveTuneOptions(options.tune) : null;
+    this.weights = resolveWeights(this.names, options.weights === 'tune' ? undefined : options.weights);
     this.normalization = options.normalization ?? 'auto';
     assertNormalization(this.normalization, 'normalization');
     this.fallback = options.fallback === undefined ? DEFAULT_FALLBACK() : options.fallback;
@@ -134,6 +139,16 @@ export class HybridRecommender implements IndexRanker {
   /** Strategy names in order. */
   get strategyNames(): string[] {
     return [...this.names];
+  }
+
+  /** The normalization in use (tuning may have chosen it). */
+  get scoreNormalization(): Normalization {
+    return this.normalization;
+  }
+
+  /** What weight tuning found at the last fit (null when weights were given). */
+  get tuning(): TuneResult | null {
+    return this.tuned;
   }
 
   /** The weight of each strategy. */
@@ -163,27 +178,39 @@ export class HybridRecommender implements IndexRanker {
   /**
    * Fits every strategy (and the fallback) on `data`, one after another. Each strategy gets
    * its own seed derived from `seed` and its name, so adding a strategy does not change the
-   * others' fits.
+   * others' fits. With weights 'tune', the strategies are first fitted on a validation split
+   * carved from `data`, the weights searched there, then everything is refitted on `data`.
    */
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
     data.assertNotEmpty('HybridRecommender.fit');
     const seed = options.seed ?? 42;
-    const all = this.fallback ? [...this.strategies, this.fallback] : this.strategies;
-    const names = this.fallback ? [...this.names, FALLBACK_NAME] : this.names;
+    if (this.tuneOptions) {
+      const protocol = this.tuneOptions.protocol === 'auto' ? chooseProtocol(data) : this.tuneOptions.protocol;
+      const split = validationSplit(data, protocol, seed);
+      await this.fitStrategies(split.train, options, 'tune/', false);
+      this.tuned = searchWeights(this.names, this.strategies, split, this.tuneOptions, protocol, options);
+      this.weights = resolveWeights(this.names, this.tuned.weights);
+      this.normalization = this.tuned.normalization;
+    }
+    await this.fitStrategies(data, options, '', true);
+    this.attach(data);
+  }
+
+  private async fitStrategies(data: Dataset, options: FitOptions, stagePrefix: string, withFallback: boolean): Promise<void> {
+    const seed = options.seed ?? 42;
+    const all = this.fallback && withFallback ? [...this.strategies, this.fallback] : this.strategies;
+    const names = this.fallback && withFallback ? [...this.names, FALLBACK_NAME] : this.names;
     for (let i = 0; i < all.length; i++) {
       throwIfAborted(options.signal, 'HybridRecommender.fit');
-      const name = names[i];
+      const name = stagePrefix + names[i];
       options.onProgress?.({ stage: name, done: 0, total: 1, message: `fitting ${name} (${i + 1}/${all.length})` });
       await all[i].fit(data, {
-        seed: deriveSeed(seed, name),
+        seed: deriveSeed(seed, names[i]),
         signal: options.signal,
-        onProgress: options.onProgress
-          ? (p) => options.onProgress!({ ...p, stage: `${name}: ${p.stage}` })
-          : undefined,
+        onProgress: options.onProgress ? (p) => options.onProgress!({ ...p, stage: `${name}: ${p.stage}` }) : undefined,
       });
       options.onProgress?.({ stage: name, done: 1, total: 1, message: `fitted ${name}` });
     }
-    this.attach(data);
   }
 
   private attach(data: Dataset): void {
@@ -411,6 +438,7 @@ export class HybridRecommender implements IndexRanker {
       order: this.names,
       weights: this.strategyWeights,
       normalization: this.normalization,
+      tuning: this.tuned as unknown as JsonObject | null,
       excludePurchased: this.excludePurchased,
       exclude: [...this.excludeIds],
       strategies,
@@ -451,6 +479,7 @@ export class HybridRecommender implements IndexRanker {
       exclude: root.exclude as string[],
       filter: options.filter,
     });
+    rec.tuned = (root.tuning ?? null) as unknown as TuneResult | null;
     rec.attach(readDataset(reader.scope('data')));
     return rec;
   }

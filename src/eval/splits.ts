@@ -39,6 +39,11 @@ export interface SplitStats {
   catalog: number;
   /** Non-zero (user, item) entries of the train matrix. */
   trainNonzeros: number;
+  /**
+   * Non-zero (basket, item) entries of the train baskets: what P3 counts (25,712), since
+   * there a basket is the unit; it exceeds trainNonzeros when a user bought an item twice.
+   */
+  trainBasketNonzeros: number;
   /** Baskets in train (0 for data without baskets). */
   trainBaskets: number;
   /** Baskets taken out of train for testing (P3: test orders, P4: last baskets). */
@@ -54,6 +59,8 @@ export interface Split {
   queries: EvalQuery[];
   /** 1 = the item may be recommended (P3: the train catalog); null = every item. */
   candidates: Uint8Array | null;
+  /** Ids of the baskets held out, in split order (P3: every test order, queries or not; P4: each user's last basket). */
+  testBasketIds: string[];
   stats: SplitStats;
 }
 
@@ -96,7 +103,30 @@ function distinctSorted(items: ArrayLike<number>): Int32Array {
   return Int32Array.from(new Set(Array.from(items))).sort();
 }
 
-function finish(protocol: Protocol, train: Dataset, queries: EvalQuery[], candidates: Uint8Array | null, testBaskets: number): Split {
+/** Sum over baskets of their distinct items. */
+function basketNonzeros(data: Dataset): number {
+  const { itemPtr, items } = data.baskets;
+  const seen = new Int32Array(data.nItems).fill(-1);
+  let nnz = 0;
+  for (let b = 0; b < data.nBaskets; b++) {
+    for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
+      if (seen[items[p]] !== b) {
+        seen[items[p]] = b;
+        nnz++;
+      }
+    }
+  }
+  return nnz;
+}
+
+/** A Split with its stats computed from its parts (for splitters, including hand-made validation splits). */
+export function makeSplit(
+  protocol: Protocol,
+  train: Dataset,
+  queries: EvalQuery[],
+  candidates: Uint8Array | null = null,
+  testBasketIds: string[] = [],
+): Split {
   let heldOut = 0;
   for (const q of queries) heldOut += q.target.length;
   let catalog = train.nItems;
@@ -109,12 +139,14 @@ function finish(protocol: Protocol, train: Dataset, queries: EvalQuery[], candid
     train,
     queries,
     candidates,
+    testBasketIds,
     stats: {
       users: train.nUsers,
       catalog,
       trainNonzeros: train.interactions.nnz,
+      trainBasketNonzeros: basketNonzeros(train),
       trainBaskets: train.nBaskets,
-      testBaskets,
+      testBaskets: testBasketIds.length,
       queries: queries.length,
       heldOut,
     },
@@ -163,7 +195,7 @@ export function holdoutTemporal(rows: InteractionRows): Split {
     item: Int32Array.from(trainItem),
     weight: Float32Array.from(trainWeight),
   });
-  return finish('P1', train, queries, null, 0);
+  return makeSplit('P1', train, queries, null, []);
 }
 
 /**
@@ -211,7 +243,7 @@ export function holdoutRandom(rows: InteractionRows, seed = 42): Split {
     item: Int32Array.from(trainItem),
     weight: Float32Array.from(trainWeight),
   });
-  return finish('P2', train, queries, null, 0);
+  return makeSplit('P2', train, queries, null, []);
 }
 
 /** Minimum basket size (lines) for a P3 test basket to become a query. */
@@ -254,7 +286,7 @@ export function basketCompletion(data: Dataset, seed = 42): Split {
     const target = distinctSorted(Array.from(lines.subarray(half)).filter((i) => !inBasket.has(i)));
     queries.push({ user: -1, basket, useHistory: false, excludeHistory: false, excludeBasket: true, target, id: ids[b] });
   }
-  return finish('P3', train, queries, candidates, nTest);
+  return makeSplit('P3', train, queries, candidates, testOrders.map((b) => ids[b]));
 }
 
 /** Minimum number of baskets for a user to be evaluated in P4. */
@@ -276,6 +308,7 @@ export function nextBasket(data: Dataset): Split {
   const m = train.interactions;
   const bought = new Uint8Array(data.nItems);
   const queries: EvalQuery[] = [];
+  const testBasketIds: string[] = [];
   for (let u = 0; u < data.nUsers; u++) {
     const last = userPtr[u + 1] - 1;
     if (last < userPtr[u] || isLast[last] === 0) continue;
@@ -284,6 +317,7 @@ export function nextBasket(data: Dataset): Split {
     const repeat = Uint8Array.from(target, (i) => bought[i]);
     for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) bought[m.indices[p]] = 0;
     queries.push({ user: u, basket: EMPTY, useHistory: true, excludeHistory: false, excludeBasket: false, target, repeat, id: data.users.id(u) });
+    testBasketIds.push(data.baskets.ids[last]);
   }
-  return finish('P4', train, queries, null, queries.length);
+  return makeSplit('P4', train, queries, null, testBasketIds);
 }
