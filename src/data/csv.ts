@@ -111,12 +111,14 @@ export class CsvParser {
     for (; i < n; i++) {
       const c = chunk.charCodeAt(i);
       if (state === UNQUOTED) {
+        // Most characters are neither line breaks (10, 13) nor a quote (34) nor the delimiter.
+        if (c > QUOTE && c !== d) continue;
         if (c === d) {
-          this.fields.push(this.acc + chunk.slice(seg, i));
+          this.fields.push(this.acc === '' ? chunk.slice(seg, i) : this.acc + chunk.slice(seg, i));
           this.acc = '';
           state = FIELD_START;
         } else if (c === LF || c === CR) {
-          this.fields.push(this.acc + chunk.slice(seg, i));
+          this.fields.push(this.acc === '' ? chunk.slice(seg, i) : this.acc + chunk.slice(seg, i));
           this.acc = '';
           line++;
           this.finishRecord(line);
@@ -335,4 +337,22 @@ export class GrowableColumn<T extends NumericArray> {
   toArray(): T {
     return this.buffer.slice(0, this.length) as T;
   }
+}
+
+/** Rows a loader skipped on request (onBadRow: 'skip'): how many, and the first few reasons. */
+export interface SkippedRows {
+  count: number;
+  errors: string[];
+}
+
+/** How many skip reasons a SkippedRows keeps. */
+export const SKIPPED_MESSAGES_KEPT = 10;
+
+export function noSkippedRows(): SkippedRows {
+  return { count: 0, errors: [] };
+}
+
+export function recordSkippedRow(skipped: SkippedRows, error: Error): void {
+  skipped.count++;
+  if (skipped.errors.length < SKIPPED_MESSAGES_KEPT) skipped.errors.push(error.message);
 }

@@ -1,5 +1,7 @@
-import type { IdIndex } from './ids';
-import type { Catalog } from './dataset';
+import { DataError, OptionError } from '../errors';
+import { GrowableColumn, noSkippedRows, recordSkippedRow, type SkippedRows } from './csv';
+import { Dataset, emptyCatalog, type BasketInput, type Catalog } from './dataset';
+import { IdIndex } from './ids';
 
 /**
  * Interaction rows in columnar form, as read from a generic CSV or rows: one entry per input
@@ -18,4 +20,354 @@ export interface InteractionRows {
   basket: Int32Array | null;
   basketIds: string[] | null;
   catalog: Catalog | null;
+}
+
+/** Which field of a row holds what. Only user and item are required. */
+export interface InteractionMapping {
+  user: string;
+  item: string;
+  /** Positive finite weight (a count, a rating, a play count); 1 when absent. */
+  weight?: string;
+  /** Basket (order, session) id: rows with the same value form one basket. */
+  basket?: string;
+  /** Unix seconds (a number or numeric text) or ISO-8601 text (UTC unless it has an offset). */
+  timestamp?: string;
+}
+
+export interface InteractionRowsResult {
+  rows: InteractionRows;
+  skipped: SkippedRows;
+}
+
+/** Catalog text of one item, for InteractionRowsBuilder.finish. */
+export interface CatalogEntry {
+  name: string;
+  aisle: string;
+  department: string;
+  meta?: Record<string, string>;
+}
+
+/**
+ * Accumulates interaction rows into columns, with the validation and bad-row policy shared
+ * by interactionsFromRows and the CSV loader. Ids get codes in order of first appearance;
+ * finish() renumbers them in raw-id order. Text ids and numbers lose surrounding whitespace,
+ * since real exports pad them (Last.fm's user_artists.dat has an artist "65  " and weights
+ * like "    316"), and "65  " must be the same artist as "65".
+ */
+export class InteractionRowsBuilder {
+  private readonly userCode = new Map<string, number>();
+  private readonly itemCode = new Map<string, number>();
+  private readonly basketCode = new Map<string, number>();
+  private readonly user = new GrowableColumn((n) => new Int32Array(n));
+  private readonly item = new GrowableColumn((n) => new Int32Array(n));
+  private readonly weight = new GrowableColumn((n) => new Float32Array(n));
+  private readonly time: GrowableColumn<Float64Array> | null;
+  private readonly basket: GrowableColumn<Int32Array> | null;
+  readonly skipped = noSkippedRows();
+
+  /**
+   * `file` set: errors name file and line (`position` is the line); unset: they name the
+   * 1-based row number.
+   */
+  constructor(
+    private readonly mapping: InteractionMapping,
+    private readonly options: { onBadRow?: 'error' | 'skip'; file?: string } = {},
+  ) {
+    for (const key of ['user', 'item'] as const) {
+      if (typeof mapping[key] !== 'string' || mapping[key] === '') throw new OptionError(`mapping.${key}`, 'must name a column');
+    }
+    if (options.onBadRow !== undefined && options.onBadRow !== 'error' && options.onBadRow !== 'skip') {
+      throw new OptionError('onBadRow', `must be "error" or "skip", got ${JSON.stringify(options.onBadRow)}`);
+    }
+    this.time = mapping.timestamp !== undefined ? new GrowableColumn((n) => new Float64Array(n)) : null;
+    this.basket = mapping.basket !== undefined ? new GrowableColumn((n) => new Int32Array(n)) : null;
+  }
+
+  /** Adds one row given the raw values of the mapped fields (undefined for unmapped ones). */
+  add(user: unknown, item: unknown, weight: unknown, basket: unknown, timestamp: unknown, position: number): void {
+    try {
+      const m = this.mapping;
+      const userId = this.id(user, m.user, position);
+      const itemId = this.id(item, m.item, position);
+      let w = 1;
+      if (m.weight !== undefined) {
+        w = Math.fround(toNumber(weight));
+        if (!(w > 0) || !Number.isFinite(w)) throw this.error(`weight must be a finite number > 0, got ${describe(weight)}`, m.weight, position);
+      }
+      const basketId = m.basket !== undefined ? this.id(basket, m.basket, position) : '';
+      let t = 0;
+      if (m.timestamp !== undefined) {
+        t = parseTimestamp(timestamp);
+        if (!Number.isFinite(t)) throw this.error(`timestamp must be unix seconds or ISO-8601, got ${describe(timestamp)}`, m.timestamp, position);
+      }
+      this.user.push(codeOf(this.userCode, userId));
+      this.item.push(codeOf(this.itemCode, itemId));
+      this.weight.push(w);
+      this.time?.push(t);
+      this.basket?.push(codeOf(this.basketCode, basketId));
+    } catch (error) {
+      if (this.options.onBadRow === 'skip' && error instanceof DataError) recordSkippedRow(this.skipped, error);
+      else throw error;
+    }
+  }
+
+  /** A row rejected before add() (a CSV syntax error, a wrong field count): thrown, or counted under onBadRow 'skip'. */
+  reject(error: DataError): void {
+    if (this.options.onBadRow === 'skip') recordSkippedRow(this.skipped, error);
+    else throw error;
+  }
+
+  /**
+   * The rows with users and items renumbered in raw-id order. Catalog items that no row
+   * mentions become items too (columns of zeros that content strategies can still rank).
+   */
+  finish(catalog?: ReadonlyMap<string, CatalogEntry>): InteractionRowsResult {
+    const users = IdIndex.sorted(this.userCode.keys(), 'user');
+    const itemIds = catalog ? new Set([...this.itemCode.keys(), ...catalog.keys()]) : this.itemCode.keys();
+    const items = IdIndex.sorted(itemIds, 'item');
+    const userOf = Int32Array.from(this.userCode.keys(), (id) => users.indexOf(id));
+    const itemOf = Int32Array.from(this.itemCode.keys(), (id) => items.indexOf(id));
+    const user = this.user.toArray();
+    const item = this.item.toArray();
+    for (let r = 0; r < user.length; r++) {
+      user[r] = userOf[user[r]];
+      item[r] = itemOf[item[r]];
+    }
+    let itemCatalog: Catalog | null = null;
+    if (catalog) {
+      itemCatalog = emptyCatalog(items.size);
+      for (let i = 0; i < items.size; i++) {
+        const entry = catalog.get(items.id(i));
+        if (!entry) continue;
+        itemCatalog.name[i] = entry.name;
+        itemCatalog.aisle[i] = entry.aisle;
+        itemCatalog.department[i] = entry.department;
+        itemCatalog.meta[i] = entry.meta;
+      }
+    }
+    return {
+      rows: {
+        users,
+        items,
+        user,
+        item,
+        weight: this.weight.toArray(),
+        time: this.time ? this.time.toArray() : null,
+        basket: this.basket ? this.basket.toArray() : null,
+        basketIds: this.basket ? [...this.basketCode.keys()] : null,
+        catalog: itemCatalog,
+      },
+      skipped: this.skipped,
+    };
+  }
+
+  private id(value: unknown, field: string, position: number): string {
+    if (typeof value === 'string') {
+      const id = value.trim();
+      if (id !== '') return id;
+    }
+    if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') return String(value);
+    const missing = value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+    throw this.error(missing ? 'missing value' : `not an id: ${describe(value)}`, field, position);
+  }
+
+  private error(message: string, field: string | undefined, position: number): DataError {
+    const { file } = this.options;
+    return file !== undefined ? new DataError(message, { file, line: position, field }) : new DataError(`row ${position}: ${message}`, { field });
+  }
+}
+
+/**
+ * Plain objects (parsed JSON, database rows) -> interaction rows. Ids become strings;
+ * a bad weight, id or timestamp is a DataError naming the 1-based row and the field, or with
+ * onBadRow 'skip' the row is dropped and counted.
+ */
+export function interactionsFromRows(
+  rows: Iterable<Record<string, unknown>>,
+  mapping: InteractionMapping,
+  options: { onBadRow?: 'error' | 'skip' } = {},
+): InteractionRowsResult {
+  const builder = new InteractionRowsBuilder(mapping, options);
+  const { user, item, weight, basket, timestamp } = mapping;
+  let position = 0;
+  for (const row of rows) {
+    position++;
+    builder.add(
+      row[user],
+      row[item],
+      weight !== undefined ? row[weight] : undefined,
+      basket !== undefined ? row[basket] : undefined,
+      timestamp !== undefined ? row[timestamp] : undefined,
+      position,
+    );
+  }
+  return builder.finish();
+}
+
+const SECONDS_PER_DAY = 86400;
+
+/**
+ * Interaction rows -> Dataset; the matrix sums the weights of each (user, item).
+ * - With a basket column: one basket per basket id (all its rows must share a user), a
+ *   user's baskets ordered by their earliest timestamp, else by first appearance; lines in
+ *   row order; day = days since the user's first basket (NaN without timestamps).
+ * - Without one but with timestamps: a user's rows with the same timestamp form a basket
+ *   with id "<user>@<timestamp>".
+ * - With neither: no baskets, only the weighted matrix.
+ */
+export function datasetFromInteractions(rows: InteractionRows): Dataset {
+  const n = rows.user.length;
+  if (rows.item.length !== n || rows.weight.length !== n || (rows.time && rows.time.length !== n) || (rows.basket && rows.basket.length !== n)) {
+    throw new DataError('interaction rows: columns differ in length');
+  }
+  const catalog = rows.catalog ?? undefined;
+  const input = rows.basket ? basketsByColumn(rows, rows.basket, rows.basketIds ?? []) : rows.time ? basketsByTimestamp(rows, rows.time) : null;
+  if (!input) return Dataset.fromInteractions({ users: rows.users, items: rows.items, catalog, user: rows.user, item: rows.item, weight: rows.weight });
+  const basketed = Dataset.fromBaskets(input);
+  if (rows.weight.every((w) => w === 1)) return basketed;
+  return Dataset.fromInteractions({
+    users: rows.users,
+    items: rows.items,
+    catalog,
+    user: rows.user,
+    item: rows.item,
+    weight: rows.weight,
+    baskets: basketed.baskets,
+  });
+}
+
+function basketsByColumn(rows: InteractionRows, basket: Int32Array, basketIds: string[]): BasketInput {
+  const n = basket.length;
+  const nIds = basketIds.length;
+  const owner = new Int32Array(nIds).fill(-1);
+  const firstRow = new Int32Array(nIds).fill(-1);
+  const start = new Float64Array(nIds).fill(Infinity);
+  const size = new Int32Array(nIds);
+  for (let r = 0; r < n; r++) {
+    const b = basket[r];
+    if (b < 0 || b >= nIds) throw new DataError(`interaction row ${r} has basket index ${b} out of range [0, ${nIds})`);
+    const u = rows.user[r];
+    if (owner[b] === -1) {
+      owner[b] = u;
+      firstRow[b] = r;
+    } else if (owner[b] !== u) {
+      throw new DataError(`basket "${basketIds[b]}" has rows of two users, "${rows.users.id(owner[b])}" and "${rows.users.id(u)}"`);
+    }
+    if (rows.time && rows.time[r] < start[b]) start[b] = rows.time[r];
+    size[b]++;
+  }
+  const used: number[] = [];
+  for (let b = 0; b < nIds; b++) if (size[b] > 0) used.push(b);
+  const timed = rows.time !== null;
+  used.sort((a, b) => owner[a] - owner[b] || (timed ? start[a] - start[b] : 0) || firstRow[a] - firstRow[b]);
+  const slot = new Int32Array(nIds);
+  used.forEach((b, k) => (slot[b] = k));
+  const linePtr = new Int32Array(used.length + 1);
+  for (let k = 0; k < used.length; k++) linePtr[k + 1] = linePtr[k] + size[used[k]];
+  const lines = new Int32Array(n);
+  const next = linePtr.slice(0, used.length);
+  for (let r = 0; r < n; r++) lines[next[slot[basket[r]]]++] = rows.item[r];
+  const user = Int32Array.from(used, (b) => owner[b]);
+  const orderNumber = new Int32Array(used.length);
+  const day = new Float64Array(used.length);
+  for (let k = 0; k < used.length; k++) {
+    const first = k === 0 || user[k - 1] !== user[k] ? k : -1;
+    orderNumber[k] = first >= 0 ? 1 : orderNumber[k - 1] + 1;
+    day[k] = timed ? (start[used[k]] - start[used[k - orderNumber[k] + 1]]) / SECONDS_PER_DAY : NaN;
+  }
+  return { users: rows.users, items: rows.items, catalog: rows.catalog ?? undefined, user, ids: used.map((b) => basketIds[b]), orderNumber, day, linePtr, lines };
+}
+
+function basketsByTimestamp(rows: InteractionRows, time: Float64Array): BasketInput {
+  const n = time.length;
+  const order = new Int32Array(n);
+  for (let r = 0; r < n; r++) order[r] = r;
+  order.sort((a, b) => rows.user[a] - rows.user[b] || time[a] - time[b] || a - b);
+  const user: number[] = [];
+  const ids: string[] = [];
+  const orderNumber: number[] = [];
+  const day: number[] = [];
+  const linePtr: number[] = [0];
+  const lines = new Int32Array(n);
+  let userStart = 0;
+  for (let k = 0; k < n; k++) {
+    const r = order[k];
+    lines[k] = rows.item[r];
+    const prev = k > 0 ? order[k - 1] : -1;
+    const newUser = prev < 0 || rows.user[prev] !== rows.user[r];
+    if (newUser || time[prev] !== time[r]) {
+      if (k > 0) linePtr.push(k);
+      if (newUser) userStart = time[r];
+      user.push(rows.user[r]);
+      ids.push(`${rows.users.id(rows.user[r])}@${time[r]}`);
+      orderNumber.push(newUser ? 1 : orderNumber[orderNumber.length - 1] + 1);
+      day.push((time[r] - userStart) / SECONDS_PER_DAY);
+    }
+  }
+  if (n > 0) linePtr.push(n);
+  return {
+    users: rows.users,
+    items: rows.items,
+    catalog: rows.catalog ?? undefined,
+    user: Int32Array.from(user),
+    ids,
+    orderNumber: Int32Array.from(orderNumber),
+    day: Float64Array.from(day),
+    linePtr: Int32Array.from(linePtr),
+    lines,
+  };
+}
+
+function codeOf(codes: Map<string, number>, id: string): number {
+  let code = codes.get(id);
+  if (code === undefined) {
+    code = codes.size;
+    codes.set(id, code);
+  }
+  return code;
+}
+
+function toNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  return NaN;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * Seconds since the epoch of a timestamp value: a number or numeric text is taken as unix
+ * seconds; ISO-8601 text ("2017-05-01", "2017-05-01T08:30:00Z", "2017-05-01 08:30+02:00") is
+ * read as UTC unless it carries an offset, so results do not depend on the machine's time zone.
+ * NaN when the value is neither.
+ */
+export function parseTimestamp(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (typeof value !== 'string') return NaN;
+  const text = value.trim();
+  if (NUMERIC.test(text)) return Number(text);
+  const m = ISO_8601.exec(text);
+  if (!m) return NaN;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const dayOfMonth = Number(d);
+  const ms = Date.UTC(year, month - 1, dayOfMonth, Number(h), Number(mi), Number(s));
+  const check = new Date(ms);
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== dayOfMonth || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+    return NaN;
+  }
+  let offsetMinutes = 0;
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0'));
+  }
+  return ms / 1000 + (frac ? Number(`0.${frac}`) : 0) - offsetMinutes * 60;
 }

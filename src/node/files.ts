@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { access, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CsvParser, type CsvOptions, type CsvRecordHandler } from '../data/csv';
 import { throwIfAborted } from '../errors';
@@ -24,11 +25,11 @@ export async function* readTextChunks(path: string, options: ReadTextOptions = {
   throwIfAborted(signal, `reading ${path}`);
   const total = onProgress ? (await stat(path)).size : 0;
   const raw = createReadStream(path, { highWaterMark: 1 << 16 });
-  const gzipped = path.endsWith('.gz');
-  const text = gzipped ? createGunzip() : raw;
-  if (gzipped) {
-    raw.on('error', (error) => text.destroy(error));
-    raw.pipe(text);
+  let text: Readable = raw;
+  if (path.endsWith('.gz')) {
+    const gunzip = createGunzip();
+    raw.on('error', (error) => gunzip.destroy(error));
+    text = raw.pipe(gunzip);
   }
   text.setEncoding(options.encoding ?? 'utf8');
   try {

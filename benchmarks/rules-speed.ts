@@ -1,0 +1,176 @@
+/**
+ * AssociationRules speed: P5 mining on Groceries (itemsets, rules at confidence 0.5 / 0.8),
+ * strategy fit and per-query latency (p50 / p99) on Groceries, including shoppers with 100+
+ * distinct items, and at scale on synthetic Instacart-shaped data.
+ *
+ *   npx tsx benchmarks/rules-speed.ts [--users 200000] [--products 50000] [--queries 2000] [--no-synthetic]
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { gunzipSync } from 'node:zlib';
+import { Dataset } from '../src/data/dataset';
+import { IdIndex } from '../src/data/ids';
+import { datasetFromInstacart } from '../src/data/instacart';
+import { AssociationRules, generateRules, mineItemsets, type AssociationRulesOptions, type Transactions } from '../src/strategies/association-rules';
+import { anonymousQuery, userQuery } from '../src/strategies/query';
+import { ScoreVector, type Query } from '../src/strategies/types';
+import { mulberry32 } from '../src/util/random';
+
+function arg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const percentile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+let peakRss = process.memoryUsage().rss;
+const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+
+function timed<T>(runs: number, f: () => T): { value: T; ms: number } {
+  const times: number[] = [];
+  let value!: T;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    value = f();
+    times.push(performance.now() - t0);
+  }
+  sampleRss();
+  return { value, ms: median(times) };
+}
+
+function latency(label: string, model: AssociationRules, queries: Query[], nItems: number): void {
+  const out = new ScoreVector(nItems);
+  const run = (q: Query) => {
+    out.reset();
+    model.score(q, out);
+  };
+  for (let i = 0; i < Math.min(200, queries.length); i++) run(queries[i]);
+  const times = new Float64Array(queries.length);
+  let touched = 0;
+  for (let i = 0; i < queries.length; i++) {
+    const t0 = performance.now();
+    run(queries[i]);
+    times[i] = performance.now() - t0;
+    touched += out.length;
+  }
+  times.sort();
+  console.log(
+    `  ${label}: p50 ${percentile(times, 0.5).toFixed(4)} ms, p99 ${percentile(times, 0.99).toFixed(4)} ms, ` +
+      `max ${times[times.length - 1].toFixed(3)} ms over ${queries.length} (${(touched / queries.length).toFixed(0)} items scored per query)`,
+  );
+}
+
+console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}`);
+const nQueries = arg('queries', 2000);
+
+const GROCERIES = new URL('../../shared/data/groceries/groceries.csv.gz', import.meta.url).pathname;
+if (!existsSync(GROCERIES)) {
+  console.log(`Groceries: skipped, ${GROCERIES} not found`);
+} else {
+  const lines = gunzipSync(readFileSync(GROCERIES)).toString('utf8').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const index = new Map<string, number>();
+  const ptr = [0];
+  const items: number[] = [];
+  for (const line of lines) {
+    for (const name of line.split(',')) {
+      let i = index.get(name);
+      if (i === undefined) index.set(name, (i = index.size));
+      items.push(i);
+    }
+    ptr.push(items.length);
+  }
+  const tx: Transactions = { ptr: Int32Array.from(ptr), items: Int32Array.from(items), nItems: index.size };
+  const nTx = lines.length;
+  console.log(`\nGroceries: ${nTx} baskets, ${index.size} items, ${items.length} lines`);
+
+  const mined = timed(7, () => mineItemsets(tx, { minSupport: 0.001, maxLength: 10 }));
+  console.log(`P5 itemsets (support 0.001 -> count >= ${mined.value.minCount}, maxLength 10): ${mined.value.size} in ${mined.ms.toFixed(1)} ms (median of 7), by length ${JSON.stringify(mined.value.lengthHistogram())}`);
+  for (const minConfidence of [0.5, 0.8]) {
+    const r = timed(7, () => generateRules(mined.value, { minConfidence }));
+    console.log(`P5 rules (confidence ${minConfidence}): ${r.value.size} in ${r.ms.toFixed(1)} ms, by length ${JSON.stringify(r.value.lengthHistogram())}`);
+  }
+  const end = timed(5, () => generateRules(mineItemsets(tx, { minSupport: 0.001, maxLength: 10 }), { minConfidence: 0.5 }).size);
+  console.log(`P5 end to end (mine + 5,668 rules): ${end.ms.toFixed(1)} ms (median of 5)`);
+
+  const names = [...index.keys()];
+  const data = Dataset.fromBaskets({
+    users: new IdIndex(Array.from({ length: nTx }, (_, b) => String(b))),
+    items: new IdIndex(names),
+    user: Int32Array.from({ length: nTx }, (_, b) => b),
+    ids: Array.from({ length: nTx }, (_, b) => String(b)),
+    orderNumber: new Int32Array(nTx).fill(1),
+    day: new Float64Array(nTx),
+    linePtr: tx.ptr,
+    lines: tx.items,
+  });
+  for (const options of [{}, { minConfidence: 0.05, maxLength: 4 }] as Array<Partial<AssociationRulesOptions>>) {
+    const model = new AssociationRules(options);
+    const fitTimes: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      const t0 = performance.now();
+      await model.fit(data);
+      fitTimes.push(performance.now() - t0);
+    }
+    console.log(`strategy ${JSON.stringify(options)}: fit ${median(fitTimes).toFixed(1)} ms (median of 5), ${model.rules().length} rules, ${model.itemsets().length} itemsets`);
+    const rng = mulberry32(7);
+    const baskets: Query[] = [];
+    const big: Query[] = [];
+    for (let i = 0; i < nQueries; i++) {
+      const b = Math.floor(rng() * nTx);
+      baskets.push(anonymousQuery([], tx.items.subarray(tx.ptr[b], tx.ptr[b + 1])));
+      // 100-140 distinct items of 169: nearly every rule's key item is present.
+      const pick = new Set<number>();
+      const want = 100 + Math.floor(rng() * 41);
+      while (pick.size < want) pick.add(Math.floor(rng() * index.size));
+      big.push(anonymousQuery([...pick], [Math.floor(rng() * index.size)]));
+    }
+    latency('score (one basket)', model, baskets, index.size);
+    latency('score (100-140 distinct items)', model, big, index.size);
+  }
+}
+
+if (!process.argv.includes('--no-synthetic')) {
+  // Loaded here so that --no-synthetic runs without the generator module.
+  const { generateGrocery } = await import('../src/data/synthetic');
+  const users = arg('users', 200_000);
+  const products = arg('products', 50_000);
+  let t0 = performance.now();
+  const data = datasetFromInstacart(generateGrocery({ users, products, seed: 42 })).dataset;
+  sampleRss();
+  console.log(
+    `\nsynthetic: ${data.nUsers} users, ${data.nItems} items, ${data.nBaskets} baskets, ${data.baskets.items.length} lines ` +
+      `(generated in ${((performance.now() - t0) / 1000).toFixed(1)} s), rss ${mb(process.memoryUsage().rss)}`,
+  );
+  for (const options of [{}, { minSupport: 0.0002 }] as Array<Partial<AssociationRulesOptions>>) {
+    const model = new AssociationRules(options);
+    const rssBefore = process.memoryUsage().rss;
+    let stages = 0;
+    t0 = performance.now();
+    await model.fit(data, { onProgress: () => stages++ && sampleRss() });
+    const fitS = (performance.now() - t0) / 1000;
+    sampleRss();
+    const itemsets = model.itemsets();
+    console.log(
+      `strategy ${JSON.stringify(options)}: fit ${fitS.toFixed(2)} s, ${model.rules().length} rules, ${itemsets.length} itemsets ` +
+        `(${itemsets.filter((s) => s.items.length === 1).length} frequent items), rss +${mb(process.memoryUsage().rss - rssBefore)}`,
+    );
+    const rng = mulberry32(7);
+    const userQueries: Query[] = [];
+    const heavy: Query[] = [];
+    const { userPtr, itemPtr, items } = data.baskets;
+    for (let i = 0; i < nQueries; i++) {
+      const u = Math.floor(rng() * data.nUsers);
+      const last = userPtr[u + 1] - 1;
+      const basket = items.slice(itemPtr[last], itemPtr[last] + Math.max(1, (itemPtr[last + 1] - itemPtr[last]) >> 1));
+      userQueries.push(userQuery(data, u, basket));
+    }
+    for (let u = 0; u < data.nUsers && heavy.length < nQueries; u++) {
+      if (data.interactions.indptr[u + 1] - data.interactions.indptr[u] >= 100) heavy.push(userQuery(data, u));
+    }
+    latency('score (user history + half of last basket)', model, userQueries, data.nItems);
+    if (heavy.length > 0) latency('score (users with 100+ distinct items)', model, heavy, data.nItems);
+  }
+}
+console.log(`\npeak rss (sampled): ${mb(peakRss)}`);

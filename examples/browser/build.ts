@@ -1,0 +1,101 @@
+/**
+ * Builds the browser demo into a folder: the page (index.html + main.ts bundled by esbuild)
+ * and a demo model fitted in Node on synthetic grocery data (model.hrec).
+ *
+ *   npx tsx examples/browser/build.ts                      (into examples/browser/dist/)
+ *   npx tsx examples/browser/build.ts --out /tmp/demo --users 2000 --products 1500 --seed 7 --no-neural
+ *
+ * To show your own model instead, copy any saved .hrec into the folder as model.hrec, or open it
+ * with the page's "Open .hrec…" button.
+ */
+import { build } from 'esbuild';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { HybridRecommender, type Progress } from '../../src/index';
+import { defaultStrategies, progressPrinter, syntheticDataset } from '../shared';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * The training and embedding dependencies are only imported (dynamically) by fit/encode;
+ * scoring a loaded model never reaches them, so the page does not ship them.
+ */
+export const LAZY_DEPENDENCIES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@huggingface/transformers'];
+
+/** Bundles main.ts for browsers and copies index.html beside it. */
+export async function buildPage(outDir: string, options: { minify?: boolean } = {}): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  await build({
+    entryPoints: [join(here, 'main.ts')],
+    outfile: join(outDir, 'main.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: true,
+    minify: options.minify ?? false,
+    external: LAZY_DEPENDENCIES,
+    logLevel: 'silent',
+  });
+  await copyFile(join(here, 'index.html'), join(outDir, 'index.html'));
+}
+
+export interface DemoModelOptions {
+  users: number;
+  products: number;
+  seed: number;
+  /** Include NeuralCF (its fit needs @tensorflow/tfjs; scoring the saved model does not). */
+  neural: boolean;
+  onProgress?: (progress: Progress) => void;
+}
+
+/** Fits the demo ensemble on synthetic grocery data. */
+export async function fitDemoModel(options: Partial<DemoModelOptions> = {}): Promise<HybridRecommender> {
+  const { users = 800, products = 600, seed = 42, neural = true } = options;
+  const data = syntheticDataset(users, products, seed);
+  const rec = new HybridRecommender({ strategies: defaultStrategies({ neural }) });
+  await rec.fit(data, { seed, onProgress: options.onProgress });
+  return rec;
+}
+
+/** Fits the demo model and writes it as outDir/model.hrec; returns its bytes. */
+export async function writeDemoModel(outDir: string, options: Partial<DemoModelOptions> = {}): Promise<Uint8Array> {
+  const bytes = (await fitDemoModel(options)).save();
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'model.hrec'), bytes);
+  return bytes;
+}
+
+function flag(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(args[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer, got ${args[i + 1]}`);
+  return v;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const outFlag = args.indexOf('--out');
+  const outDir = resolve(outFlag >= 0 ? args[outFlag + 1] : join(here, 'dist'));
+  const users = flag(args, 'users', 800);
+  const products = flag(args, 'products', 600);
+  const seed = flag(args, 'seed', 42);
+  const neural = !args.includes('--no-neural');
+  const t0 = performance.now();
+  await buildPage(outDir, { minify: args.includes('--minify') });
+  console.log(`page bundled into ${outDir} (${Math.round(performance.now() - t0)} ms)`);
+  const t1 = performance.now();
+  const bytes = await writeDemoModel(outDir, { users, products, seed, neural, onProgress: progressPrinter('  fitting ') });
+  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
+  console.log(`model.hrec: ${users} shoppers x ${products} products, seed ${seed}, ${(bytes.byteLength / 1024).toFixed(0)} KiB (${Math.round(performance.now() - t1)} ms)`);
+  console.log(`serve it with: npx tsx examples/browser/serve.ts --dir ${outDir}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

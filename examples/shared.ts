@@ -1,0 +1,55 @@
+/** Pieces the runnable examples share: the default ensemble and a synthetic-data fit. */
+import {
+  AssociationRules,
+  CoPurchaseGraph,
+  ContentBased,
+  HybridRecommender,
+  ItemKNN,
+  NeuralCF,
+  RepeatPurchase,
+  TfidfEncoder,
+  datasetFromInstacart,
+  generateGrocery,
+  type Dataset,
+  type Progress,
+  type Recommender,
+} from '../src/index';
+
+/** The ensemble the demo fits: every strategy of the library. */
+export function defaultStrategies(options: { neural?: boolean } = {}): Record<string, Recommender> {
+  const strategies: Record<string, Recommender> = {
+    repeat: new RepeatPurchase(),
+    itemknn: new ItemKNN(),
+    content: new ContentBased({ encoder: new TfidfEncoder() }),
+    rules: new AssociationRules(),
+    graph: new CoPurchaseGraph(),
+  };
+  if (options.neural !== false) strategies.ncf = new NeuralCF();
+  return strategies;
+}
+
+/** A one-line progress printer for fits that rewrites itself on a TTY. */
+export function progressPrinter(prefix = ''): (p: Progress) => void {
+  let last = '';
+  return (p) => {
+    const pct = p.total > 0 ? ` ${Math.round((100 * p.done) / p.total)}%` : '';
+    const line = `${prefix}${p.stage}${pct}${p.message ? ` - ${p.message}` : ''}`;
+    if (line === last) return;
+    last = line;
+    if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${line.slice(0, process.stdout.columns - 1)}`);
+    else if (p.done === p.total) console.log(line);
+  };
+}
+
+export function syntheticDataset(users: number, products: number, seed = 42): Dataset {
+  return datasetFromInstacart(generateGrocery({ users, products, seed })).dataset;
+}
+
+/** Fits the default ensemble on synthetic grocery data (examples that need a model and have none). */
+export async function fitDemoRecommender(opts: { users: number; products: number; seed?: number; quiet?: boolean; neural?: boolean }) {
+  const data = syntheticDataset(opts.users, opts.products, opts.seed ?? 42);
+  const recommender = new HybridRecommender({ strategies: defaultStrategies({ neural: opts.neural }) });
+  await recommender.fit(data, { seed: opts.seed ?? 42, onProgress: opts.quiet ? undefined : progressPrinter() });
+  if (!opts.quiet && process.stdout.isTTY) process.stdout.write('\n');
+  return { data, recommender };
+}

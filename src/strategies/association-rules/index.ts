@@ -1,0 +1,369 @@
+/**
+ * Association rules as a recommender: mine X -> {y} rules from the baskets, then recommend y
+ * when the shopper's items contain X. Mining is exact (it reproduces R arules, see miner.ts
+ * and rules.ts); scoring touches only the rules whose rarest antecedent item the shopper has.
+ */
+import type { SectionReader, SectionWriter } from '../../artifact/sections';
+import type { Dataset } from '../../data/dataset';
+import { ArtifactError, NotFittedError, OptionError, throwIfAborted } from '../../errors';
+import type { Json, JsonObject } from '../../util/json';
+import type { Explanation, FitOptions, ItemNamer, Query, Recommender } from '../types';
+import type { ScoreVector } from '../types';
+import { mineItemsets, validateItemsetOptions, type ItemsetArrays, type Transactions } from './miner';
+import { generateRules, RuleSet, validateRuleOptions, type AssociationRule } from './rules';
+
+export { FrequentItemsets, mineItemsets, supportThreshold, type ItemsetArrays, type ItemsetOptions, type Transactions } from './miner';
+export { generateRules, RuleSet, THRESHOLD_EPSILON, type AssociationRule, type RuleOptions } from './rules';
+
+export interface AssociationRulesOptions {
+  /**
+   * Minimum itemset support as a fraction of baskets (default 0.001: 10 of Groceries' 9,835
+   * baskets, 3,200 of Instacart's 3.2M orders). Threshold count = ceil(nBaskets x minSupport).
+   */
+  minSupport: number;
+  /** Minimum support count, so small shops do not mine one-off baskets (default 5). The larger threshold applies. */
+  minCount: number;
+  /** Minimum rule confidence (default 0.1: grocery rules rarely pass 0.5 except towards staples). */
+  minConfidence: number;
+  /** Minimum lift (default 1: only rules that raise the consequent's odds). */
+  minLift: number;
+  /** Longest itemset, antecedent plus consequent (default 3: rules from one or two items). */
+  maxLength: number;
+  /** Rules kept, best first in rule order (lift, then confidence, ...; default 20,000). Infinity keeps all. */
+  maxRules: number;
+  /**
+   * Which of the shopper's items may fire a rule: the current basket, the purchase history,
+   * or both (default). With an empty history 'both' is the basket alone.
+   */
+  source: 'both' | 'basket' | 'history';
+  /**
+   * How the rules that fire for one consequent combine: 'max' (default) keeps the best rule,
+   * which is also the one explain() names; 'noisyOr' is 1 - prod(1 - w); 'sum' adds them.
+   */
+  combine: 'max' | 'noisyOr' | 'sum';
+  /**
+   * A rule's weight w: 'addedValue' (default) is confidence x (1 - 1/lift) = P(y|X) - P(y),
+   * how much X raises y above its base rate, so staples bought by everyone do not dominate;
+   * 'confidence' is P(y|X) itself.
+   */
+  weighting: 'addedValue' | 'confidence';
+}
+
+export const ASSOCIATION_RULES_DEFAULTS: AssociationRulesOptions = {
+  minSupport: 0.001,
+  minCount: 5,
+  minConfidence: 0.1,
+  minLift: 1,
+  maxLength: 3,
+  maxRules: 20_000,
+  source: 'both',
+  combine: 'max',
+  weighting: 'addedValue',
+};
+
+const SOURCES = ['both', 'basket', 'history'] as const;
+const COMBINES = ['max', 'noisyOr', 'sum'] as const;
+const WEIGHTINGS = ['addedValue', 'confidence'] as const;
+
+function validateOptions(o: AssociationRulesOptions): void {
+  for (const key of Object.keys(o)) {
+    if (!(key in ASSOCIATION_RULES_DEFAULTS)) throw new OptionError(key, 'unknown AssociationRules option');
+  }
+  validateItemsetOptions(o, 2);
+  validateRuleOptions(o);
+  if (!SOURCES.includes(o.source)) throw new OptionError('source', `must be one of ${SOURCES.join(', ')}, got ${String(o.source)}`);
+  if (!COMBINES.includes(o.combine)) throw new OptionError('combine', `must be one of ${COMBINES.join(', ')}, got ${String(o.combine)}`);
+  if (!WEIGHTINGS.includes(o.weighting)) throw new OptionError('weighting', `must be one of ${WEIGHTINGS.join(', ')}, got ${String(o.weighting)}`);
+}
+
+/** One frequent itemset in item indices. */
+export interface Itemset {
+  items: number[];
+  count: number;
+  support: number;
+}
+
+interface Model {
+  nItems: number;
+  nTransactions: number;
+  minCount: number;
+  itemCount: Int32Array;
+  rules: RuleSet;
+  itemsets: ItemsetArrays;
+  /** Rule weight w per rule. */
+  weight: Float64Array;
+  /** Rules keyed by their rarest antecedent item: keyRules[keyPtr[i] .. keyPtr[i+1]). */
+  keyPtr: Int32Array;
+  keyRules: Int32Array;
+  /** Rules by consequent, for explain. */
+  consPtr: Int32Array;
+  consRules: Int32Array;
+  /** Scratch for one query: marks of the shopper's items and their distinct list. */
+  mark: Uint8Array;
+  present: Int32Array;
+}
+
+export class AssociationRules implements Recommender {
+  readonly kind = 'rules';
+  readonly options: AssociationRulesOptions;
+  private model: Model | null = null;
+
+  constructor(options: Partial<AssociationRulesOptions> = {}) {
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.options = { ...ASSOCIATION_RULES_DEFAULTS, ...given };
+    validateOptions(this.options);
+  }
+
+  get fitted(): boolean {
+    return this.model !== null;
+  }
+
+  /**
+   * Mines the baskets (each basket's distinct items). A dataset without baskets is mined
+   * with each user's whole history as one transaction.
+   */
+  async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
+    data.assertNotEmpty('AssociationRules.fit');
+    throwIfAborted(options.signal, 'AssociationRules.fit');
+    const tx: Transactions =
+      data.nBaskets > 0
+        ? { ptr: data.baskets.itemPtr, items: data.baskets.items, nItems: data.nItems }
+        : { ptr: data.interactions.indptr, items: data.interactions.indices, nItems: data.nItems };
+    const o = this.options;
+    const sets = mineItemsets(tx, {
+      minSupport: o.minSupport,
+      minCount: o.minCount,
+      maxLength: o.maxLength,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    const rules = generateRules(sets, {
+      minConfidence: o.minConfidence,
+      minLift: o.minLift,
+      maxRules: o.maxRules,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    this.model = this.buildModel(data.nItems, sets.nTransactions, sets.minCount, sets.itemCount, rules, sets.toArrays());
+  }
+
+  /** The mined rules in rule order (item indices). */
+  rules(): AssociationRule[] {
+    return this.requireModel().rules.toArray();
+  }
+
+  /** The frequent itemsets, by length, then count descending (item indices). */
+  itemsets(): Itemset[] {
+    const { itemsets, nTransactions } = this.requireModel();
+    const out: Itemset[] = [];
+    for (let k = 0; k < itemsets.count.length; k++) {
+      const count = itemsets.count[k];
+      out.push({ items: Array.from(itemsets.items.subarray(itemsets.ptr[k], itemsets.ptr[k + 1])), count, support: count / nTransactions });
+    }
+    return out;
+  }
+
+  score(query: Query, out: ScoreVector): void {
+    const m = this.requireModel();
+    const nPresent = this.markQuery(m, query);
+    const { rules, weight, keyPtr, keyRules, mark, present } = m;
+    const { antPtr, ant, cons } = rules;
+    const combine = this.options.combine;
+    try {
+      for (let k = 0; k < nPresent; k++) {
+        const i = present[k];
+        for (let p = keyPtr[i]; p < keyPtr[i + 1]; p++) {
+          const r = keyRules[p];
+          if (!antecedentPresent(mark, ant, antPtr[r], antPtr[r + 1])) continue;
+          const y = cons[r];
+          const w = weight[r];
+          if (combine === 'sum') out.add(y, w);
+          else if (!out.has(y)) out.set(y, w);
+          else if (combine === 'max') {
+            if (w > out.values[y]) out.set(y, w);
+          } else {
+            const v = out.values[y];
+            out.set(y, v + w - v * w);
+          }
+        }
+      }
+    } finally {
+      clearMarks(mark, present, nPresent);
+    }
+  }
+
+  /** The strongest rule that fired for `item`, as "bought A and B -> C (confidence 0.62, lift 3.1)". */
+  explain(query: Query, item: number, name: ItemNamer): Explanation | null {
+    const m = this.requireModel();
+    if (!(item >= 0 && item < m.nItems)) return null;
+    const nPresent = this.markQuery(m, query);
+    const { rules, weight, consPtr, consRules, mark, present } = m;
+    let best = -1;
+    let combined = 0;
+    try {
+      for (let p = consPtr[item]; p < consPtr[item + 1]; p++) {
+        const r = consRules[p];
+        if (!antecedentPresent(mark, rules.ant, rules.antPtr[r], rules.antPtr[r + 1])) continue;
+        const w = weight[r];
+        if (best < 0) combined = w;
+        else if (this.options.combine === 'sum') combined += w;
+        else if (this.options.combine === 'noisyOr') combined = combined + w - combined * w;
+        else combined = Math.max(combined, w);
+        // consRules is in rule order, so the first of equal weights is the better-ranked rule.
+        if (best < 0 || w > weight[best]) best = r;
+      }
+    } finally {
+      clearMarks(mark, present, nPresent);
+    }
+    if (best < 0) return null;
+    const antecedent = Array.from(rules.ant.subarray(rules.antPtr[best], rules.antPtr[best + 1]));
+    const lift = rules.lift[best];
+    const reason =
+      `bought ${joinNames(antecedent.map(name))} -> ${name(item)} ` +
+      `(confidence ${rules.confidence[best].toFixed(2)}, lift ${lift >= 10 ? lift.toFixed(0) : lift.toFixed(1)})`;
+    return { score: combined, reason, evidence: antecedent.map((a) => ({ item: a, weight: weight[best] })) };
+  }
+
+  save(out: SectionWriter): JsonObject {
+    const m = this.requireModel();
+    const { rules, itemsets } = m;
+    out.array('itemCount', m.itemCount);
+    out.array('antPtr', rules.antPtr);
+    out.array('ant', rules.ant);
+    out.array('cons', rules.cons);
+    out.array('count', rules.count);
+    out.array('antCount', rules.antCount);
+    out.array('setPtr', itemsets.ptr);
+    out.array('setItems', itemsets.items);
+    out.array('setCount', itemsets.count);
+    const options: { [key: string]: Json } = { ...this.options };
+    if (this.options.maxRules === Infinity) options.maxRules = null;
+    return { options, nItems: m.nItems, nTransactions: m.nTransactions, minCount: m.minCount };
+  }
+
+  static load(state: JsonObject, sections: SectionReader): AssociationRules {
+    const raw = state.options;
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ArtifactError('AssociationRules state has no options', 'rules');
+    const options = { ...(raw as Record<string, unknown>) } as Partial<AssociationRulesOptions> & { maxRules?: number | null };
+    if (options.maxRules === null) options.maxRules = Infinity;
+    let model: AssociationRules;
+    try {
+      model = new AssociationRules(options as Partial<AssociationRulesOptions>);
+    } catch (e) {
+      throw new ArtifactError(`AssociationRules options are invalid: ${(e as Error).message}`, 'rules');
+    }
+    const nItems = state.nItems;
+    const nTransactions = state.nTransactions;
+    const minCount = state.minCount;
+    if (typeof nItems !== 'number' || typeof nTransactions !== 'number' || typeof minCount !== 'number') {
+      throw new ArtifactError('AssociationRules state lacks nItems, nTransactions or minCount', 'rules');
+    }
+    const itemCount = sections.i32('itemCount');
+    const antPtr = sections.i32('antPtr');
+    const ant = sections.i32('ant');
+    const cons = sections.i32('cons');
+    const count = sections.i32('count');
+    const antCount = sections.i32('antCount');
+    const itemsets = { ptr: sections.i32('setPtr'), items: sections.i32('setItems'), count: sections.i32('setCount') };
+    const n = cons.length;
+    if (itemCount.length !== nItems || antPtr.length !== n + 1 || antPtr[n] !== ant.length || count.length !== n || antCount.length !== n) {
+      throw new ArtifactError('AssociationRules sections disagree in length', 'rules');
+    }
+    if (itemsets.ptr.length !== itemsets.count.length + 1 || itemsets.ptr[itemsets.count.length] !== itemsets.items.length) {
+      throw new ArtifactError('AssociationRules itemset sections disagree in length', 'rules');
+    }
+    for (const a of [ant, cons]) {
+      for (let p = 0; p < a.length; p++) if (!(a[p] >= 0 && a[p] < nItems)) throw new ArtifactError(`rule item ${a[p]} outside [0, ${nItems})`, 'rules');
+    }
+    const consCount = Int32Array.from(cons, (y) => itemCount[y]);
+    const rules = new RuleSet(nTransactions, antPtr, ant, cons, count, antCount, consCount);
+    model.model = model.buildModel(nItems, nTransactions, minCount, itemCount, rules, itemsets);
+    return model;
+  }
+
+  private buildModel(nItems: number, nTransactions: number, minCount: number, itemCount: Int32Array, rules: RuleSet, itemsets: ItemsetArrays): Model {
+    const n = rules.size;
+    const { antPtr, ant, cons } = rules;
+    const weight = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      const c = rules.confidence[r];
+      weight[r] = this.options.weighting === 'confidence' ? c : c * (1 - 1 / rules.lift[r]);
+    }
+    // Key each rule by its rarest antecedent item: the one a shopper is least likely to have.
+    const key = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      let best = ant[antPtr[r]];
+      for (let p = antPtr[r] + 1; p < antPtr[r + 1]; p++) if (itemCount[ant[p]] < itemCount[best]) best = ant[p];
+      key[r] = best;
+    }
+    const [keyPtr, keyRules] = groupBy(key, nItems);
+    const [consPtr, consRules] = groupBy(cons, nItems);
+    return {
+      nItems,
+      nTransactions,
+      minCount,
+      itemCount,
+      rules,
+      itemsets,
+      weight,
+      keyPtr,
+      keyRules,
+      consPtr,
+      consRules,
+      mark: new Uint8Array(nItems),
+      present: new Int32Array(nItems),
+    };
+  }
+
+  private requireModel(): Model {
+    if (!this.model) throw new NotFittedError('AssociationRules');
+    return this.model;
+  }
+
+  /** Marks the shopper's items allowed by `source`; returns how many distinct items were marked into `present`. */
+  private markQuery(m: Model, query: Query): number {
+    const { mark, present, nItems } = m;
+    let n = 0;
+    const take = (items: ArrayLike<number>): void => {
+      for (let k = 0; k < items.length; k++) {
+        const i = items[k];
+        if (!(i >= 0 && i < nItems)) {
+          clearMarks(mark, present, n);
+          throw new OptionError('query', `item index ${i} outside [0, ${nItems})`);
+        }
+        if (mark[i] === 0) {
+          mark[i] = 1;
+          present[n++] = i;
+        }
+      }
+    };
+    if (this.options.source !== 'history') take(query.basket);
+    if (this.options.source !== 'basket') take(query.history.items);
+    return n;
+  }
+}
+
+function antecedentPresent(mark: Uint8Array, ant: Int32Array, start: number, end: number): boolean {
+  for (let q = start; q < end; q++) if (mark[ant[q]] === 0) return false;
+  return true;
+}
+
+function clearMarks(mark: Uint8Array, present: Int32Array, n: number): void {
+  for (let k = 0; k < n; k++) mark[present[k]] = 0;
+}
+
+/** CSR of rule ids grouped by `of[r]` in [0, n), rule order kept within a group. */
+function groupBy(of: Int32Array, n: number): [Int32Array, Int32Array] {
+  const ptr = new Int32Array(n + 1);
+  for (let r = 0; r < of.length; r++) ptr[of[r] + 1]++;
+  for (let i = 0; i < n; i++) ptr[i + 1] += ptr[i];
+  const next = ptr.slice(0, n);
+  const ids = new Int32Array(of.length);
+  for (let r = 0; r < of.length; r++) ids[next[of[r]]++] = r;
+  return [ptr, ids];
+}
+
+function joinNames(names: string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}

@@ -1,0 +1,201 @@
+import type { SectionWriter } from '../../artifact/sections';
+import { ArtifactError, DataError, NotFittedError, OptionError, throwIfAborted } from '../../errors';
+import type { JsonObject } from '../types';
+import { isBlank, type DenseItemVectors, type EncodeOptions, type ItemTextEncoder } from './encoder';
+
+/** ONNX weight variants transformers.js can load (file suffixes of the model's onnx/ folder). */
+export type MiniLMDtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';
+const DTYPES: readonly MiniLMDtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'];
+
+export interface MiniLMOptions {
+  /** Hugging Face model id (transformers.js layout) or a path under localModelPath. Default 'Xenova/all-MiniLM-L6-v2'. */
+  model: string;
+  /**
+   * Folder (Node) or URL prefix (browser) holding models as `<localModelPath>/<model>/`, for
+   * offline use. Default null: transformers.js' own setting.
+   */
+  localModelPath: string | null;
+  /** May the model be downloaded from the Hugging Face hub? Default true, or false when localModelPath is given. */
+  allowRemote: boolean;
+  /** Which weights to load: 'q8' is the 8-bit quantized model (onnx/model_quantized.onnx, 4x smaller), 'fp32' the full one. Default 'q8'. */
+  dtype: MiniLMDtype;
+  /** Texts per forward pass. Default 64. */
+  batchSize: number;
+}
+
+export const MINILM_DEFAULTS: Readonly<Omit<MiniLMOptions, 'allowRemote'>> = Object.freeze({
+  model: 'Xenova/all-MiniLM-L6-v2',
+  localModelPath: null,
+  dtype: 'q8',
+  batchSize: 64,
+});
+
+/** The part of a transformers.js feature-extraction pipeline used here. */
+interface FeatureExtractor {
+  (texts: string[], options: { pooling: 'mean'; normalize: boolean }): Promise<{ dims: number[]; data: ArrayLike<number> }>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Sentence embeddings from a transformers.js feature-extraction model (MiniLM by default):
+ * mean-pooled over tokens and L2-normalised, in batches. @huggingface/transformers (an optional
+ * peer dependency) is imported on first encode only, so code that just scores stored vectors
+ * never loads it.
+ */
+export class MiniLMEncoder implements ItemTextEncoder {
+  readonly kind = 'minilm';
+  readonly options: Readonly<MiniLMOptions>;
+  private dims: number | null = null;
+  private extractor: Promise<FeatureExtractor> | null = null;
+
+  constructor(options: Partial<MiniLMOptions> = {}) {
+    const localModelPath = options.localModelPath ?? MINILM_DEFAULTS.localModelPath;
+    const o: MiniLMOptions = { ...MINILM_DEFAULTS, allowRemote: localModelPath === null, ...options, localModelPath };
+    if (typeof o.model !== 'string' || o.model.length === 0) throw new OptionError('model', 'must be a non-empty string');
+    if (o.localModelPath !== null && (typeof o.localModelPath !== 'string' || o.localModelPath.length === 0)) {
+      throw new OptionError('localModelPath', 'must be a non-empty string or null');
+    }
+    if (typeof o.allowRemote !== 'boolean') throw new OptionError('allowRemote', `must be a boolean, got ${String(o.allowRemote)}`);
+    if (!DTYPES.includes(o.dtype)) throw new OptionError('dtype', `must be one of ${DTYPES.join(', ')}, got ${String(o.dtype)}`);
+    if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new OptionError('batchSize', `must be an integer >= 1, got ${o.batchSize}`);
+    this.options = Object.freeze(o);
+  }
+
+  /** True once the output size is known (after an encode or load). */
+  get fitted(): boolean {
+    return this.dims !== null;
+  }
+
+  /** Output size (384 for all-MiniLM-L6-v2). */
+  get dim(): number {
+    if (this.dims === null) throw new NotFittedError('MiniLMEncoder');
+    return this.dims;
+  }
+
+  /** Nothing to learn: encodes the corpus and records the output size. */
+  fit(texts: readonly string[], options: EncodeOptions = {}): Promise<DenseItemVectors> {
+    return this.encode(texts, options);
+  }
+
+  async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<DenseItemVectors> {
+    const n = texts.length;
+    const todo: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = texts[i];
+      if (typeof t !== 'string') throw new DataError(`text ${i} is ${t === null ? 'null' : typeof t}, expected a string`);
+      if (!isBlank(t)) todo.push(i);
+    }
+    if (todo.length === 0) {
+      if (this.dims === null) throw new DataError('MiniLMEncoder: every text is empty, so there is nothing to learn the output size from');
+      return { format: 'dense', rows: n, dim: this.dims, data: new Float32Array(n * this.dims) };
+    }
+    // Similar lengths share a batch, so little compute goes to padding.
+    todo.sort((a, b) => texts[a].length - texts[b].length || a - b);
+    const extractor = await this.pipeline();
+    const { batchSize } = this.options;
+    const stage = 'minilm encode';
+    let data: Float32Array | null = this.dims === null ? null : new Float32Array(n * this.dims);
+    for (let start = 0; start < todo.length; start += batchSize) {
+      throwIfAborted(options.signal, 'MiniLMEncoder.encode');
+      options.onProgress?.({ stage, done: start, total: todo.length });
+      const batch = todo.slice(start, start + batchSize);
+      const output = await extractor(
+        batch.map((i) => texts[i]),
+        { pooling: 'mean', normalize: true },
+      );
+      const [rows, dim] = output.dims;
+      if (output.dims.length !== 2 || rows !== batch.length) {
+        throw new DataError(`model "${this.options.model}" returned shape [${output.dims.join(', ')}] for ${batch.length} texts, expected [${batch.length}, dim]`);
+      }
+      if (this.dims === null) this.dims = dim;
+      if (dim !== this.dims) throw new DataError(`model "${this.options.model}" returned ${dim} dimensions, expected ${this.dims}`);
+      data ??= new Float32Array(n * dim);
+      for (let r = 0; r < rows; r++) {
+        const at = batch[r] * dim;
+        for (let j = 0; j < dim; j++) data[at + j] = output.data[r * dim + j];
+      }
+    }
+    options.onProgress?.({ stage, done: todo.length, total: todo.length });
+    return { format: 'dense', rows: n, dim: this.dims!, data: data! };
+  }
+
+  /** Releases the model session; the next encode loads it again. */
+  async dispose(): Promise<void> {
+    const extractor = this.extractor;
+    this.extractor = null;
+    if (extractor) await (await extractor.catch(() => null))?.dispose();
+  }
+
+  private pipeline(): Promise<FeatureExtractor> {
+    this.extractor ??= loadExtractor(this.options).catch((e: unknown) => {
+      this.extractor = null;
+      throw e;
+    });
+    return this.extractor;
+  }
+
+  save(_out: SectionWriter): JsonObject {
+    if (this.dims === null) throw new NotFittedError('MiniLMEncoder');
+    const o = this.options;
+    return { kind: this.kind, model: o.model, localModelPath: o.localModelPath, allowRemote: o.allowRemote, dtype: o.dtype, batchSize: o.batchSize, dim: this.dims };
+  }
+
+  static load(state: JsonObject): MiniLMEncoder {
+    if (state.kind !== 'minilm') throw new ArtifactError(`expected a minilm encoder, found ${String(state.kind)}`, 'encoder');
+    let encoder: MiniLMEncoder;
+    try {
+      encoder = new MiniLMEncoder({
+        model: state.model as string,
+        localModelPath: state.localModelPath as string | null,
+        allowRemote: state.allowRemote as boolean,
+        dtype: state.dtype as MiniLMDtype,
+        batchSize: state.batchSize as number,
+      });
+    } catch (e) {
+      throw new ArtifactError(`bad minilm encoder options: ${(e as Error).message}`, 'encoder');
+    }
+    if (!Number.isInteger(state.dim) || (state.dim as number) < 1) throw new ArtifactError(`bad minilm dimension ${String(state.dim)}`, 'encoder');
+    encoder.dims = state.dim as number;
+    return encoder;
+  }
+}
+
+/**
+ * transformers.js reads where models live from its global `env` while a pipeline loads, so the
+ * settings are swapped in for the load and restored after; loads queue behind each other so
+ * two encoders with different folders never see each other's settings.
+ */
+let envQueue: Promise<unknown> = Promise.resolve();
+
+async function loadExtractor(o: MiniLMOptions): Promise<FeatureExtractor> {
+  let transformers: typeof import('@huggingface/transformers');
+  try {
+    transformers = await import('@huggingface/transformers');
+  } catch (e) {
+    throw new OptionError('encoder', `MiniLMEncoder needs the optional dependency @huggingface/transformers (npm install @huggingface/transformers): ${(e as Error).message}`);
+  }
+  const { env, pipeline } = transformers;
+  const load = async (): Promise<FeatureExtractor> => {
+    const saved = { localModelPath: env.localModelPath, allowLocalModels: env.allowLocalModels, allowRemoteModels: env.allowRemoteModels };
+    try {
+      if (o.localModelPath !== null) {
+        env.localModelPath = o.localModelPath;
+        env.allowLocalModels = true;
+      }
+      env.allowRemoteModels = o.allowRemote;
+      const extractor = await pipeline('feature-extraction', o.model, { dtype: o.dtype, local_files_only: !o.allowRemote });
+      return extractor as unknown as FeatureExtractor;
+    } catch (e) {
+      const where = o.localModelPath !== null ? ` from ${o.localModelPath}` : '';
+      const remote = o.allowRemote ? '' : ' (downloads are off: allowRemote is false)';
+      throw new OptionError('model', `cannot load "${o.model}"${where} with dtype ${o.dtype}${remote}: ${(e as Error).message}`);
+    } finally {
+      env.localModelPath = saved.localModelPath;
+      env.allowLocalModels = saved.allowLocalModels;
+      env.allowRemoteModels = saved.allowRemoteModels;
+    }
+  };
+  const result = envQueue.then(load, load);
+  envQueue = result.catch(() => undefined);
+  return result;
+}

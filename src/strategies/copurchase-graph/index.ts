@@ -1,0 +1,433 @@
+import { UndirectedGraph } from 'graphology';
+import betweennessCentrality from 'graphology-metrics/centrality/betweenness';
+import { degreeCentrality } from 'graphology-metrics/centrality/degree';
+import pagerank from 'graphology-metrics/centrality/pagerank';
+import { weightedDegree } from 'graphology-metrics/node/weighted-degree';
+import type { SectionReader, SectionWriter } from '../../artifact/sections';
+import { CsrMatrix } from '../../data/csr';
+import type { Dataset } from '../../data/dataset';
+import { ArtifactError, NotFittedError, OptionError } from '../../errors';
+import type { JsonObject } from '../../util/json';
+import { TopK } from '../../util/topk';
+import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
+import { WEIGHTINGS, buildEdges, type GraphWeighting } from './build';
+import { PushWorkspace, inverseStrengths } from './ppr';
+
+export type { GraphWeighting } from './build';
+
+export interface CoPurchaseGraphOptions {
+  /** Edge weight from the co-purchase count, see GraphWeighting (default 'cosine'). */
+  weighting: GraphWeighting;
+  /** Baskets two items must share to be linked (default 2): single co-purchases are mostly noise. */
+  minCount: number;
+  /** Heaviest edges kept per item before the graph is made undirected (default 50; Infinity keeps all). */
+  maxNeighbors: number;
+  /**
+   * Probability that the walk jumps back to the query items at each step (default 0.3;
+   * PageRank's damping alpha is 1 - restart). Higher keeps scores close to direct neighbours,
+   * lower reaches further.
+   */
+  restart: number;
+  /**
+   * Push tolerance: a node spreads its residual mass once it exceeds epsilon x its degree
+   * (default 1e-5). A query visits at most 1 / (restart x epsilon) edges.
+   */
+  epsilon: number;
+  /**
+   * Share of the restart mass put on the current basket when the query has both a history and
+   * a basket (default 0.5). The cart says what the shopper is doing now, so it gets the same
+   * mass as a whole purchase history.
+   */
+  basketWeight: number;
+}
+
+export const DEFAULT_GRAPH_OPTIONS: Readonly<CoPurchaseGraphOptions> = {
+  weighting: 'cosine',
+  minCount: 2,
+  maxNeighbors: 50,
+  restart: 0.3,
+  epsilon: 1e-5,
+  basketWeight: 0.5,
+};
+
+/** Node attributes of graph(). */
+export interface ItemNodeAttributes {
+  /** Item index. */
+  item: number;
+  name: string;
+}
+
+/** Edge attributes of graph(). */
+export interface CoPurchaseEdgeAttributes {
+  /** The edge weight (co-purchase count under the chosen weighting). */
+  weight: number;
+}
+
+export type CentralityKind = 'pagerank' | 'degree' | 'weightedDegree' | 'betweenness';
+
+/** Explanations cite at most this many query items. */
+const MAX_EVIDENCE = 3;
+/** Query items tried one by one when attributing a score reached only through long paths. */
+const MAX_ATTRIBUTED_SOURCES = 16;
+
+/**
+ * Co-purchase graph: items are nodes, two items are linked when bought in the same basket,
+ * with the (optionally normalised) co-purchase count as the edge weight. A query is scored by
+ * personalized PageRank from its items (history weighted by purchase counts, the current
+ * basket weighted up), so items reached through other items — bought with something bought
+ * with what you have — score too, not just direct neighbours.
+ *
+ * The graph lives in a symmetric CSR (both directions of each edge), which is what scoring
+ * walks. graph() builds a graphology UndirectedGraph from it on demand for analysis with the
+ * graphology ecosystem; that object costs a few hundred bytes per edge (hundreds of MB at
+ * 50k items x 50 neighbours), so it is never built during fit or scoring.
+ */
+export class CoPurchaseGraph implements Recommender {
+  readonly kind = 'graph';
+  readonly options: Readonly<CoPurchaseGraphOptions>;
+  private edges: CsrMatrix | null = null;
+  private invStrength: Float64Array | null = null;
+  private workspace: PushWorkspace | null = null;
+  private sourceBuffer: Int32Array = new Int32Array(0);
+  private massBuffer: Float64Array = new Float64Array(0);
+  /** Restart mass per item of the query being assembled (0 elsewhere); cleared after use. */
+  private massByItem: Float64Array = new Float64Array(0);
+
+  constructor(options: Partial<CoPurchaseGraphOptions> = {}) {
+    const o = { ...DEFAULT_GRAPH_OPTIONS, ...options };
+    if (!WEIGHTINGS.includes(o.weighting)) throw new OptionError('weighting', `must be one of ${WEIGHTINGS.join(', ')}, got ${String(o.weighting)}`);
+    if (!Number.isInteger(o.minCount) || o.minCount < 1) throw new OptionError('minCount', `must be an integer >= 1, got ${o.minCount}`);
+    if (o.maxNeighbors !== Infinity && (!Number.isInteger(o.maxNeighbors) || o.maxNeighbors < 1)) {
+      throw new OptionError('maxNeighbors', `must be an integer >= 1 or Infinity, got ${o.maxNeighbors}`);
+    }
+    if (!(o.restart > 0 && o.restart < 1)) throw new OptionError('restart', `must be in (0, 1), got ${o.restart}`);
+    if (!(o.epsilon > 0 && o.epsilon < 1)) throw new OptionError('epsilon', `must be in (0, 1), got ${o.epsilon}`);
+    if (!(o.basketWeight >= 0 && o.basketWeight <= 1)) throw new OptionError('basketWeight', `must be in [0, 1], got ${o.basketWeight}`);
+    this.options = Object.freeze(o);
+  }
+
+  get fitted(): boolean {
+    return this.edges !== null;
+  }
+
+  get nItems(): number {
+    return this.requireEdges().nRows;
+  }
+
+  /** Number of undirected edges. */
+  get nEdges(): number {
+    return this.requireEdges().nnz / 2;
+  }
+
+  async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
+    data.assertNotEmpty('CoPurchaseGraph');
+    const { weighting, minCount, maxNeighbors } = this.options;
+    this.install(await buildEdges(data, { weighting, minCount, maxNeighbors }, options));
+  }
+
+  private install(edges: CsrMatrix): void {
+    const n = edges.nRows;
+    this.edges = edges;
+    this.invStrength = inverseStrengths(edges);
+    this.workspace = new PushWorkspace(edges, this.invStrength);
+    this.sourceBuffer = new Int32Array(n);
+    this.massBuffer = new Float64Array(n);
+    this.massByItem = new Float64Array(n);
+  }
+
+  private requireEdges(): CsrMatrix {
+    if (this.edges === null) throw new NotFittedError('CoPurchaseGraph');
+    return this.edges;
+  }
+
+  /** The neighbours of `item` (ascending index) and their edge weights, as views of the graph. */
+  neighbors(item: number): { items: Int32Array; weights: Float32Array } {
+    const g = this.requireEdges();
+    this.checkItem(item, 'item');
+    const start = g.indptr[item];
+    const end = g.indptr[item + 1];
+    return { items: g.indices.subarray(start, end), weights: g.values.subarray(start, end) };
+  }
+
+  /** Weight of the edge between two items, 0 when they are not linked. */
+  edgeWeight(a: number, b: number): number {
+    const g = this.requireEdges();
+    this.checkItem(a, 'a');
+    this.checkItem(b, 'b');
+    return g.get(a, b);
+  }
+
+  score(query: Query, out: ScoreVector): void {
+    const n = this.runQuery(query);
+    if (n === 0) return;
+    const ws = this.workspace!;
+    const { restart } = this.options;
+    for (let t = 0; t < ws.touchedCount; t++) {
+      const v = ws.touched[t];
+      const s = ws.score(v, restart);
+      if (s > 0) out.add(v, s);
+    }
+  }
+
+  /**
+   * Items most like `item` by co-purchase, best first: its direct neighbours by edge weight
+   * ('neighbors', the default), or by personalized PageRank from the item alone ('ppr'),
+   * which also ranks items two or more steps away. The item itself is never returned.
+   */
+  similarItems(item: number, k: number, method: 'neighbors' | 'ppr' = 'neighbors'): { items: Int32Array; scores: Float32Array } {
+    const g = this.requireEdges();
+    this.checkItem(item, 'item');
+    if (!Number.isInteger(k) || k < 0) throw new OptionError('k', `must be a non-negative integer, got ${k}`);
+    const top = new TopK(k);
+    if (method === 'neighbors') {
+      for (let e = g.indptr[item]; e < g.indptr[item + 1]; e++) top.push(g.indices[e], g.values[e]);
+    } else if (method === 'ppr') {
+      const ws = this.workspace!;
+      ws.run(Int32Array.of(item), Float64Array.of(1), this.options.restart, this.options.epsilon);
+      for (let t = 0; t < ws.touchedCount; t++) {
+        const v = ws.touched[t];
+        const s = ws.score(v, this.options.restart);
+        if (v !== item && s > 0) top.push(v, s);
+      }
+      ws.clear();
+    } else {
+      throw new OptionError('method', `must be 'neighbors' or 'ppr', got ${String(method)}`);
+    }
+    return top.sorted();
+  }
+
+  /**
+   * Why `item` scored: the query items linked to it directly ("often in the same basket as
+   * Pasta Sauce"), else the strongest two-step path ("connected through Spaghetti to Pasta
+   * Sauce"), else the query items whose own walks reach it most. Evidence weights are each
+   * query item's share of the walk mass along those paths.
+   */
+  explain(query: Query, item: number, name: ItemNamer): Explanation | null {
+    const g = this.requireEdges();
+    this.checkItem(item, 'item');
+    const nSources = this.runQuery(query);
+    if (nSources === 0) return null;
+    const ws = this.workspace!;
+    const { restart, epsilon } = this.options;
+    const score = Math.fround(ws.score(item, restart));
+    ws.clear();
+    if (!(score > 0)) return null;
+
+    const mass = this.massByItem;
+    const sources = this.sourceBuffer.slice(0, nSources);
+    const sourceMass = this.massBuffer.slice(0, nSources);
+    for (let k = 0; k < nSources; k++) mass[sources[k]] = sourceMass[k];
+    try {
+      const { indptr, indices, values } = g;
+      const inv = this.invStrength!;
+      const walk = 1 - restart;
+      // One step q -> item carries mass(q) (1 - restart) w(q, item) / strength(q).
+      const direct: Array<{ item: number; weight: number }> = [];
+      for (let e = indptr[item]; e < indptr[item + 1]; e++) {
+        const q = indices[e];
+        if (mass[q] > 0) direct.push({ item: q, weight: mass[q] * walk * values[e] * inv[q] });
+      }
+      if (direct.length > 0) {
+        const evidence = strongest(direct);
+        return { score, reason: `often in the same basket as ${listNames(evidence, name)}`, evidence };
+      }
+      // Two steps q -> m -> item; w(m, item) = w(item, m) because the graph is symmetric.
+      // Per query item: its total two-step mass and its strongest middle item.
+      const paths = new Map<number, { weight: number; via: number; viaWeight: number }>();
+      for (let e = indptr[item]; e < indptr[item + 1]; e++) {
+        const m = indices[e];
+        const second = walk * values[e] * inv[m];
+        for (let f = indptr[m]; f < indptr[m + 1]; f++) {
+          const q = indices[f];
+          if (mass[q] === 0) continue;
+          const w = mass[q] * walk * values[f] * inv[q] * second;
+          const path = paths.get(q);
+          if (path === undefined) paths.set(q, { weight: w, via: m, viaWeight: w });
+          else {
+            path.weight += w;
+            if (w > path.viaWeight) Object.assign(path, { via: m, viaWeight: w });
+          }
+        }
+      }
+      if (paths.size > 0) {
+        const evidence = strongest([...paths].map(([q, path]) => ({ item: q, weight: path.weight })));
+        const top = evidence[0].item;
+        return { score, reason: `connected through ${name(paths.get(top)!.via)} to ${name(top)}`, evidence };
+      }
+      // Longer paths only: PPR is linear in the restart vector, so a walk from each query
+      // item alone measures its share of the score.
+      const order = Array.from(sources.keys()).sort((a, b) => sourceMass[b] - sourceMass[a] || sources[a] - sources[b]);
+      const shares: Array<{ item: number; weight: number }> = [];
+      for (const k of order.slice(0, MAX_ATTRIBUTED_SOURCES)) {
+        ws.run(sources.subarray(k, k + 1), sourceMass.subarray(k, k + 1), restart, epsilon);
+        const share = ws.score(item, restart);
+        if (share > 0) shares.push({ item: sources[k], weight: share });
+      }
+      ws.clear();
+      const evidence = strongest(shares);
+      return { score, reason: `linked through a chain of co-purchases to ${listNames(evidence, name)}`, evidence };
+    } finally {
+      for (let k = 0; k < nSources; k++) mass[sources[k]] = 0;
+    }
+  }
+
+  /**
+   * Fills the restart distribution of `query` into sourceBuffer/massBuffer and runs push;
+   * returns the number of sources (0: nothing to walk from, workspace left clear).
+   */
+  private runQuery(query: Query): number {
+    this.requireEdges();
+    const ws = this.workspace!;
+    const mass = this.massByItem;
+    const sources = this.sourceBuffer;
+    const n = this.nItems;
+    const { items, weights } = query.history;
+    let historyTotal = 0;
+    for (let k = 0; k < items.length; k++) {
+      const w = weights[k];
+      if (w > 0) historyTotal += w;
+    }
+    const basket = query.basket;
+    const hasBasket = basket.length > 0;
+    const basketShare = historyTotal > 0 ? (hasBasket ? this.options.basketWeight : 0) : hasBasket ? 1 : 0;
+    for (let k = 0; k < items.length; k++) checkQueryItem(items[k], n);
+    for (let k = 0; k < basket.length; k++) checkQueryItem(basket[k], n);
+    let nSources = 0;
+    const addMass = (item: number, m: number) => {
+      if (m <= 0) return;
+      if (mass[item] === 0) sources[nSources++] = item;
+      mass[item] += m;
+    };
+    if (historyTotal > 0 && basketShare < 1) {
+      const scale = (1 - basketShare) / historyTotal;
+      for (let k = 0; k < items.length; k++) if (weights[k] > 0) addMass(items[k], weights[k] * scale);
+    }
+    if (basketShare > 0) {
+      const each = basketShare / basket.length;
+      for (let k = 0; k < basket.length; k++) addMass(basket[k], each);
+    }
+    const massList = this.massBuffer;
+    for (let k = 0; k < nSources; k++) {
+      massList[k] = mass[sources[k]];
+      mass[sources[k]] = 0;
+    }
+    if (nSources === 0) {
+      ws.clear();
+      return 0;
+    }
+    ws.run(sources.subarray(0, nSources), massList.subarray(0, nSources), this.options.restart, this.options.epsilon);
+    return nSources;
+  }
+
+  /**
+   * The graph as a graphology UndirectedGraph, built now from the CSR (not cached: it costs a
+   * few hundred bytes per edge, see the class note). Node keys are `id(item)` (default: the
+   * index as a string); node attributes hold the index and `name(item)` (default: the key);
+   * edges carry `weight`.
+   */
+  graph(lookup: { id?: (item: number) => string; name?: ItemNamer } = {}): UndirectedGraph<ItemNodeAttributes, CoPurchaseEdgeAttributes> {
+    const g = this.requireEdges();
+    const key = lookup.id ?? ((item: number) => String(item));
+    const graph = new UndirectedGraph<ItemNodeAttributes, CoPurchaseEdgeAttributes>();
+    const keys = new Array<string>(g.nRows);
+    for (let i = 0; i < g.nRows; i++) {
+      keys[i] = key(i);
+      graph.addNode(keys[i], { item: i, name: lookup.name ? lookup.name(i) : keys[i] });
+    }
+    for (let i = 0; i < g.nRows; i++) {
+      for (let e = g.indptr[i]; e < g.indptr[i + 1]; e++) {
+        const j = g.indices[e];
+        if (j > i) graph.addUndirectedEdge(keys[i], keys[j], { weight: g.values[e] });
+      }
+    }
+    return graph;
+  }
+
+  /**
+   * Centrality of every item (indexed by item), computed by graphology-metrics on graph():
+   * - 'pagerank': weighted PageRank (alpha 0.85) over the whole graph
+   * - 'degree': number of neighbours / (nItems - 1)
+   * - 'weightedDegree': sum of edge weights
+   * - 'betweenness': share of shortest paths (by hop count: weights are affinities, not
+   *   distances) through the item; O(items x edges), for small graphs only.
+   */
+  centrality(kind: CentralityKind): Float64Array {
+    const graph = this.graph();
+    const out = new Float64Array(this.nItems);
+    let byKey: Record<string, number>;
+    switch (kind) {
+      case 'pagerank':
+        byKey = pagerank(graph, { getEdgeWeight: 'weight', maxIterations: 1000 });
+        break;
+      case 'degree':
+        byKey = degreeCentrality(graph);
+        break;
+      case 'weightedDegree':
+        byKey = {};
+        for (const node of graph.nodes()) byKey[node] = weightedDegree(graph, node, 'weight');
+        break;
+      case 'betweenness':
+        byKey = betweennessCentrality(graph, { getEdgeWeight: null });
+        break;
+      default:
+        throw new OptionError('kind', `must be one of pagerank, degree, weightedDegree, betweenness, got ${String(kind)}`);
+    }
+    graph.forEachNode((node, attributes) => {
+      out[attributes.item] = byKey[node];
+    });
+    return out;
+  }
+
+  save(out: SectionWriter): JsonObject {
+    const g = this.requireEdges();
+    out.array('indptr', g.indptr);
+    out.array('indices', g.indices);
+    out.array('weights', g.values);
+    const { maxNeighbors, ...rest } = this.options;
+    return { options: { ...rest, maxNeighbors: maxNeighbors === Infinity ? null : maxNeighbors }, nItems: g.nRows };
+  }
+
+  static load(state: JsonObject, sections: SectionReader): CoPurchaseGraph {
+    const saved = state.options;
+    const nItems = state.nItems;
+    if (saved === null || typeof saved !== 'object' || Array.isArray(saved) || typeof nItems !== 'number') {
+      throw new ArtifactError('graph state needs options and nItems');
+    }
+    const options = { ...saved, maxNeighbors: saved.maxNeighbors ?? Infinity } as unknown as Partial<CoPurchaseGraphOptions>;
+    const model = new CoPurchaseGraph(options);
+    const indptr = sections.i32('indptr');
+    const indices = sections.i32('indices');
+    const weights = sections.f32('weights');
+    if (indptr.length !== nItems + 1) throw new ArtifactError(`expected ${nItems + 1} row pointers, found ${indptr.length}`, 'indptr');
+    if (indptr[0] !== 0 || indptr[nItems] !== indices.length || indices.length !== weights.length) {
+      throw new ArtifactError('edge arrays disagree in length', 'indices');
+    }
+    for (let i = 0; i < nItems; i++) {
+      if (indptr[i + 1] < indptr[i]) throw new ArtifactError(`row pointers decrease at row ${i}`, 'indptr');
+    }
+    for (let p = 0; p < indices.length; p++) {
+      if (indices[p] < 0 || indices[p] >= nItems) throw new ArtifactError(`edge target ${indices[p]} out of range`, 'indices');
+    }
+    model.install(new CsrMatrix(nItems, nItems, indptr, indices, weights));
+    return model;
+  }
+
+  private checkItem(item: number, what: string): void {
+    const n = this.requireEdges().nRows;
+    if (!Number.isInteger(item) || item < 0 || item >= n) throw new OptionError(what, `item index ${item} out of range [0, ${n})`);
+  }
+}
+
+function checkQueryItem(item: number, n: number): void {
+  if (!(item >= 0 && item < n)) throw new OptionError('query', `item index ${item} out of range [0, ${n})`);
+}
+
+/** The top evidence entries, strongest first (ties to the lower index). */
+function strongest(entries: Array<{ item: number; weight: number }>): Array<{ item: number; weight: number }> {
+  return entries.sort((a, b) => b.weight - a.weight || a.item - b.item).slice(0, MAX_EVIDENCE);
+}
+
+function listNames(evidence: Array<{ item: number }>, name: ItemNamer): string {
+  const names = evidence.map((e) => name(e.item));
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}

@@ -1,0 +1,266 @@
+import type { SectionReader, SectionWriter } from '../artifact/sections';
+import { CsrMatrix } from '../data/csr';
+import type { Dataset } from '../data/dataset';
+import { ArtifactError, NotFittedError, OptionError, throwIfAborted } from '../errors';
+import { cooccurrence } from '../util/cooccurrence';
+import { TopK } from '../util/topk';
+import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
+
+/** How a user's purchase count of an item becomes its weight in the item vectors. */
+export type KnnWeighting = 'binary' | 'count' | 'log1p' | 'bm25';
+/** How a query's history count of an item becomes the weight of its neighbours. */
+export type HistoryWeighting = 'binary' | 'count' | 'log1p';
+
+export interface ItemKNNOptions {
+  /** Neighbours kept per item (default 100). */
+  neighbours: number;
+  /**
+   * Weight of a (user, item) purchase count in the item vectors the cosine compares:
+   * 'binary' (bought or not), 'count', 'log1p' (log(1 + count)), or 'bm25' (users as terms,
+   * items as documents: heavy shoppers' co-purchases count less, counts saturate). Default
+   * 'log1p'.
+   */
+  weighting: KnnWeighting;
+  /** BM25 term saturation (default 1.2); only with weighting 'bm25'. */
+  bm25K1: number;
+  /** BM25 length normalisation in [0, 1] (default 0.75); only with weighting 'bm25'. */
+  bm25B: number;
+  /**
+   * Shrinkage: sim = dot / (|a| |b| + shrink), which pulls similarities backed by few
+   * shared buyers towards 0. Default 10.
+   */
+  shrink: number;
+  /** Keep a neighbour only when at least this many users bought both (default 1). */
+  minCommon: number;
+  /** Weight of each history item in a query (default 'log1p' of its purchase count). */
+  historyWeighting: HistoryWeighting;
+  /** Weight of each line of the current basket in a query (default 1; 0 ignores the basket). */
+  basketWeight: number;
+}
+
+const DEFAULTS: ItemKNNOptions = {
+  neighbours: 100,
+  weighting: 'log1p',
+  bm25K1: 1.2,
+  bm25B: 0.75,
+  shrink: 10,
+  minCommon: 1,
+  historyWeighting: 'log1p',
+  basketWeight: 1,
+};
+
+const WEIGHTINGS: readonly KnnWeighting[] = ['binary', 'count', 'log1p', 'bm25'];
+const HISTORY_WEIGHTINGS: readonly HistoryWeighting[] = ['binary', 'count', 'log1p'];
+
+/**
+ * Item-based collaborative filtering: cosine similarity between the items' buyer vectors
+ * (columns of the user x item matrix, weighted and shrunk), top `neighbours` per item. A
+ * query scores candidate c as the sum over its history and basket items q of
+ * weight(q) * sim(q, c): "people who bought what you buy also bought c".
+ */
+export class ItemKNN implements Recommender {
+  readonly kind = 'itemknn';
+  readonly options: Readonly<ItemKNNOptions>;
+  private sims: CsrMatrix | null = null;
+
+  constructor(options: Partial<ItemKNNOptions> = {}) {
+    const o = { ...DEFAULTS, ...options };
+    if (!Number.isInteger(o.neighbours) || o.neighbours < 1) throw new OptionError('neighbours', `must be an integer >= 1, got ${o.neighbours}`);
+    if (!WEIGHTINGS.includes(o.weighting)) throw new OptionError('weighting', `must be one of ${WEIGHTINGS.join(', ')}, got ${String(o.weighting)}`);
+    if (!HISTORY_WEIGHTINGS.includes(o.historyWeighting)) {
+      throw new OptionError('historyWeighting', `must be one of ${HISTORY_WEIGHTINGS.join(', ')}, got ${String(o.historyWeighting)}`);
+    }
+    finiteAtLeast('bm25K1', o.bm25K1, 0);
+    finiteAtLeast('shrink', o.shrink, 0);
+    finiteAtLeast('basketWeight', o.basketWeight, 0);
+    if (!(o.bm25B >= 0 && o.bm25B <= 1)) throw new OptionError('bm25B', `must be in [0, 1], got ${o.bm25B}`);
+    if (!Number.isInteger(o.minCommon) || o.minCommon < 1) throw new OptionError('minCommon', `must be an integer >= 1, got ${o.minCommon}`);
+    this.options = Object.freeze(o);
+  }
+
+  get fitted(): boolean {
+    return this.sims !== null;
+  }
+
+  /** The item x item neighbour matrix (rows sorted by item index, values are similarities). */
+  get neighbourMatrix(): CsrMatrix {
+    if (!this.sims) throw new NotFittedError('ItemKNN');
+    return this.sims;
+  }
+
+  async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
+    data.assertNotEmpty('ItemKNN.fit');
+    throwIfAborted(options.signal, 'ItemKNN.fit');
+    const weighted = weightMatrix(data.interactions, this.options);
+    const norms = columnNorms(weighted);
+    const shrink = this.options.shrink;
+    this.sims = await cooccurrence(weighted, {
+      topN: this.options.neighbours,
+      minCount: this.options.minCommon,
+      transform: (i, j, dot) => dot / (norms[i] * norms[j] + shrink),
+      signal: options.signal,
+      onProgress: options.onProgress,
+      stage: 'item similarities',
+    });
+  }
+
+  score(query: Query, out: ScoreVector): void {
+    const sims = this.model(out.size);
+    const { indptr, indices, values } = sims;
+    const { items, weights } = query.history;
+    const hw = this.options.historyWeighting;
+    for (let k = 0; k < items.length; k++) {
+      const w = historyWeight(weights[k], hw);
+      if (!(w > 0)) continue;
+      const q = checkItem(items[k], sims.nRows, 'query.history');
+      for (let p = indptr[q]; p < indptr[q + 1]; p++) out.add(indices[p], w * values[p]);
+    }
+    const bw = this.options.basketWeight;
+    if (bw === 0) return;
+    const basket = query.basket;
+    for (let k = 0; k < basket.length; k++) {
+      const q = checkItem(basket[k], sims.nRows, 'query.basket');
+      for (let p = indptr[q]; p < indptr[q + 1]; p++) out.add(indices[p], bw * values[p]);
+    }
+  }
+
+  explain(query: Query, item: number, name: ItemNamer): Explanation | null {
+    const sims = this.model(-1);
+    const contributions = new Map<number, number>();
+    const addFrom = (q: number, w: number) => {
+      const s = sims.get(q, item);
+      if (s > 0 && w > 0) contributions.set(q, (contributions.get(q) ?? 0) + w * s);
+    };
+    const { items, weights } = query.history;
+    for (let k = 0; k < items.length; k++) addFrom(checkItem(items[k], sims.nRows, 'query.history'), historyWeight(weights[k], this.options.historyWeighting));
+    for (let k = 0; k < query.basket.length; k++) addFrom(checkItem(query.basket[k], sims.nRows, 'query.basket'), this.options.basketWeight);
+    if (contributions.size === 0) return null;
+    const evidence = [...contributions].map(([q, weight]) => ({ item: q, weight })).sort((a, b) => b.weight - a.weight || a.item - b.item);
+    let score = 0;
+    for (const e of evidence) score += e.weight;
+    const top = evidence.slice(0, 3);
+    return { score: Math.fround(score), reason: `often bought with ${joinNames(top.map((e) => name(e.item)))}`, evidence: top };
+  }
+
+  /** The k most similar items to `item` (index level), most similar first; never `item` itself. */
+  similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array } {
+    const sims = this.model(-1);
+    checkItem(item, sims.nRows, 'item');
+    if (!Number.isInteger(k) || k < 0) throw new OptionError('k', `must be a non-negative integer, got ${k}`);
+    const heap = new TopK(k);
+    for (let p = sims.indptr[item]; p < sims.indptr[item + 1]; p++) heap.push(sims.indices[p], sims.values[p]);
+    return heap.sorted();
+  }
+
+  save(out: SectionWriter): JsonObject {
+    const sims = this.model(-1);
+    out.array('indptr', sims.indptr);
+    out.array('indices', sims.indices);
+    out.array('values', sims.values);
+    return { nItems: sims.nRows, ...this.options };
+  }
+
+  static load(state: JsonObject, sections: SectionReader): ItemKNN {
+    const { nItems, ...rest } = state;
+    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError('bad itemknn nItems', 'itemknn');
+    const options: Partial<ItemKNNOptions> = {};
+    for (const key of Object.keys(DEFAULTS) as Array<keyof ItemKNNOptions>) {
+      if (!(key in rest)) throw new ArtifactError(`itemknn option ${key} missing`, 'itemknn');
+      (options as Record<string, unknown>)[key] = rest[key];
+    }
+    const model = new ItemKNN(options);
+    const indptr = sections.i32('indptr');
+    const indices = sections.i32('indices');
+    const values = sections.f32('values');
+    if (indptr.length !== nItems + 1 || indptr[nItems] !== indices.length || indices.length !== values.length) {
+      throw new ArtifactError('itemknn neighbour arrays do not match', 'itemknn');
+    }
+    model.sims = new CsrMatrix(nItems, nItems, indptr, indices, values);
+    return model;
+  }
+
+  /** The fitted neighbours; `size` (unless -1) must be their item count. */
+  private model(size: number): CsrMatrix {
+    if (!this.sims) throw new NotFittedError('ItemKNN');
+    if (size >= 0 && size !== this.sims.nRows) throw new OptionError('out', `ScoreVector has ${size} items, the model ${this.sims.nRows}`);
+    return this.sims;
+  }
+}
+
+/** The interaction matrix with each count replaced by its weight. */
+function weightMatrix(m: CsrMatrix, o: ItemKNNOptions): CsrMatrix {
+  const values = new Float32Array(m.values.length);
+  const src = m.values;
+  switch (o.weighting) {
+    case 'binary':
+      for (let p = 0; p < src.length; p++) values[p] = src[p] > 0 ? 1 : 0;
+      break;
+    case 'count':
+      for (let p = 0; p < src.length; p++) values[p] = Math.max(src[p], 0);
+      break;
+    case 'log1p':
+      for (let p = 0; p < src.length; p++) values[p] = src[p] > 0 ? Math.log1p(src[p]) : 0;
+      break;
+    case 'bm25':
+      bm25(m, o.bm25K1, o.bm25B, values);
+      break;
+  }
+  return new CsrMatrix(m.nRows, m.nCols, m.indptr, m.indices, values);
+}
+
+/**
+ * Items are the documents and users the terms: idf(u) = log(1 + (nItems - n_u + 0.5) /
+ * (n_u + 0.5)) with n_u the user's distinct items (always positive), so a shopper who buys
+ * half the store says little about any pair; tf saturates with k1 and is normalised by the
+ * item's total purchases against the mean with b.
+ */
+function bm25(m: CsrMatrix, k1: number, b: number, out: Float32Array): void {
+  const { nRows, nCols, indptr, indices, values } = m;
+  const length = new Float64Array(nCols);
+  for (let p = 0; p < values.length; p++) if (values[p] > 0) length[indices[p]] += values[p];
+  let sum = 0;
+  let docs = 0;
+  for (let i = 0; i < nCols; i++) {
+    if (length[i] > 0) {
+      sum += length[i];
+      docs++;
+    }
+  }
+  const avg = docs > 0 ? sum / docs : 1;
+  for (let u = 0; u < nRows; u++) {
+    let nu = 0;
+    for (let p = indptr[u]; p < indptr[u + 1]; p++) if (values[p] > 0) nu++;
+    const idf = Math.log(1 + (nCols - nu + 0.5) / (nu + 0.5));
+    for (let p = indptr[u]; p < indptr[u + 1]; p++) {
+      const tf = values[p];
+      out[p] = tf > 0 ? (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length[indices[p]]) / avg)) : 0;
+    }
+  }
+}
+
+function columnNorms(m: CsrMatrix): Float64Array {
+  const sq = new Float64Array(m.nCols);
+  const { indices, values } = m;
+  for (let p = 0; p < values.length; p++) sq[indices[p]] += values[p] * values[p];
+  for (let i = 0; i < sq.length; i++) sq[i] = Math.sqrt(sq[i]);
+  return sq;
+}
+
+function historyWeight(count: number, how: HistoryWeighting): number {
+  if (!(count > 0)) return 0;
+  return how === 'binary' ? 1 : how === 'count' ? count : Math.log1p(count);
+}
+
+function checkItem(item: number, nItems: number, where: string): number {
+  if (!Number.isInteger(item) || item < 0 || item >= nItems) throw new OptionError(where, `item index ${item} out of range [0, ${nItems})`);
+  return item;
+}
+
+function finiteAtLeast(name: string, v: number, min: number): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new OptionError(name, `must be a finite number >= ${min}, got ${v}`);
+}
+
+function joinNames(names: string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}

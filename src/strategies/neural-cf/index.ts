@@ -1,0 +1,259 @@
+import type { SectionReader, SectionWriter } from '../../artifact/sections';
+import type { Dataset } from '../../data/dataset';
+import { ArtifactError, DataError, NotFittedError } from '../../errors';
+import { deriveSeed } from '../../util/random';
+import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
+import { NcfScorer, type FoldInSettings, type NcfWeights } from './model';
+import { resolveNcfOptions, type NeuralCFOptions } from './options';
+import { NegativeSampler } from './sampling';
+import { trainNcf } from './train';
+
+export type { NcfArchitecture, NcfBackend, NcfLoss, NcfSampling, NcfValidationMetric, NcfWeighting, NeuralCFOptions } from './options';
+export { NCF_DEFAULTS } from './options';
+
+/** How the last fit went. */
+export interface NcfTrainingInfo {
+  /** tfjs backend that trained the model. */
+  backend: string;
+  /** Training loss per epoch run. */
+  loss: number[];
+  /** Validation metric per epoch (empty when early stopping was off). */
+  validation: number[];
+  /** 1-based epoch whose weights the model kept. */
+  bestEpoch: number;
+}
+
+/** History items shown as evidence in an explanation. */
+const EVIDENCE_ITEMS = 3;
+const FORMAT_VERSION = 1;
+
+interface FittedNcf {
+  weights: NcfWeights;
+  userHasData: Uint8Array;
+  samplingCdf: Float64Array | null;
+  foldSeed: number;
+  info: NcfTrainingInfo;
+  scorer: NcfScorer;
+  foldIn: FoldInSettings;
+}
+
+/**
+ * Neural collaborative filtering (He et al. 2017): user and item embeddings scored by GMF
+ * (weighted elementwise product) and optionally a NeuMF MLP tower, trained on implicit
+ * purchases with sampled negatives (BCE) or BPR, with tfjs. Scoring runs on the learned
+ * weights in plain typed-array loops, so a loaded model needs no tfjs. Unknown users are
+ * folded in from their history and basket.
+ */
+export class NeuralCF implements Recommender {
+  readonly kind = 'ncf';
+  readonly options: Readonly<NeuralCFOptions>;
+  private model: FittedNcf | null = null;
+  private userGmf: Float32Array;
+  private userMlp: Float32Array;
+
+  constructor(options: Partial<NeuralCFOptions> = {}) {
+    this.options = Object.freeze(resolveNcfOptions(options));
+    this.userGmf = new Float32Array(this.options.factors);
+    this.userMlp = new Float32Array(this.options.architecture === 'neumf' ? this.options.factors : 0);
+  }
+
+  get fitted(): boolean {
+    return this.model !== null;
+  }
+
+  /** Backend, loss curve and kept epoch of the fit (also restored by load), or null before fit. */
+  get trainingInfo(): NcfTrainingInfo | null {
+    return this.model ? this.model.info : null;
+  }
+
+  async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
+    data.assertNotEmpty('NeuralCF');
+    const seed = options.seed ?? 42;
+    const r = await trainNcf(data, this.options, seed, options.onProgress, options.signal);
+    this.model = this.assemble(r.weights, r.userHasData, r.samplingCdf, deriveSeed(seed, 'ncf:fold-in'), {
+      backend: r.backend,
+      loss: r.loss,
+      validation: r.validation,
+      bestEpoch: r.bestEpoch,
+    });
+  }
+
+  score(query: Query, out: ScoreVector): void {
+    const m = this.require();
+    if (!this.userVectors(m, query)) return;
+    m.scorer.scoreAll(this.userGmf, this.userMlp, out.values);
+    out.markDense();
+  }
+
+  explain(query: Query, item: number, name: ItemNamer): Explanation | null {
+    const m = this.require();
+    if (item < 0 || item >= m.weights.nItems) throw new DataError(`NeuralCF: item index ${item} is outside the ${m.weights.nItems} fitted items`);
+    if (!this.userVectors(m, query)) return null;
+    const score = m.scorer.scoreOne(this.userGmf, this.userMlp, item);
+    const { items } = this.queryItems(m, query);
+    const evidence: Array<{ item: number; weight: number }> = [];
+    for (let k = 0; k < items.length; k++) {
+      const h = items[k];
+      if (h === item) continue;
+      const similarity = m.scorer.itemCosine(item, h);
+      if (similarity > 0) evidence.push({ item: h, weight: similarity });
+    }
+    evidence.sort((a, b) => b.weight - a.weight || a.item - b.item);
+    evidence.length = Math.min(evidence.length, EVIDENCE_ITEMS);
+    const reason =
+      evidence.length > 0
+        ? `people with tastes like yours buy ${name(item)}, similar in taste to ${name(evidence[0].item)}`
+        : `people with tastes like yours buy ${name(item)}`;
+    return { score, reason, evidence };
+  }
+
+  save(out: SectionWriter): JsonObject {
+    const m = this.require();
+    const w = m.weights;
+    out.array('userGmf', w.userGmf);
+    out.array('itemGmf', w.itemGmf);
+    out.array('itemBias', w.itemBias);
+    out.array('gmfOut', w.gmfOut);
+    out.array('globalBias', w.globalBias);
+    out.array('userHasData', m.userHasData);
+    if (m.samplingCdf) out.array('samplingCdf', m.samplingCdf);
+    if (w.architecture === 'neumf') {
+      out.array('userMlp', w.userMlp);
+      out.array('itemMlp', w.itemMlp);
+      w.mlpKernels.forEach((k, l) => out.array(`mlpKernel${l}`, k));
+      w.mlpBiases.forEach((b, l) => out.array(`mlpBias${l}`, b));
+      out.array('mlpOut', w.mlpOut);
+    }
+    return {
+      version: FORMAT_VERSION,
+      options: { ...this.options, mlpLayers: [...this.options.mlpLayers] },
+      nUsers: w.nUsers,
+      nItems: w.nItems,
+      foldSeed: m.foldSeed,
+      training: { ...m.info },
+    };
+  }
+
+  static load(state: JsonObject, sections: SectionReader): NeuralCF {
+    if (state.version !== FORMAT_VERSION) throw new ArtifactError(`unsupported NeuralCF state version ${JSON.stringify(state.version)}`);
+    const s = new NeuralCF(state.options as Partial<NeuralCFOptions>);
+    const o = s.options;
+    const nUsers = state.nUsers as number;
+    const nItems = state.nItems as number;
+    const f = o.factors;
+    const sized = <T extends { length: number }>(name: string, a: T, length: number): T => {
+      if (a.length !== length) throw new ArtifactError(`expected ${length} values, found ${a.length}`, name);
+      return a;
+    };
+    const neumf = o.architecture === 'neumf';
+    const mlpKernels: Float32Array[] = [];
+    const mlpBiases: Float32Array[] = [];
+    let mlpOut: Float32Array = new Float32Array(0);
+    if (neumf) {
+      let inSize = 2 * f;
+      o.mlpLayers.forEach((size, l) => {
+        mlpKernels.push(sized(`mlpKernel${l}`, sections.f32(`mlpKernel${l}`), inSize * size));
+        mlpBiases.push(sized(`mlpBias${l}`, sections.f32(`mlpBias${l}`), size));
+        inSize = size;
+      });
+      mlpOut = sized('mlpOut', sections.f32('mlpOut'), inSize);
+    }
+    const weights: NcfWeights = {
+      architecture: o.architecture,
+      nUsers,
+      nItems,
+      factors: f,
+      mlpLayers: neumf ? [...o.mlpLayers] : [],
+      userGmf: sized('userGmf', sections.f32('userGmf'), nUsers * f),
+      itemGmf: sized('itemGmf', sections.f32('itemGmf'), nItems * f),
+      itemBias: sized('itemBias', sections.f32('itemBias'), nItems),
+      gmfOut: sized('gmfOut', sections.f32('gmfOut'), f),
+      globalBias: sized('globalBias', sections.f32('globalBias'), 1),
+      userMlp: neumf ? sized('userMlp', sections.f32('userMlp'), nUsers * f) : new Float32Array(0),
+      itemMlp: neumf ? sized('itemMlp', sections.f32('itemMlp'), nItems * f) : new Float32Array(0),
+      mlpKernels,
+      mlpBiases,
+      mlpOut,
+    };
+    const userHasData = sized('userHasData', sections.u8('userHasData'), nUsers);
+    const samplingCdf = o.sampling === 'popularity' ? sized('samplingCdf', sections.f64('samplingCdf'), nItems) : null;
+    s.model = s.assemble(weights, userHasData, samplingCdf, state.foldSeed as number, state.training as unknown as NcfTrainingInfo);
+    return s;
+  }
+
+  private assemble(weights: NcfWeights, userHasData: Uint8Array, samplingCdf: Float64Array | null, foldSeed: number, info: NcfTrainingInfo): FittedNcf {
+    const o = this.options;
+    return {
+      weights,
+      userHasData,
+      samplingCdf,
+      foldSeed,
+      info,
+      scorer: new NcfScorer(weights, userHasData),
+      foldIn: {
+        loss: o.loss,
+        negatives: o.negatives,
+        steps: o.foldInSteps,
+        l2: o.foldInL2,
+        seed: foldSeed,
+        sampler: new NegativeSampler(weights.nItems, samplingCdf),
+      },
+    };
+  }
+
+  private require(): FittedNcf {
+    if (!this.model) throw new NotFittedError('NeuralCF');
+    return this.model;
+  }
+
+  /**
+   * Puts the query's user vectors in this.userGmf / this.userMlp: a known user's embeddings,
+   * else a fold-in of their history and basket. False when there is nothing to go on.
+   */
+  private userVectors(m: FittedNcf, query: Query): boolean {
+    const { weights: w } = m;
+    const f = w.factors;
+    if (query.user >= w.nUsers) throw new DataError(`NeuralCF: user index ${query.user} is outside the ${w.nUsers} fitted users`);
+    if (query.user >= 0 && m.userHasData[query.user]) {
+      const u = query.user;
+      this.userGmf.set(w.userGmf.subarray(u * f, (u + 1) * f));
+      if (w.architecture === 'neumf') this.userMlp.set(w.userMlp.subarray(u * f, (u + 1) * f));
+      return true;
+    }
+    const { items, weights } = this.queryItems(m, query);
+    if (items.length === 0) return false;
+    m.scorer.foldIn(items, weights, m.foldIn, this.userGmf, this.userMlp);
+    return true;
+  }
+
+  /** History and basket items, merged (a basket line counts as one more purchase), weighted like training positives. */
+  private queryItems(m: FittedNcf, query: Query): { items: Int32Array; weights: Float32Array } {
+    const nItems = m.weights.nItems;
+    const { history, basket } = query;
+    const all = new Int32Array(history.items.length + basket.length);
+    const counts = new Float32Array(all.length);
+    for (let k = 0; k < history.items.length; k++) {
+      all[k] = history.items[k];
+      counts[k] = history.weights[k];
+    }
+    for (let k = 0; k < basket.length; k++) {
+      all[history.items.length + k] = basket[k];
+      counts[history.items.length + k] = 1;
+    }
+    for (let k = 0; k < all.length; k++) {
+      if (all[k] < 0 || all[k] >= nItems) throw new DataError(`NeuralCF: query item index ${all[k]} is outside the ${nItems} fitted items`);
+    }
+    const order = Array.from(all.keys()).sort((a, b) => all[a] - all[b]);
+    const items: number[] = [];
+    const weights: number[] = [];
+    for (const k of order) {
+      if (items.length > 0 && items[items.length - 1] === all[k]) weights[weights.length - 1] += counts[k];
+      else {
+        items.push(all[k]);
+        weights.push(counts[k]);
+      }
+    }
+    const log1p = this.options.weighting === 'log1p';
+    return { items: Int32Array.from(items), weights: Float32Array.from(weights, (c) => (log1p ? Math.log1p(c) : 1)) };
+  }
+}

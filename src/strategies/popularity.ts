@@ -1,0 +1,138 @@
+import type { SectionReader, SectionWriter } from '../artifact/sections';
+import type { Dataset } from '../data/dataset';
+import { ArtifactError, DataError, NotFittedError, OptionError, throwIfAborted } from '../errors';
+import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
+
+export interface PopularityOptions {
+  /**
+   * What is counted per item: 'purchases' (sum of purchase counts / weights) or 'users'
+   * (distinct buyers, so one household's weekly milk does not outweigh a hundred shoppers).
+   * Default 'purchases'.
+   */
+  count: 'purchases' | 'users';
+  /**
+   * Only count each user's baskets from their last `windowDays` days (Infinity: all
+   * history). Basket days are relative to each user's first order (Instacart has no calendar
+   * dates), so the window is per user: "what people bought in their most recent month".
+   * Needs baskets with known days. Default Infinity.
+   */
+  windowDays: number;
+}
+
+const DEFAULTS: PopularityOptions = { count: 'purchases', windowDays: Infinity };
+
+/** Users per progress report and abort check. */
+const USER_CHUNK = 20_000;
+
+/**
+ * The same score for everyone: how often each item was bought (or by how many users).
+ * Dense. The ensemble's cold-start fallback and the baseline every other strategy must beat.
+ */
+export class Popularity implements Recommender {
+  readonly kind = 'popularity';
+  readonly options: Readonly<PopularityOptions>;
+  private counts: Float64Array | null = null;
+  private scores: Float32Array | null = null;
+
+  constructor(options: Partial<PopularityOptions> = {}) {
+    const o = { ...DEFAULTS, ...options };
+    if (o.count !== 'purchases' && o.count !== 'users') throw new OptionError('count', `must be 'purchases' or 'users', got ${String(o.count)}`);
+    if (typeof o.windowDays !== 'number' || !(o.windowDays >= 0)) throw new OptionError('windowDays', `must be a number >= 0 or Infinity, got ${o.windowDays}`);
+    this.options = Object.freeze(o);
+  }
+
+  get fitted(): boolean {
+    return this.counts !== null;
+  }
+
+  /** Per item: the purchase count (or number of buyers) the scores come from. */
+  get itemCounts(): Float64Array {
+    if (!this.counts) throw new NotFittedError('Popularity');
+    return this.counts;
+  }
+
+  async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
+    data.assertNotEmpty('Popularity.fit');
+    const counts = this.options.windowDays === Infinity ? countAll(data, this.options.count) : countWindow(data, this.options, options);
+    this.setCounts(counts);
+  }
+
+  private setCounts(counts: Float64Array): void {
+    this.counts = counts;
+    this.scores = Float32Array.from(counts);
+  }
+
+  score(_query: Query, out: ScoreVector): void {
+    if (!this.scores) throw new NotFittedError('Popularity');
+    if (out.size !== this.scores.length) throw new OptionError('out', `ScoreVector has ${out.size} items, the model ${this.scores.length}`);
+    out.values.set(this.scores);
+    out.markDense();
+  }
+
+  explain(_query: Query, item: number, _name: ItemNamer): Explanation | null {
+    if (!this.counts) throw new NotFittedError('Popularity');
+    const n = this.counts[item];
+    if (!(n > 0)) return null;
+    const amount = n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+    const what = this.options.count === 'users' ? `bought by ${amount} ${n === 1 ? 'shopper' : 'shoppers'}` : `bought ${amount} ${n === 1 ? 'time' : 'times'}`;
+    const when = this.options.windowDays === Infinity ? '' : ` in their last ${this.options.windowDays} days`;
+    return { score: this.scores![item], reason: `popular: ${what}${when}`, evidence: [] };
+  }
+
+  save(out: SectionWriter): JsonObject {
+    if (!this.counts) throw new NotFittedError('Popularity');
+    out.array('counts', this.counts);
+    return { count: this.options.count, windowDays: this.options.windowDays === Infinity ? null : this.options.windowDays };
+  }
+
+  static load(state: JsonObject, sections: SectionReader): Popularity {
+    const count = state.count;
+    const windowDays = state.windowDays;
+    if (count !== 'purchases' && count !== 'users') throw new ArtifactError(`bad popularity count ${String(count)}`, 'popularity');
+    if (windowDays !== null && typeof windowDays !== 'number') throw new ArtifactError('bad popularity windowDays', 'popularity');
+    const model = new Popularity({ count, windowDays: windowDays ?? Infinity });
+    model.setCounts(sections.f64('counts'));
+    return model;
+  }
+}
+
+function countAll(data: Dataset, what: PopularityOptions['count']): Float64Array {
+  if (what === 'purchases') return data.itemTotals();
+  const counts = new Float64Array(data.nItems);
+  const { indices, values } = data.interactions;
+  for (let p = 0; p < indices.length; p++) if (values[p] > 0) counts[indices[p]]++;
+  return counts;
+}
+
+/** Counts lines of each user's baskets within windowDays of that user's last basket. */
+function countWindow(data: Dataset, o: PopularityOptions, fit: FitOptions): Float64Array {
+  const { userPtr, itemPtr, items, day, ids } = data.baskets;
+  if (data.nBaskets === 0) throw new OptionError('windowDays', 'needs baskets with days, and the dataset has no baskets');
+  const counts = new Float64Array(data.nItems);
+  // Marks the last user that counted an item, for 'users' mode: one scan, no per-user reset.
+  const lastUser = new Int32Array(data.nItems).fill(-1);
+  const stage = 'popularity';
+  for (let u = 0; u < data.nUsers; u++) {
+    if (u % USER_CHUNK === 0) {
+      throwIfAborted(fit.signal, 'Popularity.fit');
+      fit.onProgress?.({ stage, done: u, total: data.nUsers });
+    }
+    const b1 = userPtr[u + 1];
+    if (b1 === userPtr[u]) continue;
+    const last = day[b1 - 1];
+    for (let b = userPtr[u]; b < b1; b++) {
+      if (Number.isNaN(day[b])) throw new DataError(`basket ${ids[b]} has no day, which windowDays needs`, { field: 'day' });
+      if (last - day[b] > o.windowDays) continue;
+      for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
+        const it = items[p];
+        if (o.count === 'purchases') counts[it]++;
+        else if (lastUser[it] !== u) {
+          lastUser[it] = u;
+          counts[it]++;
+        }
+      }
+    }
+  }
+  fit.onProgress?.({ stage, done: data.nUsers, total: data.nUsers });
+  return counts;
+}

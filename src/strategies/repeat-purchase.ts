@@ -1,0 +1,286 @@
+import type { SectionReader, SectionWriter } from '../artifact/sections';
+import type { Dataset } from '../data/dataset';
+import { ArtifactError, NotFittedError, OptionError } from '../errors';
+import type { BasketTimeline, Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
+
+export interface RepeatPurchaseOptions {
+  /**
+   * Half-life of a past basket's weight, in baskets: the basket `halfLifeBaskets` orders
+   * before the most recent one counts half as much. Default 5. Infinity: no decay.
+   */
+  halfLifeBaskets: number;
+  /**
+   * Half-life in days (days before the most recent basket), multiplied with the basket
+   * decay. Baskets with an unknown day get no day decay. Default Infinity (off).
+   */
+  halfLifeDays: number;
+  /**
+   * Weight of the user's own re-buy rhythm ("due" items), as a number of pseudo-intervals
+   * of prior, or 0 to score by decayed frequency alone. See RepeatPurchase. Default 2.
+   */
+  duePrior: number;
+}
+
+const DEFAULTS: RepeatPurchaseOptions = { halfLifeBaskets: 5, halfLifeDays: Infinity, duePrior: 2 };
+
+/**
+ * Personal repeat purchases, grocery's strongest signal: the items in a user's own past
+ * baskets, scored by how likely they are to be in the next basket.
+ *
+ * The base score is the decayed frequency f = sum of w(b) over baskets b containing the item
+ * / sum of w(b) over all baskets, with w(b) = 2^-(baskets since b / halfLifeBaskets) *
+ * 2^-(days since b / halfLifeDays) counted back from the most recent basket: the (recency
+ * weighted) share of orders that contained it, in [0, 1].
+ *
+ * With duePrior > 0 the score is the item's discrete-time re-buy hazard at the current gap s
+ * (baskets since its last purchase, 1 when it was in the most recent basket): among the
+ * user's past intervals between two purchases of the item, the (decay-weighted) share that
+ * ended exactly at s out of those that lasted at least s — P(buy now | not bought for s-1
+ * baskets) — shrunk towards f with `duePrior` pseudo-intervals:
+ *   h = (W(interval == s) + duePrior * f) / (W(interval >= s) + duePrior).
+ * So milk bought every order keeps a high score, coffee bought every 3rd order is low just
+ * after a purchase and high when due, and items with one purchase (no intervals) keep f.
+ *
+ * Uses query.timeline when it has baskets, else query.history counts (score = the item's
+ * share of the user's purchases). The current basket (query.basket) is ignored: it is the
+ * order being built, its items are bought already, and the ensemble never recommends them.
+ * The model holds only its options: histories come with the query.
+ */
+export class RepeatPurchase implements Recommender {
+  readonly kind = 'repeat';
+  readonly options: Readonly<RepeatPurchaseOptions>;
+  private nItems = -1;
+  private seed = 42;
+  // Per-item scratch for scoring one timeline, reset through the touched list.
+  private lastBasket = new Int32Array(0);
+  private prevBasket = new Int32Array(0);
+  private hits = new Float64Array(0);
+  private endedAt = new Float64Array(0);
+  private lasted = new Float64Array(0);
+  private touched = new Int32Array(0);
+  private totalWeight = 0;
+
+  constructor(options: Partial<RepeatPurchaseOptions> = {}) {
+    const o = { ...DEFAULTS, ...options };
+    positive('halfLifeBaskets', o.halfLifeBaskets);
+    positive('halfLifeDays', o.halfLifeDays);
+    if (typeof o.duePrior !== 'number' || !(o.duePrior >= 0) || o.duePrior === Infinity) {
+      throw new OptionError('duePrior', `must be a finite number >= 0, got ${o.duePrior}`);
+    }
+    this.options = Object.freeze(o);
+  }
+
+  get fitted(): boolean {
+    return this.nItems >= 0;
+  }
+
+  async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
+    data.assertNotEmpty('RepeatPurchase.fit');
+    this.seed = options.seed ?? 42;
+    this.nItems = data.nItems;
+  }
+
+  score(query: Query, out: ScoreVector): void {
+    this.prepare(out.size);
+    const tl = query.timeline;
+    if (tl !== null && tl.itemPtr.length > 1) {
+      const n = this.scan(tl);
+      for (let t = 0; t < n; t++) {
+        const item = this.touched[t];
+        out.set(item, this.itemScore(item));
+      }
+      this.clear(n);
+      return;
+    }
+    const { items, weights } = query.history;
+    let total = 0;
+    for (let k = 0; k < items.length; k++) total += weights[k];
+    if (!(total > 0)) return;
+    for (let k = 0; k < items.length; k++) if (weights[k] > 0) out.set(items[k], weights[k] / total);
+  }
+
+  explain(query: Query, item: number, _name: ItemNamer): Explanation | null {
+    this.prepare(this.nItems);
+    const tl = query.timeline;
+    if (tl !== null && tl.itemPtr.length > 1) {
+      const nBaskets = tl.itemPtr.length - 1;
+      let bought = 0;
+      let first = -1;
+      let last = -1;
+      for (let b = 0; b < nBaskets; b++) {
+        if (!basketHas(tl, b, item)) continue;
+        bought++;
+        if (first < 0) first = b;
+        last = b;
+      }
+      if (bought === 0) return null;
+      const n = this.scan(tl);
+      const score = Math.fround(this.itemScore(item));
+      this.clear(n);
+      const ago = nBaskets - last;
+      return { score, reason: repeatReason(bought, nBaskets, first, last, ago), evidence: [{ item, weight: bought }] };
+    }
+    const { items, weights } = query.history;
+    let total = 0;
+    let mine = 0;
+    for (let k = 0; k < items.length; k++) {
+      total += weights[k];
+      if (items[k] === item) mine = weights[k];
+    }
+    if (!(mine > 0)) return null;
+    const times = mine === 1 ? 'once' : `${mine.toLocaleString('en-US', { maximumFractionDigits: 1 })} times`;
+    return { score: Math.fround(mine / total), reason: `you bought this ${times} before`, evidence: [{ item, weight: mine }] };
+  }
+
+  save(_out: SectionWriter): JsonObject {
+    if (!this.fitted) throw new NotFittedError('RepeatPurchase');
+    const o = this.options;
+    return {
+      nItems: this.nItems,
+      seed: this.seed,
+      halfLifeBaskets: finiteOrNull(o.halfLifeBaskets),
+      halfLifeDays: finiteOrNull(o.halfLifeDays),
+      duePrior: o.duePrior,
+    };
+  }
+
+  static load(state: JsonObject, _sections: SectionReader): RepeatPurchase {
+    const { nItems, seed, halfLifeBaskets, halfLifeDays, duePrior } = state;
+    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError('bad repeat nItems', 'repeat');
+    if (typeof duePrior !== 'number') throw new ArtifactError('bad repeat duePrior', 'repeat');
+    const model = new RepeatPurchase({
+      halfLifeBaskets: infiniteIfNull(halfLifeBaskets, 'halfLifeBaskets'),
+      halfLifeDays: infiniteIfNull(halfLifeDays, 'halfLifeDays'),
+      duePrior,
+    });
+    model.nItems = nItems;
+    model.seed = typeof seed === 'number' ? seed : 42;
+    return model;
+  }
+
+  /** Checks the model is fitted for `size` items and sizes the scratch. */
+  private prepare(size: number): void {
+    if (!this.fitted) throw new NotFittedError('RepeatPurchase');
+    if (size !== this.nItems) throw new OptionError('out', `ScoreVector has ${size} items, the model ${this.nItems}`);
+    if (this.lastBasket.length !== size) {
+      this.lastBasket = new Int32Array(size).fill(-1);
+      this.prevBasket = new Int32Array(size).fill(-1);
+      this.hits = new Float64Array(size);
+      this.endedAt = new Float64Array(size);
+      this.lasted = new Float64Array(size);
+      this.touched = new Int32Array(size);
+    }
+  }
+
+  /**
+   * Fills the scratch for one timeline: per item its decayed basket hits (the share's
+   * numerator; totalWeight is the denominator), then the hazard's interval weights.
+   * Returns the number of items touched.
+   */
+  private scan(tl: BasketTimeline): number {
+    const nBaskets = tl.itemPtr.length - 1;
+    const { itemPtr, items, day } = tl;
+    const { halfLifeBaskets, halfLifeDays, duePrior } = this.options;
+    const lastDay = day[nBaskets - 1];
+    const { lastBasket, prevBasket, hits, touched } = this;
+    let nTouched = 0;
+    let total = 0;
+    for (let b = 0; b < nBaskets; b++) {
+      const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
+      total += w;
+      for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
+        const it = items[p];
+        if (it < 0 || it >= this.nItems) throw new OptionError('query.timeline', `item index ${it} out of range [0, ${this.nItems})`);
+        const seen = lastBasket[it];
+        if (seen === b) continue;
+        if (seen < 0) touched[nTouched++] = it;
+        lastBasket[it] = b;
+        hits[it] += w;
+      }
+    }
+    this.totalWeight = total;
+    if (duePrior === 0) return nTouched;
+
+    // Second pass: each interval between consecutive purchases, weighted by the basket that
+    // closed it, counts as ended at its length and lasted through every gap up to it.
+    const { endedAt, lasted } = this;
+    for (let b = 0; b < nBaskets; b++) {
+      const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
+      for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
+        const it = items[p];
+        const prev = prevBasket[it];
+        if (prev === b) continue;
+        prevBasket[it] = b;
+        if (prev < 0) continue;
+        const interval = b - prev;
+        const gap = nBaskets - lastBasket[it];
+        if (interval === gap) endedAt[it] += w;
+        if (interval >= gap) lasted[it] += w;
+      }
+    }
+    return nTouched;
+  }
+
+  private itemScore(item: number): number {
+    const f = this.hits[item] / this.totalWeight;
+    const prior = this.options.duePrior;
+    if (prior === 0) return f;
+    return (this.endedAt[item] + prior * f) / (this.lasted[item] + prior);
+  }
+
+  private clear(nTouched: number): void {
+    const { lastBasket, prevBasket, hits, endedAt, lasted, touched } = this;
+    for (let t = 0; t < nTouched; t++) {
+      const it = touched[t];
+      lastBasket[it] = -1;
+      prevBasket[it] = -1;
+      hits[it] = 0;
+      endedAt[it] = 0;
+      lasted[it] = 0;
+    }
+  }
+}
+
+function basketWeight(basketsAgo: number, daysAgo: number, halfLifeBaskets: number, halfLifeDays: number): number {
+  let w = halfLifeBaskets === Infinity ? 1 : Math.pow(2, -basketsAgo / halfLifeBaskets);
+  if (halfLifeDays !== Infinity && daysAgo === daysAgo) w *= Math.pow(2, -daysAgo / halfLifeDays);
+  return w;
+}
+
+function basketHas(tl: BasketTimeline, b: number, item: number): boolean {
+  for (let p = tl.itemPtr[b]; p < tl.itemPtr[b + 1]; p++) if (tl.items[p] === item) return true;
+  return false;
+}
+
+/** "you buy this every 2nd order (5 of your 10 orders), last 2 orders ago" and variants. */
+function repeatReason(bought: number, nBaskets: number, first: number, last: number, ago: number): string {
+  const when = ago === 1 ? 'last in your most recent order' : `last ${ago} orders ago`;
+  if (bought === nBaskets) return nBaskets === 1 ? 'you bought this in your only order' : `you bought this in all of your ${nBaskets} orders`;
+  const share = `${bought} of your ${nBaskets} orders`;
+  if (bought >= 3) {
+    const every = Math.round((last - first) / (bought - 1));
+    if (every === 1) return `you buy this in most orders (${share}), ${when}`;
+    return `you buy this about every ${ordinal(every)} order (${share}), ${when}`;
+  }
+  return `you bought this in ${share}, ${when}`;
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  if (tens >= 11 && tens <= 13) return `${n}th`;
+  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}
+
+function positive(name: string, v: number): void {
+  if (typeof v !== 'number' || !(v > 0)) throw new OptionError(name, `must be a number > 0 or Infinity, got ${v}`);
+}
+
+function finiteOrNull(v: number): number | null {
+  return v === Infinity ? null : v;
+}
+
+function infiniteIfNull(v: unknown, name: string): number {
+  if (v === null) return Infinity;
+  if (typeof v !== 'number') throw new ArtifactError(`bad repeat ${name}`, 'repeat');
+  return v;
+}

@@ -1,0 +1,183 @@
+/**
+ * The browser demo in a real Chromium (Debian's, driven by playwright-core): the page loads a
+ * model saved in Node and must compute exactly what Node computes from the same bytes, its
+ * basket builder must work by clicking and typing, and a model saved in the page must be
+ * byte-identical to Node's save and load back in Node.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPage, fitDemoModel } from '../examples/browser/build';
+import { serveStatic, type StaticServer } from '../examples/browser/serve';
+import { HybridRecommender, type Recommendation } from '../src/index';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const title = hasChromium ? 'browser demo in Chromium' : `browser demo: chromium not installed (no ${CHROMIUM}): run scripts/ensure-chromium.sh`;
+
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe.skipIf(!hasChromium)(title, () => {
+  let dir: string;
+  let server: StaticServer;
+  let context: BrowserContext;
+  let page: Page;
+  let artifact: Uint8Array;
+  /** The reference: the same artifact loaded in Node. */
+  let node: HybridRecommender;
+  const problems: string[] = [];
+  const requested: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hybridrec-browser-'));
+    const site = join(dir, 'site');
+    const fitted = await fitDemoModel({ users: 300, products: 250, seed: 11 });
+    artifact = fitted.save();
+    await buildPage(site);
+    await writeFile(join(site, 'model.hrec'), artifact);
+    node = await HybridRecommender.load(artifact);
+    server = await serveStatic(site);
+    context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: LAUNCH_ARGS,
+      acceptDownloads: true,
+      viewport: { width: 1360, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 30_000 });
+    const state = await page.evaluate(() => document.body.dataset.state);
+    if (state !== 'ready') throw new Error(`page failed to load the model: ${await page.textContent('#status')} ${problems.join('; ')}`);
+  }, 90_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const ids = (recs: Recommendation[]) => recs.map((r) => r.item);
+  const shownItems = (list: string) => page.$$eval(`${list} > li[data-item]`, (lis) => lis.map((li) => (li as HTMLElement).dataset.item!));
+  const shownReasons = (list: string) => page.$$eval(`${list} > li[data-item] .reason`, (spans) => spans.map((s) => s.textContent ?? ''));
+
+  it('loads the artifact with fetch and scores without the training dependencies', async () => {
+    expect(requested).toContain('/model.hrec');
+    expect(requested.filter((p) => !['/', '/main.js', '/model.hrec'].includes(p))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('computes exactly the recommendations Node computes from the same bytes', async () => {
+    const users = [...node.dataset.users.ids.slice(0, 4), node.dataset.users.id(node.dataset.nUsers - 1), 'no-such-shopper'];
+    const inBrowser = await page.evaluate(
+      (us) => us.map((u) => window.__hybridrec!.recommend(u, { k: 10, explain: true })),
+      users,
+    );
+    const inNode = users.map((u) => node.recommend(u, { k: 10, explain: true }));
+    expect(inNode.every((r) => r.length === 10)).toBe(true);
+    expect(inBrowser).toEqual(inNode);
+
+    const item = inNode[0][0].item;
+    const basket = inNode[1].slice(0, 3).map((r) => r.item);
+    const [similar, completed] = await page.evaluate(
+      ([i, b]) => [window.__hybridrec!.similarItems(i, { k: 8, explain: true }), window.__hybridrec!.completeBasket(b, { k: 8, explain: true })],
+      [item, basket] as const,
+    );
+    expect(similar).toEqual(node.similarItems(item, { k: 8, explain: true }));
+    expect(completed).toEqual(node.completeBasket(basket, { k: 8, explain: true }));
+  });
+
+  it('shows a shopper\'s past purchases beside their explained recommendations', async () => {
+    const options = await page.$$eval('#user option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options.length).toBeGreaterThan(2);
+    for (const user of [options[0], options[2]]) {
+      await page.selectOption('#user', user);
+      const expected = node.recommend(user, { k: 10, explain: true });
+      expect(await shownItems('#recommendations')).toEqual(ids(expected));
+      expect(await shownReasons('#recommendations')).toEqual(expected.map((r) => r.reason));
+      expect(expected.every((r) => (r.reason ?? '').length > 0)).toBe(true);
+      const u = node.dataset.users.indexOf(user);
+      const m = node.dataset.interactions;
+      const bought = new Set(Array.from(m.indices.subarray(m.indptr[u], m.indptr[u + 1]), (i) => node.dataset.items.id(i)));
+      const history = await shownItems('#history');
+      expect(history.length).toBeGreaterThan(0);
+      expect(history.every((id) => bought.has(id))).toBe(true);
+    }
+    await page.selectOption('#user', '');
+    expect(await shownItems('#recommendations')).toEqual(ids(node.recommendAnonymous({}, { k: 10 })));
+  });
+
+  it('builds a basket by typing and clicking, with live suggestions and reasons', async () => {
+    const totals = node.dataset.itemTotals();
+    const top = totals.indexOf(Math.max(...totals));
+    const first = node.dataset.items.id(top);
+    await page.locator('#search').pressSequentially(node.dataset.catalog.name[top].toLowerCase());
+    await page.click(`#search-results button.add[data-item="${first}"]`);
+    expect(await shownItems('#cart')).toEqual([first]);
+    let expected = node.completeBasket([first], { k: 8, explain: true });
+    expect(await shownItems('#suggestions')).toEqual(ids(expected));
+    expect(await shownReasons('#suggestions')).toEqual(expected.map((r) => r.reason));
+
+    const second = expected[0].item;
+    await page.click(`#suggestions > li[data-item="${second}"] button.add`);
+    expect(await shownItems('#cart')).toEqual([first, second]);
+    expected = node.completeBasket([first, second], { k: 8 });
+    expect(await shownItems('#suggestions')).toEqual(ids(expected));
+    expect(ids(expected)).not.toContain(first);
+    expect(ids(expected)).not.toContain(second);
+
+    await page.click(`#cart button.remove[data-item="${first}"]`);
+    expect(await shownItems('#cart')).toEqual([second]);
+    expect(await shownItems('#suggestions')).toEqual(ids(node.completeBasket([second], { k: 8 })));
+  });
+
+  it('shows similar items for a clicked product', async () => {
+    const item = (await shownItems('#recommendations'))[0];
+    await page.click(`#recommendations > li[data-item="${item}"] button.item`);
+    expect(await page.textContent('#similar-title')).toContain(node.dataset.catalog.name[node.dataset.items.indexOf(item)]);
+    const expected = node.similarItems(item, { k: 10, explain: true });
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await shownItems('#similar-items')).toEqual(ids(expected));
+    expect(await shownReasons('#similar-items')).toEqual(expected.map((r) => r.reason));
+  });
+
+  it('saves the model in the page: the same bytes as Node, and they load back in Node', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-model')]);
+    expect(download.suggestedFilename()).toBe('model.hrec');
+    const downloaded = new Uint8Array(await readFile((await download.path())!));
+    const fromHook = Buffer.from(await page.evaluate(() => {
+      const bytes = window.__hybridrec!.save();
+      let s = '';
+      for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+      return btoa(s);
+    }), 'base64');
+
+    const nodeBytes = node.save();
+    expect(Buffer.from(downloaded).equals(Buffer.from(nodeBytes))).toBe(true);
+    expect(fromHook.equals(Buffer.from(nodeBytes))).toBe(true);
+    expect(Buffer.from(nodeBytes).equals(Buffer.from(artifact))).toBe(true);
+
+    const back = await HybridRecommender.load(downloaded);
+    for (const user of node.dataset.users.ids.slice(0, 5)) {
+      expect(back.recommend(user, { k: 10, explain: true })).toEqual(node.recommend(user, { k: 10, explain: true }));
+    }
+    expect(problems).toEqual([]);
+  });
+});

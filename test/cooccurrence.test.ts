@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { CsrMatrix } from '../src/data/csr';
+import { AbortedError, OptionError } from '../src/errors';
+import { cooccurrence } from '../src/util/cooccurrence';
+import { mulberry32 } from '../src/util/random';
+
+/** A random rows x items matrix with small integer weights, ~density of cells set. */
+function randomMatrix(seed: number, nRows: number, nItems: number, density: number): CsrMatrix {
+  const rng = mulberry32(seed);
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const vals: number[] = [];
+  for (let r = 0; r < nRows; r++) {
+    for (let c = 0; c < nItems; c++) {
+      if (rng() < density) {
+        rows.push(r);
+        cols.push(c);
+        vals.push(1 + Math.floor(rng() * 3));
+      }
+    }
+  }
+  return CsrMatrix.fromCoo(nRows, nItems, Int32Array.from(rows), Int32Array.from(cols), Float32Array.from(vals));
+}
+
+/** Dense reference: weight and shared-row count of every item pair. */
+function bruteForce(m: CsrMatrix): { weight: number[][]; count: number[][] } {
+  const n = m.nCols;
+  const weight = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  const count = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let r = 0; r < m.nRows; r++) {
+    for (let p = m.indptr[r]; p < m.indptr[r + 1]; p++) {
+      for (let q = m.indptr[r]; q < m.indptr[r + 1]; q++) {
+        weight[m.indices[p]][m.indices[q]] += m.values[p] * m.values[q];
+        count[m.indices[p]][m.indices[q]] += 1;
+      }
+    }
+  }
+  return { weight, count };
+}
+
+function rowOf(m: CsrMatrix, i: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let p = m.indptr[i]; p < m.indptr[i + 1]; p++) out.push([m.indices[p], m.values[p]]);
+  return out;
+}
+
+function expectSortedRows(m: CsrMatrix): void {
+  for (let i = 0; i < m.nRows; i++) {
+    for (let p = m.indptr[i] + 1; p < m.indptr[i + 1]; p++) expect(m.indices[p]).toBeGreaterThan(m.indices[p - 1]);
+  }
+}
+
+describe('cooccurrence', () => {
+  it('matches a dense brute force on random matrices (weighted, binary, minCount)', async () => {
+    for (const seed of [1, 2, 3]) {
+      const m = randomMatrix(seed, 40, 25, 0.15);
+      const ref = bruteForce(m);
+      const weighted = await cooccurrence(m);
+      const binary = await cooccurrence(m, { binary: true });
+      const min3 = await cooccurrence(m, { minCount: 3 });
+      for (const out of [weighted, binary, min3]) {
+        expect(out.nRows).toBe(25);
+        expect(out.nCols).toBe(25);
+        expectSortedRows(out);
+      }
+      for (let i = 0; i < 25; i++) {
+        const expectW: Array<[number, number]> = [];
+        const expectB: Array<[number, number]> = [];
+        const expectM: Array<[number, number]> = [];
+        for (let j = 0; j < 25; j++) {
+          if (j === i || ref.count[i][j] === 0) continue;
+          expectW.push([j, ref.weight[i][j]]);
+          expectB.push([j, ref.count[i][j]]);
+          if (ref.count[i][j] >= 3) expectM.push([j, ref.weight[i][j]]);
+        }
+        expect(rowOf(weighted, i)).toEqual(expectW);
+        expect(rowOf(binary, i)).toEqual(expectB);
+        expect(rowOf(min3, i)).toEqual(expectM);
+      }
+    }
+  });
+
+  it('keeps the top N per item by transformed value, ties to the lower index', async () => {
+    const m = randomMatrix(7, 60, 30, 0.2);
+    const ref = bruteForce(m);
+    const cosine = (i: number, j: number, w: number) => w / Math.sqrt(ref.weight[i][i] * ref.weight[j][j]);
+    const out = await cooccurrence(m, { topN: 4, transform: cosine });
+    expectSortedRows(out);
+    for (let i = 0; i < 30; i++) {
+      const all: Array<[number, number]> = [];
+      for (let j = 0; j < 30; j++) if (j !== i && ref.count[i][j] > 0) all.push([j, Math.fround(cosine(i, j, ref.weight[i][j]))]);
+      all.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      const expected = all.slice(0, 4).sort((a, b) => a[0] - b[0]);
+      const got = rowOf(out, i);
+      expect(got.map((x) => x[0])).toEqual(expected.map((x) => x[0]));
+      got.forEach(([, v], k) => expect(v).toBeCloseTo(expected[k][1], 6));
+    }
+  });
+
+  it('drops pairs the transform maps to zero or NaN, and passes shared-row counts', async () => {
+    // Rows: {0,1}, {0,1}, {0,2}, {1,2,3}.
+    const m = CsrMatrix.fromCoo(4, 4, Int32Array.from([0, 0, 1, 1, 2, 2, 3, 3, 3]), Int32Array.from([0, 1, 0, 1, 0, 2, 1, 2, 3]), Float32Array.from([2, 1, 1, 1, 1, 1, 1, 1, 1]));
+    const seen: string[] = [];
+    const out = await cooccurrence(m, {
+      transform: (i, j, w, c) => {
+        seen.push(`${i}-${j}:${w}/${c}`);
+        return j === 3 ? NaN : c >= 2 ? w : 0;
+      },
+    });
+    expect(seen.sort()).toEqual(['0-1:3/2', '0-2:1/1', '1-0:3/2', '1-2:1/1', '1-3:1/1', '2-0:1/1', '2-1:1/1', '2-3:1/1', '3-1:1/1', '3-2:1/1'].sort());
+    expect(rowOf(out, 0)).toEqual([[1, 3]]);
+    expect(rowOf(out, 1)).toEqual([[0, 3]]);
+    expect(rowOf(out, 2)).toEqual([]);
+    expect(rowOf(out, 3)).toEqual([]);
+  });
+
+  it('handles empty input and rejects bad options', async () => {
+    const empty = await cooccurrence(new CsrMatrix(3, 5, new Int32Array(4), new Int32Array(0), new Float32Array(0)));
+    expect(empty.nRows).toBe(5);
+    expect(empty.nnz).toBe(0);
+    const m = randomMatrix(1, 5, 5, 0.5);
+    await expect(cooccurrence(m, { minCount: 0 })).rejects.toThrow(OptionError);
+    await expect(cooccurrence(m, { minCount: 1.5 })).rejects.toThrow(OptionError);
+    await expect(cooccurrence(m, { topN: 0 })).rejects.toThrow(OptionError);
+    await expect(cooccurrence(m, { topN: NaN })).rejects.toThrow(OptionError);
+  });
+
+  it('reports progress and stops when aborted between chunks', async () => {
+    // One dense block of 3000 rows x 80 items: 19.2M multiply-adds, several chunks.
+    const nRows = 3000;
+    const nItems = 80;
+    const rows = new Int32Array(nRows * nItems);
+    const cols = new Int32Array(nRows * nItems);
+    for (let r = 0; r < nRows; r++) for (let c = 0; c < nItems; c++) (rows[r * nItems + c] = r), (cols[r * nItems + c] = c);
+    const m = CsrMatrix.fromCoo(nRows, nItems, rows, cols, null);
+    const done: number[] = [];
+    const out = await cooccurrence(m, { binary: true, onProgress: (p) => done.push(p.done), stage: 'pairs' });
+    expect(done[0]).toBe(0);
+    expect(done[done.length - 1]).toBe(nItems);
+    expect(done.length).toBeGreaterThan(3);
+    expect(out.get(0, 79)).toBe(nRows);
+
+    const controller = new AbortController();
+    const run = cooccurrence(m, { binary: true, signal: controller.signal, onProgress: (p) => p.done > 0 && controller.abort() });
+    await expect(run).rejects.toThrow(AbortedError);
+  });
+});

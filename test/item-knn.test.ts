@@ -1,0 +1,241 @@
+import { describe, expect, it } from 'vitest';
+import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
+import { AbortedError, NotFittedError, OptionError } from '../src/errors';
+import { ItemKNN } from '../src/strategies/item-knn';
+import { anonymousQuery, userQuery } from '../src/strategies/query';
+import { ScoreVector, type JsonObject, type Query } from '../src/strategies/types';
+import { mulberry32 } from '../src/util/random';
+import { basketsDataset, itemIdx } from './fixtures';
+
+// Buyer vectors over users (u1, u2, u3, u4): A = (1, 1, 0, 2), B = (1, 1, 1, 0), C = (0, 1, 1, 0).
+const data = basketsDataset(
+  {
+    u1: [['A', 'B']],
+    u2: [['A', 'B', 'C']],
+    u3: [['B', 'C']],
+    u4: [['A'], ['A']],
+  },
+  { catalog: { A: { name: 'Greek Yogurt' }, B: { name: 'Granola' }, C: { name: 'Blueberries' } } },
+);
+const [A, B, C] = itemIdx(data, 'A', 'B', 'C');
+
+function scores(model: ItemKNN, query: Query): Map<number, number> {
+  const out = new ScoreVector(data.nItems);
+  model.score(query, out);
+  const m = new Map<number, number>();
+  for (let i = 0; i < out.length; i++) m.set(out.at(i), out.values[out.at(i)]);
+  return m;
+}
+
+function sim(model: ItemKNN, a: number, b: number): number {
+  return model.neighbourMatrix.get(a, b);
+}
+
+describe('ItemKNN similarities', () => {
+  it('computes exact binary cosine, with and without shrinkage', async () => {
+    const knn = new ItemKNN({ weighting: 'binary', shrink: 0 });
+    await knn.fit(data);
+    expect(sim(knn, A, B)).toBeCloseTo(2 / 3, 6);
+    expect(sim(knn, B, A)).toBeCloseTo(2 / 3, 6);
+    expect(sim(knn, A, C)).toBeCloseTo(1 / Math.sqrt(6), 6);
+    expect(sim(knn, B, C)).toBeCloseTo(2 / Math.sqrt(6), 6);
+    expect(sim(knn, A, A)).toBe(0);
+
+    const shrunk = new ItemKNN({ weighting: 'binary', shrink: 1 });
+    await shrunk.fit(data);
+    expect(sim(shrunk, A, B)).toBeCloseTo(2 / (3 + 1), 6);
+    expect(sim(shrunk, B, C)).toBeCloseTo(2 / (Math.sqrt(6) + 1), 6);
+  });
+
+  it('computes exact cosine on counts and log1p counts', async () => {
+    const count = new ItemKNN({ weighting: 'count', shrink: 0 });
+    await count.fit(data);
+    expect(sim(count, A, B)).toBeCloseTo(2 / Math.sqrt(6 * 3), 6);
+    expect(sim(count, A, C)).toBeCloseTo(1 / Math.sqrt(6 * 2), 6);
+
+    const log = new ItemKNN({ weighting: 'log1p', shrink: 0 });
+    await log.fit(data);
+    const l2 = Math.log(2);
+    const l3 = Math.log(3);
+    expect(sim(log, A, B)).toBeCloseTo((2 * l2 * l2) / (Math.sqrt(2 * l2 * l2 + l3 * l3) * Math.sqrt(3) * l2), 6);
+  });
+
+  it('computes BM25-weighted cosine', async () => {
+    const knn = new ItemKNN({ weighting: 'bm25', shrink: 0, bm25K1: 1.2, bm25B: 0.75 });
+    await knn.fit(data);
+    // Item lengths (total purchases): A 4, B 3, C 2, mean 3. Users' distinct items: 2, 3, 2, 1.
+    const idf = (nu: number) => Math.log(1 + (3 - nu + 0.5) / (nu + 0.5));
+    const w = (tf: number, nu: number, len: number) => (idf(nu) * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * len) / 3));
+    const a = [w(1, 2, 4), w(1, 3, 4), 0, w(2, 1, 4)];
+    const b = [w(1, 2, 3), w(1, 3, 3), w(1, 2, 3), 0];
+    const dot = a[0] * b[0] + a[1] * b[1];
+    const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+    expect(sim(knn, A, B)).toBeCloseTo(dot / (norm(a) * norm(b)), 6);
+  });
+
+  it('keeps the top neighbours per item and lists similar items best first', async () => {
+    const knn = new ItemKNN({ weighting: 'binary', shrink: 0, neighbours: 1 });
+    await knn.fit(data);
+    const m = knn.neighbourMatrix;
+    expect([...m.indices.subarray(m.indptr[A], m.indptr[A + 1])]).toEqual([B]);
+    expect([...m.indices.subarray(m.indptr[B], m.indptr[B + 1])]).toEqual([C]);
+
+    const all = new ItemKNN({ weighting: 'binary', shrink: 0 });
+    await all.fit(data);
+    const similar = all.similarItems(B, 5);
+    expect([...similar.items]).toEqual([C, A]);
+    expect(similar.scores[0]).toBeCloseTo(2 / Math.sqrt(6), 6);
+    expect(similar.scores[1]).toBeCloseTo(2 / 3, 6);
+    expect([...all.similarItems(B, 1).items]).toEqual([C]);
+    expect(() => all.similarItems(99, 1)).toThrow(OptionError);
+    expect(() => all.similarItems(A, -1)).toThrow(OptionError);
+  });
+
+  it('drops neighbours with too few common buyers', async () => {
+    const knn = new ItemKNN({ weighting: 'binary', shrink: 0, minCommon: 2 });
+    await knn.fit(data);
+    expect(sim(knn, A, B)).toBeCloseTo(2 / 3, 6);
+    expect(sim(knn, A, C)).toBe(0);
+  });
+});
+
+describe('ItemKNN scoring and explanations', () => {
+  it('sums weighted similarities over history and basket', async () => {
+    const knn = new ItemKNN({ weighting: 'binary', shrink: 0, historyWeighting: 'binary', basketWeight: 2 });
+    await knn.fit(data);
+    const u3 = userQuery(data, data.users.indexOf('u3'));
+    const s = scores(knn, u3);
+    expect(s.get(A)).toBeCloseTo(2 / 3 + 1 / Math.sqrt(6), 6);
+    expect(s.get(B)).toBeCloseTo(2 / Math.sqrt(6), 6);
+    expect(s.get(C)).toBeCloseTo(2 / Math.sqrt(6), 6);
+
+    const cart = scores(knn, anonymousQuery([], [A]));
+    expect(cart.get(B)).toBeCloseTo((2 * 2) / 3, 6);
+    expect(cart.get(C)).toBeCloseTo(2 / Math.sqrt(6), 6);
+    expect(cart.has(A)).toBe(false);
+
+    const counted = new ItemKNN({ weighting: 'binary', shrink: 0, historyWeighting: 'count' });
+    await counted.fit(data);
+    expect(scores(counted, anonymousQuery([A, A], [])).get(B)).toBeCloseTo((2 * 2) / 3, 6);
+    const logged = new ItemKNN({ weighting: 'binary', shrink: 0, historyWeighting: 'log1p', basketWeight: 0 });
+    await logged.fit(data);
+    expect(scores(logged, anonymousQuery([A, A], [C])).get(B)).toBeCloseTo((Math.log(3) * 2) / 3, 6);
+  });
+
+  it('names the strongest evidence items', async () => {
+    const knn = new ItemKNN({ weighting: 'binary', shrink: 0, historyWeighting: 'binary' });
+    await knn.fit(data);
+    const u3 = userQuery(data, data.users.indexOf('u3'));
+    const name = (i: number) => data.catalog.name[i];
+    const e = knn.explain(u3, A, name)!;
+    expect(e.reason).toBe('often bought with Granola and Blueberries');
+    expect(e.evidence.map((x) => x.item)).toEqual([B, C]);
+    expect(e.evidence[0].weight).toBeCloseTo(2 / 3, 6);
+    const out = new ScoreVector(data.nItems);
+    knn.score(u3, out);
+    expect(e.score).toBe(out.values[A]);
+    expect(knn.explain(anonymousQuery([], [A]), B, name)!.reason).toBe('often bought with Greek Yogurt');
+    expect(knn.explain(anonymousQuery([], []), B, name)).toBeNull();
+  });
+
+  it('rejects bad options, bad queries and use before fit', async () => {
+    for (const bad of [
+      { neighbours: 0 },
+      { neighbours: 2.5 },
+      { shrink: -1 },
+      { shrink: NaN },
+      { bm25B: 2 },
+      { bm25K1: Infinity },
+      { minCommon: 0 },
+      { basketWeight: -1 },
+      { weighting: 'tfidf' as never },
+      { historyWeighting: 'bm25' as never },
+    ]) {
+      expect(() => new ItemKNN(bad)).toThrow(OptionError);
+    }
+    const knn = new ItemKNN();
+    expect(knn.fitted).toBe(false);
+    expect(() => knn.score(anonymousQuery([A]), new ScoreVector(data.nItems))).toThrow(NotFittedError);
+    await knn.fit(data);
+    expect(knn.fitted).toBe(true);
+    expect(() => knn.score(anonymousQuery([7]), new ScoreVector(data.nItems))).toThrow(OptionError);
+    expect(() => knn.score(anonymousQuery([A]), new ScoreVector(data.nItems + 1))).toThrow(OptionError);
+  });
+
+  it('round-trips through the artifact with identical scores', async () => {
+    const knn = new ItemKNN({ weighting: 'bm25', shrink: 2, neighbours: 2, basketWeight: 0.5 });
+    await knn.fit(data);
+    const w = new ArtifactWriter();
+    const state = knn.save(w.scope('x'));
+    const r = ArtifactReader.open(w.toBytes(state));
+    const back = ItemKNN.load(r.root as JsonObject, r.scope('x'));
+    expect(back.options).toEqual(knn.options);
+    for (const q of [userQuery(data, 0), userQuery(data, 2, Int32Array.from([A])), anonymousQuery([C, C], [B])]) {
+      const a = new ScoreVector(data.nItems);
+      const b = new ScoreVector(data.nItems);
+      knn.score(q, a);
+      back.score(q, b);
+      expect(b.values).toEqual(a.values);
+    }
+  });
+});
+
+describe('ItemKNN on planted structure', () => {
+  // 400 users, 80 items. Items 2k and 2k+1 (k < 15) are a planted pair: a user who buys one
+  // buys the other 90% of the time. Every user also buys 4 items drawn with popularity skew.
+  function planted(seed: number) {
+    const rng = mulberry32(seed);
+    const users: Record<string, string[][]> = {};
+    for (let u = 0; u < 400; u++) {
+      const basket = new Set<string>();
+      for (let n = 0; n < 2; n++) {
+        const k = Math.floor(rng() * 15);
+        basket.add(`p${2 * k}`);
+        if (rng() < 0.9) basket.add(`p${2 * k + 1}`);
+      }
+      for (let n = 0; n < 4; n++) basket.add(`p${Math.floor(80 * rng() * rng())}`);
+      users[`u${u}`] = [[...basket]];
+    }
+    return basketsDataset(users, { extraItems: Array.from({ length: 80 }, (_, i) => `p${i}`) });
+  }
+
+  it('puts every planted partner in the top 3 neighbours, with each weighting', async () => {
+    const d = planted(42);
+    for (const weighting of ['binary', 'count', 'log1p', 'bm25'] as const) {
+      const knn = new ItemKNN({ weighting });
+      await knn.fit(d, { seed: 42 });
+      for (let k = 0; k < 15; k++) {
+        const [a, b] = itemIdx(d, `p${2 * k}`, `p${2 * k + 1}`);
+        expect([...knn.similarItems(a, 3).items], `${weighting} p${2 * k}`).toContain(b);
+        expect([...knn.similarItems(b, 3).items], `${weighting} p${2 * k + 1}`).toContain(a);
+      }
+    }
+  });
+
+  it('completes a basket with the planted partner first', async () => {
+    const d = planted(7);
+    const knn = new ItemKNN();
+    await knn.fit(d);
+    let first = 0;
+    for (let k = 0; k < 15; k++) {
+      const [a, b] = itemIdx(d, `p${2 * k}`, `p${2 * k + 1}`);
+      const out = new ScoreVector(d.nItems);
+      knn.score(anonymousQuery([], [a]), out);
+      let best = -1;
+      for (let i = 0; i < out.length; i++) if (best < 0 || out.values[out.at(i)] > out.values[best]) best = out.at(i);
+      if (best === b) first++;
+    }
+    expect(first).toBe(15);
+  });
+
+  it('reports progress and honours an aborted signal', async () => {
+    const d = planted(1);
+    const stages = new Set<string>();
+    const knn = new ItemKNN();
+    await knn.fit(d, { onProgress: (p) => stages.add(p.stage) });
+    expect(stages.has('item similarities')).toBe(true);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(new ItemKNN().fit(d, { signal: controller.signal })).rejects.toThrow(AbortedError);
+  });
+});

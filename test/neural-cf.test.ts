@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
+import { AbortedError, NotFittedError, OptionError } from '../src/errors';
+import { NeuralCF, type NeuralCFOptions } from '../src/strategies/neural-cf';
+import { anonymousQuery, userQuery } from '../src/strategies/query';
+import { ScoreVector, type JsonObject } from '../src/strategies/types';
+import { mulberry32 } from '../src/util/random';
+import { basketsDataset } from './fixtures';
+
+/**
+ * Two taste groups: users a0..a11 buy only from A0..A7, users b0..b11 only from B0..B7, each
+ * about 5 of the 8 items over 3 baskets (seeded). Nothing links the groups, so any working
+ * collaborative model ranks a user's own group first.
+ */
+function plantedGroups() {
+  const rng = mulberry32(7);
+  const users: Record<string, string[][]> = {};
+  for (const g of ['a', 'b']) {
+    for (let u = 0; u < 12; u++) {
+      const baskets: string[][] = [];
+      for (let b = 0; b < 3; b++) {
+        const basket = new Set<string>();
+        while (basket.size < 3) basket.add(`${g.toUpperCase()}${Math.floor(rng() * 8)}`);
+        baskets.push([...basket]);
+      }
+      users[`${g}${u}`] = baskets;
+    }
+  }
+  return basketsDataset(users, {
+    catalog: { A0: { name: 'Greek Yogurt' }, B0: { name: 'Lager' } },
+  });
+}
+
+const data = plantedGroups();
+const FAST: Partial<NeuralCFOptions> = { factors: 8, epochs: 15, batchSize: 16, learningRate: 0.03 };
+const groupOf = (item: number) => data.items.id(item)[0];
+
+function topItems(s: NeuralCF, query: ReturnType<typeof userQuery>, k: number): number[] {
+  const out = new ScoreVector(data.nItems);
+  s.score(query, out);
+  expect(out.dense).toBe(true);
+  return Array.from(out.values.keys())
+    .sort((a, b) => out.values[b] - out.values[a] || a - b)
+    .slice(0, k);
+}
+
+function scoresOf(s: NeuralCF, query: ReturnType<typeof userQuery>): Float32Array {
+  const out = new ScoreVector(data.nItems);
+  s.score(query, out);
+  return out.values.slice();
+}
+
+async function roundTrip(s: NeuralCF): Promise<NeuralCF> {
+  const w = new ArtifactWriter();
+  const state = s.save(w.scope('ncf'));
+  const r = ArtifactReader.open(w.toBytes(state));
+  return NeuralCF.load(r.root as JsonObject, r.scope('ncf'));
+}
+
+describe('NeuralCF', () => {
+  for (const variant of [
+    { architecture: 'gmf', loss: 'bce' },
+    { architecture: 'neumf', loss: 'bce' },
+    { architecture: 'gmf', loss: 'bpr', sampling: 'popularity' },
+  ] as const) {
+    it(`ranks each user's own group first (${variant.architecture}, ${variant.loss})`, async () => {
+      const s = new NeuralCF({ ...FAST, ...variant });
+      await s.fit(data, { seed: 3 });
+      for (let u = 0; u < data.nUsers; u++) {
+        const own = data.users.id(u)[0].toUpperCase();
+        expect(topItems(s, userQuery(data, u), 8).map(groupOf)).toEqual(new Array(8).fill(own));
+      }
+      const loss = s.trainingInfo!.loss;
+      expect(loss.length).toBe(15);
+      expect(loss[loss.length - 1]).toBeLessThan(loss[0]);
+    });
+  }
+
+  it('is deterministic for a seed and differs across seeds', async () => {
+    const fit = async (seed: number) => {
+      const s = new NeuralCF({ ...FAST, architecture: 'neumf', epochs: 3 });
+      await s.fit(data, { seed });
+      return s;
+    };
+    const [a, b, c] = [await fit(5), await fit(5), await fit(6)];
+    const q = userQuery(data, 0);
+    expect(scoresOf(a, q)).toEqual(scoresOf(b, q));
+    expect(a.trainingInfo!.loss).toEqual(b.trainingInfo!.loss);
+    expect(scoresOf(a, q)).not.toEqual(scoresOf(c, q));
+  });
+
+  it('folds in an unknown user: a group-A history or basket ranks group-A items first', async () => {
+    for (const architecture of ['gmf', 'neumf'] as const) {
+      const s = new NeuralCF({ ...FAST, architecture });
+      await s.fit(data, { seed: 3 });
+      const a = (id: string) => data.items.indexOf(id);
+      const fromHistory = topItems(s, anonymousQuery([a('A1'), a('A2'), a('A5')]), 8);
+      expect(fromHistory.map(groupOf)).toEqual(new Array(8).fill('A'));
+      const fromBasket = topItems(s, anonymousQuery([], [a('A3'), a('A6')]), 8);
+      expect(fromBasket.map(groupOf)).toEqual(new Array(8).fill('A'));
+      // Same query, same vector: fold-in negatives come from a fixed seed.
+      const q = anonymousQuery([a('A1'), a('A2')]);
+      expect(scoresOf(s, q)).toEqual(scoresOf(s, q));
+    }
+  });
+
+  it('gives no scores and no explanation for an unknown user without history', async () => {
+    const s = new NeuralCF(FAST);
+    await s.fit(data, { seed: 3 });
+    const out = new ScoreVector(data.nItems);
+    s.score(anonymousQuery([]), out);
+    expect(out.length).toBe(0);
+    expect(s.explain(anonymousQuery([]), 0, String)).toBeNull();
+  });
+
+  it('explains with the most similar history items', async () => {
+    const s = new NeuralCF(FAST);
+    await s.fit(data, { seed: 3 });
+    const name = (i: number) => data.catalog.name[i];
+    const q = anonymousQuery([data.items.indexOf('A0'), data.items.indexOf('B0')]);
+    const target = data.items.indexOf('A4');
+    const e = s.explain(q, target, name)!;
+    expect(e.reason).toBe('people with tastes like yours buy A4, similar in taste to Greek Yogurt');
+    expect(e.evidence[0].item).toBe(data.items.indexOf('A0'));
+    expect(e.evidence.every((x) => x.weight > 0 && x.weight <= 1)).toBe(true);
+    const out = new ScoreVector(data.nItems);
+    s.score(q, out);
+    expect(e.score).toBeCloseTo(out.values[target], 5);
+  });
+
+  it('round-trips through the artifact with identical scores', async () => {
+    for (const options of [{ architecture: 'neumf' }, { architecture: 'gmf', sampling: 'popularity', weighting: 'log1p' }] as const) {
+      const s = new NeuralCF({ ...FAST, epochs: 4, ...options });
+      await s.fit(data, { seed: 9 });
+      const loaded = await roundTrip(s);
+      expect(loaded.fitted).toBe(true);
+      expect(loaded.options).toEqual(s.options);
+      expect(loaded.trainingInfo).toEqual(s.trainingInfo);
+      for (const q of [userQuery(data, 2), userQuery(data, 20), anonymousQuery([1, 4], [9])]) {
+        expect(scoresOf(loaded, q)).toEqual(scoresOf(s, q));
+      }
+    }
+  });
+
+  it('stops early on a validation split and keeps the best epoch', async () => {
+    const progress: string[] = [];
+    const s = new NeuralCF({ ...FAST, epochs: 40, learningRate: 0.1, validationShare: 0.3, patience: 2 });
+    await s.fit(data, { seed: 3, onProgress: (p) => progress.push(p.message ?? '') });
+    const info = s.trainingInfo!;
+    expect(info.validation.length).toBe(info.loss.length);
+    expect(info.loss.length).toBeLessThan(40);
+    expect(info.validation[info.bestEpoch - 1]).toBe(Math.max(...info.validation));
+    expect(info.validation[info.bestEpoch - 1]).toBeGreaterThan(0.9);
+    expect(progress.some((m) => /stopping \(best epoch \d+\)/.test(m))).toBe(true);
+  });
+
+  it('validates options', () => {
+    expect(() => new NeuralCF({ factors: 0 })).toThrow(OptionError);
+    expect(() => new NeuralCF({ negatives: 1.5 })).toThrow(OptionError);
+    expect(() => new NeuralCF({ learningRate: NaN })).toThrow(OptionError);
+    expect(() => new NeuralCF({ l2: -1 })).toThrow(OptionError);
+    expect(() => new NeuralCF({ validationShare: 1 })).toThrow(OptionError);
+    expect(() => new NeuralCF({ mlpLayers: [] })).toThrow(OptionError);
+    expect(() => new NeuralCF({ mlpLayers: [8, 0] })).toThrow(/mlpLayers\[1\]/);
+    expect(() => new NeuralCF({ backend: 'gpu' as never })).toThrow(/backend/);
+    expect(() => new NeuralCF({ architecture: 'mlp' as never })).toThrow(OptionError);
+    expect(() => new NeuralCF().score(anonymousQuery([0]), new ScoreVector(1))).toThrow(NotFittedError);
+  });
+
+  it('aborts between batches', async () => {
+    const controller = new AbortController();
+    const s = new NeuralCF({ ...FAST, epochs: 5 });
+    const fit = s.fit(data, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.done === 1) controller.abort();
+      },
+    });
+    await expect(fit).rejects.toThrow(AbortedError);
+    expect(s.fitted).toBe(false);
+  });
+});
