@@ -26,6 +26,7 @@ function arg(name: string, fallback: number): number {
 }
 
 const tasks: Record<string, { needs: string; run: (dir?: string) => Promise<string> }> = {
+  baseline: { needs: '', run: async () => 'node + tsx + the loader modules, nothing read' },
   'instacart-sample': {
     needs: join(DATA, 'instacart-sample'),
     run: async () => {
@@ -145,6 +146,8 @@ async function main(): Promise<void> {
   }
   const repeat = arg('repeat', 7);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}`);
+  const base = cold('baseline');
+  console.log(`baseline: ${base.what}, peak RSS ${(base.maxRssKb / 1024).toFixed(0)} MB`);
   for (const task of ['instacart-sample', 'movielens', 'lastfm']) {
     if (!existsSync(tasks[task].needs)) {
       console.log(`${task}: skipped, ${tasks[task].needs} is absent`);

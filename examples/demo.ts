@@ -84,10 +84,10 @@ function printMetrics(rec: HybridRecommender, split: Split): void {
   run('ensemble', rec);
   console.log(`P4 next-basket metrics @10 over ${rows[0][1].evaluated} shoppers (each strategy alone gets the same popularity filler):`);
   const head = ['strategy', 'P@10', 'R@10', 'MAP@10', 'NDCG@10', 'Hit@10', 'R@10 repeat', 'R@10 explore'];
-  console.log(`  ${head.map((h, i) => (i === 0 ? h.padEnd(10) : h.padStart(12))).join('')}`);
+  console.log(`  ${head.map((h, i) => (i === 0 ? h.padEnd(10) : h.padStart(13))).join('')}`);
   for (const [label, r] of rows) {
     const cells = [r.precision, r.recall, r.map, r.ndcg, r.hitRate, r.recallRepeat ?? NaN, r.recallExplore ?? NaN];
-    console.log(`  ${label.padEnd(10)}${cells.map((c) => c.toFixed(4).padStart(12)).join('')}`);
+    console.log(`  ${label.padEnd(10)}${cells.map((c) => c.toFixed(4).padStart(13)).join('')}`);
   }
 }
 

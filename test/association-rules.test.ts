@@ -187,6 +187,10 @@ describe('miner against brute force', () => {
       const got = new Map<string, number>();
       for (let k = 0; k < count.length; k++) got.set(Array.from(items.subarray(ptr[k], ptr[k + 1])).join(','), count[k]);
       expect(got).toEqual(expected);
+      // Pairs counted item by item instead of in one triangle pass: the same tree.
+      const perItem = mineItemsets(tx, { minCount, maxLength, pairCounters: 0 });
+      expect(perItem.toArrays()).toEqual(sets.toArrays());
+      expect(perItem.nodeRank).toEqual(sets.nodeRank);
 
       // Rules: every (Z \ {y}) -> y with the brute-force counts.
       const minConfidence = 0.3;
@@ -367,6 +371,7 @@ describe('AssociationRules strategy', () => {
     expect(() => new AssociationRules({ minsupport: 0.1 } as never)).toThrow(/unknown/);
     expect(new AssociationRules({ minLift: undefined }).options.minLift).toBe(1);
     expect(() => mineItemsets(handTransactions(), {})).toThrow(OptionError);
+    expect(() => mineItemsets(handTransactions(), { minCount: 1, pairCounters: NaN })).toThrow(/pairCounters/);
     expect(() => mineItemsets({ ptr: Int32Array.from([0, 2]), items: Int32Array.from([0, 7]), nItems: 4 }, { minCount: 1 })).toThrow(DataError);
     expect(() => generateRules(mineItemsets(handTransactions(), { minCount: 2 }), { minConfidence: 2 })).toThrow(OptionError);
 

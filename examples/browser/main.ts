@@ -107,7 +107,7 @@ class Demo {
       const orders = data.baskets.userPtr[u + 1] - data.baskets.userPtr[u];
       byId('user-info').textContent = `${orders} orders, ${rows.length} distinct products`;
       const shown = rows.slice(0, HISTORY_ROWS).map(({ item, count }) =>
-        el('li', {}, this.itemButton(data.items.id(item)), el('span', { class: 'count', text: `×${count}` })),
+        el('li', { data: { item: data.items.id(item) } }, this.itemButton(data.items.id(item)), el('span', { class: 'count', text: `×${count}` })),
       );
       if (rows.length > HISTORY_ROWS) shown.push(el('li', {}, el('span', { class: 'empty', text: `and ${rows.length - HISTORY_ROWS} more` })));
       history.replaceChildren(...shown);

@@ -101,6 +101,7 @@ export class HybridRecommender implements IndexRanker {
   private normalization: Normalization;
   private readonly tuneOptions: TuneOptions | null;
   private tuned: TuneResult | null = null;
+  private fitTimes: Record<string, number> = {};
   private readonly fallback: Recommender | null;
   private readonly excludePurchased: boolean;
   private readonly excludeIds: readonly string[];
@@ -151,6 +152,11 @@ export class HybridRecommender implements IndexRanker {
     return this.tuned;
   }
 
+  /** Seconds each strategy (and the fallback, and weight tuning) took in the last fit(). */
+  get fitSeconds(): Record<string, number> {
+    return { ...this.fitTimes };
+  }
+
   /** The weight of each strategy. */
   get strategyWeights(): Record<string, number> {
     return Object.fromEntries(this.names.map((n, i) => [n, this.weights[i]]));
@@ -184,13 +190,16 @@ export class HybridRecommender implements IndexRanker {
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
     data.assertNotEmpty('HybridRecommender.fit');
     const seed = options.seed ?? 42;
+    this.fitTimes = {};
     if (this.tuneOptions) {
+      const started = Date.now();
       const protocol = this.tuneOptions.protocol === 'auto' ? chooseProtocol(data) : this.tuneOptions.protocol;
       const split = validationSplit(data, protocol, seed);
       await this.fitStrategies(split.train, options, 'tune/', false);
       this.tuned = searchWeights(this.names, this.strategies, split, this.tuneOptions, protocol, options);
       this.weights = resolveWeights(this.names, this.tuned.weights);
       this.normalization = this.tuned.normalization;
+      this.fitTimes.tuning = (Date.now() - started) / 1000;
     }
     await this.fitStrategies(data, options, '', true);
     this.attach(data);
@@ -204,11 +213,13 @@ export class HybridRecommender implements IndexRanker {
       throwIfAborted(options.signal, 'HybridRecommender.fit');
       const name = stagePrefix + names[i];
       options.onProgress?.({ stage: name, done: 0, total: 1, message: `fitting ${name} (${i + 1}/${all.length})` });
+      const started = Date.now();
       await all[i].fit(data, {
         seed: deriveSeed(seed, names[i]),
         signal: options.signal,
         onProgress: options.onProgress ? (p) => options.onProgress!({ ...p, stage: `${name}: ${p.stage}` }) : undefined,
       });
+      if (withFallback) this.fitTimes[names[i]] = (Date.now() - started) / 1000;
       options.onProgress?.({ stage: name, done: 1, total: 1, message: `fitted ${name}` });
     }
   }

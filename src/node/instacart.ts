@@ -13,7 +13,7 @@ import {
   type InstacartLoad,
   type InstacartTables,
 } from '../data/instacart';
-import { DataError } from '../errors';
+import { DataError, OptionError } from '../errors';
 import type { Progress } from '../strategies/types';
 import { findDataFile, readCsvFile } from './files';
 
@@ -43,6 +43,9 @@ export type LoadInstacartOptions = ReadInstacartOptions & Omit<InstacartDatasetO
 export async function readInstacartTables(dir: string, options: ReadInstacartOptions = {}): Promise<{ tables: InstacartTables; skippedRows: SkippedRows }> {
   const catalogDir = options.catalogDir ?? dir;
   const include = options.include ?? ['prior', 'train'];
+  if (include.length === 0 || include.some((s) => s !== 'prior' && s !== 'train')) {
+    throw new OptionError('include', `must list one or both of "prior", "train"; got ${JSON.stringify(include)}`);
+  }
   const reader = new TableReader(options);
 
   const departments = { id: new GrowableColumn((n) => new Int32Array(n)), name: [] as string[] };

@@ -84,7 +84,7 @@ async function readCatalogFile(
     else throw error;
   };
   let metaColumns: Array<[number, string]> = [];
-  await readMappedFile(spec.path, [mapping.item, mapping.name, mapping.aisle, mapping.department], { ...spec, onProgress: options.onProgress, signal: options.signal }, {
+  await readMappedFile(spec.path, [mapping.item, mapping.name, mapping.aisle, mapping.department], { ...spec, onBadRow: options.onBadRow, onProgress: options.onProgress, signal: options.signal }, {
     onHeader: (names, positions) => {
       const mapped = new Set(positions);
       metaColumns = names.flatMap((name, i): Array<[number, string]> => (mapped.has(i) ? [] : [[i, name]]));
@@ -124,14 +124,14 @@ async function readMappedFile(
   let names: string[] | null = Array.isArray(header) ? [...header] : null;
   let positions: Array<number | undefined> = [];
   const values: Array<string | undefined> = new Array(wanted.length);
-  const resolve = (columnNames: string[], line: number): void => {
+  const resolve = (columnNames: string[], line: number | undefined): void => {
     const present = wanted.filter((w): w is string => w !== undefined);
     const found = resolveColumns(columnNames, present, { file: path, line });
     let k = 0;
     positions = wanted.map((w) => (w === undefined ? undefined : found[k++]));
     handlers.onHeader?.(columnNames, found);
   };
-  if (names) resolve(names, 1);
+  if (names) resolve(names, undefined);
   const csvOptions: CsvOptions = {
     delimiter: options.delimiter,
     quoting: options.quoting,

@@ -44,6 +44,12 @@ export interface ItemsetOptions {
   minCount?: number;
   /** Longest itemset (default 10, as arules' maxlen). */
   maxLength?: number;
+  /**
+   * Most pair counters (a triangle over the kept items) to count pairs in one sequential
+   * pass; default 2^22 (16 MB, about 2,900 kept items), which stays in cache. Above it pairs
+   * are counted item by item like longer itemsets. Results are the same either way.
+   */
+  pairCounters?: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
 }
@@ -53,12 +59,15 @@ export function supportThreshold(nTransactions: number, minSupport: number, minC
   return Math.max(1, minCount, Math.ceil(nTransactions * minSupport));
 }
 
-export function validateItemsetOptions(o: { minSupport?: number; minCount?: number; maxLength?: number }, minMaxLength = 1): void {
+export function validateItemsetOptions(o: { minSupport?: number; minCount?: number; maxLength?: number; pairCounters?: number }, minMaxLength = 1): void {
   if (o.minSupport !== undefined && !(o.minSupport >= 0 && o.minSupport <= 1)) {
     throw new OptionError('minSupport', `must be a fraction in [0, 1], got ${o.minSupport}`);
   }
   if (o.minCount !== undefined && !(Number.isInteger(o.minCount) && o.minCount >= 1)) {
     throw new OptionError('minCount', `must be an integer >= 1, got ${o.minCount}`);
+  }
+  if (o.pairCounters !== undefined && !(o.pairCounters >= 0)) {
+    throw new OptionError('pairCounters', `must be a number >= 0, got ${o.pairCounters}`);
   }
   if (o.maxLength !== undefined && !(Number.isInteger(o.maxLength) && o.maxLength >= minMaxLength)) {
     throw new OptionError('maxLength', `must be an integer >= ${minMaxLength}, got ${o.maxLength}`);
@@ -211,19 +220,22 @@ export function compareLex(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return a.length - b.length;
 }
 
-/** Checks transaction CSR shape and item ranges; DataError names the transaction. */
-function validateTransactions(tx: Transactions): void {
-  const { ptr, items, nItems } = tx;
-  if (!(Number.isInteger(nItems) && nItems >= 0)) throw new DataError(`transactions: nItems must be a non-negative integer, got ${nItems}`);
-  if (ptr.length < 1 || ptr[0] !== 0 || ptr[ptr.length - 1] !== items.length) {
-    throw new DataError('transactions: ptr must start at 0 and end at items.length');
+const DEFAULT_PAIR_COUNTERS = 1 << 22;
+
+/** Sorts tItems[lo, hi) ascending; baskets are short, so insertion sort beats a sort() call per basket. */
+function sortRow(a: Int32Array, lo: number, hi: number): void {
+  if (hi - lo > 32) {
+    a.subarray(lo, hi).sort();
+    return;
   }
-  for (let t = 0; t + 1 < ptr.length; t++) {
-    if (ptr[t + 1] < ptr[t]) throw new DataError(`transactions: ptr decreases at transaction ${t}`);
-    for (let p = ptr[t]; p < ptr[t + 1]; p++) {
-      const it = items[p];
-      if (!(it >= 0 && it < nItems)) throw new DataError(`transaction ${t} has item index ${it} outside [0, ${nItems})`);
+  for (let i = lo + 1; i < hi; i++) {
+    const v = a[i];
+    let j = i - 1;
+    while (j >= lo && a[j] > v) {
+      a[j + 1] = a[j];
+      j--;
     }
+    a[j + 1] = v;
   }
 }
 
@@ -233,11 +245,15 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
     throw new OptionError('minSupport', 'give minSupport or minCount');
   }
   validateItemsetOptions(options);
-  validateTransactions(tx);
   const { signal, onProgress } = options;
   const maxLength = options.maxLength ?? 10;
-  const nTx = tx.ptr.length - 1;
-  const { nItems } = tx;
+  const { ptr, items, nItems } = tx;
+  if (!(Number.isInteger(nItems) && nItems >= 0)) throw new DataError(`transactions: nItems must be a non-negative integer, got ${nItems}`);
+  if (ptr.length < 1 || ptr[0] !== 0 || ptr[ptr.length - 1] !== items.length) {
+    throw new DataError('transactions: ptr must start at 0 and end at items.length');
+  }
+  const nTx = ptr.length - 1;
+  for (let t = 0; t < nTx; t++) if (ptr[t + 1] < ptr[t]) throw new DataError(`transactions: ptr decreases at transaction ${t}`);
   const minCount = supportThreshold(nTx, options.minSupport ?? 0, options.minCount ?? 1);
   throwIfAborted(signal, 'itemset mining');
 
@@ -245,8 +261,9 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
   const itemCount = new Int32Array(nItems);
   const seen = new Int32Array(nItems).fill(-1);
   for (let t = 0; t < nTx; t++) {
-    for (let p = tx.ptr[t]; p < tx.ptr[t + 1]; p++) {
-      const it = tx.items[p];
+    for (let p = ptr[t]; p < ptr[t + 1]; p++) {
+      const it = items[p];
+      if (!(it >= 0 && it < nItems)) throw new DataError(`transaction ${t} has item index ${it} outside [0, ${nItems})`);
       if (seen[it] !== t) {
         seen[it] = t;
         itemCount[it]++;
@@ -265,20 +282,19 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
   // Horizontal database of ranks, ascending and unique per transaction; transactions with
   // fewer than two kept items cannot hold a pair and are left out.
   let nnz = 0;
-  for (let p = 0; p < tx.items.length; p++) if (rankOf[tx.items[p]] >= 0) nnz++;
+  for (let p = 0; p < items.length; p++) if (rankOf[items[p]] >= 0) nnz++;
   const tPtrBuf = new Int32Array(nTx + 1);
   const tItems = new Int32Array(nnz);
   let nT = 0;
   let write = 0;
   for (let t = 0; t < nTx; t++) {
     const start = write;
-    for (let p = tx.ptr[t]; p < tx.ptr[t + 1]; p++) {
-      const r = rankOf[tx.items[p]];
+    for (let p = ptr[t]; p < ptr[t + 1]; p++) {
+      const r = rankOf[items[p]];
       if (r >= 0) tItems[write++] = r;
     }
     if (write - start > 1) {
-      const row = tItems.subarray(start, write);
-      row.sort();
+      sortRow(tItems, start, write);
       let u = start + 1;
       for (let q = start + 1; q < write; q++) if (tItems[q] !== tItems[u - 1]) tItems[u++] = tItems[q];
       write = u;
@@ -290,14 +306,6 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
     tPtrBuf[++nT] = write;
   }
   const tPtr = tPtrBuf.subarray(0, nT + 1);
-
-  // Vertical lists of the kept transactions per rank: the occurrence lists of the 1-itemsets.
-  const vPtr = new Int32Array(nRanks + 1);
-  for (let p = 0; p < write; p++) vPtr[tItems[p] + 1]++;
-  for (let r = 0; r < nRanks; r++) vPtr[r + 1] += vPtr[r];
-  const vTx = new Int32Array(write);
-  const vNext = vPtr.slice(0, nRanks);
-  for (let t = 0; t < nT; t++) for (let p = tPtr[t]; p < tPtr[t + 1]; p++) vTx[vNext[tItems[p]]++] = t;
 
   const nodeRank = new GrowingI32(nRanks + 1);
   const nodeCount = new GrowingI32(nRanks + 1);
@@ -314,92 +322,129 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
     childEnd.push(0);
   };
   addNode(-1, nTx, -1, 0);
-  if (maxLength >= 1 && nRanks > 0) {
+  if (nRanks > 0) {
     childStart.data[0] = 1;
     childEnd.data[0] = 1 + nRanks;
     for (let r = 0; r < nRanks; r++) addNode(r, itemCount[rankItem[r]], 0, 1);
   }
 
-  const counts = new Int32Array(nRanks);
-  const touched = new Int32Array(nRanks);
-  const fill = new Int32Array(nRanks);
-  // allowed[d][j] = 1 when rank j may extend a depth-d set: it extends the set's parent (siblings).
-  const allowed: Uint8Array[] = [];
-  const deliveries: Int32Array[] = [];
-  const allowedAt = (depth: number): Uint8Array => {
-    while (allowed.length <= depth) allowed.push(new Uint8Array(nRanks));
-    return allowed[depth];
-  };
-  if (nRanks > 0) allowedAt(1).fill(1);
-
-  /** Finds the frequent extensions of `node` (depth `depth`, last rank `tail`) among the transactions `occ`. */
-  const expand = (node: number, occ: Int32Array, tail: number, depth: number): void => {
-    const ok = allowed[depth];
-    let nTouched = 0;
-    for (let k = 0; k < occ.length; k++) {
-      const t = occ[k];
-      const lo = tPtr[t];
-      for (let q = tPtr[t + 1] - 1; q >= lo; q--) {
-        const j = tItems[q];
-        if (j <= tail) break;
-        if (ok[j] === 1 && counts[j]++ === 0) touched[nTouched++] = j;
+  // Pairs, when their triangle of counters fits in cache: one sequential pass over the baskets
+  // (row a of the triangle holds pairs (a, b > a)). Otherwise pairs are counted like deeper
+  // levels, item by item over its baskets, with counters that always fit in cache.
+  const rowOff = new Float64Array(nRanks + 1);
+  for (let a = 0; a < nRanks; a++) rowOff[a + 1] = rowOff[a] + (nRanks - a - 1);
+  const triangle = maxLength >= 2 && rowOff[nRanks] <= (options.pairCounters ?? DEFAULT_PAIR_COUNTERS);
+  if (triangle) {
+    throwIfAborted(signal, 'itemset mining');
+    const tri = new Int32Array(rowOff[nRanks]);
+    for (let t = 0; t < nT; t++) {
+      const hi = tPtr[t + 1];
+      for (let i = tPtr[t]; i < hi - 1; i++) {
+        const base = (rowOff[tItems[i]] - tItems[i] - 1) | 0;
+        for (let j = i + 1; j < hi; j++) tri[base + tItems[j]]++;
       }
     }
-    let nExt = 0;
-    for (let k = 0; k < nTouched; k++) {
-      const j = touched[k];
-      if (counts[j] >= minCount) touched[nExt++] = j;
-      else counts[j] = 0;
+    for (let a = 0; a < nRanks; a++) {
+      const base = (rowOff[a] - a - 1) | 0;
+      childStart.data[1 + a] = nodeRank.length;
+      for (let b = a + 1; b < nRanks; b++) if (tri[base + b] >= minCount) addNode(b, tri[base + b], 1 + a, 2);
+      childEnd.data[1 + a] = nodeRank.length;
     }
-    if (nExt === 0) return;
-    const ext = touched.slice(0, nExt).sort();
-    const first = nodeRank.length;
-    childStart.data[node] = first;
-    childEnd.data[node] = first + nExt;
-    let total = 0;
-    for (let k = 0; k < nExt; k++) {
-      const j = ext[k];
-      addNode(j, counts[j], node, depth + 1);
-      total += counts[j];
-    }
-    if (depth + 1 >= maxLength) {
-      for (let k = 0; k < nExt; k++) counts[ext[k]] = 0;
-      return;
-    }
-    // Deliver each transaction to the lists of the extensions it contains.
-    const next = allowedAt(depth + 1);
-    while (deliveries.length <= depth) deliveries.push(new Int32Array(0));
-    if (deliveries[depth].length < total) deliveries[depth] = new Int32Array(Math.max(total, deliveries[depth].length * 2));
-    const buf = deliveries[depth];
-    const starts = new Int32Array(nExt + 1);
-    for (let k = 0; k < nExt; k++) {
-      const j = ext[k];
-      next[j] = 1;
-      fill[j] = starts[k];
-      starts[k + 1] = starts[k] + counts[j];
-      counts[j] = 0;
-    }
-    for (let k = 0; k < occ.length; k++) {
-      const t = occ[k];
-      const lo = tPtr[t];
-      for (let q = tPtr[t + 1] - 1; q >= lo; q--) {
-        const j = tItems[q];
-        if (j <= tail) break;
-        if (next[j] === 1) buf[fill[j]++] = t;
+  }
+
+  if (maxLength >= 3 || (maxLength >= 2 && !triangle)) {
+    const counts = new Int32Array(nRanks);
+    const touched = new Int32Array(nRanks);
+    const fill = new Int32Array(nRanks);
+    // allowed[d][j] = 1 when rank j may extend a depth-d set: it extends the set's parent (siblings).
+    const allowed: Uint8Array[] = [];
+    const deliveries: Int32Array[] = [];
+    const allowedAt = (depth: number): Uint8Array => {
+      while (allowed.length <= depth) allowed.push(new Uint8Array(nRanks));
+      return allowed[depth];
+    };
+    allowedAt(1).fill(1);
+
+    /** Delivers the transactions `occ` of `node` to its children's lists and searches below each child. */
+    const descend = (node: number, occ: Int32Array, tail: number, depth: number): void => {
+      const first = childStart.data[node];
+      const nExt = childEnd.data[node] - first;
+      const ext = nodeRank.data.slice(first, first + nExt);
+      const next = allowedAt(depth + 1);
+      const starts = new Int32Array(nExt + 1);
+      for (let k = 0; k < nExt; k++) {
+        next[ext[k]] = 1;
+        fill[ext[k]] = starts[k];
+        starts[k + 1] = starts[k] + nodeCount.data[first + k];
+      }
+      while (deliveries.length <= depth) deliveries.push(new Int32Array(0));
+      if (deliveries[depth].length < starts[nExt]) deliveries[depth] = new Int32Array(Math.max(starts[nExt], deliveries[depth].length * 2));
+      const buf = deliveries[depth];
+      for (let k = 0; k < occ.length; k++) {
+        const t = occ[k];
+        const lo = tPtr[t];
+        for (let q = tPtr[t + 1] - 1; q >= lo; q--) {
+          const j = tItems[q];
+          if (j <= tail) break;
+          if (next[j] === 1) buf[fill[j]++] = t;
+        }
+      }
+      for (let k = 0; k < nExt; k++) expand(first + k, buf.subarray(starts[k], starts[k + 1]), ext[k], depth + 1);
+      for (let k = 0; k < nExt; k++) next[ext[k]] = 0;
+    };
+
+    /** Counts the extensions of `node` (depth `depth`, last rank `tail`) among its transactions `occ`. */
+    const expand = (node: number, occ: Int32Array, tail: number, depth: number): void => {
+      const ok = allowed[depth];
+      let nTouched = 0;
+      for (let k = 0; k < occ.length; k++) {
+        const t = occ[k];
+        const lo = tPtr[t];
+        for (let q = tPtr[t + 1] - 1; q >= lo; q--) {
+          const j = tItems[q];
+          if (j <= tail) break;
+          if (ok[j] === 1 && counts[j]++ === 0) touched[nTouched++] = j;
+        }
+      }
+      let nExt = 0;
+      for (let k = 0; k < nTouched; k++) {
+        const j = touched[k];
+        if (counts[j] >= minCount) touched[nExt++] = j;
+        else counts[j] = 0;
+      }
+      if (nExt === 0) return;
+      const ext = touched.slice(0, nExt).sort();
+      childStart.data[node] = nodeRank.length;
+      for (let k = 0; k < nExt; k++) {
+        addNode(ext[k], counts[ext[k]], node, depth + 1);
+        counts[ext[k]] = 0;
+      }
+      childEnd.data[node] = nodeRank.length;
+      if (depth + 1 < maxLength) descend(node, occ, tail, depth);
+    };
+
+    // Occurrence lists of the items still to search: with counted pairs, only items that have one.
+    const search = (a: number): boolean => !triangle || childEnd.data[1 + a] > childStart.data[1 + a];
+    const vPtr = new Int32Array(nRanks + 1);
+    for (let a = 0; a < nRanks; a++) vPtr[a + 1] = vPtr[a] + (search(a) ? itemCount[rankItem[a]] : 0);
+    const vTx = new Int32Array(vPtr[nRanks]);
+    const vNext = vPtr.slice(0, nRanks);
+    for (let t = 0; t < nT; t++) {
+      for (let p = tPtr[t]; p < tPtr[t + 1]; p++) {
+        const a = tItems[p];
+        if (vNext[a] < vPtr[a + 1]) vTx[vNext[a]++] = t;
       }
     }
-    for (let k = 0; k < nExt; k++) expand(first + k, buf.subarray(starts[k], starts[k + 1]), ext[k], depth + 1);
-    for (let k = 0; k < nExt; k++) next[ext[k]] = 0;
-  };
-
-  if (maxLength >= 2) {
     const every = Math.max(1, Math.floor(nRanks / 100));
-    for (let r = 0; r < nRanks; r++) {
-      if (r % every === 0) {
+    for (let a = 0; a < nRanks; a++) {
+      if (a % every === 0) {
         throwIfAborted(signal, 'itemset mining');
-        onProgress?.({ stage: 'mine itemsets', done: r, total: nRanks });
+        onProgress?.({ stage: 'mine itemsets', done: a, total: nRanks });
       }
-      expand(1 + r, vTx.subarray(vPtr[r], vPtr[r + 1]), r, 1);
+      if (vNext[a] === vPtr[a]) continue;
+      const occ = vTx.subarray(vPtr[a], vNext[a]);
+      if (triangle) descend(1 + a, occ, a, 1);
+      else expand(1 + a, occ, a, 1);
     }
   }
   onProgress?.({ stage: 'mine itemsets', done: nRanks, total: nRanks });

@@ -1,0 +1,37 @@
+import { cpus, totalmem } from 'node:os';
+
+export interface Machine {
+  cores: number;
+  cpu: string;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+}
+
+/** The machine a benchmark ran on, printed and stored with every result. */
+export function machine(): Machine {
+  const c = cpus();
+  return {
+    cores: c.length,
+    cpu: c[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+export function describeMachine(m: Machine = machine()): string {
+  return `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}`;
+}
+
+/** p-th percentile (0..100) of a sample, nearest-rank. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}

@@ -1,0 +1,195 @@
+/**
+ * NeuralCF speed: training throughput per tfjs backend, fit time at 100k users x 20k items,
+ * and per-query scoring latency.
+ *
+ *   npx tsx benchmarks/ncf-backends.ts [--quick] [--skip-cpu] [--skip-fit]
+ *
+ * 1. Throughput (examples/s, median of the timed batches) of a GMF dot model at 5k x 2k and
+ *    100k x 20k on 'cpu' and 'wasm', for NeuralCF's trainer (sparse rows + lazy Adam in JS,
+ *    tfjs for the batch maths) and for the tfjs-only alternative it replaced (tf.customGrad
+ *    embedding: gather forward, scatterND into a dense table gradient, tf.train.adam).
+ * 2. NeuralCF.fit at defaults on 100k users x 20k items (wall time, per-epoch time).
+ * 3. score() latency p50/p99 over 1,000 known users and 1,000 fold-in (anonymous) queries.
+ *
+ * Data: a seeded random purchase matrix (Zipf-like item popularity, 5-80 distinct items per
+ * user), built here. The synthetic grocery generator is not used because src/data/synthetic.ts
+ * did not exist when this was written.
+ */
+import type { GradSaveFunc, Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
+import { Dataset } from '../src/data/dataset';
+import { IdIndex } from '../src/data/ids';
+import { NeuralCF, type NeuralCFOptions } from '../src/strategies/neural-cf';
+import { anonymousQuery, userQuery } from '../src/strategies/query';
+import { ScoreVector } from '../src/strategies/types';
+import { mulberry32 } from '../src/util/random';
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+function median(xs: number[]): number {
+  return quantile([...xs].sort((a, b) => a - b), 0.5);
+}
+
+/** Seeded users x items purchase matrix: Zipf(0.8)-like item draws, 5-80 distinct items per user. */
+function randomDataset(nUsers: number, nItems: number, seed: number): Dataset {
+  const rng = mulberry32(seed);
+  const cdf = new Float64Array(nItems);
+  let sum = 0;
+  for (let i = 0; i < nItems; i++) cdf[i] = sum += 1 / Math.pow(i + 1, 0.8);
+  const draw = () => {
+    const t = rng() * sum;
+    let lo = 0;
+    let hi = nItems - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid] > t) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  const user: number[] = [];
+  const item: number[] = [];
+  for (let u = 0; u < nUsers; u++) {
+    const n = 5 + Math.floor(rng() * rng() * 76);
+    for (let k = 0; k < n; k++) {
+      user.push(u);
+      item.push(draw());
+    }
+  }
+  const ids = (n: number, p: string) => new IdIndex(Array.from({ length: n }, (_, i) => `${p}${String(i).padStart(6, '0')}`));
+  return Dataset.fromInteractions({ users: ids(nUsers, 'u'), items: ids(nItems, 'i'), user: Int32Array.from(user), item: Int32Array.from(item) });
+}
+
+/** Examples/s of NeuralCF's trainer: the median epoch time over epochs 2..n (epoch 1 warms up). */
+async function ncfThroughput(data: Dataset, backend: 'cpu' | 'wasm', options: Partial<NeuralCFOptions>, epochs: number): Promise<number> {
+  const s = new NeuralCF({ ...options, backend, epochs });
+  const stamps: number[] = [];
+  await s.fit(data, { seed: 1, onProgress: () => stamps.push(performance.now()) });
+  const examplesPerEpoch = data.interactions.nnz * (1 + (options.negatives ?? 4));
+  const epochTimes = stamps.slice(2).map((t, k) => t - stamps[k + 1]);
+  return examplesPerEpoch / (median(epochTimes) / 1000);
+}
+
+/** The tfjs-only design: table variables, customGrad embedding with a dense scatterND gradient, tf.train.adam. */
+async function denseGradThroughput(backend: string, nUsers: number, nItems: number, batch: number, steps: number): Promise<number> {
+  const tf = await import('@tensorflow/tfjs');
+  if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend(backend);
+  const f = 32;
+  const rng = mulberry32(1);
+  const init = (n: number) => Float32Array.from({ length: n * f }, () => 0.1 * (rng() - 0.5));
+  const users = tf.variable(tf.tensor2d(init(nUsers), [nUsers, f]));
+  const items = tf.variable(tf.tensor2d(init(nItems), [nItems, f]));
+  const embed = tf.customGrad((...inputs: Array<Tensor | GradSaveFunc>) => {
+    const [table, idx, save] = inputs as [Tensor2D, Tensor1D, GradSaveFunc];
+    save([idx]);
+    return {
+      value: tf.gather(table, idx),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => [tf.scatterND(tf.expandDims(saved[0], 1), dy, table.shape), tf.zerosLike(saved[0])],
+    };
+  });
+  const optimizer = tf.train.adam(0.005);
+  const times: number[] = [];
+  for (let s = 0; s < steps + 1; s++) {
+    const u = Int32Array.from({ length: batch }, () => Math.floor(rng() * nUsers));
+    const i = Int32Array.from({ length: batch }, () => Math.floor(rng() * nItems));
+    const y = Float32Array.from({ length: batch }, (_, k) => (k % 5 === 0 ? 1 : 0));
+    const t0 = performance.now();
+    const [ut, it, yt] = [tf.tensor1d(u, 'int32'), tf.tensor1d(i, 'int32'), tf.tensor1d(y)];
+    const loss = optimizer.minimize(
+      () => tf.losses.sigmoidCrossEntropy(yt, tf.sum(tf.mul(embed(users, ut), embed(items, it)), 1)) as Scalar,
+      true,
+      [users, items],
+    )!;
+    await loss.data();
+    tf.dispose([loss, ut, it, yt]);
+    if (s > 0) times.push(performance.now() - t0);
+  }
+  optimizer.dispose();
+  tf.dispose([users, items]);
+  return batch / (median(times) / 1000);
+}
+
+async function latency(s: NeuralCF, data: Dataset, label: string): Promise<void> {
+  const out = new ScoreVector(data.nItems);
+  const rng = mulberry32(3);
+  const known: number[] = [];
+  const folded: number[] = [];
+  for (let q = 0; q < 1100; q++) {
+    const u = Math.floor(rng() * data.nUsers);
+    const query = userQuery(data, u);
+    const anon = anonymousQuery(query.history.items.slice(0, 10));
+    out.reset();
+    let t0 = performance.now();
+    s.score(query, out);
+    if (q >= 100) known.push(performance.now() - t0);
+    out.reset();
+    t0 = performance.now();
+    s.score(anon, out);
+    if (q >= 100) folded.push(performance.now() - t0);
+  }
+  for (const [what, xs] of [['known user', known], ['fold-in, 10 items', folded]] as const) {
+    const sorted = [...xs].sort((a, b) => a - b);
+    console.log(`  ${label} score() ${what}: p50 ${quantile(sorted, 0.5).toFixed(2)} ms, p99 ${quantile(sorted, 0.99).toFixed(2)} ms (1000 queries, ${data.nItems} items)`);
+  }
+}
+
+async function main(): Promise<void> {
+  const small = randomDataset(5_000, 2_000, 11);
+  const large = randomDataset(quick ? 20_000 : 100_000, 20_000, 12);
+  console.log(`data: small ${small.nUsers} x ${small.nItems}, ${small.interactions.nnz} positives; large ${large.nUsers} x ${large.nItems}, ${large.interactions.nnz} positives`);
+
+  console.log('\n1. training throughput, GMF dot model, factors 32, 4 negatives (examples/s, median)');
+  const backends = args.has('--skip-cpu') ? (['wasm'] as const) : (['wasm', 'cpu'] as const);
+  for (const backend of backends) {
+    for (const [label, data] of [['5k x 2k', small], [quick ? '20k x 20k' : '100k x 20k', large]] as const) {
+      for (const batchSize of [1024, 4096]) {
+        // One epoch of the large set on cpu takes minutes: time a prefix of its users instead.
+        const d = backend === 'cpu' && data === large ? firstUsers(data, 10_000) : data;
+        const rate = await ncfThroughput(d, backend, { batchSize }, 3);
+        console.log(`  ${backend.padEnd(4)} ${label.padEnd(10)} NeuralCF batch ${batchSize} positives (${batchSize * 5} rows): ${Math.round(rate).toLocaleString('en-US')}`);
+      }
+      const rows = 5120;
+      const rate = await denseGradThroughput(backend, data.nUsers, data.nItems, rows, backend === 'cpu' ? 3 : 10);
+      console.log(`  ${backend.padEnd(4)} ${label.padEnd(10)} tfjs customGrad dense-gradient Adam, ${rows} rows: ${Math.round(rate).toLocaleString('en-US')}`);
+    }
+  }
+
+  if (!args.has('--skip-fit')) {
+    console.log(`\n2. NeuralCF.fit at defaults on ${large.nUsers} x ${large.nItems} (${large.interactions.nnz} positives)`);
+    for (const architecture of ['gmf', 'neumf'] as const) {
+      const s = new NeuralCF({ architecture, epochs: quick ? 2 : 10 });
+      const stamps: number[] = [];
+      const t0 = performance.now();
+      await s.fit(large, { seed: 42, onProgress: () => stamps.push(performance.now()) });
+      const total = (performance.now() - t0) / 1000;
+      const epochs = stamps.slice(1).map((t, k) => (t - stamps[k]) / 1000);
+      const mem = process.memoryUsage();
+      console.log(
+        `  ${architecture}: ${total.toFixed(1)} s on ${s.trainingInfo!.backend} (${epochs.length} epochs, median ${median(epochs).toFixed(1)} s/epoch, final loss ${s.trainingInfo!.loss.at(-1)!.toFixed(4)}; rss ${(mem.rss / 2 ** 20).toFixed(0)} MB)`,
+      );
+      console.log('\n3. per-query latency');
+      await latency(s, large, architecture);
+    }
+  }
+}
+
+/** The first n users of `data` (same items), for runs that would take too long in full. */
+function firstUsers(data: Dataset, n: number): Dataset {
+  const m = data.interactions;
+  const end = m.indptr[n];
+  const user = new Int32Array(end);
+  for (let u = 0; u < n; u++) user.fill(u, m.indptr[u], m.indptr[u + 1]);
+  return Dataset.fromInteractions({
+    users: new IdIndex(data.users.ids.slice(0, n)),
+    items: data.items,
+    user,
+    item: m.indices.slice(0, end),
+    weight: m.values.slice(0, end),
+  });
+}
+
+await main();

@@ -1,0 +1,204 @@
+/**
+ * Quality harness: one protocol of ../shared/BENCHMARKS.md per run, every strategy alone, the
+ * equal-weight ensemble and the tuned ensemble, on one fit.
+ *
+ *   npx tsx benchmarks/quality.ts P1|P2|P3|P4-small|P4-large [--seed 42]
+ *
+ * Writes benchmarks/results/<protocol>.json; `npx tsx benchmarks/report.ts` turns all result
+ * files into docs/benchmarks.md. Real-data protocols exit 0 with a message when ../shared is
+ * absent.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  HybridRecommender,
+  basketCompletion,
+  evaluate,
+  holdoutRandom,
+  holdoutTemporal,
+  nextBasket,
+  type EvalResult,
+  type IndexRanker,
+  type Recommender,
+  type Split,
+  type TuneResult,
+  type ValidationProtocol,
+} from '../src/index';
+import { loadInstacart, loadInteractionsCsv } from '../src/node';
+import { defaultStrategies, syntheticDataset } from '../examples/shared';
+import { machine, type Machine } from './machine';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SHARED_DATA = resolve(here, '../../shared/data');
+export const RESULTS_DIR = join(here, 'results');
+
+export interface ResultRow extends EvalResult {
+  name: string;
+  fitSeconds: number | null;
+}
+
+export interface ProtocolResult {
+  protocol: string;
+  title: string;
+  dataset: string;
+  command: string;
+  seed: number;
+  date: string;
+  machine: Machine;
+  split: Split['stats'];
+  validation: ValidationProtocol;
+  tuning: TuneResult | null;
+  rows: ResultRow[];
+  notes: string[];
+}
+
+interface ProtocolSpec {
+  title: string;
+  dataset: string;
+  needsShared: boolean;
+  validation: ValidationProtocol;
+  load: (seed: number) => Promise<Split>;
+  strategies: () => Record<string, Recommender>;
+  notes: string[];
+}
+
+const PROTOCOLS: Record<string, ProtocolSpec> = {
+  P1: {
+    title: 'P1 holdout-temporal, MovieLens 100K',
+    dataset: 'movielens-100k/u.data (every rating = 1 implicit interaction), titles from u.item',
+    needsShared: true,
+    validation: 'holdout',
+    load: async () => {
+      const { rows } = await loadInteractionsCsv(join(SHARED_DATA, 'movielens-100k/u.data.gz'), {
+        delimiter: '\t',
+        header: ['user', 'item', 'rating', 'ts'],
+        mapping: { user: 'user', item: 'item', timestamp: 'ts' },
+        catalog: { path: join(SHARED_DATA, 'movielens-100k/u.item.gz'), delimiter: '|', quoting: false, header: false, encoding: 'latin1', mapping: { item: '1', name: '2' } },
+      });
+      return holdoutTemporal(rows);
+    },
+    strategies: () => withoutRepeat(defaultStrategies()),
+    notes: ['Repeat purchase is left out: the protocol excludes every train item, so re-buys cannot be recommended.'],
+  },
+  P2: {
+    title: 'P2 holdout-random, Last.fm 2K',
+    dataset: 'lastfm-2k/user_artists.dat (weight = play count), artist names from artists.dat',
+    needsShared: true,
+    validation: 'holdout',
+    load: async (seed) => {
+      const { rows } = await loadInteractionsCsv(join(SHARED_DATA, 'lastfm-2k/user_artists.dat.gz'), {
+        delimiter: '\t',
+        header: ['user', 'item', 'weight'],
+        mapping: { user: 'user', item: 'item', weight: 'weight' },
+        catalog: { path: join(SHARED_DATA, 'lastfm-2k/artists.dat.gz'), delimiter: '\t', quoting: false, mapping: { item: 'id', name: 'name' } },
+      });
+      return holdoutRandom(rows, seed);
+    },
+    strategies: () => withoutRepeat(defaultStrategies()),
+    notes: ['Repeat purchase is left out: the protocol excludes every train item.'],
+  },
+  P3: {
+    title: 'P3 basket-completion, real Instacart baskets',
+    dataset: 'instacart-sample/order_products__prior.csv (3,214 orders), product text from instacart/',
+    needsShared: true,
+    validation: 'basket-completion',
+    load: async (seed) => {
+      const { dataset } = await loadInstacart(join(SHARED_DATA, 'instacart-sample'), {
+        catalogDir: join(SHARED_DATA, 'instacart'),
+        orphanOrders: 'own-user',
+      });
+      return basketCompletion(dataset, seed);
+    },
+    strategies: () => withoutRepeat(defaultStrategies()),
+    notes: ['Queries are anonymous baskets (no user history), so repeat purchase has nothing to score and is left out.'],
+  },
+  'P4-small': {
+    title: 'P4 next-basket, synthetic grocery (2,000 shoppers, 1,500 products)',
+    dataset: 'generateGrocery({ users: 2000, products: 1500, seed })',
+    needsShared: false,
+    validation: 'next-basket',
+    load: async (seed) => nextBasket(syntheticDataset(2000, 1500, seed)),
+    strategies: () => defaultStrategies(),
+    notes: [],
+  },
+  'P4-large': {
+    title: 'P4 next-basket, synthetic grocery (20,000 shoppers, 5,000 products)',
+    dataset: 'generateGrocery({ users: 20000, products: 5000, seed })',
+    needsShared: false,
+    validation: 'next-basket',
+    load: async (seed) => nextBasket(syntheticDataset(20000, 5000, seed)),
+    strategies: () => defaultStrategies(),
+    notes: [],
+  },
+};
+
+function withoutRepeat(s: Record<string, Recommender>): Record<string, Recommender> {
+  const { repeat: _repeat, ...rest } = s;
+  return rest;
+}
+
+export async function runProtocol(id: string, seed: number): Promise<ProtocolResult | null> {
+  const spec = PROTOCOLS[id];
+  if (!spec) throw new Error(`unknown protocol ${id}; use one of ${Object.keys(PROTOCOLS).join(', ')}`);
+  if (spec.needsShared && !existsSync(SHARED_DATA)) {
+    console.log(`${id}: skipped — the real datasets are not here (${SHARED_DATA} is absent; it exists on developer machines and in CI).`);
+    return null;
+  }
+  const t0 = performance.now();
+  const split = await spec.load(seed);
+  console.log(`${spec.title}: split in ${((performance.now() - t0) / 1000).toFixed(1)} s — ${JSON.stringify(split.stats)}`);
+  const rec = new HybridRecommender({ strategies: spec.strategies(), weights: 'tune', tune: { protocol: spec.validation } });
+  await rec.fit(split.train, {
+    seed,
+    onProgress: (p) => {
+      if (p.done === p.total && p.message) console.log(`  ${p.stage}: ${p.message}`);
+    },
+  });
+  const fit = rec.fitSeconds;
+  const rows: ResultRow[] = [];
+  const run = (name: string, ranker: IndexRanker, fitSeconds: number | null) => {
+    const r = evaluate(ranker, split, { k: 10 });
+    rows.push({ name, fitSeconds, ...r });
+    console.log(`  ${name.padEnd(18)} P ${r.precision.toFixed(4)}  R ${r.recall.toFixed(4)}  MAP ${r.map.toFixed(4)}  NDCG ${r.ndcg.toFixed(4)}  Hit ${r.hitRate.toFixed(4)}  Cov ${r.coverage.toFixed(4)}`);
+  };
+  const zero = Object.fromEntries(rec.strategyNames.map((n) => [n, 0]));
+  run('popularity', rec.rankerWithWeights(zero), fit.fallback ?? null);
+  for (const n of rec.strategyNames) run(n, rec.rankerFor(n), fit[n] ?? null);
+  run('ensemble (equal)', rec.rankerWithWeights(Object.fromEntries(rec.strategyNames.map((n) => [n, 1]))), null);
+  run('ensemble (tuned)', rec, Object.values(fit).reduce((a, b) => a + b, 0));
+  const result: ProtocolResult = {
+    protocol: id,
+    title: spec.title,
+    dataset: spec.dataset,
+    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}`,
+    seed,
+    date: new Date().toISOString().slice(0, 10),
+    machine: machine(),
+    split: split.stats,
+    validation: spec.validation,
+    tuning: rec.tuning,
+    rows,
+    notes: spec.notes,
+  };
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(join(RESULTS_DIR, `${id}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`  tuned weights: ${JSON.stringify(rec.tuning?.weights)} (${rec.tuning?.normalization}); wrote benchmarks/results/${id}.json`);
+  return result;
+}
+
+export const PROTOCOL_IDS = Object.keys(PROTOCOLS);
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const seedAt = args.indexOf('--seed');
+  const seed = seedAt >= 0 ? Number(args[seedAt + 1]) : 42;
+  const ids = args.filter((a, i) => !a.startsWith('--') && (seedAt < 0 || i !== seedAt + 1));
+  (async () => {
+    for (const id of ids.length ? ids : PROTOCOL_IDS) await runProtocol(id, seed);
+  })().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

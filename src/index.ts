@@ -1,0 +1,81 @@
+/**
+ * hybridrec — the isomorphic entry (Node and browsers). Nothing reachable from here imports
+ * a Node built-in; file loaders and file artifact helpers live in 'hybridrec/node'.
+ */
+
+// Ensemble
+export {
+  HybridRecommender,
+  LIBRARY_VERSION,
+  type HybridOptions,
+  type ItemInfo,
+  type Reason,
+  type RecommendOptions,
+  type Recommendation,
+} from './ensemble/hybrid';
+export { NORMALIZATIONS, type Normalization } from './ensemble/normalize';
+export { DEFAULT_TUNE_OPTIONS, type TuneMetric, type TuneOptions, type TuneResult, type ValidationProtocol } from './ensemble/tune';
+export { BUILTIN_LOADERS } from './ensemble/registry';
+
+// Strategies
+export { Popularity, type PopularityOptions } from './strategies/popularity';
+export { RepeatPurchase, type RepeatPurchaseOptions } from './strategies/repeat-purchase';
+export { ItemKNN, type ItemKNNOptions } from './strategies/item-knn';
+export { NeuralCF } from './strategies/neural-cf';
+export { ContentBased, TfidfEncoder, MiniLMEncoder, type ContentBasedOptions, type TfidfOptions, type MiniLMOptions } from './strategies/content';
+export { AssociationRules, type AssociationRulesOptions, type AssociationRule } from './strategies/association-rules';
+export { CoPurchaseGraph, type CoPurchaseGraphOptions, type CentralityKind } from './strategies/copurchase-graph';
+export { anonymousQuery, userQuery } from './strategies/query';
+export {
+  ScoreVector,
+  type BasketTimeline,
+  type Explanation,
+  type FitOptions,
+  type ItemNamer,
+  type Progress,
+  type Query,
+  type Recommender,
+  type SparseVector,
+  type StrategyLoader,
+} from './strategies/types';
+
+// Data
+export { Dataset, emptyCatalog, type Baskets, type Catalog } from './data/dataset';
+export { CsrMatrix } from './data/csr';
+export { IdIndex, compareRawIds } from './data/ids';
+export { CsvParser, parseCsv } from './data/csv';
+export { datasetFromInstacart, type InstacartTables, type InstacartDatasetOptions, type InstacartSummary } from './data/instacart';
+export { datasetFromInteractions, interactionsFromRows, type InteractionMapping, type InteractionRows } from './data/interactions';
+export { generateGrocery, generateGroceryWithTruth, type SyntheticOptions } from './data/synthetic';
+
+// Evaluation
+export { evaluate, type EvalResult, type EvaluateOptions, type IndexRanker } from './eval/evaluate';
+export { basketCompletion, holdoutRandom, holdoutTemporal, nextBasket, type EvalQuery, type Split } from './eval/splits';
+export {
+  averagePrecisionAtK,
+  hitAtK,
+  ndcgAtK,
+  precisionAtK,
+  recallAtK,
+  MetricAccumulator,
+  type MetricSummary,
+} from './eval/metrics';
+
+// Artifacts
+export { ArtifactReader, ArtifactWriter, FORMAT_VERSION } from './artifact/container';
+export type { SectionReader, SectionWriter } from './artifact/sections';
+
+// Errors and utilities
+export {
+  AbortedError,
+  ArtifactError,
+  ArtifactVersionError,
+  DataError,
+  EmptyDataError,
+  HybridrecError,
+  NotFittedError,
+  OptionError,
+  UnknownIdError,
+} from './errors';
+export { mulberry32 } from './util/random';
+export type { Json, JsonObject } from './util/json';

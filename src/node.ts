@@ -1,0 +1,5 @@
+/** hybridrec/node — Node-only helpers: streamed file loaders and artifact files. */
+export { loadInstacart, readInstacartTables, writeInstacartCsv, type LoadInstacartOptions, type ReadInstacartOptions } from './node/instacart';
+export { loadInteractionsCsv, type InteractionsCsvOptions, type InteractionsLoad } from './node/interactions';
+export { loadArtifactFile, readLines, saveArtifactFile } from './node/files';
+export { loadRecommender, saveRecommender } from './node/recommender-files';
