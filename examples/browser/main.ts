@@ -21,7 +21,7 @@ declare global {
 
 const SHOWN_USERS = 12;
 const HISTORY_ROWS = 15;
-const SEARCH_ROWS = 12;
+const SEARCH_ROWS = 8;
 const K = 10;
 const SUGGESTIONS = 8;
 

@@ -7,8 +7,7 @@ import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
 import { ArtifactError, NotFittedError, OptionError, throwIfAborted } from '../../errors';
 import type { Json, JsonObject } from '../../util/json';
-import type { Explanation, FitOptions, ItemNamer, Query, Recommender } from '../types';
-import type { ScoreVector } from '../types';
+import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
 import { mineItemsets, validateItemsetOptions, type ItemsetArrays, type Transactions } from './miner';
 import { generateRules, RuleSet, validateRuleOptions, type AssociationRule } from './rules';
 

@@ -2,19 +2,20 @@
  * Exact frequent itemset mining over baskets, written here because no npm package does it
  * correctly at grocery scale: `apriori` 1.0.7 keeps one rule per antecedent, reports no
  * support or lift and took 15 s on 10k baskets; `node-fpgrowth` finds itemsets but no rules
- * and overflows the stack from about 500k baskets (it recurses per tree node).
+ * and overflows the stack from about 500k baskets.
  *
- * Algorithm: depth-first enumeration with occurrence delivery (LCM, Uno et al. 2004), the
- * tid-list cousin of Eclat that suits sparse data. Items below the support threshold are
- * dropped first (at Instacart scale most of 50k products go here), the rest are ranked by
- * ascending frequency and every basket becomes a sorted list of ranks. An itemset P with
+ * Algorithm. Items below the support threshold are dropped first (at Instacart scale most of
+ * 50k products go here), the rest are ranked by ascending frequency and every basket becomes
+ * a sorted list of ranks. Pairs are counted in one sequential pass into a triangle of
+ * counters while it is small (option pairCounters); most items then turn out to have no
+ * frequent pair and are never visited again. Longer itemsets are found depth-first with occurrence delivery (LCM,
+ * Uno et al. 2004), the tid-list cousin of Eclat that suits sparse data: an itemset P with
  * last rank r owns the list of baskets that contain it; one scan of those baskets' ranks
  * above r counts every extension P+j at once, and a second scan delivers each basket to the
  * lists of the frequent extensions. Extensions are restricted to frequent siblings (the
  * Apriori subset property), so no candidate is counted whose parent-level subsets fail.
- * Work is the number of (basket, itemset) incidences, memory is one delivery buffer per
- * depth, and recursion depth is the itemset length (at most maxLength), never the number
- * of baskets or tree nodes.
+ * Work is the number of (basket, itemset) incidences, memory one delivery buffer per depth,
+ * and recursion depth the itemset length (at most maxLength), never the number of baskets.
  *
  * The result is a prefix tree of frequent itemsets (children contiguous, sorted by rank),
  * which answers "support count of this subset" in |subset| binary searches: rule generation
@@ -222,7 +223,140 @@ export function compareLex(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 const DEFAULT_PAIR_COUNTERS = 1 << 22;
 
-/** Sorts tItems[lo, hi) ascending; baskets are short, so insertion sort beats a sort() call per basket. */
+/** Mines all frequent itemsets of `tx`. Needs minSupport or minCount (an unbounded search is never a default). */
+export function mineItemsets(tx: Transactions, options: ItemsetOptions): FrequentItemsets {
+  if (options.minSupport === undefined && options.minCount === undefined) {
+    throw new OptionError('minSupport', 'give minSupport or minCount');
+  }
+  validateItemsetOptions(options);
+  const { signal, onProgress } = options;
+  const maxLength = options.maxLength ?? 10;
+  const nTx = tx.ptr.length - 1;
+  const minCount = supportThreshold(nTx, options.minSupport ?? 0, options.minCount ?? 1);
+  throwIfAborted(signal, 'itemset mining');
+
+  const itemCount = countItems(tx);
+  const kept: number[] = [];
+  for (let i = 0; i < tx.nItems; i++) if (itemCount[i] >= minCount) kept.push(i);
+  // Ascending frequency keeps the lists of long prefixes short (rare items come first).
+  kept.sort((a, b) => itemCount[a] - itemCount[b] || a - b);
+  const nRanks = kept.length;
+  const rankItem = Int32Array.from(kept);
+  const rows = rankRows(tx, rankItem);
+  throwIfAborted(signal, 'itemset mining');
+
+  const tree = new Tree(nRanks + 1);
+  tree.add(-1, nTx, -1, 0);
+  if (nRanks > 0) {
+    tree.childStart.data[0] = 1;
+    tree.childEnd.data[0] = 1 + nRanks;
+    for (let r = 0; r < nRanks; r++) tree.add(r, itemCount[rankItem[r]], 0, 1);
+  }
+  const triangleSize = (nRanks * (nRanks - 1)) / 2;
+  const triangle = maxLength >= 2 && triangleSize <= (options.pairCounters ?? DEFAULT_PAIR_COUNTERS);
+  if (triangle) countPairs(rows, nRanks, minCount, tree);
+
+  if (maxLength >= 3 || (maxLength >= 2 && !triangle)) {
+    const search = new Search(tree, rows, nRanks, minCount, maxLength);
+    // Without counted pairs every item is searched; with them, only items with two frequent
+    // pairs can start a triple.
+    const searched = (a: number): boolean => !triangle || tree.childEnd.data[1 + a] - tree.childStart.data[1 + a] >= 2;
+    const occ = occurrences(rows, nRanks, (a) => (searched(a) ? itemCount[rankItem[a]] : 0));
+    const every = Math.max(1, Math.floor(nRanks / 100));
+    // Descending ranks: every itemset that starts with a higher rank is complete before the
+    // branch of a starts, which the subset check of candidates relies on.
+    for (let a = nRanks - 1; a >= 0; a--) {
+      if ((nRanks - 1 - a) % every === 0) {
+        throwIfAborted(signal, 'itemset mining');
+        onProgress?.({ stage: 'mine itemsets', done: nRanks - 1 - a, total: nRanks });
+      }
+      if (occ.end[a] === occ.ptr[a]) continue;
+      search.path[0] = a;
+      const list = occ.tx.subarray(occ.ptr[a], occ.end[a]);
+      if (triangle) search.descend(1 + a, list, 1);
+      else search.expand(1 + a, list, a, 1);
+    }
+  }
+  onProgress?.({ stage: 'mine itemsets', done: nRanks, total: nRanks });
+
+  return new FrequentItemsets(
+    nTx,
+    tx.nItems,
+    minCount,
+    maxLength,
+    itemCount,
+    rankItem,
+    tree.rank.view().slice(),
+    tree.count.view().slice(),
+    tree.parent.view().slice(),
+    tree.depth.view().slice(),
+    tree.childStart.view().slice(),
+    tree.childEnd.view().slice(),
+  );
+}
+
+/** Validates the transaction CSR and counts the baskets holding each item (repeats within a basket once). */
+function countItems(tx: Transactions): Int32Array {
+  const { ptr, items, nItems } = tx;
+  if (!(Number.isInteger(nItems) && nItems >= 0)) throw new DataError(`transactions: nItems must be a non-negative integer, got ${nItems}`);
+  if (ptr.length < 1 || ptr[0] !== 0 || ptr[ptr.length - 1] !== items.length) {
+    throw new DataError('transactions: ptr must start at 0 and end at items.length');
+  }
+  const nTx = ptr.length - 1;
+  const itemCount = new Int32Array(nItems);
+  // seen[i] is the last transaction that counted item i.
+  const seen = new Int32Array(nItems).fill(-1);
+  for (let t = 0; t < nTx; t++) {
+    const end = ptr[t + 1];
+    if (end < ptr[t]) throw new DataError(`transactions: ptr decreases at transaction ${t}`);
+    for (let p = ptr[t]; p < end; p++) {
+      const it = items[p];
+      if (!(it >= 0 && it < nItems)) throw new DataError(`transaction ${t} has item index ${it} outside [0, ${nItems})`);
+      if (seen[it] !== t) {
+        seen[it] = t;
+        itemCount[it]++;
+      }
+    }
+  }
+  return itemCount;
+}
+
+/** Baskets as sorted, unique rank lists (CSR); baskets with fewer than two kept items cannot hold a pair and are left out. */
+interface RankRows {
+  ptr: Int32Array;
+  items: Int32Array;
+}
+
+function rankRows(tx: Transactions, rankItem: Int32Array): RankRows {
+  const { ptr, items } = tx;
+  const rankOf = new Int32Array(tx.nItems).fill(-1);
+  for (let r = 0; r < rankItem.length; r++) rankOf[rankItem[r]] = r;
+  let nnz = 0;
+  for (let p = 0; p < items.length; p++) if (rankOf[items[p]] >= 0) nnz++;
+  const nTx = ptr.length - 1;
+  const rowPtr = new Int32Array(nTx + 1);
+  const row = new Int32Array(nnz);
+  let nRows = 0;
+  let write = 0;
+  for (let t = 0; t < nTx; t++) {
+    const start = write;
+    for (let p = ptr[t]; p < ptr[t + 1]; p++) {
+      const r = rankOf[items[p]];
+      if (r >= 0) row[write++] = r;
+    }
+    if (write - start > 1) {
+      sortRow(row, start, write);
+      let u = start + 1;
+      for (let q = start + 1; q < write; q++) if (row[q] !== row[u - 1]) row[u++] = row[q];
+      write = u;
+    }
+    if (write - start < 2) write = start;
+    else rowPtr[++nRows] = write;
+  }
+  return { ptr: rowPtr.slice(0, nRows + 1), items: row.slice(0, write) };
+}
+
+/** Sorts a[lo, hi) ascending; baskets are short, so insertion sort beats a sort() call per basket. */
 function sortRow(a: Int32Array, lo: number, hi: number): void {
   if (hi - lo > 32) {
     a.subarray(lo, hi).sort();
@@ -239,228 +373,234 @@ function sortRow(a: Int32Array, lo: number, hi: number): void {
   }
 }
 
-/** Mines all frequent itemsets of `tx`. Needs minSupport or minCount (an unbounded search is never a default). */
-export function mineItemsets(tx: Transactions, options: ItemsetOptions): FrequentItemsets {
-  if (options.minSupport === undefined && options.minCount === undefined) {
-    throw new OptionError('minSupport', 'give minSupport or minCount');
-  }
-  validateItemsetOptions(options);
-  const { signal, onProgress } = options;
-  const maxLength = options.maxLength ?? 10;
-  const { ptr, items, nItems } = tx;
-  if (!(Number.isInteger(nItems) && nItems >= 0)) throw new DataError(`transactions: nItems must be a non-negative integer, got ${nItems}`);
-  if (ptr.length < 1 || ptr[0] !== 0 || ptr[ptr.length - 1] !== items.length) {
-    throw new DataError('transactions: ptr must start at 0 and end at items.length');
-  }
-  const nTx = ptr.length - 1;
-  for (let t = 0; t < nTx; t++) if (ptr[t + 1] < ptr[t]) throw new DataError(`transactions: ptr decreases at transaction ${t}`);
-  const minCount = supportThreshold(nTx, options.minSupport ?? 0, options.minCount ?? 1);
-  throwIfAborted(signal, 'itemset mining');
-
-  // Distinct item counts: `seen` holds the last transaction that counted each item.
-  const itemCount = new Int32Array(nItems);
-  const seen = new Int32Array(nItems).fill(-1);
-  for (let t = 0; t < nTx; t++) {
-    for (let p = ptr[t]; p < ptr[t + 1]; p++) {
-      const it = items[p];
-      if (!(it >= 0 && it < nItems)) throw new DataError(`transaction ${t} has item index ${it} outside [0, ${nItems})`);
-      if (seen[it] !== t) {
-        seen[it] = t;
-        itemCount[it]++;
-      }
-    }
-  }
-  const kept: number[] = [];
-  for (let i = 0; i < nItems; i++) if (itemCount[i] >= minCount) kept.push(i);
-  // Ascending frequency keeps the lists of long prefixes short (rare items come first).
-  kept.sort((a, b) => itemCount[a] - itemCount[b] || a - b);
-  const nRanks = kept.length;
-  const rankItem = Int32Array.from(kept);
-  const rankOf = new Int32Array(nItems).fill(-1);
-  for (let r = 0; r < nRanks; r++) rankOf[rankItem[r]] = r;
-
-  // Horizontal database of ranks, ascending and unique per transaction; transactions with
-  // fewer than two kept items cannot hold a pair and are left out.
-  let nnz = 0;
-  for (let p = 0; p < items.length; p++) if (rankOf[items[p]] >= 0) nnz++;
-  const tPtrBuf = new Int32Array(nTx + 1);
-  const tItems = new Int32Array(nnz);
-  let nT = 0;
-  let write = 0;
-  for (let t = 0; t < nTx; t++) {
-    const start = write;
-    for (let p = ptr[t]; p < ptr[t + 1]; p++) {
-      const r = rankOf[items[p]];
-      if (r >= 0) tItems[write++] = r;
-    }
-    if (write - start > 1) {
-      sortRow(tItems, start, write);
-      let u = start + 1;
-      for (let q = start + 1; q < write; q++) if (tItems[q] !== tItems[u - 1]) tItems[u++] = tItems[q];
-      write = u;
-    }
-    if (write - start < 2) {
-      write = start;
-      continue;
-    }
-    tPtrBuf[++nT] = write;
-  }
-  const tPtr = tPtrBuf.subarray(0, nT + 1);
-
-  const nodeRank = new GrowingI32(nRanks + 1);
-  const nodeCount = new GrowingI32(nRanks + 1);
-  const nodeParent = new GrowingI32(nRanks + 1);
-  const nodeDepth = new GrowingI32(nRanks + 1);
-  const childStart = new GrowingI32(nRanks + 1);
-  const childEnd = new GrowingI32(nRanks + 1);
-  const addNode = (rank: number, count: number, parent: number, depth: number): void => {
-    nodeRank.push(rank);
-    nodeCount.push(count);
-    nodeParent.push(parent);
-    nodeDepth.push(depth);
-    childStart.push(0);
-    childEnd.push(0);
-  };
-  addNode(-1, nTx, -1, 0);
-  if (nRanks > 0) {
-    childStart.data[0] = 1;
-    childEnd.data[0] = 1 + nRanks;
-    for (let r = 0; r < nRanks; r++) addNode(r, itemCount[rankItem[r]], 0, 1);
-  }
-
-  // Pairs, when their triangle of counters fits in cache: one sequential pass over the baskets
-  // (row a of the triangle holds pairs (a, b > a)). Otherwise pairs are counted like deeper
-  // levels, item by item over its baskets, with counters that always fit in cache.
-  const rowOff = new Float64Array(nRanks + 1);
+/**
+ * Counts all pairs in one sequential pass into the upper triangle of counters (row a holds
+ * pairs (a, b > a)) and adds the frequent ones to the tree. Visiting each item's baskets
+ * instead would cost a cache miss per visit at millions of baskets.
+ */
+function countPairs(rows: RankRows, nRanks: number, minCount: number, tree: Tree): void {
+  const rowOff = new Int32Array(nRanks + 1);
   for (let a = 0; a < nRanks; a++) rowOff[a + 1] = rowOff[a] + (nRanks - a - 1);
-  const triangle = maxLength >= 2 && rowOff[nRanks] <= (options.pairCounters ?? DEFAULT_PAIR_COUNTERS);
-  if (triangle) {
-    throwIfAborted(signal, 'itemset mining');
-    const tri = new Int32Array(rowOff[nRanks]);
-    for (let t = 0; t < nT; t++) {
-      const hi = tPtr[t + 1];
-      for (let i = tPtr[t]; i < hi - 1; i++) {
-        const base = (rowOff[tItems[i]] - tItems[i] - 1) | 0;
-        for (let j = i + 1; j < hi; j++) tri[base + tItems[j]]++;
-      }
-    }
-    for (let a = 0; a < nRanks; a++) {
-      const base = (rowOff[a] - a - 1) | 0;
-      childStart.data[1 + a] = nodeRank.length;
-      for (let b = a + 1; b < nRanks; b++) if (tri[base + b] >= minCount) addNode(b, tri[base + b], 1 + a, 2);
-      childEnd.data[1 + a] = nodeRank.length;
+  const tri = new Int32Array(rowOff[nRanks]);
+  const { ptr, items } = rows;
+  const nRows = ptr.length - 1;
+  for (let t = 0; t < nRows; t++) {
+    const hi = ptr[t + 1];
+    for (let i = ptr[t]; i < hi - 1; i++) {
+      const a = items[i];
+      const base = rowOff[a] - a - 1;
+      for (let j = i + 1; j < hi; j++) tri[base + items[j]]++;
     }
   }
+  for (let a = 0; a < nRanks; a++) {
+    const base = rowOff[a] - a - 1;
+    tree.childStart.data[1 + a] = tree.size;
+    for (let b = a + 1; b < nRanks; b++) if (tri[base + b] >= minCount) tree.add(b, tri[base + b], 1 + a, 2);
+    tree.childEnd.data[1 + a] = tree.size;
+  }
+}
 
-  if (maxLength >= 3 || (maxLength >= 2 && !triangle)) {
-    const counts = new Int32Array(nRanks);
-    const touched = new Int32Array(nRanks);
-    const fill = new Int32Array(nRanks);
-    // allowed[d][j] = 1 when rank j may extend a depth-d set: it extends the set's parent (siblings).
-    const allowed: Uint8Array[] = [];
-    const deliveries: Int32Array[] = [];
-    const allowedAt = (depth: number): Uint8Array => {
-      while (allowed.length <= depth) allowed.push(new Uint8Array(nRanks));
-      return allowed[depth];
-    };
-    allowedAt(1).fill(1);
+/** The rows holding each rank: tx[ptr[a] .. end[a]), with room for slots(a) entries (0 skips the rank). */
+function occurrences(rows: RankRows, nRanks: number, slots: (rank: number) => number): { ptr: Int32Array; end: Int32Array; tx: Int32Array } {
+  const ptr = new Int32Array(nRanks + 1);
+  for (let a = 0; a < nRanks; a++) ptr[a + 1] = ptr[a] + slots(a);
+  const tx = new Int32Array(ptr[nRanks]);
+  const end = ptr.slice(0, nRanks);
+  const nRows = rows.ptr.length - 1;
+  for (let t = 0; t < nRows; t++) {
+    for (let p = rows.ptr[t]; p < rows.ptr[t + 1]; p++) {
+      const a = rows.items[p];
+      if (end[a] < ptr[a + 1]) tx[end[a]++] = t;
+    }
+  }
+  return { ptr, end, tx };
+}
 
-    /** Delivers the transactions `occ` of `node` to its children's lists and searches below each child. */
-    const descend = (node: number, occ: Int32Array, tail: number, depth: number): void => {
-      const first = childStart.data[node];
-      const nExt = childEnd.data[node] - first;
-      const ext = nodeRank.data.slice(first, first + nExt);
-      const next = allowedAt(depth + 1);
-      const starts = new Int32Array(nExt + 1);
-      for (let k = 0; k < nExt; k++) {
+/** The growing prefix tree: node columns, children of a node contiguous and sorted by rank. */
+class Tree {
+  readonly rank: GrowingI32;
+  readonly count: GrowingI32;
+  readonly parent: GrowingI32;
+  readonly depth: GrowingI32;
+  readonly childStart: GrowingI32;
+  readonly childEnd: GrowingI32;
+
+  constructor(capacity: number) {
+    this.rank = new GrowingI32(capacity);
+    this.count = new GrowingI32(capacity);
+    this.parent = new GrowingI32(capacity);
+    this.depth = new GrowingI32(capacity);
+    this.childStart = new GrowingI32(capacity);
+    this.childEnd = new GrowingI32(capacity);
+  }
+
+  get size(): number {
+    return this.rank.length;
+  }
+
+  add(rank: number, count: number, parent: number, depth: number): void {
+    this.rank.push(rank);
+    this.count.push(count);
+    this.parent.push(parent);
+    this.depth.push(depth);
+    this.childStart.push(0);
+    this.childEnd.push(0);
+  }
+
+  /** True when the ranks path[0 .. len) without position `skip` form a set in the tree. */
+  has(path: Int32Array, len: number, skip: number): boolean {
+    const rank = this.rank.data;
+    const childStart = this.childStart.data;
+    const childEnd = this.childEnd.data;
+    let node = 0;
+    for (let k = 0; k < len; k++) {
+      if (k === skip) continue;
+      const r = path[k];
+      let lo = childStart[node];
+      let hi = childEnd[node] - 1;
+      node = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const m = rank[mid];
+        if (m === r) {
+          node = mid;
+          break;
+        }
+        if (m < r) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      if (node < 0) return false;
+    }
+    return true;
+  }
+}
+
+/**
+ * Depth-first search below the pairs (or below single items when pairs were not counted).
+ * `path` holds the ranks of the current node, root to node.
+ */
+class Search {
+  readonly path: Int32Array;
+  private readonly counts: Int32Array;
+  private readonly touched: Int32Array;
+  private readonly fill: Int32Array;
+  /** allowed[d][j] = 1 when rank j is a candidate extension of the depth-d set being counted. */
+  private readonly allowed: Uint8Array[] = [];
+  /** Per depth, the buffer the lists of that depth's children are delivered into. */
+  private readonly deliveries: Int32Array[] = [];
+
+  constructor(
+    private readonly tree: Tree,
+    private readonly rows: RankRows,
+    private readonly nRanks: number,
+    private readonly minCount: number,
+    private readonly maxLength: number,
+  ) {
+    this.path = new Int32Array(maxLength + 1);
+    this.counts = new Int32Array(nRanks);
+    this.touched = new Int32Array(nRanks);
+    this.fill = new Int32Array(nRanks);
+    this.allowedAt(1).fill(1);
+  }
+
+  private allowedAt(depth: number): Uint8Array {
+    while (this.allowed.length <= depth) this.allowed.push(new Uint8Array(this.nRanks));
+    return this.allowed[depth];
+  }
+
+  /**
+   * Searches below the children of `node` (depth `depth`, its transactions `occ`). Candidate
+   * extensions of child b are its later siblings c such that every other subset of the same
+   * size is frequent (Apriori pruning); only children with candidates get a list and a count.
+   */
+  descend(node: number, occ: Int32Array, depth: number): void {
+    if (depth + 1 >= this.maxLength) return;
+    const { tree, path, fill } = this;
+    const first = tree.childStart.data[node];
+    const nExt = tree.childEnd.data[node] - first;
+    if (nExt < 2) return;
+    const ext = tree.rank.data.slice(first, first + nExt);
+    const candPtr = new Int32Array(nExt + 1);
+    const cand: number[] = [];
+    for (let k = 0; k < nExt; k++) {
+      path[depth] = ext[k];
+      for (let m = k + 1; m < nExt; m++) {
+        path[depth + 1] = ext[m];
+        let frequent = true;
+        for (let skip = 0; skip < depth && frequent; skip++) frequent = tree.has(path, depth + 2, skip);
+        if (frequent) cand.push(ext[m]);
+      }
+      candPtr[k + 1] = cand.length;
+    }
+    if (cand.length === 0) return;
+
+    const next = this.allowedAt(depth + 1);
+    const starts = new Int32Array(nExt + 1);
+    for (let k = 0; k < nExt; k++) {
+      const used = candPtr[k + 1] > candPtr[k];
+      if (used) {
         next[ext[k]] = 1;
         fill[ext[k]] = starts[k];
-        starts[k + 1] = starts[k] + nodeCount.data[first + k];
       }
-      while (deliveries.length <= depth) deliveries.push(new Int32Array(0));
-      if (deliveries[depth].length < starts[nExt]) deliveries[depth] = new Int32Array(Math.max(starts[nExt], deliveries[depth].length * 2));
-      const buf = deliveries[depth];
-      for (let k = 0; k < occ.length; k++) {
-        const t = occ[k];
-        const lo = tPtr[t];
-        for (let q = tPtr[t + 1] - 1; q >= lo; q--) {
-          const j = tItems[q];
-          if (j <= tail) break;
-          if (next[j] === 1) buf[fill[j]++] = t;
-        }
-      }
-      for (let k = 0; k < nExt; k++) expand(first + k, buf.subarray(starts[k], starts[k + 1]), ext[k], depth + 1);
-      for (let k = 0; k < nExt; k++) next[ext[k]] = 0;
-    };
-
-    /** Counts the extensions of `node` (depth `depth`, last rank `tail`) among its transactions `occ`. */
-    const expand = (node: number, occ: Int32Array, tail: number, depth: number): void => {
-      const ok = allowed[depth];
-      let nTouched = 0;
-      for (let k = 0; k < occ.length; k++) {
-        const t = occ[k];
-        const lo = tPtr[t];
-        for (let q = tPtr[t + 1] - 1; q >= lo; q--) {
-          const j = tItems[q];
-          if (j <= tail) break;
-          if (ok[j] === 1 && counts[j]++ === 0) touched[nTouched++] = j;
-        }
-      }
-      let nExt = 0;
-      for (let k = 0; k < nTouched; k++) {
-        const j = touched[k];
-        if (counts[j] >= minCount) touched[nExt++] = j;
-        else counts[j] = 0;
-      }
-      if (nExt === 0) return;
-      const ext = touched.slice(0, nExt).sort();
-      childStart.data[node] = nodeRank.length;
-      for (let k = 0; k < nExt; k++) {
-        addNode(ext[k], counts[ext[k]], node, depth + 1);
-        counts[ext[k]] = 0;
-      }
-      childEnd.data[node] = nodeRank.length;
-      if (depth + 1 < maxLength) descend(node, occ, tail, depth);
-    };
-
-    // Occurrence lists of the items still to search: with counted pairs, only items that have one.
-    const search = (a: number): boolean => !triangle || childEnd.data[1 + a] > childStart.data[1 + a];
-    const vPtr = new Int32Array(nRanks + 1);
-    for (let a = 0; a < nRanks; a++) vPtr[a + 1] = vPtr[a] + (search(a) ? itemCount[rankItem[a]] : 0);
-    const vTx = new Int32Array(vPtr[nRanks]);
-    const vNext = vPtr.slice(0, nRanks);
-    for (let t = 0; t < nT; t++) {
-      for (let p = tPtr[t]; p < tPtr[t + 1]; p++) {
-        const a = tItems[p];
-        if (vNext[a] < vPtr[a + 1]) vTx[vNext[a]++] = t;
+      starts[k + 1] = starts[k] + (used ? tree.count.data[first + k] : 0);
+    }
+    while (this.deliveries.length <= depth) this.deliveries.push(new Int32Array(0));
+    if (this.deliveries[depth].length < starts[nExt]) {
+      this.deliveries[depth] = new Int32Array(Math.max(starts[nExt], this.deliveries[depth].length * 2));
+    }
+    const buf = this.deliveries[depth];
+    const { ptr, items } = this.rows;
+    const tail = path[depth - 1];
+    for (let k = 0; k < occ.length; k++) {
+      const t = occ[k];
+      const lo = ptr[t];
+      for (let q = ptr[t + 1] - 1; q >= lo; q--) {
+        const j = items[q];
+        if (j <= tail) break;
+        if (next[j] === 1) buf[fill[j]++] = t;
       }
     }
-    const every = Math.max(1, Math.floor(nRanks / 100));
-    for (let a = 0; a < nRanks; a++) {
-      if (a % every === 0) {
-        throwIfAborted(signal, 'itemset mining');
-        onProgress?.({ stage: 'mine itemsets', done: a, total: nRanks });
-      }
-      if (vNext[a] === vPtr[a]) continue;
-      const occ = vTx.subarray(vPtr[a], vNext[a]);
-      if (triangle) descend(1 + a, occ, a, 1);
-      else expand(1 + a, occ, a, 1);
+    for (let k = 0; k < nExt; k++) next[ext[k]] = 0;
+
+    // Later siblings first: their subtrees hold the subsets the candidate check looks up.
+    for (let k = nExt - 1; k >= 0; k--) {
+      if (candPtr[k + 1] === candPtr[k]) continue;
+      for (let c = candPtr[k]; c < candPtr[k + 1]; c++) next[cand[c]] = 1;
+      path[depth] = ext[k];
+      this.expand(first + k, buf.subarray(starts[k], starts[k + 1]), ext[k], depth + 1);
+      for (let c = candPtr[k]; c < candPtr[k + 1]; c++) next[cand[c]] = 0;
     }
   }
-  onProgress?.({ stage: 'mine itemsets', done: nRanks, total: nRanks });
 
-  return new FrequentItemsets(
-    nTx,
-    nItems,
-    minCount,
-    maxLength,
-    itemCount,
-    rankItem,
-    nodeRank.view().slice(),
-    nodeCount.view().slice(),
-    nodeParent.view().slice(),
-    nodeDepth.view().slice(),
-    childStart.view().slice(),
-    childEnd.view().slice(),
-  );
+  /** Counts the candidates marked in allowed[depth] among the transactions `occ` of `node` (last rank `tail`), then searches below. */
+  expand(node: number, occ: Int32Array, tail: number, depth: number): void {
+    const { counts, touched, tree, minCount } = this;
+    const ok = this.allowed[depth];
+    const { ptr, items } = this.rows;
+    let nTouched = 0;
+    for (let k = 0; k < occ.length; k++) {
+      const t = occ[k];
+      const lo = ptr[t];
+      for (let q = ptr[t + 1] - 1; q >= lo; q--) {
+        const j = items[q];
+        if (j <= tail) break;
+        if (ok[j] === 1 && counts[j]++ === 0) touched[nTouched++] = j;
+      }
+    }
+    let nExt = 0;
+    for (let k = 0; k < nTouched; k++) {
+      const j = touched[k];
+      if (counts[j] >= minCount) touched[nExt++] = j;
+      else counts[j] = 0;
+    }
+    if (nExt === 0) return;
+    const ext = touched.slice(0, nExt).sort();
+    tree.childStart.data[node] = tree.size;
+    for (let k = 0; k < nExt; k++) {
+      tree.add(ext[k], counts[ext[k]], node, depth + 1);
+      counts[ext[k]] = 0;
+    }
+    tree.childEnd.data[node] = tree.size;
+    this.descend(node, occ, depth);
+  }
 }

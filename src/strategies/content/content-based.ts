@@ -4,7 +4,7 @@ import type { Catalog, Dataset } from '../../data/dataset';
 import { ArtifactError, DataError, EmptyDataError, NotFittedError, OptionError } from '../../errors';
 import { TopK } from '../../util/topk';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
-import type { ItemVectors } from './encoder';
+import type { DenseItemVectors, ItemVectors } from './encoder';
 import { MiniLMEncoder } from './minilm';
 import { TfidfEncoder } from './tfidf';
 
@@ -139,14 +139,7 @@ export class ContentBased implements Recommender {
         for (let p = indptr[t]; p < indptr[t + 1]; p++) out.add(indices[p], w * values[p]);
       }
     } else {
-      const { dim, data } = vectors;
-      const p = profile.weights;
-      const v = out.values;
-      for (let i = 0, off = 0; i < vectors.rows; i++, off += dim) {
-        let s = 0;
-        for (let j = 0; j < dim; j++) s += p[j] * data[off + j];
-        v[i] = s;
-      }
+      denseScores(vectors, profile.weights, out.values);
       out.markDense();
     }
   }
@@ -195,7 +188,8 @@ export class ContentBased implements Recommender {
 
   /**
    * The k items whose text is most similar to `item` (cosine, best first, ties by lower index),
-   * without the item itself. With TF-IDF only items sharing a term qualify.
+   * without the item itself. Only items with a positive similarity qualify, which with TF-IDF
+   * means sharing a term.
    */
   similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array } {
     const vectors = this.itemVectors;
@@ -204,7 +198,10 @@ export class ContentBased implements Recommender {
     if (!Number.isInteger(k) || k < 0) throw new OptionError('k', `must be a non-negative integer, got ${k}`);
     const top = new TopK(k);
     if (vectors.format === 'dense') {
-      for (let i = 0; i < n; i++) if (i !== item) top.push(i, this.similarity(item, i));
+      const { itemScore, acc } = this.scratch!;
+      for (let j = 0; j < vectors.dim; j++) acc[j] = vectors.data[item * vectors.dim + j];
+      denseScores(vectors, acc, itemScore);
+      for (let i = 0; i < n; i++) if (i !== item && itemScore[i] > 0) top.push(i, itemScore[i]);
       return top.sorted();
     }
     const { indptr, indices, values } = vectors.matrix;
@@ -407,6 +404,16 @@ export class ContentBased implements Recommender {
   }
 }
 
+/** out[i] = row i . p for every item; one loop shape for profiles and item rows keeps it monomorphic. */
+function denseScores(vectors: DenseItemVectors, p: Float64Array, out: Float32Array): void {
+  const { rows, dim, data } = vectors;
+  for (let i = 0, off = 0; i < rows; i++, off += dim) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += p[j] * data[off + j];
+    out[i] = s;
+  }
+}
+
 interface Profile {
   /** Items the profile is made of, ascending. */
   items: Int32Array;
@@ -416,7 +423,7 @@ interface Profile {
   weights: Float64Array;
 }
 
-/** Per-model buffers reused across queries (kept zeroed between uses). */
+/** Per-model buffers reused across queries; all but the dense path's itemScore and acc are kept zeroed between uses. */
 class Scratch {
   readonly itemWeight: Float64Array;
   readonly itemScore: Float32Array;

@@ -47,10 +47,14 @@ export const ENGLISH_STOP_WORDS: readonly string[] = Object.freeze([
   'when', 'which', 'who', 'will', 'with', 'you', 'your',
 ]);
 
+/** Most catalog text is ASCII, which needs no Unicode normalisation. */
+const ASCII = /^[\x00-\x7f]*$/;
 const COMBINING_MARKS = /\p{M}+/gu;
 const POSSESSIVE = /['\u2019]s(?![\p{L}\p{M}\p{N}])/gu;
 const APOSTROPHE = /['\u2019]/gu;
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
+/** WORD on lowercased ASCII, where the Unicode classes are slower and match the same. */
+const ASCII_WORD = /[a-z0-9]+/g;
 
 /**
  * The words of a text: Unicode-normalised (NFC), lowercased, optionally accent-folded, split on
@@ -59,9 +63,10 @@ const WORD = /[\p{L}\p{M}\p{N}]+/gu;
  */
 export function tokenize(text: string, stripAccents: boolean = TFIDF_DEFAULTS.stripAccents): string[] {
   let s = text.toLowerCase();
-  s = stripAccents ? s.normalize('NFD').replace(COMBINING_MARKS, '').normalize('NFC') : s.normalize('NFC');
-  s = s.replace(POSSESSIVE, '').replace(APOSTROPHE, '');
-  return s.match(WORD) ?? [];
+  const ascii = ASCII.test(s);
+  if (!ascii) s = stripAccents ? s.normalize('NFD').replace(COMBINING_MARKS, '').normalize('NFC') : s.normalize('NFC');
+  if (s.includes("'") || s.includes('\u2019')) s = s.replace(POSSESSIVE, '').replace(APOSTROPHE, '');
+  return s.match(ascii ? ASCII_WORD : WORD) ?? [];
 }
 
 /** Texts per progress report and abort check. */

@@ -28,7 +28,7 @@ export interface NeuralCFOptions {
   batchSize: number;
   /** Adam step size. Default 0.005. */
   learningRate: number;
-  /** L2 penalty on the embedding rows of each example (per-example mean). Default 1e-5. */
+  /** L2 penalty on the embedding rows of each example (per-example mean). Default 0.01. */
   l2: number;
   /** Share of each user's positives held out to decide early stopping; 0 turns early stopping off. Default 0. */
   validationShare: number;
@@ -60,7 +60,7 @@ export const NCF_DEFAULTS: Readonly<NeuralCFOptions> = Object.freeze({
   epochs: 10,
   batchSize: 1024,
   learningRate: 0.005,
-  l2: 1e-5,
+  l2: 0.01,
   validationShare: 0,
   patience: 2,
   validationMetric: 'auc',

@@ -51,18 +51,24 @@ class SparseAdamRows {
     this.grad = new Float32Array(256 * width);
   }
 
-  /** Copies row `rows[e]` of the table to `out[e * width ..]` for every example e. */
-  gather(rows: Int32Array, n: number, out: Float32Array): void {
+  /** Copies row `rows[e]` of the table to `out[e * width ..]` for e < n; returns their summed squares. */
+  gather(rows: Int32Array, n: number, out: Float32Array): number {
     const { table, width } = this;
+    let squares = 0;
     for (let e = 0; e < n; e++) {
       const src = rows[e] * width;
       const dst = e * width;
-      for (let k = 0; k < width; k++) out[dst + k] = table[src + k];
+      for (let k = 0; k < width; k++) {
+        const x = table[src + k];
+        out[dst + k] = x;
+        squares += x * x;
+      }
     }
+    return squares;
   }
 
-  /** Sums the per-example gradients of `rows` (duplicates included) by row. */
-  accumulate(rows: Int32Array, n: number, grads: ArrayLike<number>): void {
+  /** Sums by row the gradients of `rows` (duplicates included), each plus `decay` times the row (the L2 gradient). */
+  accumulate(rows: Int32Array, n: number, grads: ArrayLike<number>, decay: number): void {
     const { width } = this;
     for (let e = 0; e < n; e++) {
       const row = rows[e];
@@ -76,7 +82,8 @@ class SparseAdamRows {
       }
       const dst = s * width;
       const src = e * width;
-      for (let k = 0; k < width; k++) this.grad[dst + k] += grads[src + k];
+      const param = row * width;
+      for (let k = 0; k < width; k++) this.grad[dst + k] += grads[src + k] + decay * this.table[param + k];
     }
   }
 
@@ -127,26 +134,45 @@ class DenseAdam {
   }
 }
 
-/** One mini-batch: example e is (user[e], item[e]) with a label (BCE) or (user[e], item[e] vs negItem[e]) (BPR). */
+/**
+ * One mini-batch of `size` positives. BCE lays examples out as a size x (1 + negatives) grid
+ * (column 0 the positive, then its negatives); BPR as size x negatives pairs of the positive
+ * against each negative. The user row is gathered once per positive and broadcast over its
+ * row of the grid, which keeps the copies and the gradient sums 1 + negatives times smaller.
+ */
 interface Batch {
-  n: number;
+  size: number;
   user: Int32Array;
-  item: Int32Array;
-  negItem: Int32Array;
-  label: Float32Array;
+  pos: Int32Array;
+  neg: Int32Array;
+  /** BCE: pos and negatives interleaved per positive. */
+  grid: Int32Array;
+  /** BCE: example weights on the grid; BPR: one weight per positive. */
   weight: Float32Array;
+  /** BCE: -1 for positives, +1 for negatives, so the loss is softplus(sign * logit). */
+  sign: Float32Array;
 }
 
-/** Rows gathered for a batch, reused across batches. */
-interface Gathered {
-  userGmf: Float32Array;
-  itemGmf: Float32Array;
-  itemBias: Float32Array;
-  negGmf: Float32Array;
-  negBias: Float32Array;
-  userMlp: Float32Array;
-  itemMlp: Float32Array;
-  negMlp: Float32Array;
+/** A block of embedding rows fed to the loss: which rows of which table, and how often each counts per example. */
+interface RowInput {
+  table: SparseAdamRows;
+  rows: () => Int32Array;
+  /** Rows per positive in the batch. */
+  perPositive: number;
+  /** Examples each gathered row takes part in (for the per-example L2 mean). */
+  examplesPerRow: number;
+  regularized: boolean;
+  buffer: Float32Array;
+}
+
+/** Training is synchronous tfjs work; yielding now and then lets an abort (or a UI) get a turn. */
+const YIELD_EVERY_MS = 50;
+let lastYield = 0;
+async function yieldIfDue(): Promise<void> {
+  const now = performance.now();
+  if (now - lastYield < YIELD_EVERY_MS) return;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  lastYield = performance.now();
 }
 
 export async function trainNcf(
@@ -176,6 +202,7 @@ async function train(
   const neumf = o.architecture === 'neumf';
   const bpr = o.loss === 'bpr';
   const f = o.factors;
+  const r = o.negatives;
   const samplingCdf = o.sampling === 'popularity' ? popularityCdf(data.itemTotals()) : null;
   const sampler = new NegativeSampler(data.nItems, samplingCdf);
   const { train: positives, validation } = splitPositives(
@@ -191,43 +218,69 @@ async function train(
   const weights = initWeights(
     { architecture: o.architecture, nUsers: data.nUsers, nItems: data.nItems, factors: f, mlpLayers: o.mlpLayers },
     o.loss,
-    o.negatives,
+    r,
     mulberry32(deriveSeed(seed, 'ncf:init')),
   );
+  const B = o.batchSize;
+  const k = bpr ? r : 1 + r;
+  const batch: Batch = {
+    size: 0,
+    user: new Int32Array(B),
+    pos: new Int32Array(B),
+    neg: new Int32Array(B * r),
+    grid: new Int32Array(bpr ? 0 : B * k),
+    weight: new Float32Array(bpr ? B : B * k),
+    sign: new Float32Array(bpr ? 0 : B * k),
+  };
   const userGmf = new SparseAdamRows(weights.userGmf, f);
   const itemGmf = new SparseAdamRows(weights.itemGmf, f);
   const itemBias = new SparseAdamRows(weights.itemBias, 1);
   const userMlp = neumf ? new SparseAdamRows(weights.userMlp, f) : null;
   const itemMlp = neumf ? new SparseAdamRows(weights.itemMlp, f) : null;
-  // Dense parameters in the order they follow the row inputs of the loss function.
-  const dense = [weights.gmfOut, ...(bpr ? [] : [weights.globalBias]), ...weights.mlpKernels, ...weights.mlpBiases, ...(neumf ? [weights.mlpOut] : [])];
-  const denseAdam = dense.map((p) => new DenseAdam(p));
-
-  const perPositive = bpr ? o.negatives : 1 + o.negatives;
-  const maxN = o.batchSize * perPositive;
-  const batch: Batch = {
-    n: 0,
-    user: new Int32Array(maxN),
-    item: new Int32Array(maxN),
-    negItem: new Int32Array(bpr ? maxN : 0),
-    label: new Float32Array(bpr ? 0 : maxN),
-    weight: new Float32Array(maxN),
-  };
-  const rows: Gathered = {
-    userGmf: new Float32Array(maxN * f),
-    itemGmf: new Float32Array(maxN * f),
-    itemBias: new Float32Array(maxN),
-    negGmf: new Float32Array(bpr ? maxN * f : 0),
-    negBias: new Float32Array(bpr ? maxN : 0),
-    userMlp: new Float32Array(neumf ? maxN * f : 0),
-    itemMlp: new Float32Array(neumf ? maxN * f : 0),
-    negMlp: new Float32Array(neumf && bpr ? maxN * f : 0),
-  };
+  const input = (table: SparseAdamRows, rows: () => Int32Array, perPositive: number, examplesPerRow: number): RowInput => ({
+    table,
+    rows,
+    perPositive,
+    examplesPerRow,
+    regularized: table !== itemBias,
+    buffer: new Float32Array(B * perPositive * table.width),
+  });
+  // The loss function takes these in this order (see lossAndGrads).
+  const rowInputs: RowInput[] = bpr
+    ? [
+        input(userGmf, () => batch.user, 1, r),
+        input(itemGmf, () => batch.pos, 1, r),
+        input(itemBias, () => batch.pos, 1, r),
+        input(itemGmf, () => batch.neg, r, 1),
+        input(itemBias, () => batch.neg, r, 1),
+        ...(userMlp && itemMlp
+          ? [input(userMlp, () => batch.user, 1, r), input(itemMlp, () => batch.pos, 1, r), input(itemMlp, () => batch.neg, r, 1)]
+          : []),
+      ]
+    : [
+        input(userGmf, () => batch.user, 1, k),
+        input(itemGmf, () => batch.grid, k, 1),
+        input(itemBias, () => batch.grid, k, 1),
+        ...(userMlp && itemMlp ? [input(userMlp, () => batch.user, 1, k), input(itemMlp, () => batch.grid, k, 1)] : []),
+      ];
+  // Dense parameters with their tensor shapes; the first MLP kernel is split into its user
+  // and item halves (contiguous rows), as the scorer uses it.
+  const dense: Array<{ param: Float32Array; shape: number[] }> = [{ param: weights.gmfOut, shape: [f, 1] }];
+  if (!bpr) dense.push({ param: weights.globalBias, shape: [1] });
+  if (neumf) {
+    const sizes = o.mlpLayers;
+    const k0 = weights.mlpKernels[0];
+    dense.push({ param: k0.subarray(0, f * sizes[0]), shape: [f, sizes[0]] }, { param: k0.subarray(f * sizes[0]), shape: [f, sizes[0]] });
+    for (let l = 1; l < sizes.length; l++) dense.push({ param: weights.mlpKernels[l], shape: [sizes[l - 1], sizes[l]] });
+    sizes.forEach((size, l) => dense.push({ param: weights.mlpBiases[l], shape: [size] }));
+    dense.push({ param: weights.mlpOut, shape: [sizes[sizes.length - 1], 1] });
+  }
+  const denseAdam = dense.map((d) => new DenseAdam(d.param));
 
   const nPos = positives.user.length;
   const order = Int32Array.from({ length: nPos }, (_, i) => i);
   const rng = mulberry32(deriveSeed(seed, 'ncf:train'));
-  const nBatches = Math.ceil(nPos / o.batchSize);
+  const nBatches = Math.ceil(nPos / B);
   const lossLog: number[] = [];
   const validationLog: number[] = [];
   const higherIsBetter = o.validationMetric === 'auc';
@@ -245,43 +298,26 @@ async function train(
     for (let b = 0; b < nBatches; b++) {
       await yieldIfDue();
       throwIfAborted(signal, 'NeuralCF.fit');
-      fillBatch(batch, positives, order, b * o.batchSize, Math.min(nPos, (b + 1) * o.batchSize), o.negatives, bpr, sampler, data, rng);
-      const n = batch.n;
-      userGmf.gather(batch.user, n, rows.userGmf);
-      itemGmf.gather(batch.item, n, rows.itemGmf);
-      itemBias.gather(batch.item, n, rows.itemBias);
-      if (bpr) {
-        itemGmf.gather(batch.negItem, n, rows.negGmf);
-        itemBias.gather(batch.negItem, n, rows.negBias);
+      fillBatch(batch, positives, order, b * B, Math.min(nPos, (b + 1) * B), r, bpr, sampler, data, rng);
+      const n = batch.size * k;
+      // L2 on the rows of each example, as a per-example mean: computed here, not in the graph.
+      let regLoss = 0;
+      for (const ri of rowInputs) {
+        const squares = ri.table.gather(ri.rows(), batch.size * ri.perPositive, ri.buffer);
+        if (ri.regularized) regLoss += (o.l2 * ri.examplesPerRow * squares) / n;
       }
-      if (userMlp && itemMlp) {
-        userMlp.gather(batch.user, n, rows.userMlp);
-        itemMlp.gather(batch.item, n, rows.itemMlp);
-        if (bpr) itemMlp.gather(batch.negItem, n, rows.negMlp);
-      }
-
-      const { loss, grads } = lossAndGrads(tf, o, batch, rows, dense);
-      lossSum += loss * n;
+      const { loss, grads } = lossAndGrads(tf, o, batch, rowInputs, dense);
+      lossSum += (loss + regLoss) * n;
       examples += n;
-      // grads follow the input order of lossAndGrads.
-      let g = 0;
-      userGmf.accumulate(batch.user, n, grads[g++]);
-      itemGmf.accumulate(batch.item, n, grads[g++]);
-      itemBias.accumulate(batch.item, n, grads[g++]);
-      if (bpr) {
-        itemGmf.accumulate(batch.negItem, n, grads[g++]);
-        itemBias.accumulate(batch.negItem, n, grads[g++]);
-      }
-      if (userMlp && itemMlp) {
-        userMlp.accumulate(batch.user, n, grads[g++]);
-        itemMlp.accumulate(batch.item, n, grads[g++]);
-        if (bpr) itemMlp.accumulate(batch.negItem, n, grads[g++]);
-      }
+      rowInputs.forEach((ri, g) => {
+        const decay = ri.regularized ? (2 * o.l2 * ri.examplesPerRow) / n : 0;
+        ri.table.accumulate(ri.rows(), batch.size * ri.perPositive, grads[g], decay);
+      });
       step++;
       const c1 = 1 - Math.pow(ADAM_BETA1, step);
       const c2 = 1 - Math.pow(ADAM_BETA2, step);
       for (const table of [userGmf, itemGmf, itemBias, userMlp, itemMlp]) table?.step(o.learningRate, c1, c2);
-      for (const adam of denseAdam) adam.step(grads[g++], o.learningRate, c1, c2);
+      denseAdam.forEach((adam, d) => adam.step(grads[rowInputs.length + d], o.learningRate, c1, c2));
     }
     const epochLoss = lossSum / Math.max(examples, 1);
     lossLog.push(epochLoss);
@@ -308,7 +344,7 @@ async function train(
   }
   if (bestSnapshot) {
     const current = weightArrays(weights);
-    bestSnapshot.forEach((a, k) => current[k].set(a));
+    bestSnapshot.forEach((a, i) => current[i].set(a));
   }
   return {
     weights,
@@ -321,17 +357,7 @@ async function train(
   };
 }
 
-/** Training is synchronous tfjs work; yielding now and then lets an abort (or a UI) get a turn. */
-const YIELD_EVERY_MS = 50;
-let lastYield = 0;
-async function yieldIfDue(): Promise<void> {
-  const now = performance.now();
-  if (now - lastYield < YIELD_EVERY_MS) return;
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  lastYield = performance.now();
-}
-
-/** Positives order[start..end) and their sampled negatives, laid out positive-then-negatives (BCE) or as pairs (BPR). */
+/** Positives order[start..end) with `negatives` sampled negatives each. */
 function fillBatch(
   batch: Batch,
   pos: Positives,
@@ -344,106 +370,98 @@ function fillBatch(
   data: Dataset,
   rng: Rng,
 ): void {
-  let e = 0;
-  for (let k = start; k < end; k++) {
-    const p = order[k];
+  const size = end - start;
+  const k = 1 + negatives;
+  for (let b = 0; b < size; b++) {
+    const p = order[start + b];
     const u = pos.user[p];
-    const i = pos.item[p];
-    const w = pos.weight[p];
+    batch.user[b] = u;
+    batch.pos[b] = pos.item[p];
+    for (let j = 0; j < negatives; j++) batch.neg[b * negatives + j] = sampler.drawFor(rng, data.interactions, u);
     if (bpr) {
-      for (let j = 0; j < negatives; j++, e++) {
-        batch.user[e] = u;
-        batch.item[e] = i;
-        batch.negItem[e] = sampler.drawFor(rng, data.interactions, u);
-        batch.weight[e] = w;
-      }
-    } else {
-      batch.user[e] = u;
-      batch.item[e] = i;
-      batch.label[e] = 1;
-      batch.weight[e++] = w;
-      for (let j = 0; j < negatives; j++, e++) {
-        batch.user[e] = u;
-        batch.item[e] = sampler.drawFor(rng, data.interactions, u);
-        batch.label[e] = 0;
-        batch.weight[e] = 1;
-      }
+      batch.weight[b] = pos.weight[p];
+      continue;
+    }
+    batch.grid[b * k] = pos.item[p];
+    batch.weight[b * k] = pos.weight[p];
+    batch.sign[b * k] = -1;
+    for (let j = 0; j < negatives; j++) {
+      batch.grid[b * k + 1 + j] = batch.neg[b * negatives + j];
+      batch.weight[b * k + 1 + j] = 1;
+      batch.sign[b * k + 1 + j] = 1;
     }
   }
-  batch.n = e;
+  batch.size = size;
 }
 
 /**
- * The batch loss and its gradients with respect to, in order: user GMF rows, item GMF rows,
- * item biases, [BPR: negative item GMF rows, negative biases], [NeuMF: user MLP rows, item MLP
- * rows, [BPR: negative item MLP rows]], then the dense parameters `dense`.
- * Loss = mean over examples of weight * (BCE | -log sigmoid(pos - neg)) + l2 * mean squared
- * norm of the example's embedding rows.
+ * The mean data loss of the batch and its gradients with respect to the gathered rows (in
+ * rowInputs order) and then the dense parameters (in `dense` order). Logit = GMF (elementwise
+ * product weighted by gmfOut) + item bias [+ global bias for BCE] [+ MLP tower]; BCE loss
+ * softplus(sign * logit), BPR loss softplus(negative logit - positive logit), both weighted.
  */
 function lossAndGrads(
   tf: Tf,
   o: NeuralCFOptions,
   batch: Batch,
-  rows: Gathered,
-  dense: Float32Array[],
+  rowInputs: RowInput[],
+  dense: Array<{ param: Float32Array; shape: number[] }>,
 ): { loss: number; grads: Float32Array[] } {
-  const { n } = batch;
+  const b = batch.size;
   const f = o.factors;
+  const r = o.negatives;
   const neumf = o.architecture === 'neumf';
   const bpr = o.loss === 'bpr';
-  const nLayers = neumf ? o.mlpLayers.length : 0;
+  const sizes = o.mlpLayers;
+  const nLayers = neumf ? sizes.length : 0;
   const out = tf.tidy(() => {
-    const matrix = (a: Float32Array) => tf.tensor2d(a.subarray(0, n * f), [n, f]);
-    const vector = (a: Float32Array) => tf.tensor1d(a.subarray(0, n));
-    const inputs: Tensor[] = [matrix(rows.userGmf), matrix(rows.itemGmf), vector(rows.itemBias)];
-    if (bpr) inputs.push(matrix(rows.negGmf), vector(rows.negBias));
-    if (neumf) {
-      inputs.push(matrix(rows.userMlp), matrix(rows.itemMlp));
-      if (bpr) inputs.push(matrix(rows.negMlp));
-    }
-    let inSize = 2 * f;
-    const denseShapes: number[][] = [[f], ...(bpr ? [] : [[1]])];
-    for (const size of o.mlpLayers.slice(0, nLayers)) {
-      denseShapes.push([inSize, size]);
-      inSize = size;
-    }
-    for (const size of o.mlpLayers.slice(0, nLayers)) denseShapes.push([size]);
-    if (neumf) denseShapes.push([inSize, 1]);
-    dense.forEach((a, k) => inputs.push(tf.tensor(a, denseShapes[k])));
-    const label = bpr ? null : vector(batch.label);
-    const weight = vector(batch.weight);
+    const inputs: Tensor[] = rowInputs.map((ri) => {
+      const count = b * ri.perPositive;
+      const w = ri.table.width;
+      return w === 1 ? tf.tensor1d(ri.buffer.subarray(0, count)) : tf.tensor2d(ri.buffer.subarray(0, count * w), [count, w]);
+    });
+    for (const d of dense) inputs.push(tf.tensor(d.param, d.shape));
+    const k = bpr ? r : 1 + r;
+    const weight = bpr ? tf.tensor2d(batch.weight.subarray(0, b), [b, 1]) : tf.tensor2d(batch.weight.subarray(0, b * k), [b, k]);
+    const sign = bpr ? null : tf.tensor2d(batch.sign.subarray(0, b * k), [b, k]);
 
     const lossFn = (...x: Tensor[]): Tensor => {
-      const [userG, itemG, itemB] = x;
-      let k = 3;
-      const negG = bpr ? x[k++] : null;
-      const negB = bpr ? x[k++] : null;
-      const userM = neumf ? x[k++] : null;
-      const itemM = neumf ? x[k++] : null;
-      const negM = neumf && bpr ? x[k++] : null;
-      const gmfOut = x[k++];
-      const globalBias = bpr ? null : x[k++];
-      const kernels = x.slice(k, k + nLayers);
-      const biases = x.slice(k + nLayers, k + 2 * nLayers);
-      const mlpOut = neumf ? x[k + 2 * nLayers] : null;
+      let next = 0;
+      const take = () => x[next++];
+      const userG = take();
+      const itemG = take();
+      const itemB = take();
+      const negG = bpr ? take() : null;
+      const negB = bpr ? take() : null;
+      const userM = neumf ? take() : null;
+      const itemM = neumf ? take() : null;
+      const negM = neumf && bpr ? take() : null;
+      const gmfOut = take();
+      const globalBias = bpr ? null : take();
+      const firstUser = neumf ? take() : null;
+      const firstItem = neumf ? take() : null;
+      const kernels = Array.from({ length: Math.max(nLayers - 1, 0) }, take);
+      const biases = Array.from({ length: nLayers }, take);
+      const mlpOut = neumf ? take() : null;
 
-      const mlp = (u: Tensor, i: Tensor): Tensor => {
-        let z = tf.concat([u, i], 1);
-        for (let l = 0; l < nLayers; l++) z = tf.relu(tf.add(tf.matMul(z, kernels[l]), biases[l]));
-        return tf.reshape(tf.matMul(z, mlpOut!), [n]);
+      /** Logits [b, cols] of the user rows against `cols` item rows per user. */
+      const logits = (itemRows: Tensor, bias: Tensor, itemMlpRows: Tensor | null, cols: number): Tensor => {
+        const product = tf.mul(tf.reshape(userG, [b, 1, f]), tf.reshape(itemRows, [b, cols, f]));
+        let s = tf.add(tf.reshape(tf.matMul(tf.reshape(product, [b * cols, f]), gmfOut), [b, cols]), tf.reshape(bias, [b, cols]));
+        if (itemMlpRows && userM) {
+          const h1 = sizes[0];
+          const userPart = tf.reshape(tf.matMul(userM, firstUser!), [b, 1, h1]);
+          const itemPart = tf.reshape(tf.matMul(itemMlpRows, firstItem!), [b, cols, h1]);
+          let z = tf.reshape(tf.relu(tf.add(tf.add(userPart, itemPart), biases[0])), [b * cols, h1]);
+          for (let l = 1; l < nLayers; l++) z = tf.relu(tf.add(tf.matMul(z, kernels[l - 1]), biases[l]));
+          s = tf.add(s, tf.reshape(tf.matMul(z, mlpOut!), [b, cols]));
+        }
+        return s;
       };
-      const logit = (itemRows: Tensor, bias: Tensor, itemMlpRows: Tensor | null): Tensor => {
-        const gmf = tf.add(tf.sum(tf.mul(tf.mul(userG, itemRows), gmfOut), 1), bias);
-        return itemMlpRows && userM ? tf.add(gmf, mlp(userM, itemMlpRows)) : gmf;
-      };
-      const pos = logit(itemG, itemB, itemM);
-      // BCE: softplus(-s) for label 1 and softplus(s) for label 0 == softplus(s * (1 - 2y)).
       const perExample = bpr
-        ? tf.softplus(tf.neg(tf.sub(pos, logit(negG!, negB!, negM))))
-        : tf.softplus(tf.mul(tf.add(pos, globalBias!), tf.sub(1, tf.mul(2, label!))));
-      const dataLoss = tf.div(tf.sum(tf.mul(perExample, weight)), n);
-      const rowNorms = [userG, itemG, negG, userM, itemM, negM].filter((t): t is Tensor => t !== null).map((t) => tf.sum(tf.square(t)));
-      return tf.add(dataLoss, tf.mul(o.l2 / n, tf.addN(rowNorms)));
+        ? tf.softplus(tf.sub(logits(negG!, negB!, negM, r), logits(itemG, itemB, itemM, 1)))
+        : tf.softplus(tf.mul(tf.add(logits(itemG, itemB, itemM, k), globalBias!), sign!));
+      return tf.div(tf.sum(tf.mul(perExample, weight)), b * k);
     };
     const { value, grads } = tf.valueAndGrads(lossFn)(inputs);
     return [value, ...grads];
