@@ -2,22 +2,24 @@
  * NeuralCF speed: training throughput per tfjs backend, fit time at 100k users x 20k items,
  * and per-query scoring latency.
  *
- *   npx tsx benchmarks/ncf-backends.ts [--quick] [--skip-cpu] [--skip-fit]
+ *   npx tsx benchmarks/ncf-backends.ts [--quick] [--skip-cpu] [--skip-fit] [--neumf-epochs=N]
  *
  * 1. Throughput (examples/s, median of the timed batches) of a GMF dot model at 5k x 2k and
  *    100k x 20k on 'cpu' and 'wasm', for NeuralCF's trainer (sparse rows + lazy Adam in JS,
  *    tfjs for the batch maths) and for the tfjs-only alternative it replaced (tf.customGrad
  *    embedding: gather forward, scatterND into a dense table gradient, tf.train.adam).
- * 2. NeuralCF.fit at defaults on 100k users x 20k items (wall time, per-epoch time).
+ * 2. NeuralCF.fit at defaults on 100k users x 20k items (wall time, per-epoch time): GMF for
+ *    the default 10 epochs, NeuMF for --neumf-epochs (default 2) to keep the run short.
  * 3. score() latency p50/p99 over 1,000 known users and 1,000 fold-in (anonymous) queries.
  *
- * Data: a seeded random purchase matrix (Zipf-like item popularity, 5-80 distinct items per
- * user), built here. The synthetic grocery generator is not used because src/data/synthetic.ts
- * did not exist when this was written.
+ * Data: the seeded synthetic grocery shop (generateGrocery -> datasetFromInstacart), 5k users x
+ * 2k products and 100k users x 20k products (--quick: 20k users).
  */
 import type { GradSaveFunc, Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
 import { Dataset } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
+import { datasetFromInstacart } from '../src/data/instacart';
+import { generateGrocery } from '../src/data/synthetic';
 import { NeuralCF, type NeuralCFOptions } from '../src/strategies/neural-cf';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector } from '../src/strategies/types';
@@ -33,34 +35,8 @@ function median(xs: number[]): number {
   return quantile([...xs].sort((a, b) => a - b), 0.5);
 }
 
-/** Seeded users x items purchase matrix: Zipf(0.8)-like item draws, 5-80 distinct items per user. */
-function randomDataset(nUsers: number, nItems: number, seed: number): Dataset {
-  const rng = mulberry32(seed);
-  const cdf = new Float64Array(nItems);
-  let sum = 0;
-  for (let i = 0; i < nItems; i++) cdf[i] = sum += 1 / Math.pow(i + 1, 0.8);
-  const draw = () => {
-    const t = rng() * sum;
-    let lo = 0;
-    let hi = nItems - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cdf[mid] > t) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  };
-  const user: number[] = [];
-  const item: number[] = [];
-  for (let u = 0; u < nUsers; u++) {
-    const n = 5 + Math.floor(rng() * rng() * 76);
-    for (let k = 0; k < n; k++) {
-      user.push(u);
-      item.push(draw());
-    }
-  }
-  const ids = (n: number, p: string) => new IdIndex(Array.from({ length: n }, (_, i) => `${p}${String(i).padStart(6, '0')}`));
-  return Dataset.fromInteractions({ users: ids(nUsers, 'u'), items: ids(nItems, 'i'), user: Int32Array.from(user), item: Int32Array.from(item) });
+function grocery(users: number, products: number): Dataset {
+  return datasetFromInstacart(generateGrocery({ users, products, seed: 42 })).dataset;
 }
 
 /** Examples/s of NeuralCF's trainer: the median epoch time over epochs 2..n (epoch 1 warms up). */
@@ -138,8 +114,10 @@ async function latency(s: NeuralCF, data: Dataset, label: string): Promise<void>
 }
 
 async function main(): Promise<void> {
-  const small = randomDataset(5_000, 2_000, 11);
-  const large = randomDataset(quick ? 20_000 : 100_000, 20_000, 12);
+  let t0 = performance.now();
+  const small = grocery(5_000, 2_000);
+  const large = grocery(quick ? 20_000 : 100_000, 20_000);
+  console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`data: small ${small.nUsers} x ${small.nItems}, ${small.interactions.nnz} positives; large ${large.nUsers} x ${large.nItems}, ${large.interactions.nnz} positives`);
 
   console.log('\n1. training throughput, GMF dot model, factors 32, 4 negatives (examples/s, median)');
@@ -147,8 +125,8 @@ async function main(): Promise<void> {
   for (const backend of backends) {
     for (const [label, data] of [['5k x 2k', small], [quick ? '20k x 20k' : '100k x 20k', large]] as const) {
       for (const batchSize of [1024, 4096]) {
-        // One epoch of the large set on cpu takes minutes: time a prefix of its users instead.
-        const d = backend === 'cpu' && data === large ? firstUsers(data, 10_000) : data;
+        // Epochs on cpu take minutes: time a prefix of the users (the item table stays whole).
+        const d = backend === 'cpu' ? firstUsers(data, data === large ? 5_000 : 2_000) : data;
         const rate = await ncfThroughput(d, backend, { batchSize }, 3);
         console.log(`  ${backend.padEnd(4)} ${label.padEnd(10)} NeuralCF batch ${batchSize} positives (${batchSize * 5} rows): ${Math.round(rate).toLocaleString('en-US')}`);
       }
@@ -160,10 +138,11 @@ async function main(): Promise<void> {
 
   if (!args.has('--skip-fit')) {
     console.log(`\n2. NeuralCF.fit at defaults on ${large.nUsers} x ${large.nItems} (${large.interactions.nnz} positives)`);
+    const neumfEpochs = Number([...args].find((a) => a.startsWith('--neumf-epochs='))?.split('=')[1] ?? 2);
     for (const architecture of ['gmf', 'neumf'] as const) {
-      const s = new NeuralCF({ architecture, epochs: quick ? 2 : 10 });
+      const s = new NeuralCF({ architecture, epochs: quick ? 2 : architecture === 'gmf' ? 10 : neumfEpochs });
       const stamps: number[] = [];
-      const t0 = performance.now();
+      t0 = performance.now();
       await s.fit(large, { seed: 42, onProgress: () => stamps.push(performance.now()) });
       const total = (performance.now() - t0) / 1000;
       const epochs = stamps.slice(1).map((t, k) => (t - stamps[k]) / 1000);

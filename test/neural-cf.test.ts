@@ -8,19 +8,19 @@ import { mulberry32 } from '../src/util/random';
 import { basketsDataset } from './fixtures';
 
 /**
- * Two taste groups: users a0..a11 buy only from A0..A7, users b0..b11 only from B0..B7, each
- * about 5 of the 8 items over 3 baskets (seeded). Nothing links the groups, so any working
- * collaborative model ranks a user's own group first.
+ * Two taste groups: users a0..a29 buy only from A0..A9, users b0..b29 only from B0..B9, each
+ * about 6 of the 10 items over 3 baskets of 3 (seeded). Nothing links the groups, so any
+ * working collaborative model ranks a user's own group first.
  */
 function plantedGroups() {
   const rng = mulberry32(7);
   const users: Record<string, string[][]> = {};
   for (const g of ['a', 'b']) {
-    for (let u = 0; u < 12; u++) {
+    for (let u = 0; u < 30; u++) {
       const baskets: string[][] = [];
       for (let b = 0; b < 3; b++) {
         const basket = new Set<string>();
-        while (basket.size < 3) basket.add(`${g.toUpperCase()}${Math.floor(rng() * 8)}`);
+        while (basket.size < 3) basket.add(`${g.toUpperCase()}${Math.floor(rng() * 10)}`);
         baskets.push([...basket]);
       }
       users[`${g}${u}`] = baskets;
@@ -32,7 +32,9 @@ function plantedGroups() {
 }
 
 const data = plantedGroups();
-const FAST: Partial<NeuralCFOptions> = { factors: 8, epochs: 15, batchSize: 16, learningRate: 0.03 };
+// Strong L2: with ~6 items per user, 8 factors memorise each user's items instead of the groups.
+const FAST: Partial<NeuralCFOptions> = { factors: 8, epochs: 10, batchSize: 32, learningRate: 0.02, l2: 0.1 };
+const GROUP_SIZE = 10;
 const groupOf = (item: number) => data.items.id(item)[0];
 
 function topItems(s: NeuralCF, query: ReturnType<typeof userQuery>, k: number): number[] {
@@ -58,23 +60,41 @@ async function roundTrip(s: NeuralCF): Promise<NeuralCF> {
 }
 
 describe('NeuralCF', () => {
-  for (const variant of [
+  const variants: Array<Partial<NeuralCFOptions>> = [
     { architecture: 'gmf', loss: 'bce' },
-    { architecture: 'neumf', loss: 'bce' },
+    // One hidden layer: deeper towers memorise a few users of data this small.
+    { architecture: 'neumf', loss: 'bce', mlpLayers: [8] },
     { architecture: 'gmf', loss: 'bpr', sampling: 'popularity' },
-  ] as const) {
+  ];
+  for (const variant of variants) {
     it(`ranks each user's own group first (${variant.architecture}, ${variant.loss})`, async () => {
       const s = new NeuralCF({ ...FAST, ...variant });
       await s.fit(data, { seed: 3 });
       for (let u = 0; u < data.nUsers; u++) {
         const own = data.users.id(u)[0].toUpperCase();
-        expect(topItems(s, userQuery(data, u), 8).map(groupOf)).toEqual(new Array(8).fill(own));
+        expect(topItems(s, userQuery(data, u), GROUP_SIZE).map(groupOf)).toEqual(new Array(GROUP_SIZE).fill(own));
       }
       const loss = s.trainingInfo!.loss;
-      expect(loss.length).toBe(15);
+      expect(loss.length).toBe(10);
       expect(loss[loss.length - 1]).toBeLessThan(loss[0]);
     });
   }
+
+  it('trains on the cpu backend, then restores the caller\'s backend and leaks no tensors', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    await import('@tensorflow/tfjs-backend-wasm');
+    await tf.setBackend('wasm');
+    const tensors = tf.memory().numTensors;
+    const s = new NeuralCF({ ...FAST, backend: 'cpu' });
+    await s.fit(data, { seed: 3 });
+    expect(s.trainingInfo!.backend).toBe('cpu');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(tf.memory().numTensors).toBe(tensors);
+    for (const u of [0, 45]) {
+      const own = data.users.id(u)[0].toUpperCase();
+      expect(topItems(s, userQuery(data, u), 5).map(groupOf)).toEqual(new Array(5).fill(own));
+    }
+  });
 
   it('is deterministic for a seed and differs across seeds', async () => {
     const fit = async (seed: number) => {
@@ -94,10 +114,10 @@ describe('NeuralCF', () => {
       const s = new NeuralCF({ ...FAST, architecture });
       await s.fit(data, { seed: 3 });
       const a = (id: string) => data.items.indexOf(id);
-      const fromHistory = topItems(s, anonymousQuery([a('A1'), a('A2'), a('A5')]), 8);
-      expect(fromHistory.map(groupOf)).toEqual(new Array(8).fill('A'));
-      const fromBasket = topItems(s, anonymousQuery([], [a('A3'), a('A6')]), 8);
-      expect(fromBasket.map(groupOf)).toEqual(new Array(8).fill('A'));
+      const fromHistory = topItems(s, anonymousQuery([a('A1'), a('A2'), a('A5')]), GROUP_SIZE);
+      expect(fromHistory.map(groupOf)).toEqual(new Array(GROUP_SIZE).fill('A'));
+      const fromBasket = topItems(s, anonymousQuery([], [a('A3'), a('A6')]), GROUP_SIZE);
+      expect(fromBasket.map(groupOf)).toEqual(new Array(GROUP_SIZE).fill('A'));
       // Same query, same vector: fold-in negatives come from a fixed seed.
       const q = anonymousQuery([a('A1'), a('A2')]);
       expect(scoresOf(s, q)).toEqual(scoresOf(s, q));
@@ -150,7 +170,8 @@ describe('NeuralCF', () => {
     expect(info.validation.length).toBe(info.loss.length);
     expect(info.loss.length).toBeLessThan(40);
     expect(info.validation[info.bestEpoch - 1]).toBe(Math.max(...info.validation));
-    expect(info.validation[info.bestEpoch - 1]).toBeGreaterThan(0.9);
+    // Held-out items compete with unbought items of the own group too, so about 0.85 is the ceiling.
+    expect(info.validation[info.bestEpoch - 1]).toBeGreaterThan(0.75);
     expect(progress.some((m) => /stopping \(best epoch \d+\)/.test(m))).toBe(true);
   });
 

@@ -53,31 +53,87 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
     throw new OptionError('topN', `must be an integer >= 1 or Infinity, got ${topN}`);
   }
 
-  const nItems = matrix.nCols;
-  const { indptr, indices, values } = matrix;
   if (!binary) checkWeights(matrix);
-  const columns = matrix.transpose();
-  const colPtr = columns.indptr;
-  const colRows = columns.indices;
-  const colValues = columns.values;
-
-  const acc = new Float64Array(nItems);
-  // Shared-row counts cost an extra scattered write per multiply-add: only kept when read.
-  const needCount = !binary && (minCount > 1 || (transform !== undefined && transform.length >= 4));
-  const count = needCount ? new Int32Array(nItems) : null;
-  const touched = new Int32Array(nItems);
-  const heap = topN === Infinity ? null : new TopK(topN);
-
-  const outPtr = new Int32Array(nItems + 1);
-  let outIdx = new Int32Array(Math.min(1 << 16, Math.max(16, nItems * Math.min(topN, 64))));
-  let outVal = new Float32Array(outIdx.length);
-  let nnz = 0;
-  let work = 0;
-
+  const nItems = matrix.nCols;
+  const kernel = new PairKernel(matrix, binary, minCount, topN, transform);
   throwIfAborted(options.signal, stage);
   options.onProgress?.({ stage, done: 0, total: nItems });
-  for (let i = 0; i < nItems; i++) {
+  for (let i = 0; i < nItems; ) {
+    i = kernel.run(i, CHUNK_WORK);
+    if (i < nItems) {
+      options.onProgress?.({ stage, done: i, total: nItems });
+      await yieldToEventLoop();
+      throwIfAborted(options.signal, stage);
+    }
+  }
+  options.onProgress?.({ stage, done: nItems, total: nItems });
+  return kernel.result();
+}
+
+/**
+ * The synchronous part of cooccurrence: scratch, output buffers and the hot loops, kept in
+ * small methods of their own so the JIT optimises them apart from the async driver.
+ */
+class PairKernel {
+  private readonly columns: CsrMatrix;
+  private readonly acc: Float64Array;
+  private readonly count: Int32Array | null;
+  private readonly touched: Int32Array;
+  private readonly heap: TopK | null;
+  private readonly outPtr: Int32Array;
+  private outIdx: Int32Array;
+  private outVal: Float32Array;
+  private nnz = 0;
+  /** Items touched by the last accumulate(). */
+  private nTouched = 0;
+
+  constructor(
+    private readonly rows: CsrMatrix,
+    private readonly binary: boolean,
+    private readonly minCount: number,
+    private readonly topN: number,
+    private readonly transform: CooccurrenceOptions['transform'],
+  ) {
+    const nItems = rows.nCols;
+    this.columns = rows.transpose();
+    this.acc = new Float64Array(nItems);
+    // Shared-row counts cost an extra scattered write per multiply-add: only kept when read.
+    const needCount = !binary && (minCount > 1 || (transform !== undefined && transform.length >= 4));
+    this.count = needCount ? new Int32Array(nItems) : null;
+    this.touched = new Int32Array(nItems);
+    this.heap = topN === Infinity ? null : new TopK(topN);
+    this.outPtr = new Int32Array(nItems + 1);
+    this.outIdx = new Int32Array(Math.min(1 << 16, Math.max(16, nItems * Math.min(topN, 64))));
+    this.outVal = new Float32Array(this.outIdx.length);
+  }
+
+  /** Processes items from `first` until about `budget` multiply-adds are done; returns the next item. */
+  run(first: number, budget: number): number {
+    const nItems = this.rows.nCols;
+    let work = 0;
+    let i = first;
+    while (i < nItems && work < budget) {
+      work += this.accumulate(i);
+      this.emit(i, this.select(i));
+      i++;
+    }
+    return i;
+  }
+
+  result(): CsrMatrix {
+    const n = this.rows.nCols;
+    return new CsrMatrix(n, n, this.outPtr, this.outIdx.slice(0, this.nnz), this.outVal.slice(0, this.nnz));
+  }
+
+  /** Sums every row containing item i into acc; touched lists the items hit. Returns the work done. */
+  private accumulate(i: number): number {
+    const { indptr, indices, values } = this.rows;
+    const colPtr = this.columns.indptr;
+    const colRows = this.columns.indices;
+    const colValues = this.columns.values;
+    const { acc, count, touched } = this;
     let nTouched = 0;
+    let work = 0;
     const c1 = colPtr[i + 1];
     for (let p = colPtr[i]; p < c1; p++) {
       const r = colRows[p];
@@ -85,7 +141,7 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
       const r1 = indptr[r + 1];
       work += r1 - r0;
       // A pair is new when its accumulator is still 0, which positive weights guarantee.
-      if (binary) {
+      if (this.binary) {
         for (let q = r0; q < r1; q++) {
           const j = indices[q];
           const a = acc[j];
@@ -111,8 +167,20 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
         }
       }
     }
+    this.nTouched = nTouched;
+    return work;
+  }
 
-    // Filter and transform in place: touched[0 .. kept) becomes the surviving pairs, acc their values.
+
+  /**
+   * Filters and transforms item i's pairs in place (touched[0 .. kept) become the survivors,
+   * acc their values, the heap their best topN), resets everything else, and returns how
+   * many survived.
+   */
+  private select(i: number): number {
+    const { acc, count, touched, binary, minCount, transform, heap } = this;
+    const nTouched = this.nTouched;
+    heap?.clear();
     let kept = 0;
     for (let t = 0; t < nTouched; t++) {
       const j = touched[t];
@@ -126,27 +194,24 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
       if (!(v > 0) || v === Infinity) continue;
       acc[j] = v;
       touched[kept++] = j;
+      heap?.push(j, v);
     }
+    return kept;
+  }
 
+  /** Appends item i's best pairs (sorted by index) to the output and clears acc. */
+  private emit(i: number, kept: number): void {
+    const { acc, touched, heap } = this;
     let selected: Int32Array = touched;
     let nSelected = kept;
-    if (heap !== null && kept > topN) {
-      heap.clear();
-      for (let t = 0; t < kept; t++) heap.push(touched[t], acc[touched[t]]);
+    if (heap !== null && kept > this.topN) {
       selected = heap.items;
       nSelected = heap.size;
     }
     selected.subarray(0, nSelected).sort();
-
-    if (nnz + nSelected > outIdx.length) {
-      const grown = Math.max(outIdx.length * 2, nnz + nSelected);
-      const idx = new Int32Array(grown);
-      idx.set(outIdx.subarray(0, nnz));
-      const val = new Float32Array(grown);
-      val.set(outVal.subarray(0, nnz));
-      outIdx = idx;
-      outVal = val;
-    }
+    if (this.nnz + nSelected > this.outIdx.length) this.grow(this.nnz + nSelected);
+    const { outIdx, outVal } = this;
+    let nnz = this.nnz;
     for (let t = 0; t < nSelected; t++) {
       const j = selected[t];
       outIdx[nnz] = j;
@@ -154,17 +219,19 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
       nnz++;
     }
     for (let t = 0; t < kept; t++) acc[touched[t]] = 0;
-    outPtr[i + 1] = nnz;
-
-    if (work >= CHUNK_WORK && i + 1 < nItems) {
-      work = 0;
-      options.onProgress?.({ stage, done: i + 1, total: nItems });
-      await yieldToEventLoop();
-      throwIfAborted(options.signal, stage);
-    }
+    this.nnz = nnz;
+    this.outPtr[i + 1] = nnz;
   }
-  options.onProgress?.({ stage, done: nItems, total: nItems });
-  return new CsrMatrix(nItems, nItems, outPtr, outIdx.slice(0, nnz), outVal.slice(0, nnz));
+
+  private grow(needed: number): void {
+    const size = Math.max(this.outIdx.length * 2, needed);
+    const idx = new Int32Array(size);
+    idx.set(this.outIdx.subarray(0, this.nnz));
+    const val = new Float32Array(size);
+    val.set(this.outVal.subarray(0, this.nnz));
+    this.outIdx = idx;
+    this.outVal = val;
+  }
 }
 
 function checkWeights(m: CsrMatrix): void {

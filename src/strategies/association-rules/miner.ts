@@ -46,9 +46,10 @@ export interface ItemsetOptions {
   /** Longest itemset (default 10, as arules' maxlen). */
   maxLength?: number;
   /**
-   * Most pair counters (a triangle over the kept items) to count pairs in one sequential
-   * pass; default 2^22 (16 MB, about 2,900 kept items), which stays in cache. Above it pairs
-   * are counted item by item like longer itemsets. Results are the same either way.
+   * Pair counters per sequential pass over the baskets (default 2^22, 16 MB). Pairs of the kept
+   * items are counted in blocks of this many; when that takes more than 16 passes (above
+   * about 11,600 kept items by default) or this is 0, pairs are counted item by item like
+   * longer itemsets instead. Results are the same either way, only speed and memory differ.
    */
   pairCounters?: number;
   signal?: AbortSignal;
@@ -221,7 +222,10 @@ export function compareLex(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return a.length - b.length;
 }
 
+/** Pair counters per pass over the baskets: 16 MB of Int32, about a last-level cache. */
 const DEFAULT_PAIR_COUNTERS = 1 << 22;
+/** Beyond this many passes pairs are counted item by item instead. */
+const MAX_PAIR_PASSES = 16;
 
 /** Mines all frequent itemsets of `tx`. Needs minSupport or minCount (an unbounded search is never a default). */
 export function mineItemsets(tx: Transactions, options: ItemsetOptions): FrequentItemsets {
@@ -252,32 +256,20 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
     tree.childEnd.data[0] = 1 + nRanks;
     for (let r = 0; r < nRanks; r++) tree.add(r, itemCount[rankItem[r]], 0, 1);
   }
-  const triangleSize = (nRanks * (nRanks - 1)) / 2;
-  const triangle = maxLength >= 2 && triangleSize <= (options.pairCounters ?? DEFAULT_PAIR_COUNTERS);
-  if (triangle) countPairs(rows, nRanks, minCount, tree);
-
-  if (maxLength >= 3 || (maxLength >= 2 && !triangle)) {
-    const search = new Search(tree, rows, nRanks, minCount, maxLength);
-    // Without counted pairs every item is searched; with them, only items with two frequent
-    // pairs can start a triple.
-    const searched = (a: number): boolean => !triangle || tree.childEnd.data[1 + a] - tree.childStart.data[1 + a] >= 2;
-    const occ = occurrences(rows, nRanks, (a) => (searched(a) ? itemCount[rankItem[a]] : 0));
-    const every = Math.max(1, Math.floor(nRanks / 100));
-    // Descending ranks: every itemset that starts with a higher rank is complete before the
-    // branch of a starts, which the subset check of candidates relies on.
-    for (let a = nRanks - 1; a >= 0; a--) {
-      if ((nRanks - 1 - a) % every === 0) {
-        throwIfAborted(signal, 'itemset mining');
-        onProgress?.({ stage: 'mine itemsets', done: nRanks - 1 - a, total: nRanks });
-      }
-      if (occ.end[a] === occ.ptr[a]) continue;
-      search.path[0] = a;
-      const list = occ.tx.subarray(occ.ptr[a], occ.end[a]);
-      if (triangle) search.descend(1 + a, list, 1);
-      else search.expand(1 + a, list, a, 1);
-    }
+  const block = options.pairCounters ?? DEFAULT_PAIR_COUNTERS;
+  if (maxLength >= 2) {
+    onProgress?.({ stage: 'mine itemsets', done: 1, total: maxLength });
+    if (block > 0 && (nRanks * (nRanks - 1)) / 2 / block <= MAX_PAIR_PASSES) countPairs(rows, nRanks, minCount, tree, block, signal);
+    else countPairsByItem(rows, nRanks, itemCount, rankItem, minCount, tree, signal);
   }
-  onProgress?.({ stage: 'mine itemsets', done: nRanks, total: nRanks });
+  const levelStart = [0, 1, 1 + nRanks];
+  for (let k = 3; k <= maxLength; k++) {
+    throwIfAborted(signal, 'itemset mining');
+    onProgress?.({ stage: 'mine itemsets', done: k - 1, total: maxLength });
+    levelStart.push(tree.size);
+    if (!countLevel(rows, tree, levelStart[k - 2], levelStart[k - 1], levelStart[k], k, minCount, signal)) break;
+  }
+  onProgress?.({ stage: 'mine itemsets', done: maxLength, total: maxLength });
 
   return new FrequentItemsets(
     nTx,
@@ -374,46 +366,41 @@ function sortRow(a: Int32Array, lo: number, hi: number): void {
 }
 
 /**
- * Counts all pairs in one sequential pass into the upper triangle of counters (row a holds
- * pairs (a, b > a)) and adds the frequent ones to the tree. Visiting each item's baskets
- * instead would cost a cache miss per visit at millions of baskets.
+ * Counts all pairs in sequential passes over the baskets into blocks of the upper triangle of
+ * counters (row a holds pairs (a, b > a); a block is the rows that fit in `block` counters),
+ * and adds the frequent ones to the tree. Visiting each item's baskets instead costs a cache
+ * miss per visit at millions of baskets, and one huge triangle a miss per increment.
  */
-function countPairs(rows: RankRows, nRanks: number, minCount: number, tree: Tree): void {
-  const rowOff = new Int32Array(nRanks + 1);
+function countPairs(rows: RankRows, nRanks: number, minCount: number, tree: Tree, block: number, signal: AbortSignal | undefined): void {
+  const rowOff = new Float64Array(nRanks + 1);
   for (let a = 0; a < nRanks; a++) rowOff[a + 1] = rowOff[a] + (nRanks - a - 1);
-  const tri = new Int32Array(rowOff[nRanks]);
+  const tri = new Int32Array(Math.max(nRanks, Math.min(block, rowOff[nRanks])));
   const { ptr, items } = rows;
   const nRows = ptr.length - 1;
-  for (let t = 0; t < nRows; t++) {
-    const hi = ptr[t + 1];
-    for (let i = ptr[t]; i < hi - 1; i++) {
-      const a = items[i];
-      const base = rowOff[a] - a - 1;
-      for (let j = i + 1; j < hi; j++) tri[base + items[j]]++;
+  for (let a0 = 0; a0 < nRanks - 1; ) {
+    throwIfAborted(signal, 'itemset mining');
+    let a1 = a0 + 1;
+    while (a1 < nRanks - 1 && rowOff[a1 + 1] - rowOff[a0] <= tri.length) a1++;
+    const off0 = rowOff[a0];
+    tri.fill(0, 0, rowOff[a1] - off0);
+    for (let t = 0; t < nRows; t++) {
+      const hi = ptr[t + 1];
+      for (let i = ptr[t]; i < hi - 1; i++) {
+        const a = items[i];
+        if (a < a0) continue;
+        if (a >= a1) break;
+        const base = (rowOff[a] - off0 - a - 1) | 0;
+        for (let j = i + 1; j < hi; j++) tri[base + items[j]]++;
+      }
     }
-  }
-  for (let a = 0; a < nRanks; a++) {
-    const base = rowOff[a] - a - 1;
-    tree.childStart.data[1 + a] = tree.size;
-    for (let b = a + 1; b < nRanks; b++) if (tri[base + b] >= minCount) tree.add(b, tri[base + b], 1 + a, 2);
-    tree.childEnd.data[1 + a] = tree.size;
-  }
-}
-
-/** The rows holding each rank: tx[ptr[a] .. end[a]), with room for slots(a) entries (0 skips the rank). */
-function occurrences(rows: RankRows, nRanks: number, slots: (rank: number) => number): { ptr: Int32Array; end: Int32Array; tx: Int32Array } {
-  const ptr = new Int32Array(nRanks + 1);
-  for (let a = 0; a < nRanks; a++) ptr[a + 1] = ptr[a] + slots(a);
-  const tx = new Int32Array(ptr[nRanks]);
-  const end = ptr.slice(0, nRanks);
-  const nRows = rows.ptr.length - 1;
-  for (let t = 0; t < nRows; t++) {
-    for (let p = rows.ptr[t]; p < rows.ptr[t + 1]; p++) {
-      const a = rows.items[p];
-      if (end[a] < ptr[a + 1]) tx[end[a]++] = t;
+    for (let a = a0; a < a1; a++) {
+      const base = (rowOff[a] - off0 - a - 1) | 0;
+      tree.childStart.data[1 + a] = tree.size;
+      for (let b = a + 1; b < nRanks; b++) if (tri[base + b] >= minCount) tree.add(b, tri[base + b], 1 + a, 2);
+      tree.childEnd.data[1 + a] = tree.size;
     }
+    a0 = a1;
   }
-  return { ptr, end, tx };
 }
 
 /** The growing prefix tree: node columns, children of a node contiguous and sorted by rank. */
@@ -476,131 +463,168 @@ class Tree {
 }
 
 /**
- * Depth-first search below the pairs (or below single items when pairs were not counted).
- * `path` holds the ranks of the current node, root to node.
+ * Counts pairs item by item, for more kept items than the triangle serves: the baskets of
+ * rank a (an occurrence list) are scanned for their ranks above a, with one counter per rank.
  */
-class Search {
-  readonly path: Int32Array;
-  private readonly counts: Int32Array;
-  private readonly touched: Int32Array;
-  private readonly fill: Int32Array;
-  /** allowed[d][j] = 1 when rank j is a candidate extension of the depth-d set being counted. */
-  private readonly allowed: Uint8Array[] = [];
-  /** Per depth, the buffer the lists of that depth's children are delivered into. */
-  private readonly deliveries: Int32Array[] = [];
-
-  constructor(
-    private readonly tree: Tree,
-    private readonly rows: RankRows,
-    private readonly nRanks: number,
-    private readonly minCount: number,
-    private readonly maxLength: number,
-  ) {
-    this.path = new Int32Array(maxLength + 1);
-    this.counts = new Int32Array(nRanks);
-    this.touched = new Int32Array(nRanks);
-    this.fill = new Int32Array(nRanks);
-    this.allowedAt(1).fill(1);
-  }
-
-  private allowedAt(depth: number): Uint8Array {
-    while (this.allowed.length <= depth) this.allowed.push(new Uint8Array(this.nRanks));
-    return this.allowed[depth];
-  }
-
-  /**
-   * Searches below the children of `node` (depth `depth`, its transactions `occ`). Candidate
-   * extensions of child b are its later siblings c such that every other subset of the same
-   * size is frequent (Apriori pruning); only children with candidates get a list and a count.
-   */
-  descend(node: number, occ: Int32Array, depth: number): void {
-    if (depth + 1 >= this.maxLength) return;
-    const { tree, path, fill } = this;
-    const first = tree.childStart.data[node];
-    const nExt = tree.childEnd.data[node] - first;
-    if (nExt < 2) return;
-    const ext = tree.rank.data.slice(first, first + nExt);
-    const candPtr = new Int32Array(nExt + 1);
-    const cand: number[] = [];
-    for (let k = 0; k < nExt; k++) {
-      path[depth] = ext[k];
-      for (let m = k + 1; m < nExt; m++) {
-        path[depth + 1] = ext[m];
-        let frequent = true;
-        for (let skip = 0; skip < depth && frequent; skip++) frequent = tree.has(path, depth + 2, skip);
-        if (frequent) cand.push(ext[m]);
-      }
-      candPtr[k + 1] = cand.length;
-    }
-    if (cand.length === 0) return;
-
-    const next = this.allowedAt(depth + 1);
-    const starts = new Int32Array(nExt + 1);
-    for (let k = 0; k < nExt; k++) {
-      const used = candPtr[k + 1] > candPtr[k];
-      if (used) {
-        next[ext[k]] = 1;
-        fill[ext[k]] = starts[k];
-      }
-      starts[k + 1] = starts[k] + (used ? tree.count.data[first + k] : 0);
-    }
-    while (this.deliveries.length <= depth) this.deliveries.push(new Int32Array(0));
-    if (this.deliveries[depth].length < starts[nExt]) {
-      this.deliveries[depth] = new Int32Array(Math.max(starts[nExt], this.deliveries[depth].length * 2));
-    }
-    const buf = this.deliveries[depth];
-    const { ptr, items } = this.rows;
-    const tail = path[depth - 1];
-    for (let k = 0; k < occ.length; k++) {
-      const t = occ[k];
-      const lo = ptr[t];
-      for (let q = ptr[t + 1] - 1; q >= lo; q--) {
-        const j = items[q];
-        if (j <= tail) break;
-        if (next[j] === 1) buf[fill[j]++] = t;
-      }
-    }
-    for (let k = 0; k < nExt; k++) next[ext[k]] = 0;
-
-    // Later siblings first: their subtrees hold the subsets the candidate check looks up.
-    for (let k = nExt - 1; k >= 0; k--) {
-      if (candPtr[k + 1] === candPtr[k]) continue;
-      for (let c = candPtr[k]; c < candPtr[k + 1]; c++) next[cand[c]] = 1;
-      path[depth] = ext[k];
-      this.expand(first + k, buf.subarray(starts[k], starts[k + 1]), ext[k], depth + 1);
-      for (let c = candPtr[k]; c < candPtr[k + 1]; c++) next[cand[c]] = 0;
-    }
-  }
-
-  /** Counts the candidates marked in allowed[depth] among the transactions `occ` of `node` (last rank `tail`), then searches below. */
-  expand(node: number, occ: Int32Array, tail: number, depth: number): void {
-    const { counts, touched, tree, minCount } = this;
-    const ok = this.allowed[depth];
-    const { ptr, items } = this.rows;
+function countPairsByItem(
+  rows: RankRows,
+  nRanks: number,
+  itemCount: Int32Array,
+  rankItem: Int32Array,
+  minCount: number,
+  tree: Tree,
+  signal: AbortSignal | undefined,
+): void {
+  const { ptr, items } = rows;
+  const nRows = ptr.length - 1;
+  const occPtr = new Float64Array(nRanks + 1);
+  for (let a = 0; a < nRanks; a++) occPtr[a + 1] = occPtr[a] + itemCount[rankItem[a]];
+  const occ = new Int32Array(occPtr[nRanks]);
+  const occEnd = Float64Array.from(occPtr.subarray(0, nRanks));
+  for (let t = 0; t < nRows; t++) for (let p = ptr[t]; p < ptr[t + 1]; p++) occ[occEnd[items[p]]++] = t;
+  const counts = new Int32Array(nRanks);
+  const touched = new Int32Array(nRanks);
+  for (let a = 0; a < nRanks; a++) {
+    if ((a & 1023) === 0) throwIfAborted(signal, 'itemset mining');
     let nTouched = 0;
-    for (let k = 0; k < occ.length; k++) {
+    for (let k = occPtr[a]; k < occEnd[a]; k++) {
       const t = occ[k];
       const lo = ptr[t];
       for (let q = ptr[t + 1] - 1; q >= lo; q--) {
-        const j = items[q];
-        if (j <= tail) break;
-        if (ok[j] === 1 && counts[j]++ === 0) touched[nTouched++] = j;
+        const b = items[q];
+        if (b <= a) break;
+        if (counts[b]++ === 0) touched[nTouched++] = b;
       }
     }
-    let nExt = 0;
+    const partners = touched.subarray(0, nTouched).sort();
+    tree.childStart.data[1 + a] = tree.size;
     for (let k = 0; k < nTouched; k++) {
-      const j = touched[k];
-      if (counts[j] >= minCount) touched[nExt++] = j;
-      else counts[j] = 0;
+      const b = partners[k];
+      if (counts[b] >= minCount) tree.add(b, counts[b], 1 + a, 2);
+      counts[b] = 0;
     }
-    if (nExt === 0) return;
-    const ext = touched.slice(0, nExt).sort();
-    tree.childStart.data[node] = tree.size;
-    for (let k = 0; k < nExt; k++) {
-      tree.add(ext[k], counts[ext[k]], node, depth + 1);
-      counts[ext[k]] = 0;
-    }
-    tree.childEnd.data[node] = tree.size;
-    this.descend(node, occ, depth);
+    tree.childEnd.data[1 + a] = tree.size;
   }
+}
+
+/**
+ * Level k of Apriori, given every frequent set of k-1 items (tree nodes [prevStart, prevEnd),
+ * their parents [parentStart, prevStart)). Candidates join two sibling (k-1)-sets (same
+ * prefix) and must have every other (k-1)-subset frequent; one sequential pass over the
+ * baskets counts them by walking each basket down the tree, only through nodes that lead to
+ * candidates. Frequent candidates become the children of their (k-1)-set. Returns false when
+ * there were no candidates.
+ */
+function countLevel(
+  rows: RankRows,
+  tree: Tree,
+  parentStart: number,
+  prevStart: number,
+  prevEnd: number,
+  k: number,
+  minCount: number,
+  signal: AbortSignal | undefined,
+): boolean {
+  // Candidates of (k-1)-set n: cand[candPtr[n - prevStart] .. candPtr[n - prevStart + 1]), ascending ranks.
+  const candPtr = new Int32Array(prevEnd - prevStart + 1);
+  const candList: number[] = [];
+  const path = new Int32Array(k);
+  for (let parent = parentStart; parent < prevStart; parent++) {
+    const first = tree.childStart.data[parent];
+    const end = tree.childEnd.data[parent];
+    if (end - first < 2) {
+      for (let n = first; n < end; n++) candPtr[n - prevStart + 1] = candList.length;
+      continue;
+    }
+    for (let n = parent, d = k - 3; n > 0; n = tree.parent.data[n], d--) path[d] = tree.rank.data[n];
+    for (let i = first; i < end; i++) {
+      path[k - 2] = tree.rank.data[i];
+      for (let j = i + 1; j < end; j++) {
+        path[k - 1] = tree.rank.data[j];
+        let frequent = true;
+        for (let skip = 0; skip < k - 2 && frequent; skip++) frequent = tree.has(path, k, skip);
+        if (frequent) candList.push(path[k - 1]);
+      }
+      candPtr[i - prevStart + 1] = candList.length;
+    }
+  }
+  if (candList.length === 0) return false;
+  const cand = Int32Array.from(candList);
+  const candCount = new Int32Array(cand.length);
+
+  // live[n]: node n is a (k-1)-set with candidates or lies on the path to one.
+  const live = new Uint8Array(prevEnd);
+  for (let n = prevStart; n < prevEnd; n++) {
+    if (candPtr[n - prevStart + 1] === candPtr[n - prevStart]) continue;
+    for (let m = n; m > 0 && live[m] === 0; m = tree.parent.data[m]) live[m] = 1;
+  }
+
+  const rank = tree.rank.data;
+  const childStart = tree.childStart.data;
+  const childEnd = tree.childEnd.data;
+  const { ptr, items } = rows;
+  /** Walks basket positions [from, hi) below `node` at `depth`. */
+  const walk = (node: number, depth: number, from: number, hi: number): void => {
+    if (depth === k - 1) {
+      let lo = candPtr[node - prevStart];
+      const last = candPtr[node - prevStart + 1];
+      for (let q = from; q < hi && lo < last; q++) {
+        const c = items[q];
+        let l = lo;
+        let h = last;
+        while (l < h) {
+          const mid = (l + h) >>> 1;
+          if (cand[mid] < c) l = mid + 1;
+          else h = mid;
+        }
+        if (l < last && cand[l] === c) candCount[l++]++;
+        lo = l;
+      }
+      return;
+    }
+    let lo = childStart[node];
+    const last = childEnd[node];
+    // A child needs k - 1 - depth more items after it.
+    const stop = hi - (k - 1 - depth);
+    for (let q = from; q < stop && lo < last; q++) {
+      const r = items[q];
+      let l = lo;
+      let h = last;
+      while (l < h) {
+        const mid = (l + h) >>> 1;
+        if (rank[mid] < r) l = mid + 1;
+        else h = mid;
+      }
+      if (l < last && rank[l] === r) {
+        if (live[l] === 1) walk(l, depth + 1, q + 1, hi);
+        l++;
+      }
+      lo = l;
+    }
+  };
+  const nRows = ptr.length - 1;
+  for (let t = 0; t < nRows; t++) {
+    if ((t & 0xffff) === 0) throwIfAborted(signal, 'itemset mining');
+    const hi = ptr[t + 1];
+    // Root children are the ranks themselves (node 1 + r).
+    for (let q = ptr[t]; q <= hi - k; q++) {
+      const n = 1 + items[q];
+      if (live[n] === 1) walk(n, 1, q + 1, hi);
+    }
+  }
+
+  let added = false;
+  for (let n = prevStart; n < prevEnd; n++) {
+    const c0 = candPtr[n - prevStart];
+    const c1 = candPtr[n - prevStart + 1];
+    tree.childStart.data[n] = tree.size;
+    for (let c = c0; c < c1; c++) {
+      if (candCount[c] >= minCount) {
+        tree.add(cand[c], candCount[c], n, k);
+        added = true;
+      }
+    }
+    tree.childEnd.data[n] = tree.size;
+  }
+  return added;
 }

@@ -164,7 +164,7 @@ export class CoPurchaseGraph implements Recommender {
     const { restart } = this.options;
     for (let t = 0; t < ws.touchedCount; t++) {
       const v = ws.touched[t];
-      const s = ws.score(v, restart);
+      const s = ws.score(v, restart) * Math.pow(this.invStrength![v], Number((globalThis as any).process.env.BETA ?? 0));
       if (s > 0) out.add(v, s);
     }
   }

@@ -39,10 +39,11 @@ interface FittedNcf {
 
 /**
  * Neural collaborative filtering (He et al. 2017): user and item embeddings scored by GMF
- * (weighted elementwise product) and optionally a NeuMF MLP tower, trained on implicit
- * purchases with sampled negatives (BCE) or BPR, with tfjs. Scoring runs on the learned
- * weights in plain typed-array loops, so a loaded model needs no tfjs. Unknown users are
- * folded in from their history and basket.
+ * (weighted elementwise product) plus item and global biases, optionally with a NeuMF MLP
+ * tower, trained with tfjs on implicit purchases (the entries of data.interactions with a
+ * weight > 0) against sampled negatives (BCE) or BPR. Scores are logits, computed from the
+ * learned weights in plain typed-array loops, so a loaded model needs no tfjs. Unknown users
+ * are folded in from their history and basket.
  */
 export class NeuralCF implements Recommender {
   readonly kind = 'ncf';
@@ -226,7 +227,10 @@ export class NeuralCF implements Recommender {
     return true;
   }
 
-  /** History and basket items, merged (a basket line counts as one more purchase), weighted like training positives. */
+  /**
+   * History and basket items, merged (a basket line counts as one more purchase), weighted
+   * like training positives; entries with a weight <= 0 are not purchases.
+   */
   private queryItems(m: FittedNcf, query: Query): { items: Int32Array; weights: Float32Array } {
     const nItems = m.weights.nItems;
     const { history, basket } = query;
@@ -247,6 +251,7 @@ export class NeuralCF implements Recommender {
     const items: number[] = [];
     const weights: number[] = [];
     for (const k of order) {
+      if (!(counts[k] > 0)) continue;
       if (items.length > 0 && items[items.length - 1] === all[k]) weights[weights.length - 1] += counts[k];
       else {
         items.push(all[k]);

@@ -37,7 +37,7 @@ const EMBEDDING_INIT_STD = 0.1;
  * at the logit of the base rate 1 / (1 + negatives) for BCE, MLP kernels He-uniform, biases 0.
  */
 export function initWeights(
-  shape: { architecture: NcfArchitecture; nUsers: number; nItems: number; factors: number; mlpLayers: number[] },
+  shape: { architecture: NcfArchitecture; nUsers: number; nItems: number; factors: number; mlpLayers: readonly number[] },
   loss: NcfLoss,
   negatives: number,
   rng: Rng,

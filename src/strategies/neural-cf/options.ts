@@ -13,7 +13,7 @@ export interface NeuralCFOptions {
   /** Embedding size of users and items (both towers). Default 32. */
   factors: number;
   /** Hidden layer sizes of the NeuMF MLP tower (ReLU), fed [user; item] MLP embeddings. Default [32, 16, 8]. */
-  mlpLayers: number[];
+  mlpLayers: readonly number[];
   /** 'bce': binary cross-entropy on positives and sampled negatives; 'bpr': pairwise BPR on (positive, negative) pairs. Default 'bce'. */
   loss: NcfLoss;
   /** Sampled negatives per positive (integer >= 1). Default 4. */

@@ -94,9 +94,10 @@ export const VALIDATION_NEGATIVES = 4;
 export const MAX_VALIDATION_POSITIVES = 50_000;
 
 /**
- * Splits the nonzeros of `m` into training positives and (when share > 0) a validation set:
- * each user's items are shuffled and round(share * n) of them, stochastically rounded, are held
- * out, always leaving at least one for training so every user keeps an embedding signal.
+ * Splits the purchases of `m` (entries with a weight > 0; a zero or negative count is not a
+ * purchase) into training positives and, when share > 0, a validation set: each user's items
+ * are shuffled and share * n of them, stochastically rounded, are held out, always leaving at
+ * least one for training so every user keeps an embedding signal.
  */
 export function splitPositives(
   m: CsrMatrix,
@@ -107,27 +108,33 @@ export function splitPositives(
 ): { train: Positives; validation: ValidationSet | null } {
   const nnz = m.nnz;
   const held = new Uint8Array(nnz);
+  let nPositive = 0;
   let nHeld = 0;
-  if (share > 0) {
-    let order = new Int32Array(0);
-    for (let u = 0; u < m.nRows; u++) {
-      const start = m.indptr[u];
-      const n = m.indptr[u + 1] - start;
-      if (n < 2) continue;
-      const k = Math.min(n - 1, Math.floor(n * share + rng()));
-      if (k === 0) continue;
-      if (order.length < n) order = new Int32Array(n);
-      const view = order.subarray(0, n);
-      for (let i = 0; i < n; i++) view[i] = start + i;
-      shuffleInPlace(view, rng);
-      for (let i = 0; i < k; i++) held[view[i]] = 1;
-      nHeld += k;
+  let entries = new Int32Array(0);
+  for (let u = 0; u < m.nRows; u++) {
+    let n = 0;
+    for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) {
+      if (!(m.values[p] > 0)) continue;
+      if (entries.length === n) {
+        const grown = new Int32Array(Math.max(16, 2 * n));
+        grown.set(entries);
+        entries = grown;
+      }
+      entries[n++] = p;
     }
+    nPositive += n;
+    if (share === 0 || n < 2) continue;
+    const k = Math.min(n - 1, Math.floor(n * share + rng()));
+    if (k === 0) continue;
+    const own = entries.subarray(0, n);
+    shuffleInPlace(own, rng);
+    for (let i = 0; i < k; i++) held[own[i]] = 1;
+    nHeld += k;
   }
   const train: Positives = {
-    user: new Int32Array(nnz - nHeld),
-    item: new Int32Array(nnz - nHeld),
-    weight: new Float32Array(nnz - nHeld),
+    user: new Int32Array(nPositive - nHeld),
+    item: new Int32Array(nPositive - nHeld),
+    weight: new Float32Array(nPositive - nHeld),
   };
   const heldUser = new Int32Array(nHeld);
   const heldItem = new Int32Array(nHeld);
@@ -135,6 +142,7 @@ export function splitPositives(
   let h = 0;
   for (let u = 0; u < m.nRows; u++) {
     for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) {
+      if (!(m.values[p] > 0)) continue;
       if (held[p]) {
         heldUser[h] = u;
         heldItem[h++] = m.indices[p];
