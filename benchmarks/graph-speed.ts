@@ -2,11 +2,12 @@
  * CoPurchaseGraph speed: fit time, per-query latency (p50 / p99) for known users and for
  * anonymous baskets, explain latency, the graphology view and its PageRank, and peak RSS.
  *
- *   npx tsx benchmarks/graph-speed.ts [--users 100000] [--products 20000] [--queries 2000] [--no-graphology]
+ *   npx tsx benchmarks/graph-speed.ts [--users 100000] [--products 20000] [--queries 2000]
+ *     [--epsilon 1e-5] [--restart 0.5] [--max-neighbors 50] [--no-graphology]
  */
 import { datasetFromInstacart } from '../src/data/instacart';
 import { generateGrocery } from '../src/data/synthetic';
-import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
+import { CoPurchaseGraph, DEFAULT_GRAPH_OPTIONS } from '../src/strategies/copurchase-graph';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type Query } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
@@ -44,12 +45,17 @@ let t0 = performance.now();
 const data = datasetFromInstacart(generateGrocery({ users, products, seed: 42 })).dataset;
 console.log(`data: ${data.nUsers} users, ${data.nItems} items, ${data.nBaskets} baskets, ${data.baskets.items.length} lines (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
-const model = new CoPurchaseGraph();
-const rssBeforeFit = process.memoryUsage().rss;
+const model = new CoPurchaseGraph({
+  epsilon: arg('epsilon', DEFAULT_GRAPH_OPTIONS.epsilon),
+  restart: arg('restart', DEFAULT_GRAPH_OPTIONS.restart),
+  maxNeighbors: arg('max-neighbors', DEFAULT_GRAPH_OPTIONS.maxNeighbors),
+});
 t0 = performance.now();
 await model.fit(data);
 const fitSeconds = (performance.now() - t0) / 1000;
-console.log(`fit: ${fitSeconds.toFixed(2)} s, ${model.nEdges} edges (${(model.nEdges * 2 / model.nItems).toFixed(1)} neighbours per item), rss +${mb(process.memoryUsage().rss - rssBeforeFit)} over data`);
+// Saved CSR (indptr i32, indices i32, weights f32) plus the per-query workspace (2 f64, 2 i32, 2 u8 per item).
+const graphBytes = (model.nItems + 1) * 4 + model.nEdges * 2 * 8 + model.nItems * 26;
+console.log(`fit: ${fitSeconds.toFixed(2)} s, ${model.nEdges} edges (${((model.nEdges * 2) / model.nItems).toFixed(1)} neighbours per item), model arrays ${mb(graphBytes)}`);
 console.log(`options: ${JSON.stringify(model.options)}`);
 
 const rng = mulberry32(7);

@@ -163,8 +163,6 @@ export async function runProtocol(id: string, seed: number): Promise<ProtocolRes
     rows.push({ name, fitSeconds, ...r });
     console.log(`  ${name.padEnd(18)} P ${r.precision.toFixed(4)}  R ${r.recall.toFixed(4)}  MAP ${r.map.toFixed(4)}  NDCG ${r.ndcg.toFixed(4)}  Hit ${r.hitRate.toFixed(4)}  Cov ${r.coverage.toFixed(4)}`);
   };
-  const zero = Object.fromEntries(rec.strategyNames.map((n) => [n, 0]));
-  run('popularity', rec.rankerWithWeights(zero), fit.fallback ?? null);
   for (const n of rec.strategyNames) run(n, rec.rankerFor(n), fit[n] ?? null);
   run('ensemble (equal)', rec.rankerWithWeights(Object.fromEntries(rec.strategyNames.map((n) => [n, 1]))), null);
   run('ensemble (tuned)', rec, Object.values(fit).reduce((a, b) => a + b, 0));

@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { Dataset } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
 import { datasetFromInstacart } from '../src/data/instacart';
+import { generateGrocery } from '../src/data/synthetic';
 import { AssociationRules, generateRules, mineItemsets, type AssociationRulesOptions, type Transactions } from '../src/strategies/association-rules';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type Query } from '../src/strategies/types';
@@ -27,17 +28,24 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 let peakRss = process.memoryUsage().rss;
 const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 
-function timed<T>(runs: number, f: () => T): { value: T; ms: number } {
+/** Median wall and CPU milliseconds of `runs` calls (CPU shows the work when other processes share the cores). */
+function timed<T>(runs: number, f: () => T): { value: T; ms: number; cpuMs: number } {
   const times: number[] = [];
+  const cpus: number[] = [];
   let value!: T;
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     value = f();
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpus.push((c.user + c.system) / 1000);
   }
   sampleRss();
-  return { value, ms: median(times) };
+  return { value, ms: median(times), cpuMs: median(cpus) };
 }
+
+const fmt = (t: { ms: number; cpuMs: number }) => `${t.ms.toFixed(1)} ms wall, ${t.cpuMs.toFixed(1)} ms cpu`;
 
 function latency(label: string, model: AssociationRules, queries: Query[], nItems: number): void {
   const out = new ScoreVector(nItems);
@@ -86,13 +94,13 @@ if (!existsSync(GROCERIES)) {
   console.log(`\nGroceries: ${nTx} baskets, ${index.size} items, ${items.length} lines`);
 
   const mined = timed(7, () => mineItemsets(tx, { minSupport: 0.001, maxLength: 10 }));
-  console.log(`P5 itemsets (support 0.001 -> count >= ${mined.value.minCount}, maxLength 10): ${mined.value.size} in ${mined.ms.toFixed(1)} ms (median of 7), by length ${JSON.stringify(mined.value.lengthHistogram())}`);
+  console.log(`P5 itemsets (support 0.001 -> count >= ${mined.value.minCount}, maxLength 10): ${mined.value.size} in ${fmt(mined)} (median of 7), by length ${JSON.stringify(mined.value.lengthHistogram())}`);
   for (const minConfidence of [0.5, 0.8]) {
     const r = timed(7, () => generateRules(mined.value, { minConfidence }));
-    console.log(`P5 rules (confidence ${minConfidence}): ${r.value.size} in ${r.ms.toFixed(1)} ms, by length ${JSON.stringify(r.value.lengthHistogram())}`);
+    console.log(`P5 rules (confidence ${minConfidence}): ${r.value.size} in ${fmt(r)}, by length ${JSON.stringify(r.value.lengthHistogram())}`);
   }
   const end = timed(5, () => generateRules(mineItemsets(tx, { minSupport: 0.001, maxLength: 10 }), { minConfidence: 0.5 }).size);
-  console.log(`P5 end to end (mine + 5,668 rules): ${end.ms.toFixed(1)} ms (median of 5)`);
+  console.log(`P5 end to end (mine + 5,668 rules): ${fmt(end)} (median of 5)`);
 
   const names = [...index.keys()];
   const data = Dataset.fromBaskets({
@@ -107,13 +115,8 @@ if (!existsSync(GROCERIES)) {
   });
   for (const options of [{}, { minConfidence: 0.05, maxLength: 4 }] as Array<Partial<AssociationRulesOptions>>) {
     const model = new AssociationRules(options);
-    const fitTimes: number[] = [];
-    for (let run = 0; run < 5; run++) {
-      const t0 = performance.now();
-      await model.fit(data);
-      fitTimes.push(performance.now() - t0);
-    }
-    console.log(`strategy ${JSON.stringify(options)}: fit ${median(fitTimes).toFixed(1)} ms (median of 5), ${model.rules().length} rules, ${model.itemsets().length} itemsets`);
+    const fit = timed(5, () => model.fit(data));
+    console.log(`strategy ${JSON.stringify(options)}: fit ${fmt(fit)} (median of 5), ${model.rules().length} rules, ${model.itemsets().length} itemsets`);
     const rng = mulberry32(7);
     const baskets: Query[] = [];
     const big: Query[] = [];
@@ -132,8 +135,6 @@ if (!existsSync(GROCERIES)) {
 }
 
 if (!process.argv.includes('--no-synthetic')) {
-  // Loaded here so that --no-synthetic runs without the generator module.
-  const { generateGrocery } = await import('../src/data/synthetic');
   const users = arg('users', 200_000);
   const products = arg('products', 50_000);
   let t0 = performance.now();
@@ -145,16 +146,18 @@ if (!process.argv.includes('--no-synthetic')) {
   );
   for (const options of [{}, { minSupport: 0.0002 }] as Array<Partial<AssociationRulesOptions>>) {
     const model = new AssociationRules(options);
-    const rssBefore = process.memoryUsage().rss;
-    let stages = 0;
     t0 = performance.now();
-    await model.fit(data, { onProgress: () => stages++ && sampleRss() });
+    const cpu0 = process.cpuUsage();
+    await model.fit(data, { onProgress: sampleRss });
+    const cpu = process.cpuUsage(cpu0);
     const fitS = (performance.now() - t0) / 1000;
     sampleRss();
     const itemsets = model.itemsets();
+    const byLength = [0, 0, 0, 0];
+    for (const s of itemsets) byLength[Math.min(3, s.items.length)]++;
     console.log(
-      `strategy ${JSON.stringify(options)}: fit ${fitS.toFixed(2)} s, ${model.rules().length} rules, ${itemsets.length} itemsets ` +
-        `(${itemsets.filter((s) => s.items.length === 1).length} frequent items), rss +${mb(process.memoryUsage().rss - rssBefore)}`,
+      `strategy ${JSON.stringify(options)}: fit ${fitS.toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s cpu; ` +
+        `${model.rules().length} rules, itemsets of 1/2/3 items ${byLength.slice(1).join('/')}`,
     );
     const rng = mulberry32(7);
     const userQueries: Query[] = [];

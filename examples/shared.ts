@@ -6,6 +6,7 @@ import {
   HybridRecommender,
   ItemKNN,
   NeuralCF,
+  Popularity,
   RepeatPurchase,
   TfidfEncoder,
   datasetFromInstacart,
@@ -15,9 +16,13 @@ import {
   type Recommender,
 } from '../src/index';
 
-/** The ensemble the demo fits: every strategy of the library. */
+/**
+ * The ensemble the demo fits: every strategy of the library. Popularity is a member too (not
+ * only the cold-start filler), so weight tuning can lean on it where the data is thin.
+ */
 export function defaultStrategies(options: { neural?: boolean } = {}): Record<string, Recommender> {
   const strategies: Record<string, Recommender> = {
+    popularity: new Popularity(),
     repeat: new RepeatPurchase(),
     itemknn: new ItemKNN(),
     content: new ContentBased({ encoder: new TfidfEncoder() }),

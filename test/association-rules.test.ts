@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { IdIndex } from '../src/data/ids';
 import { Dataset } from '../src/data/dataset';
+import { datasetFromInstacart } from '../src/data/instacart';
+import { generateGroceryWithTruth } from '../src/data/synthetic';
 import { AbortedError, DataError, NotFittedError, OptionError } from '../src/errors';
 import {
   AssociationRules,
@@ -120,6 +122,16 @@ describe('mineItemsets / generateRules on hand data', () => {
     expect(generateRules(sets, { minConfidence: 1 }).size).toBe(4);
     expect(generateRules(sets, { minLift: 1.25 }).size).toBe(7);
     expect(generateRules(sets, { maxRules: 3 }).toArray().map((r) => r.consequent)).toEqual([D, B, C]);
+    // By confidence: 1 (count 2; shorter antecedents first), 0.75, 2/3 (antecedents lexicographic), 0.5.
+    const byConfidence = generateRules(sets, { sortBy: 'confidence' }).toArray();
+    expect(byConfidence.map((r) => `${r.antecedent.join('')}>${r.consequent}`)).toEqual([
+      '3>1', '3>2', '13>2', '23>1',
+      '0>1', '0>2', '1>0', '1>2', '2>0', '2>1',
+      '01>2', '02>1', '12>0', '12>3',
+      '1>3', '2>3',
+    ]);
+    // Added value (confidence - s(y)) happens to give the lift order here: 4/15, 0.2, 0.1, -0.05, -2/15.
+    expect(generateRules(sets, { sortBy: 'addedValue' }).toArray()).toEqual(generateRules(sets).toArray());
     const pairs = mineItemsets(handTransactions(), { minCount: 2, maxLength: 2 });
     expect(pairs.lengthHistogram()).toEqual([0, 4, 5]);
     expect(generateRules(pairs).size).toBe(10);
@@ -373,6 +385,7 @@ describe('AssociationRules strategy', () => {
     expect(() => mineItemsets(handTransactions(), { minCount: 1, pairCounters: NaN })).toThrow(/pairCounters/);
     expect(() => mineItemsets({ ptr: Int32Array.from([0, 2]), items: Int32Array.from([0, 7]), nItems: 4 }, { minCount: 1 })).toThrow(DataError);
     expect(() => generateRules(mineItemsets(handTransactions(), { minCount: 2 }), { minConfidence: 2 })).toThrow(OptionError);
+    expect(() => generateRules(mineItemsets(handTransactions(), { minCount: 2 }), { sortBy: 'support' as never })).toThrow(/sortBy/);
 
     const model = new AssociationRules(EXACT);
     expect(() => model.score(anonymousQuery([], [A]), new ScoreVector(4))).toThrow(NotFittedError);
@@ -400,5 +413,29 @@ describe('AssociationRules strategy', () => {
     const model = new AssociationRules(EXACT);
     await model.fit(handDataset(), { onProgress: (p) => stages.add(p.stage) });
     expect([...stages]).toEqual(['mine itemsets', 'generate rules']);
+  });
+});
+
+describe('AssociationRules on synthetic baskets with planted complements', () => {
+  it('finds every planted pair and ranks the partner of a one-item basket in the top 3', async () => {
+    const { tables, truth } = generateGroceryWithTruth({ users: 400, products: 400, seed: 7 });
+    const data = datasetFromInstacart(tables).dataset;
+    const model = new AssociationRules();
+    await model.fit(data);
+    const single = new Set(model.rules().filter((r) => r.antecedent.length === 1).map((r) => `${r.antecedent[0]}>${r.consequent}`));
+    const v = new ScoreVector(data.nItems);
+    const name = (i: number) => data.catalog.name[i];
+    expect(truth.complements.length).toBeGreaterThanOrEqual(4);
+    for (const [a, b] of truth.complements) {
+      for (const [x, y] of [[a, b], [b, a]].map((pair) => pair.map((id) => data.items.indexOf(String(id))))) {
+        expect(single.has(`${x}>${y}`)).toBe(true);
+        v.reset();
+        const query = anonymousQuery([], [x]);
+        model.score(query, v);
+        const ranked = Array.from({ length: v.length }, (_, k) => v.at(k)).sort((p, q) => v.values[q] - v.values[p] || p - q);
+        expect(ranked.slice(0, 3)).toContain(y);
+        expect(model.explain(query, y, name)!.reason.startsWith(`bought ${name(x)} -> ${name(y)} (confidence 0.`)).toBe(true);
+      }
+    }
   });
 });

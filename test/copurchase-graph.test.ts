@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { CsrMatrix } from '../src/data/csr';
 import { Dataset, noBaskets } from '../src/data/dataset';
+import { datasetFromInstacart } from '../src/data/instacart';
+import { generateGroceryWithTruth } from '../src/data/synthetic';
 import { AbortedError, NotFittedError, OptionError } from '../src/errors';
 import { CoPurchaseGraph, type CoPurchaseGraphOptions } from '../src/strategies/copurchase-graph';
 import { symmetricUnion } from '../src/strategies/copurchase-graph/build';
@@ -316,5 +318,42 @@ describe('CoPurchaseGraph lifecycle', () => {
     const controller = new AbortController();
     controller.abort();
     await expect(new CoPurchaseGraph().fit(tiny, { signal: controller.signal })).rejects.toThrow(AbortedError);
+  });
+});
+
+describe('CoPurchaseGraph on planted grocery data', () => {
+  it('ranks the planted complements of an item near the top from a one-item basket', async () => {
+    const { tables, truth } = generateGroceryWithTruth({ users: 1500, products: 1500, seed: 42 });
+    const data = datasetFromInstacart(tables).dataset;
+    const g = new CoPurchaseGraph();
+    await g.fit(data);
+    const popularity = data.itemTotals();
+    const out = new ScoreVector(data.nItems);
+    let pairs = 0;
+    let hits = 0;
+    let popularHits = 0;
+    let reciprocalRank = 0;
+    for (const [x, y] of truth.complements) {
+      for (const [a, b] of [[x, y], [y, x]]) {
+        const [ia, ib] = itemIdx(data, String(a), String(b));
+        out.reset();
+        g.score(anonymousQuery([], [ia]), out);
+        let rank = out.values[ib] > 0 ? 1 : Infinity;
+        let popularRank = 1;
+        for (let i = 0; i < data.nItems; i++) {
+          if (i === ia || i === ib) continue;
+          if (out.values[i] > out.values[ib]) rank++;
+          if (popularity[i] > popularity[ib]) popularRank++;
+        }
+        pairs++;
+        if (rank <= 10) hits++;
+        if (popularRank <= 10) popularHits++;
+        reciprocalRank += 1 / rank;
+      }
+    }
+    expect(pairs).toBeGreaterThanOrEqual(20);
+    expect(hits / pairs).toBeGreaterThanOrEqual(0.9);
+    expect(reciprocalRank / pairs).toBeGreaterThanOrEqual(0.6);
+    expect(hits).toBeGreaterThan(2 * popularHits);
   });
 });

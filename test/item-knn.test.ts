@@ -4,7 +4,13 @@ import { AbortedError, NotFittedError, OptionError } from '../src/errors';
 import { ItemKNN } from '../src/strategies/item-knn';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type JsonObject, type Query } from '../src/strategies/types';
+import { Dataset } from '../src/data/dataset';
+import { IdIndex } from '../src/data/ids';
+import { datasetFromInstacart } from '../src/data/instacart';
+import { generateGroceryWithTruth } from '../src/data/synthetic';
+import { Popularity } from '../src/strategies/popularity';
 import { mulberry32 } from '../src/util/random';
+import { TopK } from '../src/util/topk';
 import { basketsDataset, itemIdx } from './fixtures';
 
 // Buyer vectors over users (u1, u2, u3, u4): A = (1, 1, 0, 2), B = (1, 1, 1, 0), C = (0, 1, 1, 0).
@@ -89,6 +95,27 @@ describe('ItemKNN similarities', () => {
     expect([...all.similarItems(B, 1).items]).toEqual([C]);
     expect(() => all.similarItems(99, 1)).toThrow(OptionError);
     expect(() => all.similarItems(A, -1)).toThrow(OptionError);
+  });
+
+  it('treats a count <= 0 as not bought', async () => {
+    const interactions = (user: number[], item: number[], weight: number[]) =>
+      Dataset.fromInteractions({
+        users: new IdIndex(['u', 'v']),
+        items: new IdIndex(['a', 'b']),
+        user: Int32Array.from(user),
+        item: Int32Array.from(item),
+        weight: Float32Array.from(weight),
+      });
+    const withReturn = interactions([0, 0, 1, 1], [0, 1, 0, 1], [1, -1, 1, 1]);
+    const without = interactions([0, 1, 1], [0, 0, 1], [1, 1, 1]);
+    for (const weighting of ['binary', 'count', 'log1p', 'bm25'] as const) {
+      const a = new ItemKNN({ weighting, shrink: 0 });
+      const b = new ItemKNN({ weighting, shrink: 0 });
+      await a.fit(withReturn);
+      await b.fit(without);
+      expect(a.neighbourMatrix.get(0, 1), weighting).toBe(b.neighbourMatrix.get(0, 1));
+      if (weighting !== 'bm25') expect(a.neighbourMatrix.get(0, 1), weighting).toBeCloseTo(1 / Math.SQRT2, 6);
+    }
   });
 
   it('drops neighbours with too few common buyers', async () => {
@@ -237,5 +264,55 @@ describe('ItemKNN on planted structure', () => {
     const controller = new AbortController();
     controller.abort();
     await expect(new ItemKNN().fit(d, { signal: controller.signal })).rejects.toThrow(AbortedError);
+  });
+});
+
+describe('ItemKNN on the synthetic shop', () => {
+  const { tables, truth } = generateGroceryWithTruth({ users: 1000, products: 600, seed: 42 });
+  const full = datasetFromInstacart(tables).dataset;
+
+  it('finds every planted complement among the top 3 neighbours', async () => {
+    const knn = new ItemKNN();
+    await knn.fit(full);
+    expect(truth.complements.length).toBeGreaterThan(5);
+    for (const [a, b] of truth.complements) {
+      const [ia, ib] = itemIdx(full, String(a), String(b));
+      expect([...knn.similarItems(ia, 3).items], `complement of ${a}`).toContain(ib);
+    }
+  });
+
+  it('finds more new next-basket items than popularity', async () => {
+    // Next-basket split: each user's last order is held out; only items new to the user count.
+    const last = new Set<number>();
+    for (let u = 0; u < full.nUsers; u++) last.add(full.baskets.userPtr[u + 1] - 1);
+    const train = full.filterBaskets((b) => !last.has(b));
+    const recall = (model: ItemKNN | Popularity): number => {
+      let hits = 0;
+      let total = 0;
+      const out = new ScoreVector(full.nItems);
+      for (let u = 0; u < full.nUsers; u++) {
+        const q = userQuery(train, u);
+        const known = new Set(q.history.items);
+        out.reset();
+        model.score(q, out);
+        const top = new TopK(10);
+        for (let i = 0; i < out.length; i++) if (!known.has(out.at(i))) top.push(out.at(i), out.values[out.at(i)]);
+        const picked = new Set(top.items.subarray(0, top.size));
+        const b = full.baskets.userPtr[u + 1] - 1;
+        for (const item of new Set(full.baskets.items.subarray(full.baskets.itemPtr[b], full.baskets.itemPtr[b + 1]))) {
+          if (known.has(item)) continue;
+          total++;
+          if (picked.has(item)) hits++;
+        }
+      }
+      return hits / total;
+    };
+    const knn = new ItemKNN();
+    await knn.fit(train);
+    const pop = new Popularity();
+    await pop.fit(train);
+    const rk = recall(knn);
+    const rp = recall(pop);
+    expect(rk).toBeGreaterThan(rp * 1.2);
   });
 });

@@ -5,6 +5,9 @@ import { NotFittedError, OptionError } from '../src/errors';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type JsonObject, type Query } from '../src/strategies/types';
+import { datasetFromInstacart } from '../src/data/instacart';
+import { generateGrocery } from '../src/data/synthetic';
+import { Popularity } from '../src/strategies/popularity';
 import { mulberry32 } from '../src/util/random';
 import { basketsDataset, itemIdx } from './fixtures';
 
@@ -120,6 +123,10 @@ describe('RepeatPurchase contract', () => {
     expect(() => r.score(userQuery(data, X), new ScoreVector(data.nItems))).toThrow(NotFittedError);
     await r.fit(data);
     expect(() => r.score(userQuery(data, X), new ScoreVector(2))).toThrow(OptionError);
+    const bad: Query = { ...anonymousQuery([]), timeline: { itemPtr: Int32Array.from([0, 2]), items: Int32Array.from([milk, 99]), day: Float64Array.from([0]) } };
+    expect(() => r.score(bad, new ScoreVector(data.nItems))).toThrow(OptionError);
+    // A rejected query leaves nothing behind for the next one.
+    expect([...scores(r, userQuery(data, Y)).keys()].sort()).toEqual([coffee, bread, tea].sort());
   });
 
   it('round-trips through the artifact with identical scores', async () => {
@@ -140,7 +147,7 @@ describe('RepeatPurchase contract', () => {
   });
 });
 
-describe('RepeatPurchase on planted cadences', () => {
+describe('RepeatPurchase quality', () => {
   // Each user re-buys 16 staples, each on its own period of 1-4 orders, plus 3 random items per
   // order. The last order is held out; recall@5 among a user's 16+ candidates rewards knowing
   // which staples are due.
@@ -167,7 +174,7 @@ describe('RepeatPurchase on planted cadences', () => {
     return basketsDataset(users);
   }
 
-  function recallAt5(model: RepeatPurchase, full: Dataset, train: Dataset): number {
+  function recallAt(k: number, model: RepeatPurchase | Popularity, full: Dataset, train: Dataset): number {
     let hits = 0;
     let total = 0;
     const out = new ScoreVector(full.nItems);
@@ -175,7 +182,7 @@ describe('RepeatPurchase on planted cadences', () => {
       out.reset();
       model.score(userQuery(train, u), out);
       const ranked = Array.from({ length: out.length }, (_, i) => out.at(i)).sort((a, b) => out.values[b] - out.values[a] || a - b);
-      const top = new Set(ranked.slice(0, 5));
+      const top = new Set(ranked.slice(0, k));
       const last = full.baskets.userPtr[u + 1] - 1;
       for (const item of new Set(full.baskets.items.subarray(full.baskets.itemPtr[last], full.baskets.itemPtr[last + 1]))) {
         total++;
@@ -194,9 +201,24 @@ describe('RepeatPurchase on planted cadences', () => {
     const due = new RepeatPurchase();
     await frequency.fit(train);
     await due.fit(train);
-    const rf = recallAt5(frequency, full, train);
-    const rd = recallAt5(due, full, train);
+    const rf = recallAt(5, frequency, full, train);
+    const rd = recallAt(5, due, full, train);
     expect(rf).toBeGreaterThan(0.25);
     expect(rd).toBeGreaterThan(rf + 0.05);
+  });
+
+  it('predicts the next basket of synthetic shoppers far better than popularity', async () => {
+    const full = datasetFromInstacart(generateGrocery({ users: 800, products: 600, seed: 42 })).dataset;
+    const lastOf = new Set<number>();
+    for (let u = 0; u < full.nUsers; u++) lastOf.add(full.baskets.userPtr[u + 1] - 1);
+    const train = full.filterBaskets((b) => !lastOf.has(b));
+    const repeat = new RepeatPurchase();
+    const pop = new Popularity();
+    await repeat.fit(train);
+    await pop.fit(train);
+    const rr = recallAt(10, repeat, full, train);
+    const rp = recallAt(10, pop, full, train);
+    expect(rr).toBeGreaterThan(0.3);
+    expect(rr).toBeGreaterThan(2 * rp);
   });
 });

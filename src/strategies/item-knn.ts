@@ -12,18 +12,22 @@ export type KnnWeighting = 'binary' | 'count' | 'log1p' | 'bm25';
 export type HistoryWeighting = 'binary' | 'count' | 'log1p';
 
 export interface ItemKNNOptions {
-  /** Neighbours kept per item (default 100). */
+  /**
+   * Neighbours kept per item (default 50: on the synthetic shop 50 beat 25, 100 and 200 —
+   * far neighbours add popularity noise more than signal).
+   */
   neighbours: number;
   /**
    * Weight of a (user, item) purchase count in the item vectors the cosine compares:
    * 'binary' (bought or not), 'count', 'log1p' (log(1 + count)), or 'bm25' (users as terms,
    * items as documents: heavy shoppers' co-purchases count less, counts saturate). Default
-   * 'log1p'.
+   * 'bm25', which found the most new (not yet bought) next-basket items on the synthetic
+   * shop, ahead of 'count', 'log1p' and 'binary'.
    */
   weighting: KnnWeighting;
-  /** BM25 term saturation (default 1.2); only with weighting 'bm25'. */
+  /** BM25 term saturation (default 10; repeat counts matter in grocery); only with weighting 'bm25'. */
   bm25K1: number;
-  /** BM25 length normalisation in [0, 1] (default 0.75); only with weighting 'bm25'. */
+  /** BM25 length normalisation in [0, 1] (default 0.8); only with weighting 'bm25'. */
   bm25B: number;
   /**
    * Shrinkage: sim = dot / (|a| |b| + shrink), which pulls similarities backed by few
@@ -39,10 +43,10 @@ export interface ItemKNNOptions {
 }
 
 const DEFAULTS: ItemKNNOptions = {
-  neighbours: 100,
-  weighting: 'log1p',
-  bm25K1: 1.2,
-  bm25B: 0.75,
+  neighbours: 50,
+  weighting: 'bm25',
+  bm25K1: 10,
+  bm25B: 0.8,
   shrink: 10,
   minCommon: 1,
   historyWeighting: 'log1p',
@@ -187,25 +191,49 @@ export class ItemKNN implements Recommender {
   }
 }
 
-/** The interaction matrix with each count replaced by its weight. */
-function weightMatrix(m: CsrMatrix, o: ItemKNNOptions): CsrMatrix {
+/**
+ * The interaction matrix with each count replaced by its weight. A count <= 0 (returns
+ * netting out purchases) means "not bought": its entry is left out of the item vectors.
+ */
+function weightMatrix(input: CsrMatrix, o: ItemKNNOptions): CsrMatrix {
+  const m = positiveEntries(input);
   const values = new Float32Array(m.values.length);
   const src = m.values;
   switch (o.weighting) {
     case 'binary':
-      for (let p = 0; p < src.length; p++) values[p] = src[p] > 0 ? 1 : 0;
+      values.fill(1);
       break;
     case 'count':
-      for (let p = 0; p < src.length; p++) values[p] = Math.max(src[p], 0);
+      values.set(src);
       break;
     case 'log1p':
-      for (let p = 0; p < src.length; p++) values[p] = src[p] > 0 ? Math.log1p(src[p]) : 0;
+      for (let p = 0; p < src.length; p++) values[p] = Math.log1p(src[p]);
       break;
     case 'bm25':
       bm25(m, o.bm25K1, o.bm25B, values);
       break;
   }
   return new CsrMatrix(m.nRows, m.nCols, m.indptr, m.indices, values);
+}
+
+function positiveEntries(m: CsrMatrix): CsrMatrix {
+  const { nRows, indptr, indices, values } = m;
+  let kept = 0;
+  for (let p = 0; p < values.length; p++) if (values[p] > 0) kept++;
+  if (kept === values.length) return m;
+  const ptr = new Int32Array(nRows + 1);
+  const idx = new Int32Array(kept);
+  const val = new Float32Array(kept);
+  let q = 0;
+  for (let r = 0; r < nRows; r++) {
+    for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+      if (!(values[p] > 0)) continue;
+      idx[q] = indices[p];
+      val[q++] = values[p];
+    }
+    ptr[r + 1] = q;
+  }
+  return new CsrMatrix(nRows, m.nCols, ptr, idx, val);
 }
 
 /**
@@ -217,7 +245,7 @@ function weightMatrix(m: CsrMatrix, o: ItemKNNOptions): CsrMatrix {
 function bm25(m: CsrMatrix, k1: number, b: number, out: Float32Array): void {
   const { nRows, nCols, indptr, indices, values } = m;
   const length = new Float64Array(nCols);
-  for (let p = 0; p < values.length; p++) if (values[p] > 0) length[indices[p]] += values[p];
+  for (let p = 0; p < values.length; p++) length[indices[p]] += values[p];
   let sum = 0;
   let docs = 0;
   for (let i = 0; i < nCols; i++) {
@@ -228,12 +256,11 @@ function bm25(m: CsrMatrix, k1: number, b: number, out: Float32Array): void {
   }
   const avg = docs > 0 ? sum / docs : 1;
   for (let u = 0; u < nRows; u++) {
-    let nu = 0;
-    for (let p = indptr[u]; p < indptr[u + 1]; p++) if (values[p] > 0) nu++;
+    const nu = indptr[u + 1] - indptr[u];
     const idf = Math.log(1 + (nCols - nu + 0.5) / (nu + 0.5));
     for (let p = indptr[u]; p < indptr[u + 1]; p++) {
       const tf = values[p];
-      out[p] = tf > 0 ? (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length[indices[p]]) / avg)) : 0;
+      out[p] = (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length[indices[p]]) / avg));
     }
   }
 }

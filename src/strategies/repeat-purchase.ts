@@ -6,7 +6,9 @@ import type { BasketTimeline, Explanation, FitOptions, ItemNamer, JsonObject, Qu
 export interface RepeatPurchaseOptions {
   /**
    * Half-life of a past basket's weight, in baskets: the basket `halfLifeBaskets` orders
-   * before the most recent one counts half as much. Default 5. Infinity: no decay.
+   * before the most recent one counts half as much. Default 8 (TIFU-KNN's fitted per-basket
+   * decay of ~0.9 is a half-life of ~6.6; 8 lost nothing to no decay on stationary synthetic
+   * shoppers). Infinity: no decay.
    */
   halfLifeBaskets: number;
   /**
@@ -16,12 +18,14 @@ export interface RepeatPurchaseOptions {
   halfLifeDays: number;
   /**
    * Weight of the user's own re-buy rhythm ("due" items), as a number of pseudo-intervals
-   * of prior, or 0 to score by decayed frequency alone. See RepeatPurchase. Default 2.
+   * of prior, or 0 to score by decayed frequency alone. See RepeatPurchase. Default 5: on
+   * shoppers with re-buy cadences it lifted next-basket recall@5 by 5-23% over frequency
+   * alone, and on memoryless ones (the synthetic shop) it cost under 1%.
    */
   duePrior: number;
 }
 
-const DEFAULTS: RepeatPurchaseOptions = { halfLifeBaskets: 5, halfLifeDays: Infinity, duePrior: 2 };
+const DEFAULTS: RepeatPurchaseOptions = { halfLifeBaskets: 8, halfLifeDays: Infinity, duePrior: 5 };
 
 /**
  * Personal repeat purchases, grocery's strongest signal: the items in a user's own past
@@ -94,7 +98,7 @@ export class RepeatPurchase implements Recommender {
     }
     const { items, weights } = query.history;
     let total = 0;
-    for (let k = 0; k < items.length; k++) total += weights[k];
+    for (let k = 0; k < items.length; k++) if (weights[k] > 0) total += weights[k];
     if (!(total > 0)) return;
     for (let k = 0; k < items.length; k++) if (weights[k] > 0) out.set(items[k], weights[k] / total);
   }
@@ -124,7 +128,7 @@ export class RepeatPurchase implements Recommender {
     let total = 0;
     let mine = 0;
     for (let k = 0; k < items.length; k++) {
-      total += weights[k];
+      if (weights[k] > 0) total += weights[k];
       if (items[k] === item) mine = weights[k];
     }
     if (!(mine > 0)) return null;
@@ -190,7 +194,10 @@ export class RepeatPurchase implements Recommender {
       total += w;
       for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
         const it = items[p];
-        if (it < 0 || it >= this.nItems) throw new OptionError('query.timeline', `item index ${it} out of range [0, ${this.nItems})`);
+        if (!(it >= 0 && it < this.nItems)) {
+          this.clear(nTouched);
+          throw new OptionError('query.timeline', `item index ${it} out of range [0, ${this.nItems})`);
+        }
         const seen = lastBasket[it];
         if (seen === b) continue;
         if (seen < 0) touched[nTouched++] = it;

@@ -12,7 +12,7 @@ import { mineItemsets, validateItemsetOptions, type ItemsetArrays, type Transact
 import { generateRules, RuleSet, validateRuleOptions, type AssociationRule } from './rules';
 
 export { FrequentItemsets, mineItemsets, supportThreshold, type ItemsetArrays, type ItemsetOptions, type Transactions } from './miner';
-export { generateRules, RuleSet, THRESHOLD_EPSILON, type AssociationRule, type RuleOptions } from './rules';
+export { generateRules, RuleSet, THRESHOLD_EPSILON, type AssociationRule, type RuleOptions, type RuleOrder } from './rules';
 
 export interface AssociationRulesOptions {
   /**
@@ -28,7 +28,11 @@ export interface AssociationRulesOptions {
   minLift: number;
   /** Longest itemset, antecedent plus consequent (default 3: rules from one or two items). */
   maxLength: number;
-  /** Rules kept, best first in rule order (lift, then confidence, ...; default 20,000). Infinity keeps all. */
+  /**
+   * Rules kept, those of highest weight (see weighting) first (default 20,000); Infinity keeps
+   * all. Weight rather than lift, because the top lifts of a big shop are rules between rare
+   * items seen together a handful of times.
+   */
   maxRules: number;
   /**
    * Which of the shopper's items may fire a rule: the current basket, the purchase history,
@@ -140,13 +144,14 @@ export class AssociationRules implements Recommender {
       minConfidence: o.minConfidence,
       minLift: o.minLift,
       maxRules: o.maxRules,
+      sortBy: o.weighting,
       signal: options.signal,
       onProgress: options.onProgress,
     });
     this.model = this.buildModel(data.nItems, sets.nTransactions, sets.minCount, sets.itemCount, rules, sets.toArrays());
   }
 
-  /** The mined rules in rule order (item indices). */
+  /** The mined rules (item indices), by weight descending, then confidence, count, shorter antecedent. */
   rules(): AssociationRule[] {
     return this.requireModel().rules.toArray();
   }

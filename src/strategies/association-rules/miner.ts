@@ -4,18 +4,19 @@
  * support or lift and took 15 s on 10k baskets; `node-fpgrowth` finds itemsets but no rules
  * and overflows the stack from about 500k baskets.
  *
- * Algorithm. Items below the support threshold are dropped first (at Instacart scale most of
- * 50k products go here), the rest are ranked by ascending frequency and every basket becomes
- * a sorted list of ranks. Pairs are counted in one sequential pass into a triangle of
- * counters while it is small (option pairCounters); most items then turn out to have no
- * frequent pair and are never visited again. Longer itemsets are found depth-first with occurrence delivery (LCM,
- * Uno et al. 2004), the tid-list cousin of Eclat that suits sparse data: an itemset P with
- * last rank r owns the list of baskets that contain it; one scan of those baskets' ranks
- * above r counts every extension P+j at once, and a second scan delivers each basket to the
- * lists of the frequent extensions. Extensions are restricted to frequent siblings (the
- * Apriori subset property), so no candidate is counted whose parent-level subsets fail.
- * Work is the number of (basket, itemset) incidences, memory one delivery buffer per depth,
- * and recursion depth the itemset length (at most maxLength), never the number of baskets.
+ * Algorithm: Apriori (Agrawal & Srikant 1994) over a prefix tree of itemsets, as in Borgelt's
+ * implementation inside R arules, tuned for millions of sparse baskets:
+ * - items below the support threshold go first (at Instacart scale most of 50k products), the
+ *   rest are ranked by ascending frequency and each basket becomes a sorted list of ranks
+ *   (baskets with fewer than two left are dropped);
+ * - pairs are counted in sequential passes into blocks of a triangle of counters, or item by
+ *   item over occurrence lists when the triangle would need too many passes;
+ * - level k >= 3: candidates join two frequent (k-1)-sets with the same prefix (siblings in
+ *   the tree) and must have every other (k-1)-subset frequent; one sequential pass walks each
+ *   basket down the tree through the nodes that lead to candidates and counts them.
+ * Sequential passes matter: visiting each item's baskets (Eclat, LCM, FP-growth projections)
+ * costs a cache miss per visit once the baskets outgrow the cache, and measured slower here.
+ * Recursion depth is the itemset length, never the number of baskets or tree nodes.
  *
  * The result is a prefix tree of frequent itemsets (children contiguous, sorted by rank),
  * which answers "support count of this subset" in |subset| binary searches: rule generation
@@ -76,8 +77,8 @@ export function validateItemsetOptions(o: { minSupport?: number; minCount?: numb
   }
 }
 
-/** An Int32Array that grows by doubling (the itemset tree's node columns). */
-class GrowingI32 {
+/** An Int32Array that grows by doubling (tree node and candidate columns). */
+export class GrowingI32 {
   data: Int32Array;
   length = 0;
   constructor(capacity: number) {
@@ -134,28 +135,9 @@ export class FrequentItemsets {
     return this.nodeRank.length - 1;
   }
 
-  /** Tree node of a set of ranks sorted ascending, or -1 when it is not frequent. */
-  nodeOfRanks(ranks: ArrayLike<number>, skip = -1): number {
-    let node = 0;
-    for (let k = 0; k < ranks.length; k++) {
-      if (k === skip) continue;
-      const r = ranks[k];
-      let lo = this.childStart[node];
-      let hi = this.childEnd[node] - 1;
-      node = -1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        const m = this.nodeRank[mid];
-        if (m === r) {
-          node = mid;
-          break;
-        }
-        if (m < r) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      if (node < 0) return -1;
-    }
-    return node;
+  /** Tree node of a set of ranks sorted ascending (leaving out position `skip`), or -1 when it is not frequent. */
+  nodeOfRanks(ranks: Int32Array, skip = -1): number {
+    return findNode(this.nodeRank, this.childStart, this.childEnd, ranks, ranks.length, skip);
   }
 
   /** Support count of a set of item indices; 0 when it is not frequent (or not within maxLength). */
@@ -171,7 +153,7 @@ export class FrequentItemsets {
     }
     ranks.sort((a, b) => a - b);
     for (let k = 1; k < ranks.length; k++) if (ranks[k] === ranks[k - 1]) ranks.splice(k--, 1);
-    const node = this.nodeOfRanks(ranks);
+    const node = this.nodeOfRanks(Int32Array.from(ranks));
     return node < 0 ? 0 : this.nodeCount[node];
   }
 
@@ -182,11 +164,13 @@ export class FrequentItemsets {
     return rankOf;
   }
 
-  /** Item indices of a node's itemset, ascending. */
-  itemsOf(node: number): number[] {
-    const out: number[] = [];
-    for (let n = node; n > 0; n = this.nodeParent[n]) out.push(this.rankItem[this.nodeRank[n]]);
-    return out.sort((a, b) => a - b);
+  /** Writes the item indices of a node's set, ascending, to out[offset ..]; returns its length. */
+  writeItems(node: number, out: Int32Array, offset: number): number {
+    const len = this.nodeDepth[node];
+    let d = len;
+    for (let n = node; n > 0; n = this.nodeParent[n]) out[offset + --d] = this.rankItem[this.nodeRank[n]];
+    sortRun(out, offset, offset + len);
+    return len;
   }
 
   /** Number of frequent itemsets by length: hist[k] = sets of k items. */
@@ -200,26 +184,33 @@ export class FrequentItemsets {
   /** The itemsets ordered by length, then count descending, then items lexicographically. */
   toArrays(): ItemsetArrays {
     const n = this.size;
-    const sets: number[][] = new Array(n);
-    for (let k = 0; k < n; k++) sets[k] = this.itemsOf(k + 1);
+    const { nodeDepth, nodeCount } = this;
+    const at = new Int32Array(n + 1);
+    for (let k = 0; k < n; k++) at[k + 1] = at[k] + nodeDepth[k + 1];
+    const flat = new Int32Array(at[n]);
+    for (let k = 0; k < n; k++) this.writeItems(k + 1, flat, at[k]);
     const order = Array.from({ length: n }, (_, k) => k);
-    order.sort((a, b) => sets[a].length - sets[b].length || this.nodeCount[b + 1] - this.nodeCount[a + 1] || compareLex(sets[a], sets[b]));
+    order.sort(
+      (a, b) => nodeDepth[a + 1] - nodeDepth[b + 1] || nodeCount[b + 1] - nodeCount[a + 1] || compareRuns(flat, at[a], at[a + 1], at[b], at[b + 1]),
+    );
     const ptr = new Int32Array(n + 1);
-    for (let k = 0; k < n; k++) ptr[k + 1] = ptr[k] + sets[order[k]].length;
-    const items = new Int32Array(ptr[n]);
+    const items = new Int32Array(at[n]);
     const count = new Int32Array(n);
     for (let k = 0; k < n; k++) {
-      items.set(sets[order[k]], ptr[k]);
-      count[k] = this.nodeCount[order[k] + 1];
+      const m = order[k];
+      items.set(flat.subarray(at[m], at[m + 1]), ptr[k]);
+      ptr[k + 1] = ptr[k] + at[m + 1] - at[m];
+      count[k] = nodeCount[m + 1];
     }
     return { ptr, items, count };
   }
 }
 
-export function compareLex(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
+/** Lexicographic order of the runs a[a0, a1) and a[b0, b1) of one array (a shorter prefix first). */
+export function compareRuns(a: Int32Array, a0: number, a1: number, b0: number, b1: number): number {
+  const n = Math.min(a1 - a0, b1 - b0);
+  for (let i = 0; i < n; i++) if (a[a0 + i] !== a[b0 + i]) return a[a0 + i] - a[b0 + i];
+  return a1 - a0 - (b1 - b0);
 }
 
 /** Pair counters per pass over the baskets: 16 MB of Int32, about a last-level cache. */
@@ -242,11 +233,12 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
   const itemCount = countItems(tx);
   const kept: number[] = [];
   for (let i = 0; i < tx.nItems; i++) if (itemCount[i] >= minCount) kept.push(i);
-  // Ascending frequency keeps the lists of long prefixes short (rare items come first).
+  // Ascending frequency, as Borgelt's apriori: rare items head the prefixes and have few
+  // frequent extensions, so the tree and the candidate joins stay small near the root.
   kept.sort((a, b) => itemCount[a] - itemCount[b] || a - b);
   const nRanks = kept.length;
   const rankItem = Int32Array.from(kept);
-  const rows = rankRows(tx, rankItem);
+  const rows = rankRows(tx, rankItem, itemCount);
   throwIfAborted(signal, 'itemset mining');
 
   const tree = new Tree(nRanks + 1);
@@ -319,37 +311,41 @@ interface RankRows {
   items: Int32Array;
 }
 
-function rankRows(tx: Transactions, rankItem: Int32Array): RankRows {
+function rankRows(tx: Transactions, rankItem: Int32Array, itemCount: Int32Array): RankRows {
   const { ptr, items } = tx;
   const rankOf = new Int32Array(tx.nItems).fill(-1);
-  for (let r = 0; r < rankItem.length; r++) rankOf[rankItem[r]] = r;
   let nnz = 0;
-  for (let p = 0; p < items.length; p++) if (rankOf[items[p]] >= 0) nnz++;
+  for (let r = 0; r < rankItem.length; r++) {
+    rankOf[rankItem[r]] = r;
+    nnz += itemCount[rankItem[r]];
+  }
   const nTx = ptr.length - 1;
   const rowPtr = new Int32Array(nTx + 1);
   const row = new Int32Array(nnz);
+  // seen[r] is the last transaction that wrote rank r, so repeats are dropped as they come.
+  const seen = new Int32Array(rankItem.length).fill(-1);
   let nRows = 0;
   let write = 0;
   for (let t = 0; t < nTx; t++) {
     const start = write;
     for (let p = ptr[t]; p < ptr[t + 1]; p++) {
       const r = rankOf[items[p]];
-      if (r >= 0) row[write++] = r;
-    }
-    if (write - start > 1) {
-      sortRow(row, start, write);
-      let u = start + 1;
-      for (let q = start + 1; q < write; q++) if (row[q] !== row[u - 1]) row[u++] = row[q];
-      write = u;
+      if (r >= 0 && seen[r] !== t) {
+        seen[r] = t;
+        row[write++] = r;
+      }
     }
     if (write - start < 2) write = start;
-    else rowPtr[++nRows] = write;
+    else {
+      sortRun(row, start, write);
+      rowPtr[++nRows] = write;
+    }
   }
   return { ptr: rowPtr.slice(0, nRows + 1), items: row.slice(0, write) };
 }
 
-/** Sorts a[lo, hi) ascending; baskets are short, so insertion sort beats a sort() call per basket. */
-function sortRow(a: Int32Array, lo: number, hi: number): void {
+/** Sorts a[lo, hi) ascending; baskets and itemsets are short, so insertion sort beats a sort() call on each. */
+export function sortRun(a: Int32Array, lo: number, hi: number): void {
   if (hi - lo > 32) {
     a.subarray(lo, hi).sort();
     return;
@@ -436,30 +432,32 @@ class Tree {
 
   /** True when the ranks path[0 .. len) without position `skip` form a set in the tree. */
   has(path: Int32Array, len: number, skip: number): boolean {
-    const rank = this.rank.data;
-    const childStart = this.childStart.data;
-    const childEnd = this.childEnd.data;
-    let node = 0;
-    for (let k = 0; k < len; k++) {
-      if (k === skip) continue;
-      const r = path[k];
-      let lo = childStart[node];
-      let hi = childEnd[node] - 1;
-      node = -1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        const m = rank[mid];
-        if (m === r) {
-          node = mid;
-          break;
-        }
-        if (m < r) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      if (node < 0) return false;
-    }
-    return true;
+    return findNode(this.rank.data, this.childStart.data, this.childEnd.data, path, len, skip) >= 0;
   }
+}
+
+/** Node of the ranks path[0 .. len) (ascending) without position `skip`, by binary search down the tree; -1 when absent. */
+function findNode(rank: Int32Array, childStart: Int32Array, childEnd: Int32Array, path: Int32Array, len: number, skip: number): number {
+  let node = 0;
+  for (let k = 0; k < len; k++) {
+    if (k === skip) continue;
+    const r = path[k];
+    let lo = childStart[node];
+    let hi = childEnd[node] - 1;
+    node = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = rank[mid];
+      if (m === r) {
+        node = mid;
+        break;
+      }
+      if (m < r) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    if (node < 0) return -1;
+  }
+  return node;
 }
 
 /**
@@ -526,42 +524,39 @@ function countLevel(
   signal: AbortSignal | undefined,
 ): boolean {
   // Candidates of (k-1)-set n: cand[candPtr[n - prevStart] .. candPtr[n - prevStart + 1]), ascending ranks.
+  const rank = tree.rank.data;
+  const parentOf = tree.parent.data;
+  const childStart = tree.childStart.data;
+  const childEnd = tree.childEnd.data;
   const candPtr = new Int32Array(prevEnd - prevStart + 1);
-  const candList: number[] = [];
+  const found = new GrowingI32(1024);
   const path = new Int32Array(k);
   for (let parent = parentStart; parent < prevStart; parent++) {
-    const first = tree.childStart.data[parent];
-    const end = tree.childEnd.data[parent];
-    if (end - first < 2) {
-      for (let n = first; n < end; n++) candPtr[n - prevStart + 1] = candList.length;
-      continue;
-    }
-    for (let n = parent, d = k - 3; n > 0; n = tree.parent.data[n], d--) path[d] = tree.rank.data[n];
+    const first = childStart[parent];
+    const end = childEnd[parent];
+    if (end - first >= 2) for (let n = parent, d = k - 3; n > 0; n = parentOf[n], d--) path[d] = rank[n];
     for (let i = first; i < end; i++) {
-      path[k - 2] = tree.rank.data[i];
+      path[k - 2] = rank[i];
       for (let j = i + 1; j < end; j++) {
-        path[k - 1] = tree.rank.data[j];
+        path[k - 1] = rank[j];
         let frequent = true;
         for (let skip = 0; skip < k - 2 && frequent; skip++) frequent = tree.has(path, k, skip);
-        if (frequent) candList.push(path[k - 1]);
+        if (frequent) found.push(rank[j]);
       }
-      candPtr[i - prevStart + 1] = candList.length;
+      candPtr[i - prevStart + 1] = found.length;
     }
   }
-  if (candList.length === 0) return false;
-  const cand = Int32Array.from(candList);
+  if (found.length === 0) return false;
+  const cand = found.view();
   const candCount = new Int32Array(cand.length);
 
   // live[n]: node n is a (k-1)-set with candidates or lies on the path to one.
   const live = new Uint8Array(prevEnd);
   for (let n = prevStart; n < prevEnd; n++) {
     if (candPtr[n - prevStart + 1] === candPtr[n - prevStart]) continue;
-    for (let m = n; m > 0 && live[m] === 0; m = tree.parent.data[m]) live[m] = 1;
+    for (let m = n; m > 0 && live[m] === 0; m = parentOf[m]) live[m] = 1;
   }
 
-  const rank = tree.rank.data;
-  const childStart = tree.childStart.data;
-  const childEnd = tree.childEnd.data;
   const { ptr, items } = rows;
   /** Walks basket positions [from, hi) below `node` at `depth`. */
   const walk = (node: number, depth: number, from: number, hi: number): void => {

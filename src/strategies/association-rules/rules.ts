@@ -5,7 +5,7 @@
  */
 import { OptionError, throwIfAborted } from '../../errors';
 import type { Progress } from '../types';
-import { compareLex, type FrequentItemsets } from './miner';
+import { compareRuns, GrowingI32, sortRun, type FrequentItemsets } from './miner';
 
 /**
  * Slack of the confidence and lift thresholds, as in Borgelt's apriori inside arules
@@ -21,6 +21,11 @@ export interface RuleOptions {
   minLift?: number;
   /** Keep at most this many rules, the first ones in rule order (default Infinity). */
   maxRules?: number;
+  /**
+   * The first key of rule order, descending (default 'lift', as arules' sort by lift):
+   * 'lift', 'confidence', or 'addedValue' (confidence - support of the consequent).
+   */
+  sortBy?: RuleOrder;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
 }
@@ -43,7 +48,13 @@ export interface AssociationRule {
   count: number;
 }
 
-export function validateRuleOptions(o: { minConfidence?: number; minLift?: number; maxRules?: number }): void {
+export type RuleOrder = 'lift' | 'confidence' | 'addedValue';
+const RULE_ORDERS: readonly RuleOrder[] = ['lift', 'confidence', 'addedValue'];
+
+export function validateRuleOptions(o: { minConfidence?: number; minLift?: number; maxRules?: number; sortBy?: RuleOrder }): void {
+  if (o.sortBy !== undefined && !RULE_ORDERS.includes(o.sortBy)) {
+    throw new OptionError('sortBy', `must be one of ${RULE_ORDERS.join(', ')}, got ${String(o.sortBy)}`);
+  }
   if (o.minConfidence !== undefined && !(o.minConfidence >= 0 && o.minConfidence <= 1)) {
     throw new OptionError('minConfidence', `must be in [0, 1], got ${o.minConfidence}`);
   }
@@ -59,8 +70,9 @@ export function validateRuleOptions(o: { minConfidence?: number; minLift?: numbe
  * Rules in columns. Rule r: antecedent items ant[antPtr[r] .. antPtr[r+1]) ascending,
  * consequent cons[r]; counts of the whole itemset, of the antecedent and of the consequent.
  * The float measures derive from the counts, so a saved and loaded set is bit-identical.
- * Order ("rule order"): lift descending, then confidence descending, then count descending,
- * then shorter antecedents, then antecedent items lexicographically, then consequent.
+ * Order ("rule order"): the sortBy key descending (lift by default), then confidence
+ * descending, then count descending, then shorter antecedents, then antecedent items
+ * lexicographically, then consequent.
  */
 export class RuleSet {
   readonly support: Float64Array;
@@ -148,13 +160,14 @@ export function generateRules(sets: FrequentItemsets, options: RuleOptions = {})
   const minConfidence = (options.minConfidence ?? 0) - THRESHOLD_EPSILON;
   const minLift = (options.minLift ?? 0) - THRESHOLD_EPSILON;
   const maxRules = options.maxRules ?? Infinity;
+  const sortBy = options.sortBy ?? 'lift';
   const { nodeRank, nodeCount, nodeParent, nodeDepth, rankItem, itemCount, nTransactions: N } = sets;
   const nNodes = nodeRank.length;
 
-  // Candidates as (node, position of the consequent in the node's rank path).
-  const candNode: number[] = [];
-  const candPos: number[] = [];
-  const candAnt: number[] = [];
+  // Candidates as (node, position of the consequent in the node's rank path, antecedent count).
+  const candNode = new GrowingI32(1024);
+  const candPos = new GrowingI32(1024);
+  const candAnt = new GrowingI32(1024);
   const path = new Int32Array(Math.max(1, sets.maxLength));
   const every = Math.max(1, Math.floor(nNodes / 100));
   for (let node = 1; node < nNodes; node++) {
@@ -168,12 +181,10 @@ export function generateRules(sets: FrequentItemsets, options: RuleOptions = {})
     const zCount = nodeCount[node];
     const ranks = path.subarray(0, k);
     for (let pos = 0; pos < k; pos++) {
-      const xNode = pos === k - 1 ? nodeParent[node] : sets.nodeOfRanks(ranks, pos);
-      const xCount = nodeCount[xNode];
+      const xCount = nodeCount[pos === k - 1 ? nodeParent[node] : sets.nodeOfRanks(ranks, pos)];
       const confidence = zCount / xCount;
       if (confidence < minConfidence) continue;
-      const yCount = itemCount[rankItem[ranks[pos]]];
-      if (confidence / (yCount / N) < minLift) continue;
+      if (confidence / (itemCount[rankItem[ranks[pos]]] / N) < minLift) continue;
       candNode.push(node);
       candPos.push(pos);
       candAnt.push(xCount);
@@ -182,49 +193,52 @@ export function generateRules(sets: FrequentItemsets, options: RuleOptions = {})
   options.onProgress?.({ stage: 'generate rules', done: nNodes, total: nNodes });
 
   const nCand = candNode.length;
-  const antecedents: Int32Array[] = new Array(nCand);
+  const at = new Int32Array(nCand + 1);
+  for (let c = 0; c < nCand; c++) at[c + 1] = at[c] + nodeDepth[candNode.data[c]] - 1;
+  const flat = new Int32Array(at[nCand]);
   const cons = new Int32Array(nCand);
-  const lift = new Float64Array(nCand);
+  const count = new Int32Array(nCand);
   const conf = new Float64Array(nCand);
+  const key = new Float64Array(nCand);
   for (let c = 0; c < nCand; c++) {
-    const node = candNode[c];
-    const items: number[] = [];
-    let y = -1;
+    const node = candNode.data[c];
+    let w = at[c + 1];
     for (let n = node, d = nodeDepth[node] - 1; n > 0; n = nodeParent[n], d--) {
       const item = rankItem[nodeRank[n]];
-      if (d === candPos[c]) y = item;
-      else items.push(item);
+      if (d === candPos.data[c]) cons[c] = item;
+      else flat[--w] = item;
     }
-    antecedents[c] = Int32Array.from(items).sort();
-    cons[c] = y;
-    conf[c] = nodeCount[node] / candAnt[c];
-    lift[c] = conf[c] / (itemCount[y] / N);
+    sortRun(flat, at[c], at[c + 1]);
+    count[c] = nodeCount[node];
+    conf[c] = count[c] / candAnt.data[c];
+    const consSupport = itemCount[cons[c]] / N;
+    key[c] = sortBy === 'lift' ? conf[c] / consSupport : sortBy === 'addedValue' ? conf[c] - consSupport : conf[c];
   }
   const order = Array.from({ length: nCand }, (_, c) => c);
   order.sort(
     (a, b) =>
-      lift[b] - lift[a] ||
+      key[b] - key[a] ||
       conf[b] - conf[a] ||
-      nodeCount[candNode[b]] - nodeCount[candNode[a]] ||
-      antecedents[a].length - antecedents[b].length ||
-      compareLex(antecedents[a], antecedents[b]) ||
+      count[b] - count[a] ||
+      at[a + 1] - at[a] - (at[b + 1] - at[b]) ||
+      compareRuns(flat, at[a], at[a + 1], at[b], at[b + 1]) ||
       cons[a] - cons[b],
   );
   const n = Math.min(nCand, maxRules);
   const antPtr = new Int32Array(n + 1);
-  for (let r = 0; r < n; r++) antPtr[r + 1] = antPtr[r] + antecedents[order[r]].length;
+  for (let r = 0; r < n; r++) antPtr[r + 1] = antPtr[r] + at[order[r] + 1] - at[order[r]];
   const ant = new Int32Array(antPtr[n]);
   const outCons = new Int32Array(n);
-  const count = new Int32Array(n);
+  const outCount = new Int32Array(n);
   const antCount = new Int32Array(n);
   const consCount = new Int32Array(n);
   for (let r = 0; r < n; r++) {
     const c = order[r];
-    ant.set(antecedents[c], antPtr[r]);
+    ant.set(flat.subarray(at[c], at[c + 1]), antPtr[r]);
     outCons[r] = cons[c];
-    count[r] = nodeCount[candNode[c]];
-    antCount[r] = candAnt[c];
+    outCount[r] = count[c];
+    antCount[r] = candAnt.data[c];
     consCount[r] = itemCount[cons[c]];
   }
-  return new RuleSet(N, antPtr, ant, outCons, count, antCount, consCount);
+  return new RuleSet(N, antPtr, ant, outCons, outCount, antCount, consCount);
 }

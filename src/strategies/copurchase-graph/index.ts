@@ -16,16 +16,20 @@ import { PushWorkspace, inverseStrengths } from './ppr';
 export type { GraphWeighting } from './build';
 
 export interface CoPurchaseGraphOptions {
-  /** Edge weight from the co-purchase count, see GraphWeighting (default 'cosine'). */
+  /**
+   * Edge weight from the co-purchase count, see GraphWeighting (default 'cosine': best on
+   * planted grocery data for basket completion and next basket; 'count' leans towards
+   * popular items, which helps only on very sparse data).
+   */
   weighting: GraphWeighting;
   /** Baskets two items must share to be linked (default 2): single co-purchases are mostly noise. */
   minCount: number;
   /** Heaviest edges kept per item before the graph is made undirected (default 50; Infinity keeps all). */
   maxNeighbors: number;
   /**
-   * Probability that the walk jumps back to the query items at each step (default 0.3;
+   * Probability that the walk jumps back to the query items at each step (default 0.5;
    * PageRank's damping alpha is 1 - restart). Higher keeps scores close to direct neighbours,
-   * lower reaches further.
+   * lower reaches further; on planted grocery data 0.4..0.7 ranked alike and 0.15 worse.
    */
   restart: number;
   /**
@@ -45,7 +49,7 @@ export const DEFAULT_GRAPH_OPTIONS: Readonly<CoPurchaseGraphOptions> = {
   weighting: 'cosine',
   minCount: 2,
   maxNeighbors: 50,
-  restart: 0.3,
+  restart: 0.5,
   epsilon: 1e-5,
   basketWeight: 0.5,
 };
@@ -94,7 +98,8 @@ export class CoPurchaseGraph implements Recommender {
   private massByItem: Float64Array = new Float64Array(0);
 
   constructor(options: Partial<CoPurchaseGraphOptions> = {}) {
-    const o = { ...DEFAULT_GRAPH_OPTIONS, ...options };
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    const o: CoPurchaseGraphOptions = { ...DEFAULT_GRAPH_OPTIONS, ...given };
     if (!WEIGHTINGS.includes(o.weighting)) throw new OptionError('weighting', `must be one of ${WEIGHTINGS.join(', ')}, got ${String(o.weighting)}`);
     if (!Number.isInteger(o.minCount) || o.minCount < 1) throw new OptionError('minCount', `must be an integer >= 1, got ${o.minCount}`);
     if (o.maxNeighbors !== Infinity && (!Number.isInteger(o.maxNeighbors) || o.maxNeighbors < 1)) {
@@ -164,7 +169,7 @@ export class CoPurchaseGraph implements Recommender {
     const { restart } = this.options;
     for (let t = 0; t < ws.touchedCount; t++) {
       const v = ws.touched[t];
-      const s = ws.score(v, restart) * Math.pow(this.invStrength![v], Number((globalThis as any).process.env.BETA ?? 0));
+      const s = ws.score(v, restart);
       if (s > 0) out.add(v, s);
     }
   }

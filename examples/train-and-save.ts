@@ -1,0 +1,229 @@
+/**
+ * Train once, serve many times: fits the default ensemble on a Kaggle Instacart folder (or on
+ * synthetic grocery data), saves it as one artifact file, loads the file back and checks that
+ * the loaded model recommends exactly what the fitted one does.
+ *
+ *   npx tsx examples/train-and-save.ts --out model.hrec                       (synthetic: 2,000 shoppers, 1,500 products)
+ *   npx tsx examples/train-and-save.ts --users 20000 --products 5000 --seed 7 --out model.hrec
+ *   npx tsx examples/train-and-save.ts --instacart ./instacart --out model.hrec
+ *   npx tsx examples/train-and-save.ts --instacart ./orders --catalog ./catalog --out model.hrec
+ *
+ * Flags: --no-neural leaves NeuralCF out (on the full Kaggle data it is most of the fit time);
+ * --no-tune keeps equal weights instead of tuning them on a validation split (tuning fits every
+ * strategy twice); --skip-bad-rows counts and skips malformed CSV rows instead of stopping at
+ * the first one. Serve the file with `npx tsx examples/server.ts model.hrec`, or open it in the
+ * browser demo.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ArtifactReader, HybridRecommender, type Dataset, type Progress } from '../src/index';
+import { loadArtifactFile, loadInstacart, loadRecommender, saveRecommender } from '../src/node';
+import { defaultStrategies, progressPrinter, syntheticDataset } from './shared';
+
+export interface TrainAndSaveOptions {
+  /** Artifact file to write. */
+  out: string;
+  /** Kaggle Instacart folder (orders.csv, order_products__*.csv[.gz]); without it, synthetic data. */
+  instacart?: string;
+  /** Folder of products.csv, aisles.csv, departments.csv when it is not the instacart folder. */
+  catalog?: string;
+  /** Synthetic data size (default 2,000 shoppers, 1,500 products). */
+  users?: number;
+  products?: number;
+  /** Seed of the synthetic data and of the fit (default 42). */
+  seed?: number;
+  /** Include NeuralCF (default true). */
+  neural?: boolean;
+  /** Tune the weights on a validation split (default true). */
+  tune?: boolean;
+  /** Skip and count malformed CSV rows (default: stop at the first). */
+  skipBadRows?: boolean;
+  /** How many users and items to compare after reloading (default 200 each). */
+  check?: number;
+  log?: (line: string) => void;
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface TrainAndSaveReport {
+  users: number;
+  items: number;
+  orders: number;
+  /** Seconds to read or generate the data, fit, save (serialize + write) and load (read + parse). */
+  seconds: { data: number; fit: number; save: number; load: number };
+  /** Fit seconds per strategy (and fallback, and tuning). */
+  fitSeconds: Record<string, number>;
+  weights: Record<string, number>;
+  bytes: number;
+  parts: ArtifactPart[];
+  /** Recommendation lists compared between the fitted and the reloaded model (all equal, or trainAndSave throws). */
+  compared: number;
+}
+
+export interface ArtifactPart {
+  /** 'header + manifest', 'data/baskets', 'strategies/itemknn', 'fallback', ... */
+  part: string;
+  bytes: number;
+}
+
+export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainAndSaveReport> {
+  const log = options.log ?? console.log;
+  const seed = options.seed ?? 42;
+
+  let t = performance.now();
+  const data = await loadData(options, log);
+  const dataSeconds = since(t);
+  log(`data: ${data.nUsers.toLocaleString()} shoppers, ${data.nItems.toLocaleString()} products, ${data.nBaskets.toLocaleString()} orders (${dataSeconds.toFixed(1)} s)`);
+
+  const rec = new HybridRecommender({
+    strategies: defaultStrategies({ neural: options.neural }),
+    weights: options.tune === false ? undefined : 'tune',
+  });
+  t = performance.now();
+  await rec.fit(data, { seed, onProgress: options.onProgress });
+  const fitSeconds = since(t);
+  log(`fitted in ${fitSeconds.toFixed(1)} s: ${Object.entries(rec.fitSeconds).map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}`);
+  log(`weights: ${Object.entries(rec.strategyWeights).map(([n, w]) => `${n} ${w}`).join(', ')}; normalization ${rec.scoreNormalization}`);
+
+  t = performance.now();
+  await saveRecommender(rec, options.out);
+  const saveSeconds = since(t);
+  t = performance.now();
+  const loaded = await loadRecommender(options.out);
+  const loadSeconds = since(t);
+  const bytes = await loadArtifactFile(options.out);
+  const parts = artifactParts(bytes);
+  log(`saved ${options.out}: ${mib(bytes.length)} in ${saveSeconds.toFixed(2)} s, loaded back in ${loadSeconds.toFixed(2)} s`);
+  for (const p of parts) log(`  ${p.part.padEnd(28)} ${mib(p.bytes).padStart(10)}`);
+
+  const compared = compareModels(rec, loaded, options.check ?? 200);
+  log(`the reloaded model gives identical results on ${compared} recommendation lists`);
+  return {
+    users: data.nUsers,
+    items: data.nItems,
+    orders: data.nBaskets,
+    seconds: { data: dataSeconds, fit: fitSeconds, save: saveSeconds, load: loadSeconds },
+    fitSeconds: rec.fitSeconds,
+    weights: rec.strategyWeights,
+    bytes: bytes.length,
+    parts,
+    compared,
+  };
+}
+
+async function loadData(options: TrainAndSaveOptions, log: (line: string) => void): Promise<Dataset> {
+  if (options.instacart === undefined) return syntheticDataset(options.users ?? 2000, options.products ?? 1500, options.seed ?? 42);
+  const { dataset, summary } = await loadInstacart(options.instacart, {
+    catalogDir: options.catalog,
+    onBadRow: options.skipBadRows ? 'skip' : 'error',
+    onProgress: options.onProgress,
+  });
+  if (summary.ordersWithoutLines > 0) log(`${summary.ordersWithoutLines.toLocaleString()} orders without lines (Kaggle's test orders) are not baskets`);
+  if (summary.skippedRows.count > 0) {
+    log(`skipped ${summary.skippedRows.count.toLocaleString()} malformed rows, first ones:`);
+    for (const message of summary.skippedRows.errors) log(`  ${message}`);
+  }
+  return dataset;
+}
+
+/**
+ * Compares the two models on `n` known users (spread over the index), `n` items' similar
+ * items, a basket and an unknown user; throws on the first difference, scores and reasons
+ * included. Returns the number of lists compared.
+ */
+export function compareModels(a: HybridRecommender, b: HybridRecommender, n: number): number {
+  const data = a.dataset;
+  let compared = 0;
+  const same = (what: string, x: unknown, y: unknown) => {
+    const sx = JSON.stringify(x);
+    const sy = JSON.stringify(y);
+    if (sx !== sy) throw new Error(`the reloaded model differs on ${what}:\n  fitted:   ${sx.slice(0, 400)}\n  reloaded: ${sy.slice(0, 400)}`);
+    compared++;
+  };
+  const userStep = Math.max(1, Math.floor(data.nUsers / n));
+  for (let u = 0; u < data.nUsers; u += userStep) {
+    const id = data.users.id(u);
+    same(`recommend("${id}")`, a.recommend(id, { k: 10, explain: true }), b.recommend(id, { k: 10, explain: true }));
+  }
+  const itemStep = Math.max(1, Math.floor(data.nItems / n));
+  for (let i = 0; i < data.nItems; i += itemStep) {
+    const id = data.items.id(i);
+    same(`similarItems("${id}")`, a.similarItems(id, { k: 10, explain: true }), b.similarItems(id, { k: 10, explain: true }));
+  }
+  const basket = [data.items.id(0), data.items.id(data.nItems - 1)];
+  same(`completeBasket(${JSON.stringify(basket)})`, a.completeBasket(basket, { k: 10, explain: true }), b.completeBasket(basket, { k: 10, explain: true }));
+  same('a cold-start user', a.recommend('no such shopper', { k: 10, explain: true }), b.recommend('no such shopper', { k: 10, explain: true }));
+  return compared;
+}
+
+/** Bytes of an artifact by part: training data tables, each strategy, the fallback, and the header + manifest + padding. */
+export function artifactParts(bytes: Uint8Array): ArtifactPart[] {
+  const reader = ArtifactReader.open(bytes);
+  const sizes = new Map<string, number>();
+  let inSections = 0;
+  for (const name of reader.sectionNames) {
+    const path = name.split('#')[0].split('/');
+    const part = path[0] === 'fallback' ? 'fallback' : path.slice(0, 2).join('/');
+    const size = reader.array(name).byteLength;
+    sizes.set(part, (sizes.get(part) ?? 0) + size);
+    inSections += size;
+  }
+  return [{ part: 'header + manifest + padding', bytes: bytes.length - inSections }, ...[...sizes].map(([part, size]) => ({ part, bytes: size }))];
+}
+
+function since(t: number): number {
+  return (performance.now() - t) / 1000;
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function parseArgs(argv: string[]): TrainAndSaveOptions {
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
+    return v;
+  };
+  const count = (name: string): number | undefined => {
+    const v = value(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${v}`);
+    return n;
+  };
+  const out = value('out');
+  if (!out) throw new Error('usage: npx tsx examples/train-and-save.ts [--instacart DIR [--catalog DIR]] [--users N --products N] [--seed N] [--no-neural] [--no-tune] [--skip-bad-rows] --out model.hrec');
+  return {
+    out,
+    instacart: value('instacart'),
+    catalog: value('catalog'),
+    users: count('users'),
+    products: count('products'),
+    seed: count('seed'),
+    neural: !argv.includes('--no-neural'),
+    tune: !argv.includes('--no-tune'),
+    skipBadRows: argv.includes('--skip-bad-rows'),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const printer = progressPrinter('  ');
+  await trainAndSave({
+    ...options,
+    onProgress: printer,
+    log: (line) => {
+      if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
+      console.log(line);
+    },
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
