@@ -23,8 +23,22 @@ export { RepeatPurchase, type RepeatPurchaseOptions } from './strategies/repeat-
 export { ItemKNN, type ItemKNNOptions } from './strategies/item-knn';
 export { NeuralCF } from './strategies/neural-cf';
 export { ContentBased, TfidfEncoder, MiniLMEncoder, type ContentBasedOptions, type TfidfOptions, type MiniLMOptions } from './strategies/content';
-export { AssociationRules, type AssociationRulesOptions, type AssociationRule } from './strategies/association-rules';
-export { CoPurchaseGraph, type CoPurchaseGraphOptions, type CentralityKind } from './strategies/copurchase-graph';
+export {
+  AssociationRules,
+  ASSOCIATION_RULES_DEFAULTS,
+  FrequentItemsets,
+  RuleSet,
+  generateRules,
+  mineItemsets,
+  supportThreshold,
+  type AssociationRule,
+  type AssociationRulesOptions,
+  type Itemset,
+  type ItemsetOptions,
+  type RuleOptions,
+  type Transactions,
+} from './strategies/association-rules';
+export { CoPurchaseGraph, DEFAULT_GRAPH_OPTIONS, type CoPurchaseGraphOptions, type CentralityKind } from './strategies/copurchase-graph';
 export { anonymousQuery, userQuery } from './strategies/query';
 export {
   ScoreVector,

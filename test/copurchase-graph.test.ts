@@ -204,6 +204,9 @@ describe('CoPurchaseGraph scoring', () => {
     expect(far.reason).toBe('linked through a chain of co-purchases to X');
     expect(far.evidence.map((e) => e.item)).toEqual([x]);
     expect(g.explain(anonymousQuery([], []), a, nm)).toBeNull();
+    const own = g.explain(anonymousQuery([x]), x, nm)!;
+    expect(own.reason).toBe('in your history and often bought with A');
+    expect(own.evidence.map((e) => e.item)).toEqual([x]);
   });
 
   it('returns nothing for an empty query and null explanations for unreached items', async () => {

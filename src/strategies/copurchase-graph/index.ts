@@ -257,19 +257,25 @@ export class CoPurchaseGraph implements Recommender {
       if (paths.size > 0) {
         const evidence = strongest([...paths].map(([q, path]) => ({ item: q, weight: path.weight })));
         const top = evidence[0].item;
-        return { score, reason: `connected through ${name(paths.get(top)!.via)} to ${name(top)}`, evidence };
+        const via = name(paths.get(top)!.via);
+        // A query item reached by walking out and back: it scores through its own neighbourhood.
+        const reason = top === item ? `in your history and often bought with ${via}` : `connected through ${via} to ${name(top)}`;
+        return { score, reason, evidence };
       }
-      // Longer paths only: PPR is linear in the restart vector, so a walk from each query
-      // item alone measures its share of the score.
+      // Longer paths only: PPR is linear in the restart vector, so a unit walk from each query
+      // item alone, times its restart mass, measures its share of the score. A unit walk
+      // spreads at least as far as the item's part of the joint walk did; should the
+      // tolerance still hide every share, the heaviest query items stand as evidence.
       const order = Array.from(sources.keys()).sort((a, b) => sourceMass[b] - sourceMass[a] || sources[a] - sources[b]);
+      const unit = Float64Array.of(1);
       const shares: Array<{ item: number; weight: number }> = [];
       for (const k of order.slice(0, MAX_ATTRIBUTED_SOURCES)) {
-        ws.run(sources.subarray(k, k + 1), sourceMass.subarray(k, k + 1), restart, epsilon);
-        const share = ws.score(item, restart);
+        ws.run(sources.subarray(k, k + 1), unit, restart, epsilon);
+        const share = sourceMass[k] * ws.score(item, restart);
         if (share > 0) shares.push({ item: sources[k], weight: share });
       }
       ws.clear();
-      const evidence = strongest(shares);
+      const evidence = strongest(shares.length > 0 ? shares : order.map((k) => ({ item: sources[k], weight: sourceMass[k] })));
       return { score, reason: `linked through a chain of co-purchases to ${listNames(evidence, name)}`, evidence };
     } finally {
       for (let k = 0; k < nSources; k++) mass[sources[k]] = 0;
