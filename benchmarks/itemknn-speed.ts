@@ -60,7 +60,13 @@ let work = 0;
 for (let u = 0; u < data.nUsers; u++) work += (data.interactions.indptr[u + 1] - data.interactions.indptr[u]) ** 2;
 console.log(`kernel work: sum over users of distinct items^2 = ${(work / 1e9).toFixed(2)} G multiply-adds`);
 
-(globalThis as { gc?: () => void }).gc?.();
+// ArrayBuffer backing stores are freed after the collection, so give it a moment and collect again.
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc) {
+  gc();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  gc();
+}
 const model = new ItemKNN();
 const rssBeforeFit = process.memoryUsage().rss;
 const buffersBeforeFit = process.memoryUsage().arrayBuffers;

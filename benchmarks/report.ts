@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeMachine, type Machine } from './machine';
 import type { ProtocolResult } from './quality';
 
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${OUT} (${quality.length} quality protocols, ${other.length} other result files)`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   main().catch((e) => {
     console.error(e);
     process.exit(1);

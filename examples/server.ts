@@ -13,6 +13,8 @@
  * Errors are JSON { error, type } with 400 for bad input (unknown ids, bad k) and 500 otherwise.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { HybridRecommender, HybridrecError, UnknownIdError, OptionError } from '../src/index';
 import { loadArtifactFile } from '../src/node';
 import { fitDemoRecommender } from './shared';
@@ -40,7 +42,8 @@ export function createRecommendationServer(rec: HybridRecommender) {
         return send(res, 200, rec.recommend(user, {
           k: intParam(url.searchParams.get('k'), 10),
           explain: url.searchParams.get('explain') === '1',
-          excludePurchased: url.searchParams.get('excludePurchased') === '1',
+          // Absent: keep the model's own setting.
+          excludePurchased: url.searchParams.has('excludePurchased') ? url.searchParams.get('excludePurchased') === '1' : undefined,
         }));
       }
       if (req.method === 'GET' && url.pathname === '/similar') {
@@ -111,7 +114,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   main().catch((e) => {
     console.error(e);
     process.exit(1);

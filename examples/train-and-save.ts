@@ -8,11 +8,11 @@
  *   npx tsx examples/train-and-save.ts --instacart ./instacart --out model.hrec
  *   npx tsx examples/train-and-save.ts --instacart ./orders --catalog ./catalog --out model.hrec
  *
- * Flags: --no-neural leaves NeuralCF out (on the full Kaggle data it is most of the fit time);
+ * Flags: --no-neural leaves NeuralCF out (it takes most of the fit time);
  * --no-tune keeps equal weights instead of tuning them on a validation split (tuning fits every
- * strategy twice); --skip-bad-rows counts and skips malformed CSV rows instead of stopping at
- * the first one. Serve the file with `npx tsx examples/server.ts model.hrec`, or open it in the
- * browser demo.
+ * strategy twice); --skip-bad-rows counts and skips malformed CSV rows (and the lines of orders
+ * whose orders.csv row was skipped) instead of stopping at the first one. Serve the file with
+ * `npx tsx examples/server.ts model.hrec`, or open it in the browser demo.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,7 +36,7 @@ export interface TrainAndSaveOptions {
   neural?: boolean;
   /** Tune the weights on a validation split (default true). */
   tune?: boolean;
-  /** Skip and count malformed CSV rows (default: stop at the first). */
+  /** Skip and count malformed CSV rows, and lines of orders missing from orders.csv (default: stop at the first). */
   skipBadRows?: boolean;
   /** How many users and items to compare after reloading (default 200 each). */
   check?: number;
@@ -115,6 +115,8 @@ async function loadData(options: TrainAndSaveOptions, log: (line: string) => voi
   const { dataset, summary } = await loadInstacart(options.instacart, {
     catalogDir: options.catalog,
     onBadRow: options.skipBadRows ? 'skip' : 'error',
+    // A skipped orders.csv row leaves its order lines without an order: skip those too.
+    orphanOrders: options.skipBadRows ? 'skip' : 'error',
     onProgress: options.onProgress,
   });
   if (summary.ordersWithoutLines > 0) log(`${summary.ordersWithoutLines.toLocaleString()} orders without lines (Kaggle's test orders) are not baskets`);
@@ -122,6 +124,7 @@ async function loadData(options: TrainAndSaveOptions, log: (line: string) => voi
     log(`skipped ${summary.skippedRows.count.toLocaleString()} malformed rows, first ones:`);
     for (const message of summary.skippedRows.errors) log(`  ${message}`);
   }
+  if (summary.skippedOrders > 0) log(`skipped ${summary.skippedLines.toLocaleString()} lines of ${summary.skippedOrders.toLocaleString()} orders missing from orders.csv`);
   return dataset;
 }
 

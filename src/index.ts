@@ -20,9 +20,9 @@ export { BUILTIN_LOADERS } from './ensemble/registry';
 // Strategies
 export { Popularity, type PopularityOptions } from './strategies/popularity';
 export { RepeatPurchase, type RepeatPurchaseOptions } from './strategies/repeat-purchase';
-export { ItemKNN, type ItemKNNOptions } from './strategies/item-knn';
-export { NeuralCF } from './strategies/neural-cf';
-export { ContentBased, TfidfEncoder, MiniLMEncoder, type ContentBasedOptions, type TfidfOptions, type MiniLMOptions } from './strategies/content';
+export { ItemKNN, type ItemKNNOptions, type KnnWeighting, type HistoryWeighting } from './strategies/item-knn';
+export { NeuralCF, NCF_DEFAULTS, type NeuralCFOptions } from './strategies/neural-cf';
+export { ContentBased, TfidfEncoder, MiniLMEncoder, ENGLISH_STOP_WORDS, tokenize, type ContentBasedOptions, type TfidfOptions, type MiniLMOptions } from './strategies/content';
 export {
   AssociationRules,
   ASSOCIATION_RULES_DEFAULTS,
@@ -38,7 +38,7 @@ export {
   type RuleOptions,
   type Transactions,
 } from './strategies/association-rules';
-export { CoPurchaseGraph, DEFAULT_GRAPH_OPTIONS, type CoPurchaseGraphOptions, type CentralityKind } from './strategies/copurchase-graph';
+export { CoPurchaseGraph, DEFAULT_GRAPH_OPTIONS, type CoPurchaseGraphOptions, type CentralityKind, type GraphWeighting } from './strategies/copurchase-graph';
 export { anonymousQuery, userQuery } from './strategies/query';
 export {
   ScoreVector,
@@ -60,7 +60,8 @@ export { IdIndex, compareRawIds } from './data/ids';
 export { CsvParser, parseCsv } from './data/csv';
 export { datasetFromInstacart, type InstacartTables, type InstacartDatasetOptions, type InstacartSummary } from './data/instacart';
 export { datasetFromInteractions, interactionsFromRows, type InteractionMapping, type InteractionRows } from './data/interactions';
-export { generateGrocery, generateGroceryWithTruth, type SyntheticOptions } from './data/synthetic';
+export { generateGrocery, generateGroceryWithTruth, type SyntheticOptions, type SyntheticTruth } from './data/synthetic';
+export { cooccurrence, type CooccurrenceOptions } from './util/cooccurrence';
 
 // Evaluation
 export { evaluate, type EvalResult, type EvaluateOptions, type IndexRanker } from './eval/evaluate';

@@ -334,7 +334,7 @@ describe('AssociationRules strategy', () => {
       const again = await AssociationRules.load(r.root as JsonObject, r.scope('x'));
       expect(again.options).toEqual(model.options);
       expect(again.rules()).toEqual(model.rules());
-      expect(again.itemsets()).toEqual(model.itemsets());
+      expect(() => again.itemsets()).toThrow(/not kept in artifacts/);
       for (let u = 0; u < 40; u++) {
         const rng = mulberry32(u);
         const q = anonymousQuery(Array.from({ length: 5 }, () => Math.floor(rng() * data.nItems)), [Math.floor(rng() * data.nItems)]);

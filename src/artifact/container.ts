@@ -116,6 +116,7 @@ export class ArtifactWriter implements SectionWriter {
         break;
       }
       manifestBytes = next;
+      if (attempt === 3) throw new ArtifactError('could not lay out the artifact manifest', 'manifest');
     }
     const last = entries[entries.length - 1];
     const total = last ? align8(last.offset + this.sections.get(last.name)!.byteLength) : dataStart;

@@ -47,7 +47,7 @@ export const DEFAULT_TUNE_OPTIONS: TuneOptions = {
   protocol: 'auto',
   metric: 'ndcg',
   k: 10,
-  grid: [0, 0.1, 0.25, 0.5, 1, 2, 4],
+  grid: [0, 0.1, 0.25, 0.5, 1, 2, 4, 8],
   rounds: 4,
   normalizations: ['auto', 'minmax', 'zscore'],
   maxQueries: 2000,

@@ -92,7 +92,8 @@ interface Model {
   minCount: number;
   itemCount: Int32Array;
   rules: RuleSet;
-  itemsets: ItemsetArrays;
+  /** Null after load: artifacts keep only the rules. */
+  itemsets: ItemsetArrays | null;
   /** Rule weight w per rule. */
   weight: Float64Array;
   /** Rules keyed by their rarest antecedent item: keyRules[keyPtr[i] .. keyPtr[i+1]). */
@@ -157,8 +158,13 @@ export class AssociationRules implements Recommender {
   }
 
   /** The frequent itemsets, by length, then count descending (item indices). */
+  /**
+   * The frequent itemsets of the last fit. They are not stored in artifacts (scoring needs
+   * only the rules, and itemsets were most of the section's bytes), so a loaded model has none.
+   */
   itemsets(): Itemset[] {
     const { itemsets, nTransactions } = this.requireModel();
+    if (itemsets === null) throw new OptionError('itemsets', 'frequent itemsets are not kept in artifacts: call itemsets() on the fitted model before saving');
     const out: Itemset[] = [];
     for (let k = 0; k < itemsets.count.length; k++) {
       const count = itemsets.count[k];
@@ -230,16 +236,13 @@ export class AssociationRules implements Recommender {
 
   save(out: SectionWriter): JsonObject {
     const m = this.requireModel();
-    const { rules, itemsets } = m;
+    const { rules } = m;
     out.array('itemCount', m.itemCount);
     out.array('antPtr', rules.antPtr);
     out.array('ant', rules.ant);
     out.array('cons', rules.cons);
     out.array('count', rules.count);
     out.array('antCount', rules.antCount);
-    out.array('setPtr', itemsets.ptr);
-    out.array('setItems', itemsets.items);
-    out.array('setCount', itemsets.count);
     const options: { [key: string]: Json } = { ...this.options };
     if (this.options.maxRules === Infinity) options.maxRules = null;
     return { options, nItems: m.nItems, nTransactions: m.nTransactions, minCount: m.minCount };
@@ -268,24 +271,20 @@ export class AssociationRules implements Recommender {
     const cons = sections.i32('cons');
     const count = sections.i32('count');
     const antCount = sections.i32('antCount');
-    const itemsets = { ptr: sections.i32('setPtr'), items: sections.i32('setItems'), count: sections.i32('setCount') };
     const n = cons.length;
     if (itemCount.length !== nItems || antPtr.length !== n + 1 || antPtr[n] !== ant.length || count.length !== n || antCount.length !== n) {
       throw new ArtifactError('AssociationRules sections disagree in length', 'rules');
-    }
-    if (itemsets.ptr.length !== itemsets.count.length + 1 || itemsets.ptr[itemsets.count.length] !== itemsets.items.length) {
-      throw new ArtifactError('AssociationRules itemset sections disagree in length', 'rules');
     }
     for (const a of [ant, cons]) {
       for (let p = 0; p < a.length; p++) if (!(a[p] >= 0 && a[p] < nItems)) throw new ArtifactError(`rule item ${a[p]} outside [0, ${nItems})`, 'rules');
     }
     const consCount = Int32Array.from(cons, (y) => itemCount[y]);
     const rules = new RuleSet(nTransactions, antPtr, ant, cons, count, antCount, consCount);
-    model.model = model.buildModel(nItems, nTransactions, minCount, itemCount, rules, itemsets);
+    model.model = model.buildModel(nItems, nTransactions, minCount, itemCount, rules, null);
     return model;
   }
 
-  private buildModel(nItems: number, nTransactions: number, minCount: number, itemCount: Int32Array, rules: RuleSet, itemsets: ItemsetArrays): Model {
+  private buildModel(nItems: number, nTransactions: number, minCount: number, itemCount: Int32Array, rules: RuleSet, itemsets: ItemsetArrays | null): Model {
     const n = rules.size;
     const { antPtr, ant, cons } = rules;
     const weight = new Float64Array(n);

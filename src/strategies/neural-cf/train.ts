@@ -1,4 +1,4 @@
-import type { Tensor } from '@tensorflow/tfjs';
+import type { GradSaveFunc, Tensor } from '@tensorflow/tfjs';
 import type { Dataset } from '../../data/dataset';
 import { throwIfAborted } from '../../errors';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
@@ -278,7 +278,7 @@ async function train(
       ];
   // Dense parameters with their tensor shapes; the first MLP kernel is split into its user
   // and item halves (contiguous rows), as the scorer uses it.
-  const dense: Array<{ param: Float32Array; shape: number[] }> = [{ param: weights.gmfOut, shape: [f, 1] }];
+  const dense: Array<{ param: Float32Array; shape: number[] }> = [{ param: weights.gmfOut, shape: [f] }];
   if (!bpr) dense.push({ param: weights.globalBias, shape: [1] });
   if (neumf) {
     const sizes = o.mlpLayers;
@@ -289,6 +289,7 @@ async function train(
     dense.push({ param: weights.mlpOut, shape: [sizes[sizes.length - 1], 1] });
   }
   const denseAdam = dense.map((d) => new DenseAdam(d.param));
+  const layers = makeLayers(tf);
 
   const nPos = positives.user.length;
   const order = Int32Array.from({ length: nPos }, (_, i) => i);
@@ -319,7 +320,7 @@ async function train(
         const squares = ri.table.gather(ri.rows(), batch.size * ri.perPositive, ri.buffer);
         if (ri.regularized) regLoss += (o.l2 * ri.examplesPerRow * squares) / n;
       }
-      const { loss, grads } = lossAndGrads(tf, o, batch, rowInputs, dense);
+      const { loss, grads } = lossAndGrads(tf, layers, o, batch, rowInputs, dense);
       lossSum += (loss + regLoss) * n;
       examples += n;
       rowInputs.forEach((ri, g) => {
@@ -408,6 +409,66 @@ function fillBatch(
 }
 
 /**
+ * Layers with hand-written gradients. tfjs's own gradients of matMul use transposed products
+ * and its broadcasting gradients reduce over leading axes; both are slow paths on the wasm
+ * backend (3x the time of these formulations; see benchmarks/ncf-backends.ts).
+ */
+interface Layers {
+  /** GMF logits [b, cols]: user rows u [b, f], item rows v [b * cols, f] (cols per user), output weights h [f]. */
+  gmf(u: Tensor, v: Tensor, h: Tensor): Tensor;
+  /** x [m, in] times w [in, out]. */
+  linear(x: Tensor, w: Tensor): Tensor;
+  /** x [m, in] times w [in, out] plus bias [out]. */
+  affine(x: Tensor, w: Tensor, bias: Tensor): Tensor;
+}
+
+function makeLayers(tf: Tf): Layers {
+  const ones = (m: number) => tf.ones([1, m]);
+  const gmf = tf.customGrad((...args: Array<Tensor | GradSaveFunc>) => {
+    const [u, v, h, save] = args as [Tensor, Tensor, Tensor, GradSaveFunc];
+    const [b, f] = u.shape;
+    const cols = v.shape[0] / b;
+    const uh = tf.reshape(tf.mul(u, h), [b, 1, f]);
+    const items = tf.reshape(v, [b, cols, f]);
+    save([u, items, h, uh]);
+    return {
+      value: tf.sum(tf.mul(items, uh), 2),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [su, sItems, sh, suh] = saved;
+        const g = tf.reshape(dy, [b, cols, 1]);
+        const dUh = tf.sum(tf.mul(sItems, g), 1);
+        return [tf.mul(dUh, sh), tf.reshape(tf.mul(g, suh), [b * cols, f]), tf.reshape(tf.matMul(ones(b), tf.mul(dUh, su)), [f])];
+      },
+    };
+  });
+  const linear = tf.customGrad((...args: Array<Tensor | GradSaveFunc>) => {
+    const [x, w, save] = args as [Tensor, Tensor, GradSaveFunc];
+    save([x, w]);
+    return {
+      value: tf.matMul(x, w),
+      gradFunc: (dy: Tensor, [sx, sw]: Tensor[]) => [tf.matMul(dy, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy)],
+    };
+  });
+  const affine = tf.customGrad((...args: Array<Tensor | GradSaveFunc>) => {
+    const [x, w, bias, save] = args as [Tensor, Tensor, Tensor, GradSaveFunc];
+    save([x, w]);
+    return {
+      value: tf.add(tf.matMul(x, w), bias),
+      gradFunc: (dy: Tensor, [sx, sw]: Tensor[]) => [
+        tf.matMul(dy, tf.transpose(sw)),
+        tf.matMul(tf.transpose(sx), dy),
+        tf.reshape(tf.matMul(ones(dy.shape[0] as number), dy), [dy.shape[1] as number]),
+      ],
+    };
+  });
+  return {
+    gmf: (u, v, h) => gmf(u, v, h),
+    linear: (x, w) => linear(x, w),
+    affine: (x, w, bias) => affine(x, w, bias),
+  };
+}
+
+/**
  * The mean data loss of the batch and its gradients with respect to the gathered rows (in
  * rowInputs order) and then the dense parameters (in `dense` order). Logit = GMF (elementwise
  * product weighted by gmfOut) + item bias [+ global bias for BCE] [+ MLP tower]; BCE loss
@@ -415,6 +476,7 @@ function fillBatch(
  */
 function lossAndGrads(
   tf: Tf,
+  layers: Layers,
   o: NeuralCFOptions,
   batch: Batch,
   rowInputs: RowInput[],
@@ -459,15 +521,14 @@ function lossAndGrads(
 
       /** Logits [b, cols] of the user rows against `cols` item rows per user. */
       const logits = (itemRows: Tensor, bias: Tensor, itemMlpRows: Tensor | null, cols: number): Tensor => {
-        const product = tf.mul(tf.reshape(userG, [b, 1, f]), tf.reshape(itemRows, [b, cols, f]));
-        let s = tf.add(tf.reshape(tf.matMul(tf.reshape(product, [b * cols, f]), gmfOut), [b, cols]), tf.reshape(bias, [b, cols]));
+        let s = tf.add(layers.gmf(userG, itemRows, gmfOut), tf.reshape(bias, [b, cols]));
         if (itemMlpRows && userM) {
           const h1 = sizes[0];
-          const userPart = tf.reshape(tf.matMul(userM, firstUser!), [b, 1, h1]);
-          const itemPart = tf.reshape(tf.matMul(itemMlpRows, firstItem!), [b, cols, h1]);
-          let z = tf.reshape(tf.relu(tf.add(tf.add(userPart, itemPart), biases[0])), [b * cols, h1]);
-          for (let l = 1; l < nLayers; l++) z = tf.relu(tf.add(tf.matMul(z, kernels[l - 1]), biases[l]));
-          s = tf.add(s, tf.reshape(tf.matMul(z, mlpOut!), [b, cols]));
+          const userPart = tf.reshape(layers.linear(userM, firstUser!), [b, 1, h1]);
+          const itemPart = tf.reshape(layers.affine(itemMlpRows, firstItem!, biases[0]), [b, cols, h1]);
+          let z = tf.reshape(tf.relu(tf.add(itemPart, userPart)), [b * cols, h1]);
+          for (let l = 1; l < nLayers; l++) z = tf.relu(layers.affine(z, kernels[l - 1], biases[l]));
+          s = tf.add(s, tf.reshape(layers.linear(z, mlpOut!), [b, cols]));
         }
         return s;
       };
