@@ -26,6 +26,15 @@ export interface ContentBasedOptions {
   recencyHalfLife: number;
   /** What a purchase's age counts: 'baskets' (orders since) or 'days' (needs basket days). Default 'baskets'. */
   recencyUnit: 'baskets' | 'days';
+  /**
+   * TF-IDF only: a profile term found in more than this share of items (a department word
+   * like "dairy") does not make items candidates by itself; it still counts in the score of
+   * items that share a rarer term with the profile. Without it every query touched nearly
+   * the whole catalog (department words are in thousands of names): 2.6 ms p50 per query at
+   * 50k items. Terms in at most 100 items always make candidates; 1 turns the cut off.
+   * Default 0.02.
+   */
+  candidateMaxDf: number;
 }
 
 export const DEFAULT_TEMPLATE = '{name} {aisle} {department}';
@@ -55,7 +64,7 @@ export class ContentBased implements Recommender {
   private scratch: Scratch | null = null;
 
   constructor(options: Partial<ContentBasedOptions> = {}) {
-    const o: ContentBasedOptions = { encoder: options.encoder ?? new TfidfEncoder(), template: DEFAULT_TEMPLATE, recencyHalfLife: 10, recencyUnit: 'baskets', ...options };
+    const o: ContentBasedOptions = { encoder: options.encoder ?? new TfidfEncoder(), template: DEFAULT_TEMPLATE, recencyHalfLife: 10, recencyUnit: 'baskets', candidateMaxDf: 0.02, ...options };
     if (!(o.encoder instanceof TfidfEncoder) && !(o.encoder instanceof MiniLMEncoder)) {
       throw new OptionError('encoder', 'must be a TfidfEncoder or a MiniLMEncoder');
     }
@@ -64,6 +73,9 @@ export class ContentBased implements Recommender {
     else throw new OptionError('template', 'must be a string or a function (catalog, item) => string');
     if (typeof o.recencyHalfLife !== 'number' || !(o.recencyHalfLife > 0)) {
       throw new OptionError('recencyHalfLife', `must be a number > 0 or Infinity, got ${o.recencyHalfLife}`);
+    }
+    if (typeof o.candidateMaxDf !== 'number' || !(o.candidateMaxDf > 0 && o.candidateMaxDf <= 1)) {
+      throw new OptionError('candidateMaxDf', `must be a number in (0, 1], got ${o.candidateMaxDf}`);
     }
     if (o.recencyUnit !== 'baskets' && o.recencyUnit !== 'days') throw new OptionError('recencyUnit', `must be 'baskets' or 'days', got ${String(o.recencyUnit)}`);
     this.options = Object.freeze(o);
@@ -130,18 +142,55 @@ export class ContentBased implements Recommender {
     const profile = this.profile(query);
     if (profile === null) return;
     if (vectors.format === 'sparse') {
-      const { indptr, indices, values } = this.inverted!;
-      const terms = profile.terms!;
-      const weights = profile.weights;
-      for (let k = 0; k < terms.length; k++) {
-        const t = terms[k];
-        const w = weights[k];
-        for (let p = indptr[t]; p < indptr[t + 1]; p++) out.add(indices[p], w * values[p]);
-      }
+      this.sparseScores(profile, vectors.matrix, out);
     } else {
       denseScores(vectors, profile.weights, out.values);
       out.markDense();
     }
+  }
+
+  /**
+   * Candidates come from the profile's distinctive terms (see candidateMaxDf); each gets its
+   * exact cosine, summed in the item's term order as profileScore() does, so explain() agrees
+   * bit for bit.
+   */
+  private sparseScores(profile: Profile, matrix: CsrMatrix, out: ScoreVector): void {
+    const inv = this.inverted!;
+    const terms = profile.terms!;
+    const { itemTouched, termWeight } = this.scratch!;
+    // Small catalogs are cheap to score whole: the cut starts above 100 items per term.
+    const maxDf = Math.max(100, Math.floor(this.options.candidateMaxDf * matrix.nRows));
+    let distinctive = false;
+    for (let k = 0; k < terms.length; k++) {
+      const t = terms[k];
+      termWeight[t] = profile.weights[k];
+      if (inv.indptr[t + 1] - inv.indptr[t] <= maxDf) distinctive = true;
+    }
+    // A profile of common words only (a one-item "Milk" basket) still gets candidates.
+    const limit = distinctive ? maxDf : Infinity;
+    let nCandidates = 0;
+    for (let k = 0; k < terms.length; k++) {
+      const t = terms[k];
+      if (inv.indptr[t + 1] - inv.indptr[t] > limit) continue;
+      for (let p = inv.indptr[t]; p < inv.indptr[t + 1]; p++) {
+        const item = inv.indices[p];
+        if (!out.has(item)) {
+          out.set(item, 0);
+          itemTouched[nCandidates++] = item;
+        }
+      }
+    }
+    const { indptr, indices, values } = matrix;
+    for (let c = 0; c < nCandidates; c++) {
+      const item = itemTouched[c];
+      let acc = 0;
+      for (let p = indptr[item]; p < indptr[item + 1]; p++) {
+        const w = termWeight[indices[p]];
+        if (w !== 0) acc = Math.fround(acc + w * values[p]);
+      }
+      out.set(item, acc);
+    }
+    for (let k = 0; k < terms.length; k++) termWeight[terms[k]] = 0;
   }
 
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
@@ -342,6 +391,7 @@ export class ContentBased implements Recommender {
       template: typeof this.options.template === 'string' ? this.options.template : null,
       recencyHalfLife: this.options.recencyHalfLife === Infinity ? null : this.options.recencyHalfLife,
       recencyUnit: this.options.recencyUnit,
+      candidateMaxDf: this.options.candidateMaxDf,
       encoder,
     };
     if (vectors.format === 'sparse') {
@@ -375,6 +425,7 @@ export class ContentBased implements Recommender {
         template,
         recencyHalfLife: state.recencyHalfLife === null ? Infinity : (state.recencyHalfLife as number),
         recencyUnit: state.recencyUnit as 'baskets' | 'days',
+        candidateMaxDf: typeof state.candidateMaxDf === 'number' ? state.candidateMaxDf : 1,
       });
     } catch (e) {
       throw new ArtifactError(`bad content options: ${(e as Error).message}`, 'content');
@@ -430,8 +481,11 @@ class Scratch {
   readonly itemTouched: Int32Array;
   readonly acc: Float64Array;
   readonly accTouched: Int32Array;
+  /** Profile weight per term during sparse scoring (0 elsewhere). */
+  readonly termWeight: Float64Array;
 
   constructor(nItems: number, width: number) {
+    this.termWeight = new Float64Array(width);
     this.itemWeight = new Float64Array(nItems);
     this.itemScore = new Float32Array(nItems);
     this.itemTouched = new Int32Array(nItems);
