@@ -18,11 +18,12 @@ import {
 
 /**
  * The ensemble the demo fits: every strategy of the library. Popularity is a member too (not
- * only the cold-start filler), so weight tuning can lean on it where the data is thin.
+ * only the cold-start filler), so weight tuning can lean on it where the data is thin; as a
+ * member it scores the catalog's head only, which keeps a 50k-item query cheap.
  */
 export function defaultStrategies(options: { neural?: boolean } = {}): Record<string, Recommender> {
   const strategies: Record<string, Recommender> = {
-    popularity: new Popularity(),
+    popularity: new Popularity({ maxItems: 1000 }),
     repeat: new RepeatPurchase(),
     itemknn: new ItemKNN(),
     content: new ContentBased({ encoder: new TfidfEncoder() }),

@@ -64,6 +64,29 @@ describe('ContentBased with TF-IDF', () => {
     expect(out.values[yStraw]).toBeGreaterThan(out.values[yBlue]);
   });
 
+  it('takes candidates from the strongest profile terms until maxCandidates, with exact scores', async () => {
+    const data = grocery();
+    const [spag, penne] = itemIdx(data, 'spag', 'penne');
+    const capped = new ContentBased({ maxCandidates: 1, template: '{name}' });
+    const open = new ContentBased({ maxCandidates: Infinity, template: '{name}' });
+    await capped.fit(data);
+    await open.fit(data);
+    const q = anonymousQuery([spag]);
+    // "spaghetti" is the profile's strongest (rarest) term and only spag has it: the budget
+    // of 1 is spent, so penne (sharing "pasta") is not a candidate.
+    const few = scores(capped, q, data.nItems);
+    const all = scores(open, q, data.nItems);
+    expect(few.length).toBe(1);
+    expect(few.has(penne)).toBe(false);
+    expect(all.has(penne)).toBe(true);
+    expect(few.values[spag]).toBe(all.values[spag]);
+    const back = await roundTrip(capped);
+    expect(back.options.maxCandidates).toBe(1);
+    expect((await roundTrip(open)).options.maxCandidates).toBe(Infinity);
+    expect(() => new ContentBased({ maxCandidates: 0 })).toThrow(OptionError);
+    expect(() => new ContentBased({ maxCandidates: 2.5 })).toThrow(OptionError);
+  });
+
   it('recommends a never-bought catalog item (item cold start)', async () => {
     const data = grocery();
     const model = new ContentBased();

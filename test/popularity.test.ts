@@ -29,6 +29,26 @@ function dense(model: Popularity): Float32Array {
 }
 
 describe('Popularity', () => {
+  it('scores only the head of the catalog with maxItems, and keeps it through an artifact', async () => {
+    const head = new Popularity({ maxItems: 2 });
+    await head.fit(data);
+    const out = new ScoreVector(data.nItems);
+    head.score(anonymousQuery([]), out);
+    expect(out.dense).toBe(false);
+    expect(out.length).toBe(2);
+    expect([out.values[bananas], out.values[milk], out.has(eggs), out.has(salt)]).toEqual([5, 3, false, false]);
+    const w = new ArtifactWriter();
+    const state = head.save(w.scope('p'));
+    const r = ArtifactReader.open(w.toBytes(state));
+    const back = Popularity.load(r.root as JsonObject, r.scope('p'));
+    const again = new ScoreVector(data.nItems);
+    back.score(anonymousQuery([]), again);
+    expect(again.length).toBe(2);
+    expect(again.values[bananas]).toBe(5);
+    expect(() => new Popularity({ maxItems: 0 })).toThrow(OptionError);
+    expect(() => new Popularity({ maxItems: 1.5 })).toThrow(OptionError);
+  });
+
   it('ranks by purchases, or by distinct buyers', async () => {
     const purchases = new Popularity();
     await purchases.fit(data);

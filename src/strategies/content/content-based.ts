@@ -35,6 +35,15 @@ export interface ContentBasedOptions {
    * Default 0.02.
    */
   candidateMaxDf: number;
+  /**
+   * TF-IDF only: candidates come from the profile's distinctive terms strongest first, and
+   * stop once this many items are candidates (a term's items are taken whole). Items sharing
+   * only weak terms with the profile score low anyway; the cap bounds a long history's query
+   * cost. Infinity turns it off. Default 1000. Measured at 30k users x 50k items: p50 per
+   * query 3.9 ms uncapped (21k candidates), 0.52 ms at 2000, 0.19 ms at 500; NDCG@10 on
+   * P4-small 0.2259 / 0.2259 / 0.2262, on P3 0.0036 / 0.0035 / 0.0031.
+   */
+  maxCandidates: number;
 }
 
 export const DEFAULT_TEMPLATE = '{name} {aisle} {department}';
@@ -64,7 +73,7 @@ export class ContentBased implements Recommender {
   private scratch: Scratch | null = null;
 
   constructor(options: Partial<ContentBasedOptions> = {}) {
-    const o: ContentBasedOptions = { encoder: options.encoder ?? new TfidfEncoder(), template: DEFAULT_TEMPLATE, recencyHalfLife: 10, recencyUnit: 'baskets', candidateMaxDf: 0.02, ...options };
+    const o: ContentBasedOptions = { encoder: options.encoder ?? new TfidfEncoder(), template: DEFAULT_TEMPLATE, recencyHalfLife: 10, recencyUnit: 'baskets', candidateMaxDf: 0.02, maxCandidates: 1000, ...options };
     if (!(o.encoder instanceof TfidfEncoder) && !(o.encoder instanceof MiniLMEncoder)) {
       throw new OptionError('encoder', 'must be a TfidfEncoder or a MiniLMEncoder');
     }
@@ -76,6 +85,9 @@ export class ContentBased implements Recommender {
     }
     if (typeof o.candidateMaxDf !== 'number' || !(o.candidateMaxDf > 0 && o.candidateMaxDf <= 1)) {
       throw new OptionError('candidateMaxDf', `must be a number in (0, 1], got ${o.candidateMaxDf}`);
+    }
+    if (typeof o.maxCandidates !== 'number' || !(o.maxCandidates >= 1) || (o.maxCandidates !== Infinity && !Number.isInteger(o.maxCandidates))) {
+      throw new OptionError('maxCandidates', `must be an integer >= 1 or Infinity, got ${o.maxCandidates}`);
     }
     if (o.recencyUnit !== 'baskets' && o.recencyUnit !== 'days') throw new OptionError('recencyUnit', `must be 'baskets' or 'days', got ${String(o.recencyUnit)}`);
     this.options = Object.freeze(o);
@@ -150,8 +162,8 @@ export class ContentBased implements Recommender {
   }
 
   /**
-   * Candidates come from the profile's distinctive terms (see candidateMaxDf); each gets its
-   * exact cosine, summed in the item's term order as profileScore() does, so explain() agrees
+   * Candidates come from the profile's distinctive terms, strongest first (see candidateMaxDf
+   * and maxCandidates); each gets its exact cosine, summed in the item's term order as profileScore() does, so explain() agrees
    * bit for bit.
    */
   private sparseScores(profile: Profile, matrix: CsrMatrix, out: ScoreVector): void {
@@ -168,8 +180,11 @@ export class ContentBased implements Recommender {
     }
     // A profile of common words only (a one-item "Milk" basket) still gets candidates.
     const limit = distinctive ? maxDf : Infinity;
+    const byWeight = Array.from(terms.keys()).sort((a, b) => profile.weights[b] - profile.weights[a] || terms[a] - terms[b]);
+    const budget = this.options.maxCandidates;
     let nCandidates = 0;
-    for (let k = 0; k < terms.length; k++) {
+    for (const k of byWeight) {
+      if (nCandidates >= budget) break;
       const t = terms[k];
       if (inv.indptr[t + 1] - inv.indptr[t] > limit) continue;
       for (let p = inv.indptr[t]; p < inv.indptr[t + 1]; p++) {
@@ -392,6 +407,7 @@ export class ContentBased implements Recommender {
       recencyHalfLife: this.options.recencyHalfLife === Infinity ? null : this.options.recencyHalfLife,
       recencyUnit: this.options.recencyUnit,
       candidateMaxDf: this.options.candidateMaxDf,
+      maxCandidates: this.options.maxCandidates === Infinity ? null : this.options.maxCandidates,
       encoder,
     };
     if (vectors.format === 'sparse') {
@@ -426,6 +442,7 @@ export class ContentBased implements Recommender {
         recencyHalfLife: state.recencyHalfLife === null ? Infinity : (state.recencyHalfLife as number),
         recencyUnit: state.recencyUnit as 'baskets' | 'days',
         candidateMaxDf: typeof state.candidateMaxDf === 'number' ? state.candidateMaxDf : 1,
+        maxCandidates: typeof state.maxCandidates === 'number' ? state.maxCandidates : Infinity,
       });
     } catch (e) {
       throw new ArtifactError(`bad content options: ${(e as Error).message}`, 'content');

@@ -34,7 +34,9 @@ export interface CoPurchaseGraphOptions {
   restart: number;
   /**
    * Push tolerance: a node spreads its residual mass once it exceeds epsilon x its degree
-   * (default 1e-5). A query visits at most 1 / (restart x epsilon) edges.
+   * (default 1e-4). A query visits at most 1 / (restart x epsilon) edges. Measured: 1e-5
+   * cost 1.0 ms p50 per query at 50k items (10k items touched) against 0.12 ms for 1e-4
+   * (1.5k touched), for NDCG@10 0.3586 -> 0.3618 on P4-small and 0.0343 -> 0.0301 on P3.
    */
   epsilon: number;
   /**
@@ -50,7 +52,7 @@ export const DEFAULT_GRAPH_OPTIONS: Readonly<CoPurchaseGraphOptions> = {
   minCount: 2,
   maxNeighbors: 50,
   restart: 0.5,
-  epsilon: 1e-5,
+  epsilon: 1e-4,
   basketWeight: 0.5,
 };
 
