@@ -74,7 +74,9 @@ function intArg(name: string, fallback: number): number {
   return v;
 }
 
+// The demo's default ensemble (examples/shared.ts defaultStrategies), NeuralCF apart.
 const NON_NEURAL: Record<string, () => Recommender> = {
+  popularity: () => new Popularity({ maxItems: 1000 }),
   repeat: () => new RepeatPurchase(),
   itemknn: () => new ItemKNN(),
   content: () => new ContentBased({ encoder: new TfidfEncoder() }),
@@ -383,7 +385,7 @@ if (rec) {
     alone[name] = await phase(`latency ${name}`, () => strategyAlone(rec.strategy(name), data, aloneSample));
     console.log(`latency ${name} alone: p50 ${ms(alone[name].p50Ms)} ms, p99 ${ms(alone[name].p99Ms)} ms, ${alone[name].meanTouched.toFixed(0)} items scored per query`);
   }
-  alone.popularity = await phase('latency popularity', () => strategyAlone(fallback, data, aloneSample));
+  alone.fallback = await phase('latency fallback', () => strategyAlone(fallback, data, aloneSample));
 }
 
 interface EnsembleResults {
@@ -493,7 +495,7 @@ const row = (name: string, wall: number, cpu: number, rss: number, l: AloneLaten
       `${(l ? l.meanTouched.toFixed(0) : '-').padStart(15)}`,
   );
 for (const name of nonNeural) row(name, fitPhase[name].wallSeconds, fitPhase[name].cpuSeconds, fitPhase[name].peakRssBytes, alone[name]);
-if (rec) row('popularity', fitPhase.fallback.wallSeconds, fitPhase.fallback.cpuSeconds, fitPhase.fallback.peakRssBytes, alone.popularity);
+if (rec) row('fallback', fitPhase.fallback.wallSeconds, fitPhase.fallback.cpuSeconds, fitPhase.fallback.peakRssBytes, alone.fallback);
 if (ncf) row(`ncf (${ncf.epochs} ep)`, ncf.fitSeconds, ncf.cpuSeconds, ncf.peakRssBytes, ncf.alone);
 if (rec && ensemble) {
   const total = Object.values(fitSeconds).reduce((a, b) => a + b, 0);
@@ -556,7 +558,7 @@ const result = {
   strategies: Object.fromEntries(
     nonNeural.map((n) => [n, { fitSeconds: fitPhase[n].wallSeconds, fitCpuSeconds: fitPhase[n].cpuSeconds, fitPeakRssBytes: fitPhase[n].peakRssBytes, latency: alone[n] }]),
   ),
-  popularity: rec ? { fitSeconds: fitPhase.fallback.wallSeconds, latency: alone.popularity } : null,
+  fallback: rec ? { fitSeconds: fitPhase.fallback.wallSeconds, latency: alone.fallback } : null,
   ensemble,
   ncf,
   peakRssBytes: peakRss,
