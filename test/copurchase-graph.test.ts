@@ -189,6 +189,29 @@ describe('CoPurchaseGraph scoring', () => {
     expect(direct.evidence[0].item).toBe(pasta);
   });
 
+  it('walks once to explain many items of one query, and never reuses a walk for another query', async () => {
+    const data = basketsDataset({ u: [['a', 'b'], ['b', 'c'], ['c', 'd'], ['a', 'x'], ['a', 'x'], ['a', 'x']] });
+    const g = new CoPurchaseGraph({ minCount: 1, weighting: 'count' });
+    await g.fit(data);
+    const [a, b, c, d, x] = itemIdx(data, 'a', 'b', 'c', 'd', 'x');
+    const fresh = async () => {
+      const h = new CoPurchaseGraph({ minCount: 1, weighting: 'count' });
+      await h.fit(data);
+      return h;
+    };
+    const nm = (i: number) => data.items.id(i);
+    // The same query object changed in place between calls must not see the old walk.
+    const query = anonymousQuery([b]);
+    const first = [a, c, d].map((i) => g.explain(query, i, nm));
+    query.history.items[0] = x;
+    const afterChange = g.explain(query, a, nm);
+    expect(afterChange).toEqual((await fresh()).explain(anonymousQuery([x]), a, nm));
+    expect(afterChange!.score).toBe(scores(g, anonymousQuery([x]))[a]);
+    const again = await fresh();
+    expect(first).toEqual([a, c, d].map((i) => again.explain(anonymousQuery([b]), i, nm)));
+    expect(first[0]!.score).toBe(scores(g, anonymousQuery([b]))[a]);
+  });
+
   it('explains direct neighbours strongest first and longer paths by attribution', async () => {
     // Chain a - b - c - d plus a separate pair x - y.
     const data = basketsDataset({ u: [['a', 'b'], ['b', 'c'], ['c', 'd'], ['a', 'x'], ['a', 'x'], ['a', 'x']] });

@@ -94,6 +94,12 @@ export class CoPurchaseGraph implements Recommender {
   private edges: CsrMatrix | null = null;
   private invStrength: Float64Array | null = null;
   private workspace: PushWorkspace | null = null;
+  /**
+   * The walk of the last query explain() saw, kept so explaining the k items of one
+   * recommendation walks once, not k times. Keyed by the restart distribution itself (not
+   * the query object), so a changed query can never reuse a stale walk.
+   */
+  private explained: { sources: Int32Array; masses: Float64Array; walk: PushWorkspace } | null = null;
   private sourceBuffer: Int32Array = new Int32Array(0);
   private massBuffer: Float64Array = new Float64Array(0);
   /** Restart mass per item of the query being assembled (0 elsewhere); cleared after use. */
@@ -137,6 +143,7 @@ export class CoPurchaseGraph implements Recommender {
     this.edges = edges;
     this.invStrength = inverseStrengths(edges);
     this.workspace = new PushWorkspace(edges, this.invStrength);
+    this.explained = null;
     this.sourceBuffer = new Int32Array(n);
     this.massBuffer = new Float64Array(n);
     this.massByItem = new Float64Array(n);
@@ -212,17 +219,16 @@ export class CoPurchaseGraph implements Recommender {
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
     const g = this.requireEdges();
     this.checkItem(item, 'item');
-    const nSources = this.runQuery(query);
+    const nSources = this.restartDistribution(query);
     if (nSources === 0) return null;
     const ws = this.workspace!;
     const { restart, epsilon } = this.options;
-    const score = Math.fround(ws.score(item, restart));
-    ws.clear();
+    const sources = this.sourceBuffer.slice(0, nSources);
+    const sourceMass = this.massBuffer.slice(0, nSources);
+    const score = Math.fround(this.walkToExplain(sources, sourceMass).score(item, restart));
     if (!(score > 0)) return null;
 
     const mass = this.massByItem;
-    const sources = this.sourceBuffer.slice(0, nSources);
-    const sourceMass = this.massBuffer.slice(0, nSources);
     for (let k = 0; k < nSources; k++) mass[sources[k]] = sourceMass[k];
     try {
       const { indptr, indices, values } = g;
@@ -284,13 +290,34 @@ export class CoPurchaseGraph implements Recommender {
     }
   }
 
+  /** The push result of a restart distribution, reusing the last explained walk when it is the same. */
+  private walkToExplain(sources: Int32Array, masses: Float64Array): PushWorkspace {
+    const last = this.explained;
+    if (last !== null && sameValues(last.sources, sources) && sameValues(last.masses, masses)) return last.walk;
+    const walk = last?.walk ?? new PushWorkspace(this.edges!, this.invStrength!);
+    walk.run(sources, masses, this.options.restart, this.options.epsilon);
+    this.explained = { sources, masses, walk };
+    return walk;
+  }
+
   /**
    * Fills the restart distribution of `query` into sourceBuffer/massBuffer and runs push;
    * returns the number of sources (0: nothing to walk from, workspace left clear).
    */
   private runQuery(query: Query): number {
-    this.requireEdges();
+    const nSources = this.restartDistribution(query);
     const ws = this.workspace!;
+    if (nSources === 0) {
+      ws.clear();
+      return 0;
+    }
+    ws.run(this.sourceBuffer.subarray(0, nSources), this.massBuffer.subarray(0, nSources), this.options.restart, this.options.epsilon);
+    return nSources;
+  }
+
+  /** Fills the restart distribution of `query` into sourceBuffer/massBuffer; returns its size. */
+  private restartDistribution(query: Query): number {
+    this.requireEdges();
     const mass = this.massByItem;
     const sources = this.sourceBuffer;
     const n = this.nItems;
@@ -324,11 +351,6 @@ export class CoPurchaseGraph implements Recommender {
       massList[k] = mass[sources[k]];
       mass[sources[k]] = 0;
     }
-    if (nSources === 0) {
-      ws.clear();
-      return 0;
-    }
-    ws.run(sources.subarray(0, nSources), massList.subarray(0, nSources), this.options.restart, this.options.epsilon);
     return nSources;
   }
 
@@ -443,4 +465,10 @@ function strongest(entries: Array<{ item: number; weight: number }>): Array<{ it
 function listNames(evidence: Array<{ item: number }>, name: ItemNamer): string {
   const names = evidence.map((e) => name(e.item));
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
