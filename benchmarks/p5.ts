@@ -8,36 +8,18 @@
  *
  * Writes benchmarks/results/P5.json. Without ../shared/data/groceries it says so and exits 0.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
-import { generateRules, mineItemsets, type Transactions } from '../src/strategies/association-rules';
+import { generateRules, mineItemsets } from '../src/strategies/association-rules';
+import { GROCERIES_FILE, readGroceries } from './groceries';
 import { describeMachine, machine, median } from './machine';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const GROCERIES = join(here, '../../shared/data/groceries/groceries.csv.gz');
 /** R arules 1.7 on Groceries at support 0.001 (../shared/BENCHMARKS.md, P5). */
 const ARULES = { 0.5: 5668, 0.8: 410 } as const;
 const RUNS = 7;
-
-function readGroceries(): { tx: Transactions; lines: number } {
-  const rows = gunzipSync(readFileSync(GROCERIES)).toString('utf8').split('\n');
-  if (rows[rows.length - 1] === '') rows.pop();
-  const index = new Map<string, number>();
-  const ptr = [0];
-  const items: number[] = [];
-  for (const row of rows) {
-    for (const name of row.split(',')) {
-      let i = index.get(name);
-      if (i === undefined) index.set(name, (i = index.size));
-      items.push(i);
-    }
-    ptr.push(items.length);
-  }
-  return { tx: { ptr: Int32Array.from(ptr), items: Int32Array.from(items), nItems: index.size }, lines: items.length };
-}
 
 function timeMs<T>(f: () => T): { value: T; ms: number } {
   const times: number[] = [];
@@ -51,8 +33,8 @@ function timeMs<T>(f: () => T): { value: T; ms: number } {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(GROCERIES)) {
-    console.log(`P5 skipped: ${GROCERIES} not found (../shared is only on developer machines and in CI).`);
+  if (!existsSync(GROCERIES_FILE)) {
+    console.log(`P5 skipped: ${GROCERIES_FILE} not found (../shared is only on developer machines and in CI).`);
     return;
   }
   const { tx, lines } = readGroceries();

@@ -5,14 +5,14 @@
  *
  *   npx tsx benchmarks/rules-speed.ts [--users 200000] [--products 50000] [--queries 2000] [--no-synthetic]
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { gunzipSync } from 'node:zlib';
 import { Dataset } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
 import { datasetFromInstacart } from '../src/data/instacart';
 import { generateGrocery } from '../src/data/synthetic';
-import { AssociationRules, generateRules, mineItemsets, type AssociationRulesOptions, type Transactions } from '../src/strategies/association-rules';
+import { AssociationRules, generateRules, mineItemsets, type AssociationRulesOptions } from '../src/strategies/association-rules';
+import { GROCERIES_FILE, readGroceries } from './groceries';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type Query } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
@@ -72,26 +72,13 @@ function latency(label: string, model: AssociationRules, queries: Query[], nItem
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}`);
 const nQueries = arg('queries', 2000);
 
-const GROCERIES = new URL('../../shared/data/groceries/groceries.csv.gz', import.meta.url).pathname;
-if (!existsSync(GROCERIES)) {
-  console.log(`Groceries: skipped, ${GROCERIES} not found`);
+if (!existsSync(GROCERIES_FILE)) {
+  console.log(`Groceries: skipped, ${GROCERIES_FILE} not found`);
 } else {
-  const lines = gunzipSync(readFileSync(GROCERIES)).toString('utf8').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const index = new Map<string, number>();
-  const ptr = [0];
-  const items: number[] = [];
-  for (const line of lines) {
-    for (const name of line.split(',')) {
-      let i = index.get(name);
-      if (i === undefined) index.set(name, (i = index.size));
-      items.push(i);
-    }
-    ptr.push(items.length);
-  }
-  const tx: Transactions = { ptr: Int32Array.from(ptr), items: Int32Array.from(items), nItems: index.size };
-  const nTx = lines.length;
-  console.log(`\nGroceries: ${nTx} baskets, ${index.size} items, ${items.length} lines`);
+  const { names, tx, lines } = readGroceries();
+  const nTx = tx.ptr.length - 1;
+  const nItems = tx.nItems;
+  console.log(`\nGroceries: ${nTx} baskets, ${nItems} items, ${lines} lines`);
 
   const mined = timed(7, () => mineItemsets(tx, { minSupport: 0.001, maxLength: 10 }));
   console.log(`P5 itemsets (support 0.001 -> count >= ${mined.value.minCount}, maxLength 10): ${mined.value.size} in ${fmt(mined)} (median of 7), by length ${JSON.stringify(mined.value.lengthHistogram())}`);
@@ -102,7 +89,6 @@ if (!existsSync(GROCERIES)) {
   const end = timed(5, () => generateRules(mineItemsets(tx, { minSupport: 0.001, maxLength: 10 }), { minConfidence: 0.5 }).size);
   console.log(`P5 end to end (mine + 5,668 rules): ${fmt(end)} (median of 5)`);
 
-  const names = [...index.keys()];
   const data = Dataset.fromBaskets({
     users: new IdIndex(Array.from({ length: nTx }, (_, b) => String(b))),
     items: new IdIndex(names),
@@ -136,11 +122,11 @@ if (!existsSync(GROCERIES)) {
       // 100-140 distinct items of 169: nearly every rule's key item is present.
       const pick = new Set<number>();
       const want = 100 + Math.floor(rng() * 41);
-      while (pick.size < want) pick.add(Math.floor(rng() * index.size));
-      big.push(anonymousQuery([...pick], [Math.floor(rng() * index.size)]));
+      while (pick.size < want) pick.add(Math.floor(rng() * nItems));
+      big.push(anonymousQuery([...pick], [Math.floor(rng() * nItems)]));
     }
-    latency('score (one basket)', model, baskets, index.size);
-    latency('score (100-140 distinct items)', model, big, index.size);
+    latency('score (one basket)', model, baskets, nItems);
+    latency('score (100-140 distinct items)', model, big, nItems);
   }
 }
 

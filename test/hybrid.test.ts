@@ -88,6 +88,16 @@ describe('HybridRecommender', () => {
     expect(rec.recommend('alice', { k: 2, basket: ['chips'] }).map((r) => r.item)).toEqual(['salsa', 'beer']);
   });
 
+  it('fills from the fallback past items a strict filter rejects', async () => {
+    const rec = await fitted({ fallback: new FixedScores({ milk: 3, salsa: 2, bread: 1 }) });
+    const staples = new Set(['eggs', 'milk', 'bread']);
+    // The ensemble offers only eggs; the fallback's head (milk, salsa) loses salsa to the
+    // filter, so the rest of the fallback is scanned in score order for bread.
+    const out = rec.recommend('dave', { k: 3, history: ['beer'], filter: (i) => staples.has(i.id) });
+    expect(out.map((r) => r.item)).toEqual(['eggs', 'milk', 'bread']);
+    expect(out.slice(1).every((r) => 'fallback' in r.sources)).toBe(true);
+  });
+
   it('scores an unknown user from a given history and falls back without one', async () => {
     const rec = await fitted({ fallback: new FixedScores({ milk: 3, bread: 1 }) });
     expect(rec.recommend('dave', { k: 2, history: ['beer'] }).map((r) => r.item)).toEqual(['chips', 'salsa']);

@@ -4,36 +4,16 @@
  * count >= ceil(9835 x 0.001) = 10 (a floor of 9 gives 7,436 rules), confidence >= the
  * threshold with ties kept (452 rules sit at exactly 0.5), maxlen 10.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Dataset } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
-import { AssociationRules, generateRules, mineItemsets, type Transactions } from '../src/strategies/association-rules';
+import { AssociationRules, generateRules, mineItemsets } from '../src/strategies/association-rules';
+import { GROCERIES_FILE, readGroceries } from '../benchmarks/groceries';
 
-const FILE = new URL('../../shared/data/groceries/groceries.csv.gz', import.meta.url).pathname;
+const present = existsSync(GROCERIES_FILE);
 
-/** One basket per line, items separated by ',' (labels kept as they are, trailing spaces included). */
-function readGroceries(): { names: string[]; tx: Transactions } {
-  const lines = gunzipSync(readFileSync(FILE)).toString('utf8').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  const index = new Map<string, number>();
-  const ptr = [0];
-  const items: number[] = [];
-  for (const line of lines) {
-    for (const name of line.split(',')) {
-      let i = index.get(name);
-      if (i === undefined) index.set(name, (i = index.size));
-      items.push(i);
-    }
-    ptr.push(items.length);
-  }
-  return { names: [...index.keys()], tx: { ptr: Int32Array.from(ptr), items: Int32Array.from(items), nItems: index.size } };
-}
-
-const present = existsSync(FILE);
-
-describe.skipIf(!present)(`P5 rules-exact on Groceries (needs ${FILE})`, () => {
+describe.skipIf(!present)(`P5 rules-exact on Groceries (needs ${GROCERIES_FILE})`, () => {
   // vitest still runs a skipped describe's body to collect its tests: read only when present.
   const { names, tx } = present ? readGroceries() : { names: [], tx: { ptr: new Int32Array(1), items: new Int32Array(0), nItems: 0 } };
 

@@ -578,14 +578,7 @@ function pickTop(
     }
     const top = heap.sorted();
     if (!accept) return top;
-    const items: number[] = [];
-    const scores: number[] = [];
-    for (let i = 0; i < top.items.length && items.length < k; i++) {
-      if (accept(top.items[i])) {
-        items.push(top.items[i]);
-        scores.push(top.scores[i]);
-      }
-    }
+    const { items, scores } = takeAccepted(top, accept, k, [], []);
     if (items.length >= k || heap.size < budget || budget >= count) {
       return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
     }
@@ -603,14 +596,7 @@ function filterAccepted(
 ): { items: Int32Array; scores: Float32Array } {
   const top = heap.sorted();
   if (!accept) return top;
-  const items: number[] = [];
-  const scores: number[] = [];
-  for (let i = 0; i < top.items.length && items.length < k; i++) {
-    if (accept(top.items[i])) {
-      items.push(top.items[i]);
-      scores.push(top.scores[i]);
-    }
-  }
+  const { items, scores } = takeAccepted(top, accept, k, [], []);
   if (items.length < k) {
     // Rare: a strict filter rejected most of the head; scan the rest in score order.
     const rest = new TopK(all.length);
@@ -620,13 +606,25 @@ function filterAccepted(
       rest.push(item, all.values[item]);
     }
     const sorted = rest.sorted();
-    for (let i = 0; i < sorted.items.length && items.length < k; i++) {
-      if (top.items.includes(sorted.items[i])) continue;
-      if (accept(sorted.items[i])) {
-        items.push(sorted.items[i]);
-        scores.push(sorted.scores[i]);
-      }
-    }
+    const unseen = (item: number) => !top.items.includes(item) && accept(item);
+    takeAccepted(sorted, unseen, k, items, scores);
   }
   return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+}
+
+/** Appends ranked items that pass `accept` to items/scores until there are k. */
+function takeAccepted(
+  ranked: { items: Int32Array; scores: Float32Array },
+  accept: (item: number) => boolean,
+  k: number,
+  items: number[],
+  scores: number[],
+): { items: number[]; scores: number[] } {
+  for (let i = 0; i < ranked.items.length && items.length < k; i++) {
+    if (accept(ranked.items[i])) {
+      items.push(ranked.items[i]);
+      scores.push(ranked.scores[i]);
+    }
+  }
+  return { items, scores };
 }
