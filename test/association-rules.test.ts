@@ -141,6 +141,28 @@ describe('mineItemsets / generateRules on hand data', () => {
     expect(mineItemsets(handTransactions(), { minSupport: 0.5, minCount: 4 }).minCount).toBe(4);
   });
 
+  it('stops before a length whose candidates pass maxItemsets, and says so', async () => {
+    // 4 items + 5 pairs = 9 itemsets; the 2 triple candidates (ABC, BCD) fit a budget of 11, not 10.
+    const capped = mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 10 });
+    expect(capped.size).toBe(9);
+    expect(capped.truncatedAt).toBe(3);
+    const fits = mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 11 });
+    expect(fits.size).toBe(11);
+    expect(fits.truncatedAt).toBeNull();
+    expect(() => mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 0 })).toThrow(OptionError);
+
+    const messages: string[] = [];
+    const rules = new AssociationRules({ minCount: 2, minConfidence: 0, minLift: 0, maxItemsets: 10 });
+    await rules.fit(handDataset(), { onProgress: (p) => p.message && messages.push(p.message) });
+    expect(rules.truncatedAt).toBe(3);
+    expect(messages.some((m) => m.includes('itemsets of 3+ items not mined'))).toBe(true);
+    expect(rules.rules().every((r) => r.antecedent.length === 1)).toBe(true);
+    const w = new ArtifactWriter();
+    const state = rules.save(w.scope('rules'));
+    const r = ArtifactReader.open(w.toBytes(state));
+    expect(AssociationRules.load(r.root as JsonObject, r.scope('rules')).truncatedAt).toBe(3);
+  });
+
   it('counts an item repeated within a basket once', () => {
     const tx = { ptr: Int32Array.from([0, 4, 6]), items: Int32Array.from([1, 0, 1, 1, 0, 1]), nItems: 2 };
     const sets = mineItemsets(tx, { minCount: 1 });

@@ -29,6 +29,13 @@ export interface AssociationRulesOptions {
   /** Longest itemset, antecedent plus consequent (default 3: rules from one or two items). */
   maxLength: number;
   /**
+   * Mining stops before an itemset length whose candidates would pass this many itemsets
+   * (default 1,000,000; Infinity: never). Baskets never come near it (Instacart scale: about
+   * 20k); whole user histories do (MovieLens: tens of millions of frequent triples), and
+   * there the rules come from the shorter itemsets. `truncatedAt` tells when it happened.
+   */
+  maxItemsets: number;
+  /**
    * Rules kept, those of highest weight (see weighting) first (default 20,000); Infinity keeps
    * all. Weight rather than lift, because the top lifts of a big shop are rules between rare
    * items seen together a handful of times.
@@ -58,6 +65,7 @@ export const ASSOCIATION_RULES_DEFAULTS: AssociationRulesOptions = {
   minConfidence: 0.1,
   minLift: 1,
   maxLength: 3,
+  maxItemsets: 1_000_000,
   maxRules: 20_000,
   source: 'both',
   combine: 'max',
@@ -111,6 +119,7 @@ export class AssociationRules implements Recommender {
   readonly kind = 'rules';
   readonly options: AssociationRulesOptions;
   private model: Model | null = null;
+  private truncatedLength: number | null = null;
 
   constructor(options: Partial<AssociationRulesOptions> = {}) {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
@@ -138,6 +147,7 @@ export class AssociationRules implements Recommender {
       minSupport: o.minSupport,
       minCount: o.minCount,
       maxLength: o.maxLength,
+      maxItemsets: o.maxItemsets,
       signal: options.signal,
       onProgress: options.onProgress,
     });
@@ -150,6 +160,24 @@ export class AssociationRules implements Recommender {
       onProgress: options.onProgress,
     });
     this.model = this.buildModel(data.nItems, sets.nTransactions, sets.minCount, sets.itemCount, rules, sets.toArrays());
+    this.truncatedLength = sets.truncatedAt;
+    if (sets.truncatedAt !== null) {
+      options.onProgress?.({
+        stage: 'mine itemsets',
+        done: 1,
+        total: 1,
+        message: `itemsets of ${sets.truncatedAt}+ items not mined: their candidates would pass maxItemsets (${o.maxItemsets}); rules come from shorter itemsets`,
+      });
+    }
+  }
+
+  /**
+   * The itemset length mining stopped before because of maxItemsets (rules then have at most
+   * truncatedAt - 2 antecedent items), or null when every length up to maxLength was mined.
+   */
+  get truncatedAt(): number | null {
+    this.requireModel();
+    return this.truncatedLength;
   }
 
   /** The mined rules (item indices), by weight descending, then confidence, count, shorter antecedent. */
@@ -245,14 +273,16 @@ export class AssociationRules implements Recommender {
     out.array('antCount', rules.antCount);
     const options: { [key: string]: Json } = { ...this.options };
     if (this.options.maxRules === Infinity) options.maxRules = null;
-    return { options, nItems: m.nItems, nTransactions: m.nTransactions, minCount: m.minCount };
+    if (this.options.maxItemsets === Infinity) options.maxItemsets = null;
+    return { options, nItems: m.nItems, nTransactions: m.nTransactions, minCount: m.minCount, truncatedAt: this.truncatedLength };
   }
 
   static load(state: JsonObject, sections: SectionReader): AssociationRules {
     const raw = state.options;
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ArtifactError('AssociationRules state has no options', 'rules');
-    const options = { ...(raw as Record<string, unknown>) } as Partial<AssociationRulesOptions> & { maxRules?: number | null };
+    const options = { ...(raw as Record<string, unknown>) } as Partial<AssociationRulesOptions> & { maxRules?: number | null; maxItemsets?: number | null };
     if (options.maxRules === null) options.maxRules = Infinity;
+    if (options.maxItemsets === null) options.maxItemsets = Infinity;
     let model: AssociationRules;
     try {
       model = new AssociationRules(options as Partial<AssociationRulesOptions>);
@@ -281,6 +311,9 @@ export class AssociationRules implements Recommender {
     const consCount = Int32Array.from(cons, (y) => itemCount[y]);
     const rules = new RuleSet(nTransactions, antPtr, ant, cons, count, antCount, consCount);
     model.model = model.buildModel(nItems, nTransactions, minCount, itemCount, rules, null);
+    const truncatedAt = state.truncatedAt ?? null;
+    if (truncatedAt !== null && !(typeof truncatedAt === 'number' && Number.isInteger(truncatedAt))) throw new ArtifactError('bad AssociationRules truncatedAt', 'rules');
+    model.truncatedLength = truncatedAt;
     return model;
   }
 

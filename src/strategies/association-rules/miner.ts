@@ -47,6 +47,13 @@ export interface ItemsetOptions {
   /** Longest itemset (default 10, as arules' maxlen). */
   maxLength?: number;
   /**
+   * Stop before a level (itemset length >= 3) whose candidates would take the number of
+   * itemsets past this (default Infinity). Dense data (whole user histories of hundreds of
+   * items) has tens of millions of frequent triples; the cap keeps mining bounded, and
+   * FrequentItemsets.truncatedAt says which length was not mined.
+   */
+  maxItemsets?: number;
+  /**
    * Pair counters per sequential pass over the baskets (default 2^22, 16 MB). Pairs of the kept
    * items are counted in blocks of this many; when that takes more than 16 passes (above
    * about 11,600 kept items by default) or this is 0, pairs are counted item by item like
@@ -62,7 +69,13 @@ export function supportThreshold(nTransactions: number, minSupport: number, minC
   return Math.max(1, minCount, Math.ceil(nTransactions * minSupport));
 }
 
-export function validateItemsetOptions(o: { minSupport?: number; minCount?: number; maxLength?: number; pairCounters?: number }, minMaxLength = 1): void {
+export function validateItemsetOptions(
+  o: { minSupport?: number; minCount?: number; maxLength?: number; pairCounters?: number; maxItemsets?: number },
+  minMaxLength = 1,
+): void {
+  if (o.maxItemsets !== undefined && !(o.maxItemsets === Infinity || (Number.isInteger(o.maxItemsets) && o.maxItemsets >= 1))) {
+    throw new OptionError('maxItemsets', `must be an integer >= 1 or Infinity, got ${o.maxItemsets}`);
+  }
   if (o.minSupport !== undefined && !(o.minSupport >= 0 && o.minSupport <= 1)) {
     throw new OptionError('minSupport', `must be a fraction in [0, 1], got ${o.minSupport}`);
   }
@@ -128,6 +141,8 @@ export class FrequentItemsets {
     readonly nodeDepth: Int32Array,
     readonly childStart: Int32Array,
     readonly childEnd: Int32Array,
+    /** The itemset length that was not mined because its candidates exceeded maxItemsets (longer ones neither); null when mining was complete. */
+    readonly truncatedAt: number | null = null,
   ) {}
 
   /** Number of frequent itemsets (the empty set not counted). */
@@ -255,11 +270,15 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
     else countPairsByItem(rows, nRanks, itemCount, rankItem, minCount, tree, signal);
   }
   const levelStart = [0, 1, 1 + nRanks];
+  const maxItemsets = options.maxItemsets ?? Infinity;
+  let truncatedAt: number | null = null;
   for (let k = 3; k <= maxLength; k++) {
     throwIfAborted(signal, 'itemset mining');
     onProgress?.({ stage: 'mine itemsets', done: k - 1, total: maxLength });
     levelStart.push(tree.size);
-    if (!countLevel(rows, tree, levelStart[k - 2], levelStart[k - 1], levelStart[k], k, minCount, signal)) break;
+    const level = countLevel(rows, tree, levelStart[k - 2], levelStart[k - 1], levelStart[k], k, minCount, maxItemsets - (tree.size - 1), signal);
+    if (level === 'over budget') truncatedAt = k;
+    if (level !== 'counted') break;
   }
   onProgress?.({ stage: 'mine itemsets', done: maxLength, total: maxLength });
 
@@ -276,6 +295,7 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
     tree.depth.view().slice(),
     tree.childStart.view().slice(),
     tree.childEnd.view().slice(),
+    truncatedAt,
   );
 }
 
@@ -510,8 +530,8 @@ function countPairsByItem(
  * their parents [parentStart, prevStart)). Candidates join two sibling (k-1)-sets (same
  * prefix) and must have every other (k-1)-subset frequent; one sequential pass over the
  * baskets counts them by walking each basket down the tree, only through nodes that lead to
- * candidates. Frequent candidates become the children of their (k-1)-set. Returns false when
- * there were no candidates.
+ * candidates. Frequent candidates become the children of their (k-1)-set. Counts nothing
+ * when there are more than `budget` candidates.
  */
 function countLevel(
   rows: RankRows,
@@ -521,8 +541,9 @@ function countLevel(
   prevEnd: number,
   k: number,
   minCount: number,
+  budget: number,
   signal: AbortSignal | undefined,
-): boolean {
+): 'counted' | 'nothing frequent' | 'over budget' {
   // Candidates of (k-1)-set n: cand[candPtr[n - prevStart] .. candPtr[n - prevStart + 1]), ascending ranks.
   const rank = tree.rank.data;
   const parentOf = tree.parent.data;
@@ -544,9 +565,10 @@ function countLevel(
         if (frequent) found.push(rank[j]);
       }
       candPtr[i - prevStart + 1] = found.length;
+      if (found.length > budget) return 'over budget';
     }
   }
-  if (found.length === 0) return false;
+  if (found.length === 0) return 'nothing frequent';
   const cand = found.view();
   const candCount = new Int32Array(cand.length);
 
@@ -621,5 +643,5 @@ function countLevel(
     }
     tree.childEnd.data[n] = tree.size;
   }
-  return added;
+  return added ? 'counted' : 'nothing frequent';
 }
