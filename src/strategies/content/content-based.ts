@@ -39,9 +39,10 @@ export interface ContentBasedOptions {
    * TF-IDF only: candidates come from the profile's distinctive terms strongest first, and
    * stop once this many items are candidates (a term's items are taken whole). Items sharing
    * only weak terms with the profile score low anyway; the cap bounds a long history's query
-   * cost. Infinity turns it off. Default 1000. Measured at 30k users x 50k items: p50 per
-   * query 3.9 ms uncapped (21k candidates), 0.52 ms at 2000, 0.19 ms at 500; NDCG@10 on
-   * P4-small 0.2259 / 0.2259 / 0.2262, on P3 0.0036 / 0.0035 / 0.0031.
+   * cost. Infinity turns it off. Default 500. Measured at 30k users x 50k items: p50 per
+   * query 3.9 ms uncapped (21k candidates), 0.52 ms at 2000, 0.19 ms at 500 (780 candidates:
+   * a term's items are taken whole); NDCG@10 on P4-small 0.2259 / 0.2259 / 0.2262, on P3
+   * 0.0036 / 0.0035 / 0.0031. Content is the ensemble's costliest member at 50k items.
    */
   maxCandidates: number;
 }
@@ -73,7 +74,7 @@ export class ContentBased implements Recommender {
   private scratch: Scratch | null = null;
 
   constructor(options: Partial<ContentBasedOptions> = {}) {
-    const o: ContentBasedOptions = { encoder: options.encoder ?? new TfidfEncoder(), template: DEFAULT_TEMPLATE, recencyHalfLife: 10, recencyUnit: 'baskets', candidateMaxDf: 0.02, maxCandidates: 1000, ...options };
+    const o: ContentBasedOptions = { encoder: options.encoder ?? new TfidfEncoder(), template: DEFAULT_TEMPLATE, recencyHalfLife: 10, recencyUnit: 'baskets', candidateMaxDf: 0.02, maxCandidates: 500, ...options };
     if (!(o.encoder instanceof TfidfEncoder) && !(o.encoder instanceof MiniLMEncoder)) {
       throw new OptionError('encoder', 'must be a TfidfEncoder or a MiniLMEncoder');
     }
