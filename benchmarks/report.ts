@@ -14,6 +14,7 @@ import type { ProtocolResult } from './quality';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RESULTS = join(here, 'results');
 const OUT = resolve(here, '../docs/benchmarks.md');
+const README = resolve(here, '../README.md');
 
 const f4 = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(4));
 const fs1 = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
@@ -171,6 +172,35 @@ export function speedSection(r: SpeedResult): string {
   return parts.join('\n');
 }
 
+/** The README's headline: per protocol the best single strategy against the tuned ensemble, and the speed at scale. */
+export function headline(quality: ProtocolResult[], speed: SpeedResult[], rules: { tables?: Record<string, SpeedRow[]> } | null): string {
+  const rows = quality.map((r) => {
+    const singles = r.rows.filter((x) => !x.name.startsWith('ensemble'));
+    const best = singles.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
+    const tuned = r.rows.find((x) => x.name === 'ensemble (tuned)')!;
+    return [r.title, `${best.name} ${f4(best.ndcg)}`, `**${f4(tuned.ndcg)}**`, `${f4(best.recall)} / ${f4(tuned.recall)}`, `\`${r.command}\``];
+  });
+  const parts = [table(['protocol', 'best single strategy, NDCG@10', 'tuned ensemble, NDCG@10', 'R@10 best single / ensemble', 'reproduce'], rows)];
+  const p5 = Object.values(rules?.tables ?? {})[0];
+  if (p5) {
+    const counts = p5.map((r) => `${Number(r.rules).toLocaleString('en-US')} at confidence ${r['min confidence']} (arules ${Number(r['arules rules']).toLocaleString('en-US')}: ${r.match})`).join(', ');
+    parts.push('', `P5, association rules on Groceries at support 0.001: ${counts} — \`npx tsx benchmarks/p5.ts\`.`);
+  }
+  for (const s of speed) {
+    const e = s.ensemble;
+    if (!e) continue;
+    const fits = Object.entries(s.strategies).map(([n, x]) => `${n} ${fs1(x.fitSeconds)} s`).join(', ');
+    parts.push(
+      '',
+      `At ${s.options.users.toLocaleString('en-US')} shoppers x ${s.options.products.toLocaleString('en-US')} products (${s.data.lines.toLocaleString('en-US')} order lines, synthetic): ` +
+        `fit ${fits}; \`recommend()\` of the non-neural ensemble p50 ${ms3(e.recommend.p50Ms)} ms, p99 ${ms3(e.recommend.p99Ms)} ms; ` +
+        `${e.batch.usersPerSecond.toFixed(0)} users/s in batch; peak RSS ${mib(s.peakRssBytes)}; artifact ${mib(e.artifact.bytes)}.`,
+    );
+  }
+  parts.push('', `Measured on ${describeMachine(quality[0]?.machine ?? speed[0]?.machine)}.`);
+  return parts.join('\n');
+}
+
 async function main(): Promise<void> {
   const files = existsSync(RESULTS) ? (await readdir(RESULTS)).filter((f) => f.endsWith('.json')).sort() : [];
   const quality: ProtocolResult[] = [];
@@ -205,6 +235,14 @@ async function main(): Promise<void> {
     if (data.command) parts.push('', `Reproduce: \`${data.command}\`${data.machine ? ` (${describeMachine(data.machine)})` : ''}.`, '');
   }
   await writeFile(OUT, `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`);
+  const readme = await readFile(README, 'utf8');
+  const start = '<!-- headline:start -->';
+  const end = '<!-- headline:end -->';
+  if (readme.includes(start) && readme.includes(end)) {
+    const speed = other.filter((o) => o.file.startsWith('speed-')).map((o) => o.data as unknown as SpeedResult);
+    const body = headline(quality, speed, other.find((o) => o.file === 'P5.json')?.data ?? null);
+    await writeFile(README, readme.slice(0, readme.indexOf(start) + start.length) + `\n${body}\n` + readme.slice(readme.indexOf(end)));
+  }
   console.log(`wrote ${OUT} (${quality.length} quality protocols, ${other.length} other result files)`);
 }
 
