@@ -51,6 +51,8 @@ export const DEFAULT_TEMPLATE = '{name} {aisle} {department}';
 
 /** History items shown as evidence of an explanation. */
 const EVIDENCE = 3;
+/** Profile terms ranked up front for candidate gathering (see sparseScores). */
+const STRONGEST_TERMS = 32;
 
 type TemplatePart = { literal: string } | { field: 'name' | 'aisle' | 'department' } | { meta: string };
 
@@ -181,13 +183,10 @@ export class ContentBased implements Recommender {
     }
     // A profile of common words only (a one-item "Milk" basket) still gets candidates.
     const limit = distinctive ? maxDf : Infinity;
-    const byWeight = Array.from(terms.keys()).sort((a, b) => profile.weights[b] - profile.weights[a] || terms[a] - terms[b]);
     const budget = this.options.maxCandidates;
     let nCandidates = 0;
-    for (const k of byWeight) {
-      if (nCandidates >= budget) break;
+    const gather = (k: number) => {
       const t = terms[k];
-      if (inv.indptr[t + 1] - inv.indptr[t] > limit) continue;
       for (let p = inv.indptr[t]; p < inv.indptr[t + 1]; p++) {
         const item = inv.indices[p];
         if (!out.has(item)) {
@@ -195,6 +194,26 @@ export class ContentBased implements Recommender {
           itemTouched[nCandidates++] = item;
         }
       }
+    };
+    // The budget is usually spent within a few terms: select the strongest STRONGEST_TERMS
+    // first (a long history has hundreds of terms, and sorting them all was a tail cost) and
+    // order the rest only when the budget outlasts them.
+    const eligible = (k: number) => inv.indptr[terms[k] + 1] - inv.indptr[terms[k]] <= limit;
+    const strongest = new TopK(STRONGEST_TERMS);
+    let nEligible = 0;
+    for (let k = 0; k < terms.length; k++) {
+      if (!eligible(k)) continue;
+      nEligible++;
+      strongest.push(k, profile.weights[k]);
+    }
+    const head = strongest.sorted().items;
+    for (let i = 0; i < head.length && nCandidates < budget; i++) gather(head[i]);
+    if (nCandidates < budget && nEligible > head.length) {
+      const taken = new Set(head);
+      const rest = Array.from(terms.keys())
+        .filter((k) => eligible(k) && !taken.has(k))
+        .sort((a, b) => profile.weights[b] - profile.weights[a] || a - b);
+      for (let i = 0; i < rest.length && nCandidates < budget; i++) gather(rest[i]);
     }
     const { indptr, indices, values } = matrix;
     for (let c = 0; c < nCandidates; c++) {
