@@ -5,6 +5,9 @@ import type { Dataset } from '../src/data/dataset';
 import { OptionError, UnknownIdError, ArtifactError } from '../src/errors';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../src/strategies/types';
 import { basketsDataset } from './fixtures';
+import { cutoffScore } from '../src/ensemble/normalize';
+import { ScoreVector as Scores } from '../src/strategies/types';
+import { mulberry32 } from '../src/util/random';
 
 /**
  * A strategy with fixed raw scores per item id, scoring only when the query has any item, so
@@ -63,6 +66,21 @@ async function fitted(opts: Partial<ConstructorParameters<typeof HybridRecommend
   return rec;
 }
 
+describe('cutoffScore', () => {
+  it('equals the cap-th best score of a sort, with ties, NaN and small vectors', () => {
+    const rng = mulberry32(7);
+    const scratch = new Float32Array(500);
+    for (let trial = 0; trial < 200; trial++) {
+      const v = new Scores(500);
+      const n = 1 + Math.floor(rng() * 400);
+      for (let i = 0; i < n; i++) v.set(Math.floor(rng() * 500), rng() < 0.05 ? NaN : Math.floor(rng() * 20) / 4);
+      const finite = Array.from({ length: v.length }, (_, i) => v.values[v.at(i)]).filter(Number.isFinite).sort((a, b) => b - a);
+      const cap = 1 + Math.floor(rng() * 60);
+      expect(cutoffScore(v, cap, scratch)).toBe(finite.length <= cap ? -Infinity : finite[cap - 1]);
+    }
+  });
+});
+
 describe('HybridRecommender', () => {
   it('sums max-normalized scores with weights (hand-computed)', async () => {
     const rec = await fitted();
@@ -74,6 +92,23 @@ describe('HybridRecommender', () => {
     expect(out[2].score).toBeCloseTo(0.25, 6);
     // Ties (beer .25, eggs .25) break by lower raw id.
     expect(out[3].score).toBeCloseTo(0.25, 6);
+  });
+
+  it('merges only each strategy\'s best candidatesPerStrategy items, normalized over all of them', async () => {
+    const rec = await fitted({ candidatesPerStrategy: 1 });
+    // a adds only salsa (4/4 = 1), b only chips (10/10 x 0.5): beer and eggs are cut.
+    const out = rec.recommend('carol', { k: 5 });
+    expect(out.map((r) => [r.item, r.sources])).toEqual([
+      ['salsa', { a: 1 }],
+      ['chips', { b: 0.5 }],
+    ]);
+    const back = await HybridRecommender.load(rec.save(), { loaders: { fixed: FixedScores.load } });
+    expect(back.recommend('carol', { k: 5 })).toEqual(out);
+    expect(() => new HybridRecommender({ strategies: { a: new FixedScores({}) }, candidatesPerStrategy: 0 })).toThrow(OptionError);
+    // Ties at the cut are all kept.
+    const tied = new HybridRecommender({ strategies: { a: new FixedScores({ salsa: 4, chips: 2, beer: 2, eggs: 1 }) }, candidatesPerStrategy: 2, fallback: null });
+    await tied.fit(data, { seed: 1 });
+    expect(tied.recommend('carol', { k: 5 }).map((r) => r.item)).toEqual(['salsa', 'beer', 'chips']);
   });
 
   it('filters purchased items, explicit ids and business rules', async () => {

@@ -13,12 +13,14 @@ import {
 } from '../strategies/types';
 import { TopK } from '../util/topk';
 import { deriveSeed } from '../util/random';
-import { addWeighted, assertNormalization, normalizer, type Affine, type Normalization } from './normalize';
+import { addWeighted, assertNormalization, cutoffScore, normalizer, type Affine, type Normalization } from './normalize';
 import { BUILTIN_LOADERS, DEFAULT_FALLBACK } from './registry';
 import { chooseProtocol, resolveTuneOptions, searchWeights, validationSplit, type TuneOptions, type TuneResult } from './tune';
 import type { IndexRanker } from '../eval/evaluate';
 
 export const LIBRARY_VERSION = '0.1.0';
+
+const DEFAULT_CANDIDATES_PER_STRATEGY = 1000;
 
 /** What a business-rule filter sees of an item. */
 export interface ItemInfo {
@@ -41,6 +43,13 @@ export interface HybridOptions {
   tune?: Partial<TuneOptions>;
   /** Score normalization applied to each strategy before the weighted sum (default 'auto'). */
   normalization?: Normalization;
+  /**
+   * Each strategy adds only its best `candidatesPerStrategy` items (ties at the cut kept) to
+   * the weighted sum; normalization still sees all of its scores. The merge costs per item a
+   * strategy touched, and for the heaviest 1% of shoppers ItemKNN alone touched 9.4k of 50k
+   * items. Default 1000; Infinity merges everything.
+   */
+  candidatesPerStrategy?: number;
   /** Cold-start strategy for users with nothing to go on, and filler when the ensemble has fewer than k items (default Popularity). Pass null for none. */
   fallback?: Recommender | null;
   /** Drop items the user bought before (default false: grocery next-basket wants re-buys). */
@@ -99,6 +108,7 @@ export class HybridRecommender implements IndexRanker {
   private readonly strategies: Recommender[];
   private weights: Float64Array;
   private normalization: Normalization;
+  private readonly candidatesPerStrategy: number;
   private readonly tuneOptions: TuneOptions | null;
   private tuned: TuneResult | null = null;
   private fitTimes: Record<string, number> = {};
@@ -127,6 +137,11 @@ export class HybridRecommender implements IndexRanker {
     this.weights = resolveWeights(this.names, options.weights === 'tune' ? undefined : options.weights);
     this.normalization = options.normalization ?? 'auto';
     assertNormalization(this.normalization, 'normalization');
+    const cap = options.candidatesPerStrategy ?? DEFAULT_CANDIDATES_PER_STRATEGY;
+    if (typeof cap !== 'number' || !(cap === Infinity || (Number.isInteger(cap) && cap >= 1))) {
+      throw new OptionError('candidatesPerStrategy', `must be an integer >= 1 or Infinity, got ${cap}`);
+    }
+    this.candidatesPerStrategy = cap;
     this.fallback = options.fallback === undefined ? DEFAULT_FALLBACK() : options.fallback;
     this.excludePurchased = options.excludePurchased ?? false;
     this.excludeIds = [...(options.exclude ?? [])];
@@ -397,7 +412,10 @@ export class HybridRecommender implements IndexRanker {
       this.strategies[s].score(query, v);
       const map = normalizer(v, this.normalization);
       b.maps[s] = map;
-      if (map) b.count = addWeighted(v, map, weights[s], b.combined, b.mark, b.touched, b.count);
+      if (!map) continue;
+      const cutoff = cutoffScore(v, this.candidatesPerStrategy, b.scratch);
+      b.cutoffs[s] = cutoff;
+      b.count = addWeighted(v, map, weights[s], b.combined, b.mark, b.touched, b.count, cutoff);
     }
     const chosen = pickTop(b.combined, b.touched, b.count, k, blocked, accept);
     const fromFallback = new Array<boolean>(chosen.items.length).fill(false);
@@ -449,6 +467,7 @@ export class HybridRecommender implements IndexRanker {
       order: this.names,
       weights: this.strategyWeights,
       normalization: this.normalization,
+      candidatesPerStrategy: this.candidatesPerStrategy === Infinity ? null : this.candidatesPerStrategy,
       tuning: this.tuned as unknown as JsonObject | null,
       excludePurchased: this.excludePurchased,
       exclude: [...this.excludeIds],
@@ -485,6 +504,8 @@ export class HybridRecommender implements IndexRanker {
       strategies,
       weights: root.weights as Record<string, number>,
       normalization: root.normalization as Normalization,
+      // Absent: an artifact from before the cut, which merged everything.
+      candidatesPerStrategy: root.candidatesPerStrategy === undefined || root.candidatesPerStrategy === null ? Infinity : (root.candidatesPerStrategy as number),
       fallback: fbSpec ? await load(fbSpec, FALLBACK_NAME) : null,
       excludePurchased: root.excludePurchased as boolean,
       exclude: root.exclude as string[],
@@ -522,6 +543,10 @@ class ScoringBuffers {
   readonly fallbackScores: ScoreVector;
   /** Per strategy, its normalization in the last query (null: it scored nothing). */
   readonly maps: Array<Affine | null>;
+  /** Per strategy, the lowest raw score it added in the last query (see candidatesPerStrategy). */
+  readonly cutoffs: Float64Array;
+  /** Scores copied for the cutoff selection. */
+  readonly scratch: Float32Array;
   count = 0;
 
   constructor(nItems: number, nStrategies: number) {
@@ -533,6 +558,8 @@ class ScoringBuffers {
     this.perStrategy = Array.from({ length: nStrategies }, () => new ScoreVector(nItems));
     this.fallbackScores = new ScoreVector(nItems);
     this.maps = new Array<Affine | null>(nStrategies).fill(null);
+    this.cutoffs = new Float64Array(nStrategies).fill(-Infinity);
+    this.scratch = new Float32Array(nItems);
   }
 
   reset(): void {
@@ -544,6 +571,7 @@ class ScoringBuffers {
     this.count = 0;
     for (const v of this.perStrategy) v.reset();
     this.maps.fill(null);
+    this.cutoffs.fill(-Infinity);
     this.fallbackScores.reset();
   }
 
@@ -553,7 +581,7 @@ class ScoringBuffers {
     const map = this.maps[s];
     if (weight === 0 || map === null || !v.has(item)) return 0;
     const raw = v.values[item];
-    return Number.isFinite(raw) ? weight * (raw * map.scale + map.shift) : 0;
+    return Number.isFinite(raw) && raw >= this.cutoffs[s] ? weight * (raw * map.scale + map.shift) : 0;
   }
 }
 

@@ -63,8 +63,52 @@ export function normalizer(v: ScoreVector, normalization: Normalization): Affine
 }
 
 /**
- * Adds weight * normalized score of every touched item of `v` into `into`, recording newly
- * touched items in `mark`/`touched`. Returns the new touched count.
+ * The raw score of the `cap`-th best finite touched item of `v` (the cut of a strategy's
+ * candidate list), or -Infinity when it touched at most `cap` items. `scratch` needs room for
+ * v.length numbers. Quickselect: O(touched) on average.
+ */
+export function cutoffScore(v: ScoreVector, cap: number, scratch: Float32Array): number {
+  if (v.length <= cap) return -Infinity;
+  const values = v.values;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const s = values[v.at(i)];
+    if (Number.isFinite(s)) scratch[n++] = s;
+  }
+  if (n <= cap) return -Infinity;
+  // Select the element of rank cap - 1 in descending order.
+  const target = cap - 1;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const a = scratch[lo];
+    const b = scratch[mid];
+    const c = scratch[hi];
+    const pivot = a > b ? (b > c ? b : a > c ? c : a) : a > c ? a : b > c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (scratch[i] > pivot) i++;
+      while (scratch[j] < pivot) j--;
+      if (i <= j) {
+        const t = scratch[i];
+        scratch[i] = scratch[j];
+        scratch[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return scratch[target];
+}
+
+/**
+ * Adds weight * normalized score of every touched item of `v` scoring at least `minRaw` into
+ * `into`, recording newly touched items in `mark`/`touched`. Returns the new touched count.
  */
 export function addWeighted(
   v: ScoreVector,
@@ -74,6 +118,7 @@ export function addWeighted(
   mark: Uint8Array,
   touched: Int32Array,
   touchedCount: number,
+  minRaw = -Infinity,
 ): number {
   const n = v.length;
   const values = v.values;
@@ -83,7 +128,7 @@ export function addWeighted(
   for (let i = 0; i < n; i++) {
     const item = v.at(i);
     const s = values[item];
-    if (!Number.isFinite(s)) continue;
+    if (!Number.isFinite(s) || s < minRaw) continue;
     if (mark[item] === 0) {
       mark[item] = 1;
       touched[count++] = item;
