@@ -243,7 +243,9 @@ interface Latency {
   maxMs: number;
   /**
    * The same calls in process CPU time (getrusage, microseconds): on a machine shared with
-   * other work, wall p99 catches the scheduler taking the core away; CPU p99 does not.
+   * other work, wall p99 catches the scheduler taking the core away; CPU p99 does not. It
+   * counts every thread of the process, though: V8's parallel GC helpers and the RSS
+   * sampler's worker add to it, so a call's CPU time can exceed its wall time.
    */
   cpuP50Ms: number;
   cpuP99Ms: number;
