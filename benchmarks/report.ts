@@ -153,6 +153,8 @@ export function speedSection(r: SpeedResult): string {
         ].map(([label, l]) => [label as string, ms3((l as Latency).p50Ms), ms3((l as Latency).p99Ms), ms3((l as Latency).cpuP99Ms)]),
       ),
       '',
+      'CPU p99 is process CPU time per call: it also counts V8\'s parallel GC threads and the benchmark\'s RSS-sampling worker, so it can exceed wall time; wall time is what a caller waits.',
+      '',
       `Batch: ${e.batch.usersPerSecond.toFixed(0)} users/s (recommendBatch of ${e.batch.users.toLocaleString('en-US')} users in ${fs1(e.batch.seconds)} s, one thread). ` +
         `Artifact: ${mib(e.artifact.bytes)}, save ${fs1(e.artifact.saveSeconds)} s, load from file ${fs1(e.artifact.loadSeconds)} s, identical recommendations after load: ${e.artifact.identical}.`,
     );
