@@ -19,6 +19,7 @@ import { IdIndex } from '../src/data/ids';
 import { ContentBased, MiniLMEncoder, TfidfEncoder } from '../src/strategies/content';
 import { ScoreVector, type JsonObject, type Query } from '../src/strategies/types';
 import { mulberry32, randomNormal, type Rng } from '../src/util/random';
+import { median } from './machine';
 
 const DATA = '/work/shared/data/instacart';
 const MODELS = '/work/shared/models/';
@@ -92,11 +93,6 @@ function randomQuery(rng: Rng, nItems: number): Query {
 
 function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
 }
 
 function latency(label: string, model: ContentBased, nItems: number): void {

@@ -5,21 +5,12 @@
  *   npx tsx benchmarks/graph-speed.ts [--users 100000] [--products 20000] [--queries 2000]
  *     [--epsilon 1e-5] [--restart 0.5] [--max-neighbors 50] [--no-graphology]
  */
-import { datasetFromInstacart } from '../src/data/instacart';
-import { generateGrocery } from '../src/data/synthetic';
 import { CoPurchaseGraph, DEFAULT_GRAPH_OPTIONS } from '../src/strategies/copurchase-graph';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type Query } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
-
-function arg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
-
-function percentile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
+import { syntheticDataset } from '../examples/shared';
+import { arg, mb, quantile } from './machine';
 
 function latency(label: string, queries: Query[], run: (q: Query) => void): void {
   const warmup = Math.min(200, queries.length);
@@ -31,10 +22,8 @@ function latency(label: string, queries: Query[], run: (q: Query) => void): void
     times[i] = performance.now() - t0;
   }
   times.sort();
-  console.log(`${label}: p50 ${percentile(times, 0.5).toFixed(3)} ms, p99 ${percentile(times, 0.99).toFixed(3)} ms, max ${times[times.length - 1].toFixed(2)} ms over ${queries.length}`);
+  console.log(`${label}: p50 ${quantile(times, 0.5).toFixed(3)} ms, p99 ${quantile(times, 0.99).toFixed(3)} ms, max ${times[times.length - 1].toFixed(2)} ms over ${queries.length}`);
 }
-
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
 const users = arg('users', 100_000);
 const products = arg('products', 20_000);
@@ -42,7 +31,7 @@ const nQueries = arg('queries', 2000);
 const withGraphology = !process.argv.includes('--no-graphology');
 
 let t0 = performance.now();
-const data = datasetFromInstacart(generateGrocery({ users, products, seed: 42 })).dataset;
+const data = syntheticDataset(users, products);
 console.log(`data: ${data.nUsers} users, ${data.nItems} items, ${data.nBaskets} baskets, ${data.baskets.items.length} lines (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
 const model = new CoPurchaseGraph({

@@ -9,21 +9,14 @@
  * typed-array (arrayBuffers) figures; --expose-gc collects the generator's garbage first.
  */
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
-import { datasetFromInstacart } from '../src/data/instacart';
-import { generateGrocery } from '../src/data/synthetic';
 import { ItemKNN } from '../src/strategies/item-knn';
 import { userQuery } from '../src/strategies/query';
 import { ScoreVector, type JsonObject, type Query } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
 import { TopK } from '../src/util/topk';
-import { describeMachine, percentile } from './machine';
+import { syntheticDataset } from '../examples/shared';
+import { arg, describeMachine, mb, percentile } from './machine';
 
-function arg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
-
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 let peakRss = process.memoryUsage().rss;
@@ -51,7 +44,7 @@ const nQueries = arg('queries', 2000);
 console.log(`machine: ${describeMachine()}`);
 
 let t0 = performance.now();
-const data = datasetFromInstacart(generateGrocery({ users, products, seed: 42 })).dataset;
+const data = syntheticDataset(users, products);
 console.log(
   `data: ${data.nUsers} users, ${data.nItems} items, ${data.nBaskets} baskets, ${data.baskets.items.length} lines, ` +
     `${data.interactions.nnz} user-item nonzeros (${seconds(performance.now() - t0)})`,

@@ -17,13 +17,9 @@ import { datasetFromInstacart, type InstacartTables } from '../src/data/instacar
 import { loadInstacart, readInstacartTables, writeInstacartCsv } from '../src/node/instacart';
 import { loadInteractionsCsv } from '../src/node/interactions';
 import { mulberry32 } from '../src/util/random';
+import { arg, quantile } from './machine';
 
 const DATA = fileURLToPath(new URL('../../shared/data', import.meta.url));
-
-function arg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
 
 const tasks: Record<string, { needs: string; run: (dir?: string) => Promise<string> }> = {
   baseline: { needs: '', run: async () => 'node + tsx + the loader modules, nothing read' },
@@ -134,8 +130,7 @@ async function warm(task: string, repeat: number, dir?: string): Promise<string>
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))].toFixed(0);
-  return `warm median/p50 ${at(0.5)} ms, p99 ${at(0.99)} ms (min ${times[0].toFixed(0)}) over ${repeat}`;
+  return `warm median/p50 ${quantile(times, 0.5).toFixed(0)} ms, p99 ${quantile(times, 0.99).toFixed(0)} ms (min ${times[0].toFixed(0)}) over ${repeat}`;
 }
 
 async function main(): Promise<void> {

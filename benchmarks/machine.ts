@@ -35,3 +35,19 @@ export function percentile(values: number[], p: number): number {
 export function median(values: number[]): number {
   return percentile(values, 50);
 }
+
+/**
+ * q-quantile (0..1) of an already ascending sample, sorted[floor(q * n)] (clamped): the
+ * definition the component speed scripts report, not the nearest-rank `percentile` above.
+ */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/** The number after `--name` on the command line, or `fallback` when the flag is absent. */
+export function arg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;

@@ -17,26 +17,18 @@
  */
 import type { GradSaveFunc, Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
 import { Dataset } from '../src/data/dataset';
-import { IdIndex } from '../src/data/ids';
-import { datasetFromInstacart } from '../src/data/instacart';
-import { generateGrocery } from '../src/data/synthetic';
 import { NeuralCF, type NeuralCFOptions } from '../src/strategies/neural-cf';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
+import { syntheticDataset } from '../examples/shared';
+import { quantile } from './machine';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 function median(xs: number[]): number {
   return quantile([...xs].sort((a, b) => a - b), 0.5);
-}
-
-function grocery(users: number, products: number): Dataset {
-  return datasetFromInstacart(generateGrocery({ users, products, seed: 42 })).dataset;
 }
 
 /** Examples/s of NeuralCF's trainer over its 2nd epoch (the 1st warms up). */
@@ -114,8 +106,8 @@ async function latency(s: NeuralCF, data: Dataset, label: string): Promise<void>
 
 async function main(): Promise<void> {
   let t0 = performance.now();
-  const small = grocery(5_000, 2_000);
-  const large = grocery(quick ? 20_000 : 100_000, 20_000);
+  const small = syntheticDataset(5_000, 2_000);
+  const large = syntheticDataset(quick ? 20_000 : 100_000, 20_000);
   console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`data: small ${small.nUsers} x ${small.nItems}, ${small.interactions.nnz} positives; large ${large.nUsers} x ${large.nItems}, ${large.interactions.nnz} positives`);
 

@@ -114,25 +114,22 @@ const PROTOCOLS: Record<string, ProtocolSpec> = {
     strategies: () => withoutRepeat(defaultStrategies()),
     notes: ['Queries are anonymous baskets (no user history), so repeat purchase has nothing to score and is left out.'],
   },
-  'P4-small': {
-    title: 'P4 next-basket, synthetic grocery (2,000 shoppers, 1,500 products)',
-    dataset: 'generateGrocery({ users: 2000, products: 1500, seed })',
-    needsShared: false,
-    validation: 'next-basket',
-    load: async (seed) => nextBasket(syntheticDataset(2000, 1500, seed)),
-    strategies: () => defaultStrategies(),
-    notes: [],
-  },
-  'P4-large': {
-    title: 'P4 next-basket, synthetic grocery (20,000 shoppers, 5,000 products)',
-    dataset: 'generateGrocery({ users: 20000, products: 5000, seed })',
-    needsShared: false,
-    validation: 'next-basket',
-    load: async (seed) => nextBasket(syntheticDataset(20000, 5000, seed)),
-    strategies: () => defaultStrategies(),
-    notes: [],
-  },
+  'P4-small': syntheticNextBasket(2000, 1500),
+  'P4-large': syntheticNextBasket(20000, 5000),
 };
+
+/** P4 on the synthetic grocery shop of `users` shoppers and `products` products, every strategy. */
+function syntheticNextBasket(users: number, products: number): ProtocolSpec {
+  return {
+    title: `P4 next-basket, synthetic grocery (${users.toLocaleString('en-US')} shoppers, ${products.toLocaleString('en-US')} products)`,
+    dataset: `generateGrocery({ users: ${users}, products: ${products}, seed })`,
+    needsShared: false,
+    validation: 'next-basket',
+    load: async (seed) => nextBasket(syntheticDataset(users, products, seed)),
+    strategies: () => defaultStrategies(),
+    notes: [],
+  };
+}
 
 function withoutRepeat(s: Record<string, Recommender>): Record<string, Recommender> {
   const { repeat: _repeat, ...rest } = s;

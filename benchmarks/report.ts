@@ -9,7 +9,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeMachine, type Machine } from './machine';
-import type { ProtocolResult } from './quality';
+import type { ProtocolResult, ResultRow } from './quality';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RESULTS = join(here, 'results');
@@ -35,10 +35,16 @@ export function qualityTable(r: ProtocolResult): string {
   return lines.join('\n');
 }
 
-function protocolSection(r: ProtocolResult): string {
-  const tuned = r.rows.find((x) => x.name === 'ensemble (tuned)')!;
+/** The strategy alone with the highest NDCG@10, and the tuned ensemble. */
+function bestAndTuned(r: ProtocolResult): { best: ResultRow; tuned: ResultRow } {
   const singles = r.rows.filter((x) => !x.name.startsWith('ensemble'));
   const best = singles.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
+  const tuned = r.rows.find((x) => x.name === 'ensemble (tuned)')!;
+  return { best, tuned };
+}
+
+function protocolSection(r: ProtocolResult): string {
+  const { best, tuned } = bestAndTuned(r);
   const delta = tuned.ndcg - best.ndcg;
   const verdict =
     delta > 0
@@ -177,9 +183,7 @@ export function speedSection(r: SpeedResult): string {
 /** The README's headline: per protocol the best single strategy against the tuned ensemble, and the speed at scale. */
 export function headline(quality: ProtocolResult[], speed: SpeedResult[], rules: { tables?: Record<string, SpeedRow[]> } | null): string {
   const rows = quality.map((r) => {
-    const singles = r.rows.filter((x) => !x.name.startsWith('ensemble'));
-    const best = singles.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
-    const tuned = r.rows.find((x) => x.name === 'ensemble (tuned)')!;
+    const { best, tuned } = bestAndTuned(r);
     return [r.title, `${best.name} ${f4(best.ndcg)}`, `**${f4(tuned.ndcg)}**`, `${f4(best.recall)} / ${f4(tuned.recall)}`, `\`${r.command}\``];
   });
   const parts = [table(['protocol', 'best single strategy, NDCG@10', 'tuned ensemble, NDCG@10', 'R@10 best single / ensemble', 'reproduce'], rows)];

@@ -9,22 +9,15 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Dataset } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
-import { datasetFromInstacart } from '../src/data/instacart';
-import { generateGrocery } from '../src/data/synthetic';
 import { AssociationRules, generateRules, mineItemsets, type AssociationRulesOptions } from '../src/strategies/association-rules';
 import { GROCERIES_FILE, readGroceries } from './groceries';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type Query } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
-
-function arg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
+import { syntheticDataset } from '../examples/shared';
+import { arg, mb, quantile } from './machine';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const percentile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 let peakRss = process.memoryUsage().rss;
 const sampleRss = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
 
@@ -64,7 +57,7 @@ function latency(label: string, model: AssociationRules, queries: Query[], nItem
   }
   times.sort();
   console.log(
-    `  ${label}: p50 ${percentile(times, 0.5).toFixed(4)} ms, p99 ${percentile(times, 0.99).toFixed(4)} ms, ` +
+    `  ${label}: p50 ${quantile(times, 0.5).toFixed(4)} ms, p99 ${quantile(times, 0.99).toFixed(4)} ms, ` +
       `max ${times[times.length - 1].toFixed(3)} ms over ${queries.length} (${(touched / queries.length).toFixed(0)} items scored per query)`,
   );
 }
@@ -134,7 +127,7 @@ if (!process.argv.includes('--no-synthetic')) {
   const users = arg('users', 200_000);
   const products = arg('products', 50_000);
   let t0 = performance.now();
-  const data = datasetFromInstacart(generateGrocery({ users, products, seed: 42 })).dataset;
+  const data = syntheticDataset(users, products);
   sampleRss();
   console.log(
     `\nsynthetic: ${data.nUsers} users, ${data.nItems} items, ${data.nBaskets} baskets, ${data.baskets.items.length} lines ` +

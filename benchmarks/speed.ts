@@ -38,18 +38,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
-  AssociationRules,
-  ContentBased,
-  CoPurchaseGraph,
   generateGrocery,
   HybridRecommender,
-  ItemKNN,
   mulberry32,
   NeuralCF,
   Popularity,
-  RepeatPurchase,
   ScoreVector,
-  TfidfEncoder,
   userQuery,
   type Dataset,
   type Recommendation,
@@ -57,7 +51,8 @@ import {
 } from '../src/index';
 import { loadArtifactFile, loadInstacart, saveArtifactFile, writeInstacartCsv } from '../src/node';
 import { TopK } from '../src/util/topk';
-import { describeMachine, machine, percentile } from './machine';
+import { defaultStrategies } from '../examples/shared';
+import { describeMachine, machine, mb, percentile } from './machine';
 
 // ------------------------------------------------------------------------------------ options
 
@@ -74,15 +69,8 @@ function intArg(name: string, fallback: number): number {
   return v;
 }
 
-// The demo's default ensemble (examples/shared.ts defaultStrategies), NeuralCF apart.
-const NON_NEURAL: Record<string, () => Recommender> = {
-  popularity: () => new Popularity({ maxItems: 1000 }),
-  repeat: () => new RepeatPurchase(),
-  itemknn: () => new ItemKNN(),
-  content: () => new ContentBased({ encoder: new TfidfEncoder() }),
-  rules: () => new AssociationRules(),
-  graph: () => new CoPurchaseGraph(),
-};
+// The demo's default ensemble, NeuralCF apart.
+const NON_NEURAL = defaultStrategies({ neural: false });
 
 const users = intArg('users', 200_000);
 const products = intArg('products', 50_000);
@@ -308,8 +296,6 @@ function sameRecommendations(a: Recommendation[], b: Recommendation[]): boolean 
   return a.length === b.length && a.every((r, i) => r.item === b[i].item && r.score === b[i].score);
 }
 
-const MB = 2 ** 20;
-const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
 const ms = (v: number) => v.toFixed(3);
 
 // ------------------------------------------------------------------------------------- run
@@ -319,7 +305,8 @@ const m = machine();
 console.log(`machine: ${describeMachine(m)}`);
 console.log(`load average at start (1/5/15 min): ${startLoad.map((x) => x.toFixed(2)).join(' / ')} on ${m.cores} cores`);
 console.log(`scale: ${users} users x ${products} products; strategies ${requested.join(', ')}; ${nQueries} queries after ${warmup} warm-up; seed ${seed}`);
-console.log(`heap limit: ${mb((await import('node:v8')).getHeapStatistics().heap_size_limit)}`);
+const heapLimitBytes = (await import('node:v8')).getHeapStatistics().heap_size_limit;
+console.log(`heap limit: ${mb(heapLimitBytes)}`);
 
 // Data: generate, write Kaggle CSVs, load them back as a user would.
 const csvDir = await mkdtemp(join(tmpdir(), 'hybridrec-speed-'));
@@ -356,7 +343,7 @@ console.log(
 
 // Fit the non-neural ensemble; each strategy's fit is its own phase.
 const strategies: Record<string, Recommender> = {};
-for (const s of nonNeural) strategies[s] = NON_NEURAL[s]();
+for (const s of nonNeural) strategies[s] = NON_NEURAL[s];
 const fallback = new Popularity();
 const rec: HybridRecommender | null = nonNeural.length ? new HybridRecommender({ strategies, fallback }) : null;
 const fitPhase: Record<string, PhaseRecord> = {};
@@ -399,10 +386,11 @@ interface EnsembleResults {
   loadedRecommend: Latency;
 }
 
+// The users of the recommend() latencies: the ensemble's and NeuralCF's.
+const ids = drawUsers(data, warmup + nQueries, 2).map((u) => data.users.id(u));
 let ensemble: EnsembleResults | null = null;
 let keepAlive: HybridRecommender | null = null;
 if (rec) {
-  const ids = drawUsers(data, warmup + nQueries, 2).map((u) => data.users.id(u));
   const recommend = await phase('latency ensemble', () => timeCalls((i) => void rec.recommend(ids[i], { k: 10 }), nQueries));
   console.log(`latency ensemble recommend: p50 ${ms(recommend.p50Ms)} ms, p99 ${ms(recommend.p99Ms)} ms, max ${ms(recommend.maxMs)} ms (CPU p99 ${ms(recommend.cpuP99Ms)} ms)`);
   const recommendExplain = await phase('latency ensemble explain', () =>
@@ -464,7 +452,6 @@ if (withNcf) {
   const fit = phases.at(-1)!;
   console.log(`fit ncf (${ncfEpochs} epochs): ${fit.wallSeconds.toFixed(1)} s wall, ${fit.cpuSeconds.toFixed(1)} s CPU, peak rss ${mb(fit.peakRssBytes)}`);
   const aloneNcf = await phase('latency ncf', () => strategyAlone(model, data, aloneSample));
-  const ids = drawUsers(data, warmup + nQueries, 2).map((u) => data.users.id(u));
   const recommend = await phase('latency ncf recommend', () => timeCalls((i) => void one.recommend(ids[i], { k: 10 }), nQueries));
   console.log(`latency ncf alone: p50 ${ms(aloneNcf.p50Ms)} ms, p99 ${ms(aloneNcf.p99Ms)} ms; via recommend: p50 ${ms(recommend.p50Ms)} ms, p99 ${ms(recommend.p99Ms)} ms`);
   ncf = {
@@ -553,7 +540,7 @@ const result = {
   machine: m,
   loadAverage: { start: startLoad, end: endLoad },
   options: { users, products, strategies: requested, queries: nQueries, warmup, batch: batchSize, ncfEpochs, seed, profiled: profileDir !== undefined },
-  heapLimitBytes: (await import('node:v8')).getHeapStatistics().heap_size_limit,
+  heapLimitBytes,
   data: dataStats,
   loadSeconds: load.wallSeconds,
   fitSeconds,

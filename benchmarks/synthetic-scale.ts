@@ -12,6 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { generateGrocery } from '../src/data/synthetic';
+import { quantile } from './machine';
 
 interface RunResult {
   users: number;
@@ -44,10 +45,6 @@ function runOnce(users: number, products: number): RunResult {
     baselineRssMb,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 function main(): void {

@@ -10,8 +10,6 @@
  * by its `kind`. Scores are raw and "more is better": the ensemble normalizes and weights them,
  * filters bought / basket items and fills from the fallback, so the strategy does none of that.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   ArtifactError,
   HybridRecommender,
@@ -34,7 +32,7 @@ import {
   type SectionWriter,
   type StrategyLoader,
 } from '../src/index';
-import { syntheticDataset } from './shared';
+import { runIfMain, syntheticDataset } from './shared';
 
 export interface PromotedItemsOptions {
   /** Item id -> boost (a campaign weight, a margin...), > 0. */
@@ -221,8 +219,8 @@ export async function runCustomStrategyExample(
   });
   await rec.fit(data, { seed });
 
+  const isPromoted = new Set(Object.keys(promotions).map((id) => data.items.indexOf(id)));
   const reached = (ranker: IndexRanker) => {
-    const isPromoted = new Set(Object.keys(promotions).map((id) => data.items.indexOf(id)));
     let n = 0;
     for (let u = 0; u < data.nUsers; u++) if (ranker.rankIndices(userQuery(data, u), 10, null).some((i) => isPromoted.has(i))) n++;
     return n;
@@ -294,9 +292,4 @@ async function main(): Promise<void> {
   await runCustomStrategyExample({ users: flag('users'), products: flag('products'), seed: flag('seed') });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -6,7 +6,7 @@
  *   npm run demo -- --users 20000 --products 5000 --seed 7
  */
 import { HybridRecommender, evaluate, nextBasket, type EvalResult, type IndexRanker, type Split } from '../src/index';
-import { defaultStrategies, progressPrinter, syntheticDataset } from './shared';
+import { defaultStrategies, logLine, progressPrinter, secs, syntheticDataset } from './shared';
 
 const args = process.argv.slice(2);
 function flag(name: string, fallback: number): number {
@@ -34,8 +34,7 @@ async function main(): Promise<void> {
   const rec = new HybridRecommender({ strategies: defaultStrategies(), weights: 'tune' });
   const tFit = performance.now();
   await rec.fit(split.train, { seed, onProgress: progressPrinter('  fitting ') });
-  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
-  console.log(`  fitted ${rec.strategyNames.length} strategies + popularity fallback in ${secs(tFit)}`);
+  logLine(`  fitted ${rec.strategyNames.length} strategies + popularity fallback in ${secs(tFit)}`);
   const tuning = rec.tuning;
   if (tuning) {
     const w = Object.entries(tuning.weights).map(([n, v]) => `${n} ${v}`).join(', ');
@@ -93,10 +92,6 @@ function printMetrics(rec: HybridRecommender, split: Split): void {
 
 function clip(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
-}
-
-function secs(t: number): string {
-  return `${((performance.now() - t) / 1000).toFixed(1)} s`;
 }
 
 main().catch((e) => {

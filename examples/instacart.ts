@@ -23,11 +23,9 @@
  * --orphan-orders skip|own-user (order lines whose order is missing from orders.csv; the Kaggle
  * files have none).
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { HybridRecommender, evaluate, nextBasket, type EvalResult, type IndexRanker, type Progress } from '../src/index';
 import { loadInstacart } from '../src/node';
-import { defaultStrategies, progressPrinter } from './shared';
+import { defaultStrategies, logLine, progressPrinter, runIfMain, secs } from './shared';
 
 export interface InstacartEvalOptions {
   /** Orders folder. */
@@ -106,10 +104,6 @@ export function metricsTable(rows: Array<{ ranker: string; result: EvalResult }>
   return lines;
 }
 
-function secs(t: number): string {
-  return `${((performance.now() - t) / 1000).toFixed(1)} s`;
-}
-
 function parseArgs(argv: string[]): InstacartEvalOptions {
   const usage = 'usage: npx tsx examples/instacart.ts DIR [--catalog DIR] [--eval-users N|all] [--k N] [--seed N] [--no-neural] [--no-tune] [--orphan-orders skip|own-user]';
   const flagsWithValue = new Set(['--catalog', '--eval-users', '--k', '--seed', '--orphan-orders']);
@@ -147,16 +141,8 @@ async function main(): Promise<void> {
   await evaluateInstacart({
     ...parseArgs(process.argv.slice(2)),
     onProgress: progressPrinter('  '),
-    log: (line) => {
-      if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
-      console.log(line);
-    },
+    log: logLine,
   });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -13,11 +13,9 @@
  * Errors are JSON { error, type } with 400 for bad input (unknown ids, bad k) and 500 otherwise.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { HybridRecommender, HybridrecError, UnknownIdError, OptionError } from '../src/index';
 import { loadArtifactFile } from '../src/node';
-import { fitDemoRecommender } from './shared';
+import { fitDemoRecommender, runIfMain } from './shared';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -114,9 +112,4 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

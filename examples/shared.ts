@@ -1,4 +1,6 @@
-/** Pieces the runnable examples share: the default ensemble and a synthetic-data fit. */
+/** Pieces the runnable examples share: the default ensemble, a synthetic-data fit and console helpers. */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   AssociationRules,
   CoPurchaseGraph,
@@ -47,15 +49,44 @@ export function progressPrinter(prefix = ''): (p: Progress) => void {
   };
 }
 
+/** console.log that first clears the line a progressPrinter may have left on a TTY. */
+export function logLine(line: string): void {
+  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
+  console.log(line);
+}
+
+/** Seconds since the performance.now() time `t`. */
+export function since(t: number): number {
+  return (performance.now() - t) / 1000;
+}
+
+/** Seconds since `t` as text, "12.3 s". */
+export function secs(t: number): string {
+  return `${since(t).toFixed(1)} s`;
+}
+
+/** Runs `main` when the module at `moduleUrl` is the script node was started with (not when imported); exits 1 on an error. */
+export function runIfMain(moduleUrl: string, main: () => Promise<void>): void {
+  if (process.argv[1] && moduleUrl === pathToFileURL(resolve(process.argv[1])).href) {
+    main().catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
+  }
+}
+
 export function syntheticDataset(users: number, products: number, seed = 42): Dataset {
   return datasetFromInstacart(generateGrocery({ users, products, seed })).dataset;
 }
 
-/** Fits the default ensemble on synthetic grocery data (examples that need a model and have none). */
-export async function fitDemoRecommender(opts: { users: number; products: number; seed?: number; quiet?: boolean; neural?: boolean }) {
+/**
+ * Fits the default ensemble on synthetic grocery data (examples that need a model and have none).
+ * Progress goes to `onProgress` when given, else to a progressPrinter unless `quiet`.
+ */
+export async function fitDemoRecommender(opts: { users: number; products: number; seed?: number; quiet?: boolean; neural?: boolean; onProgress?: (p: Progress) => void }) {
   const data = syntheticDataset(opts.users, opts.products, opts.seed ?? 42);
   const recommender = new HybridRecommender({ strategies: defaultStrategies({ neural: opts.neural }) });
-  await recommender.fit(data, { seed: opts.seed ?? 42, onProgress: opts.quiet ? undefined : progressPrinter() });
+  await recommender.fit(data, { seed: opts.seed ?? 42, onProgress: opts.onProgress ?? (opts.quiet ? undefined : progressPrinter()) });
   if (!opts.quiet && process.stdout.isTTY) process.stdout.write('\n');
   return { data, recommender };
 }

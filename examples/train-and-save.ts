@@ -14,11 +14,9 @@
  * whose orders.csv row was skipped) instead of stopping at the first one. Serve the file with
  * `npx tsx examples/server.ts model.hrec`, or open it in the browser demo.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ArtifactReader, HybridRecommender, type Dataset, type Progress } from '../src/index';
 import { loadArtifactFile, loadInstacart, loadRecommender, saveRecommender } from '../src/node';
-import { defaultStrategies, progressPrinter, syntheticDataset } from './shared';
+import { defaultStrategies, logLine, progressPrinter, runIfMain, since, syntheticDataset } from './shared';
 
 export interface TrainAndSaveOptions {
   /** Artifact file to write. */
@@ -173,10 +171,6 @@ export function artifactParts(bytes: Uint8Array): ArtifactPart[] {
   return [{ part: 'header + manifest + padding', bytes: bytes.length - inSections }, ...[...sizes].map(([part, size]) => ({ part, bytes: size }))];
 }
 
-function since(t: number): number {
-  return (performance.now() - t) / 1000;
-}
-
 function mib(bytes: number): string {
   return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
@@ -213,20 +207,11 @@ function parseArgs(argv: string[]): TrainAndSaveOptions {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const printer = progressPrinter('  ');
   await trainAndSave({
     ...options,
-    onProgress: printer,
-    log: (line) => {
-      if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
-      console.log(line);
-    },
+    onProgress: progressPrinter('  '),
+    log: logLine,
   });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((e) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { csvRecords, CsvParser, formatCsvField, parseCsv, parseInteger, resolveColumns, type CsvOptions, type CsvRecord } from '../src/data/csv';
 import { DataError } from '../src/errors';
 import { mulberry32 } from '../src/util/random';
+import { caught } from './fixtures';
 
 function feed(chunks: string[], options: CsvOptions = {}): CsvRecord[] {
   const records: CsvRecord[] = [];
@@ -9,16 +10,6 @@ function feed(chunks: string[], options: CsvOptions = {}): CsvRecord[] {
   for (const chunk of chunks) parser.write(chunk);
   parser.end();
   return records;
-}
-
-function caught(run: () => unknown): DataError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DataError) return error;
-    throw error;
-  }
-  throw new Error('expected a DataError');
 }
 
 // Every feature at once: quoted delimiters, doubled quotes, line breaks inside quotes (LF and

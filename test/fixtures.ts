@@ -1,5 +1,6 @@
 import { Dataset, emptyCatalog, type Catalog } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
+import { DataError } from '../src/errors';
 
 /**
  * A small hand-made dataset: users map to their baskets in order, baskets are lists of item
@@ -58,4 +59,28 @@ export function itemIdx(data: Dataset, ...ids: string[]): Int32Array {
     if (i < 0) throw new Error(`no item ${id}`);
     return i;
   });
+}
+
+/** The DataError `run` throws (any other error is rethrown; none fails the test). */
+export function caught(run: () => unknown): DataError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof DataError) return error;
+    throw error;
+  }
+  throw new Error('expected a DataError');
+}
+
+/** The DataError `promise` rejects with (any other rejection is rethrown; none fails the test). */
+export function caughtAsync(promise: Promise<unknown>): Promise<DataError> {
+  return promise.then(
+    () => {
+      throw new Error('expected a DataError');
+    },
+    (error: unknown) => {
+      if (error instanceof DataError) return error;
+      throw error;
+    },
+  );
 }

@@ -8,6 +8,7 @@ import { datasetFromInstacart, type InstacartTables } from '../src/data/instacar
 import { DataError, OptionError } from '../src/errors';
 import { loadInstacart, readInstacartTables, writeInstacartCsv } from '../src/node/instacart';
 import { loadArtifactFile, readLines, saveArtifactFile } from '../src/node/files';
+import { caughtAsync } from './fixtures';
 
 const SHARED = resolve(__dirname, '../../shared');
 const SAMPLE = join(SHARED, 'data/instacart-sample');
@@ -56,18 +57,6 @@ function basketOf(load: ReturnType<typeof datasetFromInstacart>, orderId: string
     orderNumber: orderNumber[b],
     day: day[b],
   };
-}
-
-function caughtAsync(promise: Promise<unknown>): Promise<DataError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a DataError');
-    },
-    (error: unknown) => {
-      if (error instanceof DataError) return error;
-      throw error;
-    },
-  );
 }
 
 describe('datasetFromInstacart', () => {

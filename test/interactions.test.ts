@@ -8,6 +8,7 @@ import type { Dataset } from '../src/data/dataset';
 import { datasetFromInteractions, interactionsFromRows, parseTimestamp } from '../src/data/interactions';
 import { DataError, OptionError } from '../src/errors';
 import { loadInteractionsCsv } from '../src/node/interactions';
+import { caught } from './fixtures';
 
 const SHARED = resolve(__dirname, '../../shared');
 const MOVIELENS = join(SHARED, 'data/movielens-100k');
@@ -28,16 +29,6 @@ function baskets(data: Dataset): Array<{ user: string; id: string; items: string
     }
   }
   return out;
-}
-
-function caught(run: () => unknown): DataError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DataError) return error;
-    throw error;
-  }
-  throw new Error('expected a DataError');
 }
 
 describe('interactionsFromRows', () => {

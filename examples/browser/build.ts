@@ -11,9 +11,9 @@
 import { build } from 'esbuild';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { HybridRecommender, type Progress } from '../../src/index';
-import { defaultStrategies, progressPrinter, syntheticDataset } from '../shared';
+import { fitDemoRecommender, logLine, progressPrinter, runIfMain } from '../shared';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -52,11 +52,8 @@ export interface DemoModelOptions {
 
 /** Fits the demo ensemble on synthetic grocery data. */
 export async function fitDemoModel(options: Partial<DemoModelOptions> = {}): Promise<HybridRecommender> {
-  const { users = 800, products = 600, seed = 42, neural = true } = options;
-  const data = syntheticDataset(users, products, seed);
-  const rec = new HybridRecommender({ strategies: defaultStrategies({ neural }) });
-  await rec.fit(data, { seed, onProgress: options.onProgress });
-  return rec;
+  const { users = 800, products = 600, seed = 42, neural = true, onProgress } = options;
+  return (await fitDemoRecommender({ users, products, seed, neural, quiet: true, onProgress })).recommender;
 }
 
 /** Fits the demo model and writes it as outDir/model.hrec; returns its bytes. */
@@ -88,14 +85,8 @@ async function main(): Promise<void> {
   console.log(`page bundled into ${outDir} (${Math.round(performance.now() - t0)} ms)`);
   const t1 = performance.now();
   const bytes = await writeDemoModel(outDir, { users, products, seed, neural, onProgress: progressPrinter('  fitting ') });
-  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
-  console.log(`model.hrec: ${users} shoppers x ${products} products, seed ${seed}, ${(bytes.byteLength / 1024).toFixed(0)} KiB (${Math.round(performance.now() - t1)} ms)`);
+  logLine(`model.hrec: ${users} shoppers x ${products} products, seed ${seed}, ${(bytes.byteLength / 1024).toFixed(0)} KiB (${Math.round(performance.now() - t1)} ms)`);
   console.log(`serve it with: npx tsx examples/browser/serve.ts --dir ${outDir}`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -92,34 +92,26 @@ export class ArtifactWriter implements SectionWriter {
 
   /** The container bytes with `root` as the manifest's JSON root. */
   toBytes(root: Json): Uint8Array {
-    const names = [...this.sections.keys()];
-    const entries: SectionEntry[] = names.map((name) => {
-      const data = this.sections.get(name)!;
-      return { name, dtype: dtypeOf(data), offset: 0, length: data.length, crc: 0 };
-    });
+    const entries: SectionEntry[] = [...this.sections].map(([name, data]) => ({ name, dtype: dtypeOf(data), offset: 0, length: data.length, crc: 0 }));
+    const sectionBytes = [...this.sections.values()].map((data) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    // CRCs do not depend on the layout: computed once, not on every layout attempt.
+    const crcs = sectionBytes.map((bytes) => crc32(bytes));
     // Offsets depend on the manifest length, which depends on the offsets' digits: fix them
     // with a generous manifest estimate, then place sections after the real manifest.
     let manifestBytes = encoder.encode(JSON.stringify({ root, sections: entries }));
-    let dataStart = 0;
-    for (let attempt = 0; attempt < 4; attempt++) {
-      dataStart = align8(HEADER_BYTES + manifestBytes.length + 16 * entries.length + 64);
-      let at = dataStart;
+    let total = 0;
+    for (let attempt = 0; ; attempt++) {
+      const dataStart = align8(HEADER_BYTES + manifestBytes.length + 16 * entries.length + 64);
+      total = dataStart;
       for (let i = 0; i < entries.length; i++) {
-        const data = this.sections.get(names[i])!;
-        entries[i].offset = at;
-        entries[i].crc = crc32(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        at = align8(at + data.byteLength);
+        entries[i].offset = total;
+        entries[i].crc = crcs[i];
+        total = align8(total + sectionBytes[i].length);
       }
-      const next = encoder.encode(JSON.stringify({ root, sections: entries } satisfies Manifest));
-      if (HEADER_BYTES + next.length <= dataStart) {
-        manifestBytes = next;
-        break;
-      }
-      manifestBytes = next;
+      manifestBytes = encoder.encode(JSON.stringify({ root, sections: entries } satisfies Manifest));
+      if (HEADER_BYTES + manifestBytes.length <= dataStart) break;
       if (attempt === 3) throw new ArtifactError('could not lay out the artifact manifest', 'manifest');
     }
-    const last = entries[entries.length - 1];
-    const total = last ? align8(last.offset + this.sections.get(last.name)!.byteLength) : dataStart;
     const out = new Uint8Array(total);
     const view = new DataView(out.buffer);
     out.set(encoder.encode(MAGIC), 0);
@@ -128,10 +120,7 @@ export class ArtifactWriter implements SectionWriter {
     view.setUint32(16, crc32(manifestBytes), true);
     view.setUint32(20, 0, true);
     out.set(manifestBytes, HEADER_BYTES);
-    for (let i = 0; i < entries.length; i++) {
-      const data = this.sections.get(names[i])!;
-      out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), entries[i].offset);
-    }
+    for (let i = 0; i < entries.length; i++) out.set(sectionBytes[i], entries[i].offset);
     return out;
   }
 }

@@ -122,18 +122,7 @@ function sortRowByColumn(cols: Int32Array, vals: Float32Array, start: number, en
   }
   if (sorted) return;
   if (len <= 32) {
-    for (let i = start + 1; i < end; i++) {
-      const c = cols[i];
-      const v = vals[i];
-      let j = i - 1;
-      while (j >= start && cols[j] > c) {
-        cols[j + 1] = cols[j];
-        vals[j + 1] = vals[j];
-        j--;
-      }
-      cols[j + 1] = c;
-      vals[j + 1] = v;
-    }
+    insertionSortByKey(cols, vals, start, end);
     return;
   }
   const order = Array.from({ length: len }, (_, i) => start + i).sort((a, b) => cols[a] - cols[b]);
@@ -142,5 +131,22 @@ function sortRowByColumn(cols: Int32Array, vals: Float32Array, start: number, en
   for (let i = 0; i < len; i++) {
     cols[start + i] = c2[i];
     vals[start + i] = v2[i];
+  }
+}
+
+/** Stable insertion sort of keys[start .. end) ascending, moving values along (fast when nearly sorted). */
+export function insertionSortByKey(keys: Int32Array, values: Int32Array | Float32Array, start: number, end: number): void {
+  for (let i = start + 1; i < end; i++) {
+    const k = keys[i];
+    if (keys[i - 1] <= k) continue;
+    const v = values[i];
+    let j = i - 1;
+    while (j >= start && keys[j] > k) {
+      keys[j + 1] = keys[j];
+      values[j + 1] = values[j];
+      j--;
+    }
+    keys[j + 1] = k;
+    values[j + 1] = v;
   }
 }

@@ -113,16 +113,14 @@ export class CsvParser {
       if (state === UNQUOTED) {
         // Most characters are neither line breaks (10, 13) nor a quote (34) nor the delimiter.
         if (c > QUOTE && c !== d) continue;
-        if (c === d) {
+        if (c === d || c === LF || c === CR) {
           this.fields.push(this.acc === '' ? chunk.slice(seg, i) : this.acc + chunk.slice(seg, i));
           this.acc = '';
           state = FIELD_START;
-        } else if (c === LF || c === CR) {
-          this.fields.push(this.acc === '' ? chunk.slice(seg, i) : this.acc + chunk.slice(seg, i));
-          this.acc = '';
-          line++;
-          this.finishRecord(line);
-          state = FIELD_START;
+          if (c !== d) {
+            line++;
+            this.finishRecord(line);
+          }
         } else if (c === q) {
           state = this.fail('stray quote in an unquoted field', line);
         }
@@ -138,16 +136,14 @@ export class CsvParser {
           this.acc += '"';
           seg = i + 1;
           state = QUOTED;
-        } else if (c === d) {
+        } else if (c === d || c === LF || c === CR) {
           this.fields.push(this.acc);
           this.acc = '';
           state = FIELD_START;
-        } else if (c === LF || c === CR) {
-          this.fields.push(this.acc);
-          this.acc = '';
-          line++;
-          this.finishRecord(line);
-          state = FIELD_START;
+          if (c !== d) {
+            line++;
+            this.finishRecord(line);
+          }
         } else {
           state = this.fail('unexpected character after a closing quote', line);
         }
@@ -313,7 +309,7 @@ export function formatCsvField(value: string, delimiter = ','): string {
   return value;
 }
 
-type NumericArray = Int32Array | Uint8Array | Float32Array | Float64Array;
+export type NumericArray = Int32Array | Uint8Array | Float32Array | Float64Array;
 
 /** An append-only typed array column (doubling growth), for loaders that stream rows into columns. */
 export class GrowableColumn<T extends NumericArray> {
@@ -346,7 +342,7 @@ export interface SkippedRows {
 }
 
 /** How many skip reasons a SkippedRows keeps. */
-export const SKIPPED_MESSAGES_KEPT = 10;
+const SKIPPED_MESSAGES_KEPT = 10;
 
 export function noSkippedRows(): SkippedRows {
   return { count: 0, errors: [] };

@@ -1,4 +1,5 @@
 import { DataError, OptionError } from '../errors';
+import { insertionSortByKey } from './csr';
 import { noSkippedRows, type SkippedRows } from './csv';
 import { Dataset, emptyCatalog, type Catalog } from './dataset';
 import { compareRawIds, IdIndex } from './ids';
@@ -86,12 +87,9 @@ export interface InstacartLoad {
  * (the gap's length is unknown), and stays NaN for the user's later orders.
  */
 export function datasetFromInstacart(tables: InstacartTables, options: InstacartDatasetOptions = {}): InstacartLoad {
-  const include = options.include ?? ['prior', 'train'];
+  const include = resolveInclude(options.include);
   const orphanPolicy = options.orphanOrders ?? 'error';
   const unknownPolicy = options.unknownProducts ?? 'error';
-  if (include.length === 0 || include.some((s) => s !== 'prior' && s !== 'train')) {
-    throw new OptionError('include', `must list one or both of "prior", "train"; got ${JSON.stringify(include)}`);
-  }
   if (orphanPolicy !== 'error' && orphanPolicy !== 'skip' && orphanPolicy !== 'own-user') {
     throw new OptionError('orphanOrders', `must be "error", "skip" or "own-user", got ${JSON.stringify(orphanPolicy)}`);
   }
@@ -200,7 +198,8 @@ export function datasetFromInstacart(tables: InstacartTables, options: Instacart
     lines[p] = itemIndex.get(op.productId[l]);
     cartOrder[p] = op.addToCartOrder[l];
   }
-  for (let b = 0; b < nBaskets; b++) sortByCartOrder(lines, cartOrder, linePtr[b], linePtr[b + 1]);
+  // Each basket's lines by add-to-cart order (a stable sort; usually they already are).
+  for (let b = 0; b < nBaskets; b++) insertionSortByKey(cartOrder, lines, linePtr[b], linePtr[b + 1]);
 
   // Users: numeric user ids ascending, then "order:<id>" users, as compareRawIds orders them.
   const basketUserIds = new Int32Array(nOrderBaskets);
@@ -253,6 +252,15 @@ export function datasetFromInstacart(tables: InstacartTables, options: Instacart
       skippedRows: noSkippedRows(),
     },
   };
+}
+
+/** The `include` option (eval sets whose order lines are read), defaulted and validated. */
+export function resolveInclude(option: readonly ('prior' | 'train')[] | undefined): readonly ('prior' | 'train')[] {
+  const include = option ?? ['prior', 'train'];
+  if (include.length === 0 || include.some((s) => s !== 'prior' && s !== 'train')) {
+    throw new OptionError('include', `must list one or both of "prior", "train"; got ${JSON.stringify(include)}`);
+  }
+  return include;
 }
 
 function checkTableLengths(tables: InstacartTables): void {
@@ -326,23 +334,6 @@ function instacartCatalog(tables: InstacartTables, itemIds: Int32Array, productI
     catalog.department[i] = departments.name[d];
   }
   return catalog;
-}
-
-/** Stable sort of one basket's lines by add-to-cart order (usually already sorted). */
-function sortByCartOrder(lines: Int32Array, cartOrder: Int32Array, start: number, end: number): void {
-  for (let i = start + 1; i < end; i++) {
-    const c = cartOrder[i];
-    if (cartOrder[i - 1] <= c) continue;
-    const item = lines[i];
-    let j = i - 1;
-    while (j >= start && cartOrder[j] > c) {
-      cartOrder[j + 1] = cartOrder[j];
-      lines[j + 1] = lines[j];
-      j--;
-    }
-    cartOrder[j + 1] = c;
-    lines[j + 1] = item;
-  }
 }
 
 function distinctSorted(values: Int32Array): Int32Array {

@@ -271,8 +271,7 @@ function basketsByColumn(rows: InteractionRows, basket: Int32Array, basketIds: s
   const orderNumber = new Int32Array(used.length);
   const day = new Float64Array(used.length);
   for (let k = 0; k < used.length; k++) {
-    const first = k === 0 || user[k - 1] !== user[k] ? k : -1;
-    orderNumber[k] = first >= 0 ? 1 : orderNumber[k - 1] + 1;
+    orderNumber[k] = k === 0 || user[k - 1] !== user[k] ? 1 : orderNumber[k - 1] + 1;
     day[k] = timed ? (start[used[k]] - start[used[k - orderNumber[k] + 1]]) / SECONDS_PER_DAY : NaN;
   }
   return { users: rows.users, items: rows.items, catalog: rows.catalog ?? undefined, user, ids: used.map((b) => basketIds[b]), orderNumber, day, linePtr, lines };

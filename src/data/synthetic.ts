@@ -1,5 +1,6 @@
 import { OptionError } from '../errors';
-import { deriveSeed, mulberry32, randomNormal, type Rng } from '../util/random';
+import { deriveSeed, mulberry32, randomNormal, shuffleInPlace, type Rng } from '../util/random';
+import { GrowableColumn } from './csv';
 import { EVAL_SETS, type InstacartEvalSet, type InstacartTables } from './instacart';
 
 /**
@@ -218,18 +219,12 @@ function buildCatalog(opts: SyntheticOptions): CatalogModel {
   // Product ids are a shuffle of the slots, so an id says nothing about aisle or rank.
   const slotProduct = new Int32Array(P);
   for (let s = 0; s < P; s++) slotProduct[s] = s;
-  shuffle(slotProduct, rng);
+  shuffleInPlace(slotProduct, rng);
 
   const slotCdf = new Float64Array(P);
   for (let a = 0; a < A; a++) {
-    let total = 0;
-    for (let s = slotStart[a]; s < slotStart[a + 1]; s++) total += Math.pow(s - slotStart[a] + 1, -opts.zipfExponent);
-    let run = 0;
-    for (let s = slotStart[a]; s < slotStart[a + 1]; s++) {
-      run += Math.pow(s - slotStart[a] + 1, -opts.zipfExponent);
-      slotCdf[s] = run / total;
-    }
-    slotCdf[slotStart[a + 1] - 1] = 1;
+    const zipf = Float64Array.from({ length: count[a] }, (_, rank) => Math.pow(rank + 1, -opts.zipfExponent));
+    slotCdf.set(cumulative(zipf), slotStart[a]);
   }
 
   const productIds = new Int32Array(P);
@@ -287,7 +282,7 @@ function productNamer(spec: AisleSpec, rng: Rng): (rank: number, used: Set<strin
   const combos = adjectives.length * nouns.length * variants.length;
   const order = new Int32Array(combos);
   for (let c = 0; c < combos; c++) order[c] = c;
-  shuffle(order, rng);
+  shuffleInPlace(order, rng);
   return (rank, used) => {
     let c = order[rank % combos];
     const v = variants[c % variants.length];
@@ -394,7 +389,7 @@ function generateOrders(opts: SyntheticOptions, catalog: CatalogModel): Syntheti
   // Kaggle's order ids are unrelated to time: a shuffle of 1..nOrders.
   const orderId = new Int32Array(nOrders);
   for (let o = 0; o < nOrders; o++) orderId[o] = o + 1;
-  shuffle(orderId, mulberry32(deriveSeed(opts.seed, 'synthetic order ids')));
+  shuffleInPlace(orderId, mulberry32(deriveSeed(opts.seed, 'synthetic order ids')));
   const userId = new Int32Array(nOrders);
   const evalSet = new Uint8Array(nOrders);
   const orderNumber = new Int32Array(nOrders);
@@ -598,12 +593,7 @@ class CartWriter {
     if (nStaples > this.stapleOrder.length) this.stapleOrder = new Int32Array(nStaples * 2);
     const order = this.stapleOrder;
     for (let s = 0; s < nStaples; s++) order[s] = s;
-    for (let s = nStaples - 1; s >= 1; s--) {
-      const j = Math.floor(rng() * (s + 1));
-      const t = order[s];
-      order[s] = order[j];
-      order[j] = t;
-    }
+    shuffleInPlace(order.subarray(0, nStaples), rng);
     for (let s = 0; s < nStaples && this.size < target; s++) {
       const x = order[s];
       const p = shopper.stapleItem[x];
@@ -707,37 +697,28 @@ class LineBuffer {
 }
 
 class UserListBuilder {
-  private ids: Int32Array;
-  private weights: Float32Array;
-  private length = 0;
+  private readonly ids: GrowableColumn<Int32Array>;
+  private readonly weights: GrowableColumn<Float32Array>;
   private readonly ptr: Int32Array;
   private users = 0;
 
   constructor(nUsers: number, capacity: number) {
     this.ptr = new Int32Array(nUsers + 1);
-    this.ids = new Int32Array(Math.max(16, capacity));
-    this.weights = new Float32Array(this.ids.length);
+    this.ids = new GrowableColumn((n) => new Int32Array(n), Math.max(16, capacity));
+    this.weights = new GrowableColumn((n) => new Float32Array(n), Math.max(16, capacity));
   }
 
   push(id: number, weight: number): void {
-    if (this.length === this.ids.length) {
-      const ids = new Int32Array(this.ids.length * 2);
-      ids.set(this.ids);
-      this.ids = ids;
-      const weights = new Float32Array(ids.length);
-      weights.set(this.weights);
-      this.weights = weights;
-    }
-    this.ids[this.length] = id;
-    this.weights[this.length++] = weight;
+    this.ids.push(id);
+    this.weights.push(weight);
   }
 
   endUser(): void {
-    this.ptr[++this.users] = this.length;
+    this.ptr[++this.users] = this.ids.length;
   }
 
   build(): UserLists {
-    return { ptr: this.ptr, ids: this.ids.slice(0, this.length), weights: this.weights.slice(0, this.length) };
+    return { ptr: this.ptr, ids: this.ids.toArray(), weights: this.weights.toArray() };
   }
 }
 
@@ -774,15 +755,6 @@ function poisson(rng: Rng, mean: number): number {
     product *= rng();
   }
   return k;
-}
-
-function shuffle(a: Int32Array, rng: Rng): void {
-  for (let i = a.length - 1; i >= 1; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { ArtifactError, NotFittedError, OptionError, UnknownIdError, throwIfAbor
 import { anonymousQuery, userQuery } from '../strategies/query';
 import {
   ScoreVector,
+  type Explanation,
   type FitOptions,
   type JsonObject,
   type Query,
@@ -115,6 +116,8 @@ export class HybridRecommender implements IndexRanker {
   private readonly fallback: Recommender | null;
   private readonly excludePurchased: boolean;
   private readonly excludeIds: readonly string[];
+  /** excludeIds that name items of the fitted data, as indices (resolved once per fit). */
+  private excludedItems = new Int32Array(0);
   private readonly filter: ((item: ItemInfo) => boolean) | undefined;
   private data: Dataset | null = null;
   private buffers: ScoringBuffers | null = null;
@@ -242,6 +245,7 @@ export class HybridRecommender implements IndexRanker {
   private attach(data: Dataset): void {
     this.data = data;
     this.buffers = new ScoringBuffers(data.nItems, this.strategies.length);
+    this.excludedItems = Int32Array.from(this.excludeIds.map((id) => data.items.indexOf(id)).filter((i) => i >= 0));
   }
 
   // ---------------------------------------------------------------- public, id-level API
@@ -251,11 +255,7 @@ export class HybridRecommender implements IndexRanker {
    * otherwise gets the fallback (cold start).
    */
   recommend(userId: string, options: RecommendOptions = {}): Recommendation[] {
-    const data = this.dataset;
-    const basket = this.itemIndices(options.basket ?? []);
-    const u = data.users.indexOf(userId);
-    const query = u >= 0 ? userQuery(data, u, basket) : anonymousQuery(this.itemIndices(options.history ?? []), basket);
-    return this.recommendQuery(query, options);
+    return this.recommendQuery(this.queryOf(userId, options.history, options.basket ?? []), options);
   }
 
   /** recommend() for many users (one result list per id, in order). */
@@ -277,11 +277,15 @@ export class HybridRecommender implements IndexRanker {
 
   /** Items to add to a basket (an anonymous session, a bundle); basket items are never returned. */
   completeBasket(itemIds: readonly string[], options: Omit<RecommendOptions, 'basket'> & { user?: string } = {}): Recommendation[] {
+    return this.recommendQuery(this.queryOf(options.user, options.history, itemIds), options);
+  }
+
+  /** The query of `userId` when known, else of someone with `history` (ids), with a current basket. */
+  private queryOf(userId: string | undefined, history: readonly string[] | undefined, basketIds: readonly string[]): Query {
     const data = this.dataset;
-    const basket = this.itemIndices(itemIds);
-    const u = options.user !== undefined ? data.users.indexOf(options.user) : -1;
-    const query = u >= 0 ? userQuery(data, u, basket) : anonymousQuery(this.itemIndices(options.history ?? []), basket);
-    return this.recommendQuery(query, options);
+    const basket = this.itemIndices(basketIds);
+    const u = userId !== undefined ? data.users.indexOf(userId) : -1;
+    return u >= 0 ? userQuery(data, u, basket) : anonymousQuery(this.itemIndices(history ?? []), basket);
   }
 
   private itemIndices(ids: readonly string[]): Int32Array {
@@ -310,10 +314,7 @@ export class HybridRecommender implements IndexRanker {
     };
     if (options.excludePurchased ?? this.excludePurchased) for (const i of query.history.items) block(i);
     for (const i of query.basket) block(i);
-    for (const id of this.excludeIds) {
-      const i = data.items.indexOf(id);
-      if (i >= 0) block(i);
-    }
+    for (const i of this.excludedItems) block(i);
     for (const id of options.exclude ?? []) {
       const i = data.items.indexOf(id);
       if (i >= 0) block(i);
@@ -333,10 +334,11 @@ export class HybridRecommender implements IndexRanker {
           const c = buffers.contribution(s, item, this.weights[s]);
           if (c !== 0) sources[this.names[s]] = c;
         }
-        if (ranked.fromFallback[r]) sources[FALLBACK_NAME] = ranked.scores[r];
+        const fromFallback = r >= ranked.fromEnsemble;
+        if (fromFallback) sources[FALLBACK_NAME] = ranked.scores[r];
         const rec: Recommendation = { item: data.items.id(item), name: data.catalog.name[item], score: ranked.scores[r], sources };
         if (options.explain) {
-          rec.because = this.explainItem(query, item, sources, ranked.fromFallback[r]);
+          rec.because = this.explainItem(query, item, sources, fromFallback);
           rec.reason = rec.because[0]?.text;
         }
         results.push(rec);
@@ -356,17 +358,14 @@ export class HybridRecommender implements IndexRanker {
     const data = this.dataset;
     const namer = (i: number) => data.catalog.name[i] || data.items.id(i);
     const reasons: Reason[] = [];
+    const add = (strategy: string, contribution: number, e: Explanation | null) => {
+      if (e) reasons.push({ strategy, contribution, text: e.reason, items: e.evidence.map((x) => data.items.id(x.item)) });
+    };
     for (let s = 0; s < this.names.length; s++) {
       const contribution = sources[this.names[s]];
-      if (!contribution) continue;
-      const e = this.strategies[s].explain(query, item, namer);
-      if (!e) continue;
-      reasons.push({ strategy: this.names[s], contribution, text: e.reason, items: e.evidence.map((x) => data.items.id(x.item)) });
+      if (contribution) add(this.names[s], contribution, this.strategies[s].explain(query, item, namer));
     }
-    if (fromFallback && this.fallback) {
-      const e = this.fallback.explain(query, item, namer);
-      if (e) reasons.push({ strategy: FALLBACK_NAME, contribution: sources[FALLBACK_NAME] ?? 0, text: e.reason, items: e.evidence.map((x) => data.items.id(x.item)) });
-    }
+    if (fromFallback && this.fallback) add(FALLBACK_NAME, sources[FALLBACK_NAME] ?? 0, this.fallback.explain(query, item, namer));
     reasons.sort((a, b) => b.contribution - a.contribution);
     return reasons;
   }
@@ -396,16 +395,18 @@ export class HybridRecommender implements IndexRanker {
     return { rankIndices: (query, k, blocked) => this.rank(query, k, blocked, null, w).items };
   }
 
+  /** The top k items, best first; those from `fromEnsemble` on are the fallback's filler. */
   private rank(
     query: Query,
     k: number,
     blocked: Uint8Array | null,
     accept: ((item: number) => boolean) | null,
     weights: Float64Array,
-  ): { items: Int32Array; scores: Float32Array; fromFallback: boolean[] } {
+  ): { items: Int32Array; scores: Float32Array; fromEnsemble: number } {
     if (!this.buffers) throw new NotFittedError('HybridRecommender');
     const b = this.buffers;
     b.reset();
+    const combined = b.combined;
     for (let s = 0; s < this.strategies.length; s++) {
       if (weights[s] === 0) continue;
       const v = b.perStrategy[s];
@@ -415,37 +416,42 @@ export class HybridRecommender implements IndexRanker {
       if (!map) continue;
       const cutoff = cutoffScore(v, this.candidatesPerStrategy, b.scratch);
       b.cutoffs[s] = cutoff;
-      b.count = addWeighted(v, map, weights[s], b.combined, b.mark, b.touched, b.count, cutoff);
+      addWeighted(v, map, weights[s], combined, cutoff);
     }
-    const chosen = pickTop(b.combined, b.touched, b.count, k, blocked, accept);
-    const fromFallback = new Array<boolean>(chosen.items.length).fill(false);
-    if (chosen.items.length >= k || !this.fallback) return { ...chosen, fromFallback };
+    const chosen = pickTop(combined.length, k, accept, (heap) => {
+      for (let i = 0; i < combined.length; i++) {
+        const item = combined.at(i);
+        if (blocked !== null && blocked[item] === 1) continue;
+        const s = combined.values[item];
+        if (!(s > 0)) continue;
+        heap.push(item, s);
+      }
+    });
+    const n = chosen.items.length;
+    if (n >= k || !this.fallback) return { ...chosen, fromEnsemble: n };
 
     // Fewer than k items with a positive ensemble score: fill from the fallback, ranked below them.
-    for (let i = 0; i < chosen.items.length; i++) b.picked[chosen.items[i]] = 1;
+    // Fewer than k chosen means every unblocked item with a positive ensemble score was chosen
+    // or rejected by `accept` (which would reject it again), so skipping them all skips the chosen.
     const fb = b.fallbackScores;
     this.fallback.score(query, fb);
-    const fill = new TopK(k - chosen.items.length);
-    for (let i = 0; i < fb.length; i++) {
-      const item = fb.at(i);
-      if (b.picked[item] === 1 || (blocked !== null && blocked[item] === 1)) continue;
-      fill.push(item, fb.values[item]);
-    }
-    const extra = filterAccepted(fill, accept, k - chosen.items.length, fb, b.picked, blocked);
-    for (let i = 0; i < chosen.items.length; i++) b.picked[chosen.items[i]] = 0;
+    const extra = pickTop(fb.length, k - n, accept, (heap) => {
+      for (let i = 0; i < fb.length; i++) {
+        const item = fb.at(i);
+        if ((blocked !== null && blocked[item] === 1) || combined.values[item] > 0) continue;
+        heap.push(item, fb.values[item]);
+      }
+    });
     // Fallback scores sit below every ensemble score: scaled into (0, floor).
-    const floor = chosen.scores.length ? chosen.scores[chosen.scores.length - 1] : 1;
+    const floor = n ? chosen.scores[n - 1] : 1;
     const top = extra.scores.length ? Math.max(extra.scores[0], 1e-12) : 1;
-    const items = new Int32Array(chosen.items.length + extra.items.length);
+    const items = new Int32Array(n + extra.items.length);
     const scores = new Float32Array(items.length);
     items.set(chosen.items);
     scores.set(chosen.scores);
-    for (let i = 0; i < extra.items.length; i++) {
-      items[chosen.items.length + i] = extra.items[i];
-      scores[chosen.items.length + i] = (0.5 * floor * Math.max(extra.scores[i], 0)) / top;
-      fromFallback.push(true);
-    }
-    return { items, scores, fromFallback };
+    items.set(extra.items, n);
+    for (let i = 0; i < extra.items.length; i++) scores[n + i] = (0.5 * floor * Math.max(extra.scores[i], 0)) / top;
+    return { items, scores, fromEnsemble: n };
   }
 
   // ---------------------------------------------------------------- artifacts
@@ -534,11 +540,9 @@ function resolveWeights(names: string[], weights: Record<string, number> | undef
 
 /** Reusable per-query buffers (one set per recommender; scoring is synchronous). */
 class ScoringBuffers {
-  readonly combined: Float32Array;
-  readonly mark: Uint8Array;
-  readonly touched: Int32Array;
+  /** The weighted sum of the strategies' normalized scores. */
+  readonly combined: ScoreVector;
   readonly blocked: Uint8Array;
-  readonly picked: Uint8Array;
   readonly perStrategy: ScoreVector[];
   readonly fallbackScores: ScoreVector;
   /** Per strategy, its normalization in the last query (null: it scored nothing). */
@@ -547,14 +551,10 @@ class ScoringBuffers {
   readonly cutoffs: Float64Array;
   /** Scores copied for the cutoff selection. */
   readonly scratch: Float32Array;
-  count = 0;
 
   constructor(nItems: number, nStrategies: number) {
-    this.combined = new Float32Array(nItems);
-    this.mark = new Uint8Array(nItems);
-    this.touched = new Int32Array(nItems);
+    this.combined = new ScoreVector(nItems);
     this.blocked = new Uint8Array(nItems);
-    this.picked = new Uint8Array(nItems);
     this.perStrategy = Array.from({ length: nStrategies }, () => new ScoreVector(nItems));
     this.fallbackScores = new ScoreVector(nItems);
     this.maps = new Array<Affine | null>(nStrategies).fill(null);
@@ -563,12 +563,7 @@ class ScoringBuffers {
   }
 
   reset(): void {
-    for (let i = 0; i < this.count; i++) {
-      const item = this.touched[i];
-      this.combined[item] = 0;
-      this.mark[item] = 0;
-    }
-    this.count = 0;
+    this.combined.reset();
     for (const v of this.perStrategy) v.reset();
     this.maps.fill(null);
     this.cutoffs.fill(-Infinity);
@@ -585,74 +580,35 @@ class ScoringBuffers {
   }
 }
 
+/**
+ * The best k candidates (ties to the lower index) that pass `accept` (all when null), best
+ * first. `collect` pushes every eligible candidate, of which there are at most `count`, into
+ * the heap it is given. With a predicate, over-fetch and filter; grow the budget until k pass
+ * or candidates run out.
+ */
 function pickTop(
-  combined: Float32Array,
-  touched: Int32Array,
   count: number,
   k: number,
-  blocked: Uint8Array | null,
   accept: ((item: number) => boolean) | null,
+  collect: (heap: TopK) => void,
 ): { items: Int32Array; scores: Float32Array } {
-  // With a predicate, over-fetch and filter; grow the budget until k pass or candidates run out.
   let budget = accept ? Math.max(4 * k, 16) : k;
   for (;;) {
     const heap = new TopK(Math.min(budget, count));
-    for (let i = 0; i < count; i++) {
-      const item = touched[i];
-      if (blocked !== null && blocked[item] === 1) continue;
-      const s = combined[item];
-      if (!(s > 0)) continue;
-      heap.push(item, s);
-    }
+    collect(heap);
     const top = heap.sorted();
     if (!accept) return top;
-    const { items, scores } = takeAccepted(top, accept, k, [], []);
+    const items: number[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < top.items.length && items.length < k; i++) {
+      if (accept(top.items[i])) {
+        items.push(top.items[i]);
+        scores.push(top.scores[i]);
+      }
+    }
     if (items.length >= k || heap.size < budget || budget >= count) {
       return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
     }
     budget *= 4;
   }
-}
-
-function filterAccepted(
-  heap: TopK,
-  accept: ((item: number) => boolean) | null,
-  k: number,
-  all: ScoreVector,
-  picked: Uint8Array,
-  blocked: Uint8Array | null,
-): { items: Int32Array; scores: Float32Array } {
-  const top = heap.sorted();
-  if (!accept) return top;
-  const { items, scores } = takeAccepted(top, accept, k, [], []);
-  if (items.length < k) {
-    // Rare: a strict filter rejected most of the head; scan the rest in score order.
-    const rest = new TopK(all.length);
-    for (let i = 0; i < all.length; i++) {
-      const item = all.at(i);
-      if (picked[item] === 1 || (blocked !== null && blocked[item] === 1) || items.includes(item)) continue;
-      rest.push(item, all.values[item]);
-    }
-    const sorted = rest.sorted();
-    const unseen = (item: number) => !top.items.includes(item) && accept(item);
-    takeAccepted(sorted, unseen, k, items, scores);
-  }
-  return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
-}
-
-/** Appends ranked items that pass `accept` to items/scores until there are k. */
-function takeAccepted(
-  ranked: { items: Int32Array; scores: Float32Array },
-  accept: (item: number) => boolean,
-  k: number,
-  items: number[],
-  scores: number[],
-): { items: number[]; scores: number[] } {
-  for (let i = 0; i < ranked.items.length && items.length < k; i++) {
-    if (accept(ranked.items[i])) {
-      items.push(ranked.items[i]);
-      scores.push(ranked.scores[i]);
-    }
-  }
-  return { items, scores };
 }

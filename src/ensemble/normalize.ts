@@ -25,11 +25,26 @@ export interface Affine {
   shift: number;
 }
 
+/** Statistics of the finite touched scores of one strategy for one query. */
+export interface ScoreStats {
+  min: number;
+  max: number;
+  sum: number;
+  sumSq: number;
+  finite: number;
+}
+
 /**
  * The map that normalizes the touched scores of `v`, or null when it touched no finite score.
  * Non-finite raw scores are treated as "no opinion".
  */
 export function normalizer(v: ScoreVector, normalization: Normalization): Affine | null {
+  const stats = scoreStats(v);
+  return stats && affineOf(stats, normalization);
+}
+
+/** One pass over the touched scores of `v` for any normalization; null when none is finite. */
+export function scoreStats(v: ScoreVector): ScoreStats | null {
   const n = v.length;
   const values = v.values;
   let min = Infinity;
@@ -46,7 +61,12 @@ export function normalizer(v: ScoreVector, normalization: Normalization): Affine
     sumSq += s * s;
     finite++;
   }
-  if (finite === 0) return null;
+  return finite === 0 ? null : { min, max, sum, sumSq, finite };
+}
+
+/** The normalizing map of scores with these statistics. */
+export function affineOf(stats: ScoreStats, normalization: Normalization): Affine {
+  const { min, max, sum, sumSq, finite } = stats;
   const mode = normalization === 'auto' ? (min >= 0 ? 'max' : 'minmax') : normalization;
   if (mode === 'max') {
     const m = Math.max(Math.abs(min), Math.abs(max));
@@ -106,34 +126,16 @@ export function cutoffScore(v: ScoreVector, cap: number, scratch: Float32Array):
   return scratch[target];
 }
 
-/**
- * Adds weight * normalized score of every touched item of `v` scoring at least `minRaw` into
- * `into`, recording newly touched items in `mark`/`touched`. Returns the new touched count.
- */
-export function addWeighted(
-  v: ScoreVector,
-  map: Affine,
-  weight: number,
-  into: Float32Array,
-  mark: Uint8Array,
-  touched: Int32Array,
-  touchedCount: number,
-  minRaw = -Infinity,
-): number {
+/** Adds weight * normalized score of every touched item of `v` scoring at least `minRaw` into `into`. */
+export function addWeighted(v: ScoreVector, map: Affine, weight: number, into: ScoreVector, minRaw = -Infinity): void {
   const n = v.length;
   const values = v.values;
   const scale = weight * map.scale;
   const shift = weight * map.shift;
-  let count = touchedCount;
   for (let i = 0; i < n; i++) {
     const item = v.at(i);
     const s = values[item];
     if (!Number.isFinite(s) || s < minRaw) continue;
-    if (mark[item] === 0) {
-      mark[item] = 1;
-      touched[count++] = item;
-    }
-    into[item] += s * scale + shift;
+    into.add(item, s * scale + shift);
   }
-  return count;
 }

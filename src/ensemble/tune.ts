@@ -3,11 +3,11 @@ import { Dataset, noBaskets } from '../data/dataset';
 import { OptionError, throwIfAborted } from '../errors';
 import { averagePrecisionAtK, hitAtK, ndcgAtK, precisionAtK, recallAtK, type TargetSet } from '../eval/metrics';
 import { basketCompletion, makeSplit, nextBasket, type EvalQuery, type Split } from '../eval/splits';
-import { anonymousQuery, userQuery } from '../strategies/query';
-import { ScoreVector, type FitOptions, type Query, type Recommender } from '../strategies/types';
+import { evalQuery } from '../eval/evaluate';
+import { ScoreVector, type FitOptions, type Recommender } from '../strategies/types';
 import { mulberry32, shuffleInPlace } from '../util/random';
 import { TopK } from '../util/topk';
-import { NORMALIZATIONS, normalizer, type Normalization } from './normalize';
+import { NORMALIZATIONS, affineOf, scoreStats, type Normalization } from './normalize';
 
 /**
  * Ensemble weight tuning on a validation split carved from the training data only.
@@ -144,11 +144,6 @@ export function holdoutFromMatrix(data: Dataset, seed: number, fraction = 0.2): 
   return makeSplit('P2', train, queries);
 }
 
-/** The query a split's EvalQuery stands for, and the items it must not return. */
-export function evalQuery(split: Split, q: EvalQuery): Query {
-  return q.useHistory && q.user >= 0 ? userQuery(split.train, q.user, q.basket) : anonymousQuery([], q.basket);
-}
-
 function metricFn(metric: TuneMetric): (ranked: Int32Array, target: TargetSet, k: number) => number {
   switch (metric) {
     case 'ndcg':
@@ -192,11 +187,12 @@ export function searchWeights(
   const score = metricFn(options.metric);
   const nItems = split.train.nItems;
   const combined = new Float64Array(nItems);
+  const heap = new TopK(options.k);
   const evaluateTrial = (norm: Normalization, w: Float64Array): number => {
     const mapsOf = cache.maps.get(norm)!;
     let total = 0;
     for (let q = 0; q < cache.items.length; q++) {
-      const heap = new TopK(options.k);
+      heap.clear();
       const maps = mapsOf[q];
       for (let s = 0; s < cache.nStrategies; s++) {
         if (w[s] === 0 || Number.isNaN(maps[2 * s])) continue;
@@ -304,7 +300,7 @@ function buildCache(
       fit.onProgress?.({ stage: 'tune: scoring validation queries', done: qi, total: queries.length });
     }
     const q = queries[qi];
-    const query = evalQuery(split, q);
+    const query = evalQuery(split.train, q);
     const blockList: number[] = [];
     if (q.excludeHistory) for (const i of query.history.items) blockList.push(i);
     if (q.excludeBasket) for (const i of q.basket) blockList.push(i);
@@ -317,9 +313,10 @@ function buildCache(
       const v = vectors[s];
       v.reset();
       strategies[s].score(query, v);
-      for (const [n, arr] of mapsPerNorm) {
-        const map = normalizer(v, n);
-        if (map) {
+      const stats = scoreStats(v);
+      if (stats) {
+        for (const [n, arr] of mapsPerNorm) {
+          const map = affineOf(stats, n);
           arr[2 * s] = map.scale;
           arr[2 * s + 1] = map.shift;
         }

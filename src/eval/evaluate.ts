@@ -4,11 +4,12 @@
  * reusable `blocked` mask, and checks that the ranker respects it, so every method is scored
  * on exactly the same candidate sets.
  */
+import type { Dataset } from '../data/dataset';
 import { OptionError, throwIfAborted } from '../errors';
 import { anonymousQuery, userQuery } from '../strategies/query';
 import type { Progress, Query } from '../strategies/types';
 import { ItemSet, MetricAccumulator, recallAtK, type MetricSummary } from './metrics';
-import type { Protocol, Split } from './splits';
+import type { EvalQuery, Protocol, Split } from './splits';
 
 /** Anything that can rank item indices for a query: a strategy, an ensemble, a baseline. */
 export interface IndexRanker {
@@ -98,7 +99,7 @@ export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOpt
     if (q.excludeBasket) for (let i = 0; i < q.basket.length; i++) block(q.basket[i]);
     const anyBlocked = candidates !== null || nTouched > 0;
 
-    const query = q.useHistory ? userQuery(train, q.user, q.basket) : anonymousQuery([], q.basket);
+    const query = evalQuery(train, q);
     const ranked = ranker.rankIndices(query, k, anyBlocked ? blocked : null).subarray(0, k);
     checkRanked(ranked, blocked, returned, q.id);
 
@@ -130,6 +131,11 @@ export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOpt
     result.exploreEvaluated = exploreEvaluated;
   }
   return result;
+}
+
+/** The query an EvalQuery stands for, scored against the split's `train`. */
+export function evalQuery(train: Dataset, q: EvalQuery): Query {
+  return q.useHistory && q.user >= 0 ? userQuery(train, q.user, q.basket) : anonymousQuery([], q.basket);
 }
 
 /** A ranker that returns a blocked, repeated or out-of-range item would be scored on a different task: refuse it. */

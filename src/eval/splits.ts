@@ -153,6 +153,18 @@ export function makeSplit(
   };
 }
 
+/** The train Dataset of the rows a splitter kept, in the index space of `rows`. */
+function trainFromRows(rows: InteractionRows, user: number[], item: number[], weight: number[]): Dataset {
+  return Dataset.fromInteractions({
+    users: rows.users,
+    items: rows.items,
+    catalog: rows.catalog ?? undefined,
+    user: Int32Array.from(user),
+    item: Int32Array.from(item),
+    weight: Float32Array.from(weight),
+  });
+}
+
 function historyQuery(user: number, id: string, target: Int32Array): EvalQuery {
   return { user, basket: EMPTY, useHistory: true, excludeHistory: true, excludeBasket: false, target, id };
 }
@@ -187,14 +199,7 @@ export function holdoutTemporal(rows: InteractionRows): Split {
     const target = distinctSorted(own.slice(cut).map((r) => rows.item[r]));
     queries.push(historyQuery(u, rows.users.id(u), target));
   }
-  const train = Dataset.fromInteractions({
-    users: rows.users,
-    items: rows.items,
-    catalog: rows.catalog ?? undefined,
-    user: Int32Array.from(trainUser),
-    item: Int32Array.from(trainItem),
-    weight: Float32Array.from(trainWeight),
-  });
+  const train = trainFromRows(rows, trainUser, trainItem, trainWeight);
   return makeSplit('P1', train, queries, null, []);
 }
 
@@ -235,14 +240,7 @@ export function holdoutRandom(rows: InteractionRows, seed = 42): Split {
     }
     if (cut < items.length) queries.push(historyQuery(u, rows.users.id(u), distinctSorted(items.slice(cut))));
   }
-  const train = Dataset.fromInteractions({
-    users: rows.users,
-    items: rows.items,
-    catalog: rows.catalog ?? undefined,
-    user: Int32Array.from(trainUser),
-    item: Int32Array.from(trainItem),
-    weight: Float32Array.from(trainWeight),
-  });
+  const train = trainFromRows(rows, trainUser, trainItem, trainWeight);
   return makeSplit('P2', train, queries, null, []);
 }
 

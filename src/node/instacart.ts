@@ -4,16 +4,17 @@
  */
 import { open, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatCsvField, GrowableColumn, noSkippedRows, parseInteger, recordSkippedRow, resolveColumns, type SkippedRows } from '../data/csv';
+import { formatCsvField, GrowableColumn, noSkippedRows, parseInteger, recordSkippedRow, resolveColumns, type NumericArray, type SkippedRows } from '../data/csv';
 import {
   datasetFromInstacart,
   EVAL_SETS,
   IntKeyIndex,
+  resolveInclude,
   type InstacartDatasetOptions,
   type InstacartLoad,
   type InstacartTables,
 } from '../data/instacart';
-import { DataError, OptionError } from '../errors';
+import { DataError } from '../errors';
 import type { Progress } from '../strategies/types';
 import { findDataFile, readCsvFile } from './files';
 
@@ -42,32 +43,22 @@ export type LoadInstacartOptions = ReadInstacartOptions & Omit<InstacartDatasetO
 /** Reads the Kaggle CSV tables (each file `name.csv` or `name.csv.gz`) into columns. */
 export async function readInstacartTables(dir: string, options: ReadInstacartOptions = {}): Promise<{ tables: InstacartTables; skippedRows: SkippedRows }> {
   const catalogDir = options.catalogDir ?? dir;
-  const include = options.include ?? ['prior', 'train'];
-  if (include.length === 0 || include.some((s) => s !== 'prior' && s !== 'train')) {
-    throw new OptionError('include', `must list one or both of "prior", "train"; got ${JSON.stringify(include)}`);
-  }
+  const include = resolveInclude(options.include);
   const reader = new TableReader(options);
 
-  const departments = { id: new GrowableColumn((n) => new Int32Array(n)), name: [] as string[] };
-  await reader.read(await requireFile(catalogDir, 'departments.csv'), COLUMNS.departments, (row, parse) => {
-    const id = parse.int(0);
-    departments.id.push(id);
-    departments.name.push(row[1]);
-  });
-
-  const aisles = { id: new GrowableColumn((n) => new Int32Array(n)), name: [] as string[] };
-  await reader.read(await requireFile(catalogDir, 'aisles.csv'), COLUMNS.aisles, (row, parse) => {
-    const id = parse.int(0);
-    aisles.id.push(id);
-    aisles.name.push(row[1]);
-  });
-
-  const products = {
-    id: new GrowableColumn((n) => new Int32Array(n), 1 << 16),
-    name: [] as string[],
-    aisleId: new GrowableColumn((n) => new Int32Array(n), 1 << 16),
-    departmentId: new GrowableColumn((n) => new Int32Array(n), 1 << 16),
+  const readIdNames = async (file: string, columns: readonly string[]): Promise<{ id: GrowableColumn<Int32Array>; name: string[] }> => {
+    const table = { id: int32Column(1024), name: [] as string[] };
+    await reader.read(await requireFile(catalogDir, file), columns, (row, parse) => {
+      const id = parse.int(0);
+      table.id.push(id);
+      table.name.push(row[1]);
+    });
+    return table;
   };
+  const departments = await readIdNames('departments.csv', COLUMNS.departments);
+  const aisles = await readIdNames('aisles.csv', COLUMNS.aisles);
+
+  const products = { id: int32Column(), name: [] as string[], aisleId: int32Column(), departmentId: int32Column() };
   await reader.read(await requireFile(catalogDir, 'products.csv'), COLUMNS.products, (row, parse) => {
     const id = parse.int(0);
     const aisleId = parse.int(2);
@@ -79,12 +70,12 @@ export async function readInstacartTables(dir: string, options: ReadInstacartOpt
   });
 
   const orders = {
-    orderId: new GrowableColumn((n) => new Int32Array(n), 1 << 16),
-    userId: new GrowableColumn((n) => new Int32Array(n), 1 << 16),
-    evalSet: new GrowableColumn((n) => new Uint8Array(n), 1 << 16),
-    orderNumber: new GrowableColumn((n) => new Int32Array(n), 1 << 16),
-    orderDow: new GrowableColumn((n) => new Uint8Array(n), 1 << 16),
-    orderHourOfDay: new GrowableColumn((n) => new Uint8Array(n), 1 << 16),
+    orderId: int32Column(),
+    userId: int32Column(),
+    evalSet: uint8Column(),
+    orderNumber: int32Column(),
+    orderDow: uint8Column(),
+    orderHourOfDay: uint8Column(),
     daysSincePriorOrder: new GrowableColumn((n) => new Float32Array(n), 1 << 16),
   };
   await reader.read(await requireFile(dir, 'orders.csv'), COLUMNS.orders, (row, parse) => {
@@ -105,12 +96,7 @@ export async function readInstacartTables(dir: string, options: ReadInstacartOpt
     orders.daysSincePriorOrder.push(days);
   });
 
-  const orderProducts = {
-    orderId: new GrowableColumn((n) => new Int32Array(n), 1 << 16),
-    productId: new GrowableColumn((n) => new Int32Array(n), 1 << 16),
-    addToCartOrder: new GrowableColumn((n) => new Int32Array(n), 1 << 16),
-    reordered: new GrowableColumn((n) => new Uint8Array(n), 1 << 16),
-  };
+  const orderProducts = { orderId: int32Column(), productId: int32Column(), addToCartOrder: int32Column(), reordered: uint8Column() };
   const readLines = async (path: string): Promise<void> =>
     reader.read(path, COLUMNS.orderProducts, (_row, parse) => {
       const orderId = parse.int(0);
@@ -129,26 +115,25 @@ export async function readInstacartTables(dir: string, options: ReadInstacartOpt
   }
 
   const tables: InstacartTables = {
-    departments: { id: departments.id.toArray(), name: departments.name },
-    aisles: { id: aisles.id.toArray(), name: aisles.name },
-    products: { id: products.id.toArray(), name: products.name, aisleId: products.aisleId.toArray(), departmentId: products.departmentId.toArray() },
-    orders: {
-      orderId: orders.orderId.toArray(),
-      userId: orders.userId.toArray(),
-      evalSet: orders.evalSet.toArray(),
-      orderNumber: orders.orderNumber.toArray(),
-      orderDow: orders.orderDow.toArray(),
-      orderHourOfDay: orders.orderHourOfDay.toArray(),
-      daysSincePriorOrder: orders.daysSincePriorOrder.toArray(),
-    },
-    orderProducts: {
-      orderId: orderProducts.orderId.toArray(),
-      productId: orderProducts.productId.toArray(),
-      addToCartOrder: orderProducts.addToCartOrder.toArray(),
-      reordered: orderProducts.reordered.toArray(),
-    },
+    departments: trimmed(departments),
+    aisles: trimmed(aisles),
+    products: trimmed(products),
+    orders: trimmed(orders),
+    orderProducts: trimmed(orderProducts),
   };
   return { tables, skippedRows: reader.skipped };
+}
+
+const int32Column = (initialSize = 1 << 16): GrowableColumn<Int32Array> => new GrowableColumn((n) => new Int32Array(n), initialSize);
+const uint8Column = (): GrowableColumn<Uint8Array> => new GrowableColumn((n) => new Uint8Array(n), 1 << 16);
+
+/** A table with each growable column replaced by its trimmed array (string columns pass through). */
+function trimmed<T extends Record<string, GrowableColumn<NumericArray> | string[]>>(
+  table: T,
+): { [K in keyof T]: T[K] extends GrowableColumn<infer A> ? A : T[K] } {
+  const out: Record<string, NumericArray | string[]> = {};
+  for (const [name, column] of Object.entries(table)) out[name] = column instanceof GrowableColumn ? column.toArray() : column;
+  return out as { [K in keyof T]: T[K] extends GrowableColumn<infer A> ? A : T[K] };
 }
 
 /**

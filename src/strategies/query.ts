@@ -1,10 +1,7 @@
 import type { Dataset } from '../data/dataset';
-import type { BasketTimeline, Query, SparseVector } from './types';
+import type { BasketTimeline, Query } from './types';
 
 const EMPTY_I32 = new Int32Array(0);
-const EMPTY_F32 = new Float32Array(0);
-
-export const EMPTY_HISTORY: SparseVector = { items: EMPTY_I32, weights: EMPTY_F32 };
 
 /** The query of a known user of `data`: their purchase counts, their basket timeline, and an optional current basket. */
 export function userQuery(data: Dataset, user: number, basket: Int32Array = EMPTY_I32): Query {

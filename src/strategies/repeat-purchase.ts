@@ -97,8 +97,7 @@ export class RepeatPurchase implements Recommender {
       return;
     }
     const { items, weights } = query.history;
-    let total = 0;
-    for (let k = 0; k < items.length; k++) if (weights[k] > 0) total += weights[k];
+    const total = purchases(weights);
     if (!(total > 0)) return;
     for (let k = 0; k < items.length; k++) if (weights[k] > 0) out.set(items[k], weights[k] / total);
   }
@@ -125,13 +124,10 @@ export class RepeatPurchase implements Recommender {
       return { score, reason: repeatReason(bought, nBaskets, first, last, ago), evidence: [{ item, weight: bought }] };
     }
     const { items, weights } = query.history;
-    let total = 0;
-    let mine = 0;
-    for (let k = 0; k < items.length; k++) {
-      if (weights[k] > 0) total += weights[k];
-      if (items[k] === item) mine = weights[k];
-    }
+    const k = items.indexOf(item);
+    const mine = k >= 0 ? weights[k] : 0;
     if (!(mine > 0)) return null;
+    const total = purchases(weights);
     const times = mine === 1 ? 'once' : `${mine.toLocaleString('en-US', { maximumFractionDigits: 1 })} times`;
     return { score: Math.fround(mine / total), reason: `you bought this ${times} before`, evidence: [{ item, weight: mine }] };
   }
@@ -252,6 +248,13 @@ function basketWeight(basketsAgo: number, daysAgo: number, halfLifeBaskets: numb
   let w = halfLifeBaskets === Infinity ? 1 : Math.pow(2, -basketsAgo / halfLifeBaskets);
   if (halfLifeDays !== Infinity && daysAgo === daysAgo) w *= Math.pow(2, -daysAgo / halfLifeDays);
   return w;
+}
+
+/** The user's purchases in a history: the sum of its positive weights. */
+function purchases(weights: Float32Array): number {
+  let total = 0;
+  for (let k = 0; k < weights.length; k++) if (weights[k] > 0) total += weights[k];
+  return total;
 }
 
 function basketHas(tl: BasketTimeline, b: number, item: number): boolean {

@@ -8,7 +8,7 @@ import type { Dataset } from '../../data/dataset';
 import { ArtifactError, NotFittedError, OptionError, throwIfAborted } from '../../errors';
 import type { Json, JsonObject } from '../../util/json';
 import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
-import { mineItemsets, validateItemsetOptions, type ItemsetArrays, type Transactions } from './miner';
+import { mineItemsets, validateItemsetOptions, type FrequentItemsets, type Transactions } from './miner';
 import { generateRules, RuleSet, validateRuleOptions, type AssociationRule } from './rules';
 
 export { FrequentItemsets, mineItemsets, supportThreshold, type ItemsetArrays, type ItemsetOptions, type Transactions } from './miner';
@@ -101,7 +101,9 @@ interface Model {
   itemCount: Int32Array;
   rules: RuleSet;
   /** Null after load: artifacts keep only the rules. */
-  itemsets: ItemsetArrays | null;
+  itemsets: FrequentItemsets | null;
+  /** The itemset length mining stopped before (see AssociationRules.truncatedAt). */
+  truncatedAt: number | null;
   /** Rule weight w per rule. */
   weight: Float64Array;
   /** Rules keyed by their rarest antecedent item: keyRules[keyPtr[i] .. keyPtr[i+1]). */
@@ -119,7 +121,6 @@ export class AssociationRules implements Recommender {
   readonly kind = 'rules';
   readonly options: AssociationRulesOptions;
   private model: Model | null = null;
-  private truncatedLength: number | null = null;
 
   constructor(options: Partial<AssociationRulesOptions> = {}) {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
@@ -159,8 +160,15 @@ export class AssociationRules implements Recommender {
       signal: options.signal,
       onProgress: options.onProgress,
     });
-    this.model = this.buildModel(data.nItems, sets.nTransactions, sets.minCount, sets.itemCount, rules, sets.toArrays());
-    this.truncatedLength = sets.truncatedAt;
+    this.model = this.buildModel({
+      nItems: data.nItems,
+      nTransactions: sets.nTransactions,
+      minCount: sets.minCount,
+      itemCount: sets.itemCount,
+      rules,
+      itemsets: sets,
+      truncatedAt: sets.truncatedAt,
+    });
     if (sets.truncatedAt !== null) {
       options.onProgress?.({
         stage: 'mine itemsets',
@@ -176,8 +184,7 @@ export class AssociationRules implements Recommender {
    * truncatedAt - 2 antecedent items), or null when every length up to maxLength was mined.
    */
   get truncatedAt(): number | null {
-    this.requireModel();
-    return this.truncatedLength;
+    return this.requireModel().truncatedAt;
   }
 
   /** The mined rules (item indices), by weight descending, then confidence, count, shorter antecedent. */
@@ -185,18 +192,18 @@ export class AssociationRules implements Recommender {
     return this.requireModel().rules.toArray();
   }
 
-  /** The frequent itemsets, by length, then count descending (item indices). */
   /**
-   * The frequent itemsets of the last fit. They are not stored in artifacts (scoring needs
-   * only the rules, and itemsets were most of the section's bytes), so a loaded model has none.
+   * The frequent itemsets of the last fit, by length, then count descending (item indices).
+   * They are not stored in artifacts (scoring needs only the rules, and itemsets were most of
+   * the section's bytes), so a loaded model has none.
    */
   itemsets(): Itemset[] {
     const { itemsets, nTransactions } = this.requireModel();
     if (itemsets === null) throw new OptionError('itemsets', 'frequent itemsets are not kept in artifacts: call itemsets() on the fitted model before saving');
+    const { ptr, items, count } = itemsets.toArrays();
     const out: Itemset[] = [];
-    for (let k = 0; k < itemsets.count.length; k++) {
-      const count = itemsets.count[k];
-      out.push({ items: Array.from(itemsets.items.subarray(itemsets.ptr[k], itemsets.ptr[k + 1])), count, support: count / nTransactions });
+    for (let k = 0; k < count.length; k++) {
+      out.push({ items: Array.from(items.subarray(ptr[k], ptr[k + 1])), count: count[k], support: count[k] / nTransactions });
     }
     return out;
   }
@@ -215,14 +222,7 @@ export class AssociationRules implements Recommender {
           if (!antecedentPresent(mark, ant, antPtr[r], antPtr[r + 1])) continue;
           const y = cons[r];
           const w = weight[r];
-          if (combine === 'sum') out.add(y, w);
-          else if (!out.has(y)) out.set(y, w);
-          else if (combine === 'max') {
-            if (w > out.values[y]) out.set(y, w);
-          } else {
-            const v = out.values[y];
-            out.set(y, v + w - v * w);
-          }
+          out.set(y, out.has(y) ? combineWeights(combine, out.values[y], w) : w);
         }
       }
     } finally {
@@ -243,10 +243,7 @@ export class AssociationRules implements Recommender {
         const r = consRules[p];
         if (!antecedentPresent(mark, rules.ant, rules.antPtr[r], rules.antPtr[r + 1])) continue;
         const w = weight[r];
-        if (best < 0) combined = w;
-        else if (this.options.combine === 'sum') combined += w;
-        else if (this.options.combine === 'noisyOr') combined = combined + w - combined * w;
-        else combined = Math.max(combined, w);
+        combined = best < 0 ? w : combineWeights(this.options.combine, combined, w);
         // consRules is in rule order, so the first of equal weights is the better-ranked rule.
         if (best < 0 || w > weight[best]) best = r;
       }
@@ -274,7 +271,7 @@ export class AssociationRules implements Recommender {
     const options: { [key: string]: Json } = { ...this.options };
     if (this.options.maxRules === Infinity) options.maxRules = null;
     if (this.options.maxItemsets === Infinity) options.maxItemsets = null;
-    return { options, nItems: m.nItems, nTransactions: m.nTransactions, minCount: m.minCount, truncatedAt: this.truncatedLength };
+    return { options, nItems: m.nItems, nTransactions: m.nTransactions, minCount: m.minCount, truncatedAt: m.truncatedAt };
   }
 
   static load(state: JsonObject, sections: SectionReader): AssociationRules {
@@ -310,14 +307,15 @@ export class AssociationRules implements Recommender {
     }
     const consCount = Int32Array.from(cons, (y) => itemCount[y]);
     const rules = new RuleSet(nTransactions, antPtr, ant, cons, count, antCount, consCount);
-    model.model = model.buildModel(nItems, nTransactions, minCount, itemCount, rules, null);
     const truncatedAt = state.truncatedAt ?? null;
     if (truncatedAt !== null && !(typeof truncatedAt === 'number' && Number.isInteger(truncatedAt))) throw new ArtifactError('bad AssociationRules truncatedAt', 'rules');
-    model.truncatedLength = truncatedAt;
+    model.model = model.buildModel({ nItems, nTransactions, minCount, itemCount, rules, itemsets: null, truncatedAt });
     return model;
   }
 
-  private buildModel(nItems: number, nTransactions: number, minCount: number, itemCount: Int32Array, rules: RuleSet, itemsets: ItemsetArrays | null): Model {
+  /** The fitted or loaded state plus the scoring indexes derived from its rules. */
+  private buildModel(base: Pick<Model, 'nItems' | 'nTransactions' | 'minCount' | 'itemCount' | 'rules' | 'itemsets' | 'truncatedAt'>): Model {
+    const { nItems, itemCount, rules } = base;
     const n = rules.size;
     const { antPtr, ant, cons } = rules;
     const weight = new Float64Array(n);
@@ -335,12 +333,7 @@ export class AssociationRules implements Recommender {
     const [keyPtr, keyRules] = groupBy(key, nItems);
     const [consPtr, consRules] = groupBy(cons, nItems);
     return {
-      nItems,
-      nTransactions,
-      minCount,
-      itemCount,
-      rules,
-      itemsets,
+      ...base,
       weight,
       keyPtr,
       keyRules,
@@ -377,6 +370,13 @@ export class AssociationRules implements Recommender {
     if (this.options.source !== 'basket') take(query.history.items);
     return n;
   }
+}
+
+/** The combined weight of a consequent that already has `v` when a rule of weight `w` fires for it. */
+function combineWeights(combine: AssociationRulesOptions['combine'], v: number, w: number): number {
+  if (combine === 'sum') return v + w;
+  if (combine === 'noisyOr') return v + w - v * w;
+  return w > v ? w : v;
 }
 
 function antecedentPresent(mark: Uint8Array, ant: Int32Array, start: number, end: number): boolean {

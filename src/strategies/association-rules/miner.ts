@@ -480,6 +480,16 @@ function findNode(rank: Int32Array, childStart: Int32Array, childEnd: Int32Array
   return node;
 }
 
+/** First position of a[lo, hi) (ascending there) holding a value >= v; hi when there is none. */
+function lowerBound(a: Int32Array, lo: number, hi: number, v: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Counts pairs item by item, for more kept items than the triangle serves: the baskets of
  * rank a (an occurrence list) are scanned for their ranks above a, with one counter per rank.
@@ -587,13 +597,7 @@ function countLevel(
       const last = candPtr[node - prevStart + 1];
       for (let q = from; q < hi && lo < last; q++) {
         const c = items[q];
-        let l = lo;
-        let h = last;
-        while (l < h) {
-          const mid = (l + h) >>> 1;
-          if (cand[mid] < c) l = mid + 1;
-          else h = mid;
-        }
+        let l = lowerBound(cand, lo, last, c);
         if (l < last && cand[l] === c) candCount[l++]++;
         lo = l;
       }
@@ -605,13 +609,7 @@ function countLevel(
     const stop = hi - (k - 1 - depth);
     for (let q = from; q < stop && lo < last; q++) {
       const r = items[q];
-      let l = lo;
-      let h = last;
-      while (l < h) {
-        const mid = (l + h) >>> 1;
-        if (rank[mid] < r) l = mid + 1;
-        else h = mid;
-      }
+      let l = lowerBound(rank, lo, last, r);
       if (l < last && rank[l] === r) {
         if (live[l] === 1) walk(l, depth + 1, q + 1, hi);
         l++;

@@ -172,7 +172,7 @@ export class ContentBased implements Recommender {
   private sparseScores(profile: Profile, matrix: CsrMatrix, out: ScoreVector): void {
     const inv = this.inverted!;
     const terms = profile.terms!;
-    const { itemTouched, termWeight } = this.scratch!;
+    const { itemTouched, termWeight, strongestTerms: strongest } = this.scratch!;
     // Small catalogs are cheap to score whole: the cut starts above 100 items per term.
     const maxDf = Math.max(100, Math.floor(this.options.candidateMaxDf * matrix.nRows));
     let distinctive = false;
@@ -199,7 +199,7 @@ export class ContentBased implements Recommender {
     // first (a long history has hundreds of terms, and sorting them all was a tail cost) and
     // order the rest only when the budget outlasts them.
     const eligible = (k: number) => inv.indptr[terms[k] + 1] - inv.indptr[terms[k]] <= limit;
-    const strongest = new TopK(STRONGEST_TERMS);
+    strongest.clear();
     let nEligible = 0;
     for (let k = 0; k < terms.length; k++) {
       if (!eligible(k)) continue;
@@ -520,6 +520,8 @@ class Scratch {
   readonly accTouched: Int32Array;
   /** Profile weight per term during sparse scoring (0 elsewhere). */
   readonly termWeight: Float64Array;
+  /** The profile's strongest candidate terms during sparse scoring (cleared before each use). */
+  readonly strongestTerms = new TopK(STRONGEST_TERMS);
 
   constructor(nItems: number, width: number) {
     this.termWeight = new Float64Array(width);

@@ -1,5 +1,6 @@
 import type { SectionWriter } from '../../artifact/sections';
 import type { CsrMatrix } from '../../data/csr';
+import { DataError } from '../../errors';
 import type { JsonObject, Progress } from '../types';
 
 /**
@@ -50,4 +51,11 @@ export interface ItemTextEncoder {
 /** True when a text has nothing to encode (empty or whitespace only). */
 export function isBlank(text: string): boolean {
   return text.trim().length === 0;
+}
+
+/** texts[i], checked to be a string (callers from JavaScript may pass anything). */
+export function textAt(texts: readonly string[], i: number): string {
+  const t = texts[i];
+  if (typeof t !== 'string') throw new DataError(`text ${i} is ${t === null ? 'null' : typeof t}, expected a string`);
+  return t;
 }

@@ -1,7 +1,7 @@
 import type { SectionWriter } from '../../artifact/sections';
 import { ArtifactError, DataError, NotFittedError, OptionError, throwIfAborted } from '../../errors';
 import type { JsonObject } from '../types';
-import { isBlank, type DenseItemVectors, type EncodeOptions, type ItemTextEncoder } from './encoder';
+import { isBlank, textAt, type DenseItemVectors, type EncodeOptions, type ItemTextEncoder } from './encoder';
 
 /** ONNX weight variants transformers.js can load (file suffixes of the model's onnx/ folder). */
 export type MiniLMDtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';
@@ -80,11 +80,7 @@ export class MiniLMEncoder implements ItemTextEncoder {
   async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<DenseItemVectors> {
     const n = texts.length;
     const todo: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const t = texts[i];
-      if (typeof t !== 'string') throw new DataError(`text ${i} is ${t === null ? 'null' : typeof t}, expected a string`);
-      if (!isBlank(t)) todo.push(i);
-    }
+    for (let i = 0; i < n; i++) if (!isBlank(textAt(texts, i))) todo.push(i);
     if (todo.length === 0) {
       if (this.dims === null) throw new DataError('MiniLMEncoder: every text is empty, so there is nothing to learn the output size from');
       return { format: 'dense', rows: n, dim: this.dims, data: new Float32Array(n * this.dims) };

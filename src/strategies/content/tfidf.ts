@@ -3,7 +3,7 @@ import { CsrMatrix } from '../../data/csr';
 import { GrowableColumn } from '../../data/csv';
 import { ArtifactError, DataError, EmptyDataError, NotFittedError, OptionError, throwIfAborted } from '../../errors';
 import type { JsonObject } from '../types';
-import type { EncodeOptions, ItemTextEncoder, SparseItemVectors } from './encoder';
+import { textAt, type EncodeOptions, type ItemTextEncoder, type SparseItemVectors } from './encoder';
 
 export interface TfidfOptions {
   /**
@@ -127,30 +127,18 @@ export class TfidfEncoder implements ItemTextEncoder {
   async fit(texts: readonly string[], options: EncodeOptions = {}): Promise<SparseItemVectors> {
     const n = texts.length;
     if (n === 0) throw new EmptyDataError('TfidfEncoder.fit: no texts');
-    const stage = 'tfidf vocabulary';
     // Pass 1: every text as provisional term ids (first-seen order) and document frequencies.
     const provisional = new Map<string, number>();
     const provisionalTerms: string[] = [];
-    const docPtr = new Int32Array(n + 1);
-    const docTerms = new GrowableColumn((size) => new Int32Array(size), 4 * n + 16);
-    for (let d = 0; d < n; d++) {
-      if (d % CHUNK === 0) {
-        throwIfAborted(options.signal, 'TfidfEncoder.fit');
-        options.onProgress?.({ stage, done: d, total: n });
+    const { docPtr, ids } = this.termIds(texts, options, 'tfidf vocabulary', 'TfidfEncoder.fit', (term) => {
+      let id = provisional.get(term);
+      if (id === undefined) {
+        id = provisionalTerms.length;
+        provisional.set(term, id);
+        provisionalTerms.push(term);
       }
-      for (const term of this.terms(textAt(texts, d))) {
-        let id = provisional.get(term);
-        if (id === undefined) {
-          id = provisionalTerms.length;
-          provisional.set(term, id);
-          provisionalTerms.push(term);
-        }
-        docTerms.push(id);
-      }
-      docPtr[d + 1] = docTerms.length;
-    }
-    options.onProgress?.({ stage, done: n, total: n });
-    const ids = docTerms.toArray();
+      return id;
+    });
     const df = new Int32Array(provisionalTerms.length);
     const lastDoc = new Int32Array(provisionalTerms.length).fill(-1);
     for (let d = 0; d < n; d++) {
@@ -187,19 +175,31 @@ export class TfidfEncoder implements ItemTextEncoder {
   async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<SparseItemVectors> {
     const termIndex = this.termIndex;
     if (!termIndex) throw new NotFittedError('TfidfEncoder');
+    const { docPtr, ids } = this.termIds(texts, options, 'tfidf encode', 'TfidfEncoder.encode', (term) => termIndex.get(term) ?? -1);
+    return { format: 'sparse', matrix: this.weigh(texts.length, docPtr, ids) };
+  }
+
+  /** Each text's terms as ids (`idOf`), in CSR form: text d is ids[docPtr[d] .. docPtr[d+1]). Reports progress as `stage`. */
+  private termIds(
+    texts: readonly string[],
+    options: EncodeOptions,
+    stage: string,
+    what: string,
+    idOf: (term: string) => number,
+  ): { docPtr: Int32Array; ids: Int32Array } {
     const n = texts.length;
     const docPtr = new Int32Array(n + 1);
     const docTerms = new GrowableColumn((size) => new Int32Array(size), 4 * n + 16);
     for (let d = 0; d < n; d++) {
       if (d % CHUNK === 0) {
-        throwIfAborted(options.signal, 'TfidfEncoder.encode');
-        options.onProgress?.({ stage: 'tfidf encode', done: d, total: n });
+        throwIfAborted(options.signal, what);
+        options.onProgress?.({ stage, done: d, total: n });
       }
-      for (const term of this.terms(textAt(texts, d))) docTerms.push(termIndex.get(term) ?? -1);
+      for (const term of this.terms(textAt(texts, d))) docTerms.push(idOf(term));
       docPtr[d + 1] = docTerms.length;
     }
-    options.onProgress?.({ stage: 'tfidf encode', done: n, total: n });
-    return { format: 'sparse', matrix: this.weigh(n, docPtr, docTerms.toArray()) };
+    options.onProgress?.({ stage, done: n, total: n });
+    return { docPtr, ids: docTerms.toArray() };
   }
 
   /** CSR rows of tf-idf weights from each text's term ids (-1: not in the vocabulary), L2-normalised. */
@@ -292,10 +292,4 @@ export class TfidfEncoder implements ItemTextEncoder {
     encoder.setState(vocab, idf);
     return encoder;
   }
-}
-
-function textAt(texts: readonly string[], i: number): string {
-  const t = texts[i];
-  if (typeof t !== 'string') throw new DataError(`text ${i} is ${t === null ? 'null' : typeof t}, expected a string`);
-  return t;
 }

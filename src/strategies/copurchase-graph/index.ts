@@ -172,10 +172,11 @@ export class CoPurchaseGraph implements Recommender {
   }
 
   score(query: Query, out: ScoreVector): void {
-    const n = this.runQuery(query);
-    if (n === 0) return;
+    const nSources = this.restartDistribution(query);
+    if (nSources === 0) return;
     const ws = this.workspace!;
-    const { restart } = this.options;
+    const { restart, epsilon } = this.options;
+    ws.run(this.sourceBuffer.subarray(0, nSources), this.massBuffer.subarray(0, nSources), restart, epsilon);
     for (let t = 0; t < ws.touchedCount; t++) {
       const v = ws.touched[t];
       const s = ws.score(v, restart);
@@ -223,9 +224,8 @@ export class CoPurchaseGraph implements Recommender {
     if (nSources === 0) return null;
     const ws = this.workspace!;
     const { restart, epsilon } = this.options;
-    const sources = this.sourceBuffer.slice(0, nSources);
-    const sourceMass = this.massBuffer.slice(0, nSources);
-    const score = Math.fround(this.walkToExplain(sources, sourceMass).score(item, restart));
+    const { sources, masses: sourceMass, walk: explained } = this.walkToExplain(nSources);
+    const score = Math.fround(explained.score(item, restart));
     if (!(score > 0)) return null;
 
     const mass = this.massByItem;
@@ -258,7 +258,10 @@ export class CoPurchaseGraph implements Recommender {
           if (path === undefined) paths.set(q, { weight: w, via: m, viaWeight: w });
           else {
             path.weight += w;
-            if (w > path.viaWeight) Object.assign(path, { via: m, viaWeight: w });
+            if (w > path.viaWeight) {
+              path.via = m;
+              path.viaWeight = w;
+            }
           }
         }
       }
@@ -290,37 +293,27 @@ export class CoPurchaseGraph implements Recommender {
     }
   }
 
-  /** The push result of a restart distribution, reusing the last explained walk when it is the same. */
-  private walkToExplain(sources: Int32Array, masses: Float64Array): PushWorkspace {
+  /**
+   * The push result of the restart distribution in sourceBuffer/massBuffer[0 .. nSources),
+   * reusing the last explained walk when it is the same; the distribution is copied only when
+   * it is new.
+   */
+  private walkToExplain(nSources: number): { sources: Int32Array; masses: Float64Array; walk: PushWorkspace } {
+    const sources = this.sourceBuffer.subarray(0, nSources);
+    const masses = this.massBuffer.subarray(0, nSources);
     const last = this.explained;
-    if (last !== null && sameValues(last.sources, sources) && sameValues(last.masses, masses)) return last.walk;
+    if (last !== null && sameValues(last.sources, sources) && sameValues(last.masses, masses)) return last;
     const walk = last?.walk ?? new PushWorkspace(this.edges!, this.invStrength!);
     walk.run(sources, masses, this.options.restart, this.options.epsilon);
-    this.explained = { sources, masses, walk };
-    return walk;
-  }
-
-  /**
-   * Fills the restart distribution of `query` into sourceBuffer/massBuffer and runs push;
-   * returns the number of sources (0: nothing to walk from, workspace left clear).
-   */
-  private runQuery(query: Query): number {
-    const nSources = this.restartDistribution(query);
-    const ws = this.workspace!;
-    if (nSources === 0) {
-      ws.clear();
-      return 0;
-    }
-    ws.run(this.sourceBuffer.subarray(0, nSources), this.massBuffer.subarray(0, nSources), this.options.restart, this.options.epsilon);
-    return nSources;
+    this.explained = { sources: sources.slice(), masses: masses.slice(), walk };
+    return this.explained;
   }
 
   /** Fills the restart distribution of `query` into sourceBuffer/massBuffer; returns its size. */
   private restartDistribution(query: Query): number {
-    this.requireEdges();
+    const n = this.requireEdges().nRows;
     const mass = this.massByItem;
     const sources = this.sourceBuffer;
-    const n = this.nItems;
     const { items, weights } = query.history;
     let historyTotal = 0;
     for (let k = 0; k < items.length; k++) {

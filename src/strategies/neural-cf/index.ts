@@ -19,7 +19,7 @@ export interface NcfTrainingInfo {
   loss: number[];
   /** Validation metric per epoch (empty when early stopping was off). */
   validation: number[];
-  /** 1-based epoch whose weights the model kept. */
+  /** 1-based epoch whose weights the model kept (the last one run without early stopping). */
   bestEpoch: number;
 }
 
@@ -30,10 +30,9 @@ const FORMAT_VERSION = 1;
 interface FittedNcf {
   weights: NcfWeights;
   userHasData: Uint8Array;
-  samplingCdf: Float64Array | null;
-  foldSeed: number;
   info: NcfTrainingInfo;
   scorer: NcfScorer;
+  /** save() writes its seed and its sampler's popularity table (null for uniform sampling). */
   foldIn: FoldInSettings;
 }
 
@@ -71,12 +70,7 @@ export class NeuralCF implements Recommender {
     data.assertNotEmpty('NeuralCF');
     const seed = options.seed ?? 42;
     const r = await trainNcf(data, this.options, seed, options.onProgress, options.signal);
-    this.model = this.assemble(r.weights, r.userHasData, r.samplingCdf, deriveSeed(seed, 'ncf:fold-in'), {
-      backend: r.backend,
-      loss: r.loss,
-      validation: r.validation,
-      bestEpoch: r.bestEpoch,
-    });
+    this.model = this.assemble(r.weights, r.userHasData, r.samplingCdf, deriveSeed(seed, 'ncf:fold-in'), r.info);
   }
 
   score(query: Query, out: ScoreVector): void {
@@ -117,7 +111,8 @@ export class NeuralCF implements Recommender {
     out.array('gmfOut', w.gmfOut);
     out.array('globalBias', w.globalBias);
     out.array('userHasData', m.userHasData);
-    if (m.samplingCdf) out.array('samplingCdf', m.samplingCdf);
+    const samplingCdf = m.foldIn.sampler.cdf;
+    if (samplingCdf) out.array('samplingCdf', samplingCdf);
     if (w.architecture === 'neumf') {
       out.array('userMlp', w.userMlp);
       out.array('itemMlp', w.itemMlp);
@@ -130,7 +125,7 @@ export class NeuralCF implements Recommender {
       options: { ...this.options, mlpLayers: [...this.options.mlpLayers] },
       nUsers: w.nUsers,
       nItems: w.nItems,
-      foldSeed: m.foldSeed,
+      foldSeed: m.foldIn.seed,
       training: { ...m.info },
     };
   }
@@ -187,8 +182,6 @@ export class NeuralCF implements Recommender {
     return {
       weights,
       userHasData,
-      samplingCdf,
-      foldSeed,
       info,
       scorer: new NcfScorer(weights, userHasData),
       foldIn: {

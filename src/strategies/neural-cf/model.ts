@@ -85,7 +85,7 @@ export function initWeights(
   };
 }
 
-/** The arrays of a model in a fixed order (for snapshots and optimizer state). */
+/** The arrays of a model in a fixed order (for the best-epoch snapshot). */
 export function weightArrays(w: NcfWeights): Float32Array[] {
   return [w.userGmf, w.itemGmf, w.itemBias, w.gmfOut, w.globalBias, w.userMlp, w.itemMlp, ...w.mlpKernels, ...w.mlpBiases, w.mlpOut];
 }
@@ -123,6 +123,8 @@ export class NcfScorer {
   /** Reused per-item MLP activations, one buffer per layer. */
   private readonly act: Float32Array[];
   private readonly delta: Float32Array[];
+  /** Fold-in: first-layer deltas summed over items. */
+  private readonly firstDelta: Float64Array;
   private readonly userFirst: Float32Array;
   private readonly userScaled: Float32Array;
 
@@ -138,6 +140,7 @@ export class NcfScorer {
     const sizes = w.mlpLayers;
     this.act = sizes.map((s) => new Float32Array(s));
     this.delta = sizes.map((s) => new Float32Array(s));
+    this.firstDelta = new Float64Array(this.neumf ? sizes[0] : 0);
     this.userFirst = new Float32Array(this.neumf ? sizes[0] : 0);
     this.userScaled = new Float32Array(f);
     this.itemFirst = new Float32Array(this.neumf ? w.nItems * sizes[0] : 0);
@@ -217,7 +220,8 @@ export class NcfScorer {
    * Folds an unknown user in: a MAP estimate of their user vectors with the item side fixed,
    * by full-batch Adam on the training objective (positives = `items` with `weights`, seeded
    * negatives) plus an L2 pull towards the average user, which dominates for short histories.
-   * Deterministic: the negatives come from a fixed seed. Writes into userGmf / userMlp.
+   * Deterministic: the negatives come from a fixed seed. `items` must be ascending and
+   * distinct (negatives avoid them by binary search). Writes into userGmf / userMlp.
    */
   foldIn(items: Int32Array, weights: Float32Array, s: FoldInSettings, userGmf: Float32Array, userMlp: Float32Array): void {
     const f = this.factors;
@@ -226,11 +230,10 @@ export class NcfScorer {
     if (this.neumf) userMlp.set(this.meanUserMlp);
     if (s.steps === 0 || nPos === 0) return;
 
-    const sortedItems = items.slice().sort();
     const rng = mulberry32(s.seed);
     const nNeg = Math.max(s.negatives * nPos, FOLD_IN_MIN_NEGATIVES);
     const negs = new Int32Array(nNeg);
-    for (let j = 0; j < nNeg; j++) negs[j] = s.sampler.drawAvoiding(rng, sortedItems);
+    for (let j = 0; j < nNeg; j++) negs[j] = s.sampler.drawAvoiding(rng, items);
 
     let totalPos = 0;
     for (let p = 0; p < nPos; p++) totalPos += weights[p];
@@ -298,7 +301,7 @@ export class NcfScorer {
     // The user half of the first layer is linear in userMlp, so sum the first-layer deltas
     // over items and multiply by the kernel once.
     const h1 = w.mlpLayers[0];
-    const firstDelta = new Float64Array(h1);
+    const firstDelta = this.firstDelta.fill(0);
     for (let p = 0; p < items.length; p++) {
       if (dScore[p] === 0) continue;
       this.mlpForward(items[p]);

@@ -1,5 +1,5 @@
 import type { CsrMatrix } from '../../data/csr';
-import { shuffleInPlace, type Rng } from '../../util/random';
+import { randomInt, shuffleInPlace, type Rng } from '../../util/random';
 
 /** Popularity sampling weight exponent (word2vec's unigram^0.75, as in most implicit-feedback NCF code). */
 const POPULARITY_EXPONENT = 0.75;
@@ -30,7 +30,7 @@ export class NegativeSampler {
 
   draw(rng: Rng): number {
     const cdf = this.cdf;
-    if (cdf === null) return Math.floor(rng() * this.nItems);
+    if (cdf === null) return randomInt(rng, this.nItems);
     const target = rng() * cdf[cdf.length - 1];
     let lo = 0;
     let hi = cdf.length - 1;
@@ -59,7 +59,7 @@ export class NegativeSampler {
   }
 }
 
-export function sortedContains(a: Int32Array, start: number, end: number, value: number): boolean {
+function sortedContains(a: Int32Array, start: number, end: number, value: number): boolean {
   let lo = start;
   let hi = end - 1;
   while (lo <= hi) {
@@ -88,10 +88,10 @@ export interface ValidationSet {
 }
 
 /** Negatives drawn per held-out positive to estimate AUC. */
-export const VALIDATION_NEGATIVES = 4;
+const VALIDATION_NEGATIVES = 4;
 
 /** Bound on held-out positives scored per epoch, so validation stays a small share of an epoch. */
-export const MAX_VALIDATION_POSITIVES = 50_000;
+const MAX_VALIDATION_POSITIVES = 50_000;
 
 /**
  * Splits the purchases of `m` (entries with a weight > 0; a zero or negative count is not a

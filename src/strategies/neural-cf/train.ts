@@ -4,6 +4,7 @@ import { throwIfAborted } from '../../errors';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import type { Progress } from '../types';
 import { acquireBackend, type Tf } from './backend';
+import type { NcfTrainingInfo } from './index';
 import { initWeights, NcfScorer, weightArrays, type NcfWeights } from './model';
 import type { NeuralCFOptions } from './options';
 import { NegativeSampler, popularityCdf, splitPositives, type Positives, type ValidationSet } from './sampling';
@@ -14,12 +15,7 @@ export interface TrainResult {
   userHasData: Uint8Array;
   /** The popularity sampling table, null for uniform sampling (fold-in draws negatives from it). */
   samplingCdf: Float64Array | null;
-  backend: string;
-  /** Training loss per epoch run, and the validation metric per epoch (empty without validation). */
-  loss: number[];
-  validation: number[];
-  /** Epoch whose weights were kept (the last one without early stopping), 1-based. */
-  bestEpoch: number;
+  info: NcfTrainingInfo;
 }
 
 const ADAM_BETA1 = 0.9;
@@ -364,10 +360,12 @@ async function train(
     weights,
     userHasData,
     samplingCdf,
-    backend,
-    loss: lossLog,
-    validation: validationLog,
-    bestEpoch: validation ? bestEpoch : lossLog.length,
+    info: {
+      backend,
+      loss: lossLog,
+      validation: validationLog,
+      bestEpoch: validation ? bestEpoch : lossLog.length,
+    },
   };
 }
 
