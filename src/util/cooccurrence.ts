@@ -1,6 +1,7 @@
 import { CsrMatrix } from '../data/csr';
 import { DataError, OptionError, throwIfAborted } from '../errors';
 import type { Progress } from '../strategies/types';
+import { yieldToEventLoop } from './pace';
 import { TopK } from './topk';
 
 export interface CooccurrenceOptions {
@@ -243,12 +244,4 @@ function checkWeights(m: CsrMatrix): void {
     while (indptr[row + 1] <= p) row++;
     throw new DataError(`cooccurrence weights must be positive and finite, got ${v} at row ${row}, column ${m.indices[p]}`, { field: 'values' });
   }
-}
-
-/** Lets timers and abort events run; setImmediate where it exists (Node), a 0 ms timeout in browsers. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    if (typeof setImmediate === 'function') setImmediate(resolve);
-    else setTimeout(resolve, 0);
-  });
 }
