@@ -81,6 +81,15 @@ export class ArtifactVersionError extends ArtifactError {
   }
 }
 
+/** An optional package that a fit (or an encoder) needs is not installed. */
+export class MissingDependencyError extends HybridrecError {
+  readonly package: string;
+  constructor(pkg: string, neededBy: string) {
+    super(`${neededBy} needs the optional package ${pkg}, which is not installed: npm install ${pkg}`);
+    this.package = pkg;
+  }
+}
+
 /** Work stopped because its AbortSignal fired. */
 export class AbortedError extends HybridrecError {
   constructor(what: string) {

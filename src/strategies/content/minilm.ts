@@ -2,6 +2,7 @@ import type { SectionWriter } from '../../artifact/sections';
 import { ArtifactError, DataError, NotFittedError, OptionError, throwIfAborted } from '../../errors';
 import type { JsonObject } from '../types';
 import { isBlank, textAt, type DenseItemVectors, type EncodeOptions, type ItemTextEncoder } from './encoder';
+import { loadOptional } from '../../util/optional';
 
 /** ONNX weight variants transformers.js can load (file suffixes of the model's onnx/ folder). */
 export type MiniLMDtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';
@@ -164,12 +165,7 @@ export class MiniLMEncoder implements ItemTextEncoder {
 let envQueue: Promise<unknown> = Promise.resolve();
 
 async function loadExtractor(o: MiniLMOptions): Promise<FeatureExtractor> {
-  let transformers: typeof import('@huggingface/transformers');
-  try {
-    transformers = await import('@huggingface/transformers');
-  } catch (e) {
-    throw new OptionError('encoder', `MiniLMEncoder needs the optional dependency @huggingface/transformers (npm install @huggingface/transformers): ${(e as Error).message}`);
-  }
+  const transformers = await loadOptional<typeof import('@huggingface/transformers')>('@huggingface/transformers', 'MiniLMEncoder');
   const { env, pipeline } = transformers;
   const load = async (): Promise<FeatureExtractor> => {
     const saved = { localModelPath: env.localModelPath, allowLocalModels: env.allowLocalModels, allowRemoteModels: env.allowRemoteModels };

@@ -1,8 +1,8 @@
 import { UndirectedGraph } from 'graphology';
-import betweennessCentrality from 'graphology-metrics/centrality/betweenness';
-import { degreeCentrality } from 'graphology-metrics/centrality/degree';
-import pagerank from 'graphology-metrics/centrality/pagerank';
-import { weightedDegree } from 'graphology-metrics/node/weighted-degree';
+import betweennessCentrality from 'graphology-metrics/centrality/betweenness.js';
+import { degreeCentrality } from 'graphology-metrics/centrality/degree.js';
+import pagerank from 'graphology-metrics/centrality/pagerank.js';
+import { weightedDegree } from 'graphology-metrics/node/weighted-degree.js';
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import { CsrMatrix } from '../../data/csr';
 import type { Dataset } from '../../data/dataset';

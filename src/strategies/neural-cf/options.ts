@@ -1,10 +1,11 @@
 import { OptionError } from '../../errors';
+import type { TfBackend } from '../../util/tfjs';
 
 export type NcfArchitecture = 'gmf' | 'neumf';
 export type NcfLoss = 'bce' | 'bpr';
 export type NcfSampling = 'uniform' | 'popularity';
 export type NcfWeighting = 'binary' | 'log1p';
-export type NcfBackend = 'auto' | 'wasm' | 'cpu' | 'webgl';
+export type NcfBackend = TfBackend;
 export type NcfValidationMetric = 'auc' | 'loss';
 
 export interface NeuralCFOptions {

@@ -3,7 +3,7 @@ import type { Dataset } from '../../data/dataset';
 import { throwIfAborted } from '../../errors';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import type { Progress } from '../types';
-import { acquireBackend, type Tf } from './backend';
+import { acquireBackend, type Tf } from '../../util/tfjs';
 import type { NcfTrainingInfo } from './index';
 import { initWeights, NcfScorer, weightArrays, type NcfWeights } from './model';
 import type { NeuralCFOptions } from './options';
@@ -191,7 +191,7 @@ export async function trainNcf(
   onProgress: ((p: Progress) => void) | undefined,
   signal: AbortSignal | undefined,
 ): Promise<TrainResult> {
-  const runtime = await acquireBackend(o.backend, o.wasmPaths);
+  const runtime = await acquireBackend(o.backend, o.wasmPaths, 'NeuralCF');
   try {
     return await train(runtime.tf, runtime.backend, data, o, seed, onProgress, signal);
   } finally {

@@ -1,7 +1,18 @@
-import { OptionError } from '../../errors';
-import type { NcfBackend } from './options';
+import { OptionError } from '../errors';
+import { loadOptional } from './optional';
 
+/**
+ * The tfjs runtime shared by the neural strategies (NeuralCF and any later neural model).
+ * tfjs is a training-only, optional dependency: it is loaded here, inside fit(), and nowhere
+ * else, so scoring a loaded model needs none of it. Only the type of the module is imported
+ * statically (types are erased at build time).
+ */
 export type Tf = typeof import('@tensorflow/tfjs');
+
+/** Which tfjs backend trains: 'auto' takes the first that starts of wasm, webgl, cpu. */
+export type TfBackend = 'auto' | 'wasm' | 'cpu' | 'webgl';
+
+export const TF_BACKENDS: readonly TfBackend[] = ['auto', 'wasm', 'cpu', 'webgl'];
 
 /** tfjs with a training backend selected, and how to put the caller's backend back. */
 export interface TfRuntime {
@@ -11,27 +22,30 @@ export interface TfRuntime {
 }
 
 /**
- * 'auto' order, from benchmarks/ncf-backends.ts: wasm trains this model several times faster
- * than the pure-JS cpu backend; webgl (browsers only) is untested here and sits between them
- * because every batch reads its gradients back, which stalls a GPU pipeline.
+ * 'auto' order, from benchmarks/ncf-backends.ts: wasm trains several times faster than the
+ * pure-JS cpu backend; webgl (browsers only) is untested here and sits between them because
+ * every batch reads its gradients back, which stalls a GPU pipeline.
  */
 const AUTO_ORDER = ['wasm', 'webgl', 'cpu'] as const;
 
 /**
  * Loads tfjs (and the wasm backend when it may be used) and switches to the requested
  * backend. tfjs's backend is global state, so the previous one is restored after training.
+ * `neededBy` names the model in the error when tfjs is not installed.
  */
-export async function acquireBackend(choice: NcfBackend, wasmPaths: string | null): Promise<TfRuntime> {
-  const tf: Tf = await import('@tensorflow/tfjs');
+export async function acquireBackend(choice: TfBackend, wasmPaths: string | null, neededBy: string): Promise<TfRuntime> {
+  const tf = await loadOptional<Tf>('@tensorflow/tfjs', neededBy);
   const previous = tf.getBackend() as string | undefined;
   const candidates = choice === 'auto' ? AUTO_ORDER : [choice];
   const failures: string[] = [];
   for (const name of candidates) {
     if (name === 'wasm') {
       try {
-        const wasm = await import('@tensorflow/tfjs-backend-wasm');
+        const wasm = await loadOptional<typeof import('@tensorflow/tfjs-backend-wasm')>('@tensorflow/tfjs-backend-wasm', neededBy);
         if (wasmPaths !== null && tf.engine().registry.wasm === undefined) wasm.setWasmPaths(wasmPaths);
       } catch (err) {
+        // An explicit 'wasm' without the package is the caller's to fix; 'auto' moves on.
+        if (choice === 'wasm') throw err;
         failures.push(`wasm: ${(err as Error).message}`);
         continue;
       }
