@@ -201,20 +201,12 @@ export class CsvParser {
     let state = this.state;
     let line = this.line;
     let seg = start;
-    /** Where this chunk's part of the replay text begins (when the record spans lines). */
+    /**
+     * Where this chunk's part of the replay text begins when the record spans lines (stale
+     * otherwise, and then unused). Failures go through this.failAt, not a closure: a closure
+     * over `state` and `line` would move them out of registers and slow the loop down.
+     */
     let replayStart = this.spanning ? start : -1;
-    const store = (): void => {
-      this.state = state;
-      this.line = line;
-    };
-    const failed = (message: string, errorLine = line): string | null => {
-      store();
-      // (replayStart is stale unless the record spans lines, and then only spanning records replay.)
-      const replay = this.bad(message, this.spanning ? this.recordLine : errorLine, line, this.spanning ? chunk.slice(replayStart) : '');
-      state = this.state;
-      line = this.line;
-      return replay;
-    };
     for (let i = start; i < n; i++) {
       const c = chunk.charCodeAt(i);
       if (state === UNQUOTED) {
@@ -229,7 +221,7 @@ export class CsvParser {
             this.finishRecord(line);
           }
         } else if (c === q) {
-          const replay = failed('stray quote in an unquoted field');
+          const replay = this.failAt('stray quote in an unquoted field', line, line, chunk, replayStart);
           if (replay !== null) return replay;
           state = SKIP_LINE;
         }
@@ -243,7 +235,7 @@ export class CsvParser {
               maxLines === 1
                 ? 'line break inside a quoted field (an unterminated quote?); set maxFieldLines above 1 to read multi-line fields'
                 : `quoted field opened at line ${this.quoteLine} spans more than maxFieldLines = ${maxLines} lines (an unterminated quote?)`;
-            const replay = failed(message, this.quoteLine);
+            const replay = this.failAt(message, this.quoteLine, line, chunk, replayStart);
             if (replay !== null) return replay;
             // Not spanning: the error cost this one line, which ends here.
             line++;
@@ -273,7 +265,7 @@ export class CsvParser {
             this.finishRecord(line);
           }
         } else {
-          const replay = failed('unexpected character after a closing quote');
+          const replay = this.failAt('unexpected character after a closing quote', line, line, chunk, replayStart);
           if (replay !== null) return replay;
           state = SKIP_LINE;
         }
@@ -311,15 +303,26 @@ export class CsvParser {
       this.acc += chunk.slice(seg, n);
       if (this.acc.length > this.options.maxFieldLength) {
         const what = state === QUOTED ? 'quoted field (an unterminated quote?)' : 'field';
-        const replay = failed(`${what} longer than maxFieldLength = ${this.options.maxFieldLength} characters`, state === QUOTED ? this.quoteLine : line);
+        const replay = this.failAt(`${what} longer than maxFieldLength = ${this.options.maxFieldLength} characters`, state === QUOTED ? this.quoteLine : line, line, chunk, replayStart);
         if (replay !== null) return replay;
         state = SKIP_LINE;
       }
     }
-    if (this.spanning && replayStart >= 0) this.replay += chunk.slice(replayStart);
+    if (this.spanning) this.replay += chunk.slice(replayStart);
     this.lastWasCr = chunk.charCodeAt(n - 1) === CR;
-    store();
+    this.state = state;
+    this.line = line;
     return null;
+  }
+
+  /**
+   * A syntax error found at line `found` while scanning `chunk`: for a record that spans lines
+   * it is reported at the record's first line and the text after that line is returned to be
+   * parsed again (the parser state is set for it); otherwise it is reported at `line` and null
+   * returned, and the caller drops the rest of the line.
+   */
+  private failAt(message: string, line: number, found: number, chunk: string, replayStart: number): string | null {
+    return this.spanning ? this.bad(message, this.recordLine, found, chunk.slice(replayStart)) : this.bad(message, line, found);
   }
 
   private finishRecord(nextLine: number): void {
