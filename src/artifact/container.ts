@@ -300,7 +300,6 @@ function checkManifest(json: unknown, fileBytes: number, manifestEnd: number): M
     const at = `sections[${i}]`;
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return fail(`section entry must be an object, got ${describe(entry)}`, at);
     const e = entry as Record<string, unknown>;
-    for (const key of Object.keys(e)) if (!SECTION_KEYS.includes(key)) fail(`unknown section entry key "${key}"`, `${at}.${key}`);
     const { name, dtype, offset, length, crc } = e;
     if (typeof name !== 'string' || name === '') return fail(`section name must be a non-empty string, got ${describe(name)}`, `${at}.name`);
     if (names.has(name)) fail(`two sections are named "${name}"`, `${at}.name`);
@@ -308,6 +307,7 @@ function checkManifest(json: unknown, fileBytes: number, manifestEnd: number): M
     const entryFail = (message: string, field: string): never => {
       throw new ArtifactError(message, name, `${at}.${field}`);
     };
+    for (const key of Object.keys(e)) if (!SECTION_KEYS.includes(key)) entryFail(`unknown section entry key "${key}"`, key);
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) return entryFail(`unknown dtype ${describe(dtype)} (known: ${Object.keys(DTYPES).join(', ')})`, 'dtype');
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return entryFail(`offset must be a non-negative integer, got ${describe(offset)}`, 'offset');
     if (offset % 8 !== 0) entryFail(`offset ${offset} is not 8-byte aligned`, 'offset');
@@ -325,6 +325,15 @@ function checkManifest(json: unknown, fileBytes: number, manifestEnd: number): M
     const s = sections[byOffset[k]];
     if (s.offset < prev.offset + sectionBytes(prev)) {
       throw new ArtifactError(`section overlaps section "${prev.name}" (bytes ${prev.offset}..${prev.offset + sectionBytes(prev)})`, s.name, `sections[${byOffset[k]}].offset`);
+    }
+  }
+  // The writer ends the file at the 8-aligned end of its last section: anything shorter is truncated, anything longer was appended.
+  if (sections.length > 0) {
+    const last = sections[byOffset[byOffset.length - 1]];
+    const end = align8(last.offset + sectionBytes(last));
+    if (fileBytes !== end) {
+      const what = fileBytes < end ? 'is truncated' : `has ${fileBytes - end} bytes after its last section`;
+      throw new ArtifactError(`artifact ${what}: it has ${fileBytes} bytes, the sections end at byte ${end}`, last.name, 'length');
     }
   }
   return { root: m.root as Json, sections };

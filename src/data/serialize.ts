@@ -1,5 +1,5 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
-import { readCsr, readF64, readIndices, readPointers, readStrings } from '../artifact/validate';
+import { checkLength, checkPointers, checkValues, readCsr, readIndices, readStrings } from '../artifact/validate';
 import { ArtifactError, DataError } from '../errors';
 import { CsrMatrix } from './csr';
 import { Dataset, type Catalog } from './dataset';
@@ -46,12 +46,23 @@ export function readDataset(sections: SectionReader): Dataset {
   const interactions = new CsrMatrix(users.size, items.size, csr.indptr, csr.indices, csr.values);
 
   const basketItems = readIndices(sections, 'baskets/items', items.size);
+  const userPtr = sections.i32('baskets/userPtr');
+  checkLength(userPtr, users.size + 1, sections.fullName('baskets/userPtr'), 'one per user + 1');
+  const itemPtr = sections.i32('baskets/itemPtr');
+  const ids = sections.strings('baskets/ids');
   const orderNumber = sections.i32('baskets/orderNumber');
-  const nBaskets = orderNumber.length;
-  const userPtr = readPointers(sections, 'baskets/userPtr', users.size, nBaskets);
-  const itemPtr = readPointers(sections, 'baskets/itemPtr', nBaskets, basketItems.length);
-  const ids = readStrings(sections, 'baskets/ids', nBaskets);
-  const day = readF64(sections, 'baskets/day', { length: nBaskets, allowNaN: true });
+  const day = sections.f64('baskets/day');
+  // Five sections each give the basket count; the one that disagrees with the others is named.
+  const nBaskets = agreedCount(sections, [
+    ['baskets/userPtr', userPtr[users.size], `[${users.size}]`],
+    ['baskets/itemPtr', itemPtr.length - 1, 'length'],
+    ['baskets/ids', ids.length, 'length'],
+    ['baskets/orderNumber', orderNumber.length, 'length'],
+    ['baskets/day', day.length, 'length'],
+  ]);
+  checkPointers(userPtr, users.size, nBaskets, sections.fullName('baskets/userPtr'));
+  checkPointers(itemPtr, nBaskets, basketItems.length, sections.fullName('baskets/itemPtr'));
+  checkValues(day, sections.fullName('baskets/day'), { allowNaN: true });
   for (let u = 0; u < users.size; u++) {
     for (let b = userPtr[u] + 1; b < userPtr[u + 1]; b++) {
       if (orderNumber[b] < orderNumber[b - 1]) {
@@ -73,6 +84,17 @@ export function readDataset(sections: SectionReader): Dataset {
     if (!(e instanceof DataError)) throw e;
     throw new ArtifactError(`inconsistent training data: ${e.message}`, sections.fullName(''));
   }
+}
+
+/** The count most sections agree on; a section that says otherwise is an ArtifactError naming it. */
+function agreedCount(sections: SectionReader, claims: Array<[name: string, count: number, field: string]>): number {
+  const votes = new Map<number, number>();
+  for (const [, n] of claims) votes.set(n, (votes.get(n) ?? 0) + 1);
+  const count = [...votes].sort((a, b) => b[1] - a[1])[0][0];
+  for (const [name, n, field] of claims) {
+    if (n !== count) throw new ArtifactError(`gives ${n} baskets, the other basket sections ${count}`, sections.fullName(name), field);
+  }
+  return count;
 }
 
 /** An id list: unique, well-formed strings (IdIndex's DataError becomes an ArtifactError naming the section). */
