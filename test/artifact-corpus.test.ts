@@ -4,7 +4,7 @@
  * recomputed, one per header and manifest field and per dataset-section field: each must be an
  * ArtifactError naming the section and the field, never a RangeError, a TypeError or a load.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { crc32 } from '../src/artifact/crc32';
 import type { SectionArray } from '../src/artifact/sections';
@@ -29,17 +29,10 @@ import { ItemKNN } from '../src/strategies/item-knn';
 import { Popularity } from '../src/strategies/popularity';
 import type { Json, JsonObject } from '../src/util/json';
 import { mulberry32 } from '../src/util/random';
-import { seededPositions } from './corpus/corpus';
+import { caseTally, seededPositions, thrown } from './corpus/corpus';
 import { basketsDataset } from './fixtures';
 
-const tally = new Map<string, number>();
-function counted(category: string): void {
-  tally.set(category, (tally.get(category) ?? 0) + 1);
-}
-afterAll(() => {
-  const rows = [...tally].map(([category, cases]) => `| ${category} | ${cases} | yes |`);
-  console.log(['bad-input corpus (artifacts): category -> cases -> all typed errors', '| category | cases | all typed |', '|---|---|---|', ...rows].join('\n'));
-});
+const counted = caseTally('artifacts');
 
 /** A dataset with several users, repeat baskets, catalog text and metadata. */
 function sampleData() {
@@ -65,16 +58,8 @@ function dataArtifact(): Uint8Array {
 const BYTES = dataArtifact();
 const open = (bytes: Uint8Array) => readDataset(ArtifactReader.open(bytes).scope('data'));
 
-/** The ArtifactError `run` throws (anything else, or nothing, fails the case). */
-function artifactError(run: () => unknown): ArtifactError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof ArtifactError) return e;
-    throw e;
-  }
-  throw new Error('expected an ArtifactError, the artifact loaded');
-}
+/** The ArtifactError `run` throws (anything else, or a load, fails the case). */
+const artifactError = (run: () => unknown): ArtifactError => thrown(ArtifactError, run);
 
 /** Asserts the error names `section` and `field` in its properties and its message. */
 function expectPlace(error: ArtifactError, section: string, field?: string | RegExp): void {

@@ -18,40 +18,16 @@ import { datasetFromInstacart, type InstacartTables } from '../src/data/instacar
 import { datasetFromInteractions, interactionsFromRows, type InteractionMapping } from '../src/data/interactions';
 import { writeDataset } from '../src/data/serialize';
 import { generateGrocery } from '../src/data/synthetic';
-import { ArtifactError, DataError, HybridrecError, OptionError } from '../src/errors';
+import { ArtifactError, DataError, OptionError } from '../src/errors';
 import { decodeText, loadArtifactFile, readLines } from '../src/node/files';
 import { loadInstacart, readInstacartTables, writeInstacartCsv } from '../src/node/instacart';
 import { loadInteractionsCsv } from '../src/node/interactions';
 import { mulberry32 } from '../src/util/random';
-import { CSV_CASES, CSV_DIR, INVALID_UTF8, seededPositions, strayQuoteFile, type CsvCase } from './corpus/corpus';
+import { caseTally, CSV_CASES, CSV_DIR, INVALID_UTF8, rejected, seededPositions, strayQuoteFile, type CsvCase } from './corpus/corpus';
 import { basketsDataset } from './fixtures';
 
-// ------------------------------------------------------------------------- bookkeeping
-
-const tally = new Map<string, number>();
-function counted(category: string): void {
-  tally.set(category, (tally.get(category) ?? 0) + 1);
-}
-
-afterAll(() => {
-  const rows = [...tally].map(([category, cases]) => `| ${category} | ${cases} | yes |`);
-  console.log(['bad-input corpus (data): category -> cases -> all typed errors', '| category | cases | all typed |', '|---|---|---|', ...rows].join('\n'));
-});
-
-type ErrorClass = new (...args: never[]) => HybridrecError;
-
-/** The error `run` throws or rejects with; it must be an instance of `type`. */
-async function failure<E extends HybridrecError>(type: new (...args: never[]) => E, run: () => unknown): Promise<E> {
-  let error: unknown;
-  try {
-    await run();
-  } catch (e) {
-    error = e;
-  }
-  if (error === undefined) throw new Error(`expected a ${type.name}, nothing was thrown`);
-  if (!(error instanceof type)) throw error;
-  return error;
-}
+const counted = caseTally('data');
+const failure = rejected;
 
 /** A DataError naming `file` (and `line`, `field` when given) in its properties and its message. */
 async function dataError(category: string, run: () => unknown, where: { file?: string; line?: number; field?: string; message?: RegExp }): Promise<DataError> {

@@ -7,7 +7,44 @@
  * Line numbers are 1-based and count the header. Each case names the error the strict
  * (default) mode must throw, and what onBadRow: 'skip' must read and count.
  */
+import { afterAll } from 'vitest';
+import type { HybridrecError } from '../../src/errors';
 import { mulberry32 } from '../../src/util/random';
+
+/**
+ * Counts the cases of a corpus test file per category (a case is counted once its assertions
+ * passed) and prints the table when the file is done: category -> cases -> all typed errors.
+ */
+export function caseTally(title: string): (category: string) => void {
+  const tally = new Map<string, number>();
+  afterAll(() => {
+    const rows = [...tally].map(([category, cases]) => `| ${category} | ${cases} | yes |`);
+    console.log([`bad-input corpus (${title}): category -> cases -> all typed errors`, '| category | cases | all typed |', '|---|---|---|', ...rows].join('\n'));
+  });
+  return (category) => tally.set(category, (tally.get(category) ?? 0) + 1);
+}
+
+/** The error `run` throws; anything but an instance of `type` (or nothing) fails the case. */
+export function thrown<E extends HybridrecError>(type: new (...args: never[]) => E, run: () => unknown): E {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof type) return e;
+    throw e;
+  }
+  throw new Error(`expected a ${type.name}, nothing was thrown`);
+}
+
+/** thrown() for a function that may return a promise. */
+export async function rejected<E extends HybridrecError>(type: new (...args: never[]) => E, run: () => unknown): Promise<E> {
+  try {
+    await run();
+  } catch (e) {
+    if (e instanceof type) return e;
+    throw e;
+  }
+  throw new Error(`expected a ${type.name}, nothing was thrown`);
+}
 
 export const CSV_DIR = new URL('./csv/', import.meta.url);
 
