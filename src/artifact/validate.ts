@@ -188,7 +188,7 @@ export function stateInteger(state: JsonObject, key: string, section: string, ra
 }
 
 /** `state[key]` as a finite number in `range`; anything else is an ArtifactError naming `section` and the key. */
-export function stateNumber(state: JsonObject, key: string, section: string, range: ValueRange = {}): number {
+export function stateNumber(state: JsonObject, key: string, section: string, range: Omit<ValueRange, 'allowNaN'> = {}): number {
   const value: Json | undefined = state[key];
   const { min, max, exclusiveMin = false } = range;
   const ok =
