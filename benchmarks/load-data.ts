@@ -63,7 +63,7 @@ const tasks: Record<string, { needs: string; run: (dir?: string) => Promise<stri
   },
 };
 
-/** Kaggle-shaped random tables with `lines` order lines (10 per order, 10 orders per user). */
+/** Kaggle-shaped random tables with `lines` order lines (10 distinct products per order, 10 orders per user). */
 function randomTables(lines: number): InstacartTables {
   const rng = mulberry32(42);
   const nProducts = 50_000;
@@ -84,7 +84,10 @@ function randomTables(lines: number): InstacartTables {
   const cart = new Int32Array(n);
   for (let l = 0; l < n; l++) {
     lineOrder[l] = Math.floor(l / 10) + 1;
-    product[l] = 1 + Math.floor(rng() * nProducts);
+    // Distinct products within an order, as in Kaggle's files (a repeat is a DataError).
+    const first = l - (l % 10);
+    do product[l] = 1 + Math.floor(rng() * nProducts);
+    while (product.subarray(first, l).includes(product[l]));
     cart[l] = (l % 10) + 1;
   }
   return {

@@ -61,12 +61,19 @@ export class NotFittedError extends HybridrecError {
   }
 }
 
-/** A corrupt, truncated or incompatible artifact. `section` names the part that failed. */
+/**
+ * A corrupt, truncated or incompatible artifact. `section` names the part that failed (a
+ * section name, "header" or "manifest"), `field` the value inside it ("sections[3].offset",
+ * "[17]" for an array element, "length").
+ */
 export class ArtifactError extends HybridrecError {
   readonly section?: string;
-  constructor(message: string, section?: string) {
-    super(section !== undefined ? `${message} (section "${section}")` : message);
+  readonly field?: string;
+  constructor(message: string, section?: string, field?: string) {
+    const at = [section !== undefined ? `section "${section}"` : '', field !== undefined ? `field "${field}"` : ''].filter(Boolean).join(', ');
+    super(at ? `${message} (${at})` : message);
     this.section = section;
+    this.field = field;
   }
 }
 

@@ -21,7 +21,7 @@ function smallTables(): InstacartTables {
     aisles: { id: Int32Array.from([10, 20]), name: ['yogurt', 'spices, "dry"'] },
     products: {
       id: Int32Array.from([30, 10, 20, 40]),
-      name: ['Ziti, Marinara', 'Greek Yogurt', 'Salt 9"x13"', 'Never\nBought'],
+      name: ['Ziti, Marinara', 'Greek Yogurt', 'Salt 9"x13"', 'Never, "Bought"'],
       aisleId: Int32Array.from([20, 10, 20, 10]),
       departmentId: Int32Array.from([2, 1, 2, 1]),
     },
@@ -65,7 +65,7 @@ describe('datasetFromInstacart', () => {
     const { dataset, summary } = load;
     expect(dataset.users.ids).toEqual(['5', '7']);
     expect(dataset.items.ids).toEqual(['10', '20', '30', '40']);
-    expect(dataset.catalog.name).toEqual(['Greek Yogurt', 'Salt 9"x13"', 'Ziti, Marinara', 'Never\nBought']);
+    expect(dataset.catalog.name).toEqual(['Greek Yogurt', 'Salt 9"x13"', 'Ziti, Marinara', 'Never, "Bought"']);
     expect(dataset.catalog.aisle).toEqual(['yogurt', 'spices, "dry"', 'spices, "dry"', 'yogurt']);
     expect(dataset.catalog.department).toEqual(['dairy eggs', 'pantry', 'pantry', 'dairy eggs']);
     expect(dataset.baskets.ids).toEqual(['201', '202', '204', '101', '102', '103']);
@@ -178,6 +178,19 @@ describe('Instacart CSV files', () => {
     const b = (await loadInstacart(out, { orphanOrders: 'own-user' })).dataset;
     expect(b.baskets).toEqual(a.baskets);
     expect(b.catalog).toEqual(a.catalog);
+  });
+
+  it('reads a multi-line product name only when maxFieldLines allows it', async () => {
+    const tables = smallTables();
+    tables.products.name[3] = 'Never\nBought';
+    const out = join(dir, 'multiline');
+    await writeInstacartCsv(tables, out);
+    // Product 40 is the fourth data row: line 5, where its quote opens.
+    const error = await caughtAsync(readInstacartTables(out));
+    expect(error).toMatchObject({ file: join(out, 'products.csv'), line: 5, field: 'product_name' });
+    expect(error.message).toMatch(/line break inside a quoted field.*maxFieldLines/);
+    const back = await readInstacartTables(out, { maxFieldLines: 2 });
+    expect(back.tables.products.name[3]).toBe('Never\nBought');
   });
 
   it('reads gzipped files, and the train file is optional', async () => {

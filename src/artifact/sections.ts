@@ -43,6 +43,8 @@ export interface SectionWriter {
 /** Reads sections back; a missing section or a wrong type is an ArtifactError naming it. */
 export interface SectionReader {
   has(name: string): boolean;
+  /** The full name of section `name` (with this reader's scope), for error messages. */
+  fullName(name: string): string;
   f32(name: string): Float32Array;
   f64(name: string): Float64Array;
   i32(name: string): Int32Array;

@@ -45,9 +45,19 @@ export class CsrMatrix {
 
   /**
    * Builds from coordinate triples. Duplicated (row, col) pairs are summed, so a purchase
-   * log of (user, item, 1) rows becomes purchase counts. Column indices come out sorted.
+   * log of (user, item, 1) rows becomes purchase counts. Sums run in float64 and are rounded
+   * to float32 once (20 million rows of weight 1 count 20,000,000, not float32's 16,777,216);
+   * a sum (or a value) that is not finite in float32 is a DataError naming the entry, through
+   * `label(row, col)` when given. Column indices come out sorted.
    */
-  static fromCoo(nRows: number, nCols: number, rows: Int32Array, cols: Int32Array, vals: Float32Array | null): CsrMatrix {
+  static fromCoo(
+    nRows: number,
+    nCols: number,
+    rows: Int32Array,
+    cols: Int32Array,
+    vals: Float32Array | null,
+    label: (row: number, col: number) => string = (r, c) => `row ${r}, column ${c}`,
+  ): CsrMatrix {
     const n = rows.length;
     if (cols.length !== n || (vals && vals.length !== n)) throw new DataError('COO arrays differ in length');
     const counts = new Int32Array(nRows + 1);
@@ -75,14 +85,19 @@ export class CsrMatrix {
       const end = counts[r + 1];
       sortRowByColumn(tmpCols, tmpVals, start, end);
       indptr[r] = write;
-      for (let p = start; p < end; p++) {
-        if (write > indptr[r] && tmpCols[write - 1] === tmpCols[p]) {
-          tmpVals[write - 1] += tmpVals[p];
-        } else {
-          tmpCols[write] = tmpCols[p];
-          tmpVals[write] = tmpVals[p];
-          write++;
+      let p = start;
+      while (p < end) {
+        const c = tmpCols[p];
+        // A run of equal columns, summed in a float64 local.
+        let sum = tmpVals[p++];
+        while (p < end && tmpCols[p] === c) sum += tmpVals[p++];
+        const value = Math.fround(sum);
+        if (!Number.isFinite(value)) {
+          throw new DataError(`the weights of ${label(r, c)} sum to ${sum}${Number.isFinite(sum) ? ', beyond the float32 range' : ''}`);
         }
+        tmpCols[write] = c;
+        tmpVals[write] = value;
+        write++;
       }
     }
     indptr[nRows] = write;

@@ -1,10 +1,17 @@
 /**
  * A streaming CSV record parser (RFC 4180) that runs anywhere: feed it string chunks split at
  * any point (inside a quoted field, between \r and \n) and it emits each record with the
- * 1-based physical line where the record starts. Fields are sliced from the chunk, never
- * built a character at a time, so it keeps up with files of hundreds of megabytes.
+ * 1-based physical line where the record starts and the number of lines it spans. Fields are
+ * sliced from the chunk, never built a character at a time, so it keeps up with files of
+ * hundreds of megabytes.
+ *
+ * A bad record never takes good ones with it: by default a quoted field may not contain a line
+ * break, so a stray quote costs its own line only; when multi-line fields are allowed
+ * (`maxFieldLines` > 1) and a record that spans lines turns out malformed, its first line is
+ * dropped and the lines after it are parsed again.
  */
 import { DataError, OptionError } from '../errors';
+import { boolean, custom, integer, nullable, resolveOptions, string, type OptionChecks } from '../util/options';
 
 const QUOTE = 34;
 const LF = 10;
@@ -20,34 +27,73 @@ const QUOTE_SEEN = 3;
 const SKIP_LINE = 4;
 
 export interface CsvOptions {
-  /** Field separator, a single character (default ','). */
-  delimiter?: string;
+  /** Field separator, a single character other than a quote or a line break. Default ','. */
+  delimiter: string;
   /**
-   * Whether '"' quotes fields. Default: true, except for a tab delimiter, since tab-separated
-   * files (MovieLens, Last.fm) carry quotes as ordinary characters ("Weird Al" Yankovic).
+   * Whether '"' quotes fields. Default null: true, except for a tab delimiter, since
+   * tab-separated files (MovieLens, Last.fm) carry quotes as ordinary characters ("Weird Al"
+   * Yankovic).
    */
-  quoting?: boolean;
-  /** File name for error messages. */
-  file?: string;
+  quoting: boolean | null;
+  /** File name for error messages. Default null (errors name no file). */
+  file: string | null;
   /**
    * true: the first record is the header; it is not passed to onRecord but to onHeader and
    * kept in `header`. A string[]: column names of a file without a header row (used to name
    * fields in errors). Default false.
    */
-  header?: boolean | readonly string[];
-  onHeader?: (names: string[], line: number) => void;
+  header: boolean | readonly string[];
+  onHeader: ((names: string[], line: number) => void) | null;
   /**
-   * Receives syntax errors (stray quote, unterminated quote) instead of throwing them; the
-   * rest of the offending physical line is dropped and parsing goes on.
+   * Receives syntax errors (stray quote, unterminated quote, over-long field) instead of
+   * throwing them. Each call stands for exactly one dropped physical line, `error.line`;
+   * parsing goes on at the next line. Default null: syntax errors throw.
    */
-  onBadRecord?: (error: DataError) => void;
-  /** Longest field accepted, in characters (default 1,000,000): bounds memory when a stray
-   * opening quote would otherwise swallow the rest of the file. */
-  maxFieldLength?: number;
+  onBadRecord: ((error: DataError) => void) | null;
+  /**
+   * Longest field accepted, in characters (default 1,000,000: far above any real product name
+   * or description, and it bounds the memory one malformed field can take).
+   */
+  maxFieldLength: number;
+  /**
+   * How many physical lines one quoted field may span. Default 1: a line break inside quotes
+   * is an error ("unterminated quote"), because in the files this library reads (order logs,
+   * catalogs) a line break inside quotes is almost always a stray quote, and reading on would
+   * merge the rows after it. Raise it (say to 20) for files with multi-line text fields; a
+   * record that still fails is dropped by its first line only and the rest is parsed again.
+   */
+  maxFieldLines: number;
 }
 
-/** Receives each record's fields (a fresh array) and the line where the record starts. */
-export type CsvRecordHandler = (fields: string[], line: number) => void;
+const CSV_DEFAULTS: Readonly<CsvOptions> = {
+  delimiter: ',',
+  quoting: null,
+  file: null,
+  header: false,
+  onHeader: null,
+  onBadRecord: null,
+  maxFieldLength: 1_000_000,
+  maxFieldLines: 1,
+};
+
+const isFunction = (v: unknown): boolean => typeof v === 'function';
+
+const CSV_CHECKS: OptionChecks<CsvOptions> = {
+  delimiter: custom((v) => typeof v === 'string' && v.length === 1 && v !== '"' && v !== '\n' && v !== '\r', 'one character other than a quote or line break'),
+  quoting: nullable(boolean()),
+  file: nullable(string()),
+  header: custom((v) => typeof v === 'boolean' || (Array.isArray(v) && v.every((name) => typeof name === 'string')), 'true, false or an array of column names'),
+  onHeader: nullable(custom(isFunction, 'a function')),
+  onBadRecord: nullable(custom(isFunction, 'a function')),
+  maxFieldLength: integer({ min: 1 }),
+  maxFieldLines: integer({ min: 1, infinity: true }),
+};
+
+/**
+ * Receives each record's fields (a fresh array), the line where the record starts and how many
+ * physical lines it spans (more than 1 only when a quoted field holds line breaks).
+ */
+export type CsvRecordHandler = (fields: string[], line: number, lines: number) => void;
 
 export interface CsvRecord {
   fields: string[];
@@ -55,14 +101,12 @@ export interface CsvRecord {
 }
 
 export class CsvParser {
+  static readonly defaults = CSV_DEFAULTS;
   /** Column names: from the header row once it is parsed, or as given in options.header. */
   header: string[] | null;
+  readonly options: Readonly<CsvOptions>;
   private readonly delimiter: number;
   private readonly quote: number;
-  private readonly file?: string;
-  private readonly maxFieldLength: number;
-  private readonly onHeader?: (names: string[], line: number) => void;
-  private readonly onBadRecord?: (error: DataError) => void;
   private expectHeader: boolean;
   private state = FIELD_START;
   private fields: string[] = [];
@@ -74,41 +118,96 @@ export class CsvParser {
   private lastWasCr = false;
   private atStart = true;
   private ended = false;
+  /** The current record crossed a line break inside quotes (only when maxFieldLines > 1). */
+  private spanning = false;
+  /** Raw text of a spanning record after its first line break, from earlier chunks: what is parsed again if the record fails. */
+  private replay = '';
+  /** Whether the line break that started `replay` was a CR (so a leading LF is its CRLF's second half). */
+  private replayAfterCr = false;
 
   constructor(
     private readonly onRecord: CsvRecordHandler,
-    options: CsvOptions = {},
+    options: Partial<CsvOptions> = {},
   ) {
-    const delimiter = options.delimiter ?? ',';
-    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
-      throw new OptionError('delimiter', `must be one character other than a quote or line break, got ${JSON.stringify(delimiter)}`);
-    }
-    this.delimiter = delimiter.charCodeAt(0);
-    this.quote = (options.quoting ?? delimiter !== '\t') ? QUOTE : -1;
-    this.file = options.file;
-    this.maxFieldLength = options.maxFieldLength ?? 1_000_000;
-    if (!(this.maxFieldLength > 0)) throw new OptionError('maxFieldLength', `must be > 0, got ${this.maxFieldLength}`);
-    this.onHeader = options.onHeader;
-    this.onBadRecord = options.onBadRecord;
-    this.expectHeader = options.header === true;
-    this.header = Array.isArray(options.header) ? [...options.header] : null;
+    const o = resolveOptions('CsvParser', CSV_DEFAULTS, options, CSV_CHECKS);
+    this.options = o;
+    this.delimiter = o.delimiter.charCodeAt(0);
+    this.quote = (o.quoting ?? o.delimiter !== '\t') ? QUOTE : -1;
+    this.expectHeader = o.header === true;
+    this.header = Array.isArray(o.header) ? [...o.header] : null;
+  }
+
+  /** The physical line the parser has reached (1-based): where the next character of input belongs. */
+  get currentLine(): number {
+    return this.line;
   }
 
   write(chunk: string): void {
     if (this.ended) throw new OptionError('CsvParser.write', 'called after end()');
-    const n = chunk.length;
-    if (n === 0) return;
-    const d = this.delimiter;
-    const q = this.quote;
-    let i = 0;
+    if (chunk.length === 0) return;
+    let start = 0;
     if (this.atStart) {
       this.atStart = false;
-      if (chunk.charCodeAt(0) === BOM) i = 1;
+      if (chunk.charCodeAt(0) === BOM) start = 1;
     }
+    let text: string | null = chunk;
+    while (text !== null) {
+      text = this.scan(text, start);
+      start = 0;
+    }
+  }
+
+  /** Flushes the last record (a file need not end with a line break). */
+  end(): void {
+    if (this.ended) return;
+    // A quote still open at the end of input: a spanning record is dropped by its first line
+    // and the rest parsed again (which may end inside another quote).
+    while (this.state === QUOTED) {
+      const found = this.line;
+      const replay = this.bad('unterminated quoted field at end of input', this.spanning ? this.recordLine : this.quoteLine, found);
+      if (replay === null) {
+        this.state = FIELD_START;
+        break;
+      }
+      let text: string | null = replay;
+      while (text !== null) text = this.scan(text, 0);
+    }
+    this.ended = true;
+    const state = this.state;
+    if (state === UNQUOTED || state === QUOTE_SEEN) {
+      this.fields.push(this.acc);
+      this.finishRecord(this.line + 1);
+    } else if (state === FIELD_START && this.fields.length > 0) {
+      this.fields.push('');
+      this.finishRecord(this.line + 1);
+    }
+    this.acc = '';
+  }
+
+  /** Name of column `index` (0-based) for messages: the header name, else "column N". */
+  columnName(index: number): string {
+    return this.header?.[index] ?? `column ${index + 1}`;
+  }
+
+  /**
+   * Parses `chunk` from `start`. Returns null when done, or the text to parse next when a
+   * spanning record failed and its lines after the first must be parsed again.
+   */
+  private scan(chunk: string, start: number): string | null {
+    const n = chunk.length;
+    const d = this.delimiter;
+    const q = this.quote;
+    const maxLines = this.options.maxFieldLines;
     let state = this.state;
     let line = this.line;
-    let seg = i;
-    for (; i < n; i++) {
+    let seg = start;
+    /**
+     * Where this chunk's part of the replay text begins when the record spans lines (stale
+     * otherwise, and then unused). Failures go through this.failAt, not a closure: a closure
+     * over `state` and `line` would move them out of registers and slow the loop down.
+     */
+    let replayStart = this.spanning ? start : -1;
+    for (let i = start; i < n; i++) {
       const c = chunk.charCodeAt(i);
       if (state === UNQUOTED) {
         // Most characters are neither line breaks (10, 13) nor a quote (34) nor the delimiter.
@@ -122,14 +221,35 @@ export class CsvParser {
             this.finishRecord(line);
           }
         } else if (c === q) {
-          state = this.fail('stray quote in an unquoted field', line);
+          const replay = this.failAt('stray quote in an unquoted field', line, line, chunk, replayStart);
+          if (replay !== null) return replay;
+          state = SKIP_LINE;
         }
       } else if (state === QUOTED) {
         if (c === q) {
           this.acc += chunk.slice(seg, i);
           state = QUOTE_SEEN;
         } else if (c === CR || (c === LF && !(i > 0 ? chunk.charCodeAt(i - 1) === CR : this.lastWasCr))) {
-          line++;
+          if (line - this.quoteLine + 1 >= maxLines) {
+            const message =
+              maxLines === 1
+                ? 'line break inside a quoted field (an unterminated quote?); set maxFieldLines above 1 to read multi-line fields'
+                : `quoted field opened at line ${this.quoteLine} spans more than maxFieldLines = ${maxLines} lines (an unterminated quote?)`;
+            const replay = this.failAt(message, this.quoteLine, line, chunk, replayStart);
+            if (replay !== null) return replay;
+            // Not spanning: the error cost this one line, which ends here.
+            line++;
+            this.recordLine = line;
+            state = FIELD_START;
+          } else {
+            line++;
+            if (!this.spanning) {
+              this.spanning = true;
+              this.replay = '';
+              this.replayAfterCr = c === CR;
+              replayStart = i + 1;
+            }
+          }
         }
       } else if (state === QUOTE_SEEN) {
         if (c === q) {
@@ -145,7 +265,9 @@ export class CsvParser {
             this.finishRecord(line);
           }
         } else {
-          state = this.fail('unexpected character after a closing quote', line);
+          const replay = this.failAt('unexpected character after a closing quote', line, line, chunk, replayStart);
+          if (replay !== null) return replay;
+          state = SKIP_LINE;
         }
       } else if (state === FIELD_START) {
         if (c === q) {
@@ -179,37 +301,28 @@ export class CsvParser {
     }
     if (state === UNQUOTED || state === QUOTED) {
       this.acc += chunk.slice(seg, n);
-      if (this.acc.length > this.maxFieldLength) {
-        const what = state === QUOTED ? 'quoted field (unterminated quote?)' : 'field';
-        state = this.fail(`${what} longer than ${this.maxFieldLength} characters`, state === QUOTED ? this.quoteLine : line);
-        this.acc = '';
+      if (this.acc.length > this.options.maxFieldLength) {
+        const what = state === QUOTED ? 'quoted field (an unterminated quote?)' : 'field';
+        const replay = this.failAt(`${what} longer than maxFieldLength = ${this.options.maxFieldLength} characters`, state === QUOTED ? this.quoteLine : line, line, chunk, replayStart);
+        if (replay !== null) return replay;
+        state = SKIP_LINE;
       }
     }
+    if (this.spanning) this.replay += chunk.slice(replayStart);
     this.lastWasCr = chunk.charCodeAt(n - 1) === CR;
     this.state = state;
     this.line = line;
+    return null;
   }
 
-  /** Flushes the last record (a file need not end with a line break). */
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    const state = this.state;
-    if (state === QUOTED) {
-      this.fail('unterminated quoted field at end of input', this.quoteLine);
-    } else if (state === UNQUOTED || state === QUOTE_SEEN) {
-      this.fields.push(this.acc);
-      this.finishRecord(this.line);
-    } else if (state === FIELD_START && this.fields.length > 0) {
-      this.fields.push('');
-      this.finishRecord(this.line);
-    }
-    this.acc = '';
-  }
-
-  /** Name of column `index` (0-based) for messages: the header name, else "column N". */
-  columnName(index: number): string {
-    return this.header?.[index] ?? `column ${index + 1}`;
+  /**
+   * A syntax error found at line `found` while scanning `chunk`: for a record that spans lines
+   * it is reported at the record's first line and the text after that line is returned to be
+   * parsed again (the parser state is set for it); otherwise it is reported at `line` and null
+   * returned, and the caller drops the rest of the line.
+   */
+  private failAt(message: string, line: number, found: number, chunk: string, replayStart: number): string | null {
+    return this.spanning ? this.bad(message, this.recordLine, found, chunk.slice(replayStart)) : this.bad(message, line, found);
   }
 
   private finishRecord(nextLine: number): void {
@@ -217,27 +330,45 @@ export class CsvParser {
     const line = this.recordLine;
     this.fields = [];
     this.recordLine = nextLine;
+    this.spanning = false;
+    this.replay = '';
     if (this.expectHeader) {
       this.expectHeader = false;
       this.header = fields;
-      this.onHeader?.(fields, line);
+      this.options.onHeader?.(fields, line);
     } else {
-      this.onRecord(fields, line);
+      this.onRecord(fields, line, nextLine - line);
     }
   }
 
-  private fail(message: string, line: number): number {
-    const error = new DataError(message, { file: this.file, line, field: this.columnName(this.fields.length) });
-    if (!this.onBadRecord) throw error;
-    this.onBadRecord(error);
+  /**
+   * A syntax error at `line` (found at line `found`): thrown, or reported to onBadRecord.
+   * Reported in a record that spans lines, the record's first line is dropped and the parser
+   * restarts at the next line: returns the text to parse again (`rest` is the current chunk
+   * from where the replay part of it begins). Otherwise returns null and the caller drops the
+   * rest of the line.
+   */
+  private bad(message: string, line: number, found: number, rest = ''): string | null {
+    const where = found > line ? `${message} (found at line ${found}, in a record that starts at line ${line})` : message;
+    const error = new DataError(where, { file: this.options.file ?? undefined, line, field: this.columnName(this.fields.length) });
+    if (!this.options.onBadRecord) throw error;
+    this.options.onBadRecord(error);
     this.fields = [];
     this.acc = '';
-    return SKIP_LINE;
+    if (!this.spanning) return null;
+    const replay = this.replay + rest;
+    this.spanning = false;
+    this.replay = '';
+    this.state = FIELD_START;
+    this.line = line + 1;
+    this.recordLine = line + 1;
+    this.lastWasCr = this.replayAfterCr;
+    return replay;
   }
 }
 
 /** Parses a whole string (small inputs, tests, browser uploads). */
-export function parseCsv(text: string, options: CsvOptions = {}): { header: string[] | null; records: CsvRecord[] } {
+export function parseCsv(text: string, options: Partial<CsvOptions> = {}): { header: string[] | null; records: CsvRecord[] } {
   const records: CsvRecord[] = [];
   const parser = new CsvParser((fields, line) => records.push({ fields, line }), options);
   parser.write(text);
@@ -246,7 +377,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): { header: stri
 }
 
 /** Records of a stream of text chunks (for example a fetch body through TextDecoderStream). */
-export async function* csvRecords(chunks: AsyncIterable<string> | Iterable<string>, options: CsvOptions = {}): AsyncGenerator<CsvRecord> {
+export async function* csvRecords(chunks: AsyncIterable<string> | Iterable<string>, options: Partial<CsvOptions> = {}): AsyncGenerator<CsvRecord> {
   let pending: CsvRecord[] = [];
   const parser = new CsvParser((fields, line) => pending.push({ fields, line }), options);
   for await (const chunk of chunks) {
@@ -260,10 +391,19 @@ export async function* csvRecords(chunks: AsyncIterable<string> | Iterable<strin
 }
 
 /**
- * Index of each wanted column in a header row; a missing column is a DataError naming it.
- * Extra columns are allowed and ignored.
+ * Index of each wanted column in a header row. A missing column, or a name the header holds
+ * twice (which of the two would be meant?), is a DataError naming it. Extra columns are allowed
+ * and ignored.
  */
 export function resolveColumns(header: readonly string[], wanted: readonly string[], where: { file?: string; line?: number } = {}): number[] {
+  const seen = new Map<string, number>();
+  header.forEach((name, i) => {
+    const first = seen.get(name);
+    if (first !== undefined) {
+      throw new DataError(`the header names column "${name}" twice (columns ${first + 1} and ${i + 1})`, { file: where.file, line: where.line, field: name });
+    }
+    seen.set(name, i);
+  });
   return wanted.map((name) => {
     const index = header.indexOf(name);
     if (index < 0) {
@@ -335,20 +475,49 @@ export class GrowableColumn<T extends NumericArray> {
   }
 }
 
-/** Rows a loader skipped on request (onBadRow: 'skip'): how many, and the first few reasons. */
+/** One physical line (or in-memory row) a loader dropped. */
+export interface SkippedLine {
+  /** The file, or undefined for in-memory rows. */
+  file?: string;
+  /** 1-based line of the file (the header is line 1), or the 1-based row number of in-memory rows. */
+  line: number;
+}
+
+/**
+ * What a loader skipped on request (onBadRow: 'skip'), counted exactly: nothing is dropped
+ * without being counted here.
+ */
 export interface SkippedRows {
+  /** Records (rows) dropped. A record whose quoted field spans lines counts once. */
   count: number;
+  /** Physical lines those records covered (>= count); for in-memory rows, equal to count. */
+  lines: number;
+  /** The first dropped lines, in reading order (at most 10). */
+  firstLines: SkippedLine[];
+  /** The reasons of the first dropped records (at most 10), each naming file, line and field. */
   errors: string[];
 }
 
-/** How many skip reasons a SkippedRows keeps. */
-const SKIPPED_MESSAGES_KEPT = 10;
+/** How many lines and reasons a SkippedRows keeps. */
+const SKIPPED_KEPT = 10;
 
 export function noSkippedRows(): SkippedRows {
-  return { count: 0, errors: [] };
+  return { count: 0, lines: 0, firstLines: [], errors: [] };
 }
 
-export function recordSkippedRow(skipped: SkippedRows, error: Error): void {
+/**
+ * Counts one dropped record: `span` physical lines from `line` (default: the error's line)
+ * of `file` (default: the error's file).
+ */
+export function recordSkippedRow(skipped: SkippedRows, error: DataError, where: { line?: number; span?: number; file?: string } = {}): void {
+  const span = where.span ?? 1;
+  const line = where.line ?? error.line;
+  const file = where.file ?? error.file;
   skipped.count++;
-  if (skipped.errors.length < SKIPPED_MESSAGES_KEPT) skipped.errors.push(error.message);
+  skipped.lines += span;
+  if (skipped.errors.length < SKIPPED_KEPT) skipped.errors.push(error.message);
+  if (line === undefined) return;
+  for (let k = 0; k < span && skipped.firstLines.length < SKIPPED_KEPT; k++) {
+    skipped.firstLines.push(file === undefined ? { line: line + k } : { file, line: line + k });
+  }
 }

@@ -155,7 +155,7 @@ export class Dataset {
         rowUser[dst + i] = input.user[b];
       }
     }
-    const interactions = CsrMatrix.fromCoo(users.size, items.size, rowUser, lines, null);
+    const interactions = CsrMatrix.fromCoo(users.size, items.size, rowUser, lines, null, entryLabel(users, items));
     const baskets: Baskets = { userPtr, itemPtr, items: lines, ids, orderNumber, day };
     return new Dataset(users, items, interactions, baskets, input.catalog ?? emptyCatalog(items.size));
   }
@@ -169,7 +169,7 @@ export class Dataset {
         if (!Number.isFinite(w)) throw new DataError(`interaction row ${i} has a non-finite weight ${w}`);
       }
     }
-    const interactions = CsrMatrix.fromCoo(users.size, items.size, input.user, input.item, input.weight ?? null);
+    const interactions = CsrMatrix.fromCoo(users.size, items.size, input.user, input.item, input.weight ?? null, entryLabel(users, items));
     const baskets = input.baskets ?? noBaskets(users.size);
     return new Dataset(users, items, interactions, baskets, input.catalog ?? emptyCatalog(items.size));
   }
@@ -217,6 +217,11 @@ export class Dataset {
       throw new EmptyDataError(`${what}: the dataset has no interactions (${this.nUsers} users, ${this.nItems} items)`);
     }
   }
+}
+
+/** Names a matrix entry by its user and item ids, for errors. */
+function entryLabel(users: IdIndex, items: IdIndex): (row: number, col: number) => string {
+  return (row, col) => `user "${users.id(row)}", item "${items.id(col)}"`;
 }
 
 /** A Baskets value with no baskets, for data without order structure. */

@@ -1,4 +1,5 @@
 import { DataError } from '../errors';
+import { describeLoneSurrogate, loneSurrogateAt } from '../util/text';
 
 const CANONICAL_INT = /^-?(0|[1-9][0-9]{0,14})$/;
 
@@ -20,13 +21,22 @@ export class IdIndex {
   readonly ids: readonly string[];
   private readonly lookup: Map<string, number>;
 
-  /** `ids` in index order; duplicates are an error. */
+  /**
+   * `ids` in index order. A duplicate, a value that is not a string, or a string that is not
+   * well-formed Unicode (a lone surrogate: it would change when saved as UTF-8, and two such
+   * ids could become one) is a DataError naming the id and its position.
+   */
   constructor(ids: readonly string[], what = 'id') {
+    if (!Array.isArray(ids)) throw new DataError(`${what} ids must be an array of strings, got ${typeof ids}`);
     this.ids = ids;
     this.lookup = new Map();
     for (let i = 0; i < ids.length; i++) {
-      if (this.lookup.has(ids[i])) throw new DataError(`duplicate ${what} "${ids[i]}"`);
-      this.lookup.set(ids[i], i);
+      const id = ids[i];
+      if (typeof id !== 'string') throw new DataError(`${what} id at index ${i} is a ${id === null ? 'null' : typeof id}, not a string`);
+      if (this.lookup.has(id)) throw new DataError(`duplicate ${what} "${id}"`);
+      const bad = loneSurrogateAt(id);
+      if (bad >= 0) throw new DataError(`${what} id ${JSON.stringify(id)} at index ${i} ${describeLoneSurrogate(id, bad)}`);
+      this.lookup.set(id, i);
     }
   }
 

@@ -1,4 +1,5 @@
-import { DataError, OptionError } from '../errors';
+import { DataError } from '../errors';
+import { arrayOf, oneOf, resolveOptions, type OptionChecks } from '../util/options';
 import { insertionSortByKey } from './csr';
 import { noSkippedRows, type SkippedRows } from './csv';
 import { Dataset, emptyCatalog, type Catalog } from './dataset';
@@ -36,17 +37,38 @@ export type OrphanOrderPolicy = 'error' | 'skip' | 'own-user';
 
 export interface InstacartDatasetOptions {
   /** Eval sets whose order lines become baskets (default ['prior', 'train']). */
-  include?: readonly ('prior' | 'train')[];
+  include: readonly ('prior' | 'train')[];
   /**
    * Lines of an order that orders.csv does not list (their eval set is unknown, so
    * `include` does not apply): 'error' (default) throws; 'skip' drops them and counts them;
    * 'own-user' makes each such order the only basket of a user "order:<order_id>" (the P3
    * basket-completion protocol needs all of them).
    */
-  orphanOrders?: OrphanOrderPolicy;
+  orphanOrders: OrphanOrderPolicy;
   /** A product_id in the lines that products.csv lacks: 'error' (default) or 'add' it as an item without catalog text. */
-  unknownProducts?: 'error' | 'add';
+  unknownProducts: 'error' | 'add';
+  /**
+   * An order listing the same product on two lines (Kaggle's files never do; a file appended
+   * twice does, and would double every basket): 'error' (default) throws a DataError naming
+   * the order and product; 'merge' keeps the first line (by add_to_cart_order) and counts the
+   * others in the summary's `duplicateLines`.
+   */
+  duplicateLines: 'error' | 'merge';
 }
+
+export const INSTACART_DATASET_DEFAULTS: Readonly<InstacartDatasetOptions> = {
+  include: ['prior', 'train'],
+  orphanOrders: 'error',
+  unknownProducts: 'error',
+  duplicateLines: 'error',
+};
+
+export const INSTACART_DATASET_CHECKS: OptionChecks<InstacartDatasetOptions> = {
+  include: arrayOf(oneOf(['prior', 'train'] as const), { min: 1, max: 2 }),
+  orphanOrders: oneOf(['error', 'skip', 'own-user']),
+  unknownProducts: oneOf(['error', 'add']),
+  duplicateLines: oneOf(['error', 'merge']),
+};
 
 export interface InstacartSummary {
   users: number;
@@ -69,6 +91,8 @@ export interface InstacartSummary {
   ownUserOrders: number;
   /** Product ids added by unknownProducts: 'add'. */
   unknownProducts: number;
+  /** Repeated lines (same order and product) dropped by duplicateLines: 'merge'. */
+  duplicateLines: number;
   /** Malformed CSV rows skipped by the file loader (onBadRow: 'skip'); zero for in-memory tables. */
   skippedRows: SkippedRows;
 }
@@ -86,16 +110,9 @@ export interface InstacartLoad {
  * user's first listed order (day 0); it is NaN when a value is missing or order numbers skip
  * (the gap's length is unknown), and stays NaN for the user's later orders.
  */
-export function datasetFromInstacart(tables: InstacartTables, options: InstacartDatasetOptions = {}): InstacartLoad {
-  const include = resolveInclude(options.include);
-  const orphanPolicy = options.orphanOrders ?? 'error';
-  const unknownPolicy = options.unknownProducts ?? 'error';
-  if (orphanPolicy !== 'error' && orphanPolicy !== 'skip' && orphanPolicy !== 'own-user') {
-    throw new OptionError('orphanOrders', `must be "error", "skip" or "own-user", got ${JSON.stringify(orphanPolicy)}`);
-  }
-  if (unknownPolicy !== 'error' && unknownPolicy !== 'add') {
-    throw new OptionError('unknownProducts', `must be "error" or "add", got ${JSON.stringify(unknownPolicy)}`);
-  }
+export function datasetFromInstacart(tables: InstacartTables, options: Partial<InstacartDatasetOptions> = {}): InstacartLoad {
+  const o = resolveOptions('datasetFromInstacart', INSTACART_DATASET_DEFAULTS, options, INSTACART_DATASET_CHECKS);
+  const { include, orphanOrders: orphanPolicy, unknownProducts: unknownPolicy } = o;
   checkTableLengths(tables);
   const { orders, orderProducts: op, products } = tables;
   const includeSet = [include.includes('prior'), include.includes('train'), false];
@@ -171,9 +188,12 @@ export function datasetFromInstacart(tables: InstacartTables, options: Instacart
   const basketOfOrder = new Int32Array(nOrders);
   let nOrderBaskets = 0;
   let ordersWithoutLines = 0;
+  const orderOfBasket = new Int32Array(nOrders);
   for (let o = 0; o < nOrders; o++) {
-    if (linesOfOrder[o] > 0) basketOfOrder[o] = nOrderBaskets++;
-    else {
+    if (linesOfOrder[o] > 0) {
+      orderOfBasket[nOrderBaskets] = o;
+      basketOfOrder[o] = nOrderBaskets++;
+    } else {
       basketOfOrder[o] = -1;
       ordersWithoutLines++;
     }
@@ -200,6 +220,14 @@ export function datasetFromInstacart(tables: InstacartTables, options: Instacart
   }
   // Each basket's lines by add-to-cart order (a stable sort; usually they already are).
   for (let b = 0; b < nBaskets; b++) insertionSortByKey(cartOrder, lines, linePtr[b], linePtr[b + 1]);
+  const duplicateLines = dropRepeatedLines(linePtr, lines, itemIds.length, o.duplicateLines, (b, item) => {
+    const orderId = b < nOrderBaskets ? orders.orderId[orderOfBasket[b]] : orphanIds[b - nOrderBaskets];
+    return new DataError(
+      `order ${orderId} lists product_id ${itemIds[item]} on two lines of order_products (the same order line twice?); ` +
+        `use duplicateLines: 'merge' to keep one line and count the others`,
+      { field: 'product_id' },
+    );
+  });
 
   // Users: numeric user ids ascending, then "order:<id>" users, as compareRawIds orders them.
   const basketUserIds = new Int32Array(nOrderBaskets);
@@ -232,7 +260,8 @@ export function datasetFromInstacart(tables: InstacartTables, options: Instacart
     day[b] = 0;
   }
 
-  const dataset = Dataset.fromBaskets({ users, items, catalog, user, ids, orderNumber, day, linePtr, lines });
+  const kept = duplicateLines > 0 ? lines.slice(0, linePtr[nBaskets]) : lines;
+  const dataset = Dataset.fromBaskets({ users, items, catalog, user, ids, orderNumber, day, linePtr, lines: kept });
   const skippedOrphans = orphanPolicy === 'skip';
   return {
     dataset,
@@ -240,7 +269,7 @@ export function datasetFromInstacart(tables: InstacartTables, options: Instacart
       users: users.size,
       items: items.size,
       orders: nBaskets,
-      lines: lines.length,
+      lines: kept.length,
       ordersWithoutLines,
       excludedLines,
       orphanOrders: orphanIds.length,
@@ -249,18 +278,44 @@ export function datasetFromInstacart(tables: InstacartTables, options: Instacart
       skippedLines: skippedOrphans ? orphanLines : 0,
       ownUserOrders: nOrphanBaskets,
       unknownProducts: unknown.size,
+      duplicateLines,
       skippedRows: noSkippedRows(),
     },
   };
 }
 
-/** The `include` option (eval sets whose order lines are read), defaulted and validated. */
-export function resolveInclude(option: readonly ('prior' | 'train')[] | undefined): readonly ('prior' | 'train')[] {
-  const include = option ?? ['prior', 'train'];
-  if (include.length === 0 || include.some((s) => s !== 'prior' && s !== 'train')) {
-    throw new OptionError('include', `must list one or both of "prior", "train"; got ${JSON.stringify(include)}`);
+/**
+ * Drops the repeats of a product within a basket, keeping its first line: compacts `lines`
+ * in place and rewrites `linePtr`. Returns the number dropped; with policy 'error' the first
+ * repeat throws `error(basket, item)` instead.
+ */
+function dropRepeatedLines(
+  linePtr: Int32Array,
+  lines: Int32Array,
+  nItems: number,
+  policy: 'error' | 'merge',
+  error: (basket: number, item: number) => DataError,
+): number {
+  const nBaskets = linePtr.length - 1;
+  const seenIn = new Int32Array(nItems).fill(-1);
+  let write = 0;
+  for (let b = 0; b < nBaskets; b++) {
+    const start = linePtr[b];
+    const end = linePtr[b + 1];
+    linePtr[b] = write;
+    for (let p = start; p < end; p++) {
+      const item = lines[p];
+      if (seenIn[item] === b) {
+        if (policy === 'error') throw error(b, item);
+        continue;
+      }
+      seenIn[item] = b;
+      lines[write++] = item;
+    }
   }
-  return include;
+  const dropped = linePtr[nBaskets] - write;
+  linePtr[nBaskets] = write;
+  return dropped;
 }
 
 function checkTableLengths(tables: InstacartTables): void {

@@ -1,4 +1,6 @@
 import { DataError, OptionError } from '../errors';
+import { custom, describe, oneOf, resolveOptions, type OptionChecks } from '../util/options';
+import { describeLoneSurrogate, loneSurrogateAt } from '../util/text';
 import { GrowableColumn, noSkippedRows, recordSkippedRow, type SkippedRows } from './csv';
 import { Dataset, emptyCatalog, type BasketInput, type Catalog } from './dataset';
 import { IdIndex } from './ids';
@@ -33,6 +35,29 @@ export interface InteractionMapping {
   /** Unix seconds (a number or numeric text) or ISO-8601 text (UTC unless it has an offset). */
   timestamp?: string;
 }
+
+const columnName = (optional: boolean) =>
+  custom<string>((v) => (optional && v === undefined) || (typeof v === 'string' && v !== ''), optional ? 'a column name (a non-empty string) or undefined' : 'a column name (a non-empty string)');
+
+const MAPPING_DEFAULTS: Readonly<InteractionMapping> = { user: '', item: '', weight: undefined, basket: undefined, timestamp: undefined };
+const MAPPING_CHECKS = {
+  user: columnName(false),
+  item: columnName(false),
+  weight: columnName(true),
+  basket: columnName(true),
+  timestamp: columnName(true),
+} as OptionChecks<InteractionMapping>;
+
+/** The mapping, checked: user and item name columns, the optional keys name one or are absent, no unknown key (a typo would silently drop a column). */
+export function resolveMapping(mapping: unknown, name = 'mapping'): Readonly<InteractionMapping> {
+  if (mapping === undefined) throw new OptionError(name, 'is required: which columns hold user and item');
+  return resolveOptions(name, MAPPING_DEFAULTS, mapping, MAPPING_CHECKS);
+}
+
+/** What to do with a bad row: 'error' (default) throws a DataError naming it; 'skip' drops and counts it. */
+export type BadRowPolicy = 'error' | 'skip';
+
+export const checkBadRowPolicy = oneOf<BadRowPolicy>(['error', 'skip']);
 
 export interface InteractionRowsResult {
   rows: InteractionRows;
@@ -69,30 +94,34 @@ export class InteractionRowsBuilder {
    * `file` set: errors name file and line (`position` is the line); unset: they name the
    * 1-based row number.
    */
-  constructor(
-    private readonly mapping: InteractionMapping,
-    private readonly options: { onBadRow?: 'error' | 'skip'; file?: string } = {},
-  ) {
-    for (const key of ['user', 'item'] as const) {
-      if (typeof mapping[key] !== 'string' || mapping[key] === '') throw new OptionError(`mapping.${key}`, 'must name a column');
-    }
-    if (options.onBadRow !== undefined && options.onBadRow !== 'error' && options.onBadRow !== 'skip') {
-      throw new OptionError('onBadRow', `must be "error" or "skip", got ${JSON.stringify(options.onBadRow)}`);
-    }
-    this.time = mapping.timestamp !== undefined ? new GrowableColumn((n) => new Float64Array(n)) : null;
-    this.basket = mapping.basket !== undefined ? new GrowableColumn((n) => new Int32Array(n)) : null;
+  private readonly mapping: Readonly<InteractionMapping>;
+  private readonly onBadRow: BadRowPolicy;
+  private readonly file?: string;
+
+  constructor(mapping: InteractionMapping, options: { onBadRow?: BadRowPolicy; file?: string } = {}) {
+    this.mapping = resolveMapping(mapping);
+    this.onBadRow = checkBadRowPolicy(options.onBadRow ?? 'error', 'onBadRow');
+    this.file = options.file;
+    this.time = this.mapping.timestamp !== undefined ? new GrowableColumn((n) => new Float64Array(n)) : null;
+    this.basket = this.mapping.basket !== undefined ? new GrowableColumn((n) => new Int32Array(n)) : null;
   }
 
-  /** Adds one row given the raw values of the mapped fields (undefined for unmapped ones). */
-  add(user: unknown, item: unknown, weight: unknown, basket: unknown, timestamp: unknown, position: number): void {
+  /**
+   * Adds one row given the raw values of the mapped fields (undefined for unmapped ones);
+   * `position` is its line (or row number), `span` the physical lines it covers.
+   */
+  add(user: unknown, item: unknown, weight: unknown, basket: unknown, timestamp: unknown, position: number, span = 1): void {
     try {
       const m = this.mapping;
       const userId = this.id(user, m.user, position);
       const itemId = this.id(item, m.item, position);
       let w = 1;
       if (m.weight !== undefined) {
-        w = Math.fround(toNumber(weight));
-        if (!(w > 0) || !Number.isFinite(w)) throw this.error(`weight must be a finite number > 0, got ${describe(weight)}`, m.weight, position);
+        const raw = toNumber(weight);
+        if (!(raw > 0) || !Number.isFinite(raw)) throw this.error(`weight must be a finite number > 0, got ${describe(weight)}`, m.weight, position);
+        // Weights are stored as float32: a value that does not survive that is an error, not a silent 0 or Infinity.
+        w = Math.fround(raw);
+        if (!(w > 0) || !Number.isFinite(w)) throw this.error(`weight ${raw} is outside the float32 range the interaction matrix stores`, m.weight, position);
       }
       const basketId = m.basket !== undefined ? this.id(basket, m.basket, position) : '';
       let t = 0;
@@ -106,14 +135,17 @@ export class InteractionRowsBuilder {
       this.time?.push(t);
       this.basket?.push(codeOf(this.basketCode, basketId));
     } catch (error) {
-      if (this.options.onBadRow === 'skip' && error instanceof DataError) recordSkippedRow(this.skipped, error);
+      if (this.onBadRow === 'skip' && error instanceof DataError) recordSkippedRow(this.skipped, error, { line: position, span });
       else throw error;
     }
   }
 
-  /** A row rejected before add() (a CSV syntax error, a wrong field count): thrown, or counted under onBadRow 'skip'. */
-  reject(error: DataError): void {
-    if (this.options.onBadRow === 'skip') recordSkippedRow(this.skipped, error);
+  /**
+   * A row rejected before add() (a CSV syntax error, a wrong field count, a row that is not an
+   * object): thrown, or counted under onBadRow 'skip' (`span` physical lines from its line).
+   */
+  reject(error: DataError, where: { line?: number; span?: number } = {}): void {
+    if (this.onBadRow === 'skip') recordSkippedRow(this.skipped, error, where);
     else throw error;
   }
 
@@ -161,18 +193,28 @@ export class InteractionRowsBuilder {
     };
   }
 
+  /**
+   * An id as a string: text trimmed, finite numbers and bigints in decimal (rows from JSON or a
+   * database carry numeric ids). Anything else, an empty value, or text that is not
+   * well-formed Unicode (a lone surrogate would change on save) is a DataError.
+   */
   private id(value: unknown, field: string, position: number): string {
     if (typeof value === 'string') {
       const id = value.trim();
-      if (id !== '') return id;
+      if (id !== '') {
+        const bad = loneSurrogateAt(id);
+        if (bad >= 0) throw this.error(`id ${JSON.stringify(id)} ${describeLoneSurrogate(id, bad)}`, field, position);
+        return id;
+      }
     }
     if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') return String(value);
     const missing = value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
     throw this.error(missing ? 'missing value' : `not an id: ${describe(value)}`, field, position);
   }
 
-  private error(message: string, field: string | undefined, position: number): DataError {
-    const { file } = this.options;
+  /** A DataError at `position`: a file line when the builder reads a file, else a 1-based row number. */
+  error(message: string, field: string | undefined, position: number): DataError {
+    const { file } = this;
     return file !== undefined ? new DataError(message, { file, line: position, field }) : new DataError(`row ${position}: ${message}`, { field });
   }
 }
@@ -185,19 +227,35 @@ export class InteractionRowsBuilder {
 export function interactionsFromRows(
   rows: Iterable<Record<string, unknown>>,
   mapping: InteractionMapping,
-  options: { onBadRow?: 'error' | 'skip' } = {},
+  options: { onBadRow?: BadRowPolicy } = {},
 ): InteractionRowsResult {
-  const builder = new InteractionRowsBuilder(mapping, options);
-  const { user, item, weight, basket, timestamp } = mapping;
+  if (rows === null || typeof rows !== 'object' || typeof (rows as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+    throw new OptionError('interactionsFromRows.rows', `must be an array (or iterable) of row objects, got ${describe(rows)}`);
+  }
+  const o = resolveOptions('interactionsFromRows', { onBadRow: 'error' as BadRowPolicy }, options, { onBadRow: checkBadRowPolicy });
+  const builder = new InteractionRowsBuilder(mapping, o);
+  const { user, item, weight, basket, timestamp } = resolveMapping(mapping);
+  const mapped = [user, item, weight, basket, timestamp].filter((field): field is string => field !== undefined);
   let position = 0;
-  for (const row of rows) {
+  for (const row of rows as Iterable<unknown>) {
     position++;
+    if (row === null || typeof row !== 'object') {
+      builder.reject(builder.error(`not a row object: ${describe(row)}`, undefined, position), { line: position });
+      continue;
+    }
+    const missing = mapped.find((field) => !(field in row));
+    if (missing !== undefined) {
+      const has = Object.keys(row).slice(0, 10).map((k) => JSON.stringify(k)).join(', ');
+      builder.reject(builder.error(`the row has no field "${missing}" (it has ${has || 'no fields'})`, missing, position), { line: position });
+      continue;
+    }
+    const r = row as Record<string, unknown>;
     builder.add(
-      row[user],
-      row[item],
-      weight !== undefined ? row[weight] : undefined,
-      basket !== undefined ? row[basket] : undefined,
-      timestamp !== undefined ? row[timestamp] : undefined,
+      r[user],
+      r[item],
+      weight !== undefined ? r[weight] : undefined,
+      basket !== undefined ? r[basket] : undefined,
+      timestamp !== undefined ? r[timestamp] : undefined,
       position,
     );
   }
@@ -216,10 +274,7 @@ const SECONDS_PER_DAY = 86400;
  * - With neither: no baskets, only the weighted matrix.
  */
 export function datasetFromInteractions(rows: InteractionRows): Dataset {
-  const n = rows.user.length;
-  if (rows.item.length !== n || rows.weight.length !== n || (rows.time && rows.time.length !== n) || (rows.basket && rows.basket.length !== n)) {
-    throw new DataError('interaction rows: columns differ in length');
-  }
+  checkInteractionRows(rows);
   const catalog = rows.catalog ?? undefined;
   const input = rows.basket ? basketsByColumn(rows, rows.basket, rows.basketIds ?? []) : rows.time ? basketsByTimestamp(rows, rows.time) : null;
   if (!input) return Dataset.fromInteractions({ users: rows.users, items: rows.items, catalog, user: rows.user, item: rows.item, weight: rows.weight });
@@ -234,6 +289,43 @@ export function datasetFromInteractions(rows: InteractionRows): Dataset {
     weight: rows.weight,
     baskets: basketed.baskets,
   });
+}
+
+/**
+ * The shape and ranges of InteractionRows (which plain JavaScript callers may build by hand):
+ * a wrong shape is an OptionError naming the field, a bad value a DataError naming the row.
+ */
+function checkInteractionRows(rows: InteractionRows): void {
+  const name = 'datasetFromInteractions.rows';
+  if (rows === null || typeof rows !== 'object') throw new OptionError(name, `must be the rows of interactionsFromRows() or loadInteractionsCsv(), got ${describe(rows)}`);
+  if ('rows' in rows && 'skipped' in rows) throw new OptionError(name, 'got the whole result of interactionsFromRows(): pass its .rows');
+  const field = (key: keyof InteractionRows, ok: boolean, expected: string): void => {
+    if (!ok) throw new OptionError(`${name}.${key}`, `must be ${expected}, got ${describe(rows[key])}`);
+  };
+  field('users', rows.users instanceof IdIndex, 'an IdIndex');
+  field('items', rows.items instanceof IdIndex, 'an IdIndex');
+  field('user', rows.user instanceof Int32Array, 'an Int32Array');
+  field('item', rows.item instanceof Int32Array, 'an Int32Array');
+  field('weight', rows.weight instanceof Float32Array, 'a Float32Array');
+  field('time', rows.time === null || rows.time instanceof Float64Array, 'a Float64Array or null');
+  field('basket', rows.basket === null || rows.basket instanceof Int32Array, 'an Int32Array or null');
+  field('basketIds', rows.basket === null ? rows.basketIds === null || Array.isArray(rows.basketIds) : Array.isArray(rows.basketIds), 'an array of basket ids (or null without baskets)');
+  field('catalog', rows.catalog === null || (typeof rows.catalog === 'object' && Array.isArray(rows.catalog.name) && rows.catalog.name.length === rows.items.size), `null or a catalog of ${rows.items.size} items`);
+  const n = rows.user.length;
+  for (const key of ['item', 'weight', 'time', 'basket'] as const) {
+    const column = rows[key];
+    if (column !== null && column.length !== n) throw new OptionError(`${name}.${key}`, `has ${column.length} entries, rows.user has ${n}`);
+  }
+  const nUsers = rows.users.size;
+  const nItems = rows.items.size;
+  for (let r = 0; r < n; r++) {
+    const u = rows.user[r];
+    const i = rows.item[r];
+    if (u < 0 || u >= nUsers) throw new DataError(`interaction row ${r + 1} has user index ${u}, outside [0, ${nUsers})`, { field: 'user' });
+    if (i < 0 || i >= nItems) throw new DataError(`interaction row ${r + 1} has item index ${i}, outside [0, ${nItems})`, { field: 'item' });
+    if (!Number.isFinite(rows.weight[r])) throw new DataError(`interaction row ${r + 1} has weight ${rows.weight[r]}`, { field: 'weight' });
+    if (rows.time && !Number.isFinite(rows.time[r])) throw new DataError(`interaction row ${r + 1} has timestamp ${rows.time[r]}`, { field: 'time' });
+  }
 }
 
 function basketsByColumn(rows: InteractionRows, basket: Int32Array, basketIds: string[]): BasketInput {
@@ -332,9 +424,6 @@ function toNumber(value: unknown): number {
   return NaN;
 }
 
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
 
 const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;

@@ -1,5 +1,6 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
-import { ArtifactError } from '../errors';
+import { checkLength, checkPointers, checkValues, readCsr, readIndices, readStrings } from '../artifact/validate';
+import { ArtifactError, DataError } from '../errors';
 import { CsrMatrix } from './csr';
 import { Dataset, type Catalog } from './dataset';
 import { IdIndex } from './ids';
@@ -31,46 +32,92 @@ export function writeDataset(data: Dataset, out: SectionWriter): void {
   );
 }
 
+/**
+ * Reads writeDataset's sections back, checking their meaning (a hand-edited file can carry
+ * correct checksums): unique ids, the matrix's pointers, sorted in-range columns and finite
+ * values, basket pointers and items, one id / order number / day per basket with order numbers
+ * never decreasing within a user, days finite or NaN, one catalog entry per item. Every
+ * failure is an ArtifactError naming the section and field.
+ */
 export function readDataset(sections: SectionReader): Dataset {
-  const users = new IdIndex(sections.strings('users'), 'user');
-  const items = new IdIndex(sections.strings('items'), 'item');
-  const interactions = new CsrMatrix(
-    users.size,
-    items.size,
-    sections.i32('interactions/indptr'),
-    sections.i32('interactions/indices'),
-    sections.f32('interactions/values'),
-  );
-  const catalog: Catalog = {
-    name: sections.strings('catalog/name'),
-    aisle: sections.strings('catalog/aisle'),
-    department: sections.strings('catalog/department'),
-    meta: sections.strings('catalog/meta').map((s, i) => {
-      if (s === '') return undefined;
-      try {
-        return JSON.parse(s) as Record<string, string>;
-      } catch {
-        throw new ArtifactError(`catalog metadata of item ${i} is not valid JSON`, 'data/catalog/meta');
+  const users = idIndex(sections, 'users', 'user');
+  const items = idIndex(sections, 'items', 'item');
+  const csr = readCsr(sections, 'interactions/', { nRows: users.size, nCols: items.size });
+  const interactions = new CsrMatrix(users.size, items.size, csr.indptr, csr.indices, csr.values);
+
+  const basketItems = readIndices(sections, 'baskets/items', items.size);
+  const userPtr = sections.i32('baskets/userPtr');
+  checkLength(userPtr, users.size + 1, sections.fullName('baskets/userPtr'), 'one per user + 1');
+  const itemPtr = sections.i32('baskets/itemPtr');
+  const ids = sections.strings('baskets/ids');
+  const orderNumber = sections.i32('baskets/orderNumber');
+  const day = sections.f64('baskets/day');
+  // Five sections each give the basket count; the one that disagrees with the others is named.
+  const nBaskets = agreedCount(sections, [
+    ['baskets/userPtr', userPtr[users.size], `[${users.size}]`],
+    ['baskets/itemPtr', itemPtr.length - 1, 'length'],
+    ['baskets/ids', ids.length, 'length'],
+    ['baskets/orderNumber', orderNumber.length, 'length'],
+    ['baskets/day', day.length, 'length'],
+  ]);
+  checkPointers(userPtr, users.size, nBaskets, sections.fullName('baskets/userPtr'));
+  checkPointers(itemPtr, nBaskets, basketItems.length, sections.fullName('baskets/itemPtr'));
+  checkValues(day, sections.fullName('baskets/day'), { allowNaN: true });
+  for (let u = 0; u < users.size; u++) {
+    for (let b = userPtr[u] + 1; b < userPtr[u + 1]; b++) {
+      if (orderNumber[b] < orderNumber[b - 1]) {
+        throw new ArtifactError(`user ${JSON.stringify(users.id(u))}'s baskets are out of order (order ${orderNumber[b - 1]} before ${orderNumber[b]})`, sections.fullName('baskets/orderNumber'), `[${b}]`);
       }
-    }),
+    }
+  }
+
+  const metaName = sections.fullName('catalog/meta');
+  const catalog: Catalog = {
+    name: readStrings(sections, 'catalog/name', items.size),
+    aisle: readStrings(sections, 'catalog/aisle', items.size),
+    department: readStrings(sections, 'catalog/department', items.size),
+    meta: readStrings(sections, 'catalog/meta', items.size).map((s, i) => (s === '' ? undefined : parseMeta(s, metaName, i))),
   };
   try {
-    return new Dataset(
-      users,
-      items,
-      interactions,
-      {
-        userPtr: sections.i32('baskets/userPtr'),
-        itemPtr: sections.i32('baskets/itemPtr'),
-        items: sections.i32('baskets/items'),
-        ids: sections.strings('baskets/ids'),
-        orderNumber: sections.i32('baskets/orderNumber'),
-        day: sections.f64('baskets/day'),
-      },
-      catalog,
-    );
+    return new Dataset(users, items, interactions, { userPtr, itemPtr, items: basketItems, ids, orderNumber, day }, catalog);
   } catch (e) {
-    if (e instanceof ArtifactError) throw e;
-    throw new ArtifactError(`inconsistent training data: ${(e as Error).message}`, 'data');
+    if (!(e instanceof DataError)) throw e;
+    throw new ArtifactError(`inconsistent training data: ${e.message}`, sections.fullName(''));
   }
+}
+
+/** The count most sections agree on; a section that says otherwise is an ArtifactError naming it. */
+function agreedCount(sections: SectionReader, claims: Array<[name: string, count: number, field: string]>): number {
+  const votes = new Map<number, number>();
+  for (const [, n] of claims) votes.set(n, (votes.get(n) ?? 0) + 1);
+  const count = [...votes].sort((a, b) => b[1] - a[1])[0][0];
+  for (const [name, n, field] of claims) {
+    if (n !== count) throw new ArtifactError(`gives ${n} baskets, the other basket sections ${count}`, sections.fullName(name), field);
+  }
+  return count;
+}
+
+/** An id list: unique, well-formed strings (IdIndex's DataError becomes an ArtifactError naming the section). */
+function idIndex(sections: SectionReader, name: string, what: string): IdIndex {
+  const ids = sections.strings(name);
+  try {
+    return new IdIndex(ids, what);
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+    throw new ArtifactError(e.message, sections.fullName(name));
+  }
+}
+
+/** One item's metadata: a JSON object of strings. */
+function parseMeta(text: string, section: string, item: number): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ArtifactError(`catalog metadata of item ${item} is not valid JSON`, section, `[${item}]`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+    throw new ArtifactError(`catalog metadata of item ${item} must be an object of strings`, section, `[${item}]`);
+  }
+  return value as Record<string, string>;
 }

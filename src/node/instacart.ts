@@ -2,20 +2,22 @@
  * Instacart's Kaggle CSV folder -> Dataset. Every file is streamed record by record into
  * typed-array columns (the full prior file is 32 million lines), and each may be gzipped.
  */
-import { open, mkdir } from 'node:fs/promises';
+import { open, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatCsvField, GrowableColumn, noSkippedRows, parseInteger, recordSkippedRow, resolveColumns, type NumericArray, type SkippedRows } from '../data/csv';
 import {
   datasetFromInstacart,
   EVAL_SETS,
+  INSTACART_DATASET_CHECKS,
+  INSTACART_DATASET_DEFAULTS,
   IntKeyIndex,
-  resolveInclude,
   type InstacartDatasetOptions,
   type InstacartLoad,
   type InstacartTables,
 } from '../data/instacart';
 import { DataError } from '../errors';
 import type { Progress } from '../strategies/types';
+import { custom, integer, nullable, oneOf, resolveOptions, string, type OptionChecks } from '../util/options';
 import { findDataFile, readCsvFile } from './files';
 
 const COLUMNS = {
@@ -27,24 +29,61 @@ const COLUMNS = {
 } as const;
 
 export interface ReadInstacartOptions {
-  /** Folder of products.csv, aisles.csv and departments.csv (default: the orders folder). */
-  catalogDir?: string;
+  /** Folder of products.csv, aisles.csv and departments.csv (default null: the orders folder). */
+  catalogDir: string | null;
   /** Which order_products files to read (default ['prior', 'train']; the train file is optional). */
-  include?: readonly ('prior' | 'train')[];
-  /** A malformed row: 'error' (default) throws a DataError naming file, line and field; 'skip' drops and counts it. */
-  onBadRow?: 'error' | 'skip';
-  /** Bytes read per file (stage "read <path>"). */
-  onProgress?: (progress: Progress) => void;
-  signal?: AbortSignal;
+  include: readonly ('prior' | 'train')[];
+  /**
+   * A malformed row: 'error' (default) throws a DataError naming file, line and field; 'skip'
+   * drops it and counts it (and every physical line it covered) in `skippedRows`. File
+   * failures (a missing or corrupt file, invalid UTF-8) always throw.
+   */
+  onBadRow: 'error' | 'skip';
+  /** Text encoding of the files (default 'utf8', decoded strictly, as Kaggle's files are). */
+  encoding: 'utf8' | 'latin1';
+  /**
+   * Physical lines one quoted field may span (default 1: Kaggle's files have no multi-line
+   * field, so a line break inside quotes is a stray quote, reported at its line). See CsvOptions.
+   */
+  maxFieldLines: number;
+  /** Bytes read per file (stage "read <path>"). Default null. */
+  onProgress: ((progress: Progress) => void) | null;
+  signal: AbortSignal | null;
 }
 
-export type LoadInstacartOptions = ReadInstacartOptions & Omit<InstacartDatasetOptions, 'include'>;
+const READ_DEFAULTS: Readonly<ReadInstacartOptions> = {
+  catalogDir: null,
+  include: ['prior', 'train'],
+  onBadRow: 'error',
+  encoding: 'utf8',
+  maxFieldLines: 1,
+  onProgress: null,
+  signal: null,
+};
+
+const READ_CHECKS: OptionChecks<ReadInstacartOptions> = {
+  catalogDir: nullable(string()),
+  include: INSTACART_DATASET_CHECKS.include,
+  onBadRow: oneOf(['error', 'skip']),
+  encoding: oneOf(['utf8', 'latin1']),
+  maxFieldLines: integer({ min: 1, infinity: true }),
+  onProgress: nullable(custom((v) => typeof v === 'function', 'a function')),
+  signal: nullable(custom((v) => typeof AbortSignal !== 'undefined' && v instanceof AbortSignal, 'an AbortSignal')),
+};
+
+export type LoadInstacartOptions = ReadInstacartOptions & InstacartDatasetOptions;
 
 /** Reads the Kaggle CSV tables (each file `name.csv` or `name.csv.gz`) into columns. */
-export async function readInstacartTables(dir: string, options: ReadInstacartOptions = {}): Promise<{ tables: InstacartTables; skippedRows: SkippedRows }> {
-  const catalogDir = options.catalogDir ?? dir;
-  const include = resolveInclude(options.include);
-  const reader = new TableReader(options);
+export async function readInstacartTables(
+  dir: string,
+  options: Partial<ReadInstacartOptions> = {},
+): Promise<{ tables: InstacartTables; skippedRows: SkippedRows }> {
+  const o = resolveOptions('readInstacartTables', READ_DEFAULTS, options, READ_CHECKS);
+  const catalogDir = o.catalogDir ?? dir;
+  await requireFolder(dir);
+  if (catalogDir !== dir) await requireFolder(catalogDir);
+  const { include } = o;
+  const reader = new TableReader(o);
 
   const readIdNames = async (file: string, columns: readonly string[]): Promise<{ id: GrowableColumn<Int32Array>; name: string[] }> => {
     const table = { id: int32Column(1024), name: [] as string[] };
@@ -141,9 +180,11 @@ function trimmed<T extends Record<string, GrowableColumn<NumericArray> | string[
  * order_products__train.csv; products/aisles/departments from catalogDir) into a Dataset,
  * with a summary of what was read, left out and skipped.
  */
-export async function loadInstacart(dir: string, options: LoadInstacartOptions = {}): Promise<InstacartLoad> {
-  const { tables, skippedRows } = await readInstacartTables(dir, options);
-  const { dataset, summary } = datasetFromInstacart(tables, options);
+export async function loadInstacart(dir: string, options: Partial<LoadInstacartOptions> = {}): Promise<InstacartLoad> {
+  const o = resolveOptions('loadInstacart', { ...READ_DEFAULTS, ...INSTACART_DATASET_DEFAULTS }, options, { ...READ_CHECKS, ...INSTACART_DATASET_CHECKS });
+  const pick = <K extends string>(keys: readonly K[]): Record<K, unknown> => Object.fromEntries(keys.map((k) => [k, (o as Record<string, unknown>)[k]])) as Record<K, unknown>;
+  const { tables, skippedRows } = await readInstacartTables(dir, pick(Object.keys(READ_CHECKS) as Array<keyof ReadInstacartOptions>) as Partial<ReadInstacartOptions>);
+  const { dataset, summary } = datasetFromInstacart(tables, pick(Object.keys(INSTACART_DATASET_CHECKS) as Array<keyof InstacartDatasetOptions>) as Partial<InstacartDatasetOptions>);
   summary.skippedRows = skippedRows;
   return { dataset, summary };
 }
@@ -197,6 +238,17 @@ export async function writeInstacartCsv(tables: InstacartTables, dir: string): P
   await writeCsvFile(join(dir, 'order_products__train.csv'), COLUMNS.orderProducts, train.length, (i) => lineText(train[i]));
 }
 
+/** A DataError naming `dir` unless it is an existing folder. */
+async function requireFolder(dir: string): Promise<void> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(dir)).isDirectory();
+  } catch {
+    throw new DataError('no such folder of Instacart CSV files', { file: dir });
+  }
+  if (!isFolder) throw new DataError('not a folder: loadInstacart reads a folder of Instacart CSV files', { file: dir });
+}
+
 async function requireFile(dir: string, name: string): Promise<string> {
   const path = await findDataFile(dir, name);
   if (!path) throw new DataError(`missing Instacart file: neither ${name} nor ${name}.gz exists`, { file: join(dir, name) });
@@ -214,7 +266,7 @@ interface RowParser {
 class TableReader {
   readonly skipped = noSkippedRows();
 
-  constructor(private readonly options: ReadInstacartOptions) {}
+  constructor(private readonly options: Readonly<ReadInstacartOptions>) {}
 
   async read(path: string, columns: readonly string[], onRow: (row: string[], parse: RowParser) => void): Promise<void> {
     const skip = this.options.onBadRow === 'skip';
@@ -242,14 +294,14 @@ class TableReader {
     };
     await readCsvFile(
       path,
-      (fields, recordLine) => {
+      (fields, recordLine, lines) => {
         line = recordLine;
         try {
           if (fields.length !== width) throw new DataError(`expected ${width} fields, found ${fields.length}`, { file: path, line });
           row = identity ? fields : positions!.map((p) => fields[p]);
           onRow(row, parse);
         } catch (error) {
-          if (skip && error instanceof DataError) recordSkippedRow(this.skipped, error);
+          if (skip && error instanceof DataError) recordSkippedRow(this.skipped, error, { line: recordLine, span: lines, file: path });
           else throw error;
         }
       },
@@ -260,9 +312,11 @@ class TableReader {
           width = names.length;
           identity = positions.every((p, i) => p === i);
         },
-        onBadRecord: skip ? (error) => recordSkippedRow(this.skipped, error) : undefined,
-        signal: this.options.signal,
-        onProgress: this.options.onProgress,
+        onBadRecord: skip ? (error) => recordSkippedRow(this.skipped, error, { file: path }) : null,
+        maxFieldLines: this.options.maxFieldLines,
+        encoding: this.options.encoding,
+        signal: this.options.signal ?? undefined,
+        onProgress: this.options.onProgress ?? undefined,
       },
     );
     if (positions === null) throw new DataError('empty file: no header row', { file: path });
