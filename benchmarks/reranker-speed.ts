@@ -1,0 +1,117 @@
+/**
+ * LambdaMART reranker speed on planted ranking data: training time, then the latency of
+ * scoring one query's candidate matrix (the per-request cost of the learned combiner) with
+ * the first 100 / 300 trees of the forest, and of one row's path contributions.
+ *
+ *   npx tsx benchmarks/reranker-speed.ts [--queries 400] [--candidates 300] [--features 40] [--trees 300] [--calls 2000]
+ *
+ * The data: each candidate has `features` values, a third of them missing (NaN) for a
+ * random half of the rows (like strategies that did not propose an item); relevance is a
+ * noisy non-linear function of the first eight, so the trees grow full and unbalanced as on
+ * real candidates. Writes benchmarks/results/reranker-speed.json.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { LambdaMART } from '../src/ensemble/reranker/gbdt';
+import type { BoostedTrees } from '../src/ensemble/reranker/forest';
+import { mulberry32, type Rng } from '../src/util/random';
+import { arg, describeMachine, machine, median, percentile } from './machine';
+
+const nQueries = arg('queries', 400);
+const nCandidates = arg('candidates', 300);
+const nFeatures = arg('features', 40);
+const nTrees = arg('trees', 300);
+const calls = arg('calls', 2000);
+console.log(`machine: ${describeMachine()}`);
+
+function plantedMatrix(rng: Rng, rows: number): { features: Float32Array; labels: Uint8Array } {
+  const features = new Float32Array(rows * nFeatures);
+  const labels = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const x = features.subarray(r * nFeatures, (r + 1) * nFeatures);
+    const sparse = rng() < 0.5;
+    for (let f = 0; f < nFeatures; f++) x[f] = sparse && f % 3 === 0 ? NaN : rng();
+    const a = x[1] === x[1] ? x[1] : 0.5;
+    const utility = (x[0] > 0.5 ? a : 1 - a) + 0.5 * x[2] * x[4] + 0.3 * Math.sin(6 * x[5]) + 0.2 * (x[7] > x[6] ? 1 : 0) + 0.4 * (rng() - 0.5);
+    labels[r] = utility > 1.05 ? 1 : 0;
+  }
+  return { features, labels };
+}
+
+const rng = mulberry32(7);
+const train = plantedMatrix(rng, nQueries * nCandidates);
+const queries = Array.from({ length: 64 }, () => plantedMatrix(rng, nCandidates).features);
+const queryPtr = Int32Array.from({ length: nQueries + 1 }, (_, q) => q * nCandidates);
+const featureNames = Array.from({ length: nFeatures }, (_, f) => `f${f}`);
+let relevant = 0;
+for (const l of train.labels) relevant += l;
+console.log(`data: ${nQueries} queries x ${nCandidates} candidates x ${nFeatures} features, ${((100 * relevant) / train.labels.length).toFixed(1)}% relevant`);
+
+const trainer = new LambdaMART({ trees: nTrees, validationShare: 0 });
+const t0 = performance.now();
+const { model, report } = await trainer.fit({ features: train.features, labels: train.labels, queryPtr, featureNames }, { seed: 42 });
+const fitSeconds = (performance.now() - t0) / 1000;
+const { nodeStart, leafStart } = model.arrays;
+console.log(
+  `fit: ${fitSeconds.toFixed(2)} s for ${report.treesGrown} trees (${((1000 * fitSeconds) / report.treesGrown).toFixed(1)} ms per tree), ` +
+    `${(leafStart[model.nTrees] / model.nTrees).toFixed(1)} leaves per tree, ${meanDepth(model).toFixed(1)} splits per tree on a candidate's path`,
+);
+const out = new Float64Array(nCandidates);
+const scoring: Record<string, { trees: number; p50Ms: number; p99Ms: number; nsPerTreeRow: number }> = {};
+for (const trees of [100, nTrees]) {
+  const m = model.prefix(Math.min(trees, model.nTrees));
+  const times = time(calls, (i) => m.score(queries[i % queries.length], nCandidates, out));
+  const p50 = median(times);
+  scoring[`trees${m.nTrees}`] = { trees: m.nTrees, p50Ms: p50, p99Ms: percentile(times, 99), nsPerTreeRow: (p50 * 1e6) / (m.nTrees * nCandidates) };
+  console.log(
+    `score ${nCandidates} candidates x ${nFeatures} features, ${m.nTrees} trees: p50 ${p50.toFixed(3)} ms, p99 ${percentile(times, 99).toFixed(3)} ms ` +
+      `(${scoring[`trees${m.nTrees}`].nsPerTreeRow.toFixed(2)} ns per tree and row) over ${calls} calls`,
+  );
+}
+const contrib = new Float64Array(nFeatures + 1);
+const contribTimes = time(calls, (i) => model.contributions(queries[i % queries.length], i % nCandidates, contrib));
+console.log(`contributions of one row, ${model.nTrees} trees: p50 ${median(contribTimes).toFixed(4)} ms, p99 ${percentile(contribTimes, 99).toFixed(4)} ms`);
+
+const result = {
+  machine: machine(),
+  command: `npx tsx benchmarks/reranker-speed.ts --queries ${nQueries} --candidates ${nCandidates} --features ${nFeatures} --trees ${nTrees} --calls ${calls}`,
+  data: { queries: nQueries, candidates: nCandidates, features: nFeatures },
+  fit: { seconds: fitSeconds, trees: report.treesGrown, leavesPerTree: leafStart[model.nTrees] / model.nTrees, nodes: nodeStart[model.nTrees], meanDepth: meanDepth(model) },
+  scoring,
+  contributionsP50Ms: median(contribTimes),
+};
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+await mkdir(dir, { recursive: true });
+await writeFile(`${dir}reranker-speed.json`, `${JSON.stringify(result, null, 2)}\n`);
+console.log('wrote benchmarks/results/reranker-speed.json');
+
+/** Milliseconds of each of n calls after n / 4 warm-up calls. */
+function time(n: number, run: (i: number) => void): number[] {
+  for (let i = 0; i < n / 4; i++) run(i);
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    run(i);
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+/** Mean number of splits a candidate passes per tree (the scorer's work per tree and row), on the benchmark's queries. */
+function meanDepth(m: BoostedTrees): number {
+  const { feature, threshold, defaultLeft, left, right, nodeStart: ns } = m.arrays;
+  let steps = 0;
+  let walks = 0;
+  for (const x of queries) {
+    for (let r = 0; r < nCandidates; r++) {
+      for (let t = 0; t < m.nTrees; t++) {
+        walks++;
+        for (let n = ns[t + 1] > ns[t] ? ns[t] : -1; n >= 0; steps++) {
+          const v = x[r * nFeatures + feature[n]];
+          n = v <= threshold[n] || (v !== v && defaultLeft[n] === 1) ? left[n] : right[n];
+        }
+      }
+    }
+  }
+  return steps / walks;
+}
