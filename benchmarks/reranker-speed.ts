@@ -1,9 +1,11 @@
 /**
  * LambdaMART reranker speed on planted ranking data: training time, then the latency of
  * scoring one query's candidate matrix (the per-request cost of the learned combiner) with
- * the first 100 / 300 trees of the forest, and of one row's path contributions.
+ * the first 100 / 300 trees of the forest, and of one row's path contributions. Then, on a
+ * synthetic shop, the latency of extracting one shopper's candidate features from the
+ * scores of RepeatPurchase, ItemKNN and Popularity (100 candidates each).
  *
- *   npx tsx benchmarks/reranker-speed.ts [--queries 400] [--candidates 300] [--features 40] [--trees 300] [--calls 2000]
+ *   npx tsx benchmarks/reranker-speed.ts [--queries 400] [--candidates 300] [--features 40] [--trees 300] [--calls 2000] [--users 20000] [--products 5000]
  *
  * The data: each candidate has `features` values, a third of them missing (NaN) for a
  * random half of the rows (like strategies that did not propose an item); relevance is a
@@ -12,9 +14,17 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { LambdaMART } from '../src/ensemble/reranker/gbdt';
+import { RerankerFeatures } from '../src/ensemble/reranker/features';
 import type { BoostedTrees } from '../src/ensemble/reranker/forest';
+import { LambdaMART } from '../src/ensemble/reranker/gbdt';
+import { ItemStatistics } from '../src/ensemble/reranker/item-stats';
+import { ItemKNN } from '../src/strategies/item-knn';
+import { Popularity } from '../src/strategies/popularity';
+import { userQuery } from '../src/strategies/query';
+import { RepeatPurchase } from '../src/strategies/repeat-purchase';
+import { ScoreVector } from '../src/strategies/types';
 import { mulberry32, type Rng } from '../src/util/random';
+import { syntheticDataset } from '../examples/shared';
 import { arg, describeMachine, machine, median, percentile } from './machine';
 
 const nQueries = arg('queries', 400);
@@ -22,6 +32,8 @@ const nCandidates = arg('candidates', 300);
 const nFeatures = arg('features', 40);
 const nTrees = arg('trees', 300);
 const calls = arg('calls', 2000);
+const users = arg('users', 20_000);
+const products = arg('products', 5000);
 console.log(`machine: ${describeMachine()}`);
 
 function plantedMatrix(rng: Rng, rows: number): { features: Float32Array; labels: Uint8Array } {
@@ -72,13 +84,37 @@ const contrib = new Float64Array(nFeatures + 1);
 const contribTimes = time(calls, (i) => model.contributions(queries[i % queries.length], i % nCandidates, contrib));
 console.log(`contributions of one row, ${model.nTrees} trees: p50 ${median(contribTimes).toFixed(4)} ms, p99 ${percentile(contribTimes, 99).toFixed(4)} ms`);
 
+const shop = syntheticDataset(users, products);
+const strategies = [new RepeatPurchase(), new ItemKNN(), new Popularity({ maxItems: 1000 })];
+for (const s of strategies) await s.fit(shop, { seed: 42 });
+const extractor = new RerankerFeatures(['repeat', 'itemknn', 'popularity'], ItemStatistics.fromDataset(shop), { candidatesPerStrategy: 100 });
+const shoppers = Array.from({ length: 256 }, (_, i) => {
+  const query = userQuery(shop, (i * 7919) % shop.nUsers);
+  const vectors = strategies.map((s) => {
+    const v = new ScoreVector(shop.nItems);
+    s.score(query, v);
+    return v;
+  });
+  return { query, vectors };
+});
+const meanPool = shoppers.reduce((sum, { query, vectors }) => sum + extractor.extract(query, vectors, { day: 1000 }).count, 0) / shoppers.length;
+const extractTimes = time(calls, (i) => {
+  const { query, vectors } = shoppers[i % shoppers.length];
+  extractor.extract(query, vectors, { day: 1000 });
+});
+console.log(
+  `features on a ${users} x ${products} synthetic shop: ${meanPool.toFixed(0)} candidates x ${extractor.names.length} features per shopper, ` +
+    `extract p50 ${median(extractTimes).toFixed(3)} ms, p99 ${percentile(extractTimes, 99).toFixed(3)} ms`,
+);
+
 const result = {
   machine: machine(),
-  command: `npx tsx benchmarks/reranker-speed.ts --queries ${nQueries} --candidates ${nCandidates} --features ${nFeatures} --trees ${nTrees} --calls ${calls}`,
+  command: `npx tsx benchmarks/reranker-speed.ts --queries ${nQueries} --candidates ${nCandidates} --features ${nFeatures} --trees ${nTrees} --calls ${calls} --users ${users} --products ${products}`,
   data: { queries: nQueries, candidates: nCandidates, features: nFeatures },
   fit: { seconds: fitSeconds, trees: report.treesGrown, leavesPerTree: leafStart[model.nTrees] / model.nTrees, nodes: nodeStart[model.nTrees], meanDepth: meanDepth(model) },
   scoring,
   contributionsP50Ms: median(contribTimes),
+  features: { users, products, candidates: meanPool, features: extractor.names.length, p50Ms: median(extractTimes), p99Ms: percentile(extractTimes, 99) },
 };
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
 await mkdir(dir, { recursive: true });

@@ -5,7 +5,7 @@ import type { TreeGrower } from './tree-grower';
 /**
  * Appends grown trees to a forest during training: relative node and leaf indices become
  * absolute, split bins become raw thresholds, Newton steps are scaled by the learning rate.
- * Buffers double as they fill; model() views them, build() copies them to size.
+ * Buffers double as they fill; build() copies them to size.
  */
 export class ForestBuilder {
   private nodeStart: number[] = [0];
@@ -52,34 +52,48 @@ export class ForestBuilder {
     this.leafStart.push(l0 + grower.nLeaves);
   }
 
-  /** The forest so far, as views of the buffers (valid until the next add). */
-  model(): BoostedTrees {
-    return new BoostedTrees(this.featureNames, this.arrays(false, this.nTrees));
+  /** The last tree added, as a forest of its own (for the trainer's score updates). */
+  lastTree(): BoostedTrees {
+    const t = this.nTrees - 1;
+    const n0 = this.nodeStart[t];
+    const n1 = this.nodeStart[t + 1];
+    const l0 = this.leafStart[t];
+    const l1 = this.leafStart[t + 1];
+    const a = this.a;
+    const rebase = (child: number) => (child >= 0 ? child - n0 : ~(~child - l0));
+    return new BoostedTrees(this.featureNames, {
+      nodeStart: Int32Array.of(0, n1 - n0),
+      leafStart: Int32Array.of(0, l1 - l0),
+      feature: a.feature.slice(n0, n1),
+      threshold: a.threshold.slice(n0, n1),
+      defaultLeft: a.defaultLeft.slice(n0, n1),
+      left: a.left.slice(n0, n1).map(rebase),
+      right: a.right.slice(n0, n1).map(rebase),
+      nodeValue: a.nodeValue.slice(n0, n1),
+      gain: a.gain.slice(n0, n1),
+      count: a.count.slice(n0, n1),
+      leafValue: a.leafValue.slice(l0, l1),
+    });
   }
 
   /** The first nTrees trees in arrays of their own size. */
   build(nTrees: number): BoostedTrees {
-    return new BoostedTrees(this.featureNames, this.arrays(true, nTrees));
-  }
-
-  private arrays(copy: boolean, nTrees: number): ForestArrays {
     const nodes = this.nodeStart[nTrees];
     const leaves = this.leafStart[nTrees];
     const a = this.a;
-    const cut = <T extends Int32Array | Float32Array | Float64Array | Uint8Array>(x: T, n: number): T => (copy ? x.slice(0, n) : x.subarray(0, n)) as T;
-    return {
+    return new BoostedTrees(this.featureNames, {
       nodeStart: Int32Array.from(this.nodeStart.slice(0, nTrees + 1)),
       leafStart: Int32Array.from(this.leafStart.slice(0, nTrees + 1)),
-      feature: cut(a.feature, nodes),
-      threshold: cut(a.threshold, nodes),
-      defaultLeft: cut(a.defaultLeft, nodes),
-      left: cut(a.left, nodes),
-      right: cut(a.right, nodes),
-      nodeValue: cut(a.nodeValue, nodes),
-      gain: cut(a.gain, nodes),
-      count: cut(a.count, nodes),
-      leafValue: cut(a.leafValue, leaves),
-    };
+      feature: a.feature.slice(0, nodes),
+      threshold: a.threshold.slice(0, nodes),
+      defaultLeft: a.defaultLeft.slice(0, nodes),
+      left: a.left.slice(0, nodes),
+      right: a.right.slice(0, nodes),
+      nodeValue: a.nodeValue.slice(0, nodes),
+      gain: a.gain.slice(0, nodes),
+      count: a.count.slice(0, nodes),
+      leafValue: a.leafValue.slice(0, leaves),
+    });
   }
 
   private reserve(nodes: number, leaves: number): void {

@@ -50,9 +50,7 @@ const SECTION_ARRAYS = ['nodeStart', 'leafStart', 'feature', 'threshold', 'defau
 export class BoostedTrees {
   readonly nTrees: number;
   private readonly roots: Int32Array;
-  /** The scorer's layout: children of node n at 2n (left) and 2n + 1 (right); missingRight = 1 - defaultLeft. */
-  private readonly children: Int32Array;
-  private readonly missingRight: Uint8Array;
+  private readonly scorer: ScoringLayout;
 
   constructor(
     readonly featureNames: readonly string[],
@@ -63,14 +61,7 @@ export class BoostedTrees {
     for (let t = 0; t < this.nTrees; t++) {
       this.roots[t] = arrays.nodeStart[t + 1] > arrays.nodeStart[t] ? arrays.nodeStart[t] : ~arrays.leafStart[t];
     }
-    const nNodes = arrays.feature.length;
-    this.children = new Int32Array(2 * nNodes);
-    this.missingRight = new Uint8Array(nNodes);
-    for (let n = 0; n < nNodes; n++) {
-      this.children[2 * n] = arrays.left[n];
-      this.children[2 * n + 1] = arrays.right[n];
-      this.missingRight[n] = 1 - arrays.defaultLeft[n];
-    }
+    this.scorer = scoringLayout(arrays, this.roots);
   }
 
   get nFeatures(): number {
@@ -85,33 +76,70 @@ export class BoostedTrees {
     this.checkMatrix(features, nRows);
     if (out.length < nRows) throw new OptionError('out', `has room for ${out.length} scores, need ${nRows}`);
     out.fill(0, 0, nRows);
-    this.addScores(features, null, nRows, out, 0, this.nTrees);
+    this.addScores(features, null, nRows, out);
     return out;
   }
 
   /**
-   * Adds the scores of trees [fromTree, toTree) to out[0..nRows): of row rows[k] (or row k
-   * when rows is null) into out[k]. The trainer's incremental path; no argument checks.
+   * Adds the score of row rows[k] (or row k when rows is null) to out[k], k < nRows. The
+   * trainer's incremental path (one new tree over its rows); no argument checks.
    */
-  addScores(features: Float32Array, rows: Int32Array | null, nRows: number, out: Float64Array, fromTree: number, toTree: number): void {
+  addScores(features: Float32Array, rows: Int32Array | null, nRows: number, out: Float64Array): void {
     const F = this.nFeatures;
-    const { feature, threshold, leafValue } = this.arrays;
-    const { roots, children, missingRight } = this;
-    // Row-major (the row's sum stays in a register) and branch-free steps: the child is
-    // children[2n] (left) or children[2n + 1] (right), right when x > threshold or when x is
-    // NaN at a node that sends missing values right. About 2x faster than if/else steps.
-    for (let k = 0; k < nRows; k++) {
-      const base = (rows === null ? k : rows[k]) * F;
-      let sum = 0;
-      for (let t = fromTree; t < toTree; t++) {
-        let n = roots[t];
-        while (n >= 0) {
-          const x = features[base + feature[n]];
+    const { root, feature, threshold, missingRight, children, value, nNodes } = this.scorer;
+    const nTrees = this.nTrees;
+    // Row-major, four rows at a time: the sums stay in registers, and the four walks down a
+    // tree are independent chains of loads the CPU overlaps. A step is branch-free (child
+    // 2n + 1, the right one, when x > threshold or when x is NaN at a node that sends
+    // missing values right) and leaves point to themselves, so a walk that reached its leaf
+    // idles until the slowest of the four does. About 2x faster than one row with if/else steps.
+    let k = 0;
+    for (; k + 4 <= nRows; k += 4) {
+      const b0 = (rows === null ? k : rows[k]) * F;
+      const b1 = (rows === null ? k + 1 : rows[k + 1]) * F;
+      const b2 = (rows === null ? k + 2 : rows[k + 2]) * F;
+      const b3 = (rows === null ? k + 3 : rows[k + 3]) * F;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let t = 0; t < nTrees; t++) {
+        let n0 = root[t];
+        let n1 = n0;
+        let n2 = n0;
+        let n3 = n0;
+        while (n0 < nNodes || n1 < nNodes || n2 < nNodes || n3 < nNodes) {
+          const x0 = features[b0 + feature[n0]];
+          const x1 = features[b1 + feature[n1]];
+          const x2 = features[b2 + feature[n2]];
+          const x3 = features[b3 + feature[n3]];
+          n0 = children[2 * n0 + (+(x0 > threshold[n0]) | (+(x0 !== x0) & missingRight[n0]))];
+          n1 = children[2 * n1 + (+(x1 > threshold[n1]) | (+(x1 !== x1) & missingRight[n1]))];
+          n2 = children[2 * n2 + (+(x2 > threshold[n2]) | (+(x2 !== x2) & missingRight[n2]))];
+          n3 = children[2 * n3 + (+(x3 > threshold[n3]) | (+(x3 !== x3) & missingRight[n3]))];
+        }
+        s0 += value[n0];
+        s1 += value[n1];
+        s2 += value[n2];
+        s3 += value[n3];
+      }
+      out[k] += s0;
+      out[k + 1] += s1;
+      out[k + 2] += s2;
+      out[k + 3] += s3;
+    }
+    for (; k < nRows; k++) {
+      const b = (rows === null ? k : rows[k]) * F;
+      let s = 0;
+      for (let t = 0; t < nTrees; t++) {
+        let n = root[t];
+        while (n < nNodes) {
+          const x = features[b + feature[n]];
           n = children[2 * n + (+(x > threshold[n]) | (+(x !== x) & missingRight[n]))];
         }
-        sum += leafValue[~n];
+        s += value[n];
       }
-      out[k] += sum;
+      out[k] += s;
     }
   }
 
@@ -220,6 +248,45 @@ export class BoostedTrees {
       throw new OptionError('nRows', `${nRows} rows of ${this.nFeatures} features need ${nRows * this.nFeatures} values, the matrix has ${features.length}`);
     }
   }
+}
+
+/**
+ * The scorer's copy of a forest: leaves become nodes nNodes + leaf that point to themselves
+ * (threshold NaN, so x > threshold is false and no missing value goes right), children of
+ * node n sit at 2n (left) and 2n + 1 (right), and value[nNodes + leaf] is the leaf's value.
+ */
+interface ScoringLayout {
+  nNodes: number;
+  root: Int32Array;
+  feature: Int32Array;
+  threshold: Float32Array;
+  missingRight: Uint8Array;
+  children: Int32Array;
+  value: Float64Array;
+}
+
+function scoringLayout(a: Readonly<ForestArrays>, roots: Int32Array): ScoringLayout {
+  const nNodes = a.feature.length;
+  const size = nNodes + a.leafValue.length;
+  const node = (child: number) => (child >= 0 ? child : nNodes + ~child);
+  const feature = new Int32Array(size);
+  const threshold = new Float32Array(size).fill(NaN);
+  const missingRight = new Uint8Array(size);
+  const children = new Int32Array(2 * size);
+  const value = new Float64Array(size);
+  for (let n = 0; n < nNodes; n++) {
+    feature[n] = a.feature[n];
+    threshold[n] = a.threshold[n];
+    missingRight[n] = 1 - a.defaultLeft[n];
+    children[2 * n] = node(a.left[n]);
+    children[2 * n + 1] = node(a.right[n]);
+  }
+  for (let n = nNodes; n < size; n++) {
+    children[2 * n] = n;
+    children[2 * n + 1] = n;
+    value[n] = a.leafValue[n - nNodes];
+  }
+  return { nNodes, root: Int32Array.from(roots, node), feature, threshold, missingRight, children, value };
 }
 
 /** Checks a loaded forest's structure, so scoring can neither loop nor read out of bounds. */

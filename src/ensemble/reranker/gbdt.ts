@@ -194,12 +194,12 @@ export class LambdaMART {
         break;
       }
       forest.add(grower, bins, o.learningRate);
-      const model = forest.model();
-      model.addScores(data.features, train.rows, nTrain, trainScores, t, t + 1);
+      const tree = forest.lastTree();
+      tree.addScores(data.features, train.rows, nTrain, trainScores);
       report.treesGrown = t + 1;
       let message: string | undefined;
       if (validation.queries > 0) {
-        model.addScores(data.features, validation.rows, validation.rows.length, validationScores, t, t + 1);
+        tree.addScores(data.features, validation.rows, validation.rows.length, validationScores);
         const ndcg = meanNdcg();
         report.validationNdcg.push(ndcg);
         message = `validation NDCG@${o.ndcgAt} ${ndcg.toFixed(4)}`;
