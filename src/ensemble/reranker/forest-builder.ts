@@ -18,7 +18,7 @@ export class ForestBuilder {
     private readonly featureNames: readonly string[],
     numLeaves: number,
   ) {
-    this.a = allocate(64 * (numLeaves - 1), 64 * numLeaves);
+    this.a = allocate(1024, 1024);
     this.leafBuf = new Float64Array(numLeaves);
     this.nodeBuf = new Float64Array(Math.max(numLeaves - 1, 1));
   }
