@@ -7,10 +7,7 @@
  *
  *   npx tsx benchmarks/reranker-speed.ts [--queries 400] [--candidates 300] [--features 40] [--trees 300] [--calls 2000] [--users 20000] [--products 5000]
  *
- * The data: each candidate has `features` values, a third of them missing (NaN) for a
- * random half of the rows (like strategies that did not propose an item); relevance is a
- * noisy non-linear function of the first eight, so the trees grow full and unbalanced as on
- * real candidates. Writes benchmarks/results/reranker-speed.json.
+ * The data: see planted-ranking.ts. Writes benchmarks/results/reranker-speed.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +20,10 @@ import { Popularity } from '../src/strategies/popularity';
 import { userQuery } from '../src/strategies/query';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { ScoreVector } from '../src/strategies/types';
-import { mulberry32, type Rng } from '../src/util/random';
+import { mulberry32 } from '../src/util/random';
 import { syntheticDataset } from '../examples/shared';
 import { arg, describeMachine, machine, median, percentile } from './machine';
+import { plantedRanking } from './planted-ranking';
 
 const nQueries = arg('queries', 400);
 const nCandidates = arg('candidates', 300);
@@ -36,32 +34,17 @@ const users = arg('users', 20_000);
 const products = arg('products', 5000);
 console.log(`machine: ${describeMachine()}`);
 
-function plantedMatrix(rng: Rng, rows: number): { features: Float32Array; labels: Uint8Array } {
-  const features = new Float32Array(rows * nFeatures);
-  const labels = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const x = features.subarray(r * nFeatures, (r + 1) * nFeatures);
-    const sparse = rng() < 0.5;
-    for (let f = 0; f < nFeatures; f++) x[f] = sparse && f % 3 === 0 ? NaN : rng();
-    const a = x[1] === x[1] ? x[1] : 0.5;
-    const utility = (x[0] > 0.5 ? a : 1 - a) + 0.5 * x[2] * x[4] + 0.3 * Math.sin(6 * x[5]) + 0.2 * (x[7] > x[6] ? 1 : 0) + 0.4 * (rng() - 0.5);
-    labels[r] = utility > 1.05 ? 1 : 0;
-  }
-  return { features, labels };
-}
 
 const rng = mulberry32(7);
-const train = plantedMatrix(rng, nQueries * nCandidates);
-const queries = Array.from({ length: 64 }, () => plantedMatrix(rng, nCandidates).features);
-const queryPtr = Int32Array.from({ length: nQueries + 1 }, (_, q) => q * nCandidates);
-const featureNames = Array.from({ length: nFeatures }, (_, f) => `f${f}`);
+const train = plantedRanking(rng, nQueries, nCandidates, nFeatures);
+const queries = Array.from({ length: 64 }, () => plantedRanking(rng, 1, nCandidates, nFeatures).features);
 let relevant = 0;
 for (const l of train.labels) relevant += l;
 console.log(`data: ${nQueries} queries x ${nCandidates} candidates x ${nFeatures} features, ${((100 * relevant) / train.labels.length).toFixed(1)}% relevant`);
 
 const trainer = new LambdaMART({ trees: nTrees, validationShare: 0 });
 const t0 = performance.now();
-const { model, report } = await trainer.fit({ features: train.features, labels: train.labels, queryPtr, featureNames }, { seed: 42 });
+const { model, report } = await trainer.fit(train, { seed: 42 });
 const fitSeconds = (performance.now() - t0) / 1000;
 const { nodeStart, leafStart } = model.arrays;
 console.log(

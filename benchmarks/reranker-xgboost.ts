@@ -17,8 +17,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LambdaMART, type RankingData } from '../src/ensemble/reranker/gbdt';
 import { LambdaRank } from '../src/ensemble/reranker/lambdarank';
-import { mulberry32, type Rng } from '../src/util/random';
+import { mulberry32 } from '../src/util/random';
 import { arg, describeMachine, machine, median } from './machine';
+import { plantedRanking } from './planted-ranking';
 
 const nQueries = arg('queries', 300);
 const nTest = arg('test', 200);
@@ -54,21 +55,6 @@ leaves = sum(tree.count("leaf=") for tree in booster.get_dump())
 print(f"{seconds} {xgb.__version__} {1000 * float(np.median(times))} {leaves / trees}")
 `;
 
-function planted(rng: Rng, queries: number): RankingData & { labels: Uint8Array } {
-  const rows = queries * nCandidates;
-  const features = new Float32Array(rows * nFeatures);
-  const labels = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const x = features.subarray(r * nFeatures, (r + 1) * nFeatures);
-    const sparse = rng() < 0.5;
-    for (let f = 0; f < nFeatures; f++) x[f] = sparse && f % 3 === 0 ? NaN : rng();
-    const a = x[1] === x[1] ? x[1] : 0.5;
-    const utility = (x[0] > 0.5 ? a : 1 - a) + 0.5 * x[2] * x[4] + 0.3 * Math.sin(6 * x[5]) + 0.2 * (x[7] > x[6] ? 1 : 0) + 0.4 * (rng() - 0.5);
-    labels[r] = utility > 1.05 ? 1 : 0;
-  }
-  const queryPtr = Int32Array.from({ length: queries + 1 }, (_, q) => q * nCandidates);
-  return { features, labels, queryPtr, featureNames: Array.from({ length: nFeatures }, (_, f) => `f${f}`) };
-}
 
 function meanNdcg(data: RankingData, scores: ArrayLike<number>): number {
   const metric = new LambdaRank(10, 1, nCandidates);
@@ -92,8 +78,8 @@ try {
   process.exit(0);
 }
 const rng = mulberry32(11);
-const train = planted(rng, nQueries);
-const test = planted(rng, nTest);
+const train = plantedRanking(rng, nQueries, nCandidates, nFeatures);
+const test = plantedRanking(rng, nTest, nCandidates, nFeatures);
 console.log(`data: ${nQueries} training and ${nTest} test queries x ${nCandidates} candidates x ${nFeatures} features`);
 
 const dir = await mkdtemp(join(tmpdir(), 'hybridrec-xgb-'));
