@@ -9,6 +9,7 @@ import { AbortedError, DataError, HybridrecError, OptionError } from '../src/err
 import { WorkerPool } from '../src/node/pool';
 import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
 import { ItemKNN } from '../src/strategies/item-knn';
+import { mineItemsets, type Transactions } from '../src/strategies/association-rules';
 import { cooccurrence, type PairMeasure } from '../src/util/cooccurrence';
 import { defaultExecutor, evenRanges, inlineExecutor, rangesByCost, resolveThreads, runKernel, setDefaultExecutor } from '../src/util/parallel';
 import { mulberry32 } from '../src/util/random';
@@ -108,6 +109,29 @@ describe('WorkerPool', () => {
     expect(Buffer.from(graphs[1]).equals(Buffer.from(graphs[0]))).toBe(true);
     setDefaultExecutor(pool);
     expect(rangesPerJob.length).toBe(3);
+    expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
+  });
+
+  it('mines the same itemsets on 1, 2 and 3 threads, by triangle and by occurrence lists', async () => {
+    // 60k baskets of ~16 items over 400 products with a popularity skew: ~8M pair increments.
+    const rng = mulberry32(9);
+    const ptr = [0];
+    const items: number[] = [];
+    for (let t = 0; t < 60_000; t++) {
+      const n = 4 + Math.floor(rng() * 24);
+      for (let k = 0; k < n; k++) items.push(Math.floor(rng() ** 1.5 * 400));
+      ptr.push(items.length);
+    }
+    const tx: Transactions = { ptr: Int32Array.from(ptr), items: Int32Array.from(items), nItems: 400 };
+    const rangesPerJob: number[] = [];
+    setDefaultExecutor({ threads: 2, run: (kernel, input, bounds, options) => (rangesPerJob.push(bounds.length - 1), pool.run(kernel, input, bounds, options)) });
+    for (const pairCounters of [undefined, 0]) {
+      const one = (await mineItemsets(tx, { minCount: 300, maxLength: 2, pairCounters, threads: 1 })).toArrays();
+      expect(one.count.length).toBeGreaterThan(1000);
+      for (const threads of [2, 3]) expect((await mineItemsets(tx, { minCount: 300, maxLength: 2, pairCounters, threads })).toArrays()).toEqual(one);
+    }
+    setDefaultExecutor(pool);
+    expect(rangesPerJob.length).toBe(4);
     expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
   });
 
