@@ -12,11 +12,12 @@
  * - Workers start on first use, are unref'ed while no job runs (they never keep the process
  *   alive) and exit after `idleTimeout` ms without work.
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AbortedError, HybridrecError, throwIfAborted } from '../errors';
-import { setDefaultExecutor, type Executor, type Kernel, type ParallelOptions } from '../util/parallel';
+import { inlineExecutor, setDefaultExecutor, type Executor, type Kernel, type ParallelOptions } from '../util/parallel';
 import { deserializeError, shareInput, type FromWorker, type ToWorker, type WorkerData } from './worker-protocol';
 
 export interface WorkerPoolOptions {
@@ -65,6 +66,7 @@ export class WorkerPool implements Executor {
   private readonly jobs: Job[] = [];
   private nextJobId = 1;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private workerFileFound: boolean | null = null;
 
   constructor(options: WorkerPoolOptions = {}) {
     this.threads = options.threads ?? availableParallelism();
@@ -81,6 +83,7 @@ export class WorkerPool implements Executor {
   run<Input extends object, Output>(kernel: Kernel<Input, Output>, input: Input, bounds: ArrayLike<number>, options: ParallelOptions): Promise<Output[]> {
     const { signal, stage } = options;
     throwIfAborted(signal, stage);
+    if (!this.canStartWorkers()) return inlineExecutor.run(kernel, input, bounds, options);
     const nRanges = bounds.length - 1;
     if (nRanges <= 0) return Promise.resolve([]);
     return new Promise<Output[]>((resolve, reject) => {
@@ -161,6 +164,21 @@ export class WorkerPool implements Executor {
     }
   }
 
+  /**
+   * False when the worker file is missing, as when an app bundles hybridrec into one file:
+   * jobs then run inline, after one process warning that says how to get the threads back.
+   */
+  private canStartWorkers(): boolean {
+    if (this.workerFileFound === null) {
+      const file = fileURLToPath(workerEntry().file);
+      this.workerFileFound = existsSync(file);
+      if (!this.workerFileFound) {
+        process.emitWarning(`hybridrec: the worker pool's file ${file} is missing (is hybridrec bundled?), so fits run on one thread; ship dist/worker.js (or .cjs) beside the bundle, or pass threads: 1 to silence this`);
+      }
+    }
+    return this.workerFileFound;
+  }
+
   /** Workers the running jobs can use at once. */
   private wanted(): number {
     let n = 0;
@@ -223,11 +241,11 @@ function post(worker: PoolWorker, msg: ToWorker): void {
 
 /**
  * The worker's entry file beside this module: worker.js / worker.cjs in the built package
- * (same format as the caller), or, when the library runs from its TypeScript sources (vitest,
+ * (same format as the caller; tsup shims import.meta.url in the CJS build), or, when the library runs from its TypeScript sources (vitest,
  * tsx), a bootstrap that registers tsx and then loads worker.ts (`ts`).
  */
 function workerEntry(): { file: URL; ts?: string } {
-  const here = typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url;
+  const here = import.meta.url;
   if (here.endsWith('.ts')) return { file: new URL('./worker-dev.mjs', here), ts: new URL('./worker.ts', here).href };
   return { file: new URL(here.endsWith('.cjs') ? './worker.cjs' : './worker.js', here) };
 }
