@@ -258,16 +258,16 @@ class PairKernel {
   }
 
   /**
-   * Filters and measures item i's pairs in place (touched[0 .. kept) become the survivors,
-   * acc their values, the heap their best topN), resets everything else, and returns how
-   * many survived.
+   * Filters and measures item i's pairs and resets acc. With top N, the heap keeps the best N
+   * (scored by the value as stored, float32, so the order pairs come in never matters) and 0
+   * is returned; without, touched[0 .. kept) and acc hold the survivors and kept is returned.
    */
   private select(i: number): number {
     const { acc, count, touched, heap } = this;
     const { binary, minCount } = this.input;
     const nTouched = this.nTouched;
-    heap?.clear();
     let kept = 0;
+    heap?.clear();
     for (let t = 0; t < nTouched; t++) {
       const j = touched[t];
       const weight = acc[j];
@@ -278,9 +278,11 @@ class PairKernel {
       if (j === i || shared < minCount) continue;
       const v = this.value(i, j, weight);
       if (!(v > 0) || v === Infinity) continue;
-      acc[j] = v;
-      touched[kept++] = j;
-      heap?.push(j, v);
+      if (heap !== null) heap.push(j, Math.fround(v));
+      else {
+        acc[j] = v;
+        touched[kept++] = j;
+      }
     }
     return kept;
   }
@@ -304,14 +306,16 @@ class PairKernel {
     }
   }
 
-  /** Appends item i's best pairs (sorted by index) to the output and clears acc. */
+  /** Appends item i's pairs (sorted by index) to the output and leaves acc all zero. */
   private emit(i: number, kept: number): void {
-    const { acc, touched, heap } = this;
-    let selected: Int32Array = touched;
+    const { acc, heap } = this;
+    let selected = this.touched;
     let nSelected = kept;
-    if (heap !== null && kept > this.input.topN) {
+    if (heap !== null) {
+      // Park the heap's values in acc while its items are sorted by index.
       selected = heap.items;
       nSelected = heap.size;
+      for (let t = 0; t < nSelected; t++) acc[selected[t]] = heap.scores[t];
     }
     selected.subarray(0, nSelected).sort();
     if (this.nnz + nSelected > this.outIdx.length) this.grow(this.nnz + nSelected);
@@ -321,9 +325,9 @@ class PairKernel {
       const j = selected[t];
       outIdx[nnz] = j;
       outVal[nnz] = acc[j];
+      acc[j] = 0;
       nnz++;
     }
-    for (let t = 0; t < kept; t++) acc[touched[t]] = 0;
     this.lengths[i - this.start] = nnz - this.nnz;
     this.nnz = nnz;
   }
