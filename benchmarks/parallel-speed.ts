@@ -2,9 +2,10 @@
  * Parallel fits side by side with implicit 0.7.3, on one synthetic shop, in one run: ItemKNN
  * fit against implicit's CosineRecommender(K=50) fit on the same user x item matrix, each on 1
  * and 2 threads (OPENBLAS_NUM_THREADS = the thread count for implicit), repeated and
- * interleaved (ours 1, implicit 1, ours 2, implicit 2, again) so machine noise hits both alike.
- * Reports medians and ratios, checks that our neighbours are bit-identical for every thread
- * count, and writes benchmarks/results/parallel-speed-<users>x<products>.json.
+ * interleaved (ours 1, implicit 1, ours 2, implicit 2, again) so machine noise hits both alike;
+ * CoPurchaseGraph and AssociationRules fits (no implicit counterpart) ride along for their own
+ * speed-up. Reports medians and ratios, checks that every fitted model is bit-identical for
+ * every thread count, and writes benchmarks/results/parallel-speed-<users>x<products>.json.
  *
  *   npx tsx benchmarks/parallel-speed.ts [--users 100000] [--products 20000] [--reps 5] [--max-threads 2]
  *
@@ -19,7 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installWorkerPool } from '../src/node/pool';
+import { AssociationRules } from '../src/strategies/association-rules';
+import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
 import { ItemKNN } from '../src/strategies/item-knn';
+import type { Recommender } from '../src/strategies/types';
 import { syntheticDataset } from '../examples/shared';
 import { arg, describeMachine, machine, median } from './machine';
 
@@ -73,15 +77,32 @@ t0 = performance.now();
 await new ItemKNN().fit(syntheticDataset(2000, 500), { threads: maxThreads });
 const poolStartMs = performance.now() - t0;
 
-const digests = new Map<number, string>();
-async function oursFit(threads: number): Promise<number> {
-  const model = new ItemKNN({ neighbours: K });
-  const start = performance.now();
+/** Our fits by name: each builds a fresh model, fits it with `threads`, and returns a digest of what it learned. */
+const FITS: Record<string, (threads: number) => Promise<string>> = {
+  itemknn: async (threads) => {
+    const model = new ItemKNN({ neighbours: K });
+    await model.fit(data, { threads, seed: 42 });
+    const sims = model.neighbourMatrix;
+    return createHash('sha256').update(sims.indptr).update(sims.indices).update(sims.values).digest('hex');
+  },
+  graph: async (threads) => digestOf(new CoPurchaseGraph(), threads),
+  rules: async (threads) => digestOf(new AssociationRules(), threads),
+};
+
+/** Fits `model` and hashes the typed arrays of its artifact section. */
+async function digestOf(model: Recommender, threads: number): Promise<string> {
   await model.fit(data, { threads, seed: 42 });
+  const hash = createHash('sha256');
+  const state = model.save({ array: (_name: string, a: ArrayBufferView) => hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)) } as never);
+  return hash.update(JSON.stringify(state)).digest('hex');
+}
+
+const digests: Record<string, Set<string>> = {};
+async function oursFit(name: string, threads: number): Promise<number> {
+  const start = performance.now();
+  const digest = await FITS[name](threads);
   const seconds = (performance.now() - start) / 1000;
-  const sims = model.neighbourMatrix;
-  const digest = createHash('sha256').update(sims.indptr).update(sims.indices).update(sims.values).digest('hex');
-  digests.set(threads, digest);
+  (digests[name] ??= new Set()).add(digest);
   return seconds;
 }
 
@@ -89,7 +110,7 @@ const times: Record<string, number[]> = {};
 const record = (key: string, s: number) => (times[key] ??= []).push(s);
 for (let rep = 0; rep < reps; rep++) {
   for (const threads of threadCounts) {
-    const ours = await oursFit(threads);
+    const ours = await oursFit('itemknn', threads);
     record(`ours-${threads}`, ours);
     let line = `rep ${rep + 1}/${reps}, ${threads} thread(s): ItemKNN ${ours.toFixed(2)} s`;
     if (implicitVersion !== null) {
@@ -97,13 +118,18 @@ for (let rep = 0; rep < reps; rep++) {
       record(`implicit-${threads}`, theirs);
       line += `, implicit ${theirs.toFixed(2)} s`;
     }
+    for (const name of ['graph', 'rules']) {
+      const seconds = await oursFit(name, threads);
+      record(`${name}-${threads}`, seconds);
+      line += `, ${name} ${seconds.toFixed(2)} s`;
+    }
     console.log(line);
   }
 }
 rmSync(matrixDir, { recursive: true, force: true });
 await pool.close();
 
-const identical = new Set(digests.values()).size === 1;
+const identical = Object.values(digests).every((d) => d.size === 1);
 const med = (key: string) => (times[key] ? median(times[key]) : NaN);
 const rows = threadCounts.map((threads) => ({
   threads,
@@ -118,7 +144,16 @@ console.log(`\nItemKNN fit (K=${K}) at ${users} x ${products}, median of ${reps}
 console.log('| threads | hybridrec ItemKNN | implicit CosineRecommender | ratio | hybridrec speed-up | implicit speed-up |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.threads} | ${f(r.oursSeconds)} s | ${f(r.implicitSeconds)} s | ${f(r.ratio)} | ${f(r.oursSpeedup)}x | ${f(r.implicitSpeedup)}x |`);
-console.log(`neighbours bit-identical across thread counts: ${identical ? 'yes' : 'NO'}; worker pool start (first job) ${poolStartMs.toFixed(0)} ms, not in the fit times`);
+const others = ['graph', 'rules'].map((name) => ({
+  fit: name === 'graph' ? 'CoPurchaseGraph' : 'AssociationRules',
+  seconds: threadCounts.map((t) => med(`${name}-${t}`)),
+  speedup: threadCounts.map((t) => med(`${name}-1`) / med(`${name}-${t}`)),
+}));
+console.log(`\nOther fits on the executor (defaults), median of ${reps}`);
+console.log(`| fit | ${threadCounts.map((t) => `${t} thread(s)`).join(' | ')} | speed-up at ${maxThreads} |`);
+console.log(`|---|${threadCounts.map(() => '---|').join('')}---|`);
+for (const o of others) console.log(`| ${o.fit} | ${o.seconds.map((x) => `${f(x)} s`).join(' | ')} | ${f(o.speedup[o.speedup.length - 1])}x |`);
+console.log(`\nfitted models bit-identical across thread counts: ${identical ? 'yes' : 'NO'}; worker pool start (first job) ${poolStartMs.toFixed(0)} ms, not in the fit times`);
 
 const out = join(root, 'benchmarks', 'results');
 mkdirSync(out, { recursive: true });
@@ -133,6 +168,7 @@ writeFileSync(
       data: { users: data.nUsers, items: data.nItems, nonzeros: m.nnz, multiplyAdds: work },
       peer: implicitVersion === null ? null : `implicit ${implicitVersion} CosineRecommender(K=${K})`,
       itemknnFit: rows,
+      otherFits: others,
       rawSeconds: times,
       identicalAcrossThreads: identical,
       poolStartMs,

@@ -88,7 +88,8 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
   const columns = matrix.transpose();
   const input: PairInput = {
     indptr: matrix.indptr,
-    indices: matrix.indices,
+    // Item indices are read once per multiply-add: as 16-bit, where they fit, that is a quarter less memory traffic.
+    indices: nItems <= 1 << 16 ? Uint16Array.from(matrix.indices) : matrix.indices,
     values: matrix.values,
     colPtr: columns.indptr,
     colRows: columns.indices,
@@ -118,7 +119,7 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
 /** The kernel's input: the matrix and its transpose as plain arrays, and the options. */
 interface PairInput {
   indptr: Int32Array;
-  indices: Int32Array;
+  indices: Int32Array | Uint16Array;
   values: Float32Array;
   colPtr: Int32Array;
   colRows: Int32Array;
