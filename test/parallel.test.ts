@@ -187,7 +187,9 @@ describe('WorkerPool', () => {
   });
 
   it('is installed by the Node entry and never keeps the process alive: a script that leaves it open exits by itself', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/pool-exit-fixture.ts'], { cwd: root, timeout: 60_000 });
+    // Started as `node --input-type=module -e`, an option workers must not inherit.
+    const script = `await import(${JSON.stringify(new URL('./pool-exit-fixture.ts', import.meta.url).href)});`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, timeout: 60_000 });
     // The job has three ranges: it starts one worker per range up to the core count.
     expect(stdout).toContain(`pool true threads ${availableParallelism()} workers ${Math.min(3, availableParallelism())}`);
   });

@@ -189,7 +189,7 @@ export class WorkerPool implements Executor {
   private spawn(): PoolWorker {
     const entry = workerEntry();
     const workerData: WorkerData = { entry: entry.ts, modules: this.modules };
-    const worker: PoolWorker = { thread: new Worker(entry.file, { workerData }), current: null };
+    const worker: PoolWorker = { thread: new Worker(entry.file, { workerData, execArgv: workerExecArgv() }), current: null };
     this.workers.push(worker);
     worker.thread.on('message', (msg: FromWorker) => this.receive(worker, msg));
     const lost = (error: Error) => {
@@ -248,6 +248,20 @@ function workerEntry(): { file: URL; ts?: string } {
   const here = import.meta.url;
   if (here.endsWith('.ts')) return { file: new URL('./worker-dev.mjs', here), ts: new URL('./worker.ts', here).href };
   return { file: new URL(here.endsWith('.cjs') ? './worker.cjs' : './worker.js', here) };
+}
+
+/**
+ * The process's Node options for a worker, less --input-type (`node --input-type=module -e`),
+ * which Node refuses for a worker started from a file.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let k = 0; k < argv.length; k++) {
+    if (argv[k] === '--input-type') k++;
+    else if (!argv[k].startsWith('--input-type=')) out.push(argv[k]);
+  }
+  return out;
 }
 
 let pool: WorkerPool | null = null;
