@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installWorkerPool } from '../src/node/pool';
@@ -37,7 +37,9 @@ const threadCounts = Array.from({ length: maxThreads }, (_, t) => t + 1);
 const python = process.env.PYTHON ?? '/usr/bin/python3';
 const implicitPath = process.env.IMPLICIT_PATH ?? join(root, '..', 'shared', 'peers', 'implicit-0.7.3');
 
-console.log(`machine: ${describeMachine()}`);
+// Other processes' load, before and after: the timings are only comparable side by side when it was high.
+const loadBefore = loadavg()[0];
+console.log(`machine: ${describeMachine()}, load average ${loadBefore.toFixed(1)}`);
 let t0 = performance.now();
 const data = syntheticDataset(users, products);
 const m = data.interactions;
@@ -164,6 +166,7 @@ writeFileSync(
     {
       command: `npx tsx benchmarks/parallel-speed.ts --users ${users} --products ${products} --reps ${reps} --max-threads ${maxThreads}`,
       machine: machine(),
+      loadAverage1m: { before: loadBefore, after: loadavg()[0] },
       date: new Date().toISOString(),
       data: { users: data.nUsers, items: data.nItems, nonzeros: m.nnz, multiplyAdds: work },
       peer: implicitVersion === null ? null : `implicit ${implicitVersion} CosineRecommender(K=${K})`,
