@@ -89,8 +89,8 @@ function expectRule(actual: AssociationRule, expected: (typeof HAND_RULES)[numbe
 }
 
 describe('mineItemsets / generateRules on hand data', () => {
-  it('finds every frequent itemset with its count', () => {
-    const sets = mineItemsets(handTransactions(), { minCount: 2 });
+  it('finds every frequent itemset with its count', async () => {
+    const sets = await mineItemsets(handTransactions(), { minCount: 2 });
     expect(sets.size).toBe(11);
     expect(sets.lengthHistogram()).toEqual([0, 4, 5, 2]);
     const { ptr, items, count } = sets.toArrays();
@@ -108,15 +108,15 @@ describe('mineItemsets / generateRules on hand data', () => {
     expect(sets.itemCount).toEqual(Int32Array.from([4, 4, 4, 2]));
   });
 
-  it('computes every rule and measure, in rule order', () => {
-    const rules = generateRules(mineItemsets(handTransactions(), { minCount: 2 }));
+  it('computes every rule and measure, in rule order', async () => {
+    const rules = generateRules(await mineItemsets(handTransactions(), { minCount: 2 }));
     expect(rules.size).toBe(HAND_RULES.length);
     rules.toArray().forEach((r, k) => expectRule(r, HAND_RULES[k]));
     expect(rules.lengthHistogram()).toEqual([0, 0, 10, 6]);
   });
 
-  it('applies confidence, lift, length and count thresholds', () => {
-    const sets = mineItemsets(handTransactions(), { minCount: 2 });
+  it('applies confidence, lift, length and count thresholds', async () => {
+    const sets = await mineItemsets(handTransactions(), { minCount: 2 });
     // confidence exactly 0.75 stays in (>=), 2/3 goes.
     expect(generateRules(sets, { minConfidence: 0.75 }).size).toBe(4 + 6);
     expect(generateRules(sets, { minConfidence: 1 }).size).toBe(4);
@@ -132,24 +132,24 @@ describe('mineItemsets / generateRules on hand data', () => {
     ]);
     // Added value (confidence - s(y)) happens to give the lift order here: 4/15, 0.2, 0.1, -0.05, -2/15.
     expect(generateRules(sets, { sortBy: 'addedValue' }).toArray()).toEqual(generateRules(sets).toArray());
-    const pairs = mineItemsets(handTransactions(), { minCount: 2, maxLength: 2 });
+    const pairs = await mineItemsets(handTransactions(), { minCount: 2, maxLength: 2 });
     expect(pairs.lengthHistogram()).toEqual([0, 4, 5]);
     expect(generateRules(pairs).size).toBe(10);
-    expect(mineItemsets(handTransactions(), { minCount: 3 }).lengthHistogram()).toEqual([0, 3, 3]);
+    expect((await mineItemsets(handTransactions(), { minCount: 3 })).lengthHistogram()).toEqual([0, 3, 3]);
     // 0.5 * 5 = 2.5 -> 3 baskets; minCount wins when larger.
-    expect(mineItemsets(handTransactions(), { minSupport: 0.5 }).minCount).toBe(3);
-    expect(mineItemsets(handTransactions(), { minSupport: 0.5, minCount: 4 }).minCount).toBe(4);
+    expect((await mineItemsets(handTransactions(), { minSupport: 0.5 })).minCount).toBe(3);
+    expect((await mineItemsets(handTransactions(), { minSupport: 0.5, minCount: 4 })).minCount).toBe(4);
   });
 
   it('stops before a length whose candidates pass maxItemsets, and says so', async () => {
     // 4 items + 5 pairs = 9 itemsets; the 2 triple candidates (ABC, BCD) fit a budget of 11, not 10.
-    const capped = mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 10 });
+    const capped = await mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 10 });
     expect(capped.size).toBe(9);
     expect(capped.truncatedAt).toBe(3);
-    const fits = mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 11 });
+    const fits = await mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 11 });
     expect(fits.size).toBe(11);
     expect(fits.truncatedAt).toBeNull();
-    expect(() => mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 0 })).toThrow(OptionError);
+    await expect(mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 0 })).rejects.toThrow(OptionError);
 
     const messages: string[] = [];
     const rules = new AssociationRules({ minCount: 2, minConfidence: 0, minLift: 0, maxItemsets: 10 });
@@ -163,15 +163,15 @@ describe('mineItemsets / generateRules on hand data', () => {
     expect(AssociationRules.load(r.root as JsonObject, r.scope('rules')).truncatedAt).toBe(3);
   });
 
-  it('counts an item repeated within a basket once', () => {
+  it('counts an item repeated within a basket once', async () => {
     const tx = { ptr: Int32Array.from([0, 4, 6]), items: Int32Array.from([1, 0, 1, 1, 0, 1]), nItems: 2 };
-    const sets = mineItemsets(tx, { minCount: 1 });
+    const sets = await mineItemsets(tx, { minCount: 1 });
     expect(sets.itemCount).toEqual(Int32Array.from([2, 2]));
     expect(sets.count([0, 1])).toBe(2);
     expect(generateRules(sets).toArray().map((r) => r.confidence)).toEqual([1, 1]);
   });
 
-  it('uses the arules support threshold ceil(n * minSupport)', () => {
+  it('uses the arules support threshold ceil(n * minSupport)', async () => {
     expect(supportThreshold(9835, 0.001, 1)).toBe(10);
     expect(supportThreshold(1000, 0.001, 1)).toBe(1);
     expect(supportThreshold(1000, 0, 1)).toBe(1);
@@ -213,17 +213,17 @@ function randomTransactions(seed: number, nTx: number, nItems: number, maxLen: n
 
 describe('miner against brute force', () => {
   for (const [seed, minCount, maxLength] of [[1, 3, 4], [2, 2, 3], [3, 5, 10], [4, 1, 2]] as const) {
-    it(`seed ${seed}: minCount ${minCount}, maxLength ${maxLength}`, () => {
+    it(`seed ${seed}: minCount ${minCount}, maxLength ${maxLength}`, async () => {
       const tx = randomTransactions(seed, 80, 14, 8);
       const expected = bruteForce(tx, minCount, maxLength);
-      const sets = mineItemsets(tx, { minCount, maxLength });
+      const sets = await mineItemsets(tx, { minCount, maxLength });
       const { ptr, items, count } = sets.toArrays();
       const got = new Map<string, number>();
       for (let k = 0; k < count.length; k++) got.set(Array.from(items.subarray(ptr[k], ptr[k + 1])).join(','), count[k]);
       expect(got).toEqual(expected);
       // Pairs counted item by item, or in several passes of 20 counters: the same sets.
-      expect(mineItemsets(tx, { minCount, maxLength, pairCounters: 0 }).toArrays()).toEqual(sets.toArrays());
-      expect(mineItemsets(tx, { minCount, maxLength, pairCounters: 20 }).toArrays()).toEqual(sets.toArrays());
+      expect((await mineItemsets(tx, { minCount, maxLength, pairCounters: 0 })).toArrays()).toEqual(sets.toArrays());
+      expect((await mineItemsets(tx, { minCount, maxLength, pairCounters: 20 })).toArrays()).toEqual(sets.toArrays());
 
       // Rules: every (Z \ {y}) -> y with the brute-force counts.
       const minConfidence = 0.3;
@@ -403,11 +403,12 @@ describe('AssociationRules strategy', () => {
     expect(() => new AssociationRules({ weighting: 'lift' as never })).toThrow(/weighting/);
     expect(() => new AssociationRules({ minsupport: 0.1 } as never)).toThrow(/unknown/);
     expect(new AssociationRules({ minLift: undefined }).options.minLift).toBe(1);
-    expect(() => mineItemsets(handTransactions(), {})).toThrow(OptionError);
-    expect(() => mineItemsets(handTransactions(), { minCount: 1, pairCounters: NaN })).toThrow(/pairCounters/);
-    expect(() => mineItemsets({ ptr: Int32Array.from([0, 2]), items: Int32Array.from([0, 7]), nItems: 4 }, { minCount: 1 })).toThrow(DataError);
-    expect(() => generateRules(mineItemsets(handTransactions(), { minCount: 2 }), { minConfidence: 2 })).toThrow(OptionError);
-    expect(() => generateRules(mineItemsets(handTransactions(), { minCount: 2 }), { sortBy: 'support' as never })).toThrow(/sortBy/);
+    await expect(mineItemsets(handTransactions(), {})).rejects.toThrow(OptionError);
+    await expect(mineItemsets(handTransactions(), { minCount: 1, pairCounters: NaN })).rejects.toThrow(/pairCounters/);
+    await expect(mineItemsets({ ptr: Int32Array.from([0, 2]), items: Int32Array.from([0, 7]), nItems: 4 }, { minCount: 1 })).rejects.toThrow(DataError);
+    const sets = await mineItemsets(handTransactions(), { minCount: 2 });
+    expect(() => generateRules(sets, { minConfidence: 2 })).toThrow(OptionError);
+    expect(() => generateRules(sets, { sortBy: 'support' as never })).toThrow(/sortBy/);
 
     const model = new AssociationRules(EXACT);
     expect(() => model.score(anonymousQuery([], [A]), new ScoreVector(4))).toThrow(NotFittedError);

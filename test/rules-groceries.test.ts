@@ -24,8 +24,8 @@ describe.skipIf(!present)(`P5 rules-exact on Groceries (needs ${GROCERIES_FILE})
     expect(names).toContain('cream cheese ');
   });
 
-  it('reproduces arules: 5,668 rules at (0.001, 0.5) and 410 at (0.001, 0.8)', () => {
-    const sets = mineItemsets(tx, { minSupport: 0.001, maxLength: 10 });
+  it('reproduces arules: 5,668 rules at (0.001, 0.5) and 410 at (0.001, 0.8)', async () => {
+    const sets = await mineItemsets(tx, { minSupport: 0.001, maxLength: 10 });
     expect(sets.minCount).toBe(10);
     expect(sets.size).toBe(13492);
     expect(sets.lengthHistogram()).toEqual([0, 157, 2981, 6831, 3137, 376, 10]);

@@ -234,6 +234,7 @@ export class HybridRecommender implements IndexRanker {
       const started = Date.now();
       await all[i].fit(data, {
         seed: deriveSeed(seed, names[i]),
+        threads: options.threads,
         signal: options.signal,
         onProgress: options.onProgress ? (p) => options.onProgress!({ ...p, stage: `${name}: ${p.stage}` }) : undefined,
       });

@@ -99,11 +99,11 @@ export class ItemKNN implements Recommender {
     throwIfAborted(options.signal, 'ItemKNN.fit');
     const weighted = weightMatrix(data.interactions, this.options);
     const norms = columnNorms(weighted);
-    const shrink = this.options.shrink;
     this.sims = await cooccurrence(weighted, {
       topN: this.options.neighbours,
       minCount: this.options.minCommon,
-      transform: (i, j, dot) => dot / (norms[i] * norms[j] + shrink),
+      measure: { kind: 'cosine', norms, shrink: this.options.shrink },
+      threads: options.threads,
       signal: options.signal,
       onProgress: options.onProgress,
       stage: 'item similarities',

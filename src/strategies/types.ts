@@ -16,6 +16,12 @@ export interface Progress {
 export interface FitOptions {
   /** Seed for every random choice of the fit (default 42). */
   seed?: number;
+  /**
+   * Threads for the fit's parallel stages (default: every core when the worker pool is
+   * installed, as the Node build of hybridrec does at import; 1 elsewhere, e.g. browsers).
+   * 1 runs on the calling thread. Results are bit-identical whatever the count.
+   */
+  threads?: number;
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
 }

@@ -144,11 +144,12 @@ export class AssociationRules implements Recommender {
         ? { ptr: data.baskets.itemPtr, items: data.baskets.items, nItems: data.nItems }
         : { ptr: data.interactions.indptr, items: data.interactions.indices, nItems: data.nItems };
     const o = this.options;
-    const sets = mineItemsets(tx, {
+    const sets = await mineItemsets(tx, {
       minSupport: o.minSupport,
       minCount: o.minCount,
       maxLength: o.maxLength,
       maxItemsets: o.maxItemsets,
+      threads: options.threads,
       signal: options.signal,
       onProgress: options.onProgress,
     });
