@@ -26,6 +26,7 @@ import {
   type TuneResult,
   type ValidationProtocol,
 } from '../src/index';
+import type { InteractionRows } from '../src/data/interactions';
 import { loadInstacart, loadInteractionsCsv } from '../src/node';
 import { defaultStrategies, syntheticDataset } from '../examples/shared';
 import { machine, type Machine } from './machine';
@@ -64,21 +65,35 @@ interface ProtocolSpec {
   notes: string[];
 }
 
+/** P1's rows: MovieLens 100K, every rating one interaction, with timestamps and titles. */
+export async function movielensRows(): Promise<InteractionRows> {
+  const { rows } = await loadInteractionsCsv(join(SHARED_DATA, 'movielens-100k/u.data.gz'), {
+    delimiter: '\t',
+    header: ['user', 'item', 'rating', 'ts'],
+    mapping: { user: 'user', item: 'item', timestamp: 'ts' },
+    catalog: { path: join(SHARED_DATA, 'movielens-100k/u.item.gz'), delimiter: '|', quoting: false, header: false, encoding: 'latin1', mapping: { item: '1', name: '2' } },
+  });
+  return rows;
+}
+
+/** P2's rows: Last.fm 2K play counts with artist names. */
+export async function lastfmRows(): Promise<InteractionRows> {
+  const { rows } = await loadInteractionsCsv(join(SHARED_DATA, 'lastfm-2k/user_artists.dat.gz'), {
+    delimiter: '\t',
+    header: ['user', 'item', 'weight'],
+    mapping: { user: 'user', item: 'item', weight: 'weight' },
+    catalog: { path: join(SHARED_DATA, 'lastfm-2k/artists.dat.gz'), delimiter: '\t', quoting: false, mapping: { item: 'id', name: 'name' } },
+  });
+  return rows;
+}
+
 const PROTOCOLS: Record<string, ProtocolSpec> = {
   P1: {
     title: 'P1 holdout-temporal, MovieLens 100K',
     dataset: 'movielens-100k/u.data (every rating = 1 implicit interaction), titles from u.item',
     needsShared: true,
     validation: 'holdout',
-    load: async () => {
-      const { rows } = await loadInteractionsCsv(join(SHARED_DATA, 'movielens-100k/u.data.gz'), {
-        delimiter: '\t',
-        header: ['user', 'item', 'rating', 'ts'],
-        mapping: { user: 'user', item: 'item', timestamp: 'ts' },
-        catalog: { path: join(SHARED_DATA, 'movielens-100k/u.item.gz'), delimiter: '|', quoting: false, header: false, encoding: 'latin1', mapping: { item: '1', name: '2' } },
-      });
-      return holdoutTemporal(rows);
-    },
+    load: async () => holdoutTemporal(await movielensRows()),
     strategies: () => withoutRepeat(defaultStrategies()),
     notes: ['Repeat purchase is left out: the protocol excludes every train item, so re-buys cannot be recommended.'],
   },
@@ -87,15 +102,7 @@ const PROTOCOLS: Record<string, ProtocolSpec> = {
     dataset: 'lastfm-2k/user_artists.dat (weight = play count), artist names from artists.dat',
     needsShared: true,
     validation: 'holdout',
-    load: async (seed) => {
-      const { rows } = await loadInteractionsCsv(join(SHARED_DATA, 'lastfm-2k/user_artists.dat.gz'), {
-        delimiter: '\t',
-        header: ['user', 'item', 'weight'],
-        mapping: { user: 'user', item: 'item', weight: 'weight' },
-        catalog: { path: join(SHARED_DATA, 'lastfm-2k/artists.dat.gz'), delimiter: '\t', quoting: false, mapping: { item: 'id', name: 'name' } },
-      });
-      return holdoutRandom(rows, seed);
-    },
+    load: async (seed) => holdoutRandom(await lastfmRows(), seed),
     strategies: () => withoutRepeat(defaultStrategies()),
     notes: ['Repeat purchase is left out: the protocol excludes every train item.'],
   },
@@ -134,6 +141,13 @@ function syntheticNextBasket(users: number, products: number): ProtocolSpec {
 function withoutRepeat(s: Record<string, Recommender>): Record<string, Recommender> {
   const { repeat: _repeat, ...rest } = s;
   return rest;
+}
+
+/** The split of protocol `id` (P1-P4; the real-data ones need ../shared/data). */
+export async function loadSplit(id: string, seed = 42): Promise<Split> {
+  const spec = PROTOCOLS[id];
+  if (!spec) throw new Error(`unknown protocol ${id}; use one of ${Object.keys(PROTOCOLS).join(', ')}`);
+  return spec.load(seed);
 }
 
 export async function runProtocol(id: string, seed: number): Promise<ProtocolResult | null> {
