@@ -10,7 +10,7 @@ import { TopK } from '../../util/topk';
 import { INTERACTION_WEIGHTINGS, InteractionWeights, type InteractionWeighting } from '../../util/weighting';
 import { checkItem, queryPurchases } from '../history';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, SaveOptions, ScoreVector } from '../types';
-import { conjugateGradientPass, foldInSystem, gramPlusRidge } from './solve';
+import { alternate, foldInSystem, gramPlusRidge } from './solve';
 
 export interface ALSOptions {
   /**
@@ -110,6 +110,7 @@ export class ALS implements Recommender {
   private index: InnerProductIndex | null = null;
   private unitItems: Float32Array | null = null;
   private readonly user: Float32Array;
+  private solver: 'simd' | 'js' | null = null;
 
   constructor(options: Partial<ALSOptions> = {}) {
     this.options = resolveOptions('ALS', DEFAULTS, options, CHECKS);
@@ -118,6 +119,14 @@ export class ALS implements Recommender {
 
   get fitted(): boolean {
     return this.model !== null;
+  }
+
+  /**
+   * Which solver the last fit ran: 'simd' (float32 WebAssembly SIMD kernels) or 'js' (the
+   * typed-array fallback where WebAssembly SIMD is missing); null after load.
+   */
+  get fitSolver(): 'simd' | 'js' | null {
+    return this.solver;
   }
 
   /** Item factors, row-major nItems x factors. */
@@ -145,12 +154,17 @@ export class ALS implements Recommender {
     const items = randomFactors(data.nItems, f, deriveSeed(seed, 'als:items'));
     const started = performance.now();
     options.onProgress?.({ stage: 'ALS', done: 0, total: o.iterations, message: `${data.nUsers} users x ${data.nItems} items, ${w.nnz} purchases, ${f} factors` });
-    for (let it = 0; it < o.iterations; it++) {
-      await conjugateGradientPass(w, users, items, f, o.regularization, o.cgSteps, pace);
-      await conjugateGradientPass(confT, items, users, f, o.regularization, o.cgSteps, pace);
-      const seconds = (performance.now() - started) / 1000;
-      options.onProgress?.({ stage: 'ALS', done: it + 1, total: o.iterations, message: `iteration ${it + 1}/${o.iterations} (${seconds.toFixed(1)} s)` });
-    }
+    this.solver = await alternate(w, confT, users, items, {
+      f,
+      regularization: o.regularization,
+      cgSteps: o.cgSteps,
+      iterations: o.iterations,
+      pace,
+      onIteration: (it) => {
+        const seconds = (performance.now() - started) / 1000;
+        options.onProgress?.({ stage: 'ALS', done: it, total: o.iterations, message: `iteration ${it}/${o.iterations} (${seconds.toFixed(1)} s)` });
+      },
+    });
     this.attach({ nUsers: data.nUsers, nItems: data.nItems, itemFactors: items, userFactors: users, weights });
   }
 
@@ -158,7 +172,7 @@ export class ALS implements Recommender {
     const m = this.require();
     if (out.size !== m.nItems) throw new OptionError('out', `ScoreVector has ${out.size} items, the model ${m.nItems}`);
     if (!this.userVector(m, query, this.user)) return;
-    scoreAll(this.user, m.itemFactors, this.options.factors, out.values);
+    this.itemIndex().scoreAll(this.user, out.values);
     out.markDense();
   }
 

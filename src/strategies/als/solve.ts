@@ -14,6 +14,7 @@
  */
 import type { CsrMatrix } from '../../data/csr';
 import type { Pace } from '../../util/pace';
+import { paddedWidth, SimdKernels } from '../../util/wasm';
 
 /** G = F^T F + reg I for the row-major rows x f matrix F (Float64, f x f, symmetric). */
 export function gramPlusRidge(factors: Float32Array, f: number, reg: number): Float64Array {
@@ -178,4 +179,80 @@ export function foldInSystem(g: Float64Array, fixed: Float32Array, f: number, it
   }
   for (let d = 0; d < f; d++) for (let e = 0; e < d; e++) a[e * f + d] = a[d * f + e];
   return a;
+}
+
+/** Settings of one ALS fit. */
+export interface AlternationSettings {
+  f: number;
+  regularization: number;
+  cgSteps: number;
+  iterations: number;
+  pace: Pace;
+  /** Called after each full iteration (1-based). */
+  onIteration: (iteration: number) => void;
+}
+
+/**
+ * Runs the ALS iterations in place on `users` (nUsers x f) and `items` (nItems x f): the
+ * float32 WebAssembly SIMD kernels of src/util/wasm when available (rows padded to a multiple
+ * of 4 inside the kernel memory), else the typed-array passes above (float64 arithmetic).
+ * Returns which path ran. Each path is deterministic.
+ */
+export async function alternate(conf: CsrMatrix, confT: CsrMatrix, users: Float32Array, items: Float32Array, s: AlternationSettings): Promise<'simd' | 'js'> {
+  const kernels = SimdKernels.create();
+  if (!kernels) {
+    for (let it = 1; it <= s.iterations; it++) {
+      await conjugateGradientPass(conf, users, items, s.f, s.regularization, s.cgSteps, s.pace);
+      await conjugateGradientPass(confT, items, users, s.f, s.regularization, s.cgSteps, s.pace);
+      s.onIteration(it);
+    }
+    return 'js';
+  }
+  const f = s.f;
+  const n = paddedWidth(f);
+  const side = (m: CsrMatrix) => ({ indptr: kernels.i32(m.indptr.length), indices: kernels.i32(m.indices.length), conf: kernels.f32(m.values.length), rows: m.nRows });
+  const u = side(conf);
+  const i = side(confT);
+  const x = kernels.f32(conf.nRows * n);
+  const y = kernels.f32(confT.nRows * n);
+  const g = kernels.f32(n * n);
+  const scratch = kernels.f32(3 * n);
+  kernels.commit();
+  for (const [region, m] of [
+    [u, conf],
+    [i, confT],
+  ] as const) {
+    region.indptr.view.set(m.indptr);
+    region.indices.view.set(m.indices);
+    region.conf.view.set(m.values);
+  }
+  const pad = (from: Float32Array, to: Float32Array) => {
+    for (let r = 0; r < from.length / f; r++) to.set(from.subarray(r * f, (r + 1) * f), r * n);
+  };
+  pad(users, x.view);
+  pad(items, y.view);
+  const rowsPerCall = Math.max(16, Math.floor(2_000_000 / (n * n + 16 * n * Math.max(1, conf.nnz / Math.max(1, conf.nRows)))));
+  const pass = async (target: typeof u, tx: number, fixed: number, fixedRows: number) => {
+    g.view.fill(0);
+    for (let r0 = 0; r0 < fixedRows; r0 += 4096) {
+      kernels.gram(fixed, r0, Math.min(fixedRows, r0 + 4096), n, g.ptr);
+      if (s.pace.due()) await s.pace.pause();
+    }
+    for (let d = 0; d < n; d++) g.view[d * n + d] += s.regularization;
+    for (let r0 = 0; r0 < target.rows; r0 += rowsPerCall) {
+      kernels.cgRows(fixed, tx, g.ptr, target.indptr.ptr, target.indices.ptr, target.conf.ptr, r0, Math.min(target.rows, r0 + rowsPerCall), n, s.cgSteps, scratch.ptr);
+      if (s.pace.due()) await s.pace.pause();
+    }
+  };
+  for (let it = 1; it <= s.iterations; it++) {
+    await pass(u, x.ptr, y.ptr, confT.nRows);
+    await pass(i, y.ptr, x.ptr, conf.nRows);
+    s.onIteration(it);
+  }
+  const unpad = (from: Float32Array, to: Float32Array) => {
+    for (let r = 0; r < to.length / f; r++) to.set(from.subarray(r * n, r * n + f), r * f);
+  };
+  unpad(x.view, users);
+  unpad(y.view, items);
+  return 'simd';
 }
