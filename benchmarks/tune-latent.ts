@@ -57,14 +57,15 @@ function grid(strategy: string, id: string, quick: boolean): Array<{ label: stri
   if (strategy === 'als') {
     const weightings: ALSOptions['weighting'][] = id === 'P1' || id === 'P3' ? ['binary', 'bm25'] : ['bm25', 'log1p'];
     for (const weighting of weightings) {
-      for (const regularization of quick ? [0.05] : [0.01, 0.05, 0.5, 5]) {
-        for (const alpha of quick ? [2] : [0.5, 2, 8]) {
+      for (const regularization of quick ? [5] : [0.05, 1, 5, 20, 50]) {
+        for (const alpha of quick ? [0.25] : [0, 0.25, 1]) {
           const o: Partial<ALSOptions> = { weighting, regularization, alpha };
           out.push({ label: JSON.stringify(o), make: () => new ALS(o) });
         }
       }
     }
     if (!quick) for (const factors of [32, 128]) out.push({ label: JSON.stringify({ factors }), make: () => new ALS({ factors }) });
+    if (!quick) out.push({ label: JSON.stringify({ iterations: 30 }), make: () => new ALS({ iterations: 30 }) });
   } else if (strategy === 'ease') {
     for (const lambda of quick ? [200] : [50, 200, 500, 1000]) {
       const o: Partial<EASEOptions> = { lambda };
