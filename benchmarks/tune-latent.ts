@@ -6,7 +6,7 @@
  * - P3: basket completion on the P3 training baskets (seed 43).
  * - P6: the 5,091 keyset.val users (the split's own validation users).
  *
- *   npx tsx benchmarks/tune-latent.ts P1|P2|P3|P6 als|ease|tifuknn [--quick]
+ *   npx tsx benchmarks/tune-latent.ts P1|P2|P3|P6 als|als-focus|ease|tifuknn [--quick]
  *
  * Prints NDCG@10 (P6: Recall@20) per setting; writes benchmarks/results/tune-<P>-<strategy>.json.
  */
@@ -66,6 +66,14 @@ function grid(strategy: string, id: string, quick: boolean): Array<{ label: stri
     }
     if (!quick) for (const factors of [32, 128]) out.push({ label: JSON.stringify({ factors }), make: () => new ALS({ factors }) });
     if (!quick) out.push({ label: JSON.stringify({ iterations: 30 }), make: () => new ALS({ iterations: 30 }) });
+  } else if (strategy === 'als-focus') {
+    // Second pass around the best region of the first grid on P1 and P2 (log1p, reg 20-50, alpha 1).
+    for (const regularization of [10, 20, 35]) {
+      for (const alpha of [1, 2, 4]) {
+        const o: Partial<ALSOptions> = { weighting: 'log1p', regularization, alpha };
+        out.push({ label: JSON.stringify(o), make: () => new ALS(o) });
+      }
+    }
   } else if (strategy === 'ease') {
     for (const lambda of quick ? [200] : [50, 200, 500, 1000]) {
       const o: Partial<EASEOptions> = { lambda };

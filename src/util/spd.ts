@@ -11,6 +11,7 @@
  */
 import { OptionError } from '../errors';
 import { Pace } from './pace';
+import { SimdKernels } from './wasm';
 
 /**
  * Cholesky factor of the SPD n x n matrix `a` (row-major, only the lower triangle is read):
@@ -71,17 +72,39 @@ export async function spdInverse(
   const what = options.what ?? 'spdInverse';
   const pace = new Pace(options.signal, what);
   const nb = SWEEP_BLOCK;
-  const panel = new Float64Array(n * nb); // A_iK for every row i (width w <= nb)
-  const scaled = new Float64Array(n * nb); // A_iK W
+  // The float64 SIMD kernel runs the rank updates where WebAssembly SIMD exists; the matrix
+  // then lives in the kernel memory for the duration (copied in and out: n^2 against n^3 / 2).
+  const kernels = SimdKernels.create();
+  let work: Float64Array = a;
+  let panel: Float64Array = new Float64Array(0);
+  let scaled: Float64Array = new Float64Array(0);
+  let ptr = { a: 0, panel: 0, scaled: 0 };
+  if (kernels) {
+    const ra = kernels.f64(n * n);
+    const rp = kernels.f64(n * nb);
+    const rs = kernels.f64(n * nb);
+    kernels.commit();
+    ra.view.set(a);
+    work = ra.view;
+    panel = rp.view;
+    scaled = rs.view;
+    ptr = { a: ra.ptr, panel: rp.ptr, scaled: rs.ptr };
+  } else {
+    panel = new Float64Array(n * nb); // A_iK for every row i (width w <= nb)
+    scaled = new Float64Array(n * nb); // A_iK W
+  }
   for (let k0 = 0; k0 < n; k0 += nb) {
     const k1 = Math.min(n, k0 + nb);
     const w = k1 - k0;
+    // The kernel reads w rounded up to even: the extra column is zero in both panels.
+    const wKernel = w + (w & 1);
     // Panel: A[i][k] for k in K, read from the lower triangle.
     for (let i = 0; i < n; i++) {
       for (let t = 0; t < w; t++) {
         const k = k0 + t;
-        panel[i * nb + t] = i >= k ? a[i * n + k] : a[k * n + i];
+        panel[i * nb + t] = i >= k ? work[i * n + k] : work[k * n + i];
       }
+      if (wKernel > w) panel[i * nb + w] = 0;
     }
     // W = A_KK^-1 through its Cholesky factor (column by column).
     const kk = new Float64Array(w * w);
@@ -104,12 +127,20 @@ export async function spdInverse(
         for (let u = 0; u < w; u++) s += panel[pi + u] * inv[u * w + t];
         scaled[pi + t] = s;
       }
+      if (wKernel > w) scaled[pi + w] = 0;
     }
     // Rank-w update of the lower triangle outside K.
     for (let i = 0; i < n; i++) {
       if (i >= k0 && i < k1) continue;
-      rankUpdateRow(a, i * n, scaled, i * nb, panel, nb, w, Math.min(i + 1, k0));
-      if (i >= k1) rankUpdateRow(a, i * n + k1, scaled, i * nb, panel.subarray(k1 * nb), nb, w, i + 1 - k1);
+      const before = Math.min(i + 1, k0);
+      const after = i >= k1 ? i + 1 - k1 : 0;
+      if (kernels) {
+        kernels.rankUpdateF64(ptr.a + i * n * 8, ptr.scaled + i * nb * 8, ptr.panel, nb, wKernel, before);
+        if (after > 0) kernels.rankUpdateF64(ptr.a + (i * n + k1) * 8, ptr.scaled + i * nb * 8, ptr.panel + k1 * nb * 8, nb, wKernel, after);
+      } else {
+        rankUpdateRow(work, i * n, scaled, i * nb, panel, nb, w, before);
+        if (after > 0) rankUpdateRow(work, i * n + k1, scaled, i * nb, panel.subarray(k1 * nb), nb, w, after);
+      }
       if (pace.due()) await pace.pause();
     }
     // New K columns: A_iK W outside K, -W inside.
@@ -117,16 +148,16 @@ export async function spdInverse(
       for (let t = 0; t < w; t++) {
         const k = k0 + t;
         const v = i >= k0 && i < k1 ? -inv[(i - k0) * w + t] : scaled[i * nb + t];
-        if (i >= k) a[i * n + k] = v;
-        else a[k * n + i] = v;
+        if (i >= k) work[i * n + k] = v;
+        else work[k * n + i] = v;
       }
     }
     options.onBlock?.(k1, n);
   }
-  // a holds -A^-1 in its lower triangle: negate and mirror.
+  // work holds -A^-1 in its lower triangle: negate and mirror into a.
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
-      const v = -a[i * n + j];
+      const v = -work[i * n + j];
       a[i * n + j] = v;
       a[j * n + i] = v;
     }

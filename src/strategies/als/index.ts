@@ -15,26 +15,30 @@ import { alternate, foldInSystem, gramPlusRidge } from './solve';
 export interface ALSOptions {
   /**
    * Latent factors per user and item. Default 64: on the validation splits carved from P1 and
-   * P2 training data (`npx tsx benchmarks/tune-latent.ts`), 64 was within noise of 128 at half
-   * the fit and scoring cost, and beat 32.
+   * P2 training data (`npx tsx benchmarks/tune-latent.ts P1 als`, `... P2 als`), 32 and 128
+   * both scored below 64 at the first grid's setting, and 64 is the size of implicit's
+   * published comparisons.
    */
   factors: number;
   /**
-   * L2 penalty on every factor (the ridge of each least-squares half-step). Default 0.05,
-   * the best of {0.01, 0.05, 0.5, 5} on the P1/P2 validation splits with the other defaults.
+   * L2 penalty on every factor (the ridge of each least-squares half-step, not scaled by the
+   * row's purchases, as in implicit). Default 20: with alpha 2 and log1p weights the best on
+   * the P1 validation split (NDCG@10 0.1731) and 5% under the best on P2's (0.1674 vs 0.1761
+   * at 35 with alpha 1, which scored 0.1541 on P1); grids in benchmarks/results/tune-P*-als*.json.
    */
   regularization: number;
   /**
    * Confidence slope: a purchase with weight w has confidence 1 + alpha * w against 1 for
    * every unbought item (Hu et al.'s c = 1 + alpha r). Default 2, chosen with the
-   * regularization on the same validation splits from {0.5, 2, 8} (with bm25 weights).
-   * Note implicit's own convention is c = alpha * w (its alpha multiplies the whole weight).
+   * regularization above (grid {0, 0.25, 1, 2, 4}). implicit's own convention is c = alpha * w
+   * (its alpha multiplies the whole weight, with no base 1).
    */
   alpha: number;
   /**
    * What a purchase count becomes before confidence: 'binary', 'count', 'log1p', or 'bm25'
-   * (implicit's `bm25_weight`, items as documents). Default 'bm25', best on the P2 (play
-   * counts) validation split and tied with 'binary' on P1 (every count is 1 there).
+   * (implicit's `bm25_weight`, items as documents). Default 'log1p': on P2's play counts it
+   * beat bm25 at every regularization tried (best 0.1724 vs 0.1494), and on P1 (every count
+   * 1) it is binary with a smaller slope.
    */
   weighting: InteractionWeighting;
   /** BM25 saturation k1 (default 100, implicit's `bm25_weight` default); only with 'bm25'. */
@@ -54,9 +58,9 @@ export interface ALSOptions {
 
 const DEFAULTS: Readonly<ALSOptions> = Object.freeze({
   factors: 64,
-  regularization: 0.05,
+  regularization: 20,
   alpha: 2,
-  weighting: 'bm25',
+  weighting: 'log1p',
   bm25K1: 100,
   bm25B: 0.8,
   iterations: 15,

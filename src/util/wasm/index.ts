@@ -11,9 +11,13 @@ interface KernelExports {
   cg_rows(y: number, x: number, g: number, indptr: number, indices: number, conf: number, u0: number, u1: number, n: number, steps: number, scratch: number): void;
   gram(y: number, r0: number, r1: number, n: number, g: number): void;
   score_rows(q: number, rows: number, count: number, n: number, out: number): void;
+  rank_update_f64(a: number, scaled: number, panel: number, nb: number, w: number, count: number): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
+
+type Kind = 'f32' | 'f64' | 'i32';
+type View = Float32Array | Float64Array | Int32Array;
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const text = atob(KERNELS_WASM_BASE64);
@@ -48,7 +52,7 @@ export interface Region<T> {
 export class SimdKernels {
   private readonly exports: KernelExports;
   private next = 16;
-  private readonly pending: Array<{ ptr: number; length: number; kind: 'f32' | 'i32'; resolve: (r: Region<Float32Array | Int32Array>) => void }> = [];
+  private readonly pending: Array<{ ptr: number; length: number; kind: Kind; resolve: (r: Region<View>) => void }> = [];
   private committed = false;
 
   private constructor(instance: WebAssembly.Instance) {
@@ -71,6 +75,10 @@ export class SimdKernels {
     return this.plan(length, 'i32') as Region<Int32Array>;
   }
 
+  f64(length: number): Region<Float64Array> {
+    return this.plan(length, 'f64') as Region<Float64Array>;
+  }
+
   /** Grows the memory to hold every planned region and creates their views. */
   commit(): void {
     if (this.committed) throw new Error('SimdKernels.commit called twice');
@@ -79,7 +87,8 @@ export class SimdKernels {
     const needed = Math.ceil(this.next / 65536) - memory.buffer.byteLength / 65536;
     if (needed > 0) memory.grow(needed);
     for (const p of this.pending) {
-      const view = p.kind === 'f32' ? new Float32Array(memory.buffer, p.ptr, p.length) : new Int32Array(memory.buffer, p.ptr, p.length);
+      const view =
+        p.kind === 'f32' ? new Float32Array(memory.buffer, p.ptr, p.length) : p.kind === 'f64' ? new Float64Array(memory.buffer, p.ptr, p.length) : new Int32Array(memory.buffer, p.ptr, p.length);
       p.resolve({ ptr: p.ptr, view });
     }
   }
@@ -96,11 +105,18 @@ export class SimdKernels {
     this.exports.score_rows(q, rows, count, n, out);
   }
 
-  private plan(length: number, kind: 'f32' | 'i32'): Region<Float32Array | Int32Array> {
+  /** a[j] -= scaled . panel_j (float64, w even) for j < count; see kernels.wat. */
+  rankUpdateF64(a: number, scaled: number, panel: number, nb: number, w: number, count: number): void {
+    this.exports.rank_update_f64(a, scaled, panel, nb, w, count);
+  }
+
+  private plan(length: number, kind: Kind): Region<View> {
     if (this.committed) throw new Error('SimdKernels: plan every region before commit()');
     const ptr = this.next;
-    this.next = ptr + Math.ceil((Math.max(length, 1) * 4) / 16) * 16;
-    const region = { ptr, view: new Float32Array(0) as Float32Array | Int32Array };
+    const bytes = kind === 'f64' ? 8 : 4;
+    this.next = ptr + Math.ceil((Math.max(length, 1) * bytes) / 16) * 16;
+    if (this.next > 4 * 2 ** 30 - 65536) throw new RangeError(`SimdKernels: ${this.next} bytes exceed WebAssembly's 4 GiB memory`);
+    const region = { ptr, view: new Float32Array(0) as View };
     this.pending.push({ ptr, length, kind, resolve: (r) => (region.view = r.view) });
     return region;
   }

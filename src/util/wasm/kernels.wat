@@ -160,4 +160,29 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
+;; a[j] -= scaled[0..w) . panel[j*nb .. j*nb+w) for j in [0, count), float64 (EASE's blocked
+  ;; SPD inverse, src/util/spd.ts); w is even, rows of panel are nb doubles apart.
+  (func (export "rank_update_f64") (param $a i32) (param $scaled i32) (param $panel i32) (param $nb i32) (param $w i32) (param $count i32)
+    (local $j i32) (local $acc v128) (local $p i32) (local $s i32) (local $end i32) (local $stride i32)
+    (local.set $stride (i32.shl (local.get $nb) (i32.const 3)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $j) (local.get $count)))
+        (local.set $acc (f64x2.splat (f64.const 0)))
+        (local.set $p (local.get $panel))
+        (local.set $s (local.get $scaled))
+        (local.set $end (i32.add (local.get $scaled) (i32.shl (local.get $w) (i32.const 3))))
+        (block $wdone
+          (loop $lanes
+            (br_if $wdone (i32.ge_u (local.get $s) (local.get $end)))
+            (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (local.get $s)) (v128.load (local.get $p)))))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $lanes)))
+        (f64.store (local.get $a) (f64.sub (f64.load (local.get $a))
+          (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (local.set $panel (i32.add (local.get $panel) (local.get $stride)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $next))))
 )
