@@ -6,6 +6,7 @@ import { Pace } from '../util/pace';
 import { spdInverse } from '../util/spd';
 import { INTERACTION_WEIGHTINGS, InteractionWeights, type InteractionWeighting } from '../util/weighting';
 import { checkItem, queryPurchases } from './history';
+import { joinNames } from './reasons';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, SaveOptions, ScoreVector } from './types';
 
 export interface EASEOptions {
@@ -181,7 +182,7 @@ export class EASE implements Recommender {
     evidence.sort((a, c) => c.weight - a.weight || a.item - c.item);
     evidence.length = Math.min(evidence.length, EVIDENCE_ITEMS);
     if (evidence.length === 0) return { score: Math.fround(score), reason: `nothing you bought points to ${name(item)}`, evidence };
-    return { score: Math.fround(score), reason: `goes with ${evidence.map((e) => name(e.item)).join(', ')}`, evidence };
+    return { score: Math.fround(score), reason: `goes with ${joinNames(evidence.map((e) => name(e.item)))}`, evidence };
   }
 
   save(out: SectionWriter, _options: SaveOptions = {}): JsonObject {

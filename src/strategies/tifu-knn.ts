@@ -350,7 +350,11 @@ export class TIFUKNN implements Recommender {
   }
 }
 
-/** The k smallest distances seen (max-heap on distance, ties: the lower index is nearer). */
+/**
+ * The k smallest distances seen (max-heap on distance, ties: the lower index is nearer).
+ * Not TopK: distances must stay doubles, since float32 would merge near-ties that decide
+ * which of two shoppers is a neighbor.
+ */
 class NearestK {
   private readonly ids: Int32Array;
   private readonly dist: Float64Array;

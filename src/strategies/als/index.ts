@@ -9,6 +9,7 @@ import { cholesky, choleskySolve } from '../../util/spd';
 import { TopK } from '../../util/topk';
 import { INTERACTION_WEIGHTINGS, InteractionWeights, type InteractionWeighting } from '../../util/weighting';
 import { checkItem, queryPurchases } from '../history';
+import { joinNames } from '../reasons';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, SaveOptions, ScoreVector } from '../types';
 import { alternate, foldInSystem, gramPlusRidge } from './solve';
 
@@ -365,9 +366,4 @@ function randomFactors(rows: number, f: number, seed: number): Float32Array {
   const out = new Float32Array(rows * f);
   for (let p = 0; p < out.length; p++) out[p] = rng() * 0.01;
   return out;
-}
-
-function joinNames(names: string[]): string {
-  if (names.length <= 1) return names.join('');
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
