@@ -5,10 +5,22 @@
 (module
   (memory (export "memory") 1)
 
-  ;; sum of a[0..n) * b[0..n)
+  ;; sum of a[0..n) * b[0..n): four independent accumulators over 16 floats per step (one
+  ;; accumulator would serialize on the add latency), then 4 at a time for the rest.
   (func $dot (param $a i32) (param $b i32) (param $n i32) (result f32)
-    (local $acc v128) (local $end i32)
+    (local $acc v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128) (local $end i32) (local $end16 i32)
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end16 (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
+    (block $done16
+      (loop $next16
+        (br_if $done16 (i32.ge_u (local.get $a) (local.get $end16)))
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b)))))
+        (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (v128.load offset=16 (local.get $a)) (v128.load offset=16 (local.get $b)))))
+        (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (v128.load offset=32 (local.get $a)) (v128.load offset=32 (local.get $b)))))
+        (local.set $acc3 (f32x4.add (local.get $acc3) (f32x4.mul (v128.load offset=48 (local.get $a)) (v128.load offset=48 (local.get $b)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 64)))
+        (local.set $b (i32.add (local.get $b) (i32.const 64)))
+        (br $next16)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
@@ -16,6 +28,7 @@
         (local.set $a (i32.add (local.get $a) (i32.const 16)))
         (local.set $b (i32.add (local.get $b) (i32.const 16)))
         (br $next)))
+    (local.set $acc (f32x4.add (f32x4.add (local.get $acc) (local.get $acc1)) (f32x4.add (local.get $acc2) (local.get $acc3))))
     (f32.add
       (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
       (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
@@ -163,15 +176,25 @@
 ;; a[j] -= scaled[0..w) . panel[j*nb .. j*nb+w) for j in [0, count), float64 (EASE's blocked
   ;; SPD inverse, src/util/spd.ts); w is even, rows of panel are nb doubles apart.
   (func (export "rank_update_f64") (param $a i32) (param $scaled i32) (param $panel i32) (param $nb i32) (param $w i32) (param $count i32)
-    (local $j i32) (local $acc v128) (local $p i32) (local $s i32) (local $end i32) (local $stride i32)
+    (local $j i32) (local $acc v128) (local $acc1 v128) (local $p i32) (local $s i32) (local $end i32) (local $end4 i32) (local $stride i32)
     (local.set $stride (i32.shl (local.get $nb) (i32.const 3)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $j) (local.get $count)))
         (local.set $acc (f64x2.splat (f64.const 0)))
+        (local.set $acc1 (f64x2.splat (f64.const 0)))
         (local.set $p (local.get $panel))
         (local.set $s (local.get $scaled))
         (local.set $end (i32.add (local.get $scaled) (i32.shl (local.get $w) (i32.const 3))))
+        (local.set $end4 (i32.add (local.get $scaled) (i32.shl (i32.and (local.get $w) (i32.const -4)) (i32.const 3))))
+        (block $w4done
+          (loop $lanes4
+            (br_if $w4done (i32.ge_u (local.get $s) (local.get $end4)))
+            (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (local.get $s)) (v128.load (local.get $p)))))
+            (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.mul (v128.load offset=16 (local.get $s)) (v128.load offset=16 (local.get $p)))))
+            (local.set $s (i32.add (local.get $s) (i32.const 32)))
+            (local.set $p (i32.add (local.get $p) (i32.const 32)))
+            (br $lanes4)))
         (block $wdone
           (loop $lanes
             (br_if $wdone (i32.ge_u (local.get $s) (local.get $end)))
@@ -179,6 +202,7 @@
             (local.set $s (i32.add (local.get $s) (i32.const 16)))
             (local.set $p (i32.add (local.get $p) (i32.const 16)))
             (br $lanes)))
+        (local.set $acc (f64x2.add (local.get $acc) (local.get $acc1)))
         (f64.store (local.get $a) (f64.sub (f64.load (local.get $a))
           (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc)))))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
