@@ -3,15 +3,16 @@
  * implicit's AlternatingLeastSquares, CosineRecommender and BM25Recommender against our ALS
  * and ItemKNN. NDCG@10 is computed by our evaluate() on both sides' top-10 lists (the same
  * exclusions and metric code), fit seconds and recommend-all throughput are measured in the
- * same process run, and the ratios printed (ratio = hybridrec / implicit).
+ * same run, and the ratios printed (ratio = hybridrec / implicit).
  *
  *   npx tsx benchmarks/implicit-side-by-side.ts [P1,P2] [--python /usr/bin/python3]
  *
  * implicit comes from PYTHONPATH (default ../shared/peers/implicit-0.7.3); without it, or
  * without ../shared/data, the script says so and exits 0. Both sides run single-threaded
- * (implicit num_threads=1, OPENBLAS/OMP/MKL_NUM_THREADS=1). implicit's ALS is run with the
- * hyper-parameters our ALS chose on validation (translated to its confidence convention,
- * c = alpha' * w with alpha' = alpha, plus its own 1 as the base) and with its defaults.
+ * (implicit num_threads=1, OPENBLAS/OMP/MKL_NUM_THREADS=1). implicit's ALS runs twice: on
+ * exactly our objective (our weights w, data = 1 + alpha * w, its alpha 1: implicit's
+ * confidence is its data value), so the comparison isolates the implementations; and with
+ * its own defaults at 64 factors on the raw counts.
  * Writes benchmarks/results/implicit-side-by-side.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -25,6 +26,7 @@ import type { Split } from '../src/eval/splits';
 import { ALS, type ALSOptions } from '../src/strategies/als';
 import { ItemKNN } from '../src/strategies/item-knn';
 import { userQuery } from '../src/strategies/query';
+import { InteractionWeights } from '../src/util/weighting';
 import { describeMachine, machine } from './machine';
 import { loadSplit, RESULTS_DIR, SHARED_DATA } from './quality';
 import { strategyRanker } from './rankers';
@@ -43,7 +45,9 @@ users = np.array(d['users'], dtype=np.int32)
 out = []
 for cfg in d['configs']:
     M = X
-    if cfg.get('bm25'):
+    if cfg.get('ours'):
+        M = sp.csr_matrix((np.array(d['oursVals'], dtype=np.float32), (np.array(d['oursRows']), np.array(d['oursCols']))), shape=(d['nUsers'], d['nItems']))
+    elif cfg.get('bm25'):
         M = bm25_weight(X.T, K1=cfg['bm25'][0], B=cfg['bm25'][1]).T.tocsr()
     elif cfg.get('binary'):
         M = X.copy(); M.data[:] = 1
@@ -137,14 +141,23 @@ async function main(): Promise<void> {
       const rowsOf = new Int32Array(m.nnz);
       for (let u = 0; u < train.nUsers; u++) rowsOf.fill(u, m.indptr[u], m.indptr[u + 1]);
       const ours: ALSOptions = ALS.defaults;
+      // Our model in implicit's terms: implicit's confidence is its data value (b += c y,
+      // A += (c - 1) y y^T), so data = 1 + alpha * weight with alpha 1 is exactly our objective.
+      const weighted = InteractionWeights.fit(m, ours.weighting, { k1: ours.bm25K1, b: ours.bm25B }).matrix(m);
+      const oursRows = new Int32Array(weighted.nnz);
+      for (let u = 0; u < train.nUsers; u++) oursRows.fill(u, weighted.indptr[u], weighted.indptr[u + 1]);
+      const oursVals = Array.from(weighted.values, (w) => 1 + ours.alpha * w);
       const configs = [
-        { name: 'implicit ALS (our chosen options)', model: 'als', factors: ours.factors, regularization: ours.regularization, alpha: ours.alpha, iterations: ours.iterations, bm25: ours.weighting === 'bm25' ? [ours.bm25K1, ours.bm25B] : null, binary: ours.weighting === 'binary' },
+        { name: 'implicit ALS (our objective and options)', model: 'als', ours: true, factors: ours.factors, regularization: ours.regularization, alpha: 1, iterations: ours.iterations },
         { name: 'implicit ALS (64 factors, defaults)', model: 'als', factors: 64, regularization: 0.01, alpha: 1, iterations: 15 },
         { name: 'implicit CosineRecommender (K=50)', model: 'cosine', K: 50 },
         { name: 'implicit BM25Recommender (K=50)', model: 'bm25', K: 50, bm25: [1.2, 0.75] },
       ];
       const input = join(dir, `${id}.json`);
-      await writeFile(input, JSON.stringify({ nUsers: train.nUsers, nItems: train.nItems, rows: Array.from(rowsOf), cols: Array.from(m.indices), vals: Array.from(m.values), users: split.queries.map((q) => q.user), configs }));
+      await writeFile(
+        input,
+        JSON.stringify({ nUsers: train.nUsers, nItems: train.nItems, rows: Array.from(rowsOf), cols: Array.from(m.indices), vals: Array.from(m.values), oursRows: Array.from(oursRows), oursCols: Array.from(weighted.indices), oursVals, users: split.queries.map((q) => q.user), configs }),
+      );
       const run = spawnSync(python, ['-c', PYTHON_SIDE, input], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
       if (run.status !== 0) throw new Error(`implicit run failed: ${run.stderr}`);
       const theirs = JSON.parse(run.stdout) as Array<{ name: string; fitSeconds: number; recommendSeconds: number; ids: number[][] }>;
