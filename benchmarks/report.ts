@@ -269,7 +269,7 @@ async function main(): Promise<void> {
   const other: Array<{ file: string; data: { title?: string; command?: string; machine?: Machine; tables?: Record<string, SpeedRow[]>; notes?: string[] } }> = [];
   for (const f of files) {
     const data = JSON.parse(await readFile(join(RESULTS, f), 'utf8'));
-    if (Array.isArray(data.rows) && data.split) quality.push(data);
+    if (Array.isArray(data.rows) && data.split && typeof data.protocol === 'string') quality.push(data);
     else other.push({ file: f, data });
   }
   const order = ['P1', 'P2', 'P3', 'P4-small', 'P4-large', 'P6'];
