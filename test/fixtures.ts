@@ -1,6 +1,7 @@
 import { Dataset, emptyCatalog, type Catalog } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
-import { DataError } from '../src/errors';
+import { expect } from 'vitest';
+import { AbortedError, DataError } from '../src/errors';
 
 /**
  * A small hand-made dataset: users map to their baskets in order, baskets are lists of item
@@ -83,4 +84,22 @@ export function caughtAsync(promise: Promise<unknown>): Promise<DataError> {
       throw error;
     },
   );
+}
+
+/**
+ * Starts `work` with a fresh signal and fires the signal from a timer, so it lands while the
+ * work runs (the timer can only fire once the work yields, after its synchronous start), then
+ * expects an AbortedError whose message matches `what`. Work that ignores the signal, or
+ * finishes before yielding, fails the test.
+ */
+export async function expectAbortMidRun(work: (signal: AbortSignal) => Promise<unknown>, what: RegExp, afterMs = 0): Promise<void> {
+  const controller = new AbortController();
+  const run = work(controller.signal);
+  const timer = setTimeout(() => controller.abort(), afterMs);
+  try {
+    await expect(run).rejects.toThrow(AbortedError);
+    await expect(run).rejects.toThrow(what);
+  } finally {
+    clearTimeout(timer);
+  }
 }

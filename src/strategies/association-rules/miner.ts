@@ -22,7 +22,9 @@
  * which answers "support count of this subset" in |subset| binary searches: rule generation
  * needs exactly that.
  */
-import { DataError, OptionError, throwIfAborted } from '../../errors';
+import { DataError, OptionError } from '../../errors';
+import { integer, nullable, number, resolveOptions, type Check, type OptionChecks } from '../../util/options';
+import { Pace } from '../../util/pace';
 import type { Progress } from '../types';
 
 /**
@@ -69,26 +71,30 @@ export function supportThreshold(nTransactions: number, minSupport: number, minC
   return Math.max(1, minCount, Math.ceil(nTransactions * minSupport));
 }
 
-export function validateItemsetOptions(
-  o: { minSupport?: number; minCount?: number; maxLength?: number; pairCounters?: number; maxItemsets?: number },
-  minMaxLength = 1,
-): void {
-  if (o.maxItemsets !== undefined && !(o.maxItemsets === Infinity || (Number.isInteger(o.maxItemsets) && o.maxItemsets >= 1))) {
-    throw new OptionError('maxItemsets', `must be an integer >= 1 or Infinity, got ${o.maxItemsets}`);
-  }
-  if (o.minSupport !== undefined && !(o.minSupport >= 0 && o.minSupport <= 1)) {
-    throw new OptionError('minSupport', `must be a fraction in [0, 1], got ${o.minSupport}`);
-  }
-  if (o.minCount !== undefined && !(Number.isInteger(o.minCount) && o.minCount >= 1)) {
-    throw new OptionError('minCount', `must be an integer >= 1, got ${o.minCount}`);
-  }
-  if (o.pairCounters !== undefined && !(o.pairCounters >= 0)) {
-    throw new OptionError('pairCounters', `must be a number >= 0, got ${o.pairCounters}`);
-  }
-  if (o.maxLength !== undefined && !(Number.isInteger(o.maxLength) && o.maxLength >= minMaxLength)) {
-    throw new OptionError('maxLength', `must be an integer >= ${minMaxLength}, got ${o.maxLength}`);
-  }
-}
+/** Checks of the itemset options, shared with AssociationRules. */
+export const ITEMSET_CHECKS = {
+  minSupport: number({ min: 0, max: 1 }),
+  minCount: integer({ min: 1 }),
+  maxLength: integer({ min: 1 }),
+  maxItemsets: integer({ min: 1, infinity: true }),
+  pairCounters: integer({ min: 0 }),
+} satisfies Record<string, Check<number>>;
+
+type ItemsetSettings = { minSupport: number | null; minCount: number | null; maxLength: number; maxItemsets: number; pairCounters: number };
+
+const SETTINGS_DEFAULTS: Readonly<ItemsetSettings> = Object.freeze({
+  minSupport: null,
+  minCount: null,
+  maxLength: 10,
+  maxItemsets: Infinity,
+  pairCounters: 1 << 22,
+});
+
+const SETTINGS_CHECKS: OptionChecks<ItemsetSettings> = {
+  ...ITEMSET_CHECKS,
+  minSupport: nullable(ITEMSET_CHECKS.minSupport),
+  minCount: nullable(ITEMSET_CHECKS.minCount),
+};
 
 /** An Int32Array that grows by doubling (tree node and candidate columns). */
 export class GrowingI32 {
@@ -228,22 +234,24 @@ export function compareRuns(a: Int32Array, a0: number, a1: number, b0: number, b
   return a1 - a0 - (b1 - b0);
 }
 
-/** Pair counters per pass over the baskets: 16 MB of Int32, about a last-level cache. */
-const DEFAULT_PAIR_COUNTERS = 1 << 22;
 /** Beyond this many passes pairs are counted item by item instead. */
 const MAX_PAIR_PASSES = 16;
+/** Baskets per pacing check (a clock read) in the counting passes. */
+const PACE_MASK = 1023;
 
-/** Mines all frequent itemsets of `tx`. Needs minSupport or minCount (an unbounded search is never a default). */
-export function mineItemsets(tx: Transactions, options: ItemsetOptions): FrequentItemsets {
-  if (options.minSupport === undefined && options.minCount === undefined) {
-    throw new OptionError('minSupport', 'give minSupport or minCount');
-  }
-  validateItemsetOptions(options);
-  const { signal, onProgress } = options;
-  const maxLength = options.maxLength ?? 10;
+/**
+ * Mines all frequent itemsets of `tx`. Needs minSupport or minCount (an unbounded search is
+ * never a default). Long passes yield to the event loop now and then, so `signal` can stop
+ * them mid-run.
+ */
+export async function mineItemsets(tx: Transactions, options: ItemsetOptions): Promise<FrequentItemsets> {
+  const { signal, onProgress, ...given } = options ?? ({} as ItemsetOptions);
+  const o = resolveOptions('mineItemsets', SETTINGS_DEFAULTS, given, SETTINGS_CHECKS);
+  if (o.minSupport === null && o.minCount === null) throw new OptionError('mineItemsets.minSupport', 'give minSupport or minCount');
+  const pace = new Pace(signal, 'itemset mining');
+  const maxLength = o.maxLength;
   const nTx = tx.ptr.length - 1;
-  const minCount = supportThreshold(nTx, options.minSupport ?? 0, options.minCount ?? 1);
-  throwIfAborted(signal, 'itemset mining');
+  const minCount = supportThreshold(nTx, o.minSupport ?? 0, o.minCount ?? 1);
 
   const itemCount = countItems(tx);
   const kept: number[] = [];
@@ -254,7 +262,7 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
   const nRanks = kept.length;
   const rankItem = Int32Array.from(kept);
   const rows = rankRows(tx, rankItem, itemCount);
-  throwIfAborted(signal, 'itemset mining');
+  if (pace.due()) await pace.pause();
 
   const tree = new Tree(nRanks + 1);
   tree.add(-1, nTx, -1, 0);
@@ -263,20 +271,19 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
     tree.childEnd.data[0] = 1 + nRanks;
     for (let r = 0; r < nRanks; r++) tree.add(r, itemCount[rankItem[r]], 0, 1);
   }
-  const block = options.pairCounters ?? DEFAULT_PAIR_COUNTERS;
+  const block = o.pairCounters;
   if (maxLength >= 2) {
     onProgress?.({ stage: 'mine itemsets', done: 1, total: maxLength });
-    if (block > 0 && (nRanks * (nRanks - 1)) / 2 / block <= MAX_PAIR_PASSES) countPairs(rows, nRanks, minCount, tree, block, signal);
-    else countPairsByItem(rows, nRanks, itemCount, rankItem, minCount, tree, signal);
+    if (block > 0 && (nRanks * (nRanks - 1)) / 2 / block <= MAX_PAIR_PASSES) await countPairs(rows, nRanks, minCount, tree, block, pace);
+    else await countPairsByItem(rows, nRanks, itemCount, rankItem, minCount, tree, pace);
   }
   const levelStart = [0, 1, 1 + nRanks];
-  const maxItemsets = options.maxItemsets ?? Infinity;
+  const maxItemsets = o.maxItemsets;
   let truncatedAt: number | null = null;
   for (let k = 3; k <= maxLength; k++) {
-    throwIfAborted(signal, 'itemset mining');
     onProgress?.({ stage: 'mine itemsets', done: k - 1, total: maxLength });
     levelStart.push(tree.size);
-    const level = countLevel(rows, tree, levelStart[k - 2], levelStart[k - 1], levelStart[k], k, minCount, maxItemsets - (tree.size - 1), signal);
+    const level = await countLevel(rows, tree, levelStart[k - 2], levelStart[k - 1], levelStart[k], k, minCount, maxItemsets - (tree.size - 1), pace);
     if (level === 'over budget') truncatedAt = k;
     if (level !== 'counted') break;
   }
@@ -387,19 +394,19 @@ export function sortRun(a: Int32Array, lo: number, hi: number): void {
  * and adds the frequent ones to the tree. Visiting each item's baskets instead costs a cache
  * miss per visit at millions of baskets, and one huge triangle a miss per increment.
  */
-function countPairs(rows: RankRows, nRanks: number, minCount: number, tree: Tree, block: number, signal: AbortSignal | undefined): void {
+async function countPairs(rows: RankRows, nRanks: number, minCount: number, tree: Tree, block: number, pace: Pace): Promise<void> {
   const rowOff = new Float64Array(nRanks + 1);
   for (let a = 0; a < nRanks; a++) rowOff[a + 1] = rowOff[a] + (nRanks - a - 1);
   const tri = new Int32Array(Math.max(nRanks, Math.min(block, rowOff[nRanks])));
   const { ptr, items } = rows;
   const nRows = ptr.length - 1;
   for (let a0 = 0; a0 < nRanks - 1; ) {
-    throwIfAborted(signal, 'itemset mining');
     let a1 = a0 + 1;
     while (a1 < nRanks - 1 && rowOff[a1 + 1] - rowOff[a0] <= tri.length) a1++;
     const off0 = rowOff[a0];
     tri.fill(0, 0, rowOff[a1] - off0);
     for (let t = 0; t < nRows; t++) {
+      if ((t & PACE_MASK) === 0 && pace.due()) await pace.pause();
       const hi = ptr[t + 1];
       for (let i = ptr[t]; i < hi - 1; i++) {
         const a = items[i];
@@ -494,15 +501,15 @@ function lowerBound(a: Int32Array, lo: number, hi: number, v: number): number {
  * Counts pairs item by item, for more kept items than the triangle serves: the baskets of
  * rank a (an occurrence list) are scanned for their ranks above a, with one counter per rank.
  */
-function countPairsByItem(
+async function countPairsByItem(
   rows: RankRows,
   nRanks: number,
   itemCount: Int32Array,
   rankItem: Int32Array,
   minCount: number,
   tree: Tree,
-  signal: AbortSignal | undefined,
-): void {
+  pace: Pace,
+): Promise<void> {
   const { ptr, items } = rows;
   const nRows = ptr.length - 1;
   const occPtr = new Float64Array(nRanks + 1);
@@ -513,7 +520,7 @@ function countPairsByItem(
   const counts = new Int32Array(nRanks);
   const touched = new Int32Array(nRanks);
   for (let a = 0; a < nRanks; a++) {
-    if ((a & 1023) === 0) throwIfAborted(signal, 'itemset mining');
+    if (pace.due()) await pace.pause();
     let nTouched = 0;
     for (let k = occPtr[a]; k < occEnd[a]; k++) {
       const t = occ[k];
@@ -543,7 +550,7 @@ function countPairsByItem(
  * candidates. Frequent candidates become the children of their (k-1)-set. Counts nothing
  * when there are more than `budget` candidates.
  */
-function countLevel(
+async function countLevel(
   rows: RankRows,
   tree: Tree,
   parentStart: number,
@@ -552,8 +559,8 @@ function countLevel(
   k: number,
   minCount: number,
   budget: number,
-  signal: AbortSignal | undefined,
-): 'counted' | 'nothing frequent' | 'over budget' {
+  pace: Pace,
+): Promise<'counted' | 'nothing frequent' | 'over budget'> {
   // Candidates of (k-1)-set n: cand[candPtr[n - prevStart] .. candPtr[n - prevStart + 1]), ascending ranks.
   const rank = tree.rank.data;
   const parentOf = tree.parent.data;
@@ -563,6 +570,7 @@ function countLevel(
   const found = new GrowingI32(1024);
   const path = new Int32Array(k);
   for (let parent = parentStart; parent < prevStart; parent++) {
+    if (pace.due()) await pace.pause();
     const first = childStart[parent];
     const end = childEnd[parent];
     if (end - first >= 2) for (let n = parent, d = k - 3; n > 0; n = parentOf[n], d--) path[d] = rank[n];
@@ -619,7 +627,7 @@ function countLevel(
   };
   const nRows = ptr.length - 1;
   for (let t = 0; t < nRows; t++) {
-    if ((t & 0xffff) === 0) throwIfAborted(signal, 'itemset mining');
+    if ((t & PACE_MASK) === 0 && pace.due()) await pace.pause();
     const hi = ptr[t + 1];
     // Root children are the ranks themselves (node 1 + r).
     for (let q = ptr[t]; q <= hi - k; q++) {

@@ -64,15 +64,15 @@ function pairWeight(weighting: GraphWeighting, itemBaskets: Int32Array, nBaskets
 }
 
 export interface EdgeOptions {
-  weighting: GraphWeighting;
+  edgeWeighting: GraphWeighting;
   minCount: number;
-  maxNeighbors: number;
+  neighbors: number;
 }
 
 /**
  * The weighted co-purchase graph as a symmetric item x item CSR (both directions stored, no
- * self loops). Each item keeps its `maxNeighbors` heaviest edges, and an edge survives when
- * either end kept it, so the graph stays undirected and holds at most 2 x maxNeighbors x
+ * self loops). Each item keeps its `neighbors` heaviest edges, and an edge survives when
+ * either end kept it, so the graph stays undirected and holds at most 2 x neighbors x
  * nItems entries however many baskets there are.
  */
 export async function buildEdges(data: Dataset, options: EdgeOptions, fit: FitOptions): Promise<CsrMatrix> {
@@ -81,11 +81,11 @@ export async function buildEdges(data: Dataset, options: EdgeOptions, fit: FitOp
   const baskets = basketMatrix(data);
   const itemBaskets = new Int32Array(baskets.nCols);
   for (let p = 0; p < baskets.indices.length; p++) itemBaskets[baskets.indices[p]]++;
-  const weight = pairWeight(options.weighting, itemBaskets, baskets.nRows);
+  const weight = pairWeight(options.edgeWeighting, itemBaskets, baskets.nRows);
   const pruned = await cooccurrence(baskets, {
     binary: true,
     minCount: options.minCount,
-    topN: options.maxNeighbors,
+    topN: options.neighbors,
     transform: weight && ((i, j, _w, count) => weight(i, j, count)),
     signal: fit.signal,
     onProgress: fit.onProgress,
