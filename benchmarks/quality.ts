@@ -19,6 +19,9 @@ import {
   holdoutRandom,
   holdoutTemporal,
   nextBasket,
+  ensembleRanker,
+  strategyRanker,
+  weightedRanker,
   type EvalResult,
   type IndexRanker,
   type Recommender,
@@ -155,14 +158,14 @@ export async function runProtocol(id: string, seed: number): Promise<ProtocolRes
   });
   const fit = rec.fitSeconds;
   const rows: ResultRow[] = [];
-  const run = (name: string, ranker: IndexRanker, fitSeconds: number | null) => {
-    const r = evaluate(ranker, split, { k: 10 });
+  const run = async (name: string, ranker: IndexRanker, fitSeconds: number | null) => {
+    const r = await evaluate(ranker, split, { k: 10 });
     rows.push({ name, fitSeconds, ...r });
     console.log(`  ${name.padEnd(18)} P ${r.precision.toFixed(4)}  R ${r.recall.toFixed(4)}  MAP ${r.map.toFixed(4)}  NDCG ${r.ndcg.toFixed(4)}  Hit ${r.hitRate.toFixed(4)}  Cov ${r.coverage.toFixed(4)}`);
   };
-  for (const n of rec.strategyNames) run(n, rec.rankerFor(n), fit[n] ?? null);
-  run('ensemble (equal)', rec.rankerWithWeights(Object.fromEntries(rec.strategyNames.map((n) => [n, 1]))), null);
-  run('ensemble (tuned)', rec, Object.values(fit).reduce((a, b) => a + b, 0));
+  for (const n of rec.strategyNames) await run(n, strategyRanker(rec, n), fit[n] ?? null);
+  await run('ensemble (equal)', weightedRanker(rec, Object.fromEntries(rec.strategyNames.map((n) => [n, 1]))), null);
+  await run('ensemble (tuned)', ensembleRanker(rec), Object.values(fit).reduce((a, b) => a + b, 0));
   const result: ProtocolResult = {
     protocol: id,
     title: spec.title,

@@ -68,8 +68,8 @@ describe('CoPurchaseGraph edges', () => {
     expect(g.nEdges).toBe(6);
   });
 
-  it('normalises counts by the chosen weighting', async () => {
-    const cases: Array<[CoPurchaseGraphOptions['weighting'], (c: number, ni: number, nj: number) => number]> = [
+  it('normalizes counts by the chosen edge weighting', async () => {
+    const cases: Array<[CoPurchaseGraphOptions['edgeWeighting'], (c: number, ni: number, nj: number) => number]> = [
       ['cosine', (c, ni, nj) => c / Math.sqrt(ni * nj)],
       ['jaccard', (c, ni, nj) => c / (ni + nj - c)],
       ['pmi', (c, ni, nj) => (c * 5) / (ni * nj)],

@@ -5,10 +5,10 @@ import { ItemKNN } from '../strategies/item-knn';
 import { NeuralCF } from '../strategies/neural-cf';
 import { Popularity } from '../strategies/popularity';
 import { RepeatPurchase } from '../strategies/repeat-purchase';
-import type { Recommender, StrategyLoader } from '../strategies/types';
+import type { StrategyLoader } from '../strategies/types';
 
 /** Loaders of the built-in strategy kinds, keyed by `Recommender.kind`. */
-export const BUILTIN_LOADERS: Record<string, StrategyLoader> = {
+export const BUILTIN_LOADERS: Readonly<Record<string, StrategyLoader>> = {
   popularity: (state, sections) => Popularity.load(state, sections),
   repeat: (state, sections) => RepeatPurchase.load(state, sections),
   itemknn: (state, sections) => ItemKNN.load(state, sections),
@@ -17,5 +17,3 @@ export const BUILTIN_LOADERS: Record<string, StrategyLoader> = {
   rules: (state, sections) => AssociationRules.load(state, sections),
   graph: (state, sections) => CoPurchaseGraph.load(state, sections),
 };
-
-export const DEFAULT_FALLBACK = (): Recommender => new Popularity();
