@@ -6,7 +6,7 @@ import { ArtifactError, NotFittedError, OptionError, UnknownIdError } from '../s
 import { strategyRanker } from '../src/eval/rankers';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../src/strategies/types';
 import { basketsDataset } from './fixtures';
-import { candidateCut } from '../src/ensemble/merge';
+import { CandidateBuffers, cutCandidates } from '../src/ensemble/merge';
 import { ScoreVector as Scores } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
 
@@ -67,10 +67,10 @@ async function fitted(opts: Partial<ConstructorParameters<typeof HybridRecommend
   return rec;
 }
 
-describe('candidateCut', () => {
-  it('equals the cap-th best unblocked score of a sort, with ties, NaN and small vectors', () => {
+describe('cutCandidates', () => {
+  it('keeps the unblocked items scoring at least the cap-th best of a sort, with ties, NaN and small vectors', () => {
     const rng = mulberry32(7);
-    const scratch = new Float32Array(500);
+    const buffers = new CandidateBuffers(500);
     for (let trial = 0; trial < 200; trial++) {
       const v = new Scores(500);
       const n = 1 + Math.floor(rng() * 400);
@@ -82,7 +82,13 @@ describe('candidateCut', () => {
         .filter(Number.isFinite)
         .sort((a, b) => b - a);
       const cap = 1 + Math.floor(rng() * 60);
-      expect(candidateCut(v, cap, blocked, scratch)).toBe(finite.length <= cap ? -Infinity : finite[cap - 1]);
+      const { items, raw } = buffers;
+      const { count, cutoff } = cutCandidates(v, cap, blocked, buffers);
+      expect(cutoff).toBe(finite.length <= cap ? -Infinity : finite[cap - 1]);
+      expect(count).toBe(finite.filter((s) => s >= cutoff).length);
+      const expected = Array.from({ length: v.length }, (_, i) => v.at(i)).filter((item) => blocked[item] === 0 && Number.isFinite(v.values[item]) && v.values[item] >= cutoff);
+      expect(Array.from(items.subarray(0, count))).toEqual(expected);
+      expect(Array.from(raw.subarray(0, count))).toEqual(expected.map((item) => v.values[item]));
     }
   });
 });

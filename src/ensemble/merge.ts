@@ -5,12 +5,13 @@
  *
  * Per query and strategy: score into a ScoreVector; normalize over every finite score it
  * touched (normalize.ts); keep as candidates its best `candidatesPerStrategy` unblocked items
- * (ties at the cut kept). Then: add weight x normalized score of every candidate into one
- * float32 sum, strategy by strategy in order; rank the items with a positive sum (ties to the
- * lower index); when fewer than k pass, fill from the fallback, ranked below them.
+ * (ties at the cut kept). Every candidate gets a slot in the query's CandidateUnion. Then: add
+ * weight x normalized score of every candidate into one float32 sum per slot, strategy by
+ * strategy in order; rank the items with a positive sum (ties to the lower index); when fewer
+ * than k pass, fill from the fallback, ranked below them.
  *
- * Tuning caches each validation query's candidates once (candidateCut, collectCandidates) and
- * replays only addCandidates + rankCombined per trial.
+ * Tuning caches each validation query's candidates once (scoreMember, as slots of its union)
+ * and replays only addCandidates + rankCombined per trial.
  */
 import { ScoreVector, type Query, type Recommender } from '../strategies/types';
 import { TopK } from '../util/topk';
@@ -31,44 +32,122 @@ export interface Ranked {
   fromEnsemble: number;
 }
 
-/** Offers every fallback candidate (item, score) to `visit`, in any order. */
-export type FallbackCandidates = (visit: (item: number, score: number) => void) => void;
+/**
+ * Offers every fallback candidate to `visit`, in any order: the item, its fallback score, and
+ * its slot in the query's candidate union (-1 when no strategy offered it).
+ */
+export type FallbackCandidates = (visit: (item: number, score: number, slot: number) => void) => void;
+
+/** Where one strategy's candidates of one query go (room for every item). */
+export class CandidateBuffers {
+  readonly items: Int32Array;
+  readonly raw: Float32Array;
+  /** The candidates' slots in the query's CandidateUnion. */
+  readonly slots: Int32Array;
+  /** Scores copied for the cut's selection. */
+  readonly scratch: Float32Array;
+  constructor(nItems: number) {
+    this.items = new Int32Array(nItems);
+    this.raw = new Float32Array(nItems);
+    this.slots = new Int32Array(nItems);
+    this.scratch = new Float32Array(nItems);
+  }
+}
 
 /**
- * The raw score of the `cap`-th best finite touched item of `v` that is not blocked (the cut
- * of a strategy's candidate list), or -Infinity when at most `cap` items qualify. `scratch`
- * needs room for v.length numbers. Quickselect: O(touched) on average.
+ * The items some strategy offered for one query, each at a slot 0 .. size, with one float32
+ * sum per slot: the merge adds into `sums[slot]` and ranks the slots, so its cost follows the
+ * candidates, not the catalog.
  */
-export function candidateCut(v: ScoreVector, cap: number, blocked: Uint8Array | null, scratch: Float32Array): number {
-  if (v.length <= cap) return -Infinity;
+export class CandidateUnion {
+  readonly items: Int32Array;
+  readonly sums: Float32Array;
+  size = 0;
+  /** Slot of each item in the union, -1 when absent (reset by clear()). */
+  private readonly slotOf: Int32Array;
+
+  constructor(nItems: number) {
+    this.items = new Int32Array(nItems);
+    this.sums = new Float32Array(nItems);
+    this.slotOf = new Int32Array(nItems).fill(-1);
+  }
+
+  /** The slot of `item`, -1 when no strategy offered it. */
+  slot(item: number): number {
+    return this.slotOf[item];
+  }
+
+  /** Writes the slots of items[0 .. n) into `slots`, giving new items the next free slots. */
+  admit(items: Int32Array, n: number, slots: Int32Array): void {
+    const { slotOf } = this;
+    for (let i = 0; i < n; i++) {
+      const item = items[i];
+      let slot = slotOf[item];
+      if (slot < 0) {
+        slot = this.size++;
+        slotOf[item] = slot;
+        this.items[slot] = item;
+        this.sums[slot] = 0;
+      }
+      slots[i] = slot;
+    }
+  }
+
+  clear(): void {
+    for (let u = 0; u < this.size; u++) this.slotOf[this.items[u]] = -1;
+    this.size = 0;
+  }
+}
+
+/**
+ * The candidates of `v` after the cut: its touched, unblocked items with a finite raw score at
+ * least the `cap`-th best of them (ties at the cut kept), copied into out.items/out.raw in
+ * touched order. `cutoff` is that score (-Infinity when at most `cap` items qualify).
+ * Quickselect: O(touched) on average.
+ */
+export function cutCandidates(v: ScoreVector, cap: number, blocked: Uint8Array | null, out: CandidateBuffers): { count: number; cutoff: number } {
+  const { items, raw, scratch } = out;
   const values = v.values;
   let n = 0;
   for (let i = 0; i < v.length; i++) {
     const item = v.at(i);
     if (blocked !== null && blocked[item] === 1) continue;
     const s = values[item];
-    if (Number.isFinite(s)) scratch[n++] = s;
+    if (!Number.isFinite(s)) continue;
+    items[n] = item;
+    raw[n++] = s;
   }
-  if (n <= cap) return -Infinity;
-  // Select the element of rank cap - 1 in descending order.
-  const target = cap - 1;
+  if (n <= cap) return { count: n, cutoff: -Infinity };
+  scratch.set(raw.subarray(0, n));
+  const cutoff = selectDescending(scratch, n, cap - 1);
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    if (raw[i] < cutoff) continue;
+    items[kept] = items[i];
+    raw[kept++] = raw[i];
+  }
+  return { count: kept, cutoff };
+}
+
+/** The value of rank `target` (0 = largest) among a[0 .. n), by quickselect (reorders a). */
+function selectDescending(a: Float32Array, n: number, target: number): number {
   let lo = 0;
   let hi = n - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const a = scratch[lo];
-    const b = scratch[mid];
-    const c = scratch[hi];
-    const pivot = a > b ? (b > c ? b : a > c ? c : a) : a > c ? a : b > c ? c : b;
+    const x = a[lo];
+    const y = a[mid];
+    const z = a[hi];
+    const pivot = x > y ? (y > z ? y : x > z ? z : x) : x > z ? x : y > z ? z : y;
     let i = lo;
     let j = hi;
     while (i <= j) {
-      while (scratch[i] > pivot) i++;
-      while (scratch[j] < pivot) j--;
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
       if (i <= j) {
-        const t = scratch[i];
-        scratch[i] = scratch[j];
-        scratch[j] = t;
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
         i++;
         j--;
       }
@@ -77,32 +156,14 @@ export function candidateCut(v: ScoreVector, cap: number, blocked: Uint8Array | 
     else if (target >= i) lo = i;
     else break;
   }
-  return scratch[target];
+  return a[target];
 }
 
-/**
- * Copies the candidates of `v` (touched, unblocked, finite, raw >= cutoff) into items/raw in
- * touched order; returns how many.
- */
-export function collectCandidates(v: ScoreVector, cutoff: number, blocked: Uint8Array | null, items: Int32Array, raw: Float32Array): number {
-  const values = v.values;
-  let n = 0;
-  for (let i = 0; i < v.length; i++) {
-    const item = v.at(i);
-    if (blocked !== null && blocked[item] === 1) continue;
-    const s = values[item];
-    if (!Number.isFinite(s) || s < cutoff) continue;
-    items[n] = item;
-    raw[n++] = s;
-  }
-  return n;
-}
-
-/** Adds weight x (raw x scale + shift) of candidates [from, to) into `combined`. */
-export function addCandidates(items: Int32Array, raw: Float32Array, from: number, to: number, scale: number, shift: number, weight: number, combined: ScoreVector): void {
+/** Adds weight x (raw x scale + shift) of candidates [from, to), at their slots, into the float32 `sums`. */
+export function addCandidates(slots: Int32Array, raw: Float32Array, from: number, to: number, scale: number, shift: number, weight: number, sums: Float32Array): void {
   const a = weight * scale;
   const b = weight * shift;
-  for (let i = from; i < to; i++) combined.add(items[i], raw[i] * a + b);
+  for (let i = from; i < to; i++) sums[slots[i]] += raw[i] * a + b;
 }
 
 /**
@@ -121,25 +182,25 @@ export class RankBuffers {
 }
 
 /**
- * The k best items of `combined` with a positive sum that pass `accept` (all when null), then,
- * when fewer than k, the best `fallback` candidates that are not blocked, have no positive sum
- * and pass `accept`, scored below the last ensemble item (scaled into (0, half of it)).
+ * The k best items of the union (size slots of items/sums) with a positive sum that pass
+ * `accept` (all when null), then, when fewer than k, the best `fallback` candidates that are
+ * not blocked, have no positive sum and pass `accept`, scored below the last ensemble item
+ * (scaled into (0, half of it)).
  */
 export function rankCombined(
-  combined: ScoreVector,
+  union: { readonly items: Int32Array; readonly sums: Float32Array; readonly size: number },
   k: number,
   accept: ((item: number) => boolean) | null,
   fallback: FallbackCandidates | null,
   blocked: Uint8Array | null,
   buffers: RankBuffers | null = null,
 ): Ranked {
-  const values = combined.values;
+  const { items: members, sums, size } = union;
   const reuse = buffers !== null && accept === null && buffers.k === k;
-  const chosen = pickTop(combined.length, k, accept, reuse ? buffers : null, 0, (heap) => {
-    for (let i = 0; i < combined.length; i++) {
-      const item = combined.at(i);
-      const s = values[item];
-      if (s > 0) heap.push(item, s);
+  const chosen = pickTop(size, k, accept, reuse ? buffers : null, 0, (heap) => {
+    for (let u = 0; u < size; u++) {
+      const s = sums[u];
+      if (s > 0) heap.push(members[u], s);
     }
   });
   const n = chosen.items.length;
@@ -148,8 +209,8 @@ export function rankCombined(
   // Fewer than k chosen means every item with a positive sum was chosen or rejected by
   // `accept` (which would reject it again), so skipping them all skips the chosen.
   const extra = pickTop(Infinity, k - n, accept, reuse ? buffers : null, n, (heap) =>
-    fallback((item, score) => {
-      if ((blocked !== null && blocked[item] === 1) || values[item] > 0) return;
+    fallback((item, score, slot) => {
+      if ((blocked !== null && blocked[item] === 1) || (slot >= 0 && sums[slot] > 0)) return;
       heap.push(item, score);
     }),
   );
@@ -212,7 +273,7 @@ function pickTop(
 
 /**
  * One strategy's part of a query after scoring: the statistics every normalization needs,
- * and its candidates after the cut (in the candidate buffers of `MemberBuffers`).
+ * and how many candidates the cut left in the CandidateBuffers (with their union slots).
  */
 export interface MemberCandidates {
   stats: ScoreStats | null;
@@ -220,23 +281,23 @@ export interface MemberCandidates {
   count: number;
 }
 
-/** Scores `query` with `strategy` into `v` (reset first) and cuts its candidates into items/raw. */
+/** Scores `query` with `strategy` into `v` (reset first), cuts its candidates into `out` and admits them to `union`. */
 export function scoreMember(
   strategy: Recommender,
   query: Query,
   v: ScoreVector,
   cap: number,
   blocked: Uint8Array | null,
-  scratch: Float32Array,
-  items: Int32Array,
-  raw: Float32Array,
+  out: CandidateBuffers,
+  union: CandidateUnion,
 ): MemberCandidates {
   v.reset();
   strategy.score(query, v);
   const stats = scoreStats(v);
   if (stats === null) return { stats, cutoff: -Infinity, count: 0 };
-  const cutoff = candidateCut(v, cap, blocked, scratch);
-  return { stats, cutoff, count: collectCandidates(v, cutoff, blocked, items, raw) };
+  const cut = cutCandidates(v, cap, blocked, out);
+  union.admit(out.items, cut.count, out.slots);
+  return { stats, ...cut };
 }
 
 /**
@@ -245,12 +306,10 @@ export function scoreMember(
  * ranker.
  */
 export class MergeEngine {
-  private readonly combined: ScoreVector;
+  private readonly union: CandidateUnion;
   private readonly perStrategy: ScoreVector[];
   private readonly fallbackScores: ScoreVector;
-  private readonly candidateItems: Int32Array;
-  private readonly candidateRaw: Float32Array;
-  private readonly scratch: Float32Array;
+  private readonly candidates: CandidateBuffers;
   /** Per strategy, its normalization in the last query (null: not merged). */
   private readonly maps: Array<Affine | null>;
   /** Per strategy, the lowest raw score it added in the last query. */
@@ -261,12 +320,10 @@ export class MergeEngine {
     readonly fallback: Recommender | null,
     readonly nItems: number,
   ) {
-    this.combined = new ScoreVector(nItems);
+    this.union = new CandidateUnion(nItems);
     this.perStrategy = strategies.map(() => new ScoreVector(nItems));
     this.fallbackScores = new ScoreVector(nItems);
-    this.candidateItems = new Int32Array(nItems);
-    this.candidateRaw = new Float32Array(nItems);
-    this.scratch = new Float32Array(nItems);
+    this.candidates = new CandidateBuffers(nItems);
     this.maps = new Array<Affine | null>(strategies.length).fill(null);
     this.cutoffs = new Float64Array(strategies.length).fill(-Infinity);
   }
@@ -277,22 +334,22 @@ export class MergeEngine {
    */
   rank(query: Query, k: number, blocked: Uint8Array | null, accept: ((item: number) => boolean) | null, settings: MergeSettings, fill = true): Ranked {
     const { weights, normalization, candidatesPerStrategy } = settings;
-    const combined = this.combined;
-    combined.reset();
+    const union = this.union;
+    union.clear();
     this.maps.fill(null);
     this.cutoffs.fill(-Infinity);
     for (let s = 0; s < this.strategies.length; s++) {
       if (weights[s] === 0) continue;
       const v = this.perStrategy[s];
-      const part = scoreMember(this.strategies[s], query, v, candidatesPerStrategy, blocked, this.scratch, this.candidateItems, this.candidateRaw);
+      const part = scoreMember(this.strategies[s], query, v, candidatesPerStrategy, blocked, this.candidates, union);
       if (part.stats === null) continue;
       const map = affineOf(part.stats, normalization);
       this.maps[s] = map;
       this.cutoffs[s] = part.cutoff;
-      addCandidates(this.candidateItems, this.candidateRaw, 0, part.count, map.scale, map.shift, weights[s], combined);
+      addCandidates(this.candidates.slots, this.candidates.raw, 0, part.count, map.scale, map.shift, weights[s], union.sums);
     }
     const fallback = fill && this.fallback !== null ? this.fallbackCandidates(query) : null;
-    return rankCombined(combined, k, accept, fallback, blocked);
+    return rankCombined(union, k, accept, fallback, blocked);
   }
 
   /** Weighted normalized contribution of strategy s to `item` (an unblocked item) in the last rank(). */
@@ -317,7 +374,7 @@ export class MergeEngine {
       }
       for (let i = 0; i < fb.length; i++) {
         const item = fb.at(i);
-        visit(item, fb.values[item]);
+        visit(item, fb.values[item], this.union.slot(item));
       }
     };
   }

@@ -9,7 +9,7 @@ import { arrayOf, integer, number, oneOf, resolveOptions, type OptionChecks } fr
 import { Pace } from '../util/pace';
 import { mulberry32, shuffleInPlace } from '../util/random';
 import { TopK } from '../util/topk';
-import { addCandidates, rankCombined, RankBuffers, scoreMember, type FallbackCandidates } from './merge';
+import { addCandidates, CandidateBuffers, CandidateUnion, rankCombined, RankBuffers, scoreMember, type FallbackCandidates } from './merge';
 import { NORMALIZATIONS, affineOf, type Normalization } from './normalize';
 
 /**
@@ -168,32 +168,35 @@ function metricFn(metric: TuneMetric): (ranked: Int32Array, target: TargetSet, k
 }
 
 /**
- * Every validation query scored once: per query and strategy its candidates after the
- * recommender's cut and the [scale, shift] of each normalization (NaN: it scored nothing),
- * and per query the fallback's candidates for the fill. rank() replays the merge of merge.ts
- * for one (normalization, weights) trial.
+ * Every validation query scored once: per query its candidate union (merge.ts) and per query
+ * and strategy its candidates after the recommender's cut (slots in that union and raw scores)
+ * with the [scale, shift] of each normalization (NaN: it scored nothing), and per query the
+ * fallback's candidates for the fill. rank() replays the merge of merge.ts for one
+ * (normalization, weights) trial.
  */
 export class ValidationCache {
-  private readonly combined: ScoreVector;
+  private readonly sums: Float32Array;
   private readonly buffers: RankBuffers;
   private constructor(
     readonly nStrategies: number,
     readonly normalizations: readonly Normalization[],
     readonly k: number,
-    /** Candidates of query q and strategy s: items/raw[ptr[q * nStrategies + s] .. ptr[q * nStrategies + s + 1]). */
+    /** The union of query q's candidates, by slot. */
+    private readonly unions: readonly Int32Array[],
+    /** Candidates of query q and strategy s: slots/raw[ptr[q * nStrategies + s] .. ptr[q * nStrategies + s + 1]). */
     private readonly ptr: Int32Array,
-    private readonly items: Int32Array,
+    private readonly slots: Int32Array,
     private readonly raw: Float32Array,
     /** Per normalization, per query and strategy: scale, shift. */
     private readonly maps: Float64Array[],
-    /** Fallback candidates of query q: fbItems/fbScores[fbPtr[q] .. fbPtr[q + 1]). */
+    /** Fallback candidates of query q: fbItems/fbScores/fbSlots[fbPtr[q] .. fbPtr[q + 1]). */
     private readonly fbPtr: Int32Array,
     private readonly fbItems: Int32Array,
     private readonly fbScores: Float32Array,
+    private readonly fbSlots: Int32Array,
     readonly targets: ReadonlyArray<ReadonlySet<number>>,
-    nItems: number,
   ) {
-    this.combined = new ScoreVector(nItems);
+    this.sums = new Float32Array(unions.reduce((most, u) => Math.max(most, u.length), 0));
     this.buffers = new RankBuffers(k);
   }
 
@@ -223,17 +226,17 @@ export class ValidationCache {
     // Non-candidates stay blocked for the whole build, as in evaluate(); per-query blocks are undone.
     const blocked = new Uint8Array(nItems);
     if (split.candidates !== null) for (let i = 0; i < nItems; i++) blocked[i] = split.candidates[i] === 1 ? 0 : 1;
-    const offered = new Uint8Array(nItems);
-    const scratch = new Float32Array(nItems);
-    const candItems = new Int32Array(nItems);
-    const candRaw = new Float32Array(nItems);
+    const candidates = new CandidateBuffers(nItems);
+    const union = new CandidateUnion(nItems);
+    const unions: Int32Array[] = [];
     const ptr = new Int32Array(queries.length * nS + 1);
-    const items = new GrowableColumn((n) => new Int32Array(n), 1024);
+    const slots = new GrowableColumn((n) => new Int32Array(n), 1024);
     const raw = new GrowableColumn((n) => new Float32Array(n), 1024);
     const maps = normalizations.map(() => new Float64Array(2 * queries.length * nS).fill(NaN));
     const fbPtr = new Int32Array(queries.length + 1);
     const fbItems = new GrowableColumn((n) => new Int32Array(n), 1024);
     const fbScores = new GrowableColumn((n) => new Float32Array(n), 1024);
+    const fbSlots = new GrowableColumn((n) => new Int32Array(n), 1024);
     const targets: Set<number>[] = [];
     for (let qi = 0; qi < queries.length; qi++) {
       if (qi % 256 === 0) fit.onProgress?.({ stage: 'tune: scoring validation queries', done: qi, total: queries.length });
@@ -249,9 +252,9 @@ export class ValidationCache {
       };
       if (q.excludeHistory) for (const i of query.history.items) block(i);
       if (q.excludeBasket) for (const i of q.basket) block(i);
-      const offeredList: number[] = [];
+      union.clear();
       for (let s = 0; s < nS; s++) {
-        const part = scoreMember(strategies[s], query, v, candidatesPerStrategy, blocked, scratch, candItems, candRaw);
+        const part = scoreMember(strategies[s], query, v, candidatesPerStrategy, blocked, candidates, union);
         const at = qi * nS + s;
         if (part.stats !== null) {
           for (let n = 0; n < normalizations.length; n++) {
@@ -261,14 +264,10 @@ export class ValidationCache {
           }
         }
         for (let c = 0; c < part.count; c++) {
-          items.push(candItems[c]);
-          raw.push(candRaw[c]);
-          if (offered[candItems[c]] === 0) {
-            offered[candItems[c]] = 1;
-            offeredList.push(candItems[c]);
-          }
+          slots.push(candidates.slots[c]);
+          raw.push(candidates.raw[c]);
         }
-        ptr[at + 1] = items.length;
+        ptr[at + 1] = slots.length;
       }
       if (fallback !== null) {
         fb.reset();
@@ -277,23 +276,28 @@ export class ValidationCache {
         for (let i = 0; i < fb.length; i++) {
           const item = fb.at(i);
           if (blocked[item] === 1) continue;
-          if (offered[item] === 1) {
-            fbItems.push(item);
-            fbScores.push(fb.values[item]);
-          } else rest.push(item, fb.values[item]);
+          const slot = union.slot(item);
+          if (slot < 0) {
+            rest.push(item, fb.values[item]);
+            continue;
+          }
+          fbItems.push(item);
+          fbScores.push(fb.values[item]);
+          fbSlots.push(slot);
         }
         const best = rest.sorted();
         for (let i = 0; i < best.items.length; i++) {
           fbItems.push(best.items[i]);
           fbScores.push(best.scores[i]);
+          fbSlots.push(-1);
         }
       }
       fbPtr[qi + 1] = fbItems.length;
+      unions.push(union.items.slice(0, union.size));
       for (const i of blockList) blocked[i] = 0;
-      for (const i of offeredList) offered[i] = 0;
       targets.push(new Set(q.target));
     }
-    return new ValidationCache(nS, normalizations, k, ptr, items.toArray(), raw.toArray(), maps, fbPtr, fbItems.toArray(), fbScores.toArray(), targets, nItems);
+    return new ValidationCache(nS, normalizations, k, unions, ptr, slots.toArray(), raw.toArray(), maps, fbPtr, fbItems.toArray(), fbScores.toArray(), fbSlots.toArray(), targets);
   }
 
   /**
@@ -301,23 +305,24 @@ export class ValidationCache {
    * `weights`, as the recommender ranks them: a view valid until the next call.
    */
   rank(q: number, n: number, weights: Float64Array): Int32Array {
-    const { combined, nStrategies: nS, ptr } = this;
+    const { sums, nStrategies: nS, ptr } = this;
+    const items = this.unions[q];
     const maps = this.maps[n];
-    combined.reset();
+    sums.fill(0, 0, items.length);
     for (let s = 0; s < nS; s++) {
       const at = q * nS + s;
       if (weights[s] === 0 || Number.isNaN(maps[2 * at])) continue;
-      addCandidates(this.items, this.raw, ptr[at], ptr[at + 1], maps[2 * at], maps[2 * at + 1], weights[s], combined);
+      addCandidates(this.slots, this.raw, ptr[at], ptr[at + 1], maps[2 * at], maps[2 * at + 1], weights[s], sums);
     }
     const from = this.fbPtr[q];
     const to = this.fbPtr[q + 1];
     const fallback: FallbackCandidates | null =
       to > from
         ? (visit) => {
-            for (let i = from; i < to; i++) visit(this.fbItems[i], this.fbScores[i]);
+            for (let i = from; i < to; i++) visit(this.fbItems[i], this.fbScores[i], this.fbSlots[i]);
           }
         : null;
-    return rankCombined(combined, this.k, null, fallback, null, this.buffers).items;
+    return rankCombined({ items, sums, size: items.length }, this.k, null, fallback, null, this.buffers).items;
   }
 }
 
