@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HybridRecommender } from '../src/ensemble/hybrid';
+import { writeHybrid } from '../src/ensemble/persist';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { ArtifactError, EmptyDataError, NotFittedError, OptionError, UnknownIdError } from '../src/errors';
 import { AssociationRules } from '../src/strategies/association-rules';
@@ -294,6 +295,28 @@ describe('one error type per mistake in every strategy', () => {
     expect(() => ItemKNN.load(broken, r.scope('x'))).toThrow(ArtifactError);
     expect(() => ItemKNN.load(broken, r.scope('x'))).toThrow(/section "itemknn.neighbors"/);
     expect(() => ItemKNN.load({ ...state, options: { ...(state.options as JsonObject), neighbours: 3 } }, r.scope('x'))).toThrow(/unknown to this version/);
+
+    const content = new ContentBased();
+    await content.fit(shop);
+    const cw = new ArtifactWriter();
+    const cs = content.save(cw.scope('c'));
+    const cr = ArtifactReader.open(cw.toBytes(cs));
+    const badTemplate = { ...cs, options: { ...(cs.options as JsonObject), template: '{name} {price}' } };
+    expect(() => ContentBased.load(badTemplate, cr.scope('c'))).toThrow(ArtifactError);
+    expect(() => ContentBased.load(badTemplate, cr.scope('c'))).toThrow(/unknown placeholder \{price\}.*section "content.template"/);
+
+    // A manifest whose stored weights name a strategy it does not have.
+    const rec = await fitted();
+    const bytes = writeHybrid({
+      names: rec.strategyNames,
+      strategies: rec.strategyNames.map((n) => rec.strategy(n)),
+      fallback: rec.fallback,
+      stored: { weights: { nope: 1 }, normalization: 'auto', candidatesPerStrategy: 1000, excludePurchased: false, exclude: [] },
+      tuning: null,
+      data: rec.dataset,
+    });
+    await expect(HybridRecommender.load(bytes)).rejects.toThrow(ArtifactError);
+    await expect(HybridRecommender.load(bytes)).rejects.toThrow(/no strategy named "nope".*section "manifest.options"/);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The README's "Use" snippet runs as written: its code block is taken from README.md, its
  * imports of 'hybridrec' and 'hybridrec/node' point at the sources, and only the Instacart
- * folder is replaced by the synthetic generator's Instacart-shaped tables (product ids 1..25,000,
+ * folder is replaced by the synthetic generator's Instacart-shaped tables (product ids 1..24,852,
  * so the snippet's '24852' and '13176' exist, and user '1').
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -38,7 +38,7 @@ describe('README', () => {
       [
         `import { datasetFromInstacart, generateGrocery } from ${src('src/index.ts')};`,
         `import { saveRecommender as save } from ${src('src/node.ts')};`,
-        `export const loadInstacart = async (_dir: string) => datasetFromInstacart(generateGrocery({ users: 120, products: 25000, seed: 42 }));`,
+        `export const loadInstacart = async (_dir: string) => datasetFromInstacart(generateGrocery({ users: 50, products: 24852, seed: 42 }));`,
         `export const saveRecommender = (rec: Parameters<typeof save>[0], file: string) => save(rec, ${JSON.stringify(dir)} + '/' + file);`,
       ].join('\n'),
     );

@@ -1,5 +1,5 @@
 import type { Dataset } from '../data/dataset';
-import { NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
+import { ArtifactError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
 import { Popularity } from '../strategies/popularity';
 import { checkDataset } from '../strategies/checks';
 import type { Explanation, FitOptions, Query, Recommender, StrategyLoader } from '../strategies/types';
@@ -471,7 +471,14 @@ export class HybridRecommender {
   static async load(bytes: Uint8Array, options: Partial<LoadOptions> = {}): Promise<HybridRecommender> {
     const o = resolveOptions('HybridRecommender.load', LOAD_DEFAULTS, options, LOAD_CHECKS);
     const parts = await readHybrid(bytes, o.loaders, STORED_CHECKS);
-    const rec = new HybridRecommender({ ...parts.stored, strategies: parts.strategiesByName, fallback: parts.fallback, filter: o.filter });
+    let rec: HybridRecommender;
+    try {
+      rec = new HybridRecommender({ ...parts.stored, strategies: parts.strategiesByName, fallback: parts.fallback, filter: o.filter });
+    } catch (e) {
+      // The stored options passed their checks; what is left is how they fit together (weights of unknown strategies).
+      if (e instanceof OptionError) throw new ArtifactError(`bad recommender options in artifact: ${e.message}`, 'manifest.options');
+      throw e;
+    }
     rec.tuned = parts.tuning;
     rec.attach(parts.data);
     return rec;

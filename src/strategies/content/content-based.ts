@@ -63,8 +63,14 @@ export const DEFAULT_TEMPLATE = '{name} {aisle} {department}';
 /** The options an artifact stores: all but the encoder (saved on its own), a template function as null. */
 type StoredOptions = Omit<ContentBasedOptions, 'encoder' | 'template'> & { template: string | null };
 
+/** A template string with known placeholders only. */
+function templateString(value: unknown, name: string): string {
+  parseTemplate(string()(value, name), name);
+  return value as string;
+}
+
 const STORED_CHECKS: OptionChecks<StoredOptions> = {
-  template: nullable(string()),
+  template: nullable(templateString),
   halfLifeBaskets: number({ min: 0, exclusiveMin: true, infinity: true }),
   halfLifeDays: number({ min: 0, exclusiveMin: true, infinity: true }),
   candidateMaxDf: number({ min: 0, max: 1, exclusiveMin: true }),
@@ -76,7 +82,8 @@ const CHECKS: OptionChecks<ContentBasedOptions> = {
   // undefined is the default: a fresh encoder per model, never one shared through the defaults.
   encoder: (value, name) =>
     value === undefined ? new TfidfEncoder() : custom<ContentEncoder>((v) => v instanceof TfidfEncoder || v instanceof MiniLMEncoder, 'a TfidfEncoder or a MiniLMEncoder')(value, name),
-  template: custom<ItemTemplate>((v) => typeof v === 'string' || typeof v === 'function', 'a string or a function (catalog, item) => string'),
+  template: (value, name) =>
+    typeof value === 'string' ? templateString(value, name) : custom<ItemTemplate>((v) => typeof v === 'function', 'a string or a function (catalog, item) => string')(value, name),
 };
 
 /** History items shown as evidence of an explanation. */
@@ -118,7 +125,7 @@ export class ContentBased implements Recommender {
   constructor(options: Partial<ContentBasedOptions> = {}) {
     this.options = resolveOptions('ContentBased', ContentBased.defaults, options, CHECKS);
     const template = this.options.template;
-    this.templateParts = typeof template === 'string' ? parseTemplate(template) : null;
+    this.templateParts = typeof template === 'string' ? parseTemplate(template, 'ContentBased.template') : null;
   }
 
   get fitted(): boolean {
@@ -302,7 +309,7 @@ function unsavedTemplate(): string {
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
-function parseTemplate(template: string): TemplatePart[] {
+function parseTemplate(template: string, name: string): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let last = 0;
   for (const m of template.matchAll(PLACEHOLDER)) {
@@ -310,7 +317,7 @@ function parseTemplate(template: string): TemplatePart[] {
     const key = m[1].trim();
     if (key === 'name' || key === 'aisle' || key === 'department') parts.push({ field: key });
     else if (key.startsWith('meta.') && key.length > 5) parts.push({ meta: key.slice(5) });
-    else throw new OptionError('ContentBased.template', `unknown placeholder {${m[1]}}: use {name}, {aisle}, {department} or {meta.KEY}`);
+    else throw new OptionError(name, `unknown placeholder {${m[1]}}: use {name}, {aisle}, {department} or {meta.KEY}`);
     last = m.index + m[0].length;
   }
   if (last < template.length) parts.push({ literal: template.slice(last) });
