@@ -319,18 +319,3 @@ describe('one error type per mistake in every strategy', () => {
     await expect(HybridRecommender.load(bytes)).rejects.toThrow(/no strategy named "nope".*section "manifest.options"/);
   });
 });
-
-describe('the in-memory loaders check their arguments', () => {
-  it('null or missing rows and tables are typed errors, a null row a skippable bad row', async () => {
-    const { interactionsFromRows, datasetFromInteractions, datasetFromInstacart } = await import('../src/index');
-    const mapping = { user: 'u', item: 'i' };
-    expect(() => interactionsFromRows(null as never, mapping)).toThrow(OptionError);
-    expect(() => interactionsFromRows([{ u: 'a', i: 'x' }], null as never)).toThrow(OptionError);
-    expect(() => interactionsFromRows([{ u: 'a', i: 'x' }, null as never], mapping)).toThrow(/row 2: missing value/);
-    const { rows, skipped } = interactionsFromRows([{ u: 'a', i: 'x' }, null as never, 'oops' as never], mapping, { onBadRow: 'skip' });
-    expect(rows.user.length).toBe(1);
-    expect(skipped.count).toBe(2);
-    expect(() => datasetFromInteractions(undefined as never)).toThrow(OptionError);
-    expect(() => datasetFromInstacart(undefined as never)).toThrow(OptionError);
-  });
-});

@@ -87,7 +87,6 @@ export interface InstacartLoad {
  * (the gap's length is unknown), and stays NaN for the user's later orders.
  */
 export function datasetFromInstacart(tables: InstacartTables, options: InstacartDatasetOptions = {}): InstacartLoad {
-  if (tables === null || typeof tables !== 'object') throw new OptionError('datasetFromInstacart: tables', 'must be the Instacart tables (orders, orderProducts, products, aisles, departments)');
   const include = resolveInclude(options.include);
   const orphanPolicy = options.orphanOrders ?? 'error';
   const unknownPolicy = options.unknownProducts ?? 'error';

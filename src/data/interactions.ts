@@ -187,17 +187,11 @@ export function interactionsFromRows(
   mapping: InteractionMapping,
   options: { onBadRow?: 'error' | 'skip' } = {},
 ): InteractionRowsResult {
-  if (rows === null || typeof rows !== 'object' || typeof (rows as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-    throw new OptionError('interactionsFromRows: rows', `must be an array (or iterable) of row objects, got ${rows === null ? 'null' : typeof rows}`);
-  }
-  if (mapping === null || typeof mapping !== 'object') throw new OptionError('interactionsFromRows: mapping', 'must be { user, item, weight?, basket?, timestamp? }');
   const builder = new InteractionRowsBuilder(mapping, options);
   const { user, item, weight, basket, timestamp } = mapping;
   let position = 0;
-  for (const given of rows) {
+  for (const row of rows) {
     position++;
-    // A null or non-object row has no fields: its missing id is a bad row like any other (skippable).
-    const row: Record<string, unknown> = given !== null && typeof given === 'object' ? given : {};
     builder.add(
       row[user],
       row[item],
@@ -222,7 +216,6 @@ const SECONDS_PER_DAY = 86400;
  * - With neither: no baskets, only the weighted matrix.
  */
 export function datasetFromInteractions(rows: InteractionRows): Dataset {
-  if (rows === null || typeof rows !== 'object' || !(rows.user instanceof Int32Array)) throw new OptionError('datasetFromInteractions: rows', 'must be the rows of interactionsFromRows()');
   const n = rows.user.length;
   if (rows.item.length !== n || rows.weight.length !== n || (rows.time && rows.time.length !== n) || (rows.basket && rows.basket.length !== n)) {
     throw new DataError('interaction rows: columns differ in length');
