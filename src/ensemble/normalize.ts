@@ -27,15 +27,6 @@ export interface ScoreStats {
   finite: number;
 }
 
-/**
- * The map that normalizes the touched scores of `v`, or null when it touched no finite score.
- * Non-finite raw scores are treated as "no opinion".
- */
-export function normalizer(v: ScoreVector, normalization: Normalization): Affine | null {
-  const stats = scoreStats(v);
-  return stats && affineOf(stats, normalization);
-}
-
 /** One pass over the touched scores of `v` for any normalization; null when none is finite. */
 export function scoreStats(v: ScoreVector): ScoreStats | null {
   const n = v.length;
