@@ -198,9 +198,13 @@ export function rankCombined(
   const { items: members, sums, size } = union;
   const reuse = buffers !== null && accept === null && buffers.k === k;
   const chosen = pickTop(size, k, accept, reuse ? buffers : null, 0, (heap) => {
+    let floor = heap.floor;
     for (let u = 0; u < size; u++) {
       const s = sums[u];
-      if (s > 0) heap.push(members[u], s);
+      if (s > 0 && s >= floor) {
+        heap.push(members[u], s);
+        floor = heap.floor;
+      }
     }
   });
   const n = chosen.items.length;

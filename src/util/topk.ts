@@ -23,6 +23,15 @@ export class TopK {
     return this.n;
   }
 
+  /**
+   * The least score a candidate needs to be kept: -Infinity until the heap is full, then the
+   * worst kept score (an equal score is kept only with a lower index, which push() decides).
+   * Lets a hot loop skip push() for most candidates.
+   */
+  get floor(): number {
+    return this.n < this.k ? -Infinity : this.scores[0];
+  }
+
   clear(): void {
     this.n = 0;
   }
