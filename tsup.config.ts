@@ -4,7 +4,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     node: 'src/node.ts',
-    // parallel: the main entry for Node (installs the worker pool) and the pool's worker.
+    strategy: 'src/strategy.ts',
+    // The main entry for Node (installs the worker pool) and the pool's worker.
     'index-node': 'src/index-node.ts',
     worker: 'src/node/worker.ts',
   },

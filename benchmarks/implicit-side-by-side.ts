@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       if (run.status !== 0) throw new Error(`implicit run failed: ${run.stderr}`);
       const theirs = JSON.parse(run.stdout) as Array<{ name: string; fitSeconds: number; recommendSeconds: number; ids: number[][] }>;
       for (const t of theirs) {
-        const r = evaluate(listRanker(split, t.ids), split, { k: 10 });
+        const r = await evaluate(listRanker(split, t.ids), split, { k: 10 });
         rows.push({ protocol: id, name: t.name, ndcg: r.ndcg, fitSeconds: t.fitSeconds, usersPerSecond: split.queries.length / t.recommendSeconds });
       }
       const als = new ALS();
@@ -170,8 +170,8 @@ async function main(): Promise<void> {
       await als.fit(train, { seed: 42 });
       const alsFit = (performance.now() - t0) / 1000;
       const thr = alsThroughput(als, split);
-      const alsNdcg = evaluate(listRanker(split, thr.ids.map((a) => Array.from(a))), split, { k: 10 }).ndcg;
-      const check = evaluate(strategyRanker(als, train.nItems), split, { k: 10 }).ndcg;
+      const alsNdcg = (await evaluate(listRanker(split, thr.ids.map((a) => Array.from(a))), split, { k: 10 })).ndcg;
+      const check = (await evaluate(strategyRanker(als, train.nItems), split, { k: 10 })).ndcg;
       if (Math.abs(check - alsNdcg) > 1e-12) throw new Error(`ALS batch and single-query rankings differ: ${alsNdcg} vs ${check}`);
       rows.push({ protocol: id, name: 'hybridrec ALS (defaults)', ndcg: alsNdcg, fitSeconds: alsFit, usersPerSecond: split.queries.length / thr.seconds });
       const knn = new ItemKNN();
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       await knn.fit(train, { seed: 42 });
       const knnFit = (performance.now() - t0) / 1000;
       const knnRanker = strategyRanker(knn, train.nItems);
-      const knnNdcg = evaluate(knnRanker, split, { k: 10 }).ndcg;
+      const knnNdcg = (await evaluate(knnRanker, split, { k: 10 })).ndcg;
       rows.push({ protocol: id, name: 'hybridrec ItemKNN (defaults)', ndcg: knnNdcg, fitSeconds: knnFit, usersPerSecond: split.queries.length / scoreThroughput(knnRanker, split) });
     }
   } finally {

@@ -21,7 +21,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const ARULES = { 0.5: 5668, 0.8: 410 } as const;
 const RUNS = 7;
 
-async function timeMs<T>(f: () => T | Promise<T>): Promise<{ value: T; ms: number }> {
+async function timeMs<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const times: number[] = [];
   let value!: T;
   for (let r = 0; r < RUNS; r++) {

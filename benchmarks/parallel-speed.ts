@@ -82,9 +82,9 @@ const poolStartMs = performance.now() - t0;
 /** Our fits by name: each builds a fresh model, fits it with `threads`, and returns a digest of what it learned. */
 const FITS: Record<string, (threads: number) => Promise<string>> = {
   itemknn: async (threads) => {
-    const model = new ItemKNN({ neighbours: K });
+    const model = new ItemKNN({ neighbors: K });
     await model.fit(data, { threads, seed: 42 });
-    const sims = model.neighbourMatrix;
+    const sims = model.neighborMatrix;
     return createHash('sha256').update(sims.indptr).update(sims.indices).update(sims.values).digest('hex');
   },
   graph: async (threads) => digestOf(new CoPurchaseGraph(), threads),

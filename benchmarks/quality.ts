@@ -19,6 +19,9 @@ import {
   holdoutRandom,
   holdoutTemporal,
   nextBasket,
+  ensembleRanker,
+  strategyRanker,
+  weightedRanker,
   type EvalResult,
   type IndexRanker,
   type Recommender,
@@ -214,20 +217,20 @@ export async function runProtocol(id: string, seed: number): Promise<ProtocolRes
   const fit = rec.fitSeconds;
   const rows: ResultRow[] = [];
   const ks = spec.ks ?? [10];
-  const run = (name: string, ranker: IndexRanker, fitSeconds: number | null, reference = false) => {
+  const run = async (name: string, ranker: IndexRanker, fitSeconds: number | null, reference = false) => {
     const byK: Record<string, EvalResult> = {};
     for (const k of ks) {
-      const r = evaluate(ranker, split, { k });
+      const r = await evaluate(ranker, split, { k });
       byK[k] = r;
       const extra = r.repeatShare !== undefined ? `  NDCG-full ${r.ndcgFull.toFixed(4)}  R rep ${r.recallRepeat!.toFixed(4)}  R expl ${r.recallExplore!.toFixed(4)}  rep share ${r.repeatShare.toFixed(4)}` : '';
       console.log(`  ${name.padEnd(22)} @${k} P ${r.precision.toFixed(4)}  R ${r.recall.toFixed(4)}  MAP ${r.map.toFixed(4)}  NDCG ${r.ndcg.toFixed(4)}  Hit ${r.hitRate.toFixed(4)}  Cov ${r.coverage.toFixed(4)}${extra}`);
     }
     rows.push({ name, fitSeconds, ...byK[ks[0]], ...(ks.length > 1 ? { byK } : {}), ...(reference ? { reference } : {}) });
   };
-  for (const [n, ranker] of Object.entries(spec.references?.(split) ?? {})) run(n, ranker, null, true);
-  for (const n of rec.strategyNames) run(n, rec.rankerFor(n), fit[n] ?? null);
-  run('ensemble (equal)', rec.rankerWithWeights(Object.fromEntries(rec.strategyNames.map((n) => [n, 1]))), null);
-  run('ensemble (tuned)', rec, Object.values(fit).reduce((a, b) => a + b, 0));
+  for (const [n, ranker] of Object.entries(spec.references?.(split) ?? {})) await run(n, ranker, null, true);
+  for (const n of rec.strategyNames) await run(n, strategyRanker(rec, n), fit[n] ?? null);
+  await run('ensemble (equal)', weightedRanker(rec, Object.fromEntries(rec.strategyNames.map((n) => [n, 1]))), null);
+  await run('ensemble (tuned)', ensembleRanker(rec), Object.values(fit).reduce((a, b) => a + b, 0));
   const result: ProtocolResult = {
     protocol: id,
     title: spec.title,

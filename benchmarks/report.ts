@@ -183,7 +183,7 @@ export function speedSection(r: SpeedResult): string {
         [
           ['recommend(user, { k: 10 })', e.recommend],
           ['recommend with explain', e.recommendExplain],
-          ['completeBasket (3-item cart)', e.completeBasket],
+          ['recommend({ basket }) (3-item cart)', e.completeBasket],
           ['recommend after artifact load', e.loadedRecommend],
         ].map(([label, l]) => [label as string, ms3((l as Latency).p50Ms), ms3((l as Latency).p99Ms), ms3((l as Latency).cpuP99Ms)]),
       ),

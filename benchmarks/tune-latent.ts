@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     await s.fit(split.train, { seed: 42 });
     const fitSeconds = (performance.now() - t0) / 1000;
     const k = metric === 'recall@20' ? 20 : 10;
-    const r = evaluate(strategyRanker(s, split.train.nItems), split, { k });
+    const r = await evaluate(strategyRanker(s, split.train.nItems), split, { k });
     const value = metric === 'recall@20' ? r.recall : r.ndcg;
     rows.push({ setting: label, value, fitSeconds });
     console.log(`  ${label.padEnd(60)} ${metric} ${value.toFixed(4)}  fit ${fitSeconds.toFixed(1)} s`);

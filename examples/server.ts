@@ -6,11 +6,13 @@
  * With a model file (written by `npx tsx examples/train-and-save.ts`), it serves that model;
  * without one it fits a small ensemble on synthetic data first. Endpoints (JSON):
  *   GET  /health
- *   GET  /recommend?user=ID&k=10&explain=1&excludePurchased=1
+ *   GET  /recommend?user=ID&k=10&explain=1&excludePurchased=1    (a known shopper)
  *   GET  /similar?item=ID&k=10
- *   POST /complete-basket   { "items": ["24852", "13176"], "k": 5, "user": "optional" }
- *   POST /recommend         { "history": [...], "basket": [...], "k": 10 }   (anonymous / new user)
- * Errors are JSON { error, type } with 400 for bad input (unknown ids, bad k) and 500 otherwise.
+ *   POST /recommend  { "user"?, "history"?, "baskets"?, "days"?, "basket"?, "k"?, "explain"?, "excludePurchased"? }
+ *        the shopper as the request brings it (see Shopper): a cart to complete, a history
+ *        from the shop's own database, { "history": [] } for a cold start
+ * Errors are JSON { error, type } with 400 for bad input (unknown ids, bad k, ids that are not
+ * strings) and 500 otherwise.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { HybridRecommender, HybridrecError, UnknownIdError, OptionError } from '../src/index';
@@ -48,17 +50,14 @@ export function createRecommendationServer(rec: HybridRecommender) {
         const item = required(url.searchParams.get('item'), 'item');
         return send(res, 200, rec.similarItems(item, { k: intParam(url.searchParams.get('k'), 10), explain: url.searchParams.get('explain') === '1' }));
       }
-      if (req.method === 'POST' && url.pathname === '/complete-basket') {
-        const body = await readJson(req);
-        const items = stringList(body.items, 'items');
-        return send(res, 200, rec.completeBasket(items, { k: intParam(body.k, 5), user: typeof body.user === 'string' ? body.user : undefined, explain: body.explain === true }));
-      }
       if (req.method === 'POST' && url.pathname === '/recommend') {
-        const body = await readJson(req);
-        return send(res, 200, rec.recommendAnonymous(
-          { history: body.history === undefined ? [] : stringList(body.history, 'history'), basket: body.basket === undefined ? [] : stringList(body.basket, 'basket') },
-          { k: intParam(body.k, 10), explain: body.explain === true },
-        ));
+        const { k, explain, excludePurchased, ...shopper } = await readJson(req);
+        // The recommender checks the shopper itself (ids are strings, lists are arrays, no unknown fields).
+        return send(res, 200, rec.recommend(shopper, {
+          k: intParam(k, 10),
+          explain: explain === true,
+          excludePurchased: excludePurchased === undefined ? undefined : excludePurchased === true,
+        }));
       }
       return send(res, 404, { error: `no route ${req.method} ${url.pathname}`, type: 'NotFound' });
     } catch (e) {
@@ -88,11 +87,6 @@ function intParam(v: unknown, fallback: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 1000) throw new BadRequest(`k must be an integer in [0, 1000], got ${String(v)}`);
   return n;
-}
-
-function stringList(v: unknown, name: string): string[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new BadRequest(`"${name}" must be an array of item id strings`);
-  return v as string[];
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {

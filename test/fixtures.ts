@@ -1,6 +1,7 @@
 import { Dataset, emptyCatalog, type Catalog } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
-import { DataError } from '../src/errors';
+import { expect } from 'vitest';
+import { AbortedError, DataError } from '../src/errors';
 import { mulberry32 } from '../src/util/random';
 
 /**
@@ -110,4 +111,22 @@ export function plantedGroups(seed: number, o: { users?: number; groups?: number
 /** The group of an item id made by plantedGroups ("g3i7" -> 3). */
 export function groupOf(itemId: string): number {
   return Number(itemId.slice(1, itemId.indexOf('i')));
+}
+
+/**
+ * Starts `work` with a fresh signal and fires the signal from a timer, so it lands while the
+ * work runs (the timer can only fire once the work yields, after its synchronous start), then
+ * expects an AbortedError whose message matches `what`. Work that ignores the signal, or
+ * finishes before yielding, fails the test.
+ */
+export async function expectAbortMidRun(work: (signal: AbortSignal) => Promise<unknown>, what: RegExp, afterMs = 0): Promise<void> {
+  const controller = new AbortController();
+  const run = work(controller.signal);
+  const timer = setTimeout(() => controller.abort(), afterMs);
+  try {
+    await expect(run).rejects.toThrow(AbortedError);
+    await expect(run).rejects.toThrow(what);
+  } finally {
+    clearTimeout(timer);
+  }
 }

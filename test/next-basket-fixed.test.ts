@@ -33,12 +33,12 @@ describe('nextBasketFixed (P6)', () => {
     expect(Array.from(lines.subarray(itemPtr[userPtr[u]], itemPtr[userPtr[u] + 1]), (i) => items.id(i))).toEqual(['10', '11']);
   });
 
-  it('reports NDCG-full and the repeat share', () => {
+  it('reports NDCG-full and the repeat share', async () => {
     const { test } = nextBasketFixed(nbr);
     const items = test.train.items;
     // Always recommend 11 then 12: user 1 hits 11 at rank 1 (T = {11, 99}); user 2 hits 12 at rank 2 (T = {10, 12}).
     const ranker: IndexRanker = { rankIndices: () => Int32Array.of(items.indexOf('11'), items.indexOf('12')) };
-    const r = evaluate(ranker, test, { k: 2 });
+    const r = await evaluate(ranker, test, { k: 2 });
     expect(r.ndcgFull).toBeCloseTo((1 / (1 + 1 / Math.log2(3)) + 1 / Math.log2(3) / (1 + 1 / Math.log2(3))) / 2, 10);
     // User 1 bought 11 and 12 (2 of 2 slots), user 2 only 12 (1 of 2).
     expect(r.repeatShare).toBeCloseTo((1 + 0.5) / 2, 10);

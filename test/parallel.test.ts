@@ -94,7 +94,7 @@ describe('WorkerPool', () => {
     const knn = async (threads: number) => {
       const model = new ItemKNN();
       await model.fit(data, { threads });
-      return model.neighbourMatrix;
+      return model.neighborMatrix;
     };
     const reference = await knn(1);
     expectIdentical(reference, await knn(2));

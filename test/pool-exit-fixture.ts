@@ -2,7 +2,8 @@
  * Imports the Node main entry (which installs the worker pool), runs a parallel job with the
  * default thread count and returns without closing the pool: the process must exit by itself.
  */
-import { CsrMatrix, cooccurrence } from '../src/index-node';
+import '../src/index-node';
+import { CsrMatrix, cooccurrence } from '../src/strategy';
 import { WorkerPool } from '../src/node/pool';
 import { defaultExecutor } from '../src/util/parallel';
 

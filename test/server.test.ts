@@ -76,11 +76,9 @@ describe('server routes match the in-process recommender', () => {
     for (const r of fresh.body) expect(history.has(r.item)).toBe(false);
   });
 
-  it('GET /recommend for an unknown user is a cold start, not an error', async () => {
+  it('GET /recommend for an unknown user is an error, not a silent cold start', async () => {
     const r = await get('/recommend?user=nobody-knows-me&k=4&explain=1');
-    expect(r.status).toBe(200);
-    expect(r.body).toEqual(asJson(rec.recommend('nobody-knows-me', { k: 4, explain: true })));
-    expect(r.body).toHaveLength(4);
+    expect(r).toMatchObject({ status: 400, body: { type: 'UnknownIdError', error: 'unknown user id "nobody-knows-me" (shopper)' } });
   });
 
   it('GET /similar', async () => {
@@ -91,35 +89,40 @@ describe('server routes match the in-process recommender', () => {
     expect(r.body.map((x: { item: string }) => x.item)).not.toContain(items[0]);
   });
 
-  it('POST /complete-basket, with and without a user', async () => {
+  it('POST /recommend completes a cart, with and without a user', async () => {
     const { user, items } = fixtures();
-    const anonymous = await post('/complete-basket', { items, k: 5, explain: true });
+    const anonymous = await post('/recommend', { basket: items, k: 5, explain: true });
     expect(anonymous.status).toBe(200);
-    expect(anonymous.body).toEqual(asJson(rec.completeBasket(items, { k: 5, explain: true })));
+    expect(anonymous.body).toEqual(asJson(rec.recommend({ basket: items }, { k: 5, explain: true })));
     for (const r of anonymous.body) expect(items).not.toContain(r.item);
 
-    const known = await post('/complete-basket', { items, user });
-    expect(known.body).toEqual(asJson(rec.completeBasket(items, { k: 5, user })));
+    const known = await post('/recommend', { basket: items, user, k: 5 });
+    expect(known.body).toEqual(asJson(rec.recommend({ basket: items, user }, { k: 5 })));
   });
 
-  it('POST /recommend for an anonymous shopper', async () => {
+  it('POST /recommend for a shopper the request brings: history, baskets and days, or a cold start', async () => {
     const { items, other } = fixtures();
     const r = await post('/recommend', { history: [items[0], items[0], items[1]], basket: [other], k: 8, explain: true });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual(asJson(rec.recommendAnonymous({ history: [items[0], items[0], items[1]], basket: [other] }, { k: 8, explain: true })));
+    expect(r.body).toEqual(asJson(rec.recommend({ history: [items[0], items[0], items[1]], basket: [other] }, { k: 8, explain: true })));
     expect(r.body.map((x: { item: string }) => x.item)).not.toContain(other);
 
-    const empty = await post('/recommend', {});
-    expect(empty.body).toEqual(asJson(rec.recommendAnonymous({}, { k: 10 })));
+    const timeline = { baskets: [[items[0]], [items[0], items[1]]], days: [0, 9] };
+    expect((await post('/recommend', { ...timeline, k: 6 })).body).toEqual(asJson(rec.recommend(timeline, { k: 6 })));
+
+    const cold = await post('/recommend', { history: [] });
+    expect(cold.body).toEqual(asJson(rec.recommend({ history: [] }, { k: 10 })));
+    expect(cold.body).toHaveLength(10);
+    expect(await post('/recommend', {})).toMatchObject({ status: 400, body: { type: 'OptionError' } });
   });
 });
 
 describe('server errors', () => {
   it('unknown item ids are 400 UnknownIdError', async () => {
     const similar = await get('/similar?item=no-such-item');
-    expect(similar).toMatchObject({ status: 400, body: { type: 'UnknownIdError', error: 'unknown item id "no-such-item"' } });
-    const basket = await post('/complete-basket', { items: [fixtures().items[0], 'nope'] });
-    expect(basket).toMatchObject({ status: 400, body: { type: 'UnknownIdError' } });
+    expect(similar).toMatchObject({ status: 400, body: { type: 'UnknownIdError', error: 'unknown item id "no-such-item" (itemId)' } });
+    const basket = await post('/recommend', { basket: [fixtures().items[0], 'nope'] });
+    expect(basket).toMatchObject({ status: 400, body: { type: 'UnknownIdError', error: 'unknown item id "nope" (shopper.basket[1])' } });
     const anonymous = await post('/recommend', { history: ['nope'] });
     expect(anonymous).toMatchObject({ status: 400, body: { type: 'UnknownIdError' } });
   });
@@ -132,25 +135,28 @@ describe('server errors', () => {
       expect(r.body.type).toBe('BadRequest');
       expect(r.body.error).toContain('k must be an integer');
     }
-    expect((await post('/complete-basket', { items: [], k: -2 })).status).toBe(400);
+    expect((await post('/recommend', { basket: [], k: -2 })).status).toBe(400);
     expect(await get('/recommend')).toMatchObject({ status: 400, body: { type: 'BadRequest', error: 'missing query parameter "user"' } });
     expect(await get('/similar?item=')).toMatchObject({ status: 400, body: { type: 'BadRequest' } });
   });
 
   it('malformed bodies are 400', async () => {
-    const broken = await post('/complete-basket', '{"items": [');
+    const broken = await post('/recommend', '{"basket": [');
     expect(broken.status).toBe(400);
     expect(broken.body.type).toBe('BadRequest');
     expect(broken.body.error).toMatch(/^request body is not a JSON object/);
-    expect((await post('/complete-basket', '["a"]')).status).toBe(400);
+    expect((await post('/recommend', '["a"]')).status).toBe(400);
     expect((await post('/recommend', 'null')).status).toBe(400);
-    expect(await post('/complete-basket', { items: 'a,b' })).toMatchObject({ status: 400, body: { error: '"items" must be an array of item id strings' } });
-    expect(await post('/recommend', { basket: [1, 2] })).toMatchObject({ status: 400, body: { type: 'BadRequest' } });
+    expect(await post('/recommend', { basket: 'a,b' })).toMatchObject({ status: 400, body: { type: 'OptionError', error: 'shopper.basket: must be an array of id strings, got "a,b"' } });
+    expect(await post('/recommend', { basket: [1, 2] })).toMatchObject({ status: 400, body: { type: 'OptionError', error: 'shopper.basket[0]: ids are strings, got number 1' } });
+    expect(await post('/recommend', { user: 1 })).toMatchObject({ status: 400, body: { type: 'OptionError', error: 'shopper.user: ids are strings, got number 1' } });
+    expect(await post('/recommend', { items: ['a'] })).toMatchObject({ status: 400, body: { type: 'OptionError' } });
   });
 
   it('unknown routes and methods are 404', async () => {
     expect(await get('/nope')).toMatchObject({ status: 404, body: { type: 'NotFound', error: 'no route GET /nope' } });
     expect((await get('/complete-basket')).status).toBe(404);
+    expect((await post('/complete-basket', { items: [] })).status).toBe(404);
     expect((await post('/health', {})).status).toBe(404);
   });
 });

@@ -126,7 +126,7 @@ describe.skipIf(!existsSync(TAFENG))('TIFU-KNN on P6 (real TaFeng, ../shared/dat
       for (let i = 0; i < s.length; i++) heap.push(s.at(i), s.values[s.at(i)]);
       return heap.sorted().items;
     } };
-    const r = evaluate(ranker, test, { k: 20 });
+    const r = await evaluate(ranker, test, { k: 20 });
     expect(Math.abs(r.recall - 0.213)).toBeLessThan(0.003);
   }, 60_000);
 });

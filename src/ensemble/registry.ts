@@ -8,10 +8,10 @@ import { NeuralCF } from '../strategies/neural-cf';
 import { Popularity } from '../strategies/popularity';
 import { RepeatPurchase } from '../strategies/repeat-purchase';
 import { TIFUKNN } from '../strategies/tifu-knn';
-import type { Recommender, StrategyLoader } from '../strategies/types';
+import type { StrategyLoader } from '../strategies/types';
 
 /** Loaders of the built-in strategy kinds, keyed by `Recommender.kind`. */
-export const BUILTIN_LOADERS: Record<string, StrategyLoader> = {
+export const BUILTIN_LOADERS: Readonly<Record<string, StrategyLoader>> = {
   popularity: (state, sections) => Popularity.load(state, sections),
   repeat: (state, sections) => RepeatPurchase.load(state, sections),
   itemknn: (state, sections) => ItemKNN.load(state, sections),
@@ -23,5 +23,3 @@ export const BUILTIN_LOADERS: Record<string, StrategyLoader> = {
   ease: (state, sections) => EASE.load(state, sections),
   tifuknn: (state, sections) => TIFUKNN.load(state, sections),
 };
-
-export const DEFAULT_FALLBACK = (): Recommender => new Popularity();

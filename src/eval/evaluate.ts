@@ -5,9 +5,10 @@
  * on exactly the same candidate sets.
  */
 import type { Dataset } from '../data/dataset';
-import { OptionError, throwIfAborted } from '../errors';
+import { OptionError } from '../errors';
 import { anonymousQuery, userQuery } from '../strategies/query';
 import type { Progress, Query } from '../strategies/types';
+import { Pace } from '../util/pace';
 import { ItemSet, MetricAccumulator, recallAtK, type MetricSummary } from './metrics';
 import type { EvalQuery, Protocol, Split } from './splits';
 
@@ -49,8 +50,10 @@ export interface EvalResult extends MetricSummary {
 
 const PROGRESS_EVERY = 100;
 
-export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOptions = {}): EvalResult {
+/** Evaluates `ranker` on `split`; abortable mid-run through options.signal. */
+export async function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOptions = {}): Promise<EvalResult> {
   const start = performance.now();
+  if (typeof ranker?.rankIndices !== 'function') throw new OptionError('ranker', 'must be an IndexRanker, e.g. ensembleRanker(rec) from the evaluation rankers');
   const k = options.k ?? 10;
   if (!Number.isInteger(k) || k < 1) throw new OptionError('k', `must be an integer >= 1, got ${k}`);
   const limit = options.users ?? split.queries.length;
@@ -81,12 +84,10 @@ export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOpt
   const returned = new ItemSet(nItems);
   const m = train.interactions;
 
-  throwIfAborted(options.signal, 'evaluate');
+  const pace = new Pace(options.signal, 'evaluate');
   for (let qi = 0; qi < queries.length; qi++) {
-    if (qi > 0 && qi % PROGRESS_EVERY === 0) {
-      throwIfAborted(options.signal, 'evaluate');
-      options.onProgress?.({ stage: 'evaluate', done: qi, total: queries.length });
-    }
+    if (pace.due()) await pace.pause();
+    if (qi > 0 && qi % PROGRESS_EVERY === 0) options.onProgress?.({ stage: 'evaluate', done: qi, total: queries.length });
     const q = queries[qi];
     if (q.target.length === 0) {
       acc.skip();

@@ -102,7 +102,7 @@ export type StrategyLoader = (state: JsonObject, sections: SectionReader) => Rec
 
 /**
  * A dense score buffer over all items plus the list of items a strategy touched, so
- * sparse strategies (neighbours, rules, repeats) cost O(touched) to normalize and merge,
+ * sparse strategies (neighbors, rules, repeats) cost O(touched) to normalize and merge,
  * while dense ones (embeddings) mark the whole vector. Reused across queries: reset() is
  * O(touched).
  */

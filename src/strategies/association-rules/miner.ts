@@ -22,8 +22,10 @@
  * which answers "support count of this subset" in |subset| binary searches: rule generation
  * needs exactly that.
  */
-import { DataError, OptionError, throwIfAborted } from '../../errors';
+import { DataError, OptionError } from '../../errors';
 import { defineKernel, rangesByCost, resolveThreads, runKernel } from '../../util/parallel';
+import { integer, nullable, number, resolveOptions, type Check, type OptionChecks } from '../../util/options';
+import { Pace } from '../../util/pace';
 import type { Progress } from '../types';
 
 /**
@@ -72,26 +74,30 @@ export function supportThreshold(nTransactions: number, minSupport: number, minC
   return Math.max(1, minCount, Math.ceil(nTransactions * minSupport));
 }
 
-export function validateItemsetOptions(
-  o: { minSupport?: number; minCount?: number; maxLength?: number; pairCounters?: number; maxItemsets?: number },
-  minMaxLength = 1,
-): void {
-  if (o.maxItemsets !== undefined && !(o.maxItemsets === Infinity || (Number.isInteger(o.maxItemsets) && o.maxItemsets >= 1))) {
-    throw new OptionError('maxItemsets', `must be an integer >= 1 or Infinity, got ${o.maxItemsets}`);
-  }
-  if (o.minSupport !== undefined && !(o.minSupport >= 0 && o.minSupport <= 1)) {
-    throw new OptionError('minSupport', `must be a fraction in [0, 1], got ${o.minSupport}`);
-  }
-  if (o.minCount !== undefined && !(Number.isInteger(o.minCount) && o.minCount >= 1)) {
-    throw new OptionError('minCount', `must be an integer >= 1, got ${o.minCount}`);
-  }
-  if (o.pairCounters !== undefined && !(o.pairCounters >= 0)) {
-    throw new OptionError('pairCounters', `must be a number >= 0, got ${o.pairCounters}`);
-  }
-  if (o.maxLength !== undefined && !(Number.isInteger(o.maxLength) && o.maxLength >= minMaxLength)) {
-    throw new OptionError('maxLength', `must be an integer >= ${minMaxLength}, got ${o.maxLength}`);
-  }
-}
+/** Checks of the itemset options, shared with AssociationRules. */
+export const ITEMSET_CHECKS = {
+  minSupport: number({ min: 0, max: 1 }),
+  minCount: integer({ min: 1 }),
+  maxLength: integer({ min: 1 }),
+  maxItemsets: integer({ min: 1, infinity: true }),
+  pairCounters: integer({ min: 0 }),
+} satisfies Record<string, Check<number>>;
+
+type ItemsetSettings = { minSupport: number | null; minCount: number | null; maxLength: number; maxItemsets: number; pairCounters: number };
+
+const SETTINGS_DEFAULTS: Readonly<ItemsetSettings> = Object.freeze({
+  minSupport: null,
+  minCount: null,
+  maxLength: 10,
+  maxItemsets: Infinity,
+  pairCounters: 1 << 22,
+});
+
+const SETTINGS_CHECKS: OptionChecks<ItemsetSettings> = {
+  ...ITEMSET_CHECKS,
+  minSupport: nullable(ITEMSET_CHECKS.minSupport),
+  minCount: nullable(ITEMSET_CHECKS.minCount),
+};
 
 /** An Int32Array that grows by doubling (tree node and candidate columns). */
 export class GrowingI32 {
@@ -231,22 +237,24 @@ export function compareRuns(a: Int32Array, a0: number, a1: number, b0: number, b
   return a1 - a0 - (b1 - b0);
 }
 
-/** Pair counters per pass over the baskets: 16 MB of Int32, about a last-level cache. */
-const DEFAULT_PAIR_COUNTERS = 1 << 22;
 /** Beyond this many passes pairs are counted item by item instead. */
 const MAX_PAIR_PASSES = 16;
+/** Baskets per pacing check (a clock read) in the counting passes. */
+const PACE_MASK = 1023;
 
-/** Mines all frequent itemsets of `tx`. Needs minSupport or minCount (an unbounded search is never a default). */
+/**
+ * Mines all frequent itemsets of `tx`. Needs minSupport or minCount (an unbounded search is
+ * never a default). Long passes yield to the event loop now and then, so `signal` can stop
+ * them mid-run.
+ */
 export async function mineItemsets(tx: Transactions, options: ItemsetOptions): Promise<FrequentItemsets> {
-  if (options.minSupport === undefined && options.minCount === undefined) {
-    throw new OptionError('minSupport', 'give minSupport or minCount');
-  }
-  validateItemsetOptions(options);
-  const { signal, onProgress } = options;
-  const maxLength = options.maxLength ?? 10;
+  const { signal, onProgress, threads, ...given } = options ?? ({} as ItemsetOptions);
+  const o = resolveOptions('mineItemsets', SETTINGS_DEFAULTS, given, SETTINGS_CHECKS);
+  if (o.minSupport === null && o.minCount === null) throw new OptionError('mineItemsets.minSupport', 'give minSupport or minCount');
+  const pace = new Pace(signal, 'itemset mining');
+  const maxLength = o.maxLength;
   const nTx = tx.ptr.length - 1;
-  const minCount = supportThreshold(nTx, options.minSupport ?? 0, options.minCount ?? 1);
-  throwIfAborted(signal, 'itemset mining');
+  const minCount = supportThreshold(nTx, o.minSupport ?? 0, o.minCount ?? 1);
 
   const itemCount = countItems(tx);
   const kept: number[] = [];
@@ -257,7 +265,7 @@ export async function mineItemsets(tx: Transactions, options: ItemsetOptions): P
   const nRanks = kept.length;
   const rankItem = Int32Array.from(kept);
   const rows = rankRows(tx, rankItem, itemCount);
-  throwIfAborted(signal, 'itemset mining');
+  if (pace.due()) await pace.pause();
 
   const tree = new Tree(nRanks + 1);
   tree.add(-1, nTx, -1, 0);
@@ -266,21 +274,20 @@ export async function mineItemsets(tx: Transactions, options: ItemsetOptions): P
     tree.childEnd.data[0] = 1 + nRanks;
     for (let r = 0; r < nRanks; r++) tree.add(r, itemCount[rankItem[r]], 0, 1);
   }
-  const block = options.pairCounters ?? DEFAULT_PAIR_COUNTERS;
+  const block = o.pairCounters;
   if (maxLength >= 2) {
     onProgress?.({ stage: 'mine itemsets', done: 1, total: maxLength });
-    const run: PairRun = { threads: options.threads, signal, stage: 'itemset mining' };
+    const run: PairRun = { threads, signal, stage: 'itemset mining' };
     if (block > 0 && (nRanks * (nRanks - 1)) / 2 / block <= MAX_PAIR_PASSES) await countPairs(rows, nRanks, minCount, tree, block, run);
     else await countPairsByItem(rows, nRanks, itemCount, rankItem, minCount, tree, run);
   }
   const levelStart = [0, 1, 1 + nRanks];
-  const maxItemsets = options.maxItemsets ?? Infinity;
+  const maxItemsets = o.maxItemsets;
   let truncatedAt: number | null = null;
   for (let k = 3; k <= maxLength; k++) {
-    throwIfAborted(signal, 'itemset mining');
     onProgress?.({ stage: 'mine itemsets', done: k - 1, total: maxLength });
     levelStart.push(tree.size);
-    const level = countLevel(rows, tree, levelStart[k - 2], levelStart[k - 1], levelStart[k], k, minCount, maxItemsets - (tree.size - 1), signal);
+    const level = await countLevel(rows, tree, levelStart[k - 2], levelStart[k - 1], levelStart[k], k, minCount, maxItemsets - (tree.size - 1), pace);
     if (level === 'over budget') truncatedAt = k;
     if (level !== 'counted') break;
   }
@@ -646,7 +653,7 @@ async function countPairsByItem(rows: RankRows, nRanks: number, itemCount: Int32
  * candidates. Frequent candidates become the children of their (k-1)-set. Counts nothing
  * when there are more than `budget` candidates.
  */
-function countLevel(
+async function countLevel(
   rows: RankRows,
   tree: Tree,
   parentStart: number,
@@ -655,8 +662,8 @@ function countLevel(
   k: number,
   minCount: number,
   budget: number,
-  signal: AbortSignal | undefined,
-): 'counted' | 'nothing frequent' | 'over budget' {
+  pace: Pace,
+): Promise<'counted' | 'nothing frequent' | 'over budget'> {
   // Candidates of (k-1)-set n: cand[candPtr[n - prevStart] .. candPtr[n - prevStart + 1]), ascending ranks.
   const rank = tree.rank.data;
   const parentOf = tree.parent.data;
@@ -666,6 +673,7 @@ function countLevel(
   const found = new GrowingI32(1024);
   const path = new Int32Array(k);
   for (let parent = parentStart; parent < prevStart; parent++) {
+    if (pace.due()) await pace.pause();
     const first = childStart[parent];
     const end = childEnd[parent];
     if (end - first >= 2) for (let n = parent, d = k - 3; n > 0; n = parentOf[n], d--) path[d] = rank[n];
@@ -722,7 +730,7 @@ function countLevel(
   };
   const nRows = ptr.length - 1;
   for (let t = 0; t < nRows; t++) {
-    if ((t & 0xffff) === 0) throwIfAborted(signal, 'itemset mining');
+    if ((t & PACE_MASK) === 0 && pace.due()) await pace.pause();
     const hi = ptr[t + 1];
     // Root children are the ranks themselves (node 1 + r).
     for (let q = ptr[t]; q <= hi - k; q++) {

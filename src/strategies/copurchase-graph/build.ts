@@ -64,15 +64,15 @@ function pairMeasure(weighting: GraphWeighting, support: Int32Array, rows: numbe
 }
 
 export interface EdgeOptions {
-  weighting: GraphWeighting;
+  edgeWeighting: GraphWeighting;
   minCount: number;
-  maxNeighbors: number;
+  neighbors: number;
 }
 
 /**
  * The weighted co-purchase graph as a symmetric item x item CSR (both directions stored, no
- * self loops). Each item keeps its `maxNeighbors` heaviest edges, and an edge survives when
- * either end kept it, so the graph stays undirected and holds at most 2 x maxNeighbors x
+ * self loops). Each item keeps its `neighbors` heaviest edges, and an edge survives when
+ * either end kept it, so the graph stays undirected and holds at most 2 x neighbors x
  * nItems entries however many baskets there are.
  */
 export async function buildEdges(data: Dataset, options: EdgeOptions, fit: FitOptions): Promise<CsrMatrix> {
@@ -84,8 +84,8 @@ export async function buildEdges(data: Dataset, options: EdgeOptions, fit: FitOp
   const pruned = await cooccurrence(baskets, {
     binary: true,
     minCount: options.minCount,
-    topN: options.maxNeighbors,
-    measure: pairMeasure(options.weighting, itemBaskets, baskets.nRows),
+    topN: options.neighbors,
+    measure: pairMeasure(options.edgeWeighting, itemBaskets, baskets.nRows),
     threads: fit.threads,
     signal: fit.signal,
     onProgress: fit.onProgress,
