@@ -41,6 +41,9 @@ export {
 } from './strategies/content';
 export { AssociationRules, type AssociationRule, type AssociationRulesOptions, type Itemset } from './strategies/association-rules';
 export { CoPurchaseGraph, type CentralityKind, type CoPurchaseGraphOptions, type GraphWeighting } from './strategies/copurchase-graph';
+export { ALS, type ALSOptions } from './strategies/als';
+export { EASE, type EASEOptions, type EASESummary } from './strategies/ease';
+export { TIFUKNN, type TIFUKNNOptions } from './strategies/tifu-knn';
 export type { FitOptions, Progress, Recommender } from './strategies/types';
 
 // Data
@@ -52,7 +55,7 @@ export { generateGrocery, type SyntheticOptions } from './data/synthetic';
 // Evaluation
 export { evaluate, type EvalResult, type EvaluateOptions, type IndexRanker } from './eval/evaluate';
 export { ensembleRanker, strategyRanker, weightedRanker } from './eval/rankers';
-export { basketCompletion, holdoutRandom, holdoutTemporal, nextBasket, type EvalQuery, type Split } from './eval/splits';
+export { basketCompletion, holdoutRandom, holdoutTemporal, nextBasket, nextBasketFixed, type EvalQuery, type NbrJson, type Split } from './eval/splits';
 export type { MetricSummary } from './eval/metrics';
 
 // Errors

@@ -17,6 +17,7 @@ export {
   type Progress,
   type Query,
   type Recommender,
+  type SaveOptions as StrategySaveOptions,
   type SparseVector,
   type StrategyLoader,
 } from './strategies/types';
@@ -51,8 +52,11 @@ export { Dataset, emptyCatalog, type BasketInput, type InteractionInput } from '
 export { CsrMatrix } from './data/csr';
 export { IdIndex, compareRawIds } from './data/ids';
 export { CsvParser, parseCsv } from './data/csv';
-export { cooccurrence, type CooccurrenceOptions } from './util/cooccurrence';
+export { cooccurrence, type CooccurrenceOptions, type PairMeasure } from './util/cooccurrence';
 export { TopK, topKDense } from './util/topk';
+export { InnerProductIndex, type BatchTopK, type Exclusions } from './util/dense';
+export { defineKernel, inlineExecutor, rangesByCost, runKernel, setDefaultExecutor, type Executor, type Kernel, type ParallelOptions } from './util/parallel';
+export { checkCsr, checkIndices, checkLength, checkPointers, checkSortedRanges, checkValues, readCsr, readF32, readF64, readI32, readIndices, readPointers, readStrings, stateInteger, stateNumber, type CsrArrays, type CsrCheckOptions, type ValueRange } from './artifact/validate';
 export { Pace } from './util/pace';
 export { deriveSeed, mulberry32 } from './util/random';
 export { generateGroceryWithTruth, type SyntheticTruth } from './data/synthetic';
@@ -75,4 +79,4 @@ export {
 export { tokenize, type DenseItemVectors, type ItemVectors, type SparseItemVectors } from './strategies/content';
 
 // Metric functions (evaluate() computes them all)
-export { MetricAccumulator, averagePrecisionAtK, hitAtK, ndcgAtK, precisionAtK, recallAtK, type TargetSet } from './eval/metrics';
+export { MetricAccumulator, averagePrecisionAtK, hitAtK, ndcgAtK, ndcgFullAtK, precisionAtK, recallAtK, type TargetSet } from './eval/metrics';
