@@ -293,7 +293,7 @@ describe('one error type per mistake in every strategy', () => {
     const r = ArtifactReader.open(w.toBytes(state));
     const broken = { ...state, options: { ...(state.options as JsonObject), neighbors: -3 } };
     expect(() => ItemKNN.load(broken, r.scope('x'))).toThrow(ArtifactError);
-    expect(() => ItemKNN.load(broken, r.scope('x'))).toThrow(/section "itemknn.neighbors"/);
+    expect(() => ItemKNN.load(broken, r.scope('x'))).toThrow(/section "x", field "options.neighbors"/);
     expect(() => ItemKNN.load({ ...state, options: { ...(state.options as JsonObject), neighbours: 3 } }, r.scope('x'))).toThrow(/unknown to this version/);
 
     const content = new ContentBased();
@@ -303,7 +303,7 @@ describe('one error type per mistake in every strategy', () => {
     const cr = ArtifactReader.open(cw.toBytes(cs));
     const badTemplate = { ...cs, options: { ...(cs.options as JsonObject), template: '{name} {price}' } };
     expect(() => ContentBased.load(badTemplate, cr.scope('c'))).toThrow(ArtifactError);
-    expect(() => ContentBased.load(badTemplate, cr.scope('c'))).toThrow(/unknown placeholder \{price\}.*section "content.template"/);
+    expect(() => ContentBased.load(badTemplate, cr.scope('c'))).toThrow(/unknown placeholder \{price\}.*section "c", field "options.template"/);
 
     // A manifest whose stored weights name a strategy it does not have.
     const rec = await fitted();
@@ -316,6 +316,6 @@ describe('one error type per mistake in every strategy', () => {
       data: rec.dataset,
     });
     await expect(HybridRecommender.load(bytes)).rejects.toThrow(ArtifactError);
-    await expect(HybridRecommender.load(bytes)).rejects.toThrow(/no strategy named "nope".*section "manifest.options"/);
+    await expect(HybridRecommender.load(bytes)).rejects.toThrow(/no strategy named "nope".*section "manifest", field "options.weights.nope"/);
   });
 });

@@ -44,25 +44,26 @@ export function optionsToJson<T extends object>(options: Readonly<T>): JsonObjec
 
 /**
  * Options read back from an artifact's JSON state: every key of `checks` must be present
- * (null stands for Infinity), none other; a failure is an ArtifactError naming `section`.
+ * (null stands for Infinity), none other; a failure is an ArtifactError naming `section` and
+ * the option's path `<field>.<key>` (`field` is where the options sit, default "options").
  */
-export function optionsFromArtifact<T extends object>(owner: string, state: unknown, checks: OptionChecks<T>, section: string): Readonly<T> {
+export function optionsFromArtifact<T extends object>(owner: string, state: unknown, checks: OptionChecks<T>, section: string, field = 'options'): Readonly<T> {
   if (state === null || typeof state !== 'object' || Array.isArray(state)) {
-    throw new ArtifactError(`${owner} options must be an object, got ${describe(state)}`, section);
+    throw new ArtifactError(`${owner} options must be an object, got ${describe(state)}`, section, field);
   }
   const input = state as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(checks)) {
-    if (!(key in input)) throw new ArtifactError(`${owner} option "${key}" is missing`, section);
+    if (!(key in input)) throw new ArtifactError(`${owner} option "${key}" is missing`, section, `${field}.${key}`);
   }
   for (const key of Object.keys(input)) {
-    if (!(key in checks)) throw new ArtifactError(`${owner} option "${key}" is unknown to this version`, section);
+    if (!(key in checks)) throw new ArtifactError(`${owner} option "${key}" is unknown to this version`, section, `${field}.${key}`);
   }
   for (const key of Object.keys(checks)) {
     try {
       out[key] = checkStored((checks as Record<string, Check<unknown>>)[key], input[key], `${owner}.${key}`);
     } catch (e) {
-      if (e instanceof OptionError) throw new ArtifactError(`bad option in artifact: ${e.message}`, `${section}.${key}`);
+      if (e instanceof OptionError) throw new ArtifactError(`bad option in artifact: ${e.message}`, section, `${field}.${key}`);
       throw e;
     }
   }
