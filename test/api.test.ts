@@ -8,13 +8,16 @@ import { HybridRecommender } from '../src/ensemble/hybrid';
 import { writeHybrid } from '../src/ensemble/persist';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { ArtifactError, EmptyDataError, NotFittedError, OptionError, UnknownIdError } from '../src/errors';
+import { ALS } from '../src/strategies/als';
 import { AssociationRules } from '../src/strategies/association-rules';
 import { ContentBased } from '../src/strategies/content';
 import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
+import { EASE } from '../src/strategies/ease';
 import { ItemKNN } from '../src/strategies/item-knn';
 import { NeuralCF } from '../src/strategies/neural-cf';
 import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
+import { TIFUKNN } from '../src/strategies/tifu-knn';
 import { MiniLMEncoder, TfidfEncoder } from '../src/strategies/content';
 import { anonymousQuery } from '../src/strategies/query';
 import { ScoreVector, type JsonObject } from '../src/strategies/types';
@@ -259,6 +262,9 @@ describe('one error type per mistake in every strategy', () => {
       new Popularity(),
       new NeuralCF({ epochs: 1, factors: 4, backend: 'cpu' }),
       new ContentBased({ encoder: new TfidfEncoder({ bigrams: true }) }),
+      new ALS({ factors: 4, iterations: 2 }),
+      new EASE(),
+      new TIFUKNN({ neighbors: 3 }),
     ];
     const n = shop.nItems;
     const name = (i: number) => String(i);
