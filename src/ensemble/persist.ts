@@ -10,7 +10,7 @@ import { readDataset, writeDataset } from '../data/serialize';
 import { StateReader, type LoadContext } from '../artifact/validate';
 import { ArtifactError, OptionError } from '../errors';
 import type { JsonObject, Recommender, StrategyLoader } from '../strategies/types';
-import { optionsToJson, type OptionChecks } from '../util/options';
+import { describe, optionsToJson, type OptionChecks } from '../util/options';
 import { NORMALIZATIONS } from './normalize';
 import { BUILTIN_LOADERS } from './registry';
 import { resolveTuneOptions, type TuneOptions, type TuneResult } from './tune';
@@ -65,16 +65,20 @@ export async function readHybrid<Stored extends object>(
   if (!(bytes instanceof Uint8Array)) throw new ArtifactError('a HybridRecommender artifact is a Uint8Array', 'bytes');
   const reader = ArtifactReader.open(bytes);
   const root = StateReader.of(reader.root, 'manifest', 'root');
-  if (root.raw('library') !== 'hybridrec' || root.raw('kind') !== 'hybrid') throw new ArtifactError('not a HybridRecommender artifact', 'manifest', 'kind');
+  for (const [key, expected] of [['library', 'hybridrec'], ['kind', 'hybrid']]) {
+    if (root.raw(key) !== expected) root.fail(key, `not a HybridRecommender artifact (${key} must be "${expected}", got ${describe(root.raw(key))})`);
+  }
   root.keys(['library', 'libraryVersion', 'kind', 'order', 'options', 'tuning', 'strategies', 'fallback']);
   root.string('libraryVersion');
   const names = strategyOrder(root);
   const specs = root.object('strategies').keys(names);
   const stored = root.options('HybridRecommender', checks);
+  // save() writes one weight per strategy (a weight the constructor would default is written too).
   const weights = (stored as { weights?: Record<string, number> }).weights ?? {};
   for (const key of Object.keys(weights)) {
     if (!names.includes(key)) root.fail(`options.weights.${key}`, `no strategy named "${key}" (have ${names.join(', ')})`);
   }
+  for (const name of names) if (!(name in weights)) root.fail(`options.weights.${name}`, 'is missing');
   const tuning = root.nullable('tuning', () => readTuning(root.object('tuning'), names));
   const data = readDataset(reader.scope('data'));
   const context: LoadContext = { nUsers: data.nUsers, nItems: data.nItems };

@@ -11,7 +11,7 @@ import type { JsonObject } from '../../util/json';
 import { integer, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
-import { ITEMSET_CHECKS, mineItemsets, type FrequentItemsets, type Transactions } from './miner';
+import { ITEMSET_CHECKS, mineItemsets, supportThreshold, type FrequentItemsets, type Transactions } from './miner';
 import { generateRules, RULE_CHECKS, RuleSet, type AssociationRule } from './rules';
 
 export { FrequentItemsets, mineItemsets, supportThreshold, type ItemsetArrays, type ItemsetOptions, type Transactions } from './miner';
@@ -285,6 +285,8 @@ export class AssociationRules implements Recommender {
     const nItems = s.count('nItems', context?.nItems);
     const nTransactions = s.count('nTransactions');
     const minCount = s.integer('minCount', { min: 1 });
+    const threshold = supportThreshold(nTransactions, model.options.minSupport, model.options.minCount);
+    if (minCount !== threshold) s.fail('minCount', `is ${minCount}, but minSupport and minCount over ${nTransactions} transactions give ${threshold}`);
     const truncatedAt = s.nullable('truncatedAt', (key) => s.integer(key, { min: 1 }));
     const itemCount = readI32(sections, 'itemCount', { length: nItems, min: 0, max: nTransactions });
     const cons = readIndices(sections, 'cons', nItems);
