@@ -23,7 +23,7 @@
  * child process, one at a time, so its memory is its own: RSS is the child's peak (vectors
  * included: items x dim x 4 bytes), and build, search and restore are timed there. Searches
  * are single-threaded, one query per call, after 100 warm-up queries. Writes
- * benchmarks/results/ann-<data>-<metric>-<items>x<dim>.json.
+ * benchmarks/results/ann-<data>-<metric>-<items>x<dim>-<configs>.json.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -275,7 +275,7 @@ async function main(): Promise<void> {
     const c = (k: number) => r.candidates.find((x) => x.k === k)!.p99ms.toFixed(2);
     console.log(`| ${r.package} | ${r.m} | ${r.efConstruction} | ${r.buildThreads} | ${r.ef} | ${r.recallAt10.toFixed(4)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${r.cpuP50ms.toFixed(3)} | ${r.cpuP99ms.toFixed(3)} | ${r.buildSeconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} | ${c(100)} | ${c(1000)} |`);
   }
-  const out = join(here, 'results', `ann-${s.data}-${s.metric}-${s.items}x${s.dim}.json`);
+  const out = join(here, 'results', `ann-${s.data}-${s.metric}-${s.items}x${s.dim}-${wanted.join('-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
   const command = `npx tsx benchmarks/ann.ts ${process.argv.slice(2).join(' ')}`.trim();
   writeFileSync(out, `${JSON.stringify({ command, date: new Date().toISOString().slice(0, 10), machine: machine(), setup: s, exact: { p50ms: exactTimes.p50, p99ms: exactTimes.p99 }, rows }, null, 2)}\n`);

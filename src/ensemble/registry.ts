@@ -5,6 +5,7 @@ import { ItemKNN } from '../strategies/item-knn';
 import { NeuralCF } from '../strategies/neural-cf';
 import { Popularity } from '../strategies/popularity';
 import { RepeatPurchase } from '../strategies/repeat-purchase';
+import { SequentialRecommender } from '../strategies/sequential';
 import type { Recommender, StrategyLoader } from '../strategies/types';
 
 /** Loaders of the built-in strategy kinds, keyed by `Recommender.kind`. */
@@ -16,6 +17,7 @@ export const BUILTIN_LOADERS: Record<string, StrategyLoader> = {
   content: (state, sections) => ContentBased.load(state, sections),
   rules: (state, sections) => AssociationRules.load(state, sections),
   graph: (state, sections) => CoPurchaseGraph.load(state, sections),
+  sequential: (state, sections) => SequentialRecommender.load(state, sections),
 };
 
 export const DEFAULT_FALLBACK = (): Recommender => new Popularity();
