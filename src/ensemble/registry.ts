@@ -1,11 +1,14 @@
+import { ALS } from '../strategies/als';
 import { AssociationRules } from '../strategies/association-rules';
 import { ContentBased } from '../strategies/content';
 import { CoPurchaseGraph } from '../strategies/copurchase-graph';
+import { EASE } from '../strategies/ease';
 import { ItemKNN } from '../strategies/item-knn';
 import { NeuralCF } from '../strategies/neural-cf';
 import { Popularity } from '../strategies/popularity';
 import { RepeatPurchase } from '../strategies/repeat-purchase';
 import { SequentialRecommender } from '../strategies/sequential';
+import { TIFUKNN } from '../strategies/tifu-knn';
 import type { Recommender, StrategyLoader } from '../strategies/types';
 
 /** Loaders of the built-in strategy kinds, keyed by `Recommender.kind`. */
@@ -17,6 +20,9 @@ export const BUILTIN_LOADERS: Record<string, StrategyLoader> = {
   content: (state, sections) => ContentBased.load(state, sections),
   rules: (state, sections) => AssociationRules.load(state, sections),
   graph: (state, sections) => CoPurchaseGraph.load(state, sections),
+  als: (state, sections) => ALS.load(state, sections),
+  ease: (state, sections) => EASE.load(state, sections),
+  tifuknn: (state, sections) => TIFUKNN.load(state, sections),
   sequential: (state, sections) => SequentialRecommender.load(state, sections),
 };
 

@@ -40,6 +40,11 @@ export interface EvalResult extends MetricSummary {
   repeatEvaluated?: number;
   /** P4: queries with at least one explore item in T. */
   exploreEvaluated?: number;
+  /**
+   * P4/P6: share of the top-K slots filled with items the user bought in train (repeats),
+   * hits or not, divided by K as the next-basket papers' code does; averaged over evaluated queries.
+   */
+  repeatShare?: number;
 }
 
 const PROGRESS_EVERY = 100;
@@ -66,6 +71,8 @@ export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOpt
   let repeatEvaluated = 0;
   let exploreSum = 0;
   let exploreEvaluated = 0;
+  let repeatSlots = 0;
+  const history = new ItemSet(nItems);
 
   // Non-candidates stay blocked for the whole run; per-query blocks are undone via `touched`.
   const blocked = new Uint8Array(nItems);
@@ -118,6 +125,13 @@ export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOpt
       }
       repeatPart.clear();
       explorePart.clear();
+      if (q.user >= 0) {
+        for (let p = m.indptr[q.user]; p < m.indptr[q.user + 1]; p++) if (m.values[p] > 0) history.add(m.indices[p]);
+        let repeats = 0;
+        for (let i = 0; i < ranked.length; i++) if (history.has(ranked[i])) repeats++;
+        repeatSlots += repeats / k;
+        history.clear();
+      }
     }
     for (let i = 0; i < nTouched; i++) blocked[touched[i]] = 0;
   }
@@ -129,6 +143,7 @@ export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOpt
     result.recallExplore = exploreEvaluated === 0 ? NaN : exploreSum / exploreEvaluated;
     result.repeatEvaluated = repeatEvaluated;
     result.exploreEvaluated = exploreEvaluated;
+    result.repeatShare = acc.summary().evaluated === 0 ? NaN : repeatSlots / acc.summary().evaluated;
   }
   return result;
 }

@@ -59,6 +59,17 @@ export interface Explanation {
   evidence: Array<{ item: number; weight: number }>;
 }
 
+/**
+ * What a saved artifact may hold. `customerData: false` writes a serving artifact: no
+ * user-level state (user factors, user vectors, histories); queries then bring the
+ * shopper's history. A strategy that cannot work without customer data throws an
+ * OptionError naming itself.
+ */
+export interface SaveOptions {
+  /** Default true. */
+  customerData?: boolean;
+}
+
 /** How strategies turn an item index into a display name for reasons. */
 export type ItemNamer = (item: number) => string;
 
@@ -77,7 +88,7 @@ export interface Recommender {
   /** Why `item` scored for `query`, or null when this strategy gave it nothing. */
   explain(query: Query, item: number, name: ItemNamer): Explanation | null;
   /** Writes typed-array sections through `out` and returns the JSON state (options included) needed to load. */
-  save(out: SectionWriter): JsonObject;
+  save(out: SectionWriter, options?: SaveOptions): JsonObject;
 }
 
 /** Rebuilds a fitted strategy from its artifact section. One per `kind`. */
