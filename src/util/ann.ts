@@ -1,7 +1,7 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
 import { ArtifactError, OptionError } from '../errors';
 import type { JsonObject } from './json';
-import { topKDense } from './topk';
+import { InnerProductIndex } from './dense';
 
 /**
  * Vector indexes: the rows of an items x dim matrix nearest to a query vector, by inner
@@ -74,58 +74,48 @@ export function checkQuery(index: { dim: number }, query: Float32Array, k: numbe
 }
 
 /**
- * Exact search: scores every row. The fallback wherever no native package can be loaded (the
+ * Exact search (src/util/dense.ts's InnerProductIndex: a norm-ordered scan that stops when no
+ * later row can enter the top k). The fallback wherever no native package can be loaded (the
  * browser), and the reference the approximate indexes are measured against
- * (benchmarks/ann.ts). O(size x dim) per query.
+ * (benchmarks/ann.ts). Cosine searches unit-length copies of the rows.
  */
 export class ExactVectorIndex implements VectorIndex {
   readonly kind = 'exact';
   readonly size: number;
   readonly dim: number;
   readonly metric: VectorMetric;
-  private readonly vectors: Float32Array;
-  /** 1 / norm per row for cosine (0 for a zero row), empty for inner product. */
-  private readonly inverseNorm: Float32Array;
-  private readonly scores: Float32Array;
+  private readonly index: InnerProductIndex;
+  private readonly unit: Float32Array;
 
   constructor(source: VectorSource) {
     this.size = checkSource(source, 'ExactVectorIndex');
     this.dim = source.dim;
     this.metric = source.metric;
-    this.vectors = source.vectors;
-    this.scores = new Float32Array(this.size);
-    this.inverseNorm = new Float32Array(this.metric === 'cosine' ? this.size : 0);
-    if (this.metric === 'cosine') {
-      const { vectors, dim } = this;
-      for (let r = 0; r < this.size; r++) {
-        let s = 0;
-        for (let k = r * dim; k < (r + 1) * dim; k++) s += vectors[k] * vectors[k];
-        this.inverseNorm[r] = s > 0 ? 1 / Math.sqrt(s) : 0;
-      }
-    }
+    this.unit = new Float32Array(this.metric === 'cosine' ? this.dim : 0);
+    this.index = new InnerProductIndex(this.metric === 'cosine' ? unitRows(source.vectors, source.dim) : source.vectors, source.dim);
   }
 
   search(query: Float32Array, k: number): VectorMatches {
     checkQuery(this, query, k, 'ExactVectorIndex');
-    const { vectors, dim, scores } = this;
-    for (let r = 0; r < this.size; r++) {
-      const o = r * dim;
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += query[j] * vectors[o + j];
-      scores[r] = s;
-    }
-    if (this.metric === 'cosine') {
-      let q = 0;
-      for (let j = 0; j < dim; j++) q += query[j] * query[j];
-      const qi = q > 0 ? 1 / Math.sqrt(q) : 0;
-      for (let r = 0; r < this.size; r++) scores[r] *= this.inverseNorm[r] * qi;
-    }
-    return topKDense(scores, Math.min(k, this.size));
+    const q = this.metric === 'cosine' ? unitRows(query, this.dim, this.unit) : query;
+    const { items, scores } = this.index.topK(q, Math.min(k, this.size));
+    return { items, scores };
   }
 
   serialize(): null {
     return null;
   }
+}
+
+/** Rows scaled to unit length (zero rows stay zero), into `out` (a new array by default). */
+function unitRows(rows: Float32Array, dim: number, out: Float32Array = new Float32Array(rows.length)): Float32Array {
+  for (let o = 0; o < rows.length; o += dim) {
+    let s = 0;
+    for (let j = o; j < o + dim; j++) s += rows[j] * rows[j];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = o; j < o + dim; j++) out[j] = rows[j] * inv;
+  }
+  return out;
 }
 
 /** The exact index as a factory (the default wherever a strategy is given none). */

@@ -1,5 +1,6 @@
 import { OptionError } from '../../errors';
 import type { VectorSource } from '../../util/ann';
+import { dot, scoreAll } from '../../util/dense';
 import { randomNormal, type Rng } from '../../util/random';
 import type { BasketTimeline } from '../types';
 
@@ -279,14 +280,10 @@ export class SequentialScorer {
     this.history.add(basket, 0, n);
   }
 
-  /** The explore part of item i's logit: state . itemOut_i + itemBias_i. */
+  /** The explore part of item i's logit: state . itemOut_i + itemBias_i, rounded as scoreAll rounds it. */
   explore(item: number): number {
     const { w, state } = this;
-    const f = w.factors;
-    const o = item * f;
-    let s = w.itemBias[item];
-    for (let k = 0; k < f; k++) s += state[k] * w.itemOut[o + k];
-    return s;
+    return Math.fround(Math.fround(dot(state, 0, w.itemOut, item * w.factors, w.factors)) + w.itemBias[item]);
   }
 
   /** The repeat part of item i's logit (0 for an item the shopper never bought). */
@@ -300,22 +297,18 @@ export class SequentialScorer {
 
   /** The logit of every item into `out` (length nItems), after read(). */
   scoreAll(out: Float32Array): void {
-    const { w, state } = this;
-    const f = w.factors;
-    const { itemOut, itemBias } = w;
-    for (let i = 0; i < w.nItems; i++) {
-      const o = i * f;
-      let s = itemBias[i];
-      for (let k = 0; k < f; k++) s += state[k] * itemOut[o + k];
-      out[i] = s;
-    }
+    const { w } = this;
+    scoreAll(this.state, w.itemOut, w.factors, out);
+    for (let i = 0; i < w.nItems; i++) out[i] += w.itemBias[i];
     const h = this.history;
     for (let k = 0; k < h.size; k++) out[h.touched[k]] += this.repeat(h.touched[k]);
   }
 
-  /** The logit of one item (same arithmetic as scoreAll). */
+  /** The logit of one item (the same float32 value scoreAll writes). */
   score(item: number): number {
-    return this.explore(item) + this.repeat(item);
+    const r = this.repeat(item);
+    const e = this.explore(item);
+    return r === 0 ? e : Math.fround(e + r);
   }
 
   /** The state as the query of the vector index over itemSource(): [state, 1]. */
