@@ -33,6 +33,7 @@ import { nextBasketFixed } from '../src/eval/splits';
 import { loadNbrJson } from '../src/node/tafeng';
 import { ALS } from '../src/strategies/als';
 import { EASE } from '../src/strategies/ease';
+import { SequentialRecommender } from '../src/strategies/sequential';
 import { TIFUKNN } from '../src/strategies/tifu-knn';
 import { topFreqRanker } from './rankers';
 import { machine, type Machine } from './machine';
@@ -145,7 +146,7 @@ const PROTOCOLS: Record<string, ProtocolSpec> = {
     load: async () => nextBasketFixed(await loadNbrJson(join(SHARED_DATA, 'tafeng'), 'tafeng')).test,
     strategies: () => {
       const { content: _content, ...rest } = defaultStrategies();
-      return withLatent(rest);
+      return withSequential(withLatent(rest));
     },
     ks: [10, 20],
     references: (split) => ({ 'P-TopFreq (reference)': topFreqRanker(split.train, false), 'GP-TopFreq (reference)': topFreqRanker(split.train, true) }),
@@ -166,7 +167,7 @@ function syntheticNextBasket(users: number, products: number): ProtocolSpec {
     needsShared: false,
     validation: 'next-basket',
     load: async (seed) => nextBasket(syntheticDataset(users, products, seed)),
-    strategies: () => defaultStrategies(),
+    strategies: () => withSequential(defaultStrategies()),
     notes: [],
   };
 }
@@ -174,6 +175,11 @@ function syntheticNextBasket(users: number, products: number): ProtocolSpec {
 /** The latent and next-basket models of issue 8 beside the default ensemble's strategies. */
 function withLatent(s: Record<string, Recommender>): Record<string, Recommender> {
   return { ...s, als: new ALS(), ease: new EASE(), tifuknn: new TIFUKNN() };
+}
+
+/** The sequential next-basket model of issue 12 beside them (next-basket protocols only: it reads basket order). */
+function withSequential(s: Record<string, Recommender>): Record<string, Recommender> {
+  return { ...s, sequential: new SequentialRecommender() };
 }
 
 function withoutRepeat(s: Record<string, Recommender>): Record<string, Recommender> {
