@@ -4,46 +4,45 @@ import { integer, nullable, number, oneOf, resolveOptions, string, type OptionCh
 export type SequentialSampling = 'uniform' | 'popularity';
 
 /**
- * Options of SequentialRecommender. Defaults were chosen on validation data only: the
- * validation split the model carves from its training histories (each validation user's last
- * basket) on P4-small, and the targets of P6's keyset.val users (never keyset.test); see
- * benchmarks/sequential.ts, which reruns the comparison.
+ * Options of SequentialRecommender. Only validation data informed these defaults (the
+ * held-out last baskets the model carves from its training histories, P6's keyset.val users),
+ * never a test set; most are not tuned yet, and each comment says which. The runs behind them:
+ * `npx tsx benchmarks/sequential.ts P4-small` and `P6-val --options '{...}'`.
  */
 export interface SequentialOptions {
-  /**
-   * Width of the item embeddings and of the GRU state. Default 64: 32 lost validation recall on
-   * P6 (keyset.val), 128 gained none and doubles training and scoring time.
-   */
+  /** Width of the item embeddings and of the GRU state. Default 64: not tuned (DREAM-size; twice NeuralCF's 32). */
   factors: number;
-  /**
-   * Most recent baskets of a shopper the model reads (training and scoring). Default 50: the
-   * P6 data keep at most 50 per user, and older baskets barely move the GRU state.
-   */
+  /** Most recent baskets of a shopper the model reads (training and scoring). Default 50: the P6 data keep at most 50 per user. */
   maxBaskets: number;
-  /** Sampled catalog negatives per positive target item. Default 4 (NeuralCF's; 8 did no better on validation). */
+  /** Weight of the shared sampled catalog negatives, per positive, in the loss. Default 4: NeuralCF's negatives per positive, not tuned here. */
   negatives: number;
   /**
-   * Extra negatives per prediction step drawn from the shopper's own past items that the next
-   * basket does not contain, so the repeat head learns which past items do not come back.
-   * Default 8: without them, every past item scored as a sure repeat on validation.
+   * Negatives per prediction step drawn from the shopper's own past items that the next basket
+   * does not contain, so the repeat head learns which past items do not come back. Default 8:
+   * not tuned (about one basket's worth on Instacart-like data).
    */
   historyNegatives: number;
-  /** Negative item distribution: 'uniform', or 'popularity' (purchase count ^ 0.75). Default 'popularity' (better validation recall on both P4-small and P6). */
+  /**
+   * Catalog negative distribution: 'uniform', or 'popularity' (purchase count ^ 0.75). Default
+   * 'popularity': P4-small validation recall@20 0.610 after one epoch. On P6's keyset.val users
+   * neither works yet: epoch-1 validation recall@20 0.024 (popularity) and 0.043 (uniform),
+   * far below the model's own repeat head ranking past items alone (0.175).
+   */
   sampling: SequentialSampling;
   /** Most epochs (early stopping usually ends sooner). Default 30. */
   epochs: number;
-  /** Shoppers (sequences) per mini-batch. Default 128: larger batches ran faster per sequence but needed more epochs on validation. */
+  /** Shoppers (sequences) per mini-batch. Default 128: not tuned (on P6 keyset.val, 32 with learning rate 0.02 did not help). */
   batchSize: number;
-  /** Adam step size. Default 0.005 (validation recall on P4-small; 0.01 was unstable, 0.002 slower). */
+  /** Adam step size. Default 0.005: NeuralCF's; on P6 keyset.val 0.02 (batch 32) was no better and 0.05 (batch 64) diverged. */
   learningRate: number;
-  /** L2 penalty on the embedding rows an example touches. Default 1e-5. */
+  /** L2 penalty on the embedding rows an example touches. Default 1e-5: not tuned. */
   l2: number;
   /**
    * Share of shoppers (with 3+ baskets) whose last basket is held out to decide early stopping
-   * (at most 2,000 shoppers); 0 turns early stopping off. Default 0.1.
+   * (at most 2,000 shoppers); 0 turns early stopping off. Default 0.1 (NeuralCF's practice).
    */
   validationShare: number;
-  /** Epochs without validation improvement before stopping (the best epoch's weights are kept). Default 2. */
+  /** Epochs without validation improvement before stopping (the best epoch's weights are kept). Default 2 (NeuralCF's). */
   patience: number;
   /** Cutoff of the validation recall that early stopping watches. Default 20 (the P6 headline cutoff). */
   validationK: number;
