@@ -4,7 +4,7 @@ import { throwIfAborted } from '../../errors';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import type { Progress } from '../types';
 import { ADAM_BETA1, ADAM_BETA2, DenseAdam, SparseAdamRows } from '../../util/adam';
-import { acquireBackend, type Tf } from '../../util/tfjs';
+import { withBackend, type Tf } from '../../util/tfjs';
 import type { NcfTrainingInfo } from './index';
 import { initWeights, NcfScorer, weightArrays, type NcfWeights } from './model';
 import type { NeuralCFOptions } from './options';
@@ -67,12 +67,7 @@ export async function trainNcf(
   onProgress: ((p: Progress) => void) | undefined,
   signal: AbortSignal | undefined,
 ): Promise<TrainResult> {
-  const runtime = await acquireBackend(o.backend, o.wasmPaths, 'NeuralCF');
-  try {
-    return await train(runtime.tf, runtime.backend, data, o, seed, onProgress, signal);
-  } finally {
-    await runtime.restore();
-  }
+  return withBackend(o.backend, o.wasmPaths, 'NeuralCF', (tf, backend) => train(tf, backend, data, o, seed, onProgress, signal));
 }
 
 async function train(

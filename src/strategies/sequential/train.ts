@@ -4,7 +4,7 @@ import { ADAM_BETA1, ADAM_BETA2, DenseAdam, SparseAdamRows } from '../../util/ad
 import { NegativeSampler, popularityCdf } from '../../util/negatives';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
-import { acquireBackend, type Tf } from '../../util/tfjs';
+import { withBackend, type Tf } from '../../util/tfjs';
 import { topKDense } from '../../util/topk';
 import type { BasketTimeline, Progress } from '../types';
 import { initWeights, REPEAT_FEATURES, RepeatHistory, SequentialScorer, weightArrays, type SequentialWeights } from './model';
@@ -334,12 +334,7 @@ export async function trainSequential(
   signal: AbortSignal | undefined,
 ): Promise<{ weights: SequentialWeights; info: SequentialTrainingInfo }> {
   const pace = new Pace(signal, 'SequentialRecommender.fit');
-  const runtime = await acquireBackend(o.backend, o.wasmPaths, 'SequentialRecommender');
-  try {
-    return await train(runtime.tf, runtime.backend, data, o, seed, onProgress, pace);
-  } finally {
-    await runtime.restore();
-  }
+  return withBackend(o.backend, o.wasmPaths, 'SequentialRecommender', (tf, backend) => train(tf, backend, data, o, seed, onProgress, pace));
 }
 
 async function train(
