@@ -52,9 +52,9 @@ const EMBEDDING_INIT_STD = 0.1;
 /**
  * Seeded initial weights: embeddings N(0, 0.1^2), GRU kernels Glorot-uniform (tfjs's default
  * for the input kernel; the recurrent one too, for simplicity), biases 0, item biases at the
- * logit of the base rate 1 / (1 + negatives), repeat head 0 (it starts with no opinion).
+ * logit of `baseRate` (the chance that an item is in a basket), repeat head 0 (no opinion yet).
  */
-export function initWeights(nItems: number, factors: number, negatives: number, rng: Rng): SequentialWeights {
+export function initWeights(nItems: number, factors: number, baseRate: number, rng: Rng): SequentialWeights {
   const f = factors;
   const normal = (n: number) => Float32Array.from({ length: n }, () => EMBEDDING_INIT_STD * randomNormal(rng));
   const glorot = (fanIn: number, fanOut: number) => {
@@ -69,7 +69,7 @@ export function initWeights(nItems: number, factors: number, negatives: number, 
     recurrent: glorot(f, 3 * f),
     bias: new Float32Array(3 * f),
     itemOut: normal(nItems * f),
-    itemBias: new Float32Array(nItems).fill(-Math.log(negatives)),
+    itemBias: new Float32Array(nItems).fill(Math.log(baseRate / (1 - baseRate))),
     repeatBase: new Float32Array(REPEAT_FEATURES),
     repeatGate: new Float32Array(f * REPEAT_FEATURES),
   };

@@ -14,8 +14,6 @@ export interface SequentialOptions {
   factors: number;
   /** Most recent baskets of a shopper the model reads (training and scoring). Default 50: the P6 data keep at most 50 per user. */
   maxBaskets: number;
-  /** Weight of the shared sampled catalog negatives, per positive, in the loss. Default 4: NeuralCF's negatives per positive, not tuned here. */
-  negatives: number;
   /**
    * Negatives per prediction step drawn from the shopper's own past items that the next basket
    * does not contain, so the repeat head learns which past items do not come back. Default 8:
@@ -60,7 +58,6 @@ export interface SequentialOptions {
 export const SEQUENTIAL_CHECKS: OptionChecks<SequentialOptions> = {
   factors: integer({ min: 1, max: 1024 }),
   maxBaskets: integer({ min: 2 }),
-  negatives: integer({ min: 1 }),
   historyNegatives: integer({ min: 0 }),
   sampling: oneOf(['uniform', 'popularity']),
   epochs: integer({ min: 1 }),
@@ -78,7 +75,6 @@ export const SEQUENTIAL_CHECKS: OptionChecks<SequentialOptions> = {
 export const SEQUENTIAL_DEFAULTS: Readonly<SequentialOptions> = Object.freeze({
   factors: 64,
   maxBaskets: 50,
-  negatives: 4,
   historyNegatives: 8,
   sampling: 'popularity',
   epochs: 30,
