@@ -4,9 +4,9 @@
  * `hnswlibIndex()` (hnswlib-node, compiled at install). Both are optional peer dependencies,
  * loaded when an index is first built or restored; a missing one is a MissingDependencyError.
  * Numbers behind the defaults: benchmarks/ann.ts, docs/ann.md. Of the two, hnswlibIndex is
- * the one to prefer where it compiles: at 1M x 64 it matched usearch's recall at every ef with
- * a lower tail, built 3x faster on one thread than usearch on two, and restored in 1.0 s (vs
- * 6.3 s); usearchIndex installs from prebuilt binaries where no compiler is available.
+ * the one to prefer where it compiles: at 1M x 64 it matched usearch's recall at every setting
+ * at a third of its query time, built faster on one thread than usearch on two, and restored in
+ * 1.0 s (vs 2.6-6.3 s); usearchIndex installs from prebuilt binaries where no compiler is.
  *
  * Both packages serialize to files only, so serialize() / restore() go through a temporary
  * file (Node-only, hence this module lives in src/node).
@@ -64,14 +64,14 @@ interface UsearchIndex {
 }
 
 export interface UsearchIndexOptions {
-  /** Graph degree (HNSW M). Default 16: at 1M x 64 (benchmarks/ann.ts) M 32 added ~0.02 recall@10 at each ef for twice the query time. */
+  /** Graph degree (HNSW M). Default 32: at 1M x 64 (benchmarks/ann.ts) M 16 topped out at recall@10 0.938 (ef 512); M 32 reached 0.950 at ef 256. */
   connectivity: number;
   /** Candidate list while inserting (efConstruction). Default 128: not varied yet (the benchmark's one setting, hnswlib's alike). */
   expansionAdd: number;
   /**
    * Candidate list while searching (ef; a search for k > ef uses k, so strategies taking 1,000
-   * candidates never see it). Default 128: the knee at 1M x 64 (recall@10 0.91, CPU p99 0.55
-   * ms); 512 reaches 0.94 at 1.2 ms.
+   * candidates never see it). Default 256: with M 32 at 1M x 64, recall@10 0.950 (CPU p99 2.0
+   * ms here; hnswlib-node does the same search in 0.66 ms).
    */
   expansionSearch: number;
   /**
@@ -89,7 +89,7 @@ const USEARCH_CHECKS: OptionChecks<UsearchIndexOptions> = {
   threads: integer({ min: 0 }),
 };
 
-export const USEARCH_DEFAULTS: Readonly<UsearchIndexOptions> = Object.freeze({ connectivity: 16, expansionAdd: 128, expansionSearch: 128, threads: 1 });
+export const USEARCH_DEFAULTS: Readonly<UsearchIndexOptions> = Object.freeze({ connectivity: 32, expansionAdd: 128, expansionSearch: 256, threads: 1 });
 
 class UsearchVectorIndex implements VectorIndex {
   readonly kind = 'usearch';
@@ -196,11 +196,11 @@ interface HnswlibIndex {
 }
 
 export interface HnswlibIndexOptions {
-  /** Graph degree (HNSW M). Default 16: benchmarks/ann.ts at 1M x 64 (M 32 not measured for hnswlib; for usearch it doubled query time). */
+  /** Graph degree (HNSW M). Default 32: at 1M x 64 (benchmarks/ann.ts) M 16 topped out at recall@10 0.937 (ef 512, p99 0.93 ms); M 32 reached 0.950 at ef 256. */
   m: number;
   /** Candidate list while inserting. Default 128: not varied yet (the same as usearch's, for a like-for-like comparison). */
   efConstruction: number;
-  /** Candidate list while searching (a search for k > ef uses k). Default 128: the knee at 1M x 64 (recall@10 0.91, p99 0.32 ms); 512 reaches 0.94 at 0.93 ms. */
+  /** Candidate list while searching (a search for k > ef uses k). Default 256: with M 32 at 1M x 64, recall@10 0.9497 at p99 0.74 ms (CPU 0.66 ms); 512 gives 0.960 at 1.6 ms. */
   ef: number;
   /** Seed of the level draws (hnswlib's randomSeed); the build is single-threaded, so it is deterministic. Default 100 (hnswlib's). */
   seed: number;
@@ -213,7 +213,7 @@ const HNSWLIB_CHECKS: OptionChecks<HnswlibIndexOptions> = {
   seed: integer({ min: 0 }),
 };
 
-export const HNSWLIB_DEFAULTS: Readonly<HnswlibIndexOptions> = Object.freeze({ m: 16, efConstruction: 128, ef: 128, seed: 100 });
+export const HNSWLIB_DEFAULTS: Readonly<HnswlibIndexOptions> = Object.freeze({ m: 32, efConstruction: 128, ef: 256, seed: 100 });
 
 async function hnswlib(): Promise<HnswlibModule> {
   const m = await loadOptional<HnswlibModule & { default?: HnswlibModule }>('hnswlib-node', 'hnswlibIndex');
