@@ -7,6 +7,7 @@ import { ItemKNN } from '../strategies/item-knn';
 import { NeuralCF } from '../strategies/neural-cf';
 import { Popularity } from '../strategies/popularity';
 import { RepeatPurchase } from '../strategies/repeat-purchase';
+import { SequentialRecommender } from '../strategies/sequential';
 import { TIFUKNN } from '../strategies/tifu-knn';
 import type { StrategyLoader } from '../strategies/types';
 
@@ -22,4 +23,5 @@ export const BUILTIN_LOADERS: Readonly<Record<string, StrategyLoader>> = {
   als: (state, sections) => ALS.load(state, sections),
   ease: (state, sections) => EASE.load(state, sections),
   tifuknn: (state, sections) => TIFUKNN.load(state, sections),
+  sequential: (state, sections) => SequentialRecommender.load(state, sections),
 };
