@@ -58,7 +58,7 @@ export async function createServer(model: string | Uint8Array, options: Partial<
   const deps = await dependencies();
   let modelPath = typeof model === 'string' ? model : null;
   const pool = await ModelPool.open(typeof model === 'string' ? await loadArtifactFile(model) : model, { workers: o.workers, maxQueue: o.maxQueue });
-  const s = schemas({ maxItems: o.maxItems, maxBatch: o.maxBatch, maxK: o.maxK });
+  const s = schemas({ maxItems: o.maxItems, maxBatch: o.maxBatch, maxK: o.maxK, maxExplainK: o.maxExplainK });
   const metrics = createMetrics(deps.prom, pool);
 
   const app = deps.fastify({
@@ -88,6 +88,11 @@ export async function createServer(model: string | Uint8Array, options: Partial<
   }
   if (o.cors.length > 0) await app.register(deps.cors as never, { origin: [...o.cors], methods: ['GET', 'POST'] });
 
+  // While shutting down, every answer closes its connection: a keep-alive client would otherwise hold the server open.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (req, reply) => {
     metrics.observe(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
   });
@@ -105,24 +110,25 @@ export async function createServer(model: string | Uint8Array, options: Partial<
 
   app.get('/recommend', { schema: s.recommendGet, ...strict }, async (req, reply) => {
     const q = req.query as { user: string } & ServeRecommendOptions;
-    return answer(reply, { op: 'recommend', shopper: q.user, options: listOptions(q) });
+    return answer(reply, { op: 'recommend', shopper: q.user, options: listOptions(q, o.maxExplainK) });
   });
   app.post('/recommend', { schema: s.recommendPost }, async (req, reply) => {
     const body = req.body as Record<string, unknown>;
-    return answer(reply, { op: 'recommend', shopper: shopperOf(body, o.maxItems, ''), options: listOptions(body) });
+    return answer(reply, { op: 'recommend', shopper: shopperOf(body, o.maxItems, ''), options: listOptions(body, o.maxExplainK) });
   });
   app.post('/recommend/batch', { schema: s.recommendBatch }, async (req, reply) => {
     const body = req.body as { shoppers: ShopperInput[] } & Record<string, unknown>;
     const shoppers = body.shoppers.map((x, i) => (typeof x === 'string' ? x : shopperOf(x as Record<string, unknown>, o.maxItems, `shoppers[${i}].`)));
-    return answer(reply, { op: 'batch', shoppers, options: listOptions(body) });
+    return answer(reply, { op: 'batch', shoppers, options: listOptions(body, o.maxExplainK) });
   });
   app.post('/complete-basket', { schema: s.completeBasket }, async (req, reply) => {
     const body = req.body as Record<string, unknown>;
-    return answer(reply, { op: 'recommend', shopper: shopperOf(body, o.maxItems, ''), options: listOptions(body) });
+    return answer(reply, { op: 'recommend', shopper: shopperOf(body, o.maxItems, ''), options: listOptions(body, o.maxExplainK) });
   });
   app.get('/similar', { schema: s.similar, ...strict }, async (req, reply) => {
     const q = req.query as { item: string; k: number; explain: boolean };
-    return answer(reply, { op: 'similar', item: q.item, options: { k: q.k, explain: q.explain } });
+    const { k, explain } = listOptions(q, o.maxExplainK);
+    return answer(reply, { op: 'similar', item: q.item, options: { k, explain } });
   });
   app.get('/popular', { schema: s.popular, ...strict }, async (req, reply) => answer(reply, { op: 'popular', options: { k: (req.query as { k: number }).k } }));
   app.get('/model', { schema: s.model }, async () => ({ generation: pool.generation, model: pool.info }));
@@ -202,8 +208,11 @@ function shopperOf(body: Record<string, unknown>, maxItems: number, where: strin
   return shopper;
 }
 
-function listOptions(x: Record<string, unknown> | ServeRecommendOptions): ServeRecommendOptions {
+function listOptions(x: Record<string, unknown> | ServeRecommendOptions, maxExplainK: number): ServeRecommendOptions {
   const o = x as Partial<ServeRecommendOptions>;
+  if (o.explain && (o.k ?? 10) > maxExplainK) {
+    throw new RequestError(`explain takes k <= ${maxExplainK} (k=${o.k} asked): every reason costs each strategy an explanation; ask without explain for longer lists`, 'explain');
+  }
   return {
     k: o.k ?? 10,
     explain: o.explain ?? false,

@@ -11,6 +11,8 @@ export interface SchemaLimits {
   maxBatch: number;
   /** Largest k. */
   maxK: number;
+  /** Largest k with explain. */
+  maxExplainK: number;
 }
 
 const id = (what: string) => ({ type: 'string', minLength: 1, maxLength: 1024, description: `${what} id (a string, as in the training data)` }) as const;
@@ -18,7 +20,7 @@ const id = (what: string) => ({ type: 'string', minLength: 1, maxLength: 1024, d
 export function schemas(limits: SchemaLimits) {
   const itemList = (description: string) => ({ type: 'array', maxItems: limits.maxItems, items: id('item'), description }) as const;
   const k = { type: 'integer', minimum: 1, maximum: limits.maxK, default: 10, description: `how many items, 1..${limits.maxK} (in a query string: decimal digits only)` } as const;
-  const explain = { type: 'boolean', default: false, description: 'attach reasons (because) and the main reason in words; in a query string: true, false, 1 or 0' } as const;
+  const explain = { type: 'boolean', default: false, description: `attach reasons (because) and the main reason in words, for k <= ${limits.maxExplainK}; in a query string: true, false, 1 or 0` } as const;
   const excludePurchased = { type: 'boolean', description: "leave out items the shopper bought before (default: the model's setting)" } as const;
 
   const shopperFields = {
