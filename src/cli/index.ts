@@ -6,6 +6,7 @@
  * its AbortSignal (nothing half-written: model files are written atomically); a second Ctrl-C
  * exits at once.
  */
+import { CommanderError } from 'commander';
 import { AbortedError, HybridrecError } from '../errors';
 import type { Io } from './commands';
 import { program } from './program';
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   try {
     await program(io).parseAsync(process.argv);
   } catch (e) {
+    // commander has already printed its message (or the help).
+    if (e instanceof CommanderError) process.exit(e.exitCode);
     if (e instanceof AbortedError) {
       io.err(`aborted: ${e.message}; nothing was written`);
       process.exit(130);

@@ -52,6 +52,8 @@ export function program(io: Io): Command {
     .description('Product recommendations from purchase history: fit, query, evaluate, inspect and serve hybridrec models.')
     .version(LIBRARY_VERSION)
     .showHelpAfterError()
+    // Parse errors, --help and --version throw a CommanderError (main exits with its code), so program() never exits the process itself.
+    .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
   modelOptions(dataOptions(p.command('fit').description('fit an ensemble on your data and write a .hrec model file')))
