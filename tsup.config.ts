@@ -4,6 +4,10 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     node: 'src/node.ts',
+    strategy: 'src/strategy.ts',
+    // The main entry for Node (installs the worker pool) and the pool's worker.
+    'index-node': 'src/index-node.ts',
+    worker: 'src/node/worker.ts',
     // serving: the HTTP server entry (hybridrec/server), its scoring worker thread, and the CLI (bin hybridrec).
     server: 'src/server/index.ts',
     'server-worker': 'src/server/worker.ts',
@@ -15,7 +19,7 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   splitting: true,
-  // serving: the server pool finds its worker file from import.meta.url, which the CJS build needs shimmed.
+  // parallel, serving: the pools find their worker files from import.meta.url, which the CJS build needs shimmed.
   shims: true,
   external: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@huggingface/transformers'],
 });

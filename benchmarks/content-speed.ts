@@ -12,17 +12,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { gunzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { parseCsv } from '../src/data/csv';
 import { Dataset, emptyCatalog, type Catalog } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
 import { ContentBased, MiniLMEncoder, TfidfEncoder } from '../src/strategies/content';
 import { ScoreVector, type JsonObject, type Query } from '../src/strategies/types';
+import { optionsToJson } from '../src/util/options';
 import { mulberry32, randomNormal, type Rng } from '../src/util/random';
 import { median } from './machine';
 
-const DATA = '/work/shared/data/instacart';
-const MODELS = '/work/shared/models/';
+const DATA = fileURLToPath(new URL('../../shared/data/instacart', import.meta.url));
+const MODELS = fileURLToPath(new URL('../../shared/models/', import.meta.url));
 const TINY = `${MODELS}test/tiny-random-bert/onnx/model.onnx`;
 const QUERIES = 1000;
 const WARMUP = 100;
@@ -140,11 +142,10 @@ async function randomDense(nItems: number, dim: number): Promise<ContentBased> {
   }
   const w = new ArtifactWriter();
   w.scope('content').array('vectors', data);
+  const { encoder: _encoder, ...defaults } = ContentBased.defaults;
   const state: JsonObject = {
-    template: '{name} {aisle} {department}',
-    recencyHalfLife: 10,
-    recencyUnit: 'baskets',
-    encoder: { kind: 'minilm', model: 'Xenova/all-MiniLM-L6-v2', localModelPath: null, allowRemote: true, dtype: 'q8', batchSize: 64, dim },
+    options: optionsToJson(defaults),
+    encoder: { kind: 'minilm', options: optionsToJson(MiniLMEncoder.defaults), dim },
     vectors: 'dense',
     nItems,
     dim,

@@ -3,9 +3,9 @@
  * anonymous baskets, explain latency, the graphology view and its PageRank, and peak RSS.
  *
  *   npx tsx benchmarks/graph-speed.ts [--users 100000] [--products 20000] [--queries 2000]
- *     [--epsilon 1e-5] [--restart 0.5] [--max-neighbors 50] [--no-graphology]
+ *     [--epsilon 1e-5] [--restart 0.5] [--neighbors 50] [--no-graphology]
  */
-import { CoPurchaseGraph, DEFAULT_GRAPH_OPTIONS } from '../src/strategies/copurchase-graph';
+import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type Query } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
@@ -35,16 +35,16 @@ const data = syntheticDataset(users, products);
 console.log(`data: ${data.nUsers} users, ${data.nItems} items, ${data.nBaskets} baskets, ${data.baskets.items.length} lines (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
 const model = new CoPurchaseGraph({
-  epsilon: arg('epsilon', DEFAULT_GRAPH_OPTIONS.epsilon),
-  restart: arg('restart', DEFAULT_GRAPH_OPTIONS.restart),
-  maxNeighbors: arg('max-neighbors', DEFAULT_GRAPH_OPTIONS.maxNeighbors),
+  epsilon: arg('epsilon', CoPurchaseGraph.defaults.epsilon),
+  restart: arg('restart', CoPurchaseGraph.defaults.restart),
+  neighbors: arg('neighbors', CoPurchaseGraph.defaults.neighbors),
 });
 t0 = performance.now();
 await model.fit(data);
 const fitSeconds = (performance.now() - t0) / 1000;
 // Saved CSR (indptr i32, indices i32, weights f32) plus the per-query workspace (2 f64, 2 i32, 2 u8 per item).
 const graphBytes = (model.nItems + 1) * 4 + model.nEdges * 2 * 8 + model.nItems * 26;
-console.log(`fit: ${fitSeconds.toFixed(2)} s, ${model.nEdges} edges (${((model.nEdges * 2) / model.nItems).toFixed(1)} neighbours per item), model arrays ${mb(graphBytes)}`);
+console.log(`fit: ${fitSeconds.toFixed(2)} s, ${model.nEdges} edges (${((model.nEdges * 2) / model.nItems).toFixed(1)} neighbors per item), model arrays ${mb(graphBytes)}`);
 console.log(`options: ${JSON.stringify(model.options)}`);
 
 const rng = mulberry32(7);

@@ -72,8 +72,8 @@ await model.fit(data, { seed: 42 });
 const fitMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 console.log(
-  `fit: ${seconds(fitMs)} wall, ${seconds((cpu.user + cpu.system) / 1000)} CPU, ${model.neighbourMatrix.nnz} neighbours ` +
-    `(${(model.neighbourMatrix.nnz / data.nItems).toFixed(1)} per item)`,
+  `fit: ${seconds(fitMs)} wall, ${seconds((cpu.user + cpu.system) / 1000)} CPU, ${model.neighborMatrix.nnz} neighbours ` +
+    `(${(model.neighborMatrix.nnz / data.nItems).toFixed(1)} per item)`,
 );
 console.log(
   `fit memory: rss ${mb(rssBeforeFit)} before, sampled peak ${mb(peakRss)} during, ${mb(process.memoryUsage().rss)} after; ` +

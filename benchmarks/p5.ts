@@ -21,12 +21,12 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const ARULES = { 0.5: 5668, 0.8: 410 } as const;
 const RUNS = 7;
 
-function timeMs<T>(f: () => T): { value: T; ms: number } {
+async function timeMs<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const times: number[] = [];
   let value!: T;
   for (let r = 0; r < RUNS; r++) {
     const t0 = performance.now();
-    value = f();
+    value = await f();
     times.push(performance.now() - t0);
   }
   return { value, ms: median(times) };
@@ -40,13 +40,13 @@ async function main(): Promise<void> {
   const { tx, lines } = readGroceries();
   const nBaskets = tx.ptr.length - 1;
   console.log(`Groceries: ${nBaskets} baskets, ${tx.nItems} items, ${lines} lines`);
-  const mined = timeMs(() => mineItemsets(tx, { minSupport: 0.001, maxLength: 10 }));
+  const mined = await timeMs(() => mineItemsets(tx, { minSupport: 0.001, maxLength: 10 }));
   const itemsets = mined.value;
   console.log(`frequent itemsets (count >= ${itemsets.minCount}): ${itemsets.size} in ${mined.ms.toFixed(1)} ms (median of ${RUNS})`);
   const rows = [];
   let allMatch = true;
   for (const minConfidence of [0.5, 0.8] as const) {
-    const rules = timeMs(() => generateRules(itemsets, { minConfidence }));
+    const rules = await timeMs(() => generateRules(itemsets, { minConfidence }));
     const match = rules.value.size === ARULES[minConfidence];
     allMatch &&= match;
     const byLength = rules.value.lengthHistogram();

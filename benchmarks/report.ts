@@ -19,7 +19,28 @@ const README = resolve(here, '../README.md');
 const f4 = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(4));
 const fs1 = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 
+/** P6 (and any protocol reporting several cutoffs): next-basket columns at each K. */
+function nextBasketTable(r: ProtocolResult): string {
+  const ks = Object.keys(r.rows[0].byK ?? { 10: null });
+  const head = ['method'];
+  for (const k of ks) head.push(`R@${k}`, `NDCG@${k}`, `NDCG-full@${k}`, `PHR@${k}`, `R@${k} repeat`, `R@${k} explore`, `repeat share@${k}`);
+  head.push('users', 'fit s');
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const row of r.rows) {
+    const name = row.name === 'ensemble (tuned)' ? '**ensemble (tuned)**' : row.name;
+    const cells = [name];
+    for (const k of ks) {
+      const e = row.byK?.[k] ?? row;
+      cells.push(f4(e.recall), f4(e.ndcg), f4(e.ndcgFull), f4(e.hitRate), f4(e.recallRepeat), f4(e.recallExplore), f4(e.repeatShare));
+    }
+    cells.push(String(row.evaluated), fs1(row.fitSeconds));
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 export function qualityTable(r: ProtocolResult): string {
+  if (r.rows[0]?.byK) return nextBasketTable(r);
   const p4 = r.protocol.startsWith('P4');
   const head = ['method', 'P@10', 'R@10', 'MAP@10', 'NDCG@10', 'HitRate@10', 'Coverage@10', ...(p4 ? ['R@10 repeat', 'R@10 explore'] : []), 'users', 'fit s'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
@@ -35,21 +56,29 @@ export function qualityTable(r: ProtocolResult): string {
   return lines.join('\n');
 }
 
-/** The strategy alone with the highest NDCG@10, and the tuned ensemble. */
+/** The headline metric of a protocol: Recall@20 for P6 (as published), else NDCG@10. */
+function headlineMetric(r: ProtocolResult): { label: string; of: (row: ResultRow) => number } {
+  if (r.protocol === 'P6') return { label: 'Recall@20', of: (row) => row.byK?.['20']?.recall ?? NaN };
+  return { label: 'NDCG@10', of: (row) => row.ndcg };
+}
+
+/** The strategy alone with the best headline metric (reference rows aside), and the tuned ensemble. */
 function bestAndTuned(r: ProtocolResult): { best: ResultRow; tuned: ResultRow } {
-  const singles = r.rows.filter((x) => !x.name.startsWith('ensemble'));
-  const best = singles.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
+  const { of } = headlineMetric(r);
+  const singles = r.rows.filter((x) => !x.name.startsWith('ensemble') && !x.reference);
+  const best = singles.reduce((a, b) => (of(b) > of(a) ? b : a));
   const tuned = r.rows.find((x) => x.name === 'ensemble (tuned)')!;
   return { best, tuned };
 }
 
 function protocolSection(r: ProtocolResult): string {
   const { best, tuned } = bestAndTuned(r);
-  const delta = tuned.ndcg - best.ndcg;
+  const { label, of } = headlineMetric(r);
+  const delta = of(tuned) - of(best);
   const verdict =
     delta > 0
-      ? `The tuned ensemble beats the best single strategy (${best.name}) on NDCG@10 by ${f4(delta)} (${((100 * delta) / best.ndcg).toFixed(1)}%).`
-      : `The tuned ensemble does **not** beat the best single strategy (${best.name}) on NDCG@10: ${f4(tuned.ndcg)} vs ${f4(best.ndcg)} (${f4(delta)}).`;
+      ? `The tuned ensemble beats the best single strategy (${best.name}) on ${label} by ${f4(delta)} (${((100 * delta) / of(best)).toFixed(1)}%).`
+      : `The tuned ensemble does **not** beat the best single strategy (${best.name}) on ${label}: ${f4(of(tuned))} vs ${f4(of(best))} (${f4(delta)}).`;
   const t = r.tuning;
   const weights = t ? Object.entries(t.weights).map(([n, w]) => `${n} ${w}`).join(', ') : 'n/a';
   return [
@@ -154,7 +183,7 @@ export function speedSection(r: SpeedResult): string {
         [
           ['recommend(user, { k: 10 })', e.recommend],
           ['recommend with explain', e.recommendExplain],
-          ['completeBasket (3-item cart)', e.completeBasket],
+          ['recommend({ basket }) (3-item cart)', e.completeBasket],
           ['recommend after artifact load', e.loadedRecommend],
         ].map(([label, l]) => [label as string, ms3((l as Latency).p50Ms), ms3((l as Latency).p99Ms), ms3((l as Latency).cpuP99Ms)]),
       ),
@@ -184,9 +213,10 @@ export function speedSection(r: SpeedResult): string {
 export function headline(quality: ProtocolResult[], speed: SpeedResult[], rules: { tables?: Record<string, SpeedRow[]> } | null): string {
   const rows = quality.map((r) => {
     const { best, tuned } = bestAndTuned(r);
-    return [r.title, `${best.name} ${f4(best.ndcg)}`, `**${f4(tuned.ndcg)}**`, `${f4(best.recall)} / ${f4(tuned.recall)}`, `\`${r.command}\``];
+    const { label, of } = headlineMetric(r);
+    return [r.title, `${best.name} ${f4(of(best))} (${label})`, `**${f4(of(tuned))}**`, `${f4(best.recall)} / ${f4(tuned.recall)}`, `\`${r.command}\``];
   });
-  const parts = [table(['protocol', 'best single strategy, NDCG@10', 'tuned ensemble, NDCG@10', 'R@10 best single / ensemble', 'reproduce'], rows)];
+  const parts = [table(['protocol', 'best single strategy', 'tuned ensemble', 'R@10 best single / ensemble', 'reproduce'], rows)];
   const p5 = Object.values(rules?.tables ?? {})[0];
   if (p5) {
     const counts = p5.map((r) => `${Number(r.rules).toLocaleString('en-US')} at confidence ${r['min confidence']} (arules ${Number(r['arules rules']).toLocaleString('en-US')}: ${r.match})`).join(', ');
@@ -207,16 +237,42 @@ export function headline(quality: ProtocolResult[], speed: SpeedResult[], rules:
   return parts.join('\n');
 }
 
+interface SideBySide {
+  command: string;
+  machine: Machine;
+  date: string;
+  rows?: Array<Record<string, unknown>>;
+  foldIn?: Record<string, unknown>;
+  inverse?: Array<Record<string, unknown>>;
+  runs?: Array<Record<string, unknown>>;
+}
+
+const SIDE_TITLES: Record<string, string> = {
+  'implicit-side-by-side.json': 'Side by side with implicit 0.7.3 (P1, P2; one thread each)',
+  'dense-algebra.json': 'Dense algebra: src/util/spd.ts against ml-matrix',
+  'als-scale.json': 'ALS fit at scale (synthetic)',
+};
+
+function sideBySideSection(file: string, d: SideBySide): string {
+  const parts = [`## ${SIDE_TITLES[file]}`, ''];
+  if (d.rows) parts.push(genericTable(d.rows as SpeedRow[]), '');
+  if (d.foldIn) parts.push(`Fold-in solve: ${genericTable([d.foldIn as SpeedRow])}`, '');
+  if (d.inverse) parts.push(genericTable(d.inverse as SpeedRow[]), '');
+  if (d.runs) parts.push(genericTable(d.runs as SpeedRow[]), '');
+  parts.push(`Reproduce: \`${d.command}\` (${describeMachine(d.machine)}; ${d.date}).`, '');
+  return parts.join('\n');
+}
+
 async function main(): Promise<void> {
   const files = existsSync(RESULTS) ? (await readdir(RESULTS)).filter((f) => f.endsWith('.json')).sort() : [];
   const quality: ProtocolResult[] = [];
   const other: Array<{ file: string; data: { title?: string; command?: string; machine?: Machine; tables?: Record<string, SpeedRow[]>; notes?: string[] } }> = [];
   for (const f of files) {
     const data = JSON.parse(await readFile(join(RESULTS, f), 'utf8'));
-    if (Array.isArray(data.rows) && data.split) quality.push(data);
+    if (Array.isArray(data.rows) && data.split && typeof data.protocol === 'string') quality.push(data);
     else other.push({ file: f, data });
   }
-  const order = ['P1', 'P2', 'P3', 'P4-small', 'P4-large'];
+  const order = ['P1', 'P2', 'P3', 'P4-small', 'P4-large', 'P6'];
   quality.sort((a, b) => order.indexOf(a.protocol) - order.indexOf(b.protocol));
   const parts = [
     '# Benchmarks',
@@ -233,6 +289,11 @@ async function main(): Promise<void> {
   for (const { file, data } of other) {
     if (file.startsWith('speed-')) {
       parts.push(speedSection(data as unknown as SpeedResult));
+      continue;
+    }
+    if (file.startsWith('tune-')) continue; // validation grids: cited from the options' doc comments
+    if (file === 'implicit-side-by-side.json' || file === 'dense-algebra.json' || file === 'als-scale.json') {
+      parts.push(sideBySideSection(file, data as unknown as SideBySide));
       continue;
     }
     parts.push(`## ${data.title ?? file}`, '');

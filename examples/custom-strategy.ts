@@ -9,37 +9,61 @@
  * plus a static load; HybridRecommender.load(bytes, { loaders: { promoted: ... } }) finds it
  * by its `kind`. Scores are raw and "more is better": the ensemble normalizes and weights them,
  * filters bought / basket items and fills from the fallback, so the strategy does none of that.
+ * 'hybridrec/strategy' has the building blocks: the options mechanism every built-in class
+ * uses, the argument checks, the query helpers and the artifact section types.
  */
 import {
   ArtifactError,
   HybridRecommender,
   ItemKNN,
   NotFittedError,
-  OptionError,
   RepeatPurchase,
   UnknownIdError,
-  userQuery,
+  weightedRanker,
   type Dataset,
-  type Explanation,
   type FitOptions,
   type IndexRanker,
+  type Recommender,
+} from '../src/index';
+import {
+  checkDataset,
+  checkItem,
+  checkQuery,
+  checkScores,
+  custom,
+  optionsFromArtifact,
+  optionsToJson,
+  resolveOptions,
+  userQuery,
+  type Explanation,
   type ItemNamer,
   type JsonObject,
+  type OptionChecks,
   type Query,
-  type Recommender,
   type ScoreVector,
   type SectionReader,
   type SectionWriter,
   type StrategyLoader,
-} from '../src/index';
+} from '../src/strategy';
 import { runIfMain, syntheticDataset } from './shared';
 
 export interface PromotedItemsOptions {
-  /** Item id -> boost (a campaign weight, a margin...), > 0. */
-  promotions: Record<string, number>;
+  /** Item id -> boost (a campaign weight, a margin...), > 0. Default {} (nothing promoted). */
+  promotions: Readonly<Record<string, number>>;
   /** How explanations name the promotion. Default 'on promotion'. */
   label: string;
 }
+
+const CHECKS: OptionChecks<PromotedItemsOptions> = {
+  promotions: (value, name) => {
+    const record = custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), 'an object of boosts by item id')(value, name);
+    for (const [id, boost] of Object.entries(record)) {
+      custom<number>((b) => typeof b === 'number' && Number.isFinite(b) && b > 0, 'a finite number > 0')(boost, `${name}.${id}`);
+    }
+    return Object.freeze({ ...(record as Record<string, number>) });
+  },
+  label: custom<string>((v) => typeof v === 'string' && v !== '', 'a non-empty string'),
+};
 
 /**
  * Scores each promoted item by its boost times the share of the shopper's purchases (history
@@ -47,6 +71,8 @@ export interface PromotedItemsOptions {
  * everyone. Shoppers with no purchases get no opinion (the ensemble's fallback covers them).
  */
 export class PromotedItems implements Recommender {
+  static readonly defaults: Readonly<PromotedItemsOptions> = Object.freeze({ promotions: Object.freeze({}), label: 'on promotion' });
+
   readonly kind = 'promoted';
   readonly options: Readonly<PromotedItemsOptions>;
   private model: { promoted: Int32Array; boost: Float32Array; aisleOf: Int32Array; aisles: string[] } | null = null;
@@ -55,12 +81,7 @@ export class PromotedItems implements Recommender {
   private touched: number[] = [];
 
   constructor(options: Partial<PromotedItemsOptions> = {}) {
-    const o = { promotions: {}, label: 'on promotion', ...options };
-    for (const [id, boost] of Object.entries(o.promotions)) {
-      if (typeof boost !== 'number' || !Number.isFinite(boost) || boost <= 0) throw new OptionError(`promotions.${id}`, `boost must be a finite number > 0, got ${boost}`);
-    }
-    if (typeof o.label !== 'string' || o.label === '') throw new OptionError('label', 'must be a non-empty string');
-    this.options = Object.freeze(o);
+    this.options = resolveOptions('PromotedItems', PromotedItems.defaults, options, CHECKS);
   }
 
   get fitted(): boolean {
@@ -68,11 +89,12 @@ export class PromotedItems implements Recommender {
   }
 
   async fit(data: Dataset, _options: FitOptions = {}): Promise<void> {
+    checkDataset(data, 'PromotedItems');
     const ids = Object.keys(this.options.promotions);
     const promoted = new Int32Array(ids.length);
     ids.forEach((id, k) => {
       promoted[k] = data.items.indexOf(id);
-      if (promoted[k] < 0) throw new UnknownIdError('item', id);
+      if (promoted[k] < 0) throw new UnknownIdError('item', id, 'PromotedItems.promotions');
     });
     promoted.sort();
     const boost = Float32Array.from(promoted, (i) => this.options.promotions[data.items.id(i)]);
@@ -97,7 +119,8 @@ export class PromotedItems implements Recommender {
   }
 
   score(query: Query, out: ScoreVector): void {
-    const m = this.require(out.size);
+    const m = this.require(query);
+    checkScores(out, m.aisleOf.length, 'PromotedItems');
     const total = this.tallyAisles(query, m.aisleOf);
     if (total > 0) {
       for (let k = 0; k < m.promoted.length; k++) {
@@ -110,7 +133,8 @@ export class PromotedItems implements Recommender {
   }
 
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
-    const m = this.require(-1);
+    const m = this.require(query);
+    checkItem(item, m.aisleOf.length, 'PromotedItems.explain');
     const k = m.promoted.indexOf(item);
     const a = m.aisleOf[item];
     if (k < 0 || a < 0) return null;
@@ -134,20 +158,17 @@ export class PromotedItems implements Recommender {
   }
 
   save(out: SectionWriter): JsonObject {
-    const m = this.require(-1);
+    const m = this.require(null);
     out.array('promoted', m.promoted);
     out.array('boost', m.boost);
     out.array('aisleOf', m.aisleOf);
     out.strings('aisles', m.aisles);
-    return { label: this.options.label, promotions: { ...this.options.promotions } };
+    return { options: optionsToJson(this.options) };
   }
 
   static load(state: JsonObject, sections: SectionReader): PromotedItems {
-    const { label, promotions } = state;
-    if (typeof label !== 'string' || typeof promotions !== 'object' || promotions === null || Array.isArray(promotions)) {
-      throw new ArtifactError('promoted state needs label and promotions', 'promoted');
-    }
-    const s = new PromotedItems({ label, promotions: promotions as Record<string, number> });
+    // A bad stored option is an ArtifactError naming the section, not an OptionError.
+    const s = new PromotedItems(optionsFromArtifact('PromotedItems', state.options, CHECKS, 'promoted'));
     const model = { promoted: sections.i32('promoted'), boost: sections.f32('boost'), aisleOf: sections.i32('aisleOf'), aisles: sections.strings('aisles') };
     if (model.boost.length !== model.promoted.length) throw new ArtifactError('promoted and boost differ in length', 'promoted');
     for (const a of model.aisleOf) if (a >= model.aisles.length) throw new ArtifactError(`aisle code ${a} out of range`, 'promoted');
@@ -155,9 +176,10 @@ export class PromotedItems implements Recommender {
     return s;
   }
 
-  private require(size: number): NonNullable<PromotedItems['model']> {
+  /** The fitted model, after checking `query` (when given) against it. */
+  private require(query: Query | null): NonNullable<PromotedItems['model']> {
     if (!this.model) throw new NotFittedError('PromotedItems');
-    if (size >= 0 && size !== this.model.aisleOf.length) throw new OptionError('out', `ScoreVector has ${size} items, the model ${this.model.aisleOf.length}`);
+    if (query !== null) checkQuery(query, this.model.aisleOf.length, 'PromotedItems');
     return this.model;
   }
 
@@ -225,7 +247,7 @@ export async function runCustomStrategyExample(
     for (let u = 0; u < data.nUsers; u++) if (ranker.rankIndices(userQuery(data, u), 10, null).some((i) => isPromoted.has(i))) n++;
     return n;
   };
-  const listsWithPromotion = { boosted: reached(rec), unboosted: reached(rec.rankerWithWeights({ promoted: 0 })), users: data.nUsers };
+  const listsWithPromotion = { boosted: reached(weightedRanker(rec, {})), unboosted: reached(weightedRanker(rec, { promoted: 0 })), users: data.nUsers };
   log(`promoted items reach ${listsWithPromotion.boosted} of ${data.nUsers} top-10 lists (${listsWithPromotion.unboosted} without the booster)`);
 
   const shopper = firstShopperWithPromotion(rec, data);

@@ -5,7 +5,7 @@
  *   npm run demo                       (2,000 shoppers, 1,500 products)
  *   npm run demo -- --users 20000 --products 5000 --seed 7
  */
-import { HybridRecommender, evaluate, nextBasket, type EvalResult, type IndexRanker, type Split } from '../src/index';
+import { HybridRecommender, ensembleRanker, evaluate, nextBasket, strategyRanker, type EvalResult, type IndexRanker, type Split } from '../src/index';
 import { defaultStrategies, logLine, progressPrinter, secs, syntheticDataset } from './shared';
 
 const args = process.argv.slice(2);
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   console.log();
 
   showShoppers(rec, split);
-  printMetrics(rec, split);
+  await printMetrics(rec, split);
   console.log(`\ndone in ${secs(t0)}`);
 }
 
@@ -76,11 +76,11 @@ function showShoppers(rec: HybridRecommender, split: Split): void {
   }
 }
 
-function printMetrics(rec: HybridRecommender, split: Split): void {
+async function printMetrics(rec: HybridRecommender, split: Split): Promise<void> {
   const rows: Array<[string, EvalResult]> = [];
-  const run = (label: string, ranker: IndexRanker) => rows.push([label, evaluate(ranker, split, { k: 10 })]);
-  for (const n of rec.strategyNames) run(n, rec.rankerFor(n));
-  run('ensemble', rec);
+  const run = async (label: string, ranker: IndexRanker) => rows.push([label, await evaluate(ranker, split, { k: 10 })]);
+  for (const n of rec.strategyNames) await run(n, strategyRanker(rec, n));
+  await run('ensemble', ensembleRanker(rec));
   console.log(`P4 next-basket metrics @10 over ${rows[0][1].evaluated} shoppers (each strategy alone gets the same popularity filler):`);
   const head = ['strategy', 'P@10', 'R@10', 'MAP@10', 'NDCG@10', 'Hit@10', 'R@10 repeat', 'R@10 explore'];
   console.log(`  ${head.map((h, i) => (i === 0 ? h.padEnd(10) : h.padStart(13))).join('')}`);

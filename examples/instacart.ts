@@ -23,7 +23,7 @@
  * --orphan-orders skip|own-user (order lines whose order is missing from orders.csv; the Kaggle
  * files have none).
  */
-import { HybridRecommender, evaluate, nextBasket, type EvalResult, type IndexRanker, type Progress } from '../src/index';
+import { HybridRecommender, ensembleRanker, evaluate, nextBasket, strategyRanker, type EvalResult, type IndexRanker, type Progress } from '../src/index';
 import { loadInstacart } from '../src/node';
 import { defaultStrategies, logLine, progressPrinter, runIfMain, secs } from './shared';
 
@@ -78,13 +78,13 @@ export async function evaluateInstacart(options: InstacartEvalOptions): Promise<
   }
 
   const rows: InstacartEvalReport['rows'] = [];
-  const run = (ranker: string, r: IndexRanker) => {
+  const run = async (ranker: string, r: IndexRanker) => {
     t = performance.now();
-    rows.push({ ranker, result: evaluate(r, split, { k, users: evalUsers, onProgress: options.onProgress }) });
+    rows.push({ ranker, result: await evaluate(r, split, { k, users: evalUsers, onProgress: options.onProgress }) });
     log(`evaluated ${ranker} in ${secs(t)}`);
   };
-  for (const name of rec.strategyNames) run(name, rec.rankerFor(name));
-  run('ensemble', rec);
+  for (const name of rec.strategyNames) await run(name, strategyRanker(rec, name));
+  await run('ensemble', ensembleRanker(rec));
   log('');
   for (const line of metricsTable(rows, k)) log(line);
   return { shoppers: dataset.nUsers, queries: split.queries.length, evaluated: rows[0].result.evaluated, rows };

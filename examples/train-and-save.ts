@@ -14,7 +14,8 @@
  * whose orders.csv row was skipped) instead of stopping at the first one. Serve the file with
  * `npx tsx examples/server.ts model.hrec`, or open it in the browser demo.
  */
-import { ArtifactReader, HybridRecommender, type Dataset, type Progress } from '../src/index';
+import { HybridRecommender, type Dataset, type Progress } from '../src/index';
+import { ArtifactReader } from '../src/strategy';
 import { loadArtifactFile, loadInstacart, loadRecommender, saveRecommender } from '../src/node';
 import { defaultStrategies, logLine, progressPrinter, runIfMain, since, syntheticDataset } from './shared';
 
@@ -80,7 +81,7 @@ export async function trainAndSave(options: TrainAndSaveOptions): Promise<TrainA
   await rec.fit(data, { seed, onProgress: options.onProgress });
   const fitSeconds = since(t);
   log(`fitted in ${fitSeconds.toFixed(1)} s: ${Object.entries(rec.fitSeconds).map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}`);
-  log(`weights: ${Object.entries(rec.strategyWeights).map(([n, w]) => `${n} ${w}`).join(', ')}; normalization ${rec.scoreNormalization}`);
+  log(`weights: ${Object.entries(rec.strategyWeights).map(([n, w]) => `${n} ${w}`).join(', ')}; normalization ${rec.normalization}`);
 
   t = performance.now();
   await saveRecommender(rec, options.out);
@@ -128,8 +129,8 @@ async function loadData(options: TrainAndSaveOptions, log: (line: string) => voi
 
 /**
  * Compares the two models on `n` known users (spread over the index), `n` items' similar
- * items, a basket and an unknown user; throws on the first difference, scores and reasons
- * included. Returns the number of lists compared.
+ * items, a cart, a shopper brought by the request and a cold start; throws on the first
+ * difference, scores and reasons included. Returns the number of lists compared.
  */
 export function compareModels(a: HybridRecommender, b: HybridRecommender, n: number): number {
   const data = a.dataset;
@@ -150,9 +151,11 @@ export function compareModels(a: HybridRecommender, b: HybridRecommender, n: num
     const id = data.items.id(i);
     same(`similarItems("${id}")`, a.similarItems(id, { k: 10, explain: true }), b.similarItems(id, { k: 10, explain: true }));
   }
-  const basket = [data.items.id(0), data.items.id(data.nItems - 1)];
-  same(`completeBasket(${JSON.stringify(basket)})`, a.completeBasket(basket, { k: 10, explain: true }), b.completeBasket(basket, { k: 10, explain: true }));
-  same('a cold-start user', a.recommend('no such shopper', { k: 10, explain: true }), b.recommend('no such shopper', { k: 10, explain: true }));
+  const basket = { basket: [data.items.id(0), data.items.id(data.nItems - 1)] };
+  const history = { history: [data.items.id(1), data.items.id(1), data.items.id(2)] };
+  for (const shopper of [basket, history, { history: [] }]) {
+    same(`recommend(${JSON.stringify(shopper)})`, a.recommend(shopper, { k: 10, explain: true }), b.recommend(shopper, { k: 10, explain: true }));
+  }
   return compared;
 }
 

@@ -34,14 +34,16 @@ export class DataError extends HybridrecError {
 /** No data to work with (no rows, no users, no items). */
 export class EmptyDataError extends HybridrecError {}
 
-/** A user or item id that the fitted model has never seen, where one is required. */
+/** A user or item id that the fitted model has never seen, where one is required. `field` names the argument (e.g. "shopper.history[3]"). */
 export class UnknownIdError extends HybridrecError {
   readonly kind: 'user' | 'item';
   readonly id: string;
-  constructor(kind: 'user' | 'item', id: string) {
-    super(`unknown ${kind} id "${id}"`);
+  readonly field?: string;
+  constructor(kind: 'user' | 'item', id: string, field?: string) {
+    super(`unknown ${kind} id "${id}"${field !== undefined ? ` (${field})` : ''}`);
     this.kind = kind;
     this.id = id;
+    this.field = field;
   }
 }
 

@@ -3,3 +3,5 @@ export { loadInstacart, readInstacartTables, writeInstacartCsv, type LoadInstaca
 export { loadInteractionsCsv, type InteractionsCsvOptions, type InteractionsLoad } from './node/interactions';
 export { loadArtifactFile, readLines, saveArtifactFile } from './node/files';
 export { loadRecommender, saveRecommender } from './node/recommender-files';
+export { loadNbrJson } from './node/tafeng';
+export { WorkerPool, installWorkerPool, type WorkerPoolOptions } from './node/pool';

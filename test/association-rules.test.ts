@@ -17,7 +17,7 @@ import { anonymousQuery } from '../src/strategies/query';
 import { ScoreVector, type Query } from '../src/strategies/types';
 import type { JsonObject } from '../src/util/json';
 import { mulberry32 } from '../src/util/random';
-import { basketsDataset, itemIdx } from './fixtures';
+import { basketsDataset, expectAbortMidRun, itemIdx } from './fixtures';
 
 /*
  * Hand data, N = 5 baskets over A B C D (indices 0 1 2 3):
@@ -89,8 +89,8 @@ function expectRule(actual: AssociationRule, expected: (typeof HAND_RULES)[numbe
 }
 
 describe('mineItemsets / generateRules on hand data', () => {
-  it('finds every frequent itemset with its count', () => {
-    const sets = mineItemsets(handTransactions(), { minCount: 2 });
+  it('finds every frequent itemset with its count', async () => {
+    const sets = await mineItemsets(handTransactions(), { minCount: 2 });
     expect(sets.size).toBe(11);
     expect(sets.lengthHistogram()).toEqual([0, 4, 5, 2]);
     const { ptr, items, count } = sets.toArrays();
@@ -108,22 +108,22 @@ describe('mineItemsets / generateRules on hand data', () => {
     expect(sets.itemCount).toEqual(Int32Array.from([4, 4, 4, 2]));
   });
 
-  it('computes every rule and measure, in rule order', () => {
-    const rules = generateRules(mineItemsets(handTransactions(), { minCount: 2 }));
+  it('computes every rule and measure, in rule order', async () => {
+    const rules = await generateRules(await mineItemsets(handTransactions(), { minCount: 2 }));
     expect(rules.size).toBe(HAND_RULES.length);
     rules.toArray().forEach((r, k) => expectRule(r, HAND_RULES[k]));
     expect(rules.lengthHistogram()).toEqual([0, 0, 10, 6]);
   });
 
-  it('applies confidence, lift, length and count thresholds', () => {
-    const sets = mineItemsets(handTransactions(), { minCount: 2 });
+  it('applies confidence, lift, length and count thresholds', async () => {
+    const sets = await mineItemsets(handTransactions(), { minCount: 2 });
     // confidence exactly 0.75 stays in (>=), 2/3 goes.
-    expect(generateRules(sets, { minConfidence: 0.75 }).size).toBe(4 + 6);
-    expect(generateRules(sets, { minConfidence: 1 }).size).toBe(4);
-    expect(generateRules(sets, { minLift: 1.25 }).size).toBe(7);
-    expect(generateRules(sets, { maxRules: 3 }).toArray().map((r) => r.consequent)).toEqual([D, B, C]);
+    expect((await generateRules(sets, { minConfidence: 0.75 })).size).toBe(4 + 6);
+    expect((await generateRules(sets, { minConfidence: 1 })).size).toBe(4);
+    expect((await generateRules(sets, { minLift: 1.25 })).size).toBe(7);
+    expect((await generateRules(sets, { maxRules: 3 })).toArray().map((r) => r.consequent)).toEqual([D, B, C]);
     // By confidence: 1 (count 2; shorter antecedents first), 0.75, 2/3 (antecedents lexicographic), 0.5.
-    const byConfidence = generateRules(sets, { sortBy: 'confidence' }).toArray();
+    const byConfidence = (await generateRules(sets, { sortBy: 'confidence' })).toArray();
     expect(byConfidence.map((r) => `${r.antecedent.join('')}>${r.consequent}`)).toEqual([
       '3>1', '3>2', '13>2', '23>1',
       '0>1', '0>2', '1>0', '1>2', '2>0', '2>1',
@@ -131,25 +131,25 @@ describe('mineItemsets / generateRules on hand data', () => {
       '1>3', '2>3',
     ]);
     // Added value (confidence - s(y)) happens to give the lift order here: 4/15, 0.2, 0.1, -0.05, -2/15.
-    expect(generateRules(sets, { sortBy: 'addedValue' }).toArray()).toEqual(generateRules(sets).toArray());
-    const pairs = mineItemsets(handTransactions(), { minCount: 2, maxLength: 2 });
+    expect((await generateRules(sets, { sortBy: 'addedValue' })).toArray()).toEqual((await generateRules(sets)).toArray());
+    const pairs = await mineItemsets(handTransactions(), { minCount: 2, maxLength: 2 });
     expect(pairs.lengthHistogram()).toEqual([0, 4, 5]);
-    expect(generateRules(pairs).size).toBe(10);
-    expect(mineItemsets(handTransactions(), { minCount: 3 }).lengthHistogram()).toEqual([0, 3, 3]);
+    expect((await generateRules(pairs)).size).toBe(10);
+    expect((await mineItemsets(handTransactions(), { minCount: 3 })).lengthHistogram()).toEqual([0, 3, 3]);
     // 0.5 * 5 = 2.5 -> 3 baskets; minCount wins when larger.
-    expect(mineItemsets(handTransactions(), { minSupport: 0.5 }).minCount).toBe(3);
-    expect(mineItemsets(handTransactions(), { minSupport: 0.5, minCount: 4 }).minCount).toBe(4);
+    expect((await mineItemsets(handTransactions(), { minSupport: 0.5 })).minCount).toBe(3);
+    expect((await mineItemsets(handTransactions(), { minSupport: 0.5, minCount: 4 })).minCount).toBe(4);
   });
 
   it('stops before a length whose candidates pass maxItemsets, and says so', async () => {
     // 4 items + 5 pairs = 9 itemsets; the 2 triple candidates (ABC, BCD) fit a budget of 11, not 10.
-    const capped = mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 10 });
+    const capped = await mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 10 });
     expect(capped.size).toBe(9);
     expect(capped.truncatedAt).toBe(3);
-    const fits = mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 11 });
+    const fits = await mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 11 });
     expect(fits.size).toBe(11);
     expect(fits.truncatedAt).toBeNull();
-    expect(() => mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 0 })).toThrow(OptionError);
+    await expect(mineItemsets(handTransactions(), { minCount: 2, maxItemsets: 0 })).rejects.toThrow(OptionError);
 
     const messages: string[] = [];
     const rules = new AssociationRules({ minCount: 2, minConfidence: 0, minLift: 0, maxItemsets: 10 });
@@ -163,15 +163,15 @@ describe('mineItemsets / generateRules on hand data', () => {
     expect(AssociationRules.load(r.root as JsonObject, r.scope('rules')).truncatedAt).toBe(3);
   });
 
-  it('counts an item repeated within a basket once', () => {
+  it('counts an item repeated within a basket once', async () => {
     const tx = { ptr: Int32Array.from([0, 4, 6]), items: Int32Array.from([1, 0, 1, 1, 0, 1]), nItems: 2 };
-    const sets = mineItemsets(tx, { minCount: 1 });
+    const sets = await mineItemsets(tx, { minCount: 1 });
     expect(sets.itemCount).toEqual(Int32Array.from([2, 2]));
     expect(sets.count([0, 1])).toBe(2);
-    expect(generateRules(sets).toArray().map((r) => r.confidence)).toEqual([1, 1]);
+    expect((await generateRules(sets)).toArray().map((r) => r.confidence)).toEqual([1, 1]);
   });
 
-  it('uses the arules support threshold ceil(n * minSupport)', () => {
+  it('uses the arules support threshold ceil(n * minSupport)', async () => {
     expect(supportThreshold(9835, 0.001, 1)).toBe(10);
     expect(supportThreshold(1000, 0.001, 1)).toBe(1);
     expect(supportThreshold(1000, 0, 1)).toBe(1);
@@ -213,17 +213,17 @@ function randomTransactions(seed: number, nTx: number, nItems: number, maxLen: n
 
 describe('miner against brute force', () => {
   for (const [seed, minCount, maxLength] of [[1, 3, 4], [2, 2, 3], [3, 5, 10], [4, 1, 2]] as const) {
-    it(`seed ${seed}: minCount ${minCount}, maxLength ${maxLength}`, () => {
+    it(`seed ${seed}: minCount ${minCount}, maxLength ${maxLength}`, async () => {
       const tx = randomTransactions(seed, 80, 14, 8);
       const expected = bruteForce(tx, minCount, maxLength);
-      const sets = mineItemsets(tx, { minCount, maxLength });
+      const sets = await mineItemsets(tx, { minCount, maxLength });
       const { ptr, items, count } = sets.toArrays();
       const got = new Map<string, number>();
       for (let k = 0; k < count.length; k++) got.set(Array.from(items.subarray(ptr[k], ptr[k + 1])).join(','), count[k]);
       expect(got).toEqual(expected);
       // Pairs counted item by item, or in several passes of 20 counters: the same sets.
-      expect(mineItemsets(tx, { minCount, maxLength, pairCounters: 0 }).toArrays()).toEqual(sets.toArrays());
-      expect(mineItemsets(tx, { minCount, maxLength, pairCounters: 20 }).toArrays()).toEqual(sets.toArrays());
+      expect((await mineItemsets(tx, { minCount, maxLength, pairCounters: 0 })).toArrays()).toEqual(sets.toArrays());
+      expect((await mineItemsets(tx, { minCount, maxLength, pairCounters: 20 })).toArrays()).toEqual(sets.toArrays());
 
       // Rules: every (Z \ {y}) -> y with the brute-force counts.
       const minConfidence = 0.3;
@@ -237,7 +237,7 @@ describe('miner against brute force', () => {
           if (conf >= minConfidence) expectedRules.set(`${x.join(',')}->${y}`, conf);
         }
       }
-      const rules = generateRules(sets, { minConfidence });
+      const rules = await generateRules(sets, { minConfidence });
       const gotRules = new Map(rules.toArray().map((r) => [`${r.antecedent.join(',')}->${r.consequent}`, r.confidence]));
       expect(gotRules).toEqual(expectedRules);
       for (let r = 1; r < rules.size; r++) expect(rules.lift[r - 1]).toBeGreaterThanOrEqual(rules.lift[r]);
@@ -270,16 +270,16 @@ describe('AssociationRules strategy', () => {
     const data = handDataset();
     const query = anonymousQuery([], [B, C]);
     // Rules that fire on {B, C}: B->A .75, B->C .75, B->D .5, C->A .75, C->B .75, C->D .5, BC->A 2/3, BC->D 2/3.
-    const max = new AssociationRules({ ...EXACT, weighting: 'confidence' });
+    const max = new AssociationRules({ ...EXACT, ruleWeighting: 'confidence' });
     await max.fit(data);
     const f = Math.fround;
     expect(scores(max, query, 4)).toEqual([f(0.75), f(0.75), f(0.75), f(2 / 3)]);
-    const sum = new AssociationRules({ ...EXACT, weighting: 'confidence', combine: 'sum' });
+    const sum = new AssociationRules({ ...EXACT, ruleWeighting: 'confidence', combine: 'sum' });
     await sum.fit(data);
     const s = scores(sum, query, 4);
     expect(s[A]).toBeCloseTo(0.75 + 0.75 + 2 / 3, 6);
     expect(s[D]).toBeCloseTo(0.5 + 0.5 + 2 / 3, 6);
-    const noisy = new AssociationRules({ ...EXACT, weighting: 'confidence', combine: 'noisyOr' });
+    const noisy = new AssociationRules({ ...EXACT, ruleWeighting: 'confidence', combine: 'noisyOr' });
     await noisy.fit(data);
     expect(scores(noisy, query, 4)[D]).toBeCloseTo(1 - 0.5 * 0.5 * (1 / 3), 6);
     // Added value: w = confidence - s(y). D: BC->D 2/3 - 0.4 beats B->D 0.5 - 0.4; A: 0.75 - 0.8 < 0.
@@ -291,7 +291,7 @@ describe('AssociationRules strategy', () => {
   });
 
   it('touches only rule consequents and leaves no marks behind', async () => {
-    const model = new AssociationRules({ ...EXACT, weighting: 'confidence' });
+    const model = new AssociationRules({ ...EXACT, ruleWeighting: 'confidence' });
     await model.fit(handDataset());
     const v = new ScoreVector(4);
     model.score(anonymousQuery([], [D]), v);
@@ -309,7 +309,7 @@ describe('AssociationRules strategy', () => {
   it('reads the basket, the history or both', async () => {
     const query = anonymousQuery([D], [B]);
     const run = async (source: 'both' | 'basket' | 'history') => {
-      const m = new AssociationRules({ ...EXACT, weighting: 'confidence', source });
+      const m = new AssociationRules({ ...EXACT, ruleWeighting: 'confidence', source });
       await m.fit(handDataset());
       return scores(m, query, 4);
     };
@@ -322,7 +322,7 @@ describe('AssociationRules strategy', () => {
   });
 
   it('explains with the strongest rule', async () => {
-    const model = new AssociationRules({ ...EXACT, weighting: 'confidence' });
+    const model = new AssociationRules({ ...EXACT, ruleWeighting: 'confidence' });
     await model.fit(handDataset());
     const query = anonymousQuery([], [B, C]);
     const e = model.explain(query, D, (i) => ['Pasta', 'Tomatoes', 'Basil', 'Pasta Sauce'][i])!;
@@ -332,7 +332,7 @@ describe('AssociationRules strategy', () => {
     expect(model.explain(anonymousQuery([], [A]), D, String)).toBeNull();
     // abc->d (confidence 2/2) outranks ab->d (2/3) and a->d (2/4): lift 1 / (2/5) = 2.5.
     const three = basketsDataset({ u: [['a', 'b', 'c', 'd'], ['a', 'b', 'c', 'd'], ['a', 'b'], ['a', 'c'], ['b', 'c']] });
-    const m3 = new AssociationRules({ ...EXACT, maxLength: 4, weighting: 'confidence' });
+    const m3 = new AssociationRules({ ...EXACT, maxLength: 4, ruleWeighting: 'confidence' });
     await m3.fit(three);
     expect(m3.explain(anonymousQuery([], [0, 1, 2]), 3, (i) => 'abcd'[i])!.reason).toBe('bought a, b and c -> d (confidence 1.00, lift 2.5)');
   });
@@ -400,23 +400,20 @@ describe('AssociationRules strategy', () => {
     expect(() => new AssociationRules({ maxRules: 0 })).toThrow(OptionError);
     expect(() => new AssociationRules({ source: 'cart' as never })).toThrow(/source/);
     expect(() => new AssociationRules({ combine: 'mean' as never })).toThrow(/combine/);
-    expect(() => new AssociationRules({ weighting: 'lift' as never })).toThrow(/weighting/);
+    expect(() => new AssociationRules({ ruleWeighting: 'lift' as never })).toThrow(/ruleWeighting/);
     expect(() => new AssociationRules({ minsupport: 0.1 } as never)).toThrow(/unknown/);
     expect(new AssociationRules({ minLift: undefined }).options.minLift).toBe(1);
-    expect(() => mineItemsets(handTransactions(), {})).toThrow(OptionError);
-    expect(() => mineItemsets(handTransactions(), { minCount: 1, pairCounters: NaN })).toThrow(/pairCounters/);
-    expect(() => mineItemsets({ ptr: Int32Array.from([0, 2]), items: Int32Array.from([0, 7]), nItems: 4 }, { minCount: 1 })).toThrow(DataError);
-    expect(() => generateRules(mineItemsets(handTransactions(), { minCount: 2 }), { minConfidence: 2 })).toThrow(OptionError);
-    expect(() => generateRules(mineItemsets(handTransactions(), { minCount: 2 }), { sortBy: 'support' as never })).toThrow(/sortBy/);
+    await expect(mineItemsets(handTransactions(), {})).rejects.toThrow(OptionError);
+    await expect(mineItemsets(handTransactions(), { minCount: 1, pairCounters: NaN })).rejects.toThrow(/pairCounters/);
+    await expect(mineItemsets({ ptr: Int32Array.from([0, 2]), items: Int32Array.from([0, 7]), nItems: 4 }, { minCount: 1 })).rejects.toThrow(DataError);
+    await expect(generateRules(await mineItemsets(handTransactions(), { minCount: 2 }), { minConfidence: 2 })).rejects.toThrow(OptionError);
+    await expect(generateRules(await mineItemsets(handTransactions(), { minCount: 2 }), { sortBy: 'support' as never })).rejects.toThrow(/sortBy/);
 
     const model = new AssociationRules(EXACT);
     expect(() => model.score(anonymousQuery([], [A]), new ScoreVector(4))).toThrow(NotFittedError);
     expect(() => model.rules()).toThrow(NotFittedError);
-    const aborted = new AbortController();
-    aborted.abort();
-    await expect(model.fit(handDataset(), { signal: aborted.signal })).rejects.toThrow(AbortedError);
     await model.fit(handDataset());
-    expect(() => model.score(anonymousQuery([], [9]), new ScoreVector(4))).toThrow(/outside/);
+    expect(() => model.score(anonymousQuery([], [9]), new ScoreVector(4))).toThrow(/item index 9 out of range/);
     // A failed query leaves no stale marks: B alone still fires only B's rules.
     expect(() => model.score(anonymousQuery([], [D, 9]), new ScoreVector(4))).toThrow(OptionError);
     const v = new ScoreVector(4);
@@ -427,7 +424,7 @@ describe('AssociationRules strategy', () => {
     const state = model.save(w.scope('x'));
     const r = ArtifactReader.open(w.toBytes(state));
     await expect(async () => AssociationRules.load({ ...state, nItems: 7 }, r.scope('x'))).rejects.toThrow(/disagree/);
-    await expect(async () => AssociationRules.load({ ...state, options: { ...(state.options as JsonObject), combine: 'x' } }, r.scope('x'))).rejects.toThrow(/invalid/);
+    await expect(async () => AssociationRules.load({ ...state, options: { ...(state.options as JsonObject), combine: 'x' } }, r.scope('x'))).rejects.toThrow(/bad option in artifact: AssociationRules.combine/);
   });
 
   it('reports progress while fitting', async () => {
@@ -459,5 +456,15 @@ describe('AssociationRules on synthetic baskets with planted complements', () =>
         expect(model.explain(query, y, name)!.reason.startsWith(`bought ${name(x)} -> ${name(y)} (confidence 0.`)).toBe(true);
       }
     }
+  });
+
+  it('stops mining and rule generation mid-run when the signal fires', async () => {
+    const data = datasetFromInstacart(generateGroceryWithTruth({ users: 600, products: 500, seed: 3 }).tables).dataset;
+    const tx = { ptr: data.baskets.itemPtr, items: data.baskets.items, nItems: data.nItems };
+    // Mining everything down to pairs seen twice, up to 6 items, takes seconds: the timer lands mid-run.
+    await expectAbortMidRun((signal) => mineItemsets(tx, { minCount: 2, maxLength: 6, signal }), /itemset mining was aborted/);
+    const sets = await mineItemsets(tx, { minCount: 3, maxLength: 4 });
+    await expectAbortMidRun((signal) => generateRules(sets, { signal }), /rule generation was aborted/);
+    await expectAbortMidRun((signal) => new AssociationRules({ minCount: 2, minSupport: 0, maxLength: 6 }).fit(data, { signal }), /was aborted/);
   });
 });

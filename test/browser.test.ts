@@ -12,7 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPage, fitDemoModel } from '../examples/browser/build';
 import { serveStatic, type StaticServer } from '../examples/browser/serve';
-import { HybridRecommender, type Recommendation } from '../src/index';
+import { HybridRecommender, type Recommendation, type Shopper } from '../src/index';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -86,7 +86,7 @@ describe.skipIf(!hasChromium)(title, () => {
   });
 
   it('computes exactly the recommendations Node computes from the same bytes', async () => {
-    const users = [...node.dataset.users.ids.slice(0, 4), node.dataset.users.id(node.dataset.nUsers - 1), 'no-such-shopper'];
+    const users: Shopper[] = [...node.dataset.users.ids.slice(0, 4), node.dataset.users.id(node.dataset.nUsers - 1), { history: [] }];
     const inBrowser = await page.evaluate(
       (us) => us.map((u) => window.__hybridrec!.recommend(u, { k: 10, explain: true })),
       users,
@@ -94,7 +94,7 @@ describe.skipIf(!hasChromium)(title, () => {
     const inNode = users.map((u) => node.recommend(u, { k: 10, explain: true }));
     expect(inNode.every((r) => r.length === 10)).toBe(true);
     // Every weighted strategy took part, so each one's scoring is compared. Popularity is an
-    // ensemble member here, so even 'no-such-shopper' gets k scored items and the fallback
+    // ensemble member here, so even the cold start { history: [] } gets k scored items and the fallback
     // filler (tested in hybrid.test.ts) has nothing to fill.
     const contributors = new Set(inNode.flat().flatMap((r) => Object.keys(r.sources)));
     const weighted = node.strategyNames.filter((n) => node.strategyWeights[n] > 0);
@@ -105,11 +105,11 @@ describe.skipIf(!hasChromium)(title, () => {
     const item = inNode[0][0].item;
     const basket = inNode[1].slice(0, 3).map((r) => r.item);
     const [similar, completed] = await page.evaluate(
-      ([i, b]) => [window.__hybridrec!.similarItems(i, { k: 8, explain: true }), window.__hybridrec!.completeBasket(b, { k: 8, explain: true })],
+      ([i, b]) => [window.__hybridrec!.similarItems(i, { k: 8, explain: true }), window.__hybridrec!.recommend({ basket: b }, { k: 8, explain: true })],
       [item, basket] as const,
     );
     expect(similar).toEqual(node.similarItems(item, { k: 8, explain: true }));
-    expect(completed).toEqual(node.completeBasket(basket, { k: 8, explain: true }));
+    expect(completed).toEqual(node.recommend({ basket }, { k: 8, explain: true }));
   });
 
   it('shows a shopper\'s past purchases beside their explained recommendations', async () => {
@@ -129,7 +129,7 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(history.every((id) => bought.has(id))).toBe(true);
     }
     await page.selectOption('#user', '');
-    expect(await shownItems('#recommendations')).toEqual(ids(node.recommendAnonymous({}, { k: 10 })));
+    expect(await shownItems('#recommendations')).toEqual(ids(node.recommend({ history: [] }, { k: 10 })));
   });
 
   it('builds a basket by typing and clicking, with live suggestions and reasons', async () => {
@@ -139,21 +139,21 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.locator('#search').pressSequentially(node.dataset.catalog.name[top].toLowerCase());
     await page.click(`#search-results button.add[data-item="${first}"]`);
     expect(await shownItems('#cart')).toEqual([first]);
-    let expected = node.completeBasket([first], { k: 8, explain: true });
+    let expected = node.recommend({ basket: [first] }, { k: 8, explain: true });
     expect(await shownItems('#suggestions')).toEqual(ids(expected));
     expect(await shownReasons('#suggestions')).toEqual(expected.map((r) => r.reason));
 
     const second = expected[0].item;
     await page.click(`#suggestions > li[data-item="${second}"] button.add`);
     expect(await shownItems('#cart')).toEqual([first, second]);
-    expected = node.completeBasket([first, second], { k: 8 });
+    expected = node.recommend({ basket: [first, second] }, { k: 8 });
     expect(await shownItems('#suggestions')).toEqual(ids(expected));
     expect(ids(expected)).not.toContain(first);
     expect(ids(expected)).not.toContain(second);
 
     await page.click(`#cart button.remove[data-item="${first}"]`);
     expect(await shownItems('#cart')).toEqual([second]);
-    expect(await shownItems('#suggestions')).toEqual(ids(node.completeBasket([second], { k: 8 })));
+    expect(await shownItems('#suggestions')).toEqual(ids(node.recommend({ basket: [second] }, { k: 8 })));
   });
 
   it('shows similar items for a clicked product', async () => {

@@ -107,9 +107,9 @@ describe('queries', () => {
     const item = rec.dataset.items.id(7);
     const asJson = (x: unknown) => JSON.parse(JSON.stringify(x));
     expect(JSON.parse((await cli('recommend', model, '--user', user, '-k', '4', '--explain', '--json')).out).items).toEqual(asJson(rec.recommend(user, { k: 4, explain: true })));
-    expect(JSON.parse((await cli('recommend', model, '--history', `${item},${item}`, '-k', '3', '--json')).out).items).toEqual(asJson(rec.recommendAnonymous({ history: [item, item] }, { k: 3 })));
+    expect(JSON.parse((await cli('recommend', model, '--history', `${item},${item}`, '-k', '3', '--json')).out).items).toEqual(asJson(rec.recommend({ history: [item, item] }, { k: 3 })));
     expect(JSON.parse((await cli('similar', model, item, '-k', '5', '--json')).out).items).toEqual(asJson(rec.similarItems(item, { k: 5 })));
-    expect(JSON.parse((await cli('complete-basket', model, item, rec.dataset.items.id(8), '--json')).out).items).toEqual(asJson(rec.completeBasket([item, rec.dataset.items.id(8)], { k: 10 })));
+    expect(JSON.parse((await cli('complete-basket', model, item, rec.dataset.items.id(8), '--json')).out).items).toEqual(asJson(rec.recommend({ basket: [item, rec.dataset.items.id(8)] }, { k: 10 })));
     const table = (await cli('recommend', model, '--user', user, '-k', '2', '--explain')).out.split('\n');
     expect(table[0]).toMatch(/^# +item +name +score +why$/);
     expect(table).toHaveLength(4);

@@ -146,16 +146,19 @@ describe('ContentBased with TF-IDF', () => {
       const out = scores(model, query, data.nItems);
       return out.values[penne] - out.values[yHoney];
     };
-    expect(await rank({ recencyHalfLife: Infinity })).toBeLessThan(0);
-    expect(await rank({ recencyHalfLife: 1 })).toBeGreaterThan(0);
+    expect(await rank({ halfLifeBaskets: Infinity })).toBeLessThan(0);
+    expect(await rank({ halfLifeBaskets: 1 })).toBeGreaterThan(0);
     // Three baskets back is 3 half-lives by order but 88+ days by date.
-    expect(await rank({ recencyHalfLife: 3 })).toBeLessThan(0);
-    expect(await rank({ recencyHalfLife: 30, recencyUnit: 'days' })).toBeGreaterThan(0);
+    expect(await rank({ halfLifeBaskets: 3 })).toBeLessThan(0);
+    expect(await rank({ halfLifeBaskets: Infinity, halfLifeDays: 30 })).toBeGreaterThan(0);
 
+    // Unknown days add no day decay (as in RepeatPurchase): the baskets weigh alike.
     const noDays = basketsDataset({ u: [['spag'], ['yBlue']] }, { catalog: CATALOG, days: { u: [Number.NaN, Number.NaN] } });
-    const byDays = new ContentBased({ recencyUnit: 'days' });
+    const byDays = new ContentBased({ halfLifeBaskets: Infinity, halfLifeDays: 1 });
+    const flat = new ContentBased({ halfLifeBaskets: Infinity });
     await byDays.fit(noDays);
-    expect(() => scores(byDays, userQuery(noDays, 0), noDays.nItems)).toThrow(DataError);
+    await flat.fit(noDays);
+    expect(Array.from(scores(byDays, userQuery(noDays, 0), noDays.nItems).values)).toEqual(Array.from(scores(flat, userQuery(noDays, 0), noDays.nItems).values));
   });
 
   it('builds item text from a template string or function', async () => {
@@ -175,11 +178,12 @@ describe('ContentBased with TF-IDF', () => {
 
   it('round-trips through an artifact with identical scores', async () => {
     const data = grocery();
-    const model = new ContentBased({ encoder: new TfidfEncoder({ bigrams: true }), recencyHalfLife: 2 });
+    const model = new ContentBased({ encoder: new TfidfEncoder({ bigrams: true }), halfLifeBaskets: 2, halfLifeDays: 60 });
     await model.fit(data);
     const again = await roundTrip(model);
     expect(again.fitted).toBe(true);
-    expect(again.options.recencyHalfLife).toBe(2);
+    expect(again.options.halfLifeBaskets).toBe(2);
+    expect(again.options.halfLifeDays).toBe(60);
     expect(again.encoder).toBeInstanceOf(TfidfEncoder);
     const queries = [
       ...data.users.ids.map((_, u) => userQuery(data, u)),
@@ -213,9 +217,9 @@ describe('ContentBased with TF-IDF', () => {
   });
 
   it('validates options and state', async () => {
-    expect(() => new ContentBased({ recencyHalfLife: 0 })).toThrow(OptionError);
-    expect(() => new ContentBased({ recencyHalfLife: Number.NaN })).toThrow(OptionError);
-    expect(() => new ContentBased({ recencyUnit: 'weeks' as 'days' })).toThrow(OptionError);
+    expect(() => new ContentBased({ halfLifeBaskets: 0 })).toThrow(OptionError);
+    expect(() => new ContentBased({ halfLifeDays: Number.NaN })).toThrow(OptionError);
+    expect(() => new ContentBased({ recencyUnit: 'days' } as never)).toThrow(/ContentBased.recencyUnit: unknown option/);
     expect(() => new ContentBased({ encoder: {} as TfidfEncoder })).toThrow(OptionError);
     const model = new ContentBased();
     expect(model.fitted).toBe(false);

@@ -80,38 +80,41 @@ describe('cooccurrence', () => {
     }
   });
 
-  it('keeps the top N per item by transformed value, ties to the lower index', async () => {
+  it('keeps the top N per item by measured value, ties to the lower index', async () => {
     const m = randomMatrix(7, 60, 30, 0.2);
     const ref = bruteForce(m);
-    const cosine = (i: number, j: number, w: number) => w / Math.sqrt(ref.weight[i][i] * ref.weight[j][j]);
-    const out = await cooccurrence(m, { topN: 4, transform: cosine });
+    const norms = Float64Array.from({ length: 30 }, (_, i) => Math.sqrt(ref.weight[i][i]));
+    const shrink = 0.5;
+    const cosine = (i: number, j: number, w: number) => w / (norms[i] * norms[j] + shrink);
+    const out = await cooccurrence(m, { topN: 4, measure: { kind: 'cosine', norms, shrink } });
     expectSortedRows(out);
     for (let i = 0; i < 30; i++) {
       const all: Array<[number, number]> = [];
       for (let j = 0; j < 30; j++) if (j !== i && ref.count[i][j] > 0) all.push([j, Math.fround(cosine(i, j, ref.weight[i][j]))]);
       all.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
       const expected = all.slice(0, 4).sort((a, b) => a[0] - b[0]);
-      const got = rowOf(out, i);
-      expect(got.map((x) => x[0])).toEqual(expected.map((x) => x[0]));
-      got.forEach(([, v], k) => expect(v).toBeCloseTo(expected[k][1], 6));
+      expect(rowOf(out, i)).toEqual(expected);
     }
   });
 
-  it('drops pairs the transform maps to zero or NaN, and passes shared-row counts', async () => {
-    // Rows: {0,1}, {0,1}, {0,2}, {1,2,3}.
+  it('computes each measure on shared-row counts, drops values <= 0, and counts shared rows for minCount in weighted mode', async () => {
+    // Rows: {0,1}, {0,1}, {0,2}, {1,2,3}; n(i) = 3, 3, 2, 1 of N = 4 rows.
     const m = CsrMatrix.fromCoo(4, 4, Int32Array.from([0, 0, 1, 1, 2, 2, 3, 3, 3]), Int32Array.from([0, 1, 0, 1, 0, 2, 1, 2, 3]), Float32Array.from([2, 1, 1, 1, 1, 1, 1, 1, 1]));
-    const seen: string[] = [];
-    const out = await cooccurrence(m, {
-      transform: (i, j, w, c) => {
-        seen.push(`${i}-${j}:${w}/${c}`);
-        return j === 3 ? NaN : c >= 2 ? w : 0;
-      },
-    });
-    expect(seen.sort()).toEqual(['0-1:3/2', '0-2:1/1', '1-0:3/2', '1-2:1/1', '1-3:1/1', '2-0:1/1', '2-1:1/1', '2-3:1/1', '3-1:1/1', '3-2:1/1'].sort());
-    expect(rowOf(out, 0)).toEqual([[1, 3]]);
-    expect(rowOf(out, 1)).toEqual([[0, 3]]);
-    expect(rowOf(out, 2)).toEqual([]);
-    expect(rowOf(out, 3)).toEqual([]);
+    const support = Int32Array.from([3, 3, 2, 1]);
+    const f = Math.fround;
+    const lift = await cooccurrence(m, { binary: true, measure: { kind: 'lift', support, rows: 4 } });
+    expect(rowOf(lift, 0)).toEqual([[1, f(8 / 9)], [2, f(4 / 6)]]);
+    expect(rowOf(lift, 3)).toEqual([[1, f(4 / 3)], [2, f(2)]]);
+    // PMI: only pairs above chance survive.
+    const pmi = await cooccurrence(m, { binary: true, measure: { kind: 'log-lift', support, rows: 4 } });
+    expect([0, 1, 2, 3].map((i) => rowOf(pmi, i))).toEqual([[], [[3, f(Math.log(4 / 3))]], [[3, f(Math.log(2))]], [[1, f(Math.log(4 / 3))], [2, f(Math.log(2))]]]);
+    const jaccard = await cooccurrence(m, { binary: true, measure: { kind: 'jaccard', support } });
+    expect(rowOf(jaccard, 1)).toEqual([[0, f(2 / 4)], [2, f(1 / 4)], [3, f(1 / 3)]]);
+    const ochiai = await cooccurrence(m, { binary: true, measure: { kind: 'ochiai', support } });
+    expect(rowOf(ochiai, 0)).toEqual([[1, f(2 / 3)], [2, f(1 / Math.sqrt(6))]]);
+    // Weighted, two shared rows needed: only (0, 1), weight 2 * 1 + 1 * 1.
+    const shared2 = await cooccurrence(m, { minCount: 2 });
+    expect([0, 1, 2, 3].map((i) => rowOf(shared2, i))).toEqual([[[1, 3]], [[0, 3]], [], []]);
   });
 
   it('handles empty input and rejects bad options', async () => {
@@ -123,6 +126,9 @@ describe('cooccurrence', () => {
     await expect(cooccurrence(m, { minCount: 1.5 })).rejects.toThrow(OptionError);
     await expect(cooccurrence(m, { topN: 0 })).rejects.toThrow(OptionError);
     await expect(cooccurrence(m, { topN: NaN })).rejects.toThrow(OptionError);
+    await expect(cooccurrence(m, { measure: { kind: 'jaccard', support: new Int32Array(2) } })).rejects.toThrow(OptionError);
+    await expect(cooccurrence(m, { measure: { kind: 'cosine', norms: new Float64Array(5), shrink: -1 } })).rejects.toThrow(OptionError);
+    await expect(cooccurrence(m, { threads: 0 })).rejects.toThrow(OptionError);
   });
 
   it('reports progress and stops when aborted between chunks', async () => {

@@ -58,7 +58,7 @@ function bruteForcePpr(w: number[][], s: number[], restart: number): number[] {
 
 describe('CoPurchaseGraph edges', () => {
   it('counts co-purchases per basket (repeated lines once) with the count weighting', async () => {
-    const g = await fitTiny({ weighting: 'count' });
+    const g = await fitTiny({ edgeWeighting: 'count' });
     expect(dense(g)).toEqual([
       [0, 3, 1, 1],
       [3, 0, 2, 1],
@@ -68,8 +68,8 @@ describe('CoPurchaseGraph edges', () => {
     expect(g.nEdges).toBe(6);
   });
 
-  it('normalises counts by the chosen weighting', async () => {
-    const cases: Array<[CoPurchaseGraphOptions['weighting'], (c: number, ni: number, nj: number) => number]> = [
+  it('normalizes counts by the chosen edge weighting', async () => {
+    const cases: Array<[CoPurchaseGraphOptions['edgeWeighting'], (c: number, ni: number, nj: number) => number]> = [
       ['cosine', (c, ni, nj) => c / Math.sqrt(ni * nj)],
       ['jaccard', (c, ni, nj) => c / (ni + nj - c)],
       ['pmi', (c, ni, nj) => (c * 5) / (ni * nj)],
@@ -78,7 +78,7 @@ describe('CoPurchaseGraph edges', () => {
     const counts = [[0, 3, 1, 1], [3, 0, 2, 1], [1, 2, 0, 1], [1, 1, 1, 0]];
     const nb = [3, 4, 3, 2];
     for (const [weighting, f] of cases) {
-      const got = dense(await fitTiny({ weighting }));
+      const got = dense(await fitTiny({ edgeWeighting: weighting }));
       for (let i = 0; i < 4; i++) {
         for (let j = 0; j < 4; j++) {
           const want = i === j ? 0 : Math.fround(f(counts[i][j], nb[i], nb[j]));
@@ -87,20 +87,20 @@ describe('CoPurchaseGraph edges', () => {
       }
     }
     // ppmi drops pairs bought together no more than chance: all but a-b (3·5 / 12 > 1), e.g. a-c (1·5 / 9).
-    const ppmi = await fitTiny({ weighting: 'ppmi' });
+    const ppmi = await fitTiny({ edgeWeighting: 'ppmi' });
     expect(ppmi.edgeWeight(0, 2)).toBe(0);
     expect(ppmi.nEdges).toBe(1);
   });
 
   it('prunes by minCount and keeps an edge when either end ranks it in its top N', async () => {
-    expect(dense(await fitTiny({ weighting: 'count', minCount: 2 }))).toEqual([
+    expect(dense(await fitTiny({ edgeWeighting: 'count', minCount: 2 }))).toEqual([
       [0, 3, 0, 0],
       [3, 0, 2, 0],
       [0, 2, 0, 0],
       [0, 0, 0, 0],
     ]);
     // Top 1: a -> b, b -> a, c -> b, d -> a (ties to the lower index); the union is ab, bc, ad.
-    expect(dense(await fitTiny({ weighting: 'count', maxNeighbors: 1 }))).toEqual([
+    expect(dense(await fitTiny({ edgeWeighting: 'count', neighbors: 1 }))).toEqual([
       [0, 3, 0, 1],
       [3, 0, 2, 0],
       [0, 2, 0, 0],
@@ -119,7 +119,7 @@ describe('CoPurchaseGraph edges', () => {
   it('links items bought by the same user when the data has no baskets', async () => {
     const base = basketsDataset({ u1: [['a', 'b']], u2: [['b'], ['c']] });
     const flat = new Dataset(base.users, base.items, base.interactions, noBaskets(base.nUsers), base.catalog);
-    const g = new CoPurchaseGraph({ minCount: 1, weighting: 'count' });
+    const g = new CoPurchaseGraph({ minCount: 1, edgeWeighting: 'count' });
     await g.fit(flat);
     expect(dense(g)).toEqual([
       [0, 1, 0],
@@ -132,7 +132,7 @@ describe('CoPurchaseGraph edges', () => {
 describe('CoPurchaseGraph scoring', () => {
   it('matches a brute-force power iteration of personalized PageRank on a 4-node graph', async () => {
     const restart = 0.25;
-    const g = await fitTiny({ weighting: 'count', restart, epsilon: 1e-12, basketWeight: 0.6 });
+    const g = await fitTiny({ edgeWeighting: 'count', restart, epsilon: 1e-12, basketShare: 0.6 });
     const w = [
       [0, 3, 1, 1],
       [3, 0, 2, 1],
@@ -149,7 +149,7 @@ describe('CoPurchaseGraph scoring', () => {
 
   it('stays a lower bound of the exact scores with a coarse epsilon, and touches only reachable items', async () => {
     const data = basketsDataset({ u1: [['a', 'b'], ['b', 'c'], ['x', 'y']] });
-    const g = new CoPurchaseGraph({ minCount: 1, weighting: 'count', epsilon: 0.05 });
+    const g = new CoPurchaseGraph({ minCount: 1, edgeWeighting: 'count', epsilon: 0.05 });
     await g.fit(data);
     const [a, b, c, x, y] = itemIdx(data, 'a', 'b', 'c', 'x', 'y');
     const out = new ScoreVector(g.nItems);
@@ -158,7 +158,7 @@ describe('CoPurchaseGraph scoring', () => {
     expect(touched).toEqual([a, b, c].sort());
     expect(out.values[x]).toBe(0);
     expect(out.values[y]).toBe(0);
-    const exact = new CoPurchaseGraph({ minCount: 1, weighting: 'count', epsilon: 1e-12 });
+    const exact = new CoPurchaseGraph({ minCount: 1, edgeWeighting: 'count', epsilon: 1e-12 });
     await exact.fit(data);
     const full = scores(exact, anonymousQuery([], [a]));
     for (const v of [a, b, c]) expect(out.values[v]).toBeLessThanOrEqual(full[v] + 1e-7);
@@ -191,11 +191,11 @@ describe('CoPurchaseGraph scoring', () => {
 
   it('walks once to explain many items of one query, and never reuses a walk for another query', async () => {
     const data = basketsDataset({ u: [['a', 'b'], ['b', 'c'], ['c', 'd'], ['a', 'x'], ['a', 'x'], ['a', 'x']] });
-    const g = new CoPurchaseGraph({ minCount: 1, weighting: 'count' });
+    const g = new CoPurchaseGraph({ minCount: 1, edgeWeighting: 'count' });
     await g.fit(data);
     const [a, b, c, d, x] = itemIdx(data, 'a', 'b', 'c', 'd', 'x');
     const fresh = async () => {
-      const h = new CoPurchaseGraph({ minCount: 1, weighting: 'count' });
+      const h = new CoPurchaseGraph({ minCount: 1, edgeWeighting: 'count' });
       await h.fit(data);
       return h;
     };
@@ -215,7 +215,7 @@ describe('CoPurchaseGraph scoring', () => {
   it('explains direct neighbours strongest first and longer paths by attribution', async () => {
     // Chain a - b - c - d plus a separate pair x - y.
     const data = basketsDataset({ u: [['a', 'b'], ['b', 'c'], ['c', 'd'], ['a', 'x'], ['a', 'x'], ['a', 'x']] });
-    const g = new CoPurchaseGraph({ minCount: 1, weighting: 'count', restart: 0.2, epsilon: 1e-9 });
+    const g = new CoPurchaseGraph({ minCount: 1, edgeWeighting: 'count', restart: 0.2, epsilon: 1e-9 });
     await g.fit(data);
     const [a, b, d, x] = itemIdx(data, 'a', 'b', 'd', 'x');
     const nm = (i: number) => data.items.id(i).toUpperCase();
@@ -245,17 +245,17 @@ describe('CoPurchaseGraph scoring', () => {
   });
 
   it('weights the current basket up against a long history', async () => {
-    const g = await fitTiny({ weighting: 'count', basketWeight: 0.9 });
+    const g = await fitTiny({ edgeWeighting: 'count', basketShare: 0.9 });
     const [a, , c, d] = [0, 1, 2, 3];
     const query = anonymousQuery([a, a, a, a, c], [d]);
     const heavy = scores(g, query);
-    const light = scores(await fitTiny({ weighting: 'count', basketWeight: 0.1 }), query);
+    const light = scores(await fitTiny({ edgeWeighting: 'count', basketShare: 0.1 }), query);
     // c is d's neighbour, a's weakest; more basket mass favours it relative to b (a's strongest).
     expect(heavy[c] / heavy[1]).toBeGreaterThan(light[c] / light[1]);
   });
 
   it('gives similar items by edge weight, or by PPR reaching past direct neighbours', async () => {
-    const g = await fitTiny({ weighting: 'count' });
+    const g = await fitTiny({ edgeWeighting: 'count' });
     const byWeight = g.similarItems(3, 3);
     expect(Array.from(byWeight.items)).toEqual([0, 1, 2]);
     expect(Array.from(byWeight.scores)).toEqual([1, 1, 1]);
@@ -271,7 +271,7 @@ describe('CoPurchaseGraph scoring', () => {
 
 describe('CoPurchaseGraph graphology view', () => {
   it('builds an UndirectedGraph that matches the CSR', async () => {
-    const g = await fitTiny({ weighting: 'cosine' });
+    const g = await fitTiny({ edgeWeighting: 'cosine' });
     const graph = g.graph({ id: (i) => tiny.items.id(i), name });
     expect(graph.type).toBe('undirected');
     expect(graph.order).toBe(4);
@@ -290,7 +290,7 @@ describe('CoPurchaseGraph graphology view', () => {
 
   it('ranks the hub of a star first by every centrality', async () => {
     const data = basketsDataset({ u: [['hub', 'a'], ['hub', 'b'], ['hub', 'c'], ['hub', 'd'], ['a', 'b']] });
-    const g = new CoPurchaseGraph({ minCount: 1, weighting: 'count' });
+    const g = new CoPurchaseGraph({ minCount: 1, edgeWeighting: 'count' });
     await g.fit(data);
     const [hub] = itemIdx(data, 'hub');
     for (const kind of ['pagerank', 'degree', 'weightedDegree', 'betweenness'] as const) {
@@ -308,7 +308,7 @@ describe('CoPurchaseGraph graphology view', () => {
 
 describe('CoPurchaseGraph lifecycle', () => {
   it('round-trips through an artifact with identical scores', async () => {
-    const g = await fitTiny({ weighting: 'pmi', maxNeighbors: Infinity, restart: 0.4 });
+    const g = await fitTiny({ edgeWeighting: 'pmi', neighbors: Infinity, restart: 0.4 });
     const w = new ArtifactWriter();
     const state = g.save(w.scope('graph'));
     const r = ArtifactReader.open(w.toBytes(state));
@@ -325,9 +325,9 @@ describe('CoPurchaseGraph lifecycle', () => {
     expect(() => new CoPurchaseGraph({ restart: NaN })).toThrow(OptionError);
     expect(() => new CoPurchaseGraph({ epsilon: -1 })).toThrow(OptionError);
     expect(() => new CoPurchaseGraph({ minCount: 0 })).toThrow(OptionError);
-    expect(() => new CoPurchaseGraph({ maxNeighbors: 2.5 })).toThrow(OptionError);
-    expect(() => new CoPurchaseGraph({ basketWeight: 2 })).toThrow(OptionError);
-    expect(() => new CoPurchaseGraph({ weighting: 'lift' as never })).toThrow(OptionError);
+    expect(() => new CoPurchaseGraph({ neighbors: 2.5 })).toThrow(OptionError);
+    expect(() => new CoPurchaseGraph({ basketShare: 2 })).toThrow(OptionError);
+    expect(() => new CoPurchaseGraph({ edgeWeighting: 'lift' as never })).toThrow(OptionError);
     const g = new CoPurchaseGraph();
     expect(g.fitted).toBe(false);
     expect(() => g.score(anonymousQuery([0]), new ScoreVector(1))).toThrow(NotFittedError);

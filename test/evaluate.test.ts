@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AbortedError, OptionError } from '../src/errors';
+import { OptionError } from '../src/errors';
 import { evaluate, type IndexRanker } from '../src/eval/evaluate';
 import { makeSplit, nextBasket, type EvalQuery, type Split } from '../src/eval/splits';
 import type { Query } from '../src/strategies/types';
 import type { Dataset } from '../src/data/dataset';
-import { basketsDataset, itemIdx } from './fixtures';
+import { basketsDataset, expectAbortMidRun, itemIdx } from './fixtures';
 
 const LOG2_3 = Math.log2(3);
 
@@ -37,10 +37,10 @@ describe('evaluate', () => {
     id: user,
   });
 
-  it('excludes each user’s train items (and only theirs), skips empty targets, averages exactly', () => {
+  it('excludes each user’s train items (and only theirs), skips empty targets, averages exactly', async () => {
     const split = handSplit(train, [historyQuery('u1', ['c', 'd']), historyQuery('u2', ['b', 'e']), historyQuery('u1', [])]);
     const ranker = new FixedOrderRanker(all);
-    const r = evaluate(ranker, split, { k: 2 });
+    const r = await evaluate(ranker, split, { k: 2 });
     // u1: a, b blocked -> [c, d], both hit: P 1, R 1, AP (1/2)(1/1 + 2/2) = 1, NDCG 1.
     // u2: c blocked (a, b free again) -> [a, b], hit at rank 2: P 1/2, R 1/2, AP (1/2)(1/2) = 1/4,
     //     NDCG (1/log2 3) / (1 + 1/log2 3) = 0.386853.
@@ -58,7 +58,7 @@ describe('evaluate', () => {
     expect(r.seconds).toBeGreaterThanOrEqual(0);
   });
 
-  it('blocks non-candidates and the query basket, and builds anonymous queries', () => {
+  it('blocks non-candidates and the query basket, and builds anonymous queries', async () => {
     const candidates = Uint8Array.from([1, 1, 1, 0, 1, 1]); // d is not in the train catalog
     const basketQuery = (id: string, basket: string[], target: string[]): EvalQuery => ({
       user: -1,
@@ -71,7 +71,7 @@ describe('evaluate', () => {
     });
     const split = handSplit(train, [basketQuery('o1', ['a'], ['d', 'e']), basketQuery('o2', ['b', 'c'], ['e'])], candidates);
     const ranker = new FixedOrderRanker(all);
-    const r = evaluate(ranker, split, { k: 2 });
+    const r = await evaluate(ranker, split, { k: 2 });
     // o1: a (basket) and d (non-candidate) blocked -> [b, c], no hit; d can never be hit.
     // o2: b, c (basket), d blocked -> [a, e], hit at 2: P 1/2, R 1/1, AP (1/min(2,1))(1/2) = 1/2,
     //     NDCG (1/log2 3) / 1 = 0.630930.
@@ -87,7 +87,7 @@ describe('evaluate', () => {
     expect(r.coverage).toBeCloseTo(4 / 5, 12); // {b, c, a, e} of the 5 candidates
   });
 
-  it('P4: no blocking, repeat/explore recall over the parts of T that exist', () => {
+  it('P4: no blocking, repeat/explore recall over the parts of T that exist', async () => {
     const data = basketsDataset({
       u1: [['a', 'b'], ['b', 'c'], ['c', 'd']],
       u2: [['a'], ['e']],
@@ -106,7 +106,7 @@ describe('evaluate', () => {
         return Int32Array.from(ranked.slice(0, k));
       },
     };
-    const r = evaluate(ranker, split, { k: 2 });
+    const r = await evaluate(ranker, split, { k: 2 });
     // u1: history a1 b2 c1 -> [b, a]; T = {c (repeat), d (explore)}: no hit; repeat R 0, explore R 0.
     // u3: history a1 b1 e2 -> [e, a]; T = {e (repeat), f (explore)}: hit at 1: P 1/2, R 1/2,
     //     AP (1/2)(1) = 1/2, NDCG 1 / (1 + 1/log2 3) = 0.613147; repeat R 1, explore R 0.
@@ -122,23 +122,31 @@ describe('evaluate', () => {
     expect(r.coverage).toBeCloseTo(3 / 6, 12); // {b, a, e} of a..f
   });
 
-  it('limits queries, reports progress, honours abort, and refuses rankers that break the rules', () => {
+  it('limits queries, reports progress, honours abort, and refuses rankers that break the rules', async () => {
     const split = handSplit(train, [historyQuery('u1', ['c']), historyQuery('u2', ['a'])]);
     const progress: number[] = [];
-    const r = evaluate(new FixedOrderRanker(all), split, { k: 1, users: 1, onProgress: (p) => progress.push(p.done) });
+    const r = await evaluate(new FixedOrderRanker(all), split, { k: 1, users: 1, onProgress: (p) => progress.push(p.done) });
     expect(r.evaluated).toBe(1);
     expect(r.precision).toBe(1); // u1 -> [c]
     expect(progress).toEqual([1]);
 
-    const aborted = new AbortController();
-    aborted.abort();
-    expect(() => evaluate(new FixedOrderRanker(all), split, { signal: aborted.signal })).toThrow(AbortedError);
-    expect(() => evaluate(new FixedOrderRanker(all), split, { k: 0 })).toThrow(OptionError);
-    expect(() => evaluate(new FixedOrderRanker(all), split, { users: -1 })).toThrow(OptionError);
+    // A ranker that takes a few milliseconds per query: the timer's signal lands mid-run.
+    const slow: IndexRanker = {
+      rankIndices: (query, k, blocked) => {
+        const until = performance.now() + 2;
+        while (performance.now() < until);
+        return new FixedOrderRanker(all).rankIndices(query, k, blocked);
+      },
+    };
+    const many = handSplit(train, Array.from({ length: 1000 }, () => historyQuery('u1', ['c'])));
+    await expectAbortMidRun((signal) => evaluate(slow, many, { signal }), /evaluate was aborted/);
+    await expect(evaluate({} as IndexRanker, split)).rejects.toThrow(/must be an IndexRanker/);
+    await expect(evaluate(new FixedOrderRanker(all), split, { k: 0 })).rejects.toThrow(OptionError);
+    await expect(evaluate(new FixedOrderRanker(all), split, { users: -1 })).rejects.toThrow(OptionError);
 
     const returns = (items: number[]): IndexRanker => ({ rankIndices: () => Int32Array.from(items) });
-    expect(() => evaluate(returns([0]), split)).toThrow(/blocked item 0/); // a is u1's train item
-    expect(() => evaluate(returns([3, 3]), split)).toThrow(/repeated item 3/);
-    expect(() => evaluate(returns([6]), split)).toThrow(/outside/);
+    await expect(evaluate(returns([0]), split)).rejects.toThrow(/blocked item 0/); // a is u1's train item
+    await expect(evaluate(returns([3, 3]), split)).rejects.toThrow(/repeated item 3/);
+    await expect(evaluate(returns([6]), split)).rejects.toThrow(/outside/);
   });
 });

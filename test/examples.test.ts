@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PromotedItems, customLoaders, runCustomStrategyExample } from '../examples/custom-strategy';
 import { evaluateInstacart, metricsTable } from '../examples/instacart';
 import { trainAndSave } from '../examples/train-and-save';
-import { ArtifactReader, ArtifactWriter, OptionError, ScoreVector, UnknownIdError, anonymousQuery, generateGrocery, userQuery, type JsonObject } from '../src/index';
+import { OptionError, UnknownIdError, generateGrocery } from '../src/index';
+import { ArtifactReader, ArtifactWriter, ScoreVector, anonymousQuery, userQuery, type JsonObject } from '../src/strategy';
 import { writeInstacartCsv } from '../src/node';
 import { basketsDataset, itemIdx } from './fixtures';
 

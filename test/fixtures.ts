@@ -1,6 +1,8 @@
 import { Dataset, emptyCatalog, type Catalog } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
-import { DataError } from '../src/errors';
+import { expect } from 'vitest';
+import { AbortedError, DataError } from '../src/errors';
+import { mulberry32 } from '../src/util/random';
 
 /**
  * A small hand-made dataset: users map to their baskets in order, baskets are lists of item
@@ -83,4 +85,48 @@ export function caughtAsync(promise: Promise<unknown>): Promise<DataError> {
       throw error;
     },
   );
+}
+
+/**
+ * Planted taste groups for the latent models: `groups` disjoint groups of `perGroup` items;
+ * each of `users` users belongs to one group (u mod groups) and buys `perUser` distinct items
+ * of it, plus one item of another group with probability `noise`. One basket per user.
+ */
+export function plantedGroups(seed: number, o: { users?: number; groups?: number; perGroup?: number; perUser?: number; noise?: number } = {}): Dataset {
+  const { users = 300, groups = 6, perGroup = 10, perUser = 4, noise = 0.2 } = o;
+  const rng = mulberry32(seed);
+  const baskets: Record<string, string[][]> = {};
+  for (let u = 0; u < users; u++) {
+    const g = u % groups;
+    const b = new Set<string>();
+    while (b.size < perUser) b.add(`g${g}i${Math.floor(rng() * perGroup)}`);
+    if (rng() < noise) b.add(`g${(g + 1 + Math.floor(rng() * (groups - 1))) % groups}i${Math.floor(rng() * perGroup)}`);
+    baskets[`u${u}`] = [[...b]];
+  }
+  const extraItems: string[] = [];
+  for (let g = 0; g < groups; g++) for (let i = 0; i < perGroup; i++) extraItems.push(`g${g}i${i}`);
+  return basketsDataset(baskets, { extraItems });
+}
+
+/** The group of an item id made by plantedGroups ("g3i7" -> 3). */
+export function groupOf(itemId: string): number {
+  return Number(itemId.slice(1, itemId.indexOf('i')));
+}
+
+/**
+ * Starts `work` with a fresh signal and fires the signal from a timer, so it lands while the
+ * work runs (the timer can only fire once the work yields, after its synchronous start), then
+ * expects an AbortedError whose message matches `what`. Work that ignores the signal, or
+ * finishes before yielding, fails the test.
+ */
+export async function expectAbortMidRun(work: (signal: AbortSignal) => Promise<unknown>, what: RegExp, afterMs = 0): Promise<void> {
+  const controller = new AbortController();
+  const run = work(controller.signal);
+  const timer = setTimeout(() => controller.abort(), afterMs);
+  try {
+    await expect(run).rejects.toThrow(AbortedError);
+    await expect(run).rejects.toThrow(what);
+  } finally {
+    clearTimeout(timer);
+  }
 }

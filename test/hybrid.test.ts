@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { HybridRecommender } from '../src/ensemble/hybrid';
 import type { SectionReader, SectionWriter } from '../src/artifact/sections';
 import type { Dataset } from '../src/data/dataset';
-import { OptionError, UnknownIdError, ArtifactError } from '../src/errors';
+import { ArtifactError, NotFittedError, OptionError, UnknownIdError } from '../src/errors';
+import { strategyRanker } from '../src/eval/rankers';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../src/strategies/types';
 import { basketsDataset } from './fixtures';
-import { cutoffScore } from '../src/ensemble/normalize';
+import { CandidateBuffers, cutCandidates } from '../src/ensemble/merge';
 import { ScoreVector as Scores } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
 
@@ -54,7 +55,7 @@ const data = basketsDataset(
   { extraItems: ['salsa'], catalog: { salsa: { name: 'Salsa', aisle: 'dips', department: 'snacks' } } },
 );
 
-async function fitted(opts: Partial<ConstructorParameters<typeof HybridRecommender>[0]> = {}) {
+async function fitted(opts: Partial<ConstructorParameters<typeof HybridRecommender>[0]> = {}): Promise<HybridRecommender> {
   const rec = new HybridRecommender({
     strategies: { a: new FixedScores({ salsa: 4, chips: 2, beer: 1 }), b: new FixedScores({ chips: 10, eggs: 5 }) },
     weights: { a: 1, b: 0.5 },
@@ -66,17 +67,28 @@ async function fitted(opts: Partial<ConstructorParameters<typeof HybridRecommend
   return rec;
 }
 
-describe('cutoffScore', () => {
-  it('equals the cap-th best score of a sort, with ties, NaN and small vectors', () => {
+describe('cutCandidates', () => {
+  it('keeps the unblocked items scoring at least the cap-th best of a sort, with ties, NaN and small vectors', () => {
     const rng = mulberry32(7);
-    const scratch = new Float32Array(500);
+    const buffers = new CandidateBuffers(500);
     for (let trial = 0; trial < 200; trial++) {
       const v = new Scores(500);
       const n = 1 + Math.floor(rng() * 400);
       for (let i = 0; i < n; i++) v.set(Math.floor(rng() * 500), rng() < 0.05 ? NaN : Math.floor(rng() * 20) / 4);
-      const finite = Array.from({ length: v.length }, (_, i) => v.values[v.at(i)]).filter(Number.isFinite).sort((a, b) => b - a);
+      const blocked = Uint8Array.from({ length: 500 }, () => (rng() < 0.2 ? 1 : 0));
+      const finite = Array.from({ length: v.length }, (_, i) => v.at(i))
+        .filter((item) => blocked[item] === 0)
+        .map((item) => v.values[item])
+        .filter(Number.isFinite)
+        .sort((a, b) => b - a);
       const cap = 1 + Math.floor(rng() * 60);
-      expect(cutoffScore(v, cap, scratch)).toBe(finite.length <= cap ? -Infinity : finite[cap - 1]);
+      const { items, raw } = buffers;
+      const { count, cutoff } = cutCandidates(v, cap, blocked, buffers);
+      expect(cutoff).toBe(finite.length <= cap ? -Infinity : finite[cap - 1]);
+      expect(count).toBe(finite.filter((s) => s >= cutoff).length);
+      const expected = Array.from({ length: v.length }, (_, i) => v.at(i)).filter((item) => blocked[item] === 0 && Number.isFinite(v.values[item]) && v.values[item] >= cutoff);
+      expect(Array.from(items.subarray(0, count))).toEqual(expected);
+      expect(Array.from(raw.subarray(0, count))).toEqual(expected.map((item) => v.values[item]));
     }
   });
 });
@@ -120,7 +132,7 @@ describe('HybridRecommender', () => {
     const global = await fitted({ exclude: ['chips'], excludePurchased: true });
     expect(global.recommend('carol', { k: 5 }).map((r) => r.item)).toEqual(['salsa', 'eggs']);
     // The current basket is never recommended back.
-    expect(rec.recommend('alice', { k: 2, basket: ['chips'] }).map((r) => r.item)).toEqual(['salsa', 'beer']);
+    expect(rec.recommend({ user: 'alice', basket: ['chips'] }, { k: 2 }).map((r) => r.item)).toEqual(['salsa', 'beer']);
   });
 
   it('fills from the fallback past items a strict filter rejects', async () => {
@@ -128,21 +140,29 @@ describe('HybridRecommender', () => {
     const staples = new Set(['eggs', 'milk', 'bread']);
     // The ensemble offers only eggs; the fallback's head (milk, salsa) loses salsa to the
     // filter, so the rest of the fallback is scanned in score order for bread.
-    const out = rec.recommend('dave', { k: 3, history: ['beer'], filter: (i) => staples.has(i.id) });
+    const out = rec.recommend({ history: ['beer'] }, { k: 3, filter: (i) => staples.has(i.id) });
     expect(out.map((r) => r.item)).toEqual(['eggs', 'milk', 'bread']);
     expect(out.slice(1).every((r) => 'fallback' in r.sources)).toBe(true);
   });
 
-  it('scores an unknown user from a given history and falls back without one', async () => {
+  it('scores a shopper from a given history and fills from the fallback, which says so', async () => {
     const rec = await fitted({ fallback: new FixedScores({ milk: 3, bread: 1 }) });
-    expect(rec.recommend('dave', { k: 2, history: ['beer'] }).map((r) => r.item)).toEqual(['chips', 'salsa']);
-    // No history: the strategies have nothing; the fallback fills (its own query gate aside).
-    const cold = rec.recommendAnonymous({ basket: [] }, { k: 2 });
-    expect(cold).toEqual([]);
-    const filled = rec.recommend('dave', { k: 6, history: ['beer'] });
+    expect(rec.recommend({ user: 'dave', history: ['beer'] }, { k: 2 }).map((r) => r.item)).toEqual(['chips', 'salsa']);
+    // The fixed fallback scores nothing for an empty query: the explicit cold start is empty.
+    expect(rec.recommend({ history: [] }, { k: 2 })).toEqual([]);
+    const filled = rec.recommend({ history: ['beer'] }, { k: 6 });
     expect(filled.map((r) => r.item)).toEqual(['chips', 'salsa', 'beer', 'eggs', 'milk', 'bread']);
-    expect(filled[4].sources).toHaveProperty('fallback');
+    expect(filled[4].sources).toEqual({ fallback: filled[4].score });
     expect(filled[4].score).toBeLessThan(filled[3].score);
+  });
+
+  it('answers the explicit cold start from the fallback, every item marked', async () => {
+    const rec = await fitted({ fallback: new FixedScores({ milk: 3, bread: 1 }), strategies: { a: new FixedScores({ salsa: 4 }) }, weights: {} });
+    // The fixed strategies score nothing for an empty query; this fallback scores once it has a basket item.
+    const cold = rec.recommend({ basket: ['eggs'] }, { k: 3, explain: true });
+    expect(cold.map((r) => r.item)).toEqual(['salsa', 'milk', 'bread']);
+    expect(cold.slice(1).map((r) => Object.keys(r.sources))).toEqual([['fallback'], ['fallback']]);
+    expect(cold[1].reason).toBe('fixed score for milk');
   });
 
   it('explains with per-strategy reasons, strongest first', async () => {
@@ -155,8 +175,12 @@ describe('HybridRecommender', () => {
 
   it('completes baskets and finds similar items without returning the inputs', async () => {
     const rec = await fitted();
-    expect(rec.completeBasket(['chips'], { k: 2 }).map((r) => r.item)).toEqual(['salsa', 'beer']);
+    expect(rec.recommend({ basket: ['chips'] }, { k: 2 }).map((r) => r.item)).toEqual(['salsa', 'beer']);
     expect(rec.similarItems('salsa', { k: 1 }).map((r) => r.item)).toEqual(['chips']);
+    // No fallback filler in similar items: only what the strategies relate to the item.
+    const withFallback = await fitted({ fallback: new FixedScores({ milk: 3, bread: 1 }) });
+    expect(withFallback.similarItems('salsa', { k: 10 }).map((r) => r.item)).toEqual(['chips', 'beer', 'eggs']);
+    expect(withFallback.recommend({ basket: ['salsa'] }, { k: 10 }).map((r) => r.item)).toEqual(['chips', 'beer', 'eggs', 'milk', 'bread']);
   });
 
   it('round-trips through save/load with identical results', async () => {
@@ -176,14 +200,14 @@ describe('HybridRecommender', () => {
     expect(() => new HybridRecommender({ strategies: { a: new FixedScores({}) }, weights: { a: NaN } })).toThrow(/weights.a/);
     expect(() => new HybridRecommender({ strategies: { a: new FixedScores({}) }, weights: { zz: 1 } })).toThrow(/zz/);
     const rec = await fitted();
-    expect(() => rec.completeBasket(['unobtainium'])).toThrow(UnknownIdError);
+    expect(() => rec.recommend({ basket: ['unobtainium'] })).toThrow(UnknownIdError);
     expect(() => rec.recommend('alice', { k: -1 })).toThrow(OptionError);
   });
 
   it('ranks each strategy alone on the same fit', async () => {
     const rec = await fitted();
     const q = { user: 0, history: { items: Int32Array.from([0]), weights: Float32Array.from([1]) }, timeline: null, basket: new Int32Array(0) };
-    const onlyB = rec.rankerFor('b').rankIndices(q, 3, null);
+    const onlyB = strategyRanker(rec, 'b').rankIndices(q, 3, null);
     expect([...onlyB].map((i) => data.items.id(i))).toEqual(['chips', 'eggs']);
   });
 });

@@ -34,7 +34,7 @@ function scores(model: ItemKNN, query: Query): Map<number, number> {
 }
 
 function sim(model: ItemKNN, a: number, b: number): number {
-  return model.neighbourMatrix.get(a, b);
+  return model.neighborMatrix.get(a, b);
 }
 
 describe('ItemKNN similarities', () => {
@@ -80,9 +80,9 @@ describe('ItemKNN similarities', () => {
   });
 
   it('keeps the top neighbours per item and lists similar items best first', async () => {
-    const knn = new ItemKNN({ weighting: 'binary', shrink: 0, neighbours: 1 });
+    const knn = new ItemKNN({ weighting: 'binary', shrink: 0, neighbors: 1 });
     await knn.fit(data);
-    const m = knn.neighbourMatrix;
+    const m = knn.neighborMatrix;
     expect([...m.indices.subarray(m.indptr[A], m.indptr[A + 1])]).toEqual([B]);
     expect([...m.indices.subarray(m.indptr[B], m.indptr[B + 1])]).toEqual([C]);
 
@@ -113,13 +113,13 @@ describe('ItemKNN similarities', () => {
       const b = new ItemKNN({ weighting, shrink: 0 });
       await a.fit(withReturn);
       await b.fit(without);
-      expect(a.neighbourMatrix.get(0, 1), weighting).toBe(b.neighbourMatrix.get(0, 1));
-      if (weighting !== 'bm25') expect(a.neighbourMatrix.get(0, 1), weighting).toBeCloseTo(1 / Math.SQRT2, 6);
+      expect(a.neighborMatrix.get(0, 1), weighting).toBe(b.neighborMatrix.get(0, 1));
+      if (weighting !== 'bm25') expect(a.neighborMatrix.get(0, 1), weighting).toBeCloseTo(1 / Math.SQRT2, 6);
     }
   });
 
   it('drops neighbours with too few common buyers', async () => {
-    const knn = new ItemKNN({ weighting: 'binary', shrink: 0, minCommon: 2 });
+    const knn = new ItemKNN({ weighting: 'binary', shrink: 0, minCount: 2 });
     await knn.fit(data);
     expect(sim(knn, A, B)).toBeCloseTo(2 / 3, 6);
     expect(sim(knn, A, C)).toBe(0);
@@ -167,13 +167,13 @@ describe('ItemKNN scoring and explanations', () => {
 
   it('rejects bad options, bad queries and use before fit', async () => {
     for (const bad of [
-      { neighbours: 0 },
-      { neighbours: 2.5 },
+      { neighbors: 0 },
+      { neighbors: 2.5 },
       { shrink: -1 },
       { shrink: NaN },
       { bm25B: 2 },
       { bm25K1: Infinity },
-      { minCommon: 0 },
+      { minCount: 0 },
       { basketWeight: -1 },
       { weighting: 'tfidf' as never },
       { historyWeighting: 'bm25' as never },
@@ -190,7 +190,7 @@ describe('ItemKNN scoring and explanations', () => {
   });
 
   it('round-trips through the artifact with identical scores', async () => {
-    const knn = new ItemKNN({ weighting: 'bm25', shrink: 2, neighbours: 2, basketWeight: 0.5 });
+    const knn = new ItemKNN({ weighting: 'bm25', shrink: 2, neighbors: 2, basketWeight: 0.5 });
     await knn.fit(data);
     const w = new ArtifactWriter();
     const state = knn.save(w.scope('x'));

@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { AbortedError, NotFittedError, OptionError } from '../src/errors';
 import { ContentBased, MiniLMEncoder, type DenseItemVectors } from '../src/strategies/content';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type JsonObject } from '../src/strategies/types';
-import { basketsDataset, itemIdx } from './fixtures';
+import { basketsDataset, expectAbortMidRun, itemIdx } from './fixtures';
 
-const MODELS = '/work/shared/models/';
+const MODELS = fileURLToPath(new URL('../../shared/models/', import.meta.url));
 const TINY = `${MODELS}test/tiny-random-bert`;
 const HAVE_MODEL = existsSync(`${TINY}/onnx/model.onnx`);
 if (!HAVE_MODEL) console.warn(`MiniLM model tests skipped: the test model ${TINY} is missing (see shared/models/README.md)`);
@@ -36,9 +37,10 @@ function rowNorm(v: DenseItemVectors, r: number): number {
 describe('MiniLMEncoder options (no model needed)', () => {
   it('defaults to the quantized MiniLM, with downloads off when a local folder is given', () => {
     const remote = new MiniLMEncoder();
-    expect(remote.options).toMatchObject({ model: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8', batchSize: 64, localModelPath: null, allowRemote: true });
-    expect(new MiniLMEncoder({ localModelPath: '/models/' }).options.allowRemote).toBe(false);
-    expect(new MiniLMEncoder({ localModelPath: '/models/', allowRemote: true }).options.allowRemote).toBe(true);
+    expect(remote.options).toMatchObject({ model: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8', batchSize: 64, localModelPath: null, allowRemote: null });
+    expect(remote.remoteAllowed).toBe(true);
+    expect(new MiniLMEncoder({ localModelPath: '/models/' }).remoteAllowed).toBe(false);
+    expect(new MiniLMEncoder({ localModelPath: '/models/', allowRemote: true }).remoteAllowed).toBe(true);
     expect(remote.fitted).toBe(false);
     expect(() => remote.dim).toThrow(NotFittedError);
   });
@@ -101,14 +103,13 @@ describe.skipIf(!HAVE_MODEL)(`MiniLMEncoder on the tiny random test model (${TIN
 
   it('reports a missing model as an OptionError naming it, without downloading', async () => {
     const missing = new MiniLMEncoder({ model: 'test/no-such-model', localModelPath: MODELS, dtype: 'fp32' });
-    await expect(missing.encode(['x'])).rejects.toThrow(/no-such-model.*allowRemote is false/);
+    await expect(missing.encode(['x'])).rejects.toThrow(/no-such-model.*downloads are off/);
     await expect(missing.encode(['x'])).rejects.toThrow(OptionError);
   });
 
-  it('stops between batches when aborted', async () => {
-    const controller = new AbortController();
-    controller.abort();
-    await expect(encoder.encode(NAMES, { signal: controller.signal })).rejects.toThrow(AbortedError);
+  it('stops mid-run when the signal fires', async () => {
+    const many = Array.from({ length: 4000 }, (_, i) => `${NAMES[i % NAMES.length]} ${i}`);
+    await expectAbortMidRun((signal) => tinyEncoder(4).encode(many, { signal }), /MiniLMEncoder.encode was aborted/);
   });
 
   it('round-trips its settings through an artifact', async () => {

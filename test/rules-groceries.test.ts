@@ -17,25 +17,25 @@ describe.skipIf(!present)(`P5 rules-exact on Groceries (needs ${GROCERIES_FILE})
   // vitest still runs a skipped describe's body to collect its tests: read only when present.
   const { names, tx } = present ? readGroceries() : { names: [], tx: { ptr: new Int32Array(1), items: new Int32Array(0), nItems: 0 } };
 
-  it('reads 9,835 baskets of 169 items', () => {
+  it('reads 9,835 baskets of 169 items', async () => {
     expect(tx.ptr.length - 1).toBe(9835);
     expect(tx.nItems).toBe(169);
     expect(tx.items.length).toBe(43367);
     expect(names).toContain('cream cheese ');
   });
 
-  it('reproduces arules: 5,668 rules at (0.001, 0.5) and 410 at (0.001, 0.8)', () => {
-    const sets = mineItemsets(tx, { minSupport: 0.001, maxLength: 10 });
+  it('reproduces arules: 5,668 rules at (0.001, 0.5) and 410 at (0.001, 0.8)', async () => {
+    const sets = await mineItemsets(tx, { minSupport: 0.001, maxLength: 10 });
     expect(sets.minCount).toBe(10);
     expect(sets.size).toBe(13492);
     expect(sets.lengthHistogram()).toEqual([0, 157, 2981, 6831, 3137, 376, 10]);
 
-    const half = generateRules(sets, { minConfidence: 0.5 });
+    const half = await generateRules(sets, { minConfidence: 0.5 });
     expect(half.size).toBe(5668);
     // arules summary(rules): rule length (lhs + rhs) 2: 11, 3: 1461, 4: 3211, 5: 939, 6: 46
     expect(half.lengthHistogram()).toEqual([0, 0, 11, 1461, 3211, 939, 46]);
 
-    const strict = generateRules(sets, { minConfidence: 0.8 });
+    const strict = await generateRules(sets, { minConfidence: 0.8 });
     expect(strict.size).toBe(410);
     expect(strict.lengthHistogram()).toEqual([0, 0, 0, 29, 229, 140, 12]);
 

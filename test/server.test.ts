@@ -79,26 +79,27 @@ describe('routes answer what the recommender computes in process', () => {
     const history = [items[0], items[0], items[1]];
     const r = await post('/recommend', { history, basket: [other], k: 8, explain: true });
     expect(r.status).toBe(200);
-    expect(r.body.items).toEqual(asJson(rec.recommendAnonymous({ history, basket: [other] }, { k: 8, explain: true })));
+    expect(r.body.items).toEqual(asJson(rec.recommend({ history, basket: [other] }, { k: 8, explain: true })));
     expect(r.body.items.map((x: { item: string }) => x.item)).not.toContain(other);
-    const baskets = await post('/recommend', { baskets: [[items[0]], [items[0], items[1]]], k: 4 });
-    expect(baskets.body.items).toEqual(asJson(rec.recommendAnonymous({ history }, { k: 4 })));
+    const timeline = [[items[0]], [items[0], items[1]]];
+    const baskets = await post('/recommend', { baskets: timeline, days: [0, 7], k: 4 });
+    expect(baskets.body.items).toEqual(asJson(rec.recommend({ baskets: timeline, days: [0, 7] }, { k: 4 })));
     const cold = await post('/recommend', { history: [], k: 3 });
-    expect(cold.body.items).toEqual(asJson(rec.recommendAnonymous({}, { k: 3 })));
+    expect(cold.body.items).toEqual(asJson(rec.recommend({ history: [] }, { k: 3 })));
     expect((await get('/popular?k=3')).body).toEqual(cold.body);
   });
 
   it('basket completion, similar items and the batch route', async () => {
     const { user, items } = fixtures();
     const anonymous = await post('/complete-basket', { basket: items, k: 5, explain: true });
-    expect(anonymous.body.items).toEqual(asJson(rec.completeBasket(items, { k: 5, explain: true })));
+    expect(anonymous.body.items).toEqual(asJson(rec.recommend({ basket: items }, { k: 5, explain: true })));
     for (const x of anonymous.body.items) expect(items).not.toContain(x.item);
     const known = await post('/complete-basket', { basket: items, user });
-    expect(known.body.items).toEqual(asJson(rec.completeBasket(items, { k: 10, user })));
+    expect(known.body.items).toEqual(asJson(rec.recommend({ user, basket: items }, { k: 10 })));
     const similar = await get(`/similar?item=${items[0]}&k=6&explain=true`);
     expect(similar.body.items).toEqual(asJson(rec.similarItems(items[0], { k: 6, explain: true })));
     const batch = await post('/recommend/batch', { shoppers: [user, { history: items }], k: 3 });
-    expect(batch.body.results).toEqual([{ items: asJson(rec.recommend(user, { k: 3 })) }, { items: asJson(rec.recommendAnonymous({ history: items }, { k: 3 })) }]);
+    expect(batch.body.results).toEqual([{ items: asJson(rec.recommend(user, { k: 3 })) }, { items: asJson(rec.recommend({ history: items }, { k: 3 })) }]);
   });
 
   it('GET /model, /health and /ready', async () => {
@@ -150,12 +151,23 @@ describe('strict parameters, errors that name the field', () => {
   });
 
   it('unknown ids are 404 UnknownIdError naming the field; unknown routes 404 NotFound', async () => {
-    expect(await get('/recommend?user=nobody-knows-me')).toMatchObject({ status: 404, body: { type: 'UnknownIdError', field: 'user', error: 'unknown user id "nobody-knows-me"' } });
+    expect(await get('/recommend?user=nobody-knows-me')).toMatchObject({ status: 404, body: { type: 'UnknownIdError', field: 'user', error: expect.stringContaining('unknown user id "nobody-knows-me"') } });
     expect(await get('/similar?item=no-such-item')).toMatchObject({ status: 404, body: { type: 'UnknownIdError', field: 'item' } });
     expect(await post('/recommend', { history: [fixtures().items[0], 'nope'] })).toMatchObject({ status: 404, body: { type: 'UnknownIdError', field: 'history[1]' } });
     expect(await post('/complete-basket', { basket: ['nope'] })).toMatchObject({ status: 404, body: { field: 'basket[0]' } });
     expect(await get('/nope')).toMatchObject({ status: 404, body: { type: 'NotFound', error: 'no route GET /nope' } });
     expect((await post('/health', {})).status).toBe(404);
+  });
+
+  it("unknownItems 'skip' leaves unknown item ids out and lists them by field", async () => {
+    const { items } = fixtures();
+    const r = await post('/recommend', { history: [items[0], 'nope', items[1]], basket: ['gone'], k: 4, unknownItems: 'skip' });
+    expect(r.status).toBe(200);
+    expect(r.body.skipped).toEqual([{ id: 'gone', field: 'basket[0]' }, { id: 'nope', field: 'history[1]' }]);
+    expect(r.body.items).toEqual(asJson(rec.recommend({ history: [items[0], items[1]] }, { k: 4 })));
+    const batch = await post('/recommend/batch', { shoppers: [{ history: ['nope'] }], unknownItems: 'skip', k: 2 });
+    expect(batch.body.skipped).toEqual([{ id: 'nope', field: 'shoppers[0].history[0]' }]);
+    expect(await post('/recommend', { history: [], unknownItems: 'ignore' })).toMatchObject({ status: 400, body: { field: 'unknownItems' } });
   });
 
   it('10 concurrent 10 MB uploads all get 413 (none EPIPE or reset), with and without content-length', async () => {

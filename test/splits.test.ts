@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Dataset, type Catalog } from '../src/data/dataset';
@@ -216,7 +217,7 @@ describe('P4 nextBasket', () => {
   });
 });
 
-const DATA = '/work/shared/data';
+const DATA = fileURLToPath(new URL('../../shared/data', import.meta.url));
 const haveData = existsSync(DATA);
 if (!haveData) console.warn(`splits.test: ${DATA} is missing; the protocol count checks on real data are skipped`);
 

@@ -4,6 +4,7 @@ import type { CsrMatrix } from '../src/data/csr';
 import { DataError, EmptyDataError, NotFittedError, OptionError } from '../src/errors';
 import { ENGLISH_STOP_WORDS, TfidfEncoder, tokenize } from '../src/strategies/content';
 import type { JsonObject } from '../src/strategies/types';
+import { expectAbortMidRun } from './fixtures';
 
 /** Row r as { term: weight }. */
 function row(m: CsrMatrix, vocab: readonly string[], r: number): Record<string, number> {
@@ -157,5 +158,13 @@ describe('TfidfEncoder', () => {
     await expect(new TfidfEncoder().encode(['x'])).rejects.toThrow(NotFittedError);
     await expect(new TfidfEncoder().fit([])).rejects.toThrow(EmptyDataError);
     await expect(new TfidfEncoder().fit(['ok', null as unknown as string])).rejects.toThrow(/text 1 is null/);
+  });
+
+  it('stops fitting and encoding mid-run when the signal fires', async () => {
+    const texts = Array.from({ length: 200_000 }, (_, i) => `organic product ${i % 977} named ${i} in aisle ${i % 37}`);
+    await expectAbortMidRun((signal) => new TfidfEncoder({ bigrams: true }).fit(texts, { signal }), /TfidfEncoder.fit was aborted/);
+    const fitted = new TfidfEncoder();
+    await fitted.fit(texts.slice(0, 1000));
+    await expectAbortMidRun((signal) => fitted.encode(texts, { signal }), /TfidfEncoder.encode was aborted/);
   });
 });

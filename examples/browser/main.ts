@@ -3,12 +3,11 @@
  * (no server round trip). The model URL is `?model=...` (default `model.hrec` beside the page).
  * Tests drive it through `window.__hybridrec`.
  */
-import { HybridRecommender, type Recommendation, type RecommendOptions } from '../../src/index';
+import { HybridRecommender, type Recommendation, type RecommendOptions, type Shopper, type SimilarItemsOptions } from '../../src/index';
 
 export interface DemoHook {
-  recommend(userId: string, options?: RecommendOptions): Recommendation[];
-  completeBasket(itemIds: string[], options?: RecommendOptions): Recommendation[];
-  similarItems(itemId: string, options?: RecommendOptions): Recommendation[];
+  recommend(shopper: Shopper, options?: Partial<RecommendOptions>): Recommendation[];
+  similarItems(itemId: string, options?: Partial<SimilarItemsOptions>): Recommendation[];
   /** rec.save() of the model as loaded in this page. */
   save(): Uint8Array;
 }
@@ -113,7 +112,8 @@ class Demo {
       history.replaceChildren(...shown);
     }
     const options = { k: K, explain: true };
-    const recs = userId === '' ? this.rec.recommendAnonymous({}, options) : this.rec.recommend(userId, options);
+    // No shopper picked: the explicit cold start, answered by the fallback.
+    const recs = this.rec.recommend(userId === '' ? { history: [] } : userId, options);
     byId('recommendations').replaceChildren(...recs.map((r) => this.recommendationRow(r, false)));
   }
 
@@ -155,7 +155,7 @@ class Demo {
           })),
     );
     byId('suggestions-title').textContent = this.cart.length === 0 ? 'Popular to start with' : 'Complete the basket';
-    const suggestions = this.rec.completeBasket(this.cart, { k: SUGGESTIONS, explain: true });
+    const suggestions = this.rec.recommend({ basket: this.cart }, { k: SUGGESTIONS, explain: true });
     byId('suggestions').replaceChildren(...suggestions.map((r) => this.recommendationRow(r, true)));
   }
 
@@ -220,8 +220,7 @@ async function open(bytes: Uint8Array, source: string): Promise<void> {
   demo = new Demo(rec);
   demo.start(bytes.byteLength, performance.now() - t0, source);
   window.__hybridrec = {
-    recommend: (userId, options) => rec.recommend(userId, options),
-    completeBasket: (itemIds, options) => rec.completeBasket(itemIds, options),
+    recommend: (shopper, options) => rec.recommend(shopper, options),
     similarItems: (itemId, options) => rec.similarItems(itemId, options),
     save: () => rec.save(),
   };

@@ -1,5 +1,5 @@
 /** What each `hybridrec` command does, given its parsed flags (index.ts wires them to commander). */
-import { HybridRecommender, LIBRARY_VERSION, basketCompletion, evaluate, holdoutTemporal, nextBasket, type EvalResult, type IndexRanker, type Split } from '../index';
+import { HybridRecommender, LIBRARY_VERSION, basketCompletion, ensembleRanker, evaluate, strategyRanker, holdoutTemporal, nextBasket, type EvalResult, type IndexRanker, type Split } from '../index';
 import { loadArtifactFile, saveArtifactFile } from '../node';
 import { OptionError } from '../errors';
 import { annotateArtifact, appendRun, describeData, findRun, modelSummary, readRuns, runId, sha256, type RunRecord } from '../node/runs';
@@ -150,12 +150,9 @@ function splitFor(protocol: ProtocolName, data: Awaited<ReturnType<typeof loadDa
   return holdoutTemporal(data.rows);
 }
 
-/**
- * Each strategy alone (with the same fallback filler) and the ensemble, on one fit.
- * TODO(api merge): strategyRanker(rec, name) / ensembleRanker(rec) from src/eval/rankers.
- */
+/** Each strategy alone (with the same fallback filler) and the ensemble, on one fit. */
 function rankers(rec: HybridRecommender): Array<[string, IndexRanker]> {
-  return [...rec.strategyNames.map((n): [string, IndexRanker] => [n, rec.rankerFor(n)]), ['ensemble', rec]];
+  return [...rec.strategyNames.map((n): [string, IndexRanker] => [n, strategyRanker(rec, n)]), ['ensemble', ensembleRanker(rec)]];
 }
 
 const METRICS = ['precision', 'recall', 'map', 'ndcg', 'hitRate', 'coverage', 'recallRepeat', 'recallExplore'] as const;

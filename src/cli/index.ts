@@ -8,10 +8,13 @@
  */
 import { CommanderError } from 'commander';
 import { AbortedError, HybridrecError } from '../errors';
+import { installWorkerPool } from '../node/pool';
 import type { Io } from './commands';
 import { program } from './program';
 
 async function main(): Promise<void> {
+  // Fits and evaluations use every core (results are identical whatever the thread count).
+  installWorkerPool();
   const controller = new AbortController();
   let interrupted = false;
   process.on('SIGINT', () => {

@@ -1,27 +1,15 @@
-import { ArtifactReader, ArtifactWriter } from '../artifact/container';
 import type { Dataset } from '../data/dataset';
-import { readDataset, writeDataset } from '../data/serialize';
 import { ArtifactError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
-import { anonymousQuery, userQuery } from '../strategies/query';
-import {
-  ScoreVector,
-  type Explanation,
-  type FitOptions,
-  type JsonObject,
-  type Query,
-  type Recommender,
-  type StrategyLoader,
-} from '../strategies/types';
-import { TopK } from '../util/topk';
+import { Popularity } from '../strategies/popularity';
+import { checkDataset } from '../strategies/checks';
+import type { Explanation, FitOptions, Query, Recommender, StrategyLoader } from '../strategies/types';
+import { boolean, custom, id, idList, integer, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
 import { deriveSeed } from '../util/random';
-import { addWeighted, assertNormalization, cutoffScore, normalizer, type Affine, type Normalization } from './normalize';
-import { BUILTIN_LOADERS, DEFAULT_FALLBACK } from './registry';
-import { chooseProtocol, resolveTuneOptions, searchWeights, validationSplit, type TuneOptions, type TuneResult } from './tune';
-import type { IndexRanker } from '../eval/evaluate';
-
-export const LIBRARY_VERSION = '0.1.0';
-
-const DEFAULT_CANDIDATES_PER_STRATEGY = 1000;
+import { MergeEngine, type MergeSettings } from './merge';
+import { NORMALIZATIONS, type Normalization } from './normalize';
+import { FALLBACK_SECTION, readHybrid, writeHybrid } from './persist';
+import { ItemIds, shopperQuery, type Shopper, type UnknownItemPolicy } from './shopper';
+import { chooseProtocol, resolveTuneOptions, searchWeights, TUNE_DEFAULTS, validationSplit, type TuneOptions, type TuneResult } from './tune';
 
 /** What a business-rule filter sees of an item. */
 export interface ItemInfo {
@@ -33,48 +21,67 @@ export interface ItemInfo {
 }
 
 export interface HybridOptions {
-  /** Named strategies; the names key weights, contributions and artifact sections. */
-  strategies: Record<string, Recommender>;
+  /** Named strategies; the names key weights, contributions and artifact sections ("fallback" is reserved). Required. */
+  strategies: Readonly<Record<string, Recommender>>;
   /**
    * Weight per strategy name (missing names weigh 1), or 'tune' to choose weights and
    * normalization on a validation split carved from the training data at fit (see `tune`).
+   * Default {}: every strategy weighs 1, the only choice that needs no data.
    */
-  weights?: Record<string, number> | 'tune';
-  /** Options of the weight search when weights is 'tune'. */
-  tune?: Partial<TuneOptions>;
-  /** Score normalization applied to each strategy before the weighted sum (default 'auto'). */
-  normalization?: Normalization;
+  weights: Readonly<Record<string, number>> | 'tune';
+  /** Options of the weight search when weights is 'tune' (see TuneOptions); partial options are completed from its defaults. */
+  tune: Readonly<TuneOptions>;
+  /** Score normalization applied to each strategy before the weighted sum. Default 'auto' (see Normalization); tuning may choose another. */
+  normalization: Normalization;
   /**
-   * Each strategy adds only its best `candidatesPerStrategy` items (ties at the cut kept) to
-   * the weighted sum; normalization still sees all of its scores. The merge costs per item a
-   * strategy touched, and for the heaviest 1% of shoppers ItemKNN alone touched 9.4k of 50k
-   * items. Default 1000; Infinity merges everything.
+   * Each strategy adds only its best `candidatesPerStrategy` items that are not excluded (ties
+   * at the cut kept) to the weighted sum; normalization still sees all of its scores. The merge
+   * costs per item a strategy touched, and for the heaviest 1% of shoppers ItemKNN alone
+   * touched 9.4k of 50k items. Default 1000, a speed bound; Infinity merges everything. Weight
+   * tuning ranks with the same cut.
    */
-  candidatesPerStrategy?: number;
-  /** Cold-start strategy for users with nothing to go on, and filler when the ensemble has fewer than k items (default Popularity). Pass null for none. */
-  fallback?: Recommender | null;
-  /** Drop items the user bought before (default false: grocery next-basket wants re-buys). */
-  excludePurchased?: boolean;
-  /** Item ids never to recommend (discontinued, age-restricted...). */
-  exclude?: readonly string[];
-  /** Business rule: only items for which it returns true are recommended. */
-  filter?: (item: ItemInfo) => boolean;
+  candidatesPerStrategy: number;
+  /**
+   * Answers cold starts (a shopper the strategies have nothing for) and fills lists the
+   * ensemble cannot fill to k; its results carry `sources.fallback`. Default: a new
+   * Popularity() per recommender, the baseline every strategy must beat. null: none.
+   */
+  fallback: Recommender | null;
+  /** Drop items the shopper bought before. Default false: grocery next-basket wants re-buys. */
+  excludePurchased: boolean;
+  /** Item ids never to recommend (discontinued, age-restricted...); ids the data lacks are ignored. Default []. */
+  exclude: readonly string[];
+  /** Business rule: only items for which it returns true are recommended. Default null (none). */
+  filter: ((item: ItemInfo) => boolean) | null;
 }
 
-export interface RecommendOptions {
-  k?: number;
-  /** Attach per-strategy reasons to each result. */
-  explain?: boolean;
-  /** Overrides the recommender's excludePurchased for this call. */
-  excludePurchased?: boolean;
-  /** Extra item ids to leave out for this call. */
-  exclude?: readonly string[];
-  /** Extra business rule for this call (ANDed with the recommender's). */
-  filter?: (item: ItemInfo) => boolean;
-  /** Current cart: scored as context and never recommended back. */
-  basket?: readonly string[];
-  /** For an unknown user: their past purchases (ids; repeats count). Ignored for known users. */
-  history?: readonly string[];
+/** What the constructor takes: `strategies`, and any other option (undefined means its default). */
+export type HybridInit = Partial<Omit<HybridOptions, 'tune'>> & Pick<HybridOptions, 'strategies'> & { tune?: Partial<TuneOptions> };
+
+export interface RecommendOptions extends UnknownItemPolicy {
+  /** How many items (default 10). */
+  k: number;
+  /** Attach per-strategy reasons to each result (default false). */
+  explain: boolean;
+  /** Overrides the recommender's excludePurchased for this call (default null: keep it). */
+  excludePurchased: boolean | null;
+  /** Extra item ids to leave out for this call (default []); unknown ids follow unknownItems. */
+  exclude: readonly string[];
+  /** Extra business rule for this call, ANDed with the recommender's (default null). */
+  filter: ((item: ItemInfo) => boolean) | null;
+}
+
+/** similarItems() takes the options of recommend() but excludePurchased (there is no shopper). */
+export type SimilarItemsOptions = Omit<RecommendOptions, 'excludePurchased'>;
+
+/** Options of save(): none yet. The object is checked, so a future option is never silently ignored. */
+export type SaveOptions = Record<string, never>;
+
+export interface LoadOptions {
+  /** Loaders of custom strategy kinds (built-in kinds need none). Default {}. */
+  loaders: Readonly<Record<string, StrategyLoader>>;
+  /** The business-rule filter: code is not stored in artifacts, so pass it again. Default null. */
+  filter: ((item: ItemInfo) => boolean) | null;
 }
 
 /** One strategy's part in a recommendation. */
@@ -91,68 +98,141 @@ export interface Recommendation {
   item: string;
   name: string;
   score: number;
-  /** Weighted normalized contribution of each strategy that scored the item. */
+  /**
+   * Weighted normalized contribution of each strategy that scored the item. An item the
+   * fallback added (a cold start, or filler past what the ensemble found) has `fallback`
+   * here, and only that: a list whose items all have it is a cold start.
+   */
   sources: Record<string, number>;
   /** Main reason in one sentence (with explain). */
   reason?: string;
   because?: Reason[];
 }
 
-const FALLBACK_NAME = 'fallback';
+const FALLBACK_NAME = FALLBACK_SECTION;
+
+const isRecommender = (s: unknown): s is Recommender =>
+  s !== null && typeof s === 'object' && typeof (s as Recommender).score === 'function' && typeof (s as Recommender).fit === 'function';
+
+const filterCheck: Check<((item: ItemInfo) => boolean) | null> = nullable(custom((f) => typeof f === 'function', 'a function (item) => boolean'));
+
+/** The options an artifact stores (the rest is strategies, or code). */
+type StoredOptions = Pick<HybridOptions, 'normalization' | 'candidatesPerStrategy' | 'excludePurchased' | 'exclude'> & { weights: Readonly<Record<string, number>> };
+
+const WEIGHTS_CHECK: Check<Readonly<Record<string, number>>> = (value, name) => {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OptionError(name, `must be 'tune' or an object of weights by strategy name, got ${String(value)}`);
+  const out: Record<string, number> = {};
+  for (const [key, w] of Object.entries(value)) {
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new OptionError(`${name}.${key}`, `must be a finite number >= 0, got ${String(w)}`);
+    out[key] = w;
+  }
+  return Object.freeze(out);
+};
+
+const STORED_CHECKS: OptionChecks<StoredOptions> = {
+  weights: WEIGHTS_CHECK,
+  normalization: oneOf(NORMALIZATIONS),
+  candidatesPerStrategy: integer({ min: 1, infinity: true }),
+  excludePurchased: boolean(),
+  exclude: (value, name) => Object.freeze([...idList()(value, name)]),
+};
+
+const CHECKS: OptionChecks<HybridOptions> = {
+  ...STORED_CHECKS,
+  strategies: (value, name) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OptionError(name, 'must be an object of named strategies');
+    const entries = Object.entries(value);
+    if (entries.length === 0) throw new OptionError(name, 'at least one strategy is required');
+    for (const [n, s] of entries) {
+      if (n === FALLBACK_NAME) throw new OptionError(name, `"${FALLBACK_NAME}" is a reserved name`);
+      if (!isRecommender(s)) throw new OptionError(`${name}.${n}`, 'is not a Recommender');
+    }
+    return Object.freeze({ ...(value as Record<string, Recommender>) });
+  },
+  weights: (value, name) => (value === 'tune' ? 'tune' : WEIGHTS_CHECK(value, name)),
+  tune: (value, name) => resolveTuneOptions(value as Partial<TuneOptions> | undefined, name),
+  // undefined is the default: a fresh Popularity per recommender, never one shared through the defaults.
+  fallback: (value, name) => (value === undefined ? new Popularity() : nullable(custom<Recommender>(isRecommender, 'a Recommender or null'))(value, name)),
+  filter: filterCheck,
+};
+
+const RECOMMEND_DEFAULTS: Readonly<RecommendOptions> = Object.freeze({
+  k: 10,
+  explain: false,
+  excludePurchased: null,
+  exclude: Object.freeze([]) as readonly string[],
+  filter: null,
+  unknownItems: 'error',
+  onUnknownItem: null,
+});
+
+const RECOMMEND_CHECKS: OptionChecks<RecommendOptions> = {
+  k: integer({ min: 0 }),
+  explain: boolean(),
+  excludePurchased: nullable(boolean()),
+  exclude: idList(),
+  filter: filterCheck,
+  unknownItems: oneOf(['error', 'skip']),
+  onUnknownItem: nullable(custom((f) => typeof f === 'function', 'a function (id, field) => void')),
+};
+
+const { excludePurchased: _notForSimilar, ...SIMILAR_DEFAULTS } = RECOMMEND_DEFAULTS;
+const { excludePurchased: _notChecked, ...SIMILAR_CHECKS } = RECOMMEND_CHECKS;
+
+type FitSettings = Required<Pick<FitOptions, 'seed'>> & Pick<FitOptions, 'onProgress' | 'signal' | 'threads'>;
+const FIT_DEFAULTS: Readonly<FitSettings> = Object.freeze({ seed: 42, onProgress: undefined, signal: undefined, threads: undefined });
+const FIT_CHECKS: OptionChecks<FitSettings> = {
+  seed: integer(),
+  // undefined: every core when a worker pool is installed (the Node entry), else 1.
+  threads: custom((t) => t === undefined || (Number.isInteger(t) && (t as number) >= 1), 'an integer >= 1'),
+  onProgress: custom((f) => f === undefined || typeof f === 'function', 'a function (progress) => void'),
+  signal: custom((s) => s === undefined || (s !== null && typeof s === 'object' && typeof (s as AbortSignal).aborted === 'boolean'), 'an AbortSignal'),
+};
+
+const LOAD_DEFAULTS: Readonly<LoadOptions> = Object.freeze({ loaders: Object.freeze({}), filter: null });
+const LOAD_CHECKS: OptionChecks<LoadOptions> = {
+  loaders: custom((v) => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((f) => typeof f === 'function'), 'an object of loader functions by kind'),
+  filter: filterCheck,
+};
 
 /**
  * The hybrid recommender: fits named strategies, normalizes and weights their scores,
  * filters, falls back for cold start, explains, and saves to one artifact.
  */
-export class HybridRecommender implements IndexRanker {
-  private readonly names: string[];
-  private readonly strategies: Recommender[];
-  private weights: Float64Array;
-  private normalization: Normalization;
-  private readonly candidatesPerStrategy: number;
-  private readonly tuneOptions: TuneOptions | null;
+export class HybridRecommender {
+  static readonly defaults: Readonly<HybridOptions> = Object.freeze({
+    strategies: Object.freeze({}),
+    weights: Object.freeze({}),
+    tune: TUNE_DEFAULTS,
+    normalization: 'auto',
+    candidatesPerStrategy: 1000,
+    fallback: undefined as unknown as Recommender,
+    excludePurchased: false,
+    exclude: Object.freeze([]) as readonly string[],
+    filter: null,
+  });
+
+  /** The options as given (with defaults); `weights` may be 'tune'. */
+  readonly options: Readonly<HybridOptions>;
+  private readonly names: readonly string[];
+  private readonly members: readonly Recommender[];
+  private readonly settings: MergeSettings;
   private tuned: TuneResult | null = null;
   private fitTimes: Record<string, number> = {};
-  private readonly fallback: Recommender | null;
-  private readonly excludePurchased: boolean;
-  private readonly excludeIds: readonly string[];
-  /** excludeIds that name items of the fitted data, as indices (resolved once per fit). */
-  private excludedItems = new Int32Array(0);
-  private readonly filter: ((item: ItemInfo) => boolean) | undefined;
-  private data: Dataset | null = null;
-  private buffers: ScoringBuffers | null = null;
+  private fittedState: { data: Dataset; engine: MergeEngine; excluded: Int32Array; blocked: Uint8Array } | null = null;
 
-  constructor(options: HybridOptions) {
-    if (!options || typeof options.strategies !== 'object' || options.strategies === null) {
-      throw new OptionError('strategies', 'must be an object of named strategies');
-    }
-    this.names = Object.keys(options.strategies);
-    if (this.names.length === 0) throw new OptionError('strategies', 'at least one strategy is required');
-    if (this.names.includes(FALLBACK_NAME)) throw new OptionError('strategies', `"${FALLBACK_NAME}" is a reserved name`);
-    this.strategies = this.names.map((n) => {
-      const s = options.strategies[n];
-      if (!s || typeof s.score !== 'function' || typeof s.fit !== 'function') {
-        throw new OptionError(`strategies.${n}`, 'is not a Recommender');
-      }
-      return s;
-    });
-    this.tuneOptions = options.weights === 'tune' ? resolveTuneOptions(options.tune) : null;
-    this.weights = resolveWeights(this.names, options.weights === 'tune' ? undefined : options.weights);
-    this.normalization = options.normalization ?? 'auto';
-    assertNormalization(this.normalization, 'normalization');
-    const cap = options.candidatesPerStrategy ?? DEFAULT_CANDIDATES_PER_STRATEGY;
-    if (typeof cap !== 'number' || !(cap === Infinity || (Number.isInteger(cap) && cap >= 1))) {
-      throw new OptionError('candidatesPerStrategy', `must be an integer >= 1 or Infinity, got ${cap}`);
-    }
-    this.candidatesPerStrategy = cap;
-    this.fallback = options.fallback === undefined ? DEFAULT_FALLBACK() : options.fallback;
-    this.excludePurchased = options.excludePurchased ?? false;
-    this.excludeIds = [...(options.exclude ?? [])];
-    this.filter = options.filter;
+  constructor(options: HybridInit) {
+    this.options = resolveOptions('HybridRecommender', HybridRecommender.defaults, options, CHECKS);
+    const o = this.options;
+    this.names = Object.keys(o.strategies);
+    this.members = this.names.map((n) => o.strategies[n]);
+    this.settings = { weights: this.weightsOf(o.weights === 'tune' ? {} : o.weights), normalization: o.normalization, candidatesPerStrategy: o.candidatesPerStrategy };
   }
 
+  // ---------------------------------------------------------------- read-only state
+
   get fitted(): boolean {
-    return this.data !== null;
+    return this.fittedState !== null;
   }
 
   /** Strategy names in order. */
@@ -160,9 +240,31 @@ export class HybridRecommender implements IndexRanker {
     return [...this.names];
   }
 
+  /** The strategy registered under `name`. */
+  strategy(name: string): Recommender {
+    const i = this.names.indexOf(name);
+    if (i < 0) throw new OptionError('HybridRecommender.strategy', `no strategy named ${JSON.stringify(name)} (have ${this.names.join(', ')})`);
+    return this.members[i];
+  }
+
+  /** The weight of each strategy (tuning may have chosen them). */
+  get strategyWeights(): Record<string, number> {
+    return Object.fromEntries(this.names.map((n, i) => [n, this.settings.weights[i]]));
+  }
+
   /** The normalization in use (tuning may have chosen it). */
-  get scoreNormalization(): Normalization {
-    return this.normalization;
+  get normalization(): Normalization {
+    return this.settings.normalization;
+  }
+
+  /** The per-strategy candidate cut of the merge. */
+  get candidatesPerStrategy(): number {
+    return this.settings.candidatesPerStrategy;
+  }
+
+  /** The cold-start and filler strategy, or null. */
+  get fallback(): Recommender | null {
+    return this.options.fallback;
   }
 
   /** What weight tuning found at the last fit (null when weights were given). */
@@ -175,29 +277,12 @@ export class HybridRecommender implements IndexRanker {
     return { ...this.fitTimes };
   }
 
-  /** The weight of each strategy. */
-  get strategyWeights(): Record<string, number> {
-    return Object.fromEntries(this.names.map((n, i) => [n, this.weights[i]]));
-  }
-
-  /** Replaces the weights (e.g. after tuning). Missing names keep their weight. */
-  setWeights(weights: Record<string, number>): void {
-    const next = resolveWeights(this.names, { ...this.strategyWeights, ...weights });
-    this.weights = next;
-  }
-
-  /** The strategy registered under `name`. */
-  strategy(name: string): Recommender {
-    const i = this.names.indexOf(name);
-    if (i < 0) throw new OptionError('name', `no strategy named "${name}" (have ${this.names.join(', ')})`);
-    return this.strategies[i];
-  }
-
   /** The training data the recommender was fitted on (ids, histories, catalog). */
   get dataset(): Dataset {
-    if (!this.data) throw new NotFittedError('HybridRecommender');
-    return this.data;
+    return this.state().data;
   }
+
+  // ---------------------------------------------------------------- fit
 
   /**
    * Fits every strategy (and the fallback) on `data`, one after another. Each strategy gets
@@ -206,105 +291,103 @@ export class HybridRecommender implements IndexRanker {
    * carved from `data`, the weights searched there, then everything is refitted on `data`.
    */
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('HybridRecommender.fit');
-    const seed = options.seed ?? 42;
+    checkDataset(data, 'HybridRecommender');
+    const fit = resolveOptions('HybridRecommender.fit', FIT_DEFAULTS, options, FIT_CHECKS);
     this.fitTimes = {};
-    if (this.tuneOptions) {
+    if (this.options.weights === 'tune') {
       const started = Date.now();
-      const protocol = this.tuneOptions.protocol === 'auto' ? chooseProtocol(data) : this.tuneOptions.protocol;
-      const split = validationSplit(data, protocol, seed);
-      await this.fitStrategies(split.train, options, 'tune/', false);
-      this.tuned = searchWeights(this.names, this.strategies, split, this.tuneOptions, protocol, options);
-      this.weights = resolveWeights(this.names, this.tuned.weights);
-      this.normalization = this.tuned.normalization;
+      const tune = this.options.tune;
+      const protocol = tune.protocol === 'auto' ? chooseProtocol(data) : tune.protocol;
+      const split = validationSplit(data, protocol, fit.seed);
+      // The fallback fills tuned lists as it fills served ones: it is fitted on the split too.
+      await this.fitStrategies(split.train, fit, 'tune/', false);
+      this.tuned = await searchWeights(this.names, this.members, this.fallback, split, tune, protocol, this.settings.candidatesPerStrategy, fit);
+      this.settings.weights = this.weightsOf(this.tuned.weights);
+      this.settings.normalization = this.tuned.normalization;
       this.fitTimes.tuning = (Date.now() - started) / 1000;
     }
-    await this.fitStrategies(data, options, '', true);
+    await this.fitStrategies(data, fit, '', true);
     this.attach(data);
   }
 
-  private async fitStrategies(data: Dataset, options: FitOptions, stagePrefix: string, withFallback: boolean): Promise<void> {
-    const seed = options.seed ?? 42;
-    const all = this.fallback && withFallback ? [...this.strategies, this.fallback] : this.strategies;
-    const names = this.fallback && withFallback ? [...this.names, FALLBACK_NAME] : this.names;
+  /** Fits the strategies and the fallback on `data`; records each one's seconds in fitSeconds when `timed`. */
+  private async fitStrategies(data: Dataset, fit: FitSettings, stagePrefix: string, timed: boolean): Promise<void> {
+    const all = this.fallback ? [...this.members, this.fallback] : this.members;
+    const names = this.fallback ? [...this.names, FALLBACK_NAME] : this.names;
+    const onProgress = fit.onProgress;
     for (let i = 0; i < all.length; i++) {
-      throwIfAborted(options.signal, 'HybridRecommender.fit');
+      throwIfAborted(fit.signal, 'HybridRecommender.fit');
       const name = stagePrefix + names[i];
-      options.onProgress?.({ stage: name, done: 0, total: 1, message: `fitting ${name} (${i + 1}/${all.length})` });
+      onProgress?.({ stage: name, done: 0, total: 1, message: `fitting ${name} (${i + 1}/${all.length})` });
       const started = Date.now();
       await all[i].fit(data, {
-        seed: deriveSeed(seed, names[i]),
-        signal: options.signal,
-        onProgress: options.onProgress ? (p) => options.onProgress!({ ...p, stage: `${name}: ${p.stage}` }) : undefined,
+        seed: deriveSeed(fit.seed, names[i]),
+        threads: fit.threads,
+        signal: fit.signal,
+        onProgress: onProgress ? (p) => onProgress({ ...p, stage: `${name}: ${p.stage}` }) : undefined,
       });
-      if (withFallback) this.fitTimes[names[i]] = (Date.now() - started) / 1000;
-      options.onProgress?.({ stage: name, done: 1, total: 1, message: `fitted ${name}` });
+      if (timed) this.fitTimes[names[i]] = (Date.now() - started) / 1000;
+      onProgress?.({ stage: name, done: 1, total: 1, message: `fitted ${name}` });
     }
   }
 
   private attach(data: Dataset): void {
-    this.data = data;
-    this.buffers = new ScoringBuffers(data.nItems, this.strategies.length);
-    this.excludedItems = Int32Array.from(this.excludeIds.map((id) => data.items.indexOf(id)).filter((i) => i >= 0));
+    const excluded = Int32Array.from(this.options.exclude.map((i) => data.items.indexOf(i)).filter((i) => i >= 0));
+    this.fittedState = { data, engine: new MergeEngine(this.members, this.fallback, data.nItems), excluded, blocked: new Uint8Array(data.nItems) };
   }
 
-  // ---------------------------------------------------------------- public, id-level API
+  private state(): NonNullable<HybridRecommender['fittedState']> {
+    if (!this.fittedState) throw new NotFittedError('HybridRecommender');
+    return this.fittedState;
+  }
+
+  private weightsOf(weights: Readonly<Record<string, number>>): Float64Array {
+    for (const key of Object.keys(weights)) {
+      if (!this.names.includes(key)) throw new OptionError(`HybridRecommender.weights.${key}`, `no strategy named "${key}" (have ${this.names.join(', ')})`);
+    }
+    return Float64Array.from(this.names, (n) => weights[n] ?? 1);
+  }
+
+  // ---------------------------------------------------------------- recommend
 
   /**
-   * Top-k items for a user id. An unknown user is scored from `options.history` when given,
-   * otherwise gets the fallback (cold start).
+   * The top-k items for a shopper: a known user id, or { user?, history?, baskets?, days?,
+   * basket? } (see Shopper). An unknown user id is an UnknownIdError; `{ history: [] }` is the
+   * explicit cold start, answered by the fallback (its results carry `sources.fallback`).
    */
-  recommend(userId: string, options: RecommendOptions = {}): Recommendation[] {
-    return this.recommendQuery(this.queryOf(userId, options.history, options.basket ?? []), options);
+  recommend(shopper: Shopper, options: Partial<RecommendOptions> = {}): Recommendation[] {
+    const o = resolveRecommendOptions('recommend', options);
+    return this.recommendOne(shopper, o, 'shopper');
   }
 
-  /** recommend() for many users (one result list per id, in order). */
-  recommendBatch(userIds: readonly string[], options: RecommendOptions = {}): Recommendation[][] {
-    return userIds.map((id) => this.recommend(id, options));
+  /** recommend() for each shopper, in order (the options are checked once). */
+  recommendBatch(shoppers: readonly Shopper[], options: Partial<RecommendOptions> = {}): Recommendation[][] {
+    if (!Array.isArray(shoppers)) throw new OptionError('shoppers', `must be an array of shoppers, got ${shoppers === null ? 'null' : typeof shoppers}`);
+    const o = resolveRecommendOptions('recommendBatch', options);
+    return shoppers.map((s, i) => this.recommendOne(s, o, `shoppers[${i}]`));
   }
 
-  /** Recommendations for someone without an id: a purchase history and/or a current basket. */
-  recommendAnonymous(input: { history?: readonly string[]; basket?: readonly string[] }, options: RecommendOptions = {}): Recommendation[] {
-    const query = anonymousQuery(this.itemIndices(input.history ?? []), this.itemIndices(input.basket ?? []));
-    return this.recommendQuery(query, options);
+  /**
+   * "People who bought X also bought": the ensemble's items for a cart of just `itemId`, never
+   * `itemId` itself and no fallback filler (an item with few co-purchases gets a short list).
+   */
+  similarItems(itemId: string, options: Partial<SimilarItemsOptions> = {}): Recommendation[] {
+    const o = resolveOptions('similarItems', SIMILAR_DEFAULTS, options, SIMILAR_CHECKS);
+    const { data } = this.state();
+    id()(itemId, 'itemId');
+    const item = data.items.indexOf(itemId);
+    if (item < 0) throw new UnknownIdError('item', itemId, 'itemId');
+    const query: Query = { user: -1, history: { items: new Int32Array(0), weights: new Float32Array(0) }, timeline: null, basket: Int32Array.of(item) };
+    return this.rankQuery(query, { ...o, excludePurchased: false }, false);
   }
 
-  /** "People who bought X also bought": the ensemble's scores for a basket of just `itemId`. */
-  similarItems(itemId: string, options: Omit<RecommendOptions, 'basket' | 'history'> = {}): Recommendation[] {
-    const query = anonymousQuery([], this.itemIndices([itemId]));
-    return this.recommendQuery(query, { ...options, excludePurchased: false });
+  private recommendOne(shopper: unknown, o: Readonly<RecommendOptions>, where: string): Recommendation[] {
+    const { data } = this.state();
+    return this.rankQuery(shopperQuery(data, shopper, o, where), o, true);
   }
 
-  /** Items to add to a basket (an anonymous session, a bundle); basket items are never returned. */
-  completeBasket(itemIds: readonly string[], options: Omit<RecommendOptions, 'basket'> & { user?: string } = {}): Recommendation[] {
-    return this.recommendQuery(this.queryOf(options.user, options.history, itemIds), options);
-  }
-
-  /** The query of `userId` when known, else of someone with `history` (ids), with a current basket. */
-  private queryOf(userId: string | undefined, history: readonly string[] | undefined, basketIds: readonly string[]): Query {
-    const data = this.dataset;
-    const basket = this.itemIndices(basketIds);
-    const u = userId !== undefined ? data.users.indexOf(userId) : -1;
-    return u >= 0 ? userQuery(data, u, basket) : anonymousQuery(this.itemIndices(history ?? []), basket);
-  }
-
-  private itemIndices(ids: readonly string[]): Int32Array {
-    const data = this.dataset;
-    const out = new Int32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const idx = data.items.indexOf(ids[i]);
-      if (idx < 0) throw new UnknownIdError('item', ids[i]);
-      out[i] = idx;
-    }
-    return out;
-  }
-
-  private recommendQuery(query: Query, options: RecommendOptions): Recommendation[] {
-    const data = this.dataset;
-    const k = options.k ?? 10;
-    if (!Number.isInteger(k) || k < 0) throw new OptionError('k', `must be a non-negative integer, got ${k}`);
-    const buffers = this.buffers!;
-    const blocked = buffers.blocked;
+  private rankQuery(query: Query, o: Readonly<RecommendOptions>, fill: boolean): Recommendation[] {
+    const { data, engine, excluded, blocked } = this.state();
     const blockedList: number[] = [];
     const block = (i: number) => {
       if (blocked[i] === 0) {
@@ -312,33 +395,33 @@ export class HybridRecommender implements IndexRanker {
         blockedList.push(i);
       }
     };
-    if (options.excludePurchased ?? this.excludePurchased) for (const i of query.history.items) block(i);
-    for (const i of query.basket) block(i);
-    for (const i of this.excludedItems) block(i);
-    for (const id of options.exclude ?? []) {
-      const i = data.items.indexOf(id);
-      if (i >= 0) block(i);
-    }
-    const filters = [this.filter, options.filter].filter((f): f is (item: ItemInfo) => boolean => f !== undefined);
-    const accept = filters.length === 0 ? null : (item: number) => {
-      const info = this.itemInfo(item);
-      return filters.every((f) => f(info));
-    };
     try {
-      const ranked = this.rank(query, k, blocked, accept, this.weights);
+      if (o.excludePurchased ?? this.options.excludePurchased) for (const i of query.history.items) block(i);
+      for (const i of query.basket) block(i);
+      for (const i of excluded) block(i);
+      for (const i of new ItemIds(data, o).indices(o.exclude, 'options.exclude')) block(i);
+      const filters = [this.options.filter, o.filter].filter((f): f is (item: ItemInfo) => boolean => f !== null);
+      const accept = filters.length === 0 ? null : (item: number) => {
+        const info = itemInfo(data, item);
+        return filters.every((f) => f(info));
+      };
+      const ranked = engine.rank(query, o.k, blocked, accept, this.settings, fill);
+      const weights = this.settings.weights;
       const results: Recommendation[] = [];
       for (let r = 0; r < ranked.items.length; r++) {
         const item = ranked.items[r];
         const sources: Record<string, number> = {};
-        for (let s = 0; s < this.names.length; s++) {
-          const c = buffers.contribution(s, item, this.weights[s]);
-          if (c !== 0) sources[this.names[s]] = c;
-        }
         const fromFallback = r >= ranked.fromEnsemble;
         if (fromFallback) sources[FALLBACK_NAME] = ranked.scores[r];
+        else {
+          for (let s = 0; s < this.names.length; s++) {
+            const c = engine.contribution(s, item, weights[s]);
+            if (c !== 0) sources[this.names[s]] = c;
+          }
+        }
         const rec: Recommendation = { item: data.items.id(item), name: data.catalog.name[item], score: ranked.scores[r], sources };
-        if (options.explain) {
-          rec.because = this.explainItem(query, item, sources, fromFallback);
+        if (o.explain) {
+          rec.because = this.explainItem(data, query, item, sources, fromFallback);
           rec.reason = rec.because[0]?.text;
         }
         results.push(rec);
@@ -349,137 +432,38 @@ export class HybridRecommender implements IndexRanker {
     }
   }
 
-  private itemInfo(item: number): ItemInfo {
-    const c = this.dataset.catalog;
-    return { id: this.dataset.items.id(item), name: c.name[item], aisle: c.aisle[item], department: c.department[item], meta: c.meta[item] };
-  }
-
-  private explainItem(query: Query, item: number, sources: Record<string, number>, fromFallback: boolean): Reason[] {
-    const data = this.dataset;
+  private explainItem(data: Dataset, query: Query, item: number, sources: Record<string, number>, fromFallback: boolean): Reason[] {
     const namer = (i: number) => data.catalog.name[i] || data.items.id(i);
     const reasons: Reason[] = [];
     const add = (strategy: string, contribution: number, e: Explanation | null) => {
       if (e) reasons.push({ strategy, contribution, text: e.reason, items: e.evidence.map((x) => data.items.id(x.item)) });
     };
-    for (let s = 0; s < this.names.length; s++) {
-      const contribution = sources[this.names[s]];
-      if (contribution) add(this.names[s], contribution, this.strategies[s].explain(query, item, namer));
+    if (fromFallback) add(FALLBACK_NAME, sources[FALLBACK_NAME] ?? 0, this.fallback!.explain(query, item, namer));
+    else {
+      for (let s = 0; s < this.names.length; s++) {
+        const contribution = sources[this.names[s]];
+        if (contribution) add(this.names[s], contribution, this.members[s].explain(query, item, namer));
+      }
     }
-    if (fromFallback && this.fallback) add(FALLBACK_NAME, sources[FALLBACK_NAME] ?? 0, this.fallback.explain(query, item, namer));
     reasons.sort((a, b) => b.contribution - a.contribution);
     return reasons;
-  }
-
-  // ---------------------------------------------------------------- index-level ranking
-
-  /** IndexRanker: the ensemble's top-k item indices for a query. */
-  rankIndices(query: Query, k: number, blocked: Uint8Array | null): Int32Array {
-    return this.rank(query, k, blocked, null, this.weights).items;
-  }
-
-  /**
-   * An IndexRanker that uses only the strategy `name` (with the same fallback filler), to
-   * compare each strategy alone against the ensemble on one fit.
-   */
-  rankerFor(name: string): IndexRanker {
-    const idx = this.names.indexOf(name);
-    if (idx < 0) throw new OptionError('name', `no strategy named "${name}"`);
-    const weights = new Float64Array(this.names.length);
-    weights[idx] = 1;
-    return { rankIndices: (query, k, blocked) => this.rank(query, k, blocked, null, weights).items };
-  }
-
-  /** An IndexRanker with other weights (for tuning), sharing this fit. */
-  rankerWithWeights(weights: Record<string, number>): IndexRanker {
-    const w = resolveWeights(this.names, { ...this.strategyWeights, ...weights });
-    return { rankIndices: (query, k, blocked) => this.rank(query, k, blocked, null, w).items };
-  }
-
-  /** The top k items, best first; those from `fromEnsemble` on are the fallback's filler. */
-  private rank(
-    query: Query,
-    k: number,
-    blocked: Uint8Array | null,
-    accept: ((item: number) => boolean) | null,
-    weights: Float64Array,
-  ): { items: Int32Array; scores: Float32Array; fromEnsemble: number } {
-    if (!this.buffers) throw new NotFittedError('HybridRecommender');
-    const b = this.buffers;
-    b.reset();
-    const combined = b.combined;
-    for (let s = 0; s < this.strategies.length; s++) {
-      if (weights[s] === 0) continue;
-      const v = b.perStrategy[s];
-      this.strategies[s].score(query, v);
-      const map = normalizer(v, this.normalization);
-      b.maps[s] = map;
-      if (!map) continue;
-      const cutoff = cutoffScore(v, this.candidatesPerStrategy, b.scratch);
-      b.cutoffs[s] = cutoff;
-      addWeighted(v, map, weights[s], combined, cutoff);
-    }
-    const chosen = pickTop(combined.length, k, accept, (heap) => {
-      for (let i = 0; i < combined.length; i++) {
-        const item = combined.at(i);
-        if (blocked !== null && blocked[item] === 1) continue;
-        const s = combined.values[item];
-        if (!(s > 0)) continue;
-        heap.push(item, s);
-      }
-    });
-    const n = chosen.items.length;
-    if (n >= k || !this.fallback) return { ...chosen, fromEnsemble: n };
-
-    // Fewer than k items with a positive ensemble score: fill from the fallback, ranked below them.
-    // Fewer than k chosen means every unblocked item with a positive ensemble score was chosen
-    // or rejected by `accept` (which would reject it again), so skipping them all skips the chosen.
-    const fb = b.fallbackScores;
-    this.fallback.score(query, fb);
-    const extra = pickTop(fb.length, k - n, accept, (heap) => {
-      for (let i = 0; i < fb.length; i++) {
-        const item = fb.at(i);
-        if ((blocked !== null && blocked[item] === 1) || combined.values[item] > 0) continue;
-        heap.push(item, fb.values[item]);
-      }
-    });
-    // Fallback scores sit below every ensemble score: scaled into (0, floor).
-    const floor = n ? chosen.scores[n - 1] : 1;
-    const top = extra.scores.length ? Math.max(extra.scores[0], 1e-12) : 1;
-    const items = new Int32Array(n + extra.items.length);
-    const scores = new Float32Array(items.length);
-    items.set(chosen.items);
-    scores.set(chosen.scores);
-    items.set(extra.items, n);
-    for (let i = 0; i < extra.items.length; i++) scores[n + i] = (0.5 * floor * Math.max(extra.scores[i], 0)) / top;
-    return { items, scores, fromEnsemble: n };
   }
 
   // ---------------------------------------------------------------- artifacts
 
   /** The fitted recommender as one artifact (same bytes in Node and browsers). */
-  save(): Uint8Array {
-    const data = this.dataset;
-    const w = new ArtifactWriter();
-    writeDataset(data, w.scope('data'));
-    const strategies: JsonObject = {};
-    for (let s = 0; s < this.names.length; s++) {
-      strategies[this.names[s]] = { kind: this.strategies[s].kind, state: this.strategies[s].save(w.scope(`strategies/${this.names[s]}`)) };
-    }
-    const fallback = this.fallback ? { kind: this.fallback.kind, state: this.fallback.save(w.scope(FALLBACK_NAME)) } : null;
-    return w.toBytes({
-      library: 'hybridrec',
-      libraryVersion: LIBRARY_VERSION,
-      kind: 'hybrid',
-      order: this.names,
+  save(options: SaveOptions = {}): Uint8Array {
+    resolveOptions('save', {}, options, {});
+    const { data } = this.state();
+    const { normalization, candidatesPerStrategy } = this.settings;
+    const stored: StoredOptions = {
       weights: this.strategyWeights,
-      normalization: this.normalization,
-      candidatesPerStrategy: this.candidatesPerStrategy === Infinity ? null : this.candidatesPerStrategy,
-      tuning: this.tuned as unknown as JsonObject | null,
-      excludePurchased: this.excludePurchased,
-      exclude: [...this.excludeIds],
-      strategies,
-      fallback,
-    });
+      normalization,
+      candidatesPerStrategy,
+      excludePurchased: this.options.excludePurchased,
+      exclude: this.options.exclude,
+    };
+    return writeHybrid({ names: this.names, strategies: this.members, fallback: this.fallback, stored, tuning: this.tuned, data });
   }
 
   /**
@@ -487,128 +471,34 @@ export class HybridRecommender implements IndexRanker {
    * kinds need their loader in `loaders`. A business-rule `filter` is code, not data, so pass
    * it again here.
    */
-  static async load(
-    bytes: Uint8Array,
-    options: { loaders?: Record<string, StrategyLoader>; filter?: (item: ItemInfo) => boolean } = {},
-  ): Promise<HybridRecommender> {
-    const reader = ArtifactReader.open(bytes);
-    const root = reader.root as JsonObject | null;
-    if (!root || root.library !== 'hybridrec' || root.kind !== 'hybrid') throw new ArtifactError('not a HybridRecommender artifact', 'manifest');
-    const loaders = { ...BUILTIN_LOADERS, ...options.loaders };
-    const order = root.order as string[];
-    const specs = root.strategies as Record<string, { kind: string; state: JsonObject }>;
-    if (!Array.isArray(order) || typeof specs !== 'object' || specs === null) throw new ArtifactError('manifest lacks the strategy list', 'manifest');
-    const load = async (spec: { kind: string; state: JsonObject }, scope: string): Promise<Recommender> => {
-      const loader = loaders[spec?.kind];
-      if (!loader) throw new ArtifactError(`no loader for strategy kind "${spec?.kind}" (pass it in options.loaders)`, scope);
-      return loader(spec.state, reader.scope(scope));
-    };
-    const strategies: Record<string, Recommender> = {};
-    for (const name of order) strategies[name] = await load(specs[name], `strategies/${name}`);
-    const fbSpec = root.fallback as { kind: string; state: JsonObject } | null;
-    const rec = new HybridRecommender({
-      strategies,
-      weights: root.weights as Record<string, number>,
-      normalization: root.normalization as Normalization,
-      // Absent: an artifact from before the cut, which merged everything.
-      candidatesPerStrategy: root.candidatesPerStrategy === undefined || root.candidatesPerStrategy === null ? Infinity : (root.candidatesPerStrategy as number),
-      fallback: fbSpec ? await load(fbSpec, FALLBACK_NAME) : null,
-      excludePurchased: root.excludePurchased as boolean,
-      exclude: root.exclude as string[],
-      filter: options.filter,
-    });
-    rec.tuned = (root.tuning ?? null) as unknown as TuneResult | null;
-    rec.attach(readDataset(reader.scope('data')));
+  static async load(bytes: Uint8Array, options: Partial<LoadOptions> = {}): Promise<HybridRecommender> {
+    const o = resolveOptions('HybridRecommender.load', LOAD_DEFAULTS, options, LOAD_CHECKS);
+    const parts = await readHybrid(bytes, o.loaders, STORED_CHECKS);
+    let rec: HybridRecommender;
+    try {
+      rec = new HybridRecommender({ ...parts.stored, strategies: parts.strategiesByName, fallback: parts.fallback, filter: o.filter });
+    } catch (e) {
+      // The stored options passed their checks; what is left is how they fit together (weights of unknown strategies).
+      if (e instanceof OptionError) throw new ArtifactError(`bad recommender options in artifact: ${e.message}`, 'manifest.options');
+      throw e;
+    }
+    rec.tuned = parts.tuning;
+    rec.attach(parts.data);
     return rec;
   }
 }
 
-function resolveWeights(names: string[], weights: Record<string, number> | undefined): Float64Array {
-  const out = new Float64Array(names.length).fill(1);
-  if (weights === undefined) return out;
-  for (const key of Object.keys(weights)) {
-    if (!names.includes(key)) throw new OptionError(`weights.${key}`, `no strategy named "${key}" (have ${names.join(', ')})`);
+/** recommend()'s options; a shopper field among them (the API before Shopper) gets told where it goes. */
+function resolveRecommendOptions(owner: string, options: unknown): Readonly<RecommendOptions> {
+  if (options !== null && typeof options === 'object') {
+    for (const key of ['user', 'history', 'baskets', 'basket'] as const) {
+      if (key in options) throw new OptionError(`${owner}.${key}`, `is part of the shopper, not of the options: pass { ${key}: ... } as the shopper`);
+    }
   }
-  names.forEach((n, i) => {
-    if (weights[n] === undefined) return;
-    const w = weights[n];
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new OptionError(`weights.${n}`, `must be a finite number >= 0, got ${w}`);
-    out[i] = w;
-  });
-  return out;
+  return resolveOptions(owner, RECOMMEND_DEFAULTS, options, RECOMMEND_CHECKS);
 }
 
-/** Reusable per-query buffers (one set per recommender; scoring is synchronous). */
-class ScoringBuffers {
-  /** The weighted sum of the strategies' normalized scores. */
-  readonly combined: ScoreVector;
-  readonly blocked: Uint8Array;
-  readonly perStrategy: ScoreVector[];
-  readonly fallbackScores: ScoreVector;
-  /** Per strategy, its normalization in the last query (null: it scored nothing). */
-  readonly maps: Array<Affine | null>;
-  /** Per strategy, the lowest raw score it added in the last query (see candidatesPerStrategy). */
-  readonly cutoffs: Float64Array;
-  /** Scores copied for the cutoff selection. */
-  readonly scratch: Float32Array;
-
-  constructor(nItems: number, nStrategies: number) {
-    this.combined = new ScoreVector(nItems);
-    this.blocked = new Uint8Array(nItems);
-    this.perStrategy = Array.from({ length: nStrategies }, () => new ScoreVector(nItems));
-    this.fallbackScores = new ScoreVector(nItems);
-    this.maps = new Array<Affine | null>(nStrategies).fill(null);
-    this.cutoffs = new Float64Array(nStrategies).fill(-Infinity);
-    this.scratch = new Float32Array(nItems);
-  }
-
-  reset(): void {
-    this.combined.reset();
-    for (const v of this.perStrategy) v.reset();
-    this.maps.fill(null);
-    this.cutoffs.fill(-Infinity);
-    this.fallbackScores.reset();
-  }
-
-  /** Weighted normalized contribution of strategy s to `item` in the last query. */
-  contribution(s: number, item: number, weight: number): number {
-    const v = this.perStrategy[s];
-    const map = this.maps[s];
-    if (weight === 0 || map === null || !v.has(item)) return 0;
-    const raw = v.values[item];
-    return Number.isFinite(raw) && raw >= this.cutoffs[s] ? weight * (raw * map.scale + map.shift) : 0;
-  }
-}
-
-/**
- * The best k candidates (ties to the lower index) that pass `accept` (all when null), best
- * first. `collect` pushes every eligible candidate, of which there are at most `count`, into
- * the heap it is given. With a predicate, over-fetch and filter; grow the budget until k pass
- * or candidates run out.
- */
-function pickTop(
-  count: number,
-  k: number,
-  accept: ((item: number) => boolean) | null,
-  collect: (heap: TopK) => void,
-): { items: Int32Array; scores: Float32Array } {
-  let budget = accept ? Math.max(4 * k, 16) : k;
-  for (;;) {
-    const heap = new TopK(Math.min(budget, count));
-    collect(heap);
-    const top = heap.sorted();
-    if (!accept) return top;
-    const items: number[] = [];
-    const scores: number[] = [];
-    for (let i = 0; i < top.items.length && items.length < k; i++) {
-      if (accept(top.items[i])) {
-        items.push(top.items[i]);
-        scores.push(top.scores[i]);
-      }
-    }
-    if (items.length >= k || heap.size < budget || budget >= count) {
-      return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
-    }
-    budget *= 4;
-  }
+function itemInfo(data: Dataset, item: number): ItemInfo {
+  const c = data.catalog;
+  return { id: data.items.id(item), name: c.name[item], aisle: c.aisle[item], department: c.department[item], meta: c.meta[item] };
 }

@@ -1,5 +1,4 @@
 import type { ScoreVector } from '../strategies/types';
-import { OptionError } from '../errors';
 
 /**
  * How raw strategy scores are put on one scale before the weighted sum:
@@ -12,12 +11,6 @@ import { OptionError } from '../errors';
 export type Normalization = 'auto' | 'max' | 'minmax' | 'zscore';
 
 export const NORMALIZATIONS: readonly Normalization[] = ['auto', 'max', 'minmax', 'zscore'];
-
-export function assertNormalization(n: unknown, option: string): asserts n is Normalization {
-  if (!NORMALIZATIONS.includes(n as Normalization)) {
-    throw new OptionError(option, `must be one of ${NORMALIZATIONS.join(', ')}, got ${JSON.stringify(n)}`);
-  }
-}
 
 /** The affine map raw -> normalized score of one strategy for one query. */
 export interface Affine {
@@ -32,15 +25,6 @@ export interface ScoreStats {
   sum: number;
   sumSq: number;
   finite: number;
-}
-
-/**
- * The map that normalizes the touched scores of `v`, or null when it touched no finite score.
- * Non-finite raw scores are treated as "no opinion".
- */
-export function normalizer(v: ScoreVector, normalization: Normalization): Affine | null {
-  const stats = scoreStats(v);
-  return stats && affineOf(stats, normalization);
 }
 
 /** One pass over the touched scores of `v` for any normalization; null when none is finite. */
@@ -80,62 +64,4 @@ export function affineOf(stats: ScoreStats, normalization: Normalization): Affin
   const mean = sum / finite;
   const std = Math.sqrt(Math.max(sumSq / finite - mean * mean, 0));
   return std > 0 ? { scale: 1 / std, shift: -min / std } : { scale: 0, shift: 1 };
-}
-
-/**
- * The raw score of the `cap`-th best finite touched item of `v` (the cut of a strategy's
- * candidate list), or -Infinity when it touched at most `cap` items. `scratch` needs room for
- * v.length numbers. Quickselect: O(touched) on average.
- */
-export function cutoffScore(v: ScoreVector, cap: number, scratch: Float32Array): number {
-  if (v.length <= cap) return -Infinity;
-  const values = v.values;
-  let n = 0;
-  for (let i = 0; i < v.length; i++) {
-    const s = values[v.at(i)];
-    if (Number.isFinite(s)) scratch[n++] = s;
-  }
-  if (n <= cap) return -Infinity;
-  // Select the element of rank cap - 1 in descending order.
-  const target = cap - 1;
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const a = scratch[lo];
-    const b = scratch[mid];
-    const c = scratch[hi];
-    const pivot = a > b ? (b > c ? b : a > c ? c : a) : a > c ? a : b > c ? c : b;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (scratch[i] > pivot) i++;
-      while (scratch[j] < pivot) j--;
-      if (i <= j) {
-        const t = scratch[i];
-        scratch[i] = scratch[j];
-        scratch[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else break;
-  }
-  return scratch[target];
-}
-
-/** Adds weight * normalized score of every touched item of `v` scoring at least `minRaw` into `into`. */
-export function addWeighted(v: ScoreVector, map: Affine, weight: number, into: ScoreVector, minRaw = -Infinity): void {
-  const n = v.length;
-  const values = v.values;
-  const scale = weight * map.scale;
-  const shift = weight * map.shift;
-  for (let i = 0; i < n; i++) {
-    const item = v.at(i);
-    const s = values[item];
-    if (!Number.isFinite(s) || s < minRaw) continue;
-    into.add(item, s * scale + shift);
-  }
 }

@@ -1,13 +1,16 @@
 import { CsrMatrix } from '../data/csr';
+import { GrowableColumn } from '../data/csv';
 import { Dataset, noBaskets } from '../data/dataset';
-import { OptionError, throwIfAborted } from '../errors';
+import { evalQuery } from '../eval/evaluate';
 import { averagePrecisionAtK, hitAtK, ndcgAtK, precisionAtK, recallAtK, type TargetSet } from '../eval/metrics';
 import { basketCompletion, makeSplit, nextBasket, type EvalQuery, type Split } from '../eval/splits';
-import { evalQuery } from '../eval/evaluate';
 import { ScoreVector, type FitOptions, type Recommender } from '../strategies/types';
+import { arrayOf, integer, number, oneOf, resolveOptions, type OptionChecks } from '../util/options';
+import { Pace } from '../util/pace';
 import { mulberry32, shuffleInPlace } from '../util/random';
 import { TopK } from '../util/topk';
-import { NORMALIZATIONS, affineOf, scoreStats, type Normalization } from './normalize';
+import { addCandidates, CandidateBuffers, CandidateUnion, rankCombined, RankBuffers, scoreMember, type FallbackCandidates } from './merge';
+import { NORMALIZATIONS, affineOf, type Normalization } from './normalize';
 
 /**
  * Ensemble weight tuning on a validation split carved from the training data only.
@@ -19,40 +22,55 @@ import { NORMALIZATIONS, affineOf, scoreStats, type Normalization } from './norm
  * normalization in `normalizations`, and the best (normalization, weights) wins.
  *
  * Strategy scores do not depend on the weights, so each validation query is scored once per
- * strategy; trials then only re-weight the cached, normalized top-`depth` candidates of
- * each strategy. An item outside every strategy's top-`depth` cannot be ranked by a trial,
- * which is why `depth` defaults to 20 x k.
+ * strategy and its candidates (the recommender's candidatesPerStrategy cut) and normalization
+ * statistics cached, with the fallback's candidates for the fill; a trial replays only the
+ * merge of merge.ts on them, so it ranks exactly as the fitted recommender would with those
+ * weights (a test checks it).
  */
 export type ValidationProtocol = 'next-basket' | 'basket-completion' | 'holdout';
 
 export type TuneMetric = 'ndcg' | 'recall' | 'map' | 'precision' | 'hitRate';
 
 export interface TuneOptions {
-  /** How to carve validation queries from the training data ('auto': next-basket when most users have >= 3 baskets, basket-completion when baskets exist, else holdout). */
+  /**
+   * How to carve validation queries from the training data: 'auto' takes next-basket when at
+   * least half the users with baskets have 3 or more, basket-completion when baskets exist,
+   * else holdout (the protocols of BENCHMARKS.md that fit the data). Default 'auto'.
+   */
   protocol: ValidationProtocol | 'auto';
+  /** The validation metric maximized. Default 'ndcg', the benchmarks' headline metric. */
   metric: TuneMetric;
+  /** Its cutoff. Default 10, the benchmarks' K. */
   k: number;
-  /** Candidate values of each weight. */
-  grid: number[];
-  /** Maximum coordinate-ascent passes. */
+  /** Candidate values of each weight. Default [0, 0.1, 0.25, 0.5, 1, 2, 4, 8]: roughly doubling steps over two orders of magnitude, and 0 to drop a strategy. */
+  grid: readonly number[];
+  /** Maximum coordinate-ascent passes. Default 4: the search had settled within 2-3 on every benchmark. */
   rounds: number;
-  normalizations: Normalization[];
-  /** At most this many validation queries (a seeded sample) to bound tuning time. */
+  /** Normalizations tried. Default ['auto', 'minmax', 'zscore'] ('max' is 'auto' on non-negative scores). */
+  normalizations: readonly Normalization[];
+  /** At most this many validation queries (a seeded sample), to bound tuning time. Default 2000: a time bound. */
   maxQueries: number;
-  /** Candidates cached per strategy and query (see above). */
-  depth: number;
 }
 
-export const DEFAULT_TUNE_OPTIONS: TuneOptions = {
+const TUNE_CHECKS: OptionChecks<TuneOptions> = {
+  protocol: oneOf<ValidationProtocol | 'auto'>(['auto', 'next-basket', 'basket-completion', 'holdout']),
+  metric: oneOf<TuneMetric>(['ndcg', 'recall', 'map', 'precision', 'hitRate']),
+  k: integer({ min: 1 }),
+  grid: arrayOf(number({ min: 0 }), { min: 1 }),
+  rounds: integer({ min: 1 }),
+  normalizations: arrayOf(oneOf(NORMALIZATIONS), { min: 1 }),
+  maxQueries: integer({ min: 1 }),
+};
+
+export const TUNE_DEFAULTS: Readonly<TuneOptions> = Object.freeze({
   protocol: 'auto',
   metric: 'ndcg',
   k: 10,
-  grid: [0, 0.1, 0.25, 0.5, 1, 2, 4, 8],
+  grid: Object.freeze([0, 0.1, 0.25, 0.5, 1, 2, 4, 8]),
   rounds: 4,
-  normalizations: ['auto', 'minmax', 'zscore'],
+  normalizations: Object.freeze(['auto', 'minmax', 'zscore'] as Normalization[]),
   maxQueries: 2000,
-  depth: 200,
-};
+});
 
 export interface TuneTrial {
   normalization: Normalization;
@@ -75,19 +93,9 @@ export interface TuneResult {
   trials: number;
 }
 
-export function resolveTuneOptions(options: Partial<TuneOptions> = {}): TuneOptions {
-  const o = { ...DEFAULT_TUNE_OPTIONS, ...options };
-  if (!['auto', 'next-basket', 'basket-completion', 'holdout'].includes(o.protocol)) throw new OptionError('tune.protocol', `unknown protocol ${o.protocol}`);
-  if (!['ndcg', 'recall', 'map', 'precision', 'hitRate'].includes(o.metric)) throw new OptionError('tune.metric', `unknown metric ${o.metric}`);
-  if (!Number.isInteger(o.k) || o.k < 1) throw new OptionError('tune.k', 'must be a positive integer');
-  if (!Array.isArray(o.grid) || o.grid.length === 0 || o.grid.some((w) => !Number.isFinite(w) || w < 0)) {
-    throw new OptionError('tune.grid', 'must be a non-empty list of finite weights >= 0');
-  }
-  if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new OptionError('tune.rounds', 'must be a positive integer');
-  for (const n of o.normalizations) if (!NORMALIZATIONS.includes(n)) throw new OptionError('tune.normalizations', `unknown normalization ${n}`);
-  if (!Number.isInteger(o.maxQueries) || o.maxQueries < 1) throw new OptionError('tune.maxQueries', 'must be a positive integer');
-  if (!Number.isInteger(o.depth) || o.depth < o.k) throw new OptionError('tune.depth', 'must be an integer >= k');
-  return o;
+/** The tune options with defaults filled in and checked (OptionErrors are named `owner.key`). */
+export function resolveTuneOptions(options: Partial<TuneOptions> | undefined, owner = 'tune'): Readonly<TuneOptions> {
+  return resolveOptions(owner, TUNE_DEFAULTS, options, TUNE_CHECKS);
 }
 
 /** Picks the validation protocol for 'auto'. */
@@ -159,63 +167,192 @@ function metricFn(metric: TuneMetric): (ranked: Int32Array, target: TargetSet, k
   }
 }
 
-/** Cached normalized candidates of every strategy for every validation query. */
-interface Cache {
-  nStrategies: number;
-  /** Per query, per strategy: candidate items and raw scores (top-depth). */
-  items: Int32Array[][];
-  raw: Float32Array[][];
-  /** Per normalization, per query, per strategy: [scale, shift] (NaN: no opinion). */
-  maps: Map<Normalization, Float64Array[]>;
-  targets: Set<number>[];
+/**
+ * Every validation query scored once: per query its candidate union (merge.ts) and per query
+ * and strategy its candidates after the recommender's cut (slots in that union and raw scores)
+ * with the [scale, shift] of each normalization (NaN: it scored nothing), and per query the
+ * fallback's candidates for the fill. rank() replays the merge of merge.ts for one
+ * (normalization, weights) trial.
+ */
+export class ValidationCache {
+  private readonly sums: Float32Array;
+  private readonly buffers: RankBuffers;
+  private constructor(
+    readonly nStrategies: number,
+    readonly normalizations: readonly Normalization[],
+    readonly k: number,
+    /** The union of query q's candidates, by slot. */
+    private readonly unions: readonly Int32Array[],
+    /** Candidates of query q and strategy s: slots/raw[ptr[q * nStrategies + s] .. ptr[q * nStrategies + s + 1]). */
+    private readonly ptr: Int32Array,
+    private readonly slots: Int32Array,
+    private readonly raw: Float32Array,
+    /** Per normalization, per query and strategy: scale, shift. */
+    private readonly maps: Float64Array[],
+    /** Fallback candidates of query q: fbItems/fbScores/fbSlots[fbPtr[q] .. fbPtr[q + 1]). */
+    private readonly fbPtr: Int32Array,
+    private readonly fbItems: Int32Array,
+    private readonly fbScores: Float32Array,
+    private readonly fbSlots: Int32Array,
+    readonly targets: ReadonlyArray<ReadonlySet<number>>,
+  ) {
+    this.sums = new Float32Array(unions.reduce((most, u) => Math.max(most, u.length), 0));
+    this.buffers = new RankBuffers(k);
+  }
+
+  get size(): number {
+    return this.targets.length;
+  }
+
+  /**
+   * Scores `queries` of `split` with strategies (and the fallback) fitted on split.train. The
+   * fallback's candidates are its best k items among those no strategy offered, plus its
+   * scores of every item some strategy offered: whatever the weights, the fill picks from them.
+   */
+  static async build(
+    strategies: readonly Recommender[],
+    fallback: Recommender | null,
+    split: Split,
+    queries: readonly EvalQuery[],
+    settings: { k: number; normalizations: readonly Normalization[]; candidatesPerStrategy: number },
+    fit: Pick<FitOptions, 'onProgress' | 'signal'> = {},
+  ): Promise<ValidationCache> {
+    const pace = new Pace(fit.signal, 'weight tuning');
+    const nItems = split.train.nItems;
+    const nS = strategies.length;
+    const { k, normalizations, candidatesPerStrategy } = settings;
+    const v = new ScoreVector(nItems);
+    const fb = new ScoreVector(nItems);
+    // Non-candidates stay blocked for the whole build, as in evaluate(); per-query blocks are undone.
+    const blocked = new Uint8Array(nItems);
+    if (split.candidates !== null) for (let i = 0; i < nItems; i++) blocked[i] = split.candidates[i] === 1 ? 0 : 1;
+    const candidates = new CandidateBuffers(nItems);
+    const union = new CandidateUnion(nItems);
+    const unions: Int32Array[] = [];
+    const ptr = new Int32Array(queries.length * nS + 1);
+    const slots = new GrowableColumn((n) => new Int32Array(n), 1024);
+    const raw = new GrowableColumn((n) => new Float32Array(n), 1024);
+    const maps = normalizations.map(() => new Float64Array(2 * queries.length * nS).fill(NaN));
+    const fbPtr = new Int32Array(queries.length + 1);
+    const fbItems = new GrowableColumn((n) => new Int32Array(n), 1024);
+    const fbScores = new GrowableColumn((n) => new Float32Array(n), 1024);
+    const fbSlots = new GrowableColumn((n) => new Int32Array(n), 1024);
+    const targets: Set<number>[] = [];
+    for (let qi = 0; qi < queries.length; qi++) {
+      if (qi % 256 === 0) fit.onProgress?.({ stage: 'tune: scoring validation queries', done: qi, total: queries.length });
+      if (pace.due()) await pace.pause();
+      const q = queries[qi];
+      const query = evalQuery(split.train, q);
+      const blockList: number[] = [];
+      const block = (i: number) => {
+        if (blocked[i] === 0) {
+          blocked[i] = 1;
+          blockList.push(i);
+        }
+      };
+      if (q.excludeHistory) for (const i of query.history.items) block(i);
+      if (q.excludeBasket) for (const i of q.basket) block(i);
+      union.clear();
+      for (let s = 0; s < nS; s++) {
+        const part = scoreMember(strategies[s], query, v, candidatesPerStrategy, blocked, candidates, union);
+        const at = qi * nS + s;
+        if (part.stats !== null) {
+          for (let n = 0; n < normalizations.length; n++) {
+            const map = affineOf(part.stats, normalizations[n]);
+            maps[n][2 * at] = map.scale;
+            maps[n][2 * at + 1] = map.shift;
+          }
+        }
+        for (let c = 0; c < part.count; c++) {
+          slots.push(candidates.slots[c]);
+          raw.push(candidates.raw[c]);
+        }
+        ptr[at + 1] = slots.length;
+      }
+      if (fallback !== null) {
+        fb.reset();
+        fallback.score(query, fb);
+        const rest = new TopK(k);
+        for (let i = 0; i < fb.length; i++) {
+          const item = fb.at(i);
+          if (blocked[item] === 1) continue;
+          const slot = union.slot(item);
+          if (slot < 0) {
+            rest.push(item, fb.values[item]);
+            continue;
+          }
+          fbItems.push(item);
+          fbScores.push(fb.values[item]);
+          fbSlots.push(slot);
+        }
+        const best = rest.sorted();
+        for (let i = 0; i < best.items.length; i++) {
+          fbItems.push(best.items[i]);
+          fbScores.push(best.scores[i]);
+          fbSlots.push(-1);
+        }
+      }
+      fbPtr[qi + 1] = fbItems.length;
+      unions.push(union.items.slice(0, union.size));
+      for (const i of blockList) blocked[i] = 0;
+      targets.push(new Set(q.target));
+    }
+    return new ValidationCache(nS, normalizations, k, unions, ptr, slots.toArray(), raw.toArray(), maps, fbPtr, fbItems.toArray(), fbScores.toArray(), fbSlots.toArray(), targets);
+  }
+
+  /**
+   * The top k items of validation query `q` under normalization normalizations[n] and
+   * `weights`, as the recommender ranks them: a view valid until the next call.
+   */
+  rank(q: number, n: number, weights: Float64Array): Int32Array {
+    const { sums, nStrategies: nS, ptr } = this;
+    const items = this.unions[q];
+    const maps = this.maps[n];
+    sums.fill(0, 0, items.length);
+    for (let s = 0; s < nS; s++) {
+      const at = q * nS + s;
+      if (weights[s] === 0 || Number.isNaN(maps[2 * at])) continue;
+      addCandidates(this.slots, this.raw, ptr[at], ptr[at + 1], maps[2 * at], maps[2 * at + 1], weights[s], sums);
+    }
+    const from = this.fbPtr[q];
+    const to = this.fbPtr[q + 1];
+    const fallback: FallbackCandidates | null =
+      to > from
+        ? (visit) => {
+            for (let i = from; i < to; i++) visit(this.fbItems[i], this.fbScores[i], this.fbSlots[i]);
+          }
+        : null;
+    return rankCombined({ items, sums, size: items.length }, this.k, null, fallback, null, this.buffers).items;
+  }
 }
 
 /**
  * Scores every validation query once per strategy (fitted on split.train) and searches the
- * weights. `strategies` must already be fitted on `split.train`.
+ * weights. `strategies` and `fallback` must already be fitted on `split.train`.
  */
-export function searchWeights(
-  names: string[],
-  strategies: Recommender[],
+export async function searchWeights(
+  names: readonly string[],
+  strategies: readonly Recommender[],
+  fallback: Recommender | null,
   split: Split,
-  options: TuneOptions,
+  options: Readonly<TuneOptions>,
   protocol: ValidationProtocol,
+  candidatesPerStrategy: number,
   fit: Pick<FitOptions, 'onProgress' | 'signal' | 'seed'> = {},
-): TuneResult {
+): Promise<TuneResult> {
   const queries = sampleQueries(split.queries.filter((q) => q.target.length > 0), options.maxQueries, fit.seed ?? 42);
-  const cache = buildCache(strategies, split, queries, options, fit);
+  const normalizations = [...new Set<Normalization>(['auto', ...options.normalizations])];
+  const cache = await ValidationCache.build(strategies, fallback, split, queries, { k: options.k, normalizations, candidatesPerStrategy }, fit);
   const score = metricFn(options.metric);
-  const nItems = split.train.nItems;
-  const combined = new Float64Array(nItems);
-  const heap = new TopK(options.k);
-  const evaluateTrial = (norm: Normalization, w: Float64Array): number => {
-    const mapsOf = cache.maps.get(norm)!;
+  const pace = new Pace(fit.signal, 'weight tuning');
+  const evaluateTrial = async (norm: Normalization, w: Float64Array): Promise<number> => {
+    const n = normalizations.indexOf(norm);
     let total = 0;
-    for (let q = 0; q < cache.items.length; q++) {
-      heap.clear();
-      const maps = mapsOf[q];
-      for (let s = 0; s < cache.nStrategies; s++) {
-        if (w[s] === 0 || Number.isNaN(maps[2 * s])) continue;
-        const a = w[s] * maps[2 * s];
-        const b = w[s] * maps[2 * s + 1];
-        const its = cache.items[q][s];
-        const raw = cache.raw[q][s];
-        for (let i = 0; i < its.length; i++) combined[its[i]] += raw[i] * a + b;
-      }
-      for (let s = 0; s < cache.nStrategies; s++) {
-        const its = cache.items[q][s];
-        for (let i = 0; i < its.length; i++) {
-          const item = its[i];
-          const v = combined[item];
-          if (v !== 0) {
-            if (v > 0) heap.push(item, v);
-            combined[item] = 0;
-          }
-        }
-      }
-      total += score(heap.sorted().items, cache.targets[q], options.k);
+    for (let q = 0; q < cache.size; q++) {
+      if ((q & 127) === 0 && pace.due()) await pace.pause();
+      total += score(cache.rank(q, n, w), cache.targets[q], options.k);
     }
-    return cache.items.length ? total / cache.items.length : 0;
+    return cache.size ? total / cache.size : 0;
   };
 
   const n = names.length;
@@ -224,27 +361,26 @@ export function searchWeights(
   for (let s = 0; s < n; s++) {
     const w = new Float64Array(n);
     w[s] = 1;
-    single[names[s]] = evaluateTrial('auto', w);
+    single[names[s]] = await evaluateTrial('auto', w);
     trials++;
   }
-  const baseline = evaluateTrial('auto', new Float64Array(n).fill(1));
+  const baseline = await evaluateTrial('auto', new Float64Array(n).fill(1));
   trials++;
   let best: TuneTrial = { normalization: 'auto', weights: toRecord(names, new Float64Array(n).fill(1)), score: baseline };
   for (const norm of options.normalizations) {
     const w = new Float64Array(n).fill(1);
-    let current = norm === 'auto' ? baseline : evaluateTrial(norm, w);
+    let current = norm === 'auto' ? baseline : await evaluateTrial(norm, w);
     trials++;
     for (let round = 0; round < options.rounds; round++) {
       let changed = false;
       for (let s = 0; s < n; s++) {
-        throwIfAborted(fit.signal, 'weight tuning');
         const keep = w[s];
         let bestValue = keep;
         for (const value of options.grid) {
           if (value === keep) continue;
           w[s] = value;
           if (w.every((x) => x === 0)) continue;
-          const m = evaluateTrial(norm, w);
+          const m = await evaluateTrial(norm, w);
           trials++;
           if (m > current + 1e-6) {
             current = m;
@@ -268,75 +404,17 @@ export function searchWeights(
     score: best.score,
     baseline,
     single,
-    queries: cache.items.length,
+    queries: cache.size,
     trials,
   };
 }
 
-function toRecord(names: string[], w: Float64Array): Record<string, number> {
+function toRecord(names: readonly string[], w: Float64Array): Record<string, number> {
   return Object.fromEntries(names.map((n, i) => [n, w[i]]));
 }
 
-function sampleQueries(queries: EvalQuery[], max: number, seed: number): EvalQuery[] {
+/** At most `max` of `queries`: all of them, or a seeded sample. */
+export function sampleQueries(queries: EvalQuery[], max: number, seed: number): EvalQuery[] {
   if (queries.length <= max) return queries;
   return shuffleInPlace(queries.slice(), mulberry32(seed)).slice(0, max);
-}
-
-function buildCache(
-  strategies: Recommender[],
-  split: Split,
-  queries: EvalQuery[],
-  options: TuneOptions,
-  fit: Pick<FitOptions, 'onProgress' | 'signal'>,
-): Cache {
-  const nItems = split.train.nItems;
-  const vectors = strategies.map(() => new ScoreVector(nItems));
-  const cache: Cache = { nStrategies: strategies.length, items: [], raw: [], maps: new Map(), targets: [] };
-  for (const n of options.normalizations.includes('auto') ? options.normalizations : ['auto' as Normalization, ...options.normalizations]) cache.maps.set(n, []);
-  const blocked = new Uint8Array(nItems);
-  for (let qi = 0; qi < queries.length; qi++) {
-    if (qi % 256 === 0) {
-      throwIfAborted(fit.signal, 'weight tuning');
-      fit.onProgress?.({ stage: 'tune: scoring validation queries', done: qi, total: queries.length });
-    }
-    const q = queries[qi];
-    const query = evalQuery(split.train, q);
-    const blockList: number[] = [];
-    if (q.excludeHistory) for (const i of query.history.items) blockList.push(i);
-    if (q.excludeBasket) for (const i of q.basket) blockList.push(i);
-    for (const i of blockList) blocked[i] = 1;
-    const itemsPerS: Int32Array[] = [];
-    const rawPerS: Float32Array[] = [];
-    const mapsPerNorm = new Map<Normalization, Float64Array>();
-    for (const n of cache.maps.keys()) mapsPerNorm.set(n, new Float64Array(2 * strategies.length).fill(NaN));
-    for (let s = 0; s < strategies.length; s++) {
-      const v = vectors[s];
-      v.reset();
-      strategies[s].score(query, v);
-      const stats = scoreStats(v);
-      if (stats) {
-        for (const [n, arr] of mapsPerNorm) {
-          const map = affineOf(stats, n);
-          arr[2 * s] = map.scale;
-          arr[2 * s + 1] = map.shift;
-        }
-      }
-      const heap = new TopK(options.depth);
-      for (let i = 0; i < v.length; i++) {
-        const item = v.at(i);
-        if (blocked[item] === 1 || (split.candidates !== null && split.candidates[item] === 0)) continue;
-        const raw = v.values[item];
-        if (Number.isFinite(raw)) heap.push(item, raw);
-      }
-      const top = heap.sorted();
-      itemsPerS.push(top.items);
-      rawPerS.push(top.scores);
-    }
-    for (const i of blockList) blocked[i] = 0;
-    cache.items.push(itemsPerS);
-    cache.raw.push(rawPerS);
-    for (const [n, arr] of mapsPerNorm) cache.maps.get(n)!.push(arr);
-    cache.targets.push(new Set(q.target));
-  }
-  return cache;
 }

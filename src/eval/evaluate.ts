@@ -5,9 +5,10 @@
  * on exactly the same candidate sets.
  */
 import type { Dataset } from '../data/dataset';
-import { OptionError, throwIfAborted } from '../errors';
+import { OptionError } from '../errors';
 import { anonymousQuery, userQuery } from '../strategies/query';
 import type { Progress, Query } from '../strategies/types';
+import { Pace } from '../util/pace';
 import { ItemSet, MetricAccumulator, recallAtK, type MetricSummary } from './metrics';
 import type { EvalQuery, Protocol, Split } from './splits';
 
@@ -40,12 +41,19 @@ export interface EvalResult extends MetricSummary {
   repeatEvaluated?: number;
   /** P4: queries with at least one explore item in T. */
   exploreEvaluated?: number;
+  /**
+   * P4/P6: share of the top-K slots filled with items the user bought in train (repeats),
+   * hits or not, divided by K as the next-basket papers' code does; averaged over evaluated queries.
+   */
+  repeatShare?: number;
 }
 
 const PROGRESS_EVERY = 100;
 
-export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOptions = {}): EvalResult {
+/** Evaluates `ranker` on `split`; abortable mid-run through options.signal. */
+export async function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOptions = {}): Promise<EvalResult> {
   const start = performance.now();
+  if (typeof ranker?.rankIndices !== 'function') throw new OptionError('ranker', 'must be an IndexRanker, e.g. ensembleRanker(rec) from the evaluation rankers');
   const k = options.k ?? 10;
   if (!Number.isInteger(k) || k < 1) throw new OptionError('k', `must be an integer >= 1, got ${k}`);
   const limit = options.users ?? split.queries.length;
@@ -66,6 +74,8 @@ export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOpt
   let repeatEvaluated = 0;
   let exploreSum = 0;
   let exploreEvaluated = 0;
+  let repeatSlots = 0;
+  const history = new ItemSet(nItems);
 
   // Non-candidates stay blocked for the whole run; per-query blocks are undone via `touched`.
   const blocked = new Uint8Array(nItems);
@@ -74,12 +84,10 @@ export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOpt
   const returned = new ItemSet(nItems);
   const m = train.interactions;
 
-  throwIfAborted(options.signal, 'evaluate');
+  const pace = new Pace(options.signal, 'evaluate');
   for (let qi = 0; qi < queries.length; qi++) {
-    if (qi > 0 && qi % PROGRESS_EVERY === 0) {
-      throwIfAborted(options.signal, 'evaluate');
-      options.onProgress?.({ stage: 'evaluate', done: qi, total: queries.length });
-    }
+    if (pace.due()) await pace.pause();
+    if (qi > 0 && qi % PROGRESS_EVERY === 0) options.onProgress?.({ stage: 'evaluate', done: qi, total: queries.length });
     const q = queries[qi];
     if (q.target.length === 0) {
       acc.skip();
@@ -118,6 +126,13 @@ export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOpt
       }
       repeatPart.clear();
       explorePart.clear();
+      if (q.user >= 0) {
+        for (let p = m.indptr[q.user]; p < m.indptr[q.user + 1]; p++) if (m.values[p] > 0) history.add(m.indices[p]);
+        let repeats = 0;
+        for (let i = 0; i < ranked.length; i++) if (history.has(ranked[i])) repeats++;
+        repeatSlots += repeats / k;
+        history.clear();
+      }
     }
     for (let i = 0; i < nTouched; i++) blocked[touched[i]] = 0;
   }
@@ -129,6 +144,7 @@ export function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOpt
     result.recallExplore = exploreEvaluated === 0 ? NaN : exploreSum / exploreEvaluated;
     result.repeatEvaluated = repeatEvaluated;
     result.exploreEvaluated = exploreEvaluated;
+    result.repeatShare = acc.summary().evaluated === 0 ? NaN : repeatSlots / acc.summary().evaluated;
   }
   return result;
 }

@@ -108,6 +108,22 @@ export function ndcgAtK(ranked: Int32Array, target: TargetSet, k: number): numbe
   return dcg / idcg;
 }
 
+/**
+ * NDCG@K with the ideal DCG over all of T (not min(K, |T|)): the convention of the
+ * next-basket papers' code (e.g. the NBR-fairness `get_NDCG` used for P6), so a target larger
+ * than K can never reach 1. Reported as NDCG-full for head-on comparison.
+ */
+export function ndcgFullAtK(ranked: Int32Array, target: TargetSet, k: number): number {
+  checkK(k);
+  checkTarget(target, 'NDCG-full@K');
+  const n = Math.min(k, ranked.length);
+  let dcg = 0;
+  for (let i = 0; i < n; i++) if (target.has(ranked[i])) dcg += 1 / Math.log2(i + 2);
+  let idcg = 0;
+  for (let i = 0; i < target.size; i++) idcg += 1 / Math.log2(i + 2);
+  return dcg / idcg;
+}
+
 /** 1 when at least one of the first K ranked items is in the target, else 0. */
 export function hitAtK(ranked: Int32Array, target: TargetSet, k: number): number {
   return hitsAtK(ranked, target, k) > 0 ? 1 : 0;
@@ -120,6 +136,8 @@ export interface MetricSummary {
   recall: number;
   map: number;
   ndcg: number;
+  /** NDCG@K with IDCG over all of T (ndcgFullAtK). */
+  ndcgFull: number;
   hitRate: number;
   /** Distinct items in any top-K list / catalog size. */
   coverage: number;
@@ -142,6 +160,7 @@ export class MetricAccumulator {
   private recall = 0;
   private ap = 0;
   private ndcg = 0;
+  private ndcgFull = 0;
   private hits = 0;
 
   /**
@@ -173,6 +192,7 @@ export class MetricAccumulator {
     this.recall += recallAtK(ranked, target, k);
     this.ap += averagePrecisionAtK(ranked, target, k);
     this.ndcg += ndcgAtK(ranked, target, k);
+    this.ndcgFull += ndcgFullAtK(ranked, target, k);
     this.hits += hitAtK(ranked, target, k);
     const n = Math.min(k, ranked.length);
     for (let i = 0; i < n; i++) {
@@ -199,6 +219,7 @@ export class MetricAccumulator {
       recall: mean(this.recall),
       map: mean(this.ap),
       ndcg: mean(this.ndcg),
+      ndcgFull: mean(this.ndcgFull),
       hitRate: mean(this.hits),
       coverage: this.catalogSize === 0 ? NaN : this.distinct / this.catalogSize,
       evaluated: n,

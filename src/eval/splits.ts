@@ -4,13 +4,13 @@
  * in the same index space as the targets, and the counts in `stats` can be checked against
  * the protocol.
  */
-import { compareRawIds, type IdIndex } from '../data/ids';
+import { compareRawIds, IdIndex } from '../data/ids';
 import { Dataset } from '../data/dataset';
 import type { InteractionRows } from '../data/interactions';
 import { DataError, OptionError } from '../errors';
 import { mulberry32, shuffleInPlace } from '../util/random';
 
-export type Protocol = 'P1' | 'P2' | 'P3' | 'P4';
+export type Protocol = 'P1' | 'P2' | 'P3' | 'P4' | 'P6';
 
 export interface EvalQuery {
   /** Index in train users, -1 for an anonymous query. */
@@ -51,6 +51,8 @@ export interface SplitStats {
   queries: number;
   /** Sum of |T| over queries. */
   heldOut: number;
+  /** P6: held-out items that no train basket holds (they stay in T and can never be hit). */
+  heldOutUnseen?: number;
 }
 
 export interface Split {
@@ -318,4 +320,92 @@ export function nextBasket(data: Dataset): Split {
     testBasketIds.push(data.baskets.ids[last]);
   }
   return makeSplit('P4', train, queries, null, testBasketIds);
+}
+
+/**
+ * The next-basket JSON files of the NBR literature (P6): per user id, baskets of integer item
+ * ids framed by [-1] sentinels, and a keyset naming the train, validation and test users.
+ */
+export interface NbrJson {
+  history: Record<string, number[][]>;
+  future: Record<string, number[][]>;
+  keyset: { train: string[]; val: string[]; test: string[] };
+  /** Where each part was read from (for error messages). */
+  files: { history: string; future: string; keyset: string };
+}
+
+/**
+ * P6 next-basket-real: train = the histories of every user of `history` (history[u][1:-1],
+ * oldest first), one Split for the keyset's test users and one for its validation users, both
+ * sharing that train Dataset. T = the distinct items of future[u][1]; repeats are allowed
+ * (nothing is blocked); candidates are the items some train basket holds, so T items never
+ * seen stay in T and can never be hit (counted in stats.heldOutUnseen). Item and user
+ * indices follow raw-id order; each query marks its repeat T items.
+ */
+export function nextBasketFixed(nbr: NbrJson): { test: Split; val: Split } {
+  const userIds = Object.keys(nbr.history);
+  const users = IdIndex.sorted(userIds, 'user');
+  const itemIds = new Set<string>();
+  const framed = (value: unknown, file: string, user: string): number[][] => {
+    if (!Array.isArray(value) || value.length < 2) throw new DataError('expected a list of baskets framed by [-1] sentinels', { file, field: user });
+    const inner = value.slice(1, -1) as unknown[];
+    for (const b of inner) {
+      if (!Array.isArray(b) || b.some((i) => !Number.isInteger(i) || i < 0)) throw new DataError('a basket must be a list of non-negative integer item ids', { file, field: user });
+    }
+    return inner as number[][];
+  };
+  const histories = new Map<string, number[][]>();
+  for (const u of userIds) {
+    const baskets = framed(nbr.history[u], nbr.files.history, u);
+    histories.set(u, baskets);
+    for (const b of baskets) for (const i of b) itemIds.add(String(i));
+  }
+  const targets = new Map<string, number[]>();
+  for (const u of [...nbr.keyset.val, ...nbr.keyset.test]) {
+    if (!histories.has(u)) throw new DataError(`keyset user "${u}" has no history`, { file: nbr.files.keyset, field: u });
+    const f = framed(nbr.future[u], nbr.files.future, u);
+    if (f.length !== 1) throw new DataError(`expected exactly one future basket, found ${f.length}`, { file: nbr.files.future, field: u });
+    targets.set(u, f[0]);
+    for (const i of f[0]) itemIds.add(String(i));
+  }
+  const items = IdIndex.sorted(itemIds, 'item');
+  const nBaskets = userIds.reduce((n, u) => n + histories.get(u)!.length, 0);
+  const basketUser = new Int32Array(nBaskets);
+  const ids: string[] = [];
+  const orderNumber = new Int32Array(nBaskets);
+  const linePtr = new Int32Array(nBaskets + 1);
+  const lines: number[] = [];
+  let b = 0;
+  for (const u of userIds) {
+    const ui = users.indexOf(u);
+    histories.get(u)!.forEach((basket, k) => {
+      basketUser[b] = ui;
+      ids.push(`${u}:${k + 1}`);
+      orderNumber[b] = k + 1;
+      for (const i of basket) lines.push(items.indexOf(String(i)));
+      linePtr[++b] = lines.length;
+    });
+  }
+  const train = Dataset.fromBaskets({ users, items, user: basketUser, ids, orderNumber, day: new Float64Array(nBaskets).fill(NaN), linePtr, lines: Int32Array.from(lines) });
+  const m = train.interactions;
+  const candidates = new Uint8Array(items.size);
+  for (let p = 0; p < m.indices.length; p++) candidates[m.indices[p]] = 1;
+  const bought = new Uint8Array(items.size);
+  const splitOf = (set: string[]): Split => {
+    const queries: EvalQuery[] = [];
+    let unseen = 0;
+    for (const u of set) {
+      const ui = users.indexOf(u);
+      const target = distinctSorted(targets.get(u)!.map((i) => items.indexOf(String(i))));
+      for (let p = m.indptr[ui]; p < m.indptr[ui + 1]; p++) bought[m.indices[p]] = 1;
+      const repeat = Uint8Array.from(target, (i) => bought[i]);
+      for (let p = m.indptr[ui]; p < m.indptr[ui + 1]; p++) bought[m.indices[p]] = 0;
+      for (const i of target) if (candidates[i] === 0) unseen++;
+      queries.push({ user: ui, basket: EMPTY, useHistory: true, excludeHistory: false, excludeBasket: false, target, repeat, id: u });
+    }
+    const split = makeSplit('P6', train, queries, candidates, []);
+    split.stats.heldOutUnseen = unseen;
+    return split;
+  };
+  return { test: splitOf(nbr.keyset.test), val: splitOf(nbr.keyset.val) };
 }

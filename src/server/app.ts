@@ -15,7 +15,7 @@ import { loadArtifactFile } from '../node';
 import { OptionError } from '../errors';
 import { loadOptional } from '../util/optional';
 import { createMetrics } from './metrics';
-import type { ModelInfo, ServeRecommendOptions, ShopperInput, Task } from './model';
+import { requestField, type ModelInfo, type ServeRecommendOptions, type ShopperInput, type Task } from './model';
 import { ModelPool } from './pool';
 import { resolveServerOptions, type ServerOptions } from './options';
 import { schemas } from './schemas';
@@ -110,7 +110,7 @@ export async function createServer(model: string | Uint8Array, options: Partial<
 
   app.get('/recommend', { schema: s.recommendGet, ...strict }, async (req, reply) => {
     const q = req.query as { user: string } & ServeRecommendOptions;
-    return answer(reply, { op: 'recommend', shopper: q.user, options: listOptions(q, o.maxExplainK) });
+    return answer(reply, { op: 'recommend', shopper: { user: q.user }, options: listOptions(q, o.maxExplainK) });
   });
   app.post('/recommend', { schema: s.recommendPost }, async (req, reply) => {
     const body = req.body as Record<string, unknown>;
@@ -218,6 +218,7 @@ function listOptions(x: Record<string, unknown> | ServeRecommendOptions, maxExpl
     explain: o.explain ?? false,
     ...(o.excludePurchased !== undefined ? { excludePurchased: o.excludePurchased } : {}),
     ...(o.exclude !== undefined ? { exclude: o.exclude } : {}),
+    ...(o.unknownItems !== undefined ? { unknownItems: o.unknownItems } : {}),
   };
 }
 
@@ -294,11 +295,6 @@ export function errorBody(error: FastifyError & { field?: string }): { status: n
     return { status: error.statusCode, body: { error: error.message, type: error.code ?? error.name } };
   }
   return { status: 500, body: { error: 'internal error (see the server log)', type: 'InternalError' } };
-}
-
-/** A library error's field ("shopper.history[3]") as the request names it ("history[3]"). */
-function requestField(field: string): string {
-  return field.replace(/^(shopper|options)\./, '');
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);

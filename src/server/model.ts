@@ -4,26 +4,20 @@
  * so both answer byte for byte the same.
  */
 import { createHash } from 'node:crypto';
-import { HybridRecommender, LIBRARY_VERSION, type Recommendation } from '../index';
+import { HybridRecommender, LIBRARY_VERSION, type RecommendOptions, type Shopper } from '../index';
 import { ArtifactReader, FORMAT_VERSION } from '../artifact/container';
 import { UnknownIdError } from '../errors';
 
-/** A shopper as the HTTP API takes it (see the target `Shopper` of the library). */
-export type ShopperInput =
-  | string
-  | {
-      user?: string;
-      history?: readonly string[];
-      baskets?: readonly (readonly string[])[];
-      days?: readonly number[];
-      basket?: readonly string[];
-    };
+/** A shopper as the HTTP API takes it: the library's Shopper. */
+export type ShopperInput = Shopper;
 
 export interface ServeRecommendOptions {
   k: number;
   explain: boolean;
   excludePurchased?: boolean;
   exclude?: readonly string[];
+  /** 'error' (default): an unknown item id is a 404; 'skip': left out and listed in the answer's `skipped`. */
+  unknownItems?: 'error' | 'skip';
 }
 
 /** One unit of scoring work; everything a worker thread is asked to do. */
@@ -77,65 +71,37 @@ export class ServingModel {
   run(task: Task): string {
     switch (task.op) {
       case 'recommend':
-        return JSON.stringify({ items: this.recommend(task.shopper, task.options) });
+        return this.answer(task.options, (o) => ({ items: this.rec.recommend(task.shopper, o) }));
       case 'batch':
-        return JSON.stringify({ results: task.shoppers.map((s) => ({ items: this.recommend(s, task.options) })) });
+        return this.answer(task.options, (o) => ({ results: this.rec.recommendBatch(task.shoppers, o).map((items) => ({ items })) }));
       case 'similar':
-        return JSON.stringify({ items: this.similar(task.item, task.options) });
+        try {
+          return JSON.stringify({ items: this.rec.similarItems(task.item, task.options) });
+        } catch (e) {
+          // The library names its argument (itemId); the route calls it item.
+          if (e instanceof UnknownIdError) throw Object.assign(e, { field: 'item' });
+          throw e;
+        }
       case 'popular':
-        return JSON.stringify({ items: this.recommend({ history: [] }, { ...task.options, explain: false }) });
+        // What a shopper with no history gets: the explicit cold start.
+        return JSON.stringify({ items: this.rec.recommend({ history: [] }, { ...task.options, explain: false }) });
     }
   }
 
-  /**
-   * The target API's recommend(shopper, options) on the facade of today.
-   * TODO(api merge): this whole method becomes `this.rec.recommend(shopper, options)`.
-   */
-  private recommend(shopper: ShopperInput, options: ServeRecommendOptions): Recommendation[] {
-    const rec = this.rec;
-    const o = { k: options.k, explain: options.explain, excludePurchased: options.excludePurchased, exclude: options.exclude };
-    const known = (user: string, field: string) => {
-      if (rec.dataset.users.indexOf(user) < 0) throw withField(new UnknownIdError('user', user), field);
-      return user;
-    };
-    if (typeof shopper === 'string') return rec.recommend(known(shopper, 'user'), o);
-    const basket = shopper.basket ?? [];
-    const history = shopper.history ?? shopper.baskets?.flat();
-    try {
-      if (history !== undefined) return rec.recommendAnonymous({ history, basket }, o);
-      if (shopper.user !== undefined) return rec.recommend(known(shopper.user, 'user'), { ...o, basket });
-      return rec.recommendAnonymous({ basket }, o);
-    } catch (e) {
-      if (e instanceof UnknownIdError && e.kind === 'item') throw withField(e, fieldOf(e.id, shopper));
-      throw e;
-    }
+  /** Runs `compute` with the options; with unknownItems 'skip' the answer lists what was skipped, by field. */
+  private answer(options: ServeRecommendOptions, compute: (o: Partial<RecommendOptions>) => object): string {
+    if (options.unknownItems !== 'skip') return JSON.stringify(compute(options));
+    const skipped: Array<{ id: string; field: string }> = [];
+    const answer = compute({ ...options, onUnknownItem: (id, field) => skipped.push({ id, field: requestField(field) }) });
+    return JSON.stringify({ ...answer, skipped });
   }
+}
 
-  private similar(item: string, options: Pick<ServeRecommendOptions, 'k' | 'explain' | 'exclude'>): Recommendation[] {
-    try {
-      return this.rec.similarItems(item, options);
-    } catch (e) {
-      if (e instanceof UnknownIdError) throw withField(e, 'item');
-      throw e;
-    }
-  }
+/** A library error's field ("shopper.history[3]", "shoppers[2].basket[0]") as the request names it ("history[3]", "shoppers[2].basket[0]"). */
+export function requestField(field: string): string {
+  return field === 'shopper' ? 'user' : field.replace(/^shopper\./, '');
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** The request field an unknown item id came from (the facade of today does not say). */
-function fieldOf(id: string, shopper: Exclude<ShopperInput, string>): string {
-  const at = (list: readonly string[] | undefined, name: string) => {
-    const i = list?.indexOf(id) ?? -1;
-    return i >= 0 ? `${name}[${i}]` : null;
-  };
-  const inBaskets = shopper.baskets?.map((b, j) => at(b, `baskets[${j}]`)).find((x) => x !== null);
-  return at(shopper.history, 'history') ?? inBaskets ?? at(shopper.basket, 'basket') ?? 'history';
-}
-
-function withField<E extends Error>(e: E, field: string): E {
-  (e as E & { field?: string }).field = (e as E & { field?: string }).field ?? field;
-  return e;
 }

@@ -36,7 +36,13 @@ export function schemas(limits: SchemaLimits) {
     basket: itemList('the current cart: context, never recommended back'),
   } as const;
   const shopperObject = { type: 'object', additionalProperties: false, properties: shopperFields } as const;
-  const listOptions = { k, explain, excludePurchased, exclude: itemList('item ids never to return in this answer') } as const;
+  const unknownItems = {
+    type: 'string',
+    enum: ['error', 'skip'],
+    default: 'error',
+    description: "an item id the model does not know: 'error' (404 naming the field) or 'skip' (left out, listed in the answer's skipped)",
+  } as const;
+  const listOptions = { k, explain, excludePurchased, exclude: itemList('item ids never to return in this answer'), unknownItems } as const;
 
   const reason = {
     type: 'object',
@@ -59,7 +65,12 @@ export function schemas(limits: SchemaLimits) {
       because: { type: 'array', items: reason },
     },
   } as const;
-  const list = { type: 'object', required: ['items'], properties: { items: { type: 'array', items: recommendation } } } as const;
+  const skipped = {
+    type: 'array',
+    description: "with unknownItems 'skip': each unknown item id left out, and the request field it was in",
+    items: { type: 'object', properties: { id: { type: 'string' }, field: { type: 'string' } } },
+  } as const;
+  const list = { type: 'object', required: ['items'], properties: { items: { type: 'array', items: recommendation }, skipped } } as const;
   const error = {
     type: 'object',
     required: ['error', 'type'],
@@ -111,7 +122,7 @@ export function schemas(limits: SchemaLimits) {
           ...listOptions,
         },
       },
-      response: { 200: { type: 'object', properties: { results: { type: 'array', items: list } } }, ...errors },
+      response: { 200: { type: 'object', properties: { results: { type: 'array', items: list }, skipped } }, ...errors },
     },
     completeBasket: {
       summary: 'Items to add to a cart',

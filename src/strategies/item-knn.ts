@@ -3,107 +3,110 @@ import { CsrMatrix } from '../data/csr';
 import type { Dataset } from '../data/dataset';
 import { ArtifactError, NotFittedError, OptionError, throwIfAborted } from '../errors';
 import { cooccurrence } from '../util/cooccurrence';
+import { integer, number, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { TopK } from '../util/topk';
+import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
 
 /** How a user's purchase count of an item becomes its weight in the item vectors. */
 export type KnnWeighting = 'binary' | 'count' | 'log1p' | 'bm25';
-/** How a query's history count of an item becomes the weight of its neighbours. */
+/** How a query's history count of an item becomes the weight of its neighbors. */
 export type HistoryWeighting = 'binary' | 'count' | 'log1p';
 
 export interface ItemKNNOptions {
   /**
-   * Neighbours kept per item (default 50: on the synthetic shop 50 beat 25, 100 and 200 —
-   * far neighbours add popularity noise more than signal).
+   * Neighbors kept per item (default 50: on the synthetic shop 50 beat 25, 100 and 200 —
+   * far neighbors add popularity noise more than signal).
    */
-  neighbours: number;
+  neighbors: number;
   /**
    * Weight of a (user, item) purchase count in the item vectors the cosine compares:
    * 'binary' (bought or not), 'count', 'log1p' (log(1 + count)), or 'bm25' (users as terms,
    * items as documents: heavy shoppers' co-purchases count less, counts saturate). Default
    * 'log1p', the most robust across the benchmark protocols (NDCG@10 alone, seed 42):
    * P1 MovieLens 0.186 (bm25 0.188), P2 Last.fm 0.191 (bm25 0.183, count 0.053 on raw play
-   * counts), P3 Instacart baskets 0.050 (bm25 0.004: its idf favours items seen once),
+   * counts), P3 Instacart baskets 0.050 (bm25 0.004: its idf favors items seen once),
    * P4 synthetic 0.207 (bm25 0.297, mostly on re-buys, which RepeatPurchase covers).
    */
   weighting: KnnWeighting;
-  /** BM25 term saturation (default 10; repeat counts matter in grocery); only with weighting 'bm25'. */
+  /**
+   * BM25 term saturation; only with weighting 'bm25'. Default 10, set by hand because repeat
+   * counts matter in grocery (text retrieval's usual 1.2 flattens them); not tuned.
+   */
   bm25K1: number;
-  /** BM25 length normalisation in [0, 1] (default 0.8); only with weighting 'bm25'. */
+  /** BM25 length normalization in [0, 1]; only with weighting 'bm25'. Default 0.8, near text retrieval's usual 0.75; not tuned. */
   bm25B: number;
   /**
    * Shrinkage: sim = dot / (|a| |b| + shrink), which pulls similarities backed by few
-   * shared buyers towards 0. Default 10.
+   * shared buyers towards 0. Default 10, the usual order of magnitude in the item-kNN
+   * literature; not tuned.
    */
   shrink: number;
-  /** Keep a neighbour only when at least this many users bought both (default 1). */
-  minCommon: number;
-  /** Weight of each history item in a query (default 'log1p' of its purchase count). */
+  /** Keep a neighbor only when at least this many users bought both. Default 1: shrink already damps rare pairs. */
+  minCount: number;
+  /** Weight of each history item in a query, from its purchase count. Default 'log1p', like `weighting`. */
   historyWeighting: HistoryWeighting;
-  /** Weight of each line of the current basket in a query (default 1; 0 ignores the basket). */
+  /** Weight of each line of the current basket in a query (0 ignores the basket). Default 1: a cart line counts as one purchase. */
   basketWeight: number;
 }
 
-const DEFAULTS: ItemKNNOptions = {
-  neighbours: 50,
-  weighting: 'log1p',
-  bm25K1: 10,
-  bm25B: 0.8,
-  shrink: 10,
-  minCommon: 1,
-  historyWeighting: 'log1p',
-  basketWeight: 1,
+const CHECKS: OptionChecks<ItemKNNOptions> = {
+  neighbors: integer({ min: 1 }),
+  weighting: oneOf<KnnWeighting>(['binary', 'count', 'log1p', 'bm25']),
+  bm25K1: number({ min: 0 }),
+  bm25B: number({ min: 0, max: 1 }),
+  shrink: number({ min: 0 }),
+  minCount: integer({ min: 1 }),
+  historyWeighting: oneOf<HistoryWeighting>(['binary', 'count', 'log1p']),
+  basketWeight: number({ min: 0 }),
 };
-
-const WEIGHTINGS: readonly KnnWeighting[] = ['binary', 'count', 'log1p', 'bm25'];
-const HISTORY_WEIGHTINGS: readonly HistoryWeighting[] = ['binary', 'count', 'log1p'];
 
 /**
  * Item-based collaborative filtering: cosine similarity between the items' buyer vectors
- * (columns of the user x item matrix, weighted and shrunk), top `neighbours` per item. A
+ * (columns of the user x item matrix, weighted and shrunk), top `neighbors` per item. A
  * query scores candidate c as the sum over its history and basket items q of
  * weight(q) * sim(q, c): "people who bought what you buy also bought c".
  */
 export class ItemKNN implements Recommender {
+  static readonly defaults: Readonly<ItemKNNOptions> = Object.freeze({
+    neighbors: 50,
+    weighting: 'log1p',
+    bm25K1: 10,
+    bm25B: 0.8,
+    shrink: 10,
+    minCount: 1,
+    historyWeighting: 'log1p',
+    basketWeight: 1,
+  });
+
   readonly kind = 'itemknn';
   readonly options: Readonly<ItemKNNOptions>;
   private sims: CsrMatrix | null = null;
 
   constructor(options: Partial<ItemKNNOptions> = {}) {
-    const o = { ...DEFAULTS, ...options };
-    if (!Number.isInteger(o.neighbours) || o.neighbours < 1) throw new OptionError('neighbours', `must be an integer >= 1, got ${o.neighbours}`);
-    if (!WEIGHTINGS.includes(o.weighting)) throw new OptionError('weighting', `must be one of ${WEIGHTINGS.join(', ')}, got ${String(o.weighting)}`);
-    if (!HISTORY_WEIGHTINGS.includes(o.historyWeighting)) {
-      throw new OptionError('historyWeighting', `must be one of ${HISTORY_WEIGHTINGS.join(', ')}, got ${String(o.historyWeighting)}`);
-    }
-    finiteAtLeast('bm25K1', o.bm25K1, 0);
-    finiteAtLeast('shrink', o.shrink, 0);
-    finiteAtLeast('basketWeight', o.basketWeight, 0);
-    if (!(o.bm25B >= 0 && o.bm25B <= 1)) throw new OptionError('bm25B', `must be in [0, 1], got ${o.bm25B}`);
-    if (!Number.isInteger(o.minCommon) || o.minCommon < 1) throw new OptionError('minCommon', `must be an integer >= 1, got ${o.minCommon}`);
-    this.options = Object.freeze(o);
+    this.options = resolveOptions('ItemKNN', ItemKNN.defaults, options, CHECKS);
   }
 
   get fitted(): boolean {
     return this.sims !== null;
   }
 
-  /** The item x item neighbour matrix (rows sorted by item index, values are similarities). */
-  get neighbourMatrix(): CsrMatrix {
+  /** The item x item neighbor matrix (rows sorted by item index, values are similarities). */
+  get neighborMatrix(): CsrMatrix {
     if (!this.sims) throw new NotFittedError('ItemKNN');
     return this.sims;
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('ItemKNN.fit');
+    checkDataset(data, 'ItemKNN');
     throwIfAborted(options.signal, 'ItemKNN.fit');
     const weighted = weightMatrix(data.interactions, this.options);
     const norms = columnNorms(weighted);
-    const shrink = this.options.shrink;
     this.sims = await cooccurrence(weighted, {
-      topN: this.options.neighbours,
-      minCount: this.options.minCommon,
-      transform: (i, j, dot) => dot / (norms[i] * norms[j] + shrink),
+      topN: this.options.neighbors,
+      minCount: this.options.minCount,
+      measure: { kind: 'cosine', norms, shrink: this.options.shrink },
+      threads: options.threads,
       signal: options.signal,
       onProgress: options.onProgress,
       stage: 'item similarities',
@@ -111,35 +114,37 @@ export class ItemKNN implements Recommender {
   }
 
   score(query: Query, out: ScoreVector): void {
-    const sims = this.model(out.size);
+    const sims = this.model(query);
+    checkScores(out, sims.nRows, 'ItemKNN');
     const { indptr, indices, values } = sims;
     const { items, weights } = query.history;
     const hw = this.options.historyWeighting;
     for (let k = 0; k < items.length; k++) {
       const w = historyWeight(weights[k], hw);
       if (!(w > 0)) continue;
-      const q = checkItem(items[k], sims.nRows, 'query.history');
+      const q = items[k];
       for (let p = indptr[q]; p < indptr[q + 1]; p++) out.add(indices[p], w * values[p]);
     }
     const bw = this.options.basketWeight;
     if (bw === 0) return;
     const basket = query.basket;
     for (let k = 0; k < basket.length; k++) {
-      const q = checkItem(basket[k], sims.nRows, 'query.basket');
+      const q = basket[k];
       for (let p = indptr[q]; p < indptr[q + 1]; p++) out.add(indices[p], bw * values[p]);
     }
   }
 
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
-    const sims = this.model(-1);
+    const sims = this.model(query);
+    checkItem(item, sims.nRows, 'ItemKNN.explain');
     const contributions = new Map<number, number>();
     const addFrom = (q: number, w: number) => {
       const s = sims.get(q, item);
       if (s > 0 && w > 0) contributions.set(q, (contributions.get(q) ?? 0) + w * s);
     };
     const { items, weights } = query.history;
-    for (let k = 0; k < items.length; k++) addFrom(checkItem(items[k], sims.nRows, 'query.history'), historyWeight(weights[k], this.options.historyWeighting));
-    for (let k = 0; k < query.basket.length; k++) addFrom(checkItem(query.basket[k], sims.nRows, 'query.basket'), this.options.basketWeight);
+    for (let k = 0; k < items.length; k++) addFrom(items[k], historyWeight(weights[k], this.options.historyWeighting));
+    for (let k = 0; k < query.basket.length; k++) addFrom(query.basket[k], this.options.basketWeight);
     if (contributions.size === 0) return null;
     const evidence = [...contributions].map(([q, weight]) => ({ item: q, weight })).sort((a, b) => b.weight - a.weight || a.item - b.item);
     let score = 0;
@@ -150,8 +155,8 @@ export class ItemKNN implements Recommender {
 
   /** The k most similar items to `item` (index level), most similar first; never `item` itself. */
   similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array } {
-    const sims = this.model(-1);
-    checkItem(item, sims.nRows, 'item');
+    const sims = this.model(null);
+    checkItem(item, sims.nRows, 'ItemKNN.similarItems');
     if (!Number.isInteger(k) || k < 0) throw new OptionError('k', `must be a non-negative integer, got ${k}`);
     const heap = new TopK(k);
     for (let p = sims.indptr[item]; p < sims.indptr[item + 1]; p++) heap.push(sims.indices[p], sims.values[p]);
@@ -159,36 +164,31 @@ export class ItemKNN implements Recommender {
   }
 
   save(out: SectionWriter): JsonObject {
-    const sims = this.model(-1);
+    const sims = this.model(null);
     out.array('indptr', sims.indptr);
     out.array('indices', sims.indices);
     out.array('values', sims.values);
-    return { nItems: sims.nRows, ...this.options };
+    return { options: optionsToJson(this.options), nItems: sims.nRows };
   }
 
   static load(state: JsonObject, sections: SectionReader): ItemKNN {
-    const { nItems, ...rest } = state;
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError('bad itemknn nItems', 'itemknn');
-    const options: Partial<ItemKNNOptions> = {};
-    for (const key of Object.keys(DEFAULTS) as Array<keyof ItemKNNOptions>) {
-      if (!(key in rest)) throw new ArtifactError(`itemknn option ${key} missing`, 'itemknn');
-      (options as Record<string, unknown>)[key] = rest[key];
-    }
-    const model = new ItemKNN(options);
+    const model = new ItemKNN(optionsFromArtifact('ItemKNN', state.options, CHECKS, 'itemknn'));
+    const { nItems } = state;
+    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'itemknn.nItems');
     const indptr = sections.i32('indptr');
     const indices = sections.i32('indices');
     const values = sections.f32('values');
     if (indptr.length !== nItems + 1 || indptr[nItems] !== indices.length || indices.length !== values.length) {
-      throw new ArtifactError('itemknn neighbour arrays do not match', 'itemknn');
+      throw new ArtifactError('itemknn neighbor arrays do not match', 'itemknn');
     }
     model.sims = new CsrMatrix(nItems, nItems, indptr, indices, values);
     return model;
   }
 
-  /** The fitted neighbours; `size` (unless -1) must be their item count. */
-  private model(size: number): CsrMatrix {
+  /** The fitted neighbors, after checking `query` (when given) against them. */
+  private model(query: Query | null): CsrMatrix {
     if (!this.sims) throw new NotFittedError('ItemKNN');
-    if (size >= 0 && size !== this.sims.nRows) throw new OptionError('out', `ScoreVector has ${size} items, the model ${this.sims.nRows}`);
+    if (query !== null) checkQuery(query, this.sims.nRows, 'ItemKNN');
     return this.sims;
   }
 }
@@ -241,7 +241,7 @@ function positiveEntries(m: CsrMatrix): CsrMatrix {
 /**
  * Items are the documents and users the terms: idf(u) = log(1 + (nItems - n_u + 0.5) /
  * (n_u + 0.5)) with n_u the user's distinct items (always positive), so a shopper who buys
- * half the store says little about any pair; tf saturates with k1 and is normalised by the
+ * half the store says little about any pair; tf saturates with k1 and is normalized by the
  * item's total purchases against the mean with b.
  */
 function bm25(m: CsrMatrix, k1: number, b: number, out: Float32Array): void {
@@ -278,15 +278,6 @@ function columnNorms(m: CsrMatrix): Float64Array {
 function historyWeight(count: number, how: HistoryWeighting): number {
   if (!(count > 0)) return 0;
   return how === 'binary' ? 1 : how === 'count' ? count : Math.log1p(count);
-}
-
-function checkItem(item: number, nItems: number, where: string): number {
-  if (!Number.isInteger(item) || item < 0 || item >= nItems) throw new OptionError(where, `item index ${item} out of range [0, ${nItems})`);
-  return item;
-}
-
-function finiteAtLeast(name: string, v: number, min: number): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new OptionError(name, `must be a finite number >= ${min}, got ${v}`);
 }
 
 function joinNames(names: string[]): string {

@@ -1,6 +1,9 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
 import type { Dataset } from '../data/dataset';
-import { ArtifactError, DataError, NotFittedError, OptionError, throwIfAborted } from '../errors';
+import { DataError, NotFittedError, OptionError } from '../errors';
+import { integer, number, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
+import { Pace } from '../util/pace';
+import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
 
 export interface PopularityOptions {
@@ -14,7 +17,8 @@ export interface PopularityOptions {
    * Only count each user's baskets from their last `windowDays` days (Infinity: all
    * history). Basket days are relative to each user's first order (Instacart has no calendar
    * dates), so the window is per user: "what people bought in their most recent month".
-   * Needs baskets with known days. Default Infinity.
+   * Needs baskets with known days. Default Infinity: the whole history, the baseline's
+   * usual definition.
    */
   windowDays: number;
   /**
@@ -25,9 +29,13 @@ export interface PopularityOptions {
   maxItems: number;
 }
 
-const DEFAULTS: PopularityOptions = { count: 'purchases', windowDays: Infinity, maxItems: Infinity };
+const CHECKS: OptionChecks<PopularityOptions> = {
+  count: oneOf(['purchases', 'users']),
+  windowDays: number({ min: 0, infinity: true }),
+  maxItems: integer({ min: 1, infinity: true }),
+};
 
-/** Users per progress report and abort check. */
+/** Users per progress report. */
 const USER_CHUNK = 20_000;
 
 /**
@@ -35,6 +43,8 @@ const USER_CHUNK = 20_000;
  * Dense. The ensemble's cold-start fallback and the baseline every other strategy must beat.
  */
 export class Popularity implements Recommender {
+  static readonly defaults: Readonly<PopularityOptions> = Object.freeze({ count: 'purchases', windowDays: Infinity, maxItems: Infinity });
+
   readonly kind = 'popularity';
   readonly options: Readonly<PopularityOptions>;
   private counts: Float64Array | null = null;
@@ -43,13 +53,7 @@ export class Popularity implements Recommender {
   private head: Int32Array | null = null;
 
   constructor(options: Partial<PopularityOptions> = {}) {
-    const o = { ...DEFAULTS, ...options };
-    if (o.count !== 'purchases' && o.count !== 'users') throw new OptionError('count', `must be 'purchases' or 'users', got ${String(o.count)}`);
-    if (typeof o.windowDays !== 'number' || !(o.windowDays >= 0)) throw new OptionError('windowDays', `must be a number >= 0 or Infinity, got ${o.windowDays}`);
-    if (typeof o.maxItems !== 'number' || !(o.maxItems >= 1) || (o.maxItems !== Infinity && !Number.isInteger(o.maxItems))) {
-      throw new OptionError('maxItems', `must be an integer >= 1 or Infinity, got ${o.maxItems}`);
-    }
-    this.options = Object.freeze(o);
+    this.options = resolveOptions('Popularity', Popularity.defaults, options, CHECKS);
   }
 
   get fitted(): boolean {
@@ -63,8 +67,8 @@ export class Popularity implements Recommender {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('Popularity.fit');
-    const counts = this.options.windowDays === Infinity ? countAll(data, this.options.count) : countWindow(data, this.options, options);
+    checkDataset(data, 'Popularity');
+    const counts = this.options.windowDays === Infinity ? countAll(data, this.options.count) : await countWindow(data, this.options, options);
     this.setCounts(counts);
   }
 
@@ -80,9 +84,10 @@ export class Popularity implements Recommender {
     }
   }
 
-  score(_query: Query, out: ScoreVector): void {
+  score(query: Query, out: ScoreVector): void {
     if (!this.scores) throw new NotFittedError('Popularity');
-    if (out.size !== this.scores.length) throw new OptionError('out', `ScoreVector has ${out.size} items, the model ${this.scores.length}`);
+    checkScores(out, this.scores.length, 'Popularity');
+    checkQuery(query, this.scores.length, 'Popularity');
     const head = this.head;
     if (head === null) {
       out.values.set(this.scores);
@@ -92,8 +97,10 @@ export class Popularity implements Recommender {
     for (let k = 0; k < head.length; k++) out.set(head[k], this.scores[head[k]]);
   }
 
-  explain(_query: Query, item: number, _name: ItemNamer): Explanation | null {
+  explain(query: Query, item: number, _name: ItemNamer): Explanation | null {
     if (!this.counts) throw new NotFittedError('Popularity');
+    checkQuery(query, this.counts.length, 'Popularity');
+    checkItem(item, this.counts.length, 'Popularity.explain');
     const n = this.counts[item];
     if (!(n > 0)) return null;
     const amount = n.toLocaleString('en-US', { maximumFractionDigits: 1 });
@@ -105,18 +112,11 @@ export class Popularity implements Recommender {
   save(out: SectionWriter): JsonObject {
     if (!this.counts) throw new NotFittedError('Popularity');
     out.array('counts', this.counts);
-    const { count, windowDays, maxItems } = this.options;
-    return { count, windowDays: windowDays === Infinity ? null : windowDays, maxItems: maxItems === Infinity ? null : maxItems };
+    return { options: optionsToJson(this.options) };
   }
 
   static load(state: JsonObject, sections: SectionReader): Popularity {
-    const count = state.count;
-    const windowDays = state.windowDays;
-    if (count !== 'purchases' && count !== 'users') throw new ArtifactError(`bad popularity count ${String(count)}`, 'popularity');
-    if (windowDays !== null && typeof windowDays !== 'number') throw new ArtifactError('bad popularity windowDays', 'popularity');
-    const maxItems = state.maxItems ?? null;
-    if (maxItems !== null && typeof maxItems !== 'number') throw new ArtifactError('bad popularity maxItems', 'popularity');
-    const model = new Popularity({ count, windowDays: windowDays ?? Infinity, maxItems: maxItems ?? Infinity });
+    const model = new Popularity(optionsFromArtifact('Popularity', state.options, CHECKS, 'popularity'));
     model.setCounts(sections.f64('counts'));
     return model;
   }
@@ -131,18 +131,17 @@ function countAll(data: Dataset, what: PopularityOptions['count']): Float64Array
 }
 
 /** Counts lines of each user's baskets within windowDays of that user's last basket. */
-function countWindow(data: Dataset, o: PopularityOptions, fit: FitOptions): Float64Array {
+async function countWindow(data: Dataset, o: PopularityOptions, fit: FitOptions): Promise<Float64Array> {
   const { userPtr, itemPtr, items, day, ids } = data.baskets;
   if (data.nBaskets === 0) throw new OptionError('windowDays', 'needs baskets with days, and the dataset has no baskets');
   const counts = new Float64Array(data.nItems);
   // Marks the last user that counted an item, for 'users' mode: one scan, no per-user reset.
   const lastUser = new Int32Array(data.nItems).fill(-1);
   const stage = 'popularity';
+  const pace = new Pace(fit.signal, 'Popularity.fit');
   for (let u = 0; u < data.nUsers; u++) {
-    if (u % USER_CHUNK === 0) {
-      throwIfAborted(fit.signal, 'Popularity.fit');
-      fit.onProgress?.({ stage, done: u, total: data.nUsers });
-    }
+    if (u % USER_CHUNK === 0) fit.onProgress?.({ stage, done: u, total: data.nUsers });
+    if (pace.due()) await pace.pause();
     const b1 = userPtr[u + 1];
     if (b1 === userPtr[u]) continue;
     const last = day[b1 - 1];

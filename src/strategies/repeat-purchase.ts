@@ -1,6 +1,9 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
 import type { Dataset } from '../data/dataset';
-import { ArtifactError, NotFittedError, OptionError } from '../errors';
+import { ArtifactError, NotFittedError } from '../errors';
+import { number, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
+import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
+import { basketWeight } from './decay';
 import type { BasketTimeline, Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
 
 export interface RepeatPurchaseOptions {
@@ -13,7 +16,8 @@ export interface RepeatPurchaseOptions {
   halfLifeBaskets: number;
   /**
    * Half-life in days (days before the most recent basket), multiplied with the basket
-   * decay. Baskets with an unknown day get no day decay. Default Infinity (off).
+   * decay. Baskets with an unknown day get no day decay. Default Infinity (off): basket
+   * counts already follow each shopper's own pace, and many datasets have no days.
    */
   halfLifeDays: number;
   /**
@@ -25,7 +29,11 @@ export interface RepeatPurchaseOptions {
   duePrior: number;
 }
 
-const DEFAULTS: RepeatPurchaseOptions = { halfLifeBaskets: 8, halfLifeDays: Infinity, duePrior: 5 };
+const CHECKS: OptionChecks<RepeatPurchaseOptions> = {
+  halfLifeBaskets: number({ min: 0, exclusiveMin: true, infinity: true }),
+  halfLifeDays: number({ min: 0, exclusiveMin: true, infinity: true }),
+  duePrior: number({ min: 0 }),
+};
 
 /**
  * Personal repeat purchases, grocery's strongest signal: the items in a user's own past
@@ -51,10 +59,11 @@ const DEFAULTS: RepeatPurchaseOptions = { halfLifeBaskets: 8, halfLifeDays: Infi
  * The model holds only its options: histories come with the query.
  */
 export class RepeatPurchase implements Recommender {
+  static readonly defaults: Readonly<RepeatPurchaseOptions> = Object.freeze({ halfLifeBaskets: 8, halfLifeDays: Infinity, duePrior: 5 });
+
   readonly kind = 'repeat';
   readonly options: Readonly<RepeatPurchaseOptions>;
   private nItems = -1;
-  private seed = 42;
   // Per-item scratch for scoring one timeline, reset through the touched list.
   private lastBasket = new Int32Array(0);
   private prevBasket = new Int32Array(0);
@@ -65,27 +74,21 @@ export class RepeatPurchase implements Recommender {
   private totalWeight = 0;
 
   constructor(options: Partial<RepeatPurchaseOptions> = {}) {
-    const o = { ...DEFAULTS, ...options };
-    positive('halfLifeBaskets', o.halfLifeBaskets);
-    positive('halfLifeDays', o.halfLifeDays);
-    if (typeof o.duePrior !== 'number' || !(o.duePrior >= 0) || o.duePrior === Infinity) {
-      throw new OptionError('duePrior', `must be a finite number >= 0, got ${o.duePrior}`);
-    }
-    this.options = Object.freeze(o);
+    this.options = resolveOptions('RepeatPurchase', RepeatPurchase.defaults, options, CHECKS);
   }
 
   get fitted(): boolean {
     return this.nItems >= 0;
   }
 
-  async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('RepeatPurchase.fit');
-    this.seed = options.seed ?? 42;
+  async fit(data: Dataset, _options: FitOptions = {}): Promise<void> {
+    checkDataset(data, 'RepeatPurchase');
     this.nItems = data.nItems;
   }
 
   score(query: Query, out: ScoreVector): void {
-    this.prepare(out.size);
+    this.prepare(query);
+    checkScores(out, this.nItems, 'RepeatPurchase');
     const tl = query.timeline;
     if (tl !== null && tl.itemPtr.length > 1) {
       const n = this.scan(tl);
@@ -103,7 +106,8 @@ export class RepeatPurchase implements Recommender {
   }
 
   explain(query: Query, item: number, _name: ItemNamer): Explanation | null {
-    this.prepare(this.nItems);
+    this.prepare(query);
+    checkItem(item, this.nItems, 'RepeatPurchase.explain');
     const tl = query.timeline;
     if (tl !== null && tl.itemPtr.length > 1) {
       const nBaskets = tl.itemPtr.length - 1;
@@ -134,34 +138,22 @@ export class RepeatPurchase implements Recommender {
 
   save(_out: SectionWriter): JsonObject {
     if (!this.fitted) throw new NotFittedError('RepeatPurchase');
-    const o = this.options;
-    return {
-      nItems: this.nItems,
-      seed: this.seed,
-      halfLifeBaskets: finiteOrNull(o.halfLifeBaskets),
-      halfLifeDays: finiteOrNull(o.halfLifeDays),
-      duePrior: o.duePrior,
-    };
+    return { options: optionsToJson(this.options), nItems: this.nItems };
   }
 
   static load(state: JsonObject, _sections: SectionReader): RepeatPurchase {
-    const { nItems, seed, halfLifeBaskets, halfLifeDays, duePrior } = state;
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError('bad repeat nItems', 'repeat');
-    if (typeof duePrior !== 'number') throw new ArtifactError('bad repeat duePrior', 'repeat');
-    const model = new RepeatPurchase({
-      halfLifeBaskets: infiniteIfNull(halfLifeBaskets, 'halfLifeBaskets'),
-      halfLifeDays: infiniteIfNull(halfLifeDays, 'halfLifeDays'),
-      duePrior,
-    });
+    const model = new RepeatPurchase(optionsFromArtifact('RepeatPurchase', state.options, CHECKS, 'repeat'));
+    const { nItems } = state;
+    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'repeat.nItems');
     model.nItems = nItems;
-    model.seed = typeof seed === 'number' ? seed : 42;
     return model;
   }
 
-  /** Checks the model is fitted for `size` items and sizes the scratch. */
-  private prepare(size: number): void {
+  /** Checks the model is fitted and the query fits it, and sizes the scratch. */
+  private prepare(query: Query): void {
     if (!this.fitted) throw new NotFittedError('RepeatPurchase');
-    if (size !== this.nItems) throw new OptionError('out', `ScoreVector has ${size} items, the model ${this.nItems}`);
+    checkQuery(query, this.nItems, 'RepeatPurchase');
+    const size = this.nItems;
     if (this.lastBasket.length !== size) {
       this.lastBasket = new Int32Array(size).fill(-1);
       this.prevBasket = new Int32Array(size).fill(-1);
@@ -190,10 +182,6 @@ export class RepeatPurchase implements Recommender {
       total += w;
       for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
         const it = items[p];
-        if (!(it >= 0 && it < this.nItems)) {
-          this.clear(nTouched);
-          throw new OptionError('query.timeline', `item index ${it} out of range [0, ${this.nItems})`);
-        }
         const seen = lastBasket[it];
         if (seen === b) continue;
         if (seen < 0) touched[nTouched++] = it;
@@ -244,12 +232,6 @@ export class RepeatPurchase implements Recommender {
   }
 }
 
-function basketWeight(basketsAgo: number, daysAgo: number, halfLifeBaskets: number, halfLifeDays: number): number {
-  let w = halfLifeBaskets === Infinity ? 1 : Math.pow(2, -basketsAgo / halfLifeBaskets);
-  if (halfLifeDays !== Infinity && daysAgo === daysAgo) w *= Math.pow(2, -daysAgo / halfLifeDays);
-  return w;
-}
-
 /** The user's purchases in a history: the sum of its positive weights. */
 function purchases(weights: Float32Array): number {
   let total = 0;
@@ -281,16 +263,3 @@ function ordinal(n: number): string {
   return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
 }
 
-function positive(name: string, v: number): void {
-  if (typeof v !== 'number' || !(v > 0)) throw new OptionError(name, `must be a number > 0 or Infinity, got ${v}`);
-}
-
-function finiteOrNull(v: number): number | null {
-  return v === Infinity ? null : v;
-}
-
-function infiniteIfNull(v: unknown, name: string): number {
-  if (v === null) return Infinity;
-  if (typeof v !== 'number') throw new ArtifactError(`bad repeat ${name}`, 'repeat');
-  return v;
-}

@@ -16,6 +16,12 @@ export interface Progress {
 export interface FitOptions {
   /** Seed for every random choice of the fit (default 42). */
   seed?: number;
+  /**
+   * Threads for the fit's parallel stages (default: every core when the worker pool is
+   * installed, as the Node build of hybridrec does at import; 1 elsewhere, e.g. browsers).
+   * 1 runs on the calling thread. Results are bit-identical whatever the count.
+   */
+  threads?: number;
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
 }
@@ -59,6 +65,17 @@ export interface Explanation {
   evidence: Array<{ item: number; weight: number }>;
 }
 
+/**
+ * What a saved artifact may hold. `customerData: false` writes a serving artifact: no
+ * user-level state (user factors, user vectors, histories); queries then bring the
+ * shopper's history. A strategy that cannot work without customer data throws an
+ * OptionError naming itself.
+ */
+export interface SaveOptions {
+  /** Default true. */
+  customerData?: boolean;
+}
+
 /** How strategies turn an item index into a display name for reasons. */
 export type ItemNamer = (item: number) => string;
 
@@ -77,7 +94,7 @@ export interface Recommender {
   /** Why `item` scored for `query`, or null when this strategy gave it nothing. */
   explain(query: Query, item: number, name: ItemNamer): Explanation | null;
   /** Writes typed-array sections through `out` and returns the JSON state (options included) needed to load. */
-  save(out: SectionWriter): JsonObject;
+  save(out: SectionWriter, options?: SaveOptions): JsonObject;
 }
 
 /** Rebuilds a fitted strategy from its artifact section. One per `kind`. */
@@ -85,7 +102,7 @@ export type StrategyLoader = (state: JsonObject, sections: SectionReader) => Rec
 
 /**
  * A dense score buffer over all items plus the list of items a strategy touched, so
- * sparse strategies (neighbours, rules, repeats) cost O(touched) to normalize and merge,
+ * sparse strategies (neighbors, rules, repeats) cost O(touched) to normalize and merge,
  * while dense ones (embeddings) mark the whole vector. Reused across queries: reset() is
  * O(touched).
  */

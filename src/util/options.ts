@@ -127,6 +127,28 @@ export function string(): Check<string> {
   };
 }
 
+/**
+ * A user or item id. Ids are strings everywhere (a number is an error, never converted: the
+ * ids "1" and "01" differ, and a silent String(x) would hide a caller's mix-up).
+ */
+export function id(): Check<string> {
+  return (value, name) => {
+    if (typeof value !== 'string') throw new OptionError(name, `ids are strings, got ${describeTyped(value)}`);
+    return value;
+  };
+}
+
+/** An array of ids (a string is not a list of its characters). Returned as given, not copied. */
+export function idList(): Check<readonly string[]> {
+  return (value, name) => {
+    if (!Array.isArray(value)) throw new OptionError(name, `must be an array of id strings, got ${describeTyped(value)}`);
+    for (let i = 0; i < value.length; i++) {
+      if (typeof value[i] !== 'string') throw new OptionError(`${name}[${i}]`, `ids are strings, got ${describeTyped(value[i])}`);
+    }
+    return value as readonly string[];
+  };
+}
+
 /** null, or a value that passes `check`. */
 export function nullable<T>(check: Check<T>): Check<T | null> {
   return (value, name) => (value === null ? null : check(value, name));
@@ -172,6 +194,11 @@ export function describe(value: unknown): string {
   return ctor && ctor !== 'Object' ? `a ${ctor}` : 'an object';
 }
 
+/** A value with its type, for "ids are strings, got number 1". */
+function describeTyped(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? `${typeof value} ${describe(value)}` : describe(value);
+}
+
 function unknownOption(owner: string, key: string, known: string[]): OptionError {
   const near = nearest(key, known);
   const hint = near ? `; did you mean "${near}"?` : `; known options: ${known.join(', ')}`;
@@ -190,7 +217,10 @@ function nearest(key: string, known: string[]): string | null {
       bestDistance = d;
     }
   }
-  return best !== null && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : null;
+  if (best !== null && bestDistance <= Math.max(2, Math.floor(key.length / 3))) return best;
+  // A renamed option often keeps a part of its old name (weighting -> edgeWeighting).
+  const part = known.find((candidate) => candidate.toLowerCase().includes(k) || k.includes(candidate.toLowerCase()));
+  return part !== undefined && Math.min(k.length, part.length) >= 4 ? part : null;
 }
 
 function editDistance(a: string, b: string): number {

@@ -23,6 +23,15 @@ export class TopK {
     return this.n;
   }
 
+  /**
+   * The least score a candidate needs to be kept: -Infinity until the heap is full, then the
+   * worst kept score (an equal score is kept only with a lower index, which push() decides).
+   * Lets a hot loop skip push() for most candidates.
+   */
+  get floor(): number {
+    return this.n < this.k ? -Infinity : this.scores[0];
+  }
+
   clear(): void {
     this.n = 0;
   }
@@ -61,6 +70,37 @@ export class TopK {
     }
     items[i] = item;
     scores[i] = score;
+  }
+
+  /**
+   * Moves the kept candidates, best first, into items/scores (room for k) without allocating,
+   * and empties the heap; returns how many. Same order as sorted().
+   */
+  drainInto(items: Int32Array, scores: Float32Array): number {
+    const n = this.n;
+    // Popping the root (the worst kept) n times fills the output from the back.
+    for (let out = n - 1; out >= 0; out--) {
+      items[out] = this.items[0];
+      scores[out] = this.scores[0];
+      const last = --this.n;
+      const item = this.items[last];
+      const score = this.scores[last];
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= last) break;
+        const r = l + 1;
+        let worst = l;
+        if (r < last && before(this.scores[l], this.items[l], this.scores[r], this.items[r])) worst = r;
+        if (!before(score, item, this.scores[worst], this.items[worst])) break;
+        this.items[i] = this.items[worst];
+        this.scores[i] = this.scores[worst];
+        i = worst;
+      }
+      this.items[i] = item;
+      this.scores[i] = score;
+    }
+    return n;
   }
 
   /** The kept candidates, best first. */

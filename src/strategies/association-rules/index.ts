@@ -5,11 +5,13 @@
  */
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
-import { ArtifactError, NotFittedError, OptionError, throwIfAborted } from '../../errors';
-import type { Json, JsonObject } from '../../util/json';
+import { ArtifactError, NotFittedError, OptionError } from '../../errors';
+import type { JsonObject } from '../../util/json';
+import { integer, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
+import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
-import { mineItemsets, validateItemsetOptions, type FrequentItemsets, type Transactions } from './miner';
-import { generateRules, RuleSet, validateRuleOptions, type AssociationRule } from './rules';
+import { ITEMSET_CHECKS, mineItemsets, type FrequentItemsets, type Transactions } from './miner';
+import { generateRules, RULE_CHECKS, RuleSet, type AssociationRule } from './rules';
 
 export { FrequentItemsets, mineItemsets, supportThreshold, type ItemsetArrays, type ItemsetOptions, type Transactions } from './miner';
 export { generateRules, RuleSet, THRESHOLD_EPSILON, type AssociationRule, type RuleOptions, type RuleOrder } from './rules';
@@ -20,13 +22,13 @@ export interface AssociationRulesOptions {
    * baskets, 3,200 of Instacart's 3.2M orders). Threshold count = ceil(nBaskets x minSupport).
    */
   minSupport: number;
-  /** Minimum support count, so small shops do not mine one-off baskets (default 5). The larger threshold applies. */
+  /** Minimum support count, so small shops do not mine one-off baskets (default 5, set by hand). The larger threshold applies. */
   minCount: number;
   /** Minimum rule confidence (default 0.1: grocery rules rarely pass 0.5 except towards staples). */
   minConfidence: number;
   /** Minimum lift (default 1: only rules that raise the consequent's odds). */
   minLift: number;
-  /** Longest itemset, antecedent plus consequent (default 3: rules from one or two items). */
+  /** Longest itemset, antecedent plus consequent (default 3: rules from one or two items, which keeps mining cheap). */
   maxLength: number;
   /**
    * Mining stops before an itemset length whose candidates would pass this many itemsets
@@ -36,19 +38,21 @@ export interface AssociationRulesOptions {
    */
   maxItemsets: number;
   /**
-   * Rules kept, those of highest weight (see weighting) first (default 20,000); Infinity keeps
-   * all. Weight rather than lift, because the top lifts of a big shop are rules between rare
-   * items seen together a handful of times.
+   * Rules kept, those of highest weight (see ruleWeighting) first (default 20,000, a memory
+   * bound set by hand); Infinity keeps all. Weight rather than lift, because the top lifts of
+   * a big shop are rules between rare items seen together a handful of times.
    */
   maxRules: number;
   /**
    * Which of the shopper's items may fire a rule: the current basket, the purchase history,
-   * or both (default). With an empty history 'both' is the basket alone.
+   * or both (default: every item the shopper has says something). With an empty history
+   * 'both' is the basket alone.
    */
   source: 'both' | 'basket' | 'history';
   /**
    * How the rules that fire for one consequent combine: 'max' (default) keeps the best rule,
-   * which is also the one explain() names; 'noisyOr' is 1 - prod(1 - w); 'sum' adds them.
+   * which is also the one explain() names (hence the default); 'noisyOr' is 1 - prod(1 - w);
+   * 'sum' adds them.
    */
   combine: 'max' | 'noisyOr' | 'sum';
   /**
@@ -56,36 +60,21 @@ export interface AssociationRulesOptions {
    * how much X raises y above its base rate, so staples bought by everyone do not dominate;
    * 'confidence' is P(y|X) itself.
    */
-  weighting: 'addedValue' | 'confidence';
+  ruleWeighting: 'addedValue' | 'confidence';
 }
 
-export const ASSOCIATION_RULES_DEFAULTS: AssociationRulesOptions = {
-  minSupport: 0.001,
-  minCount: 5,
-  minConfidence: 0.1,
-  minLift: 1,
-  maxLength: 3,
-  maxItemsets: 1_000_000,
-  maxRules: 20_000,
-  source: 'both',
-  combine: 'max',
-  weighting: 'addedValue',
+const CHECKS: OptionChecks<AssociationRulesOptions> = {
+  minSupport: ITEMSET_CHECKS.minSupport,
+  minCount: ITEMSET_CHECKS.minCount,
+  minConfidence: RULE_CHECKS.minConfidence,
+  minLift: RULE_CHECKS.minLift,
+  maxLength: integer({ min: 2 }),
+  maxItemsets: ITEMSET_CHECKS.maxItemsets,
+  maxRules: RULE_CHECKS.maxRules,
+  source: oneOf(['both', 'basket', 'history']),
+  combine: oneOf(['max', 'noisyOr', 'sum']),
+  ruleWeighting: oneOf(['addedValue', 'confidence']),
 };
-
-const SOURCES = ['both', 'basket', 'history'] as const;
-const COMBINES = ['max', 'noisyOr', 'sum'] as const;
-const WEIGHTINGS = ['addedValue', 'confidence'] as const;
-
-function validateOptions(o: AssociationRulesOptions): void {
-  for (const key of Object.keys(o)) {
-    if (!(key in ASSOCIATION_RULES_DEFAULTS)) throw new OptionError(key, 'unknown AssociationRules option');
-  }
-  validateItemsetOptions(o, 2);
-  validateRuleOptions(o);
-  if (!SOURCES.includes(o.source)) throw new OptionError('source', `must be one of ${SOURCES.join(', ')}, got ${String(o.source)}`);
-  if (!COMBINES.includes(o.combine)) throw new OptionError('combine', `must be one of ${COMBINES.join(', ')}, got ${String(o.combine)}`);
-  if (!WEIGHTINGS.includes(o.weighting)) throw new OptionError('weighting', `must be one of ${WEIGHTINGS.join(', ')}, got ${String(o.weighting)}`);
-}
 
 /** One frequent itemset in item indices. */
 export interface Itemset {
@@ -118,14 +107,25 @@ interface Model {
 }
 
 export class AssociationRules implements Recommender {
+  static readonly defaults: Readonly<AssociationRulesOptions> = Object.freeze({
+    minSupport: 0.001,
+    minCount: 5,
+    minConfidence: 0.1,
+    minLift: 1,
+    maxLength: 3,
+    maxItemsets: 1_000_000,
+    maxRules: 20_000,
+    source: 'both',
+    combine: 'max',
+    ruleWeighting: 'addedValue',
+  });
+
   readonly kind = 'rules';
-  readonly options: AssociationRulesOptions;
+  readonly options: Readonly<AssociationRulesOptions>;
   private model: Model | null = null;
 
   constructor(options: Partial<AssociationRulesOptions> = {}) {
-    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    this.options = { ...ASSOCIATION_RULES_DEFAULTS, ...given };
-    validateOptions(this.options);
+    this.options = resolveOptions('AssociationRules', AssociationRules.defaults, options, CHECKS);
   }
 
   get fitted(): boolean {
@@ -137,26 +137,26 @@ export class AssociationRules implements Recommender {
    * with each user's whole history as one transaction.
    */
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('AssociationRules.fit');
-    throwIfAborted(options.signal, 'AssociationRules.fit');
+    checkDataset(data, 'AssociationRules');
     const tx: Transactions =
       data.nBaskets > 0
         ? { ptr: data.baskets.itemPtr, items: data.baskets.items, nItems: data.nItems }
         : { ptr: data.interactions.indptr, items: data.interactions.indices, nItems: data.nItems };
     const o = this.options;
-    const sets = mineItemsets(tx, {
+    const sets = await mineItemsets(tx, {
       minSupport: o.minSupport,
       minCount: o.minCount,
       maxLength: o.maxLength,
       maxItemsets: o.maxItemsets,
+      threads: options.threads,
       signal: options.signal,
       onProgress: options.onProgress,
     });
-    const rules = generateRules(sets, {
+    const rules = await generateRules(sets, {
       minConfidence: o.minConfidence,
       minLift: o.minLift,
       maxRules: o.maxRules,
-      sortBy: o.weighting,
+      sortBy: o.ruleWeighting,
       signal: options.signal,
       onProgress: options.onProgress,
     });
@@ -210,6 +210,7 @@ export class AssociationRules implements Recommender {
 
   score(query: Query, out: ScoreVector): void {
     const m = this.requireModel();
+    checkScores(out, m.nItems, 'AssociationRules');
     const nPresent = this.markQuery(m, query);
     const { rules, weight, keyPtr, keyRules, mark, present } = m;
     const { antPtr, ant, cons } = rules;
@@ -233,7 +234,7 @@ export class AssociationRules implements Recommender {
   /** The strongest rule that fired for `item`, as "bought A and B -> C (confidence 0.62, lift 3.1)". */
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
     const m = this.requireModel();
-    if (!(item >= 0 && item < m.nItems)) return null;
+    checkItem(item, m.nItems, 'AssociationRules.explain');
     const nPresent = this.markQuery(m, query);
     const { rules, weight, consPtr, consRules, mark, present } = m;
     let best = -1;
@@ -268,24 +269,11 @@ export class AssociationRules implements Recommender {
     out.array('cons', rules.cons);
     out.array('count', rules.count);
     out.array('antCount', rules.antCount);
-    const options: { [key: string]: Json } = { ...this.options };
-    if (this.options.maxRules === Infinity) options.maxRules = null;
-    if (this.options.maxItemsets === Infinity) options.maxItemsets = null;
-    return { options, nItems: m.nItems, nTransactions: m.nTransactions, minCount: m.minCount, truncatedAt: m.truncatedAt };
+    return { options: optionsToJson(this.options), nItems: m.nItems, nTransactions: m.nTransactions, minCount: m.minCount, truncatedAt: m.truncatedAt };
   }
 
   static load(state: JsonObject, sections: SectionReader): AssociationRules {
-    const raw = state.options;
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ArtifactError('AssociationRules state has no options', 'rules');
-    const options = { ...(raw as Record<string, unknown>) } as Partial<AssociationRulesOptions> & { maxRules?: number | null; maxItemsets?: number | null };
-    if (options.maxRules === null) options.maxRules = Infinity;
-    if (options.maxItemsets === null) options.maxItemsets = Infinity;
-    let model: AssociationRules;
-    try {
-      model = new AssociationRules(options as Partial<AssociationRulesOptions>);
-    } catch (e) {
-      throw new ArtifactError(`AssociationRules options are invalid: ${(e as Error).message}`, 'rules');
-    }
+    const model = new AssociationRules(optionsFromArtifact('AssociationRules', state.options, CHECKS, 'rules'));
     const nItems = state.nItems;
     const nTransactions = state.nTransactions;
     const minCount = state.minCount;
@@ -321,7 +309,7 @@ export class AssociationRules implements Recommender {
     const weight = new Float64Array(n);
     for (let r = 0; r < n; r++) {
       const c = rules.confidence[r];
-      weight[r] = this.options.weighting === 'confidence' ? c : c * (1 - 1 / rules.lift[r]);
+      weight[r] = this.options.ruleWeighting === 'confidence' ? c : c * (1 - 1 / rules.lift[r]);
     }
     // Key each rule by its rarest antecedent item: the one a shopper is least likely to have.
     const key = new Int32Array(n);
@@ -352,14 +340,11 @@ export class AssociationRules implements Recommender {
   /** Marks the shopper's items allowed by `source`; returns how many distinct items were marked into `present`. */
   private markQuery(m: Model, query: Query): number {
     const { mark, present, nItems } = m;
+    checkQuery(query, nItems, 'AssociationRules');
     let n = 0;
     const take = (items: ArrayLike<number>): void => {
       for (let k = 0; k < items.length; k++) {
         const i = items[k];
-        if (!(i >= 0 && i < nItems)) {
-          clearMarks(mark, present, n);
-          throw new OptionError('query', `item index ${i} outside [0, ${nItems})`);
-        }
         if (mark[i] === 0) {
           mark[i] = 1;
           present[n++] = i;

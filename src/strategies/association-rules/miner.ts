@@ -22,7 +22,10 @@
  * which answers "support count of this subset" in |subset| binary searches: rule generation
  * needs exactly that.
  */
-import { DataError, OptionError, throwIfAborted } from '../../errors';
+import { DataError, OptionError } from '../../errors';
+import { defineKernel, rangesByCost, resolveThreads, runKernel } from '../../util/parallel';
+import { integer, nullable, number, resolveOptions, type Check, type OptionChecks } from '../../util/options';
+import { Pace } from '../../util/pace';
 import type { Progress } from '../types';
 
 /**
@@ -60,6 +63,8 @@ export interface ItemsetOptions {
    * longer itemsets instead. Results are the same either way, only speed and memory differ.
    */
   pairCounters?: number;
+  /** Threads for pair counting (default: all the executor has, see util/parallel; 1 runs on the calling thread). The result is the same for any count. */
+  threads?: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
 }
@@ -69,26 +74,30 @@ export function supportThreshold(nTransactions: number, minSupport: number, minC
   return Math.max(1, minCount, Math.ceil(nTransactions * minSupport));
 }
 
-export function validateItemsetOptions(
-  o: { minSupport?: number; minCount?: number; maxLength?: number; pairCounters?: number; maxItemsets?: number },
-  minMaxLength = 1,
-): void {
-  if (o.maxItemsets !== undefined && !(o.maxItemsets === Infinity || (Number.isInteger(o.maxItemsets) && o.maxItemsets >= 1))) {
-    throw new OptionError('maxItemsets', `must be an integer >= 1 or Infinity, got ${o.maxItemsets}`);
-  }
-  if (o.minSupport !== undefined && !(o.minSupport >= 0 && o.minSupport <= 1)) {
-    throw new OptionError('minSupport', `must be a fraction in [0, 1], got ${o.minSupport}`);
-  }
-  if (o.minCount !== undefined && !(Number.isInteger(o.minCount) && o.minCount >= 1)) {
-    throw new OptionError('minCount', `must be an integer >= 1, got ${o.minCount}`);
-  }
-  if (o.pairCounters !== undefined && !(o.pairCounters >= 0)) {
-    throw new OptionError('pairCounters', `must be a number >= 0, got ${o.pairCounters}`);
-  }
-  if (o.maxLength !== undefined && !(Number.isInteger(o.maxLength) && o.maxLength >= minMaxLength)) {
-    throw new OptionError('maxLength', `must be an integer >= ${minMaxLength}, got ${o.maxLength}`);
-  }
-}
+/** Checks of the itemset options, shared with AssociationRules. */
+export const ITEMSET_CHECKS = {
+  minSupport: number({ min: 0, max: 1 }),
+  minCount: integer({ min: 1 }),
+  maxLength: integer({ min: 1 }),
+  maxItemsets: integer({ min: 1, infinity: true }),
+  pairCounters: integer({ min: 0 }),
+} satisfies Record<string, Check<number>>;
+
+type ItemsetSettings = { minSupport: number | null; minCount: number | null; maxLength: number; maxItemsets: number; pairCounters: number };
+
+const SETTINGS_DEFAULTS: Readonly<ItemsetSettings> = Object.freeze({
+  minSupport: null,
+  minCount: null,
+  maxLength: 10,
+  maxItemsets: Infinity,
+  pairCounters: 1 << 22,
+});
+
+const SETTINGS_CHECKS: OptionChecks<ItemsetSettings> = {
+  ...ITEMSET_CHECKS,
+  minSupport: nullable(ITEMSET_CHECKS.minSupport),
+  minCount: nullable(ITEMSET_CHECKS.minCount),
+};
 
 /** An Int32Array that grows by doubling (tree node and candidate columns). */
 export class GrowingI32 {
@@ -228,22 +237,24 @@ export function compareRuns(a: Int32Array, a0: number, a1: number, b0: number, b
   return a1 - a0 - (b1 - b0);
 }
 
-/** Pair counters per pass over the baskets: 16 MB of Int32, about a last-level cache. */
-const DEFAULT_PAIR_COUNTERS = 1 << 22;
 /** Beyond this many passes pairs are counted item by item instead. */
 const MAX_PAIR_PASSES = 16;
+/** Baskets per pacing check (a clock read) in the counting passes. */
+const PACE_MASK = 1023;
 
-/** Mines all frequent itemsets of `tx`. Needs minSupport or minCount (an unbounded search is never a default). */
-export function mineItemsets(tx: Transactions, options: ItemsetOptions): FrequentItemsets {
-  if (options.minSupport === undefined && options.minCount === undefined) {
-    throw new OptionError('minSupport', 'give minSupport or minCount');
-  }
-  validateItemsetOptions(options);
-  const { signal, onProgress } = options;
-  const maxLength = options.maxLength ?? 10;
+/**
+ * Mines all frequent itemsets of `tx`. Needs minSupport or minCount (an unbounded search is
+ * never a default). Long passes yield to the event loop now and then, so `signal` can stop
+ * them mid-run.
+ */
+export async function mineItemsets(tx: Transactions, options: ItemsetOptions): Promise<FrequentItemsets> {
+  const { signal, onProgress, threads, ...given } = options ?? ({} as ItemsetOptions);
+  const o = resolveOptions('mineItemsets', SETTINGS_DEFAULTS, given, SETTINGS_CHECKS);
+  if (o.minSupport === null && o.minCount === null) throw new OptionError('mineItemsets.minSupport', 'give minSupport or minCount');
+  const pace = new Pace(signal, 'itemset mining');
+  const maxLength = o.maxLength;
   const nTx = tx.ptr.length - 1;
-  const minCount = supportThreshold(nTx, options.minSupport ?? 0, options.minCount ?? 1);
-  throwIfAborted(signal, 'itemset mining');
+  const minCount = supportThreshold(nTx, o.minSupport ?? 0, o.minCount ?? 1);
 
   const itemCount = countItems(tx);
   const kept: number[] = [];
@@ -254,7 +265,7 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
   const nRanks = kept.length;
   const rankItem = Int32Array.from(kept);
   const rows = rankRows(tx, rankItem, itemCount);
-  throwIfAborted(signal, 'itemset mining');
+  if (pace.due()) await pace.pause();
 
   const tree = new Tree(nRanks + 1);
   tree.add(-1, nTx, -1, 0);
@@ -263,20 +274,20 @@ export function mineItemsets(tx: Transactions, options: ItemsetOptions): Frequen
     tree.childEnd.data[0] = 1 + nRanks;
     for (let r = 0; r < nRanks; r++) tree.add(r, itemCount[rankItem[r]], 0, 1);
   }
-  const block = options.pairCounters ?? DEFAULT_PAIR_COUNTERS;
+  const block = o.pairCounters;
   if (maxLength >= 2) {
     onProgress?.({ stage: 'mine itemsets', done: 1, total: maxLength });
-    if (block > 0 && (nRanks * (nRanks - 1)) / 2 / block <= MAX_PAIR_PASSES) countPairs(rows, nRanks, minCount, tree, block, signal);
-    else countPairsByItem(rows, nRanks, itemCount, rankItem, minCount, tree, signal);
+    const run: PairRun = { threads, signal, stage: 'itemset mining' };
+    if (block > 0 && (nRanks * (nRanks - 1)) / 2 / block <= MAX_PAIR_PASSES) await countPairs(rows, nRanks, minCount, tree, block, run);
+    else await countPairsByItem(rows, nRanks, itemCount, rankItem, minCount, tree, run);
   }
   const levelStart = [0, 1, 1 + nRanks];
-  const maxItemsets = options.maxItemsets ?? Infinity;
+  const maxItemsets = o.maxItemsets;
   let truncatedAt: number | null = null;
   for (let k = 3; k <= maxLength; k++) {
-    throwIfAborted(signal, 'itemset mining');
     onProgress?.({ stage: 'mine itemsets', done: k - 1, total: maxLength });
     levelStart.push(tree.size);
-    const level = countLevel(rows, tree, levelStart[k - 2], levelStart[k - 1], levelStart[k], k, minCount, maxItemsets - (tree.size - 1), signal);
+    const level = await countLevel(rows, tree, levelStart[k - 2], levelStart[k - 1], levelStart[k], k, minCount, maxItemsets - (tree.size - 1), pace);
     if (level === 'over budget') truncatedAt = k;
     if (level !== 'counted') break;
   }
@@ -381,42 +392,121 @@ export function sortRun(a: Int32Array, lo: number, hi: number): void {
   }
 }
 
+/** Frequent pairs of the ranks [start, end) of a pair kernel: rank a has lengths[a - start] partners b > a, ascending, with their counts. */
+interface FrequentPairs {
+  lengths: Int32Array;
+  partners: Int32Array;
+  counts: Int32Array;
+}
+
+/** Collects frequent pairs per rank (ranks ascending, partners ascending within each). */
+class PairCollector {
+  private partners: GrowingI32 = new GrowingI32(1024);
+  private counts: GrowingI32 = new GrowingI32(1024);
+  readonly lengths: Int32Array;
+  constructor(private readonly start: number, end: number) {
+    this.lengths = new Int32Array(end - start);
+  }
+  add(a: number, b: number, count: number): void {
+    this.partners.push(b);
+    this.counts.push(count);
+    this.lengths[a - this.start]++;
+  }
+  result(): FrequentPairs {
+    return { lengths: this.lengths, partners: this.partners.view().slice(), counts: this.counts.view().slice() };
+  }
+}
+
+interface TriangleInput {
+  ptr: Int32Array;
+  items: Int32Array;
+  nRanks: number;
+  minCount: number;
+}
+
 /**
- * Counts all pairs in sequential passes over the baskets into blocks of the upper triangle of
- * counters (row a holds pairs (a, b > a); a block is the rows that fit in `block` counters),
- * and adds the frequent ones to the tree. Visiting each item's baskets instead costs a cache
- * miss per visit at millions of baskets, and one huge triangle a miss per increment.
+ * Pairs (a, b > a) for the ranks a in [a0, a1), counted in one sequential pass over the
+ * baskets into that block of the upper triangle of counters (row a holds pairs (a, b > a)).
+ * Visiting each item's baskets instead costs a cache miss per visit at millions of baskets,
+ * and one huge triangle a miss per increment.
  */
-function countPairs(rows: RankRows, nRanks: number, minCount: number, tree: Tree, block: number, signal: AbortSignal | undefined): void {
-  const rowOff = new Float64Array(nRanks + 1);
-  for (let a = 0; a < nRanks; a++) rowOff[a + 1] = rowOff[a] + (nRanks - a - 1);
-  const tri = new Int32Array(Math.max(nRanks, Math.min(block, rowOff[nRanks])));
-  const { ptr, items } = rows;
+export const trianglePairsKernel = defineKernel('apriori.triangle-pairs', (input: TriangleInput, a0: number, a1: number): FrequentPairs => {
+  const { ptr, items, nRanks, minCount } = input;
+  // Row a of the block starts at base(a) + a + 1 (its first partner is a + 1).
+  const rowStart = new Float64Array(a1 - a0 + 1);
+  for (let a = a0; a < a1; a++) rowStart[a - a0 + 1] = rowStart[a - a0] + (nRanks - a - 1);
+  const tri = new Int32Array(rowStart[a1 - a0]);
   const nRows = ptr.length - 1;
-  for (let a0 = 0; a0 < nRanks - 1; ) {
-    throwIfAborted(signal, 'itemset mining');
-    let a1 = a0 + 1;
-    while (a1 < nRanks - 1 && rowOff[a1 + 1] - rowOff[a0] <= tri.length) a1++;
-    const off0 = rowOff[a0];
-    tri.fill(0, 0, rowOff[a1] - off0);
-    for (let t = 0; t < nRows; t++) {
-      const hi = ptr[t + 1];
-      for (let i = ptr[t]; i < hi - 1; i++) {
-        const a = items[i];
-        if (a < a0) continue;
-        if (a >= a1) break;
-        const base = (rowOff[a] - off0 - a - 1) | 0;
-        for (let j = i + 1; j < hi; j++) tri[base + items[j]]++;
-      }
+  for (let t = 0; t < nRows; t++) {
+    const hi = ptr[t + 1];
+    for (let i = lowerBound(items, ptr[t], hi - 1, a0); i < hi - 1; i++) {
+      const a = items[i];
+      if (a >= a1) break;
+      const base = (rowStart[a - a0] - a - 1) | 0;
+      for (let j = i + 1; j < hi; j++) tri[base + items[j]]++;
     }
-    for (let a = a0; a < a1; a++) {
-      const base = (rowOff[a] - off0 - a - 1) | 0;
+  }
+  const out = new PairCollector(a0, a1);
+  for (let a = a0; a < a1; a++) {
+    const base = (rowStart[a - a0] - a - 1) | 0;
+    for (let b = a + 1; b < nRanks; b++) if (tri[base + b] >= minCount) out.add(a, b, tri[base + b]);
+  }
+  return out.result();
+});
+
+/**
+ * Counts all pairs with the triangle kernel over blocks of ranks: each block holds at most
+ * `block` counters and, when several threads run, about an equal share of the increments.
+ * Counts are integers, so the result is the same for any cut and any thread count; on one
+ * thread the blocks are the fewest passes that fit `block`.
+ */
+async function countPairs(rows: RankRows, nRanks: number, minCount: number, tree: Tree, block: number, run: PairRun): Promise<void> {
+  const { ptr, items } = rows;
+  // Increments of row a: the items after a in each basket holding it.
+  const work = new Float64Array(nRanks);
+  let total = 0;
+  for (let t = 0; t + 1 < ptr.length; t++) {
+    const hi = ptr[t + 1];
+    for (let i = ptr[t]; i < hi; i++) work[items[i]] += hi - i - 1;
+    total += ((hi - ptr[t]) * (hi - ptr[t] - 1)) / 2;
+  }
+  const share = Math.max(1, Math.ceil(total / resolveThreads(run.threads)));
+  const bounds = [0];
+  let counters = 0;
+  let increments = 0;
+  for (let a = 0; a < nRanks - 1; a++) {
+    const rowCounters = nRanks - a - 1;
+    if (a > bounds[bounds.length - 1] && (counters + rowCounters > block || increments >= share)) {
+      bounds.push(a);
+      counters = 0;
+      increments = 0;
+    }
+    counters += rowCounters;
+    increments += work[a];
+  }
+  if (nRanks > 1) bounds.push(nRanks - 1);
+  const parts = await runKernel(trianglePairsKernel, { ptr, items, nRanks, minCount }, bounds, run);
+  addPairs(tree, bounds, parts);
+}
+
+/** Adds the frequent pairs of kernel ranges (ranks bounds[r] .. bounds[r + 1]) as the children of their first rank. */
+function addPairs(tree: Tree, bounds: ArrayLike<number>, parts: FrequentPairs[]): void {
+  for (let r = 0; r < parts.length; r++) {
+    const { lengths, partners, counts } = parts[r];
+    let p = 0;
+    for (let a = bounds[r]; a < bounds[r + 1]; a++) {
       tree.childStart.data[1 + a] = tree.size;
-      for (let b = a + 1; b < nRanks; b++) if (tri[base + b] >= minCount) tree.add(b, tri[base + b], 1 + a, 2);
+      for (const end = p + lengths[a - bounds[r]]; p < end; p++) tree.add(partners[p], counts[p], 1 + a, 2);
       tree.childEnd.data[1 + a] = tree.size;
     }
-    a0 = a1;
   }
+}
+
+/** How pair counting runs: threads and signal of the fit. */
+interface PairRun {
+  threads?: number;
+  signal?: AbortSignal;
+  stage: string;
 }
 
 /** The growing prefix tree: node columns, children of a node contiguous and sorted by rank. */
@@ -490,32 +580,29 @@ function lowerBound(a: Int32Array, lo: number, hi: number, v: number): number {
   return lo;
 }
 
+interface OccurrenceInput {
+  ptr: Int32Array;
+  items: Int32Array;
+  /** Baskets holding rank a: occ[occStart[a] .. occEnd[a]). */
+  occStart: Float64Array;
+  occEnd: Float64Array;
+  occ: Int32Array;
+  nRanks: number;
+  minCount: number;
+}
+
 /**
- * Counts pairs item by item, for more kept items than the triangle serves: the baskets of
- * rank a (an occurrence list) are scanned for their ranks above a, with one counter per rank.
+ * Pairs (a, b > a) for the ranks a in [a0, a1), item by item: the baskets of rank a (its
+ * occurrence list) are scanned for their ranks above a, with one counter per rank.
  */
-function countPairsByItem(
-  rows: RankRows,
-  nRanks: number,
-  itemCount: Int32Array,
-  rankItem: Int32Array,
-  minCount: number,
-  tree: Tree,
-  signal: AbortSignal | undefined,
-): void {
-  const { ptr, items } = rows;
-  const nRows = ptr.length - 1;
-  const occPtr = new Float64Array(nRanks + 1);
-  for (let a = 0; a < nRanks; a++) occPtr[a + 1] = occPtr[a] + itemCount[rankItem[a]];
-  const occ = new Int32Array(occPtr[nRanks]);
-  const occEnd = Float64Array.from(occPtr.subarray(0, nRanks));
-  for (let t = 0; t < nRows; t++) for (let p = ptr[t]; p < ptr[t + 1]; p++) occ[occEnd[items[p]]++] = t;
+export const occurrencePairsKernel = defineKernel('apriori.occurrence-pairs', (input: OccurrenceInput, a0: number, a1: number): FrequentPairs => {
+  const { ptr, items, occStart, occEnd, occ, nRanks, minCount } = input;
   const counts = new Int32Array(nRanks);
   const touched = new Int32Array(nRanks);
-  for (let a = 0; a < nRanks; a++) {
-    if ((a & 1023) === 0) throwIfAborted(signal, 'itemset mining');
+  const out = new PairCollector(a0, a1);
+  for (let a = a0; a < a1; a++) {
     let nTouched = 0;
-    for (let k = occPtr[a]; k < occEnd[a]; k++) {
+    for (let k = occStart[a]; k < occEnd[a]; k++) {
       const t = occ[k];
       const lo = ptr[t];
       for (let q = ptr[t + 1] - 1; q >= lo; q--) {
@@ -525,14 +612,37 @@ function countPairsByItem(
       }
     }
     const partners = touched.subarray(0, nTouched).sort();
-    tree.childStart.data[1 + a] = tree.size;
     for (let k = 0; k < nTouched; k++) {
       const b = partners[k];
-      if (counts[b] >= minCount) tree.add(b, counts[b], 1 + a, 2);
+      if (counts[b] >= minCount) out.add(a, b, counts[b]);
       counts[b] = 0;
     }
-    tree.childEnd.data[1 + a] = tree.size;
   }
+  return out.result();
+});
+
+/** Pair-count work per occurrence-kernel range: a few milliseconds (abort stays prompt, threads balance). */
+const OCCURRENCE_RANGE_WORK = 1 << 23;
+
+/** Counts pairs item by item (occurrence lists), for more kept items than the triangle serves. */
+async function countPairsByItem(rows: RankRows, nRanks: number, itemCount: Int32Array, rankItem: Int32Array, minCount: number, tree: Tree, run: PairRun): Promise<void> {
+  const { ptr, items } = rows;
+  const nRows = ptr.length - 1;
+  const occPtr = new Float64Array(nRanks + 1);
+  for (let a = 0; a < nRanks; a++) occPtr[a + 1] = occPtr[a] + itemCount[rankItem[a]];
+  const occ = new Int32Array(occPtr[nRanks]);
+  const occEnd = Float64Array.from(occPtr.subarray(0, nRanks));
+  const work = new Float64Array(nRanks);
+  for (let t = 0; t < nRows; t++) {
+    for (let p = ptr[t]; p < ptr[t + 1]; p++) {
+      occ[occEnd[items[p]]++] = t;
+      work[items[p]] += ptr[t + 1] - p;
+    }
+  }
+  const bounds = rangesByCost(nRanks, OCCURRENCE_RANGE_WORK, (a) => work[a]);
+  // Baskets with fewer than two kept items were dropped, so a list can end before the next one starts.
+  const parts = await runKernel(occurrencePairsKernel, { ptr, items, occStart: occPtr.subarray(0, nRanks), occEnd, occ, nRanks, minCount }, bounds, run);
+  addPairs(tree, bounds, parts);
 }
 
 /**
@@ -543,7 +653,7 @@ function countPairsByItem(
  * candidates. Frequent candidates become the children of their (k-1)-set. Counts nothing
  * when there are more than `budget` candidates.
  */
-function countLevel(
+async function countLevel(
   rows: RankRows,
   tree: Tree,
   parentStart: number,
@@ -552,8 +662,8 @@ function countLevel(
   k: number,
   minCount: number,
   budget: number,
-  signal: AbortSignal | undefined,
-): 'counted' | 'nothing frequent' | 'over budget' {
+  pace: Pace,
+): Promise<'counted' | 'nothing frequent' | 'over budget'> {
   // Candidates of (k-1)-set n: cand[candPtr[n - prevStart] .. candPtr[n - prevStart + 1]), ascending ranks.
   const rank = tree.rank.data;
   const parentOf = tree.parent.data;
@@ -563,6 +673,7 @@ function countLevel(
   const found = new GrowingI32(1024);
   const path = new Int32Array(k);
   for (let parent = parentStart; parent < prevStart; parent++) {
+    if (pace.due()) await pace.pause();
     const first = childStart[parent];
     const end = childEnd[parent];
     if (end - first >= 2) for (let n = parent, d = k - 3; n > 0; n = parentOf[n], d--) path[d] = rank[n];
@@ -619,7 +730,7 @@ function countLevel(
   };
   const nRows = ptr.length - 1;
   for (let t = 0; t < nRows; t++) {
-    if ((t & 0xffff) === 0) throwIfAborted(signal, 'itemset mining');
+    if ((t & PACE_MASK) === 0 && pace.due()) await pace.pause();
     const hi = ptr[t + 1];
     // Root children are the ranks themselves (node 1 + r).
     for (let q = ptr[t]; q <= hi - k; q++) {

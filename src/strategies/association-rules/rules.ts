@@ -3,7 +3,8 @@
  * itemsets, with the measures of R arules. Every frequent itemset Z of two or more items
  * yields the rules Z \ {y} -> {y} for each y in Z whose confidence clears the threshold.
  */
-import { OptionError, throwIfAborted } from '../../errors';
+import { integer, number, oneOf, resolveOptions, type OptionChecks } from '../../util/options';
+import { Pace } from '../../util/pace';
 import type { Progress } from '../types';
 import { compareRuns, GrowingI32, sortRun, type FrequentItemsets } from './miner';
 
@@ -49,22 +50,18 @@ export interface AssociationRule {
 }
 
 export type RuleOrder = 'lift' | 'confidence' | 'addedValue';
-const RULE_ORDERS: readonly RuleOrder[] = ['lift', 'confidence', 'addedValue'];
 
-export function validateRuleOptions(o: { minConfidence?: number; minLift?: number; maxRules?: number; sortBy?: RuleOrder }): void {
-  if (o.sortBy !== undefined && !RULE_ORDERS.includes(o.sortBy)) {
-    throw new OptionError('sortBy', `must be one of ${RULE_ORDERS.join(', ')}, got ${String(o.sortBy)}`);
-  }
-  if (o.minConfidence !== undefined && !(o.minConfidence >= 0 && o.minConfidence <= 1)) {
-    throw new OptionError('minConfidence', `must be in [0, 1], got ${o.minConfidence}`);
-  }
-  if (o.minLift !== undefined && !(o.minLift >= 0 && Number.isFinite(o.minLift))) {
-    throw new OptionError('minLift', `must be a finite number >= 0, got ${o.minLift}`);
-  }
-  if (o.maxRules !== undefined && !(o.maxRules === Infinity || (Number.isInteger(o.maxRules) && o.maxRules >= 1))) {
-    throw new OptionError('maxRules', `must be an integer >= 1 or Infinity, got ${o.maxRules}`);
-  }
-}
+type RuleSettings = Required<Omit<RuleOptions, 'signal' | 'onProgress'>>;
+
+const RULE_DEFAULTS: Readonly<RuleSettings> = Object.freeze({ minConfidence: 0, minLift: 0, maxRules: Infinity, sortBy: 'lift' });
+
+/** Checks of the rule options, shared with AssociationRules. */
+export const RULE_CHECKS: OptionChecks<RuleSettings> = {
+  minConfidence: number({ min: 0, max: 1 }),
+  minLift: number({ min: 0 }),
+  maxRules: integer({ min: 1, infinity: true }),
+  sortBy: oneOf<RuleOrder>(['lift', 'confidence', 'addedValue']),
+};
 
 /**
  * Rules in columns. Rule r: antecedent items ant[antPtr[r] .. antPtr[r+1]) ascending,
@@ -154,13 +151,15 @@ function measures(n: number, count: number, antCount: number, consCount: number)
   };
 }
 
-/** All rules X -> {y} of the frequent itemsets that pass the thresholds, in rule order. */
-export function generateRules(sets: FrequentItemsets, options: RuleOptions = {}): RuleSet {
-  validateRuleOptions(options);
-  const minConfidence = (options.minConfidence ?? 0) - THRESHOLD_EPSILON;
-  const minLift = (options.minLift ?? 0) - THRESHOLD_EPSILON;
-  const maxRules = options.maxRules ?? Infinity;
-  const sortBy = options.sortBy ?? 'lift';
+/** All rules X -> {y} of the frequent itemsets that pass the thresholds, in rule order. Abortable mid-run through `signal`. */
+export async function generateRules(sets: FrequentItemsets, options: RuleOptions = {}): Promise<RuleSet> {
+  const { signal, onProgress, ...given } = options ?? {};
+  const o = resolveOptions('generateRules', RULE_DEFAULTS, given, RULE_CHECKS);
+  const pace = new Pace(signal, 'rule generation');
+  const minConfidence = o.minConfidence - THRESHOLD_EPSILON;
+  const minLift = o.minLift - THRESHOLD_EPSILON;
+  const maxRules = o.maxRules;
+  const sortBy = o.sortBy;
   const { nodeRank, nodeCount, nodeParent, nodeDepth, rankItem, itemCount, nTransactions: N } = sets;
   const nNodes = nodeRank.length;
 
@@ -171,10 +170,8 @@ export function generateRules(sets: FrequentItemsets, options: RuleOptions = {})
   const path = new Int32Array(Math.max(1, sets.maxLength));
   const every = Math.max(1, Math.floor(nNodes / 100));
   for (let node = 1; node < nNodes; node++) {
-    if (node % every === 0) {
-      throwIfAborted(options.signal, 'rule generation');
-      options.onProgress?.({ stage: 'generate rules', done: node, total: nNodes });
-    }
+    if (node % every === 0) onProgress?.({ stage: 'generate rules', done: node, total: nNodes });
+    if ((node & 1023) === 0 && pace.due()) await pace.pause();
     const k = nodeDepth[node];
     if (k < 2) continue;
     for (let n = node, d = k - 1; n > 0; n = nodeParent[n], d--) path[d] = nodeRank[n];
@@ -190,7 +187,7 @@ export function generateRules(sets: FrequentItemsets, options: RuleOptions = {})
       candAnt.push(xCount);
     }
   }
-  options.onProgress?.({ stage: 'generate rules', done: nNodes, total: nNodes });
+  onProgress?.({ stage: 'generate rules', done: nNodes, total: nNodes });
 
   const nCand = candNode.length;
   const at = new Int32Array(nCand + 1);

@@ -1,12 +1,18 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
-import { CsrMatrix } from '../../data/csr';
 import type { Catalog, Dataset } from '../../data/dataset';
 import { ArtifactError, DataError, EmptyDataError, NotFittedError, OptionError } from '../../errors';
+import { custom, integer, nullable, number, optionsFromArtifact, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
+import { Pace } from '../../util/pace';
 import { TopK } from '../../util/topk';
+import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
+import { basketWeight } from '../decay';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
-import type { DenseItemVectors, ItemVectors } from './encoder';
+import { DenseContentIndex } from './dense-index';
+import type { ItemVectors } from './encoder';
 import { MiniLMEncoder } from './minilm';
+import { SparseContentIndex } from './sparse-index';
 import { TfidfEncoder } from './tfidf';
+import type { ContentIndex } from './vectors';
 
 /** Builds an item's text from the catalog: a function, or a string with {name}, {aisle}, {department} and {meta.KEY} placeholders. */
 export type ItemTemplate = string | ((catalog: Catalog, item: number) => string);
@@ -14,45 +20,76 @@ export type ItemTemplate = string | ((catalog: Catalog, item: number) => string)
 export type ContentEncoder = TfidfEncoder | MiniLMEncoder;
 
 export interface ContentBasedOptions {
-  /** Turns item texts into vectors. Default a new TfidfEncoder(). */
+  /** Turns item texts into vectors. Default: a new TfidfEncoder() per model (no download, same vectors everywhere). */
   encoder: ContentEncoder;
-  /** The text of an item. Default '{name} {aisle} {department}'. */
+  /** The text of an item. Default '{name} {aisle} {department}': every catalog field Instacart has. */
   template: ItemTemplate;
   /**
-   * The profile weighs a purchase 0.5^(age / recencyHalfLife), age counted in recencyUnit from
-   * the user's last basket, so recent tastes lead. Infinity weighs every purchase alike.
-   * Without a basket timeline (anonymous queries) purchase counts are the weights. Default 10.
+   * Half-life of a purchase's weight in the profile, in baskets before the shopper's most
+   * recent one (a purchase 10 baskets back weighs half), so recent tastes lead; Infinity weighs
+   * every purchase alike. Without a basket timeline (a history of ids) purchase counts are the
+   * weights. Same meaning as RepeatPurchase's. Default 10, set by hand; not tuned.
    */
-  recencyHalfLife: number;
-  /** What a purchase's age counts: 'baskets' (orders since) or 'days' (needs basket days). Default 'baskets'. */
-  recencyUnit: 'baskets' | 'days';
+  halfLifeBaskets: number;
+  /**
+   * Half-life in days before the most recent basket, multiplied with the basket decay; baskets
+   * with an unknown day get no day decay. Same meaning as RepeatPurchase's. Default Infinity
+   * (off): many datasets have no days.
+   */
+  halfLifeDays: number;
   /**
    * TF-IDF only: a profile term found in more than this share of items (a department word
    * like "dairy") does not make items candidates by itself; it still counts in the score of
    * items that share a rarer term with the profile. Without it every query touched nearly
    * the whole catalog (department words are in thousands of names): 2.6 ms p50 per query at
    * 50k items. Terms in at most 100 items always make candidates; 1 turns the cut off.
-   * Default 0.02.
+   * Default 0.02, chosen for speed at 50k items.
    */
   candidateMaxDf: number;
   /**
    * TF-IDF only: candidates come from the profile's distinctive terms strongest first, and
    * stop once this many items are candidates (a term's items are taken whole). Items sharing
    * only weak terms with the profile score low anyway; the cap bounds a long history's query
-   * cost. Infinity turns it off. Default 500. Measured at 30k users x 50k items: p50 per
-   * query 3.9 ms uncapped (21k candidates), 0.52 ms at 2000, 0.19 ms at 500 (780 candidates:
-   * a term's items are taken whole); NDCG@10 on P4-small 0.2259 / 0.2259 / 0.2262, on P3
-   * 0.0036 / 0.0035 / 0.0031. Content is the ensemble's costliest member at 50k items.
+   * cost. Infinity turns it off. Default 500, chosen for speed. Measured at 30k users x 50k
+   * items: p50 per query 3.9 ms uncapped (21k candidates), 0.52 ms at 2000, 0.19 ms at 500
+   * (780 candidates: a term's items are taken whole); NDCG@10 on P4-small 0.2259 / 0.2259 /
+   * 0.2262, on P3 0.0036 / 0.0035 / 0.0031.
    */
   maxCandidates: number;
 }
 
 export const DEFAULT_TEMPLATE = '{name} {aisle} {department}';
 
+/** The options an artifact stores: all but the encoder (saved on its own), a template function as null. */
+type StoredOptions = Omit<ContentBasedOptions, 'encoder' | 'template'> & { template: string | null };
+
+/** A template string with known placeholders only. */
+function templateString(value: unknown, name: string): string {
+  parseTemplate(string()(value, name), name);
+  return value as string;
+}
+
+const STORED_CHECKS: OptionChecks<StoredOptions> = {
+  template: nullable(templateString),
+  halfLifeBaskets: number({ min: 0, exclusiveMin: true, infinity: true }),
+  halfLifeDays: number({ min: 0, exclusiveMin: true, infinity: true }),
+  candidateMaxDf: number({ min: 0, max: 1, exclusiveMin: true }),
+  maxCandidates: integer({ min: 1, infinity: true }),
+};
+
+const CHECKS: OptionChecks<ContentBasedOptions> = {
+  ...STORED_CHECKS,
+  // undefined is the default: a fresh encoder per model, never one shared through the defaults.
+  encoder: (value, name) =>
+    value === undefined ? new TfidfEncoder() : custom<ContentEncoder>((v) => v instanceof TfidfEncoder || v instanceof MiniLMEncoder, 'a TfidfEncoder or a MiniLMEncoder')(value, name),
+  template: (value, name) =>
+    typeof value === 'string' ? templateString(value, name) : custom<ItemTemplate>((v) => typeof v === 'function', 'a string or a function (catalog, item) => string')(value, name),
+};
+
 /** History items shown as evidence of an explanation. */
 const EVIDENCE = 3;
-/** Profile terms ranked up front for candidate gathering (see sparseScores). */
-const STRONGEST_TERMS = 32;
+/** Item texts built per pacing check in fit. */
+const TEXT_CHUNK = 4096;
 
 type TemplatePart = { literal: string } | { field: 'name' | 'aisle' | 'department' } | { meta: string };
 
@@ -63,41 +100,36 @@ type TemplatePart = { literal: string } | { field: 'name' | 'aisle' | 'departmen
  * cosine similarity to the profile. The item vectors are stored in the artifact, so scoring
  * needs neither the encoder's model nor transformers.js.
  *
- * TF-IDF vectors are scored through an inverted index (term -> items), so only items sharing a
- * term with the profile get a score; dense (MiniLM) vectors score every item.
+ * TF-IDF vectors are scored through an inverted index (term -> items, sparse-index.ts), so
+ * only items sharing a term with the profile get a score; dense (MiniLM) vectors score every
+ * item (dense-index.ts).
  */
 export class ContentBased implements Recommender {
+  static readonly defaults: Readonly<ContentBasedOptions> = Object.freeze({
+    encoder: undefined as unknown as ContentEncoder,
+    template: DEFAULT_TEMPLATE,
+    halfLifeBaskets: 10,
+    halfLifeDays: Infinity,
+    candidateMaxDf: 0.02,
+    maxCandidates: 500,
+  });
+
   readonly kind = 'content';
   readonly options: Readonly<ContentBasedOptions>;
   private readonly templateParts: TemplatePart[] | null;
-  private vectors: ItemVectors | null = null;
-  /** Transpose of the sparse item matrix: the items of each term. */
-  private inverted: CsrMatrix | null = null;
-  private scratch: Scratch | null = null;
+  private index: ContentIndex | null = null;
+  // Per-item scratch of profile building, kept zeroed between uses.
+  private itemWeight = new Float64Array(0);
+  private itemTouched = new Int32Array(0);
 
   constructor(options: Partial<ContentBasedOptions> = {}) {
-    const o: ContentBasedOptions = { encoder: options.encoder ?? new TfidfEncoder(), template: DEFAULT_TEMPLATE, recencyHalfLife: 10, recencyUnit: 'baskets', candidateMaxDf: 0.02, maxCandidates: 500, ...options };
-    if (!(o.encoder instanceof TfidfEncoder) && !(o.encoder instanceof MiniLMEncoder)) {
-      throw new OptionError('encoder', 'must be a TfidfEncoder or a MiniLMEncoder');
-    }
-    if (typeof o.template === 'string') this.templateParts = parseTemplate(o.template);
-    else if (typeof o.template === 'function') this.templateParts = null;
-    else throw new OptionError('template', 'must be a string or a function (catalog, item) => string');
-    if (typeof o.recencyHalfLife !== 'number' || !(o.recencyHalfLife > 0)) {
-      throw new OptionError('recencyHalfLife', `must be a number > 0 or Infinity, got ${o.recencyHalfLife}`);
-    }
-    if (typeof o.candidateMaxDf !== 'number' || !(o.candidateMaxDf > 0 && o.candidateMaxDf <= 1)) {
-      throw new OptionError('candidateMaxDf', `must be a number in (0, 1], got ${o.candidateMaxDf}`);
-    }
-    if (typeof o.maxCandidates !== 'number' || !(o.maxCandidates >= 1) || (o.maxCandidates !== Infinity && !Number.isInteger(o.maxCandidates))) {
-      throw new OptionError('maxCandidates', `must be an integer >= 1 or Infinity, got ${o.maxCandidates}`);
-    }
-    if (o.recencyUnit !== 'baskets' && o.recencyUnit !== 'days') throw new OptionError('recencyUnit', `must be 'baskets' or 'days', got ${String(o.recencyUnit)}`);
-    this.options = Object.freeze(o);
+    this.options = resolveOptions('ContentBased', ContentBased.defaults, options, CHECKS);
+    const template = this.options.template;
+    this.templateParts = typeof template === 'string' ? parseTemplate(template, 'ContentBased.template') : null;
   }
 
   get fitted(): boolean {
-    return this.vectors !== null;
+    return this.index !== null;
   }
 
   get encoder(): ContentEncoder {
@@ -106,8 +138,8 @@ export class ContentBased implements Recommender {
 
   /** The unit vector of every item (zero rows for items with no text). */
   get itemVectors(): ItemVectors {
-    if (!this.vectors) throw new NotFittedError('ContentBased');
-    return this.vectors;
+    const index = this.requireIndex();
+    return index instanceof SparseContentIndex ? { format: 'sparse', matrix: index.matrix } : (index as DenseContentIndex).vectors;
   }
 
   /** The text the template makes for an item of a catalog. */
@@ -128,116 +160,48 @@ export class ContentBased implements Recommender {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
+    // Content needs only the catalog: items nobody bought yet are encoded too.
+    checkDataset(data, 'ContentBased', false);
     if (data.nItems === 0) throw new EmptyDataError('ContentBased.fit: the catalog has no items');
+    const pace = new Pace(options.signal, 'ContentBased.fit');
     const texts = new Array<string>(data.nItems);
-    for (let i = 0; i < data.nItems; i++) texts[i] = this.itemText(data.catalog, i);
-    const vectors = await this.options.encoder.fit(texts, { signal: options.signal, onProgress: options.onProgress });
-    this.setVectors(vectors);
-  }
-
-  private setVectors(vectors: ItemVectors): void {
-    this.vectors = vectors;
-    if (vectors.format === 'sparse') {
-      this.inverted = vectors.matrix.transpose();
-      this.scratch = new Scratch(vectors.matrix.nRows, vectors.matrix.nCols);
-    } else {
-      this.inverted = null;
-      this.scratch = new Scratch(vectors.rows, vectors.dim);
+    for (let i = 0; i < data.nItems; i++) {
+      if (i % TEXT_CHUNK === 0 && pace.due()) await pace.pause();
+      texts[i] = this.itemText(data.catalog, i);
     }
+    const vectors = await this.options.encoder.fit(texts, { signal: options.signal, onProgress: options.onProgress });
+    this.install(vectors.format === 'sparse' ? new SparseContentIndex(vectors.matrix) : new DenseContentIndex(vectors));
   }
 
-  private get nItems(): number {
-    const v = this.itemVectors;
-    return v.format === 'sparse' ? v.matrix.nRows : v.rows;
+  private install(index: ContentIndex): void {
+    this.index = index;
+    this.itemWeight = new Float64Array(index.nItems);
+    this.itemTouched = new Int32Array(index.nItems);
+  }
+
+  private requireIndex(): ContentIndex {
+    if (!this.index) throw new NotFittedError('ContentBased');
+    return this.index;
   }
 
   score(query: Query, out: ScoreVector): void {
-    const vectors = this.itemVectors;
-    if (out.size !== this.nItems) throw new OptionError('out', `ScoreVector has ${out.size} items, the model ${this.nItems}`);
-    const profile = this.profile(query);
-    if (profile === null) return;
-    if (vectors.format === 'sparse') {
-      this.sparseScores(profile, vectors.matrix, out);
-    } else {
-      denseScores(vectors, profile.weights, out.values);
-      out.markDense();
-    }
-  }
-
-  /**
-   * Candidates come from the profile's distinctive terms, strongest first (see candidateMaxDf
-   * and maxCandidates); each gets its exact cosine, summed in the item's term order as profileScore() does, so explain() agrees
-   * bit for bit.
-   */
-  private sparseScores(profile: Profile, matrix: CsrMatrix, out: ScoreVector): void {
-    const inv = this.inverted!;
-    const terms = profile.terms!;
-    const { itemTouched, termWeight, strongestTerms: strongest } = this.scratch!;
-    // Small catalogs are cheap to score whole: the cut starts above 100 items per term.
-    const maxDf = Math.max(100, Math.floor(this.options.candidateMaxDf * matrix.nRows));
-    let distinctive = false;
-    for (let k = 0; k < terms.length; k++) {
-      const t = terms[k];
-      termWeight[t] = profile.weights[k];
-      if (inv.indptr[t + 1] - inv.indptr[t] <= maxDf) distinctive = true;
-    }
-    // A profile of common words only (a one-item "Milk" basket) still gets candidates.
-    const limit = distinctive ? maxDf : Infinity;
-    const budget = this.options.maxCandidates;
-    let nCandidates = 0;
-    const gather = (k: number) => {
-      const t = terms[k];
-      for (let p = inv.indptr[t]; p < inv.indptr[t + 1]; p++) {
-        const item = inv.indices[p];
-        if (!out.has(item)) {
-          out.set(item, 0);
-          itemTouched[nCandidates++] = item;
-        }
-      }
-    };
-    // The budget is usually spent within a few terms: select the strongest STRONGEST_TERMS
-    // first (a long history has hundreds of terms, and sorting them all was a tail cost) and
-    // order the rest only when the budget outlasts them.
-    const eligible = (k: number) => inv.indptr[terms[k] + 1] - inv.indptr[terms[k]] <= limit;
-    strongest.clear();
-    let nEligible = 0;
-    for (let k = 0; k < terms.length; k++) {
-      if (!eligible(k)) continue;
-      nEligible++;
-      strongest.push(k, profile.weights[k]);
-    }
-    const head = strongest.sorted().items;
-    for (let i = 0; i < head.length && nCandidates < budget; i++) gather(head[i]);
-    if (nCandidates < budget && nEligible > head.length) {
-      const taken = new Set(head);
-      const rest = Array.from(terms.keys())
-        .filter((k) => eligible(k) && !taken.has(k))
-        .sort((a, b) => profile.weights[b] - profile.weights[a] || a - b);
-      for (let i = 0; i < rest.length && nCandidates < budget; i++) gather(rest[i]);
-    }
-    const { indptr, indices, values } = matrix;
-    for (let c = 0; c < nCandidates; c++) {
-      const item = itemTouched[c];
-      let acc = 0;
-      for (let p = indptr[item]; p < indptr[item + 1]; p++) {
-        const w = termWeight[indices[p]];
-        if (w !== 0) acc = Math.fround(acc + w * values[p]);
-      }
-      out.set(item, acc);
-    }
-    for (let k = 0; k < terms.length; k++) termWeight[terms[k]] = 0;
+    const index = this.requireIndex();
+    checkScores(out, index.nItems, 'ContentBased');
+    const profile = this.profile(index, query);
+    if (profile !== null) index.score(profile, out, this.options);
   }
 
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
-    const vectors = this.itemVectors;
-    const profile = this.profile(query);
+    const index = this.requireIndex();
+    checkItem(item, index.nItems, 'ContentBased.explain');
+    const profile = this.profile(index, query);
     if (profile === null) return null;
-    const score = this.profileScore(profile, item, vectors);
+    const score = index.profileScore(profile, item);
     if (!(score > 0)) return null;
     const evidence = new TopK(EVIDENCE);
     const { items } = profile;
     for (let k = 0; k < items.length; k++) {
-      if (items[k] !== item) evidence.push(items[k], this.similarity(items[k], item));
+      if (items[k] !== item) evidence.push(items[k], index.similarity(items[k], item));
     }
     const best = evidence.sorted();
     const kept: Array<{ item: number; weight: number }> = [];
@@ -249,25 +213,10 @@ export class ContentBased implements Recommender {
 
   /** Cosine similarity of two items' vectors. */
   similarity(a: number, b: number): number {
-    const vectors = this.itemVectors;
-    if (vectors.format === 'dense') {
-      const { dim, data } = vectors;
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += data[a * dim + j] * data[b * dim + j];
-      return s;
-    }
-    const { indptr, indices, values } = vectors.matrix;
-    let p = indptr[a];
-    let q = indptr[b];
-    const pEnd = indptr[a + 1];
-    const qEnd = indptr[b + 1];
-    let s = 0;
-    while (p < pEnd && q < qEnd) {
-      if (indices[p] === indices[q]) s += values[p++] * values[q++];
-      else if (indices[p] < indices[q]) p++;
-      else q++;
-    }
-    return s;
+    const index = this.requireIndex();
+    checkItem(a, index.nItems, 'ContentBased.similarity', 'a');
+    checkItem(b, index.nItems, 'ContentBased.similarity', 'b');
+    return index.similarity(a, b);
   }
 
   /**
@@ -276,37 +225,10 @@ export class ContentBased implements Recommender {
    * means sharing a term.
    */
   similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array } {
-    const vectors = this.itemVectors;
-    const n = this.nItems;
-    if (!Number.isInteger(item) || item < 0 || item >= n) throw new OptionError('item', `must be an item index in [0, ${n}), got ${item}`);
-    if (!Number.isInteger(k) || k < 0) throw new OptionError('k', `must be a non-negative integer, got ${k}`);
-    const top = new TopK(k);
-    if (vectors.format === 'dense') {
-      const { itemScore, acc } = this.scratch!;
-      for (let j = 0; j < vectors.dim; j++) acc[j] = vectors.data[item * vectors.dim + j];
-      denseScores(vectors, acc, itemScore);
-      for (let i = 0; i < n; i++) if (i !== item && itemScore[i] > 0) top.push(i, itemScore[i]);
-      return top.sorted();
-    }
-    const { indptr, indices, values } = vectors.matrix;
-    const inv = this.inverted!;
-    const { itemScore, itemTouched } = this.scratch!;
-    let touched = 0;
-    for (let p = indptr[item]; p < indptr[item + 1]; p++) {
-      const t = indices[p];
-      const w = values[p];
-      for (let q = inv.indptr[t]; q < inv.indptr[t + 1]; q++) {
-        const other = inv.indices[q];
-        if (itemScore[other] === 0) itemTouched[touched++] = other;
-        itemScore[other] += w * inv.values[q];
-      }
-    }
-    for (let i = 0; i < touched; i++) {
-      const other = itemTouched[i];
-      if (other !== item && itemScore[other] > 0) top.push(other, itemScore[other]);
-      itemScore[other] = 0;
-    }
-    return top.sorted();
+    const index = this.requireIndex();
+    checkItem(item, index.nItems, 'ContentBased.similarItems');
+    if (!Number.isInteger(k) || k < 0) throw new OptionError('ContentBased.similarItems: k', `must be a non-negative integer, got ${k}`);
+    return index.similarItems(item, k);
   }
 
   /**
@@ -314,9 +236,9 @@ export class ContentBased implements Recommender {
    * when there is one, else purchase counts) plus 1 per basket item, times item vectors.
    * Null when nothing in it has a vector.
    */
-  private profile(query: Query): Profile | null {
-    const s = this.scratch!;
-    const { itemWeight, itemTouched } = s;
+  private profile(index: ContentIndex, query: Query): ReturnType<ContentIndex['profile']> {
+    checkQuery(query, index.nItems, 'ContentBased');
+    const { itemWeight, itemTouched } = this;
     let nTouched = 0;
     const addItem = (item: number, w: number) => {
       // A weight that decayed to 0 adds nothing, and must not list the item twice.
@@ -328,15 +250,10 @@ export class ContentBased implements Recommender {
     const nBaskets = timeline ? timeline.itemPtr.length - 1 : 0;
     if (timeline && nBaskets > 0) {
       const { itemPtr, items, day } = timeline;
-      const halfLife = this.options.recencyHalfLife;
-      const byDays = this.options.recencyUnit === 'days';
+      const { halfLifeBaskets, halfLifeDays } = this.options;
       const lastDay = day[nBaskets - 1];
       for (let b = 0; b < nBaskets; b++) {
-        if (byDays && !(Number.isFinite(day[b]) && Number.isFinite(lastDay))) {
-          throw new DataError(`basket ${b} of user ${query.user} has no day, which recencyUnit 'days' needs`, { field: 'day' });
-        }
-        const age = byDays ? lastDay - day[b] : nBaskets - 1 - b;
-        const w = halfLife === Infinity ? 1 : Math.pow(0.5, age / halfLife);
+        const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
         for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) addItem(items[p], w);
       }
     } else {
@@ -351,94 +268,18 @@ export class ContentBased implements Recommender {
       itemWeights[k] = itemWeight[items[k]];
       itemWeight[items[k]] = 0;
     }
-    return this.vectors!.format === 'sparse' ? this.sparseProfile(items, itemWeights) : this.denseProfile(items, itemWeights);
-  }
-
-  private sparseProfile(items: Int32Array, itemWeights: Float64Array): Profile | null {
-    const { indptr, indices, values } = (this.vectors as { matrix: CsrMatrix }).matrix;
-    const { acc, accTouched } = this.scratch!;
-    let nTerms = 0;
-    for (let k = 0; k < items.length; k++) {
-      const w = itemWeights[k];
-      for (let p = indptr[items[k]]; p < indptr[items[k] + 1]; p++) {
-        const t = indices[p];
-        const c = w * values[p];
-        if (c === 0) continue;
-        if (acc[t] === 0) accTouched[nTerms++] = t;
-        acc[t] += c;
-      }
-    }
-    // Ascending terms make the accumulation order (and so every float) independent of history order.
-    const terms = accTouched.slice(0, nTerms).sort();
-    const weights = new Float64Array(nTerms);
-    let norm = 0;
-    for (let k = 0; k < nTerms; k++) {
-      weights[k] = acc[terms[k]];
-      acc[terms[k]] = 0;
-      norm += weights[k] * weights[k];
-    }
-    if (!(norm > 0)) return null;
-    norm = Math.sqrt(norm);
-    for (let k = 0; k < nTerms; k++) weights[k] /= norm;
-    return { items, terms, weights };
-  }
-
-  private denseProfile(items: Int32Array, itemWeights: Float64Array): Profile | null {
-    const { dim, data } = this.vectors as { dim: number; data: Float32Array };
-    const weights = new Float64Array(dim);
-    for (let k = 0; k < items.length; k++) {
-      const w = itemWeights[k];
-      const off = items[k] * dim;
-      for (let j = 0; j < dim; j++) weights[j] += w * data[off + j];
-    }
-    let norm = 0;
-    for (let j = 0; j < dim; j++) norm += weights[j] * weights[j];
-    if (!(norm > 0)) return null;
-    norm = Math.sqrt(norm);
-    for (let j = 0; j < dim; j++) weights[j] /= norm;
-    return { items, terms: null, weights };
-  }
-
-  /** The score score() gives `item`, with the same float operations in the same order. */
-  private profileScore(profile: Profile, item: number, vectors: ItemVectors): number {
-    if (vectors.format === 'dense') {
-      const { dim, data } = vectors;
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += profile.weights[j] * data[item * dim + j];
-      return Math.fround(s);
-    }
-    const { indptr, indices, values } = vectors.matrix;
-    const terms = profile.terms!;
-    let acc = 0;
-    let k = 0;
-    for (let p = indptr[item]; p < indptr[item + 1]; p++) {
-      const t = indices[p];
-      while (k < terms.length && terms[k] < t) k++;
-      if (k < terms.length && terms[k] === t) acc = Math.fround(acc + profile.weights[k] * values[p]);
-    }
-    return acc;
+    return index.profile(items, itemWeights);
   }
 
   save(out: SectionWriter): JsonObject {
-    const vectors = this.itemVectors;
-    const encoder = this.options.encoder.save(out.scope('encoder'));
-    const state: JsonObject = {
-      template: typeof this.options.template === 'string' ? this.options.template : null,
-      recencyHalfLife: this.options.recencyHalfLife === Infinity ? null : this.options.recencyHalfLife,
-      recencyUnit: this.options.recencyUnit,
-      candidateMaxDf: this.options.candidateMaxDf,
-      maxCandidates: this.options.maxCandidates === Infinity ? null : this.options.maxCandidates,
-      encoder,
+    const index = this.requireIndex();
+    const { encoder: _encoder, template, ...rest } = this.options;
+    const stored: StoredOptions = { ...rest, template: typeof template === 'string' ? template : null };
+    return {
+      options: optionsToJson(stored),
+      encoder: this.options.encoder.save(out.scope('encoder')),
+      ...index.save(out),
     };
-    if (vectors.format === 'sparse') {
-      const m = vectors.matrix;
-      out.array('indptr', m.indptr);
-      out.array('indices', m.indices);
-      out.array('values', m.values);
-      return { ...state, vectors: 'sparse', nItems: m.nRows, nTerms: m.nCols };
-    }
-    out.array('vectors', vectors.data);
-    return { ...state, vectors: 'dense', nItems: vectors.rows, dim: vectors.dim };
   }
 
   static load(state: JsonObject, sections: SectionReader): ContentBased {
@@ -453,93 +294,22 @@ export class ContentBased implements Recommender {
           ? MiniLMEncoder.load(encoderState)
           : null;
     if (encoder === null) throw new ArtifactError(`unknown content encoder kind ${String(encoderState.kind)}`, 'content');
-    const template = typeof state.template === 'string' ? state.template : unsavedTemplate;
-    let model: ContentBased;
-    try {
-      model = new ContentBased({
-        encoder,
-        template,
-        recencyHalfLife: state.recencyHalfLife === null ? Infinity : (state.recencyHalfLife as number),
-        recencyUnit: state.recencyUnit as 'baskets' | 'days',
-        candidateMaxDf: typeof state.candidateMaxDf === 'number' ? state.candidateMaxDf : 1,
-        maxCandidates: typeof state.maxCandidates === 'number' ? state.maxCandidates : Infinity,
-      });
-    } catch (e) {
-      throw new ArtifactError(`bad content options: ${(e as Error).message}`, 'content');
-    }
-    const nItems = state.nItems;
-    if (!Number.isInteger(nItems) || (nItems as number) < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'content');
-    const n = nItems as number;
-    if (state.vectors === 'sparse') {
-      const nTerms = state.nTerms as number;
-      if (!Number.isInteger(nTerms) || nTerms < 0) throw new ArtifactError(`bad term count ${String(nTerms)}`, 'content');
-      const indptr = sections.i32('indptr');
-      const indices = sections.i32('indices');
-      const values = sections.f32('values');
-      checkCsr(n, nTerms, indptr, indices, values);
-      model.setVectors({ format: 'sparse', matrix: new CsrMatrix(n, nTerms, indptr, indices, values) });
-    } else if (state.vectors === 'dense') {
-      const dim = state.dim as number;
-      const data = sections.f32('vectors');
-      if (!Number.isInteger(dim) || dim < 1 || data.length !== n * dim) {
-        throw new ArtifactError(`dense vectors hold ${data.length} values, expected ${n} items x ${String(dim)}`, 'vectors');
-      }
-      model.setVectors({ format: 'dense', rows: n, dim, data });
-    } else {
-      throw new ArtifactError(`unknown vector format ${String(state.vectors)}`, 'content');
-    }
+    const stored = optionsFromArtifact('ContentBased', state.options, STORED_CHECKS, 'content');
+    const model = new ContentBased({ ...stored, encoder, template: stored.template ?? unsavedTemplate });
+    if (state.vectors === 'sparse') model.install(SparseContentIndex.load(state, sections));
+    else if (state.vectors === 'dense') model.install(DenseContentIndex.load(state, sections));
+    else throw new ArtifactError(`unknown vector format ${String(state.vectors)}`, 'content');
     return model;
   }
 }
 
-/** out[i] = row i . p for every item; one loop shape for profiles and item rows keeps it monomorphic. */
-function denseScores(vectors: DenseItemVectors, p: Float64Array, out: Float32Array): void {
-  const { rows, dim, data } = vectors;
-  for (let i = 0, off = 0; i < rows; i++, off += dim) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += p[j] * data[off + j];
-    out[i] = s;
-  }
-}
-
-interface Profile {
-  /** Items the profile is made of, ascending. */
-  items: Int32Array;
-  /** Sparse: the profile's terms, ascending; dense: null. */
-  terms: Int32Array | null;
-  /** Unit-length profile weights (per term, or per dimension). */
-  weights: Float64Array;
-}
-
-/** Per-model buffers reused across queries; all but the dense path's itemScore and acc are kept zeroed between uses. */
-class Scratch {
-  readonly itemWeight: Float64Array;
-  readonly itemScore: Float32Array;
-  readonly itemTouched: Int32Array;
-  readonly acc: Float64Array;
-  readonly accTouched: Int32Array;
-  /** Profile weight per term during sparse scoring (0 elsewhere). */
-  readonly termWeight: Float64Array;
-  /** The profile's strongest candidate terms during sparse scoring (cleared before each use). */
-  readonly strongestTerms = new TopK(STRONGEST_TERMS);
-
-  constructor(nItems: number, width: number) {
-    this.termWeight = new Float64Array(width);
-    this.itemWeight = new Float64Array(nItems);
-    this.itemScore = new Float32Array(nItems);
-    this.itemTouched = new Int32Array(nItems);
-    this.acc = new Float64Array(width);
-    this.accTouched = new Int32Array(width);
-  }
-}
-
 function unsavedTemplate(): string {
-  throw new OptionError('template', 'was a function, which an artifact cannot store: pass it again to a new ContentBased to refit');
+  throw new OptionError('ContentBased.template', 'was a function, which an artifact cannot store: pass it again to a new ContentBased to refit');
 }
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
-function parseTemplate(template: string): TemplatePart[] {
+function parseTemplate(template: string, name: string): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let last = 0;
   for (const m of template.matchAll(PLACEHOLDER)) {
@@ -547,23 +317,9 @@ function parseTemplate(template: string): TemplatePart[] {
     const key = m[1].trim();
     if (key === 'name' || key === 'aisle' || key === 'department') parts.push({ field: key });
     else if (key.startsWith('meta.') && key.length > 5) parts.push({ meta: key.slice(5) });
-    else throw new OptionError('template', `unknown placeholder {${m[1]}}: use {name}, {aisle}, {department} or {meta.KEY}`);
+    else throw new OptionError(name, `unknown placeholder {${m[1]}}: use {name}, {aisle}, {department} or {meta.KEY}`);
     last = m.index + m[0].length;
   }
   if (last < template.length) parts.push({ literal: template.slice(last) });
   return parts;
-}
-
-function checkCsr(nRows: number, nCols: number, indptr: Int32Array, indices: Int32Array, values: Float32Array): void {
-  if (indptr.length !== nRows + 1 || indptr[0] !== 0 || indptr[nRows] !== indices.length || indices.length !== values.length) {
-    throw new ArtifactError('item vector CSR arrays do not fit together', 'indptr');
-  }
-  for (let r = 0; r < nRows; r++) {
-    if (indptr[r + 1] < indptr[r]) throw new ArtifactError(`item vector row ${r} has a negative length`, 'indptr');
-    for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-      if (indices[p] < 0 || indices[p] >= nCols || (p > indptr[r] && indices[p] <= indices[p - 1])) {
-        throw new ArtifactError(`item vector row ${r} has a term index out of range or out of order`, 'indices');
-      }
-    }
-  }
 }

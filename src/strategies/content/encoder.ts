@@ -5,7 +5,7 @@ import type { JsonObject, Progress } from '../types';
 
 /**
  * Sparse text vectors: one CSR row per text over the encoder's vocabulary, each row
- * L2-normalised (an empty text is an all-zero row), so the dot product of two rows is their
+ * L2-normalized (an empty text is an all-zero row), so the dot product of two rows is their
  * cosine similarity.
  */
 export interface SparseItemVectors {
@@ -14,7 +14,7 @@ export interface SparseItemVectors {
 }
 
 /**
- * Dense text vectors: `rows` x `dim` row-major Float32, each row L2-normalised (an empty text
+ * Dense text vectors: `rows` x `dim` row-major Float32, each row L2-normalized (an empty text
  * is an all-zero row), so the dot product of two rows is their cosine similarity.
  */
 export interface DenseItemVectors {

@@ -1,5 +1,7 @@
 import type { SectionWriter } from '../../artifact/sections';
-import { ArtifactError, DataError, NotFittedError, OptionError, throwIfAborted } from '../../errors';
+import { ArtifactError, DataError, NotFittedError, OptionError } from '../../errors';
+import { boolean, integer, nullable, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
+import { Pace } from '../../util/pace';
 import type { JsonObject } from '../types';
 import { isBlank, textAt, type DenseItemVectors, type EncodeOptions, type ItemTextEncoder } from './encoder';
 import { loadOptional } from '../../util/optional';
@@ -9,27 +11,37 @@ export type MiniLMDtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4
 const DTYPES: readonly MiniLMDtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'];
 
 export interface MiniLMOptions {
-  /** Hugging Face model id (transformers.js layout) or a path under localModelPath. Default 'Xenova/all-MiniLM-L6-v2'. */
+  /** Hugging Face model id (transformers.js layout) or a path under localModelPath. Default 'Xenova/all-MiniLM-L6-v2': the small sentence model transformers.js ships for this task. */
   model: string;
   /**
    * Folder (Node) or URL prefix (browser) holding models as `<localModelPath>/<model>/`, for
    * offline use. Default null: transformers.js' own setting.
    */
   localModelPath: string | null;
-  /** May the model be downloaded from the Hugging Face hub? Default true, or false when localModelPath is given. */
-  allowRemote: boolean;
-  /** Which weights to load: 'q8' is the 8-bit quantized model (onnx/model_quantized.onnx, 4x smaller), 'fp32' the full one. Default 'q8'. */
+  /**
+   * May the model be downloaded from the Hugging Face hub? Default null: yes unless
+   * localModelPath is given (a local folder means "offline").
+   */
+  allowRemote: boolean | null;
+  /** Which weights to load: 'q8' is the 8-bit quantized model (onnx/model_quantized.onnx, 4x smaller), 'fp32' the full one. Default 'q8', for the size. */
   dtype: MiniLMDtype;
-  /** Texts per forward pass. Default 64. */
+  /** Texts per forward pass. Default 64, a throughput choice on 2 cores; not tuned. */
   batchSize: number;
 }
 
-export const MINILM_DEFAULTS: Readonly<Omit<MiniLMOptions, 'allowRemote'>> = Object.freeze({
-  model: 'Xenova/all-MiniLM-L6-v2',
-  localModelPath: null,
-  dtype: 'q8',
-  batchSize: 64,
-});
+const CHECKS: OptionChecks<MiniLMOptions> = {
+  model: (value, name) => {
+    if (typeof value !== 'string' || value.length === 0) throw new OptionError(name, 'must be a non-empty string');
+    return value;
+  },
+  localModelPath: nullable((value, name) => {
+    if (typeof value !== 'string' || value.length === 0) throw new OptionError(name, 'must be a non-empty string or null');
+    return value;
+  }),
+  allowRemote: nullable(boolean()),
+  dtype: oneOf(DTYPES),
+  batchSize: integer({ min: 1 }),
+};
 
 /** The part of a transformers.js feature-extraction pipeline used here. */
 interface FeatureExtractor {
@@ -39,27 +51,31 @@ interface FeatureExtractor {
 
 /**
  * Sentence embeddings from a transformers.js feature-extraction model (MiniLM by default):
- * mean-pooled over tokens and L2-normalised, in batches. @huggingface/transformers (an optional
+ * mean-pooled over tokens and L2-normalized, in batches. @huggingface/transformers (an optional
  * peer dependency) is imported on first encode only, so code that just scores stored vectors
  * never loads it.
  */
 export class MiniLMEncoder implements ItemTextEncoder {
+  static readonly defaults: Readonly<MiniLMOptions> = Object.freeze({
+    model: 'Xenova/all-MiniLM-L6-v2',
+    localModelPath: null,
+    allowRemote: null,
+    dtype: 'q8',
+    batchSize: 64,
+  });
+
   readonly kind = 'minilm';
   readonly options: Readonly<MiniLMOptions>;
   private dims: number | null = null;
   private extractor: Promise<FeatureExtractor> | null = null;
 
   constructor(options: Partial<MiniLMOptions> = {}) {
-    const localModelPath = options.localModelPath ?? MINILM_DEFAULTS.localModelPath;
-    const o: MiniLMOptions = { ...MINILM_DEFAULTS, allowRemote: localModelPath === null, ...options, localModelPath };
-    if (typeof o.model !== 'string' || o.model.length === 0) throw new OptionError('model', 'must be a non-empty string');
-    if (o.localModelPath !== null && (typeof o.localModelPath !== 'string' || o.localModelPath.length === 0)) {
-      throw new OptionError('localModelPath', 'must be a non-empty string or null');
-    }
-    if (typeof o.allowRemote !== 'boolean') throw new OptionError('allowRemote', `must be a boolean, got ${String(o.allowRemote)}`);
-    if (!DTYPES.includes(o.dtype)) throw new OptionError('dtype', `must be one of ${DTYPES.join(', ')}, got ${String(o.dtype)}`);
-    if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new OptionError('batchSize', `must be an integer >= 1, got ${o.batchSize}`);
-    this.options = Object.freeze(o);
+    this.options = resolveOptions('MiniLMEncoder', MiniLMEncoder.defaults, options, CHECKS);
+  }
+
+  /** Whether the model may be downloaded: allowRemote, or (null) whether no localModelPath was given. */
+  get remoteAllowed(): boolean {
+    return this.options.allowRemote ?? this.options.localModelPath === null;
   }
 
   /** True once the output size is known (after an encode or load). */
@@ -91,9 +107,11 @@ export class MiniLMEncoder implements ItemTextEncoder {
     const extractor = await this.pipeline();
     const { batchSize } = this.options;
     const stage = 'minilm encode';
+    const pace = new Pace(options.signal, 'MiniLMEncoder.encode');
     let data: Float32Array | null = this.dims === null ? null : new Float32Array(n * this.dims);
     for (let start = 0; start < todo.length; start += batchSize) {
-      throwIfAborted(options.signal, 'MiniLMEncoder.encode');
+      // Each batch awaits the model, but its work can outlast a slice: pace between batches too.
+      if (pace.due()) await pace.pause();
       options.onProgress?.({ stage, done: start, total: todo.length });
       const batch = todo.slice(start, start + batchSize);
       const output = await extractor(
@@ -124,7 +142,7 @@ export class MiniLMEncoder implements ItemTextEncoder {
   }
 
   private pipeline(): Promise<FeatureExtractor> {
-    this.extractor ??= loadExtractor(this.options).catch((e: unknown) => {
+    this.extractor ??= loadExtractor(this.options, this.remoteAllowed).catch((e: unknown) => {
       this.extractor = null;
       throw e;
     });
@@ -133,24 +151,12 @@ export class MiniLMEncoder implements ItemTextEncoder {
 
   save(_out: SectionWriter): JsonObject {
     if (this.dims === null) throw new NotFittedError('MiniLMEncoder');
-    const o = this.options;
-    return { kind: this.kind, model: o.model, localModelPath: o.localModelPath, allowRemote: o.allowRemote, dtype: o.dtype, batchSize: o.batchSize, dim: this.dims };
+    return { kind: this.kind, options: optionsToJson(this.options), dim: this.dims };
   }
 
   static load(state: JsonObject): MiniLMEncoder {
     if (state.kind !== 'minilm') throw new ArtifactError(`expected a minilm encoder, found ${String(state.kind)}`, 'encoder');
-    let encoder: MiniLMEncoder;
-    try {
-      encoder = new MiniLMEncoder({
-        model: state.model as string,
-        localModelPath: state.localModelPath as string | null,
-        allowRemote: state.allowRemote as boolean,
-        dtype: state.dtype as MiniLMDtype,
-        batchSize: state.batchSize as number,
-      });
-    } catch (e) {
-      throw new ArtifactError(`bad minilm encoder options: ${(e as Error).message}`, 'encoder');
-    }
+    const encoder = new MiniLMEncoder(optionsFromArtifact('MiniLMEncoder', state.options, CHECKS, 'encoder'));
     if (!Number.isInteger(state.dim) || (state.dim as number) < 1) throw new ArtifactError(`bad minilm dimension ${String(state.dim)}`, 'encoder');
     encoder.dims = state.dim as number;
     return encoder;
@@ -164,7 +170,7 @@ export class MiniLMEncoder implements ItemTextEncoder {
  */
 let envQueue: Promise<unknown> = Promise.resolve();
 
-async function loadExtractor(o: MiniLMOptions): Promise<FeatureExtractor> {
+async function loadExtractor(o: MiniLMOptions, allowRemote: boolean): Promise<FeatureExtractor> {
   const transformers = await loadOptional<typeof import('@huggingface/transformers')>('@huggingface/transformers', 'MiniLMEncoder');
   const { env, pipeline } = transformers;
   const load = async (): Promise<FeatureExtractor> => {
@@ -174,13 +180,13 @@ async function loadExtractor(o: MiniLMOptions): Promise<FeatureExtractor> {
         env.localModelPath = o.localModelPath;
         env.allowLocalModels = true;
       }
-      env.allowRemoteModels = o.allowRemote;
-      const extractor = await pipeline('feature-extraction', o.model, { dtype: o.dtype, local_files_only: !o.allowRemote });
+      env.allowRemoteModels = allowRemote;
+      const extractor = await pipeline('feature-extraction', o.model, { dtype: o.dtype, local_files_only: !allowRemote });
       return extractor as unknown as FeatureExtractor;
     } catch (e) {
       const where = o.localModelPath !== null ? ` from ${o.localModelPath}` : '';
-      const remote = o.allowRemote ? '' : ' (downloads are off: allowRemote is false)';
-      throw new OptionError('model', `cannot load "${o.model}"${where} with dtype ${o.dtype}${remote}: ${(e as Error).message}`);
+      const remote = allowRemote ? '' : ' (downloads are off: allowRemote is false, or null with a localModelPath)';
+      throw new OptionError('MiniLMEncoder.model', `cannot load "${o.model}"${where} with dtype ${o.dtype}${remote}: ${(e as Error).message}`);
     } finally {
       env.localModelPath = saved.localModelPath;
       env.allowLocalModels = saved.allowLocalModels;

@@ -1,14 +1,16 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import { CsrMatrix } from '../../data/csr';
 import { GrowableColumn } from '../../data/csv';
-import { ArtifactError, DataError, EmptyDataError, NotFittedError, OptionError, throwIfAborted } from '../../errors';
+import { ArtifactError, DataError, EmptyDataError, NotFittedError } from '../../errors';
+import { arrayOf, boolean, integer, number, optionsFromArtifact, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
+import { Pace } from '../../util/pace';
 import type { JsonObject } from '../types';
 import { textAt, type EncodeOptions, type ItemTextEncoder, type SparseItemVectors } from './encoder';
 
 export interface TfidfOptions {
   /**
    * Fold accents before matching (é -> e), so "Jalapeño" and "Jalapeno" are one term; catalogs
-   * spell the same product both ways (Instacart: 28 vs 157 names). Default true.
+   * spell the same product both ways (Instacart: 28 vs 157 names). Default true, for that reason.
    */
   stripAccents: boolean;
   /**
@@ -16,27 +18,27 @@ export interface TfidfOptions {
    * none: idf already damps words that are everywhere. ENGLISH_STOP_WORDS is a ready list.
    */
   stopWords: readonly string[];
-  /** Also use adjacent word pairs ("greek yogurt") as terms, after stop words are dropped. Default false. */
+  /** Also use adjacent word pairs ("greek yogurt") as terms, after stop words are dropped. Default false: sklearn's default, and a smaller vocabulary. */
   bigrams: boolean;
-  /** Keep only terms found in at least this many texts of the fit corpus (integer >= 1). Default 1. */
+  /** Keep only terms found in at least this many texts of the fit corpus (integer >= 1). Default 1 (sklearn's): a word of one product still finds it. */
   minDf: number;
-  /** Keep only terms found in at most this fraction of the fit corpus, in (0, 1]. Default 1. */
+  /** Keep only terms found in at most this fraction of the fit corpus, in (0, 1]. Default 1 (sklearn's): idf already damps common words. */
   maxDf: number;
-  /** Term frequency tf counts as 1 + ln(tf), so a word repeated in name and aisle does not dominate. Default true. */
+  /** Term frequency tf counts as 1 + ln(tf), so a word repeated in name and aisle does not dominate. Default true, for that reason. */
   sublinearTf: boolean;
-  /** idf = ln((1 + n) / (1 + df)) + 1 (as if one extra text held every term); false: ln(n / df) + 1. Default true. */
+  /** idf = ln((1 + n) / (1 + df)) + 1 (as if one extra text held every term); false: ln(n / df) + 1. Default true (sklearn's). */
   smoothIdf: boolean;
 }
 
-export const TFIDF_DEFAULTS: Readonly<TfidfOptions> = Object.freeze({
-  stripAccents: true,
-  stopWords: Object.freeze([]) as readonly string[],
-  bigrams: false,
-  minDf: 1,
-  maxDf: 1,
-  sublinearTf: true,
-  smoothIdf: true,
-});
+const CHECKS: OptionChecks<TfidfOptions> = {
+  stripAccents: boolean(),
+  stopWords: arrayOf(string()),
+  bigrams: boolean(),
+  minDf: integer({ min: 1 }),
+  maxDf: number({ min: 0, max: 1, exclusiveMin: true }),
+  sublinearTf: boolean(),
+  smoothIdf: boolean(),
+};
 
 /** Common English function words, for the stopWords option. */
 export const ENGLISH_STOP_WORDS: readonly string[] = Object.freeze([
@@ -47,7 +49,7 @@ export const ENGLISH_STOP_WORDS: readonly string[] = Object.freeze([
   'when', 'which', 'who', 'will', 'with', 'you', 'your',
 ]);
 
-/** Most catalog text is ASCII, which needs no Unicode normalisation. */
+/** Most catalog text is ASCII, which needs no Unicode normalization. */
 const ASCII = /^[\x00-\x7f]*$/;
 const COMBINING_MARKS = /\p{M}+/gu;
 const POSSESSIVE = /['\u2019]s(?![\p{L}\p{M}\p{N}])/gu;
@@ -57,11 +59,11 @@ const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 const ASCII_WORD = /[a-z0-9]+/g;
 
 /**
- * The words of a text: Unicode-normalised (NFC), lowercased, optionally accent-folded, split on
+ * The words of a text: Unicode-normalized (NFC), lowercased, optionally accent-folded, split on
  * anything that is not a letter, mark or digit. Possessive "'s" is dropped and other apostrophes
  * join ("Annie's" -> "annie", "O'Doul" -> "odoul"), so brand spellings match.
  */
-export function tokenize(text: string, stripAccents: boolean = TFIDF_DEFAULTS.stripAccents): string[] {
+export function tokenize(text: string, stripAccents = true): string[] {
   let s = text.toLowerCase();
   const ascii = ASCII.test(s);
   if (!ascii) s = stripAccents ? s.normalize('NFD').replace(COMBINING_MARKS, '').normalize('NFC') : s.normalize('NFC');
@@ -69,15 +71,27 @@ export function tokenize(text: string, stripAccents: boolean = TFIDF_DEFAULTS.st
   return s.match(ascii ? ASCII_WORD : WORD) ?? [];
 }
 
-/** Texts per progress report and abort check. */
+/** Texts per progress report. */
 const CHUNK = 10_000;
+/** Texts per pacing check (a clock read). */
+const PACE_CHUNK = 512;
 
 /**
- * TF-IDF over words (and optionally word pairs): sparse, L2-normalised rows, the classic
+ * TF-IDF over words (and optionally word pairs): sparse, L2-normalized rows, the classic
  * sklearn TfidfVectorizer weighting. The vocabulary and idf are kept, so texts of items added
  * later encode into the same space, in Node or in the browser, with no model download.
  */
 export class TfidfEncoder implements ItemTextEncoder {
+  static readonly defaults: Readonly<TfidfOptions> = Object.freeze({
+    stripAccents: true,
+    stopWords: Object.freeze([]) as readonly string[],
+    bigrams: false,
+    minDf: 1,
+    maxDf: 1,
+    sublinearTf: true,
+    smoothIdf: true,
+  });
+
   readonly kind = 'tfidf';
   readonly options: Readonly<TfidfOptions>;
   private readonly stopSet: ReadonlySet<string>;
@@ -86,16 +100,8 @@ export class TfidfEncoder implements ItemTextEncoder {
   private idfs: Float32Array | null = null;
 
   constructor(options: Partial<TfidfOptions> = {}) {
-    const o = { ...TFIDF_DEFAULTS, ...options };
-    for (const key of ['stripAccents', 'bigrams', 'sublinearTf', 'smoothIdf'] as const) {
-      if (typeof o[key] !== 'boolean') throw new OptionError(key, `must be a boolean, got ${String(o[key])}`);
-    }
-    if (!Array.isArray(o.stopWords) || o.stopWords.some((w) => typeof w !== 'string')) {
-      throw new OptionError('stopWords', 'must be an array of strings');
-    }
-    if (!Number.isInteger(o.minDf) || o.minDf < 1) throw new OptionError('minDf', `must be an integer >= 1 (a number of texts), got ${o.minDf}`);
-    if (typeof o.maxDf !== 'number' || !(o.maxDf > 0 && o.maxDf <= 1)) throw new OptionError('maxDf', `must be a fraction in (0, 1], got ${o.maxDf}`);
-    this.options = Object.freeze({ ...o, stopWords: Object.freeze([...o.stopWords]) });
+    this.options = resolveOptions('TfidfEncoder', TfidfEncoder.defaults, options, CHECKS);
+    const o = this.options;
     this.stopSet = new Set(o.stopWords.flatMap((w) => tokenize(w, o.stripAccents)));
   }
 
@@ -130,7 +136,8 @@ export class TfidfEncoder implements ItemTextEncoder {
     // Pass 1: every text as provisional term ids (first-seen order) and document frequencies.
     const provisional = new Map<string, number>();
     const provisionalTerms: string[] = [];
-    const { docPtr, ids } = this.termIds(texts, options, 'tfidf vocabulary', 'TfidfEncoder.fit', (term) => {
+    const pace = new Pace(options.signal, 'TfidfEncoder.fit');
+    const { docPtr, ids } = await this.termIds(texts, options, pace, 'tfidf vocabulary', (term) => {
       let id = provisional.get(term);
       if (id === undefined) {
         id = provisionalTerms.length;
@@ -169,32 +176,31 @@ export class TfidfEncoder implements ItemTextEncoder {
     }
     for (let p = 0; p < ids.length; p++) ids[p] = remap[ids[p]];
     this.setState(kept.map((t) => provisionalTerms[t]), idf);
-    return { format: 'sparse', matrix: this.weigh(n, docPtr, ids) };
+    return { format: 'sparse', matrix: await this.weigh(n, docPtr, ids, pace) };
   }
 
   async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<SparseItemVectors> {
     const termIndex = this.termIndex;
     if (!termIndex) throw new NotFittedError('TfidfEncoder');
-    const { docPtr, ids } = this.termIds(texts, options, 'tfidf encode', 'TfidfEncoder.encode', (term) => termIndex.get(term) ?? -1);
-    return { format: 'sparse', matrix: this.weigh(texts.length, docPtr, ids) };
+    const pace = new Pace(options.signal, 'TfidfEncoder.encode');
+    const { docPtr, ids } = await this.termIds(texts, options, pace, 'tfidf encode', (term) => termIndex.get(term) ?? -1);
+    return { format: 'sparse', matrix: await this.weigh(texts.length, docPtr, ids, pace) };
   }
 
   /** Each text's terms as ids (`idOf`), in CSR form: text d is ids[docPtr[d] .. docPtr[d+1]). Reports progress as `stage`. */
-  private termIds(
+  private async termIds(
     texts: readonly string[],
     options: EncodeOptions,
+    pace: Pace,
     stage: string,
-    what: string,
     idOf: (term: string) => number,
-  ): { docPtr: Int32Array; ids: Int32Array } {
+  ): Promise<{ docPtr: Int32Array; ids: Int32Array }> {
     const n = texts.length;
     const docPtr = new Int32Array(n + 1);
     const docTerms = new GrowableColumn((size) => new Int32Array(size), 4 * n + 16);
     for (let d = 0; d < n; d++) {
-      if (d % CHUNK === 0) {
-        throwIfAborted(options.signal, what);
-        options.onProgress?.({ stage, done: d, total: n });
-      }
+      if (d % CHUNK === 0) options.onProgress?.({ stage, done: d, total: n });
+      if (d % PACE_CHUNK === 0 && pace.due()) await pace.pause();
       for (const term of this.terms(textAt(texts, d))) docTerms.push(idOf(term));
       docPtr[d + 1] = docTerms.length;
     }
@@ -202,8 +208,8 @@ export class TfidfEncoder implements ItemTextEncoder {
     return { docPtr, ids: docTerms.toArray() };
   }
 
-  /** CSR rows of tf-idf weights from each text's term ids (-1: not in the vocabulary), L2-normalised. */
-  private weigh(n: number, docPtr: Int32Array, ids: Int32Array): CsrMatrix {
+  /** CSR rows of tf-idf weights from each text's term ids (-1: not in the vocabulary), L2-normalized. */
+  private async weigh(n: number, docPtr: Int32Array, ids: Int32Array, pace: Pace): Promise<CsrMatrix> {
     const idf = this.idfs!;
     const counts = new Int32Array(idf.length);
     const indptr = new Int32Array(n + 1);
@@ -212,6 +218,7 @@ export class TfidfEncoder implements ItemTextEncoder {
     let row = new Int32Array(64);
     const weights = new Float64Array(idf.length);
     for (let d = 0; d < n; d++) {
+      if (d % PACE_CHUNK === 0 && pace.due()) await pace.pause();
       let m = 0;
       for (let p = docPtr[d]; p < docPtr[d + 1]; p++) {
         const t = ids[p];
@@ -257,35 +264,12 @@ export class TfidfEncoder implements ItemTextEncoder {
     if (!this.vocab || !this.idfs) throw new NotFittedError('TfidfEncoder');
     out.strings('vocab', this.vocab);
     out.array('idf', this.idfs);
-    const o = this.options;
-    return {
-      kind: this.kind,
-      stripAccents: o.stripAccents,
-      stopWords: [...o.stopWords],
-      bigrams: o.bigrams,
-      minDf: o.minDf,
-      maxDf: o.maxDf,
-      sublinearTf: o.sublinearTf,
-      smoothIdf: o.smoothIdf,
-    };
+    return { kind: this.kind, options: optionsToJson(this.options) };
   }
 
   static load(state: JsonObject, sections: SectionReader): TfidfEncoder {
     if (state.kind !== 'tfidf') throw new ArtifactError(`expected a tfidf encoder, found ${String(state.kind)}`, 'encoder');
-    let encoder: TfidfEncoder;
-    try {
-      encoder = new TfidfEncoder({
-        stripAccents: state.stripAccents as boolean,
-        stopWords: state.stopWords as string[],
-        bigrams: state.bigrams as boolean,
-        minDf: state.minDf as number,
-        maxDf: state.maxDf as number,
-        sublinearTf: state.sublinearTf as boolean,
-        smoothIdf: state.smoothIdf as boolean,
-      });
-    } catch (e) {
-      throw new ArtifactError(`bad tfidf encoder options: ${(e as Error).message}`, 'encoder');
-    }
+    const encoder = new TfidfEncoder(optionsFromArtifact('TfidfEncoder', state.options, CHECKS, 'encoder'));
     const vocab = sections.strings('vocab');
     const idf = sections.f32('idf');
     if (vocab.length !== idf.length) throw new ArtifactError(`vocabulary has ${vocab.length} terms but idf ${idf.length}`, 'encoder/idf');

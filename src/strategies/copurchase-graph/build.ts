@@ -1,7 +1,7 @@
 import { CsrMatrix } from '../../data/csr';
 import type { Dataset } from '../../data/dataset';
 import { throwIfAborted } from '../../errors';
-import { cooccurrence } from '../../util/cooccurrence';
+import { cooccurrence, type PairMeasure } from '../../util/cooccurrence';
 import type { FitOptions } from '../types';
 
 /**
@@ -47,32 +47,32 @@ export function basketMatrix(data: Dataset): CsrMatrix {
   return new CsrMatrix(nBaskets, data.nItems, indptr, indices.slice(0, nnz), new Float32Array(nnz).fill(1));
 }
 
-/** The pair value function of a weighting, for cooccurrence's transform. */
-function pairWeight(weighting: GraphWeighting, itemBaskets: Int32Array, nBaskets: number): ((i: number, j: number, c: number) => number) | undefined {
+/** The co-occurrence measure of a weighting; `support` holds n(i), the baskets holding each item. */
+function pairMeasure(weighting: GraphWeighting, support: Int32Array, rows: number): PairMeasure {
   switch (weighting) {
     case 'count':
-      return undefined;
+      return { kind: 'sum' };
     case 'pmi':
-      return (i, j, c) => (c * nBaskets) / (itemBaskets[i] * itemBaskets[j]);
+      return { kind: 'lift', support, rows };
     case 'ppmi':
-      return (i, j, c) => Math.log((c * nBaskets) / (itemBaskets[i] * itemBaskets[j]));
+      return { kind: 'log-lift', support, rows };
     case 'jaccard':
-      return (i, j, c) => c / (itemBaskets[i] + itemBaskets[j] - c);
+      return { kind: 'jaccard', support };
     case 'cosine':
-      return (i, j, c) => c / Math.sqrt(itemBaskets[i] * itemBaskets[j]);
+      return { kind: 'ochiai', support };
   }
 }
 
 export interface EdgeOptions {
-  weighting: GraphWeighting;
+  edgeWeighting: GraphWeighting;
   minCount: number;
-  maxNeighbors: number;
+  neighbors: number;
 }
 
 /**
  * The weighted co-purchase graph as a symmetric item x item CSR (both directions stored, no
- * self loops). Each item keeps its `maxNeighbors` heaviest edges, and an edge survives when
- * either end kept it, so the graph stays undirected and holds at most 2 x maxNeighbors x
+ * self loops). Each item keeps its `neighbors` heaviest edges, and an edge survives when
+ * either end kept it, so the graph stays undirected and holds at most 2 x neighbors x
  * nItems entries however many baskets there are.
  */
 export async function buildEdges(data: Dataset, options: EdgeOptions, fit: FitOptions): Promise<CsrMatrix> {
@@ -81,12 +81,12 @@ export async function buildEdges(data: Dataset, options: EdgeOptions, fit: FitOp
   const baskets = basketMatrix(data);
   const itemBaskets = new Int32Array(baskets.nCols);
   for (let p = 0; p < baskets.indices.length; p++) itemBaskets[baskets.indices[p]]++;
-  const weight = pairWeight(options.weighting, itemBaskets, baskets.nRows);
   const pruned = await cooccurrence(baskets, {
     binary: true,
     minCount: options.minCount,
-    topN: options.maxNeighbors,
-    transform: weight && ((i, j, _w, count) => weight(i, j, count)),
+    topN: options.neighbors,
+    measure: pairMeasure(options.edgeWeighting, itemBaskets, baskets.nRows),
+    threads: fit.threads,
     signal: fit.signal,
     onProgress: fit.onProgress,
     stage,

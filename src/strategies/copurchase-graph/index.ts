@@ -8,7 +8,9 @@ import { CsrMatrix } from '../../data/csr';
 import type { Dataset } from '../../data/dataset';
 import { ArtifactError, NotFittedError, OptionError } from '../../errors';
 import type { JsonObject } from '../../util/json';
+import { integer, number, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
 import { TopK } from '../../util/topk';
+import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
 import { WEIGHTINGS, buildEdges, type GraphWeighting } from './build';
 import { PushWorkspace, inverseStrengths } from './ppr';
@@ -21,14 +23,14 @@ export interface CoPurchaseGraphOptions {
    * planted grocery data for basket completion and next basket; 'count' leans towards
    * popular items, which helps only on very sparse data).
    */
-  weighting: GraphWeighting;
+  edgeWeighting: GraphWeighting;
   /** Baskets two items must share to be linked (default 2): single co-purchases are mostly noise. */
   minCount: number;
-  /** Heaviest edges kept per item before the graph is made undirected (default 50; Infinity keeps all). */
-  maxNeighbors: number;
+  /** Heaviest edges kept per item before the graph is made undirected (default 50, as ItemKNN's neighbors; Infinity keeps all). */
+  neighbors: number;
   /**
    * Probability that the walk jumps back to the query items at each step (default 0.5;
-   * PageRank's damping alpha is 1 - restart). Higher keeps scores close to direct neighbours,
+   * PageRank's damping alpha is 1 - restart). Higher keeps scores close to direct neighbors,
    * lower reaches further; on planted grocery data 0.4..0.7 ranked alike and 0.15 worse.
    */
   restart: number;
@@ -44,16 +46,23 @@ export interface CoPurchaseGraphOptions {
    * a basket (default 0.5). The cart says what the shopper is doing now, so it gets the same
    * mass as a whole purchase history.
    */
-  basketWeight: number;
+  basketShare: number;
 }
 
-export const DEFAULT_GRAPH_OPTIONS: Readonly<CoPurchaseGraphOptions> = {
-  weighting: 'cosine',
-  minCount: 2,
-  maxNeighbors: 50,
-  restart: 0.5,
-  epsilon: 1e-4,
-  basketWeight: 0.5,
+/** A number in the open interval (0, 1). */
+function openUnit(value: unknown, name: string): number {
+  const v = number({ min: 0, max: 1, exclusiveMin: true })(value, name);
+  if (v === 1) throw new OptionError(name, 'must be below 1, got 1');
+  return v;
+}
+
+const CHECKS: OptionChecks<CoPurchaseGraphOptions> = {
+  edgeWeighting: oneOf(WEIGHTINGS),
+  minCount: integer({ min: 1 }),
+  neighbors: integer({ min: 1, infinity: true }),
+  restart: openUnit,
+  epsilon: openUnit,
+  basketShare: number({ min: 0, max: 1 }),
 };
 
 /** Node attributes of graph(). */
@@ -78,17 +87,26 @@ const MAX_ATTRIBUTED_SOURCES = 16;
 
 /**
  * Co-purchase graph: items are nodes, two items are linked when bought in the same basket,
- * with the (optionally normalised) co-purchase count as the edge weight. A query is scored by
+ * with the (optionally normalized) co-purchase count as the edge weight. A query is scored by
  * personalized PageRank from its items (history weighted by purchase counts, the current
  * basket weighted up), so items reached through other items — bought with something bought
- * with what you have — score too, not just direct neighbours.
+ * with what you have — score too, not just direct neighbors.
  *
  * The graph lives in a symmetric CSR (both directions of each edge), which is what scoring
  * walks. graph() builds a graphology UndirectedGraph from it on demand for analysis with the
  * graphology ecosystem; that object costs a few hundred bytes per edge (hundreds of MB at
- * 50k items x 50 neighbours), so it is never built during fit or scoring.
+ * 50k items x 50 neighbors), so it is never built during fit or scoring.
  */
 export class CoPurchaseGraph implements Recommender {
+  static readonly defaults: Readonly<CoPurchaseGraphOptions> = Object.freeze({
+    edgeWeighting: 'cosine',
+    minCount: 2,
+    neighbors: 50,
+    restart: 0.5,
+    epsilon: 1e-4,
+    basketShare: 0.5,
+  });
+
   readonly kind = 'graph';
   readonly options: Readonly<CoPurchaseGraphOptions>;
   private edges: CsrMatrix | null = null;
@@ -106,17 +124,7 @@ export class CoPurchaseGraph implements Recommender {
   private massByItem: Float64Array = new Float64Array(0);
 
   constructor(options: Partial<CoPurchaseGraphOptions> = {}) {
-    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-    const o: CoPurchaseGraphOptions = { ...DEFAULT_GRAPH_OPTIONS, ...given };
-    if (!WEIGHTINGS.includes(o.weighting)) throw new OptionError('weighting', `must be one of ${WEIGHTINGS.join(', ')}, got ${String(o.weighting)}`);
-    if (!Number.isInteger(o.minCount) || o.minCount < 1) throw new OptionError('minCount', `must be an integer >= 1, got ${o.minCount}`);
-    if (o.maxNeighbors !== Infinity && (!Number.isInteger(o.maxNeighbors) || o.maxNeighbors < 1)) {
-      throw new OptionError('maxNeighbors', `must be an integer >= 1 or Infinity, got ${o.maxNeighbors}`);
-    }
-    if (!(o.restart > 0 && o.restart < 1)) throw new OptionError('restart', `must be in (0, 1), got ${o.restart}`);
-    if (!(o.epsilon > 0 && o.epsilon < 1)) throw new OptionError('epsilon', `must be in (0, 1), got ${o.epsilon}`);
-    if (!(o.basketWeight >= 0 && o.basketWeight <= 1)) throw new OptionError('basketWeight', `must be in [0, 1], got ${o.basketWeight}`);
-    this.options = Object.freeze(o);
+    this.options = resolveOptions('CoPurchaseGraph', CoPurchaseGraph.defaults, options, CHECKS);
   }
 
   get fitted(): boolean {
@@ -133,9 +141,9 @@ export class CoPurchaseGraph implements Recommender {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('CoPurchaseGraph');
-    const { weighting, minCount, maxNeighbors } = this.options;
-    this.install(await buildEdges(data, { weighting, minCount, maxNeighbors }, options));
+    checkDataset(data, 'CoPurchaseGraph');
+    const { edgeWeighting, minCount, neighbors } = this.options;
+    this.install(await buildEdges(data, { edgeWeighting, minCount, neighbors }, options));
   }
 
   private install(edges: CsrMatrix): void {
@@ -154,7 +162,7 @@ export class CoPurchaseGraph implements Recommender {
     return this.edges;
   }
 
-  /** The neighbours of `item` (ascending index) and their edge weights, as views of the graph. */
+  /** The neighbors of `item` (ascending index) and their edge weights, as views of the graph. */
   neighbors(item: number): { items: Int32Array; weights: Float32Array } {
     const g = this.requireEdges();
     this.checkItem(item, 'item');
@@ -172,6 +180,7 @@ export class CoPurchaseGraph implements Recommender {
   }
 
   score(query: Query, out: ScoreVector): void {
+    checkScores(out, this.requireEdges().nRows, 'CoPurchaseGraph');
     const nSources = this.restartDistribution(query);
     if (nSources === 0) return;
     const ws = this.workspace!;
@@ -185,7 +194,7 @@ export class CoPurchaseGraph implements Recommender {
   }
 
   /**
-   * Items most like `item` by co-purchase, best first: its direct neighbours by edge weight
+   * Items most like `item` by co-purchase, best first: its direct neighbors by edge weight
    * ('neighbors', the default), or by personalized PageRank from the item alone ('ppr'),
    * which also ranks items two or more steps away. The item itself is never returned.
    */
@@ -219,7 +228,7 @@ export class CoPurchaseGraph implements Recommender {
    */
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
     const g = this.requireEdges();
-    this.checkItem(item, 'item');
+    checkItem(item, g.nRows, 'CoPurchaseGraph.explain');
     const nSources = this.restartDistribution(query);
     if (nSources === 0) return null;
     const ws = this.workspace!;
@@ -269,7 +278,7 @@ export class CoPurchaseGraph implements Recommender {
         const evidence = strongest([...paths].map(([q, path]) => ({ item: q, weight: path.weight })));
         const top = evidence[0].item;
         const via = name(paths.get(top)!.via);
-        // A query item reached by walking out and back: it scores through its own neighbourhood.
+        // A query item reached by walking out and back: it scores through its own neighborhood.
         const reason = top === item ? `in your history and often bought with ${via}` : `connected through ${via} to ${name(top)}`;
         return { score, reason, evidence };
       }
@@ -311,7 +320,7 @@ export class CoPurchaseGraph implements Recommender {
 
   /** Fills the restart distribution of `query` into sourceBuffer/massBuffer; returns its size. */
   private restartDistribution(query: Query): number {
-    const n = this.requireEdges().nRows;
+    checkQuery(query, this.requireEdges().nRows, 'CoPurchaseGraph');
     const mass = this.massByItem;
     const sources = this.sourceBuffer;
     const { items, weights } = query.history;
@@ -322,9 +331,7 @@ export class CoPurchaseGraph implements Recommender {
     }
     const basket = query.basket;
     const hasBasket = basket.length > 0;
-    const basketShare = historyTotal > 0 ? (hasBasket ? this.options.basketWeight : 0) : hasBasket ? 1 : 0;
-    for (let k = 0; k < items.length; k++) checkQueryItem(items[k], n);
-    for (let k = 0; k < basket.length; k++) checkQueryItem(basket[k], n);
+    const basketShare = historyTotal > 0 ? (hasBasket ? this.options.basketShare : 0) : hasBasket ? 1 : 0;
     let nSources = 0;
     const addMass = (item: number, m: number) => {
       if (m <= 0) return;
@@ -374,7 +381,7 @@ export class CoPurchaseGraph implements Recommender {
   /**
    * Centrality of every item (indexed by item), computed by graphology-metrics on graph():
    * - 'pagerank': weighted PageRank (alpha 0.85) over the whole graph
-   * - 'degree': number of neighbours / (nItems - 1)
+   * - 'degree': number of neighbors / (nItems - 1)
    * - 'weightedDegree': sum of edge weights
    * - 'betweenness': share of shortest paths (by hop count: weights are affinities, not
    *   distances) through the item; O(items x edges), for small graphs only.
@@ -411,18 +418,13 @@ export class CoPurchaseGraph implements Recommender {
     out.array('indptr', g.indptr);
     out.array('indices', g.indices);
     out.array('weights', g.values);
-    const { maxNeighbors, ...rest } = this.options;
-    return { options: { ...rest, maxNeighbors: maxNeighbors === Infinity ? null : maxNeighbors }, nItems: g.nRows };
+    return { options: optionsToJson(this.options), nItems: g.nRows };
   }
 
   static load(state: JsonObject, sections: SectionReader): CoPurchaseGraph {
-    const saved = state.options;
+    const model = new CoPurchaseGraph(optionsFromArtifact('CoPurchaseGraph', state.options, CHECKS, 'graph'));
     const nItems = state.nItems;
-    if (saved === null || typeof saved !== 'object' || Array.isArray(saved) || typeof nItems !== 'number') {
-      throw new ArtifactError('graph state needs options and nItems');
-    }
-    const options = { ...saved, maxNeighbors: saved.maxNeighbors ?? Infinity } as unknown as Partial<CoPurchaseGraphOptions>;
-    const model = new CoPurchaseGraph(options);
+    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'graph.nItems');
     const indptr = sections.i32('indptr');
     const indices = sections.i32('indices');
     const weights = sections.f32('weights');
@@ -441,13 +443,8 @@ export class CoPurchaseGraph implements Recommender {
   }
 
   private checkItem(item: number, what: string): void {
-    const n = this.requireEdges().nRows;
-    if (!Number.isInteger(item) || item < 0 || item >= n) throw new OptionError(what, `item index ${item} out of range [0, ${n})`);
+    checkItem(item, this.requireEdges().nRows, 'CoPurchaseGraph', what);
   }
-}
-
-function checkQueryItem(item: number, n: number): void {
-  if (!(item >= 0 && item < n)) throw new OptionError('query', `item index ${item} out of range [0, ${n})`);
 }
 
 /** The top evidence entries, strongest first (ties to the lower index). */

@@ -2,14 +2,14 @@ import type { CsrMatrix } from '../../data/csr';
 
 /**
  * Personalized PageRank (random walk with restart) on a weighted CSR graph by forward push
- * (Andersen, Chung & Lang 2006). The walk moves from u to a neighbour v with probability
+ * (Andersen, Chung & Lang 2006). The walk moves from u to a neighbor v with probability
  * w(u, v) / strength(u) and jumps back to the restart distribution s with probability
- * `restart`; an item without neighbours ends the walk. The exact vector solves
+ * `restart`; an item without neighbors ends the walk. The exact vector solves
  * π = restart · s + (1 - restart) · π T.
  *
  * Push keeps a residual r (mass not yet spread, initially s) and repeatedly takes a node u
  * with r(u) > epsilon · degree(u): `restart · r(u)` stays at u, the rest moves to u's
- * neighbours by T. Every push spreads at least restart · epsilon · degree(u) of mass over
+ * neighbors by T. Every push spreads at least restart · epsilon · degree(u) of mass over
  * degree(u) edges, so one query costs at most 1 / (restart · epsilon) edge visits whatever
  * the graph size, and touches only nodes near the sources.
  *
@@ -17,7 +17,7 @@ import type { CsrMatrix } from '../../data/csr';
  * own restart mass s(v)) = π̂(v) - restart · s(v), where π̂ = p + restart · r is the usual
  * push estimate (a lower bound of π that converges to it as epsilon -> 0). Leaving s out
  * means a query item is not scored merely for being in the query, only for being reachable
- * from the query (its own or other items' neighbourhoods).
+ * from the query (its own or other items' neighborhoods).
  */
 export class PushWorkspace {
   private readonly residual: Float64Array;
@@ -32,7 +32,7 @@ export class PushWorkspace {
 
   constructor(
     private readonly graph: CsrMatrix,
-    /** 1 / strength(u) (0 for an isolated node), the row normalisation of the transitions. */
+    /** 1 / strength(u) (0 for an isolated node), the row normalization of the transitions. */
     private readonly invStrength: Float64Array,
   ) {
     const n = graph.nRows;
@@ -125,7 +125,7 @@ export class PushWorkspace {
   }
 }
 
-/** 1 / (sum of a row's weights), 0 for an empty row: the row normalisation of a walk. */
+/** 1 / (sum of a row's weights), 0 for an empty row: the row normalization of a walk. */
 export function inverseStrengths(graph: CsrMatrix): Float64Array {
   const out = new Float64Array(graph.nRows);
   const { indptr, values } = graph;

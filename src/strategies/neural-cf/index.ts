@@ -1,15 +1,16 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
-import { ArtifactError, DataError, NotFittedError } from '../../errors';
+import { ArtifactError, NotFittedError, OptionError } from '../../errors';
+import { optionsFromArtifact, optionsToJson, resolveOptions } from '../../util/options';
 import { deriveSeed } from '../../util/random';
+import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
 import { NcfScorer, type FoldInSettings, type NcfWeights } from './model';
-import { resolveNcfOptions, type NeuralCFOptions } from './options';
+import { NCF_CHECKS, NCF_DEFAULTS, type NeuralCFOptions } from './options';
 import { NegativeSampler } from './sampling';
 import { trainNcf } from './train';
 
 export type { NcfArchitecture, NcfBackend, NcfLoss, NcfSampling, NcfValidationMetric, NcfWeighting, NeuralCFOptions } from './options';
-export { NCF_DEFAULTS } from './options';
 
 /** How the last fit went. */
 export interface NcfTrainingInfo {
@@ -45,6 +46,8 @@ interface FittedNcf {
  * are folded in from their history and basket.
  */
 export class NeuralCF implements Recommender {
+  static readonly defaults: Readonly<NeuralCFOptions> = NCF_DEFAULTS;
+
   readonly kind = 'ncf';
   readonly options: Readonly<NeuralCFOptions>;
   private model: FittedNcf | null = null;
@@ -52,7 +55,7 @@ export class NeuralCF implements Recommender {
   private userMlp: Float32Array;
 
   constructor(options: Partial<NeuralCFOptions> = {}) {
-    this.options = Object.freeze(resolveNcfOptions(options));
+    this.options = resolveOptions('NeuralCF', NeuralCF.defaults, options, NCF_CHECKS);
     this.userGmf = new Float32Array(this.options.factors);
     this.userMlp = new Float32Array(this.options.architecture === 'neumf' ? this.options.factors : 0);
   }
@@ -67,7 +70,7 @@ export class NeuralCF implements Recommender {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('NeuralCF');
+    checkDataset(data, 'NeuralCF');
     const seed = options.seed ?? 42;
     const r = await trainNcf(data, this.options, seed, options.onProgress, options.signal);
     this.model = this.assemble(r.weights, r.userHasData, r.samplingCdf, deriveSeed(seed, 'ncf:fold-in'), r.info);
@@ -75,6 +78,7 @@ export class NeuralCF implements Recommender {
 
   score(query: Query, out: ScoreVector): void {
     const m = this.require();
+    checkScores(out, m.weights.nItems, 'NeuralCF');
     if (!this.userVectors(m, query)) return;
     m.scorer.scoreAll(this.userGmf, this.userMlp, out.values);
     out.markDense();
@@ -82,7 +86,7 @@ export class NeuralCF implements Recommender {
 
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
     const m = this.require();
-    if (item < 0 || item >= m.weights.nItems) throw new DataError(`NeuralCF: item index ${item} is outside the ${m.weights.nItems} fitted items`);
+    checkItem(item, m.weights.nItems, 'NeuralCF.explain');
     if (!this.userVectors(m, query)) return null;
     const score = m.scorer.scoreOne(this.userGmf, this.userMlp, item);
     const { items } = this.queryItems(m, query);
@@ -122,7 +126,7 @@ export class NeuralCF implements Recommender {
     }
     return {
       version: FORMAT_VERSION,
-      options: { ...this.options, mlpLayers: [...this.options.mlpLayers] },
+      options: optionsToJson(this.options),
       nUsers: w.nUsers,
       nItems: w.nItems,
       foldSeed: m.foldIn.seed,
@@ -132,7 +136,7 @@ export class NeuralCF implements Recommender {
 
   static load(state: JsonObject, sections: SectionReader): NeuralCF {
     if (state.version !== FORMAT_VERSION) throw new ArtifactError(`unsupported NeuralCF state version ${JSON.stringify(state.version)}`);
-    const s = new NeuralCF(state.options as Partial<NeuralCFOptions>);
+    const s = new NeuralCF(optionsFromArtifact('NeuralCF', state.options, NCF_CHECKS, 'ncf'));
     const o = s.options;
     const nUsers = state.nUsers as number;
     const nItems = state.nItems as number;
@@ -207,7 +211,8 @@ export class NeuralCF implements Recommender {
   private userVectors(m: FittedNcf, query: Query): boolean {
     const { weights: w } = m;
     const f = w.factors;
-    if (query.user >= w.nUsers) throw new DataError(`NeuralCF: user index ${query.user} is outside the ${w.nUsers} fitted users`);
+    checkQuery(query, w.nItems, 'NeuralCF');
+    if (query.user >= w.nUsers) throw new OptionError('NeuralCF: query.user', `user index ${query.user} out of range [-1, ${w.nUsers})`);
     if (query.user >= 0 && m.userHasData[query.user]) {
       const u = query.user;
       this.userGmf.set(w.userGmf.subarray(u * f, (u + 1) * f));
@@ -224,8 +229,7 @@ export class NeuralCF implements Recommender {
    * History and basket items, merged (a basket line counts as one more purchase), weighted
    * like training positives; entries with a weight <= 0 are not purchases.
    */
-  private queryItems(m: FittedNcf, query: Query): { items: Int32Array; weights: Float32Array } {
-    const nItems = m.weights.nItems;
+  private queryItems(_m: FittedNcf, query: Query): { items: Int32Array; weights: Float32Array } {
     const { history, basket } = query;
     const all = new Int32Array(history.items.length + basket.length);
     const counts = new Float32Array(all.length);
@@ -236,9 +240,6 @@ export class NeuralCF implements Recommender {
     for (let k = 0; k < basket.length; k++) {
       all[history.items.length + k] = basket[k];
       counts[history.items.length + k] = 1;
-    }
-    for (let k = 0; k < all.length; k++) {
-      if (all[k] < 0 || all[k] >= nItems) throw new DataError(`NeuralCF: query item index ${all[k]} is outside the ${nItems} fitted items`);
     }
     const order = Array.from(all.keys()).sort((a, b) => all[a] - all[b]);
     const items: number[] = [];

@@ -1,6 +1,6 @@
 import type { GradSaveFunc, Tensor } from '@tensorflow/tfjs';
 import type { Dataset } from '../../data/dataset';
-import { throwIfAborted } from '../../errors';
+import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import type { Progress } from '../types';
 import { acquireBackend, type Tf } from '../../util/tfjs';
@@ -174,16 +174,6 @@ interface RowInput {
   buffer: Float32Array;
 }
 
-/** Training is synchronous tfjs work; yielding now and then lets an abort (or a UI) get a turn. */
-const YIELD_EVERY_MS = 50;
-let lastYield = 0;
-async function yieldIfDue(): Promise<void> {
-  const now = performance.now();
-  if (now - lastYield < YIELD_EVERY_MS) return;
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  lastYield = performance.now();
-}
-
 export async function trainNcf(
   data: Dataset,
   o: NeuralCFOptions,
@@ -300,14 +290,15 @@ async function train(
   let sinceBest = 0;
   let step = 0;
 
+  const pace = new Pace(signal, 'NeuralCF.fit');
   onProgress?.({ stage: 'ncf', done: 0, total: o.epochs, message: `training on ${backend}: ${nPos} positives, ${nBatches} batches per epoch` });
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     shuffleInPlace(order, rng);
     let lossSum = 0;
     let examples = 0;
     for (let b = 0; b < nBatches; b++) {
-      await yieldIfDue();
-      throwIfAborted(signal, 'NeuralCF.fit');
+      // Training is synchronous tfjs work: pacing lets an abort (or a UI) get a turn.
+      if (pace.due()) await pace.pause();
       fillBatch(batch, positives, order, b * B, Math.min(nPos, (b + 1) * B), r, bpr, sampler, data, rng);
       const n = batch.size * k;
       // L2 on the rows of each example, as a per-example mean: computed here, not in the graph.

@@ -1,0 +1,385 @@
+/**
+ * The score merge: the one implementation of "strategies' scores -> ranked items" that serving
+ * (HybridRecommender, the evaluation rankers) and weight tuning share, so a tuned trial ranks
+ * exactly as the fitted recommender will.
+ *
+ * Per query and strategy: score into a ScoreVector; normalize over every finite score it
+ * touched (normalize.ts); keep as candidates its best `candidatesPerStrategy` unblocked items
+ * (ties at the cut kept). Every candidate gets a slot in the query's CandidateUnion. Then: add
+ * weight x normalized score of every candidate into one float32 sum per slot, strategy by
+ * strategy in order; rank the items with a positive sum (ties to the lower index); when fewer
+ * than k pass, fill from the fallback, ranked below them.
+ *
+ * Tuning caches each validation query's candidates once (scoreMember, as slots of its union)
+ * and replays only addCandidates + rankCombined per trial.
+ */
+import { ScoreVector, type Query, type Recommender } from '../strategies/types';
+import { TopK } from '../util/topk';
+import { affineOf, scoreStats, type Affine, type Normalization, type ScoreStats } from './normalize';
+
+/** How the merge weighs and cuts: one weight per strategy (0 leaves it out), a normalization, a candidate cap. */
+export interface MergeSettings {
+  weights: Float64Array;
+  normalization: Normalization;
+  /** Candidates each strategy adds to the sum (Infinity: all). */
+  candidatesPerStrategy: number;
+}
+
+/** The top k items, best first, with their scores; those from `fromEnsemble` on are the fallback's filler. */
+export interface Ranked {
+  items: Int32Array;
+  scores: Float32Array;
+  fromEnsemble: number;
+}
+
+/**
+ * Offers every fallback candidate to `visit`, in any order: the item, its fallback score, and
+ * its slot in the query's candidate union (-1 when no strategy offered it).
+ */
+export type FallbackCandidates = (visit: (item: number, score: number, slot: number) => void) => void;
+
+/** Where one strategy's candidates of one query go (room for every item). */
+export class CandidateBuffers {
+  readonly items: Int32Array;
+  readonly raw: Float32Array;
+  /** The candidates' slots in the query's CandidateUnion. */
+  readonly slots: Int32Array;
+  /** Scores copied for the cut's selection. */
+  readonly scratch: Float32Array;
+  constructor(nItems: number) {
+    this.items = new Int32Array(nItems);
+    this.raw = new Float32Array(nItems);
+    this.slots = new Int32Array(nItems);
+    this.scratch = new Float32Array(nItems);
+  }
+}
+
+/**
+ * The items some strategy offered for one query, each at a slot 0 .. size, with one float32
+ * sum per slot: the merge adds into `sums[slot]` and ranks the slots, so its cost follows the
+ * candidates, not the catalog.
+ */
+export class CandidateUnion {
+  readonly items: Int32Array;
+  readonly sums: Float32Array;
+  size = 0;
+  /** Slot of each item in the union, -1 when absent (reset by clear()). */
+  private readonly slotOf: Int32Array;
+
+  constructor(nItems: number) {
+    this.items = new Int32Array(nItems);
+    this.sums = new Float32Array(nItems);
+    this.slotOf = new Int32Array(nItems).fill(-1);
+  }
+
+  /** The slot of `item`, -1 when no strategy offered it. */
+  slot(item: number): number {
+    return this.slotOf[item];
+  }
+
+  /** Writes the slots of items[0 .. n) into `slots`, giving new items the next free slots. */
+  admit(items: Int32Array, n: number, slots: Int32Array): void {
+    const { slotOf } = this;
+    for (let i = 0; i < n; i++) {
+      const item = items[i];
+      let slot = slotOf[item];
+      if (slot < 0) {
+        slot = this.size++;
+        slotOf[item] = slot;
+        this.items[slot] = item;
+        this.sums[slot] = 0;
+      }
+      slots[i] = slot;
+    }
+  }
+
+  clear(): void {
+    for (let u = 0; u < this.size; u++) this.slotOf[this.items[u]] = -1;
+    this.size = 0;
+  }
+}
+
+/**
+ * The candidates of `v` after the cut: its touched, unblocked items with a finite raw score at
+ * least the `cap`-th best of them (ties at the cut kept), copied into out.items/out.raw in
+ * touched order. `cutoff` is that score (-Infinity when at most `cap` items qualify).
+ * Quickselect: O(touched) on average.
+ */
+export function cutCandidates(v: ScoreVector, cap: number, blocked: Uint8Array | null, out: CandidateBuffers): { count: number; cutoff: number } {
+  const { items, raw, scratch } = out;
+  const values = v.values;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const item = v.at(i);
+    if (blocked !== null && blocked[item] === 1) continue;
+    const s = values[item];
+    if (!Number.isFinite(s)) continue;
+    items[n] = item;
+    raw[n++] = s;
+  }
+  if (n <= cap) return { count: n, cutoff: -Infinity };
+  scratch.set(raw.subarray(0, n));
+  const cutoff = selectDescending(scratch, n, cap - 1);
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    if (raw[i] < cutoff) continue;
+    items[kept] = items[i];
+    raw[kept++] = raw[i];
+  }
+  return { count: kept, cutoff };
+}
+
+/** The value of rank `target` (0 = largest) among a[0 .. n), by quickselect (reorders a). */
+function selectDescending(a: Float32Array, n: number, target: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo];
+    const y = a[mid];
+    const z = a[hi];
+    const pivot = x > y ? (y > z ? y : x > z ? z : x) : x > z ? x : y > z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return a[target];
+}
+
+/** Adds weight x (raw x scale + shift) of candidates [from, to), at their slots, into the float32 `sums`. */
+export function addCandidates(slots: Int32Array, raw: Float32Array, from: number, to: number, scale: number, shift: number, weight: number, sums: Float32Array): void {
+  const a = weight * scale;
+  const b = weight * shift;
+  for (let i = from; i < to; i++) sums[slots[i]] += raw[i] * a + b;
+}
+
+/**
+ * Buffers for rankCombined when one caller ranks many queries (weight tuning): the result is
+ * then a view into them, valid until the next call.
+ */
+export class RankBuffers {
+  readonly heap: TopK;
+  readonly items: Int32Array;
+  readonly scores: Float32Array;
+  constructor(readonly k: number) {
+    this.heap = new TopK(k);
+    this.items = new Int32Array(k);
+    this.scores = new Float32Array(k);
+  }
+}
+
+/**
+ * The k best items of the union (size slots of items/sums) with a positive sum that pass
+ * `accept` (all when null), then, when fewer than k, the best `fallback` candidates that are
+ * not blocked, have no positive sum and pass `accept`, scored below the last ensemble item
+ * (scaled into (0, half of it)).
+ */
+export function rankCombined(
+  union: { readonly items: Int32Array; readonly sums: Float32Array; readonly size: number },
+  k: number,
+  accept: ((item: number) => boolean) | null,
+  fallback: FallbackCandidates | null,
+  blocked: Uint8Array | null,
+  buffers: RankBuffers | null = null,
+): Ranked {
+  const { items: members, sums, size } = union;
+  const reuse = buffers !== null && accept === null && buffers.k === k;
+  const chosen = pickTop(size, k, accept, reuse ? buffers : null, 0, (heap) => {
+    let floor = heap.floor;
+    for (let u = 0; u < size; u++) {
+      const s = sums[u];
+      if (s > 0 && s >= floor) {
+        heap.push(members[u], s);
+        floor = heap.floor;
+      }
+    }
+  });
+  const n = chosen.items.length;
+  if (n >= k || fallback === null) return { ...chosen, fromEnsemble: n };
+
+  // Fewer than k chosen means every item with a positive sum was chosen or rejected by
+  // `accept` (which would reject it again), so skipping them all skips the chosen.
+  const extra = pickTop(Infinity, k - n, accept, reuse ? buffers : null, n, (heap) =>
+    fallback((item, score, slot) => {
+      if ((blocked !== null && blocked[item] === 1) || (slot >= 0 && sums[slot] > 0)) return;
+      heap.push(item, score);
+    }),
+  );
+  const floor = n ? chosen.scores[n - 1] : 1;
+  const top = extra.scores.length ? Math.max(extra.scores[0], 1e-12) : 1;
+  const total = n + extra.items.length;
+  const items = reuse ? buffers.items.subarray(0, total) : new Int32Array(total);
+  const scores = reuse ? buffers.scores.subarray(0, total) : new Float32Array(total);
+  if (!reuse) {
+    items.set(chosen.items);
+    scores.set(chosen.scores);
+    items.set(extra.items, n);
+  }
+  for (let i = 0; i < extra.items.length; i++) scores[n + i] = (0.5 * floor * Math.max(extra.scores[i], 0)) / top;
+  return { items, scores, fromEnsemble: n };
+}
+
+/**
+ * The best k candidates (ties to the lower index) that pass `accept` (all when null), best
+ * first. `collect` pushes every eligible candidate, of which there are at most `count`, into
+ * the heap it is given. With a predicate, over-fetch and filter; grow the budget until k pass
+ * or candidates run out. With `buffers` (no predicate) the result is a view of buffers from
+ * position `at`.
+ */
+function pickTop(
+  count: number,
+  k: number,
+  accept: ((item: number) => boolean) | null,
+  buffers: RankBuffers | null,
+  at: number,
+  collect: (heap: TopK) => void,
+): { items: Int32Array; scores: Float32Array } {
+  if (buffers !== null) {
+    const heap = k === buffers.k ? buffers.heap : new TopK(k);
+    heap.clear();
+    collect(heap);
+    const n = heap.drainInto(buffers.items.subarray(at), buffers.scores.subarray(at));
+    return { items: buffers.items.subarray(at, at + n), scores: buffers.scores.subarray(at, at + n) };
+  }
+  let budget = accept ? Math.max(4 * k, 16) : k;
+  for (;;) {
+    const heap = new TopK(Math.min(budget, count));
+    collect(heap);
+    const top = heap.sorted();
+    if (!accept) return top;
+    const items: number[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < top.items.length && items.length < k; i++) {
+      if (accept(top.items[i])) {
+        items.push(top.items[i]);
+        scores.push(top.scores[i]);
+      }
+    }
+    if (items.length >= k || heap.size < budget || budget >= count) {
+      return { items: Int32Array.from(items), scores: Float32Array.from(scores) };
+    }
+    budget *= 4;
+  }
+}
+
+/**
+ * One strategy's part of a query after scoring: the statistics every normalization needs,
+ * and how many candidates the cut left in the CandidateBuffers (with their union slots).
+ */
+export interface MemberCandidates {
+  stats: ScoreStats | null;
+  cutoff: number;
+  count: number;
+}
+
+/** Scores `query` with `strategy` into `v` (reset first), cuts its candidates into `out` and admits them to `union`. */
+export function scoreMember(
+  strategy: Recommender,
+  query: Query,
+  v: ScoreVector,
+  cap: number,
+  blocked: Uint8Array | null,
+  out: CandidateBuffers,
+  union: CandidateUnion,
+): MemberCandidates {
+  v.reset();
+  strategy.score(query, v);
+  const stats = scoreStats(v);
+  if (stats === null) return { stats, cutoff: -Infinity, count: 0 };
+  const cut = cutCandidates(v, cap, blocked, out);
+  union.admit(out.items, cut.count, out.slots);
+  return { stats, ...cut };
+}
+
+/**
+ * The merge over fitted strategies, with reusable per-query buffers (one query at a time:
+ * scoring is synchronous). HybridRecommender ranks through one, and so does every evaluation
+ * ranker.
+ */
+export class MergeEngine {
+  private readonly union: CandidateUnion;
+  private readonly perStrategy: ScoreVector[];
+  private readonly fallbackScores: ScoreVector;
+  private readonly candidates: CandidateBuffers;
+  /** Per strategy, its normalization in the last query (null: not merged). */
+  private readonly maps: Array<Affine | null>;
+  /** Per strategy, the lowest raw score it added in the last query. */
+  private readonly cutoffs: Float64Array;
+
+  constructor(
+    readonly strategies: readonly Recommender[],
+    readonly fallback: Recommender | null,
+    readonly nItems: number,
+  ) {
+    this.union = new CandidateUnion(nItems);
+    this.perStrategy = strategies.map(() => new ScoreVector(nItems));
+    this.fallbackScores = new ScoreVector(nItems);
+    this.candidates = new CandidateBuffers(nItems);
+    this.maps = new Array<Affine | null>(strategies.length).fill(null);
+    this.cutoffs = new Float64Array(strategies.length).fill(-Infinity);
+  }
+
+  /**
+   * The top k items for `query`, none with blocked[item] === 1, all passing `accept`; with
+   * `fill`, the fallback fills up to k. Contributions stay readable until the next call.
+   */
+  rank(query: Query, k: number, blocked: Uint8Array | null, accept: ((item: number) => boolean) | null, settings: MergeSettings, fill = true): Ranked {
+    const { weights, normalization, candidatesPerStrategy } = settings;
+    const union = this.union;
+    union.clear();
+    this.maps.fill(null);
+    this.cutoffs.fill(-Infinity);
+    for (let s = 0; s < this.strategies.length; s++) {
+      if (weights[s] === 0) continue;
+      const v = this.perStrategy[s];
+      const part = scoreMember(this.strategies[s], query, v, candidatesPerStrategy, blocked, this.candidates, union);
+      if (part.stats === null) continue;
+      const map = affineOf(part.stats, normalization);
+      this.maps[s] = map;
+      this.cutoffs[s] = part.cutoff;
+      addCandidates(this.candidates.slots, this.candidates.raw, 0, part.count, map.scale, map.shift, weights[s], union.sums);
+    }
+    const fallback = fill && this.fallback !== null ? this.fallbackCandidates(query) : null;
+    return rankCombined(union, k, accept, fallback, blocked);
+  }
+
+  /** Weighted normalized contribution of strategy s to `item` (an unblocked item) in the last rank(). */
+  contribution(s: number, item: number, weight: number): number {
+    const v = this.perStrategy[s];
+    const map = this.maps[s];
+    if (weight === 0 || map === null || !v.has(item)) return 0;
+    const raw = v.values[item];
+    return Number.isFinite(raw) && raw >= this.cutoffs[s] ? weight * (raw * map.scale + map.shift) : 0;
+  }
+
+  /** The fallback's scores for `query`, computed once, when the fill first asks for them. */
+  private fallbackCandidates(query: Query): FallbackCandidates {
+    const fb = this.fallbackScores;
+    const strategy = this.fallback!;
+    let scored = false;
+    return (visit) => {
+      if (!scored) {
+        fb.reset();
+        strategy.score(query, fb);
+        scored = true;
+      }
+      for (let i = 0; i < fb.length; i++) {
+        const item = fb.at(i);
+        visit(item, fb.values[item], this.union.slot(item));
+      }
+    };
+  }
+}

@@ -1,0 +1,338 @@
+import { ArtifactError, OptionError } from '../../errors';
+import type { JsonObject, Query, ScoreVector } from '../../strategies/types';
+import { arrayOf, integer, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
+import { TopK } from '../../util/topk';
+import { NORMALIZATIONS, affineOf, scoreStats, type Normalization } from '../normalize';
+import type { ItemStatistics } from './item-stats';
+
+/**
+ * The reranker's features: for one query, the candidates (the union of every strategy's
+ * top-N, items in the current basket left out) and a candidates x features matrix, NaN =
+ * missing. docs/reranker.md documents every feature. Column order: the three columns of
+ * each strategy in strategy order (`<name>.score`, `<name>.normalized`, `<name>.rank`),
+ * then FIXED_FEATURES.
+ *
+ * The rhythm features (gaps, intervals, due-ness) are computed here from the query's
+ * timeline, not taken from the RepeatPurchase strategy: the ensemble depends on no
+ * strategy's internals.
+ */
+export interface RerankerFeaturesOptions {
+  /**
+   * Each strategy's best `candidatesPerStrategy` items (by raw score) join the candidate
+   * pool. Default 50: six strategies then pool at most 300 candidates, the size the
+   * scoring budget was set for. Not tuned yet (the integration should check the pool's
+   * recall on validation queries).
+   */
+  candidatesPerStrategy: number;
+  /** How `<name>.normalized` puts a strategy's scores on one scale; default 'auto', the linear ensemble's default (src/ensemble/normalize.ts). */
+  normalization: Normalization;
+}
+
+/** Optional facts of the request beyond the Query. */
+export interface FeatureContext {
+  /** The day of the order being built, on the scale of query.timeline.day (days since the shopper's first basket). Without it the day-based recency features are missing. */
+  day?: number;
+  /** Scores of items by co-occurrence with the current basket, from a strategy that scores the basket alone; feeds `basket.cooccurrence`. */
+  basketScores?: ScoreVector | null;
+}
+
+/** One query's candidates and features: views into the extractor's buffers, valid until its next extract(). */
+export interface CandidateMatrix {
+  count: number;
+  /** Item index of each candidate (count entries). */
+  items: Int32Array;
+  /** count x names.length, row-major; NaN = missing. */
+  features: Float32Array;
+}
+
+/** The features after the per-strategy columns, in column order. */
+export const FIXED_FEATURES = [
+  'candidate.proposals',
+  'item.popularity',
+  'item.repeatRate',
+  'item.meanInterval',
+  'shopper.purchases',
+  'shopper.distinctItems',
+  'shopper.baskets',
+  'shopper.daysSinceLastOrder',
+  'shopper.meanDaysBetweenOrders',
+  'history.count',
+  'history.share',
+  'history.basketShare',
+  'history.basketsSinceLast',
+  'history.daysSinceLast',
+  'history.meanInterval',
+  'history.dueRatio',
+  'basket.size',
+  'basket.sameAisleShare',
+  'basket.sameDepartmentShare',
+  'basket.cooccurrence',
+] as const;
+
+// Offsets of the fixed features after the strategy columns (FIXED_FEATURES order).
+const PROPOSALS = 0;
+const POPULARITY = 1;
+const REPEAT_RATE = 2;
+const ITEM_INTERVAL = 3;
+const PURCHASES = 4;
+const DISTINCT = 5;
+const BASKETS = 6;
+const DAYS_SINCE_ORDER = 7;
+const DAYS_BETWEEN_ORDERS = 8;
+const COUNT = 9;
+const SHARE = 10;
+const BASKET_SHARE = 11;
+const BASKETS_SINCE = 12;
+const DAYS_SINCE = 13;
+const INTERVAL = 14;
+const DUE = 15;
+const BASKET_SIZE = 16;
+const SAME_AISLE = 17;
+const SAME_DEPARTMENT = 18;
+const COOCCURRENCE = 19;
+
+const CHECKS: OptionChecks<RerankerFeaturesOptions> = {
+  candidatesPerStrategy: integer({ min: 1 }),
+  normalization: oneOf(NORMALIZATIONS),
+};
+
+const STRATEGY_NAMES = arrayOf(string(), { min: 1 });
+
+/** Extracts candidate features per query. See the file header and docs/reranker.md. */
+export class RerankerFeatures {
+  static readonly defaults: Readonly<RerankerFeaturesOptions> = Object.freeze({ candidatesPerStrategy: 50, normalization: 'auto' });
+
+  readonly options: Readonly<RerankerFeaturesOptions>;
+  readonly strategies: readonly string[];
+  /** Feature names in column order. */
+  readonly names: readonly string[];
+
+  private readonly capacity: number;
+  private readonly itemsBuf: Int32Array;
+  private readonly featuresBuf: Float32Array;
+  /** Per item: its candidate slot, or -1. */
+  private readonly slot: Int32Array;
+  private readonly inBasket: Uint8Array;
+  private readonly aisleCount: Int32Array;
+  private readonly departmentCount: Int32Array;
+  // Per candidate slot: timeline scan state.
+  private readonly firstBasket: Int32Array;
+  private readonly lastBasket: Int32Array;
+  private readonly basketsWith: Int32Array;
+  private readonly top: TopK;
+
+  constructor(
+    strategies: readonly string[],
+    readonly items: ItemStatistics,
+    options: Partial<RerankerFeaturesOptions> = {},
+  ) {
+    this.strategies = STRATEGY_NAMES(strategies, 'RerankerFeatures.strategies');
+    if (new Set(this.strategies).size !== this.strategies.length) throw new OptionError('RerankerFeatures.strategies', 'names must be distinct');
+    this.options = resolveOptions('RerankerFeatures', RerankerFeatures.defaults, options, CHECKS);
+    this.names = Object.freeze([...this.strategies.flatMap((s) => [`${s}.score`, `${s}.normalized`, `${s}.rank`]), ...FIXED_FEATURES]);
+    const nItems = items.nItems;
+    this.capacity = Math.min(nItems, this.strategies.length * this.options.candidatesPerStrategy);
+    this.itemsBuf = new Int32Array(this.capacity);
+    this.featuresBuf = new Float32Array(this.capacity * this.names.length);
+    this.slot = new Int32Array(nItems).fill(-1);
+    this.inBasket = new Uint8Array(nItems);
+    this.aisleCount = new Int32Array(items.nAisles);
+    this.departmentCount = new Int32Array(items.nDepartments);
+    this.firstBasket = new Int32Array(this.capacity);
+    this.lastBasket = new Int32Array(this.capacity);
+    this.basketsWith = new Int32Array(this.capacity);
+    this.top = new TopK(this.options.candidatesPerStrategy);
+  }
+
+  /**
+   * The candidates of `query` and their features. scores[s] is strategy s's ScoreVector for
+   * this query (strategies in constructor order), each sized for the item statistics.
+   */
+  extract(query: Query, scores: readonly ScoreVector[], context: FeatureContext = {}): CandidateMatrix {
+    const nItems = this.items.nItems;
+    if (scores.length !== this.strategies.length) throw new OptionError('scores', `needs one ScoreVector per strategy (${this.strategies.length}), got ${scores.length}`);
+    scores.forEach((v, s) => {
+      if (v.size !== nItems) throw new OptionError(`scores[${s}]`, `ScoreVector has ${v.size} items, the item statistics ${nItems}`);
+    });
+    const basketScores = context.basketScores ?? null;
+    if (basketScores !== null && basketScores.size !== nItems) throw new OptionError('context.basketScores', `ScoreVector has ${basketScores.size} items, the item statistics ${nItems}`);
+    const { basket } = query;
+    checkItems(basket, nItems, 'query.basket');
+    checkItems(query.history.items, nItems, 'query.history');
+    if (query.timeline !== null) checkItems(query.timeline.items, nItems, 'query.timeline');
+
+    for (let i = 0; i < basket.length; i++) this.inBasket[basket[i]] = 1;
+    const count = this.collectCandidates(scores);
+    this.strategyColumns(scores, count);
+    this.itemAndShopperColumns(query, count, context.day ?? NaN, basketScores);
+    for (let c = 0; c < count; c++) this.slot[this.itemsBuf[c]] = -1;
+    for (let i = 0; i < basket.length; i++) this.inBasket[basket[i]] = 0;
+    return { count, items: this.itemsBuf.subarray(0, count), features: this.featuresBuf.subarray(0, count * this.names.length) };
+  }
+
+  /** The state load() needs (the item statistics are saved on their own). */
+  save(): JsonObject {
+    return { strategies: [...this.strategies], options: optionsToJson(this.options) };
+  }
+
+  static load(state: JsonObject, items: ItemStatistics, section = 'reranker/features'): RerankerFeatures {
+    let strategies: readonly string[];
+    try {
+      strategies = STRATEGY_NAMES(state.strategies, 'strategies');
+    } catch (e) {
+      throw new ArtifactError(`bad strategy names: ${(e as Error).message}`, section);
+    }
+    return new RerankerFeatures(strategies, items, optionsFromArtifact('RerankerFeatures', state.options, CHECKS, section));
+  }
+
+  /**
+   * Fills the candidate slots from each strategy's top-N (basket items and non-finite
+   * scores skipped), writing ranks and proposal counts; returns the candidate count.
+   */
+  private collectCandidates(scores: readonly ScoreVector[]): number {
+    const F = this.names.length;
+    const fixed = 3 * this.strategies.length;
+    const { slot, inBasket, itemsBuf, featuresBuf, top } = this;
+    let count = 0;
+    for (let s = 0; s < scores.length; s++) {
+      const v = scores[s];
+      top.clear();
+      for (let i = 0; i < v.length; i++) {
+        const item = v.at(i);
+        const score = v.values[item];
+        if (inBasket[item] === 0 && Number.isFinite(score)) top.push(item, score);
+      }
+      const best = top.sorted().items;
+      for (let r = 0; r < best.length; r++) {
+        const item = best[r];
+        let c = slot[item];
+        if (c < 0) {
+          c = slot[item] = count++;
+          itemsBuf[c] = item;
+          featuresBuf.fill(NaN, c * F, (c + 1) * F);
+          featuresBuf[c * F + fixed + PROPOSALS] = 0;
+        }
+        featuresBuf[c * F + 3 * s + 2] = r + 1;
+        featuresBuf[c * F + fixed + PROPOSALS]++;
+      }
+    }
+    return count;
+  }
+
+  /** Raw and normalized score of every candidate a strategy touched. */
+  private strategyColumns(scores: readonly ScoreVector[], count: number): void {
+    const F = this.names.length;
+    const { itemsBuf, featuresBuf } = this;
+    for (let s = 0; s < scores.length; s++) {
+      const v = scores[s];
+      const stats = scoreStats(v);
+      if (stats === null) continue;
+      const { scale, shift } = affineOf(stats, this.options.normalization);
+      for (let c = 0; c < count; c++) {
+        const item = itemsBuf[c];
+        const raw = v.values[item];
+        if (!v.has(item) || !Number.isFinite(raw)) continue;
+        featuresBuf[c * F + 3 * s] = raw;
+        featuresBuf[c * F + 3 * s + 1] = raw * scale + shift;
+      }
+    }
+  }
+
+  private itemAndShopperColumns(query: Query, count: number, day: number, basketScores: ScoreVector | null): void {
+    const F = this.names.length;
+    const o = 3 * this.strategies.length;
+    const { itemsBuf, featuresBuf, slot, items: stats } = this;
+
+    // The shopper: purchases, and each candidate's count in the history.
+    const { items: hItems, weights } = query.history;
+    let purchases = 0;
+    let distinct = 0;
+    for (let k = 0; k < hItems.length; k++) {
+      if (!(weights[k] > 0)) continue;
+      purchases += weights[k];
+      distinct++;
+    }
+    for (let c = 0; c < count; c++) featuresBuf[c * F + o + COUNT] = 0;
+    for (let k = 0; k < hItems.length; k++) {
+      const c = slot[hItems[k]];
+      if (c >= 0 && weights[k] > 0) featuresBuf[c * F + o + COUNT] = weights[k];
+    }
+
+    // The timeline: baskets, days, and per candidate its first and last basket and how many contain it.
+    const tl = query.timeline;
+    const nBaskets = tl === null ? -1 : tl.itemPtr.length - 1;
+    const { firstBasket, lastBasket, basketsWith } = this;
+    firstBasket.fill(-1, 0, count);
+    lastBasket.fill(-1, 0, count);
+    basketsWith.fill(0, 0, count);
+    let lastDay = NaN;
+    let daysBetween = NaN;
+    if (tl !== null && nBaskets > 0) {
+      for (let b = 0; b < nBaskets; b++) {
+        for (let p = tl.itemPtr[b]; p < tl.itemPtr[b + 1]; p++) {
+          const c = slot[tl.items[p]];
+          if (c < 0 || lastBasket[c] === b) continue;
+          if (firstBasket[c] < 0) firstBasket[c] = b;
+          lastBasket[c] = b;
+          basketsWith[c]++;
+        }
+      }
+      lastDay = tl.day[nBaskets - 1];
+      if (nBaskets >= 2) daysBetween = (lastDay - tl.day[0]) / (nBaskets - 1);
+    }
+
+    // The basket: its size and its aisle / department counts.
+    const { basket } = query;
+    const { aisle, department } = stats;
+    for (let i = 0; i < basket.length; i++) {
+      if (aisle[basket[i]] >= 0) this.aisleCount[aisle[basket[i]]]++;
+      if (department[basket[i]] >= 0) this.departmentCount[department[basket[i]]]++;
+    }
+
+    for (let c = 0; c < count; c++) {
+      const item = itemsBuf[c];
+      const row = c * F + o;
+      featuresBuf[row + POPULARITY] = stats.popularity[item];
+      featuresBuf[row + REPEAT_RATE] = stats.repeatRate[item];
+      featuresBuf[row + ITEM_INTERVAL] = stats.meanInterval[item];
+      featuresBuf[row + PURCHASES] = purchases;
+      featuresBuf[row + DISTINCT] = distinct;
+      featuresBuf[row + BASKETS] = nBaskets >= 0 ? nBaskets : NaN;
+      featuresBuf[row + DAYS_SINCE_ORDER] = day - lastDay;
+      featuresBuf[row + DAYS_BETWEEN_ORDERS] = daysBetween;
+      featuresBuf[row + SHARE] = purchases > 0 ? featuresBuf[row + COUNT] / purchases : NaN;
+      if (nBaskets > 0) {
+        featuresBuf[row + BASKET_SHARE] = basketsWith[c] / nBaskets;
+        if (basketsWith[c] > 0) {
+          const since = nBaskets - lastBasket[c];
+          featuresBuf[row + BASKETS_SINCE] = since;
+          featuresBuf[row + DAYS_SINCE] = day - tl!.day[lastBasket[c]];
+          if (basketsWith[c] >= 2) {
+            const interval = (lastBasket[c] - firstBasket[c]) / (basketsWith[c] - 1);
+            featuresBuf[row + INTERVAL] = interval;
+            featuresBuf[row + DUE] = since / interval;
+          }
+        }
+      }
+      featuresBuf[row + BASKET_SIZE] = basket.length;
+      if (basket.length > 0) {
+        if (aisle[item] >= 0) featuresBuf[row + SAME_AISLE] = this.aisleCount[aisle[item]] / basket.length;
+        if (department[item] >= 0) featuresBuf[row + SAME_DEPARTMENT] = this.departmentCount[department[item]] / basket.length;
+      }
+      if (basketScores !== null && basketScores.has(item)) {
+        const s = basketScores.values[item];
+        if (Number.isFinite(s)) featuresBuf[row + COOCCURRENCE] = s;
+      }
+    }
+    for (let i = 0; i < basket.length; i++) {
+      if (aisle[basket[i]] >= 0) this.aisleCount[aisle[basket[i]]] = 0;
+      if (department[basket[i]] >= 0) this.departmentCount[department[basket[i]]] = 0;
+    }
+  }
+}
+
+function checkItems(items: Int32Array, nItems: number, where: string): void {
+  for (let i = 0; i < items.length; i++) {
+    if (!(items[i] >= 0 && items[i] < nItems)) throw new OptionError(where, `item index ${items[i]} out of range [0, ${nItems})`);
+  }
+}

@@ -1,0 +1,309 @@
+/**
+ * LambdaMART: gradient-boosted regression trees trained with the LambdaRank objective on
+ * NDCG@k (Burges 2010), histogram-based and grown leaf-wise like LightGBM.
+ *
+ * Why hand-written: npm has no well-kept GBDT that trains a ranker and scores in the browser.
+ * The closest, ml-xgboost (1.1.2), is an emscripten build of XGBoost whose last commit is
+ * from April 2018, depends on ml-matrix ^5 (hybridrec is on ml-matrix 6), needs manual
+ * free() of wasm memory and ships a wasm binary. decision-tree (1.0.0, "XGBoost" included)
+ * trains on arrays of objects through lodash, with regression/binary/multiclass objectives
+ * and no ranking objective; xgboost-scorer only scores. LightGBM and XGBoost themselves are
+ * native. A booster is small (binning, histograms, leaf-wise growth, one objective) and
+ * must serialize into hybridrec's artifact and score with plain typed-array loops, so it is
+ * written here.
+ *
+ * One boosting round: lambdas and hessians of the (bagged) training queries at the current
+ * scores (lambdarank.ts), one tree grown on them (tree-grower.ts) over a per-tree sample of
+ * the features, its Newton-step leaves scaled by the learning rate and added to the forest
+ * (forest-builder.ts), every training and validation row's score updated through the new
+ * tree's raw thresholds. Early stopping keeps the forest up to the tree with the best mean
+ * validation NDCG@k once `earlyStoppingRounds` trees in a row have not beaten it.
+ */
+import { OptionError } from '../../errors';
+import type { FitOptions } from '../../strategies/types';
+import { integer, number, resolveOptions, type OptionChecks } from '../../util/options';
+import { Pace } from '../../util/pace';
+import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
+import { binRows, findBins } from './binning';
+import type { BoostedTrees } from './forest';
+import { ForestBuilder } from './forest-builder';
+import { LambdaRank } from './lambdarank';
+import { TreeGrower } from './tree-grower';
+
+/** Candidates grouped by query, the input of LambdaMART.fit. */
+export interface RankingData {
+  /** Row-major matrix, rows x featureNames.length; NaN = missing. */
+  features: Float32Array;
+  /** Relevance of each row: an integer 0..31, 0 = not relevant (gain 2^label - 1). */
+  labels: ArrayLike<number>;
+  /** Rows of query q are queryPtr[q] .. queryPtr[q+1]; queryPtr[0] = 0, the last entry = rows. */
+  queryPtr: Int32Array;
+  featureNames: readonly string[];
+}
+
+export interface LambdaMARTOptions {
+  /** Most trees to grow (early stopping may keep fewer). Default 300: with learningRate 0.1 the validation curve of LambdaMART usually flattens well before; early stopping trims the rest. Not tuned on our data yet. */
+  trees: number;
+  /** Shrinkage of every tree's leaf values. Default 0.1, LightGBM's default. */
+  learningRate: number;
+  /** Leaves per tree (leaf-wise growth). Default 31, LightGBM's default. */
+  numLeaves: number;
+  /** Fewest training rows in a leaf. Default 20, LightGBM's default. */
+  minDataInLeaf: number;
+  /** Least hessian sum in a leaf. Default 1e-3, LightGBM's default. */
+  minSumHessian: number;
+  /** L2 penalty on leaf values (added to the leaf's hessian sum). Default 0, LightGBM's default. */
+  l2: number;
+  /** Share of the features each tree may split on (drawn per tree). Default 1 (all), LightGBM's default. */
+  featureFraction: number;
+  /** Share of the training queries each tree is grown on (drawn per tree; whole queries, since lambdas are per query). Default 1 (no bagging), LightGBM's default. */
+  baggingFraction: number;
+  /** Value bins per feature (plus one for missing). Default 255, LightGBM's default and the most a byte holds. */
+  maxBins: number;
+  /** The k of NDCG@k: the objective's truncation and the early-stopping metric. Default 10, the K every hybridrec benchmark reports. */
+  ndcgAt: number;
+  /** Steepness of the pairwise logistic loss. Default 1, LightGBM's default. */
+  sigma: number;
+  /** Share of the queries (seeded draw) held out for early stopping; 0 trains on all and never stops early. Default 0.2, the usual hold-out share. */
+  validationShare: number;
+  /** Stop after this many trees without a better validation NDCG@k; 0 grows every tree (validation is still reported). Default 20: long enough to cross noise on a few hundred validation queries, short next to `trees`. */
+  earlyStoppingRounds: number;
+}
+
+const CHECKS: OptionChecks<LambdaMARTOptions> = {
+  trees: integer({ min: 1 }),
+  learningRate: number({ min: 0, exclusiveMin: true, max: 1 }),
+  numLeaves: integer({ min: 2, max: 65536 }),
+  minDataInLeaf: integer({ min: 1 }),
+  minSumHessian: number({ min: 0 }),
+  l2: number({ min: 0 }),
+  featureFraction: number({ min: 0, exclusiveMin: true, max: 1 }),
+  baggingFraction: number({ min: 0, exclusiveMin: true, max: 1 }),
+  maxBins: integer({ min: 2, max: 255 }),
+  ndcgAt: integer({ min: 1 }),
+  sigma: number({ min: 0, exclusiveMin: true }),
+  validationShare: number({ min: 0, max: 0.9 }),
+  earlyStoppingRounds: integer({ min: 0 }),
+};
+
+/** How a fit went. */
+export interface TrainingReport {
+  /** Trees grown, and kept in the model (fewer when early stopping cut back to the best). */
+  treesGrown: number;
+  treesKept: number;
+  /** Why growing stopped: the tree budget, early stopping, or no leaf could be split. */
+  stoppedBy: 'trees' | 'early-stopping' | 'no-split';
+  /** Queries trained on (those with a relevant candidate and at least two rows) and validated on (those with a relevant candidate). */
+  trainingQueries: number;
+  validationQueries: number;
+  /** Mean validation NDCG@k before any tree (candidate order) and after each tree; empty without validation. */
+  initialValidationNdcg: number;
+  validationNdcg: number[];
+}
+
+export interface LambdaMARTResult {
+  model: BoostedTrees;
+  report: TrainingReport;
+}
+
+/** Trains BoostedTrees rankers. See the file header. */
+export class LambdaMART {
+  static readonly defaults: Readonly<LambdaMARTOptions> = Object.freeze({
+    trees: 300,
+    learningRate: 0.1,
+    numLeaves: 31,
+    minDataInLeaf: 20,
+    minSumHessian: 1e-3,
+    l2: 0,
+    featureFraction: 1,
+    baggingFraction: 1,
+    maxBins: 255,
+    ndcgAt: 10,
+    sigma: 1,
+    validationShare: 0.2,
+    earlyStoppingRounds: 20,
+  });
+
+  readonly options: Readonly<LambdaMARTOptions>;
+
+  constructor(options: Partial<LambdaMARTOptions> = {}) {
+    this.options = resolveOptions('LambdaMART', LambdaMART.defaults, options, CHECKS);
+  }
+
+  /**
+   * Trains a forest on `data`. Progress: one unit per tree (stage 'LambdaMART.fit').
+   * Abortable mid-run through options.signal (AbortedError). Same data, options and seed:
+   * the same trees, bit for bit.
+   */
+  async fit(data: RankingData, options: FitOptions = {}): Promise<LambdaMARTResult> {
+    const pace = new Pace(options.signal, 'LambdaMART.fit');
+    const o = this.options;
+    const F = checkData(data);
+    const seed = options.seed ?? 42;
+    const { train, validation } = splitQueries(data, o.validationShare, mulberry32(deriveSeed(seed, 'LambdaMART.validation')));
+    if (train.queries === 0) throw new OptionError('data', 'no query has a relevant candidate (label > 0) and at least two candidates to train on');
+
+    const bins = findBins(data.features, F, train.rows, o.maxBins);
+    const binned = binRows(bins, data.features, train.rows);
+    const objective = new LambdaRank(o.ndcgAt, o.sigma, Math.max(longestQuery(train.ptr), longestQuery(validation.ptr)));
+    const invIdeal = new Float64Array(train.queries);
+    for (let q = 0; q < train.queries; q++) invIdeal[q] = 1 / objective.idealDcg(train.labels, train.ptr[q], train.ptr[q + 1] - train.ptr[q]);
+
+    const nTrain = train.rows.length;
+    const trainScores = new Float64Array(nTrain);
+    const validationScores = new Float64Array(validation.rows.length);
+    const grad = new Float64Array(nTrain);
+    const hess = new Float64Array(nTrain);
+    const bagRows = new Int32Array(nTrain);
+    const grower = new TreeGrower(bins, o);
+    const forest = new ForestBuilder(data.featureNames, o.numLeaves);
+    const rng = mulberry32(deriveSeed(seed, 'LambdaMART.trees'));
+    const queryPool = Int32Array.from({ length: train.queries }, (_, q) => q);
+    const featurePool = Int32Array.from({ length: F }, (_, f) => f);
+    const nBag = Math.max(1, Math.round(o.baggingFraction * train.queries));
+    const nFeat = Math.max(1, Math.round(o.featureFraction * F));
+
+    const meanNdcg = () => meanQueryNdcg(objective, validationScores, validation);
+    const report: TrainingReport = {
+      treesGrown: 0,
+      treesKept: 0,
+      stoppedBy: 'trees',
+      trainingQueries: train.queries,
+      validationQueries: validation.queries,
+      initialValidationNdcg: validation.queries > 0 ? meanNdcg() : NaN,
+      validationNdcg: [],
+    };
+    let best = -Infinity;
+    let bestTrees = 0;
+
+    for (let t = 0; t < o.trees; t++) {
+      const queries = nBag < train.queries ? sample(queryPool, nBag, rng) : queryPool;
+      const features = nFeat < F ? sample(featurePool, nFeat, rng) : featurePool;
+      let nRows = 0;
+      for (let i = 0; i < queries.length; i++) {
+        const q = queries[i];
+        const start = train.ptr[q];
+        const n = train.ptr[q + 1] - start;
+        objective.gradients(trainScores, train.labels, start, n, invIdeal[q], grad, hess);
+        for (let r = start; r < start + n; r++) bagRows[nRows++] = r;
+        if (pace.due()) await pace.pause();
+      }
+      await grower.grow(binned, bagRows, nRows, grad, hess, features, pace);
+      if (grower.nNodes === 0) {
+        report.stoppedBy = 'no-split';
+        break;
+      }
+      forest.add(grower, bins, o.learningRate);
+      const tree = forest.lastTree();
+      tree.addScores(data.features, train.rows, nTrain, trainScores);
+      report.treesGrown = t + 1;
+      let message: string | undefined;
+      if (validation.queries > 0) {
+        tree.addScores(data.features, validation.rows, validation.rows.length, validationScores);
+        const ndcg = meanNdcg();
+        report.validationNdcg.push(ndcg);
+        message = `validation NDCG@${o.ndcgAt} ${ndcg.toFixed(4)}`;
+        if (ndcg > best) {
+          best = ndcg;
+          bestTrees = t + 1;
+        }
+      }
+      options.onProgress?.({ stage: 'LambdaMART.fit', done: t + 1, total: o.trees, message });
+      if (validation.queries > 0 && o.earlyStoppingRounds > 0 && t + 1 - bestTrees >= o.earlyStoppingRounds) {
+        report.stoppedBy = 'early-stopping';
+        break;
+      }
+      if (pace.due()) await pace.pause();
+    }
+    const keep = validation.queries > 0 && o.earlyStoppingRounds > 0 ? bestTrees : forest.nTrees;
+    report.treesKept = keep;
+    return { model: forest.build(keep), report };
+  }
+}
+
+/** Rows, labels and query offsets of one side of the query split. */
+interface QuerySet {
+  queries: number;
+  /** Rows of the input matrix, query by query. */
+  rows: Int32Array;
+  /** Query q's entries in rows / labels: ptr[q] .. ptr[q+1]. */
+  ptr: Int32Array;
+  labels: Float64Array;
+}
+
+/** Validates the ranking data; returns the number of features. */
+function checkData(data: RankingData): number {
+  if (data === null || typeof data !== 'object') throw new OptionError('data', 'must be { features, labels, queryPtr, featureNames }');
+  const { features, labels, queryPtr, featureNames } = data;
+  if (!Array.isArray(featureNames) || featureNames.length === 0 || !featureNames.every((n) => typeof n === 'string')) {
+    throw new OptionError('data.featureNames', 'must be a non-empty list of names');
+  }
+  const F = featureNames.length;
+  if (!(features instanceof Float32Array)) throw new OptionError('data.features', 'must be a Float32Array (rows x features, row-major)');
+  if (!(queryPtr instanceof Int32Array) || queryPtr.length < 2 || queryPtr[0] !== 0) {
+    throw new OptionError('data.queryPtr', 'must be an Int32Array of query offsets starting at 0, with at least one query');
+  }
+  const nRows = queryPtr[queryPtr.length - 1];
+  for (let q = 0; q + 1 < queryPtr.length; q++) {
+    if (queryPtr[q + 1] < queryPtr[q]) throw new OptionError('data.queryPtr', `offsets must not decrease (query ${q})`);
+  }
+  if (features.length !== nRows * F) throw new OptionError('data.features', `has ${features.length} values, ${nRows} rows x ${F} features need ${nRows * F}`);
+  if (labels === null || typeof labels !== 'object' || labels.length !== nRows) throw new OptionError('data.labels', `must have one label per row (${nRows})`);
+  for (let r = 0; r < nRows; r++) {
+    const l = labels[r];
+    if (!Number.isInteger(l) || l < 0 || l > 31) throw new OptionError('data.labels', `row ${r} has label ${l}; labels are integers 0..31`);
+  }
+  return F;
+}
+
+/**
+ * Draws the validation queries (share of all, seeded), then keeps the training queries
+ * that carry a gradient and the validation queries whose NDCG is defined.
+ */
+function splitQueries(data: RankingData, share: number, rng: Rng): { train: QuerySet; validation: QuerySet } {
+  const nQueries = data.queryPtr.length - 1;
+  const shuffled = shuffleInPlace(Int32Array.from({ length: nQueries }, (_, q) => q), rng);
+  const nValidation = share > 0 && nQueries > 1 ? Math.min(nQueries - 1, Math.max(1, Math.round(share * nQueries))) : 0;
+  const isValidation = new Uint8Array(nQueries);
+  for (let i = 0; i < nValidation; i++) isValidation[shuffled[i]] = 1;
+  const pick = (side: number, minRows: number): QuerySet => {
+    const rows: number[] = [];
+    const ptr = [0];
+    for (let q = 0; q < nQueries; q++) {
+      const start = data.queryPtr[q];
+      const end = data.queryPtr[q + 1];
+      if (isValidation[q] !== side || end - start < minRows) continue;
+      let relevant = false;
+      for (let r = start; r < end; r++) if (data.labels[r] > 0) relevant = true;
+      if (!relevant) continue;
+      for (let r = start; r < end; r++) rows.push(r);
+      ptr.push(rows.length);
+    }
+    const rowArray = Int32Array.from(rows);
+    return { queries: ptr.length - 1, rows: rowArray, ptr: Int32Array.from(ptr), labels: Float64Array.from(rowArray, (r) => data.labels[r]) };
+  };
+  return { train: pick(0, 2), validation: pick(1, 1) };
+}
+
+function longestQuery(ptr: Int32Array): number {
+  let longest = 1;
+  for (let q = 0; q + 1 < ptr.length; q++) longest = Math.max(longest, ptr[q + 1] - ptr[q]);
+  return longest;
+}
+
+function meanQueryNdcg(objective: LambdaRank, scores: Float64Array, set: QuerySet): number {
+  let sum = 0;
+  for (let q = 0; q < set.queries; q++) sum += objective.ndcg(scores, set.labels, set.ptr[q], set.ptr[q + 1] - set.ptr[q]);
+  return sum / set.queries;
+}
+
+/** m entries of pool drawn without replacement (a partial shuffle of pool), ascending. */
+function sample(pool: Int32Array, m: number, rng: Rng): Int32Array {
+  for (let i = 0; i < m; i++) {
+    const j = i + Math.floor(rng() * (pool.length - i));
+    const tmp = pool[i];
+    pool[i] = pool[j];
+    pool[j] = tmp;
+  }
+  return pool.slice(0, m).sort();
+}

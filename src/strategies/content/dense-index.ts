@@ -1,0 +1,94 @@
+/** Dense (MiniLM) item vectors for ContentBased: every item is scored, one dot product each. */
+import type { SectionReader, SectionWriter } from '../../artifact/sections';
+import { ArtifactError } from '../../errors';
+import type { JsonObject } from '../../util/json';
+import { TopK } from '../../util/topk';
+import type { ScoreVector } from '../types';
+import type { DenseItemVectors } from './encoder';
+import type { ContentIndex, Profile } from './vectors';
+
+export class DenseContentIndex implements ContentIndex {
+  readonly format = 'dense';
+  // Scratch of similarItems.
+  private readonly itemScore: Float32Array;
+  private readonly row: Float64Array;
+
+  constructor(readonly vectors: DenseItemVectors) {
+    this.itemScore = new Float32Array(vectors.rows);
+    this.row = new Float64Array(vectors.dim);
+  }
+
+  get nItems(): number {
+    return this.vectors.rows;
+  }
+
+  profile(items: Int32Array, itemWeights: Float64Array): Profile | null {
+    const { dim, data } = this.vectors;
+    const weights = new Float64Array(dim);
+    for (let k = 0; k < items.length; k++) {
+      const w = itemWeights[k];
+      const off = items[k] * dim;
+      for (let j = 0; j < dim; j++) weights[j] += w * data[off + j];
+    }
+    let norm = 0;
+    for (let j = 0; j < dim; j++) norm += weights[j] * weights[j];
+    if (!(norm > 0)) return null;
+    norm = Math.sqrt(norm);
+    for (let j = 0; j < dim; j++) weights[j] /= norm;
+    return { items, terms: null, weights };
+  }
+
+  score(profile: Profile, out: ScoreVector): void {
+    denseScores(this.vectors, profile.weights, out.values);
+    out.markDense();
+  }
+
+  profileScore(profile: Profile, item: number): number {
+    const { dim, data } = this.vectors;
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += profile.weights[j] * data[item * dim + j];
+    return Math.fround(s);
+  }
+
+  similarity(a: number, b: number): number {
+    const { dim, data } = this.vectors;
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += data[a * dim + j] * data[b * dim + j];
+    return s;
+  }
+
+  similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array } {
+    const { dim, data, rows } = this.vectors;
+    const { itemScore, row } = this;
+    for (let j = 0; j < dim; j++) row[j] = data[item * dim + j];
+    denseScores(this.vectors, row, itemScore);
+    const top = new TopK(k);
+    for (let i = 0; i < rows; i++) if (i !== item && itemScore[i] > 0) top.push(i, itemScore[i]);
+    return top.sorted();
+  }
+
+  save(out: SectionWriter): JsonObject {
+    out.array('vectors', this.vectors.data);
+    return { vectors: 'dense', nItems: this.vectors.rows, dim: this.vectors.dim };
+  }
+
+  static load(state: JsonObject, sections: SectionReader): DenseContentIndex {
+    const { nItems, dim } = state;
+    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'content.nItems');
+    const data = sections.f32('vectors');
+    if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1 || data.length !== nItems * dim) {
+      throw new ArtifactError(`dense vectors hold ${data.length} values, expected ${nItems} items x ${String(dim)}`, 'vectors');
+    }
+    return new DenseContentIndex({ format: 'dense', rows: nItems, dim, data });
+  }
+}
+
+/** out[i] = row i . p for every item; one loop shape for profiles and item rows keeps it monomorphic. */
+function denseScores(vectors: DenseItemVectors, p: Float64Array, out: Float32Array): void {
+  const { rows, dim, data } = vectors;
+  for (let i = 0, off = 0; i < rows; i++, off += dim) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += p[j] * data[off + j];
+    out[i] = s;
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Sparse (TF-IDF) item vectors for ContentBased: an inverted index (term -> items), so only
+ * items sharing a distinctive term with the profile become candidates.
+ */
+import type { SectionReader, SectionWriter } from '../../artifact/sections';
+import { CsrMatrix } from '../../data/csr';
+import { ArtifactError } from '../../errors';
+import type { JsonObject } from '../../util/json';
+import { TopK } from '../../util/topk';
+import type { ScoreVector } from '../types';
+import type { CandidateLimits, ContentIndex, Profile } from './vectors';
+
+/** Profile terms ranked up front for candidate gathering (see score). */
+const STRONGEST_TERMS = 32;
+
+export class SparseContentIndex implements ContentIndex {
+  readonly format = 'sparse';
+  /** Transpose of the item matrix: the items of each term. */
+  private readonly inverted: CsrMatrix;
+  // Scratch reused across queries, kept zeroed between uses.
+  private readonly candidates: Int32Array;
+  private readonly itemScore: Float32Array;
+  private readonly acc: Float64Array;
+  private readonly accTouched: Int32Array;
+  /** Profile weight per term during scoring (0 elsewhere). */
+  private readonly termWeight: Float64Array;
+  /** The profile's strongest candidate terms during scoring (cleared before each use). */
+  private readonly strongestTerms = new TopK(STRONGEST_TERMS);
+
+  /** `matrix`: items x terms, rows L2-normalized with ascending term indices. */
+  constructor(readonly matrix: CsrMatrix) {
+    this.inverted = matrix.transpose();
+    this.candidates = new Int32Array(matrix.nRows);
+    this.itemScore = new Float32Array(matrix.nRows);
+    this.acc = new Float64Array(matrix.nCols);
+    this.accTouched = new Int32Array(matrix.nCols);
+    this.termWeight = new Float64Array(matrix.nCols);
+  }
+
+  get nItems(): number {
+    return this.matrix.nRows;
+  }
+
+  profile(items: Int32Array, itemWeights: Float64Array): Profile | null {
+    const { indptr, indices, values } = this.matrix;
+    const { acc, accTouched } = this;
+    let nTerms = 0;
+    for (let k = 0; k < items.length; k++) {
+      const w = itemWeights[k];
+      for (let p = indptr[items[k]]; p < indptr[items[k] + 1]; p++) {
+        const t = indices[p];
+        const c = w * values[p];
+        if (c === 0) continue;
+        if (acc[t] === 0) accTouched[nTerms++] = t;
+        acc[t] += c;
+      }
+    }
+    // Ascending terms make the accumulation order (and so every float) independent of history order.
+    const terms = accTouched.slice(0, nTerms).sort();
+    const weights = new Float64Array(nTerms);
+    let norm = 0;
+    for (let k = 0; k < nTerms; k++) {
+      weights[k] = acc[terms[k]];
+      acc[terms[k]] = 0;
+      norm += weights[k] * weights[k];
+    }
+    if (!(norm > 0)) return null;
+    norm = Math.sqrt(norm);
+    for (let k = 0; k < nTerms; k++) weights[k] /= norm;
+    return { items, terms, weights };
+  }
+
+  /**
+   * Candidates come from the profile's distinctive terms, strongest first (see
+   * ContentBasedOptions.candidateMaxDf and maxCandidates); each gets its exact cosine, summed
+   * in the item's term order as profileScore() does, so explain() agrees bit for bit.
+   */
+  score(profile: Profile, out: ScoreVector, limits: CandidateLimits): void {
+    const inv = this.inverted;
+    const matrix = this.matrix;
+    const terms = profile.terms!;
+    const { candidates, termWeight, strongestTerms: strongest } = this;
+    // Small catalogs are cheap to score whole: the cut starts above 100 items per term.
+    const maxDf = Math.max(100, Math.floor(limits.candidateMaxDf * matrix.nRows));
+    let distinctive = false;
+    for (let k = 0; k < terms.length; k++) {
+      const t = terms[k];
+      termWeight[t] = profile.weights[k];
+      if (inv.indptr[t + 1] - inv.indptr[t] <= maxDf) distinctive = true;
+    }
+    // A profile of common words only (a one-item "Milk" basket) still gets candidates.
+    const limit = distinctive ? maxDf : Infinity;
+    const budget = limits.maxCandidates;
+    let nCandidates = 0;
+    const gather = (k: number) => {
+      const t = terms[k];
+      for (let p = inv.indptr[t]; p < inv.indptr[t + 1]; p++) {
+        const item = inv.indices[p];
+        if (!out.has(item)) {
+          out.set(item, 0);
+          candidates[nCandidates++] = item;
+        }
+      }
+    };
+    // The budget is usually spent within a few terms: select the strongest STRONGEST_TERMS
+    // first (a long history has hundreds of terms, and sorting them all was a tail cost) and
+    // order the rest only when the budget outlasts them.
+    const eligible = (k: number) => inv.indptr[terms[k] + 1] - inv.indptr[terms[k]] <= limit;
+    strongest.clear();
+    let nEligible = 0;
+    for (let k = 0; k < terms.length; k++) {
+      if (!eligible(k)) continue;
+      nEligible++;
+      strongest.push(k, profile.weights[k]);
+    }
+    const head = strongest.sorted().items;
+    for (let i = 0; i < head.length && nCandidates < budget; i++) gather(head[i]);
+    if (nCandidates < budget && nEligible > head.length) {
+      const taken = new Set(head);
+      const rest = Array.from(terms.keys())
+        .filter((k) => eligible(k) && !taken.has(k))
+        .sort((a, b) => profile.weights[b] - profile.weights[a] || a - b);
+      for (let i = 0; i < rest.length && nCandidates < budget; i++) gather(rest[i]);
+    }
+    const { indptr, indices, values } = matrix;
+    for (let c = 0; c < nCandidates; c++) {
+      const item = candidates[c];
+      let acc = 0;
+      for (let p = indptr[item]; p < indptr[item + 1]; p++) {
+        const w = termWeight[indices[p]];
+        if (w !== 0) acc = Math.fround(acc + w * values[p]);
+      }
+      out.set(item, acc);
+    }
+    for (let k = 0; k < terms.length; k++) termWeight[terms[k]] = 0;
+  }
+
+  profileScore(profile: Profile, item: number): number {
+    const { indptr, indices, values } = this.matrix;
+    const terms = profile.terms!;
+    let acc = 0;
+    let k = 0;
+    for (let p = indptr[item]; p < indptr[item + 1]; p++) {
+      const t = indices[p];
+      while (k < terms.length && terms[k] < t) k++;
+      if (k < terms.length && terms[k] === t) acc = Math.fround(acc + profile.weights[k] * values[p]);
+    }
+    return acc;
+  }
+
+  similarity(a: number, b: number): number {
+    const { indptr, indices, values } = this.matrix;
+    let p = indptr[a];
+    let q = indptr[b];
+    const pEnd = indptr[a + 1];
+    const qEnd = indptr[b + 1];
+    let s = 0;
+    while (p < pEnd && q < qEnd) {
+      if (indices[p] === indices[q]) s += values[p++] * values[q++];
+      else if (indices[p] < indices[q]) p++;
+      else q++;
+    }
+    return s;
+  }
+
+  /** Only items sharing a term can have a positive similarity: walks the item's terms' postings. */
+  similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array } {
+    const { indptr, indices, values } = this.matrix;
+    const inv = this.inverted;
+    const { itemScore, candidates } = this;
+    const top = new TopK(k);
+    let touched = 0;
+    for (let p = indptr[item]; p < indptr[item + 1]; p++) {
+      const t = indices[p];
+      const w = values[p];
+      for (let q = inv.indptr[t]; q < inv.indptr[t + 1]; q++) {
+        const other = inv.indices[q];
+        if (itemScore[other] === 0) candidates[touched++] = other;
+        itemScore[other] += w * inv.values[q];
+      }
+    }
+    for (let i = 0; i < touched; i++) {
+      const other = candidates[i];
+      if (other !== item && itemScore[other] > 0) top.push(other, itemScore[other]);
+      itemScore[other] = 0;
+    }
+    return top.sorted();
+  }
+
+  save(out: SectionWriter): JsonObject {
+    const m = this.matrix;
+    out.array('indptr', m.indptr);
+    out.array('indices', m.indices);
+    out.array('values', m.values);
+    return { vectors: 'sparse', nItems: m.nRows, nTerms: m.nCols };
+  }
+
+  static load(state: JsonObject, sections: SectionReader): SparseContentIndex {
+    const { nItems, nTerms } = state;
+    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'content.nItems');
+    if (typeof nTerms !== 'number' || !Number.isInteger(nTerms) || nTerms < 0) throw new ArtifactError(`bad term count ${String(nTerms)}`, 'content.nTerms');
+    const indptr = sections.i32('indptr');
+    const indices = sections.i32('indices');
+    const values = sections.f32('values');
+    checkCsr(nItems, nTerms, indptr, indices, values);
+    return new SparseContentIndex(new CsrMatrix(nItems, nTerms, indptr, indices, values));
+  }
+}
+
+function checkCsr(nRows: number, nCols: number, indptr: Int32Array, indices: Int32Array, values: Float32Array): void {
+  if (indptr.length !== nRows + 1 || indptr[0] !== 0 || indptr[nRows] !== indices.length || indices.length !== values.length) {
+    throw new ArtifactError('item vector CSR arrays do not fit together', 'indptr');
+  }
+  for (let r = 0; r < nRows; r++) {
+    if (indptr[r + 1] < indptr[r]) throw new ArtifactError(`item vector row ${r} has a negative length`, 'indptr');
+    for (let p = indptr[r]; p < indptr[r + 1]; p++) {
+      if (indices[p] < 0 || indices[p] >= nCols || (p > indptr[r] && indices[p] <= indices[p - 1])) {
+        throw new ArtifactError(`item vector row ${r} has a term index out of range or out of order`, 'indices');
+      }
+    }
+  }
+}

@@ -1,0 +1,196 @@
+import { execFile } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { datasetFromInstacart } from '../src/data/instacart';
+import { CsrMatrix } from '../src/data/csr';
+import { generateGrocery } from '../src/data/synthetic';
+import { AbortedError, DataError, HybridrecError, OptionError } from '../src/errors';
+import { WorkerPool } from '../src/node/pool';
+import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
+import { ItemKNN } from '../src/strategies/item-knn';
+import { mineItemsets, type Transactions } from '../src/strategies/association-rules';
+import { cooccurrence, type PairMeasure } from '../src/util/cooccurrence';
+import { defaultExecutor, evenRanges, inlineExecutor, rangesByCost, resolveThreads, runKernel, setDefaultExecutor } from '../src/util/parallel';
+import { mulberry32 } from '../src/util/random';
+import { failingKernel, spinKernel } from './pool-test-kernels';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pool = new WorkerPool({ threads: 2, modules: [new URL('./pool-test-kernels.ts', import.meta.url)] });
+setDefaultExecutor(pool);
+afterAll(async () => {
+  setDefaultExecutor(null);
+  await pool.close();
+});
+
+/** Rows of ~perRow items drawn with a popularity skew, weights 1..4: about nRows * perRow^2 multiply-adds. */
+function skewedMatrix(seed: number, nRows: number, nItems: number, perRow: number): CsrMatrix {
+  const rng = mulberry32(seed);
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const vals: number[] = [];
+  for (let r = 0; r < nRows; r++) {
+    for (let k = 0; k < perRow; k++) {
+      rows.push(r);
+      cols.push(Math.floor(rng() ** 2 * nItems));
+      vals.push(1 + Math.floor(rng() * 4));
+    }
+  }
+  return CsrMatrix.fromCoo(nRows, nItems, Int32Array.from(rows), Int32Array.from(cols), Float32Array.from(vals));
+}
+
+function expectIdentical(a: CsrMatrix, b: CsrMatrix): void {
+  expect(b.nRows).toBe(a.nRows);
+  expect(Buffer.from(b.indptr.buffer, b.indptr.byteOffset, b.indptr.byteLength).equals(Buffer.from(a.indptr.buffer, a.indptr.byteOffset, a.indptr.byteLength))).toBe(true);
+  expect(Buffer.from(b.indices.buffer, b.indices.byteOffset, b.indices.byteLength).equals(Buffer.from(a.indices.buffer, a.indices.byteOffset, a.indices.byteLength))).toBe(true);
+  expect(Buffer.from(b.values.buffer, b.values.byteOffset, b.values.byteLength).equals(Buffer.from(a.values.buffer, a.values.byteOffset, a.values.byteLength))).toBe(true);
+}
+
+describe('ranges', () => {
+  it('cuts by cost from the data alone, every range non-empty', () => {
+    expect(Array.from(rangesByCost(6, 10, (u) => [4, 4, 4, 30, 1, 1][u]))).toEqual([0, 3, 4, 6]);
+    expect(Array.from(rangesByCost(0, 10, () => 1))).toEqual([0]);
+    expect(Array.from(evenRanges(10, 3))).toEqual([0, 3, 6, 10]);
+    expect(Array.from(evenRanges(2, 5))).toEqual([0, 1, 2]);
+  });
+
+  it('checks threads and defaults to the installed executor', () => {
+    expect(resolveThreads(undefined)).toBe(2);
+    expect(resolveThreads(3)).toBe(3);
+    for (const bad of [0, 1.5, -1, NaN, '2']) expect(() => resolveThreads(bad)).toThrow(OptionError);
+    expect(defaultExecutor()).toBe(pool);
+    expect(inlineExecutor.threads).toBe(1);
+  });
+});
+
+describe('WorkerPool', () => {
+  it('gives bit-identical co-occurrence on 1, 2 and 3 threads for every measure', async () => {
+    // ~24M multiply-adds: several ranges, so 2 and 3 threads really split the work.
+    const m = skewedMatrix(11, 6_000, 2_000, 64);
+    const support = new Int32Array(m.nCols);
+    for (let p = 0; p < m.nnz; p++) support[m.indices[p]]++;
+    const norms = new Float64Array(m.nCols);
+    for (let p = 0; p < m.nnz; p++) norms[m.indices[p]] += m.values[p] * m.values[p];
+    for (let i = 0; i < norms.length; i++) norms[i] = Math.sqrt(norms[i]);
+    const cases: Array<{ binary: boolean; minCount: number; measure: PairMeasure }> = [
+      { binary: false, minCount: 2, measure: { kind: 'cosine', norms, shrink: 10 } },
+      { binary: true, minCount: 2, measure: { kind: 'log-lift', support, rows: m.nRows } },
+      { binary: true, minCount: 1, measure: { kind: 'ochiai', support } },
+    ];
+    for (const c of cases) {
+      const one = await cooccurrence(m, { ...c, topN: 50, threads: 1 });
+      expect(one.nnz).toBeGreaterThan(50_000);
+      for (const threads of [2, 3]) expectIdentical(one, await cooccurrence(m, { ...c, topN: 50, threads }));
+    }
+    expect(pool.size).toBe(3);
+  });
+
+  it('fits ItemKNN and CoPurchaseGraph to the same bytes whatever the thread count', async () => {
+    const data = datasetFromInstacart(generateGrocery({ users: 8000, products: 800, seed: 5 })).dataset;
+    // Every job must split into several ranges, or the pool would not be tested.
+    const rangesPerJob: number[] = [];
+    setDefaultExecutor({ threads: 2, run: (kernel, input, bounds, options) => (rangesPerJob.push(bounds.length - 1), pool.run(kernel, input, bounds, options)) });
+    const knn = async (threads: number) => {
+      const model = new ItemKNN();
+      await model.fit(data, { threads });
+      return model.neighborMatrix;
+    };
+    const reference = await knn(1);
+    expectIdentical(reference, await knn(2));
+    expectIdentical(reference, await knn(3));
+    const graphs: Uint8Array[] = [];
+    for (const threads of [1, 2]) {
+      const graph = new CoPurchaseGraph();
+      await graph.fit(data, { threads });
+      const sections: Uint8Array[] = [];
+      graph.save({ array: (_name: string, a: ArrayBufferView) => sections.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)) } as never);
+      graphs.push(Buffer.concat(sections));
+    }
+    expect(Buffer.from(graphs[1]).equals(Buffer.from(graphs[0]))).toBe(true);
+    setDefaultExecutor(pool);
+    expect(rangesPerJob.length).toBe(3);
+    expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
+  });
+
+  it('mines the same itemsets on 1, 2 and 3 threads, by triangle and by occurrence lists', async () => {
+    // 60k baskets of ~16 items over 400 products with a popularity skew: ~8M pair increments.
+    const rng = mulberry32(9);
+    const ptr = [0];
+    const items: number[] = [];
+    for (let t = 0; t < 60_000; t++) {
+      const n = 4 + Math.floor(rng() * 24);
+      for (let k = 0; k < n; k++) items.push(Math.floor(rng() ** 1.5 * 400));
+      ptr.push(items.length);
+    }
+    const tx: Transactions = { ptr: Int32Array.from(ptr), items: Int32Array.from(items), nItems: 400 };
+    const rangesPerJob: number[] = [];
+    setDefaultExecutor({ threads: 2, run: (kernel, input, bounds, options) => (rangesPerJob.push(bounds.length - 1), pool.run(kernel, input, bounds, options)) });
+    for (const pairCounters of [undefined, 0]) {
+      const one = (await mineItemsets(tx, { minCount: 300, maxLength: 2, pairCounters, threads: 1 })).toArrays();
+      expect(one.count.length).toBeGreaterThan(1000);
+      for (const threads of [2, 3]) expect((await mineItemsets(tx, { minCount: 300, maxLength: 2, pairCounters, threads })).toArrays()).toEqual(one);
+    }
+    setDefaultExecutor(pool);
+    expect(rangesPerJob.length).toBe(4);
+    expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
+  });
+
+  it('rejects with the kernel\'s own typed error, fields and worker stack', async () => {
+    const run = runKernel(failingKernel, { badUnit: 25 }, Int32Array.from([0, 10, 20, 30, 40]), { threads: 2, stage: 'test' });
+    const error = await run.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataError);
+    expect(error).toMatchObject({ name: 'DataError', file: 'orders.csv', line: 27, field: 'quantity' });
+    expect((error as Error).message).toBe('bad unit 25 (file orders.csv, line 27, field "quantity")');
+    expect((error as Error).stack).toContain('pool-test-kernels');
+    // The pool keeps working after a failed job.
+    expect(await runKernel(failingKernel, { badUnit: -1 }, Int32Array.from([0, 10, 20, 30]), { threads: 2, stage: 'test' })).toEqual([10, 10, 10]);
+  });
+
+  it('stops a job mid-run when the signal fires from a timer', async () => {
+    const controller = new AbortController();
+    const bounds = Int32Array.from({ length: 201 }, (_, r) => r);
+    let done = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Once the first ranges are done (the workers may still be starting), abort 60 ms later.
+    const onProgress = (p: { done: number }) => {
+      done = p.done;
+      if (done > 0) timer ??= setTimeout(() => controller.abort(), 60);
+    };
+    const run = runKernel(spinKernel, { ms: 20 }, bounds, { threads: 2, signal: controller.signal, stage: 'spin', onProgress });
+    await expect(run).rejects.toThrow(AbortedError);
+    // 200 ranges of 20 ms on 2 threads take 2 s; the abort came after a handful of them.
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(200);
+    const controller2 = new AbortController();
+    setTimeout(() => controller2.abort(), 50);
+    const m = skewedMatrix(3, 20_000, 3_000, 64);
+    await expect(cooccurrence(m, { threads: 2, signal: controller2.signal })).rejects.toThrow(AbortedError);
+    // Ranges still running when the signal fired are dropped; the next job runs normally.
+    expect(await runKernel(spinKernel, { ms: 1 }, Int32Array.from([0, 1, 2, 3]), { threads: 2, stage: 'spin' })).toEqual([0, 1, 2]);
+  });
+
+  it('rejects running jobs on close and starts workers again when used after', async () => {
+    const run = runKernel(spinKernel, { ms: 20 }, Int32Array.from({ length: 51 }, (_, r) => r), { threads: 2, stage: 'spin' });
+    const failure = run.catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pool.close();
+    expect(await failure).toBeInstanceOf(HybridrecError);
+    expect(pool.size).toBe(0);
+    expect(await runKernel(spinKernel, { ms: 1 }, Int32Array.from([0, 5, 9]), { threads: 2, stage: 'spin' })).toEqual([0, 5]);
+    expect(pool.size).toBe(2);
+  });
+
+  it('names a kernel no worker knows', async () => {
+    const stray = { name: 'test.unknown', run: () => 0 };
+    await expect(runKernel(stray, {}, Int32Array.from([0, 1, 2]), { threads: 2, stage: 'x' })).rejects.toThrow(/no pool kernel "test.unknown"/);
+  });
+
+  it('is installed by the Node entry and never keeps the process alive: a script that leaves it open exits by itself', async () => {
+    // Started as `node --input-type=module -e`, an option workers must not inherit.
+    const script = `await import(${JSON.stringify(new URL('./pool-exit-fixture.ts', import.meta.url).href)});`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, timeout: 60_000 });
+    // The job has three ranges: it starts one worker per range up to the core count.
+    expect(stdout).toContain(`pool true threads ${availableParallelism()} workers ${Math.min(3, availableParallelism())}`);
+  });
+});
