@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ArtifactReader, ArtifactWriter } from '../artifact/container';
+import { ArtifactReader } from '../artifact/container';
+import { rewriteRoot } from '../artifact/rewrite';
 import type { Dataset } from '../data/dataset';
 import { DataError, OptionError } from '../errors';
 import type { Json, JsonObject } from '../util/json';
@@ -164,8 +165,5 @@ export function findRun(runs: readonly RunRecord[], ref: string): RunRecord {
  * HybridRecommender.load ignores root keys it does not know.
  */
 export function annotateArtifact(bytes: Uint8Array, key: string, value: Json): Uint8Array {
-  const reader = ArtifactReader.open(bytes);
-  const writer = new ArtifactWriter();
-  for (const name of reader.sectionNames) writer.array(name, reader.array(name));
-  return writer.toBytes({ ...(reader.root as JsonObject), [key]: value });
+  return rewriteRoot(bytes, (root) => ({ ...root, [key]: value }));
 }
