@@ -9,7 +9,8 @@
  *     user>&k=10; with 2 workers also POST /recommend with a history in the body (the
  *     serving-artifact path) and GET /popular (no personal scoring: the HTTP and thread cost);
  *   - the old node:http examples/server.ts of `--baseline <git rev>` (default main before
- *     the server: 41fa1b9), checked out into a temporary git worktree, same GET route.
+ *     the server: 41fa1b9), checked out into a temporary git worktree, on a model its own code
+ *     fits on the same synthetic shop (today's artifacts do not load there), same GET route.
  *
  *   npx tsx benchmarks/server-load.ts [--requests 20000] [--connections 50] [--users 2000] [--products 1500] [--baseline 41fa1b9] [--no-baseline]
  *
@@ -164,8 +165,16 @@ async function main(): Promise<void> {
     execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', tree, BASELINE], { stdio: 'ignore' });
     try {
       await symlink(join(root, 'node_modules'), join(tree, 'node_modules'));
+      // Artifacts of today's format do not load in the old code: it fits the same synthetic shop itself.
+      const oldModel = join(work, 'baseline.hrec');
+      const fit = join(tree, 'fit-baseline.mts');
+      await writeFile(
+        fit,
+        `import { writeFile } from 'node:fs/promises';\nimport { fitDemoRecommender } from './examples/shared';\nconst { recommender } = await fitDemoRecommender({ users: ${USERS}, products: ${PRODUCTS}, neural: false, quiet: true });\nawait writeFile(${JSON.stringify(oldModel)}, recommender.save());\n`,
+      );
+      execFileSync(process.execPath, ['--import', 'tsx', fit], { cwd: tree, stdio: 'ignore' });
       // It prints the port it was given, not the one it got: give it a free one.
-      const old = await start(['--import', 'tsx', join(tree, 'examples/server.ts'), model, '--port', String(await freePort())], tree);
+      const old = await start(['--import', 'tsx', join(tree, 'examples/server.ts'), oldModel, '--port', String(await freePort())], tree);
       try {
         rows.push(...(await measure(`examples/server.ts @${BASELINE}`, old.url, [['GET /recommend?user&k=10', [getUser]]])));
       } finally {
