@@ -256,10 +256,11 @@ function spawn(data: ServingWorkerData): Promise<{ thread: Worker; info: ModelIn
 /**
  * The worker's file beside this module: dist/server-worker.js (or .cjs) in the built package
  * (tsup shims import.meta.url in the CJS build), or worker.ts through worker-dev.mjs when the
- * library runs from its TypeScript sources (vitest, tsx).
+ * library runs from its TypeScript sources (vitest, tsx), through the kernel pool's dev entry
+ * (src/node/worker-dev.mjs registers tsx, then imports workerData.entry).
  */
 function workerEntry(): { file: URL; entry?: string } {
   const here = import.meta.url;
-  if (here.endsWith('.ts')) return { file: new URL('./worker-dev.mjs', here), entry: new URL('./worker.ts', here).href };
+  if (here.endsWith('.ts')) return { file: new URL('../node/worker-dev.mjs', here), entry: new URL('./worker.ts', here).href };
   return { file: new URL(here.endsWith('.cjs') ? './server-worker.cjs' : './server-worker.js', here) };
 }
