@@ -143,6 +143,7 @@ function child(args: string[], ready: RegExp) {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../src/cli/index.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  let stdout = '';
   const matched = new Promise<RegExpExecArray>((resolve, reject) => {
     proc.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -151,7 +152,24 @@ function child(args: string[], ready: RegExp) {
     });
     exited.then(() => reject(new Error(`exited before ${ready}: ${stderr}`)));
   });
-  return { proc, matched, exited, stderr: () => stderr };
+  const logged = new Set<(text: string) => void>();
+  proc.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const check of logged) check(stdout);
+  });
+  /** Resolves once the child's stdout matches `pattern`. */
+  const printed = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      const check = (text: string) => {
+        if (pattern.test(text)) {
+          logged.delete(check);
+          resolve();
+        }
+      };
+      logged.add(check);
+      check(stdout);
+    });
+  return { proc, matched, exited, printed, stderr: () => stderr };
 }
 
 describe('signals', () => {
@@ -166,12 +184,12 @@ describe('signals', () => {
   }, 60_000);
 
   it('serve: SIGTERM lets the request in flight finish, then exits 0', async () => {
-    const run = child(['serve', model, '--port', '0', '--workers', '1'], /on (http:\/\/127\.0\.0\.1:\d+)/);
+    const run = child(['serve', model, '--port', '0', '--workers', '1', '--log'], /on (http:\/\/127\.0\.0\.1:\d+)/);
     const [, url] = await run.matched;
     const rec = await HybridRecommender.load(new Uint8Array(await readFile(model)));
     const inFlight = fetch(`${url}/recommend?user=${rec.dataset.users.id(2)}&k=100&explain=1`).then(async (r) => ({ status: r.status, body: await r.json() }));
-    // Give the request time to reach the server before the signal (no timing is asserted).
-    await new Promise((r) => setTimeout(r, 50));
+    // The request log line says the server has it.
+    await run.printed(/"incoming request"/);
     run.proc.kill('SIGTERM');
     const answer = await inFlight;
     expect(answer.status).toBe(200);
