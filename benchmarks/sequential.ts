@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       fitSeconds = (performance.now() - t) / 1000;
     }
     const byK: Record<number, EvalResult> = {};
-    for (const k of ks) byK[k] = evaluate(ranker!, split, { k });
+    for (const k of ks) byK[k] = await evaluate(ranker!, split, { k });
     rows.push({ name, fitSeconds, byK });
     for (const k of ks) {
       const r = byK[k];
