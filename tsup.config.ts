@@ -8,6 +8,10 @@ export default defineConfig({
     // The main entry for Node (installs the worker pool) and the pool's worker.
     'index-node': 'src/index-node.ts',
     worker: 'src/node/worker.ts',
+    // serving: the HTTP server entry (hybridrec/server), its scoring worker thread, and the CLI (bin hybridrec).
+    server: 'src/server/index.ts',
+    'server-worker': 'src/server/worker.ts',
+    cli: 'src/cli/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -15,7 +19,7 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   splitting: true,
-  // parallel: the pool finds its worker file from import.meta.url, which the CJS build needs shimmed.
+  // parallel, serving: the pools find their worker files from import.meta.url, which the CJS build needs shimmed.
   shims: true,
   external: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@huggingface/transformers'],
 });

@@ -36,6 +36,7 @@ import { nextBasketFixed } from '../src/eval/splits';
 import { loadNbrJson } from '../src/node/tafeng';
 import { ALS, type ALSOptions } from '../src/strategies/als';
 import { EASE } from '../src/strategies/ease';
+import { SequentialRecommender } from '../src/strategies/sequential';
 import { TIFUKNN } from '../src/strategies/tifu-knn';
 import { topFreqRanker } from './rankers';
 import { machine, type Machine } from './machine';
@@ -151,7 +152,7 @@ const PROTOCOLS: Record<string, ProtocolSpec> = {
     load: async () => nextBasketFixed(await loadNbrJson(join(SHARED_DATA, 'tafeng'), 'tafeng')).test,
     strategies: () => {
       const { content: _content, ...rest } = defaultStrategies();
-      return withLatent(rest);
+      return withSequential(withLatent(rest));
     },
     ks: [10, 20],
     references: (split) => ({ 'P-TopFreq (reference)': topFreqRanker(split.train, false), 'GP-TopFreq (reference)': topFreqRanker(split.train, true) }),
@@ -172,7 +173,7 @@ function syntheticNextBasket(users: number, products: number): ProtocolSpec {
     needsShared: false,
     validation: 'next-basket',
     load: async (seed) => nextBasket(syntheticDataset(users, products, seed)),
-    strategies: () => defaultStrategies(),
+    strategies: () => withSequential(defaultStrategies()),
     notes: [],
   };
 }
@@ -183,6 +184,11 @@ function syntheticNextBasket(users: number, products: number): ProtocolSpec {
  */
 function withLatent(s: Record<string, Recommender>, als: Partial<ALSOptions> = {}): Record<string, Recommender> {
   return { ...s, als: new ALS(als), ease: new EASE(), tifuknn: new TIFUKNN() };
+}
+
+/** The sequential next-basket model of issue 12 beside them (next-basket protocols only: it reads basket order). */
+function withSequential(s: Record<string, Recommender>): Record<string, Recommender> {
+  return { ...s, sequential: new SequentialRecommender() };
 }
 
 function withoutRepeat(s: Record<string, Recommender>): Record<string, Recommender> {

@@ -83,9 +83,18 @@ export function syntheticDataset(users: number, products: number, seed = 42): Da
  * Fits the default ensemble on synthetic grocery data (examples that need a model and have none).
  * Progress goes to `onProgress` when given, else to a progressPrinter unless `quiet`.
  */
-export async function fitDemoRecommender(opts: { users: number; products: number; seed?: number; quiet?: boolean; neural?: boolean; onProgress?: (p: Progress) => void }) {
+export async function fitDemoRecommender(opts: {
+  users: number;
+  products: number;
+  seed?: number;
+  quiet?: boolean;
+  neural?: boolean;
+  /** Default equal weights; 'tune' chooses them on a validation split of the training data, as npm run demo does. */
+  weights?: 'tune' | Record<string, number>;
+  onProgress?: (p: Progress) => void;
+}) {
   const data = syntheticDataset(opts.users, opts.products, opts.seed ?? 42);
-  const recommender = new HybridRecommender({ strategies: defaultStrategies({ neural: opts.neural }) });
+  const recommender = new HybridRecommender({ strategies: defaultStrategies({ neural: opts.neural }), weights: opts.weights ?? {} });
   await recommender.fit(data, { seed: opts.seed ?? 42, onProgress: opts.onProgress ?? (opts.quiet ? undefined : progressPrinter()) });
   if (!opts.quiet && process.stdout.isTTY) process.stdout.write('\n');
   return { data, recommender };

@@ -44,6 +44,8 @@ export { CoPurchaseGraph, type CentralityKind, type CoPurchaseGraphOptions, type
 export { ALS, type ALSOptions } from './strategies/als';
 export { EASE, type EASEOptions, type EASESummary } from './strategies/ease';
 export { TIFUKNN, type TIFUKNNOptions } from './strategies/tifu-knn';
+export { SequentialRecommender, type SequentialOptions, type SequentialTrainingInfo } from './strategies/sequential';
+export type { VectorIndex, VectorIndexFactory, VectorMatches, VectorMetric } from './util/ann';
 export type { FitOptions, Progress, Recommender } from './strategies/types';
 
 // Data

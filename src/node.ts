@@ -5,3 +5,5 @@ export { loadArtifactFile, readLines, saveArtifactFile } from './node/files';
 export { loadRecommender, saveRecommender } from './node/recommender-files';
 export { loadNbrJson } from './node/tafeng';
 export { WorkerPool, installWorkerPool, type WorkerPoolOptions } from './node/pool';
+export { hnswlibIndex, usearchIndex, type HnswlibIndexOptions, type UsearchIndexOptions } from './node/ann';
+export { appendRun, dataFingerprint, findRun, readRuns, type RunRecord } from './node/runs';

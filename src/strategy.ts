@@ -54,6 +54,7 @@ export { IdIndex, compareRawIds } from './data/ids';
 export { CsvParser, parseCsv } from './data/csv';
 export { cooccurrence, type CooccurrenceOptions, type PairMeasure } from './util/cooccurrence';
 export { TopK, topKDense } from './util/topk';
+export { ExactVectorIndex, VectorIndexSlot, exactIndex, isVectorIndexed, type SerializedIndex, type VectorIndexed, type VectorSource } from './util/ann';
 export { InnerProductIndex, type BatchTopK, type Exclusions } from './util/dense';
 export { defineKernel, inlineExecutor, rangesByCost, runKernel, setDefaultExecutor, type Executor, type Kernel, type ParallelOptions } from './util/parallel';
 export { checkCsr, checkIndices, checkLength, checkPointers, checkSortedRanges, checkValues, readCsr, readF32, readF64, readI32, readIndices, readPointers, readStrings, stateInteger, stateNumber, type CsrArrays, type CsrCheckOptions, type ValueRange } from './artifact/validate';

@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPage, fitDemoModel } from '../examples/browser/build';
+import { buildPage, fitDemoModel, heldOutMetrics, type DemoMetrics } from '../examples/browser/build';
 import { serveStatic, type StaticServer } from '../examples/browser/serve';
 import { HybridRecommender, type Recommendation, type Shopper } from '../src/index';
+import { rewriteRoot } from '../src/artifact/rewrite';
+import type { JsonObject } from '../src/util/json';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -38,6 +40,7 @@ describe.skipIf(!hasChromium)(title, () => {
   let artifact: Uint8Array;
   /** The reference: the same artifact loaded in Node. */
   let node: HybridRecommender;
+  let metrics: DemoMetrics;
   const problems: string[] = [];
   const requested: string[] = [];
 
@@ -48,6 +51,8 @@ describe.skipIf(!hasChromium)(title, () => {
     artifact = fitted.save();
     await buildPage(site);
     await writeFile(join(site, 'model.hrec'), artifact);
+    metrics = await heldOutMetrics({ users: 300, products: 250, seed: 11 });
+    await writeFile(join(site, 'metrics.json'), JSON.stringify(metrics));
     node = await HybridRecommender.load(artifact);
     server = await serveStatic(site);
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
@@ -78,11 +83,30 @@ describe.skipIf(!hasChromium)(title, () => {
   const ids = (recs: Recommendation[]) => recs.map((r) => r.item);
   const shownItems = (list: string) => page.$$eval(`${list} > li[data-item]`, (lis) => lis.map((li) => (li as HTMLElement).dataset.item!));
   const shownReasons = (list: string) => page.$$eval(`${list} > li[data-item] .reason`, (spans) => spans.map((s) => s.textContent ?? ''));
+  /** The page writes reasons as sentences. */
+  const sentences = (recs: Recommendation[]) => recs.map((r) => (r.reason ? r.reason[0].toUpperCase() + r.reason.slice(1) : ''));
+  const shots = join(__dirname, '../.cache/screenshots');
+  const shot = (name: string) => page.screenshot({ path: join(shots, `browser-${name}.png`), fullPage: true });
+  const bought = (user: string) => {
+    const u = node.dataset.users.indexOf(user);
+    const m = node.dataset.interactions;
+    return new Set(Array.from(m.indices.subarray(m.indptr[u], m.indptr[u + 1]), (i) => node.dataset.items.id(i)));
+  };
+  const buyAgain = (rec: HybridRecommender, user: string) => rec.recommend(user, { k: 60, explain: true }).filter((r) => bought(user).has(r.item)).slice(0, 10);
+  const discover = (rec: HybridRecommender, shopper: Shopper) => rec.recommend(shopper, { k: 10, explain: true, excludePurchased: true });
+  /** The shopper the page opens with: the most orders. */
+  const topShopper = () => {
+    const ptr = node.dataset.baskets.userPtr;
+    let best = 0;
+    for (let u = 1; u < node.dataset.nUsers; u++) if (ptr[u + 1] - ptr[u] > ptr[best + 1] - ptr[best]) best = u;
+    return node.dataset.users.id(best);
+  };
 
   it('loads the artifact with fetch and scores without the training dependencies', async () => {
     expect(requested).toContain('/model.hrec');
-    expect(requested.filter((p) => !['/', '/main.js', '/model.hrec'].includes(p))).toEqual([]);
+    expect(requested.filter((p) => !['/', '/main.js', '/model.hrec', '/metrics.json'].includes(p))).toEqual([]);
     expect(problems).toEqual([]);
+    await shot('1-loaded');
   });
 
   it('computes exactly the recommendations Node computes from the same bytes', async () => {
@@ -96,10 +120,12 @@ describe.skipIf(!hasChromium)(title, () => {
     // Every weighted strategy took part, so each one's scoring is compared. Popularity is an
     // ensemble member here, so even the cold start { history: [] } gets k scored items and the fallback
     // filler (tested in hybrid.test.ts) has nothing to fill.
+    // The weights are tuned (as npm run demo tunes them); every weighted strategy's scoring is compared.
     const contributors = new Set(inNode.flat().flatMap((r) => Object.keys(r.sources)));
     const weighted = node.strategyNames.filter((n) => node.strategyWeights[n] > 0);
-    expect(weighted.length).toBeGreaterThanOrEqual(6);
-    expect([...contributors].sort()).toEqual(weighted.sort());
+    expect(node.tuning).not.toBeNull();
+    expect(weighted.length).toBeGreaterThanOrEqual(3);
+    for (const c of contributors) expect([...weighted, 'fallback']).toContain(c);
     expect(inBrowser).toEqual(inNode);
 
     const item = inNode[0][0].item;
@@ -112,24 +138,70 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(completed).toEqual(node.recommend({ basket }, { k: 8, explain: true }));
   });
 
-  it('shows a shopper\'s past purchases beside their explained recommendations', async () => {
-    const options = await page.$$eval('#user option', (os) => os.map((o) => (o as HTMLOptionElement).value));
-    expect(options.length).toBeGreaterThan(2);
-    for (const user of [options[0], options[2]]) {
-      await page.selectOption('#user', user);
-      const expected = node.recommend(user, { k: 10, explain: true });
-      expect(await shownItems('#recommendations')).toEqual(ids(expected));
-      expect(await shownReasons('#recommendations')).toEqual(expected.map((r) => r.reason));
-      expect(expected.every((r) => (r.reason ?? '').length > 0)).toBe(true);
-      const u = node.dataset.users.indexOf(user);
-      const m = node.dataset.interactions;
-      const bought = new Set(Array.from(m.indices.subarray(m.indptr[u], m.indptr[u + 1]), (i) => node.dataset.items.id(i)));
-      const history = await shownItems('#history');
-      expect(history.length).toBeGreaterThan(0);
-      expect(history.every((id) => bought.has(id))).toBe(true);
-    }
-    await page.selectOption('#user', '');
-    expect(await shownItems('#recommendations')).toEqual(ids(node.recommend({ history: [] }, { k: 10 })));
+  it('finds any shopper by id and shows past purchases beside buy-again and discover lists, reasons in words', async () => {
+    const top = topShopper();
+    expect(await shownItems('#buy-again')).toEqual(buyAgain(node, top).map((r) => r.item));
+    // Any shopper, not a fixed dozen: the last one by index, found by typing its id.
+    const user = node.dataset.users.id(node.dataset.nUsers - 1);
+    await page.fill('#shopper-search', user);
+    await page.click(`#shopper-results button[data-user="${user}"]`);
+    expect(await page.textContent('#user-info')).toContain(`shopper ${user}:`);
+    const again = buyAgain(node, user);
+    expect(await shownItems('#buy-again')).toEqual(ids(again));
+    expect(await shownReasons('#buy-again')).toEqual(sentences(again));
+    const fresh = discover(node, user);
+    expect(await shownItems('#discover')).toEqual(ids(fresh));
+    expect(await shownReasons('#discover')).toEqual(sentences(fresh));
+    for (const id of ids(fresh)) expect(bought(user).has(id)).toBe(false);
+    const history = await shownItems('#history');
+    expect(history.length).toBeGreaterThan(0);
+    expect(history.every((id) => bought(user).has(id))).toBe(true);
+    // A re-buy is never called popular, and a best seller's reason never claims the shopper's purchases.
+    for (const reason of await shownReasons('#buy-again')) expect(reason).not.toMatch(/popular|best seller/i);
+    expect(await page.textContent('#lists-note')).toContain('Pending');
+    expect(await page.isVisible('#buy-again .sources')).toBe(false);
+    await shot('2-shopper');
+
+    await page.check('#show-scores');
+    expect(await page.isVisible('#buy-again .sources')).toBe(true);
+    await shot('3-raw-scores');
+    await page.uncheck('#show-scores');
+
+    await page.click('#cold-start');
+    expect(await shownItems('#history')).toEqual([]);
+    expect(await shownItems('#buy-again')).toEqual([]);
+    expect(await shownItems('#discover')).toEqual(ids(discover(node, { history: [] })));
+    await shot('4-cold-start');
+    await page.click(`#shopper-results button[data-user="${user}"]`);
+  });
+
+  it('re-ranks every list live when a strategy weight slider moves, and resets to the tuned weights', async () => {
+    const user = node.dataset.users.id(node.dataset.nUsers - 1);
+    const tuned = node.strategyWeights;
+    expect(await page.evaluate(() => window.__hybridrec!.weights())).toEqual(tuned);
+    const sliders = await page.$$eval('#weights input[data-strategy]', (xs) => xs.map((x) => [(x as HTMLInputElement).dataset.strategy!, Number((x as HTMLInputElement).value)]));
+    expect(Object.fromEntries(sliders)).toEqual(tuned);
+    // Only popularity: the discover list becomes the best sellers this shopper has not bought.
+    for (const name of node.strategyNames) await page.fill(`#weights input[data-strategy="${name}"]`, name === 'popularity' ? '1' : '0');
+    await page.waitForFunction(() => document.body.dataset.state === 'ready');
+    const weights = Object.fromEntries(node.strategyNames.map((n) => [n, n === 'popularity' ? 1 : 0]));
+    expect(await page.evaluate(() => window.__hybridrec!.weights())).toEqual(weights);
+    const reweighted = await HybridRecommender.load(rewriteRoot(artifact, (root) => ({ ...root, options: { ...(root.options as JsonObject), weights } })));
+    expect(await shownItems('#discover')).toEqual(ids(discover(reweighted, user)));
+    expect(ids(discover(reweighted, user))).not.toEqual(ids(discover(node, user)));
+    await shot('5-reweighted');
+    await page.click('#reset-weights');
+    await page.waitForFunction((w) => JSON.stringify(window.__hybridrec!.weights()) === w, JSON.stringify(tuned));
+    expect(await shownItems('#discover')).toEqual(ids(discover(node, user)));
+  });
+
+  it("shows each strategy's and the ensemble's held-out metrics as bars", async () => {
+    expect(await page.textContent('#metrics-title')).toContain(`NDCG@10: ${metrics.protocol}`);
+    const bars = await page.$$eval('#metrics .bar', (xs) => xs.map((x) => [(x as HTMLElement).dataset.ranker!, parseFloat((x as HTMLElement).style.width)]));
+    expect(bars.map(([r]) => r)).toEqual([...node.strategyNames, 'ensemble']);
+    const best = Math.max(...metrics.rows.map((r) => r.ndcg));
+    for (const [ranker, width] of bars) expect(width).toBeCloseTo((100 * metrics.rows.find((r) => r.ranker === ranker)!.ndcg) / best, 0);
+    expect(await page.textContent('#customer-data')).toContain('pending save({ customerData: false })');
   });
 
   it('builds a basket by typing and clicking, with live suggestions and reasons', async () => {
@@ -141,7 +213,7 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(await shownItems('#cart')).toEqual([first]);
     let expected = node.recommend({ basket: [first] }, { k: 8, explain: true });
     expect(await shownItems('#suggestions')).toEqual(ids(expected));
-    expect(await shownReasons('#suggestions')).toEqual(expected.map((r) => r.reason));
+    expect(await shownReasons('#suggestions')).toEqual(sentences(expected));
 
     const second = expected[0].item;
     await page.click(`#suggestions > li[data-item="${second}"] button.add`);
@@ -154,16 +226,18 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.click(`#cart button.remove[data-item="${first}"]`);
     expect(await shownItems('#cart')).toEqual([second]);
     expect(await shownItems('#suggestions')).toEqual(ids(node.recommend({ basket: [second] }, { k: 8 })));
+    await shot('6-basket');
   });
 
   it('shows similar items for a clicked product', async () => {
-    const item = (await shownItems('#recommendations'))[0];
-    await page.click(`#recommendations > li[data-item="${item}"] button.item`);
+    const item = (await shownItems('#discover'))[0];
+    await page.click(`#discover > li[data-item="${item}"] button.item`);
     expect(await page.textContent('#similar-title')).toContain(node.dataset.catalog.name[node.dataset.items.indexOf(item)]);
     const expected = node.similarItems(item, { k: 10, explain: true });
     expect(expected.length).toBeGreaterThan(0);
     expect(await shownItems('#similar-items')).toEqual(ids(expected));
-    expect(await shownReasons('#similar-items')).toEqual(expected.map((r) => r.reason));
+    expect(await shownReasons('#similar-items')).toEqual(sentences(expected));
+    await shot('7-similar');
   });
 
   it('saves the model in the page: the same bytes as Node, and they load back in Node', async () => {
@@ -193,8 +267,8 @@ describe.skipIf(!hasChromium)(title, () => {
     await writeFile(file, node.save());
     await page.setInputFiles('#open-model', file);
     await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.startsWith('picked.hrec'));
-    const user = await page.inputValue('#user');
-    expect(await shownItems('#recommendations')).toEqual(ids(node.recommend(user, { k: 10 })));
+    expect(await shownItems('#discover')).toEqual(ids(discover(node, topShopper())));
+    expect(await page.textContent('#metrics')).toContain('no metrics.json');
     expect(await shownItems('#cart')).toEqual([]);
     expect(problems).toEqual([]);
   });

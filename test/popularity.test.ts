@@ -95,12 +95,23 @@ describe('Popularity', () => {
     const q = anonymousQuery([]);
     const purchases = new Popularity();
     await purchases.fit(data);
-    expect(purchases.explain(q, bananas, name)).toEqual({ score: 5, reason: 'popular: bought 5 times', evidence: [] });
-    expect(purchases.explain(q, eggs, name)!.reason).toBe('popular: bought 1 time');
+    expect(purchases.explain(q, bananas, name)).toEqual({ score: 5, reason: 'a best seller: 5 purchases by all shoppers', evidence: [] });
+    expect(purchases.explain(q, eggs, name)!.reason).toBe('a best seller: 1 purchase by all shoppers');
     expect(purchases.explain(q, salt, name)).toBeNull();
     const users = new Popularity({ count: 'users', windowDays: 30 });
     await users.fit(data);
-    expect(users.explain(q, milk, name)!.reason).toBe('popular: bought by 3 shoppers in their last 30 days');
+    expect(users.explain(q, milk, name)!.reason).toBe('a best seller: bought by 3 shoppers in their last 30 days');
+  });
+
+  it('never calls a re-buy "popular": the shopper\'s own count comes first', async () => {
+    const purchases = new Popularity();
+    await purchases.fit(data);
+    // A shopper who bought bananas twice: the reason must not read as if they bought them 5 times.
+    const q = anonymousQuery([bananas, bananas, eggs]);
+    const e = purchases.explain(q, bananas, (i) => data.catalog.name[i])!;
+    expect(e.reason).toBe('you bought this 2 times before; 5 purchases by all shoppers');
+    expect(e.reason).not.toMatch(/popular/);
+    expect(e.evidence).toEqual([{ item: bananas, weight: 2 }]);
   });
 
   it('validates options and needs fit', () => {

@@ -12,8 +12,8 @@ import { build } from 'esbuild';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HybridRecommender, type Progress } from '../../src/index';
-import { fitDemoRecommender, logLine, progressPrinter, runIfMain } from '../shared';
+import { HybridRecommender, ensembleRanker, evaluate, nextBasket, strategyRanker, type Progress } from '../../src/index';
+import { defaultStrategies, fitDemoRecommender, logLine, progressPrinter, runIfMain, syntheticDataset } from '../shared';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -50,10 +50,35 @@ export interface DemoModelOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-/** Fits the demo ensemble on synthetic grocery data. */
+/** Fits the demo ensemble on synthetic grocery data, with the weights tuned as the Node demo tunes them. */
 export async function fitDemoModel(options: Partial<DemoModelOptions> = {}): Promise<HybridRecommender> {
   const { users = 800, products = 600, seed = 42, neural = true, onProgress } = options;
-  return (await fitDemoRecommender({ users, products, seed, neural, quiet: true, onProgress })).recommender;
+  return (await fitDemoRecommender({ users, products, seed, neural, weights: 'tune', quiet: true, onProgress })).recommender;
+}
+
+/** What the page's metrics panel shows (metrics.json beside the model). */
+export interface DemoMetrics {
+  protocol: string;
+  k: number;
+  queries: number;
+  rows: Array<{ ranker: string; ndcg: number; recall: number; precision: number; hitRate: number }>;
+}
+
+/**
+ * Held-out quality of each strategy and of the ensemble, as npm run demo measures it (P4: each
+ * shopper's last basket held out, the same tuned ensemble fitted on the rest).
+ */
+export async function heldOutMetrics(options: Partial<DemoModelOptions> = {}): Promise<DemoMetrics> {
+  const { users = 800, products = 600, seed = 42, neural = true, onProgress } = options;
+  const split = nextBasket(syntheticDataset(users, products, seed));
+  const rec = new HybridRecommender({ strategies: defaultStrategies({ neural }), weights: 'tune' });
+  await rec.fit(split.train, { seed, onProgress });
+  const rows: DemoMetrics['rows'] = [];
+  for (const [ranker, r] of [...rec.strategyNames.map((n) => [n, strategyRanker(rec, n)] as const), ['ensemble', ensembleRanker(rec)] as const]) {
+    const m = await evaluate(r, split, { k: 10 });
+    rows.push({ ranker, ndcg: m.ndcg, recall: m.recall, precision: m.precision, hitRate: m.hitRate });
+  }
+  return { protocol: 'P4 next-basket (last basket held out)', k: 10, queries: split.queries.length, rows };
 }
 
 /** Fits the demo model and writes it as outDir/model.hrec; returns its bytes. */
@@ -86,6 +111,9 @@ async function main(): Promise<void> {
   const t1 = performance.now();
   const bytes = await writeDemoModel(outDir, { users, products, seed, neural, onProgress: progressPrinter('  fitting ') });
   logLine(`model.hrec: ${users} shoppers x ${products} products, seed ${seed}, ${(bytes.byteLength / 1024).toFixed(0)} KiB (${Math.round(performance.now() - t1)} ms)`);
+  const t2 = performance.now();
+  await writeFile(join(outDir, 'metrics.json'), JSON.stringify(await heldOutMetrics({ users, products, seed, neural, onProgress: progressPrinter('  held-out metrics ') })));
+  logLine(`metrics.json: P4 held-out metrics per strategy and for the ensemble (${Math.round(performance.now() - t2)} ms)`);
   console.log(`serve it with: npx tsx examples/browser/serve.ts --dir ${outDir}`);
 }
 

@@ -1,15 +1,21 @@
 /**
- * The browser demo: loads a model artifact with fetch and scores everything in the page
- * (no server round trip). The model URL is `?model=...` (default `model.hrec` beside the page).
- * Tests drive it through `window.__hybridrec`.
+ * The browser demo: loads a model artifact with fetch and scores everything in the page (no
+ * server round trip). The model URL is `?model=...` (default `model.hrec` beside the page);
+ * held-out metrics come from `metrics.json` beside it when present (examples/browser/build.ts
+ * writes both). Tests drive it through `window.__hybridrec`.
  */
 import { HybridRecommender, type Recommendation, type RecommendOptions, type Shopper, type SimilarItemsOptions } from '../../src/index';
+import { ArtifactReader } from '../../src/artifact/container';
+import { rewriteRoot } from '../../src/artifact/rewrite';
+import type { JsonObject } from '../../src/util/json';
 
 export interface DemoHook {
   recommend(shopper: Shopper, options?: Partial<RecommendOptions>): Recommendation[];
   similarItems(itemId: string, options?: Partial<SimilarItemsOptions>): Recommendation[];
-  /** rec.save() of the model as loaded in this page. */
+  /** rec.save() of the model as loaded in this page (the tuned weights). */
   save(): Uint8Array;
+  /** The weights every list is ranked with now (the sliders). */
+  weights(): Record<string, number>;
 }
 
 declare global {
@@ -18,11 +24,21 @@ declare global {
   }
 }
 
-const SHOWN_USERS = 12;
+const SHOPPER_MATCHES = 12;
 const HISTORY_ROWS = 15;
 const SEARCH_ROWS = 8;
 const K = 10;
+/** How deep in the ensemble's list "buy again" looks for items the shopper bought before. */
+const BUY_AGAIN_DEPTH = 60;
 const SUGGESTIONS = 8;
+const REWEIGHT_DELAY_MS = 120;
+
+interface DemoMetrics {
+  protocol: string;
+  k: number;
+  queries: number;
+  rows: Array<{ ranker: string; ndcg: number; recall: number; precision: number; hitRate: number }>;
+}
 
 function byId<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);
@@ -40,6 +56,8 @@ function el(tag: string, props: { class?: string; text?: string; title?: string;
   return node;
 }
 
+const empty = (text: string) => el('li', {}, el('span', { class: 'empty', text }));
+
 function setStatus(text: string, error = false): void {
   const status = byId('status');
   status.textContent = text;
@@ -50,78 +68,189 @@ function setStatus(text: string, error = false): void {
 /** Everything the page shows for one loaded model. */
 class Demo {
   private cart: string[] = [];
+  /** The shopper shown: a user id, or null for a new shopper (cold start). */
+  private user: string | null = null;
   private readonly lowerNames: string[];
+  private readonly orders: Int32Array;
 
-  constructor(private readonly rec: HybridRecommender) {
+  constructor(
+    /** The recommender every list uses (rebuilt with the sliders' weights). */
+    private rec: HybridRecommender,
+    /** The artifact as loaded (its tuned weights). */
+    private readonly artifact: Uint8Array,
+  ) {
     this.lowerNames = rec.dataset.catalog.name.map((n) => n.toLowerCase());
+    const ptr = rec.dataset.baskets.userPtr;
+    this.orders = Int32Array.from({ length: rec.dataset.nUsers }, (_, u) => ptr[u + 1] - ptr[u]);
   }
 
-  start(artifactBytes: number, loadMs: number, source: string): void {
+  get recommender(): HybridRecommender {
+    return this.rec;
+  }
+
+  start(loadMs: number, source: string): void {
     const data = this.rec.dataset;
-    const weights = Object.entries(this.rec.strategyWeights).map(([n, w]) => `${n} ${round(w)}`).join(', ');
     byId('model-info').textContent =
-      `${source}: ${data.nUsers.toLocaleString()} shoppers, ${data.nItems.toLocaleString()} products, ` +
-      `${(artifactBytes / 1024).toFixed(0)} KiB, loaded in ${loadMs.toFixed(0)} ms — weights: ${weights}`;
+      `${source}: ${data.nUsers.toLocaleString()} shoppers, ${data.nItems.toLocaleString()} products, ${(this.artifact.byteLength / 1024).toFixed(0)} KiB, loaded in ${loadMs.toFixed(0)} ms`;
+    const badge = byId('customer-data');
+    const customerData = data.nUsers > 0;
+    badge.textContent = customerData ? 'holds customer data · serving artifact (no customer data): pending save({ customerData: false })' : 'serving artifact: no customer data';
+    badge.classList.toggle('ok', !customerData);
     this.cart = [];
-    this.fillUserPicker();
-    (byId<HTMLInputElement>('search')).value = '';
+    byId<HTMLInputElement>('search').value = '';
+    byId<HTMLInputElement>('shopper-search').value = '';
+    // The shopper with the most orders first: their history gives the lists something to show.
+    let first = -1;
+    for (let u = 0; u < data.nUsers; u++) if (first < 0 || this.orders[u] > this.orders[first]) first = u;
+    this.user = first >= 0 ? data.users.id(first) : null;
+    this.showWeights();
+    this.showShopperMatches();
     this.showSearch();
+    this.refresh();
+  }
+
+  /** Re-renders every list (after a shopper, cart or weight change). */
+  refresh(): void {
+    this.showShopper();
     this.showBasket();
-    this.showUser();
   }
 
-  /** The shoppers with the most orders: their histories give the recommendations something to work with. */
-  private fillUserPicker(): void {
+  // ------------------------------------------------------------------ shopper search
+
+  showShopperMatches(): void {
     const data = this.rec.dataset;
-    const ptr = data.baskets.userPtr;
-    const order = Array.from({ length: data.nUsers }, (_, u) => u);
-    const orders = (u: number) => ptr[u + 1] - ptr[u];
-    order.sort((a, b) => orders(b) - orders(a) || a - b);
-    const select = byId<HTMLSelectElement>('user');
-    select.replaceChildren(
-      ...order.slice(0, SHOWN_USERS).map((u) => {
-        const option = el('option', { text: `shopper ${data.users.id(u)} (${orders(u)} orders)` }) as HTMLOptionElement;
-        option.value = data.users.id(u);
-        return option;
-      }),
-    );
-    const cold = el('option', { text: 'new shopper (cold start)' }) as HTMLOptionElement;
-    cold.value = '';
-    select.append(cold);
+    const query = byId<HTMLInputElement>('shopper-search').value.trim().toLowerCase();
+    const matches: number[] = [];
+    for (let u = 0; u < data.nUsers; u++) if (query === '' || data.users.id(u).toLowerCase().includes(query)) matches.push(u);
+    // Exact id first, then the shoppers with the most orders.
+    matches.sort((a, b) => Number(data.users.id(b).toLowerCase() === query) - Number(data.users.id(a).toLowerCase() === query) || this.orders[b] - this.orders[a] || a - b);
+    const shown = matches.slice(0, SHOPPER_MATCHES).map((u) => {
+      const id = data.users.id(u);
+      const button = el('button', { class: id === this.user ? 'picked' : '', text: `${id} · ${this.orders[u]} orders`, data: { user: id } });
+      button.addEventListener('click', () => this.pickShopper(id));
+      return el('li', {}, button);
+    });
+    const more = matches.length - shown.length;
+    if (matches.length === 0) shown.push(el('li', {}, el('span', { class: 'hint', text: `no shopper id contains "${query}"` })));
+    else if (more > 0) shown.push(el('li', {}, el('span', { class: 'hint', text: `${more.toLocaleString()} more: type more of the id` })));
+    byId('shopper-results').replaceChildren(...shown);
   }
 
-  showUser(): void {
+  pickShopper(user: string | null): void {
+    this.user = user;
+    this.showShopperMatches();
+    this.showShopper();
+  }
+
+  private showShopper(): void {
     const data = this.rec.dataset;
-    const userId = byId<HTMLSelectElement>('user').value;
-    const u = userId === '' ? -1 : data.users.indexOf(userId);
+    const u = this.user === null ? -1 : data.users.indexOf(this.user);
     const history = byId('history');
+    const bought = new Set<string>();
     if (u < 0) {
-      byId('user-info').textContent = 'no purchase history: the fallback ranks for them';
-      history.replaceChildren(el('li', {}, el('span', { class: 'empty', text: 'nothing bought yet' })));
+      byId('user-info').textContent = 'new shopper: no purchase history (the explicit cold start)';
+      history.replaceChildren(empty('nothing bought yet'));
     } else {
       const m = data.interactions;
       const rows: Array<{ item: number; count: number }> = [];
       for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) rows.push({ item: m.indices[p], count: m.values[p] });
       rows.sort((a, b) => b.count - a.count || a.item - b.item);
-      const orders = data.baskets.userPtr[u + 1] - data.baskets.userPtr[u];
-      byId('user-info').textContent = `${orders} orders, ${rows.length} distinct products`;
+      for (const r of rows) bought.add(data.items.id(r.item));
+      byId('user-info').textContent = `shopper ${this.user}: ${this.orders[u]} orders, ${rows.length} distinct products`;
       const shown = rows.slice(0, HISTORY_ROWS).map(({ item, count }) =>
         el('li', { data: { item: data.items.id(item) } }, this.itemButton(data.items.id(item)), el('span', { class: 'count', text: `×${count}` })),
       );
-      if (rows.length > HISTORY_ROWS) shown.push(el('li', {}, el('span', { class: 'empty', text: `and ${rows.length - HISTORY_ROWS} more` })));
+      if (rows.length > HISTORY_ROWS) shown.push(empty(`and ${rows.length - HISTORY_ROWS} more`));
       history.replaceChildren(...shown);
     }
-    const options = { k: K, explain: true };
-    // No shopper picked: the explicit cold start, answered by the fallback.
-    const recs = this.rec.recommend(userId === '' ? { history: [] } : userId, options);
-    byId('recommendations').replaceChildren(...recs.map((r) => this.recommendationRow(r, false)));
+    const shopper: Shopper = this.user === null ? { history: [] } : this.user;
+    const buyAgain = this.user === null ? [] : this.rec.recommend(shopper, { k: BUY_AGAIN_DEPTH, explain: true }).filter((r) => bought.has(r.item)).slice(0, K);
+    const discover = this.rec.recommend(shopper, { k: K, explain: true, excludePurchased: true });
+    byId('buy-again').replaceChildren(...(buyAgain.length ? buyAgain.map((r) => this.recommendationRow(r, false)) : [empty('nothing bought before')]));
+    byId('discover').replaceChildren(...discover.map((r) => this.recommendationRow(r, false)));
   }
+
+  // ------------------------------------------------------------------ weights
+
+  private showWeights(): void {
+    const tuned = this.tunedWeights();
+    const current = this.rec.strategyWeights;
+    const top = Math.max(1, ...Object.values(tuned));
+    const cells: HTMLElement[] = [];
+    for (const name of this.rec.strategyNames) {
+      const slider = el('input', { title: `weight of ${name} (tuned: ${round(tuned[name])})`, data: { strategy: name } }) as HTMLInputElement;
+      slider.type = 'range';
+      slider.min = '0';
+      slider.max = String(Math.ceil(2 * top));
+      // 'any': the tuned weights sit exactly on the slider, whatever their grid.
+      slider.step = 'any';
+      slider.value = String(current[name]);
+      const value = el('output', { text: round(current[name]) });
+      slider.addEventListener('input', () => {
+        value.textContent = round(Number(slider.value));
+        scheduleReweight();
+      });
+      cells.push(el('label', { text: name }), slider, value);
+    }
+    byId('weights').replaceChildren(...cells);
+  }
+
+  /** The weights tuned at fit (those of the artifact as loaded). */
+  tunedWeights(): Record<string, number> {
+    const options = ((ArtifactReader.open(this.artifact).root as JsonObject).options ?? {}) as JsonObject;
+    return { ...(options.weights as Record<string, number>) };
+  }
+
+  /** The sliders' weights. */
+  sliderWeights(): Record<string, number> {
+    const out: Record<string, number> = {};
+    document.querySelectorAll<HTMLInputElement>('#weights input[data-strategy]').forEach((s) => (out[s.dataset.strategy!] = Number(s.value)));
+    return out;
+  }
+
+  /** The same fitted model with other ensemble weights: the artifact's manifest rewritten, every section as it was. */
+  async reweight(weights: Record<string, number>): Promise<void> {
+    const bytes = rewriteRoot(this.artifact, (root) => ({ ...root, options: { ...(root.options as JsonObject), weights } }));
+    this.rec = await HybridRecommender.load(bytes);
+    this.refresh();
+  }
+
+  resetWeights(): void {
+    void HybridRecommender.load(this.artifact).then((rec) => {
+      this.rec = rec;
+      this.showWeights();
+      this.refresh();
+      document.body.dataset.state = 'ready';
+    });
+  }
+
+  // ------------------------------------------------------------------ metrics
+
+  showMetrics(metrics: DemoMetrics | null): void {
+    const box = byId('metrics');
+    if (!metrics) {
+      byId('metrics-title').textContent = 'Held-out quality';
+      box.replaceChildren(el('span', { class: 'empty', text: 'no metrics.json beside the model (examples/browser/build.ts writes it)' }));
+      return;
+    }
+    byId('metrics-title').textContent = `Held-out NDCG@${metrics.k}: ${metrics.protocol}, ${metrics.queries.toLocaleString()} shoppers`;
+    const best = Math.max(...metrics.rows.map((r) => r.ndcg), 1e-9);
+    const cells: HTMLElement[] = [];
+    for (const r of metrics.rows) {
+      const bar = el('div', { class: r.ranker === 'ensemble' ? 'bar ensemble' : 'bar', title: `recall@${metrics.k} ${round(r.recall)}, precision ${round(r.precision)}, hit rate ${round(r.hitRate)}`, data: { ranker: r.ranker } });
+      bar.style.width = `${((100 * r.ndcg) / best).toFixed(1)}%`;
+      cells.push(el('span', { text: r.ranker }), el('div', {}, bar), el('span', { class: 'value', text: round(r.ndcg) }));
+    }
+    box.replaceChildren(...cells);
+  }
+
+  // ------------------------------------------------------------------ basket builder, similar items
 
   showSearch(): void {
     const query = byId<HTMLInputElement>('search').value.trim().toLowerCase();
     const results = byId('search-results');
     if (query === '') {
-      results.replaceChildren(el('li', {}, el('span', { class: 'empty', text: 'type part of a product name' })));
+      results.replaceChildren(empty('type part of a product name'));
       return;
     }
     const data = this.rec.dataset;
@@ -135,16 +264,15 @@ class Demo {
         rows.push(el('li', {}, this.itemButton(id), this.addButton(id), el('span', { class: 'dept', text: department(data.catalog, i) })));
       }
     }
-    if (matches === 0) rows.push(el('li', {}, el('span', { class: 'empty', text: 'no product matches' })));
-    else if (matches > rows.length) rows.push(el('li', {}, el('span', { class: 'empty', text: `${matches - rows.length} more: refine the search` })));
+    if (matches === 0) rows.push(empty('no product matches'));
+    else if (matches > rows.length) rows.push(empty(`${matches - rows.length} more: refine the search`));
     results.replaceChildren(...rows);
   }
 
   showBasket(): void {
-    const cart = byId('cart');
-    cart.replaceChildren(
+    byId('cart').replaceChildren(
       ...(this.cart.length === 0
-        ? [el('li', {}, el('span', { class: 'empty', text: 'empty' }))]
+        ? [empty('empty')]
         : this.cart.map((id) => {
             const remove = el('button', { class: 'add remove', text: '×', title: 'remove from the cart', data: { item: id } });
             remove.addEventListener('click', () => {
@@ -155,16 +283,15 @@ class Demo {
           })),
     );
     byId('suggestions-title').textContent = this.cart.length === 0 ? 'Popular to start with' : 'Complete the basket';
-    const suggestions = this.rec.recommend({ basket: this.cart }, { k: SUGGESTIONS, explain: true });
+    const shopper: Shopper = this.cart.length === 0 ? { history: [] } : { basket: this.cart };
+    const suggestions = this.rec.recommend(shopper, { k: SUGGESTIONS, explain: true });
     byId('suggestions').replaceChildren(...suggestions.map((r) => this.recommendationRow(r, true)));
   }
 
   showSimilar(itemId: string): void {
     byId('similar-title').textContent = `Bought with ${this.name(itemId)}`;
     const similar = this.rec.similarItems(itemId, { k: K, explain: true });
-    byId('similar-items').replaceChildren(
-      ...(similar.length === 0 ? [el('li', {}, el('span', { class: 'empty', text: 'nothing scored' }))] : similar.map((r) => this.recommendationRow(r, true))),
-    );
+    byId('similar-items').replaceChildren(...(similar.length === 0 ? [empty('nothing scored')] : similar.map((r) => this.recommendationRow(r, true))));
   }
 
   private name(itemId: string): string {
@@ -187,6 +314,7 @@ class Demo {
     return button;
   }
 
+  /** An item with its main reason in words; the score and each strategy's part only with "raw scores". */
   private recommendationRow(r: Recommendation, addable: boolean): HTMLElement {
     const chips = Object.entries(r.sources)
       .sort((a, b) => b[1] - a[1])
@@ -196,10 +324,14 @@ class Demo {
       { data: { item: r.item } },
       this.itemButton(r.item),
       addable && !this.cart.includes(r.item) ? this.addButton(r.item) : el('span', { class: 'score', text: round(r.score) }),
-      el('span', { class: 'reason', text: r.reason ?? '' }),
+      el('span', { class: 'reason', text: sentence(r.reason ?? '') }),
       el('span', { class: 'sources' }, ...chips),
     );
   }
+}
+
+function sentence(reason: string): string {
+  return reason === '' ? '' : reason[0].toUpperCase() + reason.slice(1);
 }
 
 function department(catalog: { aisle: string[]; department: string[] }, i: number): string {
@@ -207,22 +339,34 @@ function department(catalog: { aisle: string[]; department: string[] }, i: numbe
 }
 
 function round(x: number): string {
-  return x.toFixed(3);
+  return Number.isInteger(x) ? String(x) : x.toFixed(Math.abs(x) >= 10 ? 1 : 3);
 }
 
 let demo: Demo | null = null;
-let current: HybridRecommender | null = null;
+let reweightTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** Re-ranks with the sliders' weights shortly after the last move (body[data-state] is 'reweighting' meanwhile). */
+function scheduleReweight(): void {
+  document.body.dataset.state = 'reweighting';
+  if (reweightTimer) clearTimeout(reweightTimer);
+  reweightTimer = setTimeout(() => {
+    reweightTimer = null;
+    demo!.reweight(demo!.sliderWeights()).then(() => {
+      if (reweightTimer === null) document.body.dataset.state = 'ready';
+    }, fail);
+  }, REWEIGHT_DELAY_MS);
+}
 
 async function open(bytes: Uint8Array, source: string): Promise<void> {
   const t0 = performance.now();
   const rec = await HybridRecommender.load(bytes);
-  current = rec;
-  demo = new Demo(rec);
-  demo.start(bytes.byteLength, performance.now() - t0, source);
+  demo = new Demo(rec, bytes);
+  demo.start(performance.now() - t0, source);
   window.__hybridrec = {
-    recommend: (shopper, options) => rec.recommend(shopper, options),
-    similarItems: (itemId, options) => rec.similarItems(itemId, options),
+    recommend: (shopper, options) => demo!.recommender.recommend(shopper, options),
+    similarItems: (itemId, options) => demo!.recommender.similarItems(itemId, options),
     save: () => rec.save(),
+    weights: () => demo!.recommender.strategyWeights,
   };
   setStatus('');
   document.body.dataset.state = 'ready';
@@ -247,11 +391,19 @@ function fail(error: unknown): void {
   console.error(error);
 }
 
+async function loadMetrics(modelUrl: URL): Promise<DemoMetrics | null> {
+  const res = await fetch(new URL('metrics.json', modelUrl));
+  return res.ok ? ((await res.json()) as DemoMetrics) : null;
+}
+
 function wire(): void {
-  byId('user').addEventListener('change', () => demo?.showUser());
+  byId('shopper-search').addEventListener('input', () => demo?.showShopperMatches());
+  byId('cold-start').addEventListener('click', () => demo?.pickShopper(null));
   byId('search').addEventListener('input', () => demo?.showSearch());
+  byId<HTMLInputElement>('show-scores').addEventListener('change', (e) => document.body.classList.toggle('show-scores', (e.target as HTMLInputElement).checked));
+  byId('reset-weights').addEventListener('click', () => demo?.resetWeights());
   byId('save-model').addEventListener('click', () => {
-    if (current) download(current.save(), 'model.hrec');
+    if (demo) download(window.__hybridrec!.save(), 'model.hrec');
   });
   byId<HTMLInputElement>('open-model').addEventListener('change', async (event) => {
     const file = (event.target as HTMLInputElement).files?.[0];
@@ -259,6 +411,7 @@ function wire(): void {
     setStatus(`Loading ${file.name}…`);
     try {
       await open(new Uint8Array(await file.arrayBuffer()), file.name);
+      demo!.showMetrics(null);
     } catch (error) {
       fail(error);
     }
@@ -271,6 +424,7 @@ async function main(): Promise<void> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`fetching ${url.pathname} failed: HTTP ${res.status} (build it with: npx tsx examples/browser/build.ts)`);
   await open(new Uint8Array(await res.arrayBuffer()), url.pathname.split('/').pop() ?? 'model');
+  demo!.showMetrics(await loadMetrics(url));
 }
 
 main().catch(fail);

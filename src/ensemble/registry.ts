@@ -7,6 +7,7 @@ import { ItemKNN } from '../strategies/item-knn';
 import { NeuralCF } from '../strategies/neural-cf';
 import { Popularity } from '../strategies/popularity';
 import { RepeatPurchase } from '../strategies/repeat-purchase';
+import { SequentialRecommender } from '../strategies/sequential';
 import { TIFUKNN } from '../strategies/tifu-knn';
 import type { StrategyLoader } from '../strategies/types';
 
@@ -22,4 +23,5 @@ export const BUILTIN_LOADERS: Readonly<Record<string, StrategyLoader>> = {
   als: (state, sections, context) => ALS.load(state, sections, context),
   ease: (state, sections, context) => EASE.load(state, sections, context),
   tifuknn: (state, sections, context) => TIFUKNN.load(state, sections, context),
+  sequential: (state, sections, context) => SequentialRecommender.load(state, sections, context),
 };

@@ -105,9 +105,17 @@ export class Popularity implements Recommender {
     const n = this.counts[item];
     if (!(n > 0)) return null;
     const amount = n.toLocaleString('en-US', { maximumFractionDigits: 1 });
-    const what = this.options.count === 'users' ? `bought by ${amount} ${n === 1 ? 'shopper' : 'shoppers'}` : `bought ${amount} ${n === 1 ? 'time' : 'times'}`;
+    const crowd = this.options.count === 'users' ? `bought by ${amount} ${n === 1 ? 'shopper' : 'shoppers'}` : `${amount} ${n === 1 ? 'purchase' : 'purchases'} by all shoppers`;
     const when = this.options.windowDays === Infinity ? '' : ` in their last ${this.options.windowDays} days`;
-    return { score: this.scores![item], reason: `popular: ${what}${when}`, evidence: [] };
+    // A re-buy is the shopper's own habit first: never call it "popular" with the crowd's count
+    // (which read as "you bought Kale 3,942 times" to a shopper who bought it 80 times).
+    const at = query.history.items.indexOf(item);
+    if (at >= 0) {
+      const mine = query.history.weights[at];
+      const times = `${mine.toLocaleString('en-US', { maximumFractionDigits: 1 })} ${mine === 1 ? 'time' : 'times'}`;
+      return { score: this.scores![item], reason: `you bought this ${times} before; ${crowd}${when}`, evidence: [{ item, weight: mine }] };
+    }
+    return { score: this.scores![item], reason: `a best seller: ${crowd}${when}`, evidence: [] };
   }
 
   save(out: SectionWriter): JsonObject {

@@ -72,3 +72,13 @@ export async function acquireBackend(choice: TfBackend, wasmPaths: string | null
   }
   throw new OptionError('backend', `no usable tfjs backend for '${choice}' (${failures.join('; ')})`);
 }
+
+/** Runs `train` with the backend acquireBackend selects, and puts the caller's backend back afterwards, whatever happens. */
+export async function withBackend<T>(choice: TfBackend, wasmPaths: string | null, neededBy: string, train: (tf: Tf, backend: string) => Promise<T>): Promise<T> {
+  const runtime = await acquireBackend(choice, wasmPaths, neededBy);
+  try {
+    return await train(runtime.tf, runtime.backend);
+  } finally {
+    await runtime.restore();
+  }
+}
