@@ -17,6 +17,7 @@ import { ItemKNN } from '../src/strategies/item-knn';
 import { NeuralCF } from '../src/strategies/neural-cf';
 import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
+import { SequentialRecommender } from '../src/strategies/sequential';
 import { TIFUKNN } from '../src/strategies/tifu-knn';
 import { MiniLMEncoder, TfidfEncoder } from '../src/strategies/content';
 import { anonymousQuery } from '../src/strategies/query';
@@ -265,6 +266,7 @@ describe('one error type per mistake in every strategy', () => {
       new ALS({ factors: 4, iterations: 2 }),
       new EASE(),
       new TIFUKNN({ neighbors: 3 }),
+      new SequentialRecommender({ factors: 4, epochs: 1, backend: 'cpu', validationShare: 0 }),
     ];
     const n = shop.nItems;
     const name = (i: number) => String(i);
