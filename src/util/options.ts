@@ -19,9 +19,7 @@ export type Check<T> = (value: unknown, name: string) => T;
 export type OptionChecks<T> = { readonly [K in keyof T]-?: Check<T[K]> };
 
 export function resolveOptions<T extends object>(owner: string, defaults: Readonly<T>, given: unknown, checks: OptionChecks<T>): Readonly<T> {
-  if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {
-    throw new OptionError(owner, `options must be an object, got ${describe(given)}`);
-  }
+  if (given !== undefined && !isPlainObject(given)) throw new OptionError(owner, `options must be a plain object, got ${describe(given)}`);
   const input = (given ?? {}) as Record<string, unknown>;
   const known = Object.keys(checks);
   for (const key of Object.keys(input)) {
@@ -174,6 +172,15 @@ export function custom<T>(test: (value: unknown) => boolean, expected: string): 
 }
 
 // ------------------------------------------------------------------------------- internals
+
+/**
+ * An object literal, a null-prototype object or a class instance: what options and shoppers
+ * are. Not an array, a function, a Map, a Date, a typed array...: their keys are not options,
+ * so treating them as {} would silently ignore what the caller meant.
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && Object.prototype.toString.call(value) === '[object Object]';
+}
 
 function rangeText(r: NumberRange): string {
   const parts: string[] = [];
