@@ -36,6 +36,7 @@ import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { SequentialRecommender } from '../src/strategies/sequential';
 import { TIFUKNN } from '../src/strategies/tifu-knn';
+import type { Recommender } from '../src/strategies/types';
 import { caseTally } from './corpus/corpus';
 import { basketsDataset } from './fixtures';
 
@@ -490,6 +491,33 @@ describe('API corpus: shoppers, unknown items, duplicates, option typos', () => 
     expect(a).toEqual(b);
     expect(a).toEqual(rec.recommend('1'));
     for (let k = 0; k < 5; k++) counted('duplicates');
+  });
+
+  it('sizes far beyond the data (2^31, 2^53) fit and serve like the largest meaningful size, never a RangeError', async () => {
+    // Size options bound lists (neighbors, rules, candidates, itemset length): above the data's
+    // own size they change nothing, and must not size an allocation.
+    const sized: Array<[string, (v: number) => Recommender]> = [
+      ['ItemKNN.neighbors', (v) => new ItemKNN({ neighbors: v })],
+      ['CoPurchaseGraph.neighbors', (v) => new CoPurchaseGraph({ neighbors: v, minCount: 1 })],
+      ['TIFUKNN.neighbors', (v) => new TIFUKNN({ neighbors: v })],
+      ['TIFUKNN.groups', (v) => new TIFUKNN({ groups: v })],
+      ['Popularity.maxItems', (v) => new Popularity({ maxItems: v })],
+      ['AssociationRules.maxLength', (v) => new AssociationRules({ maxLength: v, minCount: 1, minSupport: 0 })],
+      ['AssociationRules.maxRules', (v) => new AssociationRules({ maxRules: v, minCount: 1, minSupport: 0 })],
+      ['AssociationRules.maxItemsets', (v) => new AssociationRules({ maxItemsets: v, minCount: 1, minSupport: 0 })],
+      ['ContentBased.maxCandidates', (v) => new ContentBased({ maxCandidates: v })],
+    ];
+    for (const [what, make] of sized) {
+      const served: Recommendation[][] = [];
+      for (const v of [1000, 2 ** 31, 2 ** 53]) {
+        const one = new HybridRecommender({ strategies: { s: make(v) }, candidatesPerStrategy: v, fallback: null });
+        await one.fit(data);
+        served.push(one.recommend({ history: ['1', 'jam'] }, { k: v }));
+      }
+      expect(served[1], what).toEqual(served[0]);
+      expect(served[2], what).toEqual(served[0]);
+      counted('sizes beyond the data');
+    }
   });
 
   it('unknown option keys: an OptionError naming the key and the option meant', async () => {
