@@ -297,6 +297,7 @@ describe('strategy artifact corpus: manifest root edits with recomputed checksum
       ['tuning weights of no strategy', (r) => (((r.tuning as JsonObject).weights as JsonObject).nope = 1), 'tuning.weights.nope'],
       ['tuning protocol "auto"', (r) => ((r.tuning as JsonObject).protocol = 'auto'), 'tuning.protocol'],
       ['a foreign artifact', (r) => (r.library = 'other'), 'library'],
+      ['annotations not an object', (r) => (r.annotations = 5), 'annotations'],
     ];
     for (const [what, edit, field] of cases) {
       const root = structuredClone(ROOT);
@@ -305,6 +306,9 @@ describe('strategy artifact corpus: manifest root edits with recomputed checksum
       expect([e.section, e.field], what).toEqual(['manifest', field]);
       counted('manifest root fields');
     }
+    // Annotations (what tools record beside the model, e.g. the CLI's fit record) are opaque JSON.
+    const annotated = await HybridRecommender.load(rebuild({ ...ROOT, annotations: { fit: { seconds: 1, note: ['any', 'json'] } } }));
+    expect(annotated.recommend('u0')).toEqual(rec.recommend('u0'));
   });
 });
 

@@ -68,8 +68,10 @@ export async function readHybrid<Stored extends object>(
   for (const [key, expected] of [['library', 'hybridrec'], ['kind', 'hybrid']]) {
     if (root.raw(key) !== expected) root.fail(key, `not a HybridRecommender artifact (${key} must be "${expected}", got ${describe(root.raw(key))})`);
   }
-  root.keys(['library', 'libraryVersion', 'kind', 'order', 'options', 'tuning', 'strategies', 'fallback']);
+  root.keys(['library', 'libraryVersion', 'kind', 'order', 'options', 'tuning', 'strategies', 'fallback'], ['annotations']);
   root.string('libraryVersion');
+  // What tools record beside the model (the CLI's fit record): any JSON, not read here.
+  if (root.has('annotations')) root.object('annotations');
   const names = strategyOrder(root);
   const specs = root.object('strategies').keys(names);
   const stored = root.options('HybridRecommender', checks);
