@@ -81,6 +81,7 @@ const data = shop();
 const rec = new HybridRecommender({ strategies: strategies(), weights: 'tune', tune: { grid: [0, 1], rounds: 1, normalizations: ['auto'], maxQueries: 40 } });
 await rec.fit(data, { seed: 7 });
 const BYTES = rec.save();
+const N_ITEMS_ALL = data.nItems;
 const READER = ArtifactReader.open(BYTES);
 const ROOT = READER.root as JsonObject;
 const SECTIONS = new Map<string, SectionArray>(READER.sectionNames.map((name) => [name, READER.array(name).slice()]));
@@ -309,6 +310,43 @@ describe('strategy artifact corpus: manifest root edits with recomputed checksum
     // Annotations (what tools record beside the model, e.g. the CLI's fit record) are opaque JSON.
     const annotated = await HybridRecommender.load(rebuild({ ...ROOT, annotations: { fit: { seconds: 1, note: ['any', 'json'] } } }));
     expect(annotated.recommend('u0')).toEqual(rec.recommend('u0'));
+  });
+});
+
+describe('strategy artifact corpus: the hand edits phase 1 found loading or failing untyped', () => {
+  const withSection = (name: string, edit: (a: SectionArray) => void) => {
+    const sections = new Map(SECTIONS);
+    const a = SECTIONS.get(name)!.slice();
+    edit(a);
+    sections.set(name, a);
+    return rebuild(ROOT, sections);
+  };
+  const root = (edit: (r: JsonObject) => void) => {
+    const r = structuredClone(ROOT);
+    edit(r);
+    return rebuild(r);
+  };
+  const options = (r: JsonObject) => r.options as JsonObject;
+  const knn = (r: JsonObject) => (r.strategies as JsonObject).knn as JsonObject;
+  const cases: Array<[string, () => Uint8Array, string, string]> = [
+    ['exclude = 5 (phase 1: a bare TypeError)', () => root((r) => (options(r).exclude = 5)), 'manifest', 'options.exclude'],
+    ['a strategy state of null (phase 1: a bare TypeError)', () => root((r) => (knn(r).state = null)), 'manifest', 'strategies.knn.state'],
+    ['weights not numbers (phase 1: an OptionError not naming the artifact)', () => root((r) => (options(r).weights = { ...(options(r).weights as JsonObject), knn: 'x' })), 'manifest', 'options.weights'],
+    ['normalization unknown', () => root((r) => (options(r).normalization = 'softmax')), 'manifest', 'options.normalization'],
+    ['candidatesPerStrategy 0', () => root((r) => (options(r).candidatesPerStrategy = 0)), 'manifest', 'options.candidatesPerStrategy'],
+    ["excludePurchased 'yes' (phase 1: loaded)", () => root((r) => (options(r).excludePurchased = 'yes')), 'manifest', 'options.excludePurchased'],
+    ['tuning a string (phase 1: loaded)', () => root((r) => (r.tuning = 'best')), 'manifest', 'tuning'],
+    ['Popularity counts all NaN (phase 1: cold start answered [])', () => withSection('fallback/counts', (a) => a.fill(NaN)), 'fallback/counts', '[0]'],
+    ['Popularity count negative', () => withSection('strategies/pop/counts', (a) => (a[2] = -4)), 'strategies/pop/counts', '[2]'],
+    ['ItemKNN neighbor index out of range (phase 1: loaded)', () => withSection('strategies/knn/indices', (a) => (a[1] = N_ITEMS_ALL + 3)), 'strategies/knn/indices', '[1]'],
+    ['ItemKNN similarity NaN (phase 1: loaded)', () => withSection('strategies/knn/values', (a) => (a[0] = NaN)), 'strategies/knn/values', '[0]'],
+  ];
+  it('each is an ArtifactError naming section and field', async () => {
+    for (const [what, bytes, section, field] of cases) {
+      const e = await loadError(bytes(), what);
+      expect([e.section, e.field], what).toEqual([section, field]);
+      counted('phase 1 findings');
+    }
   });
 });
 
