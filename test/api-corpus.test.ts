@@ -144,7 +144,6 @@ function keyPosition(category: string, owner: string, key: string, call: (v: unk
 
 const TMP = await mkdtemp(join(tmpdir(), 'hybridrec-api-corpus-'));
 afterAll(() => rm(TMP, { recursive: true, force: true }));
-const MISSING = (v: unknown) => typeof v === 'string'; // a string path is a path: the file errors are DataErrors naming it
 
 const recommendKeys: Array<[string, (v: unknown) => boolean, Position['check']?]> = [
   ['k', (v) => isIntegerIn(v, 0), (r, v) => expectRecommendations(r, Math.min(v === undefined ? 10 : (v as number), N_ITEMS))],
@@ -299,7 +298,8 @@ const POSITIONS: Position[] = [
   { category: 'node files', entry: 'loadInstacart(dir, options)', names: /loadInstacart|no-instacart/, call: (v) => loadInstacart(join(TMP, 'no-instacart'), v as never) },
   { category: 'node files', entry: 'readInstacartTables(dir)', names: /dir|readInstacartTables|file|folder/, call: (v) => readInstacartTables(v as string) },
   { category: 'node files', entry: 'loadArtifactFile(path)', names: /path|loadArtifactFile|file/, call: (v) => loadArtifactFile(v as string) },
-  { category: 'node files', entry: 'saveArtifactFile(path, bytes)', names: /path|saveArtifactFile/, call: (v) => (MISSING(v) ? Promise.reject(new HybridrecError('path strings are written: not tried here')) : saveArtifactFile(v as string, BYTES)) },
+  // A non-empty string is a path: written under the temporary folder, and read back.
+  { category: 'node files', entry: 'saveArtifactFile(path, bytes)', names: /saveArtifactFile: path/, call: (v) => saveArtifactFile(typeof v === 'string' && v !== '' ? join(TMP, v) : (v as string), BYTES), valid: (v) => typeof v === 'string' && v !== '', check: async (_r, v) => expect(await loadArtifactFile(join(TMP, v as string))).toEqual(BYTES) },
   { category: 'node files', entry: 'saveArtifactFile(path, bytes)', names: /bytes|saveArtifactFile/, call: (v) => saveArtifactFile(join(TMP, 'a.hrec'), v as never) },
   { category: 'node files', entry: 'loadRecommender(path)', names: /path|loadRecommender|file/, call: (v) => loadRecommender(v as string) },
   optionsPosition('node files', 'loadRecommender(path, options)', /HybridRecommender\.load|loadRecommender/, async (v) => {
