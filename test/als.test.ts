@@ -213,9 +213,16 @@ describe('ALS model', () => {
     expect(() => fresh.score(anonymousQuery([0]), new ScoreVector(nItems))).toThrow(NotFittedError);
     const als = new ALS({ factors: 4, iterations: 1 });
     await als.fit(data);
-    expect(() => als.score(anonymousQuery([nItems]), new ScoreVector(nItems))).toThrow(OptionError);
-    expect(() => als.score(anonymousQuery([0]), new ScoreVector(nItems + 1))).toThrow(OptionError);
-    expect(() => als.similarItems(-1, 3)).toThrow(OptionError);
+    // The checks of src/strategies/checks.ts, as every strategy runs them: named strategy and argument.
+    expect(() => als.score(anonymousQuery([nItems]), new ScoreVector(nItems))).toThrow(/^ALS: query.history.items\[0\]: item index \d+ out of range/);
+    expect(() => als.score(anonymousQuery([0], [-1]), new ScoreVector(nItems))).toThrow(/^ALS: query.basket\[0\]/);
+    expect(() => als.rankIndices(anonymousQuery([nItems]), 3, null)).toThrow(OptionError);
+    expect(() => als.rankIndices(anonymousQuery([0]), 3, new Uint8Array(nItems - 1))).toThrow(/ALS.rankIndices: blocked/);
+    expect(() => als.explain(anonymousQuery([0], [nItems + 2]), 1, String)).toThrow(/^ALS: query.basket\[0\]/);
+    expect(() => als.explain(anonymousQuery([0]), nItems, String)).toThrow(/^ALS.explain: item: item index \d+ out of range/);
+    expect(() => als.score(anonymousQuery([0]), new ScoreVector(nItems + 1))).toThrow(/^ALS: out: ScoreVector has \d+ items, the model \d+/);
+    expect(() => als.similarItems(-1, 3)).toThrow(/^ALS.similarItems: item/);
+    await expect(als.fit(undefined as never)).rejects.toThrow(/^ALS.fit: data must be a Dataset, got undefined/);
     const w = new ArtifactWriter();
     const state = als.save(w.scope('als'));
     const r = ArtifactReader.open(w.toBytes({ ...state, nItems: nItems + 1 }));

@@ -8,13 +8,17 @@ import { HybridRecommender } from '../src/ensemble/hybrid';
 import { writeHybrid } from '../src/ensemble/persist';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { ArtifactError, EmptyDataError, NotFittedError, OptionError, UnknownIdError } from '../src/errors';
+import { ALS } from '../src/strategies/als';
 import { AssociationRules } from '../src/strategies/association-rules';
 import { ContentBased } from '../src/strategies/content';
 import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
+import { EASE } from '../src/strategies/ease';
 import { ItemKNN } from '../src/strategies/item-knn';
 import { NeuralCF } from '../src/strategies/neural-cf';
 import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
+import { SequentialRecommender } from '../src/strategies/sequential';
+import { TIFUKNN } from '../src/strategies/tifu-knn';
 import { MiniLMEncoder, TfidfEncoder } from '../src/strategies/content';
 import { anonymousQuery } from '../src/strategies/query';
 import { ScoreVector, type JsonObject } from '../src/strategies/types';
@@ -259,6 +263,10 @@ describe('one error type per mistake in every strategy', () => {
       new Popularity(),
       new NeuralCF({ epochs: 1, factors: 4, backend: 'cpu' }),
       new ContentBased({ encoder: new TfidfEncoder({ bigrams: true }) }),
+      new ALS({ factors: 4, iterations: 2 }),
+      new EASE(),
+      new TIFUKNN({ neighbors: 3 }),
+      new SequentialRecommender({ factors: 4, epochs: 1, backend: 'cpu', validationShare: 0 }),
     ];
     const n = shop.nItems;
     const name = (i: number) => String(i);
@@ -293,7 +301,7 @@ describe('one error type per mistake in every strategy', () => {
     const r = ArtifactReader.open(w.toBytes(state));
     const broken = { ...state, options: { ...(state.options as JsonObject), neighbors: -3 } };
     expect(() => ItemKNN.load(broken, r.scope('x'))).toThrow(ArtifactError);
-    expect(() => ItemKNN.load(broken, r.scope('x'))).toThrow(/section "itemknn.neighbors"/);
+    expect(() => ItemKNN.load(broken, r.scope('x'))).toThrow(/section "x", field "options.neighbors"/);
     expect(() => ItemKNN.load({ ...state, options: { ...(state.options as JsonObject), neighbours: 3 } }, r.scope('x'))).toThrow(/unknown to this version/);
 
     const content = new ContentBased();
@@ -303,7 +311,7 @@ describe('one error type per mistake in every strategy', () => {
     const cr = ArtifactReader.open(cw.toBytes(cs));
     const badTemplate = { ...cs, options: { ...(cs.options as JsonObject), template: '{name} {price}' } };
     expect(() => ContentBased.load(badTemplate, cr.scope('c'))).toThrow(ArtifactError);
-    expect(() => ContentBased.load(badTemplate, cr.scope('c'))).toThrow(/unknown placeholder \{price\}.*section "content.template"/);
+    expect(() => ContentBased.load(badTemplate, cr.scope('c'))).toThrow(/unknown placeholder \{price\}.*section "c", field "options.template"/);
 
     // A manifest whose stored weights name a strategy it does not have.
     const rec = await fitted();
@@ -316,6 +324,6 @@ describe('one error type per mistake in every strategy', () => {
       data: rec.dataset,
     });
     await expect(HybridRecommender.load(bytes)).rejects.toThrow(ArtifactError);
-    await expect(HybridRecommender.load(bytes)).rejects.toThrow(/no strategy named "nope".*section "manifest.options"/);
+    await expect(HybridRecommender.load(bytes)).rejects.toThrow(/no strategy named "nope".*section "manifest", field "options.weights.nope"/);
   });
 });

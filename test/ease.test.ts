@@ -105,5 +105,11 @@ describe('EASE', () => {
     const ease = new EASE();
     await ease.fit(data);
     expect(() => ease.score(anonymousQuery([9]), new ScoreVector(data.nItems))).toThrow(OptionError);
+    // The checks of src/strategies/checks.ts, as every strategy runs them: named strategy and argument.
+    expect(() => ease.score(anonymousQuery([0], [data.nItems]), new ScoreVector(data.nItems))).toThrow(/^EASE: query.basket\[0\]: item index \d+ out of range/);
+    expect(() => ease.score(anonymousQuery([0]), new ScoreVector(data.nItems - 1))).toThrow(/^EASE: out: ScoreVector has \d+ items, the model \d+/);
+    expect(() => ease.explain(anonymousQuery([-1]), 0, String)).toThrow(/^EASE: query.history.items\[0\]/);
+    expect(() => ease.explain(anonymousQuery([0]), 1.5, String)).toThrow(/^EASE.explain: item/);
+    await expect(ease.fit(null as never)).rejects.toThrow(/^EASE.fit: data must be a Dataset, got null/);
   });
 });

@@ -49,7 +49,7 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions('T', DEFAULTS, { mode: 'c' }, CHECKS)).toThrow(/must be one of 'a', 'b', got "c"/);
     expect(() => resolveOptions('T', DEFAULTS, { layers: [1, 0] }, CHECKS)).toThrow(/T\.layers\[1\]/);
     expect(() => resolveOptions('T', DEFAULTS, { flag: 1 }, CHECKS)).toThrow(/must be true or false, got 1/);
-    expect(() => resolveOptions('T', DEFAULTS, 5, CHECKS)).toThrow(/T: options must be an object, got 5/);
+    expect(() => resolveOptions('T', DEFAULTS, 5, CHECKS)).toThrow(/T: options must be a plain object, got 5/);
     expect(() => resolveOptions('T', DEFAULTS, null, CHECKS)).toThrow(OptionError);
     expect(resolveOptions('T', DEFAULTS, { cap: Infinity }, CHECKS).cap).toBe(Infinity);
   });
@@ -76,11 +76,11 @@ describe('options in artifacts', () => {
   it('names the section and field of a missing, unknown or bad stored option', () => {
     const json = optionsToJson(resolveOptions('T', DEFAULTS, {}, CHECKS));
     const { neighbors: _drop, ...missing } = json;
-    expect(() => optionsFromArtifact('T', missing, CHECKS, 'strategies/t')).toThrow(/option "neighbors" is missing \(section "strategies\/t"\)/);
+    expect(() => optionsFromArtifact('T', missing, CHECKS, 'strategies/t')).toThrow(/option "neighbors" is missing \(section "strategies\/t", field "options.neighbors"\)/);
     expect(() => optionsFromArtifact('T', { ...json, extra: 1 }, CHECKS, 's')).toThrow(ArtifactError);
     const bad = () => optionsFromArtifact('T', { ...json, neighbors: 'many' }, CHECKS, 'strategies/t');
     expect(bad).toThrow(ArtifactError);
-    expect(bad).toThrow(/section "strategies\/t.neighbors"/);
+    expect(bad).toThrow(/section "strategies\/t", field "options.neighbors"/);
     expect(() => optionsFromArtifact('T', { ...json, shrink: null }, CHECKS, 's')).toThrow(/got null/);
     expect(() => optionsFromArtifact('T', [1], CHECKS, 's')).toThrow(ArtifactError);
   });

@@ -136,7 +136,8 @@ describe('SequentialRecommender', () => {
     // Known shoppers are read from their timeline the same way.
     const u0 = data.users.indexOf('u00');
     const known = userQuery(data, u0);
-    const firstTwo = { ...known, timeline: { ...known.timeline!, itemPtr: known.timeline!.itemPtr.subarray(0, 3) } };
+    const tl = known.timeline!;
+    const firstTwo = { ...known, timeline: { itemPtr: tl.itemPtr.subarray(0, 3), items: tl.items.subarray(0, tl.itemPtr[2]), day: tl.day.subarray(0, 2) } };
     expect(top(scores(s, firstTwo, data.nItems))).toBe(c);
     expect(a).not.toBe(b);
   });

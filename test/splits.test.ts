@@ -77,7 +77,8 @@ describe('P1 holdoutTemporal', () => {
   it('needs timestamps', () => {
     expect(() => holdoutTemporal({ ...rows, time: null })).toThrow(DataError);
     const bad = { ...rows, time: Float64Array.from(rows.time!, (t, i) => (i === 3 ? NaN : t)) };
-    expect(() => holdoutTemporal(bad)).toThrow(/row 3/);
+    // Rows are counted from 1, as everywhere (the fourth row).
+    expect(() => holdoutTemporal(bad)).toThrow(/interaction row 4 has timestamp NaN/);
   });
 });
 

@@ -108,6 +108,13 @@ describe('TIFU-KNN neighbors', () => {
     const t = new TIFUKNN();
     await t.fit(data);
     expect(() => t.score(anonymousQuery([data.nItems]), new ScoreVector(data.nItems))).toThrow(OptionError);
+    // The checks of src/strategies/checks.ts, as every strategy runs them: named strategy and argument.
+    expect(() => t.score(anonymousQuery([0], [data.nItems]), new ScoreVector(data.nItems))).toThrow(/^TIFUKNN: query.basket\[0\]: item index \d+ out of range/);
+    const timeline = { itemPtr: Int32Array.of(0, 1), items: Int32Array.of(-4), day: Float64Array.of(0) };
+    expect(() => t.score({ ...anonymousQuery([0]), timeline }, new ScoreVector(data.nItems))).toThrow(/^TIFUKNN: query.timeline.items\[0\]/);
+    expect(() => t.score(anonymousQuery([0]), new ScoreVector(data.nItems + 2))).toThrow(/^TIFUKNN: out: ScoreVector has \d+ items, the model \d+/);
+    expect(() => t.explain(anonymousQuery([0]), data.nItems, String)).toThrow(/^TIFUKNN.explain: item/);
+    await expect(t.fit({} as never)).rejects.toThrow(/^TIFUKNN.fit: data must be a Dataset, got an object/);
   });
 });
 

@@ -11,7 +11,7 @@
  */
 import { ArtifactError } from '../errors';
 import type { Json, JsonObject } from '../util/json';
-import { describe } from '../util/options';
+import { describe, optionsFromArtifact, type OptionChecks } from '../util/options';
 import type { SectionReader } from './sections';
 
 export type IntegerArray = Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
@@ -71,6 +71,13 @@ export function checkValues(values: FloatArray | IntegerArray, section: string, 
   }
 }
 
+/** The values never decrease (a cumulative table). */
+export function checkNonDecreasing(values: FloatArray | IntegerArray, section: string): void {
+  for (let p = 1; p < values.length; p++) {
+    if (values[p] < values[p - 1]) throw new ArtifactError(`values decrease (${values[p - 1]} then ${values[p]})`, section, `[${p}]`);
+  }
+}
+
 /** Within each range of `ptr` (already checked), the indices strictly increase: sorted and unique. */
 export function checkSortedRanges(ptr: IntegerArray, indices: IntegerArray, section: string): void {
   for (let r = 0; r + 1 < ptr.length; r++) {
@@ -110,6 +117,31 @@ export function checkCsr(
     const valuesName = names.values ?? `${names.indices} values`;
     checkLength(csr.values, csr.indices.length, valuesName, 'one per index');
     checkValues(csr.values, valuesName, options.values);
+  }
+}
+
+/**
+ * A square CSR (already checked by checkCsr, rows sorted) that is symmetric with no diagonal:
+ * every entry (i, j, v) has i !== j and a twin (j, i, v). Reported on the entry that lacks it.
+ */
+export function checkSymmetric(csr: CsrArrays, names: { indices: string; values: string }): void {
+  const { indptr, indices, values } = csr;
+  for (let i = 0; i + 1 < indptr.length; i++) {
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) {
+      const j = indices[p];
+      if (j === i) throw new ArtifactError(`row ${i} links to itself`, names.indices, `[${p}]`);
+      let lo = indptr[j];
+      let hi = indptr[j + 1] - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (indices[mid] < i) lo = mid + 1;
+        else hi = mid;
+      }
+      if (!(lo <= hi && indices[lo] === i)) throw new ArtifactError(`entry (${i}, ${j}) has no twin (${j}, ${i})`, names.indices, `[${p}]`);
+      if (values[lo] !== values[p]) {
+        throw new ArtifactError(`entry (${i}, ${j}) is ${values[p]} but (${j}, ${i}) is ${values[lo]}`, names.values, `[${p}]`);
+      }
+    }
   }
 }
 
@@ -176,29 +208,169 @@ export function readStrings(sections: SectionReader, name: string, length?: numb
 
 // ----------------------------------------------------------------------- JSON state values
 
+/**
+ * What a strategy (or any part) is loaded against: the shape of the artifact's dataset.
+ * HybridRecommender.load passes it to every loader, so a strategy whose item count (or, when
+ * it stores per-user state, user count) disagrees with the dataset it serves is an
+ * ArtifactError at load, not a wrong-size score buffer at the first request.
+ */
+export interface LoadContext {
+  nUsers: number;
+  nItems: number;
+}
+
+/** The name errors give a reader's scope: "strategies/knn" for sections "strategies/knn/...", "manifest" for an unscoped reader. */
+export function scopeName(sections: SectionReader): string {
+  return sections.fullName('').replace(/\/$/, '') || 'manifest';
+}
+
+/**
+ * A JSON state object read key by key. Each getter checks one key; a failure is an
+ * ArtifactError naming `section` and the key's path (`nItems`, `options.neighbors`,
+ * `training.loss[3]`). `keys()` pins the key set, so a missing or unknown key is named too.
+ */
+export class StateReader {
+  private constructor(
+    private readonly state: JsonObject,
+    readonly section: string,
+    /** '' or the path of this object inside the state, ending in '.' ("encoder."). */
+    private readonly path: string,
+  ) {}
+
+  /** `state` as an object (else an ArtifactError naming `field`, default "state"). */
+  static of(state: unknown, section: string, field = 'state'): StateReader {
+    if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new ArtifactError(`must be an object, got ${describe(state)}`, section, field);
+    return new StateReader(state as JsonObject, section, '');
+  }
+
+  /** The full path of `key` (for messages and nested readers). */
+  field(key: string): string {
+    return `${this.path}${key}`;
+  }
+
+  fail(key: string, message: string): never {
+    throw new ArtifactError(message, this.section, this.field(key));
+  }
+
+  /** Every key of `required` is present, and none but those and `optional`. */
+  keys(required: readonly string[], optional: readonly string[] = []): this {
+    for (const key of required) if (!(key in this.state)) this.fail(key, 'is missing');
+    for (const key of Object.keys(this.state)) {
+      if (!required.includes(key) && !optional.includes(key)) this.fail(key, 'is unknown to this version');
+    }
+    return this;
+  }
+
+  has(key: string): boolean {
+    return key in this.state;
+  }
+
+  /** The value as stored (unchecked), for checks that live elsewhere (optionsFromArtifact). */
+  raw(key: string): Json | undefined {
+    return this.state[key];
+  }
+
+  integer(key: string, range: { min?: number; max?: number } = {}): number {
+    const value = this.state[key];
+    const { min, max } = range;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || (min !== undefined && value < min) || (max !== undefined && value > max)) {
+      this.fail(key, `must be an integer${bounds(min, max, false)}, got ${describe(value)}`);
+    }
+    return value;
+  }
+
+  number(key: string, range: Omit<ValueRange, 'allowNaN'> = {}): number {
+    return finiteNumber(this.state[key], range, (message) => this.fail(key, message));
+  }
+
+  /** A count (an integer >= 0) that must equal `expected` when given: the dataset's count of the same thing (LoadContext). */
+  count(key: string, expected?: number): number {
+    const value = this.integer(key, { min: 0 });
+    if (expected !== undefined && value !== expected) this.fail(key, `is ${value}, but the artifact's dataset has ${expected}`);
+    return value;
+  }
+
+  boolean(key: string): boolean {
+    const value = this.state[key];
+    if (typeof value !== 'boolean') this.fail(key, `must be true or false, got ${describe(value)}`);
+    return value;
+  }
+
+  string(key: string): string {
+    const value = this.state[key];
+    if (typeof value !== 'string') this.fail(key, `must be a string, got ${describe(value)}`);
+    return value;
+  }
+
+  oneOf<T extends string>(key: string, allowed: readonly T[]): T {
+    const value = this.state[key];
+    if (typeof value !== 'string' || !allowed.includes(value as T)) this.fail(key, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describe(value)}`);
+    return value as T;
+  }
+
+  /** The value `expected` exactly (a format version, a kind tag). */
+  literal(key: string, expected: string | number): void {
+    const value = this.state[key];
+    if (value !== expected) this.fail(key, `must be ${JSON.stringify(expected)} (what this version writes), got ${describe(value)}`);
+  }
+
+  /** A nested object, read the same way. */
+  object(key: string): StateReader {
+    const value = this.state[key];
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(key, `must be an object, got ${describe(value)}`);
+    return new StateReader(value as JsonObject, this.section, `${this.field(key)}.`);
+  }
+
+  /** null, or what `read(key)` reads. */
+  nullable<T>(key: string, read: (key: string) => T): T | null {
+    return this.state[key] === null ? null : read(key);
+  }
+
+  /** An array of finite numbers in `range`. */
+  numbers(key: string, range: Omit<ValueRange, 'allowNaN'> = {}): number[] {
+    const value = this.state[key];
+    if (!Array.isArray(value)) this.fail(key, `must be an array of numbers, got ${describe(value)}`);
+    return value.map((v, i) => finiteNumber(v, range, (message) => this.fail(`${key}[${i}]`, message)));
+  }
+
+  /** An array of strings. */
+  strings(key: string): string[] {
+    const value = this.state[key];
+    if (!Array.isArray(value)) this.fail(key, `must be an array of strings, got ${describe(value)}`);
+    value.forEach((v, i) => {
+      if (typeof v !== 'string') this.fail(`${key}[${i}]`, `must be a string, got ${describe(v)}`);
+    });
+    return value as string[];
+  }
+
+  /** Stored options (see optionsFromArtifact): a bad one is an ArtifactError naming `<key>.<option>`. */
+  options<T extends object>(owner: string, checks: OptionChecks<T>, key = 'options'): Readonly<T> {
+    return optionsFromArtifact(owner, this.state[key], checks, this.section, this.field(key));
+  }
+}
+
 /** `state[key]` as an integer in `range`; anything else is an ArtifactError naming `section` and the key. */
 export function stateInteger(state: JsonObject, key: string, section: string, range: { min?: number; max?: number } = {}): number {
-  const value: Json | undefined = state[key];
-  const { min, max } = range;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || (min !== undefined && value < min) || (max !== undefined && value > max)) {
-    const bounds = [min !== undefined ? `>= ${min}` : '', max !== undefined ? `<= ${max}` : ''].filter(Boolean).join(' and ');
-    throw new ArtifactError(`must be an integer${bounds ? ` ${bounds}` : ''}, got ${describe(value)}`, section, key);
-  }
-  return value;
+  return StateReader.of(state, section).integer(key, range);
 }
 
 /** `state[key]` as a finite number in `range`; anything else is an ArtifactError naming `section` and the key. */
 export function stateNumber(state: JsonObject, key: string, section: string, range: Omit<ValueRange, 'allowNaN'> = {}): number {
-  const value: Json | undefined = state[key];
+  return StateReader.of(state, section).number(key, range);
+}
+
+function finiteNumber(value: unknown, range: Omit<ValueRange, 'allowNaN'>, fail: (message: string) => never): number {
   const { min, max, exclusiveMin = false } = range;
   const ok =
     typeof value === 'number' &&
     Number.isFinite(value) &&
     (min === undefined || (exclusiveMin ? value > min : value >= min)) &&
     (max === undefined || value <= max);
-  if (!ok) {
-    const bounds = [min !== undefined ? `${exclusiveMin ? '>' : '>='} ${min}` : '', max !== undefined ? `<= ${max}` : ''].filter(Boolean).join(' and ');
-    throw new ArtifactError(`must be a finite number${bounds ? ` ${bounds}` : ''}, got ${describe(value)}`, section, key);
-  }
+  if (!ok) fail(`must be a finite number${bounds(min, max, exclusiveMin)}, got ${describe(value)}`);
   return value as number;
+}
+
+function bounds(min: number | undefined, max: number | undefined, exclusiveMin: boolean): string {
+  const text = [min !== undefined ? `${exclusiveMin ? '>' : '>='} ${min}` : '', max !== undefined ? `<= ${max}` : ''].filter(Boolean).join(' and ');
+  return text ? ` ${text}` : '';
 }

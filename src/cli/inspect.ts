@@ -52,7 +52,7 @@ export function summarizeArtifact(bytes: Uint8Array, file: string): ArtifactSumm
     sections,
     // TODO(serving artifacts): read the manifest's own flag once save({ customerData: false }) writes one.
     customerData: userIds > 0,
-    fit: (root.fit as Json | undefined) ?? null,
+    fit: ((root.annotations as JsonObject | undefined)?.fit as Json | undefined) ?? null,
     tuning: (root.tuning as Json | undefined) ?? null,
   };
 }

@@ -1,5 +1,5 @@
-import { DataError } from '../errors';
-import { arrayOf, oneOf, resolveOptions, type OptionChecks } from '../util/options';
+import { DataError, OptionError } from '../errors';
+import { arrayOf, describe, isPlainObject, oneOf, resolveOptions, type OptionChecks } from '../util/options';
 import { insertionSortByKey } from './csr';
 import { noSkippedRows, type SkippedRows } from './csv';
 import { Dataset, emptyCatalog, type Catalog } from './dataset';
@@ -318,7 +318,26 @@ function dropRepeatedLines(
   return dropped;
 }
 
+/** Columns of each table, as InstacartTables declares them. */
+const TABLE_COLUMNS: { readonly [T in keyof InstacartTables]: ReadonlyArray<keyof InstacartTables[T]> } = {
+  departments: ['id', 'name'],
+  aisles: ['id', 'name'],
+  products: ['id', 'name', 'aisleId', 'departmentId'],
+  orders: ['orderId', 'userId', 'evalSet', 'orderNumber', 'orderDow', 'orderHourOfDay', 'daysSincePriorOrder'],
+  orderProducts: ['orderId', 'productId', 'addToCartOrder', 'reordered'],
+};
+
+/** The tables' shape (an OptionError naming the table and column: plain JavaScript may pass anything), then equal column lengths per table. */
 function checkTableLengths(tables: InstacartTables): void {
+  const name = 'datasetFromInstacart: tables';
+  if (!isPlainObject(tables)) throw new OptionError(name, `must be the tables of readInstacartTables() or generateGrocery(), got ${describe(tables)}`);
+  for (const [table, columns] of Object.entries(TABLE_COLUMNS)) {
+    const t = (tables as unknown as Record<string, Record<string, unknown>>)[table];
+    if (!isPlainObject(t)) throw new OptionError(`${name}.${table}`, `must be an object of columns, got ${describe(t)}`);
+    for (const column of columns as string[]) {
+      if (!Array.isArray(t[column]) && !ArrayBuffer.isView(t[column])) throw new OptionError(`${name}.${table}.${column}`, `must be an array, got ${describe(t[column])}`);
+    }
+  }
   const check = (table: string, columns: Record<string, { length: number }>): void => {
     const entries = Object.entries(columns);
     const n = entries[0][1].length;

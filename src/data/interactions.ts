@@ -293,10 +293,10 @@ export function datasetFromInteractions(rows: InteractionRows): Dataset {
 
 /**
  * The shape and ranges of InteractionRows (which plain JavaScript callers may build by hand):
- * a wrong shape is an OptionError naming the field, a bad value a DataError naming the row.
+ * a wrong shape is an OptionError naming the field (`name` names the argument), a bad value a
+ * DataError naming the row.
  */
-function checkInteractionRows(rows: InteractionRows): void {
-  const name = 'datasetFromInteractions.rows';
+export function checkInteractionRows(rows: InteractionRows, name = 'datasetFromInteractions.rows'): void {
   if (rows === null || typeof rows !== 'object') throw new OptionError(name, `must be the rows of interactionsFromRows() or loadInteractionsCsv(), got ${describe(rows)}`);
   if ('rows' in rows && 'skipped' in rows) throw new OptionError(name, 'got the whole result of interactionsFromRows(): pass its .rows');
   const field = (key: keyof InteractionRows, ok: boolean, expected: string): void => {

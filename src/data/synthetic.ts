@@ -1,4 +1,5 @@
 import { OptionError } from '../errors';
+import { describe, resolveOptions, type OptionChecks } from '../util/options';
 import { deriveSeed, mulberry32, randomNormal, shuffleInPlace, type Rng } from '../util/random';
 import { GrowableColumn } from './csv';
 import { EVAL_SETS, type InstacartEvalSet, type InstacartTables } from './instacart';
@@ -95,8 +96,28 @@ export function userListOf(lists: UserLists, userId: number): { ids: Int32Array;
   return { ids: lists.ids.subarray(start, end), weights: lists.weights.subarray(start, end) };
 }
 
+/** Each key as given: resolveSyntheticOptions checks every value (its defaults and ranges depend on each other). */
+const asGiven = (value: unknown) => value as never;
+const SYNTHETIC_KEYS: OptionChecks<Partial<SyntheticOptions>> = {
+  users: asGiven,
+  products: asGiven,
+  seed: asGiven,
+  aisles: asGiven,
+  meanOrdersPerUser: asGiven,
+  minOrdersPerUser: asGiven,
+  maxOrdersPerUser: asGiven,
+  meanBasketSize: asGiven,
+  meanStaplesPerUser: asGiven,
+  complementGroups: asGiven,
+  complementProbability: asGiven,
+  zipfExponent: asGiven,
+  lastOrderEvalSet: asGiven,
+};
+
 /** Options with every default filled in, validated. */
-export function resolveSyntheticOptions(options: Partial<SyntheticOptions> = {}): SyntheticOptions {
+export function resolveSyntheticOptions(given: Partial<SyntheticOptions> = {}): SyntheticOptions {
+  // Known keys and a plain object through the one mechanism; the defaults below derive from each other.
+  const options = resolveOptions<Partial<SyntheticOptions>>('generateGrocery', {}, given, SYNTHETIC_KEYS);
   const users = options.users ?? 1000;
   const products = options.products ?? 2000;
   checkInt('users', users, 1);
@@ -105,7 +126,7 @@ export function resolveSyntheticOptions(options: Partial<SyntheticOptions> = {})
   const aisles = options.aisles ?? Math.max(1, Math.min(maxAisles, Math.round(0.6 * Math.sqrt(products))));
   checkInt('aisles', aisles, 1, maxAisles);
   const seed = options.seed ?? 42;
-  if (!Number.isInteger(seed)) throw new OptionError('seed', `must be an integer, got ${seed}`);
+  if (!Number.isInteger(seed)) throw new OptionError('seed', `must be an integer, got ${describe(seed)}`);
   const minOrders = options.minOrdersPerUser ?? 4;
   checkInt('minOrdersPerUser', minOrders, 1);
   const maxOrders = options.maxOrdersPerUser ?? 100;
@@ -124,7 +145,7 @@ export function resolveSyntheticOptions(options: Partial<SyntheticOptions> = {})
   checkNumber('zipfExponent', zipfExponent, 0, 10);
   const lastOrderEvalSet = options.lastOrderEvalSet ?? 'train';
   if (!EVAL_SETS.includes(lastOrderEvalSet)) {
-    throw new OptionError('lastOrderEvalSet', `must be "prior", "train" or "test", got ${JSON.stringify(lastOrderEvalSet)}`);
+    throw new OptionError('lastOrderEvalSet', `must be "prior", "train" or "test", got ${describe(lastOrderEvalSet)}`);
   }
   const totalOrdersBound = users * maxOrders;
   if (totalOrdersBound * meanBasketSize > 1.5e9) {
@@ -149,13 +170,13 @@ export function resolveSyntheticOptions(options: Partial<SyntheticOptions> = {})
 
 function checkInt(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new OptionError(name, `must be an integer in ${min}..${max}, got ${value}`);
+    throw new OptionError(name, `must be an integer in ${min}..${max}, got ${describe(value)}`);
   }
 }
 
 function checkNumber(name: string, value: number, min: number, max: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new OptionError(name, `must be a number in ${min}..${max}, got ${value}`);
+    throw new OptionError(name, `must be a number in ${min}..${max}, got ${describe(value)}`);
   }
 }
 

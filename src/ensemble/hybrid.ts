@@ -3,7 +3,7 @@ import { ArtifactError, NotFittedError, OptionError, UnknownIdError, throwIfAbor
 import { Popularity } from '../strategies/popularity';
 import { checkDataset } from '../strategies/checks';
 import type { Explanation, FitOptions, Query, Recommender, StrategyLoader } from '../strategies/types';
-import { boolean, custom, id, idList, integer, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
+import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
 import { deriveSeed } from '../util/random';
 import { MergeEngine, type MergeSettings } from './merge';
 import { NORMALIZATIONS, type Normalization } from './normalize';
@@ -120,10 +120,10 @@ const filterCheck: Check<((item: ItemInfo) => boolean) | null> = nullable(custom
 type StoredOptions = Pick<HybridOptions, 'normalization' | 'candidatesPerStrategy' | 'excludePurchased' | 'exclude'> & { weights: Readonly<Record<string, number>> };
 
 const WEIGHTS_CHECK: Check<Readonly<Record<string, number>>> = (value, name) => {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OptionError(name, `must be 'tune' or an object of weights by strategy name, got ${String(value)}`);
+  if (!isPlainObject(value)) throw new OptionError(name, `must be 'tune' or an object of weights by strategy name, got ${describe(value)}`);
   const out: Record<string, number> = {};
   for (const [key, w] of Object.entries(value)) {
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new OptionError(`${name}.${key}`, `must be a finite number >= 0, got ${String(w)}`);
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new OptionError(`${name}.${key}`, `must be a finite number >= 0, got ${describe(w)}`);
     out[key] = w;
   }
   return Object.freeze(out);
@@ -140,7 +140,7 @@ const STORED_CHECKS: OptionChecks<StoredOptions> = {
 const CHECKS: OptionChecks<HybridOptions> = {
   ...STORED_CHECKS,
   strategies: (value, name) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OptionError(name, 'must be an object of named strategies');
+    if (!isPlainObject(value)) throw new OptionError(name, `must be an object of named strategies, got ${describe(value)}`);
     const entries = Object.entries(value);
     if (entries.length === 0) throw new OptionError(name, 'at least one strategy is required');
     for (const [n, s] of entries) {
@@ -191,7 +191,7 @@ const FIT_CHECKS: OptionChecks<FitSettings> = {
 
 const LOAD_DEFAULTS: Readonly<LoadOptions> = Object.freeze({ loaders: Object.freeze({}), filter: null });
 const LOAD_CHECKS: OptionChecks<LoadOptions> = {
-  loaders: custom((v) => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((f) => typeof f === 'function'), 'an object of loader functions by kind'),
+  loaders: custom((v) => isPlainObject(v) && Object.values(v).every((f) => typeof f === 'function'), 'an object of loader functions by kind'),
   filter: filterCheck,
 };
 
@@ -243,7 +243,7 @@ export class HybridRecommender {
   /** The strategy registered under `name`. */
   strategy(name: string): Recommender {
     const i = this.names.indexOf(name);
-    if (i < 0) throw new OptionError('HybridRecommender.strategy', `no strategy named ${JSON.stringify(name)} (have ${this.names.join(', ')})`);
+    if (i < 0) throw new OptionError('HybridRecommender.strategy', `no strategy named ${describe(name)} (have ${this.names.join(', ')})`);
     return this.members[i];
   }
 

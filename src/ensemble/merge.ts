@@ -353,7 +353,8 @@ export class MergeEngine {
       addCandidates(this.candidates.slots, this.candidates.raw, 0, part.count, map.scale, map.shift, weights[s], union.sums);
     }
     const fallback = fill && this.fallback !== null ? this.fallbackCandidates(query) : null;
-    return rankCombined(union, k, accept, fallback, blocked);
+    // No list holds more than every item: a huge k (a caller's 2^53) must not size the heap.
+    return rankCombined(union, Math.min(k, this.nItems), accept, fallback, blocked);
   }
 
   /** Weighted normalized contribution of strategy s to `item` (an unblocked item) in the last rank(). */

@@ -7,11 +7,13 @@
 import { ArtifactReader, ArtifactWriter } from '../artifact/container';
 import type { Dataset } from '../data/dataset';
 import { readDataset, writeDataset } from '../data/serialize';
-import { ArtifactError } from '../errors';
+import { StateReader, type LoadContext } from '../artifact/validate';
+import { ArtifactError, OptionError } from '../errors';
 import type { JsonObject, Recommender, StrategyLoader } from '../strategies/types';
-import { optionsFromArtifact, optionsToJson, type OptionChecks } from '../util/options';
+import { describe, optionsToJson, type OptionChecks } from '../util/options';
+import { NORMALIZATIONS } from './normalize';
 import { BUILTIN_LOADERS } from './registry';
-import type { TuneResult } from './tune';
+import { resolveTuneOptions, type TuneOptions, type TuneResult } from './tune';
 
 export const LIBRARY_VERSION = '0.1.0';
 
@@ -49,7 +51,12 @@ export function writeHybrid<Stored extends object>(parts: HybridParts<Stored>): 
   });
 }
 
-/** Reads writeHybrid's bytes; custom strategy kinds need their loader in `loaders`. */
+/**
+ * Reads writeHybrid's bytes; custom strategy kinds need their loader in `loaders`. Every
+ * manifest field is checked (a failure is an ArtifactError naming section "manifest" and the
+ * field, e.g. "options.weights.knn", "strategies.knn.kind", "tuning.single.knn"); the dataset is
+ * read first, so each loader gets its shape (LoadContext) to check its own counts against.
+ */
 export async function readHybrid<Stored extends object>(
   bytes: Uint8Array,
   loaders: Readonly<Record<string, StrategyLoader>>,
@@ -57,32 +64,80 @@ export async function readHybrid<Stored extends object>(
 ): Promise<HybridParts<Stored> & { strategiesByName: Record<string, Recommender> }> {
   if (!(bytes instanceof Uint8Array)) throw new ArtifactError('a HybridRecommender artifact is a Uint8Array', 'bytes');
   const reader = ArtifactReader.open(bytes);
-  const root = reader.root as JsonObject | null;
-  if (!root || root.library !== 'hybridrec' || root.kind !== 'hybrid') throw new ArtifactError('not a HybridRecommender artifact', 'manifest');
-  const all = { ...BUILTIN_LOADERS, ...loaders };
-  const order = root.order;
-  const specs = root.strategies;
-  if (!Array.isArray(order) || order.some((n) => typeof n !== 'string') || typeof specs !== 'object' || specs === null || Array.isArray(specs)) {
-    throw new ArtifactError('manifest lacks the strategy list', 'manifest');
+  const root = StateReader.of(reader.root, 'manifest', 'root');
+  for (const [key, expected] of [['library', 'hybridrec'], ['kind', 'hybrid']]) {
+    if (root.raw(key) !== expected) root.fail(key, `not a HybridRecommender artifact (${key} must be "${expected}", got ${describe(root.raw(key))})`);
   }
-  const load = async (spec: unknown, section: string): Promise<Recommender> => {
-    const { kind, state } = (spec ?? {}) as { kind?: unknown; state?: unknown };
-    const loader = typeof kind === 'string' ? all[kind] : undefined;
-    if (!loader) throw new ArtifactError(`no loader for strategy kind "${String(kind)}" (pass it in options.loaders)`, section);
-    if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new ArtifactError('strategy state must be an object', section);
-    return loader(state as JsonObject, reader.scope(section));
+  root.keys(['library', 'libraryVersion', 'kind', 'order', 'options', 'tuning', 'strategies', 'fallback'], ['annotations']);
+  root.string('libraryVersion');
+  // What tools record beside the model (the CLI's fit record): any JSON, not read here.
+  if (root.has('annotations')) root.object('annotations');
+  const names = strategyOrder(root);
+  const specs = root.object('strategies').keys(names);
+  const stored = root.options('HybridRecommender', checks);
+  // save() writes one weight per strategy (a weight the constructor would default is written too).
+  const weights = (stored as { weights?: Record<string, number> }).weights ?? {};
+  for (const key of Object.keys(weights)) {
+    if (!names.includes(key)) root.fail(`options.weights.${key}`, `no strategy named "${key}" (have ${names.join(', ')})`);
+  }
+  for (const name of names) if (!(name in weights)) root.fail(`options.weights.${name}`, 'is missing');
+  const tuning = root.nullable('tuning', () => readTuning(root.object('tuning'), names));
+  const data = readDataset(reader.scope('data'));
+  const context: LoadContext = { nUsers: data.nUsers, nItems: data.nItems };
+  const all = { ...BUILTIN_LOADERS, ...loaders };
+  const load = async (spec: StateReader, section: string): Promise<Recommender> => {
+    spec.keys(['kind', 'state']);
+    const kind = spec.string('kind');
+    const loader = Object.hasOwn(all, kind) ? all[kind] : undefined;
+    if (!loader) spec.fail('kind', `no loader for strategy kind "${kind}" (pass it in options.loaders)`);
+    spec.object('state');
+    return loader(spec.raw('state') as JsonObject, reader.scope(section), context);
   };
-  const names = order as string[];
   const strategiesByName: Record<string, Recommender> = {};
-  for (const name of names) strategiesByName[name] = await load(specs[name], `strategies/${name}`);
-  const fallback = root.fallback === null || root.fallback === undefined ? null : await load(root.fallback, FALLBACK_SECTION);
+  for (const name of names) strategiesByName[name] = await load(specs.object(name), `strategies/${name}`);
+  const fallback = await root.nullable('fallback', (key) => load(root.object(key), FALLBACK_SECTION));
+  return { names, strategies: names.map((n) => strategiesByName[n]), strategiesByName, fallback, stored, tuning, data };
+}
+
+/** root.order: distinct strategy names, at least one, none the reserved fallback name. */
+function strategyOrder(root: StateReader): string[] {
+  const names = root.strings('order');
+  if (names.length === 0) root.fail('order', 'names no strategy (a recommender has at least one)');
+  names.forEach((name, i) => {
+    if (name === FALLBACK_SECTION) root.fail(`order[${i}]`, `"${FALLBACK_SECTION}" is a reserved name`);
+    if (names.indexOf(name) !== i) root.fail(`order[${i}]`, `names "${name}" twice`);
+  });
+  return names;
+}
+
+/** root.tuning, what weight tuning found: every field of TuneResult, weights and single scores by strategy name. */
+function readTuning(t: StateReader, names: readonly string[]): TuneResult {
+  t.keys(['protocol', 'metric', 'k', 'weights', 'normalization', 'score', 'baseline', 'single', 'queries', 'trials']);
+  // The tune options' own checks say which protocols and metrics exist.
+  const tuneOption = <K extends 'protocol' | 'metric' | 'k'>(key: K): TuneOptions[K] => {
+    try {
+      const value = resolveTuneOptions({ [key]: t.raw(key) }, 'tuning')[key];
+      if (value === 'auto') throw new OptionError(`tuning.${key}`, 'must be the protocol tuning used, got "auto"');
+      return value;
+    } catch (e) {
+      if (e instanceof OptionError) t.fail(key, e.message);
+      throw e;
+    }
+  };
+  const byName = (key: string): Record<string, number> => {
+    const r = t.object(key).keys(names);
+    return Object.fromEntries(names.map((n) => [n, r.number(n, { min: 0 })]));
+  };
   return {
-    names,
-    strategies: names.map((n) => strategiesByName[n]),
-    strategiesByName,
-    fallback,
-    stored: optionsFromArtifact('HybridRecommender', root.options, checks, 'manifest.options'),
-    tuning: (root.tuning ?? null) as unknown as TuneResult | null,
-    data: readDataset(reader.scope('data')),
+    protocol: tuneOption('protocol') as TuneResult['protocol'],
+    metric: tuneOption('metric'),
+    k: tuneOption('k'),
+    weights: byName('weights'),
+    normalization: t.oneOf('normalization', NORMALIZATIONS),
+    score: t.number('score', { min: 0 }),
+    baseline: t.number('baseline', { min: 0 }),
+    single: byName('single'),
+    queries: t.integer('queries', { min: 0 }),
+    trials: t.integer('trials', { min: 0 }),
   };
 }

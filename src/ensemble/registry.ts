@@ -13,15 +13,15 @@ import type { StrategyLoader } from '../strategies/types';
 
 /** Loaders of the built-in strategy kinds, keyed by `Recommender.kind`. */
 export const BUILTIN_LOADERS: Readonly<Record<string, StrategyLoader>> = {
-  popularity: (state, sections) => Popularity.load(state, sections),
-  repeat: (state, sections) => RepeatPurchase.load(state, sections),
-  itemknn: (state, sections) => ItemKNN.load(state, sections),
-  ncf: (state, sections) => NeuralCF.load(state, sections),
-  content: (state, sections) => ContentBased.load(state, sections),
-  rules: (state, sections) => AssociationRules.load(state, sections),
-  graph: (state, sections) => CoPurchaseGraph.load(state, sections),
-  als: (state, sections) => ALS.load(state, sections),
-  ease: (state, sections) => EASE.load(state, sections),
-  tifuknn: (state, sections) => TIFUKNN.load(state, sections),
-  sequential: (state, sections) => SequentialRecommender.load(state, sections),
+  popularity: (state, sections, context) => Popularity.load(state, sections, context),
+  repeat: (state, sections, context) => RepeatPurchase.load(state, sections, context),
+  itemknn: (state, sections, context) => ItemKNN.load(state, sections, context),
+  ncf: (state, sections, context) => NeuralCF.load(state, sections, context),
+  content: (state, sections, context) => ContentBased.load(state, sections, context),
+  rules: (state, sections, context) => AssociationRules.load(state, sections, context),
+  graph: (state, sections, context) => CoPurchaseGraph.load(state, sections, context),
+  als: (state, sections, context) => ALS.load(state, sections, context),
+  ease: (state, sections, context) => EASE.load(state, sections, context),
+  tifuknn: (state, sections, context) => TIFUKNN.load(state, sections, context),
+  sequential: (state, sections, context) => SequentialRecommender.load(state, sections, context),
 };

@@ -21,6 +21,7 @@ import { arrayOf, describe, id, idList, nullable, number, resolveOptions, type O
  */
 export type Shopper = string | ShopperInput;
 
+/** Every field is optional; one given as null is as if absent. */
 export interface ShopperInput {
   /** A user id; used only when neither history nor baskets are given. */
   user?: string;

@@ -4,10 +4,11 @@
  * reusable `blocked` mask, and checks that the ranker respects it, so every method is scored
  * on exactly the same candidate sets.
  */
-import type { Dataset } from '../data/dataset';
+import { Dataset } from '../data/dataset';
 import { OptionError } from '../errors';
 import { anonymousQuery, userQuery } from '../strategies/query';
 import type { Progress, Query } from '../strategies/types';
+import { custom, describe, integer, isPlainObject, resolveOptions, type OptionChecks } from '../util/options';
 import { Pace } from '../util/pace';
 import { ItemSet, MetricAccumulator, recallAtK, type MetricSummary } from './metrics';
 import type { EvalQuery, Protocol, Split } from './splits';
@@ -29,6 +30,18 @@ export interface EvaluateOptions {
   /** Evaluate only the first `users` queries of the split (default: all), for quick runs. */
   users?: number;
 }
+
+type EvaluateSettings = Required<Pick<EvaluateOptions, 'k'>> & Omit<EvaluateOptions, 'k'>;
+
+const EVALUATE_DEFAULTS: Readonly<EvaluateSettings> = Object.freeze({ k: 10, users: undefined, onProgress: undefined, signal: undefined });
+
+// undefined means "not given" for the optional ones (all queries, no progress, no signal).
+const EVALUATE_CHECKS: OptionChecks<EvaluateSettings> = {
+  k: integer({ min: 1 }),
+  users: custom((v) => v === undefined || (Number.isInteger(v) && (v as number) >= 0), 'an integer >= 0'),
+  onProgress: custom((f) => f === undefined || typeof f === 'function', 'a function (progress) => void'),
+  signal: custom((s) => s === undefined || (typeof AbortSignal !== 'undefined' && s instanceof AbortSignal), 'an AbortSignal'),
+};
 
 export interface EvalResult extends MetricSummary {
   protocol: Protocol;
@@ -53,11 +66,15 @@ const PROGRESS_EVERY = 100;
 /** Evaluates `ranker` on `split`; abortable mid-run through options.signal. */
 export async function evaluate(ranker: IndexRanker, split: Split, options: EvaluateOptions = {}): Promise<EvalResult> {
   const start = performance.now();
-  if (typeof ranker?.rankIndices !== 'function') throw new OptionError('ranker', 'must be an IndexRanker, e.g. ensembleRanker(rec) from the evaluation rankers');
-  const k = options.k ?? 10;
-  if (!Number.isInteger(k) || k < 1) throw new OptionError('k', `must be an integer >= 1, got ${k}`);
-  const limit = options.users ?? split.queries.length;
-  if (!Number.isInteger(limit) || limit < 0) throw new OptionError('users', `must be an integer >= 0, got ${limit}`);
+  if (ranker === null || typeof ranker !== 'object' || typeof ranker.rankIndices !== 'function') {
+    throw new OptionError('evaluate: ranker', `must be an IndexRanker, e.g. ensembleRanker(rec) from the evaluation rankers, got ${describe(ranker)}`);
+  }
+  if (!isPlainObject(split) || !(split.train instanceof Dataset) || !Array.isArray(split.queries)) {
+    throw new OptionError('evaluate: split', `must be a Split of the splitters (nextBasket, basketCompletion, holdoutTemporal...), got ${describe(split)}`);
+  }
+  const o = resolveOptions('evaluate', EVALUATE_DEFAULTS, options, EVALUATE_CHECKS);
+  const k = o.k;
+  const limit = o.users ?? split.queries.length;
   const { train, candidates } = split;
   const nItems = train.nItems;
   if (candidates !== null && candidates.length !== nItems) {
@@ -84,10 +101,10 @@ export async function evaluate(ranker: IndexRanker, split: Split, options: Evalu
   const returned = new ItemSet(nItems);
   const m = train.interactions;
 
-  const pace = new Pace(options.signal, 'evaluate');
+  const pace = new Pace(o.signal, 'evaluate');
   for (let qi = 0; qi < queries.length; qi++) {
     if (pace.due()) await pace.pause();
-    if (qi > 0 && qi % PROGRESS_EVERY === 0) options.onProgress?.({ stage: 'evaluate', done: qi, total: queries.length });
+    if (qi > 0 && qi % PROGRESS_EVERY === 0) o.onProgress?.({ stage: 'evaluate', done: qi, total: queries.length });
     const q = queries[qi];
     if (q.target.length === 0) {
       acc.skip();
@@ -136,7 +153,7 @@ export async function evaluate(ranker: IndexRanker, split: Split, options: Evalu
     }
     for (let i = 0; i < nTouched; i++) blocked[touched[i]] = 0;
   }
-  options.onProgress?.({ stage: 'evaluate', done: queries.length, total: queries.length });
+  o.onProgress?.({ stage: 'evaluate', done: queries.length, total: queries.length });
 
   const result: EvalResult = { protocol: split.protocol, ...acc.summary(), seconds: (performance.now() - start) / 1000 };
   if (splitsRepeats) {

@@ -4,22 +4,28 @@
  * src/ensemble/merge.ts (its own buffers, the recommender's strategies and fallback), so what
  * is measured is exactly what recommend() serves.
  */
-import type { HybridRecommender } from '../ensemble/hybrid';
+import { HybridRecommender } from '../ensemble/hybrid';
 import { MergeEngine, type MergeSettings } from '../ensemble/merge';
 import { NORMALIZATIONS, type Normalization } from '../ensemble/normalize';
 import { OptionError } from '../errors';
-import { oneOf } from '../util/options';
+import { describe, isPlainObject, oneOf } from '../util/options';
 import type { IndexRanker } from './evaluate';
+
+function checkRecommender(rec: unknown, owner: string): asserts rec is HybridRecommender {
+  if (!(rec instanceof HybridRecommender)) throw new OptionError(`${owner}: rec`, `must be a fitted HybridRecommender, got ${describe(rec)}`);
+}
 
 /** The recommender as fitted: its weights, normalization, cut and fallback. */
 export function ensembleRanker(rec: HybridRecommender): IndexRanker {
+  checkRecommender(rec, 'ensembleRanker');
   return weightedRanker(rec, rec.strategyWeights);
 }
 
 /** Only the strategy `name` (weight 1, the others 0), with the recommender's fallback filler: each strategy alone on one fit. */
 export function strategyRanker(rec: HybridRecommender, name: string): IndexRanker {
+  checkRecommender(rec, 'strategyRanker');
   const names = rec.strategyNames;
-  if (!names.includes(name)) throw new OptionError('strategyRanker: name', `no strategy named ${JSON.stringify(name)} (have ${names.join(', ')})`);
+  if (!names.includes(name)) throw new OptionError('strategyRanker: name', `no strategy named ${describe(name)} (have ${names.join(', ')})`);
   return weightedRanker(rec, Object.fromEntries(names.map((n) => [n, n === name ? 1 : 0])));
 }
 
@@ -27,16 +33,18 @@ export function strategyRanker(rec: HybridRecommender, name: string): IndexRanke
  * The recommender's strategies with other weights (missing names keep the recommender's) and
  * optionally another normalization, sharing its fit: e.g. equal weights against the tuned ones.
  */
-export function weightedRanker(rec: HybridRecommender, weights: Readonly<Record<string, number>>, normalization: Normalization = rec.normalization): IndexRanker {
+export function weightedRanker(rec: HybridRecommender, weights: Readonly<Record<string, number>>, normalization?: Normalization): IndexRanker {
+  checkRecommender(rec, 'weightedRanker');
   const names = rec.strategyNames;
   const current = rec.strategyWeights;
+  if (!isPlainObject(weights)) throw new OptionError('weightedRanker: weights', `must be an object of weights by strategy name, got ${describe(weights)}`);
   for (const [key, w] of Object.entries(weights)) {
     if (!names.includes(key)) throw new OptionError(`weightedRanker: weights.${key}`, `no strategy named ${JSON.stringify(key)} (have ${names.join(', ')})`);
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new OptionError(`weightedRanker: weights.${key}`, `must be a finite number >= 0, got ${String(w)}`);
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw new OptionError(`weightedRanker: weights.${key}`, `must be a finite number >= 0, got ${describe(w)}`);
   }
   const settings: MergeSettings = {
     weights: Float64Array.from(names, (n) => weights[n] ?? current[n]),
-    normalization: oneOf(NORMALIZATIONS)(normalization, 'weightedRanker: normalization'),
+    normalization: oneOf(NORMALIZATIONS)(normalization === undefined ? rec.normalization : normalization, 'weightedRanker: normalization'),
     candidatesPerStrategy: rec.candidatesPerStrategy,
   };
   const engine = new MergeEngine(

@@ -6,8 +6,9 @@
  */
 import { compareRawIds, IdIndex } from '../data/ids';
 import { Dataset } from '../data/dataset';
-import type { InteractionRows } from '../data/interactions';
+import { checkInteractionRows, type InteractionRows } from '../data/interactions';
 import { DataError, OptionError } from '../errors';
+import { describe, isPlainObject } from '../util/options';
 import { mulberry32, shuffleInPlace } from '../util/random';
 
 export type Protocol = 'P1' | 'P2' | 'P3' | 'P4' | 'P6';
@@ -68,8 +69,13 @@ export interface Split {
 
 const EMPTY = new Int32Array(0);
 
-function checkSeed(seed: number): void {
-  if (!Number.isInteger(seed)) throw new OptionError('seed', `must be an integer, got ${seed}`);
+function checkSeed(seed: unknown, owner: string): void {
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new OptionError(`${owner}: seed`, `must be an integer, got ${describe(seed)}`);
+}
+
+/** A splitter's data argument: a Dataset (plain JavaScript may pass anything). */
+function checkData(data: unknown, owner: string): asserts data is Dataset {
+  if (!(data instanceof Dataset)) throw new OptionError(`${owner}: data`, `must be a Dataset, got ${describe(data)}`);
 }
 
 /** rank[i] = position of index i when the ids are sorted by compareRawIds (the protocols' id order). */
@@ -177,12 +183,11 @@ function historyQuery(user: number, id: string, target: Int32Array): EvalQuery {
  * distinct items of the held-out rows, train sums the weights of the rest.
  */
 export function holdoutTemporal(rows: InteractionRows): Split {
+  checkInteractionRows(rows, 'holdoutTemporal: rows');
   const time = rows.time;
   if (time === null) throw new DataError('holdoutTemporal needs a timestamp per row, and these rows have none', { field: 'time' });
+  // checkInteractionRows has checked every timestamp is finite.
   const { ptr, rowsOf } = groupRowsByUser(rows);
-  for (let r = 0; r < time.length; r++) {
-    if (!Number.isFinite(time[r])) throw new DataError(`interaction row ${r} has a non-finite timestamp ${time[r]}`, { field: 'time' });
-  }
   const itemRank = rawIdRanks(rows.items);
   const trainUser: number[] = [];
   const trainItem: number[] = [];
@@ -212,7 +217,8 @@ export function holdoutTemporal(rows: InteractionRows): Split {
  * stay wholly in train. Weights of repeated (user, item) rows are summed.
  */
 export function holdoutRandom(rows: InteractionRows, seed = 42): Split {
-  checkSeed(seed);
+  checkInteractionRows(rows, 'holdoutRandom: rows');
+  checkSeed(seed, 'holdoutRandom');
   const { ptr, rowsOf } = groupRowsByUser(rows);
   const userRank = rawIdRanks(rows.users);
   const itemRank = rawIdRanks(rows.items);
@@ -258,7 +264,8 @@ const MIN_QUERY_BASKET = 4;
  * Candidates are the train catalog; queries are anonymous (no user history).
  */
 export function basketCompletion(data: Dataset, seed = 42): Split {
-  checkSeed(seed);
+  checkData(data, 'basketCompletion');
+  checkSeed(seed, 'basketCompletion');
   const { ids, itemPtr, items } = data.baskets;
   const n = data.nBaskets;
   if (n === 0) throw new DataError('basketCompletion needs baskets (orders), and the dataset has none');
@@ -299,6 +306,7 @@ const MIN_P4_BASKETS = 3;
  * split.
  */
 export function nextBasket(data: Dataset): Split {
+  checkData(data, 'nextBasket');
   const { userPtr, itemPtr, items } = data.baskets;
   const isLast = new Uint8Array(data.nBaskets);
   for (let u = 0; u < data.nUsers; u++) {
@@ -343,6 +351,10 @@ export interface NbrJson {
  * indices follow raw-id order; each query marks its repeat T items.
  */
 export function nextBasketFixed(nbr: NbrJson): { test: Split; val: Split } {
+  const keyset = isPlainObject(nbr) && isPlainObject(nbr.keyset) ? (nbr.keyset as unknown as Record<string, unknown>) : null;
+  if (keyset === null || !isPlainObject(nbr.history) || !isPlainObject(nbr.future) || !['train', 'val', 'test'].every((k) => Array.isArray(keyset[k]))) {
+    throw new OptionError('nextBasketFixed: nbr', `must be { history, future, keyset: { train, val, test } } as loadNbrJson() reads it, got ${describe(nbr)}`);
+  }
   const userIds = Object.keys(nbr.history);
   const users = IdIndex.sorted(userIds, 'user');
   const itemIds = new Set<string>();

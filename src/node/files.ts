@@ -10,8 +10,15 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CsvParser, type CsvOptions, type CsvRecordHandler } from '../data/csv';
-import { DataError, HybridrecError, throwIfAborted } from '../errors';
+import { DataError, HybridrecError, OptionError, throwIfAborted } from '../errors';
 import type { Progress } from '../strategies/types';
+import { describe } from '../util/options';
+
+/** A path argument: a non-empty string (else an OptionError naming `name`, e.g. "loadInstacart: dir"). */
+export function checkPath(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new OptionError(name, `must be a non-empty path string, got ${describe(value)}`);
+  return value;
+}
 
 export interface ReadTextOptions {
   signal?: AbortSignal;
@@ -29,6 +36,7 @@ export interface ReadTextOptions {
 
 /** Decoded text chunks of a file, gunzipped when its name ends in .gz. Never the whole file at once. */
 export async function* readTextChunks(path: string, options: ReadTextOptions = {}): AsyncGenerator<string> {
+  checkPath(path, 'path');
   const { signal, onProgress } = options;
   const encoding = options.encoding ?? 'utf8';
   if (encoding !== 'utf8' && encoding !== 'latin1') throw new DataError(`unknown encoding ${JSON.stringify(encoding)}: use 'utf8' or 'latin1'`, { file: path });
@@ -241,6 +249,8 @@ export async function findDataFile(dir: string, name: string): Promise<string | 
 
 /** Writes an artifact atomically: a temporary file renamed over the target, so readers never see half a file. */
 export async function saveArtifactFile(path: string, bytes: Uint8Array): Promise<void> {
+  checkPath(path, 'saveArtifactFile: path');
+  if (!(bytes instanceof Uint8Array)) throw new OptionError('saveArtifactFile: bytes', `must be a Uint8Array (an artifact), got ${describe(bytes)}`);
   await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
@@ -254,6 +264,7 @@ export async function saveArtifactFile(path: string, bytes: Uint8Array): Promise
 
 /** Reads an artifact file into a Uint8Array whose buffer starts 8-aligned (so sections can be viewed without copies). */
 export async function loadArtifactFile(path: string): Promise<Uint8Array> {
+  checkPath(path, 'loadArtifactFile: path');
   let buffer: Buffer;
   try {
     buffer = await readFile(path);

@@ -18,7 +18,7 @@ import {
 import { DataError } from '../errors';
 import type { Progress } from '../strategies/types';
 import { custom, integer, nullable, oneOf, resolveOptions, string, type OptionChecks } from '../util/options';
-import { findDataFile, readCsvFile } from './files';
+import { checkPath, findDataFile, readCsvFile } from './files';
 
 const COLUMNS = {
   departments: ['department_id', 'department'],
@@ -78,6 +78,7 @@ export async function readInstacartTables(
   dir: string,
   options: Partial<ReadInstacartOptions> = {},
 ): Promise<{ tables: InstacartTables; skippedRows: SkippedRows }> {
+  checkPath(dir, 'readInstacartTables: dir');
   const o = resolveOptions('readInstacartTables', READ_DEFAULTS, options, READ_CHECKS);
   const catalogDir = o.catalogDir ?? dir;
   await requireFolder(dir);

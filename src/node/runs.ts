@@ -160,10 +160,11 @@ export function findRun(runs: readonly RunRecord[], ref: string): RunRecord {
 }
 
 /**
- * The artifact with `value` stored under `key` of its manifest root (every section kept as
- * is), for what the CLI records at fit (data fingerprint and sizes, seconds per stage).
- * HybridRecommender.load ignores root keys it does not know.
+ * The artifact with `value` stored under `key` of its manifest root's `annotations` (every
+ * section kept as is), for what the CLI records at fit (data fingerprint and sizes, seconds
+ * per stage). HybridRecommender.load reads annotations as opaque JSON (any other unknown root
+ * key is an ArtifactError).
  */
 export function annotateArtifact(bytes: Uint8Array, key: string, value: Json): Uint8Array {
-  return rewriteRoot(bytes, (root) => ({ ...root, [key]: value }));
+  return rewriteRoot(bytes, (root) => ({ ...root, annotations: { ...((root.annotations ?? {}) as JsonObject), [key]: value } }));
 }

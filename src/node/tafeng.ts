@@ -3,15 +3,15 @@
  * ../shared/data/tafeng, protocol P6): `{dataset}_history.json`, `{dataset}_future.json` and
  * `{dataset}_keyset.json`, plain or gzipped. The files are a few MB, parsed whole.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { DataError } from '../errors';
 import type { NbrJson } from '../eval/splits';
+import { checkPath, findDataFile, readTextChunks } from './files';
 
+/** A JSON file, plain or gzipped: read failures, bad gzip, invalid UTF-8 and bad JSON are DataErrors naming it. */
 async function readJson(path: string): Promise<unknown> {
-  const bytes = await readFile(path);
-  const text = (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+  let text = '';
+  for await (const chunk of readTextChunks(path)) text += chunk;
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -21,15 +21,12 @@ async function readJson(path: string): Promise<unknown> {
 
 /** The three files of `name` (e.g. 'tafeng') in `dir`, `.json.gz` or `.json`. */
 export async function loadNbrJson(dir: string, name: string): Promise<NbrJson> {
+  checkPath(dir, 'loadNbrJson: dir');
+  checkPath(name, 'loadNbrJson: name');
   const pick = async (base: string) => {
-    const gz = join(dir, `${base}.json.gz`);
-    try {
-      return { path: gz, value: await readJson(gz) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      const plain = join(dir, `${base}.json`);
-      return { path: plain, value: await readJson(plain) };
-    }
+    const path = await findDataFile(dir, `${base}.json`);
+    if (path === null) throw new DataError(`missing file (nor ${base}.json.gz)`, { file: join(dir, `${base}.json`) });
+    return { path, value: await readJson(path) };
   };
   const history = await pick(`${name}_history`);
   const future = await pick(`${name}_future`);

@@ -1,11 +1,13 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
 import type { Dataset } from '../data/dataset';
-import { ArtifactError, NotFittedError, OptionError } from '../errors';
-import { integer, number, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
+import { checkSortedRanges, readF32, readIndices, scopeName, StateReader, type LoadContext } from '../artifact/validate';
+import { ArtifactError, NotFittedError } from '../errors';
+import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { Pace } from '../util/pace';
 import { spdInverse } from '../util/spd';
 import { INTERACTION_WEIGHTINGS, InteractionWeights, type InteractionWeighting } from '../util/weighting';
-import { checkItem, queryPurchases } from './history';
+import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
+import { queryPurchases } from './history';
 import { joinNames } from './reasons';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, SaveOptions, ScoreVector } from './types';
 
@@ -97,7 +99,7 @@ export class EASE implements Recommender {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('EASE.fit');
+    checkDataset(data, 'EASE');
     const pace = new Pace(options.signal, 'EASE.fit');
     const o = this.options;
     const weights = InteractionWeights.fit(data.interactions, o.weighting, { k1: o.bm25K1, b: o.bm25B });
@@ -152,7 +154,7 @@ export class EASE implements Recommender {
 
   score(query: Query, out: ScoreVector): void {
     const m = this.require();
-    if (out.size !== m.nItems) throw new OptionError('out', `ScoreVector has ${out.size} items, the model ${m.nItems}`);
+    checkScores(out, m.nItems, 'EASE');
     const rows = this.queryRows(m, query);
     if (rows.slots.length === 0) return;
     const n = m.kept.length;
@@ -167,10 +169,10 @@ export class EASE implements Recommender {
 
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
     const m = this.require();
-    checkItem(item, m.nItems, 'item');
+    checkItem(item, m.nItems, 'EASE.explain');
+    const rows = this.queryRows(m, query);
     const j = m.slot[item];
     if (j < 0) return null;
-    const rows = this.queryRows(m, query);
     if (rows.slots.length === 0) return null;
     const n = m.kept.length;
     let score = 0;
@@ -194,25 +196,28 @@ export class EASE implements Recommender {
     return { version: FORMAT_VERSION, nItems: m.nItems, message: m.summary.message, options: optionsToJson(this.options) };
   }
 
-  static load(state: JsonObject, sections: SectionReader): EASE {
-    if (state.version !== FORMAT_VERSION) throw new ArtifactError(`unsupported EASE state version ${JSON.stringify(state.version)}`, 'ease');
-    const options = optionsFromArtifact('EASE', state.options, CHECKS, 'ease.options');
-    const { nItems, message } = state;
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError('bad EASE nItems', 'ease');
-    const kept = sections.i32('kept');
-    const b = sections.f32('weights');
+  /**
+   * Rebuilds a saved model: at most maxItems modeled items (ascending, unique, in range), their
+   * kept x kept finite weights, bm25's length norms (finite, >= 0, one per item); anything else
+   * is an ArtifactError naming the section or state field.
+   */
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): EASE {
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'nItems', 'message', 'options']);
+    s.literal('version', FORMAT_VERSION);
+    const options = s.options('EASE', CHECKS);
+    const nItems = s.count('nItems', context?.nItems);
+    const message = s.string('message');
+    const kept = readIndices(sections, 'kept', nItems);
     const n = kept.length;
-    if (b.length !== n * n) throw new ArtifactError(`expected ${n * n} weights, found ${b.length}`, 'ease.weights');
+    if (n > options.maxItems) throw new ArtifactError(`models ${n} items, more than maxItems (${options.maxItems})`, sections.fullName('kept'), 'length');
+    checkSortedRanges(Int32Array.of(0, n), kept, sections.fullName('kept'));
+    const b = readF32(sections, 'weights', { length: n * n });
     const slot = new Int32Array(nItems).fill(-1);
-    for (let s = 0; s < n; s++) {
-      if (!(kept[s] >= 0 && kept[s] < nItems) || (s > 0 && kept[s] <= kept[s - 1])) throw new ArtifactError('modeled item indices out of range or unsorted', 'ease.kept');
-      slot[kept[s]] = s;
-    }
-    const lengthNorm = options.weighting === 'bm25' ? sections.f32('lengthNorm') : null;
-    if (lengthNorm && lengthNorm.length !== nItems) throw new ArtifactError(`expected ${nItems} values`, 'ease.lengthNorm');
+    for (let k = 0; k < n; k++) slot[kept[k]] = k;
+    const lengthNorm = options.weighting === 'bm25' ? readF32(sections, 'lengthNorm', { length: nItems, min: 0 }) : null;
     const model = new EASE(options);
     const weights = InteractionWeights.restore(options.weighting, options.bm25K1, lengthNorm, nItems);
-    model.model = { nItems, kept, slot, b, weights, summary: { items: nItems, modeled: n, message: typeof message === 'string' ? message : '' } };
+    model.model = { nItems, kept, slot, b, weights, summary: { items: nItems, modeled: n, message } };
     return model;
   }
 
@@ -223,7 +228,8 @@ export class EASE implements Recommender {
 
   /** The query's modeled purchases: their rows (slots) in B and their weights. */
   private queryRows(m: FittedEase, query: Query): { slots: Int32Array; weights: Float64Array } {
-    const { items, counts } = queryPurchases(query, m.nItems);
+    checkQuery(query, m.nItems, 'EASE');
+    const { items, counts } = queryPurchases(query);
     const slots = new Int32Array(items.length);
     const weights = new Float64Array(items.length);
     let kept = 0;

@@ -1,23 +1,22 @@
-import { OptionError } from '../errors';
 import type { Query } from './types';
 
 /**
  * A query's purchases as one sparse vector: its history (weights are purchase counts) plus
  * one purchase per line of the current basket, item indices unique and ascending, entries
- * with a count <= 0 left out. Item indices outside [0, nItems) are an OptionError naming where
- * they came from. Shared by the models that fold a shopper into a fitted space (ALS, EASE).
+ * with a count <= 0 left out. The query must have passed checkQuery (checks.ts). Shared by the
+ * models that fold a shopper into a fitted space (ALS, EASE).
  */
-export function queryPurchases(query: Query, nItems: number): { items: Int32Array; counts: Float32Array } {
+export function queryPurchases(query: Query): { items: Int32Array; counts: Float32Array } {
   const { history, basket } = query;
   const n = history.items.length + basket.length;
   const items = new Int32Array(n);
   const counts = new Float32Array(n);
   for (let k = 0; k < history.items.length; k++) {
-    items[k] = checkItem(history.items[k], nItems, 'query.history');
+    items[k] = history.items[k];
     counts[k] = history.weights[k];
   }
   for (let k = 0; k < basket.length; k++) {
-    items[history.items.length + k] = checkItem(basket[k], nItems, 'query.basket');
+    items[history.items.length + k] = basket[k];
     counts[history.items.length + k] = 1;
   }
   const order = Int32Array.from({ length: n }, (_, k) => k).sort((a, b) => items[a] - items[b] || a - b);
@@ -39,10 +38,4 @@ export function queryPurchases(query: Query, nItems: number): { items: Int32Arra
     outCounts[kept++] = outCounts[k];
   }
   return { items: outItems.slice(0, kept), counts: outCounts.slice(0, kept) };
-}
-
-/** `item` when it is an index in [0, nItems), else an OptionError naming `where`. */
-export function checkItem(item: number, nItems: number, where: string): number {
-  if (!Number.isInteger(item) || item < 0 || item >= nItems) throw new OptionError(where, `item index ${item} out of range [0, ${nItems})`);
-  return item;
 }

@@ -1,9 +1,10 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
 import { CsrMatrix } from '../data/csr';
 import type { Dataset } from '../data/dataset';
-import { ArtifactError, NotFittedError, OptionError, throwIfAborted } from '../errors';
+import { readCsr, scopeName, StateReader, type LoadContext } from '../artifact/validate';
+import { NotFittedError, OptionError, throwIfAborted } from '../errors';
 import { cooccurrence } from '../util/cooccurrence';
-import { integer, number, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
+import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { TopK } from '../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
@@ -171,16 +172,12 @@ export class ItemKNN implements Recommender {
     return { options: optionsToJson(this.options), nItems: sims.nRows };
   }
 
-  static load(state: JsonObject, sections: SectionReader): ItemKNN {
-    const model = new ItemKNN(optionsFromArtifact('ItemKNN', state.options, CHECKS, 'itemknn'));
-    const { nItems } = state;
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'itemknn.nItems');
-    const indptr = sections.i32('indptr');
-    const indices = sections.i32('indices');
-    const values = sections.f32('values');
-    if (indptr.length !== nItems + 1 || indptr[nItems] !== indices.length || indices.length !== values.length) {
-      throw new ArtifactError('itemknn neighbor arrays do not match', 'itemknn');
-    }
+  /** Rebuilds a saved model: an nItems x nItems CSR of finite similarities, sorted unique per row, else an ArtifactError. */
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): ItemKNN {
+    const s = StateReader.of(state, scopeName(sections)).keys(['options', 'nItems']);
+    const model = new ItemKNN(s.options('ItemKNN', CHECKS));
+    const nItems = s.count('nItems', context?.nItems);
+    const { indptr, indices, values } = readCsr(sections, '', { nRows: nItems, nCols: nItems });
     model.sims = new CsrMatrix(nItems, nItems, indptr, indices, values);
     return model;
   }

@@ -1,7 +1,8 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
 import type { Dataset } from '../data/dataset';
 import { DataError, NotFittedError, OptionError } from '../errors';
-import { integer, number, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
+import { readF64, scopeName, StateReader, type LoadContext } from '../artifact/validate';
+import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { Pace } from '../util/pace';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
@@ -123,9 +124,11 @@ export class Popularity implements Recommender {
     return { options: optionsToJson(this.options) };
   }
 
-  static load(state: JsonObject, sections: SectionReader): Popularity {
-    const model = new Popularity(optionsFromArtifact('Popularity', state.options, CHECKS, 'popularity'));
-    model.setCounts(sections.f64('counts'));
+  /** Rebuilds a saved model; counts that are not finite and >= 0, or not one per item of `context`, are an ArtifactError. */
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): Popularity {
+    const s = StateReader.of(state, scopeName(sections)).keys(['options']);
+    const model = new Popularity(s.options('Popularity', CHECKS));
+    model.setCounts(readF64(sections, 'counts', { min: 0, length: context?.nItems }));
     return model;
   }
 }

@@ -1,7 +1,8 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
 import type { Dataset } from '../data/dataset';
-import { ArtifactError, NotFittedError } from '../errors';
-import { number, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
+import { scopeName, StateReader, type LoadContext } from '../artifact/validate';
+import { NotFittedError } from '../errors';
+import { number, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import { basketWeight } from './decay';
 import type { BasketTimeline, Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
@@ -141,11 +142,10 @@ export class RepeatPurchase implements Recommender {
     return { options: optionsToJson(this.options), nItems: this.nItems };
   }
 
-  static load(state: JsonObject, _sections: SectionReader): RepeatPurchase {
-    const model = new RepeatPurchase(optionsFromArtifact('RepeatPurchase', state.options, CHECKS, 'repeat'));
-    const { nItems } = state;
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'repeat.nItems');
-    model.nItems = nItems;
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): RepeatPurchase {
+    const s = StateReader.of(state, scopeName(sections)).keys(['options', 'nItems']);
+    const model = new RepeatPurchase(s.options('RepeatPurchase', CHECKS));
+    model.nItems = s.count('nItems', context?.nItems);
     return model;
   }
 

@@ -1,10 +1,11 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
 import { CsrMatrix } from '../data/csr';
 import type { Dataset } from '../data/dataset';
-import { ArtifactError, NotFittedError, OptionError } from '../errors';
-import { integer, number, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
+import { readCsr, scopeName, StateReader, type LoadContext } from '../artifact/validate';
+import { NotFittedError, OptionError } from '../errors';
+import { integer, number, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { Pace } from '../util/pace';
-import { checkItem } from './history';
+import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, SaveOptions, ScoreVector } from './types';
 
 export interface TIFUKNNOptions {
@@ -97,7 +98,7 @@ export class TIFUKNN implements Recommender {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('TIFUKNN.fit');
+    checkDataset(data, 'TIFUKNN');
     const pace = new Pace(options.signal, 'TIFUKNN.fit');
     const nUsers = data.nUsers;
     const nItems = data.nItems;
@@ -130,7 +131,7 @@ export class TIFUKNN implements Recommender {
 
   score(query: Query, out: ScoreVector): void {
     const m = this.require();
-    if (out.size !== m.nItems) throw new OptionError('out', `ScoreVector has ${out.size} items, the model ${m.nItems}`);
+    checkScores(out, m.nItems, 'TIFUKNN');
     const n = this.queryVector(query);
     if (n === 0) return;
     const { alpha } = this.options;
@@ -148,7 +149,7 @@ export class TIFUKNN implements Recommender {
 
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
     const m = this.require();
-    checkItem(item, m.nItems, 'item');
+    checkItem(item, m.nItems, 'TIFUKNN.explain');
     const n = this.queryVector(query);
     if (n === 0) return null;
     const own = this.options.alpha * this.vec[item];
@@ -183,19 +184,17 @@ export class TIFUKNN implements Recommender {
     return { version: FORMAT_VERSION, nUsers: m.vectors.nRows, nItems: m.nItems, options: optionsToJson(this.options) };
   }
 
-  static load(state: JsonObject, sections: SectionReader): TIFUKNN {
-    if (state.version !== FORMAT_VERSION) throw new ArtifactError(`unsupported TIFU-KNN state version ${JSON.stringify(state.version)}`, 'tifuknn');
-    const options = optionsFromArtifact('TIFUKNN', state.options, CHECKS, 'tifuknn.options');
-    const { nUsers, nItems } = state;
-    if (typeof nUsers !== 'number' || !Number.isInteger(nUsers) || nUsers < 0) throw new ArtifactError('bad TIFU-KNN nUsers', 'tifuknn');
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError('bad TIFU-KNN nItems', 'tifuknn');
-    const indptr = sections.i32('indptr');
-    const indices = sections.i32('indices');
-    const values = sections.f32('values');
-    if (indptr.length !== nUsers + 1 || indptr[nUsers] !== indices.length || indices.length !== values.length) {
-      throw new ArtifactError('TIFU-KNN vector arrays do not match', 'tifuknn');
-    }
-    for (let p = 0; p < indices.length; p++) if (!(indices[p] >= 0 && indices[p] < nItems)) throw new ArtifactError(`item index ${indices[p]} out of range`, 'tifuknn.indices');
+  /**
+   * Rebuilds a saved model: the fitted shoppers' vectors as an nUsers x nItems CSR (the
+   * dataset's counts), sorted unique items per row, finite weights >= 0; else an ArtifactError.
+   */
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): TIFUKNN {
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'nUsers', 'nItems', 'options']);
+    s.literal('version', FORMAT_VERSION);
+    const options = s.options('TIFUKNN', CHECKS);
+    const nUsers = s.count('nUsers', context?.nUsers);
+    const nItems = s.count('nItems', context?.nItems);
+    const { indptr, indices, values } = readCsr(sections, '', { nRows: nUsers, nCols: nItems }, { values: { min: 0 } });
     const model = new TIFUKNN(options);
     model.prepare(nItems, nUsers);
     model.attach(nItems, new CsrMatrix(nUsers, nItems, indptr, indices, values));
@@ -232,16 +231,11 @@ export class TIFUKNN implements Recommender {
    * number of items. Baskets: the timeline's, then the current basket as the newest one.
    */
   private queryVector(query: Query): number {
-    const nItems = this.require().nItems;
+    checkQuery(query, this.require().nItems, 'TIFUKNN');
     const tl = query.timeline;
     const basket = query.basket;
-    for (let k = 0; k < basket.length; k++) checkItem(basket[k], nItems, 'query.basket');
-    if (tl !== null && tl.itemPtr.length > 1) {
-      for (let p = 0; p < tl.items.length; p++) checkItem(tl.items[p], nItems, 'query.timeline');
-      return this.vectorOf(tl.itemPtr, tl.items, basket.length > 0 ? basket : null);
-    }
+    if (tl !== null && tl.itemPtr.length > 1) return this.vectorOf(tl.itemPtr, tl.items, basket.length > 0 ? basket : null);
     const { items, weights } = query.history;
-    for (let k = 0; k < items.length; k++) checkItem(items[k], nItems, 'query.history');
     if (basket.length === 0) return this.vectorOfHistory(items, weights);
     // The history (if any) as one basket, then the current basket.
     const lines: number[] = [];

@@ -1,9 +1,11 @@
 import type { Dataset } from '../data/dataset';
 import type { SectionReader, SectionWriter } from '../artifact/sections';
+import type { LoadContext } from '../artifact/validate';
 
 import type { JsonObject } from '../util/json';
 
 export type { Json, JsonObject } from '../util/json';
+export type { LoadContext } from '../artifact/validate';
 
 /** Progress of long work: `done` of `total` units of `stage`. */
 export interface Progress {
@@ -97,8 +99,12 @@ export interface Recommender {
   save(out: SectionWriter, options?: SaveOptions): JsonObject;
 }
 
-/** Rebuilds a fitted strategy from its artifact section. One per `kind`. */
-export type StrategyLoader = (state: JsonObject, sections: SectionReader) => Recommender | Promise<Recommender>;
+/**
+ * Rebuilds a fitted strategy from its artifact section. One per `kind`. `context` (given by
+ * HybridRecommender.load) is the shape of the artifact's dataset, for the loader to check its
+ * item and user counts against; a malformed state or section is an ArtifactError.
+ */
+export type StrategyLoader = (state: JsonObject, sections: SectionReader, context?: LoadContext) => Recommender | Promise<Recommender>;
 
 /**
  * A dense score buffer over all items plus the list of items a strategy touched, so

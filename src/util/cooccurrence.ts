@@ -199,7 +199,8 @@ class PairKernel {
     // Shared-row counts cost an extra scattered write per multiply-add: only kept when read.
     this.count = !binary && minCount > 1 ? new Int32Array(nItems) : null;
     this.touched = new Int32Array(nItems);
-    this.heap = topN === Infinity ? null : new TopK(topN);
+    // A row has at most nItems partners: a larger topN (a caller's 2^53) must not size the heap.
+    this.heap = topN === Infinity ? null : new TopK(Math.min(topN, nItems));
     this.lengths = new Int32Array(end - start);
     const capacity = Math.min(1 << 16, Math.max(16, (end - start) * Math.min(topN, 64)));
     this.outIdx = new Int32Array(capacity);

@@ -19,9 +19,7 @@ export type Check<T> = (value: unknown, name: string) => T;
 export type OptionChecks<T> = { readonly [K in keyof T]-?: Check<T[K]> };
 
 export function resolveOptions<T extends object>(owner: string, defaults: Readonly<T>, given: unknown, checks: OptionChecks<T>): Readonly<T> {
-  if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {
-    throw new OptionError(owner, `options must be an object, got ${describe(given)}`);
-  }
+  if (given !== undefined && !isPlainObject(given)) throw new OptionError(owner, `options must be a plain object, got ${describe(given)}`);
   const input = (given ?? {}) as Record<string, unknown>;
   const known = Object.keys(checks);
   for (const key of Object.keys(input)) {
@@ -44,25 +42,26 @@ export function optionsToJson<T extends object>(options: Readonly<T>): JsonObjec
 
 /**
  * Options read back from an artifact's JSON state: every key of `checks` must be present
- * (null stands for Infinity), none other; a failure is an ArtifactError naming `section`.
+ * (null stands for Infinity), none other; a failure is an ArtifactError naming `section` and
+ * the option's path `<field>.<key>` (`field` is where the options sit, default "options").
  */
-export function optionsFromArtifact<T extends object>(owner: string, state: unknown, checks: OptionChecks<T>, section: string): Readonly<T> {
+export function optionsFromArtifact<T extends object>(owner: string, state: unknown, checks: OptionChecks<T>, section: string, field = 'options'): Readonly<T> {
   if (state === null || typeof state !== 'object' || Array.isArray(state)) {
-    throw new ArtifactError(`${owner} options must be an object, got ${describe(state)}`, section);
+    throw new ArtifactError(`${owner} options must be an object, got ${describe(state)}`, section, field);
   }
   const input = state as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(checks)) {
-    if (!(key in input)) throw new ArtifactError(`${owner} option "${key}" is missing`, section);
+    if (!(key in input)) throw new ArtifactError(`${owner} option "${key}" is missing`, section, `${field}.${key}`);
   }
   for (const key of Object.keys(input)) {
-    if (!(key in checks)) throw new ArtifactError(`${owner} option "${key}" is unknown to this version`, section);
+    if (!(key in checks)) throw new ArtifactError(`${owner} option "${key}" is unknown to this version`, section, `${field}.${key}`);
   }
   for (const key of Object.keys(checks)) {
     try {
       out[key] = checkStored((checks as Record<string, Check<unknown>>)[key], input[key], `${owner}.${key}`);
     } catch (e) {
-      if (e instanceof OptionError) throw new ArtifactError(`bad option in artifact: ${e.message}`, `${section}.${key}`);
+      if (e instanceof OptionError) throw new ArtifactError(`bad option in artifact: ${e.message}`, section, `${field}.${key}`);
       throw e;
     }
   }
@@ -173,6 +172,15 @@ export function custom<T>(test: (value: unknown) => boolean, expected: string): 
 }
 
 // ------------------------------------------------------------------------------- internals
+
+/**
+ * An object literal, a null-prototype object or a class instance: what options and shoppers
+ * are. Not an array, a function, a Map, a Date, a typed array...: their keys are not options,
+ * so treating them as {} would silently ignore what the caller meant.
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && Object.prototype.toString.call(value) === '[object Object]';
+}
 
 function rangeText(r: NumberRange): string {
   const parts: string[] = [];

@@ -1,6 +1,7 @@
-import { ArtifactError, OptionError } from '../../errors';
+import { StateReader } from '../../artifact/validate';
+import { OptionError } from '../../errors';
 import type { JsonObject, Query, ScoreVector } from '../../strategies/types';
-import { arrayOf, integer, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
+import { arrayOf, integer, oneOf, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
 import { TopK } from '../../util/topk';
 import { NORMALIZATIONS, affineOf, scoreStats, type Normalization } from '../normalize';
 import type { ItemStatistics } from './item-stats';
@@ -176,13 +177,15 @@ export class RerankerFeatures {
   }
 
   static load(state: JsonObject, items: ItemStatistics, section = 'reranker/features'): RerankerFeatures {
+    const s = StateReader.of(state, section).keys(['strategies', 'options']);
     let strategies: readonly string[];
     try {
       strategies = STRATEGY_NAMES(state.strategies, 'strategies');
     } catch (e) {
-      throw new ArtifactError(`bad strategy names: ${(e as Error).message}`, section);
+      if (e instanceof OptionError) s.fail('strategies', `bad strategy names: ${e.message}`);
+      throw e;
     }
-    return new RerankerFeatures(strategies, items, optionsFromArtifact('RerankerFeatures', state.options, CHECKS, section));
+    return new RerankerFeatures(strategies, items, s.options('RerankerFeatures', CHECKS));
   }
 
   /**

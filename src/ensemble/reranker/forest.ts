@@ -1,4 +1,5 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
+import { checkValues, scopeName, StateReader } from '../../artifact/validate';
 import { ArtifactError, OptionError } from '../../errors';
 import type { JsonObject } from '../../util/json';
 
@@ -219,11 +220,15 @@ export class BoostedTrees {
     return { format: 1, featureNames: [...this.featureNames], trees: this.nTrees };
   }
 
-  /** Rebuilds a saved forest; a malformed one is an ArtifactError naming `section`. */
-  static load(state: JsonObject, sections: SectionReader, section = 'reranker/forest'): BoostedTrees {
-    if (state.format !== 1) throw new ArtifactError(`unknown forest format ${JSON.stringify(state.format)}`, section);
-    const names = state.featureNames;
-    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw new ArtifactError('featureNames must be a list of strings', section);
+  /** Rebuilds a saved forest; a malformed one is an ArtifactError naming `section` (default: the reader's scope) and the field. */
+  static load(state: JsonObject, sections: SectionReader, section = scopeName(sections)): BoostedTrees {
+    const s = StateReader.of(state, section).keys(['format', 'featureNames', 'trees']);
+    s.literal('format', 1);
+    const names = s.strings('featureNames');
+    names.forEach((name, i) => {
+      if (names.indexOf(name) !== i) s.fail(`featureNames[${i}]`, `names feature "${name}" twice`);
+    });
+    const trees = s.integer('trees', { min: 0 });
     const arrays: ForestArrays = {
       nodeStart: sections.i32('nodeStart'),
       leafStart: sections.i32('leafStart'),
@@ -238,8 +243,8 @@ export class BoostedTrees {
       leafValue: sections.f64('leafValue'),
     };
     validate(arrays, names.length, section);
-    if (state.trees !== arrays.nodeStart.length - 1) throw new ArtifactError(`says ${state.trees} trees, the arrays hold ${arrays.nodeStart.length - 1}`, section);
-    return new BoostedTrees(names as string[], arrays);
+    if (trees !== arrays.nodeStart.length - 1) s.fail('trees', `says ${trees} trees, the arrays hold ${arrays.nodeStart.length - 1}`);
+    return new BoostedTrees(names, arrays);
   }
 
   private checkMatrix(features: Float32Array, nRows: number): void {
@@ -317,4 +322,8 @@ function validate(a: ForestArrays, nFeatures: number, section: string): void {
     }
     for (let l = l0; l < l1; l++) if (!Number.isFinite(a.leafValue[l])) throw new ArtifactError(`leaf ${l} has value ${a.leafValue[l]}`, `${section}/leafValue`);
   }
+  checkValues(a.defaultLeft, `${section}/defaultLeft`, { max: 1 });
+  checkValues(a.nodeValue, `${section}/nodeValue`);
+  checkValues(a.gain, `${section}/gain`);
+  checkValues(a.count, `${section}/count`, { min: 0 });
 }

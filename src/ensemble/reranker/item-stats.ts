@@ -1,6 +1,6 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
-import { ArtifactError } from '../../errors';
+import { checkLength, checkValues, scopeName, StateReader, type LoadContext, type ValueRange } from '../../artifact/validate';
 import type { JsonObject } from '../../util/json';
 
 /**
@@ -57,27 +57,38 @@ export class ItemStatistics {
     return { nItems: this.nItems, nAisles: this.nAisles, nDepartments: this.nDepartments };
   }
 
-  static load(state: JsonObject, sections: SectionReader, section = 'reranker/items'): ItemStatistics {
-    const { nItems, nAisles, nDepartments } = state;
-    for (const [name, v] of Object.entries({ nItems, nAisles, nDepartments })) {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ArtifactError(`${name} must be an integer >= 0, got ${JSON.stringify(v)}`, section);
-    }
-    const stats = new ItemStatistics(
-      sections.f32('popularity'),
-      sections.f32('repeatRate'),
-      sections.f32('meanInterval'),
-      sections.i32('aisle'),
-      sections.i32('department'),
-      nAisles as number,
-      nDepartments as number,
+  /**
+   * Rebuilds saved statistics: per item a popularity in [0, 1], a repeat rate in [0, 1] or NaN,
+   * a mean interval >= 1 or NaN, aisle and department codes in [-1, n); `context` pins the item
+   * count. A malformed one is an ArtifactError naming `section` (default: the reader's scope).
+   */
+  static load(state: JsonObject, sections: SectionReader, section = scopeName(sections), context?: LoadContext): ItemStatistics {
+    const s = StateReader.of(state, section).keys(['nItems', 'nAisles', 'nDepartments']);
+    const nItems = s.count('nItems', context?.nItems);
+    const nAisles = s.count('nAisles');
+    const nDepartments = s.count('nDepartments');
+    const at = (name: string) => `${section}/${name}`;
+    const f32 = (name: string, range: ValueRange) => {
+      const a = sections.f32(name);
+      checkLength(a, nItems, at(name), 'one per item');
+      checkValues(a, at(name), range);
+      return a;
+    };
+    const codes = (name: string, n: number) => {
+      const a = sections.i32(name);
+      checkLength(a, nItems, at(name), 'one per item');
+      checkValues(a, at(name), { min: -1, max: n - 1 });
+      return a;
+    };
+    return new ItemStatistics(
+      f32('popularity', { min: 0, max: 1 }),
+      f32('repeatRate', { min: 0, max: 1, allowNaN: true }),
+      f32('meanInterval', { min: 1, allowNaN: true }),
+      codes('aisle', nAisles),
+      codes('department', nDepartments),
+      nAisles,
+      nDepartments,
     );
-    for (const name of ['popularity', 'repeatRate', 'meanInterval', 'aisle', 'department'] as const) {
-      if (stats[name].length !== nItems) throw new ArtifactError(`has ${stats[name].length} entries for ${nItems} items`, `${section}/${name}`);
-    }
-    for (const [name, n] of [['aisle', stats.nAisles], ['department', stats.nDepartments]] as const) {
-      for (const c of stats[name]) if (!(c >= -1 && c < n)) throw new ArtifactError(`code ${c} outside [-1, ${n})`, `${section}/${name}`);
-    }
-    return stats;
   }
 }
 

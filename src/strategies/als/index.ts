@@ -1,14 +1,16 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
-import { ArtifactError, NotFittedError, OptionError } from '../../errors';
+import { readF32, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
+import { NotFittedError, OptionError } from '../../errors';
 import { InnerProductIndex, scoreAll, type BatchTopK, type Exclusions } from '../../util/dense';
-import { boolean, integer, number, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
+import { boolean, describe, integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32 } from '../../util/random';
 import { cholesky, choleskySolve } from '../../util/spd';
 import { TopK } from '../../util/topk';
 import { INTERACTION_WEIGHTINGS, InteractionWeights, type InteractionWeighting } from '../../util/weighting';
-import { checkItem, queryPurchases } from '../history';
+import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
+import { queryPurchases } from '../history';
 import { joinNames } from '../reasons';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, SaveOptions, ScoreVector } from '../types';
 import { alternate, foldInSystem, gramPlusRidge } from './solve';
@@ -145,7 +147,7 @@ export class ALS implements Recommender {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('ALS.fit');
+    checkDataset(data, 'ALS');
     const pace = new Pace(options.signal, 'ALS.fit');
     const o = this.options;
     const f = o.factors;
@@ -175,7 +177,7 @@ export class ALS implements Recommender {
 
   score(query: Query, out: ScoreVector): void {
     const m = this.require();
-    if (out.size !== m.nItems) throw new OptionError('out', `ScoreVector has ${out.size} items, the model ${m.nItems}`);
+    checkScores(out, m.nItems, 'ALS');
     if (!this.userVector(m, query, this.user)) return;
     this.itemIndex().scoreAll(this.user, out.values);
     out.markDense();
@@ -187,6 +189,10 @@ export class ALS implements Recommender {
    */
   rankIndices(query: Query, k: number, blocked: Uint8Array | null): Int32Array {
     const m = this.require();
+    if (!Number.isInteger(k) || k < 0) throw new OptionError('ALS.rankIndices: k', `must be a non-negative integer, got ${describe(k)}`);
+    if (blocked !== null && !(blocked instanceof Uint8Array && blocked.length === m.nItems)) {
+      throw new OptionError('ALS.rankIndices: blocked', `must be null or a Uint8Array of ${m.nItems} flags, got ${describe(blocked)}`);
+    }
     if (!this.userVector(m, query, this.user)) return new Int32Array(0);
     return this.itemIndex().topK(this.user, k, blocked).items;
   }
@@ -215,7 +221,8 @@ export class ALS implements Recommender {
    */
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
     const m = this.require();
-    checkItem(item, m.nItems, 'item');
+    checkQuery(query, m.nItems, 'ALS');
+    checkItem(item, m.nItems, 'ALS.explain');
     const f = this.options.factors;
     const { items, conf } = this.purchases(m, query);
     if (items.length === 0) return null;
@@ -245,8 +252,8 @@ export class ALS implements Recommender {
   /** The k items whose factors are closest in cosine to `item`'s, most similar first; never `item` itself. */
   similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array } {
     const m = this.require();
-    checkItem(item, m.nItems, 'item');
-    if (!Number.isInteger(k) || k < 0) throw new OptionError('k', `must be a non-negative integer, got ${k}`);
+    checkItem(item, m.nItems, 'ALS.similarItems');
+    if (!Number.isInteger(k) || k < 0) throw new OptionError('ALS.similarItems: k', `must be a non-negative integer, got ${describe(k)}`);
     const unit = this.unitItemFactors();
     const f = this.options.factors;
     const scores = new Float32Array(m.nItems);
@@ -266,21 +273,23 @@ export class ALS implements Recommender {
     return { version: FORMAT_VERSION, nUsers: m.nUsers, nItems: m.nItems, userFactors: withUsers, options: optionsToJson(this.options) };
   }
 
-  static load(state: JsonObject, sections: SectionReader): ALS {
-    if (state.version !== FORMAT_VERSION) throw new ArtifactError(`unsupported ALS state version ${JSON.stringify(state.version)}`, 'als');
-    const options = optionsFromArtifact('ALS', state.options, CHECKS, 'als.options');
-    const { nUsers, nItems } = state;
-    if (typeof nUsers !== 'number' || !Number.isInteger(nUsers) || nUsers < 0) throw new ArtifactError('bad ALS nUsers', 'als');
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError('bad ALS nItems', 'als');
+  /**
+   * Rebuilds a saved model: finite item factors (nItems x factors), the user factors when the
+   * state says they were saved (nUsers x factors, nUsers that of the dataset), bm25's length
+   * norms (finite, >= 0, one per item); anything else is an ArtifactError.
+   */
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): ALS {
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'nUsers', 'nItems', 'userFactors', 'options']);
+    s.literal('version', FORMAT_VERSION);
+    const options = s.options('ALS', CHECKS);
+    const withUsers = s.boolean('userFactors');
+    const nUsers = s.count('nUsers', withUsers ? context?.nUsers : undefined);
+    const nItems = s.count('nItems', context?.nItems);
     const model = new ALS(options);
     const f = options.factors;
-    const sized = (name: string, a: Float32Array, length: number): Float32Array => {
-      if (a.length !== length) throw new ArtifactError(`expected ${length} values, found ${a.length}`, `als.${name}`);
-      return a;
-    };
-    const itemFactors = sized('itemFactors', sections.f32('itemFactors'), nItems * f);
-    const userFactors = state.userFactors === true ? sized('userFactors', sections.f32('userFactors'), nUsers * f) : null;
-    const lengthNorm = options.weighting === 'bm25' ? sized('lengthNorm', sections.f32('lengthNorm'), nItems) : null;
+    const itemFactors = readF32(sections, 'itemFactors', { length: nItems * f });
+    const userFactors = withUsers ? readF32(sections, 'userFactors', { length: nUsers * f }) : null;
+    const lengthNorm = options.weighting === 'bm25' ? readF32(sections, 'lengthNorm', { length: nItems, min: 0 }) : null;
     const weights = InteractionWeights.restore(options.weighting, options.bm25K1, lengthNorm, nItems);
     model.attach({ nUsers, nItems, itemFactors, userFactors, weights });
     return model;
@@ -305,7 +314,8 @@ export class ALS implements Recommender {
    */
   private userVector(m: FittedAls, query: Query, out: Float32Array): boolean {
     const f = this.options.factors;
-    if (query.user >= m.nUsers) throw new OptionError('query.user', `user index ${query.user} out of range [-1, ${m.nUsers})`);
+    checkQuery(query, m.nItems, 'ALS');
+    if (query.user >= m.nUsers) throw new OptionError('ALS: query.user', `user index ${query.user} out of range [-1, ${m.nUsers})`);
     if (query.user >= 0 && query.basket.length === 0 && m.userFactors !== null && this.options.useUserFactors) {
       out.set(m.userFactors.subarray(query.user * f, (query.user + 1) * f));
       return true;
@@ -319,9 +329,9 @@ export class ALS implements Recommender {
     return true;
   }
 
-  /** The query's purchases with their confidences c = alpha * weight (weight > 0 only). */
+  /** The (checked) query's purchases with their confidences c = alpha * weight (weight > 0 only). */
   private purchases(m: FittedAls, query: Query): { items: Int32Array; conf: Float64Array } {
-    const { items, counts } = queryPurchases(query, m.nItems);
+    const { items, counts } = queryPurchases(query);
     const conf = new Float64Array(items.length);
     let kept = 0;
     for (let k = 0; k < items.length; k++) {

@@ -4,13 +4,14 @@
  * and rules.ts); scoring touches only the rules whose rarest antecedent item the shopper has.
  */
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
+import { checkIndices, checkSortedRanges, readI32, readIndices, readPointers, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
 import type { Dataset } from '../../data/dataset';
 import { ArtifactError, NotFittedError, OptionError } from '../../errors';
 import type { JsonObject } from '../../util/json';
-import { integer, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
+import { integer, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
-import { ITEMSET_CHECKS, mineItemsets, type FrequentItemsets, type Transactions } from './miner';
+import { ITEMSET_CHECKS, mineItemsets, supportThreshold, type FrequentItemsets, type Transactions } from './miner';
 import { generateRules, RULE_CHECKS, RuleSet, type AssociationRule } from './rules';
 
 export { FrequentItemsets, mineItemsets, supportThreshold, type ItemsetArrays, type ItemsetOptions, type Transactions } from './miner';
@@ -272,31 +273,41 @@ export class AssociationRules implements Recommender {
     return { options: optionsToJson(this.options), nItems: m.nItems, nTransactions: m.nTransactions, minCount: m.minCount, truncatedAt: m.truncatedAt };
   }
 
-  static load(state: JsonObject, sections: SectionReader): AssociationRules {
-    const model = new AssociationRules(optionsFromArtifact('AssociationRules', state.options, CHECKS, 'rules'));
-    const nItems = state.nItems;
-    const nTransactions = state.nTransactions;
-    const minCount = state.minCount;
-    if (typeof nItems !== 'number' || typeof nTransactions !== 'number' || typeof minCount !== 'number') {
-      throw new ArtifactError('AssociationRules state lacks nItems, nTransactions or minCount', 'rules');
-    }
-    const itemCount = sections.i32('itemCount');
-    const antPtr = sections.i32('antPtr');
-    const ant = sections.i32('ant');
-    const cons = sections.i32('cons');
-    const count = sections.i32('count');
-    const antCount = sections.i32('antCount');
+  /**
+   * Rebuilds a saved model. The rules must be meaningful, not only well-formed: each has a
+   * non-empty sorted antecedent of items in range without its consequent, and counts with
+   * minCount <= count <= antCount <= nTransactions and count <= itemCount[consequent] (so no
+   * measure divides by zero); anything else is an ArtifactError naming the section and the rule.
+   */
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): AssociationRules {
+    const s = StateReader.of(state, scopeName(sections)).keys(['options', 'nItems', 'nTransactions', 'minCount', 'truncatedAt']);
+    const model = new AssociationRules(s.options('AssociationRules', CHECKS));
+    const nItems = s.count('nItems', context?.nItems);
+    const nTransactions = s.count('nTransactions');
+    const minCount = s.integer('minCount', { min: 1 });
+    const threshold = supportThreshold(nTransactions, model.options.minSupport, model.options.minCount);
+    if (minCount !== threshold) s.fail('minCount', `is ${minCount}, but minSupport and minCount over ${nTransactions} transactions give ${threshold}`);
+    const truncatedAt = s.nullable('truncatedAt', (key) => s.integer(key, { min: 1 }));
+    const itemCount = readI32(sections, 'itemCount', { length: nItems, min: 0, max: nTransactions });
+    const cons = readIndices(sections, 'cons', nItems);
     const n = cons.length;
-    if (itemCount.length !== nItems || antPtr.length !== n + 1 || antPtr[n] !== ant.length || count.length !== n || antCount.length !== n) {
-      throw new ArtifactError('AssociationRules sections disagree in length', 'rules');
-    }
-    for (const a of [ant, cons]) {
-      for (let p = 0; p < a.length; p++) if (!(a[p] >= 0 && a[p] < nItems)) throw new ArtifactError(`rule item ${a[p]} outside [0, ${nItems})`, 'rules');
+    const ant = sections.i32('ant');
+    const antPtr = readPointers(sections, 'antPtr', n, ant.length);
+    checkIndices(ant, nItems, sections.fullName('ant'));
+    checkSortedRanges(antPtr, ant, sections.fullName('ant'));
+    const count = readI32(sections, 'count', { length: n, min: minCount });
+    const antCount = readI32(sections, 'antCount', { length: n, max: nTransactions });
+    for (let r = 0; r < n; r++) {
+      const at = `[${r}]`;
+      if (antPtr[r + 1] === antPtr[r]) throw new ArtifactError(`rule ${r} has an empty antecedent`, sections.fullName('antPtr'), `[${r + 1}]`);
+      for (let p = antPtr[r]; p < antPtr[r + 1]; p++) {
+        if (ant[p] === cons[r]) throw new ArtifactError(`rule ${r} has its consequent ${cons[r]} in its antecedent`, sections.fullName('cons'), at);
+      }
+      if (antCount[r] < count[r]) throw new ArtifactError(`rule ${r}: its antecedent is bought ${antCount[r]} times, fewer than the rule (${count[r]})`, sections.fullName('antCount'), at);
+      if (itemCount[cons[r]] < count[r]) throw new ArtifactError(`rule ${r}: its consequent is bought ${itemCount[cons[r]]} times, fewer than the rule (${count[r]})`, sections.fullName('count'), at);
     }
     const consCount = Int32Array.from(cons, (y) => itemCount[y]);
     const rules = new RuleSet(nTransactions, antPtr, ant, cons, count, antCount, consCount);
-    const truncatedAt = state.truncatedAt ?? null;
-    if (truncatedAt !== null && !(typeof truncatedAt === 'number' && Number.isInteger(truncatedAt))) throw new ArtifactError('bad AssociationRules truncatedAt', 'rules');
     model.model = model.buildModel({ nItems, nTransactions, minCount, itemCount, rules, itemsets: null, truncatedAt });
     return model;
   }

@@ -199,8 +199,12 @@ export class FrequentItemsets {
 
   /** Number of frequent itemsets by length: hist[k] = sets of k items. */
   lengthHistogram(): number[] {
-    const hist = new Array<number>(this.maxLength + 1).fill(0);
-    for (let n = 1; n < this.nodeDepth.length; n++) hist[this.nodeDepth[n]]++;
+    const hist = [0];
+    for (let n = 1; n < this.nodeDepth.length; n++) {
+      const d = this.nodeDepth[n];
+      while (hist.length <= d) hist.push(0);
+      hist[d]++;
+    }
     while (hist.length > 1 && hist[hist.length - 1] === 0) hist.pop();
     return hist;
   }
@@ -252,7 +256,8 @@ export async function mineItemsets(tx: Transactions, options: ItemsetOptions): P
   const o = resolveOptions('mineItemsets', SETTINGS_DEFAULTS, given, SETTINGS_CHECKS);
   if (o.minSupport === null && o.minCount === null) throw new OptionError('mineItemsets.minSupport', 'give minSupport or minCount');
   const pace = new Pace(signal, 'itemset mining');
-  const maxLength = o.maxLength;
+  // No itemset is longer than the catalog: a larger maxLength (a caller's 2^53) must not size arrays.
+  const maxLength = Math.min(o.maxLength, Math.max(1, tx.nItems));
   const nTx = tx.ptr.length - 1;
   const minCount = supportThreshold(nTx, o.minSupport ?? 0, o.minCount ?? 1);
 

@@ -1,7 +1,8 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Catalog, Dataset } from '../../data/dataset';
-import { ArtifactError, DataError, EmptyDataError, NotFittedError, OptionError } from '../../errors';
-import { custom, integer, nullable, number, optionsFromArtifact, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
+import { scopeName, StateReader, type LoadContext } from '../../artifact/validate';
+import { DataError, EmptyDataError, NotFittedError, OptionError } from '../../errors';
+import { custom, integer, nullable, number, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
@@ -282,23 +283,26 @@ export class ContentBased implements Recommender {
     };
   }
 
-  static load(state: JsonObject, sections: SectionReader): ContentBased {
-    const encoderState = state.encoder;
-    if (typeof encoderState !== 'object' || encoderState === null || Array.isArray(encoderState)) {
-      throw new ArtifactError('content state has no encoder', 'content');
-    }
-    const encoder =
-      encoderState.kind === 'tfidf'
-        ? TfidfEncoder.load(encoderState, sections.scope('encoder'))
-        : encoderState.kind === 'minilm'
-          ? MiniLMEncoder.load(encoderState)
-          : null;
-    if (encoder === null) throw new ArtifactError(`unknown content encoder kind ${String(encoderState.kind)}`, 'content');
-    const stored = optionsFromArtifact('ContentBased', state.options, STORED_CHECKS, 'content');
+  /**
+   * Rebuilds a saved model: its stored options, its encoder (TF-IDF with sparse vectors, MiniLM
+   * with dense ones) and the item vectors, one per item of the dataset; anything else is an
+   * ArtifactError naming the section or state field.
+   */
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): ContentBased {
+    const s = StateReader.of(state, scopeName(sections));
+    const format = s.oneOf('vectors', ['sparse', 'dense']);
+    s.keys(['options', 'encoder', 'vectors', 'nItems', format === 'sparse' ? 'nTerms' : 'dim']);
+    const e = s.object('encoder');
+    const encoder = e.oneOf('kind', [format === 'sparse' ? 'tfidf' : 'minilm']) === 'tfidf' ? TfidfEncoder.load(e, sections.scope('encoder')) : MiniLMEncoder.load(e);
+    const stored = s.options('ContentBased', STORED_CHECKS);
     const model = new ContentBased({ ...stored, encoder, template: stored.template ?? unsavedTemplate });
-    if (state.vectors === 'sparse') model.install(SparseContentIndex.load(state, sections));
-    else if (state.vectors === 'dense') model.install(DenseContentIndex.load(state, sections));
-    else throw new ArtifactError(`unknown vector format ${String(state.vectors)}`, 'content');
+    const nItems = s.count('nItems', context?.nItems);
+    if (encoder instanceof TfidfEncoder) {
+      const nTerms = s.count('nTerms', encoder.vocabulary.length);
+      model.install(SparseContentIndex.load(sections, nItems, nTerms));
+    } else {
+      model.install(DenseContentIndex.load(sections, nItems, s.count('dim', encoder.dim)));
+    }
     return model;
   }
 }

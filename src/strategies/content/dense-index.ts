@@ -1,6 +1,6 @@
 /** Dense (MiniLM) item vectors for ContentBased: every item is scored, one dot product each. */
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
-import { ArtifactError } from '../../errors';
+import { readF32 } from '../../artifact/validate';
 import type { JsonObject } from '../../util/json';
 import { TopK } from '../../util/topk';
 import type { ScoreVector } from '../types';
@@ -72,15 +72,12 @@ export class DenseContentIndex implements ContentIndex {
     return { vectors: 'dense', nItems: this.vectors.rows, dim: this.vectors.dim };
   }
 
-  static load(state: JsonObject, sections: SectionReader): DenseContentIndex {
-    const { nItems, dim } = state;
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'content.nItems');
-    const data = sections.f32('vectors');
-    if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1 || data.length !== nItems * dim) {
-      throw new ArtifactError(`dense vectors hold ${data.length} values, expected ${nItems} items x ${String(dim)}`, 'vectors');
-    }
+  /** The saved item vectors: nItems x dim finite values. */
+  static load(sections: SectionReader, nItems: number, dim: number): DenseContentIndex {
+    const data = readF32(sections, 'vectors', { length: nItems * dim });
     return new DenseContentIndex({ format: 'dense', rows: nItems, dim, data });
   }
+
 }
 
 /** out[i] = row i . p for every item; one loop shape for profiles and item rows keeps it monomorphic. */

@@ -1,6 +1,7 @@
 import type { SectionWriter } from '../../artifact/sections';
-import { ArtifactError, DataError, NotFittedError, OptionError } from '../../errors';
-import { boolean, integer, nullable, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
+import { StateReader } from '../../artifact/validate';
+import { DataError, NotFittedError, OptionError } from '../../errors';
+import { boolean, integer, nullable, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import type { JsonObject } from '../types';
 import { isBlank, textAt, type DenseItemVectors, type EncodeOptions, type ItemTextEncoder } from './encoder';
@@ -154,13 +155,15 @@ export class MiniLMEncoder implements ItemTextEncoder {
     return { kind: this.kind, options: optionsToJson(this.options), dim: this.dims };
   }
 
-  static load(state: JsonObject): MiniLMEncoder {
-    if (state.kind !== 'minilm') throw new ArtifactError(`expected a minilm encoder, found ${String(state.kind)}`, 'encoder');
-    const encoder = new MiniLMEncoder(optionsFromArtifact('MiniLMEncoder', state.options, CHECKS, 'encoder'));
-    if (!Number.isInteger(state.dim) || (state.dim as number) < 1) throw new ArtifactError(`bad minilm dimension ${String(state.dim)}`, 'encoder');
-    encoder.dims = state.dim as number;
+  /** Rebuilds a saved encoder (`state`: its JSON state, or a reader of it inside a larger state; `section` names a bare one in errors). */
+  static load(state: JsonObject | StateReader, section = 'manifest'): MiniLMEncoder {
+    const s = state instanceof StateReader ? state : StateReader.of(state, section);
+    s.keys(['kind', 'options', 'dim']).literal('kind', 'minilm');
+    const encoder = new MiniLMEncoder(s.options('MiniLMEncoder', CHECKS));
+    encoder.dims = s.integer('dim', { min: 1 });
     return encoder;
   }
+
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import { CsrMatrix } from '../../data/csr';
-import { ArtifactError } from '../../errors';
+import { readCsr } from '../../artifact/validate';
 import type { JsonObject } from '../../util/json';
 import { TopK } from '../../util/topk';
 import type { ScoreVector } from '../types';
@@ -195,28 +195,9 @@ export class SparseContentIndex implements ContentIndex {
     return { vectors: 'sparse', nItems: m.nRows, nTerms: m.nCols };
   }
 
-  static load(state: JsonObject, sections: SectionReader): SparseContentIndex {
-    const { nItems, nTerms } = state;
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'content.nItems');
-    if (typeof nTerms !== 'number' || !Number.isInteger(nTerms) || nTerms < 0) throw new ArtifactError(`bad term count ${String(nTerms)}`, 'content.nTerms');
-    const indptr = sections.i32('indptr');
-    const indices = sections.i32('indices');
-    const values = sections.f32('values');
-    checkCsr(nItems, nTerms, indptr, indices, values);
+  /** The saved item x term matrix: nItems x nTerms CSR, sorted unique terms per row, finite weights >= 0. */
+  static load(sections: SectionReader, nItems: number, nTerms: number): SparseContentIndex {
+    const { indptr, indices, values } = readCsr(sections, '', { nRows: nItems, nCols: nTerms }, { values: { min: 0 } });
     return new SparseContentIndex(new CsrMatrix(nItems, nTerms, indptr, indices, values));
-  }
-}
-
-function checkCsr(nRows: number, nCols: number, indptr: Int32Array, indices: Int32Array, values: Float32Array): void {
-  if (indptr.length !== nRows + 1 || indptr[0] !== 0 || indptr[nRows] !== indices.length || indices.length !== values.length) {
-    throw new ArtifactError('item vector CSR arrays do not fit together', 'indptr');
-  }
-  for (let r = 0; r < nRows; r++) {
-    if (indptr[r + 1] < indptr[r]) throw new ArtifactError(`item vector row ${r} has a negative length`, 'indptr');
-    for (let p = indptr[r]; p < indptr[r + 1]; p++) {
-      if (indices[p] < 0 || indices[p] >= nCols || (p > indptr[r] && indices[p] <= indices[p - 1])) {
-        throw new ArtifactError(`item vector row ${r} has a term index out of range or out of order`, 'indices');
-      }
-    }
   }
 }

@@ -1,8 +1,9 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
+import { readF32, scopeName, StateReader } from '../../artifact/validate';
 import { CsrMatrix } from '../../data/csr';
 import { GrowableColumn } from '../../data/csv';
 import { ArtifactError, DataError, EmptyDataError, NotFittedError } from '../../errors';
-import { arrayOf, boolean, integer, number, optionsFromArtifact, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
+import { arrayOf, boolean, integer, number, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import type { JsonObject } from '../types';
 import { textAt, type EncodeOptions, type ItemTextEncoder, type SparseItemVectors } from './encoder';
@@ -267,13 +268,23 @@ export class TfidfEncoder implements ItemTextEncoder {
     return { kind: this.kind, options: optionsToJson(this.options) };
   }
 
-  static load(state: JsonObject, sections: SectionReader): TfidfEncoder {
-    if (state.kind !== 'tfidf') throw new ArtifactError(`expected a tfidf encoder, found ${String(state.kind)}`, 'encoder');
-    const encoder = new TfidfEncoder(optionsFromArtifact('TfidfEncoder', state.options, CHECKS, 'encoder'));
+  /**
+   * Rebuilds a saved encoder: its options, a vocabulary of distinct terms and one finite idf > 0
+   * per term (`state`: the encoder's JSON state, or a reader of it inside a larger state).
+   */
+  static load(state: JsonObject | StateReader, sections: SectionReader): TfidfEncoder {
+    const s = state instanceof StateReader ? state : StateReader.of(state, scopeName(sections));
+    s.keys(['kind', 'options']).literal('kind', 'tfidf');
+    const encoder = new TfidfEncoder(s.options('TfidfEncoder', CHECKS));
     const vocab = sections.strings('vocab');
-    const idf = sections.f32('idf');
-    if (vocab.length !== idf.length) throw new ArtifactError(`vocabulary has ${vocab.length} terms but idf ${idf.length}`, 'encoder/idf');
+    const idf = readF32(sections, 'idf', { length: vocab.length, min: 0, exclusiveMin: true });
     encoder.setState(vocab, idf);
+    if (encoder.termIndex!.size !== vocab.length) {
+      const seen = new Set<string>();
+      const repeated = vocab.findIndex((term) => seen.size === seen.add(term).size);
+      throw new ArtifactError(`repeats the term ${JSON.stringify(vocab[repeated])}`, sections.fullName('vocab'), `[${repeated}]`);
+    }
     return encoder;
   }
+
 }

@@ -4,11 +4,12 @@ import { degreeCentrality } from 'graphology-metrics/centrality/degree.js';
 import pagerank from 'graphology-metrics/centrality/pagerank.js';
 import { weightedDegree } from 'graphology-metrics/node/weighted-degree.js';
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
+import { checkCsr, checkSymmetric, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
 import { CsrMatrix } from '../../data/csr';
 import type { Dataset } from '../../data/dataset';
-import { ArtifactError, NotFittedError, OptionError } from '../../errors';
+import { NotFittedError, OptionError } from '../../errors';
 import type { JsonObject } from '../../util/json';
-import { integer, number, oneOf, optionsFromArtifact, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
+import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
@@ -421,24 +422,16 @@ export class CoPurchaseGraph implements Recommender {
     return { options: optionsToJson(this.options), nItems: g.nRows };
   }
 
-  static load(state: JsonObject, sections: SectionReader): CoPurchaseGraph {
-    const model = new CoPurchaseGraph(optionsFromArtifact('CoPurchaseGraph', state.options, CHECKS, 'graph'));
-    const nItems = state.nItems;
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 0) throw new ArtifactError(`bad item count ${String(nItems)}`, 'graph.nItems');
-    const indptr = sections.i32('indptr');
-    const indices = sections.i32('indices');
-    const weights = sections.f32('weights');
-    if (indptr.length !== nItems + 1) throw new ArtifactError(`expected ${nItems + 1} row pointers, found ${indptr.length}`, 'indptr');
-    if (indptr[0] !== 0 || indptr[nItems] !== indices.length || indices.length !== weights.length) {
-      throw new ArtifactError('edge arrays disagree in length', 'indices');
-    }
-    for (let i = 0; i < nItems; i++) {
-      if (indptr[i + 1] < indptr[i]) throw new ArtifactError(`row pointers decrease at row ${i}`, 'indptr');
-    }
-    for (let p = 0; p < indices.length; p++) {
-      if (indices[p] < 0 || indices[p] >= nItems) throw new ArtifactError(`edge target ${indices[p]} out of range`, 'indices');
-    }
-    model.install(new CsrMatrix(nItems, nItems, indptr, indices, weights));
+  /** Rebuilds a saved graph: a symmetric nItems x nItems edge CSR without self loops, sorted unique neighbors per row, finite weights > 0; else an ArtifactError. */
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): CoPurchaseGraph {
+    const s = StateReader.of(state, scopeName(sections)).keys(['options', 'nItems']);
+    const model = new CoPurchaseGraph(s.options('CoPurchaseGraph', CHECKS));
+    const nItems = s.count('nItems', context?.nItems);
+    const edges = { indptr: sections.i32('indptr'), indices: sections.i32('indices'), values: sections.f32('weights') };
+    const names = { indptr: sections.fullName('indptr'), indices: sections.fullName('indices'), values: sections.fullName('weights') };
+    checkCsr(edges, { nRows: nItems, nCols: nItems }, names, { values: { min: 0, exclusiveMin: true } });
+    checkSymmetric(edges, names);
+    model.install(new CsrMatrix(nItems, nItems, edges.indptr, edges.indices, edges.values));
     return model;
   }
 

@@ -1,7 +1,8 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
-import { ArtifactError, NotFittedError, OptionError } from '../../errors';
-import { optionsFromArtifact, optionsToJson, resolveOptions } from '../../util/options';
+import { checkLength, checkNonDecreasing, checkValues, readF32, readF64, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
+import { NotFittedError, OptionError } from '../../errors';
+import { optionsToJson, resolveOptions } from '../../util/options';
 import { deriveSeed } from '../../util/random';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
@@ -134,17 +135,24 @@ export class NeuralCF implements Recommender {
     };
   }
 
-  static load(state: JsonObject, sections: SectionReader): NeuralCF {
-    if (state.version !== FORMAT_VERSION) throw new ArtifactError(`unsupported NeuralCF state version ${JSON.stringify(state.version)}`);
-    const s = new NeuralCF(optionsFromArtifact('NeuralCF', state.options, NCF_CHECKS, 'ncf'));
-    const o = s.options;
-    const nUsers = state.nUsers as number;
-    const nItems = state.nItems as number;
+  /**
+   * Rebuilds a saved model. Every weight array must have its size (from the stored options and
+   * counts) and finite values, userHasData 0/1 flags, the sampling table finite, positive and
+   * never decreasing; anything else is an ArtifactError naming the section or state field.
+   */
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): NeuralCF {
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'options', 'nUsers', 'nItems', 'foldSeed', 'training']);
+    s.literal('version', FORMAT_VERSION);
+    const model = new NeuralCF(s.options('NeuralCF', NCF_CHECKS));
+    const o = model.options;
+    const nUsers = s.count('nUsers', context?.nUsers);
+    const nItems = s.count('nItems', context?.nItems);
+    const foldSeed = s.integer('foldSeed', { min: -(2 ** 31), max: 2 ** 31 - 1 });
+    const t = s.object('training').keys(['backend', 'loss', 'validation', 'bestEpoch']);
+    const loss = t.numbers('loss');
+    const info: NcfTrainingInfo = { backend: t.string('backend'), loss, validation: t.numbers('validation'), bestEpoch: t.integer('bestEpoch', { min: 0, max: loss.length }) };
     const f = o.factors;
-    const sized = <T extends { length: number }>(name: string, a: T, length: number): T => {
-      if (a.length !== length) throw new ArtifactError(`expected ${length} values, found ${a.length}`, name);
-      return a;
-    };
+    const weightsOf = (name: string, length: number): Float32Array => readF32(sections, name, { length });
     const neumf = o.architecture === 'neumf';
     const mlpKernels: Float32Array[] = [];
     const mlpBiases: Float32Array[] = [];
@@ -152,11 +160,11 @@ export class NeuralCF implements Recommender {
     if (neumf) {
       let inSize = 2 * f;
       o.mlpLayers.forEach((size, l) => {
-        mlpKernels.push(sized(`mlpKernel${l}`, sections.f32(`mlpKernel${l}`), inSize * size));
-        mlpBiases.push(sized(`mlpBias${l}`, sections.f32(`mlpBias${l}`), size));
+        mlpKernels.push(weightsOf(`mlpKernel${l}`, inSize * size));
+        mlpBiases.push(weightsOf(`mlpBias${l}`, size));
         inSize = size;
       });
-      mlpOut = sized('mlpOut', sections.f32('mlpOut'), inSize);
+      mlpOut = weightsOf('mlpOut', inSize);
     }
     const weights: NcfWeights = {
       architecture: o.architecture,
@@ -164,21 +172,27 @@ export class NeuralCF implements Recommender {
       nItems,
       factors: f,
       mlpLayers: neumf ? [...o.mlpLayers] : [],
-      userGmf: sized('userGmf', sections.f32('userGmf'), nUsers * f),
-      itemGmf: sized('itemGmf', sections.f32('itemGmf'), nItems * f),
-      itemBias: sized('itemBias', sections.f32('itemBias'), nItems),
-      gmfOut: sized('gmfOut', sections.f32('gmfOut'), f),
-      globalBias: sized('globalBias', sections.f32('globalBias'), 1),
-      userMlp: neumf ? sized('userMlp', sections.f32('userMlp'), nUsers * f) : new Float32Array(0),
-      itemMlp: neumf ? sized('itemMlp', sections.f32('itemMlp'), nItems * f) : new Float32Array(0),
+      userGmf: weightsOf('userGmf', nUsers * f),
+      itemGmf: weightsOf('itemGmf', nItems * f),
+      itemBias: weightsOf('itemBias', nItems),
+      gmfOut: weightsOf('gmfOut', f),
+      globalBias: weightsOf('globalBias', 1),
+      userMlp: neumf ? weightsOf('userMlp', nUsers * f) : new Float32Array(0),
+      itemMlp: neumf ? weightsOf('itemMlp', nItems * f) : new Float32Array(0),
       mlpKernels,
       mlpBiases,
       mlpOut,
     };
-    const userHasData = sized('userHasData', sections.u8('userHasData'), nUsers);
-    const samplingCdf = o.sampling === 'popularity' ? sized('samplingCdf', sections.f64('samplingCdf'), nItems) : null;
-    s.model = s.assemble(weights, userHasData, samplingCdf, state.foldSeed as number, state.training as unknown as NcfTrainingInfo);
-    return s;
+    const userHasData = sections.u8('userHasData');
+    checkLength(userHasData, nUsers, sections.fullName('userHasData'), 'one flag per user');
+    checkValues(userHasData, sections.fullName('userHasData'), { max: 1 });
+    let samplingCdf: Float64Array | null = null;
+    if (o.sampling === 'popularity') {
+      samplingCdf = readF64(sections, 'samplingCdf', { length: nItems, min: 0, exclusiveMin: true });
+      checkNonDecreasing(samplingCdf, sections.fullName('samplingCdf'));
+    }
+    model.model = model.assemble(weights, userHasData, samplingCdf, foldSeed, info);
+    return model;
   }
 
   private assemble(weights: NcfWeights, userHasData: Uint8Array, samplingCdf: Float64Array | null, foldSeed: number, info: NcfTrainingInfo): FittedNcf {

@@ -12,7 +12,7 @@ export type NcfValidationMetric = 'auc' | 'loss';
 export interface NeuralCFOptions {
   /** 'gmf': generalized matrix factorization; 'neumf': GMF plus an MLP tower on separate embeddings. Default 'gmf': the cheaper model, and NeuMF's extra tower bought nothing on the benchmark data. */
   architecture: NcfArchitecture;
-  /** Embedding size of users and items (both towers). Default 32, within He et al.'s range of 8-64; not tuned. */
+  /** Embedding size of users and items (both towers), at most 1024. Default 32, within He et al.'s range of 8-64; not tuned. */
   factors: number;
   /** Hidden layer sizes of the NeuMF MLP tower (ReLU), fed [user; item] MLP embeddings. Default [32, 16, 8]. */
   mlpLayers: readonly number[];
@@ -74,7 +74,7 @@ export const NCF_DEFAULTS: Readonly<NeuralCFOptions> = Object.freeze({
 
 export const NCF_CHECKS: OptionChecks<NeuralCFOptions> = {
   architecture: oneOf<NcfArchitecture>(['gmf', 'neumf']),
-  factors: integer({ min: 1 }),
+  factors: integer({ min: 1, max: 1024 }),
   mlpLayers: arrayOf(integer({ min: 1 }), { min: 1 }),
   loss: oneOf<NcfLoss>(['bce', 'bpr']),
   negatives: integer({ min: 1 }),

@@ -1,8 +1,10 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
-import { ArtifactError, NotFittedError, OptionError } from '../../errors';
+import { readF32, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
+import { NotFittedError } from '../../errors';
 import { VectorIndexSlot, type VectorIndexed, type VectorIndexFactory } from '../../util/ann';
-import { optionsFromArtifact, optionsToJson } from '../../util/options';
+import { optionsToJson } from '../../util/options';
+import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
 import { itemSource, REPEAT_FEATURES, SequentialScorer, type SequentialWeights } from './model';
 import { resolveSequentialOptions, SEQUENTIAL_CHECKS, SEQUENTIAL_DEFAULTS, type SequentialOptions } from './options';
@@ -60,7 +62,7 @@ export class SequentialRecommender implements Recommender, VectorIndexed {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
-    data.assertNotEmpty('SequentialRecommender');
+    checkDataset(data, 'SequentialRecommender');
     const { weights, info } = await trainSequential(data, this.options, options.seed ?? 42, options.onProgress, options.signal);
     this.model = { weights, scorer: new SequentialScorer(weights), info };
     this.slot.clear();
@@ -75,7 +77,7 @@ export class SequentialRecommender implements Recommender, VectorIndexed {
 
   score(query: Query, out: ScoreVector): void {
     const m = this.require();
-    if (out.size !== m.weights.nItems) throw new OptionError('out', `ScoreVector has ${out.size} items, the model ${m.weights.nItems}`);
+    checkScores(out, m.weights.nItems, 'SequentialRecommender');
     if (!this.read(m, query)) return;
     const index = this.slot.index;
     if (index === null) {
@@ -95,7 +97,7 @@ export class SequentialRecommender implements Recommender, VectorIndexed {
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
     const m = this.require();
     const w = m.weights;
-    if (!Number.isInteger(item) || item < 0 || item >= w.nItems) throw new OptionError('item', `item index ${item} is outside the ${w.nItems} fitted items`);
+    checkItem(item, w.nItems, 'SequentialRecommender.explain');
     if (!this.read(m, query)) return null;
     const s = m.scorer;
     const score = s.score(item);
@@ -158,17 +160,36 @@ export class SequentialRecommender implements Recommender, VectorIndexed {
     };
   }
 
-  static load(state: JsonObject, sections: SectionReader): SequentialRecommender {
-    if (state.version !== FORMAT_VERSION) throw new ArtifactError(`unsupported SequentialRecommender state version ${JSON.stringify(state.version)}`, 'sequential');
-    const s = new SequentialRecommender(optionsFromArtifact('SequentialRecommender', state.options, SEQUENTIAL_CHECKS, 'sequential.options'));
-    const nItems = state.nItems;
-    if (typeof nItems !== 'number' || !Number.isInteger(nItems) || nItems < 1) throw new ArtifactError(`bad item count ${JSON.stringify(nItems)}`, 'sequential.nItems');
-    const f = s.options.factors;
-    const sized = (name: string, length: number): Float32Array => {
-      const a = sections.f32(name);
-      if (a.length !== length) throw new ArtifactError(`expected ${length} values, found ${a.length}`, name);
-      return a;
+  /**
+   * Rebuilds a saved model: every weight array of its size (from nItems and the stored factors)
+   * with finite values, the training record, and the stored vector index (null, or its kind and
+   * state with section "ann"); anything else is an ArtifactError naming the section or field.
+   */
+  static load(state: JsonObject, sections: SectionReader, context?: LoadContext): SequentialRecommender {
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'options', 'nItems', 'training', 'index']);
+    s.literal('version', FORMAT_VERSION);
+    const model = new SequentialRecommender(s.options('SequentialRecommender', SEQUENTIAL_CHECKS));
+    const nItems = s.count('nItems', context?.nItems);
+    if (nItems < 1) s.fail('nItems', 'must be at least 1');
+    const t = s.object('training').keys(['backend', 'sequences', 'validationSequences', 'loss', 'validation', 'bestEpoch', 'sequencesPerSecond', 'seconds']);
+    const loss = t.numbers('loss');
+    const info: SequentialTrainingInfo = {
+      backend: t.string('backend'),
+      sequences: t.integer('sequences', { min: 0 }),
+      validationSequences: t.integer('validationSequences', { min: 0 }),
+      loss,
+      validation: t.numbers('validation'),
+      bestEpoch: t.integer('bestEpoch', { min: 0, max: loss.length }),
+      sequencesPerSecond: t.number('sequencesPerSecond', { min: 0 }),
+      seconds: t.number('seconds', { min: 0 }),
     };
+    if (s.raw('index') !== null) {
+      const index = s.object('index').keys(['kind', 'state']);
+      index.string('kind');
+      index.object('state');
+    }
+    const f = model.options.factors;
+    const sized = (name: string, length: number): Float32Array => readF32(sections, name, { length });
     const weights: SequentialWeights = {
       nItems,
       factors: f,
@@ -181,9 +202,9 @@ export class SequentialRecommender implements Recommender, VectorIndexed {
       repeatBase: sized('repeatBase', REPEAT_FEATURES),
       repeatGate: sized('repeatGate', f * REPEAT_FEATURES),
     };
-    s.model = { weights, scorer: new SequentialScorer(weights), info: state.training as unknown as SequentialTrainingInfo };
-    s.slot = VectorIndexSlot.load(state.index, sections);
-    return s;
+    model.model = { weights, scorer: new SequentialScorer(weights), info };
+    model.slot = VectorIndexSlot.load(state.index, sections);
+    return model;
   }
 
   private require(): Fitted {
@@ -193,6 +214,7 @@ export class SequentialRecommender implements Recommender, VectorIndexed {
 
   /** Reads the query into the scorer: timeline, else history as one basket, then the cart. */
   private read(m: Fitted, query: Query): boolean {
+    checkQuery(query, m.weights.nItems, 'SequentialRecommender');
     const extras: ArrayLike<number>[] = [];
     if (query.timeline === null && query.history.items.length > 0) extras.push(query.history.items);
     if (query.basket.length > 0) extras.push(query.basket);
