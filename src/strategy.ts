@@ -57,7 +57,7 @@ export { TopK, topKDense } from './util/topk';
 export { ExactVectorIndex, VectorIndexSlot, exactIndex, isVectorIndexed, type SerializedIndex, type VectorIndexed, type VectorSource } from './util/ann';
 export { InnerProductIndex, type BatchTopK, type Exclusions } from './util/dense';
 export { defineKernel, inlineExecutor, rangesByCost, runKernel, setDefaultExecutor, type Executor, type Kernel, type ParallelOptions } from './util/parallel';
-export { checkCsr, checkIndices, checkLength, checkPointers, checkSortedRanges, checkValues, readCsr, readF32, readF64, readI32, readIndices, readPointers, readStrings, stateInteger, stateNumber, type CsrArrays, type CsrCheckOptions, type ValueRange } from './artifact/validate';
+export { StateReader, checkCsr, checkIndices, checkLength, checkNonDecreasing, checkPointers, checkSortedRanges, checkSymmetric, checkValues, readCsr, scopeName, readF32, readF64, readI32, readIndices, readPointers, readStrings, stateInteger, stateNumber, type CsrArrays, type CsrCheckOptions, type LoadContext, type ValueRange } from './artifact/validate';
 export { Pace } from './util/pace';
 export { deriveSeed, mulberry32 } from './util/random';
 export { generateGroceryWithTruth, type SyntheticTruth } from './data/synthetic';
