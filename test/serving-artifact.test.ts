@@ -173,3 +173,30 @@ describe('serving artifact (customerData: false)', async () => {
     expect(() => rec.save({ customerData: 'no' } as never)).toThrow(OptionError);
   });
 });
+
+describe('hybridrec fit --serving', () => {
+  it('writes a serving artifact, and inspect reads its manifest flag', async () => {
+    const { program } = await import('../src/cli/program');
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'hybridrec-serving-'));
+    try {
+      const cli = async (...args: string[]) => {
+        const out: string[] = [];
+        const io = { out: (t: string) => out.push(t), err: () => {}, signal: new AbortController().signal, argv: args };
+        await program(io).parseAsync(['node', 'hybridrec', ...args]);
+        return out.join('\n');
+      };
+      const file = join(dir, 'serving.hrec');
+      await cli('fit', '--synthetic', '--users', '60', '--products', '80', '--strategies', 'repeat,itemknn', '--weights', 'equal', '--serving', '-o', file, '-q');
+      const bytes = new Uint8Array(await readFile(file));
+      expect(flag(bytes)).toBe(false);
+      expect((await HybridRecommender.load(bytes)).customerData).toBe(false);
+      expect(JSON.parse(await cli('inspect', file, '--json')).customerData).toBe(false);
+      expect(await cli('inspect', file)).toContain('customer data: no (a serving artifact');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * tuning found, and per strategy its kind and JSON state; the dataset and every strategy's
  * typed arrays are sections. A business-rule filter is code, not data: it is passed again at load.
  *
- * `customerData` (manifest root, absent in artifacts written before it = true): false marks a
+ * `customerData` (manifest root): false marks a
  * serving artifact. Its dataset section holds the items and the catalog only (no user ids, no
  * purchase matrix rows, no baskets) and every strategy was saved with { customerData: false }
  * (no user-side state), so requests must bring the shopper's history.
@@ -87,9 +87,9 @@ export async function readHybrid<Stored extends object>(
   for (const [key, expected] of [['library', 'hybridrec'], ['kind', 'hybrid']]) {
     if (root.raw(key) !== expected) root.fail(key, `not a HybridRecommender artifact (${key} must be "${expected}", got ${describe(root.raw(key))})`);
   }
-  root.keys(['library', 'libraryVersion', 'kind', 'order', 'options', 'tuning', 'strategies', 'fallback'], ['annotations', 'customerData']);
+  root.keys(['library', 'libraryVersion', 'kind', 'order', 'customerData', 'options', 'tuning', 'strategies', 'fallback'], ['annotations']);
   root.string('libraryVersion');
-  const customerData = root.has('customerData') ? root.boolean('customerData') : true;
+  const customerData = root.boolean('customerData');
   // What tools record beside the model (the CLI's fit record): any JSON, not read here.
   if (root.has('annotations')) root.object('annotations');
   const names = strategyOrder(root);

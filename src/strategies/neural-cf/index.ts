@@ -151,12 +151,12 @@ export class NeuralCF implements Recommender {
    * never decreasing; anything else is an ArtifactError naming the section or state field.
    */
   static load(state: JsonObject, sections: SectionReader, context?: LoadContext): NeuralCF {
-    // userEmbeddings (absent before serving artifacts existed = true): false is a serving artifact's model.
-    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'options', 'nUsers', 'nItems', 'foldSeed', 'training'], ['userEmbeddings']);
+    // userEmbeddings false: a serving artifact's model (mean user vectors instead of one per user).
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'options', 'nUsers', 'nItems', 'userEmbeddings', 'foldSeed', 'training']);
     s.literal('version', FORMAT_VERSION);
     const model = new NeuralCF(s.options('NeuralCF', NCF_CHECKS));
     const o = model.options;
-    const withUsers = s.has('userEmbeddings') ? s.boolean('userEmbeddings') : true;
+    const withUsers = s.boolean('userEmbeddings');
     const nUsers = withUsers ? s.count('nUsers', context?.nUsers) : s.count('nUsers', 0);
     const nItems = s.count('nItems', context?.nItems);
     const foldSeed = s.integer('foldSeed', { min: -(2 ** 31), max: 2 ** 31 - 1 });
