@@ -180,17 +180,16 @@ describe('the packed package in a fresh project', () => {
 
   it('type-checks a TypeScript consumer with moduleResolution node16 (ESM and CJS) and bundler', async () => {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const common = { strict: true, noEmit: true, skipLibCheck: false, target: 'es2022', types: ['node'] };
+    const common = { strict: true, noEmit: true, target: 'es2022', types: ['node'] };
     await writeFile(join(project, 'consumer.mts'), CONSUMER('esm'));
     await writeFile(join(project, 'consumer.cts'), CONSUMER('cjs'));
     await writeFile(join(project, 'bundler.ts'), CONSUMER('esm'));
-    await writeFile(join(project, 'tsconfig.node16.json'), JSON.stringify({ compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16' }, files: ['consumer.mts', 'consumer.cts'] }));
-    await writeFile(join(project, 'tsconfig.bundler.json'), JSON.stringify({ compilerOptions: { ...common, module: 'esnext', moduleResolution: 'bundler' }, files: ['bundler.ts'] }));
+    // node16 checks the shipped .d.ts / .d.cts files too (skipLibCheck false: an unresolvable
+    // import in them is an error); bundler checks the consumer. The consumer's @ts-expect-error
+    // gives the checks teeth: were the types any, the unused expectation would fail them.
+    await writeFile(join(project, 'tsconfig.node16.json'), JSON.stringify({ compilerOptions: { ...common, skipLibCheck: false, module: 'node16', moduleResolution: 'node16' }, files: ['consumer.mts', 'consumer.cts'] }));
+    await writeFile(join(project, 'tsconfig.bundler.json'), JSON.stringify({ compilerOptions: { ...common, skipLibCheck: true, module: 'esnext', moduleResolution: 'bundler' }, files: ['bundler.ts'] }));
     await Promise.all(['node16', 'bundler'].map((c) => sh(process.execPath, [tsc, '-p', `tsconfig.${c}.json`], project, 180_000)));
-    // The check has teeth: a wrong type in the consumer fails it.
-    await writeFile(join(project, 'wrong.mts'), "import { HybridRecommender } from 'hybridrec';\nexport const k: string = new HybridRecommender({ strategies: {} }).candidatesPerStrategy;\n");
-    await writeFile(join(project, 'tsconfig.wrong.json'), JSON.stringify({ compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16' }, files: ['wrong.mts'] }));
-    await expect(sh(process.execPath, [tsc, '-p', 'tsconfig.wrong.json'], project, 180_000)).rejects.toThrow(/TS2322/);
   }, 240_000);
 
   it('bundles a load-and-recommend browser entry under 100 KB gzip, with no tfjs, transformers.js or graphology', async () => {
