@@ -47,6 +47,18 @@ export class UnknownIdError extends HybridrecError {
   }
 }
 
+/**
+ * A user id given to a recommender saved without customer data (save({ customerData: false })):
+ * a serving artifact knows no users, so the request must bring the shopper's history. A
+ * subclass of UnknownIdError (the id is unknown to it), never a silent cold start.
+ */
+export class NoCustomerDataError extends UnknownIdError {
+  constructor(id: string, field?: string) {
+    super('user', id, field);
+    this.message = `user id "${id}"${field !== undefined ? ` (${field})` : ''}: this recommender was saved without customer data (a serving artifact holds no user ids or histories); pass the shopper's history with the request: { history, baskets, basket }`;
+  }
+}
+
 /** Invalid option or argument (NaN weight, negative k, unknown strategy name...). */
 export class OptionError extends HybridrecError {
   readonly option: string;

@@ -71,5 +71,6 @@ export {
   MissingDependencyError,
   NotFittedError,
   OptionError,
+  NoCustomerDataError,
   UnknownIdError,
 } from './errors';

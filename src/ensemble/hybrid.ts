@@ -1,8 +1,8 @@
 import type { Dataset } from '../data/dataset';
-import { ArtifactError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
+import { ArtifactError, NoCustomerDataError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
 import { Popularity } from '../strategies/popularity';
 import { checkDataset } from '../strategies/checks';
-import type { Explanation, FitOptions, Query, Recommender, StrategyLoader } from '../strategies/types';
+import type { Explanation, FitOptions, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
 import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
 import { deriveSeed } from '../util/random';
 import { MergeEngine, type MergeSettings } from './merge';
@@ -74,8 +74,15 @@ export interface RecommendOptions extends UnknownItemPolicy {
 /** similarItems() takes the options of recommend() but excludePurchased (there is no shopper). */
 export type SimilarItemsOptions = Omit<RecommendOptions, 'excludePurchased'>;
 
-/** Options of save(): none yet. The object is checked, so a future option is never silently ignored. */
-export type SaveOptions = Record<string, never>;
+/**
+ * Options of save() (the one SaveOptions type: strategies' save() takes the same object).
+ * `customerData: false` writes a serving artifact: no user ids, no purchase histories, no
+ * user-side strategy state (see docs/artifacts.md); requests then bring the shopper's history.
+ */
+export type { SaveOptions };
+
+const SAVE_DEFAULTS: Readonly<Required<SaveOptions>> = Object.freeze({ customerData: true });
+const SAVE_CHECKS: OptionChecks<Required<SaveOptions>> = { customerData: boolean() };
 
 export interface LoadOptions {
   /** Loaders of custom strategy kinds (built-in kinds need none). Default {}. */
@@ -220,6 +227,8 @@ export class HybridRecommender {
   private tuned: TuneResult | null = null;
   private fitTimes: Record<string, number> = {};
   private fittedState: { data: Dataset; engine: MergeEngine; excluded: Int32Array; blocked: Uint8Array } | null = null;
+  /** False when loaded from a serving artifact (save({ customerData: false })): no users are known. */
+  private hasCustomerData = true;
 
   constructor(options: HybridInit) {
     this.options = resolveOptions('HybridRecommender', HybridRecommender.defaults, options, CHECKS);
@@ -277,7 +286,17 @@ export class HybridRecommender {
     return { ...this.fitTimes };
   }
 
-  /** The training data the recommender was fitted on (ids, histories, catalog). */
+  /**
+   * True when the recommender knows its training shoppers (fitted, or loaded from a full
+   * artifact); false when loaded from a serving artifact, where recommend() needs the shopper's
+   * history and a user id is a NoCustomerDataError.
+   */
+  get customerData(): boolean {
+    this.state();
+    return this.hasCustomerData;
+  }
+
+  /** The training data the recommender was fitted on (ids, histories, catalog; items and catalog only from a serving artifact). */
   get dataset(): Dataset {
     return this.state().data;
   }
@@ -308,6 +327,7 @@ export class HybridRecommender {
     }
     await this.fitStrategies(data, fit, '', true);
     this.attach(data);
+    this.hasCustomerData = true;
   }
 
   /** Fits the strategies and the fallback on `data`; records each one's seconds in fitSeconds when `timed`. */
@@ -383,7 +403,14 @@ export class HybridRecommender {
 
   private recommendOne(shopper: unknown, o: Readonly<RecommendOptions>, where: string): Recommendation[] {
     const { data } = this.state();
-    return this.rankQuery(shopperQuery(data, shopper, o, where), o, true);
+    let query: Query;
+    try {
+      query = shopperQuery(data, shopper, o, where);
+    } catch (e) {
+      if (!this.hasCustomerData && e instanceof UnknownIdError && e.kind === 'user') throw new NoCustomerDataError(e.id, e.field);
+      throw e;
+    }
+    return this.rankQuery(query, o, true);
   }
 
   private rankQuery(query: Query, o: Readonly<RecommendOptions>, fill: boolean): Recommendation[] {
@@ -451,9 +478,14 @@ export class HybridRecommender {
 
   // ---------------------------------------------------------------- artifacts
 
-  /** The fitted recommender as one artifact (same bytes in Node and browsers). */
+  /**
+   * The fitted recommender as one artifact (same bytes in Node and browsers). With
+   * `{ customerData: false }`, a serving artifact: items, catalog and item-side models only,
+   * no user id and no purchase history; a strategy that needs customer data to recommend
+   * (TIFU-KNN) makes it an OptionError naming the strategy.
+   */
   save(options: SaveOptions = {}): Uint8Array {
-    resolveOptions('save', {}, options, {});
+    const o = resolveOptions('save', SAVE_DEFAULTS, options, SAVE_CHECKS);
     const { data } = this.state();
     const { normalization, candidatesPerStrategy } = this.settings;
     const stored: StoredOptions = {
@@ -463,7 +495,9 @@ export class HybridRecommender {
       excludePurchased: this.options.excludePurchased,
       exclude: this.options.exclude,
     };
-    return writeHybrid({ names: this.names, strategies: this.members, fallback: this.fallback, stored, tuning: this.tuned, data });
+    // A recommender loaded from a serving artifact has no customer data to write.
+    const customerData = o.customerData && this.hasCustomerData;
+    return writeHybrid({ names: this.names, strategies: this.members, fallback: this.fallback, stored, tuning: this.tuned, data, customerData });
   }
 
   /**
@@ -484,6 +518,7 @@ export class HybridRecommender {
     }
     rec.tuned = parts.tuning;
     rec.attach(parts.data);
+    rec.hasCustomerData = parts.customerData;
     return rec;
   }
 }
