@@ -200,3 +200,30 @@ describe('hybridrec fit --serving', () => {
     }
   });
 });
+
+describe('the HTTP server on a serving artifact', () => {
+  it('answers GET /recommend?user= with 404 NoCustomerDataError, and a posted history as in process', async () => {
+    const { createServer } = await import('../src/server/index');
+    const data = shopData();
+    const rec = new HybridRecommender({ strategies: { repeat: new RepeatPurchase(), itemknn: new ItemKNN() } });
+    await rec.fit(data);
+    const served = await HybridRecommender.load(rec.save({ customerData: false }));
+    const server = await createServer(rec.save({ customerData: false }), { port: 0, workers: 0 });
+    try {
+      const base = await server.listen();
+      const user = data.users.id(0);
+      const res = await fetch(`${base}/recommend?user=${user}`);
+      expect(res.status).toBe(404);
+      const body = await res.json();
+      expect(body.type).toBe('NoCustomerDataError');
+      expect(body.error).toMatch(/saved without customer data/);
+      const history = request(data, 0).baskets.flat();
+      const posted = await fetch(`${base}/recommend`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ history, k: 5 }) });
+      expect(posted.status).toBe(200);
+      expect((await posted.json()).items).toEqual(JSON.parse(JSON.stringify(served.recommend({ history }, { k: 5 }))));
+      expect((await (await fetch(`${base}/model`)).json()).model.customerData).toBe(false);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});

@@ -285,6 +285,9 @@ export function errorBody(error: FastifyError & { field?: string }): { status: n
       return { status: 400, body: { error: error.message, type: 'ValidationError', ...fieldOf() } };
     case 'UnknownIdError':
       return { status: 404, body: { error: error.message, type: 'UnknownIdError', ...fieldOf() } };
+    // A user id sent to a serving artifact (saved without customer data): the history must come with the request.
+    case 'NoCustomerDataError':
+      return { status: 404, body: { error: error.message, type: 'NoCustomerDataError', ...fieldOf() } };
     case 'OptionError':
       return { status: 400, body: { error: error.message, type: 'OptionError', ...fieldOf() } };
     case 'OverloadedError':

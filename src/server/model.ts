@@ -63,7 +63,7 @@ export class ServingModel {
       weights: rec.strategyWeights,
       users: data.nUsers,
       items: data.nItems,
-      customerData: data.nUsers > 0,
+      customerData: rec.customerData,
     });
   }
 
