@@ -357,6 +357,62 @@ export class MergeEngine {
     return rankCombined(union, Math.min(k, this.nItems), accept, fallback, blocked);
   }
 
+  /**
+   * The first half of rank() for a learned combiner (the reranker): every strategy with a
+   * non-zero weight scores `query`, is normalized and cut exactly as rank() does, and its
+   * candidates join the union (with sum 0, nothing combined yet). Returns each strategy's
+   * ScoreVector (an empty one for a strategy of weight 0), valid until the next call;
+   * contribution() then reads as after rank(). Follow with rankScored().
+   */
+  scoreStrategies(query: Query, blocked: Uint8Array | null, settings: MergeSettings): readonly ScoreVector[] {
+    const { weights, normalization, candidatesPerStrategy } = settings;
+    this.union.clear();
+    this.maps.fill(null);
+    this.cutoffs.fill(-Infinity);
+    for (let s = 0; s < this.strategies.length; s++) {
+      const v = this.perStrategy[s];
+      if (weights[s] === 0) {
+        v.reset();
+        continue;
+      }
+      const part = scoreMember(this.strategies[s], query, v, candidatesPerStrategy, blocked, this.candidates, this.union);
+      if (part.stats === null) continue;
+      this.maps[s] = affineOf(part.stats, normalization);
+      this.cutoffs[s] = part.cutoff;
+    }
+    return this.perStrategy;
+  }
+
+  /**
+   * The second half of rank() for a learned combiner, after scoreStrategies(query): the
+   * caller's `scores` (> 0, larger is better) of items[0 .. n) replace the weighted sum, and
+   * the top k are picked and filled from the fallback exactly as rank() does (the same
+   * accept, blocked and fill rules). Ties go to the earlier of `items`. Returned scores are
+   * the caller's; fallback filler is scaled below the last of them as in rank().
+   */
+  rankScored(query: Query, items: Int32Array, scores: Float64Array, n: number, k: number, blocked: Uint8Array | null, accept: ((item: number) => boolean) | null, fill = true): Ranked {
+    const union = this.union;
+    const slots = this.candidates.slots;
+    union.admit(items, n, slots);
+    // Order by the caller's scores; the sums the shared pick sees are exact integer ranks.
+    const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+    const display = new Float64Array(union.size);
+    for (let r = 0; r < n; r++) {
+      const c = order[r];
+      union.sums[slots[c]] = n - r;
+      display[slots[c]] = scores[c];
+    }
+    const fallback = fill && this.fallback !== null ? this.fallbackCandidates(query) : null;
+    const ranked = rankCombined(union, Math.min(k, this.nItems), accept, fallback, blocked);
+    const m = ranked.fromEnsemble;
+    const floorRank = m > 0 ? ranked.scores[m - 1] : 1;
+    const floorScore = m > 0 ? display[union.slot(ranked.items[m - 1])] : 1;
+    for (let r = 0; r < ranked.items.length; r++) {
+      ranked.scores[r] = r < m ? display[union.slot(ranked.items[r])] : (ranked.scores[r] / floorRank) * floorScore;
+    }
+    return ranked;
+  }
+
   /** Weighted normalized contribution of strategy s to `item` (an unblocked item) in the last rank(). */
   contribution(s: number, item: number, weight: number): number {
     const v = this.perStrategy[s];
