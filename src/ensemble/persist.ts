@@ -13,6 +13,7 @@ import type { JsonObject, Recommender, StrategyLoader } from '../strategies/type
 import { describe, optionsToJson, type OptionChecks } from '../util/options';
 import { NORMALIZATIONS } from './normalize';
 import { BUILTIN_LOADERS } from './registry';
+import { Reranker } from './reranker/combiner';
 import { resolveTuneOptions, type TuneOptions, type TuneResult } from './tune';
 
 export const LIBRARY_VERSION = '0.1.0';
@@ -28,6 +29,8 @@ export interface HybridParts<Stored extends object> {
   stored: Readonly<Stored>;
   tuning: TuneResult | null;
   data: Dataset;
+  /** The learned combiner (section "reranker", manifest key "reranker"); absent or null: the linear merge. */
+  reranker?: Reranker | null;
 }
 
 export function writeHybrid<Stored extends object>(parts: HybridParts<Stored>): Uint8Array {
@@ -39,6 +42,7 @@ export function writeHybrid<Stored extends object>(parts: HybridParts<Stored>): 
     strategies[name] = { kind: strategy.kind, state: strategy.save(w.scope(`strategies/${name}`)) };
   });
   const fallback = parts.fallback ? { kind: parts.fallback.kind, state: parts.fallback.save(w.scope(FALLBACK_SECTION)) } : null;
+  const reranker: JsonObject = parts.reranker ? { [RERANKER_SECTION]: parts.reranker.save(w.scope(RERANKER_SECTION)) } : {};
   return w.toBytes({
     library: 'hybridrec',
     libraryVersion: LIBRARY_VERSION,
@@ -48,8 +52,12 @@ export function writeHybrid<Stored extends object>(parts: HybridParts<Stored>): 
     tuning: parts.tuning as unknown as JsonObject | null,
     strategies,
     fallback,
+    ...reranker,
   });
 }
+
+/** The artifact section (and manifest key) of the learned combiner. */
+export const RERANKER_SECTION = 'reranker';
 
 /**
  * Reads writeHybrid's bytes; custom strategy kinds need their loader in `loaders`. Every
@@ -68,7 +76,7 @@ export async function readHybrid<Stored extends object>(
   for (const [key, expected] of [['library', 'hybridrec'], ['kind', 'hybrid']]) {
     if (root.raw(key) !== expected) root.fail(key, `not a HybridRecommender artifact (${key} must be "${expected}", got ${describe(root.raw(key))})`);
   }
-  root.keys(['library', 'libraryVersion', 'kind', 'order', 'options', 'tuning', 'strategies', 'fallback'], ['annotations']);
+  root.keys(['library', 'libraryVersion', 'kind', 'order', 'options', 'tuning', 'strategies', 'fallback'], ['annotations', RERANKER_SECTION]);
   root.string('libraryVersion');
   // What tools record beside the model (the CLI's fit record): any JSON, not read here.
   if (root.has('annotations')) root.object('annotations');
@@ -96,7 +104,12 @@ export async function readHybrid<Stored extends object>(
   const strategiesByName: Record<string, Recommender> = {};
   for (const name of names) strategiesByName[name] = await load(specs.object(name), `strategies/${name}`);
   const fallback = await root.nullable('fallback', (key) => load(root.object(key), FALLBACK_SECTION));
-  return { names, strategies: names.map((n) => strategiesByName[n]), strategiesByName, fallback, stored, tuning, data };
+  let reranker: Reranker | null = null;
+  if (root.has(RERANKER_SECTION)) {
+    root.object(RERANKER_SECTION);
+    reranker = Reranker.load(root.raw(RERANKER_SECTION) as JsonObject, reader.scope(RERANKER_SECTION), names, context, RERANKER_SECTION);
+  }
+  return { names, strategies: names.map((n) => strategiesByName[n]), strategiesByName, fallback, stored, tuning, data, reranker };
 }
 
 /** root.order: distinct strategy names, at least one, none the reserved fallback name. */
