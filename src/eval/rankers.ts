@@ -26,9 +26,10 @@ export function ensembleRanker(rec: HybridRecommender): IndexRanker {
 /**
  * One list of the recommender as recommend(shopper, { list }) serves it (src/ensemble/lists.ts):
  * 'all', 'buy-again' (history items only, filled from the history by purchase count) or
- * 'discover' (no history items), through its combiner (the reranker when trained).
+ * 'discover' (no history items), through its combiner (the reranker when trained; `combiner`
+ * 'linear' ranks with the weighted sum even then, to compare the two on one fit).
  */
-export function listRanker(rec: HybridRecommender, list: ListKind): IndexRanker {
+export function listRanker(rec: HybridRecommender, list: ListKind, combiner: 'fitted' | 'linear' = 'fitted'): IndexRanker {
   checkRecommender(rec, 'listRanker');
   const kind = listCheck(list, 'listRanker: list');
   const names = rec.strategyNames;
@@ -38,7 +39,7 @@ export function listRanker(rec: HybridRecommender, list: ListKind): IndexRanker 
     rec.fallback,
     nItems,
   );
-  const reranker = rec.reranker;
+  const reranker = oneOf(['fitted', 'linear'])(combiner, 'listRanker: combiner') === 'fitted' ? rec.reranker : null;
   const settings: MergeSettings = { weights: Float64Array.from(names, (n) => rec.strategyWeights[n]), normalization: rec.normalization, candidatesPerStrategy: rec.candidatesPerStrategy };
   const own = new Uint8Array(nItems);
   const touched: number[] = [];
