@@ -11,7 +11,8 @@
  * protocols): repeat recall@10 of buy-again against P-TopFreq, explore recall@10 of discover
  * against TIFU-KNN alone. `--transfer S` (P4 only) also builds the synthetic shop with seed S
  * and ranks it with the trees trained on the seed-`--seed` shop (strategies refitted on S).
- * Writes benchmarks/results/reranker-<protocol>.json.
+ * Writes benchmarks/results/reranker-<protocol>.json (`-lite` with --without);
+ * `--table` prints the tables of docs/reranker.md from those files.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -157,7 +158,30 @@ async function run(id: string): Promise<void> {
   console.log(`  wrote ${file}`);
 }
 
+/** Markdown tables of every benchmarks/results/reranker-*.json (for docs/reranker.md). */
+async function table(): Promise<void> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const files = (await readdir(RESULTS_DIR)).filter((f) => /^reranker-P.*\.json$/.test(f)).sort();
+  const f4 = (x: number | undefined | null) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(4));
+  const ensemble = ['| protocol | strategies | linear NDCG@10 | reranked NDCG@10 | linear R@10 | reranked R@10 | linear R@20 | reranked R@20 | trees kept | training queries | command |', '|---|---|---|---|---|---|---|---|---|---|---|'];
+  const lists = ['| protocol | P-TopFreq rep R@10 | buy-again rep R@10 (linear / reranked) | TIFU-KNN expl R@10 | discover expl R@10 (linear / reranked) |', '|---|---|---|---|---|'];
+  const transfers: string[] = [];
+  for (const f of files) {
+    const r = JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8'));
+    const [lin, rer] = r.rows as Row[];
+    const strategies = `${Object.keys(r.fitSeconds).filter((n) => !['tuning', 'reranker', 'fallback'].includes(n)).length}${r.without.length ? ` (without ${r.without.join(', ')})` : ''}`;
+    ensemble.push(`| ${r.protocol} | ${strategies} | ${f4(lin.ndcg10)} | ${f4(rer.ndcg10)} | ${f4(lin.recall10)} | ${f4(rer.recall10)} | ${f4(lin.recall20)} | ${f4(rer.recall20)} | ${r.reranker?.training?.treesKept ?? 'not trained'} | ${r.reranker?.usableQueries ?? '-'} | \`${r.command}\` |`);
+    const by = (name: string) => (r.lists as Row[]).find((x) => x.name === name);
+    if (r.lists.length) {
+      lists.push(`| ${r.protocol} | ${f4(by('P-TopFreq (reference)')?.repeat10)} | ${f4(by('buy-again (linear)')?.repeat10)} / ${f4(by('buy-again (reranked)')?.repeat10)} | ${f4(by('TIFU-KNN alone (reference)')?.explore10)} | ${f4(by('discover (linear)')?.explore10)} / ${f4(by('discover (reranked)')?.explore10)} |`);
+    }
+    if (r.transfer) for (const t of r.transfer as Row[]) transfers.push(`| ${r.protocol} | ${t.name} | ${f4(t.ndcg10)} | ${f4(t.recall10)} | ${f4(t.recall20)} |`);
+  }
+  console.log([...ensemble, '', ...lists, '', '| protocol | run | NDCG@10 | R@10 | R@20 |', '|---|---|---|---|---|', ...transfers].join('\n'));
+}
+
 (async () => {
+  if (args.includes('--table')) return table();
   for (const id of ids.length ? ids : ['P4-small']) await run(id);
 })().catch((e) => {
   console.error(e);
