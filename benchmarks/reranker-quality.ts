@@ -65,7 +65,8 @@ async function measure(name: string, ranker: IndexRanker, split: Split): Promise
 function foreignForest(rec: HybridRecommender, forest: Reranker): IndexRanker {
   const names = rec.strategyNames;
   const data = rec.dataset;
-  const reranker = Reranker.forData(names, data, forest.model, forest.features.options);
+  const merge = { weights: Float64Array.from(names, (n) => rec.strategyWeights[n]), normalization: rec.normalization, candidatesPerStrategy: rec.candidatesPerStrategy };
+  const reranker = Reranker.forData(names, data, forest.model, forest.features.options, merge);
   const engine = new MergeEngine(names.map((n) => rec.strategy(n)), rec.fallback, data.nItems);
   return { rankIndices: (query, k, blocked) => reranker.rank(engine, query, k, blocked, null, true).items };
 }

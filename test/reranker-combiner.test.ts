@@ -69,7 +69,7 @@ describe('HybridRecommender with the reranker combiner', () => {
     const forest = rec.reranker!;
     rec.recommend(user, { k: 8 });
     const credit = forest.strategyCredit(data.items.indexOf(row.item));
-    expect(credit).toHaveLength(3);
+    expect(credit).toHaveLength(4); // three strategies, then the linear sum
   });
 
   it('the evaluation ranker serves what recommend() serves', () => {

@@ -363,7 +363,7 @@ export class HybridRecommender {
         carved = { protocol, split: validationSplit(data, protocol, fit.seed) };
         await this.fitStrategies(carved.split.train, fit, 'rerank/', false);
       }
-      const trained = await trainReranker(this.names, this.members, carved.split, protocol, o, this.settings.normalization, fit);
+      const trained = await trainReranker(this.names, this.members, carved.split, protocol, o, this.settings, fit);
       forest = trained.model;
       this.learnedSummary = trained.summary;
       fit.onProgress?.({ stage: 'reranker', done: 1, total: 1, message: trained.summary.reason });
@@ -372,7 +372,7 @@ export class HybridRecommender {
     await this.fitStrategies(data, fit, '', true);
     if (forest !== null) {
       const o = this.options.reranker;
-      this.learned = Reranker.forData(this.names, data, forest, { candidatesPerStrategy: o.candidatesPerStrategy, normalization: this.settings.normalization });
+      this.learned = Reranker.forData(this.names, data, forest, { candidatesPerStrategy: o.candidatesPerStrategy }, this.settings);
     }
     this.attach(data);
   }

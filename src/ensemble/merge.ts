@@ -358,11 +358,12 @@ export class MergeEngine {
   }
 
   /**
-   * The first half of rank() for a learned combiner (the reranker): every strategy with a
-   * non-zero weight scores `query`, is normalized and cut exactly as rank() does, and its
-   * candidates join the union (with sum 0, nothing combined yet). Returns each strategy's
-   * ScoreVector (an empty one for a strategy of weight 0), valid until the next call;
-   * contribution() then reads as after rank(). Follow with rankScored().
+   * The first half of rank() for a learned combiner (the reranker): every strategy scores
+   * `query` (a strategy of weight 0 too: a learned combiner reads it), is normalized and cut
+   * exactly as rank() does, its candidates join the union, and the weighted sum of rank() is
+   * added up (weight 0 adds nothing). Returns each strategy's ScoreVector, valid until the
+   * next call; contribution() and linearScores() then read as after rank(). Follow with
+   * rankScored().
    */
   scoreStrategies(query: Query, blocked: Uint8Array | null, settings: MergeSettings): readonly ScoreVector[] {
     const { weights, normalization, candidatesPerStrategy } = settings;
@@ -370,17 +371,22 @@ export class MergeEngine {
     this.maps.fill(null);
     this.cutoffs.fill(-Infinity);
     for (let s = 0; s < this.strategies.length; s++) {
-      const v = this.perStrategy[s];
-      if (weights[s] === 0) {
-        v.reset();
-        continue;
-      }
-      const part = scoreMember(this.strategies[s], query, v, candidatesPerStrategy, blocked, this.candidates, this.union);
+      const part = scoreMember(this.strategies[s], query, this.perStrategy[s], candidatesPerStrategy, blocked, this.candidates, this.union);
       if (part.stats === null) continue;
-      this.maps[s] = affineOf(part.stats, normalization);
+      const map = affineOf(part.stats, normalization);
+      this.maps[s] = map;
       this.cutoffs[s] = part.cutoff;
+      if (weights[s] !== 0) addCandidates(this.candidates.slots, this.candidates.raw, 0, part.count, map.scale, map.shift, weights[s], this.union.sums);
     }
     return this.perStrategy;
+  }
+
+  /** After scoreStrategies(): the linear merge's score (the weighted sum) of every candidate with a positive one, into `out` (reset first). */
+  linearScores(out: ScoreVector): ScoreVector {
+    out.reset();
+    const { items, sums, size } = this.union;
+    for (let u = 0; u < size; u++) if (sums[u] > 0) out.set(items[u], sums[u]);
+    return out;
   }
 
   /**
@@ -393,6 +399,7 @@ export class MergeEngine {
   rankScored(query: Query, items: Int32Array, scores: Float64Array, n: number, k: number, blocked: Uint8Array | null, accept: ((item: number) => boolean) | null, fill = true): Ranked {
     const union = this.union;
     const slots = this.candidates.slots;
+    union.sums.fill(0, 0, union.size);
     union.admit(items, n, slots);
     // Order by the caller's scores; the sums the shared pick sees are exact integer ranks.
     const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);

@@ -4,9 +4,12 @@
  * protocol logic of weight tuning, src/ensemble/tune.ts), never on test data.
  *
  * Training (trainReranker): the strategies, fitted on the split's train part, score each
- * validation query (a seeded sample of at most `maxQueries`); RerankerFeatures pools every
- * strategy's top `candidatesPerStrategy` items that the query may be served (its blocked
- * items left out, as evaluation and serving leave them out) and describes them; a candidate
+ * validation query (a seeded sample of at most `maxQueries`) through the merge engine, which
+ * also adds up the linear weighted sum (the recommender's weights, normalization and cut);
+ * that sum joins the features as one more scorer, "(linear)", so the forest starts from the
+ * linear ranking and learns where to depart from it. RerankerFeatures pools every scorer's
+ * top `candidatesPerStrategy` items that the query may be served (its blocked items left
+ * out, as evaluation and serving leave them out) and describes them; a candidate
  * is labelled 1 when it is one of the query's held-out items. Queries whose pool holds no
  * held-out item carry no gradient and are dropped. LambdaMART trains on the rest, early
  * stopping on a share of those queries. With fewer than `minQueries` such queries there is
@@ -29,8 +32,8 @@ import { ScoreVector, type FitOptions, type JsonObject, type Query, type Recomme
 import { integer, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import { deriveSeed } from '../../util/random';
-import type { MergeEngine, Ranked } from '../merge';
-import type { Normalization } from '../normalize';
+import { MergeEngine, type MergeSettings, type Ranked } from '../merge';
+import { NORMALIZATIONS, type Normalization } from '../normalize';
 import { sampleQueries, type ValidationProtocol } from '../tune';
 import { BoostedTrees, type FeatureImportance } from './forest';
 import { LAMBDAMART_CHECKS, LambdaMART, type LambdaMARTOptions, type TrainingReport } from './gbdt';
@@ -77,6 +80,14 @@ export function resolveRerankerOptions(options: unknown, owner = 'reranker'): Re
   return resolveOptions(owner, RERANKER_DEFAULTS, options, RERANKER_CHECKS);
 }
 
+/** The name of the linear weighted sum among the reranker's scorers: its features are `(linear).score`, `(linear).normalized`, `(linear).rank`. */
+export const LINEAR_SCORER = '(linear)';
+
+/** A copy of merge settings (the reranker keeps the recommender's linear merge as one of its inputs). */
+function copySettings(m: MergeSettings): MergeSettings {
+  return { weights: Float64Array.from(m.weights), normalization: m.normalization, candidatesPerStrategy: m.candidatesPerStrategy };
+}
+
 /** What reranker training did at the last fit. */
 export interface RerankerSummary {
   /** true: the forest ranks; false: too little data, the linear weighted sum ranks (see `reason`). */
@@ -113,7 +124,7 @@ export async function trainReranker(
   split: Split,
   protocol: ValidationProtocol,
   options: Readonly<RerankerOptions>,
-  normalization: Normalization,
+  merge: MergeSettings,
   fit: Pick<FitOptions, 'onProgress' | 'signal' | 'seed'>,
 ): Promise<{ model: BoostedTrees | null; summary: RerankerSummary }> {
   const started = Date.now();
@@ -122,9 +133,10 @@ export async function trainReranker(
   const train = split.train;
   const nItems = train.nItems;
   const queries = sampleQueries(split.queries.filter((q) => q.target.length > 0), options.maxQueries, deriveSeed(seed, 'reranker.queries'));
-  const extractor = new RerankerFeatures(names, ItemStatistics.fromDataset(train), { candidatesPerStrategy: options.candidatesPerStrategy, normalization });
+  const extractor = new RerankerFeatures([...names, LINEAR_SCORER], ItemStatistics.fromDataset(train), { candidatesPerStrategy: options.candidatesPerStrategy, normalization: merge.normalization });
   const F = extractor.names.length;
-  const vectors = members.map(() => new ScoreVector(nItems));
+  const engine = new MergeEngine(members, null, nItems);
+  const linear = new ScoreVector(nItems);
   const blocked = new Uint8Array(nItems);
   if (split.candidates !== null) for (let i = 0; i < nItems; i++) blocked[i] = split.candidates[i] === 1 ? 0 : 1;
   const isTarget = new Uint8Array(nItems);
@@ -147,11 +159,8 @@ export async function trainReranker(
     };
     if (q.excludeHistory) for (const i of query.history.items) block(i);
     if (q.excludeBasket) for (const i of q.basket) block(i);
-    for (let s = 0; s < members.length; s++) {
-      vectors[s].reset();
-      members[s].score(query, vectors[s]);
-    }
-    const m = extractor.extract(query, vectors, { blocked });
+    const vectors = engine.scoreStrategies(query, blocked, merge);
+    const m = extractor.extract(query, [...vectors, engine.linearScores(linear)], { blocked });
     for (const i of q.target) isTarget[i] = 1;
     let positives = 0;
     for (let c = 0; c < m.count; c++) positives += isTarget[m.items[c]];
@@ -188,20 +197,29 @@ export class Reranker {
   private scores = new Float64Array(0);
   private readonly contribution: Float64Array;
   private last: CandidateMatrix | null = null;
+  private linear: ScoreVector;
+  /** The linear merge the reranker reads as its "(linear)" scorer: the recommender's weights, normalization and cut. */
+  readonly merge: MergeSettings;
 
   constructor(
     readonly features: RerankerFeatures,
     readonly model: BoostedTrees,
+    merge: MergeSettings,
   ) {
     if (model.nFeatures !== features.names.length || model.featureNames.some((n, i) => n !== features.names[i])) {
       throw new OptionError('Reranker', 'the forest was trained on other features than the extractor makes');
     }
+    if (features.strategies[features.strategies.length - 1] !== LINEAR_SCORER || merge.weights.length !== features.strategies.length - 1) {
+      throw new OptionError('Reranker', `the scorers must be the strategies then "${LINEAR_SCORER}", with one weight per strategy`);
+    }
+    this.merge = copySettings(merge);
     this.contribution = new Float64Array(model.nFeatures + 1);
+    this.linear = new ScoreVector(features.items.nItems);
   }
 
-  /** Builds the serving combiner for strategies refitted on the full data. */
-  static forData(names: readonly string[], data: Dataset, model: BoostedTrees, options: { candidatesPerStrategy: number; normalization: Normalization }): Reranker {
-    return new Reranker(new RerankerFeatures(names, ItemStatistics.fromDataset(data), options), model);
+  /** Builds the serving combiner for strategies refitted on the full data; `merge` is the recommender's linear merge. */
+  static forData(names: readonly string[], data: Dataset, model: BoostedTrees, options: { candidatesPerStrategy: number }, merge: MergeSettings): Reranker {
+    return new Reranker(new RerankerFeatures([...names, LINEAR_SCORER], ItemStatistics.fromDataset(data), { candidatesPerStrategy: options.candidatesPerStrategy, normalization: merge.normalization }), model, merge);
   }
 
   /** Gain importance of every feature, largest first. */
@@ -215,9 +233,8 @@ export class Reranker {
    * Feature rows stay readable through explain() until the next call.
    */
   rank(engine: MergeEngine, query: Query, k: number, blocked: Uint8Array | null, accept: ((item: number) => boolean) | null, fill: boolean): Ranked {
-    const settings = this.settings(engine.strategies.length);
-    const vectors = engine.scoreStrategies(query, blocked, settings);
-    const m = this.features.extract(query, vectors, { blocked });
+    const vectors = engine.scoreStrategies(query, blocked, this.merge);
+    const m = this.features.extract(query, [...vectors, engine.linearScores(this.linear)], { blocked });
     this.last = m;
     if (this.scores.length < m.count) this.scores = new Float64Array(Math.max(m.count, 2 * this.scores.length));
     const raw = this.model.score(m.features, m.count, this.scores);
@@ -241,7 +258,7 @@ export class Reranker {
     });
   }
 
-  /** Per strategy (in the extractor's order), the sum of its three features' contributions to `item` in the last rank(). */
+  /** Per scorer (the strategies in order, then "(linear)"), the sum of its three features' contributions to `item` in the last rank(). */
   strategyCredit(item: number): Float64Array {
     const S = this.features.strategies.length;
     const out = new Float64Array(S);
@@ -254,36 +271,41 @@ export class Reranker {
     return out;
   }
 
-  private cachedSettings: { weights: Float64Array; normalization: Normalization; candidatesPerStrategy: number } | null = null;
-
-  private settings(n: number) {
-    if (this.cachedSettings === null || this.cachedSettings.weights.length !== n) {
-      // Every strategy scores (the forest reads them all); the merge's own cut only bounds the union.
-      this.cachedSettings = { weights: new Float64Array(n).fill(1), normalization: this.features.options.normalization, candidatesPerStrategy: this.features.options.candidatesPerStrategy };
-    }
-    return this.cachedSettings;
-  }
-
   /** Writes the item statistics and the forest as sections; returns the JSON state load() needs. */
   save(out: SectionWriter): JsonObject {
-    return { format: 1, features: this.features.save(), items: this.features.items.save(out.scope('items')), forest: this.model.save(out.scope('forest')) };
+    const { weights, normalization, candidatesPerStrategy } = this.merge;
+    return {
+      format: 1,
+      features: this.features.save(),
+      items: this.features.items.save(out.scope('items')),
+      forest: this.model.save(out.scope('forest')),
+      merge: { weights: Array.from(weights), normalization, cut: Number.isFinite(candidatesPerStrategy) ? candidatesPerStrategy : null },
+    };
   }
 
   /** Rebuilds a saved reranker; `names` are the recommender's strategies, which the features must name in order. */
   static load(state: JsonObject, sections: SectionReader, names: readonly string[], context?: LoadContext, section = 'reranker'): Reranker {
-    const s = StateReader.of(state, section).keys(['format', 'features', 'items', 'forest']);
+    const s = StateReader.of(state, section).keys(['format', 'features', 'items', 'forest', 'merge']);
     s.literal('format', 1);
     s.object('items');
     s.object('features');
     s.object('forest');
     const items = ItemStatistics.load(state.items as JsonObject, sections.scope('items'), `${section}/items`, context);
     const features = RerankerFeatures.load(state.features as JsonObject, items, `${section}/features`);
-    if (features.strategies.length !== names.length || features.strategies.some((n, i) => n !== names[i])) {
-      s.fail('features.strategies', `names ${features.strategies.join(', ')}, the recommender's strategies are ${names.join(', ')}`);
+    const scorers = [...names, LINEAR_SCORER];
+    if (features.strategies.length !== scorers.length || features.strategies.some((n, i) => n !== scorers[i])) {
+      s.fail('features.strategies', `names ${features.strategies.join(', ')}, expected the recommender's strategies then "${LINEAR_SCORER}": ${scorers.join(', ')}`);
     }
     const forest = BoostedTrees.load(state.forest as JsonObject, sections.scope('forest'), `${section}/forest`);
+    const m = s.object('merge').keys(['weights', 'normalization', 'cut']);
+    const weights = m.numbers('weights', { min: 0 });
+    if (weights.length !== names.length) m.fail('weights', `has ${weights.length} weights for ${names.length} strategies`);
+    const normalization = m.oneOf('normalization', NORMALIZATIONS);
+    if (normalization !== features.options.normalization) m.fail('normalization', `is "${normalization}", the features normalize with "${features.options.normalization}"`);
+    const cut = m.nullable('cut', (key) => m.integer(key, { min: 1 }));
+    const merge: MergeSettings = { weights: Float64Array.from(weights), normalization, candidatesPerStrategy: cut ?? Infinity };
     try {
-      return new Reranker(features, forest);
+      return new Reranker(features, forest, merge);
     } catch (e) {
       if (e instanceof OptionError) s.fail('forest.featureNames', 'do not match the features the reranker extracts');
       throw e;
