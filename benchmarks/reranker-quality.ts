@@ -46,18 +46,20 @@ interface Row {
   recall20: number;
   repeat10?: number;
   explore10?: number;
+  /** Seconds of the @10 evaluation pass (every query ranked once): a side-by-side cost, noisy on a shared machine. */
+  seconds10: number;
 }
 
 async function measure(name: string, ranker: IndexRanker, split: Split): Promise<Row> {
   const at10: EvalResult = await evaluate(ranker, split, { k: 10 });
   const at20: EvalResult = await evaluate(ranker, split, { k: 20 });
-  const row: Row = { name, ndcg10: at10.ndcg, recall10: at10.recall, recall20: at20.recall };
+  const row: Row = { name, ndcg10: at10.ndcg, recall10: at10.recall, recall20: at20.recall, seconds10: at10.seconds };
   if (at10.recallRepeat !== undefined) {
     row.repeat10 = at10.recallRepeat;
     row.explore10 = at10.recallExplore;
   }
   const f = (x: number | undefined) => (x === undefined ? '   -  ' : x.toFixed(4));
-  console.log(`  ${name.padEnd(34)} NDCG@10 ${f(row.ndcg10)}  R@10 ${f(row.recall10)}  R@20 ${f(row.recall20)}  rep R@10 ${f(row.repeat10)}  expl R@10 ${f(row.explore10)}`);
+  console.log(`  ${name.padEnd(34)} NDCG@10 ${f(row.ndcg10)}  R@10 ${f(row.recall10)}  R@20 ${f(row.recall20)}  rep R@10 ${f(row.repeat10)}  expl R@10 ${f(row.explore10)}  (${(1000 * row.seconds10 / Math.max(1, at10.evaluated)).toFixed(2)} ms/query)`);
   return row;
 }
 
