@@ -69,7 +69,7 @@ export interface ProtocolResult {
   notes: string[];
 }
 
-interface ProtocolSpec {
+export interface ProtocolSpec {
   title: string;
   dataset: string;
   needsShared: boolean;
@@ -105,7 +105,7 @@ export async function lastfmRows(): Promise<InteractionRows> {
   return rows;
 }
 
-const PROTOCOLS: Record<string, ProtocolSpec> = {
+export const PROTOCOLS: Record<string, ProtocolSpec> = {
   P1: {
     title: 'P1 holdout-temporal, MovieLens 100K',
     dataset: 'movielens-100k/u.data (every rating = 1 implicit interaction), titles from u.item',

@@ -18,6 +18,7 @@ import type { JsonObject, Recommender, SaveOptions, StrategyLoader } from '../st
 import { describe, optionsToJson, type OptionChecks } from '../util/options';
 import { NORMALIZATIONS } from './normalize';
 import { BUILTIN_LOADERS } from './registry';
+import { Reranker } from './reranker/combiner';
 import { resolveTuneOptions, type TuneOptions, type TuneResult } from './tune';
 
 export const LIBRARY_VERSION = '0.1.0';
@@ -35,6 +36,8 @@ export interface HybridParts<Stored extends object> {
   data: Dataset;
   /** False: a serving artifact (no user ids, histories or user-side strategy state). Default true. */
   customerData?: boolean;
+  /** The learned combiner (section "reranker", manifest key "reranker"); absent or null: the linear merge. */
+  reranker?: Reranker | null;
 }
 
 export function writeHybrid<Stored extends object>(parts: HybridParts<Stored>): Uint8Array {
@@ -57,6 +60,8 @@ export function writeHybrid<Stored extends object>(parts: HybridParts<Stored>): 
     strategies[name] = { kind: strategy.kind, state: save(strategy, `strategies/${name}`, name) };
   });
   const fallback = parts.fallback ? { kind: parts.fallback.kind, state: save(parts.fallback, FALLBACK_SECTION, FALLBACK_SECTION) } : null;
+  // The forest and its item statistics are item-side aggregates: a serving artifact keeps them.
+  const reranker: JsonObject = parts.reranker ? { [RERANKER_SECTION]: parts.reranker.save(w.scope(RERANKER_SECTION)) } : {};
   return w.toBytes({
     library: 'hybridrec',
     libraryVersion: LIBRARY_VERSION,
@@ -67,8 +72,12 @@ export function writeHybrid<Stored extends object>(parts: HybridParts<Stored>): 
     tuning: parts.tuning as unknown as JsonObject | null,
     strategies,
     fallback,
+    ...reranker,
   });
 }
+
+/** The artifact section (and manifest key) of the learned combiner. */
+export const RERANKER_SECTION = 'reranker';
 
 /**
  * Reads writeHybrid's bytes; custom strategy kinds need their loader in `loaders`. Every
@@ -87,7 +96,7 @@ export async function readHybrid<Stored extends object>(
   for (const [key, expected] of [['library', 'hybridrec'], ['kind', 'hybrid']]) {
     if (root.raw(key) !== expected) root.fail(key, `not a HybridRecommender artifact (${key} must be "${expected}", got ${describe(root.raw(key))})`);
   }
-  root.keys(['library', 'libraryVersion', 'kind', 'order', 'customerData', 'options', 'tuning', 'strategies', 'fallback'], ['annotations']);
+  root.keys(['library', 'libraryVersion', 'kind', 'order', 'customerData', 'options', 'tuning', 'strategies', 'fallback'], ['annotations', RERANKER_SECTION]);
   root.string('libraryVersion');
   const customerData = root.boolean('customerData');
   // What tools record beside the model (the CLI's fit record): any JSON, not read here.
@@ -117,7 +126,12 @@ export async function readHybrid<Stored extends object>(
   const strategiesByName: Record<string, Recommender> = {};
   for (const name of names) strategiesByName[name] = await load(specs.object(name), `strategies/${name}`);
   const fallback = await root.nullable('fallback', (key) => load(root.object(key), FALLBACK_SECTION));
-  return { names, strategies: names.map((n) => strategiesByName[n]), strategiesByName, fallback, stored, tuning, data, customerData };
+  let reranker: Reranker | null = null;
+  if (root.has(RERANKER_SECTION)) {
+    root.object(RERANKER_SECTION);
+    reranker = Reranker.load(root.raw(RERANKER_SECTION) as JsonObject, reader.scope(RERANKER_SECTION), names, context, RERANKER_SECTION);
+  }
+  return { names, strategies: names.map((n) => strategiesByName[n]), strategiesByName, fallback, stored, tuning, data, customerData, reranker };
 }
 
 /** root.order: distinct strategy names, at least one, none the reserved fallback name. */

@@ -217,6 +217,7 @@ function listOptions(x: Record<string, unknown> | ServeRecommendOptions, maxExpl
     k: o.k ?? 10,
     explain: o.explain ?? false,
     ...(o.excludePurchased !== undefined ? { excludePurchased: o.excludePurchased } : {}),
+    ...(o.list !== undefined && o.list !== 'all' ? { list: o.list } : {}),
     ...(o.exclude !== undefined ? { exclude: o.exclude } : {}),
     ...(o.unknownItems !== undefined ? { unknownItems: o.unknownItems } : {}),
   };
