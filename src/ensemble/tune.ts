@@ -82,7 +82,7 @@ export const HYPERPARAMETER_GRIDS: Readonly<Record<string, Readonly<Record<strin
   als: Object.freeze({ regularization: Object.freeze([5, 20, 50]), alpha: Object.freeze([1, 2, 4]), factors: Object.freeze([32, 64, 128]) }),
   ease: Object.freeze({ lambda: Object.freeze([100, 200, 500]) }),
   tifuknn: Object.freeze({ neighbors: Object.freeze([100, 300, 600]), alpha: Object.freeze([0.1, 0.3, 0.5]) }),
-  itemknn: Object.freeze({ neighbors: Object.freeze([20, 50, 200]), weighting: Object.freeze(['log1p', 'bm25']) }),
+  itemknn: Object.freeze({ neighbors: Object.freeze([20, 50, 200, 500]), weighting: Object.freeze(['log1p', 'bm25']) }),
 });
 
 function hyperparameterCheck(value: unknown, name: string): boolean | HyperparameterGrid {
