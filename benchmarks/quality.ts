@@ -12,7 +12,7 @@
  *   --drop a,b          leave these strategies out of the ensemble
  *   --metric m@k        the tuning metric (default: the protocol's, ndcg@10; P6 recall@20)
  *
- * Writes benchmarks/results/<protocol>.json; `npx tsx benchmarks/report.ts` turns all result
+ * Writes benchmarks/results/<protocol>.json (another seed: <protocol>-seed<N>.json); `npx tsx benchmarks/report.ts` turns all result
  * files into docs/benchmarks.md. Real-data protocols exit 0 with a message when ../shared is
  * absent.
  */
@@ -359,8 +359,10 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     notes: spec.notes,
   };
   await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(join(RESULTS_DIR, `${id}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`  tuned weights: ${JSON.stringify(rec.tuning?.weights)} (${rec.tuning?.normalization}); wrote benchmarks/results/${id}.json`);
+  // Other seeds (robustness runs) go beside the seed-42 result, not over it.
+  const file = seed === 42 ? `${id}.json` : `${id}-seed${seed}.json`;
+  await writeFile(join(RESULTS_DIR, file), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`  tuned weights: ${JSON.stringify(rec.tuning?.weights)} (${rec.tuning?.normalization}); wrote benchmarks/results/${file}`);
   return result;
 }
 
