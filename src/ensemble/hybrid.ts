@@ -9,7 +9,7 @@ import { MergeEngine, type MergeSettings } from './merge';
 import { NORMALIZATIONS, type Normalization } from './normalize';
 import { FALLBACK_SECTION, readHybrid, writeHybrid } from './persist';
 import { ItemIds, shopperQuery, type Shopper, type UnknownItemPolicy } from './shopper';
-import { chooseProtocol, resolveTuneOptions, searchWeights, TUNE_DEFAULTS, validationSplit, type TuneOptions, type TuneResult, type ValidationProtocol } from './tune';
+import { chooseProtocol, hyperparameterGrids, resolveTuneOptions, searchHyperparameters, searchWeights, TUNE_DEFAULTS, validationSplit, type TuneOptions, type TuneResult, type ValidationProtocol } from './tune';
 import { blockForList, buyAgainFill, buyAgainReason, listCheck, type ListKind } from './lists';
 import { Reranker, RERANKER_DEFAULTS, resolveRerankerOptions, trainReranker, type FeatureContribution, type RerankerOptions, type RerankerSummary } from './reranker/combiner';
 import type { LambdaMARTOptions } from './reranker/gbdt';
@@ -253,7 +253,8 @@ export class HybridRecommender {
   /** The options as given (with defaults); `weights` may be 'tune'. */
   readonly options: Readonly<HybridOptions>;
   private readonly names: readonly string[];
-  private readonly members: readonly Recommender[];
+  /** Replaced by better variants when tune.hyperparameters finds some. */
+  private members: readonly Recommender[];
   private readonly settings: MergeSettings;
   private tuned: TuneResult | null = null;
   private learned: Reranker | null = null;
@@ -268,6 +269,7 @@ export class HybridRecommender {
     const o = this.options;
     this.names = Object.keys(o.strategies);
     this.members = this.names.map((n) => o.strategies[n]);
+    if (o.weights === 'tune') hyperparameterGrids(o.tune.hyperparameters, this.names, this.members);
     this.settings = { weights: this.weightsOf(o.weights === 'tune' ? {} : o.weights), normalization: o.normalization, candidatesPerStrategy: o.candidatesPerStrategy };
   }
 
@@ -366,7 +368,16 @@ export class HybridRecommender {
       const split = validationSplit(data, protocol, fit.seed);
       // The fallback fills tuned lists as it fills served ones: it is fitted on the split too.
       await this.fitStrategies(split.train, fit, 'tune/', false);
+      const grids = hyperparameterGrids(tune.hyperparameters, this.names, this.members);
+      let hyperparameters: TuneResult['hyperparameters'];
+      if (Object.keys(grids).length > 0) {
+        const fitMember = (s: Recommender, name: string) => s.fit(split.train, { seed: deriveSeed(fit.seed, name), threads: fit.threads, signal: fit.signal });
+        const found = await searchHyperparameters(this.names, this.members, this.fallback, split, tune, this.settings.candidatesPerStrategy, grids, fitMember, fit);
+        this.members = found.members;
+        hyperparameters = found.report;
+      }
       this.tuned = await searchWeights(this.names, this.members, this.fallback, split, tune, protocol, this.settings.candidatesPerStrategy, fit);
+      if (hyperparameters) this.tuned.hyperparameters = hyperparameters;
       this.settings.weights = this.weightsOf(this.tuned.weights);
       this.settings.normalization = this.tuned.normalization;
       this.fitTimes.tuning = (Date.now() - started) / 1000;
