@@ -45,6 +45,7 @@ export { ALS, type ALSOptions } from './strategies/als';
 export { EASE, type EASEOptions, type EASESummary } from './strategies/ease';
 export { TIFUKNN, type TIFUKNNOptions } from './strategies/tifu-knn';
 export { SequentialRecommender, type SequentialOptions, type SequentialTrainingInfo } from './strategies/sequential';
+export { TwoTower, type TwoTowerOptions, type TwoTowerScoring, type TwoTowerTaskWeights, type TwoTowerTrainingInfo } from './strategies/two-tower';
 export type { VectorIndex, VectorIndexFactory, VectorMatches, VectorMetric } from './util/ann';
 export type { FitOptions, Progress, Recommender } from './strategies/types';
 
