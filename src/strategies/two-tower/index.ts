@@ -11,7 +11,7 @@ import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import { isBlank } from '../content/encoder';
 import { TfidfEncoder } from '../content/tfidf';
 import { queryPurchases } from '../history';
-import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, SaveOptions, ScoreVector } from '../types';
+import { ScoreVector as ScoreVectorClass, type Explanation, type FitOptions, type ItemNamer, type JsonObject, type Query, type Recommender, type SaveOptions, type ScoreVector } from '../types';
 import { TwoTowerScorer, type TwoTowerWeights } from './model';
 import { parseTemplate, resolveTwoTowerOptions, TWO_TOWER_CHECKS, TWO_TOWER_DEFAULTS, type TemplatePart, type TwoTowerOptions } from './options';
 import { trainTwoTower, type TwoTowerTrainingInfo } from './train';
@@ -53,6 +53,7 @@ export class TwoTower implements Recommender, VectorIndexed {
   private readonly templateParts: TemplatePart[];
   private model: Fitted | null = null;
   private slot = new VectorIndexSlot();
+  private scratch: ScoreVector | null = null;
 
   constructor(options: Partial<TwoTowerOptions> = {}) {
     this.options = resolveTwoTowerOptions(options);
@@ -124,17 +125,34 @@ export class TwoTower implements Recommender, VectorIndexed {
   score(query: Query, out: ScoreVector): void {
     const m = this.require();
     checkScores(out, m.weights.nItems, 'TwoTower');
-    const items = this.userVector(m, query);
-    if (items === null) return;
+    if (this.userVector(m, query) !== null) this.fill(m, out);
+  }
+
+  /**
+   * Scores the current user (see userVector) into `out`. 'retrieval': u . v of every item (or
+   * of the vector index's candidates). 'ranking' / 'sum': two stages, as TFRS serves a
+   * retrieval and a ranking model: the rankCandidates best items by u . v (among the index's
+   * candidates when one is attached), then the ranking head (plus u . v for 'sum') on those only.
+   */
+  private fill(m: Fitted, out: ScoreVector): void {
+    const s = m.scorer;
+    const o = this.options;
     const index = this.slot.index;
-    if (index === null) {
-      m.scorer.scoreAll(out.values);
-      out.markDense();
+    const found = index === null ? null : index.search(s.user, o.indexCandidates);
+    if (o.scoring === 'retrieval') {
+      if (found === null) {
+        for (let i = 0; i < m.weights.nItems; i++) out.values[i] = s.retrieval(i);
+        out.markDense();
+      } else {
+        for (let k = 0; k < found.items.length; k++) out.set(found.items[k], s.retrieval(found.items[k]));
+      }
       return;
     }
-    const found = index.search(m.scorer.user, this.options.indexCandidates);
-    for (let k = 0; k < found.items.length; k++) out.set(found.items[k], m.scorer.score(found.items[k]));
-    for (let k = 0; k < items.length; k++) if (!out.has(items[k])) out.set(items[k], m.scorer.score(items[k]));
+    const heap = new TopK(o.rankCandidates);
+    if (found === null) for (let i = 0; i < m.weights.nItems; i++) heap.push(i, s.retrieval(i));
+    else for (let k = 0; k < found.items.length; k++) heap.push(found.items[k], s.retrieval(found.items[k]));
+    const best = heap.sorted();
+    for (let k = 0; k < best.items.length; k++) out.set(best.items[k], s.score(best.items[k]));
   }
 
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
@@ -142,8 +160,13 @@ export class TwoTower implements Recommender, VectorIndexed {
     checkItem(item, m.weights.nItems, 'TwoTower.explain');
     const items = this.userVector(m, query);
     if (items === null) return null;
+    // Only what score() touched has a score to explain (two stages: the ranking candidates).
+    if (this.scratch === null || this.scratch.size !== m.weights.nItems) this.scratch = new ScoreVectorClass(m.weights.nItems);
+    this.scratch.reset();
+    this.fill(m, this.scratch);
+    if (!this.scratch.has(item)) return null;
     const s = m.scorer;
-    const score = s.score(item);
+    const score = this.scratch.values[item];
     const evidence = new TopK(EVIDENCE);
     for (let k = 0; k < items.length; k++) if (items[k] !== item) evidence.push(items[k], s.historyContribution(items[k], item, items.length));
     const best = evidence.sorted();
@@ -217,8 +240,7 @@ export class TwoTower implements Recommender, VectorIndexed {
     out.array('text/indptr', w.text.indptr);
     out.array('text/indices', w.text.indices);
     out.array('text/values', w.text.values);
-    out.array('rankUser', w.rankUser);
-    out.array('rankItem', w.rankItem);
+    out.array('rankKernel', w.rankKernel);
     out.array('rankBias', w.rankBias);
     out.array('rankOut', w.rankOut);
     out.array('rankOutBias', w.rankOutBias);
@@ -310,8 +332,7 @@ export class TwoTower implements Recommender, VectorIndexed {
       history: sized('history', nItems * f),
       textW: sized('textW', nTerms * f),
       text,
-      rankUser: sized('rankUser', f * H),
-      rankItem: sized('rankItem', f * H),
+      rankKernel: sized('rankKernel', f * H),
       rankBias: sized('rankBias', H),
       rankOut: sized('rankOut', H),
       rankOutBias: sized('rankOutBias', 1),

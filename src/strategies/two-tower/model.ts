@@ -6,8 +6,11 @@
  * history; an unknown user, or one without training data, is the pooled part alone: fold-in).
  * Item tower: v_i = itemId[i] + sum over text terms t of x_it * textW[t], x_i the item's
  * L2-normalized TF-IDF row, so an item nobody bought still gets a vector from its text.
- * Retrieval score: u . v_i / temperature. Ranking head: one ReLU layer over [u; v_i],
- * logit = rankOutBias + rankOut . relu(rankUser^T u + rankItem^T v_i + rankBias).
+ * Retrieval score: u . v_i / temperature. Ranking head: one ReLU layer over the interaction
+ * u * v_i (elementwise, NeuMF's GMF layer), logit = rankOutBias + rankOut . relu(rankKernel^T
+ * (u * v_i) + rankBias). Over the elementwise product the head's gradients keep the towers'
+ * dot-product geometry; a head over [u; v_i] taught the item tower popularity directions that
+ * pulled a never-sold item's text vector away from its group (test/two-tower.test.ts).
  */
 import type { CsrArrays } from '../../artifact/validate';
 import type { TwoTowerScoring } from './options';
@@ -30,10 +33,8 @@ export interface TwoTowerWeights {
   textW: Float32Array;
   /** Item text features: nItems x nTerms CSR, L2-normalized rows (empty for items without text). */
   text: CsrArrays;
-  /** [factors][hidden] */
-  rankUser: Float32Array;
-  /** [factors][hidden] */
-  rankItem: Float32Array;
+  /** [factors][hidden], over u * v. */
+  rankKernel: Float32Array;
   rankBias: Float32Array;
   rankOut: Float32Array;
   /** [bias] */
@@ -42,7 +43,7 @@ export interface TwoTowerWeights {
 
 /** The arrays training updates, in a fixed order (for the best-epoch snapshot). */
 export function weightArrays(w: TwoTowerWeights): Float32Array[] {
-  return [w.userId ?? new Float32Array(0), w.itemId, w.history, w.textW, w.rankUser, w.rankItem, w.rankBias, w.rankOut, w.rankOutBias];
+  return [w.userId ?? new Float32Array(0), w.itemId, w.history, w.textW, w.rankKernel, w.rankBias, w.rankOut, w.rankOutBias];
 }
 
 /** Writes item i's tower output (no dropout) into out[o .. o + f). Float64 sums, one order: fit and load agree to the bit. */
@@ -63,34 +64,16 @@ export function itemVectors(w: TwoTowerWeights): Float32Array {
   return out;
 }
 
-/** Per item: its half of the ranking head's hidden layer plus the bias (nItems x hidden). */
-function itemRankParts(w: TwoTowerWeights, vectors: Float32Array): Float32Array {
-  const { factors: f, hidden: h } = w;
-  const out = new Float32Array(w.nItems * h);
-  const acc = new Float64Array(h);
-  for (let i = 0; i < w.nItems; i++) {
-    for (let o = 0; o < h; o++) acc[o] = w.rankBias[o];
-    for (let k = 0; k < f; k++) {
-      const x = vectors[i * f + k];
-      const row = k * h;
-      for (let o = 0; o < h; o++) acc[o] += x * w.rankItem[row + o];
-    }
-    for (let o = 0; o < h; o++) out[i * h + o] = acc[o];
-  }
-  return out;
-}
-
 /**
  * Scores from the weights with plain loops. Holds the current query's user vector
  * (setUser / foldIn), then scores any item by the chosen head.
  */
 export class TwoTowerScorer {
   readonly vectors: Float32Array;
-  private readonly rankParts: Float32Array;
   private readonly norms: Float64Array;
-  /** The current user vector and its half of the ranking head's hidden layer. */
+  /** The current user vector, and the ranking kernel scaled by it (userKernel[k][h] = u_k kernel[k][h]). */
   readonly user: Float32Array;
-  private readonly userRank: Float32Array;
+  private readonly userKernel: Float32Array;
   private readonly acc: Float64Array;
 
   constructor(
@@ -98,7 +81,6 @@ export class TwoTowerScorer {
     readonly scoring: TwoTowerScoring,
   ) {
     this.vectors = itemVectors(w);
-    this.rankParts = itemRankParts(w, this.vectors);
     const f = w.factors;
     this.norms = new Float64Array(w.nItems);
     for (let i = 0; i < w.nItems; i++) {
@@ -107,7 +89,7 @@ export class TwoTowerScorer {
       this.norms[i] = Math.sqrt(s);
     }
     this.user = new Float32Array(f);
-    this.userRank = new Float32Array(w.hidden);
+    this.userKernel = new Float32Array(f * w.hidden);
     this.acc = new Float64Array(Math.max(f, w.hidden));
   }
 
@@ -133,16 +115,12 @@ export class TwoTowerScorer {
   }
 
   private prepare(): void {
-    const { w } = this;
-    const { factors: f, hidden: h } = w;
-    const acc = this.acc;
-    acc.fill(0, 0, h);
+    const { factors: f, hidden: h } = this.w;
+    const kernel = this.w.rankKernel;
     for (let k = 0; k < f; k++) {
       const x = this.user[k];
-      const row = k * h;
-      for (let o = 0; o < h; o++) acc[o] += x * w.rankUser[row + o];
+      for (let o = 0; o < h; o++) this.userKernel[k * h + o] = x * kernel[k * h + o];
     }
-    for (let o = 0; o < h; o++) this.userRank[o] = acc[o];
   }
 
   /** u . v_i / temperature. */
@@ -156,17 +134,22 @@ export class TwoTowerScorer {
     return s / this.w.temperature;
   }
 
-  /** The ranking head's logit for item i. */
+  /** The ranking head's logit for item i (factors x hidden multiply-adds). */
   ranking(i: number): number {
     const { w } = this;
-    const h = w.hidden;
-    const parts = this.rankParts;
-    const o = i * h;
-    let s = w.rankOutBias[0];
-    for (let k = 0; k < h; k++) {
-      const z = parts[o + k] + this.userRank[k];
-      if (z > 0) s += w.rankOut[k] * z;
+    const { factors: f, hidden: h } = w;
+    const acc = this.acc;
+    for (let o = 0; o < h; o++) acc[o] = w.rankBias[o];
+    const v = this.vectors;
+    const uk = this.userKernel;
+    for (let k = 0; k < f; k++) {
+      const x = v[i * f + k];
+      if (x === 0) continue;
+      const row = k * h;
+      for (let o = 0; o < h; o++) acc[o] += x * uk[row + o];
     }
+    let s = w.rankOutBias[0];
+    for (let o = 0; o < h; o++) if (acc[o] > 0) s += w.rankOut[o] * acc[o];
     return s;
   }
 

@@ -47,7 +47,11 @@ export interface TrainResult {
   info: TwoTowerTrainingInfo;
 }
 
-/** Standard deviation of the initial embeddings (user ids, text projection). Item ids and history rows start at 0, so an item's first vector is its text. */
+/**
+ * Standard deviation of the initial user id embeddings. Item ids, history rows and the text
+ * projection start at 0: a term no training item has (a never-sold item's own words) then adds
+ * nothing to its vector, instead of random noise weighted by its high idf.
+ */
 const INIT_STD = 0.1;
 /** Fixed negatives per validation positive (the AUC's comparisons). */
 const VALIDATION_NEGATIVES = 8;
@@ -186,11 +190,11 @@ async function train(
     userHasData,
     itemId: new Float32Array(nItems * f),
     history: new Float32Array(nItems * f),
-    textW: normalArray(nTerms * f, init, INIT_STD),
+    textW: new Float32Array(nTerms * f),
     text,
-    rankUser: normalArray(f * H, init, Math.sqrt(2 / (2 * f))),
-    rankItem: normalArray(f * H, init, Math.sqrt(2 / (2 * f))),
-    rankBias: new Float32Array(H),
+    rankKernel: normalArray(f * H, init, Math.sqrt(2 / f)),
+    // Positive so the head's ReLUs pass gradients from the start (the item vectors start at 0).
+    rankBias: new Float32Array(H).fill(0.1),
     rankOut: normalArray(H, init, Math.sqrt(1 / H)),
     rankOutBias: Float32Array.of(-Math.log(r)),
   };
@@ -201,7 +205,7 @@ async function train(
     textW: new SparseAdamRows(weights.textW, f),
   };
   const grads = { userId: new RowGrads(f), itemId: new RowGrads(f), history: new RowGrads(f), textW: new RowGrads(f) };
-  const rankParams = [weights.rankUser, weights.rankItem, weights.rankBias, weights.rankOut, weights.rankOutBias];
+  const rankParams = [weights.rankKernel, weights.rankBias, weights.rankOut, weights.rankOutBias];
   const rankAdam = rankParams.map((p) => new DenseAdam(p));
 
   // logQ: an item's probability of being a batch positive (its share of training positives).
@@ -294,7 +298,7 @@ async function train(
         towerItem(weights, batchItem[e], keepItem[e] === 1, V, e * f);
       }
       // --- loss and gradients with respect to the tower outputs and the ranking head
-      const { loss, dU, dV, dRank } = lossAndGrads(tf, o, size, U, V, batchItem, logQ, rankParams, wR, wK);
+      const { loss, dU, dV, dText, dRank } = lossAndGrads(tf, o, size, U, V, batchItem, logQ, rankParams, wR, wK);
       lossSum += loss * size;
       lossCount += size;
       // --- back into the rows
@@ -306,7 +310,13 @@ async function train(
       for (let e = 0; e < nItemRows; e++) {
         const i = batchItem[e];
         if (keepItem[e]) grads.itemId.add(i, dV, e * f, 1);
-        for (let p = text.indptr[i]; p < text.indptr[i + 1]; p++) grads.textW.add(text.indices[p], dV, e * f, text.values[p]);
+        // The text projection learns from the retrieval task only (dText: zero for the ranking
+        // negatives), unless retrieval does not train. The ranking BCE against uniform negatives pushes every item away from the
+        // average user (each item is a negative 4x as often as a positive); through a term that
+        // ten items share, that base-rate direction swamped the group signal, and a never-sold
+        // item (its text alone) then ranked below half the other groups' items for its own
+        // group's shoppers (0.47, against 0.99 for retrieval alone; test/two-tower.test.ts data).
+        if (e < size) for (let p = text.indptr[i]; p < text.indptr[i + 1]; p++) grads.textW.add(text.indices[p], dText, e * f, text.values[p]);
       }
       step++;
       const c1 = 1 - Math.pow(ADAM_BETA1, step);
@@ -385,8 +395,10 @@ function towerItem(w: TwoTowerWeights, i: number, keepId: boolean, out: Float32A
 
 /**
  * The batch's weighted loss and its gradients. U: size x f user vectors; V: the size positive
- * item vectors, then size x negatives negative item vectors (row-major). Returns dU and dV in
- * the same layouts and the ranking head's gradients in rankParams order (null when its weight is 0).
+ * item vectors, then size x negatives negative item vectors (row-major). Returns dU and dV
+ * (both tasks) in the same layouts, dText (the retrieval task's part of dV, what the text
+ * projection learns from) and the ranking head's gradients in rankParams order (null when its
+ * ranking weight is 0).
  */
 function lossAndGrads(
   tf: Tf,
@@ -399,7 +411,7 @@ function lossAndGrads(
   rankParams: Float32Array[],
   wR: number,
   wK: number,
-): { loss: number; dU: Float32Array; dV: Float32Array; dRank: Float32Array[] | null } {
+): { loss: number; dU: Float32Array; dV: Float32Array; dText: Float32Array; dRank: Float32Array[] | null } {
   const f = o.factors;
   const H = o.hidden;
   const r = o.negatives;
@@ -418,46 +430,54 @@ function lossAndGrads(
     const vn = tf.tensor2d(V.subarray(size * f, size * (1 + r) * f), [size * r, f]);
     const corr = tf.tensor2d(correction, [size, size]);
     const labels = tf.oneHot(tf.range(0, size, 1, 'int32'), size);
-    const rank = [
-      tf.tensor2d(rankParams[0], [f, H]),
-      tf.tensor2d(rankParams[1], [f, H]),
-      tf.tensor1d(rankParams[2]),
-      tf.tensor2d(rankParams[3], [H, 1]),
-      tf.tensor1d(rankParams[4]),
-    ];
+    const rank = [tf.tensor2d(rankParams[0], [f, H]), tf.tensor1d(rankParams[1]), tf.tensor2d(rankParams[2], [H, 1]), tf.tensor1d(rankParams[3])];
+    // Inputs: u, then the positives for retrieval (when it trains), then for ranking the
+    // positives again, the negatives and the head (when it trains): the positives enter once
+    // per task, so the two tasks' gradients come back apart (see the text path in train()).
     const lossFn = (...x: Tensor[]): Tensor => {
-      const [xu, xp, xn, wu, wv, b1, w2, b2] = x;
+      let next = 0;
+      const xu = x[next++];
       let total: Tensor = tf.scalar(0);
       if (wR > 0) {
+        const xp = x[next++];
         const logits = tf.add(tf.div(tf.matMul(xu, xp, false, true), o.temperature), corr);
         const ce = tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), 1)));
         total = tf.add(total, tf.mul(ce, wR));
       }
       if (wK > 0) {
-        const zu = tf.matMul(xu, wu);
-        const hp = tf.relu(tf.add(tf.add(zu, tf.matMul(xp, wv)), b1));
+        const [xk, xn, kernel, b1, w2, b2] = x.slice(next);
+        // The head reads u * v: each positive, then its negatives against the same user.
+        const hp = tf.relu(tf.add(tf.matMul(tf.mul(xu, xk), kernel), b1));
         const lp = tf.add(tf.matMul(hp, w2), b2);
-        const zn = tf.reshape(tf.matMul(xn, wv), [size, r, H]);
-        const hn = tf.relu(tf.add(tf.add(zn, tf.reshape(zu, [size, 1, H])), b1));
-        const ln = tf.add(tf.reshape(tf.matMul(tf.reshape(hn, [size * r, H]), w2), [size, r]), b2);
+        const un = tf.reshape(tf.mul(tf.reshape(xn, [size, r, f]), tf.reshape(xu, [size, 1, f])), [size * r, f]);
+        const hn = tf.relu(tf.add(tf.matMul(un, kernel), b1));
+        const ln = tf.add(tf.matMul(hn, w2), b2);
         const bce = tf.div(tf.add(tf.sum(tf.softplus(tf.neg(lp))), tf.sum(tf.softplus(ln))), size * (1 + r));
         total = tf.add(total, tf.mul(bce, wK));
       }
       return total;
     };
-    const inputs = wK > 0 ? [u, vp, vn, ...rank] : [u, vp];
-    const fn = wK > 0 ? lossFn : (xu: Tensor, xp: Tensor) => lossFn(xu, xp);
-    const { value, grads } = tf.valueAndGrads(fn as (...x: Tensor[]) => Tensor)(inputs);
+    const inputs = [u, ...(wR > 0 ? [vp] : []), ...(wK > 0 ? [vp.clone(), vn, ...rank] : [])];
+    const { value, grads } = tf.valueAndGrads(lossFn)(inputs);
     return [value, ...grads];
   });
   const loss = out[0].dataSync()[0];
   const dU = out[1].dataSync() as Float32Array;
-  const dV = new Float32Array(size * (1 + r) * f);
-  dV.set(out[2].dataSync() as Float32Array, 0);
-  if (wK > 0) dV.set(out[3].dataSync() as Float32Array, size * f);
-  const dRank = wK > 0 ? out.slice(4).map((t) => t.dataSync() as Float32Array) : null;
+  const dText = new Float32Array(size * (1 + r) * f);
+  let next = 2;
+  if (wR > 0) dText.set(out[next++].dataSync() as Float32Array, 0);
+  const dV = dText.slice();
+  let dRank: Float32Array[] | null = null;
+  if (wK > 0) {
+    const dRankPos = out[next++].dataSync() as Float32Array;
+    for (let p = 0; p < size * f; p++) dV[p] += dRankPos[p];
+    // Ranking alone: the text projection learns from it (there is nothing else).
+    if (wR === 0) dText.set(dRankPos, 0);
+    dV.set(out[next++].dataSync() as Float32Array, size * f);
+    dRank = out.slice(next).map((t) => t.dataSync() as Float32Array);
+  }
   tf.dispose(out);
-  return { loss, dU, dV, dRank };
+  return { loss, dU, dV, dText, dRank };
 }
 
 interface Validation {
