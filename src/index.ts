@@ -59,6 +59,7 @@ export { generateGrocery, type SyntheticOptions } from './data/synthetic';
 export { evaluate, type EvalResult, type EvaluateOptions, type IndexRanker } from './eval/evaluate';
 export { ensembleRanker, strategyRanker, weightedRanker } from './eval/rankers';
 export { basketCompletion, holdoutRandom, holdoutTemporal, nextBasket, nextBasketFixed, type EvalQuery, type NbrJson, type Split } from './eval/splits';
+export { coldItems, type ColdItemsOptions } from './eval/cold-items';
 export type { MetricSummary } from './eval/metrics';
 
 // Errors
