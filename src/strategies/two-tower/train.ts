@@ -371,25 +371,27 @@ async function train(
   };
 }
 
-/** out[o..o+f) = keepId * userId[u] + mean of history rows items[h0..h1). */
+/** out[o..o+f) = keepId * userId[u] + mean of history rows items[h0..h1) (row by row: contiguous reads). */
 function userVector(w: TwoTowerWeights, u: number, keepId: boolean, items: Int32Array, h0: number, h1: number, out: Float32Array, o: number): void {
   const f = w.factors;
-  const inv = h1 > h0 ? 1 / (h1 - h0) : 0;
-  for (let k = 0; k < f; k++) {
-    let s = 0;
-    for (let q = h0; q < h1; q++) s += w.history[items[q] * f + k];
-    out[o + k] = (keepId ? w.userId![u * f + k] : 0) + s * inv;
+  const acc = new Float64Array(f);
+  for (let q = h0; q < h1; q++) {
+    const row = items[q] * f;
+    for (let k = 0; k < f; k++) acc[k] += w.history[row + k];
   }
+  const inv = h1 > h0 ? 1 / (h1 - h0) : 0;
+  for (let k = 0; k < f; k++) out[o + k] = (keepId ? w.userId![u * f + k] : 0) + acc[k] * inv;
 }
 
 /** The item tower with the id embedding kept or dropped. */
 function towerItem(w: TwoTowerWeights, i: number, keepId: boolean, out: Float32Array, o: number): void {
   const f = w.factors;
   const { indptr, indices, values } = w.text;
-  for (let k = 0; k < f; k++) {
-    let s = keepId ? w.itemId[i * f + k] : 0;
-    for (let p = indptr[i]; p < indptr[i + 1]; p++) s += values[p] * w.textW[indices[p] * f + k];
-    out[o + k] = s;
+  for (let k = 0; k < f; k++) out[o + k] = keepId ? w.itemId[i * f + k] : 0;
+  for (let p = indptr[i]; p < indptr[i + 1]; p++) {
+    const x = values[p];
+    const row = indices[p] * f;
+    for (let k = 0; k < f; k++) out[o + k] += x * w.textW[row + k];
   }
 }
 
