@@ -49,6 +49,7 @@ export { ALS, type ALSOptions } from './strategies/als';
 export { EASE, type EASEOptions, type EASESummary } from './strategies/ease';
 export { TIFUKNN, type TIFUKNNOptions } from './strategies/tifu-knn';
 export { SequentialRecommender, type SequentialOptions, type SequentialTrainingInfo } from './strategies/sequential';
+export { TwoTower, type TwoTowerOptions, type TwoTowerScoring, type TwoTowerTaskWeights, type TwoTowerTrainingInfo } from './strategies/two-tower';
 export type { VectorIndex, VectorIndexFactory, VectorMatches, VectorMetric } from './util/ann';
 export type { FitOptions, Progress, Recommender } from './strategies/types';
 
@@ -62,6 +63,7 @@ export { generateGrocery, type SyntheticOptions } from './data/synthetic';
 export { evaluate, type EvalResult, type EvaluateOptions, type IndexRanker } from './eval/evaluate';
 export { ensembleRanker, listRanker, strategyRanker, weightedRanker } from './eval/rankers';
 export { basketCompletion, holdoutRandom, holdoutTemporal, nextBasket, nextBasketFixed, type EvalQuery, type NbrJson, type Split } from './eval/splits';
+export { coldItems, type ColdItemsOptions } from './eval/cold-items';
 export type { MetricSummary } from './eval/metrics';
 
 // Errors

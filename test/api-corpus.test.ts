@@ -35,6 +35,7 @@ import { NeuralCF } from '../src/strategies/neural-cf';
 import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { SequentialRecommender } from '../src/strategies/sequential';
+import { TwoTower } from '../src/strategies/two-tower';
 import { TIFUKNN } from '../src/strategies/tifu-knn';
 import type { Recommender } from '../src/strategies/types';
 import { caseTally } from './corpus/corpus';
@@ -334,6 +335,7 @@ const CLASSES: Array<[string, { defaults: object; new (options?: never): { optio
   ['EASE', EASE],
   ['TIFUKNN', TIFUKNN],
   ['SequentialRecommender', SequentialRecommender],
+  ['TwoTower', TwoTower],
 ];
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 /** Options whose documented type is wider than their default's: a template may also be a function. */

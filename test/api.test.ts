@@ -18,6 +18,7 @@ import { NeuralCF } from '../src/strategies/neural-cf';
 import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { SequentialRecommender } from '../src/strategies/sequential';
+import { TwoTower } from '../src/strategies/two-tower';
 import { TIFUKNN } from '../src/strategies/tifu-knn';
 import { MiniLMEncoder, TfidfEncoder } from '../src/strategies/content';
 import { anonymousQuery } from '../src/strategies/query';
@@ -268,6 +269,7 @@ describe('one error type per mistake in every strategy', () => {
       new EASE(),
       new TIFUKNN({ neighbors: 3 }),
       new SequentialRecommender({ factors: 4, epochs: 1, backend: 'cpu', validationShare: 0 }),
+      new TwoTower({ factors: 4, hidden: 4, epochs: 1, backend: 'cpu', validationShare: 0 }),
     ];
     const n = shop.nItems;
     const name = (i: number) => String(i);

@@ -30,6 +30,7 @@ import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { SequentialRecommender } from '../src/strategies/sequential';
 import { TIFUKNN } from '../src/strategies/tifu-knn';
+import { TwoTower } from '../src/strategies/two-tower';
 import type { Recommender } from '../src/strategies/types';
 import { BUILTIN_LOADERS } from '../src/ensemble/registry';
 import type { Json, JsonObject } from '../src/util/json';
@@ -72,6 +73,7 @@ function strategies(): Record<string, Recommender> {
     ease: new EASE({ weighting: 'bm25' }),
     tifu: new TIFUKNN({ neighbors: 5 }),
     seq: new SequentialRecommender({ factors: 4, epochs: 1, batchSize: 16, backend: 'cpu' }),
+    towers: new TwoTower({ factors: 4, hidden: 4, epochs: 1, batchSize: 16, backend: 'cpu' }),
   };
   if (HAVE_MODEL) all.dense = new ContentBased({ encoder: new MiniLMEncoder({ model: 'test/tiny-random-bert', localModelPath: MODELS, dtype: 'fp32' }) });
   return all;

@@ -9,6 +9,7 @@ import { Popularity } from '../strategies/popularity';
 import { RepeatPurchase } from '../strategies/repeat-purchase';
 import { SequentialRecommender } from '../strategies/sequential';
 import { TIFUKNN } from '../strategies/tifu-knn';
+import { TwoTower } from '../strategies/two-tower';
 import type { StrategyLoader } from '../strategies/types';
 
 /** Loaders of the built-in strategy kinds, keyed by `Recommender.kind`. */
@@ -24,4 +25,5 @@ export const BUILTIN_LOADERS: Readonly<Record<string, StrategyLoader>> = {
   ease: (state, sections, context) => EASE.load(state, sections, context),
   tifuknn: (state, sections, context) => TIFUKNN.load(state, sections, context),
   sequential: (state, sections, context) => SequentialRecommender.load(state, sections, context),
+  twotower: (state, sections, context) => TwoTower.load(state, sections, context),
 };

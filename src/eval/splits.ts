@@ -11,7 +11,7 @@ import { DataError, OptionError } from '../errors';
 import { describe, isPlainObject } from '../util/options';
 import { mulberry32, shuffleInPlace } from '../util/random';
 
-export type Protocol = 'P1' | 'P2' | 'P3' | 'P4' | 'P6';
+export type Protocol = 'P1' | 'P2' | 'P3' | 'P4' | 'P6' | 'cold-items';
 
 export interface EvalQuery {
   /** Index in train users, -1 for an anonymous query. */
