@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-async function bundle(contents: string): Promise<{ gzip: number; inputs: string[] }> {
+async function bundle(contents: string): Promise<{ gzip: number; inputs: string[]; code: string }> {
   const result = await build({
     stdin: { contents, resolveDir: root, loader: 'ts' },
     bundle: true,
@@ -22,7 +22,7 @@ async function bundle(contents: string): Promise<{ gzip: number; inputs: string[
     metafile: true,
     logLevel: 'silent',
   });
-  return { gzip: gzipSync(result.outputFiles[0].contents).byteLength, inputs: Object.keys(result.metafile.inputs) };
+  return { gzip: gzipSync(result.outputFiles[0].contents).byteLength, inputs: Object.keys(result.metafile.inputs), code: result.outputFiles[0].text };
 }
 
 const OPTIONAL = /@tensorflow|@huggingface|graphology(?!-types)|ml-matrix/;
@@ -45,5 +45,18 @@ describe('browser bundle of a page that loads a model and recommends', () => {
   it('the check has teeth: a static graphology import shows up', async () => {
     const { inputs } = await bundle(`import { UndirectedGraph } from 'graphology'; console.log(new UndirectedGraph());`);
     expect(inputs.filter((p) => OPTIONAL.test(p)).length).toBeGreaterThan(0);
+  });
+
+  it('keeps the error names when minified (code branches on error.name across threads and in apps)', async () => {
+    const { code } = await bundle(`
+      import * as errors from './src/errors';
+      export const made = [
+        new errors.OptionError('k', 'bad'), new errors.DataError('bad'), new errors.EmptyDataError('none'), new errors.UnknownIdError('user', 'u'),
+        new errors.NoCustomerDataError('u'), new errors.NotFittedError('X'), new errors.ArtifactError('bad'), new errors.ArtifactVersionError(9, 1),
+        new errors.MissingDependencyError('p', 'X'), new errors.AbortedError('X'), new errors.HybridrecError('x'),
+      ].map((e) => e.name);
+    `);
+    const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as { made: string[] };
+    expect(mod.made).toEqual(['OptionError', 'DataError', 'EmptyDataError', 'UnknownIdError', 'NoCustomerDataError', 'NotFittedError', 'ArtifactError', 'ArtifactVersionError', 'MissingDependencyError', 'AbortedError', 'HybridrecError']);
   });
 });
