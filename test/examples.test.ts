@@ -4,7 +4,7 @@
  * Instacart-format folder) and the Instacart next-basket evaluation.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +119,12 @@ describe('train-and-save', () => {
     expect(report.parts.map((p) => p.part)).toEqual(
       expect.arrayContaining(['data/baskets', 'data/catalog', 'strategies/itemknn', 'strategies/rules', 'strategies/graph', 'fallback']),
     );
+    // The serving artifact beside it: smaller (no histories), flagged, the same lists for the same orders.
+    expect(report.serving.path).toBe(join(dir, 'synthetic', 'model.serving.hrec'));
+    expect(report.serving.bytes).toBeLessThan(report.bytes);
+    expect(report.servingCompared).toBe(50); // every 3rd of 150 shoppers (check 40)
+    const serving = await readFile(report.serving.path);
+    expect(serving.includes(Buffer.from('"customerData":false'))).toBe(true);
   });
 
   it('reads an Instacart-format folder', async () => {
