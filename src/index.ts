@@ -22,7 +22,6 @@ export {
   type RerankerOptions,
   type RerankerSummary,
 } from './ensemble/hybrid';
-export { LIBRARY_VERSION } from './ensemble/persist';
 export type { Shopper, ShopperInput, UnknownItemPolicy } from './ensemble/shopper';
 export type { Normalization } from './ensemble/normalize';
 export type { TuneMetric, TuneOptions, TuneResult, ValidationProtocol } from './ensemble/tune';
@@ -34,7 +33,6 @@ export { ItemKNN, type ItemKNNOptions, type KnnWeighting, type HistoryWeighting 
 export { NeuralCF, type NeuralCFOptions, type NcfTrainingInfo } from './strategies/neural-cf';
 export {
   ContentBased,
-  ENGLISH_STOP_WORDS,
   MiniLMEncoder,
   TfidfEncoder,
   type ContentBasedOptions,
@@ -62,7 +60,7 @@ export { generateGrocery, type SyntheticOptions } from './data/synthetic';
 // Evaluation
 export { evaluate, type EvalResult, type EvaluateOptions, type IndexRanker } from './eval/evaluate';
 export { ensembleRanker, listRanker, strategyRanker, weightedRanker } from './eval/rankers';
-export { basketCompletion, holdoutRandom, holdoutTemporal, nextBasket, nextBasketFixed, type EvalQuery, type NbrJson, type Split } from './eval/splits';
+export { basketCompletion, holdoutRandom, holdoutTemporal, nextBasket, type EvalQuery, type Split } from './eval/splits';
 export { coldItems, type ColdItemsOptions } from './eval/cold-items';
 export type { MetricSummary } from './eval/metrics';
 

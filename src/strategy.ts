@@ -81,3 +81,7 @@ export { tokenize, type DenseItemVectors, type ItemVectors, type SparseItemVecto
 
 // Metric functions (evaluate() computes them all)
 export { MetricAccumulator, averagePrecisionAtK, hitAtK, ndcgAtK, ndcgFullAtK, precisionAtK, recallAtK, type TargetSet } from './eval/metrics';
+
+// The library's version (artifacts record it) and the TF-IDF encoder's default stop words
+export { LIBRARY_VERSION } from './ensemble/persist';
+export { ENGLISH_STOP_WORDS } from './strategies/content';

@@ -1,5 +1,6 @@
 /** What each `hybridrec` command does, given its parsed flags (index.ts wires them to commander). */
-import { HybridRecommender, LIBRARY_VERSION, basketCompletion, ensembleRanker, evaluate, strategyRanker, holdoutTemporal, nextBasket, type EvalResult, type IndexRanker, type Split } from '../index';
+import { LIBRARY_VERSION } from '../ensemble/persist';
+import { HybridRecommender, basketCompletion, ensembleRanker, evaluate, strategyRanker, holdoutTemporal, nextBasket, type EvalResult, type IndexRanker, type Split } from '../index';
 import { loadArtifactFile, saveArtifactFile } from '../node';
 import { OptionError } from '../errors';
 import { annotateArtifact, appendRun, describeData, findRun, modelSummary, readRuns, runId, sha256, type RunRecord } from '../node/runs';

@@ -1,6 +1,6 @@
 /** The commands and flags of `hybridrec` (commander), writing through an Io so tests can run them in process. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { LIBRARY_VERSION } from '../index';
+import { LIBRARY_VERSION } from '../ensemble/persist';
 import {
   PROTOCOLS,
   completeBasketCommand,

@@ -10,7 +10,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type * as Prom from 'prom-client';
 // Types only (the schema fields summary, tags, hide; app.swagger()): the package loads at run time through loadOptional.
 import type {} from '@fastify/swagger';
-import { LIBRARY_VERSION } from '../index';
+import { LIBRARY_VERSION } from '../ensemble/persist';
 import { loadArtifactFile } from '../node';
 import { OptionError } from '../errors';
 import { loadOptional } from '../util/optional';

@@ -4,7 +4,8 @@
  * so both answer byte for byte the same.
  */
 import { createHash } from 'node:crypto';
-import { HybridRecommender, LIBRARY_VERSION, type RecommendOptions, type Shopper } from '../index';
+import { HybridRecommender, type RecommendOptions, type Shopper } from '../index';
+import { LIBRARY_VERSION } from '../ensemble/persist';
 import { ArtifactReader, FORMAT_VERSION } from '../artifact/container';
 import { UnknownIdError } from '../errors';
 
