@@ -21,5 +21,6 @@ export default defineConfig({
   splitting: true,
   // parallel, serving: the pools find their worker files from import.meta.url, which the CJS build needs shimmed.
   shims: true,
-  external: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@huggingface/transformers'],
+  // Optional peers, loaded with loadOptional() at the call that needs them (never bundled).
+  external: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@huggingface/transformers', 'graphology', 'graphology-metrics'],
 });

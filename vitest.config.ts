@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The packed-package test builds dist (tsup with declarations: minutes on 2 cores), packs and
+    // installs it: `npm run test:package` runs it, and so does CI (.ci/run), after `npm test`.
+    exclude: ['test/package.test.ts', '**/node_modules/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -83,10 +83,10 @@ latency('similarItems (ppr, k=10)', basketQueries, (q) => model.similarItems(q.b
 
 if (withGraphology) {
   t0 = performance.now();
-  const graph = model.graph({ id: (i) => data.items.id(i), name });
+  const graph = await model.graph({ id: (i) => data.items.id(i), name });
   console.log(`graph(): ${((performance.now() - t0) / 1000).toFixed(2)} s for ${graph.order} nodes, ${graph.size} edges`);
   t0 = performance.now();
-  model.centrality('pagerank');
+  await model.centrality('pagerank');
   console.log(`centrality('pagerank'): ${((performance.now() - t0) / 1000).toFixed(2)} s (builds its own graph)`);
 }
 

@@ -1,11 +1,13 @@
 /**
- * The main demo: synthetic grocery data -> every strategy + the hybrid ensemble -> a look at a
- * few shoppers and the P4 next-basket metrics of each strategy and of the ensemble.
+ * The main demo: synthetic grocery data -> every strategy + the hybrid ensemble (weights tuned
+ * and a LambdaMART reranker trained on a validation split of the training data) -> a few
+ * shoppers' past purchases beside their "buy it again" and "new for you" lists, and the P4
+ * next-basket metrics of each strategy, the linear and the reranked ensemble and both lists.
  *
  *   npm run demo                       (2,000 shoppers, 1,500 products)
  *   npm run demo -- --users 20000 --products 5000 --seed 7
  */
-import { HybridRecommender, ensembleRanker, evaluate, nextBasket, strategyRanker, type EvalResult, type IndexRanker, type Split } from '../src/index';
+import { HybridRecommender, evaluate, listRanker, nextBasket, strategyRanker, weightedRanker, type EvalResult, type IndexRanker, type Recommendation, type Split } from '../src/index';
 import { defaultStrategies, logLine, progressPrinter, secs, syntheticDataset } from './shared';
 
 const args = process.argv.slice(2);
@@ -31,7 +33,8 @@ async function main(): Promise<void> {
   const split = nextBasket(data);
   console.log(`  P4 next-basket split: ${split.queries.length} shoppers to predict, ${split.stats.trainBaskets.toLocaleString()} training orders\n`);
 
-  const rec = new HybridRecommender({ strategies: defaultStrategies(), weights: 'tune' });
+  // The reranker reuses the tuning's validation split and fits; 400 queries keep the demo quick.
+  const rec = new HybridRecommender({ strategies: defaultStrategies(), weights: 'tune', combiner: 'reranker', reranker: { maxQueries: 400 } });
   const tFit = performance.now();
   await rec.fit(split.train, { seed, onProgress: progressPrinter('  fitting ') });
   logLine(`  fitted ${rec.strategyNames.length} strategies + popularity fallback in ${secs(tFit)}`);
@@ -40,6 +43,10 @@ async function main(): Promise<void> {
     const w = Object.entries(tuning.weights).map(([n, v]) => `${n} ${v}`).join(', ');
     console.log(`  tuned on a validation split of the training data (${tuning.protocol}, ${tuning.queries} queries): ${w}; normalization ${tuning.normalization}`);
   }
+  const summary = rec.rerankerSummary;
+  if (summary) console.log(`  reranker ${summary.reason}`);
+  const top = rec.reranker?.importance().slice(0, 5);
+  if (top) console.log(`  features that mattered most (gain share): ${top.map((f) => `${f.feature} ${(100 * f.share).toFixed(0)}%`).join(', ')}`);
   console.log();
 
   showShoppers(rec, split);
@@ -51,27 +58,28 @@ function showShoppers(rec: HybridRecommender, split: Split): void {
   const data = split.train;
   const name = (i: number) => data.catalog.name[i];
   const queries = split.queries.slice(0, showUsers);
-  const left = 40;
+  const w = 34;
   for (const q of queries) {
     const userId = data.users.id(q.user);
     const m = data.interactions;
     const past = [...m.indices.subarray(m.indptr[q.user], m.indptr[q.user + 1])]
       .map((item, j) => ({ item, count: m.values[m.indptr[q.user] + j] }))
       .sort((a, b) => b.count - a.count || a.item - b.item)
-      .slice(0, 10);
-    const recs = rec.recommend(userId, { k: 10, explain: true });
+      .slice(0, 8);
+    const again = rec.recommend(userId, { k: 8, explain: true, list: 'buy-again' });
+    const discover = rec.recommend(userId, { k: 8, explain: true, list: 'discover' });
     const nOrders = data.baskets.userPtr[q.user + 1] - data.baskets.userPtr[q.user];
     const actual = new Set(q.target);
+    const cell = (x: Recommendation | undefined) => (x ? `${actual.has(data.items.indexOf(x.item)) ? '*' : ' '}${clip(x.name, w - 1)}` : '');
     console.log(`shopper ${userId} (${nOrders} past orders; * = in the held-out next basket)`);
-    console.log(`  ${'past purchases (times)'.padEnd(left)} | recommendations (why)`);
-    console.log(`  ${'-'.repeat(left)}-+-${'-'.repeat(60)}`);
-    for (let r = 0; r < Math.max(past.length, recs.length); r++) {
-      const p = past[r] ? `${clip(name(past[r].item), left - 6)} (${past[r].count})` : '';
-      const x = recs[r];
-      const hit = x && actual.has(data.items.indexOf(x.item)) ? '*' : ' ';
-      const right = x ? `${hit}${clip(x.name, 30)} - ${x.reason ?? ''}` : '';
-      console.log(`  ${p.padEnd(left)} | ${right}`);
+    console.log(`  ${'past purchases (times)'.padEnd(w)} | ${'buy it again'.padEnd(w)} | new for you`);
+    console.log(`  ${'-'.repeat(w)}-+-${'-'.repeat(w)}-+-${'-'.repeat(w)}`);
+    for (let r = 0; r < Math.max(past.length, again.length, discover.length); r++) {
+      const p = past[r] ? `${clip(name(past[r].item), w - 6)} (${past[r].count})` : '';
+      console.log(`  ${p.padEnd(w)} | ${cell(again[r]).padEnd(w)} | ${cell(discover[r])}`);
     }
+    if (again[0]) console.log(`  why ${again[0].name}: ${again[0].reason}`);
+    if (discover[0]) console.log(`  why ${discover[0].name}: ${discover[0].reason}`);
     console.log();
   }
 }
@@ -80,13 +88,16 @@ async function printMetrics(rec: HybridRecommender, split: Split): Promise<void>
   const rows: Array<[string, EvalResult]> = [];
   const run = async (label: string, ranker: IndexRanker) => rows.push([label, await evaluate(ranker, split, { k: 10 })]);
   for (const n of rec.strategyNames) await run(n, strategyRanker(rec, n));
-  await run('ensemble', ensembleRanker(rec));
+  await run('linear', weightedRanker(rec, rec.strategyWeights));
+  if (rec.reranker) await run('reranked', listRanker(rec, 'all'));
+  await run('buy again', listRanker(rec, 'buy-again'));
+  await run('discover', listRanker(rec, 'discover'));
   console.log(`P4 next-basket metrics @10 over ${rows[0][1].evaluated} shoppers (each strategy alone gets the same popularity filler):`);
   const head = ['strategy', 'P@10', 'R@10', 'MAP@10', 'NDCG@10', 'Hit@10', 'R@10 repeat', 'R@10 explore'];
-  console.log(`  ${head.map((h, i) => (i === 0 ? h.padEnd(10) : h.padStart(13))).join('')}`);
+  console.log(`  ${head.map((h, i) => (i === 0 ? h.padEnd(11) : h.padStart(13))).join('')}`);
   for (const [label, r] of rows) {
     const cells = [r.precision, r.recall, r.map, r.ndcg, r.hitRate, r.recallRepeat ?? NaN, r.recallExplore ?? NaN];
-    console.log(`  ${label.padEnd(10)}${cells.map((c) => c.toFixed(4).padStart(13)).join('')}`);
+    console.log(`  ${label.padEnd(11)}${cells.map((c) => c.toFixed(4).padStart(13)).join('')}`);
   }
 }
 

@@ -7,12 +7,15 @@
 export class HybridrecError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
+    // Subclasses here set their name as a literal (a minifying bundler renames classes);
+    // a subclass elsewhere gets its class name.
+    this.name = new.target === HybridrecError ? 'HybridrecError' : new.target.name;
   }
 }
 
 /** Malformed input data: a CSV row, a field, a value. `line` is 1-based and counts the header. */
 export class DataError extends HybridrecError {
+  override name = 'DataError';
   readonly file?: string;
   readonly line?: number;
   readonly field?: string;
@@ -32,10 +35,13 @@ export class DataError extends HybridrecError {
 }
 
 /** No data to work with (no rows, no users, no items). */
-export class EmptyDataError extends HybridrecError {}
+export class EmptyDataError extends HybridrecError {
+  override name = 'EmptyDataError';
+}
 
 /** A user or item id that the fitted model has never seen, where one is required. `field` names the argument (e.g. "shopper.history[3]"). */
 export class UnknownIdError extends HybridrecError {
+  override name = 'UnknownIdError';
   readonly kind: 'user' | 'item';
   readonly id: string;
   readonly field?: string;
@@ -47,8 +53,22 @@ export class UnknownIdError extends HybridrecError {
   }
 }
 
+/**
+ * A user id given to a recommender saved without customer data (save({ customerData: false })):
+ * a serving artifact knows no users, so the request must bring the shopper's history. A
+ * subclass of UnknownIdError (the id is unknown to it), never a silent cold start.
+ */
+export class NoCustomerDataError extends UnknownIdError {
+  override name = 'NoCustomerDataError';
+  constructor(id: string, field?: string) {
+    super('user', id, field);
+    this.message = `user id "${id}"${field !== undefined ? ` (${field})` : ''}: this recommender was saved without customer data (a serving artifact holds no user ids or histories); pass the shopper's history with the request: { history, baskets, basket }`;
+  }
+}
+
 /** Invalid option or argument (NaN weight, negative k, unknown strategy name...). */
 export class OptionError extends HybridrecError {
+  override name = 'OptionError';
   readonly option: string;
   constructor(option: string, message: string) {
     super(`${option}: ${message}`);
@@ -58,6 +78,7 @@ export class OptionError extends HybridrecError {
 
 /** A method that needs a fitted model was called before fit() or load(). */
 export class NotFittedError extends HybridrecError {
+  override name = 'NotFittedError';
   constructor(what: string) {
     super(`${what} is not fitted: call fit() or load() first`);
   }
@@ -69,6 +90,7 @@ export class NotFittedError extends HybridrecError {
  * "[17]" for an array element, "length").
  */
 export class ArtifactError extends HybridrecError {
+  override name = 'ArtifactError';
   readonly section?: string;
   readonly field?: string;
   constructor(message: string, section?: string, field?: string) {
@@ -81,6 +103,7 @@ export class ArtifactError extends HybridrecError {
 
 /** An artifact written by a newer format version than this library reads. */
 export class ArtifactVersionError extends ArtifactError {
+  override name = 'ArtifactVersionError';
   readonly found: number;
   readonly supported: number;
   constructor(found: number, supported: number) {
@@ -92,6 +115,7 @@ export class ArtifactVersionError extends ArtifactError {
 
 /** An optional package that a fit (or an encoder) needs is not installed. */
 export class MissingDependencyError extends HybridrecError {
+  override name = 'MissingDependencyError';
   readonly package: string;
   constructor(pkg: string, neededBy: string) {
     super(`${neededBy} needs the optional package ${pkg}, which is not installed: npm install ${pkg}`);
@@ -101,6 +125,7 @@ export class MissingDependencyError extends HybridrecError {
 
 /** Work stopped because its AbortSignal fired. */
 export class AbortedError extends HybridrecError {
+  override name = 'AbortedError';
   constructor(what: string) {
     super(`${what} was aborted`);
   }

@@ -17,6 +17,10 @@ export {
   type Recommendation,
   type SaveOptions,
   type SimilarItemsOptions,
+  type FeatureContribution,
+  type ListKind,
+  type RerankerOptions,
+  type RerankerSummary,
 } from './ensemble/hybrid';
 export { LIBRARY_VERSION } from './ensemble/persist';
 export type { Shopper, ShopperInput, UnknownItemPolicy } from './ensemble/shopper';
@@ -57,7 +61,7 @@ export { generateGrocery, type SyntheticOptions } from './data/synthetic';
 
 // Evaluation
 export { evaluate, type EvalResult, type EvaluateOptions, type IndexRanker } from './eval/evaluate';
-export { ensembleRanker, strategyRanker, weightedRanker } from './eval/rankers';
+export { ensembleRanker, listRanker, strategyRanker, weightedRanker } from './eval/rankers';
 export { basketCompletion, holdoutRandom, holdoutTemporal, nextBasket, nextBasketFixed, type EvalQuery, type NbrJson, type Split } from './eval/splits';
 export { coldItems, type ColdItemsOptions } from './eval/cold-items';
 export type { MetricSummary } from './eval/metrics';
@@ -73,5 +77,6 @@ export {
   MissingDependencyError,
   NotFittedError,
   OptionError,
+  NoCustomerDataError,
   UnknownIdError,
 } from './errors';

@@ -17,7 +17,7 @@ export {
   type Progress,
   type Query,
   type Recommender,
-  type SaveOptions as StrategySaveOptions,
+  type SaveOptions,
   type SparseVector,
   type StrategyLoader,
 } from './strategies/types';

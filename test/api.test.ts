@@ -177,7 +177,8 @@ describe('plain JavaScript callers get typed errors, never wrong answers', () =>
       () => rec.recommend('1', js({ K: 5 })),
       () => rec.recommend('1', { filter: js('department') }),
       () => rec.recommend('1', { unknownItems: js('ignore') }),
-      () => rec.save(js({ customerData: false })),
+      () => rec.save(js({ customerdata: false })),
+      () => rec.save(js({ customerData: 'no' })),
     ]) {
       expect(bad).toThrow(OptionError);
     }

@@ -1,6 +1,7 @@
 /**
  * The browser demo in a real Chromium (Debian's, driven by playwright-core): the page loads a
- * model saved in Node and must compute exactly what Node computes from the same bytes, its
+ * serving artifact saved in Node (no customer data; the shoppers' orders come from
+ * shoppers.json, the shop's database) and must compute exactly what Node computes from the same bytes, its
  * basket builder must work by clicking and typing, and a model saved in the page must be
  * byte-identical to Node's save and load back in Node.
  */
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPage, fitDemoModel, heldOutMetrics, type DemoMetrics } from '../examples/browser/build';
+import { buildPage, demoShoppers, fitDemoModel, heldOutMetrics, type DemoMetrics, type DemoShopper } from '../examples/browser/build';
 import { serveStatic, type StaticServer } from '../examples/browser/serve';
 import { HybridRecommender, type Recommendation, type Shopper } from '../src/index';
 import { rewriteRoot } from '../src/artifact/rewrite';
@@ -41,6 +42,8 @@ describe.skipIf(!hasChromium)(title, () => {
   /** The reference: the same artifact loaded in Node. */
   let node: HybridRecommender;
   let metrics: DemoMetrics;
+  /** shoppers.json: the shop's database of orders (the serving artifact holds none). */
+  let shoppers: DemoShopper[];
   const problems: string[] = [];
   const requested: string[] = [];
 
@@ -48,9 +51,11 @@ describe.skipIf(!hasChromium)(title, () => {
     dir = await mkdtemp(join(tmpdir(), 'hybridrec-browser-'));
     const site = join(dir, 'site');
     const fitted = await fitDemoModel({ users: 300, products: 250, seed: 11 });
-    artifact = fitted.save();
+    artifact = fitted.save({ customerData: false });
+    shoppers = demoShoppers(fitted.dataset);
     await buildPage(site);
     await writeFile(join(site, 'model.hrec'), artifact);
+    await writeFile(join(site, 'shoppers.json'), JSON.stringify(shoppers));
     metrics = await heldOutMetrics({ users: 300, products: 250, seed: 11 });
     await writeFile(join(site, 'metrics.json'), JSON.stringify(metrics));
     node = await HybridRecommender.load(artifact);
@@ -87,30 +92,31 @@ describe.skipIf(!hasChromium)(title, () => {
   const sentences = (recs: Recommendation[]) => recs.map((r) => (r.reason ? r.reason[0].toUpperCase() + r.reason.slice(1) : ''));
   const shots = join(__dirname, '../.cache/screenshots');
   const shot = (name: string) => page.screenshot({ path: join(shots, `browser-${name}.png`), fullPage: true });
-  const bought = (user: string) => {
-    const u = node.dataset.users.indexOf(user);
-    const m = node.dataset.interactions;
-    return new Set(Array.from(m.indices.subarray(m.indptr[u], m.indptr[u + 1]), (i) => node.dataset.items.id(i)));
-  };
-  const buyAgain = (rec: HybridRecommender, user: string) => rec.recommend(user, { k: 60, explain: true }).filter((r) => bought(user).has(r.item)).slice(0, 10);
-  const discover = (rec: HybridRecommender, shopper: Shopper) => rec.recommend(shopper, { k: 10, explain: true, excludePurchased: true });
+  const stored = (user: string) => shoppers.find((s) => s.id === user)!;
+  /** The request for a shopper of shoppers.json: their orders (the serving model knows no ids). */
+  const shopper = (user: string): Shopper => ({ baskets: stored(user).baskets, days: stored(user).days });
+  const bought = (user: string) => new Set(stored(user).baskets.flat());
+  const buyAgain = (rec: HybridRecommender, user: string) => rec.recommend(shopper(user), { k: 60, explain: true }).filter((r) => bought(user).has(r.item)).slice(0, 10);
+  const discover = (rec: HybridRecommender, s: Shopper) => rec.recommend(s, { k: 10, explain: true, excludePurchased: true });
   /** The shopper the page opens with: the most orders. */
   const topShopper = () => {
-    const ptr = node.dataset.baskets.userPtr;
     let best = 0;
-    for (let u = 1; u < node.dataset.nUsers; u++) if (ptr[u + 1] - ptr[u] > ptr[best + 1] - ptr[best]) best = u;
-    return node.dataset.users.id(best);
+    for (let u = 1; u < shoppers.length; u++) if (shoppers[u].baskets.length > shoppers[best].baskets.length) best = u;
+    return shoppers[best].id;
   };
+  const lastShopper = () => shoppers[shoppers.length - 1].id;
 
   it('loads the artifact with fetch and scores without the training dependencies', async () => {
     expect(requested).toContain('/model.hrec');
-    expect(requested.filter((p) => !['/', '/main.js', '/model.hrec', '/metrics.json'].includes(p))).toEqual([]);
+    expect(requested.filter((p) => !['/', '/main.js', '/model.hrec', '/shoppers.json', '/metrics.json'].includes(p))).toEqual([]);
+    expect(node.customerData).toBe(false);
+    expect(await page.textContent('#customer-data')).toContain('serving artifact: no customer data');
     expect(problems).toEqual([]);
     await shot('1-loaded');
   });
 
   it('computes exactly the recommendations Node computes from the same bytes', async () => {
-    const users: Shopper[] = [...node.dataset.users.ids.slice(0, 4), node.dataset.users.id(node.dataset.nUsers - 1), { history: [] }];
+    const users: Shopper[] = [...shoppers.slice(0, 4).map((s) => shopper(s.id)), shopper(lastShopper()), { history: [] }];
     const inBrowser = await page.evaluate(
       (us) => us.map((u) => window.__hybridrec!.recommend(u, { k: 10, explain: true })),
       users,
@@ -142,14 +148,14 @@ describe.skipIf(!hasChromium)(title, () => {
     const top = topShopper();
     expect(await shownItems('#buy-again')).toEqual(buyAgain(node, top).map((r) => r.item));
     // Any shopper, not a fixed dozen: the last one by index, found by typing its id.
-    const user = node.dataset.users.id(node.dataset.nUsers - 1);
+    const user = lastShopper();
     await page.fill('#shopper-search', user);
     await page.click(`#shopper-results button[data-user="${user}"]`);
     expect(await page.textContent('#user-info')).toContain(`shopper ${user}:`);
     const again = buyAgain(node, user);
     expect(await shownItems('#buy-again')).toEqual(ids(again));
     expect(await shownReasons('#buy-again')).toEqual(sentences(again));
-    const fresh = discover(node, user);
+    const fresh = discover(node, shopper(user));
     expect(await shownItems('#discover')).toEqual(ids(fresh));
     expect(await shownReasons('#discover')).toEqual(sentences(fresh));
     for (const id of ids(fresh)) expect(bought(user).has(id)).toBe(false);
@@ -176,7 +182,7 @@ describe.skipIf(!hasChromium)(title, () => {
   });
 
   it('re-ranks every list live when a strategy weight slider moves, and resets to the tuned weights', async () => {
-    const user = node.dataset.users.id(node.dataset.nUsers - 1);
+    const user = shopper(lastShopper());
     const tuned = node.strategyWeights;
     expect(await page.evaluate(() => window.__hybridrec!.weights())).toEqual(tuned);
     const sliders = await page.$$eval('#weights input[data-strategy]', (xs) => xs.map((x) => [(x as HTMLInputElement).dataset.strategy!, Number((x as HTMLInputElement).value)]));
@@ -201,7 +207,16 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(bars.map(([r]) => r)).toEqual([...node.strategyNames, 'ensemble']);
     const best = Math.max(...metrics.rows.map((r) => r.ndcg));
     for (const [ranker, width] of bars) expect(width).toBeCloseTo((100 * metrics.rows.find((r) => r.ranker === ranker)!.ndcg) / best, 0);
-    expect(await page.textContent('#customer-data')).toContain('pending save({ customerData: false })');
+    // A user id is a typed error in the page too: the serving model knows no shoppers.
+    const error = await page.evaluate((id) => {
+      try {
+        window.__hybridrec!.recommend(id);
+        return 'no error';
+      } catch (e) {
+        return (e as Error).name;
+      }
+    }, topShopper());
+    expect(error).toBe('NoCustomerDataError');
   });
 
   it('builds a basket by typing and clicking, with live suggestions and reasons', async () => {
@@ -257,7 +272,8 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(Buffer.from(nodeBytes).equals(Buffer.from(artifact))).toBe(true);
 
     const back = await HybridRecommender.load(downloaded);
-    for (const user of node.dataset.users.ids.slice(0, 5)) {
+    expect(back.customerData).toBe(false);
+    for (const user of shoppers.slice(0, 5).map((s) => shopper(s.id))) {
       expect(back.recommend(user, { k: 10, explain: true })).toEqual(node.recommend(user, { k: 10, explain: true }));
     }
   });
@@ -267,7 +283,7 @@ describe.skipIf(!hasChromium)(title, () => {
     await writeFile(file, node.save());
     await page.setInputFiles('#open-model', file);
     await page.waitForFunction(() => document.getElementById('model-info')!.textContent!.startsWith('picked.hrec'));
-    expect(await shownItems('#discover')).toEqual(ids(discover(node, topShopper())));
+    expect(await shownItems('#discover')).toEqual(ids(discover(node, shopper(topShopper()))));
     expect(await page.textContent('#metrics')).toContain('no metrics.json');
     expect(await shownItems('#cart')).toEqual([]);
     expect(problems).toEqual([]);

@@ -272,7 +272,7 @@ describe('CoPurchaseGraph scoring', () => {
 describe('CoPurchaseGraph graphology view', () => {
   it('builds an UndirectedGraph that matches the CSR', async () => {
     const g = await fitTiny({ edgeWeighting: 'cosine' });
-    const graph = g.graph({ id: (i) => tiny.items.id(i), name });
+    const graph = await g.graph({ id: (i) => tiny.items.id(i), name });
     expect(graph.type).toBe('undirected');
     expect(graph.order).toBe(4);
     expect(graph.size).toBe(g.nEdges);
@@ -285,7 +285,7 @@ describe('CoPurchaseGraph graphology view', () => {
         if (w > 0) expect(graph.getEdgeAttribute(graph.edge(ki, kj)!, 'weight')).toBe(w);
       }
     }
-    expect(g.graph().hasNode('0')).toBe(true);
+    expect((await g.graph()).hasNode('0')).toBe(true);
   });
 
   it('ranks the hub of a star first by every centrality', async () => {
@@ -294,15 +294,16 @@ describe('CoPurchaseGraph graphology view', () => {
     await g.fit(data);
     const [hub] = itemIdx(data, 'hub');
     for (const kind of ['pagerank', 'degree', 'weightedDegree', 'betweenness'] as const) {
-      const c = g.centrality(kind);
+      const c = await g.centrality(kind);
       expect(c.length).toBe(g.nItems);
       const best = c.indexOf(Math.max(...c));
       expect(best, kind).toBe(hub);
     }
-    const pr = g.centrality('pagerank');
+    const pr = await g.centrality('pagerank');
     expect(pr.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 6);
-    expect(Array.from(g.centrality('weightedDegree'))).toEqual(Array.from({ length: 5 }, (_, i) => g.neighbors(i).weights.reduce((s, x) => s + x, 0)));
-    expect(g.centrality('degree')[hub]).toBe(1);
+    expect(Array.from(await g.centrality('weightedDegree'))).toEqual(Array.from({ length: 5 }, (_, i) => g.neighbors(i).weights.reduce((s, x) => s + x, 0)));
+    expect((await g.centrality('degree'))[hub]).toBe(1);
+    await expect(g.centrality('closeness' as never)).rejects.toThrow(OptionError);
   });
 });
 
@@ -331,7 +332,7 @@ describe('CoPurchaseGraph lifecycle', () => {
     const g = new CoPurchaseGraph();
     expect(g.fitted).toBe(false);
     expect(() => g.score(anonymousQuery([0]), new ScoreVector(1))).toThrow(NotFittedError);
-    expect(() => g.graph()).toThrow(NotFittedError);
+    await expect(g.graph()).rejects.toThrow(NotFittedError);
     const f = await fitTiny();
     expect(f.fitted).toBe(true);
     expect(() => f.score(anonymousQuery([9]), new ScoreVector(4))).toThrow(OptionError);

@@ -74,6 +74,23 @@ describe('routes answer what the recommender computes in process', () => {
     for (const x of fresh.body.items) expect(bought).not.toContain(x.item);
   });
 
+  it('the buy-again and discover lists, on GET and POST', async () => {
+    const { user, bought } = fixtures();
+    const again = await get(`/recommend?user=${user}&k=6&list=buy-again&explain=true`);
+    expect(again.status).toBe(200);
+    expect(again.body.items).toEqual(asJson(rec.recommend(user, { k: 6, list: 'buy-again', explain: true })));
+    expect(again.body.items.length).toBeGreaterThan(0);
+    for (const x of again.body.items) expect(bought).toContain(x.item);
+    const discover = await post('/recommend', { user, k: 6, list: 'discover' });
+    expect(discover.body.items).toEqual(asJson(rec.recommend(user, { k: 6, list: 'discover' })));
+    expect(discover.body.items).toHaveLength(6);
+    for (const x of discover.body.items) expect(bought).not.toContain(x.item);
+    expect((await get(`/recommend?user=${user}&list=all`)).body).toEqual((await get(`/recommend?user=${user}`)).body);
+    const bad = await get(`/recommend?user=${user}&list=again`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/list/);
+  });
+
   it('POST /recommend with the history in the request (the serving-artifact path), and an explicit cold start', async () => {
     const { items, other } = fixtures();
     const history = [items[0], items[0], items[1]];

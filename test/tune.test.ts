@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { HybridRecommender } from '../src/ensemble/hybrid';
 import { NORMALIZATIONS } from '../src/ensemble/normalize';
-import { ValidationCache, sampleQueries, validationSplit } from '../src/ensemble/tune';
+import { HYPERPARAMETER_GRIDS, ValidationCache, chooseProtocol, holdoutTemporalFromMatrix, sampleQueries, validationSplit } from '../src/ensemble/tune';
+import { Dataset } from '../src/data/dataset';
+import { IdIndex } from '../src/data/ids';
+import { interactionsFromRows } from '../src/data/interactions';
+import { holdoutTemporal } from '../src/eval/splits';
+import { basketsDataset } from './fixtures';
 import { datasetFromInstacart } from '../src/data/instacart';
 import { generateGrocery } from '../src/data/synthetic';
 import { AbortedError, OptionError } from '../src/errors';
@@ -115,5 +120,127 @@ describe('weight tuning', () => {
     expect(() => new HybridRecommender({ strategies: s, weights: 'tune', tune: { metrc: 'ndcg' } as never })).toThrow(/did you mean "metric"/);
     expect(() => new HybridRecommender({ strategies: s, weights: 'tune', tune: { grid: [] } })).toThrow(OptionError);
     expect(new HybridRecommender({ strategies: s, weights: 'tune', tune: { k: undefined } }).options.tune.k).toBe(10);
+  });
+});
+
+/** A Dataset without baskets from (user, item, time) rows; times are kept unless `withTimes` is false. */
+function timedRows(rows: Array<[string, string, number]>, withTimes = true): Dataset {
+  const users = IdIndex.sorted(new Set(rows.map((r) => r[0])), 'user');
+  const items = IdIndex.sorted(new Set(rows.map((r) => r[1])), 'item');
+  return Dataset.fromInteractions({
+    users,
+    items,
+    user: Int32Array.from(rows, (r) => users.indexOf(r[0])),
+    item: Int32Array.from(rows, (r) => items.indexOf(r[1])),
+    time: withTimes ? Float64Array.from(rows, (r) => r[2]) : undefined,
+  });
+}
+
+const ids = (data: Dataset, target: Int32Array): string[] => Array.from(target, (i) => data.items.id(i));
+
+describe('validation protocol', () => {
+  it('auto mirrors the data: temporal holdout with timestamps, random holdout without, next-basket for ordered baskets, basket-completion for anonymous ones', () => {
+    const rows: Array<[string, string, number]> = [['u1', 'a', 1], ['u1', 'b', 2], ['u2', 'a', 3]];
+    expect(chooseProtocol(timedRows(rows))).toBe('holdout-temporal');
+    expect(chooseProtocol(timedRows(rows, false))).toBe('holdout');
+    const ordered = basketsDataset({ u1: [['a'], ['b'], ['a', 'c']], u2: [['a'], ['c'], ['b']], u3: [['c']] });
+    expect(chooseProtocol(ordered)).toBe('next-basket');
+    // One basket per shopper (as P3's own-user orders): completion of anonymous baskets.
+    const anonymous = basketsDataset({ o1: [['a', 'b', 'c', 'd']], o2: [['a', 'c']], o3: [['b', 'd']], o4: [['a', 'b', 'c']] });
+    expect(chooseProtocol(anonymous)).toBe('basket-completion');
+  });
+
+  it('holds out each user\'s latest 20% (rounded up, ties by raw id), keeps the latest time of repeated rows, and leaves single-item users in train', () => {
+    const data = timedRows([
+      // u1: 5 items, latest is d (t 9): 1 held out.
+      ['u1', 'a', 1], ['u1', 'b', 3], ['u1', 'c', 2], ['u1', 'd', 9], ['u1', 'e', 4],
+      // u2: 6 items -> ceil(1.2) = 2 held out; b and c tie at t 7, a was re-bought at t 8 (latest counts).
+      ['u2', 'a', 1], ['u2', 'a', 8], ['u2', 'c', 7], ['u2', 'b', 7], ['u2', 'd', 2], ['u2', 'e', 3], ['u2', 'f', 4],
+      ['u3', 'a', 5],
+    ]);
+    const split = holdoutTemporalFromMatrix(data);
+    const byUser = Object.fromEntries(split.queries.map((q) => [q.id, ids(data, q.target)]));
+    // u2 sorted: a@1..? no: a's latest is 8, so order d2 e3 f4 b7 c7 a8: the last two are c (tie after b) and a.
+    expect(byUser).toEqual({ u1: ['d'], u2: ['a', 'c'] });
+    const train = split.train;
+    const row = (u: string) => Array.from(train.interactions.indices.subarray(train.interactions.indptr[train.users.indexOf(u)], train.interactions.indptr[train.users.indexOf(u) + 1]), (i) => train.items.id(i));
+    expect(row('u1')).toEqual(['a', 'b', 'c', 'e']);
+    expect(row('u2')).toEqual(['b', 'd', 'e', 'f']);
+    expect(row('u3')).toEqual(['a']);
+    // The train part keeps times, aligned with its non-zeros: u1's b was bought at t 3.
+    const u1 = train.interactions.indptr[train.users.indexOf('u1')];
+    expect(Array.from(train.times!.subarray(u1, u1 + 4))).toEqual([1, 3, 2, 4]);
+    // Repeated rows sum their weights; the time is the latest.
+    expect(data.interactions.get(data.users.indexOf('u2'), data.items.indexOf('a'))).toBe(2);
+    expect(() => holdoutTemporalFromMatrix(timedRows([['u1', 'a', 1]], false))).toThrow(/needs timestamps/);
+  });
+
+  it('P1\'s splitter keeps the train timestamps, so tuning on its train data validates temporally; an explicit protocol is kept', async () => {
+    const rawRows: Array<Record<string, unknown>> = [];
+    for (let u = 0; u < 30; u++) for (let k = 0; k < 8; k++) rawRows.push({ user: `u${u}`, item: `i${(u + k * 3) % 20}`, ts: 1000 + 10 * k + u });
+    const { rows } = interactionsFromRows(rawRows, { user: 'user', item: 'item', timestamp: 'ts' });
+    const p1 = holdoutTemporal(rows);
+    expect(p1.train.times).not.toBeNull();
+    expect(p1.train.times!.length).toBe(p1.train.interactions.nnz);
+    const tuned = new HybridRecommender({ strategies: { itemknn: new ItemKNN(), popularity: new Popularity() }, weights: 'tune', tune: { rounds: 1, grid: [0, 1] } });
+    await tuned.fit(p1.train, { seed: 3 });
+    expect(tuned.tuning!.protocol).toBe('holdout-temporal');
+    // The temporal split of P1's train rows: each user's 6 train items, the latest 2 held out.
+    expect(validationSplit(p1.train, 'holdout-temporal', 3).stats.heldOut).toBe(30 * 2);
+    const random = new HybridRecommender({ strategies: { itemknn: new ItemKNN(), popularity: new Popularity() }, weights: 'tune', tune: { protocol: 'holdout', rounds: 1, grid: [0, 1] } });
+    await random.fit(p1.train, { seed: 3 });
+    expect(random.tuning!.protocol).toBe('holdout');
+  });
+});
+
+describe('hyper-parameter tuning (opt-in)', () => {
+  it('picks by coordinate search the best validation variant, refits it on all data, and reports scores evaluate() reproduces', async () => {
+    const grid = { itemknn: { neighbors: [1, 200], weighting: ['binary', 'bm25'] } };
+    const rec = new HybridRecommender({ strategies: { itemknn: new ItemKNN({ neighbors: 5 }), popularity: new Popularity({ maxItems: 40 }) }, weights: 'tune', tune: { rounds: 1, grid: [0, 1], hyperparameters: grid } });
+    await rec.fit(data, { seed: 5 });
+    const t = rec.tuning!;
+    const h = t.hyperparameters!.itemknn;
+    // Neighbors first (each value but the given one), then weighting on top of the neighbors chosen.
+    expect(h.tried.slice(0, 2).map((x) => x.options)).toEqual([{ neighbors: 1 }, { neighbors: 200 }]);
+    expect(h.tried.length).toBe(4);
+    const afterNeighbors = [h.given, h.tried[0].score, h.tried[1].score].reduce((b, x, i, all) => (x > all[b] + 1e-6 ? i : b), 0);
+    const neighbors = [{}, { neighbors: 1 }, { neighbors: 200 }][afterNeighbors];
+    expect(h.tried.slice(2).map((x) => x.options)).toEqual([{ ...neighbors, weighting: 'binary' }, { ...neighbors, weighting: 'bm25' }]);
+    const best = Math.max(h.given, ...h.tried.map((x) => x.score));
+    expect(h.score).toBe(best);
+    // The member refitted on all data has the chosen options.
+    const chosen = { neighbors: 5, weighting: 'log1p', ...h.chosen } as ItemKNN['options'];
+    const member = rec.strategy('itemknn') as ItemKNN;
+    expect({ neighbors: member.options.neighbors, weighting: member.options.weighting }).toEqual(chosen);
+    expect(member.fitted).toBe(true);
+    // Its reported score is the variant alone on the same validation split (fallback fill included).
+    const split = validationSplit(data, t.protocol, 5);
+    const again = new HybridRecommender({ strategies: { itemknn: new ItemKNN(chosen) } });
+    await again.fit(split.train, { seed: 5 });
+    expect((await evaluate(strategyRanker(again, 'itemknn'), split, { k: 10 })).ndcg).toBeCloseTo(h.score, 12);
+    // The weights were then searched with the chosen variant.
+    expect(t.single.itemknn).toBeCloseTo(h.score, 12);
+  });
+
+  it('true searches the built-in grids of the kinds that have one; bad grids are OptionErrors', async () => {
+    const rec = new HybridRecommender({ strategies: { itemknn: new ItemKNN(), rules: new AssociationRules() }, weights: 'tune', tune: { rounds: 1, grid: [0, 1], hyperparameters: true } });
+    await rec.fit(data, { seed: 2 });
+    const h = rec.tuning!.hyperparameters!;
+    expect(Object.keys(h)).toEqual(['itemknn']);
+    const values = Object.values(HYPERPARAMETER_GRIDS.itemknn).reduce((n, v) => n + v.length, 0);
+    // Default neighbors 50 and weighting log1p are in the grid, so they are not refitted.
+    expect(h.itemknn.tried.length).toBe(values - 2);
+    expect(() => new HybridRecommender({ strategies: { itemknn: new ItemKNN() }, weights: 'tune', tune: { hyperparameters: { knn: { neighbors: [5] } } } })).toThrow(/tune.hyperparameters.knn: names no strategy/);
+    expect(() => new HybridRecommender({ strategies: { itemknn: new ItemKNN() }, weights: 'tune', tune: { hyperparameters: { itemknn: { neighbors: [] } } } })).toThrow(OptionError);
+    const typo = new HybridRecommender({ strategies: { itemknn: new ItemKNN() }, weights: 'tune', tune: { hyperparameters: { itemknn: { neighbours: [5] } } } });
+    await expect(typo.fit(data, { seed: 1 })).rejects.toThrow(/neighbours: unknown option.*did you mean "neighbors"/);
+  });
+
+  it('survives save and load: the tuning report and the chosen options', async () => {
+    const rec = new HybridRecommender({ strategies: { itemknn: new ItemKNN({ neighbors: 5 }) }, weights: 'tune', tune: { rounds: 1, grid: [1], hyperparameters: { itemknn: { neighbors: [1, 100] } } } });
+    await rec.fit(data, { seed: 4 });
+    const back = await HybridRecommender.load(await rec.save());
+    expect(back.tuning).toEqual(rec.tuning);
+    expect((back.strategy('itemknn') as ItemKNN).options.neighbors).toBe((rec.strategy('itemknn') as ItemKNN).options.neighbors);
   });
 });

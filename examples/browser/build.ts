@@ -1,6 +1,9 @@
 /**
- * Builds the browser demo into a folder: the page (index.html + main.ts bundled by esbuild)
- * and a demo model fitted in Node on synthetic grocery data (model.hrec).
+ * Builds the browser demo into a folder: the page (index.html + main.ts bundled by esbuild),
+ * a demo model fitted in Node on synthetic grocery data and saved as a serving artifact
+ * (model.hrec: save({ customerData: false }), no user ids or purchase histories), and
+ * shoppers.json, the synthetic shoppers' orders, standing in for the shop's own database: the
+ * page sends a shopper's orders with each request, as a shop's backend would.
  *
  *   npx tsx examples/browser/build.ts                      (into examples/browser/dist/)
  *   npx tsx examples/browser/build.ts --out /tmp/demo --users 2000 --products 1500 --seed 7 --no-neural
@@ -13,6 +16,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HybridRecommender, ensembleRanker, evaluate, nextBasket, strategyRanker, type Progress } from '../../src/index';
+import { demoShoppers } from './shoppers';
 import { defaultStrategies, fitDemoRecommender, logLine, progressPrinter, runIfMain, syntheticDataset } from '../shared';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -21,6 +25,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
  * The training and embedding dependencies are only imported (dynamically) by fit/encode;
  * scoring a loaded model never reaches them, so the page does not ship them.
  */
+export { demoShoppers, type DemoShopper } from './shoppers';
+
 export const LAZY_DEPENDENCIES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@huggingface/transformers'];
 
 /** Bundles main.ts for browsers and copies index.html beside it. */
@@ -81,11 +87,16 @@ export async function heldOutMetrics(options: Partial<DemoModelOptions> = {}): P
   return { protocol: 'P4 next-basket (last basket held out)', k: 10, queries: split.queries.length, rows };
 }
 
-/** Fits the demo model and writes it as outDir/model.hrec; returns its bytes. */
+/**
+ * Fits the demo model and writes it as outDir/model.hrec, a serving artifact (no customer
+ * data), with the shoppers' orders beside it in shoppers.json; returns the model's bytes.
+ */
 export async function writeDemoModel(outDir: string, options: Partial<DemoModelOptions> = {}): Promise<Uint8Array> {
-  const bytes = (await fitDemoModel(options)).save();
+  const rec = await fitDemoModel(options);
+  const bytes = rec.save({ customerData: false });
   await mkdir(outDir, { recursive: true });
   await writeFile(join(outDir, 'model.hrec'), bytes);
+  await writeFile(join(outDir, 'shoppers.json'), JSON.stringify(demoShoppers(rec.dataset)));
   return bytes;
 }
 
@@ -110,7 +121,7 @@ async function main(): Promise<void> {
   console.log(`page bundled into ${outDir} (${Math.round(performance.now() - t0)} ms)`);
   const t1 = performance.now();
   const bytes = await writeDemoModel(outDir, { users, products, seed, neural, onProgress: progressPrinter('  fitting ') });
-  logLine(`model.hrec: ${users} shoppers x ${products} products, seed ${seed}, ${(bytes.byteLength / 1024).toFixed(0)} KiB (${Math.round(performance.now() - t1)} ms)`);
+  logLine(`model.hrec (serving artifact, no customer data) + shoppers.json: ${users} shoppers x ${products} products, seed ${seed}, ${(bytes.byteLength / 1024).toFixed(0)} KiB (${Math.round(performance.now() - t1)} ms)`);
   const t2 = performance.now();
   await writeFile(join(outDir, 'metrics.json'), JSON.stringify(await heldOutMetrics({ users, products, seed, neural, onProgress: progressPrinter('  held-out metrics ') })));
   logLine(`metrics.json: P4 held-out metrics per strategy and for the ensemble (${Math.round(performance.now() - t2)} ms)`);

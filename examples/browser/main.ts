@@ -1,13 +1,17 @@
 /**
  * The browser demo: loads a model artifact with fetch and scores everything in the page (no
- * server round trip). The model URL is `?model=...` (default `model.hrec` beside the page);
- * held-out metrics come from `metrics.json` beside it when present (examples/browser/build.ts
- * writes both). Tests drive it through `window.__hybridrec`.
+ * server round trip). The model URL is `?model=...` (default `model.hrec` beside the page), a
+ * serving artifact (saved with { customerData: false }: no user ids, no purchase histories).
+ * The shoppers' orders come from `shoppers.json` beside it, standing in for the shop's own
+ * database, and every request sends the shopper's orders along ({ baskets, days }); held-out
+ * metrics come from `metrics.json` (examples/browser/build.ts writes all three). Tests drive it
+ * through `window.__hybridrec`.
  */
 import { HybridRecommender, type Recommendation, type RecommendOptions, type Shopper, type SimilarItemsOptions } from '../../src/index';
 import { ArtifactReader } from '../../src/artifact/container';
 import { rewriteRoot } from '../../src/artifact/rewrite';
 import type { JsonObject } from '../../src/util/json';
+import { demoShoppers, type DemoShopper } from './shoppers';
 
 export interface DemoHook {
   recommend(shopper: Shopper, options?: Partial<RecommendOptions>): Recommendation[];
@@ -68,20 +72,28 @@ function setStatus(text: string, error = false): void {
 /** Everything the page shows for one loaded model. */
 class Demo {
   private cart: string[] = [];
-  /** The shopper shown: a user id, or null for a new shopper (cold start). */
+  /** The shopper shown: a shopper id, or null for a new shopper (cold start). */
   private user: string | null = null;
   private readonly lowerNames: string[];
-  private readonly orders: Int32Array;
+  private readonly byId: Map<string, DemoShopper>;
 
   constructor(
     /** The recommender every list uses (rebuilt with the sliders' weights). */
     private rec: HybridRecommender,
     /** The artifact as loaded (its tuned weights). */
     private readonly artifact: Uint8Array,
+    /** The shoppers and their orders (the shop's database; the model holds none of it). */
+    private readonly shoppers: readonly DemoShopper[],
   ) {
     this.lowerNames = rec.dataset.catalog.name.map((n) => n.toLowerCase());
-    const ptr = rec.dataset.baskets.userPtr;
-    this.orders = Int32Array.from({ length: rec.dataset.nUsers }, (_, u) => ptr[u + 1] - ptr[u]);
+    this.byId = new Map(shoppers.map((s) => [s.id, s]));
+  }
+
+  /** The request for the shown shopper: their orders, sent along (the model knows no shoppers). */
+  private request(): Shopper {
+    const s = this.user === null ? undefined : this.byId.get(this.user);
+    if (!s) return { history: [] };
+    return s.days ? { baskets: s.baskets, days: s.days } : { baskets: s.baskets };
   }
 
   get recommender(): HybridRecommender {
@@ -91,18 +103,20 @@ class Demo {
   start(loadMs: number, source: string): void {
     const data = this.rec.dataset;
     byId('model-info').textContent =
-      `${source}: ${data.nUsers.toLocaleString()} shoppers, ${data.nItems.toLocaleString()} products, ${(this.artifact.byteLength / 1024).toFixed(0)} KiB, loaded in ${loadMs.toFixed(0)} ms`;
+      `${source}: ${data.nItems.toLocaleString()} products, ${(this.artifact.byteLength / 1024).toFixed(0)} KiB, loaded in ${loadMs.toFixed(0)} ms; ${this.shoppers.length.toLocaleString()} shoppers`;
     const badge = byId('customer-data');
-    const customerData = data.nUsers > 0;
-    badge.textContent = customerData ? 'holds customer data · serving artifact (no customer data): pending save({ customerData: false })' : 'serving artifact: no customer data';
+    const customerData = this.rec.customerData;
+    badge.textContent = customerData
+      ? `holds customer data (${data.nUsers.toLocaleString()} shoppers' ids and orders): save it with { customerData: false } before shipping it to browsers`
+      : "serving artifact: no customer data; each shopper's orders come with the request";
     badge.classList.toggle('ok', !customerData);
     this.cart = [];
     byId<HTMLInputElement>('search').value = '';
     byId<HTMLInputElement>('shopper-search').value = '';
     // The shopper with the most orders first: their history gives the lists something to show.
-    let first = -1;
-    for (let u = 0; u < data.nUsers; u++) if (first < 0 || this.orders[u] > this.orders[first]) first = u;
-    this.user = first >= 0 ? data.users.id(first) : null;
+    let first: DemoShopper | null = null;
+    for (const s of this.shoppers) if (first === null || s.baskets.length > first.baskets.length) first = s;
+    this.user = first ? first.id : null;
     this.showWeights();
     this.showShopperMatches();
     this.showSearch();
@@ -118,15 +132,15 @@ class Demo {
   // ------------------------------------------------------------------ shopper search
 
   showShopperMatches(): void {
-    const data = this.rec.dataset;
     const query = byId<HTMLInputElement>('shopper-search').value.trim().toLowerCase();
     const matches: number[] = [];
-    for (let u = 0; u < data.nUsers; u++) if (query === '' || data.users.id(u).toLowerCase().includes(query)) matches.push(u);
+    const all = this.shoppers;
+    for (let u = 0; u < all.length; u++) if (query === '' || all[u].id.toLowerCase().includes(query)) matches.push(u);
     // Exact id first, then the shoppers with the most orders.
-    matches.sort((a, b) => Number(data.users.id(b).toLowerCase() === query) - Number(data.users.id(a).toLowerCase() === query) || this.orders[b] - this.orders[a] || a - b);
+    matches.sort((a, b) => Number(all[b].id.toLowerCase() === query) - Number(all[a].id.toLowerCase() === query) || all[b].baskets.length - all[a].baskets.length || a - b);
     const shown = matches.slice(0, SHOPPER_MATCHES).map((u) => {
-      const id = data.users.id(u);
-      const button = el('button', { class: id === this.user ? 'picked' : '', text: `${id} · ${this.orders[u]} orders`, data: { user: id } });
+      const id = all[u].id;
+      const button = el('button', { class: id === this.user ? 'picked' : '', text: `${id} · ${all[u].baskets.length} orders`, data: { user: id } });
       button.addEventListener('click', () => this.pickShopper(id));
       return el('li', {}, button);
     });
@@ -144,26 +158,24 @@ class Demo {
 
   private showShopper(): void {
     const data = this.rec.dataset;
-    const u = this.user === null ? -1 : data.users.indexOf(this.user);
+    const s = this.user === null ? undefined : this.byId.get(this.user);
     const history = byId('history');
     const bought = new Set<string>();
-    if (u < 0) {
+    if (!s) {
       byId('user-info').textContent = 'new shopper: no purchase history (the explicit cold start)';
       history.replaceChildren(empty('nothing bought yet'));
     } else {
-      const m = data.interactions;
-      const rows: Array<{ item: number; count: number }> = [];
-      for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) rows.push({ item: m.indices[p], count: m.values[p] });
+      const counts = new Map<string, number>();
+      for (const b of s.baskets) for (const id of b) counts.set(id, (counts.get(id) ?? 0) + 1);
+      const rows = [...counts].map(([id, count]) => ({ id, item: data.items.indexOf(id), count }));
       rows.sort((a, b) => b.count - a.count || a.item - b.item);
-      for (const r of rows) bought.add(data.items.id(r.item));
-      byId('user-info').textContent = `shopper ${this.user}: ${this.orders[u]} orders, ${rows.length} distinct products`;
-      const shown = rows.slice(0, HISTORY_ROWS).map(({ item, count }) =>
-        el('li', { data: { item: data.items.id(item) } }, this.itemButton(data.items.id(item)), el('span', { class: 'count', text: `×${count}` })),
-      );
+      for (const r of rows) bought.add(r.id);
+      byId('user-info').textContent = `shopper ${s.id}: ${s.baskets.length} orders, ${rows.length} distinct products`;
+      const shown = rows.slice(0, HISTORY_ROWS).map(({ id, count }) => el('li', { data: { item: id } }, this.itemButton(id), el('span', { class: 'count', text: `×${count}` })));
       if (rows.length > HISTORY_ROWS) shown.push(empty(`and ${rows.length - HISTORY_ROWS} more`));
       history.replaceChildren(...shown);
     }
-    const shopper: Shopper = this.user === null ? { history: [] } : this.user;
+    const shopper = this.request();
     const buyAgain = this.user === null ? [] : this.rec.recommend(shopper, { k: BUY_AGAIN_DEPTH, explain: true }).filter((r) => bought.has(r.item)).slice(0, K);
     const discover = this.rec.recommend(shopper, { k: K, explain: true, excludePurchased: true });
     byId('buy-again').replaceChildren(...(buyAgain.length ? buyAgain.map((r) => this.recommendationRow(r, false)) : [empty('nothing bought before')]));
@@ -343,6 +355,8 @@ function round(x: number): string {
 }
 
 let demo: Demo | null = null;
+/** shoppers.json as loaded with the page. */
+let pageShoppers: DemoShopper[] = [];
 let reweightTimer: ReturnType<typeof setTimeout> | null = null;
 
 /** Re-ranks with the sliders' weights shortly after the last move (body[data-state] is 'reweighting' meanwhile). */
@@ -357,10 +371,14 @@ function scheduleReweight(): void {
   }, REWEIGHT_DELAY_MS);
 }
 
-async function open(bytes: Uint8Array, source: string): Promise<void> {
+/**
+ * Opens a model. A serving artifact knows no shoppers: they come from `shoppers` (shoppers.json
+ * beside the model: the shop's database); a model saved with customer data lists its own.
+ */
+async function open(bytes: Uint8Array, source: string, shoppers: readonly DemoShopper[] = []): Promise<void> {
   const t0 = performance.now();
   const rec = await HybridRecommender.load(bytes);
-  demo = new Demo(rec, bytes);
+  demo = new Demo(rec, bytes, rec.customerData ? demoShoppers(rec.dataset) : shoppers);
   demo.start(performance.now() - t0, source);
   window.__hybridrec = {
     recommend: (shopper, options) => demo!.recommender.recommend(shopper, options),
@@ -391,6 +409,12 @@ function fail(error: unknown): void {
   console.error(error);
 }
 
+/** The shoppers' orders beside the model (the shop's database in this demo), [] when absent. */
+async function loadShoppers(modelUrl: URL): Promise<DemoShopper[]> {
+  const res = await fetch(new URL('shoppers.json', modelUrl));
+  return res.ok ? ((await res.json()) as DemoShopper[]) : [];
+}
+
 async function loadMetrics(modelUrl: URL): Promise<DemoMetrics | null> {
   const res = await fetch(new URL('metrics.json', modelUrl));
   return res.ok ? ((await res.json()) as DemoMetrics) : null;
@@ -410,7 +434,8 @@ function wire(): void {
     if (!file) return;
     setStatus(`Loading ${file.name}…`);
     try {
-      await open(new Uint8Array(await file.arrayBuffer()), file.name);
+      // A picked serving artifact gets the page's shoppers (the same shop's database).
+      await open(new Uint8Array(await file.arrayBuffer()), file.name, pageShoppers);
       demo!.showMetrics(null);
     } catch (error) {
       fail(error);
@@ -423,7 +448,8 @@ async function main(): Promise<void> {
   const url = new URL(new URLSearchParams(location.search).get('model') ?? 'model.hrec', location.href);
   const res = await fetch(url);
   if (!res.ok) throw new Error(`fetching ${url.pathname} failed: HTTP ${res.status} (build it with: npx tsx examples/browser/build.ts)`);
-  await open(new Uint8Array(await res.arrayBuffer()), url.pathname.split('/').pop() ?? 'model');
+  pageShoppers = await loadShoppers(url);
+  await open(new Uint8Array(await res.arrayBuffer()), url.pathname.split('/').pop() ?? 'model', pageShoppers);
   demo!.showMetrics(await loadMetrics(url));
 }
 

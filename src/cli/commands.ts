@@ -26,6 +26,8 @@ export interface FitFlags extends DataFlags {
   seed: number;
   runs?: string;
   quiet?: boolean;
+  /** Write a serving artifact (save({ customerData: false })). */
+  serving?: boolean;
 }
 
 export async function fitCommand(flags: FitFlags, io: Io): Promise<void> {
@@ -45,7 +47,7 @@ export async function fitCommand(flags: FitFlags, io: Io): Promise<void> {
     t = performance.now();
     const summary = describeData(data.dataset, data.source);
     const { fingerprint, source, ...sizes } = summary;
-    const bytes = annotateArtifact(rec.save(), 'fit', {
+    const bytes = annotateArtifact(rec.save({ customerData: !flags.serving }), 'fit', {
       fittedAt: started.toISOString(),
       source,
       fingerprint,

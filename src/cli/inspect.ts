@@ -50,8 +50,8 @@ export function summarizeArtifact(bytes: Uint8Array, file: string): ArtifactSumm
     weights: ((root.weights ?? stored.weights) as Record<string, number> | undefined) ?? null,
     normalization: ((root.normalization ?? stored.normalization) as string | undefined) ?? null,
     sections,
-    // TODO(serving artifacts): read the manifest's own flag once save({ customerData: false }) writes one.
-    customerData: userIds > 0,
+    // The manifest's flag (save({ customerData: false }) writes false); artifacts written before it have user ids or none.
+    customerData: typeof root.customerData === 'boolean' ? root.customerData : userIds > 0,
     fit: ((root.annotations as JsonObject | undefined)?.fit as Json | undefined) ?? null,
     tuning: (root.tuning as Json | undefined) ?? null,
   };

@@ -58,6 +58,7 @@ export function program(io: Io): Command {
 
   modelOptions(dataOptions(p.command('fit').description('fit an ensemble on your data and write a .hrec model file')))
     .requiredOption('-o, --out <file>', 'model file to write (.hrec)')
+    .option('--serving', 'write a serving artifact: no user ids or purchase histories (save({ customerData: false })); requests bring the history')
     .option('--runs <dir>', 'append a run record to <dir>/runs.jsonl')
     .option('-q, --quiet', 'no progress bars')
     .action((flags) => fitCommand(flags, io));

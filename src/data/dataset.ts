@@ -61,6 +61,8 @@ export interface InteractionInput {
   item: Int32Array;
   /** Per row weight (default 1); rows of the same (user, item) are summed. */
   weight?: Float32Array;
+  /** Per row timestamp (any increasing unit); the Dataset keeps the latest per (user, item) as `times`. */
+  time?: Float64Array | null;
   baskets?: Baskets;
 }
 
@@ -77,7 +79,14 @@ export class Dataset {
     readonly interactions: CsrMatrix,
     readonly baskets: Baskets,
     readonly catalog: Catalog,
+    /**
+     * Per non-zero of `interactions` (aligned with its indices): the latest timestamp of that
+     * (user, item), or null when the source had no timestamps. Weight tuning uses it to hold
+     * out each user's latest interactions (a temporal validation split).
+     */
+    readonly times: Float64Array | null = null,
   ) {
+    if (times !== null && times.length !== interactions.nnz) throw new DataError(`times has ${times.length} entries, the interaction matrix ${interactions.nnz} non-zeros`);
     if (interactions.nRows !== users.size || interactions.nCols !== items.size) {
       throw new DataError(
         `interaction matrix is ${interactions.nRows} x ${interactions.nCols}, expected ${users.size} users x ${items.size} items`,
@@ -171,7 +180,8 @@ export class Dataset {
     }
     const interactions = CsrMatrix.fromCoo(users.size, items.size, input.user, input.item, input.weight ?? null, entryLabel(users, items));
     const baskets = input.baskets ?? noBaskets(users.size);
-    return new Dataset(users, items, interactions, baskets, input.catalog ?? emptyCatalog(items.size));
+    const times = input.time ? latestTimes(interactions, input.user, input.item, input.time) : null;
+    return new Dataset(users, items, interactions, baskets, input.catalog ?? emptyCatalog(items.size), times);
   }
 
   /**
@@ -234,4 +244,24 @@ export function noBaskets(nUsers: number): Baskets {
     orderNumber: new Int32Array(0),
     day: new Float64Array(0),
   };
+}
+
+/** Per non-zero of `m`: the latest of `time` over the rows (user[r], item[r]) that summed into it. */
+function latestTimes(m: CsrMatrix, user: Int32Array, item: Int32Array, time: Float64Array): Float64Array {
+  if (time.length !== user.length) throw new DataError(`time has ${time.length} entries, user has ${user.length}`);
+  const out = new Float64Array(m.nnz).fill(-Infinity);
+  for (let r = 0; r < user.length; r++) {
+    const t = time[r];
+    if (!Number.isFinite(t)) throw new DataError(`interaction row ${r} has a non-finite timestamp ${t}`);
+    // Binary search of item[r] in the sorted row user[r].
+    let lo = m.indptr[user[r]];
+    let hi = m.indptr[user[r] + 1] - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (m.indices[mid] < item[r]) lo = mid + 1;
+      else hi = mid;
+    }
+    if (t > out[lo]) out[lo] = t;
+  }
+  return out;
 }

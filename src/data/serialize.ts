@@ -6,6 +6,21 @@ import { Dataset, type Catalog } from './dataset';
 import { IdIndex } from './ids';
 
 /**
+ * The item side of `data` only: its items and catalog, no user ids, no purchase matrix rows, no
+ * baskets. What a serving artifact (save({ customerData: false })) stores of the training data.
+ */
+export function withoutCustomers(data: Dataset): Dataset {
+  const none = new Int32Array(0);
+  return new Dataset(
+    new IdIndex([], 'user'),
+    data.items,
+    new CsrMatrix(0, data.nItems, Int32Array.of(0), none, new Float32Array(0)),
+    { userPtr: Int32Array.of(0), itemPtr: Int32Array.of(0), items: none, ids: [], orderNumber: none, day: new Float64Array(0) },
+    data.catalog,
+  );
+}
+
+/**
  * Writes what a fitted recommender needs of its training data: ids, the purchase matrix,
  * the basket timelines (repeat purchase and recency need them to score known users) and the
  * catalog (names for explanations, fields for business-rule filters).

@@ -1,15 +1,19 @@
 import type { Dataset } from '../data/dataset';
-import { ArtifactError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
+import { ArtifactError, NoCustomerDataError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
 import { Popularity } from '../strategies/popularity';
 import { checkDataset } from '../strategies/checks';
-import type { Explanation, FitOptions, Query, Recommender, StrategyLoader } from '../strategies/types';
+import type { Explanation, FitOptions, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
 import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
 import { deriveSeed } from '../util/random';
 import { MergeEngine, type MergeSettings } from './merge';
 import { NORMALIZATIONS, type Normalization } from './normalize';
 import { FALLBACK_SECTION, readHybrid, writeHybrid } from './persist';
 import { ItemIds, shopperQuery, type Shopper, type UnknownItemPolicy } from './shopper';
-import { chooseProtocol, resolveTuneOptions, searchWeights, TUNE_DEFAULTS, validationSplit, type TuneOptions, type TuneResult } from './tune';
+import { chooseProtocol, hyperparameterGrids, resolveTuneOptions, searchHyperparameters, searchWeights, TUNE_DEFAULTS, validationSplit, type TuneOptions, type TuneResult, type ValidationProtocol } from './tune';
+import { blockForList, buyAgainFill, buyAgainReason, listCheck, type ListKind } from './lists';
+import { Reranker, RERANKER_DEFAULTS, resolveRerankerOptions, trainReranker, type FeatureContribution, type RerankerOptions, type RerankerSummary } from './reranker/combiner';
+import type { LambdaMARTOptions } from './reranker/gbdt';
+import type { Split } from '../eval/splits';
 
 /** What a business-rule filter sees of an item. */
 export interface ItemInfo {
@@ -53,10 +57,20 @@ export interface HybridOptions {
   exclude: readonly string[];
   /** Business rule: only items for which it returns true are recommended. Default null (none). */
   filter: ((item: ItemInfo) => boolean) | null;
+  /**
+   * How the strategies' candidates become one list. 'linear' (default): the weighted sum of
+   * normalized scores. 'reranker': a LambdaMART forest trained at fit on a validation split
+   * carved from the training data (see `reranker` and docs/reranker.md); when there is too
+   * little data to train it, the weighted sum ranks and `rerankerSummary` says why.
+   */
+  combiner: 'linear' | 'reranker';
+  /** Options of the learned combiner when combiner is 'reranker' (see RerankerOptions); partial options are completed from its defaults. */
+  reranker: Readonly<RerankerOptions>;
 }
 
 /** What the constructor takes: `strategies`, and any other option (undefined means its default). */
-export type HybridInit = Partial<Omit<HybridOptions, 'tune'>> & Pick<HybridOptions, 'strategies'> & { tune?: Partial<TuneOptions> };
+export type HybridInit = Partial<Omit<HybridOptions, 'tune' | 'reranker'>> &
+  Pick<HybridOptions, 'strategies'> & { tune?: Partial<TuneOptions>; reranker?: Partial<Omit<RerankerOptions, 'booster'>> & { booster?: Partial<LambdaMARTOptions> } };
 
 export interface RecommendOptions extends UnknownItemPolicy {
   /** How many items (default 10). */
@@ -69,13 +83,26 @@ export interface RecommendOptions extends UnknownItemPolicy {
   exclude: readonly string[];
   /** Extra business rule for this call, ANDed with the recommender's (default null). */
   filter: ((item: ItemInfo) => boolean) | null;
+  /**
+   * Which list (src/ensemble/lists.ts): 'all' (default) the usual list; 'buy-again' only items
+   * the shopper bought before, by re-buy likelihood now (excludePurchased does not apply);
+   * 'discover' only items new to the shopper, none in the cart.
+   */
+  list: ListKind;
 }
 
-/** similarItems() takes the options of recommend() but excludePurchased (there is no shopper). */
-export type SimilarItemsOptions = Omit<RecommendOptions, 'excludePurchased'>;
+/** similarItems() takes the options of recommend() but excludePurchased and list (there is no shopper). */
+export type SimilarItemsOptions = Omit<RecommendOptions, 'excludePurchased' | 'list'>;
 
-/** Options of save(): none yet. The object is checked, so a future option is never silently ignored. */
-export type SaveOptions = Record<string, never>;
+/**
+ * Options of save() (the one SaveOptions type: strategies' save() takes the same object).
+ * `customerData: false` writes a serving artifact: no user ids, no purchase histories, no
+ * user-side strategy state (see docs/artifacts.md); requests then bring the shopper's history.
+ */
+export type { SaveOptions };
+
+const SAVE_DEFAULTS: Readonly<Required<SaveOptions>> = Object.freeze({ customerData: true });
+const SAVE_CHECKS: OptionChecks<Required<SaveOptions>> = { customerData: boolean() };
 
 export interface LoadOptions {
   /** Loaders of custom strategy kinds (built-in kinds need none). Default {}. */
@@ -94,6 +121,9 @@ export interface Reason {
   items: string[];
 }
 
+export type { FeatureContribution, RerankerOptions, RerankerSummary } from './reranker/combiner';
+export type { ListKind } from './lists';
+
 export interface Recommendation {
   item: string;
   name: string;
@@ -107,6 +137,8 @@ export interface Recommendation {
   /** Main reason in one sentence (with explain). */
   reason?: string;
   because?: Reason[];
+  /** With explain and the reranker: the features that moved the item's reranker score most (path contributions), largest first. */
+  features?: FeatureContribution[];
 }
 
 const FALLBACK_NAME = FALLBACK_SECTION;
@@ -154,6 +186,8 @@ const CHECKS: OptionChecks<HybridOptions> = {
   // undefined is the default: a fresh Popularity per recommender, never one shared through the defaults.
   fallback: (value, name) => (value === undefined ? new Popularity() : nullable(custom<Recommender>(isRecommender, 'a Recommender or null'))(value, name)),
   filter: filterCheck,
+  combiner: oneOf(['linear', 'reranker']),
+  reranker: (value, name) => resolveRerankerOptions(value, name),
 };
 
 const RECOMMEND_DEFAULTS: Readonly<RecommendOptions> = Object.freeze({
@@ -164,6 +198,7 @@ const RECOMMEND_DEFAULTS: Readonly<RecommendOptions> = Object.freeze({
   filter: null,
   unknownItems: 'error',
   onUnknownItem: null,
+  list: 'all',
 });
 
 const RECOMMEND_CHECKS: OptionChecks<RecommendOptions> = {
@@ -174,10 +209,11 @@ const RECOMMEND_CHECKS: OptionChecks<RecommendOptions> = {
   filter: filterCheck,
   unknownItems: oneOf(['error', 'skip']),
   onUnknownItem: nullable(custom((f) => typeof f === 'function', 'a function (id, field) => void')),
+  list: listCheck,
 };
 
-const { excludePurchased: _notForSimilar, ...SIMILAR_DEFAULTS } = RECOMMEND_DEFAULTS;
-const { excludePurchased: _notChecked, ...SIMILAR_CHECKS } = RECOMMEND_CHECKS;
+const { excludePurchased: _notForSimilar, list: _noList, ...SIMILAR_DEFAULTS } = RECOMMEND_DEFAULTS;
+const { excludePurchased: _notChecked, list: _notListed, ...SIMILAR_CHECKS } = RECOMMEND_CHECKS;
 
 type FitSettings = Required<Pick<FitOptions, 'seed'>> & Pick<FitOptions, 'onProgress' | 'signal' | 'threads'>;
 const FIT_DEFAULTS: Readonly<FitSettings> = Object.freeze({ seed: 42, onProgress: undefined, signal: undefined, threads: undefined });
@@ -210,22 +246,30 @@ export class HybridRecommender {
     excludePurchased: false,
     exclude: Object.freeze([]) as readonly string[],
     filter: null,
+    combiner: 'linear',
+    reranker: RERANKER_DEFAULTS,
   });
 
   /** The options as given (with defaults); `weights` may be 'tune'. */
   readonly options: Readonly<HybridOptions>;
   private readonly names: readonly string[];
-  private readonly members: readonly Recommender[];
+  /** Replaced by better variants when tune.hyperparameters finds some. */
+  private members: readonly Recommender[];
   private readonly settings: MergeSettings;
   private tuned: TuneResult | null = null;
+  private learned: Reranker | null = null;
+  private learnedSummary: RerankerSummary | null = null;
   private fitTimes: Record<string, number> = {};
   private fittedState: { data: Dataset; engine: MergeEngine; excluded: Int32Array; blocked: Uint8Array } | null = null;
+  /** False when loaded from a serving artifact (save({ customerData: false })): no users are known. */
+  private hasCustomerData = true;
 
   constructor(options: HybridInit) {
     this.options = resolveOptions('HybridRecommender', HybridRecommender.defaults, options, CHECKS);
     const o = this.options;
     this.names = Object.keys(o.strategies);
     this.members = this.names.map((n) => o.strategies[n]);
+    if (o.weights === 'tune') hyperparameterGrids(o.tune.hyperparameters, this.names, this.members);
     this.settings = { weights: this.weightsOf(o.weights === 'tune' ? {} : o.weights), normalization: o.normalization, candidatesPerStrategy: o.candidatesPerStrategy };
   }
 
@@ -272,12 +316,32 @@ export class HybridRecommender {
     return this.tuned;
   }
 
+  /** The learned combiner when it ranks (combiner 'reranker', trained), else null: importance(), its features and forest. */
+  get reranker(): Reranker | null {
+    return this.learned;
+  }
+
+  /** What reranker training did at the last fit (null unless combiner is 'reranker'): trained or not, and why. */
+  get rerankerSummary(): RerankerSummary | null {
+    return this.learnedSummary;
+  }
+
   /** Seconds each strategy (and the fallback, and weight tuning) took in the last fit(). */
   get fitSeconds(): Record<string, number> {
     return { ...this.fitTimes };
   }
 
-  /** The training data the recommender was fitted on (ids, histories, catalog). */
+  /**
+   * True when the recommender knows its training shoppers (fitted, or loaded from a full
+   * artifact); false when loaded from a serving artifact, where recommend() needs the shopper's
+   * history and a user id is a NoCustomerDataError.
+   */
+  get customerData(): boolean {
+    this.state();
+    return this.hasCustomerData;
+  }
+
+  /** The training data the recommender was fitted on (ids, histories, catalog; items and catalog only from a serving artifact). */
   get dataset(): Dataset {
     return this.state().data;
   }
@@ -294,6 +358,9 @@ export class HybridRecommender {
     checkDataset(data, 'HybridRecommender');
     const fit = resolveOptions('HybridRecommender.fit', FIT_DEFAULTS, options, FIT_CHECKS);
     this.fitTimes = {};
+    this.learned = null;
+    this.learnedSummary = null;
+    let carved: { protocol: ValidationProtocol; split: Split } | null = null;
     if (this.options.weights === 'tune') {
       const started = Date.now();
       const tune = this.options.tune;
@@ -301,13 +368,44 @@ export class HybridRecommender {
       const split = validationSplit(data, protocol, fit.seed);
       // The fallback fills tuned lists as it fills served ones: it is fitted on the split too.
       await this.fitStrategies(split.train, fit, 'tune/', false);
+      const grids = hyperparameterGrids(tune.hyperparameters, this.names, this.members);
+      let hyperparameters: TuneResult['hyperparameters'];
+      if (Object.keys(grids).length > 0) {
+        const fitMember = (s: Recommender, name: string) => s.fit(split.train, { seed: deriveSeed(fit.seed, name), threads: fit.threads, signal: fit.signal });
+        const found = await searchHyperparameters(this.names, this.members, this.fallback, split, tune, this.settings.candidatesPerStrategy, grids, fitMember, fit);
+        this.members = found.members;
+        hyperparameters = found.report;
+      }
       this.tuned = await searchWeights(this.names, this.members, this.fallback, split, tune, protocol, this.settings.candidatesPerStrategy, fit);
+      if (hyperparameters) this.tuned.hyperparameters = hyperparameters;
       this.settings.weights = this.weightsOf(this.tuned.weights);
       this.settings.normalization = this.tuned.normalization;
       this.fitTimes.tuning = (Date.now() - started) / 1000;
+      carved = { protocol, split };
+    }
+    let forest: Reranker['model'] | null = null;
+    if (this.options.combiner === 'reranker') {
+      const started = Date.now();
+      const o = this.options.reranker;
+      const protocol = o.protocol === 'auto' ? chooseProtocol(data) : o.protocol;
+      // Weight tuning's split (same protocol, same seed: the same split) and its fits are reused.
+      if (carved === null || carved.protocol !== protocol) {
+        carved = { protocol, split: validationSplit(data, protocol, fit.seed) };
+        await this.fitStrategies(carved.split.train, fit, 'rerank/', false);
+      }
+      const trained = await trainReranker(this.names, this.members, carved.split, protocol, o, this.settings, fit);
+      forest = trained.model;
+      this.learnedSummary = trained.summary;
+      fit.onProgress?.({ stage: 'reranker', done: 1, total: 1, message: trained.summary.reason });
+      this.fitTimes.reranker = (Date.now() - started) / 1000;
     }
     await this.fitStrategies(data, fit, '', true);
+    if (forest !== null) {
+      const o = this.options.reranker;
+      this.learned = Reranker.forData(this.names, data, forest, { candidatesPerStrategy: o.candidatesPerStrategy }, this.settings);
+    }
     this.attach(data);
+    this.hasCustomerData = true;
   }
 
   /** Fits the strategies and the fallback on `data`; records each one's seconds in fitSeconds when `timed`. */
@@ -378,15 +476,23 @@ export class HybridRecommender {
     const item = data.items.indexOf(itemId);
     if (item < 0) throw new UnknownIdError('item', itemId, 'itemId');
     const query: Query = { user: -1, history: { items: new Int32Array(0), weights: new Float32Array(0) }, timeline: null, basket: Int32Array.of(item) };
-    return this.rankQuery(query, { ...o, excludePurchased: false }, false);
+    // The linear merge: the reranker learned next orders of shoppers, not "bought with X".
+    return this.rankQuery(query, { ...o, excludePurchased: false, list: 'all' }, false, false);
   }
 
   private recommendOne(shopper: unknown, o: Readonly<RecommendOptions>, where: string): Recommendation[] {
     const { data } = this.state();
-    return this.rankQuery(shopperQuery(data, shopper, o, where), o, true);
+    let query: Query;
+    try {
+      query = shopperQuery(data, shopper, o, where);
+    } catch (e) {
+      if (!this.hasCustomerData && e instanceof UnknownIdError && e.kind === 'user') throw new NoCustomerDataError(e.id, e.field);
+      throw e;
+    }
+    return this.rankQuery(query, o, true);
   }
 
-  private rankQuery(query: Query, o: Readonly<RecommendOptions>, fill: boolean): Recommendation[] {
+  private rankQuery(query: Query, o: Readonly<RecommendOptions>, fill: boolean, rerank = true): Recommendation[] {
     const { data, engine, excluded, blocked } = this.state();
     const blockedList: number[] = [];
     const block = (i: number) => {
@@ -396,7 +502,9 @@ export class HybridRecommender {
       }
     };
     try {
-      if (o.excludePurchased ?? this.options.excludePurchased) for (const i of query.history.items) block(i);
+      const list = o.list;
+      if (list === 'all' && (o.excludePurchased ?? this.options.excludePurchased)) for (const i of query.history.items) block(i);
+      blockForList(list, query, data.nItems, block);
       for (const i of query.basket) block(i);
       for (const i of excluded) block(i);
       for (const i of new ItemIds(data, o).indices(o.exclude, 'options.exclude')) block(i);
@@ -405,8 +513,12 @@ export class HybridRecommender {
         const info = itemInfo(data, item);
         return filters.every((f) => f(info));
       };
-      const ranked = engine.rank(query, o.k, blocked, accept, this.settings, fill);
-      const weights = this.settings.weights;
+      // A buy-again list is filled from the history, never by the fallback's best sellers.
+      const fillList = fill && list !== 'buy-again';
+      const learned = rerank ? this.learned : null;
+      const ranked = learned ? learned.rank(engine, query, o.k, blocked, accept, fillList) : engine.rank(query, o.k, blocked, accept, this.settings, fillList);
+      // The reranker reads every strategy at weight 1: sources are then each one's normalized score.
+      const weights = learned ? null : this.settings.weights;
       const results: Recommendation[] = [];
       for (let r = 0; r < ranked.items.length; r++) {
         const item = ranked.items[r];
@@ -415,16 +527,29 @@ export class HybridRecommender {
         if (fromFallback) sources[FALLBACK_NAME] = ranked.scores[r];
         else {
           for (let s = 0; s < this.names.length; s++) {
-            const c = engine.contribution(s, item, weights[s]);
+            const c = engine.contribution(s, item, weights ? weights[s] : 1);
             if (c !== 0) sources[this.names[s]] = c;
           }
         }
         const rec: Recommendation = { item: data.items.id(item), name: data.catalog.name[item], score: ranked.scores[r], sources };
         if (o.explain) {
-          rec.because = this.explainItem(data, query, item, sources, fromFallback);
-          rec.reason = rec.because[0]?.text;
+          rec.because = this.explainItem(data, query, item, sources, fromFallback, learned);
+          rec.reason = (list === 'buy-again' ? buyAgainReason(query, item) : null) ?? rec.because[0]?.text;
+          if (learned && !fromFallback) rec.features = learned.explain(item);
         }
         results.push(rec);
+      }
+      if (list === 'buy-again' && fill && results.length < o.k) {
+        const last = results.length ? results[results.length - 1].score : 1;
+        const extra = buyAgainFill(query, ranked.items, o.k, blocked, accept);
+        extra.forEach((item, i) => {
+          const rec: Recommendation = { item: data.items.id(item), name: data.catalog.name[item], score: (0.5 * last) / (i + 1), sources: {} };
+          if (o.explain) {
+            rec.because = [];
+            rec.reason = buyAgainReason(query, item) ?? undefined;
+          }
+          results.push(rec);
+        });
       }
       return results;
     } finally {
@@ -432,7 +557,7 @@ export class HybridRecommender {
     }
   }
 
-  private explainItem(data: Dataset, query: Query, item: number, sources: Record<string, number>, fromFallback: boolean): Reason[] {
+  private explainItem(data: Dataset, query: Query, item: number, sources: Record<string, number>, fromFallback: boolean, learned: Reranker | null = null): Reason[] {
     const namer = (i: number) => data.catalog.name[i] || data.items.id(i);
     const reasons: Reason[] = [];
     const add = (strategy: string, contribution: number, e: Explanation | null) => {
@@ -445,15 +570,25 @@ export class HybridRecommender {
         if (contribution) add(this.names[s], contribution, this.members[s].explain(query, item, namer));
       }
     }
-    reasons.sort((a, b) => b.contribution - a.contribution);
+    if (learned && !fromFallback) {
+      // Reranked: the strategy whose features moved the item's score most comes first.
+      const credit = learned.strategyCredit(item);
+      const of = (r: Reason) => credit[this.names.indexOf(r.strategy)];
+      reasons.sort((a, b) => of(b) - of(a) || b.contribution - a.contribution);
+    } else reasons.sort((a, b) => b.contribution - a.contribution);
     return reasons;
   }
 
   // ---------------------------------------------------------------- artifacts
 
-  /** The fitted recommender as one artifact (same bytes in Node and browsers). */
+  /**
+   * The fitted recommender as one artifact (same bytes in Node and browsers). With
+   * `{ customerData: false }`, a serving artifact: items, catalog and item-side models only,
+   * no user id and no purchase history; a strategy that needs customer data to recommend
+   * (TIFU-KNN) makes it an OptionError naming the strategy.
+   */
   save(options: SaveOptions = {}): Uint8Array {
-    resolveOptions('save', {}, options, {});
+    const o = resolveOptions('save', SAVE_DEFAULTS, options, SAVE_CHECKS);
     const { data } = this.state();
     const { normalization, candidatesPerStrategy } = this.settings;
     const stored: StoredOptions = {
@@ -463,7 +598,9 @@ export class HybridRecommender {
       excludePurchased: this.options.excludePurchased,
       exclude: this.options.exclude,
     };
-    return writeHybrid({ names: this.names, strategies: this.members, fallback: this.fallback, stored, tuning: this.tuned, data });
+    // A recommender loaded from a serving artifact has no customer data to write.
+    const customerData = o.customerData && this.hasCustomerData;
+    return writeHybrid({ names: this.names, strategies: this.members, fallback: this.fallback, stored, tuning: this.tuned, data, customerData, reranker: this.learned });
   }
 
   /**
@@ -476,14 +613,16 @@ export class HybridRecommender {
     const parts = await readHybrid(bytes, o.loaders, STORED_CHECKS);
     let rec: HybridRecommender;
     try {
-      rec = new HybridRecommender({ ...parts.stored, strategies: parts.strategiesByName, fallback: parts.fallback, filter: o.filter });
+      rec = new HybridRecommender({ ...parts.stored, strategies: parts.strategiesByName, fallback: parts.fallback, filter: o.filter, combiner: parts.reranker ? 'reranker' : 'linear' });
     } catch (e) {
       // The stored options passed their checks; what is left is how they fit together (weights of unknown strategies).
       if (e instanceof OptionError) throw new ArtifactError(`bad recommender options in artifact: ${e.message}`, 'manifest.options');
       throw e;
     }
     rec.tuned = parts.tuning;
+    rec.learned = parts.reranker ?? null;
     rec.attach(parts.data);
+    rec.hasCustomerData = parts.customerData;
     return rec;
   }
 }

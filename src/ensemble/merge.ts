@@ -357,6 +357,69 @@ export class MergeEngine {
     return rankCombined(union, Math.min(k, this.nItems), accept, fallback, blocked);
   }
 
+  /**
+   * The first half of rank() for a learned combiner (the reranker): every strategy scores
+   * `query` (a strategy of weight 0 too: a learned combiner reads it), is normalized and cut
+   * exactly as rank() does, its candidates join the union, and the weighted sum of rank() is
+   * added up (weight 0 adds nothing). Returns each strategy's ScoreVector, valid until the
+   * next call; contribution() and linearScores() then read as after rank(). Follow with
+   * rankScored().
+   */
+  scoreStrategies(query: Query, blocked: Uint8Array | null, settings: MergeSettings): readonly ScoreVector[] {
+    const { weights, normalization, candidatesPerStrategy } = settings;
+    this.union.clear();
+    this.maps.fill(null);
+    this.cutoffs.fill(-Infinity);
+    for (let s = 0; s < this.strategies.length; s++) {
+      const part = scoreMember(this.strategies[s], query, this.perStrategy[s], candidatesPerStrategy, blocked, this.candidates, this.union);
+      if (part.stats === null) continue;
+      const map = affineOf(part.stats, normalization);
+      this.maps[s] = map;
+      this.cutoffs[s] = part.cutoff;
+      if (weights[s] !== 0) addCandidates(this.candidates.slots, this.candidates.raw, 0, part.count, map.scale, map.shift, weights[s], this.union.sums);
+    }
+    return this.perStrategy;
+  }
+
+  /** After scoreStrategies(): the linear merge's score (the weighted sum) of every candidate with a positive one, into `out` (reset first). */
+  linearScores(out: ScoreVector): ScoreVector {
+    out.reset();
+    const { items, sums, size } = this.union;
+    for (let u = 0; u < size; u++) if (sums[u] > 0) out.set(items[u], sums[u]);
+    return out;
+  }
+
+  /**
+   * The second half of rank() for a learned combiner, after scoreStrategies(query): the
+   * caller's `scores` (> 0, larger is better) of items[0 .. n) replace the weighted sum, and
+   * the top k are picked and filled from the fallback exactly as rank() does (the same
+   * accept, blocked and fill rules). Ties go to the earlier of `items`. Returned scores are
+   * the caller's; fallback filler is scaled below the last of them as in rank().
+   */
+  rankScored(query: Query, items: Int32Array, scores: Float64Array, n: number, k: number, blocked: Uint8Array | null, accept: ((item: number) => boolean) | null, fill = true): Ranked {
+    const union = this.union;
+    const slots = this.candidates.slots;
+    union.sums.fill(0, 0, union.size);
+    union.admit(items, n, slots);
+    // Order by the caller's scores; the sums the shared pick sees are exact integer ranks.
+    const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+    const display = new Float64Array(union.size);
+    for (let r = 0; r < n; r++) {
+      const c = order[r];
+      union.sums[slots[c]] = n - r;
+      display[slots[c]] = scores[c];
+    }
+    const fallback = fill && this.fallback !== null ? this.fallbackCandidates(query) : null;
+    const ranked = rankCombined(union, Math.min(k, this.nItems), accept, fallback, blocked);
+    const m = ranked.fromEnsemble;
+    const floorRank = m > 0 ? ranked.scores[m - 1] : 1;
+    const floorScore = m > 0 ? display[union.slot(ranked.items[m - 1])] : 1;
+    for (let r = 0; r < ranked.items.length; r++) {
+      ranked.scores[r] = r < m ? display[union.slot(ranked.items[r])] : (ranked.scores[r] / floorRank) * floorScore;
+    }
+    return ranked;
+  }
+
   /** Weighted normalized contribution of strategy s to `item` (an unblocked item) in the last rank(). */
   contribution(s: number, item: number, weight: number): number {
     const v = this.perStrategy[s];

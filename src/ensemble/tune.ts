@@ -1,12 +1,15 @@
 import { CsrMatrix } from '../data/csr';
 import { GrowableColumn } from '../data/csv';
 import { Dataset, noBaskets } from '../data/dataset';
+import { compareRawIds } from '../data/ids';
+import { DataError, OptionError } from '../errors';
 import { evalQuery } from '../eval/evaluate';
 import { averagePrecisionAtK, hitAtK, ndcgAtK, precisionAtK, recallAtK, type TargetSet } from '../eval/metrics';
 import { basketCompletion, makeSplit, nextBasket, type EvalQuery, type Split } from '../eval/splits';
 import { ScoreVector, type FitOptions, type Recommender } from '../strategies/types';
-import { arrayOf, integer, number, oneOf, resolveOptions, type OptionChecks } from '../util/options';
+import { arrayOf, describe, integer, isPlainObject, number, oneOf, resolveOptions, type OptionChecks } from '../util/options';
 import { Pace } from '../util/pace';
+import { StateReader } from '../artifact/validate';
 import { mulberry32, shuffleInPlace } from '../util/random';
 import { TopK } from '../util/topk';
 import { addCandidates, CandidateBuffers, CandidateUnion, rankCombined, RankBuffers, scoreMember, type FallbackCandidates } from './merge';
@@ -27,7 +30,13 @@ import { NORMALIZATIONS, affineOf, type Normalization } from './normalize';
  * merge of merge.ts on them, so it ranks exactly as the fitted recommender would with those
  * weights (a test checks it).
  */
-export type ValidationProtocol = 'next-basket' | 'basket-completion' | 'holdout';
+export type ValidationProtocol = 'next-basket' | 'basket-completion' | 'holdout-temporal' | 'holdout';
+
+/**
+ * Per strategy name, per option: the values tried (e.g. `{ als: { factors: [32, 64, 128] } }`).
+ * Values must be options the strategy's constructor accepts.
+ */
+export type HyperparameterGrid = Readonly<Record<string, Readonly<Record<string, readonly unknown[]>>>>;
 
 export type TuneMetric = 'ndcg' | 'recall' | 'map' | 'precision' | 'hitRate';
 
@@ -35,7 +44,9 @@ export interface TuneOptions {
   /**
    * How to carve validation queries from the training data: 'auto' takes next-basket when at
    * least half the users with baskets have 3 or more, basket-completion when baskets exist,
-   * else holdout (the protocols of BENCHMARKS.md that fit the data). Default 'auto'.
+   * else holdout-temporal when the data has timestamps (Dataset.times: each user's latest 20%
+   * held out, as P1), else holdout (a random 20% of each user's items, as P2): the protocols of
+   * BENCHMARKS.md that fit the data. Default 'auto'.
    */
   protocol: ValidationProtocol | 'auto';
   /** The validation metric maximized. Default 'ndcg', the benchmarks' headline metric. */
@@ -50,16 +61,55 @@ export interface TuneOptions {
   normalizations: readonly Normalization[];
   /** At most this many validation queries (a seeded sample), to bound tuning time. Default 2000: a time bound. */
   maxQueries: number;
+  /**
+   * Opt-in strategy hyper-parameter search on the same validation split, before the weights:
+   * false (default) keeps every strategy's options; true searches the built-in grid of each
+   * strategy kind that has one (HYPERPARAMETER_GRIDS: ALS, EASE, TIFU-KNN, ItemKNN); a grid
+   * by strategy name searches those. Coordinate search, one option at a time in grid order,
+   * each variant fitted on the validation training data and scored alone by `metric`@`k`; a
+   * value is kept only when it beats the best so far by more than 1e-6 (ties keep the given
+   * options). The chosen options are refitted on all the data and reported in
+   * TuneResult.hyperparameters. Cost: one fit per grid value.
+   */
+  hyperparameters: boolean | HyperparameterGrid;
+}
+
+/**
+ * The built-in grids of `hyperparameters: true`, by strategy kind: few values around each
+ * default, the options that moved the validation metric most in benchmarks/tune-latent.ts.
+ */
+export const HYPERPARAMETER_GRIDS: Readonly<Record<string, Readonly<Record<string, readonly unknown[]>>>> = Object.freeze({
+  als: Object.freeze({ regularization: Object.freeze([5, 20, 50]), alpha: Object.freeze([1, 2, 4]), factors: Object.freeze([32, 64, 128]) }),
+  ease: Object.freeze({ lambda: Object.freeze([100, 200, 500]) }),
+  tifuknn: Object.freeze({ neighbors: Object.freeze([100, 300, 600]), alpha: Object.freeze([0.1, 0.3, 0.5]) }),
+  itemknn: Object.freeze({ neighbors: Object.freeze([20, 50, 200, 500]), weighting: Object.freeze(['log1p', 'bm25']) }),
+});
+
+function hyperparameterCheck(value: unknown, name: string): boolean | HyperparameterGrid {
+  if (typeof value === 'boolean') return value;
+  if (!isPlainObject(value)) throw new OptionError(name, `must be true, false or a grid by strategy name ({ als: { factors: [32, 64] } }), got ${describe(value)}`);
+  const out: Record<string, Readonly<Record<string, readonly unknown[]>>> = {};
+  for (const [strategy, grid] of Object.entries(value)) {
+    if (!isPlainObject(grid)) throw new OptionError(`${name}.${strategy}`, `must be an object of option -> values tried, got ${describe(grid)}`);
+    const options: Record<string, readonly unknown[]> = {};
+    for (const [option, values] of Object.entries(grid)) {
+      if (!Array.isArray(values) || values.length === 0) throw new OptionError(`${name}.${strategy}.${option}`, `must be a non-empty array of values, got ${describe(values)}`);
+      options[option] = Object.freeze([...values]);
+    }
+    out[strategy] = Object.freeze(options);
+  }
+  return Object.freeze(out);
 }
 
 const TUNE_CHECKS: OptionChecks<TuneOptions> = {
-  protocol: oneOf<ValidationProtocol | 'auto'>(['auto', 'next-basket', 'basket-completion', 'holdout']),
+  protocol: oneOf<ValidationProtocol | 'auto'>(['auto', 'next-basket', 'basket-completion', 'holdout-temporal', 'holdout']),
   metric: oneOf<TuneMetric>(['ndcg', 'recall', 'map', 'precision', 'hitRate']),
   k: integer({ min: 1 }),
   grid: arrayOf(number({ min: 0 }), { min: 1 }),
   rounds: integer({ min: 1 }),
   normalizations: arrayOf(oneOf(NORMALIZATIONS), { min: 1 }),
   maxQueries: integer({ min: 1 }),
+  hyperparameters: hyperparameterCheck,
 };
 
 export const TUNE_DEFAULTS: Readonly<TuneOptions> = Object.freeze({
@@ -70,6 +120,7 @@ export const TUNE_DEFAULTS: Readonly<TuneOptions> = Object.freeze({
   rounds: 4,
   normalizations: Object.freeze(['auto', 'minmax', 'zscore'] as Normalization[]),
   maxQueries: 2000,
+  hyperparameters: false,
 });
 
 export interface TuneTrial {
@@ -91,6 +142,18 @@ export interface TuneResult {
   single: Record<string, number>;
   queries: number;
   trials: number;
+  /** With `hyperparameters`: per searched strategy, the options chosen and every value scored. */
+  hyperparameters?: Record<string, HyperparameterResult>;
+}
+
+export interface HyperparameterResult {
+  /** The options changed from those given (empty: the given options won). */
+  chosen: Record<string, unknown>;
+  /** Validation metric of the strategy alone with the given options, and with the chosen ones. */
+  given: number;
+  score: number;
+  /** Every variant scored, in search order: the options changed and its metric. */
+  tried: Array<{ options: Record<string, unknown>; score: number }>;
 }
 
 /** The tune options with defaults filled in and checked (OptionErrors are named `owner.key`). */
@@ -100,7 +163,7 @@ export function resolveTuneOptions(options: Partial<TuneOptions> | undefined, ow
 
 /** Picks the validation protocol for 'auto'. */
 export function chooseProtocol(data: Dataset): ValidationProtocol {
-  if (data.nBaskets === 0) return 'holdout';
+  if (data.nBaskets === 0) return data.times !== null ? 'holdout-temporal' : 'holdout';
   const { userPtr } = data.baskets;
   let withThree = 0;
   let withAny = 0;
@@ -116,7 +179,60 @@ export function chooseProtocol(data: Dataset): ValidationProtocol {
 export function validationSplit(data: Dataset, protocol: ValidationProtocol, seed: number): Split {
   if (protocol === 'next-basket') return nextBasket(data);
   if (protocol === 'basket-completion') return basketCompletion(data, seed);
+  if (protocol === 'holdout-temporal') return holdoutTemporalFromMatrix(data);
   return holdoutFromMatrix(data, seed);
+}
+
+/**
+ * P1's rule on a Dataset with timestamps (Dataset.times): per user, the (user, item) entries
+ * sorted by their latest time (ties by raw item id), the last 20% (rounded up, at least 1) are
+ * held out; users with a single entry stay wholly in train. The train part keeps its times.
+ */
+export function holdoutTemporalFromMatrix(data: Dataset, fraction = 0.2): Split {
+  const times = data.times;
+  if (times === null) throw new DataError('a temporal validation split needs timestamps (Dataset.times), and this dataset has none: use protocol "holdout"', { field: 'time' });
+  const m = data.interactions;
+  const itemRank = rawIdRanks(data.items);
+  const keepRows: number[] = [];
+  const keepCols: number[] = [];
+  const keepVals: number[] = [];
+  const keepTimes: number[] = [];
+  const queries: EvalQuery[] = [];
+  for (let u = 0; u < data.nUsers; u++) {
+    const start = m.indptr[u];
+    const n = m.indptr[u + 1] - start;
+    const order = Array.from({ length: n }, (_, i) => start + i);
+    order.sort((a, b) => times[a] - times[b] || itemRank[m.indices[a]] - itemRank[m.indices[b]]);
+    const nTest = n >= 2 ? Math.max(1, Math.ceil(fraction * n)) : 0;
+    for (let i = 0; i < n - nTest; i++) {
+      keepRows.push(u);
+      keepCols.push(m.indices[order[i]]);
+      keepVals.push(m.values[order[i]]);
+      keepTimes.push(times[order[i]]);
+    }
+    if (nTest > 0) {
+      const target = Int32Array.from(order.slice(n - nTest), (p) => m.indices[p]).sort();
+      queries.push({ user: u, basket: new Int32Array(0), useHistory: true, excludeHistory: true, excludeBasket: false, target, id: data.users.id(u) });
+    }
+  }
+  const train = Dataset.fromInteractions({
+    users: data.users,
+    items: data.items,
+    catalog: data.catalog,
+    user: Int32Array.from(keepRows),
+    item: Int32Array.from(keepCols),
+    weight: Float32Array.from(keepVals),
+    time: Float64Array.from(keepTimes),
+  });
+  return makeSplit('P1', train, queries);
+}
+
+/** rank[i] = position of item i when the raw ids are sorted (the protocols' tie order). */
+function rawIdRanks(index: Dataset['items']): Int32Array {
+  const order = Array.from({ length: index.size }, (_, i) => i).sort((a, b) => compareRawIds(index.id(a), index.id(b)));
+  const rank = new Int32Array(index.size);
+  for (let r = 0; r < order.length; r++) rank[order[r]] = r;
+  return rank;
 }
 
 /**
@@ -417,4 +533,133 @@ function toRecord(names: readonly string[], w: Float64Array): Record<string, num
 export function sampleQueries(queries: EvalQuery[], max: number, seed: number): EvalQuery[] {
   if (queries.length <= max) return queries;
   return shuffleInPlace(queries.slice(), mulberry32(seed)).slice(0, max);
+}
+
+/** The grid `hyperparameters` asks for, by strategy name (members without one are left out). */
+export function hyperparameterGrids(
+  setting: boolean | HyperparameterGrid,
+  names: readonly string[],
+  members: readonly Recommender[],
+): Record<string, Readonly<Record<string, readonly unknown[]>>> {
+  if (setting === false) return {};
+  if (setting === true) {
+    const out: Record<string, Readonly<Record<string, readonly unknown[]>>> = {};
+    names.forEach((name, i) => {
+      const grid = HYPERPARAMETER_GRIDS[members[i].kind];
+      if (grid !== undefined && optionsOf(members[i]) !== null) out[name] = grid;
+    });
+    return out;
+  }
+  for (const name of Object.keys(setting)) {
+    const i = names.indexOf(name);
+    if (i < 0) throw new OptionError(`tune.hyperparameters.${name}`, `names no strategy (have ${names.join(', ')})`);
+    if (optionsOf(members[i]) === null) throw new OptionError(`tune.hyperparameters.${name}`, `strategy "${name}" (${members[i].kind}) has no options to vary`);
+  }
+  return { ...setting };
+}
+
+/** A strategy's own options object, or null when it has none (then it cannot be varied). */
+function optionsOf(s: Recommender): Record<string, unknown> | null {
+  const o = (s as unknown as { options?: unknown }).options;
+  return isPlainObject(o) || (typeof o === 'object' && o !== null) ? (o as Record<string, unknown>) : null;
+}
+
+/** A new unfitted strategy of the same class as `s` with its options changed by `patch`. */
+export function variantOf(s: Recommender, patch: Readonly<Record<string, unknown>>): Recommender {
+  const base = optionsOf(s);
+  if (base === null) throw new OptionError('tune.hyperparameters', `strategy kind "${s.kind}" has no options to vary`);
+  const Ctor = s.constructor as new (options: Record<string, unknown>) => Recommender;
+  return new Ctor({ ...base, ...patch });
+}
+
+/**
+ * Strategy hyper-parameter search (TuneOptions.hyperparameters) on a validation split: per
+ * strategy of `grids`, coordinate search over its options in grid order; every variant is
+ * fitted on split.train by `fitMember` and scored alone (with the fallback fill, as the
+ * ensemble would rank it) on the validation queries. Returns the members to use (the given
+ * fitted ones, or better fitted variants) and what was tried. Deterministic for a seed.
+ */
+export async function searchHyperparameters(
+  names: readonly string[],
+  members: readonly Recommender[],
+  fallback: Recommender | null,
+  split: Split,
+  options: Readonly<TuneOptions>,
+  candidatesPerStrategy: number,
+  grids: Readonly<Record<string, Readonly<Record<string, readonly unknown[]>>>>,
+  fitMember: (strategy: Recommender, name: string) => Promise<void>,
+  fit: Pick<FitOptions, 'onProgress' | 'signal' | 'seed'> = {},
+): Promise<{ members: Recommender[]; report: Record<string, HyperparameterResult> }> {
+  const queries = sampleQueries(split.queries.filter((q) => q.target.length > 0), options.maxQueries, fit.seed ?? 42);
+  const score = metricFn(options.metric);
+  const alone = async (s: Recommender): Promise<number> => {
+    const cache = await ValidationCache.build([s], fallback, split, queries, { k: options.k, normalizations: ['auto'], candidatesPerStrategy }, fit);
+    const w = Float64Array.of(1);
+    let total = 0;
+    for (let q = 0; q < cache.size; q++) total += score(cache.rank(q, 0, w), cache.targets[q], options.k);
+    return cache.size ? total / cache.size : 0;
+  };
+  const out = [...members];
+  const report: Record<string, HyperparameterResult> = {};
+  for (const [name, grid] of Object.entries(grids)) {
+    const i = names.indexOf(name);
+    const base = optionsOf(members[i])!;
+    const given = await alone(members[i]);
+    let best = given;
+    let chosen: Record<string, unknown> = {};
+    const tried: HyperparameterResult['tried'] = [];
+    // Settings of the grid's options already scored (the given one first), so none is fitted twice.
+    const settingOf = (patch: Record<string, unknown>) => JSON.stringify(Object.keys(grid).map((o) => (o in patch ? patch[o] : base[o])));
+    const seen = new Set([settingOf({})]);
+    for (const [option, values] of Object.entries(grid)) {
+      for (const value of values) {
+        const patch = { ...chosen, [option]: value };
+        if (seen.has(settingOf(patch))) continue;
+        seen.add(settingOf(patch));
+        const variant = variantOf(members[i], patch);
+        fit.onProgress?.({ stage: 'tune: hyper-parameters', done: tried.length, total: tried.length + 1, message: `${name} ${JSON.stringify(patch)}` });
+        await fitMember(variant, name);
+        const m = await alone(variant);
+        tried.push({ options: patch, score: m });
+        if (m > best + 1e-6) {
+          best = m;
+          chosen = patch;
+          out[i] = variant;
+        }
+      }
+    }
+    fit.onProgress?.({ stage: 'tune: hyper-parameters', done: 1, total: 1, message: `${name}: ${JSON.stringify(chosen)} ${options.metric}@${options.k} ${given.toFixed(4)} -> ${best.toFixed(4)}` });
+    report[name] = { chosen, given, score: best, tried };
+  }
+  return { members: out, report };
+}
+
+/** TuneResult.hyperparameters as stored in an artifact (persist.ts reads root.tuning with `tuning`): names it searched, chosen options, scores. */
+export function readHyperparameterReport(tuning: StateReader, names: readonly string[]): Record<string, HyperparameterResult> {
+  const t = tuning.object('hyperparameters');
+  const stored = tuning.raw('hyperparameters') as Record<string, unknown>;
+  const plain = (r: StateReader, key: string): Record<string, unknown> => {
+    r.object(key);
+    return { ...(r.raw(key) as Record<string, unknown>) };
+  };
+  const out: Record<string, HyperparameterResult> = {};
+  for (const name of Object.keys(stored)) {
+    if (!names.includes(name)) t.fail(name, `names no strategy of this recommender (have ${names.join(', ')})`);
+    const r = t.object(name).keys(['chosen', 'given', 'score', 'tried']);
+    const tried = r.raw('tried');
+    if (!Array.isArray(tried)) r.fail('tried', `must be an array, got ${describe(tried)}`);
+    out[name] = {
+      chosen: plain(r, 'chosen'),
+      given: r.number('given', { min: 0 }),
+      score: r.number('score', { min: 0 }),
+      tried: (tried as unknown[]).map((entry, i) => {
+        const e = entry as { options?: unknown; score?: unknown } | null;
+        if (!isPlainObject(e) || !isPlainObject(e.options) || typeof e.score !== 'number' || !(e.score >= 0) || Object.keys(e).length !== 2) {
+          r.fail(`tried[${i}]`, `must be { options: {...}, score: a number >= 0 }, got ${describe(entry)}`);
+        }
+        return { options: { ...(e!.options as Record<string, unknown>) }, score: e!.score as number };
+      }),
+    };
+  }
+  return out;
 }

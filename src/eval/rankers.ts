@@ -5,6 +5,7 @@
  * is measured is exactly what recommend() serves.
  */
 import { HybridRecommender } from '../ensemble/hybrid';
+import { blockForList, buyAgainFill, listCheck, type ListKind } from '../ensemble/lists';
 import { MergeEngine, type MergeSettings } from '../ensemble/merge';
 import { NORMALIZATIONS, type Normalization } from '../ensemble/normalize';
 import { OptionError } from '../errors';
@@ -15,10 +16,59 @@ function checkRecommender(rec: unknown, owner: string): asserts rec is HybridRec
   if (!(rec instanceof HybridRecommender)) throw new OptionError(`${owner}: rec`, `must be a fitted HybridRecommender, got ${describe(rec)}`);
 }
 
-/** The recommender as fitted: its weights, normalization, cut and fallback. */
+/** The recommender as fitted: its weights, normalization, cut and fallback, or its reranker when one was trained. */
 export function ensembleRanker(rec: HybridRecommender): IndexRanker {
   checkRecommender(rec, 'ensembleRanker');
+  if (rec.reranker !== null) return listRanker(rec, 'all');
   return weightedRanker(rec, rec.strategyWeights);
+}
+
+/**
+ * One list of the recommender as recommend(shopper, { list }) serves it (src/ensemble/lists.ts):
+ * 'all', 'buy-again' (history items only, filled from the history by purchase count) or
+ * 'discover' (no history items), through its combiner (the reranker when trained; `combiner`
+ * 'linear' ranks with the weighted sum even then, to compare the two on one fit).
+ */
+export function listRanker(rec: HybridRecommender, list: ListKind, combiner: 'fitted' | 'linear' = 'fitted'): IndexRanker {
+  checkRecommender(rec, 'listRanker');
+  const kind = listCheck(list, 'listRanker: list');
+  const names = rec.strategyNames;
+  const nItems = rec.dataset.nItems;
+  const engine = new MergeEngine(
+    names.map((n) => rec.strategy(n)),
+    rec.fallback,
+    nItems,
+  );
+  const reranker = oneOf(['fitted', 'linear'])(combiner, 'listRanker: combiner') === 'fitted' ? rec.reranker : null;
+  const settings: MergeSettings = { weights: Float64Array.from(names, (n) => rec.strategyWeights[n]), normalization: rec.normalization, candidatesPerStrategy: rec.candidatesPerStrategy };
+  const own = new Uint8Array(nItems);
+  const touched: number[] = [];
+  const fill = kind !== 'buy-again';
+  return {
+    rankIndices: (query, k, blocked) => {
+      const mask = blocked ?? own;
+      const block = (i: number) => {
+        if (mask[i] === 0) {
+          mask[i] = 1;
+          touched.push(i);
+        }
+      };
+      try {
+        blockForList(kind, query, nItems, block);
+        for (const i of query.basket) block(i);
+        const ranked = reranker ? reranker.rank(engine, query, k, mask, null, fill) : engine.rank(query, k, mask, null, settings, fill);
+        if (kind !== 'buy-again' || ranked.items.length >= k) return ranked.items;
+        const extra = buyAgainFill(query, ranked.items, k, mask, null);
+        const out = new Int32Array(ranked.items.length + extra.length);
+        out.set(ranked.items);
+        out.set(extra, ranked.items.length);
+        return out;
+      } finally {
+        for (const i of touched) mask[i] = 0;
+        touched.length = 0;
+      }
+    },
+  };
 }
 
 /** Only the strategy `name` (weight 1, the others 0), with the recommender's fallback filler: each strategy alone on one fit. */

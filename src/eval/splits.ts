@@ -162,8 +162,9 @@ export function makeSplit(
 }
 
 /** The train Dataset of the rows a splitter kept, in the index space of `rows`. */
-function trainFromRows(rows: InteractionRows, user: number[], item: number[], weight: number[]): Dataset {
+function trainFromRows(rows: InteractionRows, user: number[], item: number[], weight: number[], time: number[] | null = null): Dataset {
   return Dataset.fromInteractions({
+    time: time === null ? null : Float64Array.from(time),
     users: rows.users,
     items: rows.items,
     catalog: rows.catalog ?? undefined,
@@ -180,7 +181,8 @@ function historyQuery(user: number, id: string, target: Int32Array): EvalQuery {
 /**
  * P1 holdout-temporal: per user, rows sorted by time (ties by raw item id); the last 20%
  * (rounded up, at least 1) are held out, the rest is train. Rows are events: T is the
- * distinct items of the held-out rows, train sums the weights of the rest.
+ * distinct items of the held-out rows, train sums the weights of the rest and keeps each
+ * (user, item)'s latest timestamp (Dataset.times).
  */
 export function holdoutTemporal(rows: InteractionRows): Split {
   checkInteractionRows(rows, 'holdoutTemporal: rows');
@@ -192,6 +194,7 @@ export function holdoutTemporal(rows: InteractionRows): Split {
   const trainUser: number[] = [];
   const trainItem: number[] = [];
   const trainWeight: number[] = [];
+  const trainTime: number[] = [];
   const queries: EvalQuery[] = [];
   for (let u = 0; u < rows.users.size; u++) {
     const own = Array.from(rowsOf.subarray(ptr[u], ptr[u + 1]));
@@ -202,11 +205,13 @@ export function holdoutTemporal(rows: InteractionRows): Split {
       trainUser.push(u);
       trainItem.push(rows.item[own[p]]);
       trainWeight.push(rows.weight[own[p]]);
+      trainTime.push(time[own[p]]);
     }
     const target = distinctSorted(own.slice(cut).map((r) => rows.item[r]));
     queries.push(historyQuery(u, rows.users.id(u), target));
   }
-  const train = trainFromRows(rows, trainUser, trainItem, trainWeight);
+  // The train part keeps its timestamps, so weight tuning can carve a temporal validation split from it.
+  const train = trainFromRows(rows, trainUser, trainItem, trainWeight, trainTime);
   return makeSplit('P1', train, queries, null, []);
 }
 

@@ -217,6 +217,7 @@ function listOptions(x: Record<string, unknown> | ServeRecommendOptions, maxExpl
     k: o.k ?? 10,
     explain: o.explain ?? false,
     ...(o.excludePurchased !== undefined ? { excludePurchased: o.excludePurchased } : {}),
+    ...(o.list !== undefined && o.list !== 'all' ? { list: o.list } : {}),
     ...(o.exclude !== undefined ? { exclude: o.exclude } : {}),
     ...(o.unknownItems !== undefined ? { unknownItems: o.unknownItems } : {}),
   };
@@ -285,6 +286,9 @@ export function errorBody(error: FastifyError & { field?: string }): { status: n
       return { status: 400, body: { error: error.message, type: 'ValidationError', ...fieldOf() } };
     case 'UnknownIdError':
       return { status: 404, body: { error: error.message, type: 'UnknownIdError', ...fieldOf() } };
+    // A user id sent to a serving artifact (saved without customer data): the history must come with the request.
+    case 'NoCustomerDataError':
+      return { status: 404, body: { error: error.message, type: 'NoCustomerDataError', ...fieldOf() } };
     case 'OptionError':
       return { status: 400, body: { error: error.message, type: 'OptionError', ...fieldOf() } };
     case 'OverloadedError':

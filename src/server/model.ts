@@ -15,6 +15,8 @@ export interface ServeRecommendOptions {
   k: number;
   explain: boolean;
   excludePurchased?: boolean;
+  /** 'all' (default), 'buy-again' or 'discover' (see RecommendOptions.list). */
+  list?: 'all' | 'buy-again' | 'discover';
   exclude?: readonly string[];
   /** 'error' (default): an unknown item id is a 404; 'skip': left out and listed in the answer's `skipped`. */
   unknownItems?: 'error' | 'skip';
@@ -63,7 +65,7 @@ export class ServingModel {
       weights: rec.strategyWeights,
       users: data.nUsers,
       items: data.nItems,
-      customerData: data.nUsers > 0,
+      customerData: rec.customerData,
     });
   }
 

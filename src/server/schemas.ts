@@ -22,6 +22,12 @@ export function schemas(limits: SchemaLimits) {
   const k = { type: 'integer', minimum: 1, maximum: limits.maxK, default: 10, description: `how many items, 1..${limits.maxK} (in a query string: decimal digits only)` } as const;
   const explain = { type: 'boolean', default: false, description: `attach reasons (because) and the main reason in words, for k <= ${limits.maxExplainK}; in a query string: true, false, 1 or 0` } as const;
   const excludePurchased = { type: 'boolean', description: "leave out items the shopper bought before (default: the model's setting)" } as const;
+  const list = {
+    type: 'string',
+    enum: ['all', 'buy-again', 'discover'],
+    default: 'all',
+    description: "which list: 'all' (re-buys and new items), 'buy-again' (only items the shopper bought before, by re-buy likelihood now) or 'discover' (only items new to the shopper, none in the cart)",
+  } as const;
 
   const shopperFields = {
     user: id('user'),
@@ -42,7 +48,7 @@ export function schemas(limits: SchemaLimits) {
     default: 'error',
     description: "an item id the model does not know: 'error' (404 naming the field) or 'skip' (left out, listed in the answer's skipped)",
   } as const;
-  const listOptions = { k, explain, excludePurchased, exclude: itemList('item ids never to return in this answer'), unknownItems } as const;
+  const listOptions = { k, explain, excludePurchased, list, exclude: itemList('item ids never to return in this answer'), unknownItems } as const;
 
   const reason = {
     type: 'object',
@@ -63,6 +69,11 @@ export function schemas(limits: SchemaLimits) {
       sources: { type: 'object', additionalProperties: { type: 'number' }, description: "each strategy's weighted normalized part of the score" },
       reason: { type: 'string', description: 'the main reason in words (with explain)' },
       because: { type: 'array', items: reason },
+      features: {
+        type: 'array',
+        description: 'with explain and a reranker: the features that moved the item most',
+        items: { type: 'object', properties: { feature: { type: 'string' }, value: { type: ['number', 'null'] }, contribution: { type: 'number' } } },
+      },
     },
   } as const;
   const skipped = {
@@ -70,7 +81,7 @@ export function schemas(limits: SchemaLimits) {
     description: "with unknownItems 'skip': each unknown item id left out, and the request field it was in",
     items: { type: 'object', properties: { id: { type: 'string' }, field: { type: 'string' } } },
   } as const;
-  const list = { type: 'object', required: ['items'], properties: { items: { type: 'array', items: recommendation }, skipped } } as const;
+  const answerList = { type: 'object', required: ['items'], properties: { items: { type: 'array', items: recommendation }, skipped } } as const;
   const error = {
     type: 'object',
     required: ['error', 'type'],
@@ -100,15 +111,15 @@ export function schemas(limits: SchemaLimits) {
     recommendGet: {
       summary: 'Recommendations for a user the model knows',
       tags: ['recommend'],
-      querystring: { type: 'object', additionalProperties: false, required: ['user'], properties: { user: id('user'), k, explain, excludePurchased } },
-      response: { 200: list, ...errors },
+      querystring: { type: 'object', additionalProperties: false, required: ['user'], properties: { user: id('user'), k, explain, excludePurchased, list } },
+      response: { 200: answerList, ...errors },
     },
     recommendPost: {
       summary: 'Recommendations for a shopper described in the request (history, baskets, cart)',
       description: 'The serving-artifact path: the shop sends the history from its own database. { "user": "42" } alone uses the stored history; { "history": [] } is an explicit cold start; { "basket": [...] } alone completes an anonymous cart.',
       tags: ['recommend'],
       body: { type: 'object', additionalProperties: false, properties: { ...shopperFields, ...listOptions } },
-      response: { 200: list, ...errors },
+      response: { 200: answerList, ...errors },
     },
     recommendBatch: {
       summary: 'Recommendations for many shoppers in one request',
@@ -122,7 +133,7 @@ export function schemas(limits: SchemaLimits) {
           ...listOptions,
         },
       },
-      response: { 200: { type: 'object', properties: { results: { type: 'array', items: list }, skipped } }, ...errors },
+      response: { 200: { type: 'object', properties: { results: { type: 'array', items: answerList }, skipped } }, ...errors },
     },
     completeBasket: {
       summary: 'Items to add to a cart',
@@ -134,19 +145,19 @@ export function schemas(limits: SchemaLimits) {
         required: ['basket'],
         properties: { ...shopperFields, basket: { ...shopperFields.basket, minItems: 1 }, ...listOptions },
       },
-      response: { 200: list, ...errors },
+      response: { 200: answerList, ...errors },
     },
     similar: {
       summary: 'Items bought with an item ("people who bought X also bought")',
       tags: ['items'],
       querystring: { type: 'object', additionalProperties: false, required: ['item'], properties: { item: id('item'), k, explain } },
-      response: { 200: list, ...errors },
+      response: { 200: answerList, ...errors },
     },
     popular: {
       summary: 'The most popular items (what a shopper with no history gets)',
       tags: ['items'],
       querystring: { type: 'object', additionalProperties: false, properties: { k } },
-      response: { 200: list, ...errors },
+      response: { 200: answerList, ...errors },
     },
     model: { summary: 'The model being served', tags: ['operations'], response: { 200: { type: 'object', properties: { generation: { type: 'integer' }, model: modelInfo } } } },
     health: { summary: 'Liveness: the HTTP thread answers', tags: ['operations'], response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },

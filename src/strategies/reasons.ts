@@ -3,3 +3,32 @@ export function joinNames(names: string[]): string {
   if (names.length <= 1) return names.join('');
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
+
+/**
+ * A re-buy in the shopper's own words, from their timeline: bought in `bought` of `nBaskets`
+ * orders, first in basket `first` and last in basket `last` (0-based), `ago` orders ago (1 =
+ * the most recent). Never "popular": a re-buy is the shopper's habit, not the crowd's.
+ */
+export function rebuyReason(bought: number, nBaskets: number, first: number, last: number, ago: number): string {
+  const when = ago === 1 ? 'last in your most recent order' : `last ${ago} orders ago`;
+  if (bought === nBaskets) return nBaskets === 1 ? 'you bought this in your only order' : `you bought this in all of your ${nBaskets} orders`;
+  const share = `${bought} of your ${nBaskets} orders`;
+  if (bought >= 3) {
+    const every = Math.round((last - first) / (bought - 1));
+    if (every === 1) return `you buy this in most orders (${share}), ${when}`;
+    return `you buy this about every ${ordinal(every)} order (${share}), ${when}`;
+  }
+  return `you bought this in ${share}, ${when}`;
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  if (tens >= 11 && tens <= 13) return `${n}th`;
+  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}
+
+/** A re-buy from purchase counts alone (no timeline): "you bought this 3 times before". */
+export function countReason(times: number): string {
+  return `you bought this ${times === 1 ? 'once' : `${times.toLocaleString('en-US', { maximumFractionDigits: 1 })} times`} before`;
+}
+

@@ -5,6 +5,7 @@ import { NotFittedError } from '../errors';
 import { number, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import { basketWeight } from './decay';
+import { rebuyReason as repeatReason } from './reasons';
 import type { BasketTimeline, Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
 
 export interface RepeatPurchaseOptions {
@@ -243,23 +244,3 @@ function basketHas(tl: BasketTimeline, b: number, item: number): boolean {
   for (let p = tl.itemPtr[b]; p < tl.itemPtr[b + 1]; p++) if (tl.items[p] === item) return true;
   return false;
 }
-
-/** "you buy this every 2nd order (5 of your 10 orders), last 2 orders ago" and variants. */
-function repeatReason(bought: number, nBaskets: number, first: number, last: number, ago: number): string {
-  const when = ago === 1 ? 'last in your most recent order' : `last ${ago} orders ago`;
-  if (bought === nBaskets) return nBaskets === 1 ? 'you bought this in your only order' : `you bought this in all of your ${nBaskets} orders`;
-  const share = `${bought} of your ${nBaskets} orders`;
-  if (bought >= 3) {
-    const every = Math.round((last - first) / (bought - 1));
-    if (every === 1) return `you buy this in most orders (${share}), ${when}`;
-    return `you buy this about every ${ordinal(every)} order (${share}), ${when}`;
-  }
-  return `you bought this in ${share}, ${when}`;
-}
-
-function ordinal(n: number): string {
-  const tens = n % 100;
-  if (tens >= 11 && tens <= 13) return `${n}th`;
-  return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
-}
-

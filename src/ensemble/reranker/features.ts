@@ -35,6 +35,8 @@ export interface FeatureContext {
   day?: number;
   /** Scores of items by co-occurrence with the current basket, from a strategy that scores the basket alone; feeds `basket.cooccurrence`. */
   basketScores?: ScoreVector | null;
+  /** Items never to recommend for this request (blocked[item] === 1: bought before when excluded, business exclusions...): they never become candidates, so the pool is spent on items that can be served. */
+  blocked?: Uint8Array | null;
 }
 
 /** One query's candidates and features: views into the extractor's buffers, valid until its next extract(). */
@@ -163,7 +165,9 @@ export class RerankerFeatures {
     if (query.timeline !== null) checkItems(query.timeline.items, nItems, 'query.timeline');
 
     for (let i = 0; i < basket.length; i++) this.inBasket[basket[i]] = 1;
-    const count = this.collectCandidates(scores);
+    const blocked = context.blocked ?? null;
+    if (blocked !== null && blocked.length !== nItems) throw new OptionError('context.blocked', `has ${blocked.length} entries, the item statistics ${nItems}`);
+    const count = this.collectCandidates(scores, blocked);
     this.strategyColumns(scores, count);
     this.itemAndShopperColumns(query, count, context.day ?? NaN, basketScores);
     for (let c = 0; c < count; c++) this.slot[this.itemsBuf[c]] = -1;
@@ -189,10 +193,10 @@ export class RerankerFeatures {
   }
 
   /**
-   * Fills the candidate slots from each strategy's top-N (basket items and non-finite
-   * scores skipped), writing ranks and proposal counts; returns the candidate count.
+   * Fills the candidate slots from each strategy's top-N (basket items, blocked items and
+   * non-finite scores skipped), writing ranks and proposal counts; returns the candidate count.
    */
-  private collectCandidates(scores: readonly ScoreVector[]): number {
+  private collectCandidates(scores: readonly ScoreVector[], blocked: Uint8Array | null): number {
     const F = this.names.length;
     const fixed = 3 * this.strategies.length;
     const { slot, inBasket, itemsBuf, featuresBuf, top } = this;
@@ -203,7 +207,7 @@ export class RerankerFeatures {
       for (let i = 0; i < v.length; i++) {
         const item = v.at(i);
         const score = v.values[item];
-        if (inBasket[item] === 0 && Number.isFinite(score)) top.push(item, score);
+        if (inBasket[item] === 0 && (blocked === null || blocked[item] === 0) && Number.isFinite(score)) top.push(item, score);
       }
       const best = top.sorted().items;
       for (let r = 0; r < best.length; r++) {

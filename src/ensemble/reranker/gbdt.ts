@@ -70,7 +70,7 @@ export interface LambdaMARTOptions {
   earlyStoppingRounds: number;
 }
 
-const CHECKS: OptionChecks<LambdaMARTOptions> = {
+export const LAMBDAMART_CHECKS: OptionChecks<LambdaMARTOptions> = {
   trees: integer({ min: 1 }),
   learningRate: number({ min: 0, exclusiveMin: true, max: 1 }),
   numLeaves: integer({ min: 2, max: 65536 }),
@@ -127,7 +127,7 @@ export class LambdaMART {
   readonly options: Readonly<LambdaMARTOptions>;
 
   constructor(options: Partial<LambdaMARTOptions> = {}) {
-    this.options = resolveOptions('LambdaMART', LambdaMART.defaults, options, CHECKS);
+    this.options = resolveOptions('LambdaMART', LambdaMART.defaults, options, LAMBDAMART_CHECKS);
   }
 
   /**

@@ -1,8 +1,4 @@
-import { UndirectedGraph } from 'graphology';
-import betweennessCentrality from 'graphology-metrics/centrality/betweenness.js';
-import { degreeCentrality } from 'graphology-metrics/centrality/degree.js';
-import pagerank from 'graphology-metrics/centrality/pagerank.js';
-import { weightedDegree } from 'graphology-metrics/node/weighted-degree.js';
+import type { AbstractGraph } from 'graphology-types';
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import { checkCsr, checkSymmetric, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
 import { CsrMatrix } from '../../data/csr';
@@ -10,6 +6,7 @@ import type { Dataset } from '../../data/dataset';
 import { NotFittedError, OptionError } from '../../errors';
 import type { JsonObject } from '../../util/json';
 import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
+import { loadOptional } from '../../util/optional';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
@@ -80,6 +77,14 @@ export interface CoPurchaseEdgeAttributes {
 }
 
 export type CentralityKind = 'pagerank' | 'degree' | 'weightedDegree' | 'betweenness';
+const CENTRALITIES: readonly CentralityKind[] = ['pagerank', 'degree', 'weightedDegree', 'betweenness'];
+
+/** What graph() returns: a graphology UndirectedGraph (typed by graphology-types, so the types need no graphology install). */
+export type CoPurchaseGraphObject = AbstractGraph<ItemNodeAttributes, CoPurchaseEdgeAttributes>;
+/** The part of the graphology module graph() uses (loaded at the call). */
+type GraphologyModule = { UndirectedGraph: new <N extends object, E extends object>() => AbstractGraph<N, E> };
+/** A graphology-metrics function over the item graph. */
+type Metric<O> = (graph: CoPurchaseGraphObject, options?: O) => Record<string, number>;
 
 /** Explanations cite at most this many query items. */
 const MAX_EVIDENCE = 3;
@@ -359,10 +364,12 @@ export class CoPurchaseGraph implements Recommender {
    * The graph as a graphology UndirectedGraph, built now from the CSR (not cached: it costs a
    * few hundred bytes per edge, see the class note). Node keys are `id(item)` (default: the
    * index as a string); node attributes hold the index and `name(item)` (default: the key);
-   * edges carry `weight`.
+   * edges carry `weight`. Async: graphology is an optional peer dependency, loaded here (and in
+   * centrality()) only, so scoring never loads it; without it, a MissingDependencyError.
    */
-  graph(lookup: { id?: (item: number) => string; name?: ItemNamer } = {}): UndirectedGraph<ItemNodeAttributes, CoPurchaseEdgeAttributes> {
+  async graph(lookup: { id?: (item: number) => string; name?: ItemNamer } = {}): Promise<CoPurchaseGraphObject> {
     const g = this.requireEdges();
+    const { UndirectedGraph } = await loadOptional<GraphologyModule>('graphology', 'CoPurchaseGraph.graph()');
     const key = lookup.id ?? ((item: number) => String(item));
     const graph = new UndirectedGraph<ItemNodeAttributes, CoPurchaseEdgeAttributes>();
     const keys = new Array<string>(g.nRows);
@@ -386,27 +393,33 @@ export class CoPurchaseGraph implements Recommender {
    * - 'weightedDegree': sum of edge weights
    * - 'betweenness': share of shortest paths (by hop count: weights are affinities, not
    *   distances) through the item; O(items x edges), for small graphs only.
+   * Async: graphology and graphology-metrics (optional peer dependencies) are loaded here.
    */
-  centrality(kind: CentralityKind): Float64Array {
-    const graph = this.graph();
+  async centrality(kind: CentralityKind): Promise<Float64Array> {
+    if (!(CENTRALITIES as readonly unknown[]).includes(kind)) {
+      throw new OptionError('kind', `must be one of ${CENTRALITIES.join(', ')}, got ${String(kind)}`);
+    }
+    const graph = await this.graph();
+    const metric = <T>(path: string): Promise<T> =>
+      loadOptional<{ default: T }>(`graphology-metrics/${path}.js`, `CoPurchaseGraph.centrality('${kind}')`).then((m) => m.default);
     const out = new Float64Array(this.nItems);
     let byKey: Record<string, number>;
     switch (kind) {
       case 'pagerank':
-        byKey = pagerank(graph, { getEdgeWeight: 'weight', maxIterations: 1000 });
+        byKey = (await metric<Metric<{ getEdgeWeight: string; maxIterations: number }>>('centrality/pagerank'))(graph, { getEdgeWeight: 'weight', maxIterations: 1000 });
         break;
       case 'degree':
-        byKey = degreeCentrality(graph);
+        byKey = (await metric<{ degreeCentrality: Metric<never> }>('centrality/degree')).degreeCentrality(graph);
         break;
-      case 'weightedDegree':
+      case 'weightedDegree': {
+        const { weightedDegree } = await metric<{ weightedDegree: (g: CoPurchaseGraphObject, node: string, attribute: string) => number }>('node/weighted-degree');
         byKey = {};
         for (const node of graph.nodes()) byKey[node] = weightedDegree(graph, node, 'weight');
         break;
+      }
       case 'betweenness':
-        byKey = betweennessCentrality(graph, { getEdgeWeight: null });
+        byKey = (await metric<Metric<{ getEdgeWeight: null }>>('centrality/betweenness'))(graph, { getEdgeWeight: null });
         break;
-      default:
-        throw new OptionError('kind', `must be one of pagerank, degree, weightedDegree, betweenness, got ${String(kind)}`);
     }
     graph.forEachNode((node, attributes) => {
       out[attributes.item] = byKey[node];

@@ -5,7 +5,7 @@ import { NotFittedError, OptionError } from '../../errors';
 import { optionsToJson, resolveOptions } from '../../util/options';
 import { deriveSeed } from '../../util/random';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
-import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
+import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, SaveOptions, ScoreVector } from '../types';
 import { NcfScorer, type FoldInSettings, type NcfWeights } from './model';
 import { NCF_CHECKS, NCF_DEFAULTS, type NeuralCFOptions } from './options';
 import { NegativeSampler } from './sampling';
@@ -107,19 +107,28 @@ export class NeuralCF implements Recommender {
     return { score, reason, evidence };
   }
 
-  save(out: SectionWriter): JsonObject {
+  /**
+   * With `{ customerData: false }` (a serving artifact) the user embeddings and their flags are
+   * left out; only the mean user vectors are kept, the start and prior of the fold-in that
+   * scores every shopper then, so a request's history scores as with the full model.
+   */
+  save(out: SectionWriter, options: SaveOptions = {}): JsonObject {
     const m = this.require();
     const w = m.weights;
-    out.array('userGmf', w.userGmf);
+    const withUsers = options.customerData ?? true;
+    if (withUsers) {
+      out.array('userGmf', w.userGmf);
+      out.array('userHasData', m.userHasData);
+    } else out.array('meanUserGmf', m.scorer.meanUserGmf);
     out.array('itemGmf', w.itemGmf);
     out.array('itemBias', w.itemBias);
     out.array('gmfOut', w.gmfOut);
     out.array('globalBias', w.globalBias);
-    out.array('userHasData', m.userHasData);
     const samplingCdf = m.foldIn.sampler.cdf;
     if (samplingCdf) out.array('samplingCdf', samplingCdf);
     if (w.architecture === 'neumf') {
-      out.array('userMlp', w.userMlp);
+      if (withUsers) out.array('userMlp', w.userMlp);
+      else out.array('meanUserMlp', m.scorer.meanUserMlp);
       out.array('itemMlp', w.itemMlp);
       w.mlpKernels.forEach((k, l) => out.array(`mlpKernel${l}`, k));
       w.mlpBiases.forEach((b, l) => out.array(`mlpBias${l}`, b));
@@ -128,8 +137,9 @@ export class NeuralCF implements Recommender {
     return {
       version: FORMAT_VERSION,
       options: optionsToJson(this.options),
-      nUsers: w.nUsers,
+      nUsers: withUsers ? w.nUsers : 0,
       nItems: w.nItems,
+      userEmbeddings: withUsers,
       foldSeed: m.foldIn.seed,
       training: { ...m.info },
     };
@@ -141,11 +151,13 @@ export class NeuralCF implements Recommender {
    * never decreasing; anything else is an ArtifactError naming the section or state field.
    */
   static load(state: JsonObject, sections: SectionReader, context?: LoadContext): NeuralCF {
-    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'options', 'nUsers', 'nItems', 'foldSeed', 'training']);
+    // userEmbeddings false: a serving artifact's model (mean user vectors instead of one per user).
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'options', 'nUsers', 'nItems', 'userEmbeddings', 'foldSeed', 'training']);
     s.literal('version', FORMAT_VERSION);
     const model = new NeuralCF(s.options('NeuralCF', NCF_CHECKS));
     const o = model.options;
-    const nUsers = s.count('nUsers', context?.nUsers);
+    const withUsers = s.boolean('userEmbeddings');
+    const nUsers = withUsers ? s.count('nUsers', context?.nUsers) : s.count('nUsers', 0);
     const nItems = s.count('nItems', context?.nItems);
     const foldSeed = s.integer('foldSeed', { min: -(2 ** 31), max: 2 ** 31 - 1 });
     const t = s.object('training').keys(['backend', 'loss', 'validation', 'bestEpoch']);
@@ -172,36 +184,47 @@ export class NeuralCF implements Recommender {
       nItems,
       factors: f,
       mlpLayers: neumf ? [...o.mlpLayers] : [],
-      userGmf: weightsOf('userGmf', nUsers * f),
+      userGmf: withUsers ? weightsOf('userGmf', nUsers * f) : new Float32Array(0),
       itemGmf: weightsOf('itemGmf', nItems * f),
       itemBias: weightsOf('itemBias', nItems),
       gmfOut: weightsOf('gmfOut', f),
       globalBias: weightsOf('globalBias', 1),
-      userMlp: neumf ? weightsOf('userMlp', nUsers * f) : new Float32Array(0),
+      userMlp: neumf && withUsers ? weightsOf('userMlp', nUsers * f) : new Float32Array(0),
       itemMlp: neumf ? weightsOf('itemMlp', nItems * f) : new Float32Array(0),
       mlpKernels,
       mlpBiases,
       mlpOut,
     };
-    const userHasData = sections.u8('userHasData');
-    checkLength(userHasData, nUsers, sections.fullName('userHasData'), 'one flag per user');
-    checkValues(userHasData, sections.fullName('userHasData'), { max: 1 });
+    let userHasData: Uint8Array = new Uint8Array(0);
+    let means: { gmf: Float32Array; mlp: Float32Array } | null = null;
+    if (withUsers) {
+      userHasData = sections.u8('userHasData');
+      checkLength(userHasData, nUsers, sections.fullName('userHasData'), 'one flag per user');
+      checkValues(userHasData, sections.fullName('userHasData'), { max: 1 });
+    } else means = { gmf: weightsOf('meanUserGmf', f), mlp: neumf ? weightsOf('meanUserMlp', f) : new Float32Array(0) };
     let samplingCdf: Float64Array | null = null;
     if (o.sampling === 'popularity') {
       samplingCdf = readF64(sections, 'samplingCdf', { length: nItems, min: 0, exclusiveMin: true });
       checkNonDecreasing(samplingCdf, sections.fullName('samplingCdf'));
     }
-    model.model = model.assemble(weights, userHasData, samplingCdf, foldSeed, info);
+    model.model = model.assemble(weights, userHasData, samplingCdf, foldSeed, info, means);
     return model;
   }
 
-  private assemble(weights: NcfWeights, userHasData: Uint8Array, samplingCdf: Float64Array | null, foldSeed: number, info: NcfTrainingInfo): FittedNcf {
+  private assemble(
+    weights: NcfWeights,
+    userHasData: Uint8Array,
+    samplingCdf: Float64Array | null,
+    foldSeed: number,
+    info: NcfTrainingInfo,
+    means: { gmf: Float32Array; mlp: Float32Array } | null = null,
+  ): FittedNcf {
     const o = this.options;
     return {
       weights,
       userHasData,
       info,
-      scorer: new NcfScorer(weights, userHasData),
+      scorer: new NcfScorer(weights, userHasData, means),
       foldIn: {
         loss: o.loss,
         negatives: o.negatives,

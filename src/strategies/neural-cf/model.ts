@@ -128,15 +128,17 @@ export class NcfScorer {
   private readonly userFirst: Float32Array;
   private readonly userScaled: Float32Array;
 
+  /** `means`: the mean user vectors as stored by a serving artifact (which has no user rows to average). */
   constructor(
     readonly w: NcfWeights,
     userHasData: Uint8Array,
+    means: { gmf: Float32Array; mlp: Float32Array } | null = null,
   ) {
     const f = w.factors;
     this.factors = f;
     this.neumf = w.architecture === 'neumf';
-    this.meanUserGmf = meanRows(w.userGmf, f, userHasData);
-    this.meanUserMlp = this.neumf ? meanRows(w.userMlp, f, userHasData) : new Float32Array(0);
+    this.meanUserGmf = means ? means.gmf : meanRows(w.userGmf, f, userHasData);
+    this.meanUserMlp = means ? means.mlp : this.neumf ? meanRows(w.userMlp, f, userHasData) : new Float32Array(0);
     const sizes = w.mlpLayers;
     this.act = sizes.map((s) => new Float32Array(s));
     this.delta = sizes.map((s) => new Float32Array(s));

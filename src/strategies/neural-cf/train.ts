@@ -1,6 +1,7 @@
 import type { GradSaveFunc, Tensor } from '@tensorflow/tfjs';
 import type { Dataset } from '../../data/dataset';
 import { Pace } from '../../util/pace';
+import { EarlyStopping } from '../../util/early-stopping';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import type { Progress } from '../types';
 import { ADAM_BETA1, ADAM_BETA2, DenseAdam, SparseAdamRows } from '../../util/adam';
@@ -155,10 +156,7 @@ async function train(
   const lossLog: number[] = [];
   const validationLog: number[] = [];
   const higherIsBetter = o.validationMetric === 'auc';
-  let best = higherIsBetter ? -Infinity : Infinity;
-  let bestEpoch = o.epochs;
-  let bestSnapshot: Float32Array[] | null = null;
-  let sinceBest = 0;
+  const early = new EarlyStopping(o.patience, higherIsBetter);
   let step = 0;
 
   const pace = new Pace(signal, 'NeuralCF.fit');
@@ -199,14 +197,9 @@ async function train(
       const value = validate(weights, userHasData, validation, higherIsBetter);
       validationLog.push(value);
       message += `, validation ${o.validationMetric} ${value.toFixed(4)}`;
-      if (higherIsBetter ? value > best : value < best) {
-        best = value;
-        bestEpoch = epoch;
-        bestSnapshot = weightArrays(weights).map((a) => a.slice());
-        sinceBest = 0;
-      } else if (++sinceBest >= o.patience) {
+      if (early.observe(epoch, value, weightArrays(weights))) {
         stop = epoch < o.epochs;
-        if (stop) message += `, stopping (best epoch ${bestEpoch})`;
+        if (stop) message += `, stopping (best epoch ${early.bestEpoch})`;
       }
     } else if (o.validationShare > 0 && epoch === 1) {
       message += ' (no user has 2+ items to hold out: early stopping off)';
@@ -214,10 +207,7 @@ async function train(
     onProgress?.({ stage: 'ncf', done: stop ? o.epochs : epoch, total: o.epochs, message });
     if (stop) break;
   }
-  if (bestSnapshot) {
-    const current = weightArrays(weights);
-    bestSnapshot.forEach((a, i) => current[i].set(a));
-  }
+  early.restore(weightArrays(weights));
   return {
     weights,
     userHasData,
@@ -226,7 +216,7 @@ async function train(
       backend,
       loss: lossLog,
       validation: validationLog,
-      bestEpoch: validation ? bestEpoch : lossLog.length,
+      bestEpoch: validation ? early.bestEpoch : lossLog.length,
     },
   };
 }

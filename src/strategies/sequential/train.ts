@@ -2,6 +2,7 @@ import type { GradSaveFunc, Tensor, Tensor2D, Tensor3D } from '@tensorflow/tfjs'
 import type { Dataset } from '../../data/dataset';
 import { ADAM_BETA1, ADAM_BETA2, DenseAdam, SparseAdamRows } from '../../util/adam';
 import { NegativeSampler, popularityCdf } from '../../util/negatives';
+import { EarlyStopping } from '../../util/early-stopping';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import { withBackend, type Tf } from '../../util/tfjs';
@@ -396,10 +397,7 @@ async function train(
   const order = Int32Array.from({ length: nSeq }, (_, s) => s);
   const loss: number[] = [];
   const validationLog: number[] = [];
-  let best = -Infinity;
-  let bestEpoch = 0;
-  let bestSnapshot: Float32Array[] | null = null;
-  let sinceBest = 0;
+  const early = new EarlyStopping(o.patience);
   let step = 0;
   let trainMs = 0;
   let epochsRun = 0;
@@ -458,23 +456,15 @@ async function train(
       const value = await validationRecall(weights, validation, o, pace);
       validationLog.push(value);
       message += `, validation recall@${o.validationK} ${value.toFixed(4)}`;
-      if (value > best) {
-        best = value;
-        bestEpoch = epoch;
-        bestSnapshot = weightArrays(weights).map((a) => a.slice());
-        sinceBest = 0;
-      } else if (++sinceBest >= o.patience) {
+      if (early.observe(epoch, value, weightArrays(weights))) {
         stop = epoch < o.epochs;
-        if (stop) message += `, stopping (best epoch ${bestEpoch})`;
+        if (stop) message += `, stopping (best epoch ${early.bestEpoch})`;
       }
     }
     onProgress?.({ stage: 'sequential', done: stop ? o.epochs : epoch, total: o.epochs, message });
     if (stop) break;
   }
-  if (bestSnapshot) {
-    const current = weightArrays(weights);
-    bestSnapshot.forEach((a, i) => current[i].set(a));
-  }
+  early.restore(weightArrays(weights));
   return {
     weights,
     info: {
@@ -483,7 +473,7 @@ async function train(
       validationSequences: nValidation,
       loss,
       validation: validationLog,
-      bestEpoch: validation ? bestEpoch : loss.length,
+      bestEpoch: validation ? early.bestEpoch : loss.length,
       sequencesPerSecond: (nSeq * epochsRun) / Math.max(trainMs / 1000, 1e-9),
       seconds: (performance.now() - started) / 1000,
     },

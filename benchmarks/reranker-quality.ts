@@ -1,0 +1,192 @@
+/**
+ * The learned reranker against the tuned linear ensemble, and the buy-again / discover lists,
+ * on the protocols of benchmarks/quality.ts (its loaders and strategy sets, imported):
+ *
+ *   npx tsx benchmarks/reranker-quality.ts P4-small|P4-large|P3|P6|P1|P2 [--seed 42]
+ *        [--transfer 43] [--max-queries 1000] [--candidates 30] [--without ncf,sequential]
+ *
+ * One fit per protocol: weights tuned and the reranker trained on the same validation split
+ * carved from the training data (the test split is never read before evaluation); the tuned
+ * linear ranking and the reranked one are both measured on that fit. Lists (next-basket
+ * protocols): repeat recall@10 of buy-again against P-TopFreq, explore recall@10 of discover
+ * against TIFU-KNN alone. `--transfer S` (P4 only) also builds the synthetic shop with seed S
+ * and ranks it with the trees trained on the seed-`--seed` shop (strategies refitted on S).
+ * Writes benchmarks/results/reranker-<protocol>.json (`-lite` with --without);
+ * `--table` prints the tables of docs/reranker.md from those files.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HybridRecommender, evaluate, listRanker, nextBasket, weightedRanker, type EvalResult, type IndexRanker, type Split } from '../src/index';
+import { MergeEngine } from '../src/ensemble/merge';
+import { Reranker } from '../src/ensemble/reranker/combiner';
+import { TIFUKNN } from '../src/strategies/tifu-knn';
+import { syntheticDataset } from '../examples/shared';
+import { PROTOCOLS, RESULTS_DIR, SHARED_DATA } from './quality';
+import { strategyRanker, topFreqRanker } from './rankers';
+import { machine } from './machine';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--without'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
+const ids = args.filter((a, i) => !a.startsWith('--') && !flagged.has(i));
+const seed = Number(flag('seed') ?? 42);
+const transfer = flag('transfer') === undefined ? null : Number(flag('transfer'));
+const maxQueries = flag('max-queries') === undefined ? undefined : Number(flag('max-queries'));
+const candidates = flag('candidates') === undefined ? undefined : Number(flag('candidates'));
+const without = (flag('without') ?? '').split(',').filter(Boolean);
+
+interface Row {
+  name: string;
+  ndcg10: number;
+  recall10: number;
+  recall20: number;
+  repeat10?: number;
+  explore10?: number;
+  /** Seconds of the @10 evaluation pass (every query ranked once): a side-by-side cost, noisy on a shared machine. */
+  seconds10: number;
+}
+
+async function measure(name: string, ranker: IndexRanker, split: Split): Promise<Row> {
+  const at10: EvalResult = await evaluate(ranker, split, { k: 10 });
+  const at20: EvalResult = await evaluate(ranker, split, { k: 20 });
+  const row: Row = { name, ndcg10: at10.ndcg, recall10: at10.recall, recall20: at20.recall, seconds10: at10.seconds };
+  if (at10.recallRepeat !== undefined) {
+    row.repeat10 = at10.recallRepeat;
+    row.explore10 = at10.recallExplore;
+  }
+  const f = (x: number | undefined) => (x === undefined ? '   -  ' : x.toFixed(4));
+  console.log(`  ${name.padEnd(34)} NDCG@10 ${f(row.ndcg10)}  R@10 ${f(row.recall10)}  R@20 ${f(row.recall20)}  rep R@10 ${f(row.repeat10)}  expl R@10 ${f(row.explore10)}  (${(1000 * row.seconds10 / Math.max(1, at10.evaluated)).toFixed(2)} ms/query)`);
+  return row;
+}
+
+/** The reranked ranking of `rec`'s strategies with another recommender's forest. */
+function foreignForest(rec: HybridRecommender, forest: Reranker): IndexRanker {
+  const names = rec.strategyNames;
+  const data = rec.dataset;
+  const merge = { weights: Float64Array.from(names, (n) => rec.strategyWeights[n]), normalization: rec.normalization, candidatesPerStrategy: rec.candidatesPerStrategy };
+  const reranker = Reranker.forData(names, data, forest.model, forest.features.options, merge);
+  const engine = new MergeEngine(names.map((n) => rec.strategy(n)), rec.fallback, data.nItems);
+  return { rankIndices: (query, k, blocked) => reranker.rank(engine, query, k, blocked, null, true).items };
+}
+
+async function fitBoth(split: Split, id: string, fitSeed: number): Promise<HybridRecommender> {
+  const spec = PROTOCOLS[id];
+  const strategies = Object.fromEntries(Object.entries(spec.strategies()).filter(([n]) => !without.includes(n)));
+  const rec = new HybridRecommender({
+    strategies,
+    weights: 'tune',
+    tune: { protocol: spec.validation },
+    combiner: 'reranker',
+    reranker: { protocol: spec.validation, ...(maxQueries ? { maxQueries } : {}), ...(candidates ? { candidatesPerStrategy: candidates } : {}) },
+  });
+  const t0 = performance.now();
+  await rec.fit(split.train, {
+    seed: fitSeed,
+    onProgress: (p) => {
+      if (p.stage === 'reranker' && p.message) console.log(`  reranker: ${p.message}`);
+    },
+  });
+  console.log(`  fit ${((performance.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(rec.fitSeconds)}`);
+  return rec;
+}
+
+async function run(id: string): Promise<void> {
+  const spec = PROTOCOLS[id];
+  if (!spec) throw new Error(`unknown protocol ${id}; use one of ${Object.keys(PROTOCOLS).join(', ')}`);
+  if (spec.needsShared && !existsSync(SHARED_DATA)) {
+    console.log(`${id}: skipped (${SHARED_DATA} is absent)`);
+    return;
+  }
+  const started = performance.now();
+  const split = await spec.load(seed);
+  console.log(`${spec.title}${without.length ? ` without ${without.join(', ')}` : ''}`);
+  const rec = await fitBoth(split, id, seed);
+  const rows: Row[] = [];
+  rows.push(await measure('ensemble (tuned linear)', weightedRanker(rec, rec.strategyWeights), split));
+  rows.push(await measure('ensemble (reranked)', listRanker(rec, 'all'), split));
+  const lists: Row[] = [];
+  const nextBasketLike = split.queries.some((q) => q.repeat !== undefined);
+  if (nextBasketLike) {
+    lists.push(await measure('P-TopFreq (reference)', topFreqRanker(split.train, false), split));
+    lists.push(await measure('buy-again (linear)', listRanker(rec, 'buy-again', 'linear'), split));
+    lists.push(await measure('buy-again (reranked)', listRanker(rec, 'buy-again'), split));
+    let tifu: IndexRanker;
+    if (rec.strategyNames.includes('tifuknn')) tifu = strategyRanker(rec.strategy('tifuknn'), split.train.nItems);
+    else {
+      const t = new TIFUKNN();
+      await t.fit(split.train, { seed });
+      tifu = strategyRanker(t, split.train.nItems);
+    }
+    lists.push(await measure('TIFU-KNN alone (reference)', tifu, split));
+    lists.push(await measure('discover (linear)', listRanker(rec, 'discover', 'linear'), split));
+    lists.push(await measure('discover (reranked)', listRanker(rec, 'discover'), split));
+  }
+  let transferRows: Row[] | null = null;
+  if (transfer !== null && id.startsWith('P4')) {
+    const size = id === 'P4-small' ? [2000, 1500] : [20000, 5000];
+    console.log(`  transfer: the shop of seed ${transfer}, strategies and a reranker fitted there, and the trees of seed ${seed}`);
+    const other = nextBasket(syntheticDataset(size[0], size[1], transfer));
+    const recB = await fitBoth(other, id, transfer);
+    transferRows = [
+      await measure(`seed ${transfer}: tuned linear`, weightedRanker(recB, recB.strategyWeights), other),
+      await measure(`seed ${transfer}: reranked, own trees`, listRanker(recB, 'all'), other),
+      await measure(`seed ${transfer}: reranked, trees of seed ${seed}`, foreignForest(recB, rec.reranker!), other),
+    ];
+  }
+  const result = {
+    protocol: id,
+    title: spec.title,
+    command: `npx tsx benchmarks/reranker-quality.ts ${args.join(' ')}`.trim(),
+    seed,
+    without,
+    date: new Date().toISOString().slice(0, 10),
+    machine: machine(),
+    split: split.stats,
+    tuning: rec.tuning,
+    reranker: rec.rerankerSummary,
+    importance: rec.reranker?.importance().slice(0, 12) ?? null,
+    fitSeconds: rec.fitSeconds,
+    rows,
+    lists,
+    transfer: transferRows,
+    seconds: (performance.now() - started) / 1000,
+  };
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `reranker-${id}${without.length ? '-lite' : ''}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`  wrote ${file}`);
+}
+
+/** Markdown tables of every benchmarks/results/reranker-*.json (for docs/reranker.md). */
+async function table(): Promise<void> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const files = (await readdir(RESULTS_DIR)).filter((f) => /^reranker-P.*\.json$/.test(f)).sort();
+  const f4 = (x: number | undefined | null) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(4));
+  const ensemble = ['| protocol | strategies | linear NDCG@10 | reranked NDCG@10 | linear R@10 | reranked R@10 | linear R@20 | reranked R@20 | trees kept | training queries | command |', '|---|---|---|---|---|---|---|---|---|---|---|'];
+  const lists = ['| protocol | P-TopFreq rep R@10 | buy-again rep R@10 (linear / reranked) | TIFU-KNN expl R@10 | discover expl R@10 (linear / reranked) |', '|---|---|---|---|---|'];
+  const transfers: string[] = [];
+  for (const f of files) {
+    const r = JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8'));
+    const [lin, rer] = r.rows as Row[];
+    const strategies = `${Object.keys(r.fitSeconds).filter((n) => !['tuning', 'reranker', 'fallback'].includes(n)).length}${r.without.length ? ` (without ${r.without.join(', ')})` : ''}`;
+    ensemble.push(`| ${r.protocol} | ${strategies} | ${f4(lin.ndcg10)} | ${f4(rer.ndcg10)} | ${f4(lin.recall10)} | ${f4(rer.recall10)} | ${f4(lin.recall20)} | ${f4(rer.recall20)} | ${r.reranker?.training?.treesKept ?? 'not trained'} | ${r.reranker?.usableQueries ?? '-'} | \`${r.command}\` |`);
+    const by = (name: string) => (r.lists as Row[]).find((x) => x.name === name);
+    if (r.lists.length) {
+      lists.push(`| ${r.protocol} | ${f4(by('P-TopFreq (reference)')?.repeat10)} | ${f4(by('buy-again (linear)')?.repeat10)} / ${f4(by('buy-again (reranked)')?.repeat10)} | ${f4(by('TIFU-KNN alone (reference)')?.explore10)} | ${f4(by('discover (linear)')?.explore10)} / ${f4(by('discover (reranked)')?.explore10)} |`);
+    }
+    if (r.transfer) for (const t of r.transfer as Row[]) transfers.push(`| ${r.protocol} | ${t.name} | ${f4(t.ndcg10)} | ${f4(t.recall10)} | ${f4(t.recall20)} |`);
+  }
+  console.log([...ensemble, '', ...lists, '', '| protocol | run | NDCG@10 | R@10 | R@20 |', '|---|---|---|---|---|', ...transfers].join('\n'));
+}
+
+(async () => {
+  if (args.includes('--table')) return table();
+  for (const id of ids.length ? ids : ['P4-small']) await run(id);
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,314 @@
+/**
+ * The learned combiner of HybridRecommender: a LambdaMART forest over the strategies'
+ * candidates, trained at fit on a validation split carved from the training data (the
+ * protocol logic of weight tuning, src/ensemble/tune.ts), never on test data.
+ *
+ * Training (trainReranker): the strategies, fitted on the split's train part, score each
+ * validation query (a seeded sample of at most `maxQueries`) through the merge engine, which
+ * also adds up the linear weighted sum (the recommender's weights, normalization and cut);
+ * that sum joins the features as one more scorer, "(linear)", so the forest starts from the
+ * linear ranking and learns where to depart from it. RerankerFeatures pools every scorer's
+ * top `candidatesPerStrategy` items that the query may be served (its blocked items left
+ * out, as evaluation and serving leave them out) and describes them; a candidate
+ * is labelled 1 when it is one of the query's held-out items. Queries whose pool holds no
+ * held-out item carry no gradient and are dropped. LambdaMART trains on the rest, early
+ * stopping on a share of those queries. With fewer than `minQueries` such queries there is
+ * nothing to learn from: the recommender keeps the linear weighted sum and its summary says
+ * so.
+ *
+ * Serving (Reranker.rank): the merge engine scores every strategy (MergeEngine.
+ * scoreStrategies), the features of the pooled candidates are extracted from those scores,
+ * the forest scores them, and the engine picks the top k and fills from the fallback
+ * (MergeEngine.rankScored). Scores shown are logistic(forest score), in (0, 1).
+ */
+import type { SectionReader, SectionWriter } from '../../artifact/sections';
+import { StateReader, type LoadContext } from '../../artifact/validate';
+import { evalQuery } from '../../eval/evaluate';
+import type { Split } from '../../eval/splits';
+import { GrowableColumn } from '../../data/csv';
+import type { Dataset } from '../../data/dataset';
+import { OptionError } from '../../errors';
+import { ScoreVector, type FitOptions, type JsonObject, type Query, type Recommender } from '../../strategies/types';
+import { integer, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
+import { Pace } from '../../util/pace';
+import { deriveSeed } from '../../util/random';
+import { MergeEngine, type MergeSettings, type Ranked } from '../merge';
+import { NORMALIZATIONS, type Normalization } from '../normalize';
+import { sampleQueries, type ValidationProtocol } from '../tune';
+import { BoostedTrees, type FeatureImportance } from './forest';
+import { LAMBDAMART_CHECKS, LambdaMART, type LambdaMARTOptions, type TrainingReport } from './gbdt';
+import { RerankerFeatures, type CandidateMatrix } from './features';
+import { ItemStatistics } from './item-stats';
+
+export interface RerankerOptions {
+  /** How the validation split is carved from the training data: as weight tuning's `protocol` ('auto' picks next-basket, basket-completion or holdout from the data). Default 'auto'. */
+  protocol: ValidationProtocol | 'auto';
+  /** At most this many validation queries (a seeded sample) build the training set. Default 1000: a time bound (rows = queries x pooled candidates, and a tree costs time per row). */
+  maxQueries: number;
+  /** Fewest validation queries with a held-out item among their candidates needed to train; with fewer the linear weighted sum stays the combiner. Default 50. */
+  minQueries: number;
+  /** Each strategy's best `candidatesPerStrategy` servable items join a query's candidate pool. Default 30: a time bound on training and scoring (8 strategies pool at most 240). */
+  candidatesPerStrategy: number;
+  /** Options of the LambdaMART booster (see LambdaMARTOptions); partial options are completed from RERANKER_BOOSTER. */
+  booster: Readonly<LambdaMARTOptions>;
+}
+
+/** The booster settings of the combiner: LambdaMART's defaults with a smaller forest, a bound on training and scoring time (chosen for time, not on test results). */
+export const RERANKER_BOOSTER: Readonly<LambdaMARTOptions> = Object.freeze({ ...LambdaMART.defaults, trees: 200, numLeaves: 15, minDataInLeaf: 50, earlyStoppingRounds: 15 });
+
+export const RERANKER_DEFAULTS: Readonly<RerankerOptions> = Object.freeze({
+  protocol: 'auto',
+  maxQueries: 1000,
+  minQueries: 50,
+  candidatesPerStrategy: 30,
+  booster: RERANKER_BOOSTER,
+});
+
+const RERANKER_CHECKS: OptionChecks<RerankerOptions> = {
+  protocol: oneOf<ValidationProtocol | 'auto'>(['auto', 'next-basket', 'basket-completion', 'holdout']),
+  maxQueries: integer({ min: 1 }),
+  minQueries: integer({ min: 1 }),
+  candidatesPerStrategy: integer({ min: 1 }),
+  booster: (value, name) => {
+    if (value !== undefined && !isPlainObject(value)) throw new OptionError(name, `must be an object of LambdaMART options, got ${describe(value)}`);
+    return resolveOptions(name, RERANKER_BOOSTER, value, LAMBDAMART_CHECKS);
+  },
+};
+
+/** The reranker options with defaults filled in and checked (OptionErrors are named `owner.key`). */
+export function resolveRerankerOptions(options: unknown, owner = 'reranker'): Readonly<RerankerOptions> {
+  return resolveOptions(owner, RERANKER_DEFAULTS, options, RERANKER_CHECKS);
+}
+
+/** The name of the linear weighted sum among the reranker's scorers: its features are `(linear).score`, `(linear).normalized`, `(linear).rank`. */
+export const LINEAR_SCORER = '(linear)';
+
+/** A copy of merge settings (the reranker keeps the recommender's linear merge as one of its inputs). */
+function copySettings(m: MergeSettings): MergeSettings {
+  return { weights: Float64Array.from(m.weights), normalization: m.normalization, candidatesPerStrategy: m.candidatesPerStrategy };
+}
+
+/** What reranker training did at the last fit. */
+export interface RerankerSummary {
+  /** true: the forest ranks; false: too little data, the linear weighted sum ranks (see `reason`). */
+  trained: boolean;
+  reason: string;
+  protocol: ValidationProtocol;
+  /** Validation queries sampled, and those with a held-out item among their candidates (trained on). */
+  queries: number;
+  usableQueries: number;
+  /** Candidate rows of the training set, and the share of held-out items the pools held (the most the reranker can find). */
+  rows: number;
+  poolRecall: number;
+  /** The booster's report (null when not trained). */
+  training: TrainingReport | null;
+  seconds: number;
+}
+
+/** One feature's part in an item's reranker score (per-tree path contributions). */
+export interface FeatureContribution {
+  feature: string;
+  /** The feature's value for the item (null = missing). */
+  value: number | null;
+  /** How much it moved the item's forest score (before the logistic). */
+  contribution: number;
+}
+
+/**
+ * Builds the training set on the validation split and trains the forest. `members` must be
+ * fitted on split.train. Returns the model (null when too little data) and the summary.
+ */
+export async function trainReranker(
+  names: readonly string[],
+  members: readonly Recommender[],
+  split: Split,
+  protocol: ValidationProtocol,
+  options: Readonly<RerankerOptions>,
+  merge: MergeSettings,
+  fit: Pick<FitOptions, 'onProgress' | 'signal' | 'seed'>,
+): Promise<{ model: BoostedTrees | null; summary: RerankerSummary }> {
+  const started = Date.now();
+  const seed = fit.seed ?? 42;
+  const pace = new Pace(fit.signal, 'reranker training');
+  const train = split.train;
+  const nItems = train.nItems;
+  const queries = sampleQueries(split.queries.filter((q) => q.target.length > 0), options.maxQueries, deriveSeed(seed, 'reranker.queries'));
+  const extractor = new RerankerFeatures([...names, LINEAR_SCORER], ItemStatistics.fromDataset(train), { candidatesPerStrategy: options.candidatesPerStrategy, normalization: merge.normalization });
+  const F = extractor.names.length;
+  const engine = new MergeEngine(members, null, nItems);
+  const linear = new ScoreVector(nItems);
+  const blocked = new Uint8Array(nItems);
+  if (split.candidates !== null) for (let i = 0; i < nItems; i++) blocked[i] = split.candidates[i] === 1 ? 0 : 1;
+  const isTarget = new Uint8Array(nItems);
+  const features = new GrowableColumn((n) => new Float32Array(n), 1 << 16);
+  const labels: number[] = [];
+  const queryPtr: number[] = [0];
+  let held = 0;
+  let found = 0;
+  for (let qi = 0; qi < queries.length; qi++) {
+    if (qi % 128 === 0) fit.onProgress?.({ stage: 'reranker: candidates of validation queries', done: qi, total: queries.length });
+    if (pace.due()) await pace.pause();
+    const q = queries[qi];
+    const query = evalQuery(train, q);
+    const blockList: number[] = [];
+    const block = (i: number) => {
+      if (blocked[i] === 0) {
+        blocked[i] = 1;
+        blockList.push(i);
+      }
+    };
+    if (q.excludeHistory) for (const i of query.history.items) block(i);
+    if (q.excludeBasket) for (const i of q.basket) block(i);
+    const vectors = engine.scoreStrategies(query, blocked, merge);
+    const m = extractor.extract(query, [...vectors, engine.linearScores(linear)], { blocked });
+    for (const i of q.target) isTarget[i] = 1;
+    let positives = 0;
+    for (let c = 0; c < m.count; c++) positives += isTarget[m.items[c]];
+    held += q.target.length;
+    found += positives;
+    if (positives > 0) {
+      for (let c = 0; c < m.count; c++) labels.push(isTarget[m.items[c]]);
+      for (let x = 0; x < m.count * F; x++) features.push(m.features[x]);
+      queryPtr.push(labels.length);
+    }
+    for (const i of q.target) isTarget[i] = 0;
+    for (const i of blockList) blocked[i] = 0;
+  }
+  const usable = queryPtr.length - 1;
+  const base = { protocol, queries: queries.length, usableQueries: usable, rows: labels.length, poolRecall: held > 0 ? found / held : 0 };
+  if (usable < options.minQueries) {
+    const reason = `not trained: ${usable} of ${queries.length} validation queries have a held-out item among their candidates (minQueries is ${options.minQueries}); ranking with the linear weighted sum`;
+    return { model: null, summary: { trained: false, reason, ...base, training: null, seconds: (Date.now() - started) / 1000 } };
+  }
+  const booster = new LambdaMART(options.booster);
+  const { model, report } = await booster.fit(
+    { features: features.toArray(), labels: Uint8Array.from(labels), queryPtr: Int32Array.from(queryPtr), featureNames: extractor.names },
+    { seed: deriveSeed(seed, 'reranker.trees'), signal: fit.signal, onProgress: fit.onProgress ? (p) => fit.onProgress!({ ...p, stage: `reranker: ${p.stage}` }) : undefined },
+  );
+  const best = report.validationNdcg.length ? Math.max(...report.validationNdcg) : NaN;
+  const reason =
+    `trained on ${usable} validation queries (${labels.length} candidates): ${report.treesKept} trees kept of ${report.treesGrown} grown (stopped by ${report.stoppedBy})` +
+    (Number.isFinite(best) ? `, held-out NDCG@${options.booster.ndcgAt} ${report.initialValidationNdcg.toFixed(4)} -> ${best.toFixed(4)}` : '');
+  return { model, summary: { trained: true, reason, ...base, training: report, seconds: (Date.now() - started) / 1000 } };
+}
+
+/** The fitted learned combiner: features of the full training data's items plus the forest. */
+export class Reranker {
+  private scores = new Float64Array(0);
+  private readonly contribution: Float64Array;
+  private last: CandidateMatrix | null = null;
+  private linear: ScoreVector;
+  /** The linear merge the reranker reads as its "(linear)" scorer: the recommender's weights, normalization and cut. */
+  readonly merge: MergeSettings;
+
+  constructor(
+    readonly features: RerankerFeatures,
+    readonly model: BoostedTrees,
+    merge: MergeSettings,
+  ) {
+    if (model.nFeatures !== features.names.length || model.featureNames.some((n, i) => n !== features.names[i])) {
+      throw new OptionError('Reranker', 'the forest was trained on other features than the extractor makes');
+    }
+    if (features.strategies[features.strategies.length - 1] !== LINEAR_SCORER || merge.weights.length !== features.strategies.length - 1) {
+      throw new OptionError('Reranker', `the scorers must be the strategies then "${LINEAR_SCORER}", with one weight per strategy`);
+    }
+    this.merge = copySettings(merge);
+    this.contribution = new Float64Array(model.nFeatures + 1);
+    this.linear = new ScoreVector(features.items.nItems);
+  }
+
+  /** Builds the serving combiner for strategies refitted on the full data; `merge` is the recommender's linear merge. */
+  static forData(names: readonly string[], data: Dataset, model: BoostedTrees, options: { candidatesPerStrategy: number }, merge: MergeSettings): Reranker {
+    return new Reranker(new RerankerFeatures([...names, LINEAR_SCORER], ItemStatistics.fromDataset(data), { candidatesPerStrategy: options.candidatesPerStrategy, normalization: merge.normalization }), model, merge);
+  }
+
+  /** Gain importance of every feature, largest first. */
+  importance(): FeatureImportance[] {
+    return this.model.importance();
+  }
+
+  /**
+   * The reranked top k of `query`: `engine` scores the strategies (all of them: every weight
+   * 1), the forest scores the pooled servable candidates, the engine picks and fills.
+   * Feature rows stay readable through explain() until the next call.
+   */
+  rank(engine: MergeEngine, query: Query, k: number, blocked: Uint8Array | null, accept: ((item: number) => boolean) | null, fill: boolean): Ranked {
+    const vectors = engine.scoreStrategies(query, blocked, this.merge);
+    const m = this.features.extract(query, [...vectors, engine.linearScores(this.linear)], { blocked });
+    this.last = m;
+    if (this.scores.length < m.count) this.scores = new Float64Array(Math.max(m.count, 2 * this.scores.length));
+    const raw = this.model.score(m.features, m.count, this.scores);
+    for (let c = 0; c < m.count; c++) raw[c] = 1 / (1 + Math.exp(-raw[c]));
+    return engine.rankScored(query, m.items, raw, m.count, k, blocked, accept, fill);
+  }
+
+  /** The `top` features that moved `item` most in the last rank() (largest |contribution| first); [] when it was not a candidate. */
+  explain(item: number, top = 3): FeatureContribution[] {
+    const m = this.last;
+    if (m === null) return [];
+    const c = m.items.indexOf(item);
+    if (c < 0 || c >= m.count) return [];
+    const F = this.model.nFeatures;
+    const contributions = this.model.contributions(m.features, c, this.contribution);
+    const order = Array.from({ length: F }, (_, f) => f).filter((f) => contributions[f] !== 0);
+    order.sort((a, b) => Math.abs(contributions[b]) - Math.abs(contributions[a]) || a - b);
+    return order.slice(0, top).map((f) => {
+      const x = m.features[c * F + f];
+      return { feature: this.model.featureNames[f], value: Number.isNaN(x) ? null : x, contribution: contributions[f] };
+    });
+  }
+
+  /** Per scorer (the strategies in order, then "(linear)"), the sum of its three features' contributions to `item` in the last rank(). */
+  strategyCredit(item: number): Float64Array {
+    const S = this.features.strategies.length;
+    const out = new Float64Array(S);
+    const m = this.last;
+    if (m === null) return out;
+    const c = m.items.indexOf(item);
+    if (c < 0 || c >= m.count) return out;
+    const contributions = this.model.contributions(m.features, c, this.contribution);
+    for (let s = 0; s < S; s++) out[s] = contributions[3 * s] + contributions[3 * s + 1] + contributions[3 * s + 2];
+    return out;
+  }
+
+  /** Writes the item statistics and the forest as sections; returns the JSON state load() needs. */
+  save(out: SectionWriter): JsonObject {
+    const { weights, normalization, candidatesPerStrategy } = this.merge;
+    return {
+      format: 1,
+      features: this.features.save(),
+      items: this.features.items.save(out.scope('items')),
+      forest: this.model.save(out.scope('forest')),
+      merge: { weights: Array.from(weights), normalization, cut: Number.isFinite(candidatesPerStrategy) ? candidatesPerStrategy : null },
+    };
+  }
+
+  /** Rebuilds a saved reranker; `names` are the recommender's strategies, which the features must name in order. */
+  static load(state: JsonObject, sections: SectionReader, names: readonly string[], context?: LoadContext, section = 'reranker'): Reranker {
+    const s = StateReader.of(state, section).keys(['format', 'features', 'items', 'forest', 'merge']);
+    s.literal('format', 1);
+    s.object('items');
+    s.object('features');
+    s.object('forest');
+    const items = ItemStatistics.load(state.items as JsonObject, sections.scope('items'), `${section}/items`, context);
+    const features = RerankerFeatures.load(state.features as JsonObject, items, `${section}/features`);
+    const scorers = [...names, LINEAR_SCORER];
+    if (features.strategies.length !== scorers.length || features.strategies.some((n, i) => n !== scorers[i])) {
+      s.fail('features.strategies', `names ${features.strategies.join(', ')}, expected the recommender's strategies then "${LINEAR_SCORER}": ${scorers.join(', ')}`);
+    }
+    const forest = BoostedTrees.load(state.forest as JsonObject, sections.scope('forest'), `${section}/forest`);
+    const m = s.object('merge').keys(['weights', 'normalization', 'cut']);
+    const weights = m.numbers('weights', { min: 0 });
+    if (weights.length !== names.length) m.fail('weights', `has ${weights.length} weights for ${names.length} strategies`);
+    const normalization = m.oneOf('normalization', NORMALIZATIONS);
+    if (normalization !== features.options.normalization) m.fail('normalization', `is "${normalization}", the features normalize with "${features.options.normalization}"`);
+    const cut = m.nullable('cut', (key) => m.integer(key, { min: 1 }));
+    const merge: MergeSettings = { weights: Float64Array.from(weights), normalization, candidatesPerStrategy: cut ?? Infinity };
+    try {
+      return new Reranker(features, forest, merge);
+    } catch (e) {
+      if (e instanceof OptionError) s.fail('forest.featureNames', 'do not match the features the reranker extracts');
+      throw e;
+    }
+  }
+}
