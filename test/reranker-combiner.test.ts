@@ -135,6 +135,22 @@ describe('the reranker falls back to the linear sum', () => {
   });
 });
 
+describe('the reranker is not used when it cannot beat the linear sum on validation', () => {
+  it('keeps the linear sum and says why', async () => {
+    const data = datasetFromInstacart(generateGrocery({ users: 150, products: 120, seed: 9 })).dataset;
+    // No leaf can hold a million rows: no tree grows, so the forest cannot beat anything.
+    const rec = new HybridRecommender({ strategies: strategies(), combiner: 'reranker', reranker: { ...small, booster: { minDataInLeaf: 1_000_000 } } });
+    await rec.fit(data, { seed: 1 });
+    expect(rec.reranker).toBeNull();
+    expect(rec.rerankerSummary!.trained).toBe(false);
+    expect(rec.rerankerSummary!.reason).toMatch(/^not used: no tree was kept .*; ranking with the linear weighted sum$/);
+    const linear = new HybridRecommender({ strategies: strategies() });
+    await linear.fit(data, { seed: 1 });
+    const user = data.users.id(4);
+    expect(rec.recommend(user, { k: 5 })).toEqual(linear.recommend(user, { k: 5 }));
+  }, 60_000);
+});
+
 describe('combiner options', () => {
   it('checks them', () => {
     expect(() => new HybridRecommender({ strategies: strategies(), combiner: 'trees' as 'linear' })).toThrow(OptionError);

@@ -137,6 +137,7 @@ export async function trainReranker(
   const F = extractor.names.length;
   const engine = new MergeEngine(members, null, nItems);
   const linear = new ScoreVector(nItems);
+  const linearColumn = extractor.names.indexOf(`${LINEAR_SCORER}.score`);
   const blocked = new Uint8Array(nItems);
   if (split.candidates !== null) for (let i = 0; i < nItems; i++) blocked[i] = split.candidates[i] === 1 ? 0 : 1;
   const isTarget = new Uint8Array(nItems);
@@ -167,8 +168,11 @@ export async function trainReranker(
     held += q.target.length;
     found += positives;
     if (positives > 0) {
-      for (let c = 0; c < m.count; c++) labels.push(isTarget[m.items[c]]);
-      for (let x = 0; x < m.count * F; x++) features.push(m.features[x]);
+      // Rows in the linear sum's order (missing last, ties in pool order): the booster's
+      // "before any tree" NDCG is then the linear ranking's, which the forest must beat.
+      const order = linearOrder(m, F, linearColumn);
+      for (const c of order) labels.push(isTarget[m.items[c]]);
+      for (const c of order) for (let f = 0; f < F; f++) features.push(m.features[c * F + f]);
       queryPtr.push(labels.length);
     }
     for (const i of q.target) isTarget[i] = 0;
@@ -186,10 +190,29 @@ export async function trainReranker(
     { seed: deriveSeed(seed, 'reranker.trees'), signal: fit.signal, onProgress: fit.onProgress ? (p) => fit.onProgress!({ ...p, stage: `reranker: ${p.stage}` }) : undefined },
   );
   const best = report.validationNdcg.length ? Math.max(...report.validationNdcg) : NaN;
+  if (report.treesKept === 0 || (report.validationNdcg.length > 0 && !(best > report.initialValidationNdcg))) {
+    const reason =
+      report.treesKept === 0
+        ? `not used: no tree was kept (stopped by ${report.stoppedBy}); ranking with the linear weighted sum`
+        : `not used: on ${report.validationQueries} held-out validation queries the forest's best NDCG@${options.booster.ndcgAt} (${best.toFixed(4)}) ` +
+          `does not beat the linear weighted sum's (${report.initialValidationNdcg.toFixed(4)}); ranking with the linear weighted sum`;
+    return { model: null, summary: { trained: false, reason, ...base, training: report, seconds: (Date.now() - started) / 1000 } };
+  }
   const reason =
-    `trained on ${usable} validation queries (${labels.length} candidates): ${report.treesKept} trees kept of ${report.treesGrown} grown (stopped by ${report.stoppedBy})` +
-    (Number.isFinite(best) ? `, held-out NDCG@${options.booster.ndcgAt} ${report.initialValidationNdcg.toFixed(4)} -> ${best.toFixed(4)}` : '');
+    `trained on ${usable} validation queries (${labels.length} candidates): ${report.treesKept} trees kept of ${report.treesGrown} grown (stopped by ${report.stoppedBy}), ` +
+    (Number.isFinite(best)
+      ? `held-out NDCG@${options.booster.ndcgAt} of the linear sum ${report.initialValidationNdcg.toFixed(4)} -> the forest ${best.toFixed(4)}`
+      : 'no held-out validation queries (booster.validationShare 0): the forest ranks unchecked against the linear sum');
   return { model, summary: { trained: true, reason, ...base, training: report, seconds: (Date.now() - started) / 1000 } };
+}
+
+/** Candidate indices of `m` by the linear sum's raw score, best first; candidates it did not score last; ties in pool order. */
+function linearOrder(m: CandidateMatrix, F: number, column: number): number[] {
+  const key = (c: number) => {
+    const x = m.features[c * F + column];
+    return Number.isNaN(x) ? -Infinity : x;
+  };
+  return Array.from({ length: m.count }, (_, c) => c).sort((a, b) => key(b) - key(a) || a - b);
 }
 
 /** The fitted learned combiner: features of the full training data's items plus the forest. */
