@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HybridRecommender, evaluate, listRanker, nextBasket, weightedRanker, type EvalResult, type IndexRanker, type Split } from '../src/index';
+import { HybridRecommender, ensembleRanker, evaluate, nextBasket, weightedRanker, type EvalResult, type IndexRanker, type Split } from '../src/index';
 import { MergeEngine } from '../src/ensemble/merge';
 import { Reranker } from '../src/ensemble/reranker/combiner';
 import { TIFUKNN } from '../src/strategies/tifu-knn';
@@ -107,13 +107,13 @@ async function run(id: string): Promise<void> {
   const rec = await fitBoth(split, id, seed);
   const rows: Row[] = [];
   rows.push(await measure('ensemble (tuned linear)', weightedRanker(rec, rec.strategyWeights), split));
-  rows.push(await measure('ensemble (reranked)', listRanker(rec, 'all'), split));
+  rows.push(await measure('ensemble (reranked)', ensembleRanker(rec, { list: 'all' }), split));
   const lists: Row[] = [];
   const nextBasketLike = split.queries.some((q) => q.repeat !== undefined);
   if (nextBasketLike) {
     lists.push(await measure('P-TopFreq (reference)', topFreqRanker(split.train, false), split));
-    lists.push(await measure('buy-again (linear)', listRanker(rec, 'buy-again', 'linear'), split));
-    lists.push(await measure('buy-again (reranked)', listRanker(rec, 'buy-again'), split));
+    lists.push(await measure('buy-again (linear)', ensembleRanker(rec, { list: 'buy-again', combiner: 'linear' }), split));
+    lists.push(await measure('buy-again (reranked)', ensembleRanker(rec, { list: 'buy-again' }), split));
     let tifu: IndexRanker;
     if (rec.strategyNames.includes('tifuknn')) tifu = strategyRanker(rec.strategy('tifuknn'), split.train.nItems);
     else {
@@ -122,8 +122,8 @@ async function run(id: string): Promise<void> {
       tifu = strategyRanker(t, split.train.nItems);
     }
     lists.push(await measure('TIFU-KNN alone (reference)', tifu, split));
-    lists.push(await measure('discover (linear)', listRanker(rec, 'discover', 'linear'), split));
-    lists.push(await measure('discover (reranked)', listRanker(rec, 'discover'), split));
+    lists.push(await measure('discover (linear)', ensembleRanker(rec, { list: 'discover', combiner: 'linear' }), split));
+    lists.push(await measure('discover (reranked)', ensembleRanker(rec, { list: 'discover' }), split));
   }
   let transferRows: Row[] | null = null;
   if (transfer !== null && id.startsWith('P4')) {
@@ -133,7 +133,7 @@ async function run(id: string): Promise<void> {
     const recB = await fitBoth(other, id, transfer);
     transferRows = [
       await measure(`seed ${transfer}: tuned linear`, weightedRanker(recB, recB.strategyWeights), other),
-      await measure(`seed ${transfer}: reranked, own trees`, listRanker(recB, 'all'), other),
+      await measure(`seed ${transfer}: reranked, own trees`, ensembleRanker(recB, { list: 'all' }), other),
       await measure(`seed ${transfer}: reranked, trees of seed ${seed}`, foreignForest(recB, rec.reranker!), other),
     ];
   }

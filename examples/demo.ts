@@ -7,7 +7,7 @@
  *   npm run demo                       (2,000 shoppers, 1,500 products)
  *   npm run demo -- --users 20000 --products 5000 --seed 7
  */
-import { HybridRecommender, evaluate, listRanker, nextBasket, strategyRanker, weightedRanker, type EvalResult, type IndexRanker, type Recommendation, type Split } from '../src/index';
+import { HybridRecommender, ensembleRanker, evaluate, nextBasket, strategyRanker, weightedRanker, type EvalResult, type IndexRanker, type Recommendation, type Split } from '../src/index';
 import { defaultStrategies, logLine, progressPrinter, secs, syntheticDataset } from './shared';
 
 const args = process.argv.slice(2);
@@ -89,9 +89,9 @@ async function printMetrics(rec: HybridRecommender, split: Split): Promise<void>
   const run = async (label: string, ranker: IndexRanker) => rows.push([label, await evaluate(ranker, split, { k: 10 })]);
   for (const n of rec.strategyNames) await run(n, strategyRanker(rec, n));
   await run('linear', weightedRanker(rec, rec.strategyWeights));
-  if (rec.reranker) await run('reranked', listRanker(rec, 'all'));
-  await run('buy again', listRanker(rec, 'buy-again'));
-  await run('discover', listRanker(rec, 'discover'));
+  if (rec.reranker) await run('reranked', ensembleRanker(rec, { list: 'all' }));
+  await run('buy again', ensembleRanker(rec, { list: 'buy-again' }));
+  await run('discover', ensembleRanker(rec, { list: 'discover' }));
   console.log(`P4 next-basket metrics @10 over ${rows[0][1].evaluated} shoppers (each strategy alone gets the same popularity filler):`);
   const head = ['strategy', 'P@10', 'R@10', 'MAP@10', 'NDCG@10', 'Hit@10', 'R@10 repeat', 'R@10 explore'];
   console.log(`  ${head.map((h, i) => (i === 0 ? h.padEnd(11) : h.padStart(13))).join('')}`);

@@ -59,7 +59,7 @@ export { generateGrocery, type SyntheticOptions } from './data/synthetic';
 
 // Evaluation
 export { evaluate, type EvalResult, type EvaluateOptions, type IndexRanker } from './eval/evaluate';
-export { ensembleRanker, listRanker, strategyRanker, weightedRanker } from './eval/rankers';
+export { ensembleRanker, strategyRanker, weightedRanker, type EnsembleRankerOptions } from './eval/rankers';
 export { basketCompletion, holdoutRandom, holdoutTemporal, nextBasket, type EvalQuery, type Split } from './eval/splits';
 export { coldItems, type ColdItemsOptions } from './eval/cold-items';
 export type { MetricSummary } from './eval/metrics';

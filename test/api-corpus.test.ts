@@ -265,6 +265,7 @@ const POSITIONS: Position[] = [
     ] as const
   ).map(([key, valid]) => keyPosition('evaluation', 'evaluate', key, (v) => evaluate(ensembleRanker(rec), nextBasket(data), { [key]: v }), valid, (r) => expect(r).toHaveProperty('protocol'))),
   { category: 'evaluation', entry: 'ensembleRanker(rec)', names: /ensembleRanker/, call: (v) => ensembleRanker(v as never) },
+  optionsPosition('evaluation', 'ensembleRanker(rec, options)', /ensembleRanker/, (v) => ensembleRanker(rec, v as never), (r) => expect(r).toHaveProperty('rankIndices')),
   { category: 'evaluation', entry: 'strategyRanker(rec)', names: /strategyRanker/, call: (v) => strategyRanker(v as never, 'pop') },
   { category: 'evaluation', entry: 'strategyRanker(rec, name)', names: /strategyRanker: name/, call: (v) => strategyRanker(rec, v as string) },
   { category: 'evaluation', entry: 'weightedRanker(rec)', names: /weightedRanker/, call: (v) => weightedRanker(v as never, {}) },

@@ -5,7 +5,7 @@ import { generateGrocery } from '../src/data/synthetic';
 import type { Dataset } from '../src/data/dataset';
 import { AbortedError, OptionError } from '../src/errors';
 import { evaluate } from '../src/eval/evaluate';
-import { listRanker, weightedRanker } from '../src/eval/rankers';
+import { ensembleRanker, weightedRanker } from '../src/eval/rankers';
 import { nextBasket } from '../src/eval/splits';
 import { ItemKNN } from '../src/strategies/item-knn';
 import { Popularity } from '../src/strategies/popularity';
@@ -75,7 +75,7 @@ describe('HybridRecommender with the reranker combiner', () => {
   it('the evaluation ranker serves what recommend() serves', () => {
     const user = 11;
     const ids = rec.recommend(data.users.id(user), { k: 10 }).map((r) => r.item);
-    const ranked = listRanker(rec, 'all').rankIndices(userQuery(data, user), 10, null);
+    const ranked = ensembleRanker(rec, { list: 'all' }).rankIndices(userQuery(data, user), 10, null);
     expect(Array.from(ranked, (i) => data.items.id(i))).toEqual(ids);
   });
 
@@ -105,7 +105,7 @@ describe('HybridRecommender with the reranker combiner', () => {
     const both = new HybridRecommender({ strategies: strategies(), combiner: 'reranker', reranker: small });
     await both.fit(split.train, { seed: 3 });
     const linear = await evaluate(weightedRanker(both, both.strategyWeights), split, { k: 10 });
-    const reranked = await evaluate(listRanker(both, 'all'), split, { k: 10 });
+    const reranked = await evaluate(ensembleRanker(both, { list: 'all' }), split, { k: 10 });
     expect(reranked.ndcg).toBeGreaterThan(linear.ndcg);
   }, 60_000);
 
@@ -225,11 +225,11 @@ describe('buy-again and discover lists', () => {
     expect(() => rec.similarItems('milk', { list: 'discover' } as never)).toThrow(OptionError);
   });
 
-  it('listRanker ranks each list as recommend() does', () => {
+  it('ensembleRanker ranks each list as recommend() does', () => {
     const a = data.users.indexOf('a');
     for (const list of ['buy-again', 'discover'] as const) {
       const served = rec.recommend('a', { k: 5, list }).map((r) => r.item);
-      const ranked = listRanker(rec, list).rankIndices(userQuery(data, a), 5, null);
+      const ranked = ensembleRanker(rec, { list }).rankIndices(userQuery(data, a), 5, null);
       expect(Array.from(ranked, (i) => data.items.id(i))).toEqual(served);
     }
   });

@@ -9,29 +9,43 @@ import { blockForList, buyAgainFill, listCheck, type ListKind } from '../ensembl
 import { MergeEngine, type MergeSettings } from '../ensemble/merge';
 import { NORMALIZATIONS, type Normalization } from '../ensemble/normalize';
 import { OptionError } from '../errors';
-import { describe, isPlainObject, oneOf } from '../util/options';
+import { describe, isPlainObject, oneOf, resolveOptions, type OptionChecks } from '../util/options';
 import type { IndexRanker } from './evaluate';
 
 function checkRecommender(rec: unknown, owner: string): asserts rec is HybridRecommender {
   if (!(rec instanceof HybridRecommender)) throw new OptionError(`${owner}: rec`, `must be a fitted HybridRecommender, got ${describe(rec)}`);
 }
 
-/** The recommender as fitted: its weights, normalization, cut and fallback, or its reranker when one was trained. */
-export function ensembleRanker(rec: HybridRecommender): IndexRanker {
-  checkRecommender(rec, 'ensembleRanker');
-  if (rec.reranker !== null) return listRanker(rec, 'all');
-  return weightedRanker(rec, rec.strategyWeights);
+/** ensembleRanker's options. */
+export interface EnsembleRankerOptions {
+  /**
+   * Which list, as recommend(shopper, { list }) serves it (src/ensemble/lists.ts): 'all',
+   * 'buy-again' (history items only, filled from the history by purchase count) or 'discover'
+   * (no history items). Default 'all'.
+   */
+  list: ListKind;
+  /** 'fitted': the recommender's combiner (the reranker when one was trained); 'linear': the weighted sum even then, to compare the two on one fit. Default 'fitted'. */
+  combiner: 'fitted' | 'linear';
 }
 
+const ENSEMBLE_RANKER_DEFAULTS: Readonly<EnsembleRankerOptions> = Object.freeze({ list: 'all', combiner: 'fitted' });
+const ENSEMBLE_RANKER_CHECKS: OptionChecks<EnsembleRankerOptions> = {
+  list: listCheck,
+  combiner: oneOf(['fitted', 'linear']),
+};
+
 /**
- * One list of the recommender as recommend(shopper, { list }) serves it (src/ensemble/lists.ts):
- * 'all', 'buy-again' (history items only, filled from the history by purchase count) or
- * 'discover' (no history items), through its combiner (the reranker when trained; `combiner`
- * 'linear' ranks with the weighted sum even then, to compare the two on one fit).
+ * The recommender as fitted, ranking one of its lists: its weights, normalization, cut and
+ * fallback, or its reranker when one was trained (and `combiner` is 'fitted').
  */
-export function listRanker(rec: HybridRecommender, list: ListKind, combiner: 'fitted' | 'linear' = 'fitted'): IndexRanker {
-  checkRecommender(rec, 'listRanker');
-  const kind = listCheck(list, 'listRanker: list');
+export function ensembleRanker(rec: HybridRecommender, options: Partial<EnsembleRankerOptions> = {}): IndexRanker {
+  checkRecommender(rec, 'ensembleRanker');
+  const o = resolveOptions('ensembleRanker', ENSEMBLE_RANKER_DEFAULTS, options, ENSEMBLE_RANKER_CHECKS);
+  if (o.list === 'all' && (rec.reranker === null || o.combiner === 'linear')) return weightedRanker(rec, rec.strategyWeights);
+  return listRanker(rec, o.list, o.combiner);
+}
+
+function listRanker(rec: HybridRecommender, kind: ListKind, combiner: 'fitted' | 'linear'): IndexRanker {
   const names = rec.strategyNames;
   const nItems = rec.dataset.nItems;
   const engine = new MergeEngine(
@@ -39,7 +53,7 @@ export function listRanker(rec: HybridRecommender, list: ListKind, combiner: 'fi
     rec.fallback,
     nItems,
   );
-  const reranker = oneOf(['fitted', 'linear'])(combiner, 'listRanker: combiner') === 'fitted' ? rec.reranker : null;
+  const reranker = combiner === 'fitted' ? rec.reranker : null;
   const settings: MergeSettings = { weights: Float64Array.from(names, (n) => rec.strategyWeights[n]), normalization: rec.normalization, candidatesPerStrategy: rec.candidatesPerStrategy };
   const own = new Uint8Array(nItems);
   const touched: number[] = [];
