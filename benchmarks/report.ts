@@ -137,7 +137,7 @@ function seedSection(quality: ProtocolResult[], seeds: ProtocolResult[]): string
       '',
       table(['method', ...runs.map((r) => `seed ${r.seed}`)], rows),
       '',
-      `Top three per seed: ${top.map((t, i) => `seed ${runs[i].seed}: ${t}`).join('; ')}. The tuned ensemble is first on ${tunedFirst ? 'every seed' : 'not every seed'}.`,
+      `Top three per seed: ${top.map((t, i) => `seed ${runs[i].seed}: ${t}`).join('; ')}. ${tunedFirst ? 'The tuned ensemble is first on every seed.' : 'The tuned ensemble is not first on every seed.'}`,
       '',
       `Reproduce: ${runs.map((r) => `\`${r.command}\``).join(', ')}.`,
       '',
@@ -319,7 +319,8 @@ async function main(): Promise<void> {
   const other: Array<{ file: string; data: { title?: string; command?: string; machine?: Machine; tables?: Record<string, SpeedRow[]>; notes?: string[] } }> = [];
   for (const f of files) {
     const data = JSON.parse(await readFile(join(RESULTS, f), 'utf8'));
-    if (Array.isArray(data.rows) && data.split && typeof data.protocol === 'string') (data.seed === 42 ? quality : seeds).push(data);
+    // benchmarks/quality.ts results are named after their protocol (P1.json, P3-seed7.json); other scripts' files (sequential-*.json) are not protocol tables.
+    if (/^P\d/.test(f) && Array.isArray(data.rows) && data.split && typeof data.protocol === 'string') (typeof data.seed === 'number' && data.seed !== 42 ? seeds : quality).push(data);
     else other.push({ file: f, data });
   }
   const order = ['P1', 'P2', 'P3', 'P4-small', 'P4-large', 'P6'];
@@ -342,7 +343,7 @@ async function main(): Promise<void> {
       parts.push(speedSection(data as unknown as SpeedResult));
       continue;
     }
-    if (file.startsWith('tune-')) continue; // validation grids: cited from the options' doc comments
+    if (file.startsWith('tune-') || file.startsWith('sequential-')) continue; // validation grids and the sequential model's runs: cited from docs/strategies.md
     if (file === 'implicit-side-by-side.json' || file === 'dense-algebra.json' || file === 'als-scale.json') {
       parts.push(sideBySideSection(file, data as unknown as SideBySide));
       continue;
