@@ -14,6 +14,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 import type { CsrArrays } from '../../artifact/validate';
 import type { Dataset } from '../../data/dataset';
 import { ADAM_BETA1, ADAM_BETA2, DenseAdam, SparseAdamRows } from '../../util/adam';
+import { EarlyStopping } from '../../util/early-stopping';
 import { NegativeSampler } from '../../util/negatives';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, randomNormal, shuffleInPlace, type Rng } from '../../util/random';
@@ -236,10 +237,7 @@ async function train(
 
   const lossLog: number[] = [];
   const validationLog: number[] = [];
-  let best = -Infinity;
-  let bestEpoch = 0;
-  let bestSnapshot: Float32Array[] | null = null;
-  let sinceBest = 0;
+  const early = new EarlyStopping(o.patience);
   let step = 0;
   let trainSeconds = 0;
   let trained = 0;
@@ -337,14 +335,9 @@ async function train(
       const auc = await validationAuc(weights, o, validation, split, pace);
       validationLog.push(auc);
       message += `, validation AUC ${auc.toFixed(4)}`;
-      if (auc > best) {
-        best = auc;
-        bestEpoch = epoch;
-        bestSnapshot = weightArrays(weights).map((a) => a.slice());
-        sinceBest = 0;
-      } else if (++sinceBest >= o.patience && epoch < o.epochs) {
+      if (early.observe(epoch, auc, weightArrays(weights)) && epoch < o.epochs) {
         stop = true;
-        message += `, stopping (best epoch ${bestEpoch})`;
+        message += `, stopping (best epoch ${early.bestEpoch})`;
       }
     } else if (o.validationShare > 0 && epoch === 1) {
       message += ' (no user has 2+ items to hold out: early stopping off)';
@@ -352,10 +345,7 @@ async function train(
     onProgress?.({ stage: 'two-tower', done: stop ? o.epochs : epoch, total: o.epochs, message });
     if (stop) break;
   }
-  if (bestSnapshot) {
-    const current = weightArrays(weights);
-    bestSnapshot.forEach((a, i) => current[i].set(a));
-  }
+  early.restore(weightArrays(weights));
   return {
     weights,
     info: {
@@ -364,7 +354,7 @@ async function train(
       validationPositives: validation ? validation.user.length : 0,
       loss: lossLog,
       validation: validationLog,
-      bestEpoch: validation ? bestEpoch : lossLog.length,
+      bestEpoch: validation ? early.bestEpoch : lossLog.length,
       examplesPerSecond: trainSeconds > 0 ? trained / trainSeconds : 0,
       seconds: now() - started,
     },
