@@ -15,7 +15,7 @@
  * hold and words the re-buys.
  */
 import type { Query } from '../strategies/types';
-import { countReason, rebuyReason } from '../strategies/reasons';
+import { countReason, timelineRebuy } from '../strategies/reasons';
 import { oneOf } from '../util/options';
 
 export type ListKind = 'all' | 'buy-again' | 'discover';
@@ -71,19 +71,8 @@ export function buyAgainFill(query: Query, chosen: ArrayLike<number>, k: number,
 export function buyAgainReason(query: Query, item: number): string | null {
   const tl = query.timeline;
   if (tl !== null && tl.itemPtr.length > 1) {
-    const nBaskets = tl.itemPtr.length - 1;
-    let bought = 0;
-    let first = -1;
-    let last = -1;
-    for (let b = 0; b < nBaskets; b++) {
-      let has = false;
-      for (let p = tl.itemPtr[b]; p < tl.itemPtr[b + 1]; p++) if (tl.items[p] === item) has = true;
-      if (!has) continue;
-      bought++;
-      if (first < 0) first = b;
-      last = b;
-    }
-    if (bought > 0) return rebuyReason(bought, nBaskets, first, last, nBaskets - last);
+    const rebuy = timelineRebuy(tl, item);
+    if (rebuy !== null) return rebuy.reason;
   }
   const k = query.history.items.indexOf(item);
   const times = k >= 0 ? query.history.weights[k] : 0;

@@ -1,3 +1,5 @@
+import type { BasketTimeline } from './types';
+
 /** "a", "a and b", "a, b and c": item names in a reason. */
 export function joinNames(names: string[]): string {
   if (names.length <= 1) return names.join('');
@@ -9,7 +11,7 @@ export function joinNames(names: string[]): string {
  * orders, first in basket `first` and last in basket `last` (0-based), `ago` orders ago (1 =
  * the most recent). Never "popular": a re-buy is the shopper's habit, not the crowd's.
  */
-export function rebuyReason(bought: number, nBaskets: number, first: number, last: number, ago: number): string {
+function rebuyReason(bought: number, nBaskets: number, first: number, last: number, ago: number): string {
   const when = ago === 1 ? 'last in your most recent order' : `last ${ago} orders ago`;
   if (bought === nBaskets) return nBaskets === 1 ? 'you bought this in your only order' : `you bought this in all of your ${nBaskets} orders`;
   const share = `${bought} of your ${nBaskets} orders`;
@@ -25,6 +27,29 @@ function ordinal(n: number): string {
   const tens = n % 100;
   if (tens >= 11 && tens <= 13) return `${n}th`;
   return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}
+
+/**
+ * The re-buy reason for `item` from the shopper's timeline (rebuyReason over the orders that
+ * hold it) and how many orders hold it; null when none does.
+ */
+export function timelineRebuy(tl: BasketTimeline, item: number): { reason: string; bought: number } | null {
+  const nBaskets = tl.itemPtr.length - 1;
+  let bought = 0;
+  let first = -1;
+  let last = -1;
+  for (let b = 0; b < nBaskets; b++) {
+    if (!basketHas(tl, b, item)) continue;
+    bought++;
+    if (first < 0) first = b;
+    last = b;
+  }
+  return bought === 0 ? null : { reason: rebuyReason(bought, nBaskets, first, last, nBaskets - last), bought };
+}
+
+function basketHas(tl: BasketTimeline, b: number, item: number): boolean {
+  for (let p = tl.itemPtr[b]; p < tl.itemPtr[b + 1]; p++) if (tl.items[p] === item) return true;
+  return false;
 }
 
 /** A re-buy from purchase counts alone (no timeline): "you bought this 3 times before". */

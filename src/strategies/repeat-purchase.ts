@@ -5,7 +5,7 @@ import { NotFittedError } from '../errors';
 import { number, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import { basketWeight } from './decay';
-import { rebuyReason as repeatReason } from './reasons';
+import { countReason, timelineRebuy } from './reasons';
 import type { BasketTimeline, Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
 
 export interface RepeatPurchaseOptions {
@@ -112,30 +112,19 @@ export class RepeatPurchase implements Recommender {
     checkItem(item, this.nItems, 'RepeatPurchase.explain');
     const tl = query.timeline;
     if (tl !== null && tl.itemPtr.length > 1) {
-      const nBaskets = tl.itemPtr.length - 1;
-      let bought = 0;
-      let first = -1;
-      let last = -1;
-      for (let b = 0; b < nBaskets; b++) {
-        if (!basketHas(tl, b, item)) continue;
-        bought++;
-        if (first < 0) first = b;
-        last = b;
-      }
-      if (bought === 0) return null;
+      const rebuy = timelineRebuy(tl, item);
+      if (rebuy === null) return null;
       const n = this.scan(tl);
       const score = Math.fround(this.itemScore(item));
       this.clear(n);
-      const ago = nBaskets - last;
-      return { score, reason: repeatReason(bought, nBaskets, first, last, ago), evidence: [{ item, weight: bought }] };
+      return { score, reason: rebuy.reason, evidence: [{ item, weight: rebuy.bought }] };
     }
     const { items, weights } = query.history;
     const k = items.indexOf(item);
     const mine = k >= 0 ? weights[k] : 0;
     if (!(mine > 0)) return null;
     const total = purchases(weights);
-    const times = mine === 1 ? 'once' : `${mine.toLocaleString('en-US', { maximumFractionDigits: 1 })} times`;
-    return { score: Math.fround(mine / total), reason: `you bought this ${times} before`, evidence: [{ item, weight: mine }] };
+    return { score: Math.fround(mine / total), reason: countReason(mine), evidence: [{ item, weight: mine }] };
   }
 
   save(_out: SectionWriter): JsonObject {
@@ -240,7 +229,3 @@ function purchases(weights: Float32Array): number {
   return total;
 }
 
-function basketHas(tl: BasketTimeline, b: number, item: number): boolean {
-  for (let p = tl.itemPtr[b]; p < tl.itemPtr[b + 1]; p++) if (tl.items[p] === item) return true;
-  return false;
-}
