@@ -6,7 +6,7 @@ import { DataError, OptionError } from '../errors';
 import { evalQuery } from '../eval/evaluate';
 import { averagePrecisionAtK, hitAtK, ndcgAtK, precisionAtK, recallAtK, type TargetSet } from '../eval/metrics';
 import { basketCompletion, makeSplit, nextBasket, type EvalQuery, type Split } from '../eval/splits';
-import { ScoreVector, type FitOptions, type Recommender } from '../strategies/types';
+import { ScoreVector, type FitOptions, type Query, type Recommender } from '../strategies/types';
 import { arrayOf, describe, integer, isPlainObject, number, oneOf, resolveOptions, type OptionChecks } from '../util/options';
 import { Pace } from '../util/pace';
 import { StateReader } from '../artifact/validate';
@@ -159,6 +159,24 @@ export interface HyperparameterResult {
 /** The tune options with defaults filled in and checked (OptionErrors are named `owner.key`). */
 export function resolveTuneOptions(options: Partial<TuneOptions> | undefined, owner = 'tune'): Readonly<TuneOptions> {
   return resolveOptions(owner, TUNE_DEFAULTS, options, TUNE_CHECKS);
+}
+
+/**
+ * Sets blocked[i] = 1 for what validation query `q` may not recommend (its history when the
+ * protocol excludes it, its basket when it excludes that); returns the items it set, for the
+ * caller to unset after the query.
+ */
+export function blockForValidation(q: EvalQuery, query: Query, blocked: Uint8Array): number[] {
+  const set: number[] = [];
+  const block = (i: number) => {
+    if (blocked[i] === 0) {
+      blocked[i] = 1;
+      set.push(i);
+    }
+  };
+  if (q.excludeHistory) for (const i of query.history.items) block(i);
+  if (q.excludeBasket) for (const i of q.basket) block(i);
+  return set;
 }
 
 /** Picks the validation protocol for 'auto'. */
@@ -359,15 +377,7 @@ export class ValidationCache {
       if (pace.due()) await pace.pause();
       const q = queries[qi];
       const query = evalQuery(split.train, q);
-      const blockList: number[] = [];
-      const block = (i: number) => {
-        if (blocked[i] === 0) {
-          blocked[i] = 1;
-          blockList.push(i);
-        }
-      };
-      if (q.excludeHistory) for (const i of query.history.items) block(i);
-      if (q.excludeBasket) for (const i of q.basket) block(i);
+      const blockList = blockForValidation(q, query, blocked);
       union.clear();
       for (let s = 0; s < nS; s++) {
         const part = scoreMember(strategies[s], query, v, candidatesPerStrategy, blocked, candidates, union);

@@ -34,7 +34,7 @@ import { Pace } from '../../util/pace';
 import { deriveSeed } from '../../util/random';
 import { MergeEngine, type MergeSettings, type Ranked } from '../merge';
 import { NORMALIZATIONS, type Normalization } from '../normalize';
-import { sampleQueries, type ValidationProtocol } from '../tune';
+import { blockForValidation, sampleQueries, type ValidationProtocol } from '../tune';
 import { BoostedTrees, type FeatureImportance } from './forest';
 import { LAMBDAMART_CHECKS, LambdaMART, type LambdaMARTOptions, type TrainingReport } from './gbdt';
 import { RerankerFeatures, type CandidateMatrix } from './features';
@@ -151,15 +151,7 @@ export async function trainReranker(
     if (pace.due()) await pace.pause();
     const q = queries[qi];
     const query = evalQuery(train, q);
-    const blockList: number[] = [];
-    const block = (i: number) => {
-      if (blocked[i] === 0) {
-        blocked[i] = 1;
-        blockList.push(i);
-      }
-    };
-    if (q.excludeHistory) for (const i of query.history.items) block(i);
-    if (q.excludeBasket) for (const i of q.basket) block(i);
+    const blockList = blockForValidation(q, query, blocked);
     const vectors = engine.scoreStrategies(query, blocked, merge);
     const m = extractor.extract(query, [...vectors, engine.linearScores(linear)], { blocked });
     for (const i of q.target) isTarget[i] = 1;
