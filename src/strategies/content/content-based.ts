@@ -1,5 +1,6 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Catalog, Dataset } from '../../data/dataset';
+import { parseTemplate, renderTemplate, type TemplatePart } from '../../data/template';
 import { scopeName, StateReader, type LoadContext } from '../../artifact/validate';
 import { DataError, EmptyDataError, NotFittedError, OptionError } from '../../errors';
 import { custom, integer, nullable, number, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
@@ -92,7 +93,6 @@ const EVIDENCE = 3;
 /** Item texts built per pacing check in fit. */
 const TEXT_CHUNK = 4096;
 
-type TemplatePart = { literal: string } | { field: 'name' | 'aisle' | 'department' } | { meta: string };
 
 /**
  * Content-based recommendations: every catalog item (bought or not, so new items can be
@@ -151,13 +151,7 @@ export class ContentBased implements Recommender {
       if (typeof text !== 'string') throw new DataError(`template returned ${typeof text} for item ${item}, expected a string`);
       return text;
     }
-    let text = '';
-    for (const p of parts) {
-      if ('literal' in p) text += p.literal;
-      else if ('field' in p) text += catalog[p.field][item] ?? '';
-      else text += catalog.meta[item]?.[p.meta] ?? '';
-    }
-    return text;
+    return renderTemplate(parts, catalog, item);
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
@@ -311,19 +305,3 @@ function unsavedTemplate(): string {
   throw new OptionError('ContentBased.template', 'was a function, which an artifact cannot store: pass it again to a new ContentBased to refit');
 }
 
-const PLACEHOLDER = /\{([^{}]*)\}/g;
-
-function parseTemplate(template: string, name: string): TemplatePart[] {
-  const parts: TemplatePart[] = [];
-  let last = 0;
-  for (const m of template.matchAll(PLACEHOLDER)) {
-    if (m.index > last) parts.push({ literal: template.slice(last, m.index) });
-    const key = m[1].trim();
-    if (key === 'name' || key === 'aisle' || key === 'department') parts.push({ field: key });
-    else if (key.startsWith('meta.') && key.length > 5) parts.push({ meta: key.slice(5) });
-    else throw new OptionError(name, `unknown placeholder {${m[1]}}: use {name}, {aisle}, {department} or {meta.KEY}`);
-    last = m.index + m[0].length;
-  }
-  if (last < template.length) parts.push({ literal: template.slice(last) });
-  return parts;
-}

@@ -13,7 +13,8 @@ import { TfidfEncoder } from '../content/tfidf';
 import { queryPurchases } from '../history';
 import { ScoreVector as ScoreVectorClass, type Explanation, type FitOptions, type ItemNamer, type JsonObject, type Query, type Recommender, type SaveOptions, type ScoreVector } from '../types';
 import { TwoTowerScorer, type TwoTowerWeights } from './model';
-import { parseTemplate, resolveTwoTowerOptions, TWO_TOWER_CHECKS, TWO_TOWER_DEFAULTS, type TemplatePart, type TwoTowerOptions } from './options';
+import { parseTemplate, renderTemplate, type TemplatePart } from '../../data/template';
+import { resolveTwoTowerOptions, TWO_TOWER_CHECKS, TWO_TOWER_DEFAULTS, type TwoTowerOptions } from './options';
 import { trainTwoTower, type TwoTowerTrainingInfo } from './train';
 
 export type { TwoTowerOptions, TwoTowerScoring, TwoTowerTaskWeights } from './options';
@@ -71,13 +72,7 @@ export class TwoTower implements Recommender, VectorIndexed {
 
   /** The text the template makes for an item of a catalog. */
   itemText(catalog: Catalog, item: number): string {
-    let text = '';
-    for (const p of this.templateParts) {
-      if ('literal' in p) text += p.literal;
-      else if ('field' in p) text += catalog[p.field][item] ?? '';
-      else text += catalog.meta[item]?.[p.meta] ?? '';
-    }
-    return text;
+    return renderTemplate(this.templateParts, catalog, item);
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {

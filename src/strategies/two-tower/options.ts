@@ -1,4 +1,5 @@
 import { OptionError } from '../../errors';
+import { parseTemplate } from '../../data/template';
 import { boolean, integer, nullable, number, oneOf, resolveOptions, string, type OptionChecks } from '../../util/options';
 import { TF_BACKENDS, type TfBackend } from '../../util/tfjs';
 
@@ -101,25 +102,6 @@ const TASK_CHECKS: OptionChecks<TwoTowerTaskWeights> = {
   ranking: number({ min: 0 }),
 };
 
-export type TemplatePart = { literal: string } | { field: 'name' | 'aisle' | 'department' } | { meta: string };
-
-const PLACEHOLDER = /\{([^{}]*)\}/g;
-
-/** The parts of a template string; an unknown placeholder is an OptionError naming `name`. */
-export function parseTemplate(template: string, name: string): TemplatePart[] {
-  const parts: TemplatePart[] = [];
-  let last = 0;
-  for (const m of template.matchAll(PLACEHOLDER)) {
-    if (m.index > last) parts.push({ literal: template.slice(last, m.index) });
-    const key = m[1].trim();
-    if (key === 'name' || key === 'aisle' || key === 'department') parts.push({ field: key });
-    else if (key.startsWith('meta.') && key.length > 5) parts.push({ meta: key.slice(5) });
-    else throw new OptionError(name, `unknown placeholder {${m[1]}}: use {name}, {aisle}, {department} or {meta.KEY}`);
-    last = m.index + m[0].length;
-  }
-  if (last < template.length) parts.push({ literal: template.slice(last) });
-  return parts;
-}
 
 const share = (value: unknown, name: string): number => {
   const v = number({ min: 0 })(value, name);
