@@ -82,3 +82,23 @@ export async function withBackend<T>(choice: TfBackend, wasmPaths: string | null
     await runtime.restore();
   }
 }
+
+/**
+ * One training step's maths: `build` makes the input tensors and the loss over them; returns
+ * the loss and its gradient with respect to each input, as typed arrays, with every tensor made
+ * on the way disposed. The neural trainers keep their weights in typed arrays between steps.
+ */
+export function lossAndGradients(
+  tf: Tf,
+  build: () => { inputs: import('@tensorflow/tfjs').Tensor[]; loss: (...inputs: import('@tensorflow/tfjs').Tensor[]) => import('@tensorflow/tfjs').Tensor },
+): { loss: number; grads: Float32Array[] } {
+  const out = tf.tidy(() => {
+    const { inputs, loss } = build();
+    const { value, grads } = tf.valueAndGrads(loss)(inputs);
+    return [value, ...grads];
+  });
+  const loss = out[0].dataSync()[0];
+  const grads = out.slice(1).map((t) => t.dataSync() as Float32Array);
+  tf.dispose(out);
+  return { loss, grads };
+}

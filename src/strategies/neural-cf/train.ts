@@ -5,7 +5,7 @@ import { EarlyStopping } from '../../util/early-stopping';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import type { Progress } from '../types';
 import { ADAM_BETA1, ADAM_BETA2, DenseAdam, SparseAdamRows } from '../../util/adam';
-import { withBackend, type Tf } from '../../util/tfjs';
+import { lossAndGradients, withBackend, type Tf } from '../../util/tfjs';
 import type { NcfTrainingInfo } from './index';
 import { initWeights, NcfScorer, weightArrays, type NcfWeights } from './model';
 import type { NeuralCFOptions } from './options';
@@ -339,7 +339,7 @@ function lossAndGrads(
   const bpr = o.loss === 'bpr';
   const sizes = o.mlpLayers;
   const nLayers = neumf ? sizes.length : 0;
-  const out = tf.tidy(() => {
+  return lossAndGradients(tf, () => {
     const inputs: Tensor[] = rowInputs.map((ri) => {
       const count = b * ri.perPositive;
       const w = ri.table.width;
@@ -387,13 +387,8 @@ function lossAndGrads(
         : tf.softplus(tf.mul(tf.add(logits(itemG, itemB, itemM, k), globalBias!), sign!));
       return tf.div(tf.sum(tf.mul(perExample, weight)), b * k);
     };
-    const { value, grads } = tf.valueAndGrads(lossFn)(inputs);
-    return [value, ...grads];
+    return { inputs, loss: lossFn };
   });
-  const loss = out[0].dataSync()[0];
-  const grads = out.slice(1).map((t) => t.dataSync() as Float32Array);
-  tf.dispose(out);
-  return { loss, grads };
 }
 
 /** Sampled AUC (share of held-out positive vs. sampled negative pairs ranked right) or mean BCE on them. */

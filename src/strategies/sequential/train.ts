@@ -5,7 +5,7 @@ import { NegativeSampler, popularityCdf } from '../../util/negatives';
 import { EarlyStopping } from '../../util/early-stopping';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
-import { withBackend, type Tf } from '../../util/tfjs';
+import { lossAndGradients, withBackend, type Tf } from '../../util/tfjs';
 import { topKDense } from '../../util/topk';
 import type { BasketTimeline, Progress } from '../types';
 import { initWeights, REPEAT_FEATURES, RepeatHistory, SequentialScorer, weightArrays, type SequentialWeights } from './model';
@@ -273,7 +273,7 @@ function lossAndGrads(tf: Tf, batch: Batch, w: SequentialWeights): { loss: numbe
   let total = 0;
   for (let k = 0; k < R * N; k++) total += batch.negWeight[k];
   for (let k = 0; k < P; k++) total += batch.weight[k];
-  const out = tf.tidy(() => {
+  return lossAndGradients(tf, () => {
     const inputs: Tensor[] = [
       tf.tensor3d(batch.x.subarray(0, R * f), [B, T, f]),
       tf.tensor2d(w.kernel, [f, 3 * f]),
@@ -303,13 +303,8 @@ function lossAndGrads(tf: Tf, batch: Batch, w: SequentialWeights): { loss: numbe
       const negLoss = tf.sum(tf.mul(tf.softplus(negLogit), negWeight));
       return tf.div(tf.add(pairLoss, negLoss), total);
     };
-    const { value, grads } = tf.valueAndGrads(lossFn)(inputs);
-    return [value, ...grads];
+    return { inputs, loss: lossFn };
   });
-  const loss = out[0].dataSync()[0];
-  const grads = out.slice(1).map((t) => t.dataSync() as Float32Array);
-  tf.dispose(out);
-  return { loss, grads };
 }
 
 /** Per item: the catalog items one of `n` draws of it stands for, 1 / (n q_i). */

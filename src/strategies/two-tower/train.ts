@@ -18,7 +18,7 @@ import { EarlyStopping } from '../../util/early-stopping';
 import { NegativeSampler } from '../../util/negatives';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, randomNormal, shuffleInPlace, type Rng } from '../../util/random';
-import { withBackend, type Tf } from '../../util/tfjs';
+import { lossAndGradients, withBackend, type Tf } from '../../util/tfjs';
 import type { Progress } from '../types';
 import { TwoTowerScorer, weightArrays, type TwoTowerWeights } from './model';
 import type { TwoTowerOptions } from './options';
@@ -416,7 +416,7 @@ function lossAndGrads(
       correction[i * size + j] = c;
     }
   }
-  const out = tf.tidy(() => {
+  const { loss, grads: out } = lossAndGradients(tf, () => {
     const u = tf.tensor2d(U.subarray(0, size * f), [size, f]);
     const vp = tf.tensor2d(V.subarray(0, size * f), [size, f]);
     const vn = tf.tensor2d(V.subarray(size * f, size * (1 + r) * f), [size * r, f]);
@@ -450,25 +450,22 @@ function lossAndGrads(
       return total;
     };
     const inputs = [u, ...(wR > 0 ? [vp] : []), ...(wK > 0 ? [vp.clone(), vn, ...rank] : [])];
-    const { value, grads } = tf.valueAndGrads(lossFn)(inputs);
-    return [value, ...grads];
+    return { inputs, loss: lossFn };
   });
-  const loss = out[0].dataSync()[0];
-  const dU = out[1].dataSync() as Float32Array;
+  const dU = out[0];
   const dText = new Float32Array(size * (1 + r) * f);
-  let next = 2;
-  if (wR > 0) dText.set(out[next++].dataSync() as Float32Array, 0);
+  let next = 1;
+  if (wR > 0) dText.set(out[next++], 0);
   const dV = dText.slice();
   let dRank: Float32Array[] | null = null;
   if (wK > 0) {
-    const dRankPos = out[next++].dataSync() as Float32Array;
+    const dRankPos = out[next++];
     for (let p = 0; p < size * f; p++) dV[p] += dRankPos[p];
     // Ranking alone: the text projection learns from it (there is nothing else).
     if (wR === 0) dText.set(dRankPos, 0);
-    dV.set(out[next++].dataSync() as Float32Array, size * f);
-    dRank = out.slice(next).map((t) => t.dataSync() as Float32Array);
+    dV.set(out[next++], size * f);
+    dRank = out.slice(next);
   }
-  tf.dispose(out);
   return { loss, dU, dV, dText, dRank };
 }
 
