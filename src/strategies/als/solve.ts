@@ -76,13 +76,14 @@ export const alsGramKernel = defineKernel('als-gram', (input: GramInput, start: 
     addGram(fixed, n, start, end, g, f);
     return g;
   }
-  const k = simdKernels('ALS Gram');
-  const rows = k.f32((end - start) * n);
-  const g = k.f32(n * n);
-  k.commit();
-  rows.view.set(fixed.subarray(start * n, end * n));
-  k.gram(rows.ptr, 0, end - start, n, g.ptr);
-  return g.view.slice();
+  const m = kernelMemory(n, 0, end - start, 0);
+  m.x.view.set(fixed.subarray(start * n, end * n));
+  const g = m.g.view.subarray(0, n * n);
+  g.fill(0);
+  m.kernels.gram(m.x.ptr, 0, end - start, n, m.g.ptr);
+  // G of the row-solve job set up here is gone: its next range copies it in again.
+  m.job = null;
+  return g.slice();
 });
 
 /** Input of the row-solve job: the target rows' entries (CSR), their warm starts, the fixed side and G. */
@@ -104,9 +105,18 @@ interface SolveInput {
   maxEntries: number;
 }
 
-/** What a thread keeps of a row-solve job between its ranges: the kernel memory with the fixed side and G in it. */
-interface SolveMemory {
+/**
+ * A thread's kernel memory for ALS jobs, kept from job to job (a fit runs two jobs per
+ * half-step, and a fresh WebAssembly instance and memory for each was a tenth of a small fit):
+ * the fixed side and G of the row-solve job it last set up (`job`), and room for one range.
+ */
+interface KernelMemory {
   kernels: SimdKernels;
+  n: number;
+  fixedCap: number;
+  rowsCap: number;
+  entriesCap: number;
+  job: SolveInput | null;
   fixed: Region<Float32Array>;
   g: Region<Float32Array>;
   indptr: Region<Int32Array>;
@@ -116,28 +126,50 @@ interface SolveMemory {
   scratch: Region<Float32Array>;
 }
 
-/** Per job input (the same object for every range a thread runs): its kernel memory, set up on the first range. */
-const solveMemories = new WeakMap<SolveInput, SolveMemory>();
+let memory: KernelMemory | null = null;
 
-function solveMemory(input: SolveInput): SolveMemory {
-  let m = solveMemories.get(input);
-  if (m) return m;
-  const { n, maxRows, maxEntries } = input;
-  const kernels = simdKernels('ALS solve');
-  m = {
-    kernels,
-    fixed: kernels.f32(input.fixed.length),
-    g: kernels.f32(n * n),
-    indptr: kernels.i32(maxRows + 1),
-    indices: kernels.i32(maxEntries),
-    conf: kernels.f32(maxEntries),
-    x: kernels.f32(maxRows * n),
-    scratch: kernels.f32(3 * n),
+/** This thread's kernel memory with room for `fixedLength` fixed values, `rows` rows of n and `entries` entries (grown, never shrunk, while a fit runs). */
+function kernelMemory(n: number, fixedLength: number, rows: number, entries: number): KernelMemory {
+  const m = memory;
+  if (m && m.n === n && m.fixedCap >= fixedLength && m.rowsCap >= rows && m.entriesCap >= entries) return m;
+  const fixedCap = Math.max(fixedLength, m?.n === n ? m.fixedCap : 0);
+  const rowsCap = Math.max(rows, m?.n === n ? m.rowsCap : 0);
+  const entriesCap = Math.max(entries, m?.n === n ? m.entriesCap : 0);
+  const k = SimdKernels.create();
+  if (!k) throw new Error('ALS: WebAssembly SIMD is missing on this thread but was found on the calling one');
+  const next: KernelMemory = {
+    kernels: k,
+    n,
+    fixedCap,
+    rowsCap,
+    entriesCap,
+    job: null,
+    fixed: k.f32(fixedCap),
+    g: k.f32(n * n),
+    indptr: k.i32(rowsCap + 1),
+    indices: k.i32(entriesCap),
+    conf: k.f32(entriesCap),
+    x: k.f32(rowsCap * n),
+    scratch: k.f32(3 * n),
   };
-  kernels.commit();
-  m.fixed.view.set(input.fixed);
-  m.g.view.set(input.g);
-  solveMemories.set(input, m);
+  k.commit();
+  memory = next;
+  return next;
+}
+
+/** Lets the calling thread's kernel memory go at the end of a fit (pool workers drop theirs when they exit). */
+function releaseKernelMemory(): void {
+  memory = null;
+}
+
+/** The kernel memory holding `input`'s fixed side and G (copied in on the thread's first range of the job). */
+function solveMemory(input: SolveInput): KernelMemory {
+  const m = kernelMemory(input.n, input.fixed.length, input.maxRows, input.maxEntries);
+  if (m.job !== input) {
+    m.fixed.view.set(input.fixed);
+    m.g.view.set(input.g);
+    m.job = input;
+  }
   return m;
 }
 
@@ -167,12 +199,6 @@ export const alsSolveKernel = defineKernel('als-solve', (input: SolveInput, star
   m.kernels.cgRows(m.fixed.ptr, m.x.ptr, m.g.ptr, m.indptr.ptr, m.indices.ptr, m.conf.ptr, 0, rows, n, steps, m.scratch.ptr);
   return m.x.view.slice(0, rows * n);
 });
-
-function simdKernels(what: string): SimdKernels {
-  const k = SimdKernels.create();
-  if (!k) throw new Error(`${what}: WebAssembly SIMD is missing on this thread but was found on the calling one`);
-  return k;
-}
 
 /** Scratch vectors of one CG solve. */
 class CgScratch {
@@ -386,10 +412,14 @@ export async function alternate(conf: CsrMatrix, confT: CsrMatrix, users: Float3
   const byItem = share(confT);
   const x = padRows(users, f, layout.n);
   const y = padRows(items, f, layout.n);
-  for (let it = 1; it <= s.iterations; it++) {
-    await halfStep(byUser, x, y, layout, s.regularization, s.cgSteps, s);
-    await halfStep(byItem, y, x, layout, s.regularization, s.cgSteps, s);
-    s.onIteration(it);
+  try {
+    for (let it = 1; it <= s.iterations; it++) {
+      await halfStep(byUser, x, y, layout, s.regularization, s.cgSteps, s);
+      await halfStep(byItem, y, x, layout, s.regularization, s.cgSteps, s);
+      s.onIteration(it);
+    }
+  } finally {
+    releaseKernelMemory();
   }
   unpadRows(x, layout.n, users, f);
   unpadRows(y, layout.n, items, f);
