@@ -1,6 +1,7 @@
 /**
  * hybridrec against implicit 0.7.3 on the same P1 and P2 splits, in one run: implicit's
- * AlternatingLeastSquares, CosineRecommender and BM25Recommender against our ALS and ItemKNN.
+ * AlternatingLeastSquares, CosineRecommender and BM25Recommender against our ALS, NeuralCF and
+ * ItemKNN.
  * NDCG@10 is computed by our evaluate() on both sides' top-10 lists (the same exclusions and
  * metric code), fit seconds and recommend-all throughput are measured in the same run, and the
  * ratios printed (ratio = hybridrec / implicit).
@@ -29,6 +30,7 @@ import { evaluate, type IndexRanker } from '../src/eval/evaluate';
 import type { Split } from '../src/eval/splits';
 import { ALS, type ALSOptions } from '../src/strategies/als';
 import { ItemKNN } from '../src/strategies/item-knn';
+import { NeuralCF } from '../src/strategies/neural-cf';
 import { userQuery } from '../src/strategies/query';
 import { InteractionWeights } from '../src/util/weighting';
 import { installWorkerPool } from '../src/node/pool';
@@ -93,8 +95,8 @@ function listRanker(split: Split, ids: number[][]): IndexRanker {
   return { rankIndices: (query, k) => byUser.get(query.user)!.subarray(0, k) };
 }
 
-/** Recommend-all throughput of our ALS: known users' factors, train items excluded, blocked batch scoring. */
-function alsThroughput(als: ALS, split: Split): { seconds: number; ids: Int32Array[] } {
+/** Recommend-all throughput of a dense model's batch top-k (ALS, NeuralCF): known users' vectors, train items excluded, blocked scoring. */
+function batchThroughput(als: Pick<ALS, 'recommendUsers'>, split: Split): { seconds: number; ids: Int32Array[] } {
   const users = Int32Array.from(split.queries, (q) => q.user);
   const m = split.train.interactions;
   const indptr = new Int32Array(users.length + 1);
@@ -188,11 +190,18 @@ async function main(): Promise<void> {
       let t0 = performance.now();
       await als.fit(train, { seed: 42, threads: 1 });
       const alsFit = (performance.now() - t0) / 1000;
-      const thr = alsThroughput(als, split);
+      const thr = batchThroughput(als, split);
       const alsNdcg = (await evaluate(listRanker(split, thr.ids.map((a) => Array.from(a))), split, { k: 10 })).ndcg;
       const check = (await evaluate(strategyRanker(als, train.nItems), split, { k: 10 })).ndcg;
       if (Math.abs(check - alsNdcg) > 1e-12) throw new Error(`ALS batch and single-query rankings differ: ${alsNdcg} vs ${check}`);
       rows.push({ protocol: id, name: 'hybridrec ALS (defaults)', ndcg: alsNdcg, fitSeconds: alsFit, usersPerSecond: split.queries.length / thr.seconds });
+      const ncf = new NeuralCF();
+      t0 = performance.now();
+      await ncf.fit(train, { seed: 42 });
+      const ncfFit = (performance.now() - t0) / 1000;
+      const ncfThr = batchThroughput(ncf, split);
+      const ncfNdcg = (await evaluate(listRanker(split, ncfThr.ids.map((a) => Array.from(a))), split, { k: 10 })).ndcg;
+      rows.push({ protocol: id, name: 'hybridrec NeuralCF (defaults, GMF)', ndcg: ncfNdcg, fitSeconds: ncfFit, usersPerSecond: split.queries.length / ncfThr.seconds });
       const knn = new ItemKNN();
       t0 = performance.now();
       await knn.fit(train, { seed: 42, threads: 1 });
