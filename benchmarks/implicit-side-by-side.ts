@@ -1,22 +1,27 @@
 /**
- * hybridrec against implicit 0.7.3 on the same P1 and P2 splits, in one run on one thread:
- * implicit's AlternatingLeastSquares, CosineRecommender and BM25Recommender against our ALS
- * and ItemKNN. NDCG@10 is computed by our evaluate() on both sides' top-10 lists (the same
- * exclusions and metric code), fit seconds and recommend-all throughput are measured in the
- * same run, and the ratios printed (ratio = hybridrec / implicit).
+ * hybridrec against implicit 0.7.3 on the same P1 and P2 splits, in one run: implicit's
+ * AlternatingLeastSquares, CosineRecommender and BM25Recommender against our ALS, NeuralCF and
+ * ItemKNN.
+ * NDCG@10 is computed by our evaluate() on both sides' top-10 lists (the same exclusions and
+ * metric code), fit seconds and recommend-all throughput are measured in the same run, and the
+ * ratios printed (ratio = hybridrec / implicit).
  *
- *   npx tsx benchmarks/implicit-side-by-side.ts [P1,P2] [--python /usr/bin/python3]
+ *   npx tsx benchmarks/implicit-side-by-side.ts [P1,P2] [--python /usr/bin/python3] [--reps 5] [--max-threads 2]
  *
  * implicit comes from PYTHONPATH (default ../shared/peers/implicit-0.7.3); without it, or
- * without ../shared/data, the script says so and exits 0. Both sides run single-threaded
- * (implicit num_threads=1, OPENBLAS/OMP/MKL_NUM_THREADS=1). implicit's ALS runs twice: on
- * exactly our objective (our weights w, data = 1 + alpha * w, its alpha 1: implicit's
- * confidence is its data value), so the comparison isolates the implementations; and with
- * its own defaults at 64 factors on the raw counts.
+ * without ../shared/data, the script says so and exits 0. The table runs both sides on one
+ * thread (implicit num_threads=1, OPENBLAS/OMP/MKL_NUM_THREADS=1), recommend-all the best of
+ * 3 on each side. implicit's ALS runs twice: on exactly our objective (our weights w, data =
+ * 1 + alpha * w, its alpha 1: implicit's confidence is its data value), so the comparison
+ * isolates the implementations; and with its own defaults at 64 factors on the raw counts.
+ * The ALS fit times are then the medians of `reps` fits on each side with 1..max-threads
+ * threads, interleaved (ours, implicit, ours, ...) so machine noise hits both alike; the load
+ * average is printed beside them.
  * Writes benchmarks/results/implicit-side-by-side.json.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,9 +30,11 @@ import { evaluate, type IndexRanker } from '../src/eval/evaluate';
 import type { Split } from '../src/eval/splits';
 import { ALS, type ALSOptions } from '../src/strategies/als';
 import { ItemKNN } from '../src/strategies/item-knn';
+import { NeuralCF } from '../src/strategies/neural-cf';
 import { userQuery } from '../src/strategies/query';
 import { InteractionWeights } from '../src/util/weighting';
-import { describeMachine, machine } from './machine';
+import { installWorkerPool } from '../src/node/pool';
+import { arg, describeMachine, machine, median } from './machine';
 import { loadSplit, RESULTS_DIR, SHARED_DATA } from './quality';
 import { strategyRanker } from './rankers';
 
@@ -40,10 +47,11 @@ import numpy as np, scipy.sparse as sp
 from implicit.als import AlternatingLeastSquares
 from implicit.nearest_neighbours import CosineRecommender, BM25Recommender, bm25_weight
 d = json.load(open(sys.argv[1]))
+configs = json.loads(sys.argv[2]) if len(sys.argv) > 2 else d['configs']
 X = sp.csr_matrix((np.array(d['vals'], dtype=np.float32), (np.array(d['rows']), np.array(d['cols']))), shape=(d['nUsers'], d['nItems']))
 users = np.array(d['users'], dtype=np.int32)
 out = []
-for cfg in d['configs']:
+for cfg in configs:
     M = X
     if cfg.get('ours'):
         M = sp.csr_matrix((np.array(d['oursVals'], dtype=np.float32), (np.array(d['oursRows']), np.array(d['oursCols']))), shape=(d['nUsers'], d['nItems']))
@@ -53,13 +61,16 @@ for cfg in d['configs']:
         M = X.copy(); M.data[:] = 1
     M = M.astype(np.float32).tocsr()
     if cfg['model'] == 'als':
-        model = AlternatingLeastSquares(factors=cfg['factors'], regularization=cfg['regularization'], alpha=cfg['alpha'], iterations=cfg['iterations'], num_threads=1, random_state=42)
+        model = AlternatingLeastSquares(factors=cfg['factors'], regularization=cfg['regularization'], alpha=cfg['alpha'], iterations=cfg['iterations'], num_threads=cfg.get('threads', 1), random_state=42)
     elif cfg['model'] == 'cosine':
         model = CosineRecommender(K=cfg['K'], num_threads=1)
     else:
         model = BM25Recommender(K=cfg['K'], K1=cfg['bm25'][0], B=cfg['bm25'][1], num_threads=1)
         M = X.astype(np.float32).tocsr()
     t0 = time.perf_counter(); model.fit(M, show_progress=False); fit = time.perf_counter() - t0
+    if cfg.get('fitOnly'):
+        out.append({'name': cfg['name'], 'fitSeconds': fit})
+        continue
     Xu = X[users]
     model.recommend(users[:10], Xu[:10], N=10, filter_already_liked_items=True)
     best = None
@@ -84,8 +95,8 @@ function listRanker(split: Split, ids: number[][]): IndexRanker {
   return { rankIndices: (query, k) => byUser.get(query.user)!.subarray(0, k) };
 }
 
-/** Recommend-all throughput of our ALS: known users' factors, train items excluded, blocked batch scoring. */
-function alsThroughput(als: ALS, split: Split): { seconds: number; ids: Int32Array[] } {
+/** Recommend-all throughput of a dense model's batch top-k (ALS, NeuralCF): known users' vectors, train items excluded, blocked scoring. */
+function batchThroughput(als: Pick<ALS, 'recommendUsers'>, split: Split): { seconds: number; ids: Int32Array[] } {
   const users = Int32Array.from(split.queries, (q) => q.user);
   const m = split.train.interactions;
   const indptr = new Int32Array(users.length + 1);
@@ -124,14 +135,24 @@ async function main(): Promise<void> {
     return;
   }
   const pythonPath = process.env.PYTHONPATH ?? IMPLICIT;
-  const env = { ...process.env, PYTHONPATH: pythonPath, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const envFor = (threads: number) => ({ ...process.env, PYTHONPATH: pythonPath, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) });
+  const env = envFor(1);
+  const reps = arg('reps', 5);
+  const maxThreads = arg('max-threads', 2);
+  const threadCounts = Array.from({ length: maxThreads }, (_, t) => t + 1);
   const probe = spawnSync(python, ['-c', 'import implicit, scipy, numpy'], { env, encoding: 'utf8' });
   if (probe.status !== 0) {
     console.log(`skipped: implicit is not importable with ${python} and PYTHONPATH=${pythonPath} (${probe.stderr.trim().split('\n').pop()})`);
     return;
   }
-  console.log(`machine: ${describeMachine()}; both sides single-threaded`);
+  const loadBefore = loadavg()[0];
+  console.log(`machine: ${describeMachine()}, load average ${loadBefore.toFixed(1)}; the table's fits and recommends on one thread each side`);
+  // Workers for the multi-thread fits, started before any timing.
+  const pool = installWorkerPool({ threads: maxThreads });
   const rows: Row[] = [];
+  const fitTimes: Record<string, number[]> = {};
+  const loads: number[] = [];
+  const record = (key: string, seconds: number) => (fitTimes[key] ??= []).push(seconds);
   const dir = await mkdtemp(join(tmpdir(), 'hybridrec-implicit-'));
   try {
     for (const id of protocols) {
@@ -167,20 +188,40 @@ async function main(): Promise<void> {
       }
       const als = new ALS();
       let t0 = performance.now();
-      await als.fit(train, { seed: 42 });
+      await als.fit(train, { seed: 42, threads: 1 });
       const alsFit = (performance.now() - t0) / 1000;
-      const thr = alsThroughput(als, split);
+      const thr = batchThroughput(als, split);
       const alsNdcg = (await evaluate(listRanker(split, thr.ids.map((a) => Array.from(a))), split, { k: 10 })).ndcg;
       const check = (await evaluate(strategyRanker(als, train.nItems), split, { k: 10 })).ndcg;
       if (Math.abs(check - alsNdcg) > 1e-12) throw new Error(`ALS batch and single-query rankings differ: ${alsNdcg} vs ${check}`);
       rows.push({ protocol: id, name: 'hybridrec ALS (defaults)', ndcg: alsNdcg, fitSeconds: alsFit, usersPerSecond: split.queries.length / thr.seconds });
+      const ncf = new NeuralCF();
+      t0 = performance.now();
+      await ncf.fit(train, { seed: 42 });
+      const ncfFit = (performance.now() - t0) / 1000;
+      const ncfThr = batchThroughput(ncf, split);
+      const ncfNdcg = (await evaluate(listRanker(split, ncfThr.ids.map((a) => Array.from(a))), split, { k: 10 })).ndcg;
+      rows.push({ protocol: id, name: 'hybridrec NeuralCF (defaults, GMF)', ndcg: ncfNdcg, fitSeconds: ncfFit, usersPerSecond: split.queries.length / ncfThr.seconds });
       const knn = new ItemKNN();
       t0 = performance.now();
-      await knn.fit(train, { seed: 42 });
+      await knn.fit(train, { seed: 42, threads: 1 });
       const knnFit = (performance.now() - t0) / 1000;
       const knnRanker = strategyRanker(knn, train.nItems);
       const knnNdcg = (await evaluate(knnRanker, split, { k: 10 })).ndcg;
       rows.push({ protocol: id, name: 'hybridrec ItemKNN (defaults)', ndcg: knnNdcg, fitSeconds: knnFit, usersPerSecond: split.queries.length / scoreThroughput(knnRanker, split) });
+      // ALS fit times on 1..maxThreads threads, ours and implicit's interleaved.
+      await new ALS().fit(train, { seed: 42, threads: maxThreads });
+      for (let rep = 0; rep < reps; rep++) {
+        for (const threads of threadCounts) {
+          t0 = performance.now();
+          await new ALS().fit(train, { seed: 42, threads });
+          record(`${id}-ours-${threads}`, (performance.now() - t0) / 1000);
+          const timed = spawnSync(python, ['-c', PYTHON_SIDE, input, JSON.stringify([{ ...configs[0], threads, fitOnly: true }])], { env: envFor(threads), encoding: 'utf8', maxBuffer: 1 << 20 });
+          if (timed.status !== 0) throw new Error(`implicit run failed: ${timed.stderr}`);
+          record(`${id}-implicit-${threads}`, (JSON.parse(timed.stdout) as Array<{ fitSeconds: number }>)[0].fitSeconds);
+          loads.push(loadavg()[0]);
+        }
+      }
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -194,8 +235,34 @@ async function main(): Promise<void> {
     const theirs = rows.find((r) => r.protocol === id && r.name.startsWith('implicit ALS (our'))!;
     console.log(`  ${id}: NDCG ${(ours.ndcg / theirs.ndcg).toFixed(3)}, fit time ${(ours.fitSeconds / theirs.fitSeconds).toFixed(2)}, throughput ${(ours.usersPerSecond / theirs.usersPerSecond).toFixed(2)}`);
   }
+  await pool.close();
+  const med = (key: string) => median(fitTimes[key]);
+  const fits = protocols.flatMap((id) =>
+    threadCounts.map((threads) => ({
+      protocol: id,
+      threads,
+      oursSeconds: med(`${id}-ours-${threads}`),
+      implicitSeconds: med(`${id}-implicit-${threads}`),
+      ratio: med(`${id}-ours-${threads}`) / med(`${id}-implicit-${threads}`),
+      oursSpeedup: med(`${id}-ours-1`) / med(`${id}-ours-${threads}`),
+      implicitSpeedup: med(`${id}-implicit-1`) / med(`${id}-implicit-${threads}`),
+    })),
+  );
+  const loadAfter = loadavg()[0];
+  console.log(`\nALS fit (our objective and options on both sides), median of ${reps}, interleaved; load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} during the runs`);
+  console.log('| protocol | threads | hybridrec ALS s | implicit ALS s | ratio | hybridrec speed-up | implicit speed-up |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of fits) console.log(`| ${r.protocol} | ${r.threads} | ${r.oursSeconds.toFixed(3)} | ${r.implicitSeconds.toFixed(3)} | ${r.ratio.toFixed(2)} | ${r.oursSpeedup.toFixed(2)}x | ${r.implicitSpeedup.toFixed(2)}x |`);
   await mkdir(RESULTS_DIR, { recursive: true });
-  const result = { machine: machine(), date: new Date().toISOString().slice(0, 10), command: 'npx tsx benchmarks/implicit-side-by-side.ts', rows };
+  const result = {
+    machine: machine(),
+    date: new Date().toISOString(),
+    command: `npx tsx benchmarks/implicit-side-by-side.ts ${protocols.join(',')} --reps ${reps} --max-threads ${maxThreads}`,
+    loadAverage1m: { before: loadBefore, after: loadAfter, duringFits: loads },
+    rows,
+    alsFit: fits,
+    rawFitSeconds: fitTimes,
+  };
   await writeFile(join(RESULTS_DIR, 'implicit-side-by-side.json'), `${JSON.stringify(result, null, 2)}\n`);
 }
 

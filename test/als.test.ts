@@ -3,10 +3,9 @@ import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { CsrMatrix } from '../src/data/csr';
 import { AbortedError, ArtifactError, NotFittedError, OptionError } from '../src/errors';
 import { ALS } from '../src/strategies/als';
-import { alternate, conjugateGradientPass, foldInSystem, gramPlusRidge } from '../src/strategies/als/solve';
+import { alternate, foldInSystem, gramPlusRidge } from '../src/strategies/als/solve';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type JsonObject, type Query } from '../src/strategies/types';
-import { Pace } from '../src/util/pace';
 import { mulberry32 } from '../src/util/random';
 import { cholesky, choleskySolve } from '../src/util/spd';
 import { groupOf, plantedGroups } from './fixtures';
@@ -43,17 +42,23 @@ describe('ALS solver', () => {
   it('solves each row exactly when the CG runs as many steps as there are factors', async () => {
     const f = 6;
     const conf = randomCsr(20, 15, 4, 1);
-    const fixed = Float32Array.from({ length: 15 * f }, (_, i) => Math.sin(i + 1));
-    const target = new Float32Array(20 * f);
-    await conjugateGradientPass(conf, target, fixed, f, 0.1, f, new Pace(undefined, 'test'));
-    const g = gramPlusRidge(fixed, f, 0.1);
-    for (let u = 0; u < 20; u++) {
-      const items = conf.indices.subarray(conf.indptr[u], conf.indptr[u + 1]);
-      const c = Float64Array.from(conf.values.subarray(conf.indptr[u], conf.indptr[u + 1]));
-      const b = new Float64Array(f);
-      const a = foldInSystem(g, fixed, f, items, c, b);
-      choleskySolve(cholesky(a, f), f, b);
-      for (let d = 0; d < f; d++) expect(target[u * f + d]).toBeCloseTo(b[d], 4);
+    const confT = conf.transpose();
+    const users = Float32Array.from({ length: 20 * f }, (_, i) => Math.sin(i + 1));
+    const items = new Float32Array(15 * f);
+    // One iteration: the items' half-step comes last, so they are the exact solves against the final users.
+    for (const simd of [false, true]) {
+      const x = users.slice();
+      const y = items.slice();
+      await alternate(conf, confT, x, y, { f, regularization: 0.1, cgSteps: f, iterations: 1, simd, stage: 'test', onIteration: () => {} });
+      const g = gramPlusRidge(x, f, 0.1);
+      for (let i = 0; i < 15; i++) {
+        const rows = confT.indices.subarray(confT.indptr[i], confT.indptr[i + 1]);
+        const c = Float64Array.from(confT.values.subarray(confT.indptr[i], confT.indptr[i + 1]));
+        const b = new Float64Array(f);
+        const a = foldInSystem(g, x, f, rows, c, b);
+        choleskySolve(cholesky(a, f), f, b);
+        for (let d = 0; d < f; d++) expect(y[i * f + d]).toBeCloseTo(b[d], simd ? 3 : 4);
+      }
     }
   });
 
@@ -66,12 +71,9 @@ describe('ALS solver', () => {
     const i1 = init(40, 4);
     const u2 = u1.slice();
     const i2 = i1.slice();
-    const settings = { f, regularization: 0.1, cgSteps: 3, iterations: 3, pace: new Pace(undefined, 't'), onIteration: () => {} };
+    const settings = { f, regularization: 0.1, cgSteps: 3, iterations: 3, stage: 'test', onIteration: () => {} };
     expect(await alternate(conf, confT, u1, i1, settings)).toBe('simd');
-    for (let it = 0; it < 3; it++) {
-      await conjugateGradientPass(conf, u2, i2, f, 0.1, 3, settings.pace);
-      await conjugateGradientPass(confT, i2, u2, f, 0.1, 3, settings.pace);
-    }
+    expect(await alternate(conf, confT, u2, i2, { ...settings, simd: false })).toBe('js');
     for (let p = 0; p < u1.length; p++) expect(u1[p]).toBeCloseTo(u2[p], 3);
     for (let p = 0; p < i1.length; p++) expect(i1[p]).toBeCloseTo(i2[p], 3);
   });

@@ -80,6 +80,37 @@ describe('NeuralCF', () => {
     });
   }
 
+  it('recommends a batch of known users as score() ranks them, train items excluded (GMF by the dense index, NeuMF item by item)', async () => {
+    const m = data.interactions;
+    const users = Int32Array.from([0, 7, 31, 45, 59]);
+    const indptr = new Int32Array(users.length + 1);
+    const rows: number[] = [];
+    users.forEach((u, q) => {
+      for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) rows.push(m.indices[p]);
+      indptr[q + 1] = rows.length;
+    });
+    const exclude = { indptr, indices: Int32Array.from(rows) };
+    for (const architecture of ['gmf', 'neumf'] as const) {
+      const s = new NeuralCF({ ...FAST, architecture, mlpLayers: [8] });
+      await s.fit(data, { seed: 3 });
+      const k = 5;
+      const batch = s.recommendUsers(users, k, exclude);
+      users.forEach((u, q) => {
+        const scores = scoresOf(s, userQuery(data, u));
+        const own = new Set(exclude.indices.subarray(indptr[q], indptr[q + 1]));
+        const expected = Array.from(scores.keys()).filter((i) => !own.has(i)).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, k);
+        expect(batch.counts[q]).toBe(k);
+        const got = Array.from(batch.items.subarray(q * k, (q + 1) * k));
+        for (const i of got) expect(own.has(i)).toBe(false);
+        // Same scores (float32 blocked sums against float64 ones) and the same ranking up to ties within that rounding.
+        for (let r = 0; r < k; r++) {
+          expect(batch.scores[q * k + r]).toBeCloseTo(scores[got[r]], 4);
+          expect(scores[got[r]]).toBeCloseTo(scores[expected[r]], 4);
+        }
+      });
+    }
+  });
+
   it('trains on the cpu backend, then restores the caller\'s backend and leaks no tensors', async () => {
     const tf = await import('@tensorflow/tfjs');
     await import('@tensorflow/tfjs-backend-wasm');

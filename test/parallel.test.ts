@@ -9,6 +9,8 @@ import { generateGrocery } from '../src/data/synthetic';
 import { AbortedError, DataError, HybridrecError, OptionError } from '../src/errors';
 import { WorkerPool } from '../src/node/pool';
 import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
+import { ALS } from '../src/strategies/als';
+import { alternate } from '../src/strategies/als/solve';
 import { ItemKNN } from '../src/strategies/item-knn';
 import { mineItemsets, type Transactions } from '../src/strategies/association-rules';
 import { cooccurrence, type PairMeasure } from '../src/util/cooccurrence';
@@ -134,6 +136,55 @@ describe('WorkerPool', () => {
     setDefaultExecutor(pool);
     expect(rangesPerJob.length).toBe(4);
     expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
+  });
+
+  it('fits ALS to the same factors on 1 and 2 threads, on the SIMD and the typed-array paths, and stops mid-fit on abort', async () => {
+    const data = datasetFromInstacart(generateGrocery({ users: 6000, products: 600, seed: 8 })).dataset;
+    const rangesPerJob: number[] = [];
+    setDefaultExecutor({ threads: 2, run: (kernel, input, bounds, options) => (rangesPerJob.push(bounds.length - 1), pool.run(kernel, input, bounds, options)) });
+    const fit = async (threads: number) => {
+      const model = new ALS({ factors: 24, iterations: 2 });
+      await model.fit(data, { threads, seed: 3 });
+      expect(model.fitSolver).toBe('simd');
+      return Buffer.concat([Buffer.from(model.userFactors!.buffer), Buffer.from(model.itemFactors.buffer)]);
+    };
+    const one = await fit(1);
+    expect((await fit(2)).equals(one)).toBe(true);
+    // The 2-thread fit's row solves (its Gram jobs are one block each, run inline), each split into several ranges.
+    expect(rangesPerJob.length).toBe(4);
+    expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
+    // The typed-array path (browsers without WebAssembly SIMD) on the pool.
+    const conf = data.interactions;
+    const confT = conf.transpose();
+    const f = 6;
+    const init = (n: number, seed: number) => Float32Array.from({ length: n * f }, mulberry32(seed));
+    const factors = async (threads: number) => {
+      const x = init(conf.nRows, 1);
+      const y = init(conf.nCols, 2);
+      const settings = { f, regularization: 1, cgSteps: 3, iterations: 2, threads, stage: 'test', simd: false, onIteration: () => {} };
+      expect(await alternate(conf, confT, x, y, settings)).toBe('js');
+      return Buffer.concat([Buffer.from(x.buffer), Buffer.from(y.buffer)]);
+    };
+    expect((await factors(2)).equals(await factors(1))).toBe(true);
+    setDefaultExecutor(pool);
+
+    const big = datasetFromInstacart(generateGrocery({ users: 30_000, products: 2_000, seed: 4 })).dataset;
+    const controller = new AbortController();
+    const slow = new ALS({ factors: 64, iterations: 100 });
+    const iterations: number[] = [];
+    const run = slow.fit(big, {
+      threads: 2,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.stage !== 'ALS' || p.done === 0) return;
+        iterations.push(p.done);
+        if (p.done === 1) setTimeout(() => controller.abort(), 5);
+      },
+    });
+    await expect(run).rejects.toThrow(AbortedError);
+    // Aborted inside the second iteration (its half-steps are dozens of ranges), by the ranges not yet started.
+    expect(iterations).toEqual([1]);
+    expect(slow.fitted).toBe(false);
   });
 
   it('rejects with the kernel\'s own typed error, fields and worker stack', async () => {

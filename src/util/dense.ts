@@ -179,16 +179,22 @@ export class InnerProductIndex {
     qNorm = Math.sqrt(qNorm) * (1 + SLACK);
     const s = this.scorer;
     s.setQuery(query);
+    // The k-th best score so far (-Infinity until k rows are kept): a row scoring below it
+    // cannot enter, so most rows are dismissed by one comparison.
+    let floor = heap.floor;
     for (let p0 = 0; p0 < size; p0 += ROW_BLOCK) {
-      if (heap.size === k && qNorm * norms[p0] < heap.scores[0]) return p0;
+      if (qNorm * norms[p0] < floor) return p0;
       const p1 = Math.min(size, p0 + ROW_BLOCK);
       const scores = s.score(p0, p1);
       for (let p = p0; p < p1; p++) {
-        if (heap.size === k && qNorm * norms[p] < heap.scores[0]) return p;
+        if (qNorm * norms[p] < floor) return p;
+        const score = scores[p - p0];
+        if (score < floor) continue;
         if (excludedSorted !== null && excludedSorted[p] === 1) continue;
         const row = order[p];
         if (blocked !== null && blocked[row] === 1) continue;
-        heap.push(row, scores[p - p0]);
+        heap.push(row, score);
+        floor = heap.floor;
       }
     }
     return size;

@@ -139,3 +139,26 @@ export function evenRanges(n: number, parts: number): Int32Array {
   return bounds;
 }
 
+
+/**
+ * A copy of `array` in a SharedArrayBuffer where the platform has one (Node; browsers only when
+ * cross-origin isolated), else a plain copy: an input that many jobs of one fit read (a
+ * matrix, the factors being refined) is then handed to the workers without a copy per job.
+ */
+export function sharedCopy<T extends Int32Array | Float32Array>(array: T): T {
+  const out = (array instanceof Int32Array ? sharedInt32(array.length) : sharedFloat32(array.length)) as T;
+  out.set(array);
+  return out;
+}
+
+export function sharedFloat32(length: number): Float32Array {
+  return new Float32Array(sharedBuffer(length * 4));
+}
+
+function sharedInt32(length: number): Int32Array {
+  return new Int32Array(sharedBuffer(length * 4));
+}
+
+function sharedBuffer(bytes: number): ArrayBuffer | SharedArrayBuffer {
+  return typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}

@@ -1,10 +1,9 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
 import { readF32, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
-import { NotFittedError, OptionError } from '../../errors';
+import { NotFittedError, OptionError, throwIfAborted } from '../../errors';
 import { InnerProductIndex, scoreAll, type BatchTopK, type Exclusions } from '../../util/dense';
 import { boolean, describe, integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
-import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32 } from '../../util/random';
 import { cholesky, choleskySolve } from '../../util/spd';
 import { TopK } from '../../util/topk';
@@ -148,7 +147,7 @@ export class ALS implements Recommender {
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
     checkDataset(data, 'ALS');
-    const pace = new Pace(options.signal, 'ALS.fit');
+    throwIfAborted(options.signal, 'ALS.fit');
     const o = this.options;
     const f = o.factors;
     const seed = options.seed ?? 42;
@@ -166,7 +165,9 @@ export class ALS implements Recommender {
       regularization: o.regularization,
       cgSteps: o.cgSteps,
       iterations: o.iterations,
-      pace,
+      threads: options.threads,
+      signal: options.signal,
+      stage: 'ALS.fit',
       onIteration: (it) => {
         const seconds = (performance.now() - started) / 1000;
         options.onProgress?.({ stage: 'ALS', done: it, total: o.iterations, message: `iteration ${it}/${o.iterations} (${seconds.toFixed(1)} s)` });

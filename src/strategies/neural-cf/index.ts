@@ -2,8 +2,10 @@ import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
 import { checkLength, checkNonDecreasing, checkValues, readF32, readF64, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
 import { NotFittedError, OptionError } from '../../errors';
+import { InnerProductIndex, type BatchTopK, type Exclusions } from '../../util/dense';
 import { optionsToJson, resolveOptions } from '../../util/options';
 import { deriveSeed } from '../../util/random';
+import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, SaveOptions, ScoreVector } from '../types';
 import { NcfScorer, type FoldInSettings, type NcfWeights } from './model';
@@ -36,6 +38,20 @@ interface FittedNcf {
   scorer: NcfScorer;
   /** save() writes its seed and its sampler's popularity table (null for uniform sampling). */
   foldIn: FoldInSettings;
+  /** GMF's inner-product index for batch top-k, built on first use. */
+  gmfIndex: InnerProductIndex | null;
+}
+
+/** The rows of `exclude` (one per user of `users`) of the users that `keep` keeps, as a CSR of their own. */
+function exclusionsOf(exclude: Exclusions, users: Int32Array, keep: (user: number) => boolean): Exclusions {
+  const indptr = [0];
+  const indices: number[] = [];
+  for (let q = 0; q < users.length; q++) {
+    if (!keep(users[q])) continue;
+    for (let e = exclude.indptr[q]; e < exclude.indptr[q + 1]; e++) indices.push(exclude.indices[e]);
+    indptr.push(indices.length);
+  }
+  return { indptr: Int32Array.from(indptr), indices: Int32Array.from(indices) };
 }
 
 /**
@@ -83,6 +99,46 @@ export class NeuralCF implements Recommender {
     if (!this.userVectors(m, query)) return;
     m.scorer.scoreAll(this.userGmf, this.userMlp, out.values);
     out.markDense();
+  }
+
+  /**
+   * Top-k for many known users at once, each excluding its own row of `exclude` (e.g. its
+   * train items); a user without training purchases gets an empty list, as score() gives
+   * them no scores. GMF's logit is an inner product, [gmfOut * userGmf, 1] . [itemGmf,
+   * itemBias] plus the global bias, so GMF runs through the blocked dense top-k of
+   * src/util/dense.ts; NeuMF's MLP tower is not, and it scores every item per user.
+   */
+  recommendUsers(users: Int32Array, k: number, exclude: Exclusions | null = null): BatchTopK {
+    const m = this.require();
+    const w = m.weights;
+    if (w.userGmf.length === 0) throw new OptionError('NeuralCF.recommendUsers', 'the model was loaded without customer data: score histories with score()');
+    if (!Number.isInteger(k) || k < 0) throw new OptionError('NeuralCF.recommendUsers: k', `must be an integer >= 0, got ${k}`);
+    if (exclude !== null && exclude.indptr.length !== users.length + 1) throw new OptionError('NeuralCF.recommendUsers: exclude', `has ${exclude.indptr.length - 1} rows for ${users.length} users`);
+    const f = w.factors;
+    for (const u of users) if (!Number.isInteger(u) || u < 0 || u >= w.nUsers) throw new OptionError('users', `user index ${u} out of range [0, ${w.nUsers})`);
+    const known = users.filter((u) => m.userHasData[u] === 1);
+    const knownExclude = exclude === null ? null : exclusionsOf(exclude, users, (u) => m.userHasData[u] === 1);
+    let best: BatchTopK;
+    if (w.architecture === 'gmf') {
+      const dim = f + 1;
+      const queries = new Float32Array(known.length * dim);
+      for (let q = 0; q < known.length; q++) {
+        const o = known[q] * f;
+        for (let d = 0; d < f; d++) queries[q * dim + d] = w.gmfOut[d] * w.userGmf[o + d];
+        queries[q * dim + f] = 1;
+      }
+      best = this.gmfIndex(m).topKBatch(queries, k, knownExclude);
+      for (let p = 0; p < best.scores.length; p++) best.scores[p] += w.globalBias[0];
+    } else best = this.scoreEach(m, known, k, knownExclude);
+    // Back in the order of `users`, with empty rows for the users without data.
+    const out: BatchTopK = { k, items: new Int32Array(users.length * k), scores: new Float32Array(users.length * k), counts: new Int32Array(users.length) };
+    for (let q = 0, r = 0; q < users.length; q++) {
+      if (m.userHasData[users[q]] !== 1) continue;
+      out.items.set(best.items.subarray(r * k, (r + 1) * k), q * k);
+      out.scores.set(best.scores.subarray(r * k, (r + 1) * k), q * k);
+      out.counts[q] = best.counts[r++];
+    }
+    return out;
   }
 
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
@@ -233,7 +289,43 @@ export class NeuralCF implements Recommender {
         seed: foldSeed,
         sampler: new NegativeSampler(weights.nItems, samplingCdf),
       },
+      gmfIndex: null,
     };
+  }
+
+  /** GMF's items as inner-product rows [itemGmf, itemBias], built on first use. */
+  private gmfIndex(m: FittedNcf): InnerProductIndex {
+    if (!m.gmfIndex) {
+      const { nItems, factors: f, itemGmf, itemBias } = m.weights;
+      const rows = new Float32Array(nItems * (f + 1));
+      for (let i = 0; i < nItems; i++) {
+        rows.set(itemGmf.subarray(i * f, (i + 1) * f), i * (f + 1));
+        rows[i * (f + 1) + f] = itemBias[i];
+      }
+      m.gmfIndex = new InnerProductIndex(rows, f + 1);
+    }
+    return m.gmfIndex;
+  }
+
+  /** NeuMF's batch: every item's logit per user, then the top k not excluded. */
+  private scoreEach(m: FittedNcf, users: Int32Array, k: number, exclude: Exclusions | null): BatchTopK {
+    const w = m.weights;
+    const f = w.factors;
+    const out: BatchTopK = { k, items: new Int32Array(users.length * k), scores: new Float32Array(users.length * k), counts: new Int32Array(users.length) };
+    const scores = new Float32Array(w.nItems);
+    const heap = new TopK(k);
+    for (let q = 0; q < users.length; q++) {
+      const u = users[q];
+      m.scorer.scoreAll(w.userGmf.subarray(u * f, (u + 1) * f), w.userMlp.subarray(u * f, (u + 1) * f), scores);
+      if (exclude !== null) for (let e = exclude.indptr[q]; e < exclude.indptr[q + 1]; e++) scores[exclude.indices[e]] = -Infinity;
+      heap.clear();
+      for (let i = 0; i < w.nItems; i++) if (scores[i] !== -Infinity) heap.push(i, scores[i]);
+      const best = heap.sorted();
+      out.items.set(best.items, q * k);
+      out.scores.set(best.scores, q * k);
+      out.counts[q] = best.items.length;
+    }
+    return out;
   }
 
   private require(): FittedNcf {
