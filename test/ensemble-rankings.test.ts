@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { datasetFromInstacart } from '../src/data/instacart';
 import { generateGrocery } from '../src/data/synthetic';
-import { HybridRecommender, type HybridInit, type Recommendation } from '../src/ensemble/hybrid';
+import { HybridRecommender, type HybridInit } from '../src/ensemble/hybrid';
 import type { Shopper } from '../src/ensemble/shopper';
 import { AssociationRules } from '../src/strategies/association-rules';
 import { ContentBased, TfidfEncoder } from '../src/strategies/content';
@@ -60,7 +60,7 @@ const similarItems = [0, 5, 17, 42, 99, 150].map((i) => data.items.id(i));
 async function answers(setting: Omit<HybridInit, 'strategies'>) {
   const rec = new HybridRecommender({ strategies: strategies(), ...setting });
   await rec.fit(data, { seed: 3 });
-  const out: Record<string, Recommendation[] | Recommendation[][]> = {};
+  const out: Record<string, unknown[]> = {};
   knownUsers.forEach((u, i) => {
     out[`user ${u}`] = rec.recommend(u, { k: 10, explain: i < 4 });
     if (i < 4) {

@@ -52,8 +52,19 @@ function basketHas(tl: BasketTimeline, b: number, item: number): boolean {
   return false;
 }
 
+/**
+ * A count in a reason: "3,942", "2.5". One formatter for every reason: toLocaleString with
+ * options builds a new Intl.NumberFormat per call, which was the largest cost of explained
+ * recommendations (15% of recommend with explain at 50k items).
+ */
+const COUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
+export function formatCount(n: number): string {
+  return COUNT_FORMAT.format(n);
+}
+
 /** A re-buy from purchase counts alone (no timeline): "you bought this 3 times before". */
 export function countReason(times: number): string {
-  return `you bought this ${times === 1 ? 'once' : `${times.toLocaleString('en-US', { maximumFractionDigits: 1 })} times`} before`;
+  return `you bought this ${times === 1 ? 'once' : `${formatCount(times)} times`} before`;
 }
 

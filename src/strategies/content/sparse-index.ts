@@ -123,14 +123,15 @@ export class SparseContentIndex implements ContentIndex {
       for (let i = 0; i < rest.length && nCandidates < budget; i++) gather(rest[i]);
     }
     const { indptr, indices, values } = matrix;
+    const scores = out.values;
     for (let c = 0; c < nCandidates; c++) {
       const item = candidates[c];
       let acc = 0;
-      for (let p = indptr[item]; p < indptr[item + 1]; p++) {
-        const w = termWeight[indices[p]];
-        if (w !== 0) acc = Math.fround(acc + w * values[p]);
-      }
-      out.set(item, acc);
+      // Without the test for a profile term: a term outside the profile adds +0, which leaves
+      // the sum of non-negative weights unchanged, and the loop no longer mispredicts.
+      for (let p = indptr[item], end = indptr[item + 1]; p < end; p++) acc = Math.fround(acc + termWeight[indices[p]] * values[p]);
+      // The candidate is in `out` already (gather set it to 0).
+      scores[item] = acc;
     }
     for (let k = 0; k < terms.length; k++) termWeight[terms[k]] = 0;
   }
