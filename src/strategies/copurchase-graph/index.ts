@@ -9,6 +9,7 @@ import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionCheck
 import { loadOptional } from '../../util/optional';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
+import { sameValues } from '../query';
 import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
 import { WEIGHTINGS, buildEdges, type GraphWeighting } from './build';
 import { PushWorkspace, inverseStrengths } from './ppr';
@@ -119,9 +120,10 @@ export class CoPurchaseGraph implements Recommender {
   private invStrength: Float64Array | null = null;
   private workspace: PushWorkspace | null = null;
   /**
-   * The walk of the last query explain() saw, kept so explaining the k items of one
-   * recommendation walks once, not k times. Keyed by the restart distribution itself (not
-   * the query object), so a changed query can never reuse a stale walk.
+   * The walk of the last query scored or explained, kept so scoring a query and explaining the
+   * k items of its recommendation walk once, not k + 1 times. Keyed by the restart
+   * distribution itself (not the query object), so a changed query can never reuse a stale
+   * walk. `workspace` is the scratch of explain()'s single-source walks and similarItems().
    */
   private explained: { sources: Int32Array; masses: Float64Array; walk: PushWorkspace } | null = null;
   private sourceBuffer: Int32Array = new Int32Array(0);
@@ -189,9 +191,8 @@ export class CoPurchaseGraph implements Recommender {
     checkScores(out, this.requireEdges().nRows, 'CoPurchaseGraph');
     const nSources = this.restartDistribution(query);
     if (nSources === 0) return;
-    const ws = this.workspace!;
-    const { restart, epsilon } = this.options;
-    ws.run(this.sourceBuffer.subarray(0, nSources), this.massBuffer.subarray(0, nSources), restart, epsilon);
+    const ws = this.walkOf(nSources).walk;
+    const restart = this.options.restart;
     for (let t = 0; t < ws.touchedCount; t++) {
       const v = ws.touched[t];
       const s = ws.score(v, restart);
@@ -239,7 +240,7 @@ export class CoPurchaseGraph implements Recommender {
     if (nSources === 0) return null;
     const ws = this.workspace!;
     const { restart, epsilon } = this.options;
-    const { sources, masses: sourceMass, walk: explained } = this.walkToExplain(nSources);
+    const { sources, masses: sourceMass, walk: explained } = this.walkOf(nSources);
     const score = Math.fround(explained.score(item, restart));
     if (!(score > 0)) return null;
 
@@ -310,10 +311,9 @@ export class CoPurchaseGraph implements Recommender {
 
   /**
    * The push result of the restart distribution in sourceBuffer/massBuffer[0 .. nSources),
-   * reusing the last explained walk when it is the same; the distribution is copied only when
-   * it is new.
+   * reusing the last walk when it is the same; the distribution is copied only when it is new.
    */
-  private walkToExplain(nSources: number): { sources: Int32Array; masses: Float64Array; walk: PushWorkspace } {
+  private walkOf(nSources: number): { sources: Int32Array; masses: Float64Array; walk: PushWorkspace } {
     const sources = this.sourceBuffer.subarray(0, nSources);
     const masses = this.massBuffer.subarray(0, nSources);
     const last = this.explained;
@@ -461,10 +461,4 @@ function strongest(entries: Array<{ item: number; weight: number }>): Array<{ it
 function listNames(evidence: Array<{ item: number }>, name: ItemNamer): string {
   const names = evidence.map((e) => name(e.item));
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
-
-function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
