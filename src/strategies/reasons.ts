@@ -60,6 +60,14 @@ function basketHas(tl: BasketTimeline, b: number, item: number): boolean {
 const COUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
 export function formatCount(n: number): string {
+  // Whole counts, the usual case, without Intl: the same digits and en-US thousands commas.
+  if (Number.isSafeInteger(n) && n >= 0) {
+    const digits = String(n);
+    if (digits.length <= 3) return digits;
+    let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+    for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+    return out;
+  }
   return COUNT_FORMAT.format(n);
 }
 
