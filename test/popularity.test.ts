@@ -5,6 +5,7 @@ import { IdIndex } from '../src/data/ids';
 import { DataError, NotFittedError, OptionError } from '../src/errors';
 import { Popularity } from '../src/strategies/popularity';
 import { anonymousQuery } from '../src/strategies/query';
+import { formatCount } from '../src/strategies/reasons';
 import { ScoreVector, type JsonObject } from '../src/strategies/types';
 import { topKDense } from '../src/util/topk';
 import { basketsDataset, itemIdx } from './fixtures';
@@ -134,5 +135,14 @@ describe('Popularity', () => {
       expect(back.options).toEqual(p.options);
       expect(dense(back)).toEqual(dense(p));
     }
+  });
+});
+
+describe('formatCount (the counts in reasons)', () => {
+  it('writes whole counts as Intl en-US does, and other numbers through it', () => {
+    const intl = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+    const values = [0, 1, 9, 10, 999, 1000, 1001, 3942, 99_999, 100_000, 1_234_567, Number.MAX_SAFE_INTEGER, 2.5, 0.04, 1e21, -3];
+    for (let p = 0; p < 16; p++) values.push(10 ** p - 1, 10 ** p, 7 * 10 ** p + 13);
+    for (const n of values) expect(formatCount(n)).toBe(intl.format(n));
   });
 });

@@ -15,7 +15,7 @@
  */
 import { ScoreVector, type Query, type Recommender } from '../strategies/types';
 import { TopK } from '../util/topk';
-import { affineOf, scoreStats, type Affine, type Normalization, type ScoreStats } from './normalize';
+import { affineOf, type Affine, type Normalization, type ScoreStats } from './normalize';
 
 /** How the merge weighs and cuts: one weight per strategy (0 leaves it out), a normalization, a candidate cap. */
 export interface MergeSettings {
@@ -93,6 +93,26 @@ export class CandidateUnion {
     }
   }
 
+  /**
+   * admit() and addCandidates() in one pass, without slots: adds weight x (raw x scale +
+   * shift) of items[0 .. n) into their sums, with the same float operations in the same order.
+   */
+  admitAdding(items: Int32Array, raw: Float32Array, n: number, scale: number, shift: number, weight: number): void {
+    const { slotOf, sums } = this;
+    const a = weight * scale;
+    const b = weight * shift;
+    for (let i = 0; i < n; i++) {
+      const item = items[i];
+      let slot = slotOf[item];
+      if (slot < 0) {
+        slot = this.size++;
+        slotOf[item] = slot;
+        this.items[slot] = item;
+        sums[slot] = raw[i] * a + b;
+      } else sums[slot] += raw[i] * a + b;
+    }
+  }
+
   clear(): void {
     for (let u = 0; u < this.size; u++) this.slotOf[this.items[u]] = -1;
     this.size = 0;
@@ -100,25 +120,39 @@ export class CandidateUnion {
 }
 
 /**
- * The candidates of `v` after the cut: its touched, unblocked items with a finite raw score at
- * least the `cap`-th best of them (ties at the cut kept), copied into out.items/out.raw in
- * touched order. `cutoff` is that score (-Infinity when at most `cap` items qualify).
- * Quickselect: O(touched) on average.
+ * The statistics every normalization needs (over all finite touched scores of `v`, blocked
+ * items included: normalize.ts scoreStats, in the same order) and, in the same pass, the
+ * candidates after the cut: its touched, unblocked items with a finite raw score at least the
+ * `cap`-th best of them (ties at the cut kept), copied into out.items/out.raw in touched
+ * order. `cutoff` is that score (-Infinity when at most `cap` items qualify). Quickselect:
+ * O(touched) on average.
  */
-export function cutCandidates(v: ScoreVector, cap: number, blocked: Uint8Array | null, out: CandidateBuffers): { count: number; cutoff: number } {
+export function cutCandidates(v: ScoreVector, cap: number, blocked: Uint8Array | null, out: CandidateBuffers): MemberCandidates {
   const { items, raw, scratch } = out;
   const values = v.values;
+  const length = v.length;
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let sumSq = 0;
+  let finite = 0;
   let n = 0;
-  for (let i = 0; i < v.length; i++) {
+  for (let i = 0; i < length; i++) {
     const item = v.at(i);
-    if (blocked !== null && blocked[item] === 1) continue;
     const s = values[item];
     if (!Number.isFinite(s)) continue;
+    if (s < min) min = s;
+    if (s > max) max = s;
+    sum += s;
+    sumSq += s * s;
+    finite++;
+    if (blocked !== null && blocked[item] === 1) continue;
     items[n] = item;
     raw[n++] = s;
   }
-  if (n <= cap) return { count: n, cutoff: -Infinity };
-  scratch.set(raw.subarray(0, n));
+  const stats = finite === 0 ? null : { min, max, sum, sumSq, finite };
+  if (n <= cap) return { stats, count: n, cutoff: -Infinity };
+  for (let i = 0; i < n; i++) scratch[i] = raw[i];
   const cutoff = selectDescending(scratch, n, cap - 1);
   let kept = 0;
   for (let i = 0; i < n; i++) {
@@ -126,7 +160,7 @@ export function cutCandidates(v: ScoreVector, cap: number, blocked: Uint8Array |
     items[kept] = items[i];
     raw[kept++] = raw[i];
   }
-  return { count: kept, cutoff };
+  return { stats, count: kept, cutoff };
 }
 
 /** The value of rank `target` (0 = largest) among a[0 .. n), by quickselect (reorders a). */
@@ -285,7 +319,14 @@ export interface MemberCandidates {
   count: number;
 }
 
-/** Scores `query` with `strategy` into `v` (reset first), cuts its candidates into `out` and admits them to `union`. */
+/** Scores `query` with `strategy` into `v` (reset first) and cuts its candidates into `out`. */
+function scoreCandidates(strategy: Recommender, query: Query, v: ScoreVector, cap: number, blocked: Uint8Array | null, out: CandidateBuffers): MemberCandidates {
+  v.reset();
+  strategy.score(query, v);
+  return cutCandidates(v, cap, blocked, out);
+}
+
+/** scoreCandidates, then admits the candidates to `union` (their slots in out.slots). */
 export function scoreMember(
   strategy: Recommender,
   query: Query,
@@ -295,13 +336,9 @@ export function scoreMember(
   out: CandidateBuffers,
   union: CandidateUnion,
 ): MemberCandidates {
-  v.reset();
-  strategy.score(query, v);
-  const stats = scoreStats(v);
-  if (stats === null) return { stats, cutoff: -Infinity, count: 0 };
-  const cut = cutCandidates(v, cap, blocked, out);
-  union.admit(out.items, cut.count, out.slots);
-  return { stats, ...cut };
+  const part = scoreCandidates(strategy, query, v, cap, blocked, out);
+  union.admit(out.items, part.count, out.slots);
+  return part;
 }
 
 /**
@@ -345,12 +382,12 @@ export class MergeEngine {
     for (let s = 0; s < this.strategies.length; s++) {
       if (weights[s] === 0) continue;
       const v = this.perStrategy[s];
-      const part = scoreMember(this.strategies[s], query, v, candidatesPerStrategy, blocked, this.candidates, union);
+      const part = scoreCandidates(this.strategies[s], query, v, candidatesPerStrategy, blocked, this.candidates);
       if (part.stats === null) continue;
       const map = affineOf(part.stats, normalization);
       this.maps[s] = map;
       this.cutoffs[s] = part.cutoff;
-      addCandidates(this.candidates.slots, this.candidates.raw, 0, part.count, map.scale, map.shift, weights[s], union.sums);
+      union.admitAdding(this.candidates.items, this.candidates.raw, part.count, map.scale, map.shift, weights[s]);
     }
     const fallback = fill && this.fallback !== null ? this.fallbackCandidates(query) : null;
     // No list holds more than every item: a huge k (a caller's 2^53) must not size the heap.

@@ -88,13 +88,16 @@ export async function createServer(model: string | Uint8Array, options: Partial<
   }
   if (o.cors.length > 0) await app.register(deps.cors as never, { origin: [...o.cors], methods: ['GET', 'POST'] });
 
-  // While shutting down, every answer closes its connection: a keep-alive client would otherwise hold the server open.
-  app.addHook('onSend', async (_req, reply, payload) => {
+  // Per-request hooks take fastify's callback form: an async hook costs every request a
+  // promise and a microtask turn. While shutting down, every answer closes its connection: a
+  // keep-alive client would otherwise hold the server open.
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     metrics.observe(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const { status, body } = errorBody(error);
@@ -244,7 +247,7 @@ const BOOLEANS: Record<string, boolean> = { true: true, false: false, 1: true, 0
  * for the schema to reject with a message naming the field. AJV's own coercion would accept
  * "0x10", "1e3" and [5].
  */
-async function canonicalQuery(req: FastifyRequest): Promise<void> {
+function canonicalQuery(req: FastifyRequest, _reply: FastifyReply, done: () => void): void {
   const props = (req.routeOptions.schema?.querystring as { properties?: Record<string, { type?: string }> } | undefined)?.properties ?? {};
   const q = req.query as Record<string, unknown>;
   for (const [key, value] of Object.entries(q)) {
@@ -253,6 +256,7 @@ async function canonicalQuery(req: FastifyRequest): Promise<void> {
     if (type === 'integer' && INTEGER.test(value)) q[key] = Number(value);
     else if (type === 'boolean' && value in BOOLEANS) q[key] = BOOLEANS[value];
   }
+  done();
 }
 
 /** ajv's instancePath ("/history/3") as a field name ("history[3]"). */

@@ -58,11 +58,20 @@ export function createMetrics(prom: typeof Prom, pool: ModelPool): ServerMetrics
       this.set(pool.workers);
     },
   });
+  // Each label set's child, found by one string key: prom-client hashes the label object on every inc()/observe().
+  const counted = new Map<string, Prom.Counter.Internal>();
+  const timed = new Map<string, Prom.Histogram.Internal<"route" | "method">>();
   return {
     registry,
     observe(route, method, status, seconds) {
-      requests.inc({ route, method, status: String(status) });
-      latency.observe({ route, method }, seconds);
+      const key = `${method} ${route}`;
+      const countKey = `${key} ${status}`;
+      let count = counted.get(countKey);
+      if (count === undefined) counted.set(countKey, (count = requests.labels({ route, method, status: String(status) })));
+      count.inc();
+      let time = timed.get(key);
+      if (time === undefined) timed.set(key, (time = latency.labels({ route, method })));
+      time.observe(seconds);
     },
     swapped(ok) {
       swaps.inc({ result: ok ? 'ok' : 'error' });

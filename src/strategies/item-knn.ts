@@ -83,6 +83,9 @@ export class ItemKNN implements Recommender {
   readonly kind = 'itemknn';
   readonly options: Readonly<ItemKNNOptions>;
   private sims: CsrMatrix | null = null;
+  /** Scratch of explain(): per item its part in the explained score, and whether it has one (zeroed between uses). */
+  private contribution = new Float64Array(0);
+  private contributing = new Uint8Array(0);
 
   constructor(options: Partial<ItemKNNOptions> = {}) {
     this.options = resolveOptions('ItemKNN', ItemKNN.defaults, options, CHECKS);
@@ -138,19 +141,34 @@ export class ItemKNN implements Recommender {
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
     const sims = this.model(query);
     checkItem(item, sims.nRows, 'ItemKNN.explain');
-    const contributions = new Map<number, number>();
+    if (this.contribution.length !== sims.nRows) {
+      this.contribution = new Float64Array(sims.nRows);
+      this.contributing = new Uint8Array(sims.nRows);
+    }
+    // Each history and basket item's part in the score, summed per item (a basket line may repeat one).
+    const { contribution, contributing } = this;
+    const from: number[] = [];
     const addFrom = (q: number, w: number) => {
       const s = sims.get(q, item);
-      if (s > 0 && w > 0) contributions.set(q, (contributions.get(q) ?? 0) + w * s);
+      if (!(s > 0 && w > 0)) return;
+      if (contributing[q] === 0) {
+        contributing[q] = 1;
+        from.push(q);
+      }
+      contribution[q] += w * s;
     };
     const { items, weights } = query.history;
     for (let k = 0; k < items.length; k++) addFrom(items[k], historyWeight(weights[k], this.options.historyWeighting));
     for (let k = 0; k < query.basket.length; k++) addFrom(query.basket[k], this.options.basketWeight);
-    if (contributions.size === 0) return null;
-    const evidence = [...contributions].map(([q, weight]) => ({ item: q, weight })).sort((a, b) => b.weight - a.weight || a.item - b.item);
+    if (from.length === 0) return null;
+    from.sort((a, b) => contribution[b] - contribution[a] || a - b);
     let score = 0;
-    for (const e of evidence) score += e.weight;
-    const top = evidence.slice(0, 3);
+    for (const q of from) score += contribution[q];
+    const top = from.slice(0, 3).map((q) => ({ item: q, weight: contribution[q] }));
+    for (const q of from) {
+      contribution[q] = 0;
+      contributing[q] = 0;
+    }
     return { score: Math.fround(score), reason: `often bought with ${joinNames(top.map((e) => name(e.item)))}`, evidence: top };
   }
 

@@ -5,6 +5,7 @@ import { readF64, scopeName, StateReader, type LoadContext } from '../artifact/v
 import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { Pace } from '../util/pace';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
+import { formatCount } from './reasons';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
 
 export interface PopularityOptions {
@@ -104,7 +105,7 @@ export class Popularity implements Recommender {
     checkItem(item, this.counts.length, 'Popularity.explain');
     const n = this.counts[item];
     if (!(n > 0)) return null;
-    const amount = n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+    const amount = formatCount(n);
     const crowd = this.options.count === 'users' ? `bought by ${amount} ${n === 1 ? 'shopper' : 'shoppers'}` : `${amount} ${n === 1 ? 'purchase' : 'purchases'} by all shoppers`;
     const when = this.options.windowDays === Infinity ? '' : ` in their last ${this.options.windowDays} days`;
     // A re-buy is the shopper's own habit first: never call it "popular" with the crowd's count
@@ -112,7 +113,7 @@ export class Popularity implements Recommender {
     const at = query.history.items.indexOf(item);
     if (at >= 0) {
       const mine = query.history.weights[at];
-      const times = `${mine.toLocaleString('en-US', { maximumFractionDigits: 1 })} ${mine === 1 ? 'time' : 'times'}`;
+      const times = `${formatCount(mine)} ${mine === 1 ? 'time' : 'times'}`;
       return { score: this.scores![item], reason: `you bought this ${times} before; ${crowd}${when}`, evidence: [{ item, weight: mine }] };
     }
     return { score: this.scores![item], reason: `a best seller: ${crowd}${when}`, evidence: [] };

@@ -38,3 +38,13 @@ export function anonymousQuery(history: ArrayLike<number>, basket: ArrayLike<num
   const weights = Float32Array.from(items, (i) => counts.get(i)!);
   return { user: -1, history: { items, weights }, timeline: null, basket: Int32Array.from(basket) };
 }
+
+/**
+ * Element-wise equality of two number arrays: the key check of the strategies that keep one
+ * query's derived state (a walk, a profile) for the explain() calls that follow its score().
+ */
+export function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

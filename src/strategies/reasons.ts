@@ -52,8 +52,27 @@ function basketHas(tl: BasketTimeline, b: number, item: number): boolean {
   return false;
 }
 
+/**
+ * A count in a reason: "3,942", "2.5". One formatter for every reason: toLocaleString with
+ * options builds a new Intl.NumberFormat per call, which was the largest cost of explained
+ * recommendations (15% of recommend with explain at 50k items).
+ */
+const COUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
+export function formatCount(n: number): string {
+  // Whole counts, the usual case, without Intl: the same digits and en-US thousands commas.
+  if (Number.isSafeInteger(n) && n >= 0) {
+    const digits = String(n);
+    if (digits.length <= 3) return digits;
+    let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+    for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+    return out;
+  }
+  return COUNT_FORMAT.format(n);
+}
+
 /** A re-buy from purchase counts alone (no timeline): "you bought this 3 times before". */
 export function countReason(times: number): string {
-  return `you bought this ${times === 1 ? 'once' : `${times.toLocaleString('en-US', { maximumFractionDigits: 1 })} times`} before`;
+  return `you bought this ${times === 1 ? 'once' : `${formatCount(times)} times`} before`;
 }
 

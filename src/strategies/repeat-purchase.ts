@@ -114,10 +114,7 @@ export class RepeatPurchase implements Recommender {
     if (tl !== null && tl.itemPtr.length > 1) {
       const rebuy = timelineRebuy(tl, item);
       if (rebuy === null) return null;
-      const n = this.scan(tl);
-      const score = Math.fround(this.itemScore(item));
-      this.clear(n);
-      return { score, reason: rebuy.reason, evidence: [{ item, weight: rebuy.bought }] };
+      return { score: Math.fround(this.timelineScore(tl, item)), reason: rebuy.reason, evidence: [{ item, weight: rebuy.bought }] };
     }
     const { items, weights } = query.history;
     const k = items.indexOf(item);
@@ -200,6 +197,49 @@ export class RepeatPurchase implements Recommender {
       }
     }
     return nTouched;
+  }
+
+  /**
+   * The score scan() and itemScore() give `item`, from its own baskets only (explain() asks for
+   * one item, and scan() touches every item of the timeline): the same basket weights summed
+   * in the same order.
+   */
+  private timelineScore(tl: BasketTimeline, item: number): number {
+    const nBaskets = tl.itemPtr.length - 1;
+    const { itemPtr, items, day } = tl;
+    const { halfLifeBaskets, halfLifeDays, duePrior } = this.options;
+    const lastDay = day[nBaskets - 1];
+    const has = (b: number) => {
+      for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) if (items[p] === item) return true;
+      return false;
+    };
+    let total = 0;
+    let hits = 0;
+    let last = -1;
+    for (let b = 0; b < nBaskets; b++) {
+      const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
+      total += w;
+      if (!has(b)) continue;
+      hits += w;
+      last = b;
+    }
+    const f = hits / total;
+    if (duePrior === 0) return f;
+    const gap = nBaskets - last;
+    let ended = 0;
+    let lasted = 0;
+    let prev = -1;
+    for (let b = 0; b < nBaskets; b++) {
+      if (!has(b)) continue;
+      if (prev >= 0) {
+        const interval = b - prev;
+        const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
+        if (interval === gap) ended += w;
+        if (interval >= gap) lasted += w;
+      }
+      prev = b;
+    }
+    return (ended + duePrior * f) / (lasted + duePrior);
   }
 
   private itemScore(item: number): number {

@@ -96,9 +96,17 @@ interface Model {
   truncatedAt: number | null;
   /** Rule weight w per rule. */
   weight: Float64Array;
-  /** Rules keyed by their rarest antecedent item: keyRules[keyPtr[i] .. keyPtr[i+1]). */
+  /**
+   * Rules keyed by their rarest antecedent item, in rule order within a key: entries
+   * keyPtr[i] .. keyPtr[i+1]. Entry p holds its rule's antecedent items but the key,
+   * keyOthers[keyOtherPtr[p] .. keyOtherPtr[p+1]), its consequent and its weight: scoring
+   * reads them in order instead of looking each rule up.
+   */
   keyPtr: Int32Array;
-  keyRules: Int32Array;
+  keyOtherPtr: Int32Array;
+  keyOthers: Int32Array;
+  keyCons: Int32Array;
+  keyWeight: Float64Array;
   /** Rules by consequent, for explain. */
   consPtr: Int32Array;
   consRules: Int32Array;
@@ -213,17 +221,16 @@ export class AssociationRules implements Recommender {
     const m = this.requireModel();
     checkScores(out, m.nItems, 'AssociationRules');
     const nPresent = this.markQuery(m, query);
-    const { rules, weight, keyPtr, keyRules, mark, present } = m;
-    const { antPtr, ant, cons } = rules;
+    const { keyPtr, keyOtherPtr, keyOthers, keyCons, keyWeight, mark, present } = m;
     const combine = this.options.combine;
     try {
       for (let k = 0; k < nPresent; k++) {
         const i = present[k];
+        // Rules keyed by i, in rule order: the key is present, so only the other antecedent items are looked up.
         for (let p = keyPtr[i]; p < keyPtr[i + 1]; p++) {
-          const r = keyRules[p];
-          if (!antecedentPresent(mark, ant, antPtr[r], antPtr[r + 1])) continue;
-          const y = cons[r];
-          const w = weight[r];
+          if (!antecedentPresent(mark, keyOthers, keyOtherPtr[p], keyOtherPtr[p + 1])) continue;
+          const y = keyCons[p];
+          const w = keyWeight[p];
           out.set(y, out.has(y) ? combineWeights(combine, out.values[y], w) : w);
         }
       }
@@ -330,12 +337,30 @@ export class AssociationRules implements Recommender {
       key[r] = best;
     }
     const [keyPtr, keyRules] = groupBy(key, nItems);
+    const keyOtherPtr = new Int32Array(n + 1);
+    for (let p = 0; p < n; p++) {
+      const r = keyRules[p];
+      keyOtherPtr[p + 1] = keyOtherPtr[p] + antPtr[r + 1] - antPtr[r] - 1;
+    }
+    const keyOthers = new Int32Array(keyOtherPtr[n]);
+    const keyCons = new Int32Array(n);
+    const keyWeight = new Float64Array(n);
+    for (let p = 0; p < n; p++) {
+      const r = keyRules[p];
+      let o = keyOtherPtr[p];
+      for (let q = antPtr[r]; q < antPtr[r + 1]; q++) if (ant[q] !== key[r]) keyOthers[o++] = ant[q];
+      keyCons[p] = cons[r];
+      keyWeight[p] = weight[r];
+    }
     const [consPtr, consRules] = groupBy(cons, nItems);
     return {
       ...base,
       weight,
       keyPtr,
-      keyRules,
+      keyOtherPtr,
+      keyOthers,
+      keyCons,
+      keyWeight,
       consPtr,
       consRules,
       mark: new Uint8Array(nItems),

@@ -8,13 +8,14 @@ import { Pace } from '../../util/pace';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import { basketWeight } from '../decay';
+import { sameValues } from '../query';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
 import { DenseContentIndex } from './dense-index';
 import type { ItemVectors } from './encoder';
 import { MiniLMEncoder } from './minilm';
 import { SparseContentIndex } from './sparse-index';
 import { TfidfEncoder } from './tfidf';
-import type { ContentIndex } from './vectors';
+import type { ContentIndex, Profile } from './vectors';
 
 /** Builds an item's text from the catalog: a function, or a string with {name}, {aisle}, {department} and {meta.KEY} placeholders. */
 export type ItemTemplate = string | ((catalog: Catalog, item: number) => string);
@@ -122,6 +123,8 @@ export class ContentBased implements Recommender {
   // Per-item scratch of profile building, kept zeroed between uses.
   private itemWeight = new Float64Array(0);
   private itemTouched = new Int32Array(0);
+  /** The last profile built, with the purchases it came from (see profile()). */
+  private lastProfile: { items: Int32Array; itemWeights: Float64Array; profile: Profile | null } | null = null;
 
   constructor(options: Partial<ContentBasedOptions> = {}) {
     this.options = resolveOptions('ContentBased', ContentBased.defaults, options, CHECKS);
@@ -170,6 +173,7 @@ export class ContentBased implements Recommender {
 
   private install(index: ContentIndex): void {
     this.index = index;
+    this.lastProfile = null;
     this.itemWeight = new Float64Array(index.nItems);
     this.itemTouched = new Int32Array(index.nItems);
   }
@@ -231,7 +235,7 @@ export class ContentBased implements Recommender {
    * when there is one, else purchase counts) plus 1 per basket item, times item vectors.
    * Null when nothing in it has a vector.
    */
-  private profile(index: ContentIndex, query: Query): ReturnType<ContentIndex['profile']> {
+  private profile(index: ContentIndex, query: Query): Profile | null {
     checkQuery(query, index.nItems, 'ContentBased');
     const { itemWeight, itemTouched } = this;
     let nTouched = 0;
@@ -263,7 +267,13 @@ export class ContentBased implements Recommender {
       itemWeights[k] = itemWeight[items[k]];
       itemWeight[items[k]] = 0;
     }
-    return index.profile(items, itemWeights);
+    // The ensemble explains up to k items of the query it just scored: the same items and
+    // weights give the same profile, built once.
+    const last = this.lastProfile;
+    if (last !== null && sameValues(last.items, items) && sameValues(last.itemWeights, itemWeights)) return last.profile;
+    const profile = index.profile(items, itemWeights);
+    this.lastProfile = { items, itemWeights, profile };
+    return profile;
   }
 
   save(out: SectionWriter): JsonObject {

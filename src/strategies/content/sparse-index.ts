@@ -26,6 +26,9 @@ export class SparseContentIndex implements ContentIndex {
   private readonly termWeight: Float64Array;
   /** The profile's strongest candidate terms during scoring (cleared before each use). */
   private readonly strongestTerms = new TopK(STRONGEST_TERMS);
+  /** Positions in the profile's terms of the eligible terms past the strongest, and marks of the strongest (0 between uses). */
+  private readonly restTerms: Int32Array;
+  private readonly inHead: Uint8Array;
 
   /** `matrix`: items x terms, rows L2-normalized with ascending term indices. */
   constructor(readonly matrix: CsrMatrix) {
@@ -35,6 +38,8 @@ export class SparseContentIndex implements ContentIndex {
     this.acc = new Float64Array(matrix.nCols);
     this.accTouched = new Int32Array(matrix.nCols);
     this.termWeight = new Float64Array(matrix.nCols);
+    this.restTerms = new Int32Array(matrix.nCols);
+    this.inHead = new Uint8Array(matrix.nCols);
   }
 
   get nItems(): number {
@@ -116,21 +121,25 @@ export class SparseContentIndex implements ContentIndex {
     const head = strongest.sorted().items;
     for (let i = 0; i < head.length && nCandidates < budget; i++) gather(head[i]);
     if (nCandidates < budget && nEligible > head.length) {
-      const taken = new Set(head);
-      const rest = Array.from(terms.keys())
-        .filter((k) => eligible(k) && !taken.has(k))
-        .sort((a, b) => profile.weights[b] - profile.weights[a] || a - b);
-      for (let i = 0; i < rest.length && nCandidates < budget; i++) gather(rest[i]);
+      const { restTerms, inHead } = this;
+      for (let i = 0; i < head.length; i++) inHead[head[i]] = 1;
+      let nRest = 0;
+      for (let k = 0; k < terms.length; k++) if (eligible(k) && inHead[k] === 0) restTerms[nRest++] = k;
+      for (let i = 0; i < head.length; i++) inHead[head[i]] = 0;
+      const weights = profile.weights;
+      const rest = restTerms.subarray(0, nRest).sort((a, b) => weights[b] - weights[a] || a - b);
+      for (let i = 0; i < nRest && nCandidates < budget; i++) gather(rest[i]);
     }
     const { indptr, indices, values } = matrix;
+    const scores = out.values;
     for (let c = 0; c < nCandidates; c++) {
       const item = candidates[c];
       let acc = 0;
-      for (let p = indptr[item]; p < indptr[item + 1]; p++) {
-        const w = termWeight[indices[p]];
-        if (w !== 0) acc = Math.fround(acc + w * values[p]);
-      }
-      out.set(item, acc);
+      // Without the test for a profile term: a term outside the profile adds +0, which leaves
+      // the sum of non-negative weights unchanged, and the loop no longer mispredicts.
+      for (let p = indptr[item], end = indptr[item + 1]; p < end; p++) acc = Math.fround(acc + termWeight[indices[p]] * values[p]);
+      // The candidate is in `out` already (gather set it to 0).
+      scores[item] = acc;
     }
     for (let k = 0; k < terms.length; k++) termWeight[terms[k]] = 0;
   }

@@ -9,6 +9,7 @@ import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionCheck
 import { loadOptional } from '../../util/optional';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
+import { sameValues } from '../query';
 import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
 import { WEIGHTINGS, buildEdges, type GraphWeighting } from './build';
 import { PushWorkspace, inverseStrengths } from './ppr';
@@ -119,11 +120,12 @@ export class CoPurchaseGraph implements Recommender {
   private invStrength: Float64Array | null = null;
   private workspace: PushWorkspace | null = null;
   /**
-   * The walk of the last query explain() saw, kept so explaining the k items of one
-   * recommendation walks once, not k times. Keyed by the restart distribution itself (not
-   * the query object), so a changed query can never reuse a stale walk.
+   * The walk of the last query scored or explained, kept so scoring a query and explaining the
+   * k items of its recommendation walk once, not k + 1 times. Keyed by the restart
+   * distribution itself (not the query object), so a changed query can never reuse a stale
+   * walk. `workspace` is the scratch of explain()'s single-source walks and similarItems().
    */
-  private explained: { sources: Int32Array; masses: Float64Array; walk: PushWorkspace } | null = null;
+  private explained: WalkMemo | null = null;
   private sourceBuffer: Int32Array = new Int32Array(0);
   private massBuffer: Float64Array = new Float64Array(0);
   /** Restart mass per item of the query being assembled (0 elsewhere); cleared after use. */
@@ -189,9 +191,8 @@ export class CoPurchaseGraph implements Recommender {
     checkScores(out, this.requireEdges().nRows, 'CoPurchaseGraph');
     const nSources = this.restartDistribution(query);
     if (nSources === 0) return;
-    const ws = this.workspace!;
-    const { restart, epsilon } = this.options;
-    ws.run(this.sourceBuffer.subarray(0, nSources), this.massBuffer.subarray(0, nSources), restart, epsilon);
+    const ws = this.walkOf(nSources).walk;
+    const restart = this.options.restart;
     for (let t = 0; t < ws.touchedCount; t++) {
       const v = ws.touched[t];
       const s = ws.score(v, restart);
@@ -239,26 +240,40 @@ export class CoPurchaseGraph implements Recommender {
     if (nSources === 0) return null;
     const ws = this.workspace!;
     const { restart, epsilon } = this.options;
-    const { sources, masses: sourceMass, walk: explained } = this.walkToExplain(nSources);
+    const memo = this.walkOf(nSources);
+    const { sources, masses: sourceMass, walk: explained } = memo;
     const score = Math.fround(explained.score(item, restart));
     if (!(score > 0)) return null;
+
+    const { indptr, indices, values } = g;
+    const inv = this.invStrength!;
+    const walk = 1 - restart;
+    // One step q -> item carries mass(q) (1 - restart) w(q, item) / strength(q). The query
+    // items linked to `item` by a merge of its (ascending) neighbors with the query items in
+    // ascending order, sorted once per walk: a lookup per neighbor in a per-item mass array
+    // was a cache miss per edge.
+    if (memo.ascending === null) memo.ascending = Int32Array.from(sources.keys()).sort((a, b) => sources[a] - sources[b]);
+    const ascending = memo.ascending;
+    const direct: Array<{ item: number; weight: number }> = [];
+    for (let e = indptr[item], end = indptr[item + 1], k = 0; e < end && k < nSources; ) {
+      const q = indices[e];
+      const source = sources[ascending[k]];
+      if (source < q) k++;
+      else if (source > q) e++;
+      else {
+        direct.push({ item: q, weight: sourceMass[ascending[k]] * walk * values[e] * inv[q] });
+        e++;
+        k++;
+      }
+    }
+    if (direct.length > 0) {
+      const evidence = strongest(direct);
+      return { score, reason: `often in the same basket as ${listNames(evidence, name)}`, evidence };
+    }
 
     const mass = this.massByItem;
     for (let k = 0; k < nSources; k++) mass[sources[k]] = sourceMass[k];
     try {
-      const { indptr, indices, values } = g;
-      const inv = this.invStrength!;
-      const walk = 1 - restart;
-      // One step q -> item carries mass(q) (1 - restart) w(q, item) / strength(q).
-      const direct: Array<{ item: number; weight: number }> = [];
-      for (let e = indptr[item]; e < indptr[item + 1]; e++) {
-        const q = indices[e];
-        if (mass[q] > 0) direct.push({ item: q, weight: mass[q] * walk * values[e] * inv[q] });
-      }
-      if (direct.length > 0) {
-        const evidence = strongest(direct);
-        return { score, reason: `often in the same basket as ${listNames(evidence, name)}`, evidence };
-      }
       // Two steps q -> m -> item; w(m, item) = w(item, m) because the graph is symmetric.
       // Per query item: its total two-step mass and its strongest middle item.
       const paths = new Map<number, { weight: number; via: number; viaWeight: number }>();
@@ -310,17 +325,16 @@ export class CoPurchaseGraph implements Recommender {
 
   /**
    * The push result of the restart distribution in sourceBuffer/massBuffer[0 .. nSources),
-   * reusing the last explained walk when it is the same; the distribution is copied only when
-   * it is new.
+   * reusing the last walk when it is the same; the distribution is copied only when it is new.
    */
-  private walkToExplain(nSources: number): { sources: Int32Array; masses: Float64Array; walk: PushWorkspace } {
+  private walkOf(nSources: number): WalkMemo {
     const sources = this.sourceBuffer.subarray(0, nSources);
     const masses = this.massBuffer.subarray(0, nSources);
     const last = this.explained;
     if (last !== null && sameValues(last.sources, sources) && sameValues(last.masses, masses)) return last;
     const walk = last?.walk ?? new PushWorkspace(this.edges!, this.invStrength!);
     walk.run(sources, masses, this.options.restart, this.options.epsilon);
-    this.explained = { sources: sources.slice(), masses: masses.slice(), walk };
+    this.explained = { sources: sources.slice(), masses: masses.slice(), walk, ascending: null };
     return this.explained;
   }
 
@@ -453,6 +467,14 @@ export class CoPurchaseGraph implements Recommender {
   }
 }
 
+/** A push walk with the restart distribution it ran from, and that distribution's positions by ascending source (null until explain() needs them). */
+interface WalkMemo {
+  sources: Int32Array;
+  masses: Float64Array;
+  walk: PushWorkspace;
+  ascending: Int32Array | null;
+}
+
 /** The top evidence entries, strongest first (ties to the lower index). */
 function strongest(entries: Array<{ item: number; weight: number }>): Array<{ item: number; weight: number }> {
   return entries.sort((a, b) => b.weight - a.weight || a.item - b.item).slice(0, MAX_EVIDENCE);
@@ -461,10 +483,4 @@ function strongest(entries: Array<{ item: number; weight: number }>): Array<{ it
 function listNames(evidence: Array<{ item: number }>, name: ItemNamer): string {
   const names = evidence.map((e) => name(e.item));
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
-
-function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

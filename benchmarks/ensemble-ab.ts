@@ -1,0 +1,158 @@
+/**
+ * The recommend path of this checkout against another git revision, side by side on one saved
+ * model: both load the same artifact (fitted once by this checkout and cached in the temp
+ * folder), then rounds alternate between the two, each in a fresh process, timing
+ * recommend(user, { k: 10 }), recommend with explain, and recommendBatch on the same users.
+ * Every call's wall time and process CPU time are recorded: on a machine shared with other
+ * work the wall p99 measures the scheduler, the CPU time the code (it also counts V8's GC
+ * threads). The ratios in the table are medians over rounds, new / base (below 1 = faster).
+ *
+ *   NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/ensemble-ab.ts [--base main] [--users 200000] [--products 50000] \
+ *     [--queries 2000] [--batch 2000] [--rounds 2]
+ *
+ * The ensemble is the demo's non-neural one (examples/shared.ts) with the Popularity fallback.
+ * Writes benchmarks/results/ensemble-ab-<users>x<products>.json.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeMachine, machine, percentile } from './machine';
+
+const here = fileURLToPath(import.meta.url);
+const root = join(dirname(here), '..');
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+
+interface Timing {
+  wallP50: number;
+  wallP99: number;
+  cpuP50: number;
+  cpuP99: number;
+  cpuMean: number;
+}
+
+interface ChildResult {
+  recommend: Timing;
+  explain: Timing;
+  batchUsersPerCpuSecond: number;
+  batchUsersPerSecond: number;
+}
+
+/** In a child: load `model` with the library at `libRoot`, time the calls, print one JSON line. */
+async function child(libRoot: string, model: string, queries: number, batch: number): Promise<void> {
+  const lib = (await import(pathToFileURL(join(libRoot, 'src/index.ts')).href)) as typeof import('../src/index');
+  const { mulberry32 } = (await import(pathToFileURL(join(libRoot, 'src/strategy.ts')).href)) as typeof import('../src/strategy');
+  const rec = await lib.HybridRecommender.load(new Uint8Array(await readFile(model)));
+  const data = rec.dataset;
+  const rng = mulberry32(2);
+  const warmup = 200;
+  const ids = Array.from({ length: warmup + queries }, () => data.users.id(Math.floor(rng() * data.nUsers)));
+  const time = (run: (id: string) => void): Timing => {
+    for (let i = 0; i < warmup; i++) run(ids[i]);
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    for (let i = warmup; i < ids.length; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      run(ids[i]);
+      wall.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+    return { wallP50: percentile(wall, 50), wallP99: percentile(wall, 99), cpuP50: percentile(cpu, 50), cpuP99: percentile(cpu, 99), cpuMean: cpu.reduce((a, b) => a + b, 0) / cpu.length };
+  };
+  const recommend = time((id) => void rec.recommend(id, { k: 10 }));
+  const explain = time((id) => void rec.recommend(id, { k: 10, explain: true }));
+  const batchIds = ids.slice(warmup, warmup + batch);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  rec.recommendBatch(batchIds, { k: 10 });
+  const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  const result: ChildResult = { recommend, explain, batchUsersPerSecond: batchIds.length / seconds, batchUsersPerCpuSecond: batchIds.length / ((c.user + c.system) / 1e6) };
+  console.log(JSON.stringify(result));
+}
+
+async function main(): Promise<void> {
+  const base = flag('base', 'main');
+  const users = Number(flag('users', '200000'));
+  const products = Number(flag('products', '50000'));
+  const queries = Number(flag('queries', '2000'));
+  const batch = Number(flag('batch', '2000'));
+  const rounds = Number(flag('rounds', '2'));
+  const model = join(tmpdir(), `hybridrec-ab-${users}x${products}.hrec`);
+  if (!existsSync(model)) {
+    console.log(`fitting the model (${users} x ${products}, seed 42) into ${model}`);
+    const { fitDemoRecommender } = await import('../examples/shared');
+    const { recommender } = await fitDemoRecommender({ users, products, neural: false, quiet: true });
+    await writeFile(model, recommender.save());
+  }
+  const tree = join(tmpdir(), `hybridrec-ab-base-${process.pid}`);
+  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', tree, base], { stdio: 'ignore' });
+  const rev = execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD']).toString().trim();
+  const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
+  const load = [loadavg()[0]];
+  const runs: Record<'base' | 'new', ChildResult[]> = { base: [], new: [] };
+  try {
+    await symlink(join(root, 'node_modules'), join(tree, 'node_modules'));
+    console.log(`${describeMachine()}; base ${base} (${rev}) against this checkout (${head}); ${queries} users per call kind, ${rounds} rounds; load ${load[0].toFixed(2)}`);
+    for (let r = 0; r < rounds; r++) {
+      for (const [side, libRoot] of [['base', tree], ['new', root]] as const) {
+        const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', libRoot, model, String(queries), String(batch)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (out.status !== 0) throw new Error(`${side} round ${r + 1} failed:\n${out.stderr}`);
+        const result = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as ChildResult;
+        runs[side].push(result);
+        console.log(`  round ${r + 1} ${side.padEnd(4)} recommend CPU mean ${result.recommend.cpuMean.toFixed(3)} ms, p99 ${result.recommend.cpuP99.toFixed(3)} ms; explain CPU mean ${result.explain.cpuMean.toFixed(3)} ms, p99 ${result.explain.cpuP99.toFixed(3)} ms; batch ${result.batchUsersPerCpuSecond.toFixed(0)} users per CPU second`);
+        load.push(loadavg()[0]);
+      }
+    }
+  } finally {
+    execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', tree], { stdio: 'ignore' });
+  }
+  const median = (xs: number[]) => percentile(xs, 50);
+  const rows: Array<[string, (r: ChildResult) => number]> = [
+    ['recommend wall p50 ms', (r) => r.recommend.wallP50],
+    ['recommend wall p99 ms', (r) => r.recommend.wallP99],
+    ['recommend CPU p50 ms', (r) => r.recommend.cpuP50],
+    ['recommend CPU p99 ms', (r) => r.recommend.cpuP99],
+    ['recommend CPU mean ms', (r) => r.recommend.cpuMean],
+    ['explain wall p50 ms', (r) => r.explain.wallP50],
+    ['explain wall p99 ms', (r) => r.explain.wallP99],
+    ['explain CPU p50 ms', (r) => r.explain.cpuP50],
+    ['explain CPU p99 ms', (r) => r.explain.cpuP99],
+    ['explain CPU mean ms', (r) => r.explain.cpuMean],
+    ['batch users/s (wall)', (r) => r.batchUsersPerSecond],
+    ['batch users per CPU second', (r) => r.batchUsersPerCpuSecond],
+  ];
+  console.log('\n| measure | base | new | new / base |\n|---|---:|---:|---:|');
+  const table = rows.map(([name, of]) => {
+    const b = median(runs.base.map(of));
+    const n = median(runs.new.map(of));
+    console.log(`| ${name} | ${b.toFixed(3)} | ${n.toFixed(3)} | ${(n / b).toFixed(2)} |`);
+    return { measure: name, base: b, new: n, ratio: n / b };
+  });
+  console.log(`load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}`);
+  const out = join(root, `benchmarks/results/ensemble-ab-${users}x${products}.json`);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify({ machine: machine(), base: { rev: base, commit: rev }, head, users, products, queries, batch, rounds, loadAverage: load, table, runs }, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+}
+
+if (args[0] === '--child') {
+  child(args[1], args[2], Number(args[3]), Number(args[4])).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else {
+  main().catch(async (e) => {
+    console.error(e);
+    await rm(join(tmpdir(), `hybridrec-ab-base-${process.pid}`), { recursive: true, force: true });
+    process.exit(1);
+  });
+}
