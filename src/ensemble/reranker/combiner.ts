@@ -29,7 +29,7 @@ import { GrowableColumn } from '../../data/csv';
 import type { Dataset } from '../../data/dataset';
 import { OptionError } from '../../errors';
 import { ScoreVector, type FitOptions, type JsonObject, type Query, type Recommender } from '../../strategies/types';
-import { integer, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
+import { integer, number, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import { deriveSeed } from '../../util/random';
 import { MergeEngine, type MergeSettings, type Ranked } from '../merge';
@@ -49,6 +49,13 @@ export interface RerankerOptions {
   minQueries: number;
   /** Each strategy's best `candidatesPerStrategy` servable items join a query's candidate pool. Default 30: a time bound on training and scoring (8 strategies pool at most 240). */
   candidatesPerStrategy: number;
+  /**
+   * The forest is used only when, on the booster's held-out validation queries, a paired
+   * bootstrap finds its NDCG above the linear sum's in at least this share of resamples
+   * (TrainingReport.gainConfidence); else the linear weighted sum ranks. Default 0.9: a
+   * forest that only ties or wins by noise is not worth its serving cost.
+   */
+  minConfidence: number;
   /** Options of the LambdaMART booster (see LambdaMARTOptions); partial options are completed from RERANKER_BOOSTER. */
   booster: Readonly<LambdaMARTOptions>;
 }
@@ -61,6 +68,7 @@ export const RERANKER_DEFAULTS: Readonly<RerankerOptions> = Object.freeze({
   maxQueries: 1000,
   minQueries: 50,
   candidatesPerStrategy: 30,
+  minConfidence: 0.9,
   booster: RERANKER_BOOSTER,
 });
 
@@ -69,6 +77,7 @@ const RERANKER_CHECKS: OptionChecks<RerankerOptions> = {
   maxQueries: integer({ min: 1 }),
   minQueries: integer({ min: 1 }),
   candidatesPerStrategy: integer({ min: 1 }),
+  minConfidence: number({ min: 0, max: 1 }),
   booster: (value, name) => {
     if (value !== undefined && !isPlainObject(value)) throw new OptionError(name, `must be an object of LambdaMART options, got ${describe(value)}`);
     return resolveOptions(name, RERANKER_BOOSTER, value, LAMBDAMART_CHECKS);
@@ -178,22 +187,23 @@ export async function trainReranker(
   }
   const booster = new LambdaMART(options.booster);
   const { model, report } = await booster.fit(
-    { features: features.toArray(), labels: Uint8Array.from(labels), queryPtr: Int32Array.from(queryPtr), featureNames: extractor.names },
+    { features: features.toArray(), labels: Uint8Array.from(labels), queryPtr: Int32Array.from(queryPtr), featureNames: extractor.names, baseFeature: linearColumn },
     { seed: deriveSeed(seed, 'reranker.trees'), signal: fit.signal, onProgress: fit.onProgress ? (p) => fit.onProgress!({ ...p, stage: `reranker: ${p.stage}` }) : undefined },
   );
   const best = report.validationNdcg.length ? Math.max(...report.validationNdcg) : NaN;
-  if (report.treesKept === 0 || (report.validationNdcg.length > 0 && !(best > report.initialValidationNdcg))) {
-    const reason =
-      report.treesKept === 0
-        ? `not used: no tree was kept (stopped by ${report.stoppedBy}); ranking with the linear weighted sum`
-        : `not used: on ${report.validationQueries} held-out validation queries the forest's best NDCG@${options.booster.ndcgAt} (${best.toFixed(4)}) ` +
-          `does not beat the linear weighted sum's (${report.initialValidationNdcg.toFixed(4)}); ranking with the linear weighted sum`;
-    return { model: null, summary: { trained: false, reason, ...base, training: report, seconds: (Date.now() - started) / 1000 } };
+  const versus = `on ${report.validationQueries} held-out validation queries, NDCG@${options.booster.ndcgAt} of the linear sum ${report.initialValidationNdcg.toFixed(4)}`;
+  let rejected: string | null = null;
+  if (report.treesKept === 0) rejected = `not used: no tree was kept (stopped by ${report.stoppedBy}; ${versus}, no tree beat it)`;
+  else if (report.validationNdcg.length > 0 && !(report.gainConfidence >= options.minConfidence)) {
+    rejected = `not used: ${versus} -> the forest ${best.toFixed(4)}, better in ${(100 * report.gainConfidence).toFixed(1)}% of bootstrap resamples (minConfidence ${options.minConfidence})`;
+  }
+  if (rejected !== null) {
+    return { model: null, summary: { trained: false, reason: `${rejected}; ranking with the linear weighted sum`, ...base, training: report, seconds: (Date.now() - started) / 1000 } };
   }
   const reason =
     `trained on ${usable} validation queries (${labels.length} candidates): ${report.treesKept} trees kept of ${report.treesGrown} grown (stopped by ${report.stoppedBy}), ` +
     (Number.isFinite(best)
-      ? `held-out NDCG@${options.booster.ndcgAt} of the linear sum ${report.initialValidationNdcg.toFixed(4)} -> the forest ${best.toFixed(4)}`
+      ? `${versus} -> the forest ${best.toFixed(4)}, better in ${(100 * report.gainConfidence).toFixed(1)}% of bootstrap resamples`
       : 'no held-out validation queries (booster.validationShare 0): the forest ranks unchecked against the linear sum');
   return { model, summary: { trained: true, reason, ...base, training: report, seconds: (Date.now() - started) / 1000 } };
 }
@@ -210,6 +220,9 @@ function linearOrder(m: CandidateMatrix, F: number, column: number): number[] {
 /** The fitted learned combiner: features of the full training data's items plus the forest. */
 export class Reranker {
   private scores = new Float64Array(0);
+  private shown = new Float64Array(0);
+  private order = new Int32Array(0);
+  private ordered = new Int32Array(0);
   private readonly contribution: Float64Array;
   private last: CandidateMatrix | null = null;
   private linear: ScoreVector;
@@ -251,10 +264,26 @@ export class Reranker {
     const vectors = engine.scoreStrategies(query, blocked, this.merge);
     const m = this.features.extract(query, [...vectors, engine.linearScores(this.linear)], { blocked });
     this.last = m;
-    if (this.scores.length < m.count) this.scores = new Float64Array(Math.max(m.count, 2 * this.scores.length));
-    const raw = this.model.score(m.features, m.count, this.scores);
-    for (let c = 0; c < m.count; c++) raw[c] = 1 / (1 + Math.exp(-raw[c]));
-    return engine.rankScored(query, m.items, raw, m.count, k, blocked, accept, fill);
+    const n = m.count;
+    if (this.scores.length < n) {
+      const size = Math.max(n, 2 * this.scores.length);
+      this.scores = new Float64Array(size);
+      this.shown = new Float64Array(size);
+      this.order = new Int32Array(size);
+      this.ordered = new Int32Array(size);
+    }
+    const raw = this.model.score(m.features, n, this.scores);
+    // The logistic of a forest that starts from the linear sum can round to 1 for several
+    // candidates: the candidates go to the engine in raw-score order, whose ties go to the
+    // earlier one, so the shown scores may tie but the order is the forest's.
+    const order = this.order.subarray(0, n);
+    for (let c = 0; c < n; c++) order[c] = c;
+    order.sort((a, b) => raw[b] - raw[a] || a - b);
+    for (let r = 0; r < n; r++) {
+      this.ordered[r] = m.items[order[r]];
+      this.shown[r] = 1 / (1 + Math.exp(-raw[order[r]]));
+    }
+    return engine.rankScored(query, this.ordered, this.shown, n, k, blocked, accept, fill);
   }
 
   /** The `top` features that moved `item` most in the last rank() (largest |contribution| first); [] when it was not a candidate. */
