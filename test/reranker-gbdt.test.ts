@@ -424,3 +424,21 @@ describe('LambdaMART boosted from a base feature (init score)', () => {
     await expect(new LambdaMART().fit({ ...noisy, baseFeature: 3 })).rejects.toThrow(/data.baseFeature/);
   });
 });
+
+describe('LambdaMART query groups', () => {
+  it('holds out whole groups: the validation share is drawn by group', async () => {
+    const data = planted(40, 10, 2, 23, xor);
+    // Queries 0..29 form group 0, 30..39 group 1: one of the two groups is held out whole.
+    const groups = Int32Array.from({ length: 40 }, (_, q) => (q < 30 ? 0 : 1));
+    const usable = (from: number, to: number) => {
+      let n = 0;
+      for (let q = from; q < to; q++) if (data.labels.slice(data.queryPtr[q], data.queryPtr[q + 1]).some((l) => l > 0)) n++;
+      return n;
+    };
+    for (const seed of [1, 2, 3, 4]) {
+      const { report } = await new LambdaMART({ trees: 2, validationShare: 0.5, minDataInLeaf: 5 }).fit({ ...data, groups }, { seed });
+      expect([usable(0, 30), usable(30, 40)]).toContain(report.validationQueries);
+    }
+    await expect(new LambdaMART().fit({ ...data, groups: new Int32Array(3) })).rejects.toThrow(/data.groups/);
+  });
+});

@@ -24,7 +24,7 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import { StateReader, type LoadContext } from '../../artifact/validate';
 import { evalQuery } from '../../eval/evaluate';
-import type { Split } from '../../eval/splits';
+import { nextBasket, type Split } from '../../eval/splits';
 import { GrowableColumn } from '../../data/csv';
 import type { Dataset } from '../../data/dataset';
 import { OptionError } from '../../errors';
@@ -34,7 +34,7 @@ import { Pace } from '../../util/pace';
 import { deriveSeed } from '../../util/random';
 import { MergeEngine, type MergeSettings, type Ranked } from '../merge';
 import { NORMALIZATIONS, type Normalization } from '../normalize';
-import { blockForValidation, sampleQueries, type ValidationProtocol } from '../tune';
+import { blockForValidation, sampleQueries, validationSplit, type ValidationProtocol } from '../tune';
 import { BoostedTrees, type FeatureImportance } from './forest';
 import { LAMBDAMART_CHECKS, LambdaMART, type LambdaMARTOptions, type TrainingReport } from './gbdt';
 import { RerankerFeatures, type CandidateMatrix } from './features';
@@ -47,6 +47,13 @@ export interface RerankerOptions {
   maxQueries: number;
   /** Fewest validation queries with a held-out item among their candidates needed to train; with fewer the linear weighted sum stays the combiner. Default 50. */
   minQueries: number;
+  /**
+   * Validation splits the training set is built from: the first is weight tuning's, each
+   * further one is carved as foldSplit says, with the strategies refitted on its train part
+   * (a fit of every strategy per fold). Default 2: twice the training queries for one more
+   * fit; at most 1 + the baskets a next-basket shopper has.
+   */
+  folds: number;
   /** Each strategy's best `candidatesPerStrategy` servable items join a query's candidate pool. Default 30: a time bound on training and scoring (8 strategies pool at most 240). */
   candidatesPerStrategy: number;
   /**
@@ -67,6 +74,7 @@ export const RERANKER_DEFAULTS: Readonly<RerankerOptions> = Object.freeze({
   protocol: 'auto',
   maxQueries: 1000,
   minQueries: 50,
+  folds: 2,
   candidatesPerStrategy: 30,
   minConfidence: 0.9,
   booster: RERANKER_BOOSTER,
@@ -76,6 +84,7 @@ const RERANKER_CHECKS: OptionChecks<RerankerOptions> = {
   protocol: oneOf<ValidationProtocol | 'auto'>(['auto', 'next-basket', 'basket-completion', 'holdout']),
   maxQueries: integer({ min: 1 }),
   minQueries: integer({ min: 1 }),
+  folds: integer({ min: 1, max: 10 }),
   candidatesPerStrategy: integer({ min: 1 }),
   minConfidence: number({ min: 0, max: 1 }),
   booster: (value, name) => {
@@ -124,70 +133,103 @@ export interface FeatureContribution {
 }
 
 /**
- * Builds the training set on the validation split and trains the forest. `members` must be
- * fitted on split.train. Returns the model (null when too little data) and the summary.
+ * The validation split of fold `fold` >= 1, for more training queries than weight tuning's
+ * split holds: under next-basket, the next-basket split of the previous fold's train part
+ * (each shopper's basket before the previous target); under the other protocols, a fresh
+ * seeded draw on the full data (queries of one shopper or order are grouped, see
+ * RankingData.groups, so a repeat draw does not leak into the booster's validation share).
+ */
+export function foldSplit(data: Dataset, protocol: ValidationProtocol, previous: Split, fold: number, seed: number): Split {
+  return protocol === 'next-basket' ? nextBasket(previous.train) : validationSplit(data, protocol, deriveSeed(seed, `reranker.fold${fold}`));
+}
+
+/**
+ * Builds the training set on the validation split (and `options.folds - 1` more, see
+ * foldSplit; `refit` fits the members on each fold's train part) and trains the forest.
+ * `members` must be fitted on split.train. Returns the model (null when too little data,
+ * or when the forest does not beat the linear sum on held-out queries) and the summary.
  */
 export async function trainReranker(
   names: readonly string[],
   members: readonly Recommender[],
+  data: Dataset,
   split: Split,
   protocol: ValidationProtocol,
   options: Readonly<RerankerOptions>,
   merge: MergeSettings,
   fit: Pick<FitOptions, 'onProgress' | 'signal' | 'seed'>,
+  refit: (train: Dataset, fold: number) => Promise<void>,
 ): Promise<{ model: BoostedTrees | null; summary: RerankerSummary }> {
   const started = Date.now();
   const seed = fit.seed ?? 42;
   const pace = new Pace(fit.signal, 'reranker training');
-  const train = split.train;
-  const nItems = train.nItems;
-  const queries = sampleQueries(split.queries.filter((q) => q.target.length > 0), options.maxQueries, deriveSeed(seed, 'reranker.queries'));
-  const extractor = new RerankerFeatures([...names, LINEAR_SCORER], ItemStatistics.fromDataset(train), { candidatesPerStrategy: options.candidatesPerStrategy, normalization: merge.normalization });
+  const nItems = split.train.nItems;
+  const extractorFor = (train: Dataset) => new RerankerFeatures([...names, LINEAR_SCORER], ItemStatistics.fromDataset(train), { candidatesPerStrategy: options.candidatesPerStrategy, normalization: merge.normalization });
+  let extractor = extractorFor(split.train);
   const F = extractor.names.length;
   const engine = new MergeEngine(members, null, nItems);
   const linear = new ScoreVector(nItems);
   const linearColumn = extractor.names.indexOf(`${LINEAR_SCORER}.score`);
   const blocked = new Uint8Array(nItems);
-  if (split.candidates !== null) for (let i = 0; i < nItems; i++) blocked[i] = split.candidates[i] === 1 ? 0 : 1;
   const isTarget = new Uint8Array(nItems);
   const features = new GrowableColumn((n) => new Float32Array(n), 1 << 16);
   const labels: number[] = [];
   const queryPtr: number[] = [0];
+  const groupOf = new Map<string, number>();
+  const groups: number[] = [];
+  let sampled = 0;
   let held = 0;
   let found = 0;
-  for (let qi = 0; qi < queries.length; qi++) {
-    if (qi % 128 === 0) fit.onProgress?.({ stage: 'reranker: candidates of validation queries', done: qi, total: queries.length });
-    if (pace.due()) await pace.pause();
-    const q = queries[qi];
-    const query = evalQuery(train, q);
-    const blockList = blockForValidation(q, query, blocked);
-    const vectors = engine.scoreStrategies(query, blocked, merge);
-    const m = extractor.extract(query, [...vectors, engine.linearScores(linear)], { blocked });
-    for (const i of q.target) isTarget[i] = 1;
-    let positives = 0;
-    for (let c = 0; c < m.count; c++) positives += isTarget[m.items[c]];
-    held += q.target.length;
-    found += positives;
-    if (positives > 0) {
-      // Rows in the linear sum's order (missing last, ties in pool order): the booster's
-      // "before any tree" NDCG is then the linear ranking's, which the forest must beat.
-      const order = linearOrder(m, F, linearColumn);
-      for (const c of order) labels.push(isTarget[m.items[c]]);
-      for (const c of order) for (let f = 0; f < F; f++) features.push(m.features[c * F + f]);
-      queryPtr.push(labels.length);
+  let fold = split;
+  for (let f = 0; f < options.folds; f++) {
+    if (f > 0) {
+      fold = foldSplit(data, protocol, fold, f, seed);
+      await refit(fold.train, f);
+      // Item statistics of the fold's own train part (as the first fold's are of its own).
+      extractor = extractorFor(fold.train);
     }
-    for (const i of q.target) isTarget[i] = 0;
-    for (const i of blockList) blocked[i] = 0;
+    const train = fold.train;
+    const queries = sampleQueries(fold.queries.filter((q) => q.target.length > 0), options.maxQueries, deriveSeed(seed, f === 0 ? 'reranker.queries' : `reranker.queries${f}`));
+    sampled += queries.length;
+    blocked.fill(0);
+    if (fold.candidates !== null) for (let i = 0; i < nItems; i++) blocked[i] = fold.candidates[i] === 1 ? 0 : 1;
+    for (let qi = 0; qi < queries.length; qi++) {
+      if (qi % 128 === 0) fit.onProgress?.({ stage: `reranker: candidates of validation queries (fold ${f + 1} of ${options.folds})`, done: qi, total: queries.length });
+      if (pace.due()) await pace.pause();
+      const q = queries[qi];
+      const query = evalQuery(train, q);
+      const blockList = blockForValidation(q, query, blocked);
+      const vectors = engine.scoreStrategies(query, blocked, merge);
+      const m = extractor.extract(query, [...vectors, engine.linearScores(linear)], { blocked });
+      for (const i of q.target) isTarget[i] = 1;
+      let positives = 0;
+      for (let c = 0; c < m.count; c++) positives += isTarget[m.items[c]];
+      held += q.target.length;
+      found += positives;
+      if (positives > 0) {
+        // Rows in the linear sum's order (missing last, ties in pool order): the booster's
+        // "before any tree" ranking is then exactly the linear one, which it starts from.
+        const order = linearOrder(m, F, linearColumn);
+        for (const c of order) labels.push(isTarget[m.items[c]]);
+        for (const c of order) for (let j = 0; j < F; j++) features.push(m.features[c * F + j]);
+        queryPtr.push(labels.length);
+        const key = q.user >= 0 ? `u${q.user}` : `o${q.id}`;
+        if (!groupOf.has(key)) groupOf.set(key, groupOf.size);
+        groups.push(groupOf.get(key)!);
+      }
+      for (const i of q.target) isTarget[i] = 0;
+      for (const i of blockList) blocked[i] = 0;
+    }
   }
   const usable = queryPtr.length - 1;
-  const base = { protocol, queries: queries.length, usableQueries: usable, rows: labels.length, poolRecall: held > 0 ? found / held : 0 };
+  const base = { protocol, queries: sampled, usableQueries: usable, rows: labels.length, poolRecall: held > 0 ? found / held : 0 };
   if (usable < options.minQueries) {
-    const reason = `not trained: ${usable} of ${queries.length} validation queries have a held-out item among their candidates (minQueries is ${options.minQueries}); ranking with the linear weighted sum`;
+    const reason = `not trained: ${usable} of ${sampled} validation queries have a held-out item among their candidates (minQueries is ${options.minQueries}); ranking with the linear weighted sum`;
     return { model: null, summary: { trained: false, reason, ...base, training: null, seconds: (Date.now() - started) / 1000 } };
   }
   const booster = new LambdaMART(options.booster);
   const { model, report } = await booster.fit(
-    { features: features.toArray(), labels: Uint8Array.from(labels), queryPtr: Int32Array.from(queryPtr), featureNames: extractor.names, baseFeature: linearColumn },
+    { features: features.toArray(), labels: Uint8Array.from(labels), queryPtr: Int32Array.from(queryPtr), featureNames: extractor.names, baseFeature: linearColumn, groups: Int32Array.from(groups) },
     { seed: deriveSeed(seed, 'reranker.trees'), signal: fit.signal, onProgress: fit.onProgress ? (p) => fit.onProgress!({ ...p, stage: `reranker: ${p.stage}` }) : undefined },
   );
   const best = report.validationNdcg.length ? Math.max(...report.validationNdcg) : NaN;

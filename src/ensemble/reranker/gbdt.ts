@@ -47,6 +47,13 @@ export interface RankingData {
    * queries. Omitted: rows start from 0.
    */
   baseFeature?: number;
+  /**
+   * A group per query (e.g. its shopper): the validation share is drawn by group, so
+   * queries of one group are never split between training and validation (several queries
+   * of one shopper would otherwise leak their habits into validation). Omitted: each query
+   * is its own group.
+   */
+  groups?: Int32Array;
 }
 
 export interface LambdaMARTOptions {
@@ -291,6 +298,10 @@ function checkData(data: RankingData): number {
   }
   if (features.length !== nRows * F) throw new OptionError('data.features', `has ${features.length} values, ${nRows} rows x ${F} features need ${nRows * F}`);
   if (labels === null || typeof labels !== 'object' || labels.length !== nRows) throw new OptionError('data.labels', `must have one label per row (${nRows})`);
+  const groups = data.groups;
+  if (groups !== undefined && !(groups instanceof Int32Array && groups.length === queryPtr.length - 1 && groups.every((g) => g >= 0))) {
+    throw new OptionError('data.groups', `must be an Int32Array of one group index >= 0 per query (${queryPtr.length - 1})`);
+  }
   for (let r = 0; r < nRows; r++) {
     const l = labels[r];
     if (!Number.isInteger(l) || l < 0 || l > 31) throw new OptionError('data.labels', `row ${r} has label ${l}; labels are integers 0..31`);
@@ -304,10 +315,14 @@ function checkData(data: RankingData): number {
  */
 function splitQueries(data: RankingData, share: number, rng: Rng): { train: QuerySet; validation: QuerySet } {
   const nQueries = data.queryPtr.length - 1;
-  const shuffled = shuffleInPlace(Int32Array.from({ length: nQueries }, (_, q) => q), rng);
-  const nValidation = share > 0 && nQueries > 1 ? Math.min(nQueries - 1, Math.max(1, Math.round(share * nQueries))) : 0;
-  const isValidation = new Uint8Array(nQueries);
-  for (let i = 0; i < nValidation; i++) isValidation[shuffled[i]] = 1;
+  const groups = data.groups ?? Int32Array.from({ length: nQueries }, (_, q) => q);
+  let nGroups = 0;
+  for (let q = 0; q < nQueries; q++) nGroups = Math.max(nGroups, groups[q] + 1);
+  const shuffled = shuffleInPlace(Int32Array.from({ length: nGroups }, (_, g) => g), rng);
+  const nValidation = share > 0 && nGroups > 1 ? Math.min(nGroups - 1, Math.max(1, Math.round(share * nGroups))) : 0;
+  const groupHeldOut = new Uint8Array(nGroups);
+  for (let i = 0; i < nValidation; i++) groupHeldOut[shuffled[i]] = 1;
+  const isValidation = Uint8Array.from(groups, (g) => groupHeldOut[g]);
   const pick = (side: number, minRows: number): QuerySet => {
     const rows: number[] = [];
     const ptr = [0];
