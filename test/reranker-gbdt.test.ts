@@ -432,7 +432,7 @@ describe('LambdaMART query groups', () => {
     const groups = Int32Array.from({ length: 40 }, (_, q) => (q < 30 ? 0 : 1));
     const usable = (from: number, to: number) => {
       let n = 0;
-      for (let q = from; q < to; q++) if (data.labels.slice(data.queryPtr[q], data.queryPtr[q + 1]).some((l) => l > 0)) n++;
+      for (let q = from; q < to; q++) if (Array.from(data.labels).slice(data.queryPtr[q], data.queryPtr[q + 1]).some((l) => l > 0)) n++;
       return n;
     };
     for (const seed of [1, 2, 3, 4]) {
