@@ -3,7 +3,7 @@
  * on the protocols of benchmarks/quality.ts (its loaders and strategy sets, imported):
  *
  *   npx tsx benchmarks/reranker-quality.ts P4-small|P4-large|P3|P6|P1|P2 [--seed 42]
- *        [--transfer 43] [--max-queries 1000] [--candidates 30] [--without ncf,sequential]
+ *        [--transfer 43] [--max-queries 1000] [--candidates 30] [--folds 2] [--without ncf,sequential]
  *
  * One fit per protocol: weights tuned and the reranker trained on the same validation split
  * carved from the training data (the test split is never read before evaluation); the tuned
@@ -31,12 +31,13 @@ const flag = (name: string): string | undefined => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args[at + 1] : undefined;
 };
-const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--without'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
+const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--folds', '--without'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
 const ids = args.filter((a, i) => !a.startsWith('--') && !flagged.has(i));
 const seed = Number(flag('seed') ?? 42);
 const transfer = flag('transfer') === undefined ? null : Number(flag('transfer'));
 const maxQueries = flag('max-queries') === undefined ? undefined : Number(flag('max-queries'));
 const candidates = flag('candidates') === undefined ? undefined : Number(flag('candidates'));
+const folds = flag('folds') === undefined ? undefined : Number(flag('folds'));
 const without = (flag('without') ?? '').split(',').filter(Boolean);
 
 interface Row {
@@ -81,7 +82,7 @@ async function fitBoth(split: Split, id: string, fitSeed: number): Promise<Hybri
     weights: 'tune',
     tune: { protocol: spec.validation },
     combiner: 'reranker',
-    reranker: { protocol: spec.validation, ...(maxQueries ? { maxQueries } : {}), ...(candidates ? { candidatesPerStrategy: candidates } : {}) },
+    reranker: { protocol: spec.validation, ...(maxQueries ? { maxQueries } : {}), ...(candidates ? { candidatesPerStrategy: candidates } : {}), ...(folds ? { folds } : {}) },
   });
   const t0 = performance.now();
   await rec.fit(split.train, {

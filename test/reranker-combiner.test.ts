@@ -36,6 +36,13 @@ describe('HybridRecommender with the reranker combiner', () => {
     // Planted repeat behaviour: the forest ranks the held-out validation queries better than candidate order.
     const t = s.training!;
     expect(Math.max(...t.validationNdcg)).toBeGreaterThan(t.initialValidationNdcg);
+    // The forest starts from the linear sum and, judged on guard shoppers it never saw, beats it.
+    expect(t.baseScale).toBeGreaterThan(0);
+    const g = s.guard!;
+    expect(g.queries).toBeGreaterThan(0);
+    expect(g.queries + t.trainingQueries + t.validationQueries).toBeLessThanOrEqual(s.usableQueries);
+    expect(g.forestNdcg).toBeGreaterThan(g.linearNdcg);
+    expect(g.confidence).toBeGreaterThanOrEqual(0.9);
     expect(rec.reranker).not.toBeNull();
     expect(rec.fitSeconds.reranker).toBeGreaterThanOrEqual(0);
   });
@@ -143,7 +150,7 @@ describe('the reranker is not used when it cannot beat the linear sum on validat
     await rec.fit(data, { seed: 1 });
     expect(rec.reranker).toBeNull();
     expect(rec.rerankerSummary!.trained).toBe(false);
-    expect(rec.rerankerSummary!.reason).toMatch(/^not used: no tree was kept .*; ranking with the linear weighted sum$/);
+    expect(rec.rerankerSummary!.reason).toMatch(/^not used: no tree beat the linear sum .*; ranking with the linear weighted sum$/);
     const linear = new HybridRecommender({ strategies: strategies() });
     await linear.fit(data, { seed: 1 });
     const user = data.users.id(4);

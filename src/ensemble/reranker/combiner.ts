@@ -31,12 +31,13 @@ import { OptionError } from '../../errors';
 import { ScoreVector, type FitOptions, type JsonObject, type Query, type Recommender } from '../../strategies/types';
 import { integer, number, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
-import { deriveSeed } from '../../util/random';
+import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import { MergeEngine, type MergeSettings, type Ranked } from '../merge';
 import { NORMALIZATIONS, type Normalization } from '../normalize';
 import { blockForValidation, sampleQueries, validationSplit, type ValidationProtocol } from '../tune';
 import { BoostedTrees, type FeatureImportance } from './forest';
-import { LAMBDAMART_CHECKS, LambdaMART, type LambdaMARTOptions, type TrainingReport } from './gbdt';
+import { LAMBDAMART_CHECKS, LambdaMART, pairedBootstrap, type LambdaMARTOptions, type RankingData, type TrainingReport } from './gbdt';
+import { LambdaRank } from './lambdarank';
 import { RerankerFeatures, type CandidateMatrix } from './features';
 import { ItemStatistics } from './item-stats';
 
@@ -57,10 +58,17 @@ export interface RerankerOptions {
   /** Each strategy's best `candidatesPerStrategy` servable items join a query's candidate pool. Default 30: a time bound on training and scoring (8 strategies pool at most 240). */
   candidatesPerStrategy: number;
   /**
-   * The forest is used only when, on the booster's held-out validation queries, a paired
-   * bootstrap finds its NDCG above the linear sum's in at least this share of resamples
-   * (TrainingReport.gainConfidence); else the linear weighted sum ranks. Default 0.9: a
-   * forest that only ties or wins by noise is not worth its serving cost.
+   * Share of the training queries' shoppers (all their queries) held out as guard queries:
+   * neither trained nor early-stopped on, they judge the finished forest against the linear
+   * sum (RerankerSummary.guard). Default 0.25. 0: the judge is the booster's early-stopping
+   * share, which picked the trees and so flatters them.
+   */
+  guardShare: number;
+  /**
+   * The forest is used only when, on the guard queries, a paired bootstrap finds its mean
+   * NDCG@k above the linear sum's in at least this share of resamples; else the linear
+   * weighted sum ranks. Default 0.9: a forest that only ties or wins by noise is not worth
+   * its serving cost.
    */
   minConfidence: number;
   /** Options of the LambdaMART booster (see LambdaMARTOptions); partial options are completed from RERANKER_BOOSTER. */
@@ -76,6 +84,7 @@ export const RERANKER_DEFAULTS: Readonly<RerankerOptions> = Object.freeze({
   minQueries: 50,
   folds: 2,
   candidatesPerStrategy: 30,
+  guardShare: 0.25,
   minConfidence: 0.9,
   booster: RERANKER_BOOSTER,
 });
@@ -86,6 +95,7 @@ const RERANKER_CHECKS: OptionChecks<RerankerOptions> = {
   minQueries: integer({ min: 1 }),
   folds: integer({ min: 1, max: 10 }),
   candidatesPerStrategy: integer({ min: 1 }),
+  guardShare: number({ min: 0, max: 0.5 }),
   minConfidence: number({ min: 0, max: 1 }),
   booster: (value, name) => {
     if (value !== undefined && !isPlainObject(value)) throw new OptionError(name, `must be an object of LambdaMART options, got ${describe(value)}`);
@@ -120,6 +130,8 @@ export interface RerankerSummary {
   poolRecall: number;
   /** The booster's report (null when not trained). */
   training: TrainingReport | null;
+  /** The forest against the linear sum on the guard queries (null without guard queries or without a tree). */
+  guard: RerankerGuard | null;
   seconds: number;
 }
 
@@ -225,29 +237,103 @@ export async function trainReranker(
   const base = { protocol, queries: sampled, usableQueries: usable, rows: labels.length, poolRecall: held > 0 ? found / held : 0 };
   if (usable < options.minQueries) {
     const reason = `not trained: ${usable} of ${sampled} validation queries have a held-out item among their candidates (minQueries is ${options.minQueries}); ranking with the linear weighted sum`;
-    return { model: null, summary: { trained: false, reason, ...base, training: null, seconds: (Date.now() - started) / 1000 } };
+    return { model: null, summary: { trained: false, reason, ...base, training: null, guard: null, seconds: (Date.now() - started) / 1000 } };
   }
+  const all: RankingData & { labels: Uint8Array; groups: Int32Array } = { features: features.toArray(), labels: Uint8Array.from(labels), queryPtr: Int32Array.from(queryPtr), featureNames: extractor.names, baseFeature: linearColumn, groups: Int32Array.from(groups) };
+  const { kept: fitPart, held: guardPart } = splitByGroup(all, options.guardShare, mulberry32(deriveSeed(seed, 'reranker.guard')));
   const booster = new LambdaMART(options.booster);
-  const { model, report } = await booster.fit(
-    { features: features.toArray(), labels: Uint8Array.from(labels), queryPtr: Int32Array.from(queryPtr), featureNames: extractor.names, baseFeature: linearColumn, groups: Int32Array.from(groups) },
-    { seed: deriveSeed(seed, 'reranker.trees'), signal: fit.signal, onProgress: fit.onProgress ? (p) => fit.onProgress!({ ...p, stage: `reranker: ${p.stage}` }) : undefined },
-  );
-  const best = report.validationNdcg.length ? Math.max(...report.validationNdcg) : NaN;
-  const versus = `on ${report.validationQueries} held-out validation queries, NDCG@${options.booster.ndcgAt} of the linear sum ${report.initialValidationNdcg.toFixed(4)}`;
-  let rejected: string | null = null;
-  if (report.treesKept === 0) rejected = `not used: no tree was kept (stopped by ${report.stoppedBy}; ${versus}, no tree beat it)`;
-  else if (report.validationNdcg.length > 0 && !(report.gainConfidence >= options.minConfidence)) {
-    rejected = `not used: ${versus} -> the forest ${best.toFixed(4)}, better in ${(100 * report.gainConfidence).toFixed(1)}% of bootstrap resamples (minConfidence ${options.minConfidence})`;
+  const { model, report } = await booster.fit(fitPart, {
+    seed: deriveSeed(seed, 'reranker.trees'),
+    signal: fit.signal,
+    onProgress: fit.onProgress ? (p) => fit.onProgress!({ ...p, stage: `reranker: ${p.stage}` }) : undefined,
+  });
+  const k = options.booster.ndcgAt;
+  const curve = report.validationNdcg.length ? `early stopping on ${report.validationQueries} queries: ${report.initialValidationNdcg.toFixed(4)} -> ${Math.max(...report.validationNdcg).toFixed(4)}` : 'no early stopping';
+  const trees = `${report.treesKept} trees kept of ${report.treesGrown} grown (stopped by ${report.stoppedBy}; ${curve})`;
+  let guard: RerankerGuard | null = null;
+  let verdict: string;
+  if (guardPart !== null && model.nTrees > 0) {
+    guard = checkOnGuard(model, guardPart, k, mulberry32(deriveSeed(seed, 'reranker.bootstrap')));
+    verdict = `on ${guard.queries} guard queries (not trained on) NDCG@${k} of the linear sum ${guard.linearNdcg.toFixed(4)} -> the forest ${guard.forestNdcg.toFixed(4)}, better in ${(100 * guard.confidence).toFixed(1)}% of bootstrap resamples`;
+  } else {
+    verdict = Number.isNaN(report.gainConfidence) ? 'unchecked against the linear sum (no held-out queries)' : `better than the linear sum in ${(100 * report.gainConfidence).toFixed(1)}% of bootstrap resamples of the early-stopping queries`;
   }
-  if (rejected !== null) {
-    return { model: null, summary: { trained: false, reason: `${rejected}; ranking with the linear weighted sum`, ...base, training: report, seconds: (Date.now() - started) / 1000 } };
+  const confidence = guard !== null ? guard.confidence : report.gainConfidence;
+  const summaryOf = (trained: boolean, reason: string): RerankerSummary => ({ trained, reason, ...base, training: report, guard, seconds: (Date.now() - started) / 1000 });
+  if (model.nTrees === 0) return { model: null, summary: summaryOf(false, `not used: no tree beat the linear sum on the early-stopping queries (${trees}); ranking with the linear weighted sum`) };
+  if (!Number.isNaN(confidence) && !(confidence >= options.minConfidence)) {
+    return { model: null, summary: summaryOf(false, `not used: ${verdict} (minConfidence ${options.minConfidence}); ${trees}; ranking with the linear weighted sum`) };
   }
-  const reason =
-    `trained on ${usable} validation queries (${labels.length} candidates): ${report.treesKept} trees kept of ${report.treesGrown} grown (stopped by ${report.stoppedBy}), ` +
-    (Number.isFinite(best)
-      ? `${versus} -> the forest ${best.toFixed(4)}, better in ${(100 * report.gainConfidence).toFixed(1)}% of bootstrap resamples`
-      : 'no held-out validation queries (booster.validationShare 0): the forest ranks unchecked against the linear sum');
-  return { model, summary: { trained: true, reason, ...base, training: report, seconds: (Date.now() - started) / 1000 } };
+  return { model, summary: summaryOf(true, `trained on ${fitPart.queryPtr.length - 1} validation queries (${fitPart.labels.length} candidates): ${trees}; ${verdict}`) };
+}
+
+/** The forest against the linear sum on the guard queries (RerankerOptions.guardShare). */
+export interface RerankerGuard {
+  queries: number;
+  /** Mean NDCG@k of the guard queries' candidates ranked by the linear sum, and by the forest. */
+  linearNdcg: number;
+  forestNdcg: number;
+  /** Share of paired bootstrap resamples of the guard queries in which the forest's mean beats the linear sum's. */
+  confidence: number;
+}
+
+/** NDCG@k of the linear sum (the rows' order) and of the forest on each query of `data`, and their paired bootstrap. */
+function checkOnGuard(model: BoostedTrees, data: RankingData & { labels: Uint8Array }, k: number, rng: Rng): RerankerGuard {
+  const nQueries = data.queryPtr.length - 1;
+  const F = data.featureNames.length;
+  let longest = 1;
+  for (let q = 0; q < nQueries; q++) longest = Math.max(longest, data.queryPtr[q + 1] - data.queryPtr[q]);
+  const metric = new LambdaRank(k, 1, longest);
+  const inOrder = Float64Array.from({ length: longest }, (_, r) => longest - r);
+  const scores = new Float64Array(longest);
+  const linear = new Float64Array(nQueries);
+  const forest = new Float64Array(nQueries);
+  for (let q = 0; q < nQueries; q++) {
+    const start = data.queryPtr[q];
+    const n = data.queryPtr[q + 1] - start;
+    const labels = data.labels.subarray(start, start + n);
+    linear[q] = metric.ndcg(inOrder, labels, 0, n);
+    model.score(data.features.subarray(start * F, (start + n) * F), n, scores);
+    forest[q] = metric.ndcg(scores, labels, 0, n);
+  }
+  const mean = (v: Float64Array) => v.reduce((a, b) => a + b, 0) / v.length;
+  return { queries: nQueries, linearNdcg: mean(linear), forestNdcg: mean(forest), confidence: pairedBootstrap(linear, forest, rng) };
+}
+
+/**
+ * Holds out a seeded share of the groups (shoppers) of `data` with all their queries:
+ * `held` is null when share is 0 or there are fewer than two groups. Groups are renumbered
+ * from 0 on each side.
+ */
+function splitByGroup(data: RankingData & { labels: Uint8Array; groups: Int32Array }, share: number, rng: Rng): { kept: RankingData; held: (RankingData & { labels: Uint8Array }) | null } {
+  const nQueries = data.queryPtr.length - 1;
+  let nGroups = 0;
+  for (let q = 0; q < nQueries; q++) nGroups = Math.max(nGroups, data.groups[q] + 1);
+  const nHeld = share > 0 && nGroups > 1 ? Math.min(nGroups - 1, Math.max(1, Math.round(share * nGroups))) : 0;
+  const isHeld = new Uint8Array(nGroups);
+  const shuffled = shuffleInPlace(Int32Array.from({ length: nGroups }, (_, g) => g), rng);
+  for (let i = 0; i < nHeld; i++) isHeld[shuffled[i]] = 1;
+  const F = data.featureNames.length;
+  const side = (held: number): RankingData & { labels: Uint8Array } => {
+    const queries: number[] = [];
+    for (let q = 0; q < nQueries; q++) if (isHeld[data.groups[q]] === held) queries.push(q);
+    const queryPtr = new Int32Array(queries.length + 1);
+    queries.forEach((q, i) => (queryPtr[i + 1] = queryPtr[i] + data.queryPtr[q + 1] - data.queryPtr[q]));
+    const rows = queryPtr[queries.length];
+    const features = new Float32Array(rows * F);
+    const labels = new Uint8Array(rows);
+    const renumber = new Map<number, number>();
+    const groups = new Int32Array(queries.length);
+    queries.forEach((q, i) => {
+      const [from, to] = [data.queryPtr[q], data.queryPtr[q + 1]];
+      features.set(data.features.subarray(from * F, to * F), queryPtr[i] * F);
+      for (let r = from; r < to; r++) labels[queryPtr[i] + r - from] = data.labels[r];
+      if (!renumber.has(data.groups[q])) renumber.set(data.groups[q], renumber.size);
+      groups[i] = renumber.get(data.groups[q])!;
+    });
+    return { features, labels, queryPtr, featureNames: data.featureNames, baseFeature: data.baseFeature, groups };
+  };
+  return nHeld === 0 ? { kept: data, held: null } : { kept: side(0), held: side(1) };
 }
 
 /** Candidate indices of `m` by the linear sum's raw score, best first; candidates it did not score last; ties in pool order. */

@@ -395,7 +395,7 @@ function fitBaseScale(objective: LambdaRank, train: QuerySet, base: Float64Array
 }
 
 /** Share of `rounds` bootstrap resamples of the queries in which the mean of after - before is positive (a paired bootstrap). */
-function pairedBootstrap(before: Float64Array, after: Float64Array, rng: Rng, rounds = 2000): number {
+export function pairedBootstrap(before: Float64Array, after: Float64Array, rng: Rng, rounds = 2000): number {
   const n = before.length;
   const delta = Float64Array.from(after, (a, q) => a - before[q]);
   let wins = 0;
