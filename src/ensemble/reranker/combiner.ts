@@ -34,7 +34,7 @@ import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import { MergeEngine, type MergeSettings, type Ranked } from '../merge';
 import { NORMALIZATIONS, type Normalization } from '../normalize';
-import { blockForValidation, sampleQueries, validationSplit, type ValidationProtocol } from '../tune';
+import { blockForValidation, holdoutTemporalFromMatrix, sampleQueries, validationSplit, type ValidationProtocol } from '../tune';
 import { BoostedTrees, type FeatureImportance } from './forest';
 import { LAMBDAMART_CHECKS, LambdaMART, pairedBootstrap, type LambdaMARTOptions, type RankingData, type TrainingReport } from './gbdt';
 import { LambdaRank } from './lambdarank';
@@ -90,7 +90,7 @@ export const RERANKER_DEFAULTS: Readonly<RerankerOptions> = Object.freeze({
 });
 
 const RERANKER_CHECKS: OptionChecks<RerankerOptions> = {
-  protocol: oneOf<ValidationProtocol | 'auto'>(['auto', 'next-basket', 'basket-completion', 'holdout']),
+  protocol: oneOf<ValidationProtocol | 'auto'>(['auto', 'next-basket', 'basket-completion', 'holdout-temporal', 'holdout']),
   maxQueries: integer({ min: 1 }),
   minQueries: integer({ min: 1 }),
   folds: integer({ min: 1, max: 10 }),
@@ -146,13 +146,16 @@ export interface FeatureContribution {
 
 /**
  * The validation split of fold `fold` >= 1, for more training queries than weight tuning's
- * split holds: under next-basket, the next-basket split of the previous fold's train part
- * (each shopper's basket before the previous target); under the other protocols, a fresh
+ * split holds: under the time-ordered protocols, the same split of the previous fold's train
+ * part (next-basket: each shopper's basket before the previous target; holdout-temporal:
+ * the latest 20% of what is left); under the other protocols, a fresh
  * seeded draw on the full data (queries of one shopper or order are grouped, see
  * RankingData.groups, so a repeat draw does not leak into the booster's validation share).
  */
 export function foldSplit(data: Dataset, protocol: ValidationProtocol, previous: Split, fold: number, seed: number): Split {
-  return protocol === 'next-basket' ? nextBasket(previous.train) : validationSplit(data, protocol, deriveSeed(seed, `reranker.fold${fold}`));
+  if (protocol === 'next-basket') return nextBasket(previous.train);
+  if (protocol === 'holdout-temporal') return holdoutTemporalFromMatrix(previous.train);
+  return validationSplit(data, protocol, deriveSeed(seed, `reranker.fold${fold}`));
 }
 
 /**
