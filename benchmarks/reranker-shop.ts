@@ -13,7 +13,8 @@
  *
  * Latency: `rec.recommend(id, { k: 10 })`, the public path (id lookup, query, every strategy,
  * features, forest, fill, result objects), p50 / p99 over `--queries` shoppers drawn with
- * mulberry32(seed) after 100 warm-up calls. Side by side in one loop, the same shoppers: the
+ * mulberry32(seed) after 100 warm-up calls, wall time and the process's CPU time of each call
+ * (process.cpuUsage: on a loaded machine wall time counts the waits for a core). Side by side in one loop, the same shoppers: the
  * index rankers of the reranked and of the linear ranking (ensembleRanker, combiner 'fitted'
  * vs 'linear'), so their ratio is the forest's cost. The load average is recorded at start and end.
  * Writes benchmarks/results/reranker-shop-<users>x<products>.json.
@@ -66,13 +67,16 @@ const shoppers = Array.from({ length: calls + 100 }, () => Math.floor(rng() * da
 const reranked = ensembleRanker(rec);
 const linear = ensembleRanker(rec, { combiner: 'linear' });
 const wall = { recommend: [] as number[], reranked: [] as number[], linear: [] as number[] };
+const cpu: number[] = [];
 for (let i = 0; i < shoppers.length; i++) {
   const u = shoppers[i];
   const id = data.users.id(u);
   const query = userQuery(data, u);
+  const c0 = process.cpuUsage();
   let s = performance.now();
   rec.recommend(id, { k: 10 });
   const recommendMs = performance.now() - s;
+  const c = process.cpuUsage(c0);
   s = performance.now();
   reranked.rankIndices(query, 10, null);
   const rerankedMs = performance.now() - s;
@@ -81,11 +85,12 @@ for (let i = 0; i < shoppers.length; i++) {
   const linearMs = performance.now() - s;
   if (i < 100) continue;
   wall.recommend.push(recommendMs);
+  cpu.push((c.user + c.system) / 1000);
   wall.reranked.push(rerankedMs);
   wall.linear.push(linearMs);
 }
 const stats = (v: number[]) => ({ p50Ms: median(v), p99Ms: percentile(v, 99), meanMs: v.reduce((a, b) => a + b, 0) / v.length });
-const latency = { recommend: stats(wall.recommend), reranked: stats(wall.reranked), linear: stats(wall.linear) };
+const latency = { recommend: stats(wall.recommend), recommendCpu: stats(cpu), reranked: stats(wall.reranked), linear: stats(wall.linear) };
 const loadEnd = load();
 for (const [name, l] of Object.entries(latency)) console.log(`  ${name.padEnd(10)} p50 ${l.p50Ms.toFixed(3)} ms  p99 ${l.p99Ms.toFixed(3)} ms  mean ${l.meanMs.toFixed(3)} ms`);
 console.log(`  reranked / linear (index rankers, medians): ${(latency.reranked.p50Ms / latency.linear.p50Ms).toFixed(2)}x; load at end ${loadEnd.join(' ')}`);
