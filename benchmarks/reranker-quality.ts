@@ -10,7 +10,8 @@
  * linear ranking and the reranked one are both measured on that fit. Lists (next-basket
  * protocols): repeat recall@10 of buy-again against P-TopFreq, explore recall@10 of discover
  * against TIFU-KNN alone. `--transfer S` (P4 only) also builds the synthetic shop with seed S
- * and ranks it with the trees trained on the seed-`--seed` shop (strategies refitted on S).
+ * and ranks it with the trees trained on the seed-`--seed` shop (strategies refitted on S),
+ * and the seed-`--seed` shop with the seed-S trees (each when the guard let that forest through).
  * Writes benchmarks/results/reranker-<protocol>.json (`-lite` with --without);
  * `--table` prints the tables of docs/reranker.md from those files.
  */
@@ -135,8 +136,12 @@ async function run(id: string): Promise<void> {
     transferRows = [
       await measure(`seed ${transfer}: tuned linear`, weightedRanker(recB, recB.strategyWeights), other),
       await measure(`seed ${transfer}: reranked, own trees`, ensembleRanker(recB, { list: 'all' }), other),
-      await measure(`seed ${transfer}: reranked, trees of seed ${seed}`, foreignForest(recB, rec.reranker!), other),
     ];
+    // A forest the guard did not let through ranks nothing: each shop's forest, where used,
+    // is tried on the other shop.
+    if (rec.reranker !== null) transferRows.push(await measure(`seed ${transfer}: reranked, trees of seed ${seed}`, foreignForest(recB, rec.reranker), other));
+    else console.log(`  the seed-${seed} forest is not used (${rec.rerankerSummary?.reason}): nothing to carry to seed ${transfer}`);
+    if (recB.reranker !== null) transferRows.push(await measure(`seed ${seed}: reranked, trees of seed ${transfer}`, foreignForest(rec, recB.reranker), split));
   }
   const result = {
     protocol: id,
