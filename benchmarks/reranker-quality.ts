@@ -3,14 +3,15 @@
  * on the protocols of benchmarks/quality.ts (its loaders and strategy sets, imported):
  *
  *   npx tsx benchmarks/reranker-quality.ts P4-small|P4-large|P3|P6|P1|P2 [--seed 42]
- *        [--transfer 43] [--max-queries 1000] [--candidates 30] [--without ncf,sequential]
+ *        [--transfer 43] [--max-queries 1000] [--candidates 30] [--folds 2] [--without ncf,sequential]
  *
  * One fit per protocol: weights tuned and the reranker trained on the same validation split
  * carved from the training data (the test split is never read before evaluation); the tuned
  * linear ranking and the reranked one are both measured on that fit. Lists (next-basket
  * protocols): repeat recall@10 of buy-again against P-TopFreq, explore recall@10 of discover
  * against TIFU-KNN alone. `--transfer S` (P4 only) also builds the synthetic shop with seed S
- * and ranks it with the trees trained on the seed-`--seed` shop (strategies refitted on S).
+ * and ranks it with the trees trained on the seed-`--seed` shop (strategies refitted on S),
+ * and the seed-`--seed` shop with the seed-S trees (each when the guard let that forest through).
  * Writes benchmarks/results/reranker-<protocol>.json (`-lite` with --without);
  * `--table` prints the tables of docs/reranker.md from those files.
  */
@@ -31,12 +32,13 @@ const flag = (name: string): string | undefined => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args[at + 1] : undefined;
 };
-const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--without'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
+const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--folds', '--without'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
 const ids = args.filter((a, i) => !a.startsWith('--') && !flagged.has(i));
 const seed = Number(flag('seed') ?? 42);
 const transfer = flag('transfer') === undefined ? null : Number(flag('transfer'));
 const maxQueries = flag('max-queries') === undefined ? undefined : Number(flag('max-queries'));
 const candidates = flag('candidates') === undefined ? undefined : Number(flag('candidates'));
+const folds = flag('folds') === undefined ? undefined : Number(flag('folds'));
 const without = (flag('without') ?? '').split(',').filter(Boolean);
 
 interface Row {
@@ -81,7 +83,7 @@ async function fitBoth(split: Split, id: string, fitSeed: number): Promise<Hybri
     weights: 'tune',
     tune: { protocol: spec.validation },
     combiner: 'reranker',
-    reranker: { protocol: spec.validation, ...(maxQueries ? { maxQueries } : {}), ...(candidates ? { candidatesPerStrategy: candidates } : {}) },
+    reranker: { protocol: spec.validation, ...(maxQueries ? { maxQueries } : {}), ...(candidates ? { candidatesPerStrategy: candidates } : {}), ...(folds ? { folds } : {}) },
   });
   const t0 = performance.now();
   await rec.fit(split.train, {
@@ -134,8 +136,12 @@ async function run(id: string): Promise<void> {
     transferRows = [
       await measure(`seed ${transfer}: tuned linear`, weightedRanker(recB, recB.strategyWeights), other),
       await measure(`seed ${transfer}: reranked, own trees`, ensembleRanker(recB, { list: 'all' }), other),
-      await measure(`seed ${transfer}: reranked, trees of seed ${seed}`, foreignForest(recB, rec.reranker!), other),
     ];
+    // A forest the guard did not let through ranks nothing: each shop's forest, where used,
+    // is tried on the other shop.
+    if (rec.reranker !== null) transferRows.push(await measure(`seed ${transfer}: reranked, trees of seed ${seed}`, foreignForest(recB, rec.reranker), other));
+    else console.log(`  the seed-${seed} forest is not used (${rec.rerankerSummary?.reason}): nothing to carry to seed ${transfer}`);
+    if (recB.reranker !== null) transferRows.push(await measure(`seed ${seed}: reranked, trees of seed ${transfer}`, foreignForest(rec, recB.reranker), split));
   }
   const result = {
     protocol: id,

@@ -12,6 +12,7 @@ import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { userQuery } from '../src/strategies/query';
 import { basketsDataset } from './fixtures';
+import { foldSplit } from '../src/ensemble/reranker/combiner';
 
 const strategies = () => ({ popularity: new Popularity({ maxItems: 200 }), repeat: new RepeatPurchase(), itemknn: new ItemKNN() });
 // A small forest keeps the test quick; the facade's defaults are what the benchmarks run.
@@ -30,12 +31,20 @@ describe('HybridRecommender with the reranker combiner', () => {
     const s = rec.rerankerSummary!;
     expect(s.trained).toBe(true);
     expect(s.protocol).toBe('next-basket');
-    expect(s.queries).toBeGreaterThan(0);
+    // Two folds (the default), each sampled down to maxQueries.
+    expect(s.queries).toBe(2 * small.maxQueries);
     expect(s.usableQueries).toBeLessThanOrEqual(s.queries);
     expect(s.reason).toMatch(/^trained on \d+ validation queries/);
     // Planted repeat behaviour: the forest ranks the held-out validation queries better than candidate order.
     const t = s.training!;
     expect(Math.max(...t.validationNdcg)).toBeGreaterThan(t.initialValidationNdcg);
+    // The forest starts from the linear sum and, judged on guard shoppers it never saw, beats it.
+    expect(t.baseScale).toBeGreaterThan(0);
+    const g = s.guard!;
+    expect(g.queries).toBeGreaterThan(0);
+    expect(g.queries + t.trainingQueries + t.validationQueries).toBeLessThanOrEqual(s.usableQueries);
+    expect(g.forestNdcg).toBeGreaterThan(g.linearNdcg);
+    expect(g.confidence).toBeGreaterThanOrEqual(0.9);
     expect(rec.reranker).not.toBeNull();
     expect(rec.fitSeconds.reranker).toBeGreaterThanOrEqual(0);
   });
@@ -143,7 +152,7 @@ describe('the reranker is not used when it cannot beat the linear sum on validat
     await rec.fit(data, { seed: 1 });
     expect(rec.reranker).toBeNull();
     expect(rec.rerankerSummary!.trained).toBe(false);
-    expect(rec.rerankerSummary!.reason).toMatch(/^not used: no tree was kept .*; ranking with the linear weighted sum$/);
+    expect(rec.rerankerSummary!.reason).toMatch(/^not used: no tree beat the linear sum .*; ranking with the linear weighted sum$/);
     const linear = new HybridRecommender({ strategies: strategies() });
     await linear.fit(data, { seed: 1 });
     const user = data.users.id(4);
@@ -232,5 +241,24 @@ describe('buy-again and discover lists', () => {
       const ranked = ensembleRanker(rec, { list }).rankIndices(userQuery(data, a), 5, null);
       expect(Array.from(ranked, (i) => data.items.id(i))).toEqual(served);
     }
+  });
+});
+
+describe('foldSplit', () => {
+  it('next-basket: the fold after the first targets each shopper\'s basket before the last', () => {
+    const data = datasetFromInstacart(generateGrocery({ users: 60, products: 80, seed: 5 })).dataset;
+    const first = nextBasket(data);
+    const second = foldSplit(data, 'next-basket', first, 1, 42);
+    const { userPtr, itemPtr, items } = data.baskets;
+    let checked = 0;
+    for (const q of second.queries) {
+      const b = userPtr[q.user + 1] - 2; // the second-to-last basket of the full data
+      const expected = [...new Set(items.subarray(itemPtr[b], itemPtr[b + 1]))].sort((x, y) => x - y);
+      expect(Array.from(q.target)).toEqual(expected);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(30);
+    // Its train part has two baskets fewer per such shopper than the data.
+    expect(second.train.nBaskets).toBeLessThan(first.train.nBaskets);
   });
 });

@@ -372,3 +372,73 @@ describe('LambdaMART', () => {
     expect(() => model.contributions(new Float32Array(4), 2)).toThrow(OptionError);
   });
 });
+
+describe('LambdaMART boosted from a base feature (init score)', () => {
+  it('fits the base scale that minimizes the LambdaRank cost, and with no tree ranks as the base', async () => {
+    // One query, the base ranks a relevant row below two irrelevant ones: not separable, so
+    // the cost has an interior minimum in the scale.
+    const base = [0.9, 0.8, 0.5, 0.3, 0.1, -0.2];
+    const labels = [1, 0, 0, 1, 0, 0];
+    const data: RankingData = {
+      features: Float32Array.from(base),
+      labels: Uint8Array.from(labels),
+      queryPtr: Int32Array.from([0, base.length]),
+      featureNames: ['base'],
+      baseFeature: 0,
+    };
+    const { model, report } = await new LambdaMART({ trees: 1, validationShare: 0, minDataInLeaf: 20 }).fit(data);
+    expect(report.treesKept).toBe(0);
+    const c = report.baseScale!;
+    const b = Array.from(data.features);
+    const cost = (scale: number) => lambdaCost(b.map((x) => scale * x), b, labels, 10, 1);
+    expect(c).toBeGreaterThan(0);
+    expect(cost(c)).toBeLessThan(cost(c * 0.97));
+    expect(cost(c)).toBeLessThan(cost(c * 1.03));
+    expect(Array.from(model.score(data.features, base.length))).toEqual(b.map((x) => Math.fround(x) * c));
+    // The base's share of the score is credited to its feature.
+    expect(model.contributions(data.features, 0)[0]).toBeCloseTo(c * Math.fround(0.9), 12);
+  });
+
+  it('keeps no tree when the base is already perfect, and corrects a noisy base on held-out queries', async () => {
+    const perfect = planted(200, 20, 3, 21, xor);
+    for (let r = 0; r < perfect.labels.length; r++) perfect.features[3 * r + 2] = perfect.labels[r];
+    const fromPerfect = await new LambdaMART({ trees: 30, validationShare: 0.3, earlyStoppingRounds: 5 }).fit({ ...perfect, baseFeature: 2 });
+    expect(fromPerfect.report.initialValidationNdcg).toBe(1);
+    expect(fromPerfect.report.treesKept).toBe(0);
+    expect(fromPerfect.model.nTrees).toBe(0);
+    expect(Number.isNaN(fromPerfect.report.gainConfidence)).toBe(true);
+
+    // A base that knows half of the planted rule (x0 > 0): the trees learn the rest.
+    const noisy = planted(200, 20, 3, 22, xor);
+    for (let r = 0; r < noisy.labels.length; r++) noisy.features[3 * r + 2] = noisy.features[3 * r] > 0 ? 1 : 0;
+    const { model, report } = await new LambdaMART({ trees: 60, validationShare: 0.3 }).fit({ ...noisy, baseFeature: 2 });
+    expect(report.baseScale).toBeGreaterThan(0);
+    expect(report.treesKept).toBeGreaterThan(0);
+    expect(Math.max(...report.validationNdcg)).toBeGreaterThan(report.initialValidationNdcg + 0.1);
+    expect(report.gainConfidence).toBeGreaterThan(0.99);
+    const back = roundTrip(model);
+    expect(back.base).toEqual(model.base);
+    expect(back.score(noisy.features, noisy.labels.length)).toEqual(model.score(noisy.features, noisy.labels.length));
+    const scores = model.score(noisy.features, noisy.labels.length);
+    for (let r = 0; r < 20; r++) expect(model.contributions(noisy.features, r).reduce((s, v) => s + v, 0)).toBeCloseTo(scores[r], 10);
+    await expect(new LambdaMART().fit({ ...noisy, baseFeature: 3 })).rejects.toThrow(/data.baseFeature/);
+  });
+});
+
+describe('LambdaMART query groups', () => {
+  it('holds out whole groups: the validation share is drawn by group', async () => {
+    const data = planted(40, 10, 2, 23, xor);
+    // Queries 0..29 form group 0, 30..39 group 1: one of the two groups is held out whole.
+    const groups = Int32Array.from({ length: 40 }, (_, q) => (q < 30 ? 0 : 1));
+    const usable = (from: number, to: number) => {
+      let n = 0;
+      for (let q = from; q < to; q++) if (Array.from(data.labels).slice(data.queryPtr[q], data.queryPtr[q + 1]).some((l) => l > 0)) n++;
+      return n;
+    };
+    for (const seed of [1, 2, 3, 4]) {
+      const { report } = await new LambdaMART({ trees: 2, validationShare: 0.5, minDataInLeaf: 5 }).fit({ ...data, groups }, { seed });
+      expect([usable(0, 30), usable(30, 40)]).toContain(report.validationQueries);
+    }
+    await expect(new LambdaMART().fit({ ...data, groups: new Int32Array(3) })).rejects.toThrow(/data.groups/);
+  });
+});

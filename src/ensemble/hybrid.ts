@@ -393,7 +393,8 @@ export class HybridRecommender {
         carved = { protocol, split: validationSplit(data, protocol, fit.seed) };
         await this.fitStrategies(carved.split.train, fit, 'rerank/', false);
       }
-      const trained = await trainReranker(this.names, this.members, carved.split, protocol, o, this.settings, fit);
+      const refit = (train: Dataset, fold: number) => this.fitStrategies(train, fit, `rerank/fold${fold + 1}/`, false);
+      const trained = await trainReranker(this.names, this.members, data, carved.split, protocol, o, this.settings, fit, refit);
       forest = trained.model;
       this.learnedSummary = trained.summary;
       fit.onProgress?.({ stage: 'reranker', done: 1, total: 1, message: trained.summary.reason });

@@ -24,19 +24,20 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import { StateReader, type LoadContext } from '../../artifact/validate';
 import { evalQuery } from '../../eval/evaluate';
-import type { Split } from '../../eval/splits';
+import { nextBasket, type Split } from '../../eval/splits';
 import { GrowableColumn } from '../../data/csv';
 import type { Dataset } from '../../data/dataset';
 import { OptionError } from '../../errors';
 import { ScoreVector, type FitOptions, type JsonObject, type Query, type Recommender } from '../../strategies/types';
-import { integer, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
+import { integer, number, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
-import { deriveSeed } from '../../util/random';
+import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import { MergeEngine, type MergeSettings, type Ranked } from '../merge';
 import { NORMALIZATIONS, type Normalization } from '../normalize';
-import { blockForValidation, sampleQueries, type ValidationProtocol } from '../tune';
+import { blockForValidation, holdoutTemporalFromMatrix, sampleQueries, validationSplit, type ValidationProtocol } from '../tune';
 import { BoostedTrees, type FeatureImportance } from './forest';
-import { LAMBDAMART_CHECKS, LambdaMART, type LambdaMARTOptions, type TrainingReport } from './gbdt';
+import { LAMBDAMART_CHECKS, LambdaMART, pairedBootstrap, type LambdaMARTOptions, type RankingData, type TrainingReport } from './gbdt';
+import { LambdaRank } from './lambdarank';
 import { RerankerFeatures, type CandidateMatrix } from './features';
 import { ItemStatistics } from './item-stats';
 
@@ -47,8 +48,29 @@ export interface RerankerOptions {
   maxQueries: number;
   /** Fewest validation queries with a held-out item among their candidates needed to train; with fewer the linear weighted sum stays the combiner. Default 50. */
   minQueries: number;
+  /**
+   * Validation splits the training set is built from: the first is weight tuning's, each
+   * further one is carved as foldSplit says, with the strategies refitted on its train part
+   * (a fit of every strategy per fold). Default 2: twice the training queries for one more
+   * fit; at most 1 + the baskets a next-basket shopper has.
+   */
+  folds: number;
   /** Each strategy's best `candidatesPerStrategy` servable items join a query's candidate pool. Default 30: a time bound on training and scoring (8 strategies pool at most 240). */
   candidatesPerStrategy: number;
+  /**
+   * Share of the training queries' shoppers (all their queries) held out as guard queries:
+   * neither trained nor early-stopped on, they judge the finished forest against the linear
+   * sum (RerankerSummary.guard). Default 0.25. 0: the judge is the booster's early-stopping
+   * share, which picked the trees and so flatters them.
+   */
+  guardShare: number;
+  /**
+   * The forest is used only when, on the guard queries, a paired bootstrap finds its mean
+   * NDCG@k above the linear sum's in at least this share of resamples; else the linear
+   * weighted sum ranks. Default 0.9: a forest that only ties or wins by noise is not worth
+   * its serving cost.
+   */
+  minConfidence: number;
   /** Options of the LambdaMART booster (see LambdaMARTOptions); partial options are completed from RERANKER_BOOSTER. */
   booster: Readonly<LambdaMARTOptions>;
 }
@@ -60,15 +82,21 @@ export const RERANKER_DEFAULTS: Readonly<RerankerOptions> = Object.freeze({
   protocol: 'auto',
   maxQueries: 1000,
   minQueries: 50,
+  folds: 2,
   candidatesPerStrategy: 30,
+  guardShare: 0.25,
+  minConfidence: 0.9,
   booster: RERANKER_BOOSTER,
 });
 
 const RERANKER_CHECKS: OptionChecks<RerankerOptions> = {
-  protocol: oneOf<ValidationProtocol | 'auto'>(['auto', 'next-basket', 'basket-completion', 'holdout']),
+  protocol: oneOf<ValidationProtocol | 'auto'>(['auto', 'next-basket', 'basket-completion', 'holdout-temporal', 'holdout']),
   maxQueries: integer({ min: 1 }),
   minQueries: integer({ min: 1 }),
+  folds: integer({ min: 1, max: 10 }),
   candidatesPerStrategy: integer({ min: 1 }),
+  guardShare: number({ min: 0, max: 0.5 }),
+  minConfidence: number({ min: 0, max: 1 }),
   booster: (value, name) => {
     if (value !== undefined && !isPlainObject(value)) throw new OptionError(name, `must be an object of LambdaMART options, got ${describe(value)}`);
     return resolveOptions(name, RERANKER_BOOSTER, value, LAMBDAMART_CHECKS);
@@ -102,6 +130,8 @@ export interface RerankerSummary {
   poolRecall: number;
   /** The booster's report (null when not trained). */
   training: TrainingReport | null;
+  /** The forest against the linear sum on the guard queries (null without guard queries or without a tree). */
+  guard: RerankerGuard | null;
   seconds: number;
 }
 
@@ -115,87 +145,198 @@ export interface FeatureContribution {
 }
 
 /**
- * Builds the training set on the validation split and trains the forest. `members` must be
- * fitted on split.train. Returns the model (null when too little data) and the summary.
+ * The validation split of fold `fold` >= 1, for more training queries than weight tuning's
+ * split holds: under the time-ordered protocols, the same split of the previous fold's train
+ * part (next-basket: each shopper's basket before the previous target; holdout-temporal:
+ * the latest 20% of what is left); under the other protocols, a fresh
+ * seeded draw on the full data (queries of one shopper or order are grouped, see
+ * RankingData.groups, so a repeat draw does not leak into the booster's validation share).
+ */
+export function foldSplit(data: Dataset, protocol: ValidationProtocol, previous: Split, fold: number, seed: number): Split {
+  if (protocol === 'next-basket') return nextBasket(previous.train);
+  if (protocol === 'holdout-temporal') return holdoutTemporalFromMatrix(previous.train);
+  return validationSplit(data, protocol, deriveSeed(seed, `reranker.fold${fold}`));
+}
+
+/**
+ * Builds the training set on the validation split (and `options.folds - 1` more, see
+ * foldSplit; `refit` fits the members on each fold's train part) and trains the forest.
+ * `members` must be fitted on split.train. Returns the model (null when too little data,
+ * or when the forest does not beat the linear sum on held-out queries) and the summary.
  */
 export async function trainReranker(
   names: readonly string[],
   members: readonly Recommender[],
+  data: Dataset,
   split: Split,
   protocol: ValidationProtocol,
   options: Readonly<RerankerOptions>,
   merge: MergeSettings,
   fit: Pick<FitOptions, 'onProgress' | 'signal' | 'seed'>,
+  refit: (train: Dataset, fold: number) => Promise<void>,
 ): Promise<{ model: BoostedTrees | null; summary: RerankerSummary }> {
   const started = Date.now();
   const seed = fit.seed ?? 42;
   const pace = new Pace(fit.signal, 'reranker training');
-  const train = split.train;
-  const nItems = train.nItems;
-  const queries = sampleQueries(split.queries.filter((q) => q.target.length > 0), options.maxQueries, deriveSeed(seed, 'reranker.queries'));
-  const extractor = new RerankerFeatures([...names, LINEAR_SCORER], ItemStatistics.fromDataset(train), { candidatesPerStrategy: options.candidatesPerStrategy, normalization: merge.normalization });
+  const nItems = split.train.nItems;
+  const extractorFor = (train: Dataset) => new RerankerFeatures([...names, LINEAR_SCORER], ItemStatistics.fromDataset(train), { candidatesPerStrategy: options.candidatesPerStrategy, normalization: merge.normalization });
+  let extractor = extractorFor(split.train);
   const F = extractor.names.length;
   const engine = new MergeEngine(members, null, nItems);
   const linear = new ScoreVector(nItems);
   const linearColumn = extractor.names.indexOf(`${LINEAR_SCORER}.score`);
   const blocked = new Uint8Array(nItems);
-  if (split.candidates !== null) for (let i = 0; i < nItems; i++) blocked[i] = split.candidates[i] === 1 ? 0 : 1;
   const isTarget = new Uint8Array(nItems);
   const features = new GrowableColumn((n) => new Float32Array(n), 1 << 16);
   const labels: number[] = [];
   const queryPtr: number[] = [0];
+  const groupOf = new Map<string, number>();
+  const groups: number[] = [];
+  let sampled = 0;
   let held = 0;
   let found = 0;
-  for (let qi = 0; qi < queries.length; qi++) {
-    if (qi % 128 === 0) fit.onProgress?.({ stage: 'reranker: candidates of validation queries', done: qi, total: queries.length });
-    if (pace.due()) await pace.pause();
-    const q = queries[qi];
-    const query = evalQuery(train, q);
-    const blockList = blockForValidation(q, query, blocked);
-    const vectors = engine.scoreStrategies(query, blocked, merge);
-    const m = extractor.extract(query, [...vectors, engine.linearScores(linear)], { blocked });
-    for (const i of q.target) isTarget[i] = 1;
-    let positives = 0;
-    for (let c = 0; c < m.count; c++) positives += isTarget[m.items[c]];
-    held += q.target.length;
-    found += positives;
-    if (positives > 0) {
-      // Rows in the linear sum's order (missing last, ties in pool order): the booster's
-      // "before any tree" NDCG is then the linear ranking's, which the forest must beat.
-      const order = linearOrder(m, F, linearColumn);
-      for (const c of order) labels.push(isTarget[m.items[c]]);
-      for (const c of order) for (let f = 0; f < F; f++) features.push(m.features[c * F + f]);
-      queryPtr.push(labels.length);
+  let fold = split;
+  for (let f = 0; f < options.folds; f++) {
+    if (f > 0) {
+      fold = foldSplit(data, protocol, fold, f, seed);
+      await refit(fold.train, f);
+      // Item statistics of the fold's own train part (as the first fold's are of its own).
+      extractor = extractorFor(fold.train);
     }
-    for (const i of q.target) isTarget[i] = 0;
-    for (const i of blockList) blocked[i] = 0;
+    const train = fold.train;
+    const queries = sampleQueries(fold.queries.filter((q) => q.target.length > 0), options.maxQueries, deriveSeed(seed, f === 0 ? 'reranker.queries' : `reranker.queries${f}`));
+    sampled += queries.length;
+    blocked.fill(0);
+    if (fold.candidates !== null) for (let i = 0; i < nItems; i++) blocked[i] = fold.candidates[i] === 1 ? 0 : 1;
+    for (let qi = 0; qi < queries.length; qi++) {
+      if (qi % 128 === 0) fit.onProgress?.({ stage: `reranker: candidates of validation queries (fold ${f + 1} of ${options.folds})`, done: qi, total: queries.length });
+      if (pace.due()) await pace.pause();
+      const q = queries[qi];
+      const query = evalQuery(train, q);
+      const blockList = blockForValidation(q, query, blocked);
+      const vectors = engine.scoreStrategies(query, blocked, merge);
+      const m = extractor.extract(query, [...vectors, engine.linearScores(linear)], { blocked });
+      for (const i of q.target) isTarget[i] = 1;
+      let positives = 0;
+      for (let c = 0; c < m.count; c++) positives += isTarget[m.items[c]];
+      held += q.target.length;
+      found += positives;
+      if (positives > 0) {
+        // Rows in the linear sum's order (missing last, ties in pool order): the booster's
+        // "before any tree" ranking is then exactly the linear one, which it starts from.
+        const order = linearOrder(m, F, linearColumn);
+        for (const c of order) labels.push(isTarget[m.items[c]]);
+        for (const c of order) for (let j = 0; j < F; j++) features.push(m.features[c * F + j]);
+        queryPtr.push(labels.length);
+        const key = q.user >= 0 ? `u${q.user}` : `o${q.id}`;
+        if (!groupOf.has(key)) groupOf.set(key, groupOf.size);
+        groups.push(groupOf.get(key)!);
+      }
+      for (const i of q.target) isTarget[i] = 0;
+      for (const i of blockList) blocked[i] = 0;
+    }
   }
   const usable = queryPtr.length - 1;
-  const base = { protocol, queries: queries.length, usableQueries: usable, rows: labels.length, poolRecall: held > 0 ? found / held : 0 };
+  const base = { protocol, queries: sampled, usableQueries: usable, rows: labels.length, poolRecall: held > 0 ? found / held : 0 };
   if (usable < options.minQueries) {
-    const reason = `not trained: ${usable} of ${queries.length} validation queries have a held-out item among their candidates (minQueries is ${options.minQueries}); ranking with the linear weighted sum`;
-    return { model: null, summary: { trained: false, reason, ...base, training: null, seconds: (Date.now() - started) / 1000 } };
+    const reason = `not trained: ${usable} of ${sampled} validation queries have a held-out item among their candidates (minQueries is ${options.minQueries}); ranking with the linear weighted sum`;
+    return { model: null, summary: { trained: false, reason, ...base, training: null, guard: null, seconds: (Date.now() - started) / 1000 } };
   }
+  const all: RankingData & { labels: Uint8Array; groups: Int32Array } = { features: features.toArray(), labels: Uint8Array.from(labels), queryPtr: Int32Array.from(queryPtr), featureNames: extractor.names, baseFeature: linearColumn, groups: Int32Array.from(groups) };
+  const { kept: fitPart, held: guardPart } = splitByGroup(all, options.guardShare, mulberry32(deriveSeed(seed, 'reranker.guard')));
   const booster = new LambdaMART(options.booster);
-  const { model, report } = await booster.fit(
-    { features: features.toArray(), labels: Uint8Array.from(labels), queryPtr: Int32Array.from(queryPtr), featureNames: extractor.names },
-    { seed: deriveSeed(seed, 'reranker.trees'), signal: fit.signal, onProgress: fit.onProgress ? (p) => fit.onProgress!({ ...p, stage: `reranker: ${p.stage}` }) : undefined },
-  );
-  const best = report.validationNdcg.length ? Math.max(...report.validationNdcg) : NaN;
-  if (report.treesKept === 0 || (report.validationNdcg.length > 0 && !(best > report.initialValidationNdcg))) {
-    const reason =
-      report.treesKept === 0
-        ? `not used: no tree was kept (stopped by ${report.stoppedBy}); ranking with the linear weighted sum`
-        : `not used: on ${report.validationQueries} held-out validation queries the forest's best NDCG@${options.booster.ndcgAt} (${best.toFixed(4)}) ` +
-          `does not beat the linear weighted sum's (${report.initialValidationNdcg.toFixed(4)}); ranking with the linear weighted sum`;
-    return { model: null, summary: { trained: false, reason, ...base, training: report, seconds: (Date.now() - started) / 1000 } };
+  const { model, report } = await booster.fit(fitPart, {
+    seed: deriveSeed(seed, 'reranker.trees'),
+    signal: fit.signal,
+    onProgress: fit.onProgress ? (p) => fit.onProgress!({ ...p, stage: `reranker: ${p.stage}` }) : undefined,
+  });
+  const k = options.booster.ndcgAt;
+  const curve = report.validationNdcg.length ? `early stopping on ${report.validationQueries} queries: ${report.initialValidationNdcg.toFixed(4)} -> ${Math.max(...report.validationNdcg).toFixed(4)}` : 'no early stopping';
+  const trees = `${report.treesKept} trees kept of ${report.treesGrown} grown (stopped by ${report.stoppedBy}; ${curve})`;
+  let guard: RerankerGuard | null = null;
+  let verdict: string;
+  if (guardPart !== null && model.nTrees > 0) {
+    guard = checkOnGuard(model, guardPart, k, mulberry32(deriveSeed(seed, 'reranker.bootstrap')));
+    verdict = `on ${guard.queries} guard queries (not trained on) NDCG@${k} of the linear sum ${guard.linearNdcg.toFixed(4)} -> the forest ${guard.forestNdcg.toFixed(4)}, better in ${(100 * guard.confidence).toFixed(1)}% of bootstrap resamples`;
+  } else {
+    verdict = Number.isNaN(report.gainConfidence) ? 'unchecked against the linear sum (no held-out queries)' : `better than the linear sum in ${(100 * report.gainConfidence).toFixed(1)}% of bootstrap resamples of the early-stopping queries`;
   }
-  const reason =
-    `trained on ${usable} validation queries (${labels.length} candidates): ${report.treesKept} trees kept of ${report.treesGrown} grown (stopped by ${report.stoppedBy}), ` +
-    (Number.isFinite(best)
-      ? `held-out NDCG@${options.booster.ndcgAt} of the linear sum ${report.initialValidationNdcg.toFixed(4)} -> the forest ${best.toFixed(4)}`
-      : 'no held-out validation queries (booster.validationShare 0): the forest ranks unchecked against the linear sum');
-  return { model, summary: { trained: true, reason, ...base, training: report, seconds: (Date.now() - started) / 1000 } };
+  const confidence = guard !== null ? guard.confidence : report.gainConfidence;
+  const summaryOf = (trained: boolean, reason: string): RerankerSummary => ({ trained, reason, ...base, training: report, guard, seconds: (Date.now() - started) / 1000 });
+  if (model.nTrees === 0) return { model: null, summary: summaryOf(false, `not used: no tree beat the linear sum on the early-stopping queries (${trees}); ranking with the linear weighted sum`) };
+  if (!Number.isNaN(confidence) && !(confidence >= options.minConfidence)) {
+    return { model: null, summary: summaryOf(false, `not used: ${verdict} (minConfidence ${options.minConfidence}); ${trees}; ranking with the linear weighted sum`) };
+  }
+  return { model, summary: summaryOf(true, `trained on ${fitPart.queryPtr.length - 1} validation queries (${fitPart.labels.length} candidates): ${trees}; ${verdict}`) };
+}
+
+/** The forest against the linear sum on the guard queries (RerankerOptions.guardShare). */
+export interface RerankerGuard {
+  queries: number;
+  /** Mean NDCG@k of the guard queries' candidates ranked by the linear sum, and by the forest. */
+  linearNdcg: number;
+  forestNdcg: number;
+  /** Share of paired bootstrap resamples of the guard queries in which the forest's mean beats the linear sum's. */
+  confidence: number;
+}
+
+/** NDCG@k of the linear sum (the rows' order) and of the forest on each query of `data`, and their paired bootstrap. */
+function checkOnGuard(model: BoostedTrees, data: RankingData & { labels: Uint8Array }, k: number, rng: Rng): RerankerGuard {
+  const nQueries = data.queryPtr.length - 1;
+  const F = data.featureNames.length;
+  let longest = 1;
+  for (let q = 0; q < nQueries; q++) longest = Math.max(longest, data.queryPtr[q + 1] - data.queryPtr[q]);
+  const metric = new LambdaRank(k, 1, longest);
+  const inOrder = Float64Array.from({ length: longest }, (_, r) => longest - r);
+  const scores = new Float64Array(longest);
+  const linear = new Float64Array(nQueries);
+  const forest = new Float64Array(nQueries);
+  for (let q = 0; q < nQueries; q++) {
+    const start = data.queryPtr[q];
+    const n = data.queryPtr[q + 1] - start;
+    const labels = data.labels.subarray(start, start + n);
+    linear[q] = metric.ndcg(inOrder, labels, 0, n);
+    model.score(data.features.subarray(start * F, (start + n) * F), n, scores);
+    forest[q] = metric.ndcg(scores, labels, 0, n);
+  }
+  const mean = (v: Float64Array) => v.reduce((a, b) => a + b, 0) / v.length;
+  return { queries: nQueries, linearNdcg: mean(linear), forestNdcg: mean(forest), confidence: pairedBootstrap(linear, forest, rng) };
+}
+
+/**
+ * Holds out a seeded share of the groups (shoppers) of `data` with all their queries:
+ * `held` is null when share is 0 or there are fewer than two groups. Groups are renumbered
+ * from 0 on each side.
+ */
+function splitByGroup(data: RankingData & { labels: Uint8Array; groups: Int32Array }, share: number, rng: Rng): { kept: RankingData; held: (RankingData & { labels: Uint8Array }) | null } {
+  const nQueries = data.queryPtr.length - 1;
+  let nGroups = 0;
+  for (let q = 0; q < nQueries; q++) nGroups = Math.max(nGroups, data.groups[q] + 1);
+  const nHeld = share > 0 && nGroups > 1 ? Math.min(nGroups - 1, Math.max(1, Math.round(share * nGroups))) : 0;
+  const isHeld = new Uint8Array(nGroups);
+  const shuffled = shuffleInPlace(Int32Array.from({ length: nGroups }, (_, g) => g), rng);
+  for (let i = 0; i < nHeld; i++) isHeld[shuffled[i]] = 1;
+  const F = data.featureNames.length;
+  const side = (held: number): RankingData & { labels: Uint8Array } => {
+    const queries: number[] = [];
+    for (let q = 0; q < nQueries; q++) if (isHeld[data.groups[q]] === held) queries.push(q);
+    const queryPtr = new Int32Array(queries.length + 1);
+    queries.forEach((q, i) => (queryPtr[i + 1] = queryPtr[i] + data.queryPtr[q + 1] - data.queryPtr[q]));
+    const rows = queryPtr[queries.length];
+    const features = new Float32Array(rows * F);
+    const labels = new Uint8Array(rows);
+    const renumber = new Map<number, number>();
+    const groups = new Int32Array(queries.length);
+    queries.forEach((q, i) => {
+      const [from, to] = [data.queryPtr[q], data.queryPtr[q + 1]];
+      features.set(data.features.subarray(from * F, to * F), queryPtr[i] * F);
+      for (let r = from; r < to; r++) labels[queryPtr[i] + r - from] = data.labels[r];
+      if (!renumber.has(data.groups[q])) renumber.set(data.groups[q], renumber.size);
+      groups[i] = renumber.get(data.groups[q])!;
+    });
+    return { features, labels, queryPtr, featureNames: data.featureNames, baseFeature: data.baseFeature, groups };
+  };
+  return nHeld === 0 ? { kept: data, held: null } : { kept: side(0), held: side(1) };
 }
 
 /** Candidate indices of `m` by the linear sum's raw score, best first; candidates it did not score last; ties in pool order. */
@@ -210,6 +351,9 @@ function linearOrder(m: CandidateMatrix, F: number, column: number): number[] {
 /** The fitted learned combiner: features of the full training data's items plus the forest. */
 export class Reranker {
   private scores = new Float64Array(0);
+  private shown = new Float64Array(0);
+  private order = new Int32Array(0);
+  private ordered = new Int32Array(0);
   private readonly contribution: Float64Array;
   private last: CandidateMatrix | null = null;
   private linear: ScoreVector;
@@ -251,10 +395,26 @@ export class Reranker {
     const vectors = engine.scoreStrategies(query, blocked, this.merge);
     const m = this.features.extract(query, [...vectors, engine.linearScores(this.linear)], { blocked });
     this.last = m;
-    if (this.scores.length < m.count) this.scores = new Float64Array(Math.max(m.count, 2 * this.scores.length));
-    const raw = this.model.score(m.features, m.count, this.scores);
-    for (let c = 0; c < m.count; c++) raw[c] = 1 / (1 + Math.exp(-raw[c]));
-    return engine.rankScored(query, m.items, raw, m.count, k, blocked, accept, fill);
+    const n = m.count;
+    if (this.scores.length < n) {
+      const size = Math.max(n, 2 * this.scores.length);
+      this.scores = new Float64Array(size);
+      this.shown = new Float64Array(size);
+      this.order = new Int32Array(size);
+      this.ordered = new Int32Array(size);
+    }
+    const raw = this.model.score(m.features, n, this.scores);
+    // The logistic of a forest that starts from the linear sum can round to 1 for several
+    // candidates: the candidates go to the engine in raw-score order, whose ties go to the
+    // earlier one, so the shown scores may tie but the order is the forest's.
+    const order = this.order.subarray(0, n);
+    for (let c = 0; c < n; c++) order[c] = c;
+    order.sort((a, b) => raw[b] - raw[a] || a - b);
+    for (let r = 0; r < n; r++) {
+      this.ordered[r] = m.items[order[r]];
+      this.shown[r] = 1 / (1 + Math.exp(-raw[order[r]]));
+    }
+    return engine.rankScored(query, this.ordered, this.shown, n, k, blocked, accept, fill);
   }
 
   /** The `top` features that moved `item` most in the last rank() (largest |contribution| first); [] when it was not a candidate. */

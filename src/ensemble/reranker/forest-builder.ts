@@ -1,5 +1,5 @@
 import { upperBound, type FeatureBins } from './binning';
-import { BoostedTrees, type ForestArrays } from './forest';
+import { BoostedTrees, type ForestArrays, type ForestBase } from './forest';
 import type { TreeGrower } from './tree-grower';
 
 /**
@@ -76,8 +76,8 @@ export class ForestBuilder {
     });
   }
 
-  /** The first nTrees trees in arrays of their own size. */
-  build(nTrees: number): BoostedTrees {
+  /** The first nTrees trees in arrays of their own size, starting from `base` (see ForestBase). */
+  build(nTrees: number, base: ForestBase | null = null): BoostedTrees {
     const nodes = this.nodeStart[nTrees];
     const leaves = this.leafStart[nTrees];
     const a = this.a;
@@ -93,7 +93,7 @@ export class ForestBuilder {
       gain: a.gain.slice(0, nodes),
       count: a.count.slice(0, nodes),
       leafValue: a.leafValue.slice(0, leaves),
-    });
+    }, base);
   }
 
   private reserve(nodes: number, leaves: number): void {

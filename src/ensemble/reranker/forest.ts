@@ -42,6 +42,16 @@ export interface FeatureImportance {
   splits: number;
 }
 
+/**
+ * The forest's initial score (LightGBM's init_score, as a function of the row): `scale`
+ * times the row's value of feature `feature`, 0 when that value is missing. The trees add
+ * corrections to it; with no tree the ranking is that feature's.
+ */
+export interface ForestBase {
+  feature: number;
+  scale: number;
+}
+
 const SECTION_ARRAYS = ['nodeStart', 'leafStart', 'feature', 'threshold', 'defaultLeft', 'left', 'right', 'nodeValue', 'gain', 'count', 'leafValue'] as const;
 
 /**
@@ -56,7 +66,12 @@ export class BoostedTrees {
   constructor(
     readonly featureNames: readonly string[],
     readonly arrays: Readonly<ForestArrays>,
+    /** The initial score every row starts from, or null (start from 0). */
+    readonly base: Readonly<ForestBase> | null = null,
   ) {
+    if (base !== null && !(Number.isInteger(base.feature) && base.feature >= 0 && base.feature < featureNames.length && Number.isFinite(base.scale))) {
+      throw new OptionError('base', `must name one of the ${featureNames.length} features with a finite scale, got feature ${base.feature}, scale ${base.scale}`);
+    }
     this.nTrees = arrays.nodeStart.length - 1;
     this.roots = new Int32Array(this.nTrees);
     for (let t = 0; t < this.nTrees; t++) {
@@ -71,14 +86,28 @@ export class BoostedTrees {
 
   /**
    * Scores of rows 0..nRows-1 of a row-major candidate matrix (nRows x nFeatures, NaN =
-   * missing): out[r] = sum over trees of the leaf row r reaches.
+   * missing): out[r] = the base score of row r plus, over trees, the leaf row r reaches.
    */
   score(features: Float32Array, nRows: number, out: Float64Array = new Float64Array(nRows)): Float64Array {
     this.checkMatrix(features, nRows);
     if (out.length < nRows) throw new OptionError('out', `has room for ${out.length} scores, need ${nRows}`);
-    out.fill(0, 0, nRows);
+    this.baseScores(features, null, nRows, out);
     this.addScores(features, null, nRows, out);
     return out;
+  }
+
+  /** Writes the base score of row rows[k] (row k when rows is null) to out[k], k < nRows (0 without a base); no argument checks. */
+  baseScores(features: Float32Array, rows: Int32Array | null, nRows: number, out: Float64Array): void {
+    if (this.base === null) {
+      out.fill(0, 0, nRows);
+      return;
+    }
+    const F = this.nFeatures;
+    const { feature, scale } = this.base;
+    for (let k = 0; k < nRows; k++) {
+      const x = features[(rows === null ? k : rows[k]) * F + feature];
+      out[k] = x === x ? scale * x : 0;
+    }
   }
 
   /**
@@ -146,9 +175,9 @@ export class BoostedTrees {
 
   /**
    * Saabas path contributions of row `row`: out[f] is the change of the expected value at
-   * each split on feature f along the row's path, summed over trees, and out[nFeatures] the
-   * bias (the sum of the roots' expected values). bias + sum of contributions = the row's
-   * score (up to float64 rounding).
+   * each split on feature f along the row's path, summed over trees (plus the base score
+   * for the base feature), and out[nFeatures] the bias (the sum of the roots' expected
+   * values). bias + sum of contributions = the row's score (up to float64 rounding).
    */
   contributions(features: Float32Array, row: number, out: Float64Array = new Float64Array(this.nFeatures + 1)): Float64Array {
     const F = this.nFeatures;
@@ -174,6 +203,10 @@ export class BoostedTrees {
         n = next;
       }
     }
+    if (this.base !== null) {
+      const x = features[base + this.base.feature];
+      if (x === x) out[this.base.feature] += this.base.scale * x;
+    }
     return out;
   }
 
@@ -193,7 +226,7 @@ export class BoostedTrees {
     return out.map((v, f) => ({ v, f })).sort((a, b) => b.v.gain - a.v.gain || a.f - b.f).map((e) => e.v);
   }
 
-  /** The first nTrees trees as a model of their own (views, no copy). */
+  /** The first nTrees trees (and the base) as a model of their own (views, no copy). */
   prefix(nTrees: number): BoostedTrees {
     if (!Number.isInteger(nTrees) || nTrees < 0 || nTrees > this.nTrees) throw new OptionError('nTrees', `must be an integer in [0, ${this.nTrees}], got ${nTrees}`);
     const a = this.arrays;
@@ -211,24 +244,33 @@ export class BoostedTrees {
       gain: a.gain.subarray(0, nodes),
       count: a.count.subarray(0, nodes),
       leafValue: a.leafValue.subarray(0, leaves),
-    });
+    }, this.base);
   }
 
   /** Writes the forest's arrays as sections and returns the JSON state load() needs. */
   save(out: SectionWriter): JsonObject {
     for (const name of SECTION_ARRAYS) out.array(name, this.arrays[name]);
-    return { format: 1, featureNames: [...this.featureNames], trees: this.nTrees };
+    const base = this.base === null ? null : { feature: this.base.feature, scale: this.base.scale };
+    return { format: 1, featureNames: [...this.featureNames], trees: this.nTrees, base };
   }
 
   /** Rebuilds a saved forest; a malformed one is an ArtifactError naming `section` (default: the reader's scope) and the field. */
   static load(state: JsonObject, sections: SectionReader, section = scopeName(sections)): BoostedTrees {
-    const s = StateReader.of(state, section).keys(['format', 'featureNames', 'trees']);
+    // `base` is optional: forests saved before the base score existed start from 0.
+    const s = StateReader.of(state, section).keys(['format', 'featureNames', 'trees'], ['base']);
     s.literal('format', 1);
     const names = s.strings('featureNames');
     names.forEach((name, i) => {
       if (names.indexOf(name) !== i) s.fail(`featureNames[${i}]`, `names feature "${name}" twice`);
     });
     const trees = s.integer('trees', { min: 0 });
+    const base =
+      !s.has('base')
+        ? null
+        : s.nullable('base', (key) => {
+            const b = s.object(key).keys(['feature', 'scale']);
+            return { feature: b.integer('feature', { min: 0, max: names.length - 1 }), scale: b.number('scale') };
+          });
     const arrays: ForestArrays = {
       nodeStart: sections.i32('nodeStart'),
       leafStart: sections.i32('leafStart'),
@@ -244,7 +286,7 @@ export class BoostedTrees {
     };
     validate(arrays, names.length, section);
     if (trees !== arrays.nodeStart.length - 1) s.fail('trees', `says ${trees} trees, the arrays hold ${arrays.nodeStart.length - 1}`);
-    return new BoostedTrees(names, arrays);
+    return new BoostedTrees(names, arrays, base);
   }
 
   private checkMatrix(features: Float32Array, nRows: number): void {

@@ -21,11 +21,11 @@
  */
 import { OptionError } from '../../errors';
 import type { FitOptions } from '../../strategies/types';
-import { integer, number, resolveOptions, type OptionChecks } from '../../util/options';
+import { describe, integer, number, resolveOptions, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import { binRows, findBins } from './binning';
-import type { BoostedTrees } from './forest';
+import type { BoostedTrees, ForestBase } from './forest';
 import { ForestBuilder } from './forest-builder';
 import { LambdaRank } from './lambdarank';
 import { TreeGrower } from './tree-grower';
@@ -39,6 +39,21 @@ export interface RankingData {
   /** Rows of query q are queryPtr[q] .. queryPtr[q+1]; queryPtr[0] = 0, the last entry = rows. */
   queryPtr: Int32Array;
   featureNames: readonly string[];
+  /**
+   * Boost from a given ranker (LightGBM's init_score): the column holding its score. Every
+   * row starts from scale x that value (0 when missing), the scale fitted before the first
+   * tree to minimize the LambdaRank cost of the training queries; trees learn corrections,
+   * and early stopping keeps no tree unless one beats the given ranking on the validation
+   * queries. Omitted: rows start from 0.
+   */
+  baseFeature?: number;
+  /**
+   * A group per query (e.g. its shopper): the validation share is drawn by group, so
+   * queries of one group are never split between training and validation (several queries
+   * of one shopper would otherwise leak their habits into validation). Omitted: each query
+   * is its own group.
+   */
+  groups?: Int32Array;
 }
 
 export interface LambdaMARTOptions {
@@ -99,6 +114,14 @@ export interface TrainingReport {
   /** Mean validation NDCG@k before any tree (candidate order) and after each tree; empty without validation. */
   initialValidationNdcg: number;
   validationNdcg: number[];
+  /** The scale fitted for data.baseFeature (null without one; see RankingData.baseFeature). */
+  baseScale: number | null;
+  /**
+   * Paired bootstrap over the validation queries (2000 seeded resamples): the share of
+   * resamples in which the kept forest's mean NDCG@k beats the initial ranking's. NaN
+   * without validation queries or without a kept tree.
+   */
+  gainConfidence: number;
 }
 
 export interface LambdaMARTResult {
@@ -139,6 +162,10 @@ export class LambdaMART {
     const pace = new Pace(options.signal, 'LambdaMART.fit');
     const o = this.options;
     const F = checkData(data);
+    const baseFeature = data.baseFeature ?? null;
+    if (baseFeature !== null && !(Number.isInteger(baseFeature) && baseFeature >= 0 && baseFeature < F)) {
+      throw new OptionError('data.baseFeature', `must be a feature column 0..${F - 1}, got ${describe(baseFeature)}`);
+    }
     const seed = options.seed ?? 42;
     const { train, validation } = splitQueries(data, o.validationShare, mulberry32(deriveSeed(seed, 'LambdaMART.validation')));
     if (train.queries === 0) throw new OptionError('data', 'no query has a relevant candidate (label > 0) and at least two candidates to train on');
@@ -163,7 +190,18 @@ export class LambdaMART {
     const nBag = Math.max(1, Math.round(o.baggingFraction * train.queries));
     const nFeat = Math.max(1, Math.round(o.featureFraction * F));
 
-    const meanNdcg = () => meanQueryNdcg(objective, validationScores, validation);
+    let base: ForestBase | null = null;
+    if (baseFeature !== null) {
+      const column = (set: QuerySet) => Float64Array.from(set.rows, (r) => (Number.isNaN(data.features[r * F + baseFeature]) ? 0 : data.features[r * F + baseFeature]));
+      const trainBase = column(train);
+      base = { feature: baseFeature, scale: fitBaseScale(objective, train, trainBase, invIdeal, grad, hess, trainScores) };
+      for (let r = 0; r < nTrain; r++) trainScores[r] = base.scale * trainBase[r];
+      const validationBase = column(validation);
+      for (let r = 0; r < validationScores.length; r++) validationScores[r] = base.scale * validationBase[r];
+    }
+
+    const perQuery = new Float64Array(validation.queries);
+    const meanNdcg = () => meanQueryNdcg(objective, validationScores, validation, perQuery);
     const report: TrainingReport = {
       treesGrown: 0,
       treesKept: 0,
@@ -172,8 +210,14 @@ export class LambdaMART {
       validationQueries: validation.queries,
       initialValidationNdcg: validation.queries > 0 ? meanNdcg() : NaN,
       validationNdcg: [],
+      baseScale: base === null ? null : base.scale,
+      gainConfidence: NaN,
     };
-    let best = -Infinity;
+    const initialPerQuery = Float64Array.from(perQuery);
+    const bestPerQuery = Float64Array.from(perQuery);
+    // From a base ranking, a tree is kept only when it beats that ranking; from 0 (an
+    // arbitrary row order) the first tree always counts.
+    let best = base !== null && validation.queries > 0 ? report.initialValidationNdcg : -Infinity;
     let bestTrees = 0;
 
     for (let t = 0; t < o.trees; t++) {
@@ -206,6 +250,7 @@ export class LambdaMART {
         if (ndcg > best) {
           best = ndcg;
           bestTrees = t + 1;
+          bestPerQuery.set(perQuery);
         }
       }
       options.onProgress?.({ stage: 'LambdaMART.fit', done: t + 1, total: o.trees, message });
@@ -217,7 +262,11 @@ export class LambdaMART {
     }
     const keep = validation.queries > 0 && o.earlyStoppingRounds > 0 ? bestTrees : forest.nTrees;
     report.treesKept = keep;
-    return { model: forest.build(keep), report };
+    if (validation.queries > 0 && keep > 0) {
+      if (keep !== bestTrees) bestPerQuery.set(perQuery); // no early stopping: the last tree's
+      report.gainConfidence = pairedBootstrap(initialPerQuery, bestPerQuery, mulberry32(deriveSeed(seed, 'LambdaMART.bootstrap')));
+    }
+    return { model: forest.build(keep, base), report };
   }
 }
 
@@ -249,6 +298,10 @@ function checkData(data: RankingData): number {
   }
   if (features.length !== nRows * F) throw new OptionError('data.features', `has ${features.length} values, ${nRows} rows x ${F} features need ${nRows * F}`);
   if (labels === null || typeof labels !== 'object' || labels.length !== nRows) throw new OptionError('data.labels', `must have one label per row (${nRows})`);
+  const groups = data.groups;
+  if (groups !== undefined && !(groups instanceof Int32Array && groups.length === queryPtr.length - 1 && groups.every((g) => g >= 0))) {
+    throw new OptionError('data.groups', `must be an Int32Array of one group index >= 0 per query (${queryPtr.length - 1})`);
+  }
   for (let r = 0; r < nRows; r++) {
     const l = labels[r];
     if (!Number.isInteger(l) || l < 0 || l > 31) throw new OptionError('data.labels', `row ${r} has label ${l}; labels are integers 0..31`);
@@ -262,10 +315,14 @@ function checkData(data: RankingData): number {
  */
 function splitQueries(data: RankingData, share: number, rng: Rng): { train: QuerySet; validation: QuerySet } {
   const nQueries = data.queryPtr.length - 1;
-  const shuffled = shuffleInPlace(Int32Array.from({ length: nQueries }, (_, q) => q), rng);
-  const nValidation = share > 0 && nQueries > 1 ? Math.min(nQueries - 1, Math.max(1, Math.round(share * nQueries))) : 0;
-  const isValidation = new Uint8Array(nQueries);
-  for (let i = 0; i < nValidation; i++) isValidation[shuffled[i]] = 1;
+  const groups = data.groups ?? Int32Array.from({ length: nQueries }, (_, q) => q);
+  let nGroups = 0;
+  for (let q = 0; q < nQueries; q++) nGroups = Math.max(nGroups, groups[q] + 1);
+  const shuffled = shuffleInPlace(Int32Array.from({ length: nGroups }, (_, g) => g), rng);
+  const nValidation = share > 0 && nGroups > 1 ? Math.min(nGroups - 1, Math.max(1, Math.round(share * nGroups))) : 0;
+  const groupHeldOut = new Uint8Array(nGroups);
+  for (let i = 0; i < nValidation; i++) groupHeldOut[shuffled[i]] = 1;
+  const isValidation = Uint8Array.from(groups, (g) => groupHeldOut[g]);
   const pick = (side: number, minRows: number): QuerySet => {
     const rows: number[] = [];
     const ptr = [0];
@@ -291,10 +348,63 @@ function longestQuery(ptr: Int32Array): number {
   return longest;
 }
 
-function meanQueryNdcg(objective: LambdaRank, scores: Float64Array, set: QuerySet): number {
+/** Mean NDCG@k of the set's queries; each query's into perQuery. */
+function meanQueryNdcg(objective: LambdaRank, scores: Float64Array, set: QuerySet, perQuery: Float64Array): number {
   let sum = 0;
-  for (let q = 0; q < set.queries; q++) sum += objective.ndcg(scores, set.labels, set.ptr[q], set.ptr[q + 1] - set.ptr[q]);
+  for (let q = 0; q < set.queries; q++) {
+    perQuery[q] = objective.ndcg(scores, set.labels, set.ptr[q], set.ptr[q + 1] - set.ptr[q]);
+    sum += perQuery[q];
+  }
   return sum / set.queries;
+}
+
+/**
+ * The scale c >= 0 minimizing the LambdaRank cost of the training queries at scores c x base
+ * (`scores` is scratch). For c > 0 the ranking, hence every pair's |dNDCG|, does not depend
+ * on c, so the cost is convex in c and its derivative sum_r lambda_r(c) base_r increases:
+ * the root is bracketed by doubling and found by bisection in log scale. 0 when the base
+ * ranks relevant rows no better than chance (the derivative is not negative near 0);
+ * capped at 1e6 when it separates every pair.
+ */
+function fitBaseScale(objective: LambdaRank, train: QuerySet, base: Float64Array, invIdeal: Float64Array, grad: Float64Array, hess: Float64Array, scores: Float64Array): number {
+  const slope = (c: number): number => {
+    for (let r = 0; r < base.length; r++) scores[r] = c * base[r];
+    let sum = 0;
+    for (let q = 0; q < train.queries; q++) {
+      const start = train.ptr[q];
+      const n = train.ptr[q + 1] - start;
+      objective.gradients(scores, train.labels, start, n, invIdeal[q], grad, hess);
+      for (let r = start; r < start + n; r++) sum += grad[r] * base[r];
+    }
+    return sum;
+  };
+  let lo = 1e-6;
+  if (!(slope(lo) < 0)) return 0;
+  let hi = 1;
+  while (slope(hi) < 0) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e6) return 1e6;
+  }
+  for (let i = 0; i < 40 && hi / lo > 1 + 1e-6; i++) {
+    const mid = Math.sqrt(lo * hi);
+    if (slope(mid) < 0) lo = mid;
+    else hi = mid;
+  }
+  return Math.sqrt(lo * hi);
+}
+
+/** Share of `rounds` bootstrap resamples of the queries in which the mean of after - before is positive (a paired bootstrap). */
+export function pairedBootstrap(before: Float64Array, after: Float64Array, rng: Rng, rounds = 2000): number {
+  const n = before.length;
+  const delta = Float64Array.from(after, (a, q) => a - before[q]);
+  let wins = 0;
+  for (let b = 0; b < rounds; b++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += delta[Math.floor(rng() * n)];
+    if (sum > 0) wins++;
+  }
+  return wins / rounds;
 }
 
 /** m entries of pool drawn without replacement (a partial shuffle of pool), ascending. */

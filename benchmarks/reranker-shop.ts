@@ -1,0 +1,114 @@
+/**
+ * The learned combiner end to end on a synthetic shop: reranker training time (candidate
+ * pass over the validation queries, the fold refits, the booster) and single-user recommend
+ * latency with the reranker, beside the linear weighted sum of the same fit.
+ *
+ *   NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/reranker-shop.ts --users 200000 --products 50000 \
+ *     [--queries 1000] [--max-queries 1000] [--folds 2] [--seed 42]
+ *
+ * Strategies: the default ensemble without NeuralCF (popularity, repeat, itemknn, content,
+ * rules, graph), equal fixed weights (weight tuning is not what is timed here), combiner
+ * 'reranker' with minConfidence 0 so the forest ranks whatever its validation margin (the
+ * serving cost is the subject; quality is benchmarks/reranker-quality.ts's).
+ *
+ * Latency: `rec.recommend(id, { k: 10 })`, the public path (id lookup, query, every strategy,
+ * features, forest, fill, result objects), p50 / p99 over `--queries` shoppers drawn with
+ * mulberry32(seed) after 100 warm-up calls, wall time and the process's CPU time of each call
+ * (process.cpuUsage: on a loaded machine wall time counts the waits for a core). Side by side in one loop, the same shoppers: the
+ * index rankers of the reranked and of the linear ranking (ensembleRanker, combiner 'fitted'
+ * vs 'linear'), so their ratio is the forest's cost. The load average is recorded at start and end.
+ * Writes benchmarks/results/reranker-shop-<users>x<products>.json.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { HybridRecommender, ensembleRanker } from '../src/index';
+import { mulberry32, userQuery } from '../src/strategy';
+import { defaultStrategies, syntheticDataset } from '../examples/shared';
+import { arg, describeMachine, machine, median, percentile } from './machine';
+import { RESULTS_DIR } from './quality';
+
+const users = arg('users', 200_000);
+const products = arg('products', 50_000);
+const calls = arg('queries', 1000);
+const maxQueries = arg('max-queries', 1000);
+const folds = arg('folds', 2);
+const seed = arg('seed', 42);
+const load = () => loadavg().map((x) => Number(x.toFixed(2)));
+const loadStart = load();
+console.log(`machine: ${describeMachine()}, load ${loadStart.join(' ')}`);
+
+let t0 = performance.now();
+const data = syntheticDataset(users, products, seed);
+const generateSeconds = (performance.now() - t0) / 1000;
+console.log(`data: ${data.nUsers} shoppers x ${data.nItems} items, ${data.nBaskets} baskets (${generateSeconds.toFixed(1)} s)`);
+
+const strategies = defaultStrategies({ neural: false });
+const rec = new HybridRecommender({
+  strategies,
+  weights: Object.fromEntries(Object.keys(strategies).map((n) => [n, 1])),
+  combiner: 'reranker',
+  reranker: { maxQueries, folds, minConfidence: 0 },
+});
+t0 = performance.now();
+await rec.fit(data, {
+  seed,
+  onProgress: (p) => {
+    if (p.stage === 'reranker' && p.message) console.log(`  reranker: ${p.message}`);
+  },
+});
+const fitSeconds = (performance.now() - t0) / 1000;
+const summary = rec.rerankerSummary!;
+console.log(`fit ${fitSeconds.toFixed(1)} s: ${JSON.stringify(rec.fitSeconds)}`);
+if (rec.reranker === null) throw new Error(`the reranker did not train: ${summary.reason}`);
+
+const rng = mulberry32(seed);
+const shoppers = Array.from({ length: calls + 100 }, () => Math.floor(rng() * data.nUsers));
+const reranked = ensembleRanker(rec);
+const linear = ensembleRanker(rec, { combiner: 'linear' });
+const wall = { recommend: [] as number[], reranked: [] as number[], linear: [] as number[] };
+const cpu: number[] = [];
+for (let i = 0; i < shoppers.length; i++) {
+  const u = shoppers[i];
+  const id = data.users.id(u);
+  const query = userQuery(data, u);
+  const c0 = process.cpuUsage();
+  let s = performance.now();
+  rec.recommend(id, { k: 10 });
+  const recommendMs = performance.now() - s;
+  const c = process.cpuUsage(c0);
+  s = performance.now();
+  reranked.rankIndices(query, 10, null);
+  const rerankedMs = performance.now() - s;
+  s = performance.now();
+  linear.rankIndices(query, 10, null);
+  const linearMs = performance.now() - s;
+  if (i < 100) continue;
+  wall.recommend.push(recommendMs);
+  cpu.push((c.user + c.system) / 1000);
+  wall.reranked.push(rerankedMs);
+  wall.linear.push(linearMs);
+}
+const stats = (v: number[]) => ({ p50Ms: median(v), p99Ms: percentile(v, 99), meanMs: v.reduce((a, b) => a + b, 0) / v.length });
+const latency = { recommend: stats(wall.recommend), recommendCpu: stats(cpu), reranked: stats(wall.reranked), linear: stats(wall.linear) };
+const loadEnd = load();
+for (const [name, l] of Object.entries(latency)) console.log(`  ${name.padEnd(10)} p50 ${l.p50Ms.toFixed(3)} ms  p99 ${l.p99Ms.toFixed(3)} ms  mean ${l.meanMs.toFixed(3)} ms`);
+console.log(`  reranked / linear (index rankers, medians): ${(latency.reranked.p50Ms / latency.linear.p50Ms).toFixed(2)}x; load at end ${loadEnd.join(' ')}`);
+
+const result = {
+  command: `npx tsx benchmarks/reranker-shop.ts --users ${users} --products ${products} --queries ${calls} --max-queries ${maxQueries} --folds ${folds} --seed ${seed}`,
+  date: new Date().toISOString(),
+  machine: machine(),
+  loadAverage: { start: loadStart, end: loadEnd },
+  data: { users: data.nUsers, items: data.nItems, baskets: data.nBaskets, generateSeconds },
+  fitSeconds: rec.fitSeconds,
+  totalFitSeconds: fitSeconds,
+  reranker: { ...summary, training: summary.training && { ...summary.training, validationNdcg: summary.training.validationNdcg.length } },
+  trees: rec.reranker.model.nTrees,
+  features: rec.reranker.model.nFeatures,
+  latency,
+};
+await mkdir(RESULTS_DIR, { recursive: true });
+const file = join(RESULTS_DIR, `reranker-shop-${users}x${products}.json`);
+await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`wrote ${file}`);
