@@ -11,6 +11,8 @@
  *   --hp [names]        tune.hyperparameters: true, or the built-in grids of these strategies only
  *   --drop a,b          leave these strategies out of the ensemble
  *   --metric m@k        the tuning metric (default: the protocol's, ndcg@10; P6 recall@20)
+ *   --shrink cv|f       tune.shrinkage: pull the searched weights toward equal ones, by a factor
+ *                       chosen by cross-validation over the validation queries, or given
  *
  * Writes benchmarks/results/<protocol>.json (another seed: <protocol>-seed<N>.json); `npx tsx benchmarks/report.ts` turns all result
  * files into docs/benchmarks.md. Real-data protocols exit 0 with a message when ../shared is
@@ -106,6 +108,7 @@ export interface Levers {
   hp?: true | string[];
   drop: string[];
   metric?: { metric: TuneOptions['metric']; k: number };
+  shrinkage?: TuneOptions['shrinkage'];
 }
 
 /** P1's rows: MovieLens 100K, every rating one interaction, with timestamps and titles. */
@@ -257,7 +260,7 @@ function configure(spec: ProtocolSpec, levers: Levers): { strategies: Record<str
     if (!(name in strategies)) throw new Error(`--drop ${name}: no such strategy (have ${Object.keys(strategies).join(', ')})`);
     delete strategies[name];
   }
-  const tune: Partial<TuneOptions> = { ...spec.tune, ...(levers.metric ?? {}) };
+  const tune: Partial<TuneOptions> = { ...spec.tune, ...(levers.metric ?? {}), ...(levers.shrinkage !== undefined ? { shrinkage: levers.shrinkage } : {}) };
   if (levers.hp === true) tune.hyperparameters = true;
   else if (levers.hp) tune.hyperparameters = Object.fromEntries(levers.hp.map((n) => [n, HYPERPARAMETER_GRIDS[strategies[n].kind]]));
   return { strategies, tune, cut: levers.cut ?? spec.candidatesPerStrategy };
@@ -302,6 +305,7 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   console.log(`  ${id} VALIDATION ${result.metric}@${result.k}: tuned ${result.score.toFixed(4)}  equal ${result.baseline.toFixed(4)}  (${result.queries} queries, cut ${candidates}, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   console.log(`  single: ${Object.entries(result.single).map(([n, v]) => `${n} ${v.toFixed(4)}`).join('  ')}`);
   console.log(`  weights: ${JSON.stringify(result.weights)} (${result.normalization})`);
+  if (result.shrinkage) console.log(`  shrinkage toward equal weights: factor ${result.shrinkage.factor}${result.shrinkage.folds ? ` (${result.shrinkage.folds}-fold CV; held-out ${result.metric}@${result.k}: ${result.shrinkage.tried.map((t) => `${t.normalization} ${t.factor} ${t.score.toFixed(4)}`).join(', ')})` : ''}`);
   if (report) for (const [n, h] of Object.entries(report)) console.log(`  hyper-parameters ${n}: ${JSON.stringify(h.chosen)} ${h.given.toFixed(4)} -> ${h.score.toFixed(4)}; tried ${h.tried.map((t) => `${JSON.stringify(t.options)} ${t.score.toFixed(4)}`).join(', ')}`);
   return result;
 }
@@ -351,7 +355,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     protocol: id,
     title: spec.title,
     dataset: spec.dataset,
-    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}`,
+    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}`,
     seed,
     date: new Date().toISOString().slice(0, 10),
     machine: machine(),
@@ -387,9 +391,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     hp: hpAt < 0 ? undefined : value('--hp') !== undefined ? value('--hp')!.split(',') : true,
     drop: value('--drop')?.split(',') ?? [],
     metric: metric ? { metric: metric.split('@')[0] as TuneOptions['metric'], k: Number(metric.split('@')[1]) } : undefined,
+    shrinkage: value('--shrink') === undefined ? undefined : value('--shrink') === 'cv' ? 'cv' : Number(value('--shrink')),
   };
   const consumed = new Set<number>();
-  for (const flag of ['--seed', '--cut', '--hp', '--drop', '--metric']) {
+  for (const flag of ['--seed', '--cut', '--hp', '--drop', '--metric', '--shrink']) {
     const at = args.indexOf(flag);
     if (at >= 0 && value(flag) !== undefined) consumed.add(at + 1);
   }
