@@ -327,6 +327,12 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   console.log(`  weights: ${JSON.stringify(result.weights)} (${result.normalization})`);
   if (result.shrinkage) console.log(`  shrinkage toward equal weights: factor ${result.shrinkage.factor}${result.shrinkage.folds ? ` (${result.shrinkage.folds}-fold CV; held-out ${result.metric}@${result.k}: ${result.shrinkage.tried.map((t) => `${t.normalization} ${t.factor} ${t.score.toFixed(4)}`).join(', ')})` : ''}`);
   if (report) for (const [n, h] of Object.entries(report)) console.log(`  hyper-parameters ${n}: ${JSON.stringify(h.chosen)} ${h.given.toFixed(4)} -> ${h.score.toFixed(4)}; tried ${h.tried.map((t) => `${JSON.stringify(t.options)} ${t.score.toFixed(4)}`).join(', ')}`);
+  // Validation evidence only (no test figure): cited from docs, not a protocol table (report.ts skips tune-*.json).
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const file = `tune-${id}-validation${seed !== 42 ? `-seed${seed}` : ''}.json`;
+  const command = `npx tsx benchmarks/quality.ts ${id} --validation-only${process.argv.slice(3).filter((a) => a !== id && a !== '--validation-only').map((a) => ` ${a}`).join('')}`;
+  await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, tuning: result }, null, 2)}\n`);
+  console.log(`  wrote benchmarks/results/${file}`);
   return result;
 }
 
