@@ -86,7 +86,13 @@ function protocolSection(r: ProtocolResult): string {
       ? `The tuned ensemble beats the best single strategy (${best.name}) on ${label} by ${f4(delta)} (${((100 * delta) / of(best)).toFixed(1)}%).`
       : `The tuned ensemble does **not** beat the best single strategy (${best.name}) on ${label}: ${f4(of(tuned))} vs ${f4(of(best))} (${f4(delta)}).`;
   const t = r.tuning;
-  const weights = t ? Object.entries(t.weights).map(([n, w]) => `${n} ${w}`).join(', ') : 'n/a';
+  const weights = t ? Object.entries(t.weights).map(([n, w]) => `${n} ${Number(w.toFixed(3))}`).join(', ') : 'n/a';
+  const where = r.namedValidation ? `the protocol's own validation users, beside the test users on the same training data` : `a ${t?.protocol} validation split carved from the training data`;
+  const shrink = t?.shrinkage
+    ? t.shrinkage.folds > 0
+      ? ` Weights pulled toward equal ones by factor ${t.shrinkage.factor}, chosen by ${t.shrinkage.folds}-fold cross-validation over the validation queries (held-out ${t.metric}@${t.k} of factor 0, i.e. the searched weights: ${t.shrinkage.tried.filter((x) => x.factor === 0).map((x) => `${x.normalization} ${f4(x.score)}`).join(', ')}; of the chosen: ${f4(t.shrinkage.tried.find((x) => x.factor === t.shrinkage!.factor && x.normalization === t.normalization)!.score)}; of equal weights: ${f4(t.shrinkage.tried.find((x) => x.factor === 1 && x.normalization === 'auto')?.score ?? NaN)}).`
+      : ` Weights pulled toward equal ones by the given factor ${t.shrinkage.factor}.`
+    : '';
   const goal = GOALS[r.protocol];
   const goalLine =
     goal === undefined ? '' : of(tuned) >= goal ? `Goal (issue 8): ${label} >= ${goal.toFixed(3)}: met (${f4(of(tuned))}).` : `Goal (issue 8): ${label} >= ${goal.toFixed(3)}: **missed** by ${f4(goal - of(tuned))} (${f4(of(tuned))}).`;
@@ -105,7 +111,7 @@ function protocolSection(r: ProtocolResult): string {
     verdict,
     goalLine,
     t
-      ? `Tuned on a ${t.protocol} validation split carved from the training data (${t.queries} queries, ${t.trials} trials, ${t.metric}@${t.k}): weights ${weights}; normalization ${t.normalization}. Validation ${t.metric}@${t.k}: equal weights ${f4(t.baseline)}, tuned ${f4(t.score)}.`
+      ? `Tuned on ${where} (${t.queries} queries, ${t.trials} trials, ${t.metric}@${t.k}): weights ${weights}; normalization ${t.normalization}. Validation ${t.metric}@${t.k}: equal weights ${f4(t.baseline)}, tuned ${f4(t.score)}.${shrink}`
       : '',
     hp,
     ...r.notes.map((n) => `- ${n}`),
@@ -333,7 +339,8 @@ async function main(): Promise<void> {
     'method is fitted once per protocol; "alone" rows rank with one strategy plus the same popularity',
     'filler the ensemble uses when it has fewer than 10 candidates. "ensemble (equal)" weighs every',
     'strategy 1; "ensemble (tuned)" uses weights chosen on a validation split of the training data',
-    'only. Fit seconds are wall-clock on the machine named under each table.',
+    'only, or (P6) on the protocol\'s own validation users. Fit seconds are wall-clock on the machine',
+    'named under each table (a shared machine: they vary with its load).',
     '',
     ...quality.map(protocolSection),
     ...seedSection(quality, seeds),

@@ -19,7 +19,7 @@ import { describe, optionsToJson, type OptionChecks } from '../util/options';
 import { NORMALIZATIONS } from './normalize';
 import { BUILTIN_LOADERS } from './registry';
 import { Reranker } from './reranker/combiner';
-import { readHyperparameterReport, resolveTuneOptions, type TuneOptions, type TuneResult } from './tune';
+import { readHyperparameterReport, readShrinkage, resolveTuneOptions, type TuneOptions, type TuneResult } from './tune';
 
 export const LIBRARY_VERSION = '0.1.0';
 
@@ -147,7 +147,7 @@ function strategyOrder(root: StateReader): string[] {
 
 /** root.tuning, what weight tuning found: every field of TuneResult, weights and single scores by strategy name. */
 function readTuning(t: StateReader, names: readonly string[]): TuneResult {
-  t.keys(['protocol', 'metric', 'k', 'weights', 'normalization', 'score', 'baseline', 'single', 'queries', 'trials'], ['hyperparameters']);
+  t.keys(['protocol', 'metric', 'k', 'weights', 'normalization', 'score', 'baseline', 'single', 'queries', 'trials'], ['hyperparameters', 'shrinkage']);
   // The tune options' own checks say which protocols and metrics exist.
   const tuneOption = <K extends 'protocol' | 'metric' | 'k'>(key: K): TuneOptions[K] => {
     try {
@@ -175,5 +175,6 @@ function readTuning(t: StateReader, names: readonly string[]): TuneResult {
     queries: t.integer('queries', { min: 0 }),
     trials: t.integer('trials', { min: 0 }),
     ...(t.has('hyperparameters') ? { hyperparameters: readHyperparameterReport(t, names) } : {}),
+    ...(t.has('shrinkage') ? { shrinkage: readShrinkage(t.object('shrinkage')) } : {}),
   };
 }

@@ -72,6 +72,28 @@ export interface TuneOptions {
    * TuneResult.hyperparameters. Cost: one fit per grid value.
    */
   hyperparameters: boolean | HyperparameterGrid;
+  /**
+   * How far the searched weights are pulled toward equal weights, against over-fitting a small
+   * or noisy validation split: the weights w (scaled to mean 1) become (1 - f) w + f, so
+   * f = 0 keeps the search's weights and f = 1 is equal weights. 'cv' chooses f (from
+   * SHRINKAGE_FACTORS) and the normalization by `folds`-fold cross-validation over the
+   * validation queries: the search is rerun on each fold's complement and the shrunk weights
+   * scored on the fold; the factor with the best held-out mean wins (ties go to the larger
+   * factor, i.e. toward equal weights), then it is applied to the weights searched on every
+   * query. Cost: about `folds` more searches (no extra fits). Default 0.
+   */
+  shrinkage: number | 'cv';
+  /** Folds of `shrinkage: 'cv'` (queries dealt to folds by a seeded shuffle). Default 4. */
+  folds: number;
+}
+
+/** The factors `shrinkage: 'cv'` chooses from, from equal weights (1) to the searched ones (0). */
+export const SHRINKAGE_FACTORS: readonly number[] = Object.freeze([1, 0.75, 0.5, 0.25, 0]);
+
+function shrinkageCheck(value: unknown, name: string): number | 'cv' {
+  if (value === 'cv') return value;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new OptionError(name, `must be 'cv' or a number in [0, 1], got ${describe(value)}`);
+  return value;
 }
 
 /**
@@ -110,6 +132,8 @@ const TUNE_CHECKS: OptionChecks<TuneOptions> = {
   normalizations: arrayOf(oneOf(NORMALIZATIONS), { min: 1 }),
   maxQueries: integer({ min: 1 }),
   hyperparameters: hyperparameterCheck,
+  shrinkage: shrinkageCheck,
+  folds: integer({ min: 2 }),
 };
 
 export const TUNE_DEFAULTS: Readonly<TuneOptions> = Object.freeze({
@@ -121,6 +145,8 @@ export const TUNE_DEFAULTS: Readonly<TuneOptions> = Object.freeze({
   normalizations: Object.freeze(['auto', 'minmax', 'zscore'] as Normalization[]),
   maxQueries: 2000,
   hyperparameters: false,
+  shrinkage: 0,
+  folds: 4,
 });
 
 export interface TuneTrial {
@@ -144,6 +170,16 @@ export interface TuneResult {
   trials: number;
   /** With `hyperparameters`: per searched strategy, the options chosen and every value scored. */
   hyperparameters?: Record<string, HyperparameterResult>;
+  /** With `shrinkage` other than 0: the factor applied to the searched weights, and with 'cv' what each (normalization, factor) scored held out. */
+  shrinkage?: ShrinkageResult;
+}
+
+export interface ShrinkageResult {
+  factor: number;
+  /** 'cv': the number of folds; 0 when the factor was given. */
+  folds: number;
+  /** Mean held-out validation metric of each (normalization, factor) tried, in search order. */
+  tried: Array<{ normalization: Normalization; factor: number; score: number }>;
 }
 
 export interface HyperparameterResult {
@@ -471,32 +507,29 @@ export async function searchWeights(
   const cache = await ValidationCache.build(strategies, fallback, split, queries, { k: options.k, normalizations, candidatesPerStrategy }, fit);
   const score = metricFn(options.metric);
   const pace = new Pace(fit.signal, 'weight tuning');
-  const evaluateTrial = async (norm: Normalization, w: Float64Array): Promise<number> => {
+  const all = Int32Array.from({ length: cache.size }, (_, q) => q);
+  /** Sum (not mean) of the metric over `queries` for one trial. */
+  const totalOf = async (norm: Normalization, w: Float64Array, queries: Int32Array): Promise<number> => {
     const n = normalizations.indexOf(norm);
     let total = 0;
-    for (let q = 0; q < cache.size; q++) {
-      if ((q & 127) === 0 && pace.due()) await pace.pause();
+    for (let i = 0; i < queries.length; i++) {
+      if ((i & 127) === 0 && pace.due()) await pace.pause();
+      const q = queries[i];
       total += score(cache.rank(q, n, w), cache.targets[q], options.k);
     }
-    return cache.size ? total / cache.size : 0;
+    return total;
+  };
+  const evaluateTrial = async (norm: Normalization, w: Float64Array, queries: Int32Array = all): Promise<number> => {
+    trials++;
+    return queries.length ? (await totalOf(norm, w, queries)) / queries.length : 0;
   };
 
   const n = names.length;
   let trials = 0;
-  const single: Record<string, number> = {};
-  for (let s = 0; s < n; s++) {
-    const w = new Float64Array(n);
-    w[s] = 1;
-    single[names[s]] = await evaluateTrial('auto', w);
-    trials++;
-  }
-  const baseline = await evaluateTrial('auto', new Float64Array(n).fill(1));
-  trials++;
-  let best: TuneTrial = { normalization: 'auto', weights: toRecord(names, new Float64Array(n).fill(1)), score: baseline };
-  for (const norm of options.normalizations) {
+  /** Coordinate ascent from equal weights on `queries` (see the header). */
+  const ascend = async (norm: Normalization, queries: Int32Array, label: string): Promise<{ w: Float64Array; score: number }> => {
     const w = new Float64Array(n).fill(1);
-    let current = norm === 'auto' ? baseline : await evaluateTrial(norm, w);
-    trials++;
+    let current = await evaluateTrial(norm, w, queries);
     for (let round = 0; round < options.rounds; round++) {
       let changed = false;
       for (let s = 0; s < n; s++) {
@@ -506,8 +539,7 @@ export async function searchWeights(
           if (value === keep) continue;
           w[s] = value;
           if (w.every((x) => x === 0)) continue;
-          const m = await evaluateTrial(norm, w);
-          trials++;
+          const m = await evaluateTrial(norm, w, queries);
           if (m > current + 1e-6) {
             current = m;
             bestValue = value;
@@ -516,10 +548,40 @@ export async function searchWeights(
         w[s] = bestValue;
         if (bestValue !== keep) changed = true;
       }
-      fit.onProgress?.({ stage: 'tune', done: round + 1, total: options.rounds, message: `${norm} round ${round + 1}: ${options.metric}@${options.k} ${current.toFixed(4)}` });
+      fit.onProgress?.({ stage: 'tune', done: round + 1, total: options.rounds, message: `${label}${norm} round ${round + 1}: ${options.metric}@${options.k} ${current.toFixed(4)}` });
       if (!changed) break;
     }
-    if (current > best.score + 1e-6) best = { normalization: norm, weights: toRecord(names, w), score: current };
+    return { w, score: current };
+  };
+
+  const single: Record<string, number> = {};
+  for (let s = 0; s < n; s++) {
+    const w = new Float64Array(n);
+    w[s] = 1;
+    single[names[s]] = await evaluateTrial('auto', w);
+  }
+  const equal = new Float64Array(n).fill(1);
+  const baseline = await evaluateTrial('auto', equal);
+  const searched = new Map<Normalization, Float64Array>();
+  let best: TuneTrial = { normalization: 'auto', weights: toRecord(names, equal), score: baseline };
+  for (const norm of options.normalizations) {
+    const found = await ascend(norm, all, '');
+    searched.set(norm, found.w);
+    if (found.score > best.score + 1e-6) best = { normalization: norm, weights: toRecord(names, found.w), score: found.score };
+  }
+  let shrinkage: ShrinkageResult | undefined;
+  if (options.shrinkage === 'cv') {
+    const cv = await crossValidateShrinkage(cache.size, options.folds, fit.seed ?? 42, options.normalizations, async (norm, fold, rest) => {
+      const found = await ascend(norm, rest, `fold ${fold + 1}/${options.folds} `);
+      return found.w;
+    }, totalOf);
+    shrinkage = { factor: cv.factor, folds: options.folds, tried: cv.tried };
+    const w = shrunk(searched.get(cv.normalization)!, cv.factor);
+    best = { normalization: cv.normalization, weights: toRecord(names, w), score: await evaluateTrial(cv.normalization, w) };
+  } else if (options.shrinkage > 0) {
+    const w = shrunk(Float64Array.from(names, (name) => best.weights[name]), options.shrinkage);
+    best = { normalization: best.normalization, weights: toRecord(names, w), score: await evaluateTrial(best.normalization, w) };
+    shrinkage = { factor: options.shrinkage, folds: 0, tried: [] };
   }
   return {
     protocol,
@@ -532,7 +594,54 @@ export async function searchWeights(
     single,
     queries: cache.size,
     trials,
+    ...(shrinkage ? { shrinkage } : {}),
   };
+}
+
+/** `w` scaled to mean 1, then pulled toward 1 by `factor`: (1 - factor) w + factor (all 1 when w is all 0). */
+export function shrunk(w: Float64Array, factor: number): Float64Array {
+  let sum = 0;
+  for (const x of w) sum += x;
+  const mean = sum / w.length;
+  return Float64Array.from(w, (x) => (mean > 0 ? (1 - factor) * (x / mean) + factor : 1));
+}
+
+/**
+ * `shrinkage: 'cv'`: the queries 0 .. size are dealt to `folds` folds by a seeded shuffle;
+ * per normalization and fold, `search` finds weights on the other folds, and each factor of
+ * SHRINKAGE_FACTORS is scored on the fold (`total`: the metric's sum over the queries given).
+ * Returns the (normalization, factor) of the best held-out mean (factors tried from 1 down,
+ * a later one kept only when better by more than 1e-6) and every mean.
+ */
+export async function crossValidateShrinkage(
+  size: number,
+  folds: number,
+  seed: number,
+  normalizations: readonly Normalization[],
+  search: (normalization: Normalization, fold: number, rest: Int32Array) => Promise<Float64Array>,
+  total: (normalization: Normalization, w: Float64Array, queries: Int32Array) => Promise<number>,
+): Promise<{ normalization: Normalization; factor: number; tried: ShrinkageResult['tried'] }> {
+  const order = shuffleInPlace(Array.from({ length: size }, (_, q) => q), mulberry32(seed ^ 0x5eed));
+  const foldOf = new Int32Array(size);
+  order.forEach((q, at) => (foldOf[q] = at % folds));
+  const members = (f: number, inFold: boolean) => Int32Array.from(order.filter((q) => (foldOf[q] === f) === inFold)).sort();
+  const tried: ShrinkageResult['tried'] = [];
+  let best = { normalization: normalizations[0], factor: 1, score: -Infinity };
+  for (const norm of normalizations) {
+    const sums = new Float64Array(SHRINKAGE_FACTORS.length);
+    for (let f = 0; f < folds; f++) {
+      const held = members(f, true);
+      if (held.length === 0) continue;
+      const w = await search(norm, f, members(f, false));
+      for (let i = 0; i < SHRINKAGE_FACTORS.length; i++) sums[i] += await total(norm, shrunk(w, SHRINKAGE_FACTORS[i]), held);
+    }
+    for (let i = 0; i < SHRINKAGE_FACTORS.length; i++) {
+      const mean = size ? sums[i] / size : 0;
+      tried.push({ normalization: norm, factor: SHRINKAGE_FACTORS[i], score: mean });
+      if (mean > best.score + 1e-6) best = { normalization: norm, factor: SHRINKAGE_FACTORS[i], score: mean };
+    }
+  }
+  return { normalization: best.normalization, factor: best.factor, tried };
 }
 
 function toRecord(names: readonly string[], w: Float64Array): Record<string, number> {
@@ -672,4 +781,23 @@ export function readHyperparameterReport(tuning: StateReader, names: readonly st
     };
   }
   return out;
+}
+
+/** TuneResult.shrinkage as stored in an artifact (root.tuning.shrinkage). */
+export function readShrinkage(r: StateReader): ShrinkageResult {
+  r.keys(['factor', 'folds', 'tried']);
+  const tried = r.raw('tried');
+  if (!Array.isArray(tried)) r.fail('tried', `must be an array, got ${describe(tried)}`);
+  return {
+    factor: r.number('factor', { min: 0, max: 1 }),
+    folds: r.integer('folds', { min: 0 }),
+    tried: (tried as unknown[]).map((entry, i) => {
+      const e = entry as { normalization?: unknown; factor?: unknown; score?: unknown } | null;
+      const ok =
+        isPlainObject(e) && Object.keys(e).length === 3 && (NORMALIZATIONS as readonly unknown[]).includes(e.normalization) &&
+        typeof e.factor === 'number' && e.factor >= 0 && e.factor <= 1 && typeof e.score === 'number' && e.score >= 0;
+      if (!ok) r.fail(`tried[${i}]`, `must be { normalization: one of ${NORMALIZATIONS.join(', ')}, factor: a number in [0, 1], score: a number >= 0 }, got ${describe(entry)}`);
+      return { normalization: e!.normalization as Normalization, factor: e!.factor as number, score: e!.score as number };
+    }),
+  };
 }
