@@ -98,7 +98,8 @@ interface Row {
   peakRssMiB: number;
   indexMiB: number;
   serializeSeconds: number;
-  restoreSeconds: number;
+  /** Seconds to restore the serialized index for this row; null for the row searched on the index just built. */
+  restoreSeconds: number | null;
   candidates: Array<{ k: number; p50ms: number; p99ms: number }>;
 }
 
@@ -213,7 +214,7 @@ async function child(s: Setup, c: Config, truthPath: string, efs: number[], kept
     gc?.();
     const t = performance.now();
     const index = built !== null && ef === efs[0] ? built : await factory(c, ef).restore(stored, source);
-    const restoreSeconds = built !== null && ef === efs[0] ? NaN : (performance.now() - t) / 1000;
+    const restoreSeconds = built !== null && ef === efs[0] ? null : (performance.now() - t) / 1000;
     if (index === null) throw new Error(`${c.package} could not restore its own serialization (${keptPath}: --rebuild if it is stale)`);
     const loadBefore = loadavg()[0];
     const { p50, p99, cpuP50, cpuP99, results } = timeSearches(index, queries, s.dim, K);
@@ -313,7 +314,7 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error(`child for ${JSON.stringify(c)} failed with status ${r.status}`);
     const got = JSON.parse(r.stdout.toString()) as Row[];
     rows.push(...got);
-    console.log(`    build ${got[0].buildSeconds.toFixed(1)} s${got[0].buildCached ? ' (kept from an earlier run)' : ''} at load ${got[0].buildLoad.toFixed(1)}, peak RSS ${got[0].peakRssMiB.toFixed(0)} MiB, serialized ${got[0].indexMiB.toFixed(0)} MiB (write ${got[0].serializeSeconds.toFixed(1)} s, restore ${got.find((r) => !Number.isNaN(r.restoreSeconds))?.restoreSeconds.toFixed(1)} s)`);
+    console.log(`    build ${got[0].buildSeconds.toFixed(1)} s${got[0].buildCached ? ' (kept from an earlier run)' : ''} at load ${got[0].buildLoad.toFixed(1)}, peak RSS ${got[0].peakRssMiB.toFixed(0)} MiB, serialized ${got[0].indexMiB.toFixed(0)} MiB (write ${got[0].serializeSeconds.toFixed(1)} s, restore ${got.find((r) => r.restoreSeconds !== null)?.restoreSeconds?.toFixed(1)} s)`);
   }
 
   console.log('\n| package | M | efC | build threads | ef | recall@10 | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms | load | build s | peak RSS MiB | p99 ms k=100 | p99 ms k=1000 |');
