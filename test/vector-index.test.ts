@@ -122,4 +122,13 @@ describe('HybridRecommender vectorIndex', () => {
     await HybridRecommender.load(unindexed.save(), { vectorIndex: again.factory });
     expect([again.builds, again.restores]).toEqual([0, 2]);
   }, 120_000);
+
+  it('builds one index per dense member per fit, refits and weight tuning included', async () => {
+    const c = counting();
+    const rec = new HybridRecommender({ strategies: strategies(), vectorIndex: c.factory, weights: 'tune', tune: { grid: [0, 1], rounds: 1, normalizations: ['auto'], maxQueries: 40 } });
+    await rec.fit(data, { seed: 4 });
+    expect(c.builds).toBe(2);
+    await rec.fit(data, { seed: 4 });
+    expect(c.builds).toBe(4);
+  }, 120_000);
 });

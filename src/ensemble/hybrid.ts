@@ -387,6 +387,8 @@ export class HybridRecommender {
     this.fitTimes = {};
     this.learned = null;
     this.learnedSummary = null;
+    // A refit: the members' indexes of the last fit would be rebuilt by every fit below; detached, they are built once, at the end.
+    if (this.options.vectorIndex !== null) for (const m of this.members) if (m.fitted && isVectorIndexed(m)) await m.useVectorIndex(null);
     let carved: { protocol: ValidationProtocol; split: Split } | null = null;
     if (this.options.weights === 'tune') {
       const started = Date.now();
