@@ -8,9 +8,8 @@
  * at a third of its query time, built faster on one thread than usearch on two, and restored in
  * 1.0 s (vs 2.6-6.3 s); usearchIndex installs from prebuilt binaries where no compiler is.
  *
- * Inner product ('ip') is searched as a nearest-neighbour problem in L2 (see MipsTransform):
- * an HNSW graph built with inner product as its "distance" is not a metric graph, and on ALS
- * factors it left items unreachable (test/vector-index.test.ts). Cosine is searched natively.
+ * Inner product ('ip') is searched on rescaled vectors (see IpScaling): unscaled, the small
+ * inner products of ALS factors fell on a few float32 steps and the graph missed neighbours.
  *
  * Both packages serialize to files only, so serialize() / restore() go through a temporary
  * file (Node-only, hence this module lives in src/node).
@@ -45,20 +44,21 @@ function sizeOf(source: VectorSource, what: string): number {
 }
 
 /**
- * Maximum inner product search as L2 nearest neighbours (Bachrach et al. 2014, "Speeding up
- * the Xbox recommender system using a Euclidean transformation for inner-product spaces"):
- * row x becomes [x, sqrt(R^2 - |x|^2)], R the largest row norm, and query q becomes [q, 0], so
- * |x' - q'|^2 = R^2 + |q|^2 - 2 q . x and the nearest rows are those of highest inner product.
- * Why: hnswlib's and usearch's own 'ip' graphs link rows by 1 - q . x, which is no distance
- * (a row is not its own nearest); on the factors of a small ALS fit (norms ~0.002) hnswlib's
- * ip graph reached 86 of 120 items on average, and missed 10% of the exact top 15.
+ * Inner product searched in the packages' own 'ip' space, on rows scaled by 1 / R (R the
+ * largest row norm) and the query scaled to unit length: the order is the inner product's
+ * (both scalings are positive), but the distance 1 - q . x the packages compute in float32
+ * then spans [0, 2] instead of a sliver next to 1. Why: on the factors of a small ALS fit
+ * (norms ~0.002, so every q . x ~1e-6) the unscaled distances fell on a few float32 steps
+ * below 1, the graph was built on ties, and hnswlib missed 10% of the exact top 15 at ef 256;
+ * scaled, it missed none (test/vector-index.test.ts). Tried first and dropped: the L2
+ * transform of Bachrach et al. 2014 ([x, sqrt(R^2 - |x|^2)] against [q, 0]), exact in theory,
+ * lost recall@10 at 1M x 64 (0.874 vs 0.950 at M 32, ef 256; docs/ann.md). The similarity a
+ * search returns is the exact inner product of the unscaled vectors.
  */
-class MipsTransform {
-  readonly dim: number;
-  private readonly radiusSq: number;
+class IpScaling {
+  private readonly rowScale: number;
 
   constructor(private readonly source: VectorSource) {
-    this.dim = source.dim + 1;
     const { vectors, dim } = source;
     let r = 0;
     for (let o = 0; o < vectors.length; o += dim) {
@@ -66,25 +66,21 @@ class MipsTransform {
       for (let j = o; j < o + dim; j++) s += vectors[j] * vectors[j];
       if (s > r) r = s;
     }
-    this.radiusSq = r;
+    this.rowScale = r > 0 ? 1 / Math.sqrt(r) : 1;
   }
 
-  /** Row r, augmented, into `out` (length dim + 1). */
+  /** Row r, scaled, into `out` (length dim). */
   row(r: number, out: Float32Array | number[]): void {
     const { vectors, dim } = this.source;
-    let s = 0;
-    for (let j = 0; j < dim; j++) {
-      const x = vectors[r * dim + j];
-      out[j] = x;
-      s += x * x;
-    }
-    out[dim] = Math.sqrt(Math.max(this.radiusSq - s, 0));
+    for (let j = 0; j < dim; j++) out[j] = vectors[r * dim + j] * this.rowScale;
   }
 
-  /** The query, augmented with 0, into `out` (length dim + 1). */
+  /** The query at unit length (a zero query stays zero) into `out`. */
   query(q: Float32Array, out: Float32Array | number[]): void {
-    for (let j = 0; j < q.length; j++) out[j] = q[j];
-    out[q.length] = 0;
+    let s = 0;
+    for (let j = 0; j < q.length; j++) s += q[j] * q[j];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < q.length; j++) out[j] = q[j] * inv;
   }
 
   /** The exact inner product of row r and q (what search() reports as the similarity). */
@@ -157,26 +153,26 @@ class UsearchVectorIndex implements VectorIndex {
     private readonly native: UsearchIndex,
     readonly size: number,
     source: VectorSource,
-    private readonly mips: MipsTransform | null,
+    private readonly scaling: IpScaling | null,
     private readonly buildState: JsonObject,
   ) {
     this.dim = source.dim;
     this.metric = source.metric;
-    this.point = mips ? new Float32Array(mips.dim) : null;
+    this.point = scaling ? new Float32Array(source.dim) : null;
   }
 
   search(query: Float32Array, k: number): VectorMatches {
     checkQuery(this, query, k, 'usearchIndex');
     const n = Math.min(k, this.size);
     if (n === 0) return { items: new Int32Array(0), scores: new Float32Array(0) };
-    if (this.mips) this.mips.query(query, this.point!);
+    if (this.scaling) this.scaling.query(query, this.point!);
     const { keys, distances } = this.native.search(this.point ?? query, n, 1);
     const items = new Int32Array(keys.length);
     const scores = new Float32Array(keys.length);
     for (let i = 0; i < keys.length; i++) {
       items[i] = Number(keys[i]);
       // Cosine distance is 1 - similarity; an inner product is computed exactly.
-      scores[i] = this.mips ? this.mips.dot(items[i], query) : 1 - distances[i];
+      scores[i] = this.scaling ? this.scaling.dot(items[i], query) : 1 - distances[i];
     }
     return { items, scores };
   }
@@ -194,12 +190,12 @@ class UsearchVectorIndex implements VectorIndex {
 /** HNSW index on usearch (https://github.com/unum-cloud/usearch), Node only. */
 export function usearchIndex(options: Partial<UsearchIndexOptions> = {}): VectorIndexFactory {
   const o = resolveOptions('usearchIndex', USEARCH_DEFAULTS, options, USEARCH_CHECKS);
-  const buildState = (metric: VectorMetric): JsonObject => ({ connectivity: o.connectivity, expansionAdd: o.expansionAdd, space: metric === 'ip' ? 'mips-l2' : 'cos' });
+  const buildState = (metric: VectorMetric): JsonObject => ({ connectivity: o.connectivity, expansionAdd: o.expansionAdd, space: metric === 'ip' ? 'ip-scaled' : 'cos' });
   const create = async (source: VectorSource) => {
     const usearch = await loadOptional<UsearchModule>('usearch', 'usearchIndex');
     return new usearch.Index({
-      metric: source.metric === 'cosine' ? 'cos' : 'l2sq',
-      dimensions: source.metric === 'ip' ? source.dim + 1 : source.dim,
+      metric: source.metric === 'cosine' ? 'cos' : 'ip',
+      dimensions: source.dim,
       connectivity: o.connectivity,
       expansion_add: o.expansionAdd,
       expansion_search: o.expansionSearch,
@@ -211,22 +207,22 @@ export function usearchIndex(options: Partial<UsearchIndexOptions> = {}): Vector
     async build(source, { signal } = {}) {
       const size = sizeOf(source, 'usearchIndex');
       const native = await create(source);
-      const mips = source.metric === 'ip' ? new MipsTransform(source) : null;
+      const scaling = source.metric === 'ip' ? new IpScaling(source) : null;
       const pace = new Pace(signal, 'usearchIndex.build');
-      const rows = new Float32Array(mips ? Math.min(size, ADD_CHUNK) * mips.dim : 0);
+      const rows = new Float32Array(scaling ? Math.min(size, ADD_CHUNK) * source.dim : 0);
       for (let start = 0; start < size; start += ADD_CHUNK) {
         const end = Math.min(size, start + ADD_CHUNK);
         const keys = new BigUint64Array(end - start);
         for (let r = start; r < end; r++) keys[r - start] = BigInt(r);
-        if (mips) {
-          for (let r = start; r < end; r++) mips.row(r, rows.subarray((r - start) * mips.dim, (r - start + 1) * mips.dim));
-          native.add(keys, rows.subarray(0, (end - start) * mips.dim), o.threads);
+        if (scaling) {
+          for (let r = start; r < end; r++) scaling.row(r, rows.subarray((r - start) * source.dim, (r - start + 1) * source.dim));
+          native.add(keys, rows.subarray(0, (end - start) * source.dim), o.threads);
         } else {
           native.add(keys, source.vectors.subarray(start * source.dim, end * source.dim), o.threads);
         }
         if (pace.due()) await pace.pause();
       }
-      return new UsearchVectorIndex(native, size, source, mips, buildState(source.metric));
+      return new UsearchVectorIndex(native, size, source, scaling, buildState(source.metric));
     },
     async restore(stored, source) {
       const size = sizeOf(source, 'usearchIndex');
@@ -241,7 +237,7 @@ export function usearchIndex(options: Partial<UsearchIndexOptions> = {}): Vector
       } catch {
         return null; // a format this usearch cannot read: rebuild
       }
-      return native.size() === size ? new UsearchVectorIndex(native, size, source, source.metric === 'ip' ? new MipsTransform(source) : null, buildState(source.metric)) : null;
+      return native.size() === size ? new UsearchVectorIndex(native, size, source, source.metric === 'ip' ? new IpScaling(source) : null, buildState(source.metric)) : null;
     },
   };
 }
@@ -250,7 +246,7 @@ export function usearchIndex(options: Partial<UsearchIndexOptions> = {}): Vector
 
 /** The parts of hnswlib-node's API used here. */
 interface HnswlibModule {
-  HierarchicalNSW: new (space: 'ip' | 'cosine' | 'l2', dim: number) => HnswlibIndex;
+  HierarchicalNSW: new (space: 'ip' | 'cosine', dim: number) => HnswlibIndex;
 }
 interface HnswlibIndex {
   initIndex(opts: { maxElements: number; m: number; efConstruction: number; randomSeed: number }): void;
@@ -297,19 +293,19 @@ class HnswlibVectorIndex implements VectorIndex {
     private readonly native: HnswlibIndex,
     readonly size: number,
     source: VectorSource,
-    private readonly mips: MipsTransform | null,
+    private readonly scaling: IpScaling | null,
     private readonly buildState: JsonObject,
   ) {
     this.dim = source.dim;
     this.metric = source.metric;
-    this.point = new Array<number>(mips ? mips.dim : source.dim).fill(0);
+    this.point = new Array<number>(source.dim).fill(0);
   }
 
   search(query: Float32Array, k: number): VectorMatches {
     checkQuery(this, query, k, 'hnswlibIndex');
     const n = Math.min(k, this.size);
     if (n === 0) return { items: new Int32Array(0), scores: new Float32Array(0) };
-    if (this.mips) this.mips.query(query, this.point);
+    if (this.scaling) this.scaling.query(query, this.point);
     else for (let j = 0; j < this.dim; j++) this.point[j] = query[j];
     const { distances, neighbors } = this.native.searchKnn(this.point, n);
     const items = new Int32Array(neighbors.length);
@@ -317,7 +313,7 @@ class HnswlibVectorIndex implements VectorIndex {
     for (let i = 0; i < neighbors.length; i++) {
       items[i] = neighbors[i];
       // Cosine distance is 1 - similarity; an inner product is computed exactly.
-      scores[i] = this.mips ? this.mips.dot(items[i], query) : 1 - distances[i];
+      scores[i] = this.scaling ? this.scaling.dot(items[i], query) : 1 - distances[i];
     }
     return { items, scores };
   }
@@ -335,34 +331,33 @@ class HnswlibVectorIndex implements VectorIndex {
 /** HNSW index on hnswlib-node (https://github.com/yoshoku/hnswlib-node), Node only. */
 export function hnswlibIndex(options: Partial<HnswlibIndexOptions> = {}): VectorIndexFactory {
   const o = resolveOptions('hnswlibIndex', HNSWLIB_DEFAULTS, options, HNSWLIB_CHECKS);
-  const buildState = (metric: VectorMetric): JsonObject => ({ m: o.m, efConstruction: o.efConstruction, seed: o.seed, space: metric === 'ip' ? 'mips-l2' : 'cosine' });
-  const space = (metric: VectorMetric) => (metric === 'cosine' ? 'cosine' : 'l2');
-  const nativeDim = (source: VectorSource) => (source.metric === 'ip' ? source.dim + 1 : source.dim);
+  const buildState = (metric: VectorMetric): JsonObject => ({ m: o.m, efConstruction: o.efConstruction, seed: o.seed, space: metric === 'ip' ? 'ip-scaled' : 'cosine' });
+  const space = (metric: VectorMetric) => (metric === 'cosine' ? 'cosine' : 'ip');
   return {
     kind: 'hnswlib',
     async build(source, { signal } = {}) {
       const size = sizeOf(source, 'hnswlibIndex');
       const { HierarchicalNSW } = await hnswlib();
-      const native = new HierarchicalNSW(space(source.metric), nativeDim(source));
+      const native = new HierarchicalNSW(space(source.metric), source.dim);
       native.initIndex({ maxElements: Math.max(size, 1), m: o.m, efConstruction: o.efConstruction, randomSeed: o.seed });
       const pace = new Pace(signal, 'hnswlibIndex.build');
-      const mips = source.metric === 'ip' ? new MipsTransform(source) : null;
+      const scaling = source.metric === 'ip' ? new IpScaling(source) : null;
       const { vectors, dim } = source;
-      const point = new Array<number>(nativeDim(source));
+      const point = new Array<number>(source.dim);
       for (let r = 0; r < size; r++) {
-        if (mips) mips.row(r, point);
+        if (scaling) scaling.row(r, point);
         else for (let j = 0; j < dim; j++) point[j] = vectors[r * dim + j];
         native.addPoint(point, r);
         if ((r & 1023) === 0 && pace.due()) await pace.pause();
       }
       native.setEf(o.ef);
-      return new HnswlibVectorIndex(native, size, source, mips, buildState(source.metric));
+      return new HnswlibVectorIndex(native, size, source, scaling, buildState(source.metric));
     },
     async restore(stored, source) {
       const size = sizeOf(source, 'hnswlibIndex');
       if (stored.kind !== 'hnswlib' || !sameShape(stored.state, source, size, buildState(source.metric))) return null;
       const { HierarchicalNSW } = await hnswlib();
-      const native = new HierarchicalNSW(space(source.metric), nativeDim(source));
+      const native = new HierarchicalNSW(space(source.metric), source.dim);
       try {
         withTempDir((dir) => {
           const path = join(dir, 'index.hnsw');
@@ -374,7 +369,7 @@ export function hnswlibIndex(options: Partial<HnswlibIndexOptions> = {}): Vector
       }
       if (native.getCurrentCount() !== size) return null;
       native.setEf(o.ef);
-      return new HnswlibVectorIndex(native, size, source, source.metric === 'ip' ? new MipsTransform(source) : null, buildState(source.metric));
+      return new HnswlibVectorIndex(native, size, source, source.metric === 'ip' ? new IpScaling(source) : null, buildState(source.metric));
     },
   };
 }
