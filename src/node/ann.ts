@@ -263,7 +263,11 @@ export interface HnswlibIndexOptions {
   m: number;
   /** Candidate list while inserting. Default 128: not varied yet (the same as usearch's, for a like-for-like comparison). */
   efConstruction: number;
-  /** Candidate list while searching (a search for k > ef uses k). Default 256: with M 32 at 1M x 64, recall@10 0.9497 at p99 0.74 ms (CPU 0.66 ms); 512 gives 0.960 at 1.6 ms. */
+  /**
+   * Candidate list while searching (a search for k > ef uses k). Default 320: the smallest ef
+   * measured with recall@10 >= 0.95 at M 32, 1M x 64 (benchmarks/ann.ts, docs/ann.md): 0.9537,
+   * CPU p99 1.05 ms on the loaded machine; 256 gave 0.9497 (CPU p99 0.66 ms unloaded), 512 0.960.
+   */
   ef: number;
   /** Seed of the level draws (hnswlib's randomSeed); the build is single-threaded, so it is deterministic. Default 100 (hnswlib's). */
   seed: number;
@@ -276,7 +280,7 @@ const HNSWLIB_CHECKS: OptionChecks<HnswlibIndexOptions> = {
   seed: integer({ min: 0 }),
 };
 
-export const HNSWLIB_DEFAULTS: Readonly<HnswlibIndexOptions> = Object.freeze({ m: 32, efConstruction: 128, ef: 256, seed: 100 });
+export const HNSWLIB_DEFAULTS: Readonly<HnswlibIndexOptions> = Object.freeze({ m: 32, efConstruction: 128, ef: 320, seed: 100 });
 
 async function hnswlib(): Promise<HnswlibModule> {
   const m = await loadOptional<HnswlibModule & { default?: HnswlibModule }>('hnswlib-node', 'hnswlibIndex');
