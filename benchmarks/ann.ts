@@ -3,11 +3,19 @@
  * and serialize / restore time, for usearch and hnswlib-node at a few settings.
  *
  *   npx tsx benchmarks/ann.ts [--items 1000000] [--dim 64] [--queries 1000] [--data lowrank|clustered|gaussian]
- *                             [--metric ip|cosine] [--configs u16,u32,h16] [--quick]
+ *                             [--metric ip|cosine] [--configs u16,u32,h16] [--ef 16,32,64,128,256,512] [--quick]
  *
  * Configurations: u16 / u32 = usearch with M 16 / 32 built on 2 threads, u16t1 = usearch M 16
- * on 1 thread (its deterministic default), h16 / h32 = hnswlib-node M 16 / 32 (one thread);
- * efConstruction 128 for all; each build is searched at every ef of EF_SWEEP.
+ * on 1 thread (its deterministic default), h16 / h32 = hnswlib-node M 16 / 32 (one thread),
+ * efConstruction 128 for these; h32c256 = hnswlib-node M 32, efConstruction 256. Each build is
+ * searched at every ef of `--ef` (search-time only: the built graph is restored with each).
+ *
+ * A 1M build takes minutes to half an hour on a loaded 2-core machine, while ef is a search
+ * setting, so each built index is kept in the OS temp directory
+ * (hybridrec-ann-bench/index-<setup>-<config>.bin, with its build time and load in a .json
+ * beside it) and restored by later runs of the same setup and configuration: sweeping other ef
+ * values costs no rebuild. `--rebuild` ignores a kept index. The row's `buildCached` says
+ * whether its build time is from an earlier run.
  *
  * Data (seeded, mulberry32), 1,000 clusters each:
  * - `lowrank` (default): trained embeddings have an effective rank well below their width, so
@@ -27,11 +35,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hnswlibIndex, usearchIndex } from '../src/node/ann';
-import { ExactVectorIndex, type VectorIndex, type VectorIndexFactory, type VectorMetric, type VectorSource } from '../src/util/ann';
+import { ExactVectorIndex, type SerializedIndex, type VectorIndex, type VectorIndexFactory, type VectorMetric, type VectorSource } from '../src/util/ann';
 import { mulberry32, randomNormal } from '../src/util/random';
 import { describeMachine, machine, percentile } from './machine';
 
@@ -42,7 +50,7 @@ const CLUSTERS = 1000;
 const CLUSTER_SPREAD = 0.35;
 const LATENT_DIM = 16;
 const LOWRANK_NOISE = 0.05;
-/** ef values swept per build (search-time only: the built graph is restored with each). */
+/** ef values swept per build by default (`--ef` replaces them). */
 const EF_SWEEP = [16, 32, 64, 128, 256, 512];
 /** Candidate counts a strategy asks for (ensemble: up to 1,000 per strategy). */
 const CANDIDATES = [100, 1000];
@@ -81,10 +89,17 @@ interface Row {
   cpuP50ms: number;
   cpuP99ms: number;
   buildSeconds: number;
+  /** True when the build time (and its load) is from the earlier run that built the kept index. */
+  buildCached: boolean;
+  /** 1-minute load average when the build finished. */
+  buildLoad: number;
+  /** 1-minute load average before and after this row's searches (the machine is shared). */
+  searchLoad: [number, number];
   peakRssMiB: number;
   indexMiB: number;
   serializeSeconds: number;
-  restoreSeconds: number;
+  /** Seconds to restore the serialized index for this row; null for the row searched on the index just built. */
+  restoreSeconds: number | null;
   candidates: Array<{ k: number; p50ms: number; p99ms: number }>;
 }
 
@@ -160,23 +175,48 @@ function recall(results: Int32Array[], truth: Int32Array): number {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-async function child(s: Setup, c: Config, truthPath: string): Promise<Row[]> {
+/** What a kept index was built with and how long it took (the .json beside its bytes). */
+interface KeptBuild {
+  kind: string;
+  state: SerializedIndex['state'];
+  buildSeconds: number;
+  buildLoad: number;
+  serializeSeconds: number;
+}
+
+async function child(s: Setup, c: Config, truthPath: string, efs: number[], keptPath: string, rebuild: boolean): Promise<Row[]> {
   const source: VectorSource = { vectors: generate(s, s.items, 0), dim: s.dim, metric: s.metric };
   const queries = generate(s, s.queries, 1);
   const truth = new Int32Array(new Uint8Array(readFileSync(truthPath)).buffer);
-  let t = performance.now();
-  const built = await factory(c, EF_SWEEP[0]).build(source);
-  const buildSeconds = (performance.now() - t) / 1000;
-  t = performance.now();
-  const stored = built.serialize()!;
-  const serializeSeconds = (performance.now() - t) / 1000;
-  const rows: Row[] = [];
-  for (const ef of EF_SWEEP) {
-    gc?.();
+  const metaPath = `${keptPath}.json`;
+  let stored: SerializedIndex;
+  let kept: KeptBuild;
+  let built: VectorIndex | null = null;
+  const buildCached = !rebuild && existsSync(keptPath) && existsSync(metaPath);
+  if (buildCached) {
+    kept = JSON.parse(readFileSync(metaPath, 'utf8')) as KeptBuild;
+    stored = { kind: kept.kind, state: kept.state, bytes: new Uint8Array(readFileSync(keptPath)) };
+    console.error(`    restoring the kept build ${keptPath} (built in ${kept.buildSeconds.toFixed(1)} s at load ${kept.buildLoad.toFixed(1)})`);
+  } else {
+    let t = performance.now();
+    built = await factory(c, efs[0]).build(source);
+    const buildSeconds = (performance.now() - t) / 1000;
+    const buildLoad = loadavg()[0];
     t = performance.now();
-    const index = ef === EF_SWEEP[0] ? built : await factory(c, ef).restore(stored, source);
-    const restoreSeconds = ef === EF_SWEEP[0] ? NaN : (performance.now() - t) / 1000;
-    if (index === null) throw new Error(`${c.package} could not restore its own serialization`);
+    stored = built.serialize()!;
+    const serializeSeconds = (performance.now() - t) / 1000;
+    kept = { kind: stored.kind, state: stored.state, buildSeconds, buildLoad, serializeSeconds };
+    writeFileSync(keptPath, stored.bytes);
+    writeFileSync(metaPath, JSON.stringify(kept));
+  }
+  const rows: Row[] = [];
+  for (const ef of efs) {
+    gc?.();
+    const t = performance.now();
+    const index = built !== null && ef === efs[0] ? built : await factory(c, ef).restore(stored, source);
+    const restoreSeconds = built !== null && ef === efs[0] ? null : (performance.now() - t) / 1000;
+    if (index === null) throw new Error(`${c.package} could not restore its own serialization (${keptPath}: --rebuild if it is stale)`);
+    const loadBefore = loadavg()[0];
     const { p50, p99, cpuP50, cpuP99, results } = timeSearches(index, queries, s.dim, K);
     const candidates = CANDIDATES.map((k) => {
       const r = timeSearches(index, queries, s.dim, k);
@@ -193,14 +233,17 @@ async function child(s: Setup, c: Config, truthPath: string): Promise<Row[]> {
       p99ms: p99,
       cpuP50ms: cpuP50,
       cpuP99ms: cpuP99,
-      buildSeconds,
+      buildSeconds: kept.buildSeconds,
+      buildCached,
+      buildLoad: kept.buildLoad,
+      searchLoad: [loadBefore, loadavg()[0]],
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       indexMiB: stored.bytes.length / 2 ** 20,
-      serializeSeconds,
+      serializeSeconds: kept.serializeSeconds,
       restoreSeconds,
       candidates,
     });
-    console.error(`    ${c.package} M=${c.m} ef=${ef}: recall@10 ${rows[rows.length - 1].recallAt10.toFixed(4)}, p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms (CPU ${cpuP50.toFixed(3)} / ${cpuP99.toFixed(3)} ms)`);
+    console.error(`    ${c.package} M=${c.m} efC=${c.efConstruction} ef=${ef}: recall@10 ${rows[rows.length - 1].recallAt10.toFixed(4)}, p50 ${p50.toFixed(3)} ms, p99 ${p99.toFixed(3)} ms (CPU ${cpuP50.toFixed(3)} / ${cpuP99.toFixed(3)} ms), load ${loadBefore.toFixed(1)}`);
   }
   return rows;
 }
@@ -250,32 +293,38 @@ async function main(): Promise<void> {
     u32: { package: 'usearch', m: 32, efConstruction: 128, threads: 2 },
     h16: { package: 'hnswlib', m: 16, efConstruction: 128, threads: 1 },
     h32: { package: 'hnswlib', m: 32, efConstruction: 128, threads: 1 },
+    h32c256: { package: 'hnswlib', m: 32, efConstruction: 256, threads: 1 },
   };
+  const efs = flag('ef', EF_SWEEP.join(',')).split(',').map(Number);
+  if (efs.some((ef) => !Number.isInteger(ef) || ef < 1)) throw new Error(`--ef needs integers >= 1, got ${flag('ef', '')}`);
+  const rebuild = process.argv.includes('--rebuild');
   const configs = wanted.map((name) => {
     if (!known[name]) throw new Error(`unknown configuration ${name}; use ${Object.keys(known).join(', ')}`);
     return known[name];
   });
 
   const rows: Row[] = [];
-  for (const c of configs) {
-    console.log(`  building ${c.package} M=${c.m} efConstruction=${c.efConstruction} threads=${c.threads} ...`);
-    const r = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), '--child', JSON.stringify({ s, c, truthPath })], {
+  for (const [name, c] of configs.map((c, i) => [wanted[i], c] as const)) {
+    const keptPath = join(cacheDir, `index-${s.data}-${s.metric}-${s.items}x${s.dim}-${name}.bin`);
+    console.log(`  ${c.package} M=${c.m} efConstruction=${c.efConstruction} threads=${c.threads} (load ${loadavg()[0].toFixed(1)}) ...`);
+    const r = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', fileURLToPath(import.meta.url), '--child', JSON.stringify({ s, c, truthPath, efs, keptPath, rebuild })], {
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 1 << 26,
     });
     if (r.status !== 0) throw new Error(`child for ${JSON.stringify(c)} failed with status ${r.status}`);
     const got = JSON.parse(r.stdout.toString()) as Row[];
     rows.push(...got);
-    console.log(`    build ${got[0].buildSeconds.toFixed(1)} s, peak RSS ${got[0].peakRssMiB.toFixed(0)} MiB, serialized ${got[0].indexMiB.toFixed(0)} MiB (write ${got[0].serializeSeconds.toFixed(1)} s, restore ${got[1]?.restoreSeconds.toFixed(1)} s)`);
+    console.log(`    build ${got[0].buildSeconds.toFixed(1)} s${got[0].buildCached ? ' (kept from an earlier run)' : ''} at load ${got[0].buildLoad.toFixed(1)}, peak RSS ${got[0].peakRssMiB.toFixed(0)} MiB, serialized ${got[0].indexMiB.toFixed(0)} MiB (write ${got[0].serializeSeconds.toFixed(1)} s, restore ${got.find((r) => r.restoreSeconds !== null)?.restoreSeconds?.toFixed(1)} s)`);
   }
 
-  console.log('\n| package | M | efC | build threads | ef | recall@10 | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms | build s | peak RSS MiB | p99 ms k=100 | p99 ms k=1000 |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('\n| package | M | efC | build threads | ef | recall@10 | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms | load | build s | peak RSS MiB | p99 ms k=100 | p99 ms k=1000 |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const c = (k: number) => r.candidates.find((x) => x.k === k)!.p99ms.toFixed(2);
-    console.log(`| ${r.package} | ${r.m} | ${r.efConstruction} | ${r.buildThreads} | ${r.ef} | ${r.recallAt10.toFixed(4)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${r.cpuP50ms.toFixed(3)} | ${r.cpuP99ms.toFixed(3)} | ${r.buildSeconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} | ${c(100)} | ${c(1000)} |`);
+    console.log(`| ${r.package} | ${r.m} | ${r.efConstruction} | ${r.buildThreads} | ${r.ef} | ${r.recallAt10.toFixed(4)} | ${r.p50ms.toFixed(3)} | ${r.p99ms.toFixed(3)} | ${r.cpuP50ms.toFixed(3)} | ${r.cpuP99ms.toFixed(3)} | ${r.searchLoad.map((l) => l.toFixed(1)).join('-')} | ${r.buildSeconds.toFixed(1)} | ${r.peakRssMiB.toFixed(0)} | ${c(100)} | ${c(1000)} |`);
   }
-  const out = join(here, 'results', `ann-${s.data}-${s.metric}-${s.items}x${s.dim}-${wanted.join('-')}.json`);
+  const efPart = flag('ef', '') === '' ? '' : `-ef${efs.join('-')}`;
+  const out = join(here, 'results', `ann-${s.data}-${s.metric}-${s.items}x${s.dim}-${wanted.join('-')}${efPart}.json`);
   mkdirSync(dirname(out), { recursive: true });
   const command = `npx tsx benchmarks/ann.ts ${process.argv.slice(2).join(' ')}`.trim();
   writeFileSync(out, `${JSON.stringify({ command, date: new Date().toISOString().slice(0, 10), machine: machine(), setup: s, exact: { p50ms: exactTimes.p50, p99ms: exactTimes.p99 }, rows }, null, 2)}\n`);
@@ -284,8 +333,8 @@ async function main(): Promise<void> {
 
 const childAt = process.argv.indexOf('--child');
 if (childAt >= 0) {
-  const { s, c, truthPath } = JSON.parse(process.argv[childAt + 1]) as { s: Setup; c: Config; truthPath: string };
-  child(s, c, truthPath)
+  const { s, c, truthPath, efs, keptPath, rebuild } = JSON.parse(process.argv[childAt + 1]) as { s: Setup; c: Config; truthPath: string; efs: number[]; keptPath: string; rebuild: boolean };
+  child(s, c, truthPath, efs, keptPath, rebuild)
     .then((rows) => process.stdout.write(JSON.stringify(rows)))
     .catch((e) => {
       console.error(e);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
+import { StateReader } from '../src/artifact/validate';
 import { OptionError } from '../src/errors';
 import { hnswlibIndex, usearchIndex } from '../src/node/ann';
 import { ExactVectorIndex, VectorIndexSlot, exactIndex, type VectorIndexFactory, type VectorSource } from '../src/util/ann';
@@ -127,7 +128,7 @@ describe('VectorIndexSlot', () => {
     const w = new ArtifactWriter();
     const state = slot.save(w.scope('s'));
     const r = ArtifactReader.open(w.toBytes({ ann: state }));
-    return VectorIndexSlot.load((r.root as JsonObject).ann, r.scope('s'));
+    return VectorIndexSlot.read(StateReader.of(r.root, 's'), r.scope('s'), 'ann');
   }
 
   it('stores the native index and restores it when the same kind is attached, else builds', async () => {

@@ -3,6 +3,7 @@ import { ArtifactError, NoCustomerDataError, NotFittedError, OptionError, Unknow
 import { Popularity } from '../strategies/popularity';
 import { checkDataset } from '../strategies/checks';
 import type { Explanation, FitOptions, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
+import { isVectorIndexed, type VectorIndexFactory } from '../util/ann';
 import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
 import { deriveSeed } from '../util/random';
 import { MergeEngine, type MergeSettings } from './merge';
@@ -66,6 +67,17 @@ export interface HybridOptions {
   combiner: 'linear' | 'reranker';
   /** Options of the learned combiner when combiner is 'reranker' (see RerankerOptions); partial options are completed from its defaults. */
   reranker: Readonly<RerankerOptions>;
+  /**
+   * Candidate retrieval of the dense strategies (those with useVectorIndex: ALS,
+   * SequentialRecommender, TwoTower) through a vector index of this factory, attached after
+   * the final fit, so each scores only the index's candidates instead of the whole catalog
+   * (docs/ann.md): `hnswlibIndex()` / `usearchIndex()` from hybridrec/node, or `exactIndex()`
+   * anywhere. The index is saved with its strategy; a factory is code, so pass it again to
+   * load() (LoadOptions.vectorIndex), which restores the stored index instead of rebuilding.
+   * Default null: every item scored, as without an index (right up to a few hundred thousand
+   * items). Weight tuning and the reranker's validation fits score without it.
+   */
+  vectorIndex: VectorIndexFactory | null;
 }
 
 /** What the constructor takes: `strategies`, and any other option (undefined means its default). */
@@ -109,6 +121,12 @@ export interface LoadOptions {
   loaders: Readonly<Record<string, StrategyLoader>>;
   /** The business-rule filter: code is not stored in artifacts, so pass it again. Default null. */
   filter: ((item: ItemInfo) => boolean) | null;
+  /**
+   * HybridOptions.vectorIndex of the loaded recommender: a stored index of the same kind and
+   * settings is restored, otherwise one is built. Default null: the stored indexes stay unread
+   * (and are saved again) and every item is scored.
+   */
+  vectorIndex: VectorIndexFactory | null;
 }
 
 /** One strategy's part in a recommendation. */
@@ -147,6 +165,12 @@ const isRecommender = (s: unknown): s is Recommender =>
   s !== null && typeof s === 'object' && typeof (s as Recommender).score === 'function' && typeof (s as Recommender).fit === 'function';
 
 const filterCheck: Check<((item: ItemInfo) => boolean) | null> = nullable(custom((f) => typeof f === 'function', 'a function (item) => boolean'));
+const vectorIndexCheck: Check<VectorIndexFactory | null> = nullable(
+  custom<VectorIndexFactory>(
+    (f) => f !== null && typeof f === 'object' && typeof (f as VectorIndexFactory).kind === 'string' && typeof (f as VectorIndexFactory).build === 'function' && typeof (f as VectorIndexFactory).restore === 'function',
+    'a VectorIndexFactory (hnswlibIndex() or usearchIndex() from hybridrec/node, exactIndex()) or null',
+  ),
+);
 
 /** The options an artifact stores (the rest is strategies, or code). */
 type StoredOptions = Pick<HybridOptions, 'normalization' | 'candidatesPerStrategy' | 'excludePurchased' | 'exclude'> & { weights: Readonly<Record<string, number>> };
@@ -188,6 +212,7 @@ const CHECKS: OptionChecks<HybridOptions> = {
   filter: filterCheck,
   combiner: oneOf(['linear', 'reranker']),
   reranker: (value, name) => resolveRerankerOptions(value, name),
+  vectorIndex: vectorIndexCheck,
 };
 
 const RECOMMEND_DEFAULTS: Readonly<RecommendOptions> = Object.freeze({
@@ -225,10 +250,11 @@ const FIT_CHECKS: OptionChecks<FitSettings> = {
   signal: custom((s) => s === undefined || (s !== null && typeof s === 'object' && typeof (s as AbortSignal).aborted === 'boolean'), 'an AbortSignal'),
 };
 
-const LOAD_DEFAULTS: Readonly<LoadOptions> = Object.freeze({ loaders: Object.freeze({}), filter: null });
+const LOAD_DEFAULTS: Readonly<LoadOptions> = Object.freeze({ loaders: Object.freeze({}), filter: null, vectorIndex: null });
 const LOAD_CHECKS: OptionChecks<LoadOptions> = {
   loaders: custom((v) => isPlainObject(v) && Object.values(v).every((f) => typeof f === 'function'), 'an object of loader functions by kind'),
   filter: filterCheck,
+  vectorIndex: vectorIndexCheck,
 };
 
 /**
@@ -248,6 +274,7 @@ export class HybridRecommender {
     filter: null,
     combiner: 'linear',
     reranker: RERANKER_DEFAULTS,
+    vectorIndex: null,
   });
 
   /** The options as given (with defaults); `weights` may be 'tune'. */
@@ -360,6 +387,8 @@ export class HybridRecommender {
     this.fitTimes = {};
     this.learned = null;
     this.learnedSummary = null;
+    // A refit: the members' indexes of the last fit would be rebuilt by every fit below; detached, they are built once, at the end.
+    if (this.options.vectorIndex !== null) for (const m of this.members) if (m.fitted && isVectorIndexed(m)) await m.useVectorIndex(null);
     let carved: { protocol: ValidationProtocol; split: Split } | null = null;
     if (this.options.weights === 'tune') {
       const started = Date.now();
@@ -401,6 +430,7 @@ export class HybridRecommender {
       this.fitTimes.reranker = (Date.now() - started) / 1000;
     }
     await this.fitStrategies(data, fit, '', true);
+    await this.attachVectorIndexes(fit);
     if (forest !== null) {
       const o = this.options.reranker;
       this.learned = Reranker.forData(this.names, data, forest, { candidatesPerStrategy: o.candidatesPerStrategy }, this.settings);
@@ -427,6 +457,20 @@ export class HybridRecommender {
       });
       if (timed) this.fitTimes[names[i]] = (Date.now() - started) / 1000;
       onProgress?.({ stage: name, done: 1, total: 1, message: `fitted ${name}` });
+    }
+  }
+
+  /** Attaches options.vectorIndex to every member that takes one (building, or restoring a loaded one's stored index). */
+  private async attachVectorIndexes(fit: Pick<FitSettings, 'onProgress' | 'signal'>): Promise<void> {
+    const factory = this.options.vectorIndex;
+    if (factory === null) return;
+    for (let i = 0; i < this.members.length; i++) {
+      const member = this.members[i];
+      if (!isVectorIndexed(member)) continue;
+      const stage = `${this.names[i]}: vector index`;
+      fit.onProgress?.({ stage, done: 0, total: 1, message: `${factory.kind} index for ${this.names[i]}` });
+      const how = await member.useVectorIndex(factory, { signal: fit.signal });
+      fit.onProgress?.({ stage, done: 1, total: 1, message: `${factory.kind} index for ${this.names[i]}: ${how}` });
     }
   }
 
@@ -614,12 +658,13 @@ export class HybridRecommender {
     const parts = await readHybrid(bytes, o.loaders, STORED_CHECKS);
     let rec: HybridRecommender;
     try {
-      rec = new HybridRecommender({ ...parts.stored, strategies: parts.strategiesByName, fallback: parts.fallback, filter: o.filter, combiner: parts.reranker ? 'reranker' : 'linear' });
+      rec = new HybridRecommender({ ...parts.stored, strategies: parts.strategiesByName, fallback: parts.fallback, filter: o.filter, vectorIndex: o.vectorIndex, combiner: parts.reranker ? 'reranker' : 'linear' });
     } catch (e) {
       // The stored options passed their checks; what is left is how they fit together (weights of unknown strategies).
       if (e instanceof OptionError) throw new ArtifactError(`bad recommender options in artifact: ${e.message}`, 'manifest.options');
       throw e;
     }
+    await rec.attachVectorIndexes({});
     rec.tuned = parts.tuning;
     rec.learned = parts.reranker ?? null;
     rec.attach(parts.data);

@@ -8,6 +8,9 @@
  * at a third of its query time, built faster on one thread than usearch on two, and restored in
  * 1.0 s (vs 2.6-6.3 s); usearchIndex installs from prebuilt binaries where no compiler is.
  *
+ * Inner product ('ip') is searched on rescaled vectors (see IpScaling): unscaled, the small
+ * inner products of ALS factors fell on a few float32 steps and the graph missed neighbours.
+ *
  * Both packages serialize to files only, so serialize() / restore() go through a temporary
  * file (Node-only, hence this module lives in src/node).
  */
@@ -38,6 +41,55 @@ function sizeOf(source: VectorSource, what: string): number {
     throw new OptionError(what, `vectors of length ${source.vectors.length} do not split into rows of ${source.dim}`);
   }
   return source.vectors.length / source.dim;
+}
+
+/**
+ * Inner product searched in the packages' own 'ip' space, on rows scaled by 1 / R (R the
+ * largest row norm) and the query scaled to unit length: the order is the inner product's
+ * (both scalings are positive), but the distance 1 - q . x the packages compute in float32
+ * then spans [0, 2] instead of a sliver next to 1. Why: on the factors of a small ALS fit
+ * (norms ~0.002, so every q . x ~1e-6) the unscaled distances fell on a few float32 steps
+ * below 1, the graph was built on ties, and hnswlib missed 10% of the exact top 15 at ef 256;
+ * scaled, it missed none (test/vector-index.test.ts). Tried first and dropped: the L2
+ * transform of Bachrach et al. 2014 ([x, sqrt(R^2 - |x|^2)] against [q, 0]), exact in theory,
+ * lost recall@10 at 1M x 64 (0.874 vs 0.950 at M 32, ef 256; docs/ann.md). The similarity a
+ * search returns is the exact inner product of the unscaled vectors.
+ */
+class IpScaling {
+  private readonly rowScale: number;
+
+  constructor(private readonly source: VectorSource) {
+    const { vectors, dim } = source;
+    let r = 0;
+    for (let o = 0; o < vectors.length; o += dim) {
+      let s = 0;
+      for (let j = o; j < o + dim; j++) s += vectors[j] * vectors[j];
+      if (s > r) r = s;
+    }
+    this.rowScale = r > 0 ? 1 / Math.sqrt(r) : 1;
+  }
+
+  /** Row r, scaled, into `out` (length dim). */
+  row(r: number, out: Float32Array | number[]): void {
+    const { vectors, dim } = this.source;
+    for (let j = 0; j < dim; j++) out[j] = vectors[r * dim + j] * this.rowScale;
+  }
+
+  /** The query at unit length (a zero query stays zero) into `out`. */
+  query(q: Float32Array, out: Float32Array | number[]): void {
+    let s = 0;
+    for (let j = 0; j < q.length; j++) s += q[j] * q[j];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < q.length; j++) out[j] = q[j] * inv;
+  }
+
+  /** The exact inner product of row r and q (what search() reports as the similarity). */
+  dot(r: number, q: Float32Array): number {
+    const { vectors, dim } = this.source;
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += vectors[r * dim + j] * q[j];
+    return s;
+  }
 }
 
 /** The search-time part every index kind stores, for restore() to compare against. */
@@ -95,28 +147,32 @@ class UsearchVectorIndex implements VectorIndex {
   readonly kind = 'usearch';
   readonly dim: number;
   readonly metric: VectorMetric;
+  private readonly point: Float32Array | null;
 
   constructor(
     private readonly native: UsearchIndex,
     readonly size: number,
     source: VectorSource,
+    private readonly scaling: IpScaling | null,
     private readonly buildState: JsonObject,
   ) {
     this.dim = source.dim;
     this.metric = source.metric;
+    this.point = scaling ? new Float32Array(source.dim) : null;
   }
 
   search(query: Float32Array, k: number): VectorMatches {
     checkQuery(this, query, k, 'usearchIndex');
     const n = Math.min(k, this.size);
     if (n === 0) return { items: new Int32Array(0), scores: new Float32Array(0) };
-    const { keys, distances } = this.native.search(query, n, 1);
+    if (this.scaling) this.scaling.query(query, this.point!);
+    const { keys, distances } = this.native.search(this.point ?? query, n, 1);
     const items = new Int32Array(keys.length);
     const scores = new Float32Array(keys.length);
-    // usearch's ip and cos distances are 1 - similarity.
     for (let i = 0; i < keys.length; i++) {
       items[i] = Number(keys[i]);
-      scores[i] = 1 - distances[i];
+      // Cosine distance is 1 - similarity; an inner product is computed exactly.
+      scores[i] = this.scaling ? this.scaling.dot(items[i], query) : 1 - distances[i];
     }
     return { items, scores };
   }
@@ -134,7 +190,7 @@ class UsearchVectorIndex implements VectorIndex {
 /** HNSW index on usearch (https://github.com/unum-cloud/usearch), Node only. */
 export function usearchIndex(options: Partial<UsearchIndexOptions> = {}): VectorIndexFactory {
   const o = resolveOptions('usearchIndex', USEARCH_DEFAULTS, options, USEARCH_CHECKS);
-  const buildState: JsonObject = { connectivity: o.connectivity, expansionAdd: o.expansionAdd };
+  const buildState = (metric: VectorMetric): JsonObject => ({ connectivity: o.connectivity, expansionAdd: o.expansionAdd, space: metric === 'ip' ? 'ip-scaled' : 'cos' });
   const create = async (source: VectorSource) => {
     const usearch = await loadOptional<UsearchModule>('usearch', 'usearchIndex');
     return new usearch.Index({
@@ -151,19 +207,26 @@ export function usearchIndex(options: Partial<UsearchIndexOptions> = {}): Vector
     async build(source, { signal } = {}) {
       const size = sizeOf(source, 'usearchIndex');
       const native = await create(source);
+      const scaling = source.metric === 'ip' ? new IpScaling(source) : null;
       const pace = new Pace(signal, 'usearchIndex.build');
+      const rows = new Float32Array(scaling ? Math.min(size, ADD_CHUNK) * source.dim : 0);
       for (let start = 0; start < size; start += ADD_CHUNK) {
         const end = Math.min(size, start + ADD_CHUNK);
         const keys = new BigUint64Array(end - start);
         for (let r = start; r < end; r++) keys[r - start] = BigInt(r);
-        native.add(keys, source.vectors.subarray(start * source.dim, end * source.dim), o.threads);
+        if (scaling) {
+          for (let r = start; r < end; r++) scaling.row(r, rows.subarray((r - start) * source.dim, (r - start + 1) * source.dim));
+          native.add(keys, rows.subarray(0, (end - start) * source.dim), o.threads);
+        } else {
+          native.add(keys, source.vectors.subarray(start * source.dim, end * source.dim), o.threads);
+        }
         if (pace.due()) await pace.pause();
       }
-      return new UsearchVectorIndex(native, size, source, buildState);
+      return new UsearchVectorIndex(native, size, source, scaling, buildState(source.metric));
     },
     async restore(stored, source) {
       const size = sizeOf(source, 'usearchIndex');
-      if (stored.kind !== 'usearch' || !sameShape(stored.state, source, size, buildState)) return null;
+      if (stored.kind !== 'usearch' || !sameShape(stored.state, source, size, buildState(source.metric))) return null;
       const native = await create(source);
       try {
         withTempDir((dir) => {
@@ -174,7 +237,7 @@ export function usearchIndex(options: Partial<UsearchIndexOptions> = {}): Vector
       } catch {
         return null; // a format this usearch cannot read: rebuild
       }
-      return native.size() === size ? new UsearchVectorIndex(native, size, source, buildState) : null;
+      return native.size() === size ? new UsearchVectorIndex(native, size, source, source.metric === 'ip' ? new IpScaling(source) : null, buildState(source.metric)) : null;
     },
   };
 }
@@ -183,7 +246,7 @@ export function usearchIndex(options: Partial<UsearchIndexOptions> = {}): Vector
 
 /** The parts of hnswlib-node's API used here. */
 interface HnswlibModule {
-  HierarchicalNSW: new (space: 'ip' | 'cosine' | 'l2', dim: number) => HnswlibIndex;
+  HierarchicalNSW: new (space: 'ip' | 'cosine', dim: number) => HnswlibIndex;
 }
 interface HnswlibIndex {
   initIndex(opts: { maxElements: number; m: number; efConstruction: number; randomSeed: number }): void;
@@ -200,7 +263,11 @@ export interface HnswlibIndexOptions {
   m: number;
   /** Candidate list while inserting. Default 128: not varied yet (the same as usearch's, for a like-for-like comparison). */
   efConstruction: number;
-  /** Candidate list while searching (a search for k > ef uses k). Default 256: with M 32 at 1M x 64, recall@10 0.9497 at p99 0.74 ms (CPU 0.66 ms); 512 gives 0.960 at 1.6 ms. */
+  /**
+   * Candidate list while searching (a search for k > ef uses k). Default 320: the smallest ef
+   * measured with recall@10 >= 0.95 at M 32, 1M x 64 (benchmarks/ann.ts, docs/ann.md): 0.9537,
+   * CPU p99 1.05 ms on the loaded machine; 256 gave 0.9497 (CPU p99 0.66 ms unloaded), 512 0.960.
+   */
   ef: number;
   /** Seed of the level draws (hnswlib's randomSeed); the build is single-threaded, so it is deterministic. Default 100 (hnswlib's). */
   seed: number;
@@ -213,7 +280,7 @@ const HNSWLIB_CHECKS: OptionChecks<HnswlibIndexOptions> = {
   seed: integer({ min: 0 }),
 };
 
-export const HNSWLIB_DEFAULTS: Readonly<HnswlibIndexOptions> = Object.freeze({ m: 32, efConstruction: 128, ef: 256, seed: 100 });
+export const HNSWLIB_DEFAULTS: Readonly<HnswlibIndexOptions> = Object.freeze({ m: 32, efConstruction: 128, ef: 320, seed: 100 });
 
 async function hnswlib(): Promise<HnswlibModule> {
   const m = await loadOptional<HnswlibModule & { default?: HnswlibModule }>('hnswlib-node', 'hnswlibIndex');
@@ -230,6 +297,7 @@ class HnswlibVectorIndex implements VectorIndex {
     private readonly native: HnswlibIndex,
     readonly size: number,
     source: VectorSource,
+    private readonly scaling: IpScaling | null,
     private readonly buildState: JsonObject,
   ) {
     this.dim = source.dim;
@@ -241,14 +309,15 @@ class HnswlibVectorIndex implements VectorIndex {
     checkQuery(this, query, k, 'hnswlibIndex');
     const n = Math.min(k, this.size);
     if (n === 0) return { items: new Int32Array(0), scores: new Float32Array(0) };
-    for (let j = 0; j < this.dim; j++) this.point[j] = query[j];
+    if (this.scaling) this.scaling.query(query, this.point);
+    else for (let j = 0; j < this.dim; j++) this.point[j] = query[j];
     const { distances, neighbors } = this.native.searchKnn(this.point, n);
     const items = new Int32Array(neighbors.length);
     const scores = new Float32Array(neighbors.length);
-    // ip and cosine distances are 1 - similarity.
     for (let i = 0; i < neighbors.length; i++) {
       items[i] = neighbors[i];
-      scores[i] = 1 - distances[i];
+      // Cosine distance is 1 - similarity; an inner product is computed exactly.
+      scores[i] = this.scaling ? this.scaling.dot(items[i], query) : 1 - distances[i];
     }
     return { items, scores };
   }
@@ -266,7 +335,7 @@ class HnswlibVectorIndex implements VectorIndex {
 /** HNSW index on hnswlib-node (https://github.com/yoshoku/hnswlib-node), Node only. */
 export function hnswlibIndex(options: Partial<HnswlibIndexOptions> = {}): VectorIndexFactory {
   const o = resolveOptions('hnswlibIndex', HNSWLIB_DEFAULTS, options, HNSWLIB_CHECKS);
-  const buildState: JsonObject = { m: o.m, efConstruction: o.efConstruction, seed: o.seed };
+  const buildState = (metric: VectorMetric): JsonObject => ({ m: o.m, efConstruction: o.efConstruction, seed: o.seed, space: metric === 'ip' ? 'ip-scaled' : 'cosine' });
   const space = (metric: VectorMetric) => (metric === 'cosine' ? 'cosine' : 'ip');
   return {
     kind: 'hnswlib',
@@ -276,19 +345,21 @@ export function hnswlibIndex(options: Partial<HnswlibIndexOptions> = {}): Vector
       const native = new HierarchicalNSW(space(source.metric), source.dim);
       native.initIndex({ maxElements: Math.max(size, 1), m: o.m, efConstruction: o.efConstruction, randomSeed: o.seed });
       const pace = new Pace(signal, 'hnswlibIndex.build');
+      const scaling = source.metric === 'ip' ? new IpScaling(source) : null;
       const { vectors, dim } = source;
-      const point = new Array<number>(dim);
+      const point = new Array<number>(source.dim);
       for (let r = 0; r < size; r++) {
-        for (let j = 0; j < dim; j++) point[j] = vectors[r * dim + j];
+        if (scaling) scaling.row(r, point);
+        else for (let j = 0; j < dim; j++) point[j] = vectors[r * dim + j];
         native.addPoint(point, r);
         if ((r & 1023) === 0 && pace.due()) await pace.pause();
       }
       native.setEf(o.ef);
-      return new HnswlibVectorIndex(native, size, source, buildState);
+      return new HnswlibVectorIndex(native, size, source, scaling, buildState(source.metric));
     },
     async restore(stored, source) {
       const size = sizeOf(source, 'hnswlibIndex');
-      if (stored.kind !== 'hnswlib' || !sameShape(stored.state, source, size, buildState)) return null;
+      if (stored.kind !== 'hnswlib' || !sameShape(stored.state, source, size, buildState(source.metric))) return null;
       const { HierarchicalNSW } = await hnswlib();
       const native = new HierarchicalNSW(space(source.metric), source.dim);
       try {
@@ -302,7 +373,7 @@ export function hnswlibIndex(options: Partial<HnswlibIndexOptions> = {}): Vector
       }
       if (native.getCurrentCount() !== size) return null;
       native.setEf(o.ef);
-      return new HnswlibVectorIndex(native, size, source, buildState);
+      return new HnswlibVectorIndex(native, size, source, source.metric === 'ip' ? new IpScaling(source) : null, buildState(source.metric));
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { SectionReader, SectionWriter } from '../artifact/sections';
+import type { StateReader } from '../artifact/validate';
 import { ArtifactError, OptionError } from '../errors';
 import type { JsonObject } from './json';
 import { InnerProductIndex } from './dense';
@@ -189,14 +190,16 @@ export class VectorIndexSlot {
     return { kind: s.kind, state: s.state };
   }
 
-  /** The slot of a loaded strategy: `state` is what save() returned (null or absent: no stored index). */
-  static load(state: unknown, sections: SectionReader): VectorIndexSlot {
-    if (state === null || state === undefined) return new VectorIndexSlot();
-    const s = state as { kind?: unknown; state?: unknown };
-    if (typeof s.kind !== 'string' || s.state === null || typeof s.state !== 'object' || Array.isArray(s.state)) {
-      throw new ArtifactError('vector index state needs a kind and a state object', 'ann');
-    }
-    return new VectorIndexSlot({ kind: s.kind, state: s.state as JsonObject, bytes: sections.u8('ann') });
+  /**
+   * The slot of a loaded strategy from its state's `key`, which holds what save() returned:
+   * null (no stored index) or { kind, state }, else an ArtifactError naming the field.
+   */
+  static read(s: StateReader, sections: SectionReader, key = 'index'): VectorIndexSlot {
+    if (s.raw(key) === null) return new VectorIndexSlot();
+    const index = s.object(key).keys(['kind', 'state']);
+    const kind = index.string('kind');
+    index.object('state');
+    return new VectorIndexSlot({ kind, state: index.raw('state') as JsonObject, bytes: sections.u8('ann') });
   }
 }
 

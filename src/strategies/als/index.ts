@@ -2,7 +2,8 @@ import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
 import { readF32, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
 import { NotFittedError, OptionError, throwIfAborted } from '../../errors';
-import { InnerProductIndex, scoreAll, type BatchTopK, type Exclusions } from '../../util/dense';
+import { VectorIndexSlot, type VectorIndexed, type VectorIndexFactory, type VectorSource } from '../../util/ann';
+import { dot, InnerProductIndex, scoreAll, type BatchTopK, type Exclusions } from '../../util/dense';
 import { boolean, describe, integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
 import { deriveSeed, mulberry32 } from '../../util/random';
 import { cholesky, choleskySolve } from '../../util/spd';
@@ -56,6 +57,12 @@ export interface ALSOptions {
    * query in from its history, known users included (the serving-artifact behavior).
    */
   useUserFactors: boolean;
+  /**
+   * Candidates score() and rankIndices() take from an attached vector index (useVectorIndex,
+   * docs/ann.md), on top of the query's own items. Default 1000: the ensemble's per-strategy
+   * candidate cut (SequentialRecommender's and TwoTower's default too).
+   */
+  indexCandidates: number;
 }
 
 const DEFAULTS: Readonly<ALSOptions> = Object.freeze({
@@ -68,6 +75,7 @@ const DEFAULTS: Readonly<ALSOptions> = Object.freeze({
   iterations: 15,
   cgSteps: 3,
   useUserFactors: true,
+  indexCandidates: 1000,
 });
 
 const CHECKS: OptionChecks<ALSOptions> = {
@@ -80,6 +88,7 @@ const CHECKS: OptionChecks<ALSOptions> = {
   iterations: integer({ min: 0 }),
   cgSteps: integer({ min: 1 }),
   useUserFactors: boolean(),
+  indexCandidates: integer({ min: 1 }),
 };
 
 const FORMAT_VERSION = 1;
@@ -107,13 +116,14 @@ interface FittedAls {
  * without a refit. A history therefore gets the same scores from a full artifact and from a
  * serving artifact (`save(out, { customerData: false })`).
  */
-export class ALS implements Recommender {
+export class ALS implements Recommender, VectorIndexed {
   static readonly defaults: Readonly<ALSOptions> = DEFAULTS;
   readonly kind = 'als';
   readonly options: Readonly<ALSOptions>;
   private model: FittedAls | null = null;
   private gram: Float64Array | null = null;
   private index: InnerProductIndex | null = null;
+  private slot = new VectorIndexSlot();
   private unitItems: Float32Array | null = null;
   private readonly user: Float32Array;
   private solver: 'simd' | 'js' | null = null;
@@ -174,12 +184,54 @@ export class ALS implements Recommender {
       },
     });
     this.attach({ nUsers: data.nUsers, nItems: data.nItems, itemFactors: items, userFactors: users, weights });
+    this.slot.clear();
+    const factory = this.slot.attachedFactory;
+    if (factory) await this.slot.attach(factory, this.source(), { signal: options.signal });
+  }
+
+  /**
+   * Retrieval through a vector index over the item factors (inner product): score() and
+   * rankIndices() then score only the index's `indexCandidates` best items plus the query's own
+   * items, each with its exact u . y. null detaches it (every item scored). A later fit()
+   * rebuilds with the same factory; recommendUsers() always scans exactly.
+   */
+  async useVectorIndex(factory: VectorIndexFactory | null, options: { signal?: AbortSignal } = {}): Promise<'built' | 'restored' | 'detached'> {
+    return this.slot.attach(factory, this.source(), options);
+  }
+
+  private source(): VectorSource {
+    return { vectors: this.require().itemFactors, dim: this.options.factors, metric: 'ip' };
+  }
+
+  /** The index's candidates for the user vector in this.user, then the query's own items (each once), or null without an index. */
+  private indexCandidates(query: Query, k: number): Int32Array | null {
+    const index = this.slot.index;
+    if (index === null) return null;
+    const found = index.search(this.user, Math.max(k, this.options.indexCandidates)).items;
+    const { items } = queryPurchases(query);
+    const seen = new Set(found);
+    const own = items.filter((i) => !seen.has(i));
+    const out = new Int32Array(found.length + own.length);
+    out.set(found);
+    out.set(own, found.length);
+    return out;
+  }
+
+  /** this.user . y_item in doubles (the full scan's SIMD kernel accumulates in float32: the two agree to float rounding). */
+  private candidateScore(item: number): number {
+    const f = this.options.factors;
+    return Math.fround(dot(this.user, 0, this.require().itemFactors, item * f, f));
   }
 
   score(query: Query, out: ScoreVector): void {
     const m = this.require();
     checkScores(out, m.nItems, 'ALS');
     if (!this.userVector(m, query, this.user)) return;
+    const candidates = this.indexCandidates(query, 0);
+    if (candidates !== null) {
+      for (let k = 0; k < candidates.length; k++) out.set(candidates[k], this.candidateScore(candidates[k]));
+      return;
+    }
     this.itemIndex().scoreAll(this.user, out.values);
     out.markDense();
   }
@@ -195,6 +247,12 @@ export class ALS implements Recommender {
       throw new OptionError('ALS.rankIndices: blocked', `must be null or a Uint8Array of ${m.nItems} flags, got ${describe(blocked)}`);
     }
     if (!this.userVector(m, query, this.user)) return new Int32Array(0);
+    const candidates = this.indexCandidates(query, k);
+    if (candidates !== null) {
+      const heap = new TopK(k);
+      for (let c = 0; c < candidates.length; c++) if (blocked === null || blocked[candidates[c]] !== 1) heap.push(candidates[c], this.candidateScore(candidates[c]));
+      return heap.sorted().items;
+    }
     return this.itemIndex().topK(this.user, k, blocked).items;
   }
 
@@ -271,16 +329,18 @@ export class ALS implements Recommender {
     if (m.weights.lengthNorm) out.array('lengthNorm', m.weights.lengthNorm);
     const withUsers = customerData && m.userFactors !== null;
     if (withUsers) out.array('userFactors', m.userFactors!);
-    return { version: FORMAT_VERSION, nUsers: m.nUsers, nItems: m.nItems, userFactors: withUsers, options: optionsToJson(this.options) };
+    const index = this.slot.save(out);
+    return { version: FORMAT_VERSION, nUsers: m.nUsers, nItems: m.nItems, userFactors: withUsers, options: optionsToJson(this.options), index };
   }
 
   /**
    * Rebuilds a saved model: finite item factors (nItems x factors), the user factors when the
    * state says they were saved (nUsers x factors, nUsers that of the dataset), bm25's length
-   * norms (finite, >= 0, one per item); anything else is an ArtifactError.
+   * norms (finite, >= 0, one per item), the stored vector index (kept unread until
+   * useVectorIndex); anything else is an ArtifactError.
    */
   static load(state: JsonObject, sections: SectionReader, context?: LoadContext): ALS {
-    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'nUsers', 'nItems', 'userFactors', 'options']);
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'nUsers', 'nItems', 'userFactors', 'options', 'index']);
     s.literal('version', FORMAT_VERSION);
     const options = s.options('ALS', CHECKS);
     const withUsers = s.boolean('userFactors');
@@ -293,6 +353,7 @@ export class ALS implements Recommender {
     const lengthNorm = options.weighting === 'bm25' ? readF32(sections, 'lengthNorm', { length: nItems, min: 0 }) : null;
     const weights = InteractionWeights.restore(options.weighting, options.bm25K1, lengthNorm, nItems);
     model.attach({ nUsers, nItems, itemFactors, userFactors, weights });
+    model.slot = VectorIndexSlot.read(s, sections);
     return model;
   }
 

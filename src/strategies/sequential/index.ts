@@ -183,11 +183,6 @@ export class SequentialRecommender implements Recommender, VectorIndexed {
       sequencesPerSecond: t.number('sequencesPerSecond', { min: 0 }),
       seconds: t.number('seconds', { min: 0 }),
     };
-    if (s.raw('index') !== null) {
-      const index = s.object('index').keys(['kind', 'state']);
-      index.string('kind');
-      index.object('state');
-    }
     const f = model.options.factors;
     const sized = (name: string, length: number): Float32Array => readF32(sections, name, { length });
     const weights: SequentialWeights = {
@@ -203,7 +198,7 @@ export class SequentialRecommender implements Recommender, VectorIndexed {
       repeatGate: sized('repeatGate', f * REPEAT_FEATURES),
     };
     model.model = { weights, scorer: new SequentialScorer(weights), info };
-    model.slot = VectorIndexSlot.load(state.index, sections);
+    model.slot = VectorIndexSlot.read(s, sections);
     return model;
   }
 

@@ -298,11 +298,6 @@ export class TwoTower implements Recommender, VectorIndexed {
       examplesPerSecond: t.number('examplesPerSecond', { min: 0 }),
       seconds: t.number('seconds', { min: 0 }),
     };
-    if (s.raw('index') !== null) {
-      const index = s.object('index').keys(['kind', 'state']);
-      index.string('kind');
-      index.object('state');
-    }
     const f = o.factors;
     const H = o.hidden;
     const sized = (name: string, length: number): Float32Array => readF32(sections, name, { length });
@@ -333,7 +328,7 @@ export class TwoTower implements Recommender, VectorIndexed {
       rankOutBias: sized('rankOutBias', 1),
     };
     model.model = { weights, scorer: new TwoTowerScorer(weights, o.scoring), encoder, info };
-    model.slot = VectorIndexSlot.load(s.raw('index'), sections);
+    model.slot = VectorIndexSlot.read(s, sections);
     return model;
   }
 

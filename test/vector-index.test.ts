@@ -1,0 +1,134 @@
+/**
+ * Candidate retrieval through a vector index: ALS's useVectorIndex, and HybridRecommender's
+ * `vectorIndex` option attaching one to every dense member (ALS, TwoTower here), saved with
+ * the artifact and restored by load (docs/ann.md). On these small catalogs an HNSW graph
+ * finds the exact neighbours, so the indexed results must equal the full scan's.
+ */
+import { describe, expect, it } from 'vitest';
+import { ArtifactReader } from '../src/artifact/container';
+import { HybridRecommender } from '../src/ensemble/hybrid';
+import { OptionError } from '../src/errors';
+import { hnswlibIndex } from '../src/node/ann';
+import { ALS } from '../src/strategies/als';
+import { userQuery } from '../src/strategies/query';
+import { TwoTower } from '../src/strategies/two-tower';
+import { ScoreVector, type Query } from '../src/strategies/types';
+import type { VectorIndexFactory } from '../src/util/ann';
+import { plantedGroups } from './fixtures';
+
+const data = plantedGroups(3, { users: 240, groups: 6, perGroup: 20 });
+const CANDIDATES = 15;
+
+function scoresOf(model: ALS, q: Query): Float32Array {
+  const out = new ScoreVector(data.nItems);
+  model.score(q, out);
+  return Float32Array.from({ length: data.nItems }, (_, i) => (out.has(i) ? out.values[i] : -Infinity));
+}
+
+/** hnswlibIndex() that counts its builds and restores. */
+function counting(): { factory: VectorIndexFactory; builds: number; restores: number } {
+  const inner = hnswlibIndex();
+  const c = {
+    builds: 0,
+    restores: 0,
+    factory: {
+      kind: inner.kind,
+      build: (source, options) => {
+        c.builds++;
+        return inner.build(source, options);
+      },
+      restore: (stored, source) => {
+        c.restores++;
+        return inner.restore(stored, source);
+      },
+    } as VectorIndexFactory,
+  };
+  return c;
+}
+
+describe('ALS with a vector index', () => {
+  it('scores only the index candidates plus the own items, with the full scan scores; rankIndices equals the exact top k', async () => {
+    const plain = new ALS({ factors: 8, iterations: 5 });
+    await plain.fit(data, { seed: 1 });
+    const indexed = new ALS({ factors: 8, iterations: 5, indexCandidates: CANDIDATES });
+    await indexed.fit(data, { seed: 1 });
+    expect(await indexed.useVectorIndex(hnswlibIndex())).toBe('built');
+    for (const u of [0, 7, 50]) {
+      const q = userQuery(data, u);
+      const full = scoresOf(plain, q);
+      const via = scoresOf(indexed, q);
+      const touched = Array.from(via.keys()).filter((i) => via[i] !== -Infinity);
+      const best = Array.from(full.keys()).sort((a, b) => full[b] - full[a] || a - b).slice(0, CANDIDATES);
+      const own = Array.from(q.history.items);
+      expect(touched).toEqual([...new Set([...best, ...own])].sort((a, b) => a - b));
+      // Candidates are scored in doubles, the full scan by a float32 SIMD kernel: equal to float rounding.
+      for (const i of touched) expect(Math.abs(via[i] - full[i])).toBeLessThanOrEqual(1e-5 * Math.abs(full[i]) + 1e-12);
+      const blocked = new Uint8Array(data.nItems);
+      for (const i of own) blocked[i] = 1;
+      expect(Array.from(indexed.rankIndices(q, 10, blocked))).toEqual(Array.from(plain.rankIndices(q, 10, blocked)));
+    }
+    // A refit rebuilds with the attached factory; null detaches (full scan again).
+    await indexed.fit(data, { seed: 1 });
+    expect(scoresOf(indexed, userQuery(data, 0)).filter((s) => s !== -Infinity).length).toBeLessThan(data.nItems);
+    expect(await indexed.useVectorIndex(null)).toBe('detached');
+    expect(scoresOf(indexed, userQuery(data, 0))).toEqual(scoresOf(plain, userQuery(data, 0)));
+  });
+});
+
+describe('HybridRecommender vectorIndex', () => {
+  const strategies = () => ({
+    als: new ALS({ factors: 8, iterations: 5, indexCandidates: CANDIDATES }),
+    towers: new TwoTower({ factors: 8, hidden: 8, epochs: 3, batchSize: 64, learningRate: 0.02, validationShare: 0, backend: 'cpu', indexCandidates: CANDIDATES }),
+  });
+  const users = ['u0', 'u7', 'u50', 'u123'];
+
+  it('rejects what is not a factory', () => {
+    expect(() => new HybridRecommender({ strategies: strategies(), vectorIndex: {} as VectorIndexFactory })).toThrow(OptionError);
+    expect(() => new HybridRecommender({ strategies: strategies(), vectorIndex: {} as VectorIndexFactory })).toThrow(/vectorIndex/);
+  });
+
+  it('recommends as the full scan on a small catalog, stores the indexes and restores them at load', async () => {
+    // One strategy at a time: normalization is affine per strategy, so the order of its candidates is its own.
+    for (const name of ['als', 'towers'] as const) {
+      const plain = new HybridRecommender({ strategies: { [name]: strategies()[name] }, candidatesPerStrategy: CANDIDATES });
+      await plain.fit(data, { seed: 4 });
+      const indexed = new HybridRecommender({ strategies: { [name]: strategies()[name] }, candidatesPerStrategy: CANDIDATES, vectorIndex: hnswlibIndex() });
+      await indexed.fit(data, { seed: 4 });
+      for (const user of users) {
+        const want = plain.recommend(user, { k: 10 }).map((r) => r.item);
+        expect(indexed.recommend(user, { k: 10 }).map((r) => r.item), `${name} ${user}`).toEqual(want);
+      }
+      expect(indexed.recommend({ history: ['g2i3', 'g2i5'] }, { k: 10 }).map((r) => r.item)).toEqual(plain.recommend({ history: ['g2i3', 'g2i5'] }, { k: 10 }).map((r) => r.item));
+    }
+
+    const rec = new HybridRecommender({ strategies: strategies(), vectorIndex: hnswlibIndex() });
+    await rec.fit(data, { seed: 4 });
+    const bytes = rec.save();
+    const sections = ArtifactReader.open(bytes).sectionNames;
+    expect(sections).toContain('strategies/als/ann');
+    expect(sections).toContain('strategies/towers/ann');
+
+    const c = counting();
+    const loaded = await HybridRecommender.load(bytes, { vectorIndex: c.factory });
+    expect([c.builds, c.restores]).toEqual([0, 2]);
+    for (const user of users) expect(loaded.recommend(user, { k: 10 })).toEqual(rec.recommend(user, { k: 10 }));
+
+    // Without a factory the stored indexes stay unread (full scan) and are saved again.
+    const exact = new HybridRecommender({ strategies: strategies() });
+    await exact.fit(data, { seed: 4 });
+    const unindexed = await HybridRecommender.load(bytes);
+    for (const user of users) expect(unindexed.recommend(user, { k: 10 })).toEqual(exact.recommend(user, { k: 10 }));
+    const again = counting();
+    await HybridRecommender.load(unindexed.save(), { vectorIndex: again.factory });
+    expect([again.builds, again.restores]).toEqual([0, 2]);
+  }, 120_000);
+
+  it('builds one index per dense member per fit, refits and weight tuning included', async () => {
+    const c = counting();
+    const rec = new HybridRecommender({ strategies: strategies(), vectorIndex: c.factory, weights: 'tune', tune: { grid: [0, 1], rounds: 1, normalizations: ['auto'], maxQueries: 40 } });
+    await rec.fit(data, { seed: 4 });
+    expect(c.builds).toBe(2);
+    await rec.fit(data, { seed: 4 });
+    expect(c.builds).toBe(4);
+  }, 120_000);
+});
