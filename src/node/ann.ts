@@ -261,12 +261,16 @@ interface HnswlibIndex {
 export interface HnswlibIndexOptions {
   /** Graph degree (HNSW M). Default 32: at 1M x 64 (benchmarks/ann.ts) M 16 topped out at recall@10 0.937 (ef 512, p99 0.93 ms); M 32 reached 0.950 at ef 256. */
   m: number;
-  /** Candidate list while inserting. Default 128: not varied yet (the same as usearch's, for a like-for-like comparison). */
+  /**
+   * Candidate list while inserting. Default 256: at M 32, 1M x 64 (benchmarks/ann.ts) it
+   * reached recall@10 0.961 at ef 192 (CPU p99 0.80 ms) where 128 needed ef 320 for 0.954
+   * (CPU p99 1.05 ms), for a build 1.8x as long (1,482 vs 830 s, one thread, load ~15).
+   */
   efConstruction: number;
   /**
-   * Candidate list while searching (a search for k > ef uses k). Default 320: the smallest ef
-   * measured with recall@10 >= 0.95 at M 32, 1M x 64 (benchmarks/ann.ts, docs/ann.md): 0.9537,
-   * CPU p99 1.05 ms on the loaded machine; 256 gave 0.9497 (CPU p99 0.66 ms unloaded), 512 0.960.
+   * Candidate list while searching (a search for k > ef uses k). Default 192: with M 32 and
+   * efConstruction 256 at 1M x 64 (docs/ann.md), recall@10 0.9610 at CPU p99 0.80 ms on the
+   * loaded machine; 128 gave 0.9519 (0.61 ms), a thinner margin over 0.95, 256 gave 0.9649.
    */
   ef: number;
   /** Seed of the level draws (hnswlib's randomSeed); the build is single-threaded, so it is deterministic. Default 100 (hnswlib's). */
@@ -280,7 +284,7 @@ const HNSWLIB_CHECKS: OptionChecks<HnswlibIndexOptions> = {
   seed: integer({ min: 0 }),
 };
 
-export const HNSWLIB_DEFAULTS: Readonly<HnswlibIndexOptions> = Object.freeze({ m: 32, efConstruction: 128, ef: 320, seed: 100 });
+export const HNSWLIB_DEFAULTS: Readonly<HnswlibIndexOptions> = Object.freeze({ m: 32, efConstruction: 256, ef: 192, seed: 100 });
 
 async function hnswlib(): Promise<HnswlibModule> {
   const m = await loadOptional<HnswlibModule & { default?: HnswlibModule }>('hnswlib-node', 'hnswlibIndex');
