@@ -5,7 +5,8 @@
  * recommend(user, { k: 10 }), recommend with explain, and recommendBatch on the same users.
  * Every call's wall time and process CPU time are recorded: on a machine shared with other
  * work the wall p99 measures the scheduler, the CPU time the code (it also counts V8's GC
- * threads). The ratios in the table are medians over rounds, new / base (below 1 = faster).
+ * threads). The table holds each side's median over rounds (machine.ts median: with two rounds, the lower)
+ * and the ratio new / base (below 1 = faster).
  *
  *   NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/ensemble-ab.ts [--base main] [--users 200000] [--products 50000] \
  *     [--queries 2000] [--batch 2000] [--rounds 2]
@@ -19,7 +20,7 @@ import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeMachine, machine, percentile } from './machine';
+import { describeMachine, machine, median, percentile } from './machine';
 
 const here = fileURLToPath(import.meta.url);
 const root = join(dirname(here), '..');
@@ -115,7 +116,6 @@ async function main(): Promise<void> {
   } finally {
     execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', tree], { stdio: 'ignore' });
   }
-  const median = (xs: number[]) => percentile(xs, 50);
   const rows: Array<[string, (r: ChildResult) => number]> = [
     ['recommend wall p50 ms', (r) => r.recommend.wallP50],
     ['recommend wall p99 ms', (r) => r.recommend.wallP99],
