@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { syntheticDataset } from '../examples/shared';
 import { installWorkerPool } from '../src/node/pool';
 import { ALS } from '../src/strategies/als';
-import { arg, describeMachine, machine, median } from './machine';
+import { arg, describeMachine, machine, threadScalingRows } from './machine';
 import { RESULTS_DIR } from './quality';
 
 const IMPLICIT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/peers/implicit-0.7.3');
@@ -122,16 +122,8 @@ async function main(): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   const loadAfter = loadavg();
 
-  const med = (key: string) => (times[key] ? median(times[key]) : NaN);
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  const rows = threadCounts.map((threads) => ({
-    threads,
-    oursSeconds: med(`ours-${threads}`),
-    implicitSeconds: med(`implicit-${threads}`),
-    ratio: med(`ours-${threads}`) / med(`implicit-${threads}`),
-    oursSpeedup: med('ours-1') / med(`ours-${threads}`),
-    implicitSpeedup: med('implicit-1') / med(`implicit-${threads}`),
-  }));
+  const rows = threadScalingRows(times, threadCounts);
   console.log(`\nALS fit (${factors} factors, ${iterations} iterations, ${solver}) at ${data.nUsers} x ${data.nItems}, ${m.nnz} nonzeros, median of ${reps}; ratio = ours / implicit (below 1: ours faster)`);
   console.log('| threads | hybridrec ALS | implicit ALS | ratio | hybridrec speed-up | implicit speed-up |');
   console.log('|---|---|---|---|---|---|');

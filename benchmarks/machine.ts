@@ -51,3 +51,16 @@ export function arg(name: string, fallback: number): number {
 }
 
 export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+
+/** One row per thread count of an interleaved ours-vs-implicit timing run: medians of the `ours-<n>` / `implicit-<n>` samples, their ratio (ours / implicit) and each side's speed-up over its own 1-thread median. */
+export function threadScalingRows(times: Record<string, number[]>, threadCounts: readonly number[]) {
+  const med = (key: string) => (times[key] ? median(times[key]) : NaN);
+  return threadCounts.map((threads) => ({
+    threads,
+    oursSeconds: med(`ours-${threads}`),
+    implicitSeconds: med(`implicit-${threads}`),
+    ratio: med(`ours-${threads}`) / med(`implicit-${threads}`),
+    oursSpeedup: med('ours-1') / med(`ours-${threads}`),
+    implicitSpeedup: med('implicit-1') / med(`implicit-${threads}`),
+  }));
+}

@@ -25,7 +25,7 @@ import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
 import { ItemKNN } from '../src/strategies/item-knn';
 import type { Recommender } from '../src/strategies/types';
 import { syntheticDataset } from '../examples/shared';
-import { arg, describeMachine, machine, median } from './machine';
+import { arg, describeMachine, machine, median, threadScalingRows } from './machine';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const users = arg('users', 100_000);
@@ -132,15 +132,8 @@ rmSync(matrixDir, { recursive: true, force: true });
 await pool.close();
 
 const identical = Object.values(digests).every((d) => d.size === 1);
+const rows = threadScalingRows(times, threadCounts);
 const med = (key: string) => (times[key] ? median(times[key]) : NaN);
-const rows = threadCounts.map((threads) => ({
-  threads,
-  oursSeconds: med(`ours-${threads}`),
-  implicitSeconds: med(`implicit-${threads}`),
-  ratio: med(`ours-${threads}`) / med(`implicit-${threads}`),
-  oursSpeedup: med('ours-1') / med(`ours-${threads}`),
-  implicitSpeedup: med('implicit-1') / med(`implicit-${threads}`),
-}));
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 console.log(`\nItemKNN fit (K=${K}) at ${users} x ${products}, median of ${reps}; ratio = ours / implicit (below 1: ours faster); speed-up = 1 thread / n threads`);
 console.log('| threads | hybridrec ItemKNN | implicit CosineRecommender | ratio | hybridrec speed-up | implicit speed-up |');
