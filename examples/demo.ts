@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   const split = nextBasket(data);
   console.log(`  P4 next-basket split: ${split.queries.length} shoppers to predict, ${split.stats.trainBaskets.toLocaleString()} training orders\n`);
 
-  // The reranker reuses the tuning's validation split and fits; 400 queries keep the demo quick.
+  // The reranker reuses the tuning's validation split and fits, and fits once more on a second
+  // fold (reranker.folds, default 2); 400 queries keep the demo quick.
   const rec = new HybridRecommender({ strategies: defaultStrategies(), weights: 'tune', combiner: 'reranker', reranker: { maxQueries: 400 } });
   const tFit = performance.now();
   await rec.fit(split.train, { seed, onProgress: progressPrinter('  fitting ') });
