@@ -1,25 +1,27 @@
 /**
- * Candidate retrieval through a vector index: ALS's useVectorIndex, and HybridRecommender's
- * `vectorIndex` option attaching one to every dense member (ALS, TwoTower here), saved with
+ * Candidate retrieval through a vector index: ALS's and NeuralCF's (GMF) useVectorIndex, and
+ * HybridRecommender's `vectorIndex` option attaching one to every dense member (ALS, TwoTower,
+ * NeuralCF here), saved with
  * the artifact and restored by load (docs/ann.md). On these small catalogs an HNSW graph
  * finds the exact neighbours, so the indexed results must equal the full scan's.
  */
 import { describe, expect, it } from 'vitest';
-import { ArtifactReader } from '../src/artifact/container';
+import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { HybridRecommender } from '../src/ensemble/hybrid';
 import { OptionError } from '../src/errors';
 import { hnswlibIndex } from '../src/node/ann';
 import { ALS } from '../src/strategies/als';
-import { userQuery } from '../src/strategies/query';
+import { NeuralCF } from '../src/strategies/neural-cf';
+import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { TwoTower } from '../src/strategies/two-tower';
 import { ScoreVector, type Query } from '../src/strategies/types';
-import type { VectorIndexFactory } from '../src/util/ann';
+import { isVectorIndexed, type VectorIndexFactory } from '../src/util/ann';
 import { plantedGroups } from './fixtures';
 
 const data = plantedGroups(3, { users: 240, groups: 6, perGroup: 20 });
 const CANDIDATES = 15;
 
-function scoresOf(model: ALS, q: Query): Float32Array {
+function scoresOf(model: ALS | NeuralCF, q: Query): Float32Array {
   const out = new ScoreVector(data.nItems);
   model.score(q, out);
   return Float32Array.from({ length: data.nItems }, (_, i) => (out.has(i) ? out.values[i] : -Infinity));
@@ -75,10 +77,70 @@ describe('ALS with a vector index', () => {
   });
 });
 
+describe('NeuralCF with a vector index', () => {
+  const gmf = () => new NeuralCF({ factors: 8, epochs: 4, batchSize: 64, learningRate: 0.02, backend: 'cpu', indexCandidates: CANDIDATES });
+  const item = (id: string) => data.items.indexOf(id);
+  // Known users, a fold-in (unknown shopper with a history), and a known user with a basket.
+  const queries = (): Query[] => [userQuery(data, 0), userQuery(data, 7), userQuery(data, 50), anonymousQuery([item('g2i3'), item('g2i5')]), { ...userQuery(data, 9), basket: Int32Array.of(item('g4i1')) }];
+
+  it('GMF scores the index candidates plus the own items with the full scan scores, and survives a round trip without a rebuild', async () => {
+    const model = gmf();
+    await model.fit(data, { seed: 2 });
+    expect(isVectorIndexed(model)).toBe(true);
+    const full = queries().map((q) => scoresOf(model, q));
+    expect(await model.useVectorIndex(hnswlibIndex())).toBe('built');
+    queries().forEach((q, n) => {
+      const via = scoresOf(model, q);
+      const touched = Array.from(via.keys()).filter((i) => via[i] !== -Infinity);
+      const best = Array.from(full[n].keys()).sort((a, b) => full[n][b] - full[n][a] || a - b).slice(0, CANDIDATES);
+      const own = [...q.history.items, ...q.basket];
+      expect(touched, `query ${n}`).toEqual([...new Set([...best, ...own])].sort((a, b) => a - b));
+      // The same arithmetic as the full scan: identical scores.
+      for (const i of touched) expect(via[i]).toBe(full[n][i]);
+    });
+    // Nothing to go on (an unknown shopper with no history): no scores, as without an index.
+    expect(scoresOf(model, anonymousQuery([])).every((s) => s === -Infinity)).toBe(true);
+
+    const w = new ArtifactWriter();
+    const state = model.save(w.scope('ncf'));
+    const r = ArtifactReader.open(w.toBytes(state));
+    expect(r.sectionNames).toContain('ncf/ann');
+    const loaded = NeuralCF.load(state, r.scope('ncf'));
+    const c = counting();
+    expect(await loaded.useVectorIndex(c.factory)).toBe('restored');
+    expect([c.builds, c.restores]).toEqual([0, 1]);
+    for (const q of queries()) expect(scoresOf(loaded, q)).toEqual(scoresOf(model, q));
+    // A refit rebuilds with the attached factory; null detaches (full scan again).
+    await model.fit(data, { seed: 2 });
+    expect(scoresOf(model, userQuery(data, 0)).filter((s) => s !== -Infinity).length).toBeLessThan(data.nItems);
+    expect(await model.useVectorIndex(null)).toBe('detached');
+    expect(scoresOf(model, userQuery(data, 0))).toEqual(full[0]);
+  }, 60_000);
+
+  it('NeuMF takes no index: a factory is an OptionError naming the architecture, and the ensemble leaves it scanning', async () => {
+    const neumf = () => new NeuralCF({ architecture: 'neumf', factors: 8, mlpLayers: [8], epochs: 2, batchSize: 64, backend: 'cpu' });
+    const model = neumf();
+    await model.fit(data, { seed: 2 });
+    expect(isVectorIndexed(model)).toBe(false);
+    await expect(model.useVectorIndex(hnswlibIndex())).rejects.toThrow(OptionError);
+    await expect(model.useVectorIndex(hnswlibIndex())).rejects.toThrow(/neumf/);
+    expect(await model.useVectorIndex(null)).toBe('detached');
+
+    const c = counting();
+    const indexed = new HybridRecommender({ strategies: { ncf: neumf() }, vectorIndex: c.factory });
+    await indexed.fit(data, { seed: 4 });
+    expect(c.builds).toBe(0);
+    const plain = new HybridRecommender({ strategies: { ncf: neumf() } });
+    await plain.fit(data, { seed: 4 });
+    for (const user of ['u0', 'u7']) expect(indexed.recommend(user, { k: 10 })).toEqual(plain.recommend(user, { k: 10 }));
+  }, 60_000);
+});
+
 describe('HybridRecommender vectorIndex', () => {
   const strategies = () => ({
     als: new ALS({ factors: 8, iterations: 5, indexCandidates: CANDIDATES }),
     towers: new TwoTower({ factors: 8, hidden: 8, epochs: 3, batchSize: 64, learningRate: 0.02, validationShare: 0, backend: 'cpu', indexCandidates: CANDIDATES }),
+    ncf: new NeuralCF({ factors: 8, epochs: 3, batchSize: 64, learningRate: 0.02, backend: 'cpu', indexCandidates: CANDIDATES }),
   });
   const users = ['u0', 'u7', 'u50', 'u123'];
 
@@ -89,7 +151,7 @@ describe('HybridRecommender vectorIndex', () => {
 
   it('recommends as the full scan on a small catalog, stores the indexes and restores them at load', async () => {
     // One strategy at a time: normalization is affine per strategy, so the order of its candidates is its own.
-    for (const name of ['als', 'towers'] as const) {
+    for (const name of ['als', 'towers', 'ncf'] as const) {
       const plain = new HybridRecommender({ strategies: { [name]: strategies()[name] }, candidatesPerStrategy: CANDIDATES });
       await plain.fit(data, { seed: 4 });
       const indexed = new HybridRecommender({ strategies: { [name]: strategies()[name] }, candidatesPerStrategy: CANDIDATES, vectorIndex: hnswlibIndex() });
@@ -107,10 +169,11 @@ describe('HybridRecommender vectorIndex', () => {
     const sections = ArtifactReader.open(bytes).sectionNames;
     expect(sections).toContain('strategies/als/ann');
     expect(sections).toContain('strategies/towers/ann');
+    expect(sections).toContain('strategies/ncf/ann');
 
     const c = counting();
     const loaded = await HybridRecommender.load(bytes, { vectorIndex: c.factory });
-    expect([c.builds, c.restores]).toEqual([0, 2]);
+    expect([c.builds, c.restores]).toEqual([0, 3]);
     for (const user of users) expect(loaded.recommend(user, { k: 10 })).toEqual(rec.recommend(user, { k: 10 }));
 
     // Without a factory the stored indexes stay unread (full scan) and are saved again.
@@ -120,15 +183,15 @@ describe('HybridRecommender vectorIndex', () => {
     for (const user of users) expect(unindexed.recommend(user, { k: 10 })).toEqual(exact.recommend(user, { k: 10 }));
     const again = counting();
     await HybridRecommender.load(unindexed.save(), { vectorIndex: again.factory });
-    expect([again.builds, again.restores]).toEqual([0, 2]);
+    expect([again.builds, again.restores]).toEqual([0, 3]);
   }, 120_000);
 
   it('builds one index per dense member per fit, refits and weight tuning included', async () => {
     const c = counting();
     const rec = new HybridRecommender({ strategies: strategies(), vectorIndex: c.factory, weights: 'tune', tune: { grid: [0, 1], rounds: 1, normalizations: ['auto'], maxQueries: 40 } });
     await rec.fit(data, { seed: 4 });
-    expect(c.builds).toBe(2);
+    expect(c.builds).toBe(3);
     await rec.fit(data, { seed: 4 });
-    expect(c.builds).toBe(4);
+    expect(c.builds).toBe(6);
   }, 120_000);
 });
