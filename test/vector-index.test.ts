@@ -1,7 +1,7 @@
 /**
- * Candidate retrieval through a vector index: ALS's and NeuralCF's (GMF) useVectorIndex, and
- * HybridRecommender's `vectorIndex` option attaching one to every dense member (ALS, TwoTower,
- * NeuralCF here), saved with
+ * Candidate retrieval through a vector index: ALS's, NeuralCF's (GMF) and dense ContentBased's
+ * useVectorIndex, and HybridRecommender's `vectorIndex` option attaching one to every dense
+ * member (ALS, TwoTower, NeuralCF, dense ContentBased here), saved with
  * the artifact and restored by load (docs/ann.md). On these small catalogs an HNSW graph
  * finds the exact neighbours, so the indexed results must equal the full scan's.
  */
@@ -11,17 +11,53 @@ import { HybridRecommender } from '../src/ensemble/hybrid';
 import { OptionError } from '../src/errors';
 import { hnswlibIndex } from '../src/node/ann';
 import { ALS } from '../src/strategies/als';
+import { ContentBased, MiniLMEncoder, type DenseItemVectors } from '../src/strategies/content';
 import { NeuralCF } from '../src/strategies/neural-cf';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { TwoTower } from '../src/strategies/two-tower';
-import { ScoreVector, type Query } from '../src/strategies/types';
+import { ScoreVector, type JsonObject, type Query } from '../src/strategies/types';
 import { isVectorIndexed, type VectorIndexFactory } from '../src/util/ann';
+import { optionsToJson } from '../src/util/options';
+import { mulberry32 } from '../src/util/random';
 import { plantedGroups } from './fixtures';
 
 const data = plantedGroups(3, { users: 240, groups: 6, perGroup: 20 });
 const CANDIDATES = 15;
 
-function scoresOf(model: ALS | NeuralCF, q: Query): Float32Array {
+const PLANTED_DIM = 8;
+
+/**
+ * A dense encoder without a model: item "g<g>i<i>" gets unit vector e_g plus seeded noise, so
+ * items of a group are near each other. Saved as a MiniLMEncoder (which loads without its model).
+ */
+class PlantedEncoder extends MiniLMEncoder {
+  override async fit(texts: readonly string[]): Promise<DenseItemVectors> {
+    return this.encode(texts);
+  }
+
+  override async encode(texts: readonly string[]): Promise<DenseItemVectors> {
+    const data = new Float32Array(texts.length * PLANTED_DIM);
+    texts.forEach((text, r) => {
+      const rng = mulberry32(r + 1);
+      const row = data.subarray(r * PLANTED_DIM, (r + 1) * PLANTED_DIM);
+      for (let j = 0; j < PLANTED_DIM; j++) row[j] = 0.4 * (rng() - 0.5);
+      row[Number(text.slice(1, text.indexOf('i')))] += 1;
+      const norm = Math.hypot(...row);
+      for (let j = 0; j < PLANTED_DIM; j++) row[j] /= norm;
+    });
+    return { format: 'dense', rows: texts.length, dim: PLANTED_DIM, data };
+  }
+
+  override get dim(): number {
+    return PLANTED_DIM;
+  }
+
+  override save(): JsonObject {
+    return { kind: 'minilm', options: optionsToJson(this.options), dim: PLANTED_DIM };
+  }
+}
+
+function scoresOf(model: ALS | NeuralCF | ContentBased, q: Query): Float32Array {
   const out = new ScoreVector(data.nItems);
   model.score(q, out);
   return Float32Array.from({ length: data.nItems }, (_, i) => (out.has(i) ? out.values[i] : -Infinity));
@@ -136,11 +172,56 @@ describe('NeuralCF with a vector index', () => {
   }, 60_000);
 });
 
+describe('ContentBased with a vector index', () => {
+  const item = (id: string) => data.items.indexOf(id);
+  const queries = (): Query[] => [userQuery(data, 0), userQuery(data, 13), anonymousQuery([item('g2i3'), item('g5i0')]), { ...userQuery(data, 9), basket: Int32Array.of(item('g4i1')) }];
+
+  it('dense vectors: scores the index candidates plus the own items with the full scan scores, and survives a round trip without a rebuild', async () => {
+    const model = new ContentBased({ template: '{name}', encoder: new PlantedEncoder(), indexCandidates: CANDIDATES });
+    await model.fit(data);
+    expect(isVectorIndexed(model)).toBe(true);
+    const full = queries().map((q) => scoresOf(model, q));
+    expect(await model.useVectorIndex(hnswlibIndex())).toBe('built');
+    queries().forEach((q, n) => {
+      const via = scoresOf(model, q);
+      const touched = Array.from(via.keys()).filter((i) => via[i] !== -Infinity);
+      const best = Array.from(full[n].keys()).sort((a, b) => full[n][b] - full[n][a] || a - b).slice(0, CANDIDATES);
+      const own = [...q.history.items, ...q.basket];
+      expect(touched, `query ${n}`).toEqual([...new Set([...best, ...own])].sort((a, b) => a - b));
+      for (const i of touched) expect(via[i]).toBe(full[n][i]);
+    });
+
+    const w = new ArtifactWriter();
+    const state = model.save(w.scope('content'));
+    const r = ArtifactReader.open(w.toBytes(state));
+    expect(r.sectionNames).toContain('content/ann');
+    const loaded = ContentBased.load(state, r.scope('content'));
+    const c = counting();
+    expect(await loaded.useVectorIndex(c.factory)).toBe('restored');
+    expect([c.builds, c.restores]).toEqual([0, 1]);
+    for (const q of queries()) expect(scoresOf(loaded, q)).toEqual(scoresOf(model, q));
+    expect(await loaded.useVectorIndex(null)).toBe('detached');
+    expect(scoresOf(loaded, queries()[0])).toEqual(full[0]);
+  });
+
+  it('TF-IDF vectors take no index: a factory is an OptionError, and the ensemble leaves it as is', async () => {
+    const model = new ContentBased();
+    await model.fit(data);
+    expect(isVectorIndexed(model)).toBe(false);
+    await expect(model.useVectorIndex(hnswlibIndex())).rejects.toThrow(OptionError);
+    await expect(model.useVectorIndex(hnswlibIndex())).rejects.toThrow(/TF-IDF/);
+    const c = counting();
+    await new HybridRecommender({ strategies: { content: new ContentBased() }, vectorIndex: c.factory }).fit(data, { seed: 4 });
+    expect(c.builds).toBe(0);
+  });
+});
+
 describe('HybridRecommender vectorIndex', () => {
   const strategies = () => ({
     als: new ALS({ factors: 8, iterations: 5, indexCandidates: CANDIDATES }),
     towers: new TwoTower({ factors: 8, hidden: 8, epochs: 3, batchSize: 64, learningRate: 0.02, validationShare: 0, backend: 'cpu', indexCandidates: CANDIDATES }),
     ncf: new NeuralCF({ factors: 8, epochs: 3, batchSize: 64, learningRate: 0.02, backend: 'cpu', indexCandidates: CANDIDATES }),
+    content: new ContentBased({ template: '{name}', encoder: new PlantedEncoder(), indexCandidates: CANDIDATES }),
   });
   const users = ['u0', 'u7', 'u50', 'u123'];
 
@@ -151,7 +232,7 @@ describe('HybridRecommender vectorIndex', () => {
 
   it('recommends as the full scan on a small catalog, stores the indexes and restores them at load', async () => {
     // One strategy at a time: normalization is affine per strategy, so the order of its candidates is its own.
-    for (const name of ['als', 'towers', 'ncf'] as const) {
+    for (const name of ['als', 'towers', 'ncf', 'content'] as const) {
       const plain = new HybridRecommender({ strategies: { [name]: strategies()[name] }, candidatesPerStrategy: CANDIDATES });
       await plain.fit(data, { seed: 4 });
       const indexed = new HybridRecommender({ strategies: { [name]: strategies()[name] }, candidatesPerStrategy: CANDIDATES, vectorIndex: hnswlibIndex() });
@@ -170,10 +251,11 @@ describe('HybridRecommender vectorIndex', () => {
     expect(sections).toContain('strategies/als/ann');
     expect(sections).toContain('strategies/towers/ann');
     expect(sections).toContain('strategies/ncf/ann');
+    expect(sections).toContain('strategies/content/ann');
 
     const c = counting();
     const loaded = await HybridRecommender.load(bytes, { vectorIndex: c.factory });
-    expect([c.builds, c.restores]).toEqual([0, 3]);
+    expect([c.builds, c.restores]).toEqual([0, 4]);
     for (const user of users) expect(loaded.recommend(user, { k: 10 })).toEqual(rec.recommend(user, { k: 10 }));
 
     // Without a factory the stored indexes stay unread (full scan) and are saved again.
@@ -183,15 +265,15 @@ describe('HybridRecommender vectorIndex', () => {
     for (const user of users) expect(unindexed.recommend(user, { k: 10 })).toEqual(exact.recommend(user, { k: 10 }));
     const again = counting();
     await HybridRecommender.load(unindexed.save(), { vectorIndex: again.factory });
-    expect([again.builds, again.restores]).toEqual([0, 3]);
+    expect([again.builds, again.restores]).toEqual([0, 4]);
   }, 120_000);
 
   it('builds one index per dense member per fit, refits and weight tuning included', async () => {
     const c = counting();
     const rec = new HybridRecommender({ strategies: strategies(), vectorIndex: c.factory, weights: 'tune', tune: { grid: [0, 1], rounds: 1, normalizations: ['auto'], maxQueries: 40 } });
     await rec.fit(data, { seed: 4 });
-    expect(c.builds).toBe(3);
+    expect(c.builds).toBe(4);
     await rec.fit(data, { seed: 4 });
-    expect(c.builds).toBe(6);
+    expect(c.builds).toBe(8);
   }, 120_000);
 });
