@@ -174,7 +174,14 @@ describe('NeuralCF with a vector index', () => {
 
 describe('ContentBased with a vector index', () => {
   const item = (id: string) => data.items.indexOf(id);
-  const queries = (): Query[] => [userQuery(data, 0), userQuery(data, 13), anonymousQuery([item('g2i3'), item('g5i0')]), { ...userQuery(data, 9), basket: Int32Array.of(item('g4i1')) }];
+  // The last: one group-5 item among eight of group 2's, too far from the profile to be a candidate by itself.
+  const queries = (): Query[] => [
+    userQuery(data, 0),
+    userQuery(data, 13),
+    anonymousQuery([item('g2i3'), item('g5i0')]),
+    { ...userQuery(data, 9), basket: Int32Array.of(item('g4i1')) },
+    anonymousQuery([...Array.from({ length: 8 }, (_, i) => item(`g2i${i}`)), item('g5i0')]),
+  ];
 
   it('dense vectors: scores the index candidates plus the own items with the full scan scores, and survives a round trip without a rebuild', async () => {
     const model = new ContentBased({ template: '{name}', encoder: new PlantedEncoder(), indexCandidates: CANDIDATES });
