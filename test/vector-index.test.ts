@@ -146,12 +146,26 @@ describe('NeuralCF with a vector index', () => {
     expect(await loaded.useVectorIndex(c.factory)).toBe('restored');
     expect([c.builds, c.restores]).toEqual([0, 1]);
     for (const q of queries()) expect(scoresOf(loaded, q)).toEqual(scoresOf(model, q));
+    // A serving artifact (no user rows: every query folded in) keeps the index too.
+    const ws = new ArtifactWriter();
+    const servingState = model.save(ws.scope('ncf'), { customerData: false });
+    const serving = NeuralCF.load(servingState, ArtifactReader.open(ws.toBytes(servingState)).scope('ncf'));
+    expect(await serving.useVectorIndex(c.factory)).toBe('restored');
+    expect([c.builds, c.restores]).toEqual([0, 2]);
+    const history = anonymousQuery(userQuery(data, 7).history.items);
+    expect(scoresOf(serving, history)).toEqual(scoresOf(model, history));
     // A refit rebuilds with the attached factory; null detaches (full scan again).
     await model.fit(data, { seed: 2 });
     expect(scoresOf(model, userQuery(data, 0)).filter((s) => s !== -Infinity).length).toBeLessThan(data.nItems);
     expect(await model.useVectorIndex(null)).toBe('detached');
     expect(scoresOf(model, userQuery(data, 0))).toEqual(full[0]);
   }, 60_000);
+
+  it('checks indexCandidates', () => {
+    expect(() => new NeuralCF({ indexCandidates: 0 })).toThrow(OptionError);
+    expect(() => new NeuralCF({ indexCandidates: 2.5 })).toThrow(/indexCandidates/);
+    expect(() => new ContentBased({ indexCandidates: 0 })).toThrow(/indexCandidates/);
+  });
 
   it('NeuMF takes no index: a factory is an OptionError naming the architecture, and the ensemble leaves it scanning', async () => {
     const neumf = () => new NeuralCF({ architecture: 'neumf', factors: 8, mlpLayers: [8], epochs: 2, batchSize: 64, backend: 'cpu' });
