@@ -68,8 +68,9 @@ export interface HybridOptions {
   /** Options of the learned combiner when combiner is 'reranker' (see RerankerOptions); partial options are completed from its defaults. */
   reranker: Readonly<RerankerOptions>;
   /**
-   * Candidate retrieval of the dense strategies (those with useVectorIndex: ALS,
-   * SequentialRecommender, TwoTower) through a vector index of this factory, attached after
+   * Candidate retrieval of the dense strategies (those isVectorIndexed: ALS,
+   * SequentialRecommender, TwoTower, NeuralCF 'gmf', ContentBased with MiniLM vectors) through
+   * a vector index of this factory, attached after
    * the final fit, so each scores only the index's candidates instead of the whole catalog
    * (docs/ann.md): `hnswlibIndex()` / `usearchIndex()` from hybridrec/node, or `exactIndex()`
    * anywhere. The index is saved with its strategy; a factory is code, so pass it again to

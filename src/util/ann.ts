@@ -214,8 +214,14 @@ export interface VectorIndexed {
    * scored exactly, as without an index). A later fit() rebuilds with the same factory.
    */
   useVectorIndex(factory: VectorIndexFactory | null, options?: { signal?: AbortSignal }): Promise<'built' | 'restored' | 'detached'>;
+  /**
+   * False when this instance's configuration has no single query vector an index could order
+   * by (NeuralCF's NeuMF, ContentBased on TF-IDF): its useVectorIndex then throws for a
+   * factory, and isVectorIndexed() says false, so the ensemble leaves it scanning. Absent: true.
+   */
+  readonly vectorIndexable?: boolean;
 }
 
 export function isVectorIndexed(x: unknown): x is VectorIndexed {
-  return typeof x === 'object' && x !== null && typeof (x as VectorIndexed).useVectorIndex === 'function';
+  return typeof x === 'object' && x !== null && typeof (x as VectorIndexed).useVectorIndex === 'function' && (x as VectorIndexed).vectorIndexable !== false;
 }

@@ -3,6 +3,7 @@ import type { Catalog, Dataset } from '../../data/dataset';
 import { parseTemplate, renderTemplate, type TemplatePart } from '../../data/template';
 import { scopeName, StateReader, type LoadContext } from '../../artifact/validate';
 import { DataError, EmptyDataError, NotFittedError, OptionError } from '../../errors';
+import { VectorIndexSlot, type VectorIndexed, type VectorIndexFactory } from '../../util/ann';
 import { custom, integer, nullable, number, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import { TopK } from '../../util/topk';
@@ -59,6 +60,12 @@ export interface ContentBasedOptions {
    * 0.2262, on P3 0.0036 / 0.0035 / 0.0031.
    */
   maxCandidates: number;
+  /**
+   * Dense vectors only: candidates score() takes from an attached vector index
+   * (useVectorIndex, docs/ann.md), on top of the query's own items. Default 1000: the
+   * ensemble's per-strategy candidate cut (ALS's and NeuralCF's default too).
+   */
+  indexCandidates: number;
 }
 
 export const DEFAULT_TEMPLATE = '{name} {aisle} {department}';
@@ -78,6 +85,7 @@ const STORED_CHECKS: OptionChecks<StoredOptions> = {
   halfLifeDays: number({ min: 0, exclusiveMin: true, infinity: true }),
   candidateMaxDf: number({ min: 0, max: 1, exclusiveMin: true }),
   maxCandidates: integer({ min: 1, infinity: true }),
+  indexCandidates: integer({ min: 1 }),
 };
 
 const CHECKS: OptionChecks<ContentBasedOptions> = {
@@ -104,9 +112,10 @@ const TEXT_CHUNK = 4096;
  *
  * TF-IDF vectors are scored through an inverted index (term -> items, sparse-index.ts), so
  * only items sharing a term with the profile get a score; dense (MiniLM) vectors score every
- * item (dense-index.ts).
+ * item (dense-index.ts), or with a vector index attached (useVectorIndex) the index's
+ * indexCandidates best items for the profile plus the query's own items.
  */
-export class ContentBased implements Recommender {
+export class ContentBased implements Recommender, VectorIndexed {
   static readonly defaults: Readonly<ContentBasedOptions> = Object.freeze({
     encoder: undefined as unknown as ContentEncoder,
     template: DEFAULT_TEMPLATE,
@@ -114,12 +123,14 @@ export class ContentBased implements Recommender {
     halfLifeDays: Infinity,
     candidateMaxDf: 0.02,
     maxCandidates: 500,
+    indexCandidates: 1000,
   });
 
   readonly kind = 'content';
   readonly options: Readonly<ContentBasedOptions>;
   private readonly templateParts: TemplatePart[] | null;
   private index: ContentIndex | null = null;
+  private slot = new VectorIndexSlot();
   // Per-item scratch of profile building, kept zeroed between uses.
   private itemWeight = new Float64Array(0);
   private itemTouched = new Int32Array(0);
@@ -138,6 +149,34 @@ export class ContentBased implements Recommender {
 
   get encoder(): ContentEncoder {
     return this.options.encoder;
+  }
+
+  /**
+   * Whether useVectorIndex can attach an index: with dense vectors (MiniLMEncoder) only, whose
+   * profile is one unit vector scored against every item. TF-IDF vectors are sparse and scored
+   * through the inverted index (only items sharing a distinctive term with the profile), which
+   * already avoids the catalog scan; such a model says false (the ensemble leaves it as is).
+   */
+  get vectorIndexable(): boolean {
+    return this.options.encoder instanceof MiniLMEncoder;
+  }
+
+  /**
+   * Retrieval through a vector index over the dense item vectors (inner product of unit rows:
+   * the cosine score() gives): score() then scores only the index's `indexCandidates` best
+   * items plus the query's own items. null detaches it (every item scored). A later fit()
+   * rebuilds with the same factory. With TF-IDF a factory is an OptionError.
+   */
+  async useVectorIndex(factory: VectorIndexFactory | null, options: { signal?: AbortSignal } = {}): Promise<'built' | 'restored' | 'detached'> {
+    if (!this.vectorIndexable) {
+      if (factory !== null) throw new OptionError('ContentBased.useVectorIndex', 'TF-IDF vectors are sparse and scored through their inverted index; only a dense encoder (MiniLMEncoder) takes a vector index');
+      return 'detached';
+    }
+    return this.slot.attach(factory, this.denseIndex().indexSource, options);
+  }
+
+  private denseIndex(): DenseContentIndex {
+    return this.requireIndex() as DenseContentIndex;
   }
 
   /** The unit vector of every item (zero rows for items with no text). */
@@ -169,6 +208,9 @@ export class ContentBased implements Recommender {
     }
     const vectors = await this.options.encoder.fit(texts, { signal: options.signal, onProgress: options.onProgress });
     this.install(vectors.format === 'sparse' ? new SparseContentIndex(vectors.matrix) : new DenseContentIndex(vectors));
+    this.slot.clear();
+    const factory = this.slot.attachedFactory;
+    if (factory) await this.slot.attach(factory, this.denseIndex().indexSource, { signal: options.signal });
   }
 
   private install(index: ContentIndex): void {
@@ -187,7 +229,10 @@ export class ContentBased implements Recommender {
     const index = this.requireIndex();
     checkScores(out, index.nItems, 'ContentBased');
     const profile = this.profile(index, query);
-    if (profile !== null) index.score(profile, out, this.options);
+    if (profile === null) return;
+    const vectorIndex = this.slot.index;
+    if (vectorIndex !== null) this.denseIndex().scoreCandidates(profile, vectorIndex, this.options.indexCandidates, out);
+    else index.score(profile, out, this.options);
   }
 
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
@@ -284,6 +329,7 @@ export class ContentBased implements Recommender {
       options: optionsToJson(stored),
       encoder: this.options.encoder.save(out.scope('encoder')),
       ...index.save(out),
+      index: this.slot.save(out),
     };
   }
 
@@ -295,7 +341,7 @@ export class ContentBased implements Recommender {
   static load(state: JsonObject, sections: SectionReader, context?: LoadContext): ContentBased {
     const s = StateReader.of(state, scopeName(sections));
     const format = s.oneOf('vectors', ['sparse', 'dense']);
-    s.keys(['options', 'encoder', 'vectors', 'nItems', format === 'sparse' ? 'nTerms' : 'dim']);
+    s.keys(['options', 'encoder', 'vectors', 'nItems', format === 'sparse' ? 'nTerms' : 'dim', 'index']);
     const e = s.object('encoder');
     const encoder = e.oneOf('kind', [format === 'sparse' ? 'tfidf' : 'minilm']) === 'tfidf' ? TfidfEncoder.load(e, sections.scope('encoder')) : MiniLMEncoder.load(e);
     const stored = s.options('ContentBased', STORED_CHECKS);
@@ -307,6 +353,7 @@ export class ContentBased implements Recommender {
     } else {
       model.install(DenseContentIndex.load(sections, nItems, s.count('dim', encoder.dim)));
     }
+    model.slot = VectorIndexSlot.read(s, sections);
     return model;
   }
 }

@@ -1,6 +1,10 @@
-/** Dense (MiniLM) item vectors for ContentBased: every item is scored, one dot product each. */
+/**
+ * Dense (MiniLM) item vectors for ContentBased: every item is scored, one dot product each, or
+ * (with a vector index attached to ContentBased) only the index's best items for the profile.
+ */
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import { readF32 } from '../../artifact/validate';
+import type { VectorIndex, VectorSource } from '../../util/ann';
 import type { JsonObject } from '../../util/json';
 import { TopK } from '../../util/topk';
 import type { ScoreVector } from '../types';
@@ -12,10 +16,35 @@ export class DenseContentIndex implements ContentIndex {
   // Scratch of similarItems.
   private readonly itemScore: Float32Array;
   private readonly row: Float64Array;
+  // The profile as an index query.
+  private readonly query: Float32Array;
 
   constructor(readonly vectors: DenseItemVectors) {
     this.itemScore = new Float32Array(vectors.rows);
     this.row = new Float64Array(vectors.dim);
+    this.query = new Float32Array(vectors.dim);
+  }
+
+  /**
+   * What a vector index is built over: the unit item rows by inner product. A profile is one
+   * unit vector and an item's score its inner product with the row (their cosine), so the
+   * index orders items as score() does; 'ip' rather than 'cosine' because the rows are unit
+   * already (zero rows for items without text, which score 0 either way).
+   */
+  get indexSource(): VectorSource {
+    return { vectors: this.vectors.data, dim: this.vectors.dim, metric: 'ip' };
+  }
+
+  /**
+   * Scores the `k` best items of `index` for the profile plus the profile's own items (a
+   * sparse ScoreVector), each with the score score() gives it.
+   */
+  scoreCandidates(profile: Profile, index: VectorIndex, k: number, out: ScoreVector): void {
+    this.query.set(profile.weights);
+    const found = index.search(this.query, k).items;
+    for (let c = 0; c < found.length; c++) out.set(found[c], this.profileScore(profile, found[c]));
+    const own = profile.items;
+    for (let c = 0; c < own.length; c++) if (!out.has(own[c])) out.set(own[c], this.profileScore(profile, own[c]));
   }
 
   get nItems(): number {

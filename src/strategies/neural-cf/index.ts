@@ -2,6 +2,7 @@ import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
 import { checkLength, checkNonDecreasing, checkValues, readF32, readF64, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
 import { NotFittedError, OptionError } from '../../errors';
+import { VectorIndexSlot, type VectorIndexed, type VectorIndexFactory, type VectorSource } from '../../util/ann';
 import { InnerProductIndex, type BatchTopK, type Exclusions } from '../../util/dense';
 import { optionsToJson, resolveOptions } from '../../util/options';
 import { deriveSeed } from '../../util/random';
@@ -38,6 +39,8 @@ interface FittedNcf {
   scorer: NcfScorer;
   /** save() writes its seed and its sampler's popularity table (null for uniform sampling). */
   foldIn: FoldInSettings;
+  /** GMF's items as inner-product rows [itemGmf, itemBias] (nItems x (factors + 1)), built on first use. */
+  gmfRows: Float32Array | null;
   /** GMF's inner-product index for batch top-k, built on first use. */
   gmfIndex: InnerProductIndex | null;
 }
@@ -61,8 +64,11 @@ function exclusionsOf(exclude: Exclusions, users: Int32Array, keep: (user: numbe
  * weight > 0) against sampled negatives (BCE) or BPR. Scores are logits, computed from the
  * learned weights in plain typed-array loops, so a loaded model needs no tfjs. Unknown users
  * are folded in from their history and basket.
+ *
+ * With a vector index attached (useVectorIndex, GMF only), score() takes the index's
+ * indexCandidates best items by the GMF logit plus the query's own items, and scores only those.
  */
-export class NeuralCF implements Recommender {
+export class NeuralCF implements Recommender, VectorIndexed {
   static readonly defaults: Readonly<NeuralCFOptions> = NCF_DEFAULTS;
 
   readonly kind = 'ncf';
@@ -70,11 +76,27 @@ export class NeuralCF implements Recommender {
   private model: FittedNcf | null = null;
   private userGmf: Float32Array;
   private userMlp: Float32Array;
+  /** The index query [gmfOut * userGmf, 1] of the query in this.userGmf. */
+  private readonly gmfQuery: Float32Array;
+  private slot = new VectorIndexSlot();
 
   constructor(options: Partial<NeuralCFOptions> = {}) {
     this.options = resolveOptions('NeuralCF', NeuralCF.defaults, options, NCF_CHECKS);
     this.userGmf = new Float32Array(this.options.factors);
     this.userMlp = new Float32Array(this.options.architecture === 'neumf' ? this.options.factors : 0);
+    this.gmfQuery = new Float32Array(this.options.factors + 1);
+  }
+
+  /**
+   * Whether useVectorIndex can attach an index: GMF only. GMF's logit is an inner product,
+   * [gmfOut * userGmf, 1] . [itemGmf, itemBias] (+ the global bias, the same for every item),
+   * so an index over the rows [itemGmf, itemBias] orders items as score() does. NeuMF adds an
+   * MLP of [userMlp; itemMlp], which is no inner product: candidates by the GMF part alone are
+   * not NeuMF's top, so such a model says false here (the ensemble then leaves it scanning)
+   * rather than accepting an index that would silently change its recommendations.
+   */
+  get vectorIndexable(): boolean {
+    return this.options.architecture === 'gmf';
   }
 
   get fitted(): boolean {
@@ -91,14 +113,65 @@ export class NeuralCF implements Recommender {
     const seed = options.seed ?? 42;
     const r = await trainNcf(data, this.options, seed, options.onProgress, options.signal);
     this.model = this.assemble(r.weights, r.userHasData, r.samplingCdf, deriveSeed(seed, 'ncf:fold-in'), r.info);
+    this.slot.clear();
+    const factory = this.slot.attachedFactory;
+    if (factory) await this.slot.attach(factory, this.source(), { signal: options.signal });
+  }
+
+  /**
+   * Retrieval through a vector index over GMF's item rows [itemGmf, itemBias] (inner product,
+   * see vectorIndexable): score() then scores only the index's `indexCandidates` best items plus
+   * the query's own items, each with its exact logit. null detaches it (every item scored). A
+   * later fit() rebuilds with the same factory; recommendUsers() always scans exactly. For
+   * NeuMF a factory is an OptionError.
+   */
+  async useVectorIndex(factory: VectorIndexFactory | null, options: { signal?: AbortSignal } = {}): Promise<'built' | 'restored' | 'detached'> {
+    if (!this.vectorIndexable) {
+      if (factory !== null) {
+        throw new OptionError('NeuralCF.useVectorIndex', `architecture '${this.options.architecture}' scores through an MLP, which no vector index can order by; only 'gmf' takes one`);
+      }
+      return 'detached';
+    }
+    return this.slot.attach(factory, this.source(), options);
+  }
+
+  private source(): VectorSource {
+    const m = this.require();
+    return { vectors: this.gmfRows(m), dim: m.weights.factors + 1, metric: 'ip' };
   }
 
   score(query: Query, out: ScoreVector): void {
     const m = this.require();
     checkScores(out, m.weights.nItems, 'NeuralCF');
     if (!this.userVectors(m, query)) return;
+    const index = this.slot.index;
+    if (index !== null) {
+      const candidates = this.indexCandidates(m, query, index.search(this.gmfIndexQuery(m), this.options.indexCandidates).items);
+      const scores = new Float32Array(candidates.length);
+      m.scorer.scoreItems(this.userGmf, this.userMlp, candidates, scores);
+      for (let k = 0; k < candidates.length; k++) out.set(candidates[k], scores[k]);
+      return;
+    }
     m.scorer.scoreAll(this.userGmf, this.userMlp, out.values);
     out.markDense();
+  }
+
+  /** The index query [gmfOut * userGmf, 1] for the user vector in this.userGmf. */
+  private gmfIndexQuery(m: FittedNcf): Float32Array {
+    const { gmfOut, factors: f } = m.weights;
+    for (let d = 0; d < f; d++) this.gmfQuery[d] = gmfOut[d] * this.userGmf[d];
+    this.gmfQuery[f] = 1;
+    return this.gmfQuery;
+  }
+
+  /** The index's candidates `found`, then the query's own items not among them. */
+  private indexCandidates(m: FittedNcf, query: Query, found: Int32Array): Int32Array {
+    const seen = new Set(found);
+    const own = this.queryItems(m, query).items.filter((i) => !seen.has(i));
+    const out = new Int32Array(found.length + own.length);
+    out.set(found);
+    out.set(own, found.length);
+    return out;
   }
 
   /**
@@ -198,6 +271,7 @@ export class NeuralCF implements Recommender {
       userEmbeddings: withUsers,
       foldSeed: m.foldIn.seed,
       training: { ...m.info },
+      index: this.slot.save(out),
     };
   }
 
@@ -208,7 +282,7 @@ export class NeuralCF implements Recommender {
    */
   static load(state: JsonObject, sections: SectionReader, context?: LoadContext): NeuralCF {
     // userEmbeddings false: a serving artifact's model (mean user vectors instead of one per user).
-    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'options', 'nUsers', 'nItems', 'userEmbeddings', 'foldSeed', 'training']);
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'options', 'nUsers', 'nItems', 'userEmbeddings', 'foldSeed', 'training', 'index']);
     s.literal('version', FORMAT_VERSION);
     const model = new NeuralCF(s.options('NeuralCF', NCF_CHECKS));
     const o = model.options;
@@ -264,6 +338,7 @@ export class NeuralCF implements Recommender {
       checkNonDecreasing(samplingCdf, sections.fullName('samplingCdf'));
     }
     model.model = model.assemble(weights, userHasData, samplingCdf, foldSeed, info, means);
+    model.slot = VectorIndexSlot.read(s, sections);
     return model;
   }
 
@@ -289,21 +364,28 @@ export class NeuralCF implements Recommender {
         seed: foldSeed,
         sampler: new NegativeSampler(weights.nItems, samplingCdf),
       },
+      gmfRows: null,
       gmfIndex: null,
     };
   }
 
   /** GMF's items as inner-product rows [itemGmf, itemBias], built on first use. */
-  private gmfIndex(m: FittedNcf): InnerProductIndex {
-    if (!m.gmfIndex) {
+  private gmfRows(m: FittedNcf): Float32Array {
+    if (!m.gmfRows) {
       const { nItems, factors: f, itemGmf, itemBias } = m.weights;
       const rows = new Float32Array(nItems * (f + 1));
       for (let i = 0; i < nItems; i++) {
         rows.set(itemGmf.subarray(i * f, (i + 1) * f), i * (f + 1));
         rows[i * (f + 1) + f] = itemBias[i];
       }
-      m.gmfIndex = new InnerProductIndex(rows, f + 1);
+      m.gmfRows = rows;
     }
+    return m.gmfRows;
+  }
+
+  /** GMF's inner-product index over gmfRows for batch top-k, built on first use. */
+  private gmfIndex(m: FittedNcf): InnerProductIndex {
+    m.gmfIndex ??= new InnerProductIndex(this.gmfRows(m), m.weights.factors + 1);
     return m.gmfIndex;
   }
 

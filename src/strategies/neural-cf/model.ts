@@ -181,6 +181,12 @@ export class NcfScorer {
     return this.scorePrepared(item);
   }
 
+  /** The logits of `items` into out[k] for items[k] (the same arithmetic as scoreAll). */
+  scoreItems(userGmf: Float32Array, userMlp: Float32Array, items: Int32Array, out: Float32Array): void {
+    this.prepareUser(userGmf, userMlp);
+    for (let k = 0; k < items.length; k++) out[k] = this.scorePrepared(items[k]);
+  }
+
   /** Caches the per-user parts of a score: GMF output weights times the user vector, and the user half of the first MLP layer. */
   private prepareUser(userGmf: Float32Array, userMlp: Float32Array): void {
     const { w, factors: f } = this;

@@ -49,6 +49,12 @@ export interface NeuralCFOptions {
   foldInSteps: number;
   /** Pull of a folded-in user vector towards the average user (L2 weight). Default 0.01, the training `l2`. */
   foldInL2: number;
+  /**
+   * Candidates score() takes from an attached vector index (useVectorIndex, GMF only,
+   * docs/ann.md), on top of the query's own items. Default 1000: the ensemble's per-strategy
+   * candidate cut (ALS's, SequentialRecommender's and TwoTower's default too).
+   */
+  indexCandidates: number;
 }
 
 export const NCF_DEFAULTS: Readonly<NeuralCFOptions> = Object.freeze({
@@ -70,6 +76,7 @@ export const NCF_DEFAULTS: Readonly<NeuralCFOptions> = Object.freeze({
   wasmPaths: null,
   foldInSteps: 40,
   foldInL2: 0.01,
+  indexCandidates: 1000,
 });
 
 export const NCF_CHECKS: OptionChecks<NeuralCFOptions> = {
@@ -95,4 +102,5 @@ export const NCF_CHECKS: OptionChecks<NeuralCFOptions> = {
   wasmPaths: nullable(string()),
   foldInSteps: integer({ min: 0 }),
   foldInL2: number({ min: 0 }),
+  indexCandidates: integer({ min: 1 }),
 };
