@@ -84,4 +84,16 @@ describe('options in artifacts', () => {
     expect(() => optionsFromArtifact('T', { ...json, shrink: null }, CHECKS, 's')).toThrow(/got null/);
     expect(() => optionsFromArtifact('T', [1], CHECKS, 's')).toThrow(ArtifactError);
   });
+
+  it('fills only the options added later from their given values, and still checks them', () => {
+    const json = optionsToJson(resolveOptions('T', DEFAULTS, { neighbors: 7 }, CHECKS));
+    const { neighbors: _drop, ...older } = json;
+    expect(optionsFromArtifact('T', older, CHECKS, 's', 'options', { neighbors: 50 }).neighbors).toBe(50);
+    // A stored value wins over the added-later one.
+    expect(optionsFromArtifact('T', json, CHECKS, 's', 'options', { neighbors: 50 }).neighbors).toBe(7);
+    // Another missing option is still an error, and so is a bad added-later value.
+    const { path: _p, ...noPath } = older;
+    expect(() => optionsFromArtifact('T', noPath, CHECKS, 's', 'options', { neighbors: 50 })).toThrow(/option "path" is missing/);
+    expect(() => optionsFromArtifact('T', older, CHECKS, 's', 'options', { neighbors: -1 as number })).toThrow(OptionError);
+  });
 });

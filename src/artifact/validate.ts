@@ -344,8 +344,9 @@ export class StateReader {
   }
 
   /** Stored options (see optionsFromArtifact): a bad one is an ArtifactError naming `<key>.<option>`. */
-  options<T extends object>(owner: string, checks: OptionChecks<T>, key = 'options'): Readonly<T> {
-    return optionsFromArtifact(owner, this.state[key], checks, this.section, this.field(key));
+  /** The options under `key` (optionsFromArtifact: `addedLater` are options an older artifact may lack). */
+  options<T extends object>(owner: string, checks: OptionChecks<T>, key = 'options', addedLater: Partial<Readonly<T>> = {}): Readonly<T> {
+    return optionsFromArtifact(owner, this.state[key], checks, this.section, this.field(key), addedLater);
   }
 }
 

@@ -192,10 +192,11 @@ export class VectorIndexSlot {
 
   /**
    * The slot of a loaded strategy from its state's `key`, which holds what save() returned:
-   * null (no stored index) or { kind, state }, else an ArtifactError naming the field.
+   * null (no stored index) or { kind, state }, else an ArtifactError naming the field. An
+   * artifact written before its strategy could hold an index has no `key`: no stored index.
    */
   static read(s: StateReader, sections: SectionReader, key = 'index'): VectorIndexSlot {
-    if (s.raw(key) === null) return new VectorIndexSlot();
+    if (!s.has(key) || s.raw(key) === null) return new VectorIndexSlot();
     const index = s.object(key).keys(['kind', 'state']);
     const kind = index.string('kind');
     index.object('state');

@@ -42,24 +42,39 @@ export function optionsToJson<T extends object>(options: Readonly<T>): JsonObjec
 
 /**
  * Options read back from an artifact's JSON state: every key of `checks` must be present
- * (null stands for Infinity), none other; a failure is an ArtifactError naming `section` and
- * the option's path `<field>.<key>` (`field` is where the options sit, default "options").
+ * (null stands for Infinity), none other, except the options in `addedLater`: options a
+ * strategy gained after its artifacts were first written, which an older artifact lacks and
+ * which then take the value given there (the behaviour that artifact was written with). A
+ * failure is an ArtifactError naming `section` and the option's path `<field>.<key>` (`field`
+ * is where the options sit, default "options").
  */
-export function optionsFromArtifact<T extends object>(owner: string, state: unknown, checks: OptionChecks<T>, section: string, field = 'options'): Readonly<T> {
+export function optionsFromArtifact<T extends object>(
+  owner: string,
+  state: unknown,
+  checks: OptionChecks<T>,
+  section: string,
+  field = 'options',
+  addedLater: Partial<Readonly<T>> = {},
+): Readonly<T> {
   if (state === null || typeof state !== 'object' || Array.isArray(state)) {
     throw new ArtifactError(`${owner} options must be an object, got ${describe(state)}`, section, field);
   }
   const input = state as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(checks)) {
-    if (!(key in input)) throw new ArtifactError(`${owner} option "${key}" is missing`, section, `${field}.${key}`);
+    if (!(key in input) && !(key in addedLater)) throw new ArtifactError(`${owner} option "${key}" is missing`, section, `${field}.${key}`);
   }
   for (const key of Object.keys(input)) {
     if (!(key in checks)) throw new ArtifactError(`${owner} option "${key}" is unknown to this version`, section, `${field}.${key}`);
   }
   for (const key of Object.keys(checks)) {
+    const check = (checks as Record<string, Check<unknown>>)[key];
+    if (!(key in input)) {
+      out[key] = check((addedLater as Record<string, unknown>)[key], `${owner}.${key}`);
+      continue;
+    }
     try {
-      out[key] = checkStored((checks as Record<string, Check<unknown>>)[key], input[key], `${owner}.${key}`);
+      out[key] = checkStored(check, input[key], `${owner}.${key}`);
     } catch (e) {
       if (e instanceof OptionError) throw new ArtifactError(`bad option in artifact: ${e.message}`, section, `${field}.${key}`);
       throw e;

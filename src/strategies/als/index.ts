@@ -78,6 +78,9 @@ const DEFAULTS: Readonly<ALSOptions> = Object.freeze({
   indexCandidates: 1000,
 });
 
+/** Options ALS gained after its first artifacts: an artifact without them loads with these (how it was written). */
+const ADDED_LATER: Partial<ALSOptions> = { indexCandidates: DEFAULTS.indexCandidates };
+
 const CHECKS: OptionChecks<ALSOptions> = {
   factors: integer({ min: 1, max: 1024 }),
   regularization: number({ min: 0 }),
@@ -340,9 +343,9 @@ export class ALS implements Recommender, VectorIndexed {
    * useVectorIndex); anything else is an ArtifactError.
    */
   static load(state: JsonObject, sections: SectionReader, context?: LoadContext): ALS {
-    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'nUsers', 'nItems', 'userFactors', 'options', 'index']);
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'nUsers', 'nItems', 'userFactors', 'options'], ['index']);
     s.literal('version', FORMAT_VERSION);
-    const options = s.options('ALS', CHECKS);
+    const options = s.options('ALS', CHECKS, 'options', ADDED_LATER);
     const withUsers = s.boolean('userFactors');
     const nUsers = s.count('nUsers', withUsers ? context?.nUsers : undefined);
     const nItems = s.count('nItems', context?.nItems);

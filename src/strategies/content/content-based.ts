@@ -341,10 +341,11 @@ export class ContentBased implements Recommender, VectorIndexed {
   static load(state: JsonObject, sections: SectionReader, context?: LoadContext): ContentBased {
     const s = StateReader.of(state, scopeName(sections));
     const format = s.oneOf('vectors', ['sparse', 'dense']);
-    s.keys(['options', 'encoder', 'vectors', 'nItems', format === 'sparse' ? 'nTerms' : 'dim', 'index']);
+    s.keys(['options', 'encoder', 'vectors', 'nItems', format === 'sparse' ? 'nTerms' : 'dim'], ['index']);
     const e = s.object('encoder');
     const encoder = e.oneOf('kind', [format === 'sparse' ? 'tfidf' : 'minilm']) === 'tfidf' ? TfidfEncoder.load(e, sections.scope('encoder')) : MiniLMEncoder.load(e);
-    const stored = s.options('ContentBased', STORED_CHECKS);
+    // indexCandidates came after ContentBased's first artifacts: one without it loads with the default.
+    const stored = s.options('ContentBased', STORED_CHECKS, 'options', { indexCandidates: ContentBased.defaults.indexCandidates });
     const model = new ContentBased({ ...stored, encoder, template: stored.template ?? unsavedTemplate });
     const nItems = s.count('nItems', context?.nItems);
     if (encoder instanceof TfidfEncoder) {

@@ -282,9 +282,10 @@ export class NeuralCF implements Recommender, VectorIndexed {
    */
   static load(state: JsonObject, sections: SectionReader, context?: LoadContext): NeuralCF {
     // userEmbeddings false: a serving artifact's model (mean user vectors instead of one per user).
-    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'options', 'nUsers', 'nItems', 'userEmbeddings', 'foldSeed', 'training', 'index']);
+    const s = StateReader.of(state, scopeName(sections)).keys(['version', 'options', 'nUsers', 'nItems', 'userEmbeddings', 'foldSeed', 'training'], ['index']);
     s.literal('version', FORMAT_VERSION);
-    const model = new NeuralCF(s.options('NeuralCF', NCF_CHECKS));
+    // indexCandidates came after NeuralCF's first artifacts: one without it loads with the default.
+    const model = new NeuralCF(s.options('NeuralCF', NCF_CHECKS, 'options', { indexCandidates: NCF_DEFAULTS.indexCandidates }));
     const o = model.options;
     const withUsers = s.boolean('userEmbeddings');
     const nUsers = withUsers ? s.count('nUsers', context?.nUsers) : s.count('nUsers', 0);
