@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HybridRecommender } from '../src/ensemble/hybrid';
+import { ALS, ContentBased, NeuralCF } from '../src/index';
 
 interface Answer {
   item: string;
@@ -41,8 +42,9 @@ describe('artifacts of stop 15 (2937e86)', () => {
   it('load without the options and keys added since, with the defaults those models were written with', async () => {
     const rec = await HybridRecommender.load(bytes);
     expect(rec.strategyNames).toEqual(['repeat', 'als', 'ncf', 'content']);
-    expect((rec.strategy('als')!.options as { indexCandidates: number }).indexCandidates).toBe(1000);
-    expect((rec.strategy('content')!.options as { indexCandidates: number }).indexCandidates).toBe(1000);
+    expect((rec.strategy('als') as ALS).options.indexCandidates).toBe(1000);
+    expect((rec.strategy('ncf') as NeuralCF).options.indexCandidates).toBe(1000);
+    expect((rec.strategy('content') as ContentBased).options.indexCandidates).toBe(1000);
   });
 
   it('recommend as they did for known shoppers and for a history passed at query time', async () => {
