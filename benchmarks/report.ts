@@ -308,6 +308,34 @@ const SIDE_TITLES: Record<string, string> = {
   'als-scale.json': 'ALS fit at scale (synthetic)',
 };
 
+/** benchmarks/ensemble-ab.ts: this checkout's recommend path against a git revision on one saved model. */
+interface EnsembleAb {
+  machine: Machine;
+  base: { rev: string };
+  head: string;
+  users: number;
+  products: number;
+  rounds: number;
+  loadAverage: number[];
+  table: Array<{ measure: string; base: number; new: number; ratio: number }>;
+}
+
+function abSection(d: EnsembleAb): string {
+  const num = (v: number) => (Number.isInteger(v) ? v.toLocaleString('en-US') : String(Number(v.toPrecision(4))));
+  const rows = d.table.map((r) => [r.measure, num(r.base), num(r.new), r.ratio.toFixed(2)]);
+  const load = `load average ${Math.min(...d.loadAverage).toFixed(1)} to ${Math.max(...d.loadAverage).toFixed(1)} on ${d.machine.cores} cores`;
+  return [
+    `## Recommend path side by side: ${d.head} against ${d.base.rev} (${d.users.toLocaleString('en-US')} x ${d.products.toLocaleString('en-US')})`,
+    '',
+    'Both checkouts load the same saved model and time the same shoppers, alternating in fresh processes; per side the median of the rounds. CPU time is the reading on a loaded machine.',
+    '',
+    table(['measure', d.base.rev, d.head, 'ratio'], rows),
+    '',
+    `Reproduce: \`NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/ensemble-ab.ts --base ${d.base.rev} --users ${d.users} --products ${d.products} --rounds ${d.rounds}\` (${describeMachine(d.machine)}; ${load}).`,
+    '',
+  ].join('\n');
+}
+
 function sideBySideSection(file: string, d: SideBySide): string {
   const parts = [`## ${SIDE_TITLES[file]}`, ''];
   if (d.rows) parts.push(genericTable(d.rows as SpeedRow[]), '');
@@ -351,6 +379,10 @@ async function main(): Promise<void> {
       continue;
     }
     if (file.startsWith('tune-') || file.startsWith('sequential-')) continue; // validation grids and the sequential model's runs: cited from docs/strategies.md
+    if (file.startsWith('ensemble-ab-')) {
+      parts.push(abSection(data as unknown as EnsembleAb));
+      continue;
+    }
     if (file === 'implicit-side-by-side.json' || file === 'dense-algebra.json' || file === 'als-scale.json') {
       parts.push(sideBySideSection(file, data as unknown as SideBySide));
       continue;
