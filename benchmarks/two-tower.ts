@@ -2,9 +2,9 @@
  * TwoTower beside ALS, NeuralCF and ContentBased (when the data has text) on one protocol per
  * run, with fit time and TwoTower's training throughput (positives per second).
  *
- *   npx tsx benchmarks/two-tower.ts P4-small|P4-large|P6|P1|P2|cold-P4-small|cold-instacart [--options '{"epochs":5}'] [--seed 42] [--skip ncf,als]
+ *   npx tsx benchmarks/two-tower.ts P4-small|P4-large|P6|P1|P2|P3|cold-P4-small|cold-instacart [--options '{"epochs":5}'] [--seed 42] [--skip ncf,als]
  *
- * - P4-small, P4-large, P6, P1, P2: quality.ts's splits (../shared/BENCHMARKS.md), K = 10 (P6 also 20).
+ * - P4-small, P4-large, P6, P1, P2, P3: quality.ts's splits (../shared/BENCHMARKS.md), K = 10 (P6 also 20).
  * - cold-P4-small: the cold-item protocol (docs/evaluation.md "Cold items", share 0.1, seed 42)
  *   on P4-small's synthetic shop (its full data, no next-basket split); cold-instacart: the
  *   same on the real Instacart sample with product names, aisles and departments
@@ -54,7 +54,7 @@ async function coldData(id: string, seed: number): Promise<Dataset> {
 
 async function main(): Promise<void> {
   const id = process.argv[2];
-  if (!id || id.startsWith('--')) throw new Error('usage: npx tsx benchmarks/two-tower.ts P4-small|P4-large|P6|P1|P2|cold-P4-small|cold-instacart [--options JSON] [--seed N] [--skip a,b]');
+  if (!id || id.startsWith('--')) throw new Error('usage: npx tsx benchmarks/two-tower.ts P4-small|P4-large|P6|P1|P2|P3|cold-P4-small|cold-instacart [--options JSON] [--seed N] [--skip a,b]');
   const seed = Number(flag('seed') ?? 42);
   const options = JSON.parse(flag('options') ?? '{}') as Partial<TwoTowerOptions>;
   const skip = new Set((flag('skip') ?? '').split(',').filter(Boolean));
