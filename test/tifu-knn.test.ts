@@ -96,11 +96,17 @@ describe('TIFU-KNN neighbors', () => {
     const r = mulberry32(9);
     for (let u = 0; u < 40000; u++) big[`b${u}`] = Array.from({ length: 3 }, () => [`i${Math.floor(r() * 500)}`, `i${Math.floor(r() * 500)}`]);
     const bigData = basketsDataset(big);
+    // Aborted from its own first progress report: mid-run whatever the machine's speed (a 15 ms
+    // timer let a fast machine finish the fit first).
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 15);
     const slow = new TIFUKNN();
     const stages: string[] = [];
-    await expect(slow.fit(bigData, { signal: controller.signal, onProgress: (p) => stages.push(p.stage) })).rejects.toThrow(AbortedError);
+    const onProgress = (p: { stage: string }) => {
+      stages.push(p.stage);
+      controller.abort();
+    };
+    await expect(slow.fit(bigData, { signal: controller.signal, onProgress })).rejects.toThrow(AbortedError);
+    expect(slow.fitted).toBe(false);
     expect(stages).toContain('TIFU-KNN vectors');
     expect(() => new TIFUKNN({ withinDecay: 0 })).toThrow(OptionError);
     expect(() => new TIFUKNN({ neighbours: 3 } as never)).toThrow(/did you mean "neighbors"/);
