@@ -63,6 +63,18 @@ function scoresOf(model: ALS | NeuralCF | ContentBased, q: Query): Float32Array 
   return Float32Array.from({ length: data.nItems }, (_, i) => (out.has(i) ? out.values[i] : -Infinity));
 }
 
+/**
+ * The items an indexed score() touched, checked against the full scan of the same query: exactly
+ * the scan's CANDIDATES best plus the query's own items (history and basket).
+ */
+function expectIndexCandidates(via: Float32Array, full: Float32Array, q: Query, what: string): number[] {
+  const touched = Array.from(via.keys()).filter((i) => via[i] !== -Infinity);
+  const best = Array.from(full.keys()).sort((a, b) => full[b] - full[a] || a - b).slice(0, CANDIDATES);
+  const own = [...q.history.items, ...q.basket];
+  expect(touched, what).toEqual([...new Set([...best, ...own])].sort((a, b) => a - b));
+  return touched;
+}
+
 /** hnswlibIndex() that counts its builds and restores. */
 function counting(): { factory: VectorIndexFactory; builds: number; restores: number } {
   const inner = hnswlibIndex();
@@ -95,10 +107,8 @@ describe('ALS with a vector index', () => {
       const q = userQuery(data, u);
       const full = scoresOf(plain, q);
       const via = scoresOf(indexed, q);
-      const touched = Array.from(via.keys()).filter((i) => via[i] !== -Infinity);
-      const best = Array.from(full.keys()).sort((a, b) => full[b] - full[a] || a - b).slice(0, CANDIDATES);
+      const touched = expectIndexCandidates(via, full, q, `user ${u}`);
       const own = Array.from(q.history.items);
-      expect(touched).toEqual([...new Set([...best, ...own])].sort((a, b) => a - b));
       // Candidates are scored in doubles, the full scan by a float32 SIMD kernel: equal to float rounding.
       for (const i of touched) expect(Math.abs(via[i] - full[i])).toBeLessThanOrEqual(1e-5 * Math.abs(full[i]) + 1e-12);
       const blocked = new Uint8Array(data.nItems);
@@ -127,10 +137,7 @@ describe('NeuralCF with a vector index', () => {
     expect(await model.useVectorIndex(hnswlibIndex())).toBe('built');
     queries().forEach((q, n) => {
       const via = scoresOf(model, q);
-      const touched = Array.from(via.keys()).filter((i) => via[i] !== -Infinity);
-      const best = Array.from(full[n].keys()).sort((a, b) => full[n][b] - full[n][a] || a - b).slice(0, CANDIDATES);
-      const own = [...q.history.items, ...q.basket];
-      expect(touched, `query ${n}`).toEqual([...new Set([...best, ...own])].sort((a, b) => a - b));
+      const touched = expectIndexCandidates(via, full[n], q, `query ${n}`);
       // The same arithmetic as the full scan: identical scores.
       for (const i of touched) expect(via[i]).toBe(full[n][i]);
     });
@@ -205,10 +212,7 @@ describe('ContentBased with a vector index', () => {
     expect(await model.useVectorIndex(hnswlibIndex())).toBe('built');
     queries().forEach((q, n) => {
       const via = scoresOf(model, q);
-      const touched = Array.from(via.keys()).filter((i) => via[i] !== -Infinity);
-      const best = Array.from(full[n].keys()).sort((a, b) => full[n][b] - full[n][a] || a - b).slice(0, CANDIDATES);
-      const own = [...q.history.items, ...q.basket];
-      expect(touched, `query ${n}`).toEqual([...new Set([...best, ...own])].sort((a, b) => a - b));
+      const touched = expectIndexCandidates(via, full[n], q, `query ${n}`);
       for (const i of touched) expect(via[i]).toBe(full[n][i]);
     });
 
