@@ -96,8 +96,8 @@ describe.skipIf(!hasChromium)(title, () => {
   /** The request for a shopper of shoppers.json: their orders (the serving model knows no ids). */
   const shopper = (user: string): Shopper => ({ baskets: stored(user).baskets, days: stored(user).days });
   const bought = (user: string) => new Set(stored(user).baskets.flat());
-  const buyAgain = (rec: HybridRecommender, user: string) => rec.recommend(shopper(user), { k: 60, explain: true }).filter((r) => bought(user).has(r.item)).slice(0, 10);
-  const discover = (rec: HybridRecommender, s: Shopper) => rec.recommend(s, { k: 10, explain: true, excludePurchased: true });
+  const buyAgain = (rec: HybridRecommender, user: string) => rec.recommend(shopper(user), { k: 10, explain: true, list: 'buy-again' });
+  const discover = (rec: HybridRecommender, s: Shopper) => rec.recommend(s, { k: 10, explain: true, list: 'discover' });
   /** The shopper the page opens with: the most orders. */
   const topShopper = () => {
     let best = 0;
@@ -164,7 +164,8 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(history.every((id) => bought(user).has(id))).toBe(true);
     // A re-buy is never called popular, and a best seller's reason never claims the shopper's purchases.
     for (const reason of await shownReasons('#buy-again')) expect(reason).not.toMatch(/popular|best seller/i);
-    expect(await page.textContent('#lists-note')).toContain('Pending');
+    expect(await page.textContent('#lists-note')).toContain("list: 'buy-again'");
+    for (const id of ids(again)) expect(bought(user).has(id)).toBe(true);
     expect(await page.isVisible('#buy-again .sources')).toBe(false);
     await shot('2-shopper');
 

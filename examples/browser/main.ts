@@ -32,8 +32,6 @@ const SHOPPER_MATCHES = 12;
 const HISTORY_ROWS = 15;
 const SEARCH_ROWS = 8;
 const K = 10;
-/** How deep in the ensemble's list "buy again" looks for items the shopper bought before. */
-const BUY_AGAIN_DEPTH = 60;
 const SUGGESTIONS = 8;
 const REWEIGHT_DELAY_MS = 120;
 
@@ -160,7 +158,6 @@ class Demo {
     const data = this.rec.dataset;
     const s = this.user === null ? undefined : this.byId.get(this.user);
     const history = byId('history');
-    const bought = new Set<string>();
     if (!s) {
       byId('user-info').textContent = 'new shopper: no purchase history (the explicit cold start)';
       history.replaceChildren(empty('nothing bought yet'));
@@ -169,15 +166,14 @@ class Demo {
       for (const b of s.baskets) for (const id of b) counts.set(id, (counts.get(id) ?? 0) + 1);
       const rows = [...counts].map(([id, count]) => ({ id, item: data.items.indexOf(id), count }));
       rows.sort((a, b) => b.count - a.count || a.item - b.item);
-      for (const r of rows) bought.add(r.id);
       byId('user-info').textContent = `shopper ${s.id}: ${s.baskets.length} orders, ${rows.length} distinct products`;
       const shown = rows.slice(0, HISTORY_ROWS).map(({ id, count }) => el('li', { data: { item: id } }, this.itemButton(id), el('span', { class: 'count', text: `×${count}` })));
       if (rows.length > HISTORY_ROWS) shown.push(empty(`and ${rows.length - HISTORY_ROWS} more`));
       history.replaceChildren(...shown);
     }
     const shopper = this.request();
-    const buyAgain = this.user === null ? [] : this.rec.recommend(shopper, { k: BUY_AGAIN_DEPTH, explain: true }).filter((r) => bought.has(r.item)).slice(0, K);
-    const discover = this.rec.recommend(shopper, { k: K, explain: true, excludePurchased: true });
+    const buyAgain = this.user === null ? [] : this.rec.recommend(shopper, { k: K, explain: true, list: 'buy-again' });
+    const discover = this.rec.recommend(shopper, { k: K, explain: true, list: 'discover' });
     byId('buy-again').replaceChildren(...(buyAgain.length ? buyAgain.map((r) => this.recommendationRow(r, false)) : [empty('nothing bought before')]));
     byId('discover').replaceChildren(...discover.map((r) => this.recommendationRow(r, false)));
   }
