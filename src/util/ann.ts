@@ -226,3 +226,13 @@ export interface VectorIndexed {
 export function isVectorIndexed(x: unknown): x is VectorIndexed {
   return typeof x === 'object' && x !== null && typeof (x as VectorIndexed).useVectorIndex === 'function' && (x as VectorIndexed).vectorIndexable !== false;
 }
+
+/** An index's candidates `found`, then the query's `own` items not among them (each once): what an indexed score() scores. */
+export function withOwnItems(found: Int32Array, own: Int32Array): Int32Array {
+  const seen = new Set(found);
+  const rest = own.filter((i) => !seen.has(i));
+  const out = new Int32Array(found.length + rest.length);
+  out.set(found);
+  out.set(rest, found.length);
+  return out;
+}

@@ -2,7 +2,7 @@ import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
 import { readF32, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
 import { NotFittedError, OptionError, throwIfAborted } from '../../errors';
-import { VectorIndexSlot, type VectorIndexed, type VectorIndexFactory, type VectorSource } from '../../util/ann';
+import { VectorIndexSlot, withOwnItems, type VectorIndexed, type VectorIndexFactory, type VectorSource } from '../../util/ann';
 import { dot, InnerProductIndex, scoreAll, type BatchTopK, type Exclusions } from '../../util/dense';
 import { boolean, describe, integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../../util/options';
 import { deriveSeed, mulberry32 } from '../../util/random';
@@ -210,14 +210,7 @@ export class ALS implements Recommender, VectorIndexed {
   private indexCandidates(query: Query, k: number): Int32Array | null {
     const index = this.slot.index;
     if (index === null) return null;
-    const found = index.search(this.user, Math.max(k, this.options.indexCandidates)).items;
-    const { items } = queryPurchases(query);
-    const seen = new Set(found);
-    const own = items.filter((i) => !seen.has(i));
-    const out = new Int32Array(found.length + own.length);
-    out.set(found);
-    out.set(own, found.length);
-    return out;
+    return withOwnItems(index.search(this.user, Math.max(k, this.options.indexCandidates)).items, queryPurchases(query).items);
   }
 
   /** this.user . y_item in doubles (the full scan's SIMD kernel accumulates in float32: the two agree to float rounding). */

@@ -2,7 +2,7 @@ import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import type { Dataset } from '../../data/dataset';
 import { checkLength, checkNonDecreasing, checkValues, readF32, readF64, scopeName, StateReader, type LoadContext } from '../../artifact/validate';
 import { NotFittedError, OptionError } from '../../errors';
-import { VectorIndexSlot, type VectorIndexed, type VectorIndexFactory, type VectorSource } from '../../util/ann';
+import { VectorIndexSlot, withOwnItems, type VectorIndexed, type VectorIndexFactory, type VectorSource } from '../../util/ann';
 import { InnerProductIndex, type BatchTopK, type Exclusions } from '../../util/dense';
 import { optionsToJson, resolveOptions } from '../../util/options';
 import { deriveSeed } from '../../util/random';
@@ -166,12 +166,7 @@ export class NeuralCF implements Recommender, VectorIndexed {
 
   /** The index's candidates `found`, then the query's own items not among them. */
   private indexCandidates(m: FittedNcf, query: Query, found: Int32Array): Int32Array {
-    const seen = new Set(found);
-    const own = this.queryItems(m, query).items.filter((i) => !seen.has(i));
-    const out = new Int32Array(found.length + own.length);
-    out.set(found);
-    out.set(own, found.length);
-    return out;
+    return withOwnItems(found, this.queryItems(m, query).items);
   }
 
   /**
