@@ -300,6 +300,12 @@ interface SideBySide {
   foldIn?: Record<string, unknown>;
   inverse?: Array<Record<string, unknown>>;
   runs?: Array<Record<string, unknown>>;
+  /** benchmarks/als-scale.ts: one row per thread count, ours and implicit's median fit seconds. */
+  fit?: Array<Record<string, unknown>>;
+  recommendUsersPerSecond?: { hybridrec: number; implicit: number; users: number };
+  identicalAcrossThreads?: boolean;
+  peakRssMb?: number;
+  loadAverage1m?: { before: number; after: number };
 }
 
 const SIDE_TITLES: Record<string, string> = {
@@ -342,7 +348,14 @@ function sideBySideSection(file: string, d: SideBySide): string {
   if (d.foldIn) parts.push(`Fold-in solve: ${genericTable([d.foldIn as SpeedRow])}`, '');
   if (d.inverse) parts.push(genericTable(d.inverse as SpeedRow[]), '');
   if (d.runs) parts.push(genericTable(d.runs as SpeedRow[]), '');
-  parts.push(`Reproduce: \`${d.command}\` (${describeMachine(d.machine)}; ${d.date}).`, '');
+  if (d.fit) parts.push(genericTable(d.fit as SpeedRow[]), '');
+  if (d.recommendUsersPerSecond) {
+    const r = d.recommendUsersPerSecond;
+    parts.push(`Recommend for ${r.users.toLocaleString('en-US')} users: hybridrec ${Math.round(r.hybridrec).toLocaleString('en-US')} users/s, implicit ${Math.round(r.implicit).toLocaleString('en-US')} users/s.`, '');
+  }
+  if (d.identicalAcrossThreads !== undefined) parts.push(`Factors identical for every thread count: ${d.identicalAcrossThreads}. Peak RSS ${Math.round(d.peakRssMb ?? 0)} MiB.`, '');
+  const load = d.loadAverage1m ? `; load average ${d.loadAverage1m.before} at start, ${d.loadAverage1m.after} at end` : '';
+  parts.push(`Reproduce: \`${d.command}\` (${describeMachine(d.machine)}; ${d.date}${load}).`, '');
   return parts.join('\n');
 }
 
