@@ -1,0 +1,120 @@
+/**
+ * Batch recommend throughput of the non-neural ensemble on the P1 and P2 training splits: every
+ * train user, k = 10, excludePurchased (the protocols exclude train items), through
+ * recommendBatch, against recommend() per user in the same run (which it must equal exactly).
+ *
+ *   npx tsx benchmarks/ensemble-batch.ts [P1,P2] [--reps 7]
+ *
+ * The ensemble is the demo's and the CLI's default non-neural set (examples/shared.ts
+ * defaultStrategies({ neural: false }) = src/cli/strategies.ts DEFAULT_STRATEGIES), equal
+ * weights, the library's defaults otherwise. Per rep the ways alternate (per-user, batch, ...)
+ * so machine noise hits them alike; each row is the median of the reps, in users per second of
+ * wall time and per second of process CPU time (every thread of the process). On a loaded
+ * machine read CPU time and the ratios. Writes benchmarks/results/ensemble-batch-<protocols>.json
+ * (rendered by benchmarks/report.ts). About 1 minute for P1,P2 with 7 reps on a quiet 2-core
+ * machine. Exits 0 with a message when ../shared/data is absent.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { execSync } from 'node:child_process';
+import { HybridRecommender, type Recommendation } from '../src/index';
+import { defaultStrategies } from '../examples/shared';
+import { arg, describeMachine, machine, median } from './machine';
+import { loadSplit, RESULTS_DIR, SHARED_DATA } from './quality';
+
+interface Way {
+  name: string;
+  run: (rec: HybridRecommender, users: string[]) => Promise<Recommendation[][]> | Recommendation[][];
+}
+
+const OPTIONS = { k: 10, excludePurchased: true } as const;
+
+const WAYS: Way[] = [
+  { name: 'recommend() per user', run: (rec, users) => users.map((u) => rec.recommend(u, OPTIONS)) },
+  { name: 'recommendBatch', run: (rec, users) => rec.recommendBatch(users, OPTIONS) },
+];
+
+async function main(): Promise<void> {
+  const protocols = (process.argv.slice(2).find((a) => /^P\d/.test(a)) ?? 'P1,P2').split(',');
+  const reps = arg('reps', 7);
+  if (!existsSync(SHARED_DATA)) {
+    console.log(`skipped: ${SHARED_DATA} is absent (the real datasets live there on developer machines and in CI)`);
+    return;
+  }
+  const loads: number[] = [loadavg()[0]];
+  console.log(`machine: ${describeMachine()}, load average ${loads[0].toFixed(1)}`);
+  const rows: Array<Record<string, unknown>> = [];
+  for (const id of protocols) {
+    const split = await loadSplit(id);
+    const data = split.train;
+    const rec = new HybridRecommender({ strategies: defaultStrategies({ neural: false }) });
+    const t0 = performance.now();
+    await rec.fit(data, { seed: 42 });
+    console.log(`${id}: ${data.nUsers} users x ${data.nItems} items, fitted ${rec.strategyNames.join(', ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const users = Array.from({ length: data.nUsers }, (_, u) => data.users.id(u));
+    // Warm-up, and the reference every way must match exactly (items, order, scores, sources).
+    const reference = JSON.stringify(WAYS[0].run(rec, users));
+    const samples = WAYS.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
+    const identical = WAYS.map(() => true);
+    for (let r = 0; r < reps; r++) {
+      for (let w = 0; w < WAYS.length; w++) {
+        const cpu0 = process.cpuUsage();
+        const wall0 = performance.now();
+        const out = await WAYS[w].run(rec, users);
+        const wall = (performance.now() - wall0) / 1000;
+        const cpu = process.cpuUsage(cpu0);
+        samples[w].wall.push(wall);
+        samples[w].cpu.push((cpu.user + cpu.system) / 1e6);
+        if (r === 0) identical[w] = JSON.stringify(out) === reference;
+      }
+      loads.push(loadavg()[0]);
+    }
+    const base = median(samples[0].wall);
+    for (let w = 0; w < WAYS.length; w++) {
+      const wall = median(samples[w].wall);
+      const cpu = median(samples[w].cpu);
+      const row = {
+        protocol: id,
+        way: WAYS[w].name,
+        users: users.length,
+        'users/s (wall)': Math.round(users.length / wall),
+        'users/s (CPU)': Math.round(users.length / cpu),
+        'speed-up (wall)': Number((base / wall).toFixed(2)),
+        'identical to recommend()': identical[w],
+      };
+      rows.push(row);
+      console.log(`  ${WAYS[w].name.padEnd(28)} ${String(row['users/s (wall)']).padStart(7)} users/s wall  ${String(row['users/s (CPU)']).padStart(7)} users/s CPU  x${row['speed-up (wall)']}  identical ${identical[w]}`);
+    }
+  }
+  let rev = 'unknown';
+  try {
+    rev = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  const result = {
+    title: `Ensemble batch recommend (${protocols.join(', ')}; non-neural demo ensemble, every train user, k = 10, train items excluded)`,
+    command: `npx tsx benchmarks/ensemble-batch.ts ${protocols.join(',')} --reps ${reps}`,
+    date: new Date().toISOString().slice(0, 10),
+    rev,
+    machine: machine(),
+    loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
+    tables: { throughput: rows },
+    notes: [
+      'Ensemble: popularity (maxItems 1000), repeat, itemknn, content (TF-IDF), rules, graph at equal weights, the demo\'s and the CLI\'s default non-neural set; the library\'s defaults otherwise (candidatesPerStrategy 1000, popularity fallback).',
+      `Median of ${reps} reps per way, the ways alternating within each rep; CPU is the whole process (all threads). Load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} on ${machine().cores} cores, git ${rev}.`,
+      '"identical to recommend()" compares the whole result lists (items, order, scores, sources) of the first rep with recommend() per user.',
+    ],
+  };
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const file = `ensemble-batch-${protocols.join('-')}.json`;
+  await writeFile(join(RESULTS_DIR, file), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote benchmarks/results/${file}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
