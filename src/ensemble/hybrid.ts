@@ -2,13 +2,15 @@ import type { Dataset } from '../data/dataset';
 import { ArtifactError, NoCustomerDataError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
 import { Popularity } from '../strategies/popularity';
 import { checkDataset } from '../strategies/checks';
-import type { Explanation, FitOptions, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
+import type { Explanation, FitOptions, Progress, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
 import { isVectorIndexed, type VectorIndexFactory } from '../util/ann';
 import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
+import { defaultExecutor, defineKernel, inlineExecutor, resolveThreads, runKernel, sharedCopy } from '../util/parallel';
 import { deriveSeed } from '../util/random';
 import { MergeEngine, type MergeSettings } from './merge';
 import { NORMALIZATIONS, type Normalization } from './normalize';
 import { FALLBACK_SECTION, readHybrid, writeHybrid } from './persist';
+import { BUILTIN_LOADERS } from './registry';
 import { ItemIds, shopperQuery, type Shopper, type UnknownItemPolicy } from './shopper';
 import { chooseProtocol, hyperparameterGrids, resolveTuneOptions, searchHyperparameters, searchWeights, TUNE_DEFAULTS, validationSplit, type TuneOptions, type TuneResult, type ValidationProtocol } from './tune';
 import { blockForList, buyAgainFill, buyAgainReason, listCheck, type ListKind } from './lists';
@@ -102,6 +104,22 @@ export interface RecommendOptions extends UnknownItemPolicy {
    * 'discover' only items new to the shopper, none in the cart.
    */
   list: ListKind;
+}
+
+/**
+ * recommendBatch()'s options: recommend()'s, and how the batch runs. Results never depend on
+ * `threads`.
+ */
+export interface BatchOptions extends RecommendOptions {
+  /**
+   * Threads that rank (an integer >= 1). Default: every thread of the installed executor, all
+   * cores in Node (the worker pool), 1 in browsers. 1 ranks on the calling thread.
+   */
+  threads: number | undefined;
+  /** Aborting rejects the batch with AbortedError after the block of shoppers being ranked. */
+  signal: AbortSignal | undefined;
+  /** Called after each block of shoppers: `done` of `total` shoppers (stage 'recommendBatch'). */
+  onProgress: ((progress: Progress) => void) | undefined;
 }
 
 /** similarItems() takes the options of recommend() but excludePurchased and list (there is no shopper). */
@@ -238,6 +256,9 @@ const RECOMMEND_CHECKS: OptionChecks<RecommendOptions> = {
   list: listCheck,
 };
 
+type BatchRun = Pick<BatchOptions, 'threads' | 'signal' | 'onProgress'>;
+const BATCH_RUN_DEFAULTS: Readonly<BatchRun> = Object.freeze({ threads: undefined, signal: undefined, onProgress: undefined });
+
 const { excludePurchased: _notForSimilar, list: _noList, ...SIMILAR_DEFAULTS } = RECOMMEND_DEFAULTS;
 const { excludePurchased: _notChecked, list: _notListed, ...SIMILAR_CHECKS } = RECOMMEND_CHECKS;
 
@@ -291,6 +312,8 @@ export class HybridRecommender {
   private fittedState: { data: Dataset; engine: MergeEngine; excluded: Int32Array; blocked: Uint8Array } | null = null;
   /** False when loaded from a serving artifact (save({ customerData: false })): no users are known. */
   private hasCustomerData = true;
+  /** What the workers of a parallel recommendBatch load (see batchArtifact); reset by every fit and load. */
+  private sharedArtifact: Pick<BatchInput, 'artifact' | 'model'> | null = null;
 
   constructor(options: HybridInit) {
     this.options = resolveOptions('HybridRecommender', HybridRecommender.defaults, options, CHECKS);
@@ -476,6 +499,7 @@ export class HybridRecommender {
   }
 
   private attach(data: Dataset): void {
+    this.sharedArtifact = null;
     const excluded = Int32Array.from(this.options.exclude.map((i) => data.items.indexOf(i)).filter((i) => i >= 0));
     this.fittedState = { data, engine: new MergeEngine(this.members, this.fallback, data.nItems), excluded, blocked: new Uint8Array(data.nItems) };
   }
@@ -504,11 +528,38 @@ export class HybridRecommender {
     return this.recommendOne(shopper, o, 'shopper');
   }
 
-  /** recommend() for each shopper, in order (the options are checked once). */
-  recommendBatch(shoppers: readonly Shopper[], options: Partial<RecommendOptions> = {}): Recommendation[][] {
+  /**
+   * recommend() for each shopper, in order: the same lists (items, order, scores, sources) for
+   * any `threads`. Every shopper is checked first, in order, so a bad one rejects the batch
+   * before any ranking, naming `shoppers[i]` (skipped unknown items are reported then, once
+   * each). Then blocks of shoppers are ranked: on the calling thread (threads 1, browsers), or
+   * on the worker pool of hybridrec's Node entry, whose threads each load this recommender's
+   * artifact once (see docs/parallel.md; kept until the next fit). A filter function, a vector
+   * index or a strategy kind without a built-in loader cannot cross threads: the batch then
+   * ranks on the calling thread.
+   */
+  async recommendBatch(shoppers: readonly Shopper[], options: Partial<BatchOptions> = {}): Promise<Recommendation[][]> {
     if (!Array.isArray(shoppers)) throw new OptionError('shoppers', `must be an array of shoppers, got ${shoppers === null ? 'null' : typeof shoppers}`);
-    const o = resolveRecommendOptions('recommendBatch', options);
-    return shoppers.map((s, i) => this.recommendOne(s, o, `shoppers[${i}]`));
+    // recommend()'s options are checked as recommend() checks them (a non-object there is its error).
+    const { threads, signal, onProgress, ...rest } = (isPlainObject(options) ? options : {}) as Partial<BatchOptions>;
+    const o = resolveRecommendOptions('recommendBatch', isPlainObject(options) ? rest : options);
+    const run = resolveOptions('recommendBatch', BATCH_RUN_DEFAULTS, { threads, signal, onProgress }, BATCH_RUN_CHECKS);
+    const n = shoppers.length;
+    const queries = shoppers.map((s, i) => this.queryOf(s, o, `shoppers[${i}]`));
+    const bounds = Int32Array.from({ length: Math.ceil(n / BATCH_BLOCK) + 1 }, (_, b) => Math.min(b * BATCH_BLOCK, n));
+    const stage = 'recommendBatch';
+    const parallel = resolveThreads(run.threads) > 1 && bounds.length > 2 && defaultExecutor() !== inlineExecutor && this.crossesThreads(o);
+    if (!parallel) {
+      // The inline executor's pacing (progress per block, a yield and the abort check between blocks) over a local kernel.
+      const here = { name: stage, run: (_: object, start: number, end: number) => queries.slice(start, end).map((q) => this.rankQuery(q, o, true)) };
+      const blocks = await inlineExecutor.run(here, {}, bounds, { stage, signal: run.signal, onProgress: run.onProgress });
+      return blocks.flat();
+    }
+    const { excludePurchased, k, explain, exclude, unknownItems, list } = o;
+    // Unknown items were reported by the checks above; the workers skip them silently.
+    const input: BatchInput = { ...this.batchArtifact(), shoppers: shoppers as Shopper[], options: { k, explain, excludePurchased, exclude, unknownItems, list } };
+    const blocks = await runKernel(recommendBatchKernel, input, bounds, { threads: run.threads, stage, signal: run.signal, onProgress: run.onProgress });
+    return blocks.flat();
   }
 
   /**
@@ -527,15 +578,33 @@ export class HybridRecommender {
   }
 
   private recommendOne(shopper: unknown, o: Readonly<RecommendOptions>, where: string): Recommendation[] {
+    return this.rankQuery(this.queryOf(shopper, o, where), o, true);
+  }
+
+  private queryOf(shopper: unknown, o: Readonly<RecommendOptions>, where: string): Query {
     const { data } = this.state();
-    let query: Query;
     try {
-      query = shopperQuery(data, shopper, o, where);
+      return shopperQuery(data, shopper, o, where);
     } catch (e) {
       if (!this.hasCustomerData && e instanceof UnknownIdError && e.kind === 'user') throw new NoCustomerDataError(e.id, e.field);
       throw e;
     }
-    return this.rankQuery(query, o, true);
+  }
+
+  /** Whether a batch with options `o` can rank on other threads: everything it needs is in the artifact. */
+  private crossesThreads(o: Readonly<RecommendOptions>): boolean {
+    const members = this.fallback ? [...this.members, this.fallback] : this.members;
+    return o.filter === null && this.options.filter === null && this.options.vectorIndex === null && members.every((m) => Object.hasOwn(BUILTIN_LOADERS, m.kind));
+  }
+
+  /**
+   * This recommender's artifact in shared memory, for the batch kernel, written on the first
+   * parallel batch after a fit or load and kept until the next (the workers key their loaded
+   * copy by `model`).
+   */
+  private batchArtifact(): Pick<BatchInput, 'artifact' | 'model'> {
+    this.sharedArtifact ??= { artifact: sharedCopy(this.save()), model: nextBatchModel++ };
+    return this.sharedArtifact;
   }
 
   private rankQuery(query: Query, o: Readonly<RecommendOptions>, fill: boolean, rerank = true): Recommendation[] {
@@ -673,6 +742,40 @@ export class HybridRecommender {
     return rec;
   }
 }
+
+const BATCH_RUN_CHECKS: OptionChecks<BatchRun> = {
+  threads: custom((t) => t === undefined || (Number.isInteger(t) && (t as number) >= 1), 'an integer >= 1'),
+  signal: custom((s) => s === undefined || (s !== null && typeof s === 'object' && typeof (s as AbortSignal).aborted === 'boolean'), 'an AbortSignal'),
+  onProgress: custom((f) => f === undefined || typeof f === 'function', 'a function (progress) => void'),
+};
+
+/** Shoppers per block of a batch: the unit of progress, abort and work sharing (a few to tens of milliseconds of ranking). */
+const BATCH_BLOCK = 64;
+
+/** What the batch kernel gets: the recommender's artifact, the shoppers, and recommend()'s options that are data. */
+export interface BatchInput {
+  artifact: Uint8Array;
+  /** Names the artifact in this process: a worker loads each one once. */
+  model: number;
+  shoppers: Shopper[];
+  options: Omit<RecommendOptions, 'filter' | 'onUnknownItem'>;
+}
+
+let nextBatchModel = 1;
+
+/** The recommender this thread loaded for the batch kernel: one at a time (a new fit sends a new artifact). */
+let workerModel: { model: number; rec: Promise<HybridRecommender> } | null = null;
+
+/**
+ * Ranks shoppers [start, end) of a parallel recommendBatch on a worker thread: recommend() on
+ * this thread's copy of the recommender, loaded from the artifact on the thread's first block.
+ */
+export const recommendBatchKernel = defineKernel('ensemble.recommend-batch', async (input: BatchInput, start: number, end: number): Promise<Recommendation[][]> => {
+  if (workerModel === null || workerModel.model !== input.model) workerModel = { model: input.model, rec: HybridRecommender.load(input.artifact) };
+  const rec = await workerModel.rec;
+  const options = { ...input.options, threads: 1 };
+  return rec.recommendBatch(input.shoppers.slice(start, end), options);
+});
 
 /** recommend()'s options; a shopper field among them (the API before Shopper) gets told where it goes. */
 function resolveRecommendOptions(owner: string, options: unknown): Readonly<RecommendOptions> {

@@ -3,10 +3,11 @@
  * isomorphic module that owns its job; list it here so workers find it. The pool refuses a
  * kernel missing from this table before any worker starts.
  */
+import { recommendBatchKernel } from '../ensemble/hybrid';
 import { alsGramKernel, alsSolveKernel } from '../strategies/als/solve';
 import { occurrencePairsKernel, trianglePairsKernel } from '../strategies/association-rules/miner';
 import { cooccurrenceKernel } from '../util/cooccurrence';
 import type { Kernel } from '../util/parallel';
 
 // Inputs and outputs differ per kernel; each defining module types its own.
-export const KERNELS: ReadonlyMap<string, Kernel<any, unknown>> = new Map([cooccurrenceKernel, trianglePairsKernel, occurrencePairsKernel, alsGramKernel, alsSolveKernel].map((k) => [k.name, k]));
+export const KERNELS: ReadonlyMap<string, Kernel<any, unknown>> = new Map([cooccurrenceKernel, trianglePairsKernel, occurrencePairsKernel, alsGramKernel, alsSolveKernel, recommendBatchKernel].map((k) => [k.name, k]));
