@@ -63,7 +63,8 @@ const OPTION_SETS: Array<Partial<RecommendOptions>> = [
   { k: 12, explain: true },
   { k: 7, excludePurchased: true, exclude: [data.items.id(1), data.items.id(2)] },
   { k: 6, list: 'buy-again', explain: true },
-  { k: 5, list: 'discover', excludePurchased: false },
+  { k: 9, excludePurchased: false },
+  { k: 5, list: 'discover' },
   { k: 300 },
 ];
 
