@@ -256,9 +256,6 @@ const RECOMMEND_CHECKS: OptionChecks<RecommendOptions> = {
   list: listCheck,
 };
 
-type BatchRun = Pick<BatchOptions, 'threads' | 'signal' | 'onProgress'>;
-const BATCH_RUN_DEFAULTS: Readonly<BatchRun> = Object.freeze({ threads: undefined, signal: undefined, onProgress: undefined });
-
 const { excludePurchased: _notForSimilar, list: _noList, ...SIMILAR_DEFAULTS } = RECOMMEND_DEFAULTS;
 const { excludePurchased: _notChecked, list: _notListed, ...SIMILAR_CHECKS } = RECOMMEND_CHECKS;
 
@@ -540,25 +537,22 @@ export class HybridRecommender {
    */
   async recommendBatch(shoppers: readonly Shopper[], options: Partial<BatchOptions> = {}): Promise<Recommendation[][]> {
     if (!Array.isArray(shoppers)) throw new OptionError('shoppers', `must be an array of shoppers, got ${shoppers === null ? 'null' : typeof shoppers}`);
-    // recommend()'s options are checked as recommend() checks them (a non-object there is its error).
-    const { threads, signal, onProgress, ...rest } = (isPlainObject(options) ? options : {}) as Partial<BatchOptions>;
-    const o = resolveRecommendOptions('recommendBatch', isPlainObject(options) ? rest : options);
-    const run = resolveOptions('recommendBatch', BATCH_RUN_DEFAULTS, { threads, signal, onProgress }, BATCH_RUN_CHECKS);
+    const o = resolveRecommendOptions('recommendBatch', options, BATCH_DEFAULTS, BATCH_CHECKS);
     const n = shoppers.length;
     const queries = shoppers.map((s, i) => this.queryOf(s, o, `shoppers[${i}]`));
     const bounds = Int32Array.from({ length: Math.ceil(n / BATCH_BLOCK) + 1 }, (_, b) => Math.min(b * BATCH_BLOCK, n));
     const stage = 'recommendBatch';
-    const parallel = resolveThreads(run.threads) > 1 && bounds.length > 2 && defaultExecutor() !== inlineExecutor && this.crossesThreads(o);
+    const parallel = resolveThreads(o.threads) > 1 && bounds.length > 2 && defaultExecutor() !== inlineExecutor && this.crossesThreads(o);
     if (!parallel) {
       // The inline executor's pacing (progress per block, a yield and the abort check between blocks) over a local kernel.
       const here = { name: stage, run: (_: object, start: number, end: number) => queries.slice(start, end).map((q) => this.rankQuery(q, o, true)) };
-      const blocks = await inlineExecutor.run(here, {}, bounds, { stage, signal: run.signal, onProgress: run.onProgress });
+      const blocks = await inlineExecutor.run(here, {}, bounds, { stage, signal: o.signal, onProgress: o.onProgress });
       return blocks.flat();
     }
     const { excludePurchased, k, explain, exclude, unknownItems, list } = o;
     // Unknown items were reported by the checks above; the workers skip them silently.
     const input: BatchInput = { ...this.batchArtifact(), shoppers: shoppers as Shopper[], options: { k, explain, excludePurchased, exclude, unknownItems, list } };
-    const blocks = await runKernel(recommendBatchKernel, input, bounds, { threads: run.threads, stage, signal: run.signal, onProgress: run.onProgress });
+    const blocks = await runKernel(recommendBatchKernel, input, bounds, { threads: o.threads, stage, signal: o.signal, onProgress: o.onProgress });
     return blocks.flat();
   }
 
@@ -743,11 +737,9 @@ export class HybridRecommender {
   }
 }
 
-const BATCH_RUN_CHECKS: OptionChecks<BatchRun> = {
-  threads: custom((t) => t === undefined || (Number.isInteger(t) && (t as number) >= 1), 'an integer >= 1'),
-  signal: custom((s) => s === undefined || (s !== null && typeof s === 'object' && typeof (s as AbortSignal).aborted === 'boolean'), 'an AbortSignal'),
-  onProgress: custom((f) => f === undefined || typeof f === 'function', 'a function (progress) => void'),
-};
+// How a batch runs is checked as a fit's threads, signal and onProgress are.
+const BATCH_DEFAULTS: Readonly<BatchOptions> = Object.freeze({ ...RECOMMEND_DEFAULTS, threads: undefined, signal: undefined, onProgress: undefined });
+const BATCH_CHECKS: OptionChecks<BatchOptions> = { ...RECOMMEND_CHECKS, threads: FIT_CHECKS.threads, signal: FIT_CHECKS.signal, onProgress: FIT_CHECKS.onProgress };
 
 /** Shoppers per block of a batch: the unit of progress, abort and work sharing (a few to tens of milliseconds of ranking). */
 const BATCH_BLOCK = 64;
@@ -778,13 +770,18 @@ export const recommendBatchKernel = defineKernel('ensemble.recommend-batch', asy
 });
 
 /** recommend()'s options; a shopper field among them (the API before Shopper) gets told where it goes. */
-function resolveRecommendOptions(owner: string, options: unknown): Readonly<RecommendOptions> {
+function resolveRecommendOptions<T extends RecommendOptions = RecommendOptions>(
+  owner: string,
+  options: unknown,
+  defaults: Readonly<T> = RECOMMEND_DEFAULTS as T,
+  checks: OptionChecks<T> = RECOMMEND_CHECKS as OptionChecks<T>,
+): Readonly<T> {
   if (options !== null && typeof options === 'object') {
     for (const key of ['user', 'history', 'baskets', 'basket'] as const) {
       if (key in options) throw new OptionError(`${owner}.${key}`, `is part of the shopper, not of the options: pass { ${key}: ... } as the shopper`);
     }
   }
-  return resolveOptions(owner, RECOMMEND_DEFAULTS, options, RECOMMEND_CHECKS);
+  return resolveOptions(owner, defaults, options, checks);
 }
 
 function itemInfo(data: Dataset, item: number): ItemInfo {
