@@ -553,7 +553,26 @@ export class HybridRecommender {
     // Unknown items were reported by the checks above; the workers skip them silently.
     const input: BatchInput = { ...this.batchArtifact(), shoppers: shoppers as Shopper[], options: { k, explain, excludePurchased, exclude, unknownItems, list } };
     const blocks = await runKernel(recommendBatchKernel, input, bounds, { threads: o.threads, stage, signal: o.signal, onProgress: o.onProgress });
-    return blocks.flat();
+    return blocks.flatMap((block) => (Array.isArray(block) ? block : this.unpackLists(block)));
+  }
+
+  /** The lists of packLists() again, as recommend() builds them (the same keys in the same order). */
+  private unpackLists(packed: PackedLists): Recommendation[][] {
+    const { data } = this.state();
+    const width = this.names.length + 1;
+    const out: Recommendation[][] = [];
+    let r = 0;
+    for (let q = 0; q < packed.counts.length; q++) {
+      const list: Recommendation[] = [];
+      for (const end = r + packed.counts[q]; r < end; r++) {
+        const item = packed.items[r];
+        const sources: Record<string, number> = {};
+        for (let s = 0; s < width; s++) if (packed.present[r * width + s] === 1) sources[s < this.names.length ? this.names[s] : FALLBACK_NAME] = packed.sources[r * width + s];
+        list.push({ item: data.items.id(item), name: data.catalog.name[item], score: packed.scores[r], sources });
+      }
+      out.push(list);
+    }
+    return out;
   }
 
   /**
@@ -762,12 +781,55 @@ let workerModel: { model: number; rec: Promise<HybridRecommender> } | null = nul
  * Ranks shoppers [start, end) of a parallel recommendBatch on a worker thread: recommend() on
  * this thread's copy of the recommender, loaded from the artifact on the thread's first block.
  */
-export const recommendBatchKernel = defineKernel('ensemble.recommend-batch', async (input: BatchInput, start: number, end: number): Promise<Recommendation[][]> => {
+export const recommendBatchKernel = defineKernel('ensemble.recommend-batch', async (input: BatchInput, start: number, end: number): Promise<Recommendation[][] | PackedLists> => {
   if (workerModel === null || workerModel.model !== input.model) workerModel = { model: input.model, rec: HybridRecommender.load(input.artifact) };
   const rec = await workerModel.rec;
-  const options = { ...input.options, threads: 1 };
-  return rec.recommendBatch(input.shoppers.slice(start, end), options);
+  const lists = await rec.recommendBatch(input.shoppers.slice(start, end), { ...input.options, threads: 1 });
+  // Reasons are text: lists with explanations cross as they are.
+  return input.options.explain ? lists : packLists(rec, lists);
 });
+
+/**
+ * Lists without explanations as typed arrays: the calling thread has the same ids and names,
+ * so only numbers cross (a structured clone of the objects, names included, cost about as much
+ * as a tenth of the ranking). Per result: its item index, score, and one slot per strategy
+ * and the fallback with a presence flag (sources keep their keys, in strategy order).
+ */
+interface PackedLists {
+  counts: Int32Array;
+  items: Int32Array;
+  scores: Float64Array;
+  sources: Float64Array;
+  present: Uint8Array;
+}
+
+function packLists(rec: HybridRecommender, lists: Recommendation[][]): PackedLists {
+  const names = [...rec.strategyNames, FALLBACK_NAME];
+  const slot = new Map(names.map((n, s) => [n, s]));
+  const items = rec.dataset.items;
+  const total = lists.reduce((a, l) => a + l.length, 0);
+  const out: PackedLists = {
+    counts: Int32Array.from(lists, (l) => l.length),
+    items: new Int32Array(total),
+    scores: new Float64Array(total),
+    sources: new Float64Array(total * names.length),
+    present: new Uint8Array(total * names.length),
+  };
+  let r = 0;
+  for (const list of lists) {
+    for (const rec of list) {
+      out.items[r] = items.indexOf(rec.item);
+      out.scores[r] = rec.score;
+      for (const [name, c] of Object.entries(rec.sources)) {
+        const s = r * names.length + slot.get(name)!;
+        out.sources[s] = c;
+        out.present[s] = 1;
+      }
+      r++;
+    }
+  }
+  return out;
+}
 
 /** recommend()'s options; a shopper field among them (the API before Shopper) gets told where it goes. */
 function resolveRecommendOptions<T extends RecommendOptions = RecommendOptions>(
