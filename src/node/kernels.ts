@@ -13,9 +13,11 @@ import type { Kernel } from '../util/parallel';
  * brings in the whole library, which a worker started for a fit should not load at start
  * (about 0.4 s more per worker from the TypeScript sources).
  */
+let hybrid: Promise<typeof import('../ensemble/hybrid')> | null = null;
 const recommendBatchKernel: Kernel<object, unknown> = {
   name: 'ensemble.recommend-batch',
-  run: async (input, start, end) => (await import('../ensemble/hybrid')).recommendBatchKernel.run(input as never, start, end),
+  // Imported once: every import() would resolve the specifier again (through tsx's loader thread from the sources).
+  run: async (input, start, end) => (await (hybrid ??= import('../ensemble/hybrid'))).recommendBatchKernel.run(input as never, start, end),
 };
 
 // Inputs and outputs differ per kernel; each defining module types its own.
