@@ -342,6 +342,33 @@ function abSection(d: EnsembleAb): string {
   ].join('\n');
 }
 
+/** benchmarks/ensemble-batch.ts: recommendBatch on 1 and 2 threads against recommend() per user, P1/P2. */
+interface EnsembleBatch {
+  title: string;
+  command: string;
+  date: string;
+  rev: string;
+  machine: Machine;
+  loadAverage: { min: number; max: number };
+  tables: Record<string, SpeedRow[]>;
+  notes: string[];
+}
+
+/** The issue 13 goal for the non-neural ensemble's batch recommend on P1/P2. */
+const BATCH_GOAL_USERS_PER_SECOND = 15_000;
+
+function ensembleBatchSection(d: EnsembleBatch): string {
+  const parts = [`## ${d.title}`, ''];
+  for (const [name, rows] of Object.entries(d.tables)) parts.push(`### ${name}`, '', genericTable(rows), '');
+  const best = new Map<string, number>();
+  for (const r of d.tables.throughput ?? []) best.set(String(r.protocol), Math.max(best.get(String(r.protocol)) ?? 0, Number(r['users/s (wall)'])));
+  const goal = [...best].map(([p, v]) => `${p} ${v.toLocaleString('en-US')} users/s (${v >= BATCH_GOAL_USERS_PER_SECOND ? 'met' : `missed, ${(BATCH_GOAL_USERS_PER_SECOND / v).toFixed(1)}x short`})`);
+  parts.push(`Goal (issue 13): at least ${BATCH_GOAL_USERS_PER_SECOND.toLocaleString('en-US')} users/s wall on P1 and P2. Best way in this run: ${goal.join(', ')}; wall time is only meaningful at a low load average.`, '');
+  for (const n of d.notes) parts.push(`- ${n}`);
+  parts.push('', `Reproduce: \`${d.command}\` (${describeMachine(d.machine)}; ${d.date}, git ${d.rev}, load average ${d.loadAverage.min.toFixed(1)} to ${d.loadAverage.max.toFixed(1)}).`, '');
+  return parts.join('\n');
+}
+
 function sideBySideSection(file: string, d: SideBySide): string {
   const parts = [`## ${SIDE_TITLES[file]}`, ''];
   if (d.rows) parts.push(genericTable(d.rows as SpeedRow[]), '');
@@ -394,6 +421,10 @@ async function main(): Promise<void> {
     if (file.startsWith('tune-') || file.startsWith('sequential-')) continue; // validation grids and the sequential model's runs: cited from docs/strategies.md
     if (file.startsWith('ensemble-ab-')) {
       parts.push(abSection(data as unknown as EnsembleAb));
+      continue;
+    }
+    if (file.startsWith('ensemble-batch-')) {
+      parts.push(ensembleBatchSection(data as unknown as EnsembleBatch));
       continue;
     }
     if (file === 'implicit-side-by-side.json' || file === 'dense-algebra.json' || file === 'als-scale.json') {
