@@ -6,10 +6,9 @@
  *   NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/reranker-shop.ts --users 200000 --products 50000 \
  *     [--queries 1000] [--max-queries 1000] [--folds 2] [--seed 42]
  *
- * Strategies: the default ensemble without NeuralCF (popularity, repeat, itemknn, content,
- * rules, graph), equal fixed weights (weight tuning is not what is timed here), combiner
- * 'reranker' with minConfidence 0 so the forest ranks whatever its validation margin (the
- * serving cost is the subject; quality is benchmarks/reranker-quality.ts's).
+ * The recommender is benchmarks/reranker-fixture.ts's (six strategies, equal weights, the
+ * forest ranks whatever its validation margin). To compare two revisions' serving cost on
+ * one fitted model, use benchmarks/reranker-ab.ts, which caches the fit.
  *
  * Latency: `rec.recommend(id, { k: 10 })`, the public path (id lookup, query, every strategy,
  * features, forest, fill, result objects), p50 / p99 over `--queries` shoppers drawn with
@@ -22,11 +21,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { HybridRecommender, ensembleRanker } from '../src/index';
+import { ensembleRanker } from '../src/index';
 import { mulberry32, userQuery } from '../src/strategy';
-import { defaultStrategies, syntheticDataset } from '../examples/shared';
+import { syntheticDataset } from '../examples/shared';
 import { arg, describeMachine, machine, median, percentile } from './machine';
 import { RESULTS_DIR } from './quality';
+import { shopRecommender } from './reranker-fixture';
 
 const users = arg('users', 200_000);
 const products = arg('products', 50_000);
@@ -43,13 +43,7 @@ const data = syntheticDataset(users, products, seed);
 const generateSeconds = (performance.now() - t0) / 1000;
 console.log(`data: ${data.nUsers} shoppers x ${data.nItems} items, ${data.nBaskets} baskets (${generateSeconds.toFixed(1)} s)`);
 
-const strategies = defaultStrategies({ neural: false });
-const rec = new HybridRecommender({
-  strategies,
-  weights: Object.fromEntries(Object.keys(strategies).map((n) => [n, 1])),
-  combiner: 'reranker',
-  reranker: { maxQueries, folds, minConfidence: 0 },
-});
+const rec = shopRecommender(maxQueries, folds);
 t0 = performance.now();
 await rec.fit(data, {
   seed,
