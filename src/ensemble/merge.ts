@@ -457,6 +457,11 @@ export class MergeEngine {
     return ranked;
   }
 
+  /** Strategy s's normalizing map in the last rank() or scoreStrategies() (null: it scored no finite item, or rank() skipped it at weight 0). */
+  normalizationOf(s: number): Affine | null {
+    return this.maps[s];
+  }
+
   /** Weighted normalized contribution of strategy s to `item` (an unblocked item) in the last rank(). */
   contribution(s: number, item: number, weight: number): number {
     const v = this.perStrategy[s];
