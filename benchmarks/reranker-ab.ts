@@ -88,17 +88,13 @@ async function child(libRoot: string, model: string, queries: number): Promise<v
   const bits = new Int32Array(f32.buffer);
   const wall = { recommend: [] as number[], reranked: [] as number[], linear: [] as number[] };
   const cpu = { recommend: [] as number[], reranked: [] as number[], linear: [] as number[] };
-  let gcCount = 0;
-  let gcMs = 0;
-  let timing = false;
+  // GC entries arrive asynchronously, after the synchronous loop: kept when they started inside its timed part.
+  const gcs: Array<{ start: number; ms: number }> = [];
   const gc = new PerformanceObserver((list) => {
-    if (!timing) return;
-    for (const e of list.getEntries()) {
-      gcCount++;
-      gcMs += e.duration;
-    }
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime, ms: e.duration });
   });
   gc.observe({ entryTypes: ['gc'] });
+  let timedFrom = Infinity;
   const time = <T>(kind: keyof typeof wall, i: number, run: () => T): T => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -112,7 +108,7 @@ async function child(libRoot: string, model: string, queries: number): Promise<v
     return out;
   };
   for (let i = 0; i < users.length; i++) {
-    timing = i >= warmup;
+    if (i === warmup) timedFrom = performance.now();
     const u = users[i];
     const id = data.users.id(u);
     const query = userQuery(data, u);
@@ -126,16 +122,17 @@ async function child(libRoot: string, model: string, queries: number): Promise<v
     for (const item of ranked) mix(item);
     time('linear', i, () => linear.rankIndices(query, 10, null));
   }
-  timing = false;
-  await new Promise((r) => setTimeout(r, 10));
+  const timedTo = performance.now();
+  await new Promise((r) => setTimeout(r, 50));
   gc.disconnect();
+  const timedGcs = gcs.filter((g) => g.start >= timedFrom && g.start <= timedTo);
   const stats = (w: number[], c: number[]): Timing => ({ wallP50: percentile(w, 50), wallP99: percentile(w, 99), cpuP50: percentile(c, 50), cpuP99: percentile(c, 99), cpuMean: c.reduce((a, b) => a + b, 0) / c.length });
   const result: ChildResult = {
     recommend: stats(wall.recommend, cpu.recommend),
     reranked: stats(wall.reranked, cpu.reranked),
     linear: stats(wall.linear, cpu.linear),
-    gcCount,
-    gcMs,
+    gcCount: timedGcs.length,
+    gcMs: timedGcs.reduce((a, g) => a + g.ms, 0),
     hash: hash.toString(16),
   };
   console.log(JSON.stringify(result));

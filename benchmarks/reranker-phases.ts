@@ -50,7 +50,8 @@ for (let i = 0; i < warmup + queries; i++) {
   const t1 = performance.now();
   const lin = engine.linearScores(linear);
   const t2 = performance.now();
-  const m = reranker.features.extract(query, [...vectors, lin], { blocked });
+  // As Reranker.rank: the engine's normalizing maps, "(linear)"'s computed by the extractor.
+  const m = reranker.features.extract(query, [...vectors, lin], { blocked, normalizations: [...names.map((_, s) => engine.normalizationOf(s)), undefined] });
   const t3 = performance.now();
   reranker.model.score(m.features, m.count, scores);
   const t4 = performance.now();
@@ -87,3 +88,9 @@ const byQuartile = (key: number[], label: string) => {
 };
 byQuartile(history, 'history');
 byQuartile(candidates, 'candidates');
+{
+  // The tail: the slowest 2% of calls, phase by phase (medians), against all calls.
+  const idx = times.total.map((_, i) => i).sort((a, b) => times.total[b] - times.total[a]).slice(0, Math.max(1, Math.round(times.total.length / 50)));
+  const cell = (phase: keyof typeof times) => percentile(idx.map((i) => times[phase][i]), 50).toFixed(3);
+  console.log(`slowest 2%: total ${cell('total')}  score ${cell('score')}  linear ${cell('linear')}  features ${cell('features')}  forest ${cell('forest')}  pick ${cell('pick')} ms (medians); history p50 ${percentile(idx.map((i) => history[i]), 50)}`);
+}

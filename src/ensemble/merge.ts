@@ -355,6 +355,8 @@ export class MergeEngine {
   private readonly maps: Array<Affine | null>;
   /** Per strategy, the lowest raw score it added in the last query. */
   private readonly cutoffs: Float64Array;
+  /** rankScored()'s candidate order and per-slot scores, reused across calls (allocated on first use: only a learned combiner calls it). */
+  private scored: { order: Int32Array; display: Float64Array } | null = null;
 
   constructor(
     readonly strategies: readonly Recommender[],
@@ -439,8 +441,12 @@ export class MergeEngine {
     union.sums.fill(0, 0, union.size);
     union.admit(items, n, slots);
     // Order by the caller's scores; the sums the shared pick sees are exact integer ranks.
-    const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-    const display = new Float64Array(union.size);
+    // display is read only at the slots written here (the picked candidates').
+    const buffers = (this.scored ??= { order: new Int32Array(this.nItems), display: new Float64Array(this.nItems) });
+    const order = buffers.order.subarray(0, n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((a, b) => scores[b] - scores[a] || a - b);
+    const display = buffers.display;
     for (let r = 0; r < n; r++) {
       const c = order[r];
       union.sums[slots[c]] = n - r;
