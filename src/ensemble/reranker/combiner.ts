@@ -32,7 +32,7 @@ import { ScoreVector, type FitOptions, type JsonObject, type Query, type Recomme
 import { integer, number, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
-import { MergeEngine, type MergeSettings, type Ranked } from '../merge';
+import { MergeEngine, byScoreDescending, type MergeSettings, type Ranked } from '../merge';
 import { NORMALIZATIONS, type Affine, type Normalization } from '../normalize';
 import { blockForValidation, holdoutTemporalFromMatrix, sampleQueries, validationSplit, type ValidationProtocol } from '../tune';
 import { BoostedTrees, type FeatureImportance } from './forest';
@@ -433,7 +433,7 @@ export class Reranker {
     // earlier one, so the shown scores may tie but the order is the forest's.
     const order = this.order.subarray(0, n);
     for (let c = 0; c < n; c++) order[c] = c;
-    order.sort((a, b) => raw[b] - raw[a] || a - b);
+    order.sort(byScoreDescending(raw));
     for (let r = 0; r < n; r++) {
       this.ordered[r] = m.items[order[r]];
       this.shown[r] = 1 / (1 + Math.exp(-raw[order[r]]));
