@@ -360,12 +360,12 @@ export class MergeEngine {
   private readonly perStrategy: ScoreVector[];
   private readonly fallbackScores: ScoreVector;
   private readonly candidates: CandidateBuffers;
+  /** rankScored()'s candidate order and per-slot scores, reused across calls (allocated on first use: only a learned combiner calls it). */
+  private scored: { order: Int32Array; display: Float64Array } | null = null;
   /** Per strategy, its normalization in the last query (null: not merged). */
   private readonly maps: Array<Affine | null>;
   /** Per strategy, the lowest raw score it added in the last query. */
   private readonly cutoffs: Float64Array;
-  /** rankScored()'s candidate order and per-slot scores, reused across calls (allocated on first use: only a learned combiner calls it). */
-  private scored: { order: Int32Array; display: Float64Array } | null = null;
 
   constructor(
     readonly strategies: readonly Recommender[],
