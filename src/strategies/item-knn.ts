@@ -148,18 +148,27 @@ export class ItemKNN implements Recommender {
     // Each history and basket item's part in the score, summed per item (a basket line may repeat one).
     const { contribution, contributing } = this;
     const from: number[] = [];
-    const addFrom = (q: number, w: number) => {
-      const s = sims.get(q, item);
-      if (!(s > 0 && w > 0)) return;
+    const addFrom = (q: number, s: number, w: number) => {
+      if (!(w > 0)) return;
       if (contributing[q] === 0) {
         contributing[q] = 1;
         from.push(q);
       }
       contribution[q] += w * s;
     };
+    // The similarity first: most history items do not have `item` among their neighbors, and
+    // a long history's weights (a log each) were most of explain's cost.
     const { items, weights } = query.history;
-    for (let k = 0; k < items.length; k++) addFrom(items[k], historyWeight(weights[k], this.options.historyWeighting));
-    for (let k = 0; k < query.basket.length; k++) addFrom(query.basket[k], this.options.basketWeight);
+    const hw = this.options.historyWeighting;
+    for (let k = 0; k < items.length; k++) {
+      const s = sims.get(items[k], item);
+      if (s > 0) addFrom(items[k], s, historyWeight(weights[k], hw));
+    }
+    const bw = this.options.basketWeight;
+    for (let k = 0; k < query.basket.length; k++) {
+      const s = sims.get(query.basket[k], item);
+      if (s > 0) addFrom(query.basket[k], s, bw);
+    }
     if (from.length === 0) return null;
     from.sort((a, b) => contribution[b] - contribution[a] || a - b);
     let score = 0;
