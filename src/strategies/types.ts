@@ -165,7 +165,10 @@ export class ScoreVector {
   }
 
   reset(): void {
-    if (this.isDense) {
+    // Past a sixteenth of the items, clearing every item sequentially beats clearing the
+    // touched ones at random (measured at 50k items: 4 us against 36 us for 25k touched, a
+    // long history's ItemKNN query).
+    if (this.isDense || this.count > this.size >> 4) {
       this.values.fill(0);
       this.mark.fill(0);
       this.isDense = false;
