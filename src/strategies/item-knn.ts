@@ -137,14 +137,14 @@ export class ItemKNN implements Recommender {
       const w = historyWeight(weights[k], hw);
       if (!(w > 0)) continue;
       const q = items[k];
-      for (let p = indptr[q]; p < indptr[q + 1]; p++) out.add(indices[p], w * values[p]);
+      out.addScaled(indices, values, indptr[q], indptr[q + 1], w);
     }
     const bw = this.options.basketWeight;
     if (bw === 0) return;
     const basket = query.basket;
     for (let k = 0; k < basket.length; k++) {
       const q = basket[k];
-      for (let p = indptr[q]; p < indptr[q + 1]; p++) out.add(indices[p], bw * values[p]);
+      out.addScaled(indices, values, indptr[q], indptr[q + 1], bw);
     }
   }
 
