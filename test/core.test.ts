@@ -8,6 +8,8 @@ import { readDataset, writeDataset } from '../src/data/serialize';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { DataError } from '../src/errors';
 import { ScoreVector } from '../src/strategies/types';
+import { checkQuery } from '../src/strategies/checks';
+import { anonymousQuery } from '../src/strategies/query';
 
 describe('mulberry32', () => {
   it('matches the protocol reference draws', () => {
@@ -87,6 +89,18 @@ describe('ScoreVector', () => {
       v.add(5, 2);
       expect([v.length, v.at(0), v.values[5]]).toEqual([1, 5, 2]);
     }
+  });
+});
+
+describe('checkQuery', () => {
+  it('passes in-range queries and names the first entry out of range, typed or plain', () => {
+    const ok = anonymousQuery([0, 3, 7], [2]);
+    expect(() => checkQuery(ok, 8, 'M')).not.toThrow();
+    expect(() => checkQuery({ ...ok, basket: Int32Array.of(1, -1, 9) }, 8, 'M')).toThrow(/^M: query.basket\[1\]: item index -1 out of range \[0, 8\)/);
+    expect(() => checkQuery({ ...ok, basket: Int32Array.of(1, 8) }, 8, 'M')).toThrow(/^M: query.basket\[1\]: item index 8 out of range/);
+    const plain = { items: [0, 2.5] as unknown as Int32Array, weights: Float32Array.of(1, 1) };
+    expect(() => checkQuery({ ...ok, history: plain }, 8, 'M')).toThrow(/^M: query.history.items\[1\]: item index 2.5 out of range/);
+    expect(() => checkQuery(anonymousQuery([], []), 0, 'M')).not.toThrow();
   });
 });
 
