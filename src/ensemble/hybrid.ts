@@ -644,7 +644,10 @@ export class HybridRecommender {
       // A buy-again list is filled from the history, never by the fallback's best sellers.
       const fillList = fill && list !== 'buy-again';
       const learned = rerank ? this.learned : null;
-      const ranked = learned ? learned.rank(engine, query, o.k, blocked, accept, fillList) : engine.rank(query, o.k, blocked, accept, this.settings, fillList);
+      // Nothing blocked (the usual request) spares the merge a look-up per scored item.
+      const ranked = learned
+        ? learned.rank(engine, query, o.k, blocked, accept, fillList)
+        : engine.rank(query, o.k, blockedList.length > 0 ? blocked : null, accept, this.settings, fillList);
       // The reranker reads every strategy at weight 1: sources are then each one's normalized score.
       const weights = learned ? null : this.settings.weights;
       const results: Recommendation[] = [];
