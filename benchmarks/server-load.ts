@@ -8,7 +8,7 @@
  *     (every core here), 1, and 0 (scoring on the HTTP thread): GET /recommend?user=<next
  *     user>&k=10; with 2 workers also POST /recommend with a history in the body (the
  *     serving-artifact path) and GET /popular (no personal scoring: the HTTP and thread cost);
- *   - with `--compare <git rev>`: hybridrec/server of that rev (2 workers, same model file,
+ *   - with `--compare <git rev>[,<rev>...]`: hybridrec/server of each rev (2 workers, same model file,
  *     same GET and POST routes) from a temporary git worktree, alternating with this checkout
  *     round by round (`--rounds`, default 3 with --compare, else 1; the order flips every
  *     round), so both see the same machine; each row is then the median over the rounds;
@@ -245,11 +245,11 @@ async function main(): Promise<void> {
     workers,
     routes: ourRoutes(workers),
   }));
-  let removeCompare = () => {};
-  if (COMPARE) {
-    const tree = join(work, 'compare');
-    removeCompare = await worktree(COMPARE, tree);
-    servers.splice(1, 0, { name: `@${COMPARE} (2 workers)`, tree, workers: 2, routes: ourRoutes(2).slice(0, 2) });
+  const removers: Array<() => void> = [];
+  for (const [i, rev] of (COMPARE ? COMPARE.split(',') : []).entries()) {
+    const tree = join(work, `compare-${i}`);
+    removers.push(await worktree(rev, tree));
+    servers.splice(1 + i, 0, { name: `@${rev} (2 workers)`, tree, workers: 2, routes: ourRoutes(2).slice(0, 2) });
   }
   const rounds: Row[][] = [];
   try {
@@ -267,7 +267,7 @@ async function main(): Promise<void> {
       rounds.push(rows);
     }
   } finally {
-    removeCompare();
+    for (const remove of removers) remove();
   }
   const rows = medians(rounds);
   if (ROUNDS > 1) {
