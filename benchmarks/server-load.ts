@@ -11,7 +11,8 @@
  *   - with `--compare <git rev>[,<rev>...]`: hybridrec/server of each rev (2 workers, same model file,
  *     same GET and POST routes) from a temporary git worktree, alternating with this checkout
  *     round by round (`--rounds`, default 3 with --compare, else 1; the order flips every
- *     round), so both see the same machine; each row is then the median over the rounds;
+ *     round), so both see the same machine; each row is then the median over the rounds (the
+ *     JSON goes to server-load-compare.json);
  *   - the old node:http examples/server.ts of `--baseline <git rev>` (default main before
  *     the server: 41fa1b9), checked out into a temporary git worktree, on a model its own code
  *     fits on the same synthetic shop (today's artifacts do not load there), same GET route.
@@ -301,7 +302,8 @@ async function main(): Promise<void> {
   }
   await rm(work, { recursive: true, force: true });
 
-  const out = join(root, 'benchmarks/results/server-load.json');
+  // A comparison is its own record: it does not replace the headline figures of this checkout.
+  const out = join(root, `benchmarks/results/${COMPARE ? 'server-load-compare' : 'server-load'}.json`);
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify({ machine: machine(), requests: REQUESTS, connections: CONNECTIONS, rounds: ROUNDS, ...(COMPARE ? { compare: COMPARE } : {}), model: { users: USERS, products: PRODUCTS, seed: 42, strategies: recommender.strategyNames }, rows }, null, 2)}\n`);
   console.log(`wrote ${out}`);
