@@ -264,9 +264,9 @@ describe('operations', () => {
       const accepted = tasks.map((t) => pool.run(t));
       expect(pool.pending).toBe(6);
       await expect(pool.run(tasks[0])).rejects.toBeInstanceOf(OverloadedError);
-      expect(await Promise.all(accepted)).toEqual(tasks.map((t) => inline.run(t)));
+      expect(await Promise.all(accepted)).toEqual(await Promise.all(tasks.map((t) => inline.run(t))));
       expect(pool.pending).toBe(0);
-      expect(await pool.run(tasks[1])).toBe(inline.run(tasks[1]));
+      expect(await pool.run(tasks[1])).toBe(await inline.run(tasks[1]));
     } finally {
       await pool.close();
     }
