@@ -8,23 +8,33 @@
  *     (every core here), 1, and 0 (scoring on the HTTP thread): GET /recommend?user=<next
  *     user>&k=10; with 2 workers also POST /recommend with a history in the body (the
  *     serving-artifact path) and GET /popular (no personal scoring: the HTTP and thread cost);
+ *   - with `--compare <git rev>[,<rev>...]`: hybridrec/server of each rev (2 workers, same model file,
+ *     same GET and POST routes) from a temporary git worktree, alternating with this checkout
+ *     round by round (`--rounds`, default 3 with --compare, else 1; the order flips every
+ *     round), so both see the same machine; each row is then the median over the rounds (the
+ *     JSON goes to server-load-compare.json);
  *   - the old node:http examples/server.ts of `--baseline <git rev>` (default main before
  *     the server: 41fa1b9), checked out into a temporary git worktree, on a model its own code
  *     fits on the same synthetic shop (today's artifacts do not load there), same GET route.
  *
- *   npx tsx benchmarks/server-load.ts [--requests 20000] [--connections 50] [--users 2000] [--products 1500] [--baseline 41fa1b9] [--no-baseline]
+ * Requests/s is requests over the time from the start to the last answer, measured here
+ * (autocannon's duration, and its promise, end on whole seconds). Each row also gives the server process's CPU time per request (every thread;
+ * Linux /proc) and the load generator's, which a busy machine disturbs far less than latency.
+ *
+ *   npx tsx benchmarks/server-load.ts [--requests 20000] [--connections 50] [--users 2000] [--products 1500] [--baseline 41fa1b9] [--no-baseline] [--compare <rev>] [--rounds n]
  *
  * The machine is shared: run it when it is quiet, and compare the rows of one run.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { fitDemoRecommender } from '../examples/shared';
-import { describeMachine, machine } from './machine';
+import { describeMachine, machine, median } from './machine';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -37,6 +47,8 @@ const CONNECTIONS = Number(flag('connections', '50'));
 const USERS = Number(flag('users', '2000'));
 const PRODUCTS = Number(flag('products', '1500'));
 const BASELINE = flag('baseline', '41fa1b9');
+const COMPARE = flag('compare', '');
+const ROUNDS = Number(flag('rounds', COMPARE ? '3' : '1'));
 const DEADLINE_S = 180;
 
 interface Row {
@@ -52,6 +64,13 @@ interface Row {
   maxMs: number;
   requestsPerSecond: number;
   seconds: number;
+  /** CPU milliseconds of the server process (all threads) and of this process (the load generator), per 1,000 requests. */
+  serverCpuMsPer1k: number | null;
+  clientCpuMsPer1k: number;
+  /** Load average (1 min) when the row finished. */
+  load: number;
+  /** With --rounds > 1: every round's p99 and requests/s, in order (the fields above are medians). */
+  rounds?: Array<{ p99Ms: number; requestsPerSecond: number; serverCpuMsPer1k: number | null }>;
 }
 
 /** Starts `command` and resolves with its base URL once it prints "http://127.0.0.1:<port>". */
@@ -90,15 +109,36 @@ async function stop(proc: ChildProcess): Promise<void> {
   clearTimeout(force);
 }
 
-async function cannon(url: string, requests: autocannon.Request[], amount: number): Promise<autocannon.Result> {
-  const instance = autocannon({ url, connections: CONNECTIONS, amount, timeout: 10, requests });
-  const deadline = setTimeout(() => (instance as unknown as { stop(): void }).stop(), DEADLINE_S * 1000);
-  const result = await instance;
-  clearTimeout(deadline);
-  return result;
+/** CPU milliseconds (user + system, every thread) a process has used, from /proc; null where there is none. */
+function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
 }
 
-function row(server: string, route: string, r: autocannon.Result): Row {
+async function cannon(url: string, requests: autocannon.Request[], amount: number): Promise<{ result: autocannon.Result; seconds: number; clientCpuMs: number }> {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  // autocannon finishes on its one-second tick, not at the last answer: time up to the last answer.
+  let last = started;
+  let deadline: NodeJS.Timeout | undefined;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ url, connections: CONNECTIONS, amount, timeout: 10, requests }, (e, r) => (e ? reject(e) : resolve(r)));
+    instance.on('response', () => (last = performance.now()));
+    deadline = setTimeout(() => instance.stop(), DEADLINE_S * 1000);
+  });
+  clearTimeout(deadline);
+  const used = process.cpuUsage(cpu);
+  return { result, seconds: (last - started) / 1000, clientCpuMs: (used.user + used.system) / 1000 };
+}
+
+function row(server: string, route: string, m: { result: autocannon.Result; seconds: number; clientCpuMs: number }, serverCpuMs: number | null): Row {
+  const r = m.result;
+  const per1k = (ms: number) => Number(((ms * 1000) / Math.max(1, r.requests.total)).toFixed(1));
   return {
     server,
     route,
@@ -110,20 +150,69 @@ function row(server: string, route: string, r: autocannon.Result): Row {
     p90Ms: r.latency.p90,
     p99Ms: r.latency.p99,
     maxMs: r.latency.max,
-    requestsPerSecond: Math.round(r.requests.total / (r.duration || 1)),
-    seconds: Number(r.duration.toFixed(2)),
+    requestsPerSecond: Math.round(r.requests.total / m.seconds),
+    seconds: Number(m.seconds.toFixed(2)),
+    serverCpuMsPer1k: serverCpuMs === null ? null : per1k(serverCpuMs),
+    clientCpuMsPer1k: per1k(m.clientCpuMs),
+    load: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) || 0,
   };
 }
 
-async function measure(server: string, url: string, routes: Array<[string, autocannon.Request[]]>): Promise<Row[]> {
+function print(r: Row): void {
+  const cpu = r.serverCpuMsPer1k === null ? '' : `  server CPU ${r.serverCpuMsPer1k} ms/1k req  client ${r.clientCpuMsPer1k}`;
+  console.log(`  ${r.server.padEnd(32)} ${r.route.padEnd(26)} ${String(r.requests).padStart(6)} req  errors ${r.errors + r.timeouts}  non-2xx ${r.non2xx}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ${r.requestsPerSecond} req/s${cpu}  load ${r.load}`);
+}
+
+async function measure(server: string, proc: ChildProcess, url: string, routes: Array<[string, autocannon.Request[]]>): Promise<Row[]> {
   const rows: Row[] = [];
   for (const [route, requests] of routes) {
     await cannon(url, requests, Math.min(2000, REQUESTS)); // warm-up: JIT, connections, workers
-    const r = row(server, route, await cannon(url, requests, REQUESTS));
-    console.log(`  ${server.padEnd(28)} ${route.padEnd(34)} ${String(r.requests).padStart(6)} req  errors ${r.errors + r.timeouts}  non-2xx ${r.non2xx}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ${r.requestsPerSecond} req/s`);
+    const before = processCpuMs(proc.pid!);
+    const m = await cannon(url, requests, REQUESTS);
+    const after = processCpuMs(proc.pid!);
+    const r = row(server, route, m, before === null || after === null ? null : after - before);
+    print(r);
     rows.push(r);
   }
   return rows;
+}
+
+/** One row per server and route: the median of each figure over the rounds, errors summed. */
+function medians(rounds: Row[][]): Row[] {
+  const byKey = new Map<string, Row[]>();
+  for (const r of rounds.flat()) {
+    const key = `${r.server}\u0000${r.route}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), r]);
+  }
+  return [...byKey.values()].map((rs) => {
+    if (rs.length === 1) return rs[0];
+    const mid = (f: (r: Row) => number) => median(rs.map(f));
+    const cpu = rs.every((r) => r.serverCpuMsPer1k !== null) ? mid((r) => r.serverCpuMsPer1k!) : null;
+    return {
+      ...rs[0],
+      requests: rs.reduce((n, r) => n + r.requests, 0),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      timeouts: rs.reduce((n, r) => n + r.timeouts, 0),
+      non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      p50Ms: mid((r) => r.p50Ms),
+      p90Ms: mid((r) => r.p90Ms),
+      p99Ms: mid((r) => r.p99Ms),
+      maxMs: mid((r) => r.maxMs),
+      requestsPerSecond: mid((r) => r.requestsPerSecond),
+      seconds: mid((r) => r.seconds),
+      serverCpuMsPer1k: cpu,
+      clientCpuMsPer1k: mid((r) => r.clientCpuMsPer1k),
+      load: mid((r) => r.load),
+      rounds: rs.map((r) => ({ p99Ms: r.p99Ms, requestsPerSecond: r.requestsPerSecond, serverCpuMsPer1k: r.serverCpuMsPer1k })),
+    };
+  });
+}
+
+/** A detached git worktree of `rev` in `dir` with this checkout's node_modules; removed by the returned function. */
+async function worktree(rev: string, dir: string): Promise<() => void> {
+  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', dir, rev], { stdio: 'ignore' });
+  await symlink(join(root, 'node_modules'), join(dir, 'node_modules'));
+  return () => execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' });
 }
 
 async function main(): Promise<void> {
@@ -146,25 +235,52 @@ async function main(): Promise<void> {
   };
 
   const getPopular: autocannon.Request = { method: 'GET', path: '/popular?k=10' };
-  const rows: Row[] = [];
   // Every core scoring (the default), one worker, and scoring on the HTTP thread: what the threads cost and buy.
-  for (const workers of [2, 1, 0]) {
-    const ours = await start(['--import', 'tsx', join(root, 'src/cli/index.ts'), 'serve', model, '--port', '0', '--workers', String(workers)], root);
-    try {
-      const routes: Array<[string, autocannon.Request[]]> = [['GET /recommend?user&k=10', [getUser]]];
-      if (workers === 2) routes.push(['POST /recommend {history}', [postHistory]], ['GET /popular?k=10', [getPopular]]);
-      rows.push(...(await measure(`hybridrec/server (${workers} workers)`, ours.url, routes)));
-    } finally {
-      await stop(ours.proc);
+  const ourRoutes = (workers: number): Array<[string, autocannon.Request[]]> => [
+    ['GET /recommend?user&k=10', [getUser]],
+    ...(workers === 2 ? ([['POST /recommend {history}', [postHistory]], ['GET /popular?k=10', [getPopular]]] as Array<[string, autocannon.Request[]]>) : []),
+  ];
+  const servers: Array<{ name: string; tree: string; workers: number; routes: Array<[string, autocannon.Request[]]> }> = [2, 1, 0].map((workers) => ({
+    name: `hybridrec/server (${workers} workers)`,
+    tree: root,
+    workers,
+    routes: ourRoutes(workers),
+  }));
+  const removers: Array<() => void> = [];
+  for (const [i, rev] of (COMPARE ? COMPARE.split(',') : []).entries()) {
+    const tree = join(work, `compare-${i}`);
+    removers.push(await worktree(rev, tree));
+    servers.splice(1 + i, 0, { name: `@${rev} (2 workers)`, tree, workers: 2, routes: ourRoutes(2).slice(0, 2) });
+  }
+  const rounds: Row[][] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      if (ROUNDS > 1) console.log(`round ${round + 1} of ${ROUNDS}`);
+      const rows: Row[] = [];
+      for (const s of round % 2 === 0 ? servers : [...servers].reverse()) {
+        const ours = await start(['--import', 'tsx', join(s.tree, 'src/cli/index.ts'), 'serve', model, '--port', '0', '--workers', String(s.workers)], s.tree);
+        try {
+          rows.push(...(await measure(s.name, ours.proc, ours.url, s.routes)));
+        } finally {
+          await stop(ours.proc);
+        }
+      }
+      rounds.push(rows);
     }
+  } finally {
+    for (const remove of removers) remove();
+  }
+  const rows = medians(rounds);
+  if (ROUNDS > 1) {
+    console.log(`medians over ${ROUNDS} rounds:`);
+    rows.forEach(print);
   }
 
   if (!args.includes('--no-baseline')) {
     // The old node:http example, from its own commit (its facade differs from today's).
     const tree = join(work, 'baseline');
-    execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', tree, BASELINE], { stdio: 'ignore' });
+    const remove = await worktree(BASELINE, tree);
     try {
-      await symlink(join(root, 'node_modules'), join(tree, 'node_modules'));
       // Artifacts of today's format do not load in the old code: it fits the same synthetic shop itself.
       const oldModel = join(work, 'baseline.hrec');
       const fit = join(tree, 'fit-baseline.mts');
@@ -176,19 +292,20 @@ async function main(): Promise<void> {
       // It prints the port it was given, not the one it got: give it a free one.
       const old = await start(['--import', 'tsx', join(tree, 'examples/server.ts'), oldModel, '--port', String(await freePort())], tree);
       try {
-        rows.push(...(await measure(`examples/server.ts @${BASELINE}`, old.url, [['GET /recommend?user&k=10', [getUser]]])));
+        rows.push(...(await measure(`examples/server.ts @${BASELINE}`, old.proc, old.url, [['GET /recommend?user&k=10', [getUser]]])));
       } finally {
         await stop(old.proc);
       }
     } finally {
-      execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', tree], { stdio: 'ignore' });
+      remove();
     }
   }
   await rm(work, { recursive: true, force: true });
 
-  const out = join(root, 'benchmarks/results/server-load.json');
+  // A comparison is its own record: it does not replace the headline figures of this checkout.
+  const out = join(root, `benchmarks/results/${COMPARE ? 'server-load-compare' : 'server-load'}.json`);
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify({ machine: machine(), requests: REQUESTS, connections: CONNECTIONS, model: { users: USERS, products: PRODUCTS, seed: 42, strategies: recommender.strategyNames }, rows }, null, 2)}\n`);
+  await writeFile(out, `${JSON.stringify({ machine: machine(), requests: REQUESTS, connections: CONNECTIONS, rounds: ROUNDS, ...(COMPARE ? { compare: COMPARE } : {}), model: { users: USERS, products: PRODUCTS, seed: 42, strategies: recommender.strategyNames }, rows }, null, 2)}\n`);
   console.log(`wrote ${out}`);
 }
 

@@ -11,8 +11,8 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitDemoRecommender } from '../examples/shared';
 import type { HybridRecommender } from '../src/index';
-import { createServer, type RecommendationServer } from '../src/server/index';
-import { sha256Hex } from '../src/server/model';
+import { createServer, ModelPool, OverloadedError, type RecommendationServer } from '../src/server/index';
+import { ServingModel, sha256Hex, type Task } from '../src/server/model';
 
 let dir: string;
 let rec: HybridRecommender;
@@ -251,6 +251,25 @@ describe('operations', () => {
     expect(doneAtHealth).toBeLessThan(16);
     expect((await get('/metrics')).status).toBe(200);
     expect(await Promise.all(heavy)).toEqual(Array(16).fill(200));
+  });
+
+  it('the pool takes maxQueue requests per worker, answers them in-process exactly, and refuses the next with OverloadedError', async () => {
+    const bytes = rec.save();
+    const pool = await ModelPool.open(bytes, { workers: 2, maxQueue: 3 });
+    const inline = await ServingModel.load(bytes);
+    try {
+      const data = rec.dataset;
+      const tasks: Task[] = Array.from({ length: 6 }, (_, u) => ({ op: 'recommend', shopper: { user: data.users.id(u) }, options: { k: 50, explain: true } }));
+      // run() decides synchronously: six accepted (2 workers x 3), the seventh refused.
+      const accepted = tasks.map((t) => pool.run(t));
+      expect(pool.pending).toBe(6);
+      await expect(pool.run(tasks[0])).rejects.toBeInstanceOf(OverloadedError);
+      expect(await Promise.all(accepted)).toEqual(await Promise.all(tasks.map((t) => inline.run(t))));
+      expect(pool.pending).toBe(0);
+      expect(await pool.run(tasks[1])).toBe(await inline.run(tasks[1]));
+    } finally {
+      await pool.close();
+    }
   });
 
   it('/metrics is Prometheus text with per-route counts and latency histograms', async () => {
