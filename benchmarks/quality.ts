@@ -13,6 +13,7 @@
  *   --metric m@k        the tuning metric (default: the protocol's, ndcg@10; P6 recall@20)
  *   --shrink cv|f       tune.shrinkage: pull the searched weights toward equal ones, by a factor
  *                       chosen by cross-validation over the validation queries, or given
+ *   --norms a,b         tune.normalizations searched (e.g. auto,minmax,zscore,rank)
  *
  * Writes benchmarks/results/<protocol>.json (another seed: <protocol>-seed<N>.json); `npx tsx benchmarks/report.ts` turns all result
  * files into docs/benchmarks.md. Real-data protocols exit 0 with a message when ../shared is
@@ -119,6 +120,7 @@ export interface Levers {
   drop: string[];
   metric?: { metric: TuneOptions['metric']; k: number };
   shrinkage?: TuneOptions['shrinkage'];
+  normalizations?: TuneOptions['normalizations'];
 }
 
 /** P1's rows: MovieLens 100K, every rating one interaction, with timestamps and titles. */
@@ -280,7 +282,12 @@ function configure(spec: ProtocolSpec, levers: Levers): { strategies: Record<str
     if (!(name in strategies)) throw new Error(`--drop ${name}: no such strategy (have ${Object.keys(strategies).join(', ')})`);
     delete strategies[name];
   }
-  const tune: Partial<TuneOptions> = { ...spec.tune, ...(levers.metric ?? {}), ...(levers.shrinkage !== undefined ? { shrinkage: levers.shrinkage } : {}) };
+  const tune: Partial<TuneOptions> = {
+    ...spec.tune,
+    ...(levers.metric ?? {}),
+    ...(levers.shrinkage !== undefined ? { shrinkage: levers.shrinkage } : {}),
+    ...(levers.normalizations !== undefined ? { normalizations: levers.normalizations } : {}),
+  };
   if (levers.hp === true) tune.hyperparameters = true;
   else if (levers.hp) tune.hyperparameters = Object.fromEntries(levers.hp.map((n) => [n, HYPERPARAMETER_GRIDS[strategies[n].kind]]));
   return { strategies, tune, cut: levers.cut ?? spec.candidatesPerStrategy };
@@ -398,7 +405,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     protocol: id,
     title: spec.title,
     dataset: spec.dataset,
-    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}`,
+    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}${levers.normalizations ? ` --norms ${levers.normalizations.join(',')}` : ''}`,
     seed,
     date: new Date().toISOString().slice(0, 10),
     machine: machine(),
@@ -436,9 +443,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     drop: value('--drop')?.split(',') ?? [],
     metric: metric ? { metric: metric.split('@')[0] as TuneOptions['metric'], k: Number(metric.split('@')[1]) } : undefined,
     shrinkage: value('--shrink') === undefined ? undefined : value('--shrink') === 'cv' ? 'cv' : Number(value('--shrink')),
+    normalizations: value('--norms')?.split(',') as TuneOptions['normalizations'] | undefined,
   };
   const consumed = new Set<number>();
-  for (const flag of ['--seed', '--cut', '--hp', '--drop', '--metric', '--shrink']) {
+  for (const flag of ['--seed', '--cut', '--hp', '--drop', '--metric', '--shrink', '--norms']) {
     const at = args.indexOf(flag);
     if (at >= 0 && value(flag) !== undefined) consumed.add(at + 1);
   }
