@@ -9,6 +9,8 @@
  *                       found on its validation split (TuneResult), never touch the test queries
  *   --cut N             candidatesPerStrategy (default: the protocol's)
  *   --hp [names]        tune.hyperparameters: true, or the built-in grids of these strategies only
+ *   --hp-only           with --validation-only: stop after the hyper-parameter search (no weight
+ *                       search; with --drop, only the searched strategies are fitted)
  *   --drop a,b          leave these strategies out of the ensemble
  *   --metric m@k        the tuning metric (default: the protocol's, ndcg@10; P6 recall@20)
  *   --shrink cv|f       tune.shrinkage: pull the searched weights toward equal ones, by a factor
@@ -115,6 +117,8 @@ export interface ProtocolSpec {
 /** Command-line levers (see the header). */
 export interface Levers {
   validationOnly: boolean;
+  /** --validation-only stops after the hyper-parameter search. */
+  hpOnly?: boolean;
   cut?: number;
   hp?: true | string[];
   drop: string[];
@@ -298,7 +302,7 @@ function configure(spec: ProtocolSpec, levers: Levers): { strategies: Record<str
  * nothing more: the validation split the tuning would carve, its hyper-parameter and weight
  * search, printed. The test queries are never scored.
  */
-async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed: number, levers: Levers): Promise<TuneResult> {
+async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed: number, levers: Levers): Promise<void> {
   const { strategies, tune: given, cut } = configure(spec, levers);
   const tune = resolveTuneOptions(given);
   const data = split.train;
@@ -327,6 +331,16 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
     members = found.members;
     report = found.report;
   }
+  if (levers.hpOnly) {
+    if (!report) throw new Error('--hp-only needs --hp (or a protocol that searches hyper-parameters)');
+    for (const [n, h] of Object.entries(report)) console.log(`  ${id} VALIDATION hyper-parameters ${n}: ${JSON.stringify(h.chosen)} ${h.given.toFixed(4)} -> ${h.score.toFixed(4)}; tried ${h.tried.map((t) => `${JSON.stringify(t.options)} ${t.score.toFixed(4)}`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    await mkdir(RESULTS_DIR, { recursive: true });
+    const file = `tune-${id}-hyperparameters${seed !== 42 ? `-seed${seed}` : ''}.json`;
+    const command = `npx tsx benchmarks/quality.ts ${id}${process.argv.slice(3).filter((a) => a !== id).map((a) => ` ${a}`).join('')}`;
+    await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, metric: `${tune.metric}@${tune.k}`, hyperparameters: report }, null, 2)}\n`);
+    console.log(`  wrote benchmarks/results/${file}`);
+    return;
+  }
   const result = await searchWeights(names, members, fallbackDefault, vsplit, tune, protocol, candidates, { seed, onProgress });
   if (report) result.hyperparameters = report;
   console.log(`  ${id} VALIDATION ${result.metric}@${result.k}: tuned ${result.score.toFixed(4)}  equal ${result.baseline.toFixed(4)}  (${result.queries} queries, cut ${candidates}, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
@@ -340,7 +354,6 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   const command = `npx tsx benchmarks/quality.ts ${id} --validation-only${process.argv.slice(3).filter((a) => a !== id && a !== '--validation-only').map((a) => ` ${a}`).join('')}`;
   await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, tuning: result }, null, 2)}\n`);
   console.log(`  wrote benchmarks/results/${file}`);
-  return result;
 }
 
 export async function runProtocol(id: string, seed: number, levers: Levers = { validationOnly: false, drop: [] }): Promise<ProtocolResult | null> {
@@ -438,6 +451,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const metric = value('--metric');
   const levers: Levers = {
     validationOnly: args.includes('--validation-only'),
+    hpOnly: args.includes('--hp-only'),
     cut: value('--cut') !== undefined ? Number(value('--cut')) : undefined,
     hp: hpAt < 0 ? undefined : value('--hp') !== undefined ? value('--hp')!.split(',') : true,
     drop: value('--drop')?.split(',') ?? [],
