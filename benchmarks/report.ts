@@ -300,6 +300,12 @@ interface SideBySide {
   foldIn?: Record<string, unknown>;
   inverse?: Array<Record<string, unknown>>;
   runs?: Array<Record<string, unknown>>;
+  /** benchmarks/als-scale.ts: one row per thread count, ours and implicit's median fit seconds. */
+  fit?: Array<Record<string, unknown>>;
+  recommendUsersPerSecond?: { hybridrec: number; implicit: number; users: number };
+  identicalAcrossThreads?: boolean;
+  peakRssMb?: number;
+  loadAverage1m?: { before: number; after: number };
 }
 
 const SIDE_TITLES: Record<string, string> = {
@@ -336,13 +342,47 @@ function abSection(d: EnsembleAb): string {
   ].join('\n');
 }
 
+/** benchmarks/ensemble-batch.ts: recommendBatch on 1 and 2 threads against recommend() per user, P1/P2. */
+interface EnsembleBatch {
+  title: string;
+  command: string;
+  date: string;
+  rev: string;
+  machine: Machine;
+  loadAverage: { min: number; max: number };
+  tables: Record<string, SpeedRow[]>;
+  notes: string[];
+}
+
+/** The issue 13 goal for the non-neural ensemble's batch recommend on P1/P2. */
+const BATCH_GOAL_USERS_PER_SECOND = 15_000;
+
+function ensembleBatchSection(d: EnsembleBatch): string {
+  const parts = [`## ${d.title}`, ''];
+  for (const [name, rows] of Object.entries(d.tables)) parts.push(`### ${name}`, '', genericTable(rows), '');
+  const best = new Map<string, number>();
+  for (const r of d.tables.throughput ?? []) best.set(String(r.protocol), Math.max(best.get(String(r.protocol)) ?? 0, Number(r['users/s (wall)'])));
+  const goal = [...best].map(([p, v]) => `${p} ${v.toLocaleString('en-US')} users/s (${v >= BATCH_GOAL_USERS_PER_SECOND ? 'met' : `missed, ${(BATCH_GOAL_USERS_PER_SECOND / v).toFixed(1)}x short`})`);
+  parts.push(`Goal (issue 13): at least ${BATCH_GOAL_USERS_PER_SECOND.toLocaleString('en-US')} users/s wall on P1 and P2. Best way in this run: ${goal.join(', ')}; wall time is only meaningful at a low load average.`, '');
+  for (const n of d.notes) parts.push(`- ${n}`);
+  parts.push('', `Reproduce: \`${d.command}\` (${describeMachine(d.machine)}; ${d.date}, git ${d.rev}, load average ${d.loadAverage.min.toFixed(1)} to ${d.loadAverage.max.toFixed(1)}).`, '');
+  return parts.join('\n');
+}
+
 function sideBySideSection(file: string, d: SideBySide): string {
   const parts = [`## ${SIDE_TITLES[file]}`, ''];
   if (d.rows) parts.push(genericTable(d.rows as SpeedRow[]), '');
   if (d.foldIn) parts.push(`Fold-in solve: ${genericTable([d.foldIn as SpeedRow])}`, '');
   if (d.inverse) parts.push(genericTable(d.inverse as SpeedRow[]), '');
   if (d.runs) parts.push(genericTable(d.runs as SpeedRow[]), '');
-  parts.push(`Reproduce: \`${d.command}\` (${describeMachine(d.machine)}; ${d.date}).`, '');
+  if (d.fit) parts.push(genericTable(d.fit as SpeedRow[]), '');
+  if (d.recommendUsersPerSecond) {
+    const r = d.recommendUsersPerSecond;
+    parts.push(`Recommend for ${r.users.toLocaleString('en-US')} users: hybridrec ${Math.round(r.hybridrec).toLocaleString('en-US')} users/s, implicit ${Math.round(r.implicit).toLocaleString('en-US')} users/s.`, '');
+  }
+  if (d.identicalAcrossThreads !== undefined) parts.push(`Factors identical for every thread count: ${d.identicalAcrossThreads}. Peak RSS ${Math.round(d.peakRssMb ?? 0)} MiB.`, '');
+  const load = d.loadAverage1m ? `; load average ${d.loadAverage1m.before} at start, ${d.loadAverage1m.after} at end` : '';
+  parts.push(`Reproduce: \`${d.command}\` (${describeMachine(d.machine)}; ${d.date}${load}).`, '');
   return parts.join('\n');
 }
 
@@ -381,6 +421,10 @@ async function main(): Promise<void> {
     if (file.startsWith('tune-') || file.startsWith('sequential-')) continue; // validation grids and the sequential model's runs: cited from docs/strategies.md
     if (file.startsWith('ensemble-ab-')) {
       parts.push(abSection(data as unknown as EnsembleAb));
+      continue;
+    }
+    if (file.startsWith('ensemble-batch-')) {
+      parts.push(ensembleBatchSection(data as unknown as EnsembleBatch));
       continue;
     }
     if (file === 'implicit-side-by-side.json' || file === 'dense-algebra.json' || file === 'als-scale.json') {

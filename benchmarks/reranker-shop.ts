@@ -6,27 +6,31 @@
  *   NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/reranker-shop.ts --users 200000 --products 50000 \
  *     [--queries 1000] [--max-queries 1000] [--folds 2] [--seed 42]
  *
- * Strategies: the default ensemble without NeuralCF (popularity, repeat, itemknn, content,
- * rules, graph), equal fixed weights (weight tuning is not what is timed here), combiner
- * 'reranker' with minConfidence 0 so the forest ranks whatever its validation margin (the
- * serving cost is the subject; quality is benchmarks/reranker-quality.ts's).
+ * The recommender is benchmarks/reranker-fixture.ts's (six strategies, equal weights, the
+ * forest ranks whatever its validation margin). To compare two revisions' serving cost on
+ * one fitted model, use benchmarks/reranker-ab.ts, which caches the fit.
  *
  * Latency: `rec.recommend(id, { k: 10 })`, the public path (id lookup, query, every strategy,
  * features, forest, fill, result objects), p50 / p99 over `--queries` shoppers drawn with
  * mulberry32(seed) after 100 warm-up calls, wall time and the process's CPU time of each call
  * (process.cpuUsage: on a loaded machine wall time counts the waits for a core). Side by side in one loop, the same shoppers: the
  * index rankers of the reranked and of the linear ranking (ensembleRanker, combiner 'fitted'
- * vs 'linear'), so their ratio is the forest's cost. The load average is recorded at start and end.
+ * vs 'linear'), so their ratio is the forest's cost (each runs after recommend on the same
+ * shopper, so on a warmer cache). The GC pauses of the timed loop are counted, with how many
+ * of the recommend calls at or above p99 overlap one (the loop follows the fit in the same
+ * process, whose garbage V8 is still collecting). The load average is recorded at start and end.
  * Writes benchmarks/results/reranker-shop-<users>x<products>.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { HybridRecommender, ensembleRanker } from '../src/index';
+import { ensembleRanker } from '../src/index';
 import { mulberry32, userQuery } from '../src/strategy';
-import { defaultStrategies, syntheticDataset } from '../examples/shared';
+import { syntheticDataset } from '../examples/shared';
 import { arg, describeMachine, machine, median, percentile } from './machine';
 import { RESULTS_DIR } from './quality';
+import { shopRecommender } from './reranker-fixture';
 
 const users = arg('users', 200_000);
 const products = arg('products', 50_000);
@@ -43,13 +47,7 @@ const data = syntheticDataset(users, products, seed);
 const generateSeconds = (performance.now() - t0) / 1000;
 console.log(`data: ${data.nUsers} shoppers x ${data.nItems} items, ${data.nBaskets} baskets (${generateSeconds.toFixed(1)} s)`);
 
-const strategies = defaultStrategies({ neural: false });
-const rec = new HybridRecommender({
-  strategies,
-  weights: Object.fromEntries(Object.keys(strategies).map((n) => [n, 1])),
-  combiner: 'reranker',
-  reranker: { maxQueries, folds, minConfidence: 0 },
-});
+const rec = shopRecommender(maxQueries, folds);
 t0 = performance.now();
 await rec.fit(data, {
   seed,
@@ -68,6 +66,13 @@ const reranked = ensembleRanker(rec);
 const linear = ensembleRanker(rec, { combiner: 'linear' });
 const wall = { recommend: [] as number[], reranked: [] as number[], linear: [] as number[] };
 const cpu: number[] = [];
+// GC pauses of the timed loop (entries arrive after it) and the recommend calls they fell in.
+const gcs: Array<{ start: number; ms: number }> = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcs.push({ start: e.startTime, ms: e.duration });
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+const recommendSpans: Array<[number, number]> = [];
 for (let i = 0; i < shoppers.length; i++) {
   const u = shoppers[i];
   const id = data.users.id(u);
@@ -75,7 +80,9 @@ for (let i = 0; i < shoppers.length; i++) {
   const c0 = process.cpuUsage();
   let s = performance.now();
   rec.recommend(id, { k: 10 });
-  const recommendMs = performance.now() - s;
+  const recommendEnd = performance.now();
+  const recommendMs = recommendEnd - s;
+  if (i >= 100) recommendSpans.push([s, recommendEnd]);
   const c = process.cpuUsage(c0);
   s = performance.now();
   reranked.rankIndices(query, 10, null);
@@ -89,6 +96,14 @@ for (let i = 0; i < shoppers.length; i++) {
   wall.reranked.push(rerankedMs);
   wall.linear.push(linearMs);
 }
+await new Promise((r) => setTimeout(r, 50));
+gcObserver.disconnect();
+const timed = gcs.filter((g) => g.start >= recommendSpans[0][0]);
+const p99 = percentile(wall.recommend, 99);
+const slowWithGc = recommendSpans.filter(([a, b]) => b - a >= p99 && timed.some((g) => g.start < b && g.start + g.ms > a)).length;
+const slow = wall.recommend.filter((ms) => ms >= p99).length;
+const gc = { count: timed.length, pauseMs: timed.reduce((a, g) => a + g.ms, 0), slowRecommendCalls: slow, slowRecommendCallsWithGc: slowWithGc };
+console.log(`  GC in the timed loop: ${gc.count} pauses, ${gc.pauseMs.toFixed(1)} ms; ${slowWithGc} of the ${slow} recommend calls at or above p99 overlap one`);
 const stats = (v: number[]) => ({ p50Ms: median(v), p99Ms: percentile(v, 99), meanMs: v.reduce((a, b) => a + b, 0) / v.length });
 const latency = { recommend: stats(wall.recommend), recommendCpu: stats(cpu), reranked: stats(wall.reranked), linear: stats(wall.linear) };
 const loadEnd = load();
@@ -107,6 +122,7 @@ const result = {
   trees: rec.reranker.model.nTrees,
   features: rec.reranker.model.nFeatures,
   latency,
+  gc,
 };
 await mkdir(RESULTS_DIR, { recursive: true });
 const file = join(RESULTS_DIR, `reranker-shop-${users}x${products}.json`);

@@ -11,8 +11,11 @@
  * The non-neural strategies are fitted once, inside one HybridRecommender (with the Popularity
  * fallback): the ensemble fits its strategies one after another on the same data, so each
  * strategy's fit time is its time alone, and the process holds the whole ensemble, which is
- * what the memory target is about. NeuralCF is fitted afterwards as a one-strategy recommender
- * (with the loaded ensemble still in memory, as in a process serving all of them).
+ * what the memory target is about. Once the ensemble's artifact is loaded back and checked, the
+ * process keeps the loaded ensemble and its dataset only (the fitted ensemble and the loaded CSVs,
+ * two copies of the same, are released). NeuralCF is then fitted on that dataset as a
+ * one-strategy recommender, with the loaded ensemble still in memory, as in a process serving
+ * all of them.
  *
  * Latency "alone" = userQuery + strategy.score into a ScoreVector + top-10 over its touched
  * items + reset: the strategy's own cost. Ensemble latency = rec.recommend(userId, { k: 10 }),
@@ -67,8 +70,8 @@ function intArg(name: string, fallback: number): number {
   return v;
 }
 
-// The demo's default ensemble, NeuralCF apart.
-const NON_NEURAL = defaultStrategies({ neural: false });
+// The demo's default ensemble, NeuralCF apart (names here; the instances are made where they are fitted).
+const NON_NEURAL = Object.keys(defaultStrategies({ neural: false }));
 
 const users = intArg('users', 200_000);
 const products = intArg('products', 50_000);
@@ -78,9 +81,9 @@ const ncfEpochs = intArg('ncf-epochs', 1);
 const seed = intArg('seed', 42);
 const warmup = 100;
 const profileDir = argValue('profile');
-const requested = (argValue('strategies') ?? [...Object.keys(NON_NEURAL), 'ncf'].join(',')).split(',').filter((s) => s !== '');
+const requested = (argValue('strategies') ?? [...NON_NEURAL, 'ncf'].join(',')).split(',').filter((s) => s !== '');
 for (const s of requested) {
-  if (s !== 'ncf' && !(s in NON_NEURAL)) throw new Error(`unknown strategy "${s}" (have ${[...Object.keys(NON_NEURAL), 'ncf'].join(', ')})`);
+  if (s !== 'ncf' && !NON_NEURAL.includes(s)) throw new Error(`unknown strategy "${s}" (have ${[...NON_NEURAL, 'ncf'].join(', ')})`);
 }
 const nonNeural = requested.filter((s) => s !== 'ncf');
 const withNcf = requested.includes('ncf');
@@ -320,9 +323,18 @@ const csv = await phase('generate + write CSV', async () => {
 });
 console.log(`generated ${csv.orders} orders, ${csv.lines} lines; CSVs ${mb(csv.bytes)} (${phases.at(-1)!.wallSeconds.toFixed(1)} s)`);
 
-const loaded = await phase('loadInstacart', () => loadInstacart(csvDir));
+let ordersWithoutLines = 0;
+/**
+ * The data every phase runs on: the loaded CSVs, and once the artifact has been loaded back
+ * and checked, the artifact's copy (the same data), so that the process holds one dataset and
+ * one ensemble from then on, as a serving process does, not the fitted copies next to them.
+ */
+let data: Dataset = await phase('loadInstacart', async () => {
+  const loaded = await loadInstacart(csvDir);
+  ordersWithoutLines = loaded.summary.ordersWithoutLines;
+  return loaded.dataset;
+});
 await rm(csvDir, { recursive: true, force: true });
-const data = loaded.dataset;
 const dataStats = {
   users: data.nUsers,
   items: data.nItems,
@@ -332,20 +344,42 @@ const dataStats = {
   csvBytes: csv.bytes,
   generatedOrders: csv.orders,
   generatedLines: csv.lines,
-  ordersWithoutLines: loaded.summary.ordersWithoutLines,
+  ordersWithoutLines,
 };
 console.log(
   `loadInstacart: ${phases.at(-1)!.wallSeconds.toFixed(1)} s -> ${data.nUsers} users, ${data.nItems} items, ${data.nBaskets} baskets, ` +
     `${dataStats.lines} lines, ${data.interactions.nnz} user-item nonzeros; rss ${mb(process.memoryUsage.rss())}`,
 );
 
-// Fit the non-neural ensemble; each strategy's fit is its own phase.
-const strategies: Record<string, Recommender> = {};
-for (const s of nonNeural) strategies[s] = NON_NEURAL[s];
-const fallback = new Popularity();
-const rec: HybridRecommender | null = nonNeural.length ? new HybridRecommender({ strategies, fallback }) : null;
 const fitPhase: Record<string, PhaseRecord> = {};
-if (rec) {
+let fitSeconds: Record<string, number> = {};
+const alone: Record<string, AloneLatency> = {};
+// The users of the strategies-alone latencies (the ensemble's and NeuralCF's).
+const aloneSample = drawUsers(data, warmup + nQueries, 1);
+
+interface EnsembleResults {
+  recommend: Latency;
+  recommendExplain: Latency;
+  completeBasket: Latency;
+  batch: { users: number; seconds: number; usersPerSecond: number };
+  artifact: { bytes: number; saveSeconds: number; writeFileSeconds: number; loadSeconds: number; identical: boolean };
+  loadedRecommend: Latency;
+}
+
+// The users of the recommend() latencies: the ensemble's and NeuralCF's.
+const ids = drawUsers(data, warmup + nQueries, 2).map((u) => data.users.id(u));
+
+/**
+ * Fits the non-neural ensemble (each strategy's fit is its own phase), measures it, saves it
+ * and loads it back; returns the measures and the loaded recommender. The fitted one and its
+ * strategies are this function's alone, so they are released when it returns.
+ */
+async function measureEnsemble(): Promise<{ ensemble: EnsembleResults; served: HybridRecommender }> {
+  const defaults = defaultStrategies({ neural: false });
+  const strategies: Record<string, Recommender> = {};
+  for (const s of nonNeural) strategies[s] = defaults[s];
+  const fallback = new Popularity();
+  const rec = new HybridRecommender({ strategies, fallback });
   const order = new Set([...nonNeural, 'fallback']);
   await rec.fit(data, {
     seed,
@@ -361,34 +395,15 @@ if (rec) {
       }
     },
   });
-}
-const fitSeconds = rec?.fitSeconds ?? {};
+  fitSeconds = rec.fitSeconds;
 
-// Latency of each strategy alone, then the ensemble.
-const aloneSample = drawUsers(data, warmup + nQueries, 1);
-const alone: Record<string, AloneLatency> = {};
-if (rec) {
+  // Latency of each strategy alone, then the ensemble.
   for (const name of nonNeural) {
     alone[name] = await phase(`latency ${name}`, () => strategyAlone(rec.strategy(name), data, aloneSample));
     console.log(`latency ${name} alone: p50 ${ms(alone[name].p50Ms)} ms, p99 ${ms(alone[name].p99Ms)} ms, ${alone[name].meanTouched.toFixed(0)} items scored per query`);
   }
   alone.fallback = await phase('latency fallback', () => strategyAlone(fallback, data, aloneSample));
-}
 
-interface EnsembleResults {
-  recommend: Latency;
-  recommendExplain: Latency;
-  completeBasket: Latency;
-  batch: { users: number; seconds: number; usersPerSecond: number };
-  artifact: { bytes: number; saveSeconds: number; writeFileSeconds: number; loadSeconds: number; identical: boolean };
-  loadedRecommend: Latency;
-}
-
-// The users of the recommend() latencies: the ensemble's and NeuralCF's.
-const ids = drawUsers(data, warmup + nQueries, 2).map((u) => data.users.id(u));
-let ensemble: EnsembleResults | null = null;
-let keepAlive: HybridRecommender | null = null;
-if (rec) {
   const recommend = await phase('latency ensemble', () => timeCalls((i) => void rec.recommend(ids[i], { k: 10 }), nQueries));
   console.log(`latency ensemble recommend: p50 ${ms(recommend.p50Ms)} ms, p99 ${ms(recommend.p99Ms)} ms, max ${ms(recommend.maxMs)} ms (CPU p99 ${ms(recommend.cpuP99Ms)} ms)`);
   const recommendExplain = await phase('latency ensemble explain', () =>
@@ -406,9 +421,9 @@ if (rec) {
   console.log(`latency recommend({ basket }) (3-item cart): p50 ${ms(completeBasket.p50Ms)} ms, p99 ${ms(completeBasket.p99Ms)} ms`);
 
   const batchIds = drawUsers(data, batchSize, 4).map((u) => data.users.id(u));
-  const batchSeconds = await phase('batch', () => {
+  const batchSeconds = await phase('batch', async () => {
     const t0 = performance.now();
-    rec.recommendBatch(batchIds, { k: 10 });
+    await rec.recommendBatch(batchIds, { k: 10, threads: 1 });
     return (performance.now() - t0) / 1000;
   });
   const batch = { users: batchSize, seconds: batchSeconds, usersPerSecond: batchSize / batchSeconds };
@@ -432,15 +447,20 @@ if (rec) {
   );
   const loadedRecommend = await phase('latency loaded ensemble', () => timeCalls((i) => void again.recommend(ids[i], { k: 10 }), nQueries));
   console.log(`latency loaded ensemble: p50 ${ms(loadedRecommend.p50Ms)} ms, p99 ${ms(loadedRecommend.p99Ms)} ms`);
-  keepAlive = again;
-  ensemble = {
-    recommend,
-    recommendExplain,
-    completeBasket,
-    batch,
-    artifact: { bytes: artifactBytes, saveSeconds, writeFileSeconds, loadSeconds, identical },
-    loadedRecommend,
+  return {
+    ensemble: { recommend, recommendExplain, completeBasket, batch, artifact: { bytes: artifactBytes, saveSeconds, writeFileSeconds, loadSeconds, identical }, loadedRecommend },
+    served: again,
   };
+}
+
+let ensemble: EnsembleResults | null = null;
+// The loaded ensemble stays in memory to the end, as in a process serving it and NeuralCF.
+let keepAlive: HybridRecommender | null = null;
+if (nonNeural.length) {
+  const measured = await measureEnsemble();
+  ensemble = measured.ensemble;
+  keepAlive = measured.served;
+  data = measured.served.dataset;
 }
 
 let ncf: { epochs: number; fitSeconds: number; cpuSeconds: number; peakRssBytes: number; alone: AloneLatency; recommend: Latency; artifactBytes: number } | null = null;
@@ -483,9 +503,9 @@ const row = (name: string, wall: number, cpu: number, rss: number, l: AloneLaten
       `${(l ? l.meanTouched.toFixed(0) : '-').padStart(15)}`,
   );
 for (const name of nonNeural) row(name, fitPhase[name].wallSeconds, fitPhase[name].cpuSeconds, fitPhase[name].peakRssBytes, alone[name]);
-if (rec) row('fallback', fitPhase.fallback.wallSeconds, fitPhase.fallback.cpuSeconds, fitPhase.fallback.peakRssBytes, alone.fallback);
+if (ensemble) row('fallback', fitPhase.fallback.wallSeconds, fitPhase.fallback.cpuSeconds, fitPhase.fallback.peakRssBytes, alone.fallback);
 if (ncf) row(`ncf (${ncf.epochs} ep)`, ncf.fitSeconds, ncf.cpuSeconds, ncf.peakRssBytes, ncf.alone);
-if (rec && ensemble) {
+if (ensemble) {
   const total = Object.values(fitSeconds).reduce((a, b) => a + b, 0);
   console.log('');
   console.log(`ensemble (${nonNeural.join('+')} + popularity fallback): fit ${total.toFixed(1)} s total`);
@@ -546,7 +566,7 @@ const result = {
   strategies: Object.fromEntries(
     nonNeural.map((n) => [n, { fitSeconds: fitPhase[n].wallSeconds, fitCpuSeconds: fitPhase[n].cpuSeconds, fitPeakRssBytes: fitPhase[n].peakRssBytes, latency: alone[n] }]),
   ),
-  fallback: rec ? { fitSeconds: fitPhase.fallback.wallSeconds, latency: alone.fallback } : null,
+  fallback: ensemble ? { fitSeconds: fitPhase.fallback.wallSeconds, latency: alone.fallback } : null,
   ensemble,
   ncf,
   peakRssBytes: peakRss,

@@ -14,6 +14,7 @@ export {
   type LoadOptions,
   type Reason,
   type RecommendOptions,
+  type BatchOptions,
   type Recommendation,
   type SaveOptions,
   type SimilarItemsOptions,

@@ -136,8 +136,8 @@ describe('the shopper of a request', () => {
   it('recommends in batch exactly as one by one', async () => {
     const rec = await fitted();
     const shoppers = ['1', { history: ['beer'] }, { basket: ['coffee'] }, '4'] as const;
-    expect(rec.recommendBatch(shoppers, { k: 3, explain: true })).toEqual(shoppers.map((s) => rec.recommend(s, { k: 3, explain: true })));
-    expect(() => rec.recommendBatch(['1', 'nobody'])).toThrow('unknown user id "nobody" (shoppers[1])');
+    expect(await rec.recommendBatch(shoppers, { k: 3, explain: true })).toEqual(shoppers.map((s) => rec.recommend(s, { k: 3, explain: true })));
+    await expect(rec.recommendBatch(['1', 'nobody'])).rejects.toThrow('unknown user id "nobody" (shoppers[1])');
   });
 });
 
@@ -156,7 +156,7 @@ describe('plain JavaScript callers get typed errors, never wrong answers', () =>
     expect(() => rec.recommend({ baskets: js([['milk'], 'bread']) })).toThrow('shopper.baskets[1]: must be an array of id strings, got "bread"');
     expect(() => rec.recommend('1', { exclude: js(['milk', 7]) })).toThrow('recommend.exclude[1]: ids are strings, got number 7');
     expect(() => rec.similarItems(js(12))).toThrow('itemId: ids are strings, got number 12');
-    expect(() => rec.recommendBatch(js('1'))).toThrow(OptionError);
+    await expect(rec.recommendBatch(js('1'))).rejects.toThrow(OptionError);
   });
 
   it('missing or malformed arguments are OptionErrors', async () => {

@@ -7,6 +7,9 @@ import { basketsDataset } from './fixtures';
 import { readDataset, writeDataset } from '../src/data/serialize';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { DataError } from '../src/errors';
+import { ScoreVector } from '../src/strategies/types';
+import { checkQuery } from '../src/strategies/checks';
+import { anonymousQuery } from '../src/strategies/query';
 
 describe('mulberry32', () => {
   it('matches the protocol reference draws', () => {
@@ -56,6 +59,48 @@ describe('CsrMatrix', () => {
     for (const c of cols) expected.set(c, (expected.get(c) ?? 0) + 1);
     expect([...m.indices]).toEqual([...expected.keys()].sort((a, b) => a - b));
     expect(m.values.reduce((a, b) => a + b, 0)).toBe(n);
+  });
+});
+
+describe('ScoreVector', () => {
+  it('adds a scaled row as add() per entry does: the same floats, touched order and count', () => {
+    const rng = mulberry32(4);
+    const indices = Int32Array.from({ length: 300 }, () => Math.floor(rng() * 64));
+    const weights = Float32Array.from({ length: 300 }, () => rng());
+    const one = new ScoreVector(64);
+    const row = new ScoreVector(64);
+    for (const [start, end, scale] of [[0, 120, 0.7], [100, 300, 1.3], [40, 41, 2]] as const) {
+      for (let p = start; p < end; p++) one.add(indices[p], scale * weights[p]);
+      row.addScaled(indices, weights, start, end, scale);
+    }
+    expect(row.length).toBe(one.length);
+    expect(Array.from(row.touched.subarray(0, row.length))).toEqual(Array.from(one.touched.subarray(0, one.length)));
+    expect(Array.from(row.values)).toEqual(Array.from(one.values));
+  });
+
+  it('is empty after reset, whether few or most items were touched', () => {
+    for (const touched of [3, 60]) {
+      const v = new ScoreVector(64);
+      for (let i = 0; i < touched; i++) v.add((i * 7) % 64, 1 + i);
+      v.reset();
+      expect(v.length).toBe(0);
+      expect(v.values.every((x) => x === 0)).toBe(true);
+      for (let i = 0; i < 64; i++) expect(v.has(i)).toBe(false);
+      v.add(5, 2);
+      expect([v.length, v.at(0), v.values[5]]).toEqual([1, 5, 2]);
+    }
+  });
+});
+
+describe('checkQuery', () => {
+  it('passes in-range queries and names the first entry out of range, typed or plain', () => {
+    const ok = anonymousQuery([0, 3, 7], [2]);
+    expect(() => checkQuery(ok, 8, 'M')).not.toThrow();
+    expect(() => checkQuery({ ...ok, basket: Int32Array.of(1, -1, 9) }, 8, 'M')).toThrow(/^M: query.basket\[1\]: item index -1 out of range \[0, 8\)/);
+    expect(() => checkQuery({ ...ok, basket: Int32Array.of(1, 8) }, 8, 'M')).toThrow(/^M: query.basket\[1\]: item index 8 out of range/);
+    const plain = { items: [0, 2.5] as unknown as Int32Array, weights: Float32Array.of(1, 1) };
+    expect(() => checkQuery({ ...ok, history: plain }, 8, 'M')).toThrow(/^M: query.history.items\[1\]: item index 2.5 out of range/);
+    expect(() => checkQuery(anonymousQuery([], []), 0, 'M')).not.toThrow();
   });
 });
 

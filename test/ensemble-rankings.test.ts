@@ -76,8 +76,8 @@ async function answers(setting: Omit<HybridInit, 'strategies'>) {
   similarItems.forEach((item, i) => {
     out[`similar ${item}`] = rec.similarItems(item, { k: 6, explain: i < 2 });
   });
-  out.batch = rec.recommendBatch([...knownUsers.slice(0, 6), ...requestShoppers.slice(0, 3)], { k: 7 });
-  out['batch explained'] = rec.recommendBatch(knownUsers.slice(6, 8), { k: 5, explain: true });
+  out.batch = await rec.recommendBatch([...knownUsers.slice(0, 6), ...requestShoppers.slice(0, 3)], { k: 7 });
+  out['batch explained'] = await rec.recommendBatch(knownUsers.slice(6, 8), { k: 5, explain: true });
   return out;
 }
 

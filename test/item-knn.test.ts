@@ -165,6 +165,43 @@ describe('ItemKNN scoring and explanations', () => {
     expect(knn.explain(anonymousQuery([], []), B, name)).toBeNull();
   });
 
+  it('explains every scored item as a binary search per query entry does, repeated entries included', async () => {
+    const shop = datasetFromInstacart(generateGroceryWithTruth({ users: 300, products: 200, seed: 5 }).tables).dataset;
+    const knn = new ItemKNN();
+    await knn.fit(shop);
+    const sims = knn.neighborMatrix;
+    const name = (i: number) => String(i);
+    // The explanation spelled out: each query entry adds weight x sim(entry, item) to its item's part.
+    const reference = (q: Query, item: number) => {
+      const part = new Map<number, number>();
+      const add = (from: number, w: number) => {
+        const s = sims.get(from, item);
+        if (s > 0 && w > 0) part.set(from, (part.get(from) ?? 0) + w * s);
+      };
+      q.history.items.forEach((from, k) => add(from, Math.log1p(q.history.weights[k])));
+      q.basket.forEach((from) => add(from, 1));
+      const from = [...part].sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+      return { score: Math.fround(from.reduce((t, [, w]) => t + w, 0)), evidence: from.slice(0, 3).map(([i, weight]) => ({ item: i, weight })) };
+    };
+    const rng = mulberry32(9);
+    const queries: Query[] = Array.from({ length: 12 }, () => userQuery(shop, Math.floor(rng() * shop.nUsers), Int32Array.of(3, 7, 3)));
+    const repeated = userQuery(shop, 1);
+    // A history that repeats an item, against the Query contract: each entry still counts.
+    queries.push({ ...repeated, history: { items: Int32Array.from([...repeated.history.items, repeated.history.items[0]]), weights: Float32Array.from([...repeated.history.weights, 2]) } });
+    let explained = 0;
+    for (const q of queries) {
+      const out = new ScoreVector(shop.nItems);
+      knn.score(q, out);
+      for (let t = 0; t < out.length; t++) {
+        const item = out.at(t);
+        const e = knn.explain(q, item, name)!;
+        expect({ score: e.score, evidence: e.evidence }).toEqual(reference(q, item));
+        explained++;
+      }
+    }
+    expect(explained).toBeGreaterThan(500);
+  });
+
   it('rejects bad options, bad queries and use before fit', async () => {
     for (const bad of [
       { neighbors: 0 },

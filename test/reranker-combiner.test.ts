@@ -13,6 +13,7 @@ import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { userQuery } from '../src/strategies/query';
 import { basketsDataset } from './fixtures';
 import { foldSplit } from '../src/ensemble/reranker/combiner';
+import { mulberry32 } from '../src/util/random';
 
 const strategies = () => ({ popularity: new Popularity({ maxItems: 200 }), repeat: new RepeatPurchase(), itemknn: new ItemKNN() });
 // A small forest keeps the test quick; the facade's defaults are what the benchmarks run.
@@ -157,6 +158,47 @@ describe('the reranker is not used when it cannot beat the linear sum on validat
     await linear.fit(data, { seed: 1 });
     const user = data.users.id(4);
     expect(rec.recommend(user, { k: 5 })).toEqual(linear.recommend(user, { k: 5 }));
+  }, 60_000);
+});
+
+describe('the guard rejects a forest that does not beat the linear sum on shoppers it never saw', () => {
+  // Planted: every shopper buys the same three items in each of six orders, plus one item
+  // drawn at random. The three are what repeat purchase, and so the linear sum, already
+  // ranks first; the random one no feature can predict. A forest of one-row leaves at full
+  // step size, kept whole (no early stopping), then fits noise: only the guard, on
+  // shoppers held out of training, can find that it does not beat the linear sum.
+  const shoppers: Record<string, string[][]> = {};
+  const stray = mulberry32(11);
+  for (let u = 0; u < 240; u++) {
+    const own = [0, 1, 2].map((j) => `i${(3 * u + j) % 120}`);
+    shoppers[`u${u}`] = Array.from({ length: 6 }, () => [...own, `i${Math.floor(stray() * 120)}`]);
+  }
+  const data = basketsDataset(shoppers);
+  const planted = { ...small, guardShare: 0.25, booster: { trees: 40, numLeaves: 63, minDataInLeaf: 1, learningRate: 1, validationShare: 0, earlyStoppingRounds: 0 } };
+
+  it('keeps the linear sum and gives the guard verdict as the reason', async () => {
+    const rec = new HybridRecommender({ strategies: strategies(), combiner: 'reranker', reranker: planted });
+    await rec.fit(data, { seed: 3 });
+    const s = rec.rerankerSummary!;
+    // Trees were grown and all kept: neither "too little data" nor "no tree" decided this.
+    expect(s.training!.treesKept).toBe(planted.booster.trees);
+    expect(s.training!.validationQueries).toBe(0);
+    const g = s.guard!;
+    expect(g.queries).toBeGreaterThan(50);
+    expect(g.confidence).toBeLessThan(0.9);
+    expect(s.trained).toBe(false);
+    expect(rec.reranker).toBeNull();
+    expect(s.reason).toMatch(/^not used: on \d+ guard queries \(not trained on\) NDCG@10 of the linear sum [\d.]+ -> the forest [\d.]+, better in [\d.]+% of bootstrap resamples \(minConfidence 0\.9\); 40 trees kept of 40 grown/);
+    const linear = new HybridRecommender({ strategies: strategies() });
+    await linear.fit(data, { seed: 3 });
+    for (const u of ['u2', 'u30']) expect(rec.recommend(u, { k: 10 })).toEqual(linear.recommend(u, { k: 10 }));
+  }, 60_000);
+
+  it('serves that forest when minConfidence asks for no win', async () => {
+    const rec = new HybridRecommender({ strategies: strategies(), combiner: 'reranker', reranker: { ...planted, minConfidence: 0 } });
+    await rec.fit(data, { seed: 3 });
+    expect(rec.rerankerSummary!.trained).toBe(true);
+    expect(rec.reranker!.model.nTrees).toBe(planted.booster.trees);
   }, 60_000);
 });
 

@@ -1,10 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { OptionError } from '../src/errors';
 import { FIXED_FEATURES, RerankerFeatures, type CandidateMatrix } from '../src/ensemble/reranker/features';
 import { ItemStatistics } from '../src/ensemble/reranker/item-stats';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
-import { ScoreVector } from '../src/strategies/types';
+import { ScoreVector, type Recommender } from '../src/strategies/types';
+import { datasetFromInstacart } from '../src/data/instacart';
+import { generateGrocery } from '../src/data/synthetic';
+import { MergeEngine } from '../src/ensemble/merge';
+import { affineOf, scoreStats, type Affine, type Normalization } from '../src/ensemble/normalize';
+import { ItemKNN } from '../src/strategies/item-knn';
+import { Popularity } from '../src/strategies/popularity';
+import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { basketsDataset, itemIdx } from './fixtures';
 
 // Three shoppers; u1's orders are on days 0, 7, 14.
@@ -193,4 +200,79 @@ describe('RerankerFeatures', () => {
     expect(() => new RerankerFeatures(['a', 'a'], stats)).toThrow(/distinct/);
     expect(() => new RerankerFeatures(['a'], stats, { candidatesPerStrategie: 3 } as never)).toThrow(/did you mean "candidatesPerStrategy"/);
   });
+});
+
+describe('RerankerFeatures on a fitted ensemble, as the reranker calls it', () => {
+  // The serving path hands the extractor the merge engine's normalizing maps and pools with
+  // a floor-first top-N; this checks both against the plain computation: each scorer's
+  // eligible items sorted (score descending, ties to the lower index), and its map from
+  // scoreStats over its whole ScoreVector.
+  const shop = datasetFromInstacart(generateGrocery({ users: 200, products: 150, seed: 5 })).dataset;
+  const members: Recommender[] = [new Popularity({ maxItems: 100 }), new RepeatPurchase(), new ItemKNN()];
+  const N = 8;
+  beforeAll(async () => {
+    for (const m of members) await m.fit(shop);
+  });
+
+  for (const normalization of ['auto', 'zscore'] as const satisfies readonly Normalization[]) {
+    it(`gives the plain computation's pool and features (${normalization})`, () => {
+      const engine = new MergeEngine(members, null, shop.nItems);
+      const settings = { weights: Float64Array.of(1, 0.5, 2), normalization, candidatesPerStrategy: 40 };
+      const extractor = new RerankerFeatures(['popularity', 'repeat', 'itemknn', '(linear)'], ItemStatistics.fromDataset(shop), { candidatesPerStrategy: N, normalization });
+      const F = extractor.names.length;
+      const linear = new ScoreVector(shop.nItems);
+      const blocked = new Uint8Array(shop.nItems);
+      let pooled = 0;
+      for (let u = 0; u < shop.nUsers; u++) {
+        const full = userQuery(shop, u);
+        // Every third shopper has a basket (its last two purchases), every other one excludes its history.
+        const basket = u % 3 === 0 ? full.history.items.slice(-2) : new Int32Array(0);
+        const query = { ...full, basket };
+        const excluded = u % 2 === 0 ? [...query.history.items, ...basket] : [...basket];
+        for (const i of excluded) blocked[i] = 1;
+        const vectors = [...engine.scoreStrategies(query, blocked, settings), engine.linearScores(linear)];
+        const maps: Array<Affine | null | undefined> = [0, 1, 2].map((s) => engine.normalizationOf(s));
+        maps.push(undefined);
+        const fast = extractor.extract(query, vectors, { blocked, normalizations: maps });
+        const items = [...fast.items];
+        const features = [...fast.features];
+        const own = extractor.extract(query, vectors, { blocked });
+        expect([...own.items]).toEqual(items);
+        expect([...own.features]).toEqual(features);
+
+        // The plain computation.
+        const pool: number[] = [];
+        const ranks = vectors.map(() => new Map<number, number>());
+        vectors.forEach((v, s) => {
+          const eligible: number[] = [];
+          for (let i = 0; i < v.length; i++) {
+            const item = v.at(i);
+            if (!basket.includes(item) && blocked[item] === 0 && Number.isFinite(v.values[item])) eligible.push(item);
+          }
+          eligible.sort((x, y) => v.values[y] - v.values[x] || x - y);
+          eligible.slice(0, N).forEach((item, r) => {
+            ranks[s].set(item, r + 1);
+            if (!pool.includes(item)) pool.push(item);
+          });
+        });
+        expect(items).toEqual(pool);
+        pooled += pool.length;
+        vectors.forEach((v, s) => {
+          const stats = scoreStats(v);
+          const map = stats === null ? null : affineOf(stats, normalization);
+          if (s < 3) expect(maps[s]).toEqual(map);
+          pool.forEach((item, c) => {
+            const scored = map !== null && v.has(item) && Number.isFinite(v.values[item]);
+            expect(features[c * F + 3 * s]).toEqual(scored ? Math.fround(v.values[item]) : NaN);
+            expect(features[c * F + 3 * s + 1]).toEqual(scored ? Math.fround(v.values[item] * map.scale + map.shift) : NaN);
+            expect(features[c * F + 3 * s + 2]).toEqual(ranks[s].get(item) ?? NaN);
+          });
+        });
+        pool.forEach((item, c) => expect(features[c * F + 3 * vectors.length]).toBe(ranks.filter((r) => r.has(item)).length));
+        for (const i of excluded) blocked[i] = 0;
+      }
+      // The pools were full-sized, not trivially empty.
+      expect(pooled).toBeGreaterThan(shop.nUsers * N);
+    });
+  }
 });

@@ -99,7 +99,7 @@ describe('serving artifact (customerData: false)', async () => {
     expect(fromServing.dataset.catalog.name).toEqual(data.catalog.name);
   });
 
-  it('recommends for a request-borne history exactly as the full artifact does (every strategy, with cart and explain)', () => {
+  it('recommends for a request-borne history exactly as the full artifact does (every strategy, with cart and explain)', async () => {
     for (let u = 0; u < 12; u++) {
       const shopper = request(data, u);
       const cart = [shopper.baskets[0][0]];
@@ -112,17 +112,17 @@ describe('serving artifact (customerData: false)', async () => {
       expect(fromServing.recommend(shopper, { k: 10 })).toEqual(rec.recommend(shopper, { k: 10 }));
     }
     // Every strategy took part (none was silently left out of the serving model).
-    const sources = new Set(fromServing.recommendBatch([request(data, 0), request(data, 1), request(data, 2)], { k: 30 }).flat().flatMap((r) => Object.keys(r.sources)));
+    const sources = new Set((await fromServing.recommendBatch([request(data, 0), request(data, 1), request(data, 2)], { k: 30 })).flat().flatMap((r) => Object.keys(r.sources)));
     for (const name of rec.strategyNames) expect(sources).toContain(name);
     expect(fromServing.similarItems(data.items.id(0), { k: 5 })).toEqual(fromFull.similarItems(data.items.id(0), { k: 5 }));
   });
 
-  it('a user id is a NoCustomerDataError (an UnknownIdError), never a silent cold start', () => {
+  it('a user id is a NoCustomerDataError (an UnknownIdError), never a silent cold start', async () => {
     const id = data.users.id(0);
     expect(() => fromServing.recommend(id)).toThrow(NoCustomerDataError);
     expect(() => fromServing.recommend(id)).toThrow(/saved without customer data.*history/);
     expect(() => fromServing.recommend({ user: id, basket: [data.items.id(0)] })).toThrow(NoCustomerDataError);
-    expect(() => fromServing.recommendBatch([request(data, 0), id])).toThrow(/shoppers\[1\]/);
+    await expect(fromServing.recommendBatch([request(data, 0), id])).rejects.toThrow(/shoppers\[1\]/);
     const caught = (() => {
       try {
         fromServing.recommend(id);

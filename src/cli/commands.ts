@@ -111,18 +111,18 @@ export async function recommendCommand(model: string, flags: QueryFlags & { user
   const shopper: ShopperInput =
     history === undefined && basket === undefined ? flags.user! : { ...(flags.user !== undefined ? { user: flags.user } : {}), ...(history ? { history } : {}), ...(basket ? { basket } : {}) };
   const m = await openModel(model);
-  printList(JSON.parse(m.run({ op: 'recommend', shopper, options: { k: flags.k, explain: flags.explain ?? false } })).items, flags, io);
+  printList(JSON.parse(await m.run({ op: 'recommend', shopper, options: { k: flags.k, explain: flags.explain ?? false } })).items, flags, io);
 }
 
 export async function similarCommand(model: string, item: string, flags: QueryFlags, io: Io): Promise<void> {
   const m = await openModel(model);
-  printList(JSON.parse(m.run({ op: 'similar', item, options: { k: flags.k, explain: flags.explain ?? false } })).items, flags, io);
+  printList(JSON.parse(await m.run({ op: 'similar', item, options: { k: flags.k, explain: flags.explain ?? false } })).items, flags, io);
 }
 
 export async function completeBasketCommand(model: string, items: string[], flags: QueryFlags & { user?: string }, io: Io): Promise<void> {
   const m = await openModel(model);
   const shopper: ShopperInput = { basket: items, ...(flags.user !== undefined ? { user: flags.user } : {}) };
-  printList(JSON.parse(m.run({ op: 'recommend', shopper, options: { k: flags.k, explain: flags.explain ?? false } })).items, flags, io);
+  printList(JSON.parse(await m.run({ op: 'recommend', shopper, options: { k: flags.k, explain: flags.explain ?? false } })).items, flags, io);
 }
 
 export async function inspectCommand(model: string, flags: { json?: boolean }, io: Io): Promise<void> {

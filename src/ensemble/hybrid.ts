@@ -2,13 +2,15 @@ import type { Dataset } from '../data/dataset';
 import { ArtifactError, NoCustomerDataError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
 import { Popularity } from '../strategies/popularity';
 import { checkDataset } from '../strategies/checks';
-import type { Explanation, FitOptions, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
+import type { Explanation, FitOptions, Progress, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
 import { isVectorIndexed, type VectorIndexFactory } from '../util/ann';
 import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
+import { defaultExecutor, defineKernel, inlineExecutor, resolveThreads, runKernel, sharedCopy } from '../util/parallel';
 import { deriveSeed } from '../util/random';
 import { MergeEngine, type MergeSettings } from './merge';
 import { NORMALIZATIONS, type Normalization } from './normalize';
 import { FALLBACK_SECTION, readHybrid, writeHybrid } from './persist';
+import { BUILTIN_LOADERS } from './registry';
 import { ItemIds, shopperQuery, type Shopper, type UnknownItemPolicy } from './shopper';
 import { chooseProtocol, hyperparameterGrids, resolveTuneOptions, searchHyperparameters, searchWeights, TUNE_DEFAULTS, validationSplit, type TuneOptions, type TuneResult, type ValidationProtocol } from './tune';
 import { blockForList, buyAgainFill, buyAgainReason, listCheck, type ListKind } from './lists';
@@ -102,6 +104,22 @@ export interface RecommendOptions extends UnknownItemPolicy {
    * 'discover' only items new to the shopper, none in the cart.
    */
   list: ListKind;
+}
+
+/**
+ * recommendBatch()'s options: recommend()'s, and how the batch runs. Results never depend on
+ * `threads`.
+ */
+export interface BatchOptions extends RecommendOptions {
+  /**
+   * Threads that rank (an integer >= 1). Default: every thread of the installed executor, all
+   * cores in Node (the worker pool), 1 in browsers. 1 ranks on the calling thread.
+   */
+  threads: number | undefined;
+  /** Aborting rejects the batch with AbortedError after the block of shoppers being ranked. */
+  signal: AbortSignal | undefined;
+  /** Called after each block of shoppers: `done` of `total` shoppers (stage 'recommendBatch'). */
+  onProgress: ((progress: Progress) => void) | undefined;
 }
 
 /** similarItems() takes the options of recommend() but excludePurchased and list (there is no shopper). */
@@ -291,6 +309,8 @@ export class HybridRecommender {
   private fittedState: { data: Dataset; engine: MergeEngine; excluded: Int32Array; blocked: Uint8Array } | null = null;
   /** False when loaded from a serving artifact (save({ customerData: false })): no users are known. */
   private hasCustomerData = true;
+  /** What the workers of a parallel recommendBatch load (see batchArtifact); reset by every fit and load. */
+  private sharedArtifact: Pick<BatchInput, 'artifact' | 'model'> | null = null;
 
   constructor(options: HybridInit) {
     this.options = resolveOptions('HybridRecommender', HybridRecommender.defaults, options, CHECKS);
@@ -476,6 +496,7 @@ export class HybridRecommender {
   }
 
   private attach(data: Dataset): void {
+    this.sharedArtifact = null;
     const excluded = Int32Array.from(this.options.exclude.map((i) => data.items.indexOf(i)).filter((i) => i >= 0));
     this.fittedState = { data, engine: new MergeEngine(this.members, this.fallback, data.nItems), excluded, blocked: new Uint8Array(data.nItems) };
   }
@@ -504,11 +525,54 @@ export class HybridRecommender {
     return this.recommendOne(shopper, o, 'shopper');
   }
 
-  /** recommend() for each shopper, in order (the options are checked once). */
-  recommendBatch(shoppers: readonly Shopper[], options: Partial<RecommendOptions> = {}): Recommendation[][] {
+  /**
+   * recommend() for each shopper, in order: the same lists (items, order, scores, sources) for
+   * any `threads`. Every shopper is checked first, in order, so a bad one rejects the batch
+   * before any ranking, naming `shoppers[i]` (skipped unknown items are reported then, once
+   * each). Then blocks of shoppers are ranked: on the calling thread (threads 1, browsers), or
+   * on the worker pool of hybridrec's Node entry, whose threads each load this recommender's
+   * artifact once (see docs/parallel.md; kept until the next fit). A filter function, a vector
+   * index or a strategy kind without a built-in loader cannot cross threads: the batch then
+   * ranks on the calling thread.
+   */
+  async recommendBatch(shoppers: readonly Shopper[], options: Partial<BatchOptions> = {}): Promise<Recommendation[][]> {
     if (!Array.isArray(shoppers)) throw new OptionError('shoppers', `must be an array of shoppers, got ${shoppers === null ? 'null' : typeof shoppers}`);
-    const o = resolveRecommendOptions('recommendBatch', options);
-    return shoppers.map((s, i) => this.recommendOne(s, o, `shoppers[${i}]`));
+    const o = resolveRecommendOptions('recommendBatch', options, BATCH_DEFAULTS, BATCH_CHECKS);
+    const n = shoppers.length;
+    const queries = shoppers.map((s, i) => this.queryOf(s, o, `shoppers[${i}]`));
+    const bounds = Int32Array.from({ length: Math.ceil(n / BATCH_BLOCK) + 1 }, (_, b) => Math.min(b * BATCH_BLOCK, n));
+    const stage = 'recommendBatch';
+    const parallel = resolveThreads(o.threads) > 1 && bounds.length > 2 && defaultExecutor() !== inlineExecutor && this.crossesThreads(o);
+    if (!parallel) {
+      // The inline executor's pacing (progress per block, a yield and the abort check between blocks) over a local kernel.
+      const here = { name: stage, run: (_: object, start: number, end: number) => queries.slice(start, end).map((q) => this.rankQuery(q, o, true)) };
+      const blocks = await inlineExecutor.run(here, {}, bounds, { stage, signal: o.signal, onProgress: o.onProgress });
+      return blocks.flat();
+    }
+    const { excludePurchased, k, explain, exclude, unknownItems, list } = o;
+    // Unknown items were reported by the checks above; the workers skip them silently.
+    const input: BatchInput = { ...this.batchArtifact(), shoppers: shoppers as Shopper[], options: { k, explain, excludePurchased, exclude, unknownItems, list } };
+    const blocks = await runKernel(recommendBatchKernel, input, bounds, { threads: o.threads, stage, signal: o.signal, onProgress: o.onProgress });
+    return blocks.flatMap((block) => (Array.isArray(block) ? block : this.unpackLists(block)));
+  }
+
+  /** The lists of packLists() again, as recommend() builds them (the same keys in the same order). */
+  private unpackLists(packed: PackedLists): Recommendation[][] {
+    const { data } = this.state();
+    const width = this.names.length + 1;
+    const out: Recommendation[][] = [];
+    let r = 0;
+    for (let q = 0; q < packed.counts.length; q++) {
+      const list: Recommendation[] = [];
+      for (const end = r + packed.counts[q]; r < end; r++) {
+        const item = packed.items[r];
+        const sources: Record<string, number> = {};
+        for (let s = 0; s < width; s++) if (packed.present[r * width + s] === 1) sources[s < this.names.length ? this.names[s] : FALLBACK_NAME] = packed.sources[r * width + s];
+        list.push({ item: data.items.id(item), name: data.catalog.name[item], score: packed.scores[r], sources });
+      }
+      out.push(list);
+    }
+    return out;
   }
 
   /**
@@ -527,15 +591,33 @@ export class HybridRecommender {
   }
 
   private recommendOne(shopper: unknown, o: Readonly<RecommendOptions>, where: string): Recommendation[] {
+    return this.rankQuery(this.queryOf(shopper, o, where), o, true);
+  }
+
+  private queryOf(shopper: unknown, o: Readonly<RecommendOptions>, where: string): Query {
     const { data } = this.state();
-    let query: Query;
     try {
-      query = shopperQuery(data, shopper, o, where);
+      return shopperQuery(data, shopper, o, where);
     } catch (e) {
       if (!this.hasCustomerData && e instanceof UnknownIdError && e.kind === 'user') throw new NoCustomerDataError(e.id, e.field);
       throw e;
     }
-    return this.rankQuery(query, o, true);
+  }
+
+  /** Whether a batch with options `o` can rank on other threads: everything it needs is in the artifact. */
+  private crossesThreads(o: Readonly<RecommendOptions>): boolean {
+    const members = this.fallback ? [...this.members, this.fallback] : this.members;
+    return o.filter === null && this.options.filter === null && this.options.vectorIndex === null && members.every((m) => Object.hasOwn(BUILTIN_LOADERS, m.kind));
+  }
+
+  /**
+   * This recommender's artifact in shared memory, for the batch kernel, written on the first
+   * parallel batch after a fit or load and kept until the next (the workers key their loaded
+   * copy by `model`).
+   */
+  private batchArtifact(): Pick<BatchInput, 'artifact' | 'model'> {
+    this.sharedArtifact ??= { artifact: sharedCopy(this.save()), model: nextBatchModel++ };
+    return this.sharedArtifact;
   }
 
   private rankQuery(query: Query, o: Readonly<RecommendOptions>, fill: boolean, rerank = true): Recommendation[] {
@@ -562,7 +644,10 @@ export class HybridRecommender {
       // A buy-again list is filled from the history, never by the fallback's best sellers.
       const fillList = fill && list !== 'buy-again';
       const learned = rerank ? this.learned : null;
-      const ranked = learned ? learned.rank(engine, query, o.k, blocked, accept, fillList) : engine.rank(query, o.k, blocked, accept, this.settings, fillList);
+      // Nothing blocked (the usual request) spares the merge a look-up per scored item.
+      const ranked = learned
+        ? learned.rank(engine, query, o.k, blocked, accept, fillList)
+        : engine.rank(query, o.k, blockedList.length > 0 ? blocked : null, accept, this.settings, fillList);
       // The reranker reads every strategy at weight 1: sources are then each one's normalized score.
       const weights = learned ? null : this.settings.weights;
       const results: Recommendation[] = [];
@@ -674,14 +759,94 @@ export class HybridRecommender {
   }
 }
 
+// How a batch runs is checked as a fit's threads, signal and onProgress are.
+const BATCH_DEFAULTS: Readonly<BatchOptions> = Object.freeze({ ...RECOMMEND_DEFAULTS, threads: undefined, signal: undefined, onProgress: undefined });
+const BATCH_CHECKS: OptionChecks<BatchOptions> = { ...RECOMMEND_CHECKS, threads: FIT_CHECKS.threads, signal: FIT_CHECKS.signal, onProgress: FIT_CHECKS.onProgress };
+
+/** Shoppers per block of a batch: the unit of progress, abort and work sharing (a few to tens of milliseconds of ranking). */
+const BATCH_BLOCK = 64;
+
+/** What the batch kernel gets: the recommender's artifact, the shoppers, and recommend()'s options that are data. */
+export interface BatchInput {
+  artifact: Uint8Array;
+  /** Names the artifact in this process: a worker loads each one once. */
+  model: number;
+  shoppers: Shopper[];
+  options: Omit<RecommendOptions, 'filter' | 'onUnknownItem'>;
+}
+
+let nextBatchModel = 1;
+
+/** The recommender this thread loaded for the batch kernel: one at a time (a new fit sends a new artifact). */
+let workerModel: { model: number; rec: Promise<HybridRecommender> } | null = null;
+
+/**
+ * Ranks shoppers [start, end) of a parallel recommendBatch on a worker thread: recommend() on
+ * this thread's copy of the recommender, loaded from the artifact on the thread's first block.
+ */
+export const recommendBatchKernel = defineKernel('ensemble.recommend-batch', async (input: BatchInput, start: number, end: number): Promise<Recommendation[][] | PackedLists> => {
+  if (workerModel === null || workerModel.model !== input.model) workerModel = { model: input.model, rec: HybridRecommender.load(input.artifact) };
+  const rec = await workerModel.rec;
+  const lists = await rec.recommendBatch(input.shoppers.slice(start, end), { ...input.options, threads: 1 });
+  // Reasons are text: lists with explanations cross as they are.
+  return input.options.explain ? lists : packLists(rec, lists);
+});
+
+/**
+ * Lists without explanations as typed arrays: the calling thread has the same ids and names,
+ * so only numbers cross (a structured clone of the objects, names included, cost about as much
+ * as a tenth of the ranking). Per result: its item index, score, and one slot per strategy
+ * and the fallback with a presence flag (sources keep their keys, in strategy order).
+ */
+interface PackedLists {
+  counts: Int32Array;
+  items: Int32Array;
+  scores: Float64Array;
+  sources: Float64Array;
+  present: Uint8Array;
+}
+
+function packLists(rec: HybridRecommender, lists: Recommendation[][]): PackedLists {
+  const names = [...rec.strategyNames, FALLBACK_NAME];
+  const slot = new Map(names.map((n, s) => [n, s]));
+  const items = rec.dataset.items;
+  const total = lists.reduce((a, l) => a + l.length, 0);
+  const out: PackedLists = {
+    counts: Int32Array.from(lists, (l) => l.length),
+    items: new Int32Array(total),
+    scores: new Float64Array(total),
+    sources: new Float64Array(total * names.length),
+    present: new Uint8Array(total * names.length),
+  };
+  let r = 0;
+  for (const list of lists) {
+    for (const rec of list) {
+      out.items[r] = items.indexOf(rec.item);
+      out.scores[r] = rec.score;
+      for (const [name, c] of Object.entries(rec.sources)) {
+        const s = r * names.length + slot.get(name)!;
+        out.sources[s] = c;
+        out.present[s] = 1;
+      }
+      r++;
+    }
+  }
+  return out;
+}
+
 /** recommend()'s options; a shopper field among them (the API before Shopper) gets told where it goes. */
-function resolveRecommendOptions(owner: string, options: unknown): Readonly<RecommendOptions> {
+function resolveRecommendOptions<T extends RecommendOptions = RecommendOptions>(
+  owner: string,
+  options: unknown,
+  defaults: Readonly<T> = RECOMMEND_DEFAULTS as T,
+  checks: OptionChecks<T> = RECOMMEND_CHECKS as OptionChecks<T>,
+): Readonly<T> {
   if (options !== null && typeof options === 'object') {
     for (const key of ['user', 'history', 'baskets', 'basket'] as const) {
       if (key in options) throw new OptionError(`${owner}.${key}`, `is part of the shopper, not of the options: pass { ${key}: ... } as the shopper`);
     }
   }
-  return resolveOptions(owner, RECOMMEND_DEFAULTS, options, RECOMMEND_CHECKS);
+  return resolveOptions(owner, defaults, options, checks);
 }
 
 function itemInfo(data: Dataset, item: number): ItemInfo {

@@ -310,6 +310,15 @@ function pickTop(
 }
 
 /**
+ * A comparator of indices into `scores`: the higher score first, ties (and NaN) to the lower
+ * index. It returns small integers: a comparator returning a double (scores[b] - scores[a])
+ * has every result boxed by the typed-array sort, about 13 KB of garbage per sort of 127.
+ */
+export function byScoreDescending(scores: Float64Array): (a: number, b: number) => number {
+  return (a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : a - b);
+}
+
+/**
  * One strategy's part of a query after scoring: the statistics every normalization needs,
  * and how many candidates the cut left in the CandidateBuffers (with their union slots).
  */
@@ -351,6 +360,8 @@ export class MergeEngine {
   private readonly perStrategy: ScoreVector[];
   private readonly fallbackScores: ScoreVector;
   private readonly candidates: CandidateBuffers;
+  /** rankScored()'s candidate order and per-slot scores, reused across calls (allocated on first use: only a learned combiner calls it). */
+  private scored: { order: Int32Array; display: Float64Array } | null = null;
   /** Per strategy, its normalization in the last query (null: not merged). */
   private readonly maps: Array<Affine | null>;
   /** Per strategy, the lowest raw score it added in the last query. */
@@ -446,8 +457,12 @@ export class MergeEngine {
     union.sums.fill(0, 0, union.size);
     union.admit(items, n, slots);
     // Order by the caller's scores; the sums the shared pick sees are exact integer ranks.
-    const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-    const display = new Float64Array(union.size);
+    // display is read only at the slots written here (the picked candidates').
+    const buffers = (this.scored ??= { order: new Int32Array(this.nItems), display: new Float64Array(this.nItems) });
+    const order = buffers.order.subarray(0, n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort(byScoreDescending(scores));
+    const display = buffers.display;
     for (let r = 0; r < n; r++) {
       const c = order[r];
       union.sums[slots[c]] = n - r;
@@ -462,6 +477,11 @@ export class MergeEngine {
       ranked.scores[r] = r < m ? display[union.slot(ranked.items[r])] : (ranked.scores[r] / floorRank) * floorScore;
     }
     return ranked;
+  }
+
+  /** Strategy s's normalizing map in the last rank() or scoreStrategies() (null: it scored no finite item, or rank() skipped it at weight 0). */
+  normalizationOf(s: number): Affine | null {
+    return this.maps[s];
   }
 
   /** Weighted normalized contribution of strategy s to `item` (an unblocked item) in the last rank(). */

@@ -28,7 +28,8 @@ async function serve(): Promise<void> {
   /** Inputs of the jobs this worker has ranges of, by job id, until the pool says "forget". */
   const inputs = new Map<number, object>();
   // Messages sent while the modules loaded wait in the port's queue until this listener starts it.
-  port.on('message', (msg: ToWorker) => {
+  // A kernel may resolve later; the pool sends this worker its next range only after the reply.
+  port.on('message', async (msg: ToWorker) => {
     if (msg.type === 'forget') {
       inputs.delete(msg.job);
       return;
@@ -40,7 +41,7 @@ async function serve(): Promise<void> {
       if (kernel === undefined) {
         throw new HybridrecError(`no pool kernel "${msg.kernel}": list it in src/node/kernels.ts, or give its module in WorkerPool's modules option`);
       }
-      reply = { type: 'output', job: msg.job, range: msg.range, output: kernel.run(inputs.get(msg.job)!, msg.start, msg.end) };
+      reply = { type: 'output', job: msg.job, range: msg.range, output: await kernel.run(inputs.get(msg.job)!, msg.start, msg.end) };
     } catch (e) {
       port.postMessage({ type: 'error', job: msg.job, range: msg.range, error: serializeError(e) } satisfies FromWorker);
       return;

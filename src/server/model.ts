@@ -70,13 +70,14 @@ export class ServingModel {
     });
   }
 
-  /** The answer to `task` as JSON text; typed library errors propagate. */
-  run(task: Task): string {
+  /** The answer to `task` as JSON text; typed library errors propagate (as rejections). */
+  async run(task: Task): Promise<string> {
     switch (task.op) {
       case 'recommend':
         return this.answer(task.options, (o) => ({ items: this.rec.recommend(task.shopper, o) }));
       case 'batch':
-        return this.answer(task.options, (o) => ({ results: this.rec.recommendBatch(task.shoppers, o).map((items) => ({ items })) }));
+        // One thread: the server's own workers already use every core.
+        return this.answer(task.options, async (o) => ({ results: (await this.rec.recommendBatch(task.shoppers, { ...o, threads: 1 })).map((items) => ({ items })) }));
       case 'similar':
         try {
           return JSON.stringify({ items: this.rec.similarItems(task.item, task.options) });
@@ -92,10 +93,10 @@ export class ServingModel {
   }
 
   /** Runs `compute` with the options; with unknownItems 'skip' the answer lists what was skipped, by field. */
-  private answer(options: ServeRecommendOptions, compute: (o: Partial<RecommendOptions>) => object): string {
-    if (options.unknownItems !== 'skip') return JSON.stringify(compute(options));
+  private async answer(options: ServeRecommendOptions, compute: (o: Partial<RecommendOptions>) => object | Promise<object>): Promise<string> {
+    if (options.unknownItems !== 'skip') return JSON.stringify(await compute(options));
     const skipped: Array<{ id: string; field: string }> = [];
-    const answer = compute({ ...options, onUnknownItem: (id, field) => skipped.push({ id, field: requestField(field) }) });
+    const answer = await compute({ ...options, onUnknownItem: (id, field) => skipped.push({ id, field: requestField(field) }) });
     return JSON.stringify({ ...answer, skipped });
   }
 }

@@ -68,6 +68,18 @@ export function checkScores(out: ScoreVector, nItems: number, owner: string): vo
 }
 
 function inRange(items: ArrayLike<number>, nItems: number, owner: string, name: string): void {
+  // Int32Array entries are integers: their least and greatest say whether all are in range,
+  // in a loop without a branch per entry (a strategy checks each query it scores or explains).
+  if (items instanceof Int32Array) {
+    let min = 0;
+    let max = 0;
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k];
+      min = i < min ? i : min;
+      max = i > max ? i : max;
+    }
+    if (min >= 0 && max < nItems) return;
+  }
   for (let k = 0; k < items.length; k++) {
     const i = items[k];
     if (!(i >= 0 && i < nItems) || (i | 0) !== i) throw new OptionError(`${owner}: ${name}[${k}]`, `item index ${i} out of range [0, ${nItems})`);

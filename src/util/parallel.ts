@@ -20,11 +20,15 @@ import { yieldToEventLoop } from './pace';
 /** A pure function over typed arrays that any thread can run; `name` is how a worker finds it. */
 export interface Kernel<Input, Output> {
   readonly name: string;
-  /** Computes the output of units [start, end) of the job from `input`, which it never writes. */
-  readonly run: (input: Input, start: number, end: number) => Output;
+  /**
+   * Computes the output of units [start, end) of the job from `input`, which it never writes.
+   * It may resolve later (the ensemble's batch kernel loads its model once per thread); the
+   * executors await it before the next range of that thread.
+   */
+  readonly run: (input: Input, start: number, end: number) => Output | Promise<Output>;
 }
 
-export function defineKernel<Input extends object, Output>(name: string, run: (input: Input, start: number, end: number) => Output): Kernel<Input, Output> {
+export function defineKernel<Input extends object, Output>(name: string, run: (input: Input, start: number, end: number) => Output | Promise<Output>): Kernel<Input, Output> {
   return Object.freeze({ name, run });
 }
 
@@ -60,7 +64,7 @@ export const inlineExecutor: Executor = Object.freeze({
     onProgress?.({ stage, done: 0, total });
     const outputs: Output[] = [];
     for (let r = 0; r < nRanges; r++) {
-      outputs.push(kernel.run(input, bounds[r], bounds[r + 1]));
+      outputs.push(await kernel.run(input, bounds[r], bounds[r + 1]));
       onProgress?.({ stage, done: bounds[r + 1], total });
       if (r + 1 < nRanges) {
         await yieldToEventLoop();
@@ -143,20 +147,17 @@ export function evenRanges(n: number, parts: number): Int32Array {
 /**
  * A copy of `array` in a SharedArrayBuffer where the platform has one (Node; browsers only when
  * cross-origin isolated), else a plain copy: an input that many jobs of one fit read (a
- * matrix, the factors being refined) is then handed to the workers without a copy per job.
+ * matrix, the factors being refined, a model's artifact) is then handed to the workers without a copy per job.
  */
-export function sharedCopy<T extends Int32Array | Float32Array>(array: T): T {
-  const out = (array instanceof Int32Array ? sharedInt32(array.length) : sharedFloat32(array.length)) as T;
-  out.set(array);
+export function sharedCopy<T extends Uint8Array | Int32Array | Float32Array>(array: T): T {
+  const ctor = array.constructor as new (buffer: ArrayBuffer | SharedArrayBuffer) => T;
+  const out = new ctor(sharedBuffer(array.byteLength));
+  (out as Uint8Array).set(array as Uint8Array);
   return out;
 }
 
 export function sharedFloat32(length: number): Float32Array {
   return new Float32Array(sharedBuffer(length * 4));
-}
-
-function sharedInt32(length: number): Int32Array {
-  return new Int32Array(sharedBuffer(length * 4));
 }
 
 function sharedBuffer(bytes: number): ArrayBuffer | SharedArrayBuffer {

@@ -32,8 +32,8 @@ import { ScoreVector, type FitOptions, type JsonObject, type Query, type Recomme
 import { integer, number, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
-import { MergeEngine, type MergeSettings, type Ranked } from '../merge';
-import { NORMALIZATIONS, type Normalization } from '../normalize';
+import { MergeEngine, byScoreDescending, type MergeSettings, type Ranked } from '../merge';
+import { NORMALIZATIONS, type Affine, type Normalization } from '../normalize';
 import { blockForValidation, holdoutTemporalFromMatrix, sampleQueries, validationSplit, type ValidationProtocol } from '../tune';
 import { BoostedTrees, type FeatureImportance } from './forest';
 import { LAMBDAMART_CHECKS, LambdaMART, pairedBootstrap, type LambdaMARTOptions, type RankingData, type TrainingReport } from './gbdt';
@@ -186,6 +186,7 @@ export async function trainReranker(
   const linear = new ScoreVector(nItems);
   const linearColumn = extractor.names.indexOf(`${LINEAR_SCORER}.score`);
   const blocked = new Uint8Array(nItems);
+  const normalizations = new Array<Affine | null | undefined>(names.length + 1);
   const isTarget = new Uint8Array(nItems);
   const features = new GrowableColumn((n) => new Float32Array(n), 1 << 16);
   const labels: number[] = [];
@@ -215,7 +216,7 @@ export async function trainReranker(
       const query = evalQuery(train, q);
       const blockList = blockForValidation(q, query, blocked);
       const vectors = engine.scoreStrategies(query, blocked, merge);
-      const m = extractor.extract(query, [...vectors, engine.linearScores(linear)], { blocked });
+      const m = extractor.extract(query, [...vectors, engine.linearScores(linear)], { blocked, normalizations: engineNormalizations(engine, normalizations) });
       for (const i of q.target) isTarget[i] = 1;
       let positives = 0;
       for (let c = 0; c < m.count; c++) positives += isTarget[m.items[c]];
@@ -339,6 +340,18 @@ function splitByGroup(data: RankingData & { labels: Uint8Array; groups: Int32Arr
   return nHeld === 0 ? { kept: data, held: null } : { kept: side(0), held: side(1) };
 }
 
+/**
+ * After engine.scoreStrategies(): `out` (one entry per scorer) gets each strategy's
+ * normalizing map from the engine, which the extractor would otherwise recompute from the
+ * same scores, and undefined for "(linear)", whose scores only the extractor sees.
+ */
+function engineNormalizations(engine: MergeEngine, out: Array<Affine | null | undefined>): Array<Affine | null | undefined> {
+  const S = out.length - 1;
+  for (let s = 0; s < S; s++) out[s] = engine.normalizationOf(s);
+  out[S] = undefined;
+  return out;
+}
+
 /** Candidate indices of `m` by the linear sum's raw score, best first; candidates it did not score last; ties in pool order. */
 function linearOrder(m: CandidateMatrix, F: number, column: number): number[] {
   const key = (c: number) => {
@@ -357,6 +370,8 @@ export class Reranker {
   private readonly contribution: Float64Array;
   private last: CandidateMatrix | null = null;
   private linear: ScoreVector;
+  private readonly normalizations: Array<Affine | null | undefined>;
+  private readonly scorers: ScoreVector[] = [];
   /** The linear merge the reranker reads as its "(linear)" scorer: the recommender's weights, normalization and cut. */
   readonly merge: MergeSettings;
 
@@ -371,9 +386,14 @@ export class Reranker {
     if (features.strategies[features.strategies.length - 1] !== LINEAR_SCORER || merge.weights.length !== features.strategies.length - 1) {
       throw new OptionError('Reranker', `the scorers must be the strategies then "${LINEAR_SCORER}", with one weight per strategy`);
     }
+    // rank() hands the extractor the merge engine's normalizing maps (engineNormalizations).
+    if (features.options.normalization !== merge.normalization) {
+      throw new OptionError('Reranker', `the features normalize with "${features.options.normalization}", the linear merge with "${merge.normalization}"`);
+    }
     this.merge = copySettings(merge);
     this.contribution = new Float64Array(model.nFeatures + 1);
     this.linear = new ScoreVector(features.items.nItems);
+    this.normalizations = new Array<Affine | null | undefined>(features.strategies.length);
   }
 
   /** Builds the serving combiner for strategies refitted on the full data; `merge` is the recommender's linear merge. */
@@ -393,7 +413,11 @@ export class Reranker {
    */
   rank(engine: MergeEngine, query: Query, k: number, blocked: Uint8Array | null, accept: ((item: number) => boolean) | null, fill: boolean): Ranked {
     const vectors = engine.scoreStrategies(query, blocked, this.merge);
-    const m = this.features.extract(query, [...vectors, engine.linearScores(this.linear)], { blocked });
+    const scorers = this.scorers;
+    scorers.length = 0;
+    for (const v of vectors) scorers.push(v);
+    scorers.push(engine.linearScores(this.linear));
+    const m = this.features.extract(query, scorers, { blocked, normalizations: engineNormalizations(engine, this.normalizations) });
     this.last = m;
     const n = m.count;
     if (this.scores.length < n) {
@@ -409,7 +433,7 @@ export class Reranker {
     // earlier one, so the shown scores may tie but the order is the forest's.
     const order = this.order.subarray(0, n);
     for (let c = 0; c < n; c++) order[c] = c;
-    order.sort((a, b) => raw[b] - raw[a] || a - b);
+    order.sort(byScoreDescending(raw));
     for (let r = 0; r < n; r++) {
       this.ordered[r] = m.items[order[r]];
       this.shown[r] = 1 / (1 + Math.exp(-raw[order[r]]));

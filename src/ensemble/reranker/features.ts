@@ -3,7 +3,7 @@ import { OptionError } from '../../errors';
 import type { JsonObject, Query, ScoreVector } from '../../strategies/types';
 import { arrayOf, integer, oneOf, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
 import { TopK } from '../../util/topk';
-import { NORMALIZATIONS, affineOf, scoreStats, type Normalization } from '../normalize';
+import { NORMALIZATIONS, affineOf, scoreStats, type Affine, type Normalization } from '../normalize';
 import type { ItemStatistics } from './item-stats';
 
 /**
@@ -37,6 +37,14 @@ export interface FeatureContext {
   basketScores?: ScoreVector | null;
   /** Items never to recommend for this request (blocked[item] === 1: bought before when excluded, business exclusions...): they never become candidates, so the pool is spent on items that can be served. */
   blocked?: Uint8Array | null;
+  /**
+   * Per scorer (constructor order), its map raw -> `<name>.normalized` for this query when
+   * the caller already has it: the merge engine computes it from the same ScoreVector with
+   * the same normalization (MergeEngine.normalizationOf), so passing it spares the extractor
+   * a pass over every touched score. null: the scorer has no finite score. Missing entries
+   * (and a missing array) are computed here.
+   */
+  normalizations?: ReadonlyArray<Affine | null | undefined>;
 }
 
 /** One query's candidates and features: views into the extractor's buffers, valid until its next extract(). */
@@ -123,6 +131,8 @@ export class RerankerFeatures {
   private readonly lastBasket: Int32Array;
   private readonly basketsWith: Int32Array;
   private readonly top: TopK;
+  private readonly topItems: Int32Array;
+  private readonly topScores: Float32Array;
 
   constructor(
     strategies: readonly string[],
@@ -145,6 +155,8 @@ export class RerankerFeatures {
     this.lastBasket = new Int32Array(this.capacity);
     this.basketsWith = new Int32Array(this.capacity);
     this.top = new TopK(this.options.candidatesPerStrategy);
+    this.topItems = new Int32Array(this.options.candidatesPerStrategy);
+    this.topScores = new Float32Array(this.options.candidatesPerStrategy);
   }
 
   /**
@@ -167,8 +179,10 @@ export class RerankerFeatures {
     for (let i = 0; i < basket.length; i++) this.inBasket[basket[i]] = 1;
     const blocked = context.blocked ?? null;
     if (blocked !== null && blocked.length !== nItems) throw new OptionError('context.blocked', `has ${blocked.length} entries, the item statistics ${nItems}`);
+    const normalizations = context.normalizations ?? null;
+    if (normalizations !== null && normalizations.length !== scores.length) throw new OptionError('context.normalizations', `needs one entry per strategy (${scores.length}), got ${normalizations.length}`);
     const count = this.collectCandidates(scores, blocked);
-    this.strategyColumns(scores, count);
+    this.strategyColumns(scores, count, normalizations);
     this.itemAndShopperColumns(query, count, context.day ?? NaN, basketScores);
     for (let c = 0; c < count; c++) this.slot[this.itemsBuf[c]] = -1;
     for (let i = 0; i < basket.length; i++) this.inBasket[basket[i]] = 0;
@@ -199,18 +213,26 @@ export class RerankerFeatures {
   private collectCandidates(scores: readonly ScoreVector[], blocked: Uint8Array | null): number {
     const F = this.names.length;
     const fixed = 3 * this.strategies.length;
-    const { slot, inBasket, itemsBuf, featuresBuf, top } = this;
+    const { slot, inBasket, itemsBuf, featuresBuf, top, topItems: best } = this;
     let count = 0;
     for (let s = 0; s < scores.length; s++) {
       const v = scores[s];
+      const values = v.values;
+      const n = v.length;
       top.clear();
-      for (let i = 0; i < v.length; i++) {
+      // Most touched items score below the heap's floor once it is full: that one compare
+      // comes first (NaN fails it; push() decides ties at the floor by index, as before).
+      let floor = -Infinity;
+      for (let i = 0; i < n; i++) {
         const item = v.at(i);
-        const score = v.values[item];
-        if (inBasket[item] === 0 && (blocked === null || blocked[item] === 0) && Number.isFinite(score)) top.push(item, score);
+        const score = values[item];
+        if (score >= floor && inBasket[item] === 0 && (blocked === null || blocked[item] === 0) && Number.isFinite(score)) {
+          top.push(item, score);
+          floor = top.floor;
+        }
       }
-      const best = top.sorted().items;
-      for (let r = 0; r < best.length; r++) {
+      const kept = top.drainInto(best, this.topScores);
+      for (let r = 0; r < kept; r++) {
         const item = best[r];
         let c = slot[item];
         if (c < 0) {
@@ -227,14 +249,15 @@ export class RerankerFeatures {
   }
 
   /** Raw and normalized score of every candidate a strategy touched. */
-  private strategyColumns(scores: readonly ScoreVector[], count: number): void {
+  private strategyColumns(scores: readonly ScoreVector[], count: number, normalizations: ReadonlyArray<Affine | null | undefined> | null): void {
     const F = this.names.length;
     const { itemsBuf, featuresBuf } = this;
     for (let s = 0; s < scores.length; s++) {
       const v = scores[s];
-      const stats = scoreStats(v);
-      if (stats === null) continue;
-      const { scale, shift } = affineOf(stats, this.options.normalization);
+      const given = normalizations === null ? undefined : normalizations[s];
+      const map = given !== undefined ? given : this.normalizationOf(v);
+      if (map === null) continue;
+      const { scale, shift } = map;
       for (let c = 0; c < count; c++) {
         const item = itemsBuf[c];
         const raw = v.values[item];
@@ -243,6 +266,11 @@ export class RerankerFeatures {
         featuresBuf[c * F + 3 * s + 1] = raw * scale + shift;
       }
     }
+  }
+
+  private normalizationOf(v: ScoreVector): Affine | null {
+    const stats = scoreStats(v);
+    return stats === null ? null : affineOf(stats, this.options.normalization);
   }
 
   private itemAndShopperColumns(query: Query, count: number, day: number, basketScores: ScoreVector | null): void {

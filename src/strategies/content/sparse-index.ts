@@ -29,6 +29,9 @@ export class SparseContentIndex implements ContentIndex {
   /** Positions in the profile's terms of the eligible terms past the strongest, and marks of the strongest (0 between uses). */
   private readonly restTerms: Int32Array;
   private readonly inHead: Uint8Array;
+  /** similarity()'s second item, its weight per term (0 elsewhere), and which item that is (-1: none). */
+  private readonly spread: Float64Array;
+  private spreadItem = -1;
 
   /** `matrix`: items x terms, rows L2-normalized with ascending term indices. */
   constructor(readonly matrix: CsrMatrix) {
@@ -40,6 +43,7 @@ export class SparseContentIndex implements ContentIndex {
     this.termWeight = new Float64Array(matrix.nCols);
     this.restTerms = new Int32Array(matrix.nCols);
     this.inHead = new Uint8Array(matrix.nCols);
+    this.spread = new Float64Array(matrix.nCols);
   }
 
   get nItems(): number {
@@ -157,18 +161,22 @@ export class SparseContentIndex implements ContentIndex {
     return acc;
   }
 
+  /**
+   * The dot product over the terms the two items share, in ascending term order. `b`'s vector
+   * is kept spread over the terms (explain() compares one item with every profile item), so a
+   * call reads `a`'s terms only; a term `b` lacks adds values x 0 = +0, which leaves the sum
+   * of non-negative products unchanged: the same float as a merge of the two term lists.
+   */
   similarity(a: number, b: number): number {
     const { indptr, indices, values } = this.matrix;
-    let p = indptr[a];
-    let q = indptr[b];
-    const pEnd = indptr[a + 1];
-    const qEnd = indptr[b + 1];
-    let s = 0;
-    while (p < pEnd && q < qEnd) {
-      if (indices[p] === indices[q]) s += values[p++] * values[q++];
-      else if (indices[p] < indices[q]) p++;
-      else q++;
+    const spread = this.spread;
+    if (b !== this.spreadItem) {
+      if (this.spreadItem >= 0) for (let q = indptr[this.spreadItem]; q < indptr[this.spreadItem + 1]; q++) spread[indices[q]] = 0;
+      for (let q = indptr[b]; q < indptr[b + 1]; q++) spread[indices[q]] = values[q];
+      this.spreadItem = b;
     }
+    let s = 0;
+    for (let p = indptr[a], end = indptr[a + 1]; p < end; p++) s += values[p] * spread[indices[p]];
     return s;
   }
 

@@ -475,9 +475,24 @@ interface WalkMemo {
   ascending: Int32Array | null;
 }
 
-/** The top evidence entries, strongest first (ties to the lower index). */
+/**
+ * The top evidence entries (distinct items), strongest first (ties to the lower index), by
+ * insertion into the few kept: an item linked to hundreds of a long history's items made
+ * sorting them all a visible part of explain.
+ */
 function strongest(entries: Array<{ item: number; weight: number }>): Array<{ item: number; weight: number }> {
-  return entries.sort((a, b) => b.weight - a.weight || a.item - b.item).slice(0, MAX_EVIDENCE);
+  const stronger = (a: { item: number; weight: number }, b: { item: number; weight: number }) => a.weight > b.weight || (a.weight === b.weight && a.item < b.item);
+  const top: Array<{ item: number; weight: number }> = [];
+  for (const e of entries) {
+    if (top.length === MAX_EVIDENCE && !stronger(e, top[MAX_EVIDENCE - 1])) continue;
+    let i = Math.min(top.length, MAX_EVIDENCE - 1);
+    while (i > 0 && stronger(e, top[i - 1])) {
+      top[i] = top[i - 1];
+      i--;
+    }
+    top[i] = e;
+  }
+  return top;
 }
 
 function listNames(evidence: Array<{ item: number }>, name: ItemNamer): string {

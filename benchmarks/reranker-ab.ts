@@ -1,0 +1,227 @@
+/**
+ * The reranked recommend path of this checkout against another git revision, side by side
+ * on one fitted model: benchmarks/reranker-fixture.ts's shop is fitted once (in a child
+ * process) and cached in the temp folder, both sides load that artifact, and rounds
+ * alternate between them, each in a fresh process. Per call, wall time and process CPU time
+ * (process.cpuUsage: on a shared machine the wall p99 measures the scheduler, the CPU time
+ * the code, V8's GC threads included) of
+ *   - recommend(user, { k: 10 }), the public path;
+ *   - the reranked index ranker (ensembleRanker, combiner 'fitted') and the linear one
+ *     (combiner 'linear') on the same query, so their difference is the reranker's cost.
+ * Each side also hashes every recommend result (items and scores) and every reranked index
+ * ranking: the run fails when the two sides do not rank identically. The table holds each
+ * side's median over rounds (machine.ts median: with two rounds, the lower) and new / base.
+ *
+ *   NODE_OPTIONS=--max-old-space-size=10000 nice -n 10 npx tsx benchmarks/reranker-ab.ts [--base main] \
+ *     [--users 200000] [--products 50000] [--max-queries 1000] [--folds 1] [--queries 2000] [--rounds 3]
+ *
+ * One side alone, e.g. under --cpu-prof: node --import tsx benchmarks/reranker-ab.ts --child <lib root> <model> <queries>
+ * Writes benchmarks/results/reranker-ab-<users>x<products>.json.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeMachine, machine, median, percentile } from './machine';
+
+const here = fileURLToPath(import.meta.url);
+const root = join(dirname(here), '..');
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+
+interface Timing {
+  wallP50: number;
+  wallP99: number;
+  cpuP50: number;
+  cpuP99: number;
+  cpuMean: number;
+}
+
+interface ChildResult {
+  recommend: Timing;
+  reranked: Timing;
+  linear: Timing;
+  /** Garbage collections and their total pause (ms) over the timed loop. */
+  gcCount: number;
+  gcMs: number;
+  /** FNV-1a over every recommend result (item ids, score bits) and reranked index ranking. */
+  hash: string;
+}
+
+/** In a child: fit the shop and write its artifact to `model` (via a temporary name, so an interrupted fit leaves no cache). */
+async function fitChild(model: string, users: number, products: number, maxQueries: number, folds: number): Promise<void> {
+  const { syntheticDataset } = await import('../examples/shared');
+  const { shopRecommender } = await import('./reranker-fixture');
+  const data = syntheticDataset(users, products, 42);
+  const rec = shopRecommender(maxQueries, folds);
+  const t0 = performance.now();
+  await rec.fit(data, { seed: 42 });
+  if (rec.reranker === null) throw new Error(`the reranker did not train: ${rec.rerankerSummary?.reason}`);
+  console.log(`fitted in ${((performance.now() - t0) / 1000).toFixed(0)} s: ${rec.reranker.model.nTrees} trees, ${rec.reranker.model.nFeatures} features`);
+  await writeFile(`${model}.part`, rec.save());
+  await rename(`${model}.part`, model);
+}
+
+/** In a child: load `model` with the library at `libRoot`, time the calls, print one JSON line. */
+async function child(libRoot: string, model: string, queries: number): Promise<void> {
+  const lib = (await import(pathToFileURL(join(libRoot, 'src/index.ts')).href)) as typeof import('../src/index');
+  const { mulberry32, userQuery } = (await import(pathToFileURL(join(libRoot, 'src/strategy.ts')).href)) as typeof import('../src/strategy');
+  const rec = await lib.HybridRecommender.load(new Uint8Array(await readFile(model)));
+  if (rec.reranker === null) throw new Error('the cached model has no reranker');
+  const data = rec.dataset;
+  const reranked = lib.ensembleRanker(rec);
+  const linear = lib.ensembleRanker(rec, { combiner: 'linear' });
+  const rng = mulberry32(2);
+  const warmup = 200;
+  const users = Array.from({ length: warmup + queries }, () => Math.floor(rng() * data.nUsers));
+  let hash = 0x811c9dc5;
+  const mix = (x: number) => {
+    hash = Math.imul(hash ^ (x | 0), 0x01000193) >>> 0;
+  };
+  const f32 = new Float32Array(1);
+  const bits = new Int32Array(f32.buffer);
+  const wall = { recommend: [] as number[], reranked: [] as number[], linear: [] as number[] };
+  const cpu = { recommend: [] as number[], reranked: [] as number[], linear: [] as number[] };
+  // GC entries arrive asynchronously, after the synchronous loop: kept when they started inside its timed part.
+  const gcs: Array<{ start: number; ms: number }> = [];
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime, ms: e.duration });
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  let timedFrom = Infinity;
+  const time = <T>(kind: keyof typeof wall, i: number, run: () => T): T => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const out = run();
+    const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    if (i >= warmup) {
+      wall[kind].push(ms);
+      cpu[kind].push((c.user + c.system) / 1000);
+    }
+    return out;
+  };
+  for (let i = 0; i < users.length; i++) {
+    if (i === warmup) timedFrom = performance.now();
+    const u = users[i];
+    const id = data.users.id(u);
+    const query = userQuery(data, u);
+    const recs = time('recommend', i, () => rec.recommend(id, { k: 10 }));
+    for (const r of recs) {
+      mix(data.items.indexOf(r.item));
+      f32[0] = r.score;
+      mix(bits[0]);
+    }
+    const ranked = time('reranked', i, () => reranked.rankIndices(query, 10, null));
+    for (const item of ranked) mix(item);
+    time('linear', i, () => linear.rankIndices(query, 10, null));
+  }
+  const timedTo = performance.now();
+  await new Promise((r) => setTimeout(r, 50));
+  gc.disconnect();
+  const timedGcs = gcs.filter((g) => g.start >= timedFrom && g.start <= timedTo);
+  const stats = (w: number[], c: number[]): Timing => ({ wallP50: percentile(w, 50), wallP99: percentile(w, 99), cpuP50: percentile(c, 50), cpuP99: percentile(c, 99), cpuMean: c.reduce((a, b) => a + b, 0) / c.length });
+  const result: ChildResult = {
+    recommend: stats(wall.recommend, cpu.recommend),
+    reranked: stats(wall.reranked, cpu.reranked),
+    linear: stats(wall.linear, cpu.linear),
+    gcCount: timedGcs.length,
+    gcMs: timedGcs.reduce((a, g) => a + g.ms, 0),
+    hash: hash.toString(16),
+  };
+  console.log(JSON.stringify(result));
+}
+
+async function main(): Promise<void> {
+  const base = flag('base', 'main');
+  const users = Number(flag('users', '200000'));
+  const products = Number(flag('products', '50000'));
+  const maxQueries = Number(flag('max-queries', '1000'));
+  const folds = Number(flag('folds', '1'));
+  const queries = Number(flag('queries', '2000'));
+  const rounds = Number(flag('rounds', '3'));
+  const model = join(tmpdir(), `hybridrec-reranker-${users}x${products}-q${maxQueries}-f${folds}.hrec`);
+  if (!existsSync(model)) {
+    console.log(`fitting the model (${users} x ${products}, seed 42, reranker maxQueries ${maxQueries}, folds ${folds}) into ${model}`);
+    const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--fit', model, String(users), String(products), String(maxQueries), String(folds)], { cwd: root, stdio: 'inherit' });
+    if (out.status !== 0) throw new Error('the fit failed');
+  }
+  const tree = join(tmpdir(), `hybridrec-reranker-ab-base-${process.pid}`);
+  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', tree, base], { stdio: 'ignore' });
+  const rev = execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD']).toString().trim();
+  const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
+  const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src']).toString().trim() !== '';
+  const load = [loadavg()[0]];
+  const runs: Record<'base' | 'new', ChildResult[]> = { base: [], new: [] };
+  try {
+    await symlink(join(root, 'node_modules'), join(tree, 'node_modules'));
+    console.log(`${describeMachine()}; base ${base} (${rev}) against this checkout (${head}${dirty ? ' + uncommitted src changes' : ''}); ${queries} users, ${rounds} rounds; load ${load[0].toFixed(2)}`);
+    for (let r = 0; r < rounds; r++) {
+      for (const [side, libRoot] of [['base', tree], ['new', root]] as const) {
+        const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', libRoot, model, String(queries)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (out.status !== 0) throw new Error(`${side} round ${r + 1} failed:\n${out.stderr}`);
+        const result = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as ChildResult;
+        runs[side].push(result);
+        const t = (x: Timing) => `CPU p50 ${x.cpuP50.toFixed(3)} p99 ${x.cpuP99.toFixed(3)} mean ${x.cpuMean.toFixed(3)}`;
+        console.log(`  round ${r + 1} ${side.padEnd(4)} recommend ${t(result.recommend)}; reranked ${t(result.reranked)}; linear ${t(result.linear)}; ${result.gcCount} GCs ${result.gcMs.toFixed(0)} ms; hash ${result.hash}`);
+        load.push(loadavg()[0]);
+      }
+    }
+  } finally {
+    execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', tree], { stdio: 'ignore' });
+  }
+  const hashes = new Set([...runs.base, ...runs.new].map((r) => r.hash));
+  const identical = hashes.size === 1;
+  const rows: Array<[string, (r: ChildResult) => number]> = [];
+  for (const kind of ['recommend', 'reranked', 'linear'] as const) {
+    rows.push([`${kind} wall p50 ms`, (r) => r[kind].wallP50], [`${kind} wall p99 ms`, (r) => r[kind].wallP99]);
+    rows.push([`${kind} CPU p50 ms`, (r) => r[kind].cpuP50], [`${kind} CPU p99 ms`, (r) => r[kind].cpuP99], [`${kind} CPU mean ms`, (r) => r[kind].cpuMean]);
+  }
+  rows.push(['GC pause ms (timed loop)', (r) => r.gcMs]);
+  console.log('\n| measure | base | new | new / base |\n|---|---:|---:|---:|');
+  const table = rows.map(([name, of]) => {
+    const b = median(runs.base.map(of));
+    const n = median(runs.new.map(of));
+    console.log(`| ${name} | ${b.toFixed(3)} | ${n.toFixed(3)} | ${(n / b).toFixed(2)} |`);
+    return { measure: name, base: b, new: n, ratio: n / b };
+  });
+  console.log(`load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}`);
+  console.log(identical ? 'both sides ranked identically (same hash)' : `RANKINGS DIFFER: hashes ${[...hashes].join(', ')}`);
+  const out = join(root, `benchmarks/results/reranker-ab-${users}x${products}.json`);
+  await mkdir(dirname(out), { recursive: true });
+  // title / command / tables / notes: the shape benchmarks/report.ts renders for a results file it has no section for.
+  const command = `NODE_OPTIONS=--max-old-space-size=10000 npx tsx benchmarks/reranker-ab.ts --base ${base} --users ${users} --products ${products} --max-queries ${maxQueries} --folds ${folds} --queries ${queries} --rounds ${rounds}`;
+  const notes = [
+    `Base ${base} (${rev}) against ${head}${dirty ? ' with uncommitted src changes' : ''}, one cached fit, ${rounds} alternating rounds of fresh processes, ${queries} users each; medians over rounds.`,
+    `Load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}: on a shared machine read CPU time, not wall p99.`,
+    identical ? 'Both sides ranked identically (same hash of every result).' : 'The two sides ranked DIFFERENTLY.',
+  ];
+  const title = `Reranked recommend A/B (${users.toLocaleString('en-US')} x ${products.toLocaleString('en-US')})`;
+  await writeFile(out, `${JSON.stringify({ title, command, machine: machine(), base: { rev: base, commit: rev }, head, dirty, users, products, maxQueries, folds, queries, rounds, loadAverage: load, identical, tables: { [`${base} against ${head}`]: table }, notes, runs }, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+  if (!identical) process.exit(1);
+}
+
+if (args[0] === '--child') {
+  child(args[1], args[2], Number(args[3])).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else if (args[0] === '--fit') {
+  fitChild(args[1], Number(args[2]), Number(args[3]), Number(args[4]), Number(args[5])).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else {
+  main().catch(async (e) => {
+    console.error(e);
+    await rm(join(tmpdir(), `hybridrec-reranker-ab-base-${process.pid}`), { recursive: true, force: true });
+    process.exit(1);
+  });
+}
