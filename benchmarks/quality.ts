@@ -9,10 +9,13 @@
  *                       found on its validation split (TuneResult), never touch the test queries
  *   --cut N             candidatesPerStrategy (default: the protocol's)
  *   --hp [names]        tune.hyperparameters: true, or the built-in grids of these strategies only
+ *   --hp-only           with --validation-only: stop after the hyper-parameter search (no weight
+ *                       search; with --drop, only the searched strategies are fitted)
  *   --drop a,b          leave these strategies out of the ensemble
  *   --metric m@k        the tuning metric (default: the protocol's, ndcg@10; P6 recall@20)
  *   --shrink cv|f       tune.shrinkage: pull the searched weights toward equal ones, by a factor
  *                       chosen by cross-validation over the validation queries, or given
+ *   --norms a,b         tune.normalizations searched (e.g. auto,minmax,zscore,rank)
  *
  * Writes benchmarks/results/<protocol>.json (another seed: <protocol>-seed<N>.json); `npx tsx benchmarks/report.ts` turns all result
  * files into docs/benchmarks.md. Real-data protocols exit 0 with a message when ../shared is
@@ -114,11 +117,14 @@ export interface ProtocolSpec {
 /** Command-line levers (see the header). */
 export interface Levers {
   validationOnly: boolean;
+  /** --validation-only stops after the hyper-parameter search. */
+  hpOnly?: boolean;
   cut?: number;
   hp?: true | string[];
   drop: string[];
   metric?: { metric: TuneOptions['metric']; k: number };
   shrinkage?: TuneOptions['shrinkage'];
+  normalizations?: TuneOptions['normalizations'];
 }
 
 /** P1's rows: MovieLens 100K, every rating one interaction, with timestamps and titles. */
@@ -203,8 +209,8 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
     namedValidation: async () => (await tafengSplits()).val,
     strategies: () => {
       const { content: _content, ncf: _ncf, ...rest } = defaultStrategies();
-      // The options the hyper-parameter search chose on the next-basket validation split of the training histories (benchmarks/results/P6.json of 2026-12-02, tuning.hyperparameters).
-      return { ...rest, itemknn: new ItemKNN({ neighbors: 500, weighting: 'bm25' }), als: new ALS({ alpha: 4, factors: 128 }), ease: new EASE(), tifuknn: new TIFUKNN({ neighbors: 100 }) };
+      // ItemKNN, TIFU-KNN and ALS alpha/factors: what the hyper-parameter search chose on the next-basket validation split of the training histories (benchmarks/results/P6.json of 2026-12-02, tuning.hyperparameters); EASE lambda and ALS regularization: what the built-in grids chose alone on the keyset.val users (benchmarks/results/tune-P6-hyperparameters.json).
+      return { ...rest, itemknn: new ItemKNN({ neighbors: 500, weighting: 'bm25' }), als: new ALS({ alpha: 4, factors: 128, regularization: 50 }), ease: new EASE({ lambda: 100 }), tifuknn: new TIFUKNN({ neighbors: 100 }) };
     },
     ks: [10, 20],
     // All 5,091 keyset.val users; weights pulled toward equal ones by a cross-validated factor.
@@ -216,7 +222,7 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
       'Content is left out: TaFeng has no product text. NeuralCF (Recall@20 0.0838 alone, 109 s per fit) and the sequential model (0.1896 alone, 324 s per fit, benchmarks/results/sequential-P6.json) are left out of this ensemble to bound the fit time.',
       'Published on this split (Recall@20): TIFU-KNN 0.2130, DNNTSP 0.1986, TREx 0.1971, UP-CF@r 0.1941, Dream 0.1210. Our TIFU-KNN row uses the published TaFeng setting (k 300, r_b 0.9, r_g 0.9, alpha 0.1, m 11), which is also its default.',
       'The published code reports NDCG with IDCG over all of T: compare its NDCG with our NDCG-full column.',
-      'Tuning: strategy defaults were chosen on the keyset.val users (benchmarks/tune-latent.ts P6). The ensemble weights and normalization are searched by Recall@20 (the protocol\'s headline metric) on all 5,091 keyset.val users, with every strategy fitted once on the histories of all users (the protocol\'s own validation users, allowed by BENCHMARKS.md), and pulled toward equal weights by a factor chosen by 4-fold cross-validation over those users (tune.shrinkage \'cv\'). ALS (alpha 4, factors 128), ItemKNN (neighbors 500, bm25) and TIFU-KNN (neighbors 100) keep the options the built-in grids chose on a next-basket validation split of the training histories (each user\'s last history basket) in the previous run. keyset.test is never read for any of it.',
+      'Tuning: strategy defaults were chosen on the keyset.val users (benchmarks/tune-latent.ts P6). The ensemble weights and normalization are searched by Recall@20 (the protocol\'s headline metric) on all 5,091 keyset.val users, with every strategy fitted once on the histories of all users (the protocol\'s own validation users, allowed by BENCHMARKS.md), and pulled toward equal weights by a factor chosen by 4-fold cross-validation over those users (tune.shrinkage \'cv\'). ALS alpha 4 and factors 128, ItemKNN (neighbors 500, bm25) and TIFU-KNN (neighbors 100) keep the options the built-in grids chose on a next-basket validation split of the training histories (each user\'s last history basket) in an earlier run; EASE lambda 100 and ALS regularization 50 are what the EASE and ALS grids chose, each strategy alone, on the keyset.val users (`npx tsx benchmarks/quality.ts P6 --validation-only --hp ease,als --hp-only --drop popularity,repeat,itemknn,rules,graph,tifuknn`). keyset.test is never read for any of it.',
     ],
   },
 };
@@ -280,7 +286,12 @@ function configure(spec: ProtocolSpec, levers: Levers): { strategies: Record<str
     if (!(name in strategies)) throw new Error(`--drop ${name}: no such strategy (have ${Object.keys(strategies).join(', ')})`);
     delete strategies[name];
   }
-  const tune: Partial<TuneOptions> = { ...spec.tune, ...(levers.metric ?? {}), ...(levers.shrinkage !== undefined ? { shrinkage: levers.shrinkage } : {}) };
+  const tune: Partial<TuneOptions> = {
+    ...spec.tune,
+    ...(levers.metric ?? {}),
+    ...(levers.shrinkage !== undefined ? { shrinkage: levers.shrinkage } : {}),
+    ...(levers.normalizations !== undefined ? { normalizations: levers.normalizations } : {}),
+  };
   if (levers.hp === true) tune.hyperparameters = true;
   else if (levers.hp) tune.hyperparameters = Object.fromEntries(levers.hp.map((n) => [n, HYPERPARAMETER_GRIDS[strategies[n].kind]]));
   return { strategies, tune, cut: levers.cut ?? spec.candidatesPerStrategy };
@@ -291,7 +302,7 @@ function configure(spec: ProtocolSpec, levers: Levers): { strategies: Record<str
  * nothing more: the validation split the tuning would carve, its hyper-parameter and weight
  * search, printed. The test queries are never scored.
  */
-async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed: number, levers: Levers): Promise<TuneResult> {
+async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed: number, levers: Levers): Promise<void> {
   const { strategies, tune: given, cut } = configure(spec, levers);
   const tune = resolveTuneOptions(given);
   const data = split.train;
@@ -320,6 +331,16 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
     members = found.members;
     report = found.report;
   }
+  if (levers.hpOnly) {
+    if (!report) throw new Error('--hp-only needs --hp (or a protocol that searches hyper-parameters)');
+    for (const [n, h] of Object.entries(report)) console.log(`  ${id} VALIDATION hyper-parameters ${n}: ${JSON.stringify(h.chosen)} ${h.given.toFixed(4)} -> ${h.score.toFixed(4)}; tried ${h.tried.map((t) => `${JSON.stringify(t.options)} ${t.score.toFixed(4)}`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    await mkdir(RESULTS_DIR, { recursive: true });
+    const file = `tune-${id}-hyperparameters${seed !== 42 ? `-seed${seed}` : ''}.json`;
+    const command = `npx tsx benchmarks/quality.ts ${id}${process.argv.slice(3).filter((a) => a !== id).map((a) => ` ${a}`).join('')}`;
+    await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, metric: `${tune.metric}@${tune.k}`, hyperparameters: report }, null, 2)}\n`);
+    console.log(`  wrote benchmarks/results/${file}`);
+    return;
+  }
   const result = await searchWeights(names, members, fallbackDefault, vsplit, tune, protocol, candidates, { seed, onProgress });
   if (report) result.hyperparameters = report;
   console.log(`  ${id} VALIDATION ${result.metric}@${result.k}: tuned ${result.score.toFixed(4)}  equal ${result.baseline.toFixed(4)}  (${result.queries} queries, cut ${candidates}, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
@@ -333,7 +354,6 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   const command = `npx tsx benchmarks/quality.ts ${id} --validation-only${process.argv.slice(3).filter((a) => a !== id && a !== '--validation-only').map((a) => ` ${a}`).join('')}`;
   await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, tuning: result }, null, 2)}\n`);
   console.log(`  wrote benchmarks/results/${file}`);
-  return result;
 }
 
 export async function runProtocol(id: string, seed: number, levers: Levers = { validationOnly: false, drop: [] }): Promise<ProtocolResult | null> {
@@ -398,7 +418,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     protocol: id,
     title: spec.title,
     dataset: spec.dataset,
-    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}`,
+    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}${levers.normalizations ? ` --norms ${levers.normalizations.join(',')}` : ''}`,
     seed,
     date: new Date().toISOString().slice(0, 10),
     machine: machine(),
@@ -431,14 +451,16 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const metric = value('--metric');
   const levers: Levers = {
     validationOnly: args.includes('--validation-only'),
+    hpOnly: args.includes('--hp-only'),
     cut: value('--cut') !== undefined ? Number(value('--cut')) : undefined,
     hp: hpAt < 0 ? undefined : value('--hp') !== undefined ? value('--hp')!.split(',') : true,
     drop: value('--drop')?.split(',') ?? [],
     metric: metric ? { metric: metric.split('@')[0] as TuneOptions['metric'], k: Number(metric.split('@')[1]) } : undefined,
     shrinkage: value('--shrink') === undefined ? undefined : value('--shrink') === 'cv' ? 'cv' : Number(value('--shrink')),
+    normalizations: value('--norms')?.split(',') as TuneOptions['normalizations'] | undefined,
   };
   const consumed = new Set<number>();
-  for (const flag of ['--seed', '--cut', '--hp', '--drop', '--metric', '--shrink']) {
+  for (const flag of ['--seed', '--cut', '--hp', '--drop', '--metric', '--shrink', '--norms']) {
     const at = args.indexOf(flag);
     if (at >= 0 && value(flag) !== undefined) consumed.add(at + 1);
   }

@@ -15,7 +15,7 @@
  */
 import { ScoreVector, type Query, type Recommender } from '../strategies/types';
 import { TopK } from '../util/topk';
-import { affineOf, type Affine, type Normalization, type ScoreStats } from './normalize';
+import { affineOf, rankValues, type Affine, type Normalization, type ScoreStats } from './normalize';
 
 /** How the merge weighs and cuts: one weight per strategy (0 leaves it out), a normalization, a candidate cap. */
 export interface MergeSettings {
@@ -366,6 +366,9 @@ export class MergeEngine {
   private readonly maps: Array<Affine | null>;
   /** Per strategy, the lowest raw score it added in the last query. */
   private readonly cutoffs: Float64Array;
+  /** 'rank' only (allocated on first use): per strategy, its candidates' rank values in the last query, by item. */
+  private rankOf: Float32Array[] | null = null;
+  private lastRanked = false;
 
   constructor(
     readonly strategies: readonly Recommender[],
@@ -388,6 +391,7 @@ export class MergeEngine {
     const { weights, normalization, candidatesPerStrategy } = settings;
     const union = this.union;
     union.clear();
+    this.lastRanked = normalization === 'rank';
     this.maps.fill(null);
     this.cutoffs.fill(-Infinity);
     for (let s = 0; s < this.strategies.length; s++) {
@@ -398,6 +402,7 @@ export class MergeEngine {
       const map = affineOf(part.stats, normalization);
       this.maps[s] = map;
       this.cutoffs[s] = part.cutoff;
+      if (normalization === 'rank') this.toRanks(s, part.count);
       union.admitAdding(this.candidates.items, this.candidates.raw, part.count, map.scale, map.shift, weights[s]);
     }
     const fallback = fill && this.fallback !== null ? this.fallbackCandidates(query) : null;
@@ -416,6 +421,7 @@ export class MergeEngine {
   scoreStrategies(query: Query, blocked: Uint8Array | null, settings: MergeSettings): readonly ScoreVector[] {
     const { weights, normalization, candidatesPerStrategy } = settings;
     this.union.clear();
+    this.lastRanked = normalization === 'rank';
     this.maps.fill(null);
     this.cutoffs.fill(-Infinity);
     for (let s = 0; s < this.strategies.length; s++) {
@@ -424,6 +430,7 @@ export class MergeEngine {
       const map = affineOf(part.stats, normalization);
       this.maps[s] = map;
       this.cutoffs[s] = part.cutoff;
+      if (normalization === 'rank') this.toRanks(s, part.count);
       if (weights[s] !== 0) addCandidates(this.candidates.slots, this.candidates.raw, 0, part.count, map.scale, map.shift, weights[s], this.union.sums);
     }
     return this.perStrategy;
@@ -483,7 +490,17 @@ export class MergeEngine {
     const map = this.maps[s];
     if (weight === 0 || map === null || !v.has(item)) return 0;
     const raw = v.values[item];
-    return Number.isFinite(raw) && raw >= this.cutoffs[s] ? weight * (raw * map.scale + map.shift) : 0;
+    if (!(Number.isFinite(raw) && raw >= this.cutoffs[s])) return 0;
+    return weight * (this.lastRanked ? this.rankOf![s][item] : raw * map.scale + map.shift);
+  }
+
+  /** 'rank': strategy s's candidates (in this.candidates) get their rank values, kept by item for contribution(). */
+  private toRanks(s: number, count: number): void {
+    const { items, raw, scratch } = this.candidates;
+    rankValues(raw, count, scratch);
+    this.rankOf ??= this.strategies.map(() => new Float32Array(this.nItems));
+    const of = this.rankOf[s];
+    for (let i = 0; i < count; i++) of[items[i]] = raw[i];
   }
 
   /** The fallback's scores for `query`, computed once, when the fill first asks for them. */

@@ -13,7 +13,7 @@ import { StateReader } from '../artifact/validate';
 import { mulberry32, shuffleInPlace } from '../util/random';
 import { TopK } from '../util/topk';
 import { addCandidates, CandidateBuffers, CandidateUnion, rankCombined, RankBuffers, scoreMember, type FallbackCandidates } from './merge';
-import { NORMALIZATIONS, affineOf, type Normalization } from './normalize';
+import { NORMALIZATIONS, affineOf, rankValues, type Normalization } from './normalize';
 
 /**
  * Ensemble weight tuning on a validation split carved from the training data only.
@@ -357,6 +357,8 @@ export class ValidationCache {
     private readonly ptr: Int32Array,
     private readonly slots: Int32Array,
     private readonly raw: Float32Array,
+    /** With 'rank' among the normalizations: the candidates' rank values (normalize.ts rankValues), beside raw. */
+    private readonly ranks: Float32Array | null,
     /** Per normalization, per query and strategy: scale, shift. */
     private readonly maps: Float64Array[],
     /** Fallback candidates of query q: fbItems/fbScores/fbSlots[fbPtr[q] .. fbPtr[q + 1]). */
@@ -402,6 +404,8 @@ export class ValidationCache {
     const ptr = new Int32Array(queries.length * nS + 1);
     const slots = new GrowableColumn((n) => new Int32Array(n), 1024);
     const raw = new GrowableColumn((n) => new Float32Array(n), 1024);
+    const ranks = normalizations.includes('rank') ? new GrowableColumn((n) => new Float32Array(n), 1024) : null;
+    const rankScratch = ranks === null ? null : new Float32Array(2 * nItems);
     const maps = normalizations.map(() => new Float64Array(2 * queries.length * nS).fill(NaN));
     const fbPtr = new Int32Array(queries.length + 1);
     const fbItems = new GrowableColumn((n) => new Int32Array(n), 1024);
@@ -428,6 +432,12 @@ export class ValidationCache {
         for (let c = 0; c < part.count; c++) {
           slots.push(candidates.slots[c]);
           raw.push(candidates.raw[c]);
+        }
+        if (ranks !== null) {
+          const values = rankScratch!.subarray(0, part.count);
+          values.set(candidates.raw.subarray(0, part.count));
+          rankValues(values, part.count, rankScratch!.subarray(nItems));
+          for (let c = 0; c < part.count; c++) ranks.push(values[c]);
         }
         ptr[at + 1] = slots.length;
       }
@@ -459,7 +469,7 @@ export class ValidationCache {
       for (const i of blockList) blocked[i] = 0;
       targets.push(new Set(q.target));
     }
-    return new ValidationCache(nS, normalizations, k, unions, ptr, slots.toArray(), raw.toArray(), maps, fbPtr, fbItems.toArray(), fbScores.toArray(), fbSlots.toArray(), targets);
+    return new ValidationCache(nS, normalizations, k, unions, ptr, slots.toArray(), raw.toArray(), ranks === null ? null : ranks.toArray(), maps, fbPtr, fbItems.toArray(), fbScores.toArray(), fbSlots.toArray(), targets);
   }
 
   /**
@@ -470,11 +480,12 @@ export class ValidationCache {
     const { sums, nStrategies: nS, ptr } = this;
     const items = this.unions[q];
     const maps = this.maps[n];
+    const values = this.normalizations[n] === 'rank' ? this.ranks! : this.raw;
     sums.fill(0, 0, items.length);
     for (let s = 0; s < nS; s++) {
       const at = q * nS + s;
       if (weights[s] === 0 || Number.isNaN(maps[2 * at])) continue;
-      addCandidates(this.slots, this.raw, ptr[at], ptr[at + 1], maps[2 * at], maps[2 * at + 1], weights[s], sums);
+      addCandidates(this.slots, values, ptr[at], ptr[at + 1], maps[2 * at], maps[2 * at + 1], weights[s], sums);
     }
     const from = this.fbPtr[q];
     const to = this.fbPtr[q + 1];

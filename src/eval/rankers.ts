@@ -85,12 +85,19 @@ function listRanker(rec: HybridRecommender, kind: ListKind, combiner: 'fitted' |
   };
 }
 
-/** Only the strategy `name` (weight 1, the others 0), with the recommender's fallback filler: each strategy alone on one fit. */
+/**
+ * Only the strategy `name` (weight 1, the others 0), with the recommender's fallback filler:
+ * each strategy alone on one fit. Always normalized 'auto' (as tuning's single-strategy
+ * scores), never with the recommender's normalization: minmax and zscore map a strategy's
+ * lowest score to about 0, so its lowest-scored items (a shopper's once-bought items, often
+ * several tied) would leave the list for the fallback's, kept or not by float rounding, and
+ * "the strategy alone" would change with whatever normalization tuning chose for the ensemble.
+ */
 export function strategyRanker(rec: HybridRecommender, name: string): IndexRanker {
   checkRecommender(rec, 'strategyRanker');
   const names = rec.strategyNames;
   if (!names.includes(name)) throw new OptionError('strategyRanker: name', `no strategy named ${describe(name)} (have ${names.join(', ')})`);
-  return weightedRanker(rec, Object.fromEntries(names.map((n) => [n, n === name ? 1 : 0])));
+  return weightedRanker(rec, Object.fromEntries(names.map((n) => [n, n === name ? 1 : 0])), 'auto');
 }
 
 /**
