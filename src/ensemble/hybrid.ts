@@ -5,7 +5,7 @@ import { checkDataset } from '../strategies/checks';
 import type { Explanation, FitOptions, Progress, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
 import { isVectorIndexed, type VectorIndexFactory } from '../util/ann';
 import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
-import { defaultExecutor, defineKernel, inlineExecutor, resolveThreads, runKernel, sharedCopy } from '../util/parallel';
+import { defaultExecutor, inlineExecutor, resolveThreads, runKernel, sharedCopy } from '../util/parallel';
 import { deriveSeed } from '../util/random';
 import { MergeEngine, type MergeSettings } from './merge';
 import { NORMALIZATIONS, type Normalization } from './normalize';
@@ -552,27 +552,10 @@ export class HybridRecommender {
     const { excludePurchased, k, explain, exclude, unknownItems, list } = o;
     // Unknown items were reported by the checks above; the workers skip them silently.
     const input: BatchInput = { ...this.batchArtifact(), shoppers: shoppers as Shopper[], options: { k, explain, excludePurchased, exclude, unknownItems, list } };
-    const blocks = await runKernel(recommendBatchKernel, input, bounds, { threads: o.threads, stage, signal: o.signal, onProgress: o.onProgress });
-    return blocks.flatMap((block) => (Array.isArray(block) ? block : this.unpackLists(block)));
-  }
-
-  /** The lists of packLists() again, as recommend() builds them (the same keys in the same order). */
-  private unpackLists(packed: PackedLists): Recommendation[][] {
-    const { data } = this.state();
-    const width = this.names.length + 1;
-    const out: Recommendation[][] = [];
-    let r = 0;
-    for (let q = 0; q < packed.counts.length; q++) {
-      const list: Recommendation[] = [];
-      for (const end = r + packed.counts[q]; r < end; r++) {
-        const item = packed.items[r];
-        const sources: Record<string, number> = {};
-        for (let s = 0; s < width; s++) if (packed.present[r * width + s] === 1) sources[s < this.names.length ? this.names[s] : FALLBACK_NAME] = packed.sources[r * width + s];
-        list.push({ item: data.items.id(item), name: data.catalog.name[item], score: packed.scores[r], sources });
-      }
-      out.push(list);
-    }
-    return out;
+    // Pool workers run the kernel of this name (src/node/batch-kernel.ts: it loads the artifact); where the pool runs a range on this thread it ranks here, with the same lists.
+    const kernel = { name: BATCH_KERNEL, run: (_: BatchInput, start: number, end: number) => queries.slice(start, end).map((q) => this.rankQuery(q, o, true)) };
+    const blocks = await runKernel<BatchInput, Recommendation[][]>(kernel, input, bounds, { threads: o.threads, stage, signal: o.signal, onProgress: o.onProgress });
+    return blocks.flat();
   }
 
   /**
@@ -777,62 +760,9 @@ export interface BatchInput {
 
 let nextBatchModel = 1;
 
-/** The recommender this thread loaded for the batch kernel: one at a time (a new fit sends a new artifact). */
-let workerModel: { model: number; rec: Promise<HybridRecommender> } | null = null;
+/** The name of recommendBatch's worker kernel (src/node/batch-kernel.ts): Node-only code, so no browser bundle carries it. */
+export const BATCH_KERNEL = 'ensemble.recommend-batch';
 
-/**
- * Ranks shoppers [start, end) of a parallel recommendBatch on a worker thread: recommend() on
- * this thread's copy of the recommender, loaded from the artifact on the thread's first block.
- */
-export const recommendBatchKernel = defineKernel('ensemble.recommend-batch', async (input: BatchInput, start: number, end: number): Promise<Recommendation[][] | PackedLists> => {
-  if (workerModel === null || workerModel.model !== input.model) workerModel = { model: input.model, rec: HybridRecommender.load(input.artifact) };
-  const rec = await workerModel.rec;
-  const lists = await rec.recommendBatch(input.shoppers.slice(start, end), { ...input.options, threads: 1 });
-  // Reasons are text: lists with explanations cross as they are.
-  return input.options.explain ? lists : packLists(rec, lists);
-});
-
-/**
- * Lists without explanations as typed arrays: the calling thread has the same ids and names,
- * so only numbers cross (a structured clone of the objects, names included, cost about as much
- * as a tenth of the ranking). Per result: its item index, score, and one slot per strategy
- * and the fallback with a presence flag (sources keep their keys, in strategy order).
- */
-interface PackedLists {
-  counts: Int32Array;
-  items: Int32Array;
-  scores: Float64Array;
-  sources: Float64Array;
-  present: Uint8Array;
-}
-
-function packLists(rec: HybridRecommender, lists: Recommendation[][]): PackedLists {
-  const names = [...rec.strategyNames, FALLBACK_NAME];
-  const slot = new Map(names.map((n, s) => [n, s]));
-  const items = rec.dataset.items;
-  const total = lists.reduce((a, l) => a + l.length, 0);
-  const out: PackedLists = {
-    counts: Int32Array.from(lists, (l) => l.length),
-    items: new Int32Array(total),
-    scores: new Float64Array(total),
-    sources: new Float64Array(total * names.length),
-    present: new Uint8Array(total * names.length),
-  };
-  let r = 0;
-  for (const list of lists) {
-    for (const rec of list) {
-      out.items[r] = items.indexOf(rec.item);
-      out.scores[r] = rec.score;
-      for (const [name, c] of Object.entries(rec.sources)) {
-        const s = r * names.length + slot.get(name)!;
-        out.sources[s] = c;
-        out.present[s] = 1;
-      }
-      r++;
-    }
-  }
-  return out;
-}
 
 /** recommend()'s options; a shopper field among them (the API before Shopper) gets told where it goes. */
 function resolveRecommendOptions<T extends RecommendOptions = RecommendOptions>(

@@ -9,15 +9,16 @@ import { cooccurrenceKernel } from '../util/cooccurrence';
 import type { Kernel } from '../util/parallel';
 
 /**
- * recommendBatch's kernel (src/ensemble/hybrid.ts, same name), imported on its first range: it
- * brings in the whole library, which a worker started for a fit should not load at start
- * (about 0.4 s more per worker from the TypeScript sources).
+ * recommendBatch's kernel (src/node/batch-kernel.ts), imported on its first range: it brings in
+ * the whole library, which a worker started for a fit should not load at start (about 0.4 s
+ * more per worker from the TypeScript sources). The name is the core's BATCH_KERNEL, written
+ * out so this table does not import the library either.
  */
-let hybrid: Promise<typeof import('../ensemble/hybrid')> | null = null;
+let batch: Promise<typeof import('./batch-kernel')> | null = null;
 const recommendBatchKernel: Kernel<object, unknown> = {
   name: 'ensemble.recommend-batch',
   // Imported once: every import() would resolve the specifier again (through tsx's loader thread from the sources).
-  run: async (input, start, end) => (await (hybrid ??= import('../ensemble/hybrid'))).recommendBatchKernel.run(input as never, start, end),
+  run: async (input, start, end) => (await (batch ??= import('./batch-kernel'))).recommendBatchKernel.run(input as never, start, end),
 };
 
 // Inputs and outputs differ per kernel; each defining module types its own.
