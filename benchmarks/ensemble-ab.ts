@@ -14,29 +14,18 @@
  * The ensemble is the demo's non-neural one (examples/shared.ts) with the Popularity fallback.
  * Writes benchmarks/results/ensemble-ab-<users>x<products>.json.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeMachine, machine, median, percentile } from './machine';
+import { describeMachine, machine, percentile, textArg } from './machine';
+import { alternateRevisions, baseTree, medianTable, timingRows, type Timing } from './revision-ab';
 
 const here = fileURLToPath(import.meta.url);
 const root = join(dirname(here), '..');
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-
-interface Timing {
-  wallP50: number;
-  wallP99: number;
-  cpuP50: number;
-  cpuP99: number;
-  cpuMean: number;
-}
+const flag = textArg;
 
 interface ChildResult {
   recommend: Timing;
@@ -95,49 +84,23 @@ async function main(): Promise<void> {
     const { recommender } = await fitDemoRecommender({ users, products, neural: false, quiet: true });
     await writeFile(model, recommender.save());
   }
-  const tree = join(tmpdir(), `hybridrec-ab-base-${process.pid}`);
-  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', tree, base], { stdio: 'ignore' });
-  const rev = execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD']).toString().trim();
-  const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
-  const load = [loadavg()[0]];
-  const runs: Record<'base' | 'new', ChildResult[]> = { base: [], new: [] };
-  try {
-    await symlink(join(root, 'node_modules'), join(tree, 'node_modules'));
-    console.log(`${describeMachine()}; base ${base} (${rev}) against this checkout (${head}); ${queries} users per call kind, ${rounds} rounds; load ${load[0].toFixed(2)}`);
-    for (let r = 0; r < rounds; r++) {
-      for (const [side, libRoot] of [['base', tree], ['new', root]] as const) {
-        const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', libRoot, model, String(queries), String(batch)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
-        if (out.status !== 0) throw new Error(`${side} round ${r + 1} failed:\n${out.stderr}`);
-        const result = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as ChildResult;
-        runs[side].push(result);
-        console.log(`  round ${r + 1} ${side.padEnd(4)} recommend CPU mean ${result.recommend.cpuMean.toFixed(3)} ms, p99 ${result.recommend.cpuP99.toFixed(3)} ms; explain CPU mean ${result.explain.cpuMean.toFixed(3)} ms, p99 ${result.explain.cpuP99.toFixed(3)} ms; batch ${result.batchUsersPerCpuSecond.toFixed(0)} users per CPU second`);
-        load.push(loadavg()[0]);
-      }
-    }
-  } finally {
-    execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', tree], { stdio: 'ignore' });
-  }
-  const rows: Array<[string, (r: ChildResult) => number]> = [
-    ['recommend wall p50 ms', (r) => r.recommend.wallP50],
-    ['recommend wall p99 ms', (r) => r.recommend.wallP99],
-    ['recommend CPU p50 ms', (r) => r.recommend.cpuP50],
-    ['recommend CPU p99 ms', (r) => r.recommend.cpuP99],
-    ['recommend CPU mean ms', (r) => r.recommend.cpuMean],
-    ['explain wall p50 ms', (r) => r.explain.wallP50],
-    ['explain wall p99 ms', (r) => r.explain.wallP99],
-    ['explain CPU p50 ms', (r) => r.explain.cpuP50],
-    ['explain CPU p99 ms', (r) => r.explain.cpuP99],
-    ['explain CPU mean ms', (r) => r.explain.cpuMean],
+  const { rev, head, load, runs } = await alternateRevisions<ChildResult>({
+    root,
+    script: here,
+    base,
+    tag: 'ab',
+    rounds,
+    childArgs: [model, String(queries), String(batch)],
+    intro: (rev, head, load) => console.log(`${describeMachine()}; base ${base} (${rev}) against this checkout (${head}); ${queries} users per call kind, ${rounds} rounds; load ${load.toFixed(2)}`),
+    report: (round, side, result) =>
+      console.log(`  round ${round} ${side.padEnd(4)} recommend CPU mean ${result.recommend.cpuMean.toFixed(3)} ms, p99 ${result.recommend.cpuP99.toFixed(3)} ms; explain CPU mean ${result.explain.cpuMean.toFixed(3)} ms, p99 ${result.explain.cpuP99.toFixed(3)} ms; batch ${result.batchUsersPerCpuSecond.toFixed(0)} users per CPU second`),
+  });
+  const table = medianTable(runs, [
+    ...timingRows<ChildResult>('recommend', (r) => r.recommend),
+    ...timingRows<ChildResult>('explain', (r) => r.explain),
     ['batch users/s (wall)', (r) => r.batchUsersPerSecond],
     ['batch users per CPU second', (r) => r.batchUsersPerCpuSecond],
-  ];
-  console.log('\n| measure | base | new | new / base |\n|---|---:|---:|---:|');
-  const table = rows.map(([name, of]) => {
-    const b = median(runs.base.map(of));
-    const n = median(runs.new.map(of));
-    console.log(`| ${name} | ${b.toFixed(3)} | ${n.toFixed(3)} | ${(n / b).toFixed(2)} |`);
-    return { measure: name, base: b, new: n, ratio: n / b };
-  });
+  ]);
   console.log(`load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}`);
   const out = join(root, `benchmarks/results/ensemble-ab-${users}x${products}.json`);
   await mkdir(dirname(out), { recursive: true });
@@ -153,7 +116,7 @@ if (args[0] === '--child') {
 } else {
   main().catch(async (e) => {
     console.error(e);
-    await rm(join(tmpdir(), `hybridrec-ab-base-${process.pid}`), { recursive: true, force: true });
+    await rm(baseTree('ab'), { recursive: true, force: true });
     process.exit(1);
   });
 }

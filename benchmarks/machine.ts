@@ -50,6 +50,12 @@ export function arg(name: string, fallback: number): number {
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
+/** The text after `--name` on the command line, or `fallback` when the flag is absent. */
+export function textArg(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+}
+
 export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
 /** One row per thread count of an interleaved ours-vs-implicit timing run: medians of the `ours-<n>` / `implicit-<n>` samples, their ratio (ours / implicit) and each side's speed-up over its own 1-thread median. */

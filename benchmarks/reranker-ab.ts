@@ -20,28 +20,18 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeMachine, machine, median, percentile } from './machine';
+import { describeMachine, machine, percentile, textArg } from './machine';
+import { alternateRevisions, baseTree, medianTable, timingRows, type Timing } from './revision-ab';
 
 const here = fileURLToPath(import.meta.url);
 const root = join(dirname(here), '..');
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-
-interface Timing {
-  wallP50: number;
-  wallP99: number;
-  cpuP50: number;
-  cpuP99: number;
-  cpuMean: number;
-}
+const flag = textArg;
 
 interface ChildResult {
   recommend: Timing;
@@ -152,45 +142,27 @@ async function main(): Promise<void> {
     const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--fit', model, String(users), String(products), String(maxQueries), String(folds)], { cwd: root, stdio: 'inherit' });
     if (out.status !== 0) throw new Error('the fit failed');
   }
-  const tree = join(tmpdir(), `hybridrec-reranker-ab-base-${process.pid}`);
-  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', tree, base], { stdio: 'ignore' });
-  const rev = execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD']).toString().trim();
-  const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
   const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src']).toString().trim() !== '';
-  const load = [loadavg()[0]];
-  const runs: Record<'base' | 'new', ChildResult[]> = { base: [], new: [] };
-  try {
-    await symlink(join(root, 'node_modules'), join(tree, 'node_modules'));
-    console.log(`${describeMachine()}; base ${base} (${rev}) against this checkout (${head}${dirty ? ' + uncommitted src changes' : ''}); ${queries} users, ${rounds} rounds; load ${load[0].toFixed(2)}`);
-    for (let r = 0; r < rounds; r++) {
-      for (const [side, libRoot] of [['base', tree], ['new', root]] as const) {
-        const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', libRoot, model, String(queries)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
-        if (out.status !== 0) throw new Error(`${side} round ${r + 1} failed:\n${out.stderr}`);
-        const result = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as ChildResult;
-        runs[side].push(result);
-        const t = (x: Timing) => `CPU p50 ${x.cpuP50.toFixed(3)} p99 ${x.cpuP99.toFixed(3)} mean ${x.cpuMean.toFixed(3)}`;
-        console.log(`  round ${r + 1} ${side.padEnd(4)} recommend ${t(result.recommend)}; reranked ${t(result.reranked)}; linear ${t(result.linear)}; ${result.gcCount} GCs ${result.gcMs.toFixed(0)} ms; hash ${result.hash}`);
-        load.push(loadavg()[0]);
-      }
-    }
-  } finally {
-    execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', tree], { stdio: 'ignore' });
-  }
+  const t = (x: Timing) => `CPU p50 ${x.cpuP50.toFixed(3)} p99 ${x.cpuP99.toFixed(3)} mean ${x.cpuMean.toFixed(3)}`;
+  const { rev, head, load, runs } = await alternateRevisions<ChildResult>({
+    root,
+    script: here,
+    base,
+    tag: 'reranker-ab',
+    rounds,
+    childArgs: [model, String(queries)],
+    intro: (rev, head, load) => console.log(`${describeMachine()}; base ${base} (${rev}) against this checkout (${head}${dirty ? ' + uncommitted src changes' : ''}); ${queries} users, ${rounds} rounds; load ${load.toFixed(2)}`),
+    report: (round, side, result) =>
+      console.log(`  round ${round} ${side.padEnd(4)} recommend ${t(result.recommend)}; reranked ${t(result.reranked)}; linear ${t(result.linear)}; ${result.gcCount} GCs ${result.gcMs.toFixed(0)} ms; hash ${result.hash}`),
+  });
   const hashes = new Set([...runs.base, ...runs.new].map((r) => r.hash));
   const identical = hashes.size === 1;
-  const rows: Array<[string, (r: ChildResult) => number]> = [];
-  for (const kind of ['recommend', 'reranked', 'linear'] as const) {
-    rows.push([`${kind} wall p50 ms`, (r) => r[kind].wallP50], [`${kind} wall p99 ms`, (r) => r[kind].wallP99]);
-    rows.push([`${kind} CPU p50 ms`, (r) => r[kind].cpuP50], [`${kind} CPU p99 ms`, (r) => r[kind].cpuP99], [`${kind} CPU mean ms`, (r) => r[kind].cpuMean]);
-  }
-  rows.push(['GC pause ms (timed loop)', (r) => r.gcMs]);
-  console.log('\n| measure | base | new | new / base |\n|---|---:|---:|---:|');
-  const table = rows.map(([name, of]) => {
-    const b = median(runs.base.map(of));
-    const n = median(runs.new.map(of));
-    console.log(`| ${name} | ${b.toFixed(3)} | ${n.toFixed(3)} | ${(n / b).toFixed(2)} |`);
-    return { measure: name, base: b, new: n, ratio: n / b };
-  });
+  const table = medianTable(runs, [
+    ...timingRows<ChildResult>('recommend', (r) => r.recommend),
+    ...timingRows<ChildResult>('reranked', (r) => r.reranked),
+    ...timingRows<ChildResult>('linear', (r) => r.linear),
+    ['GC pause ms (timed loop)', (r) => r.gcMs],
+  ]);
   console.log(`load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}`);
   console.log(identical ? 'both sides ranked identically (same hash)' : `RANKINGS DIFFER: hashes ${[...hashes].join(', ')}`);
   const out = join(root, `benchmarks/results/reranker-ab-${users}x${products}.json`);
@@ -221,7 +193,7 @@ if (args[0] === '--child') {
 } else {
   main().catch(async (e) => {
     console.error(e);
-    await rm(join(tmpdir(), `hybridrec-reranker-ab-base-${process.pid}`), { recursive: true, force: true });
+    await rm(baseTree('reranker-ab'), { recursive: true, force: true });
     process.exit(1);
   });
 }
