@@ -11,26 +11,14 @@ import { AbortedError } from '../src/errors';
 import { HybridRecommender, type HybridInit, type RecommendOptions } from '../src/ensemble/hybrid';
 import type { Shopper } from '../src/ensemble/shopper';
 import { WorkerPool } from '../src/node/pool';
-import { AssociationRules } from '../src/strategies/association-rules';
-import { ContentBased, TfidfEncoder } from '../src/strategies/content';
-import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
-import { ItemKNN } from '../src/strategies/item-knn';
-import { Popularity } from '../src/strategies/popularity';
-import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { setDefaultExecutor } from '../src/util/parallel';
 import { mulberry32 } from '../src/util/random';
+import { nonNeuralStrategies } from './fixtures';
 import type { Progress } from '../src/strategies/types';
 
 const data = datasetFromInstacart(generateGrocery({ users: 300, products: 250, seed: 5 })).dataset;
 
-const strategies = () => ({
-  popularity: new Popularity({ maxItems: 100 }),
-  repeat: new RepeatPurchase(),
-  itemknn: new ItemKNN(),
-  content: new ContentBased({ encoder: new TfidfEncoder() }),
-  rules: new AssociationRules({ minSupport: 0.002 }),
-  graph: new CoPurchaseGraph(),
-});
+const strategies = nonNeuralStrategies;
 
 const SETTINGS: Record<string, Omit<HybridInit, 'strategies'>> = {
   defaults: {},

@@ -12,24 +12,12 @@ import { datasetFromInstacart } from '../src/data/instacart';
 import { generateGrocery } from '../src/data/synthetic';
 import { HybridRecommender, type HybridInit } from '../src/ensemble/hybrid';
 import type { Shopper } from '../src/ensemble/shopper';
-import { AssociationRules } from '../src/strategies/association-rules';
-import { ContentBased, TfidfEncoder } from '../src/strategies/content';
-import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
-import { ItemKNN } from '../src/strategies/item-knn';
-import { Popularity } from '../src/strategies/popularity';
-import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { mulberry32 } from '../src/util/random';
+import { nonNeuralStrategies } from './fixtures';
 
 const data = datasetFromInstacart(generateGrocery({ users: 400, products: 300, seed: 7 })).dataset;
 
-const strategies = () => ({
-  popularity: new Popularity({ maxItems: 100 }),
-  repeat: new RepeatPurchase(),
-  itemknn: new ItemKNN(),
-  content: new ContentBased({ encoder: new TfidfEncoder() }),
-  rules: new AssociationRules({ minSupport: 0.002 }),
-  graph: new CoPurchaseGraph(),
-});
+const strategies = nonNeuralStrategies;
 
 const SETTINGS: Record<string, Omit<HybridInit, 'strategies'>> = {
   defaults: {},

@@ -3,6 +3,12 @@ import { IdIndex } from '../src/data/ids';
 import { expect } from 'vitest';
 import { AbortedError, DataError } from '../src/errors';
 import { mulberry32 } from '../src/util/random';
+import { AssociationRules } from '../src/strategies/association-rules';
+import { ContentBased, TfidfEncoder } from '../src/strategies/content';
+import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
+import { ItemKNN } from '../src/strategies/item-knn';
+import { Popularity } from '../src/strategies/popularity';
+import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 
 /**
  * A small hand-made dataset: users map to their baskets in order, baskets are lists of item
@@ -129,4 +135,16 @@ export async function expectAbortMidRun(work: (signal: AbortSignal) => Promise<u
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Fresh instances of the six non-neural strategies of the demo ensemble, small-shop options (the batch and golden-ranking tests). */
+export function nonNeuralStrategies() {
+  return {
+    popularity: new Popularity({ maxItems: 100 }),
+    repeat: new RepeatPurchase(),
+    itemknn: new ItemKNN(),
+    content: new ContentBased({ encoder: new TfidfEncoder() }),
+    rules: new AssociationRules({ minSupport: 0.002 }),
+    graph: new CoPurchaseGraph(),
+  };
 }
