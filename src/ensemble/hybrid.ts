@@ -541,20 +541,12 @@ export class HybridRecommender {
     const n = shoppers.length;
     const queries = shoppers.map((s, i) => this.queryOf(s, o, `shoppers[${i}]`));
     const bounds = Int32Array.from({ length: Math.ceil(n / BATCH_BLOCK) + 1 }, (_, b) => Math.min(b * BATCH_BLOCK, n));
-    const stage = 'recommendBatch';
     const parallel = resolveThreads(o.threads) > 1 && bounds.length > 2 && defaultExecutor() !== inlineExecutor && this.crossesThreads(o);
-    if (!parallel) {
-      // The inline executor's pacing (progress per block, a yield and the abort check between blocks) over a local kernel.
-      const here = { name: stage, run: (_: object, start: number, end: number) => queries.slice(start, end).map((q) => this.rankQuery(q, o, true)) };
-      const blocks = await inlineExecutor.run(here, {}, bounds, { stage, signal: o.signal, onProgress: o.onProgress });
-      return blocks.flat();
-    }
     const { excludePurchased, k, explain, exclude, unknownItems, list } = o;
-    // Unknown items were reported by the checks above; the workers skip them silently.
-    const input: BatchInput = { ...this.batchArtifact(), shoppers: shoppers as Shopper[], options: { k, explain, excludePurchased, exclude, unknownItems, list } };
-    // Pool workers run the kernel of this name (src/node/batch-kernel.ts: it loads the artifact); where the pool runs a range on this thread it ranks here, with the same lists.
-    const kernel = { name: BATCH_KERNEL, run: (_: BatchInput, start: number, end: number) => queries.slice(start, end).map((q) => this.rankQuery(q, o, true)) };
-    const blocks = await runKernel<BatchInput, Recommendation[][]>(kernel, input, bounds, { threads: o.threads, stage, signal: o.signal, onProgress: o.onProgress });
+    // Pool workers run the kernel of this name (src/node/batch-kernel.ts: it loads the artifact, and skips the unknown items the checks above reported); on this thread (threads 1, browsers, or what cannot cross threads) it ranks here, with the same lists.
+    const kernel = { name: BATCH_KERNEL, run: (_: object, start: number, end: number) => queries.slice(start, end).map((q) => this.rankQuery(q, o, true)) };
+    const input = parallel ? { ...this.batchArtifact(), shoppers, options: { k, explain, excludePurchased, exclude, unknownItems, list } } : {};
+    const blocks = await runKernel(kernel, input, bounds, { threads: parallel ? o.threads : 1, stage: 'recommendBatch', signal: o.signal, onProgress: o.onProgress });
     return blocks.flat();
   }
 
