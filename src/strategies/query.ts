@@ -58,13 +58,13 @@ export function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean 
  */
 export class QuerySnapshot {
   private taken = false;
-  private readonly historyItems = new Copy();
-  private readonly historyWeights = new Copy();
-  private readonly basket = new Copy();
+  private readonly historyItems = new Copy((n) => new Int32Array(n));
+  private readonly historyWeights = new Copy((n) => new Float32Array(n));
+  private readonly basket = new Copy((n) => new Int32Array(n));
   private hasTimeline = false;
-  private readonly itemPtr = new Copy();
-  private readonly timelineItems = new Copy();
-  private readonly day = new Copy();
+  private readonly itemPtr = new Copy((n) => new Int32Array(n));
+  private readonly timelineItems = new Copy((n) => new Int32Array(n));
+  private readonly day = new Copy((n) => new Float64Array(n));
 
   matches(query: Query): boolean {
     if (!this.taken) return false;
@@ -94,18 +94,18 @@ export class QuerySnapshot {
   }
 }
 
-/**
- * A copy of a number array in a reused buffer; NaN equals NaN (an unknown day is the same
- * unknown day). Float64 holds every int32 and float32 exactly, and one element type keeps the
- * copy and compare loops monomorphic.
- */
+/** A copy of a number array in a reused buffer; NaN equals NaN (an unknown day is the same unknown day). */
 class Copy {
-  private data = new Float64Array(16);
+  private data: Int32Array | Float32Array | Float64Array;
   private n = 0;
+
+  constructor(private readonly make: (n: number) => Int32Array | Float32Array | Float64Array) {
+    this.data = make(16);
+  }
 
   set(source: ArrayLike<number>): void {
     const n = source.length;
-    if (this.data.length < n) this.data = new Float64Array(Math.max(n, 2 * this.data.length));
+    if (this.data.length < n) this.data = this.make(Math.max(n, 2 * this.data.length));
     const data = this.data;
     for (let i = 0; i < n; i++) data[i] = source[i];
     this.n = n;
