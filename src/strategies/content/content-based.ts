@@ -9,7 +9,7 @@ import { Pace } from '../../util/pace';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import { basketWeight } from '../decay';
-import { QuerySnapshot } from '../query';
+import { sameValues } from '../query';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
 import { DenseContentIndex } from './dense-index';
 import type { ItemVectors } from './encoder';
@@ -134,9 +134,8 @@ export class ContentBased implements Recommender, VectorIndexed {
   // Per-item scratch of profile building, kept zeroed between uses.
   private itemWeight = new Float64Array(0);
   private itemTouched = new Int32Array(0);
-  /** The last profile built (null also when nothing had a vector), and a copy of the query it came from (see profile()). */
-  private lastProfile: Profile | null = null;
-  private readonly profiled = new QuerySnapshot();
+  /** The last profile built, with the purchases it came from (see profile()). */
+  private lastProfile: { items: Int32Array; itemWeights: Float64Array; profile: Profile | null } | null = null;
 
   constructor(options: Partial<ContentBasedOptions> = {}) {
     this.options = resolveOptions('ContentBased', ContentBased.defaults, options, CHECKS);
@@ -217,7 +216,6 @@ export class ContentBased implements Recommender, VectorIndexed {
   private install(index: ContentIndex): void {
     this.index = index;
     this.lastProfile = null;
-    this.profiled.clear();
     this.itemWeight = new Float64Array(index.nItems);
     this.itemTouched = new Int32Array(index.nItems);
   }
@@ -284,10 +282,6 @@ export class ContentBased implements Recommender, VectorIndexed {
    */
   private profile(index: ContentIndex, query: Query): Profile | null {
     checkQuery(query, index.nItems, 'ContentBased');
-    // The ensemble explains up to k items of the query it just scored: the same query gives
-    // the same profile, built once (a long timeline's weights and sort were a tenth of an
-    // explained recommendation).
-    if (this.profiled.matches(query)) return this.lastProfile;
     const { itemWeight, itemTouched } = this;
     let nTouched = 0;
     const addItem = (item: number, w: number) => {
@@ -318,9 +312,12 @@ export class ContentBased implements Recommender, VectorIndexed {
       itemWeights[k] = itemWeight[items[k]];
       itemWeight[items[k]] = 0;
     }
+    // The ensemble explains up to k items of the query it just scored: the same items and
+    // weights give the same profile, built once.
+    const last = this.lastProfile;
+    if (last !== null && sameValues(last.items, items) && sameValues(last.itemWeights, itemWeights)) return last.profile;
     const profile = index.profile(items, itemWeights);
-    this.lastProfile = profile;
-    this.profiled.take(query);
+    this.lastProfile = { items, itemWeights, profile };
     return profile;
   }
 
