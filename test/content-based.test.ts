@@ -119,6 +119,28 @@ describe('ContentBased with TF-IDF', () => {
     expect(model.explain(inBasket, itemIdx(data, 'penne')[0], namer(data))!.reason).toBe('similar to Spaghetti Pasta in your basket');
   });
 
+  it('explains a query changed in place after its score from the changed query, never from the kept profile', async () => {
+    const data = basketsDataset({ u: [['yStraw'], ['spag'], ['yBlue']] }, { catalog: CATALOG, days: { u: [0, 5, 9] } });
+    const model = new ContentBased();
+    await model.fit(data);
+    const fresh = new ContentBased();
+    await fresh.fit(data);
+    const [yHoney, penne, spag, yStraw] = itemIdx(data, 'yHoney', 'penne', 'spag', 'yStraw');
+    const query = userQuery(data, 0);
+    // Views of the dataset: copy them, so that changing the query leaves the data alone.
+    const timeline = { itemPtr: query.timeline!.itemPtr.slice(), items: query.timeline!.items.slice(), day: query.timeline!.day.slice() };
+    const q: Query = { ...query, timeline, history: { items: query.history.items.slice(), weights: query.history.weights.slice() } };
+    scores(model, q, data.nItems);
+    const before = model.explain(q, yHoney, namer(data));
+    // Each change in place: the explanation is the one a model that never saw q gives.
+    const changes = [() => (timeline.items[timeline.items.indexOf(yStraw)] = spag), () => (timeline.day[2] = 100), () => (timeline.day[0] = Number.NaN), () => (q.basket = Int32Array.of(penne))];
+    for (const change of changes) {
+      change();
+      for (const item of [yHoney, penne]) expect(model.explain(q, item, namer(data))).toEqual(fresh.explain({ ...q }, item, namer(data)));
+    }
+    expect(model.explain(q, yHoney, namer(data))).not.toEqual(before);
+  });
+
   it('scores an anonymous basket (the ensemble similarItems path) and history counts', async () => {
     const data = grocery();
     const model = new ContentBased();
