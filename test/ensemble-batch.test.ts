@@ -18,8 +18,6 @@ import type { Progress } from '../src/strategies/types';
 
 const data = datasetFromInstacart(generateGrocery({ users: 300, products: 250, seed: 5 })).dataset;
 
-const strategies = nonNeuralStrategies;
-
 const SETTINGS: Record<string, Omit<HybridInit, 'strategies'>> = {
   defaults: {},
   uneven: {
@@ -64,7 +62,7 @@ afterAll(async () => {
 });
 
 async function fitted(setting: Omit<HybridInit, 'strategies'>, seed = 42): Promise<HybridRecommender> {
-  const rec = new HybridRecommender({ strategies: strategies(), ...setting });
+  const rec = new HybridRecommender({ strategies: nonNeuralStrategies(), ...setting });
   // One thread: the workers a batch starts are then the batch's own.
   await rec.fit(data, { seed, threads: 1 });
   return rec;

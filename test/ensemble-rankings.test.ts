@@ -17,8 +17,6 @@ import { nonNeuralStrategies } from './fixtures';
 
 const data = datasetFromInstacart(generateGrocery({ users: 400, products: 300, seed: 7 })).dataset;
 
-const strategies = nonNeuralStrategies;
-
 const SETTINGS: Record<string, Omit<HybridInit, 'strategies'>> = {
   defaults: {},
   uneven: {
@@ -46,7 +44,7 @@ const similarItems = [0, 5, 17, 42, 99, 150].map((i) => data.items.id(i));
 
 /** Everything the golden file holds for one setting. */
 async function answers(setting: Omit<HybridInit, 'strategies'>) {
-  const rec = new HybridRecommender({ strategies: strategies(), ...setting });
+  const rec = new HybridRecommender({ strategies: nonNeuralStrategies(), ...setting });
   await rec.fit(data, { seed: 3 });
   const out: Record<string, unknown[]> = {};
   knownUsers.forEach((u, i) => {

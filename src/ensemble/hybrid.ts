@@ -755,7 +755,6 @@ let nextBatchModel = 1;
 /** The name of recommendBatch's worker kernel (src/node/batch-kernel.ts): Node-only code, so no browser bundle carries it. */
 export const BATCH_KERNEL = 'ensemble.recommend-batch';
 
-
 /** recommend()'s options; a shopper field among them (the API before Shopper) gets told where it goes. */
 function resolveRecommendOptions<T extends RecommendOptions = RecommendOptions>(
   owner: string,
