@@ -12,7 +12,6 @@ import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender
 import { NcfScorer, type FoldInSettings, type NcfWeights } from './model';
 import { NCF_CHECKS, NCF_DEFAULTS, type NeuralCFOptions } from './options';
 import { NegativeSampler } from './sampling';
-import { trainNcf } from './train';
 
 export type { NcfArchitecture, NcfBackend, NcfLoss, NcfSampling, NcfValidationMetric, NcfWeighting, NeuralCFOptions } from './options';
 
@@ -111,6 +110,8 @@ export class NeuralCF implements Recommender, VectorIndexed {
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
     checkDataset(data, 'NeuralCF');
     const seed = options.seed ?? 42;
+    // Training code loads on the first fit, so a page that only loads a model and recommends never downloads it.
+    const { trainNcf } = await import('./train');
     const r = await trainNcf(data, this.options, seed, options.onProgress, options.signal);
     this.model = this.assemble(r.weights, r.userHasData, r.samplingCdf, deriveSeed(seed, 'ncf:fold-in'), r.info);
     this.slot.clear();

@@ -8,7 +8,7 @@ import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
 import { itemSource, REPEAT_FEATURES, SequentialScorer, type SequentialWeights } from './model';
 import { resolveSequentialOptions, SEQUENTIAL_CHECKS, SEQUENTIAL_DEFAULTS, type SequentialOptions } from './options';
-import { trainSequential, type SequentialTrainingInfo } from './train';
+import type { SequentialTrainingInfo } from './train';
 
 export type { SequentialOptions, SequentialSampling } from './options';
 export type { SequentialTrainingInfo } from './train';
@@ -63,6 +63,8 @@ export class SequentialRecommender implements Recommender, VectorIndexed {
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
     checkDataset(data, 'SequentialRecommender');
+    // Training code loads on the first fit, so a page that only loads a model and recommends never downloads it.
+    const { trainSequential } = await import('./train');
     const { weights, info } = await trainSequential(data, this.options, options.seed ?? 42, options.onProgress, options.signal);
     this.model = { weights, scorer: new SequentialScorer(weights), info };
     this.slot.clear();

@@ -15,7 +15,7 @@ import { ScoreVector as ScoreVectorClass, type Explanation, type FitOptions, typ
 import { TwoTowerScorer, type TwoTowerWeights } from './model';
 import { parseTemplate, renderTemplate, type TemplatePart } from '../../data/template';
 import { resolveTwoTowerOptions, TWO_TOWER_CHECKS, TWO_TOWER_DEFAULTS, type TwoTowerOptions } from './options';
-import { trainTwoTower, type TwoTowerTrainingInfo } from './train';
+import type { TwoTowerTrainingInfo } from './train';
 
 export type { TwoTowerOptions, TwoTowerScoring, TwoTowerTaskWeights } from './options';
 export type { TwoTowerTrainingInfo } from './train';
@@ -97,6 +97,8 @@ export class TwoTower implements Recommender, VectorIndexed {
       text = { indptr: m.indptr, indices: m.indices, values: m.values };
       nTerms = m.nCols;
     }
+    // Training code loads on the first fit, so a page that only loads a model and recommends never downloads it.
+    const { trainTwoTower } = await import('./train');
     const { weights, info } = await trainTwoTower(data, text, nTerms, this.options, seed, options.onProgress, options.signal);
     this.model = { weights, scorer: new TwoTowerScorer(weights, this.options.scoring), encoder, info };
     this.slot.clear();
