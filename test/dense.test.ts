@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CsrMatrix } from '../src/data/csr';
 import { AbortedError, OptionError } from '../src/errors';
 import { InnerProductIndex, dot } from '../src/util/dense';
 import { mulberry32 } from '../src/util/random';
 import { cholesky, choleskySolve, spdInverse } from '../src/util/spd';
+import { SimdKernels } from '../src/util/wasm';
 import { InteractionWeights } from '../src/util/weighting';
 
 /** rows x dim with skewed norms (like latent item factors: a few long rows) and some exact ties. */
@@ -67,6 +68,39 @@ describe('InnerProductIndex', () => {
       expect(Array.from(batch.items.subarray(i * 10, i * 10 + batch.counts[i]))).toEqual(Array.from(index.topK(q, 10, blocked).items));
     });
     expect(() => index.topKBatch(flat, 10, { indptr: Int32Array.of(0, 1), indices: Int32Array.of(0) })).toThrow(OptionError);
+  });
+
+  describe.each([
+    ['WebAssembly SIMD', false],
+    ['typed arrays (no SIMD)', true],
+  ])('batches of four queries with %s', (_, noSimd) => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it('equal single queries bit for bit on flat norms (deep scans), a short last block and a partial last group', () => {
+      if (noSimd) vi.spyOn(SimdKernels, 'create').mockReturnValue(null);
+      // 203 rows: the last block has 11 (not a multiple of 4, the kernel's tail rows); norms
+      // nearly flat so every query scans deep; rows 40 and 41 identical (a tie across a group).
+      const n = 203;
+      const d = 9;
+      const rng = mulberry32(5);
+      const flatRows = Float32Array.from({ length: n * d }, () => rng() - 0.5);
+      flatRows.copyWithin(41 * d, 40 * d, 41 * d);
+      const flatIndex = new InnerProductIndex(flatRows, d);
+      const nq = 7;
+      const qs = Float32Array.from({ length: nq * d }, () => rng() - 0.5);
+      const excl = CsrMatrix.fromCoo(nq, n, Int32Array.from({ length: 40 }, (_, e) => e % nq), Int32Array.from({ length: 40 }, (_, e) => (e * 53) % n), null);
+      for (const k of [0, 1, 10, 250]) {
+        const batch = flatIndex.topKBatch(qs, k, { indptr: excl.indptr, indices: excl.indices });
+        for (let q = 0; q < nq; q++) {
+          const blocked = new Uint8Array(n);
+          for (let p = excl.indptr[q]; p < excl.indptr[q + 1]; p++) blocked[excl.indices[p]] = 1;
+          const one = flatIndex.topK(qs.subarray(q * d, (q + 1) * d), k, blocked);
+          expect(Array.from(batch.items.subarray(q * k, q * k + batch.counts[q]))).toEqual(Array.from(one.items));
+          expect(Array.from(batch.scores.subarray(q * k, q * k + batch.counts[q]))).toEqual(Array.from(one.scores));
+          expect(Array.from(one.items)).toEqual(bruteTopK(flatRows, d, qs.subarray(q * d, (q + 1) * d), k, (i) => blocked[i] === 1));
+        }
+      }
+    });
   });
 
   it('scores every row in the original order', () => {

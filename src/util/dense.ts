@@ -12,7 +12,10 @@
  *   lengthen it by the excluded rows it meets.
  * - Rows are scored in blocks of 64 by a float32 WebAssembly SIMD kernel (src/util/wasm)
  *   where available, the bound checked row by row; `topKBatch` runs many queries with
- *   per-query exclusions (a CSR of each user's items).
+ *   per-query exclusions (a CSR of each user's items), four at a time: each block of rows is
+ *   read once for four queries (on a flat-norm catalog the scan reads most of the matrix per
+ *   query, and the reads, not the arithmetic, bound it), and the kernel lists the rows each
+ *   query keeps above its current floor, so JavaScript touches only those.
  *
  * Shared by every dense model (ALS, NeuralCF, two-tower, dense content vectors).
  */
@@ -88,7 +91,7 @@ export class InnerProductIndex {
   /** Norm of each sorted row (descending). */
   private readonly norms: Float64Array;
   private readonly heap: TopK;
-  /** Scratch of topKBatch: 1 where the current query excludes the sorted row. */
+  /** Scratch of topKBatch: bit j set where query j of the current four excludes the sorted row. */
   private readonly excluded: Uint8Array;
   /** original row index -> sorted position. */
   private readonly position: Int32Array;
@@ -136,7 +139,7 @@ export class InnerProductIndex {
     if (!Number.isInteger(k) || k < 0) throw new OptionError('k', `must be an integer >= 0, got ${k}`);
     const heap = k === this.heap.k ? this.heap : new TopK(k);
     heap.clear();
-    const scanned = this.scan(query, heap, blocked, null);
+    const scanned = this.scan(query, heap, blocked);
     return { ...heap.sorted(), scanned };
   }
 
@@ -151,26 +154,30 @@ export class InnerProductIndex {
     if (exclude !== null && exclude.indptr.length !== n + 1) throw new OptionError('exclude', `has ${exclude.indptr.length - 1} rows for ${n} queries`);
     if (!Number.isInteger(k) || k < 0) throw new OptionError('k', `must be an integer >= 0, got ${k}`);
     const out: BatchTopK = { k, items: new Int32Array(n * k), scores: new Float32Array(n * k), counts: new Int32Array(n) };
-    const heap = new TopK(k);
-    for (let q = 0; q < n; q++) {
-      heap.clear();
-      if (exclude !== null) for (let e = exclude.indptr[q]; e < exclude.indptr[q + 1]; e++) excluded[position[checkRow(exclude.indices[e], size)]] = 1;
-      this.scan(queries.subarray(q * dim, (q + 1) * dim), heap, null, exclude !== null ? excluded : null);
-      if (exclude !== null) for (let e = exclude.indptr[q]; e < exclude.indptr[q + 1]; e++) excluded[position[exclude.indices[e]]] = 0;
-      const best = heap.sorted();
-      out.items.set(best.items, q * k);
-      out.scores.set(best.scores, q * k);
-      out.counts[q] = best.items.length;
+    const heaps = [new TopK(k), new TopK(k), new TopK(k), new TopK(k)];
+    for (let q0 = 0; q0 < n; q0 += 4) {
+      const group = Math.min(4, n - q0);
+      for (let j = 0; j < group; j++) {
+        heaps[j].clear();
+        if (exclude !== null) for (let e = exclude.indptr[q0 + j]; e < exclude.indptr[q0 + j + 1]; e++) excluded[position[checkRow(exclude.indices[e], size)]] |= 1 << j;
+      }
+      this.scan4(queries.subarray(q0 * dim, (q0 + group) * dim), group, heaps);
+      for (let j = 0; j < group; j++) {
+        if (exclude !== null) for (let e = exclude.indptr[q0 + j]; e < exclude.indptr[q0 + j + 1]; e++) excluded[position[exclude.indices[e]]] = 0;
+        const best = heaps[j].sorted();
+        out.items.set(best.items, (q0 + j) * k);
+        out.scores.set(best.scores, (q0 + j) * k);
+        out.counts[q0 + j] = best.items.length;
+      }
     }
     return out;
   }
 
   /**
    * Pushes rows into `heap` in descending norm order until the bound stops the scan; skips
-   * rows blocked by original index (`blocked`) or by sorted position (`excludedSorted`).
-   * Returns the number of rows passed.
+   * rows blocked by original index. Returns the number of rows passed.
    */
-  private scan(query: Float32Array, heap: TopK, blocked: Uint8Array | null, excludedSorted: Uint8Array | null): number {
+  private scan(query: Float32Array, heap: TopK, blocked: Uint8Array | null): number {
     const { order, norms, size } = this;
     const k = heap.k;
     if (k === 0) return 0;
@@ -190,7 +197,6 @@ export class InnerProductIndex {
         if (qNorm * norms[p] < floor) return p;
         const score = scores[p - p0];
         if (score < floor) continue;
-        if (excludedSorted !== null && excludedSorted[p] === 1) continue;
         const row = order[p];
         if (blocked !== null && blocked[row] === 1) continue;
         heap.push(row, score);
@@ -200,16 +206,83 @@ export class InnerProductIndex {
     return size;
   }
 
+  /**
+   * scan() for `group` (1-4) queries at once (a group x dim matrix), query j into heaps[j],
+   * skipping sorted rows whose excluded bit j is set. Each query sees exactly the tests of
+   * scan(): the kernel only drops rows below the query's floor at the block's start, which
+   * scan() would skip too (the floor only rises), and a query whose bound falls below its
+   * floor takes no later row, here as there. Its results are scan()'s, query by query.
+   */
+  private scan4(queries: Float32Array, group: number, heaps: TopK[]): void {
+    const { order, norms, size, dim, excluded } = this;
+    if (heaps[0].k === 0) return;
+    const s = this.scorer;
+    s.setQueries(queries, group);
+    const { floors, scores, hits, counts } = s;
+    const qNorm = [0, 0, 0, 0];
+    const floor = [-Infinity, -Infinity, -Infinity, -Infinity];
+    let live = 0;
+    for (let j = 0; j < group; j++) {
+      let sq = 0;
+      for (let d = 0; d < dim; d++) sq += queries[j * dim + d] * queries[j * dim + d];
+      qNorm[j] = Math.sqrt(sq) * (1 + SLACK);
+      floor[j] = heaps[j].floor;
+      live |= 1 << j;
+    }
+    for (let p0 = 0; p0 < size && live !== 0; p0 += ROW_BLOCK) {
+      for (let j = 0; j < 4; j++) {
+        if ((live & (1 << j)) !== 0 && qNorm[j] * norms[p0] < floor[j]) live &= ~(1 << j);
+        // A finished query keeps no row (+Infinity: only a +Infinity score would pass, and it is ignored).
+        floors[j] = (live & (1 << j)) !== 0 ? floor[j] : Infinity;
+      }
+      if (live === 0) return;
+      const p1 = Math.min(size, p0 + ROW_BLOCK);
+      s.scoreAbove4(p0, p1);
+      for (let j = 0; j < group; j++) {
+        if ((live & (1 << j)) === 0) continue;
+        const heap = heaps[j];
+        const bit = 1 << j;
+        const q = qNorm[j];
+        let f = floor[j];
+        for (let c = 0, end = counts[j]; c < end; c++) {
+          const p = p0 + hits[j * ROW_BLOCK + c];
+          if (q * norms[p] < f) {
+            live &= ~bit;
+            break;
+          }
+          const score = scores[(p - p0) * 4 + j];
+          if (score < f) continue;
+          if ((excluded[p] & bit) !== 0) continue;
+          heap.push(order[p], score);
+          f = heap.floor;
+        }
+        floor[j] = f;
+      }
+    }
+  }
+
   private checkQuery(query: Float32Array): void {
     if (query.length < this.dim) throw new OptionError('query', `has ${query.length} values, expected ${this.dim}`);
   }
 }
 
-/** Scores one query against blocks of the norm-sorted rows. */
+/** Scores one query, or four, against blocks of the norm-sorted rows. */
 interface BlockScorer {
   setQuery(query: Float32Array): void;
   /** Scores of sorted rows [p0, p1) (a view valid until the next call). */
   score(p0: number, p1: number): Float32Array;
+  /** The first `group` rows of a group x dim matrix as the four queries of scoreAbove4 (the rest zero). */
+  setQueries(queries: Float32Array, group: number): void;
+  /**
+   * For sorted rows [p0, p1): scores[4 (p - p0) + j] = row p . query j, and for each query j
+   * the rows (p - p0) whose score is not below floors[j], ascending, in
+   * hits[j * ROW_BLOCK ..], counts[j] of them. Scores equal score()'s bit for bit.
+   */
+  scoreAbove4(p0: number, p1: number): void;
+  readonly floors: Float32Array;
+  readonly scores: Float32Array;
+  readonly hits: Int32Array;
+  readonly counts: Int32Array;
 }
 
 /** The SIMD block scorer when WebAssembly SIMD is available, else a typed-array one. */
@@ -221,6 +294,11 @@ function blockScorer(rows: Float32Array, order: Int32Array, dim: number): BlockS
     const sorted = kernels.f32(n * width);
     const query = kernels.f32(width);
     const out = kernels.f32(ROW_BLOCK);
+    const queries4 = kernels.f32(4 * width);
+    const floors = kernels.f32(4);
+    const scores = kernels.f32(4 * ROW_BLOCK);
+    const hits = kernels.i32(4 * ROW_BLOCK);
+    const counts = kernels.i32(4);
     kernels.commit();
     for (let p = 0; p < n; p++) sorted.view.set(rows.subarray(order[p] * dim, (order[p] + 1) * dim), p * width);
     return {
@@ -229,12 +307,27 @@ function blockScorer(rows: Float32Array, order: Int32Array, dim: number): BlockS
         kernels.scoreRows(query.ptr, sorted.ptr + p0 * width * 4, p1 - p0, width, out.ptr);
         return out.view;
       },
+      setQueries: (qs, group) => {
+        queries4.view.fill(0);
+        for (let j = 0; j < group; j++) queries4.view.set(qs.subarray(j * dim, (j + 1) * dim), j * width);
+      },
+      scoreAbove4: (p0, p1) =>
+        kernels.scoreAbove4q(queries4.ptr, sorted.ptr + p0 * width * 4, p1 - p0, width, floors.ptr, scores.ptr, hits.ptr, ROW_BLOCK, counts.ptr),
+      floors: floors.view,
+      scores: scores.view,
+      hits: hits.view,
+      counts: counts.view,
     };
   }
   const sorted = new Float32Array(n * dim);
   for (let p = 0; p < n; p++) sorted.set(rows.subarray(order[p] * dim, (order[p] + 1) * dim), p * dim);
   const out = new Float32Array(ROW_BLOCK);
   let q: Float32Array = new Float32Array(dim);
+  const queries4 = new Float32Array(4 * dim);
+  const floors = new Float32Array(4);
+  const scores = new Float32Array(4 * ROW_BLOCK);
+  const hits = new Int32Array(4 * ROW_BLOCK);
+  const counts = new Int32Array(4);
   return {
     setQuery: (query) => {
       q = query;
@@ -243,6 +336,24 @@ function blockScorer(rows: Float32Array, order: Int32Array, dim: number): BlockS
       for (let p = p0; p < p1; p++) out[p - p0] = dot(q, 0, sorted, p * dim, dim);
       return out;
     },
+    setQueries: (qs, group) => {
+      queries4.fill(0);
+      queries4.set(qs.subarray(0, group * dim));
+    },
+    scoreAbove4: (p0, p1) => {
+      counts.fill(0);
+      for (let p = p0; p < p1; p++) {
+        for (let j = 0; j < 4; j++) {
+          scores[(p - p0) * 4 + j] = dot(queries4, j * dim, sorted, p * dim, dim);
+          // the stored (float32) score, as the caller reads it
+          if (!(scores[(p - p0) * 4 + j] < floors[j])) hits[j * ROW_BLOCK + counts[j]++] = p - p0;
+        }
+      }
+    },
+    floors,
+    scores,
+    hits,
+    counts,
   };
 }
 

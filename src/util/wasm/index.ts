@@ -11,6 +11,7 @@ interface KernelExports {
   cg_rows(y: number, x: number, g: number, indptr: number, indices: number, conf: number, u0: number, u1: number, n: number, steps: number, scratch: number): void;
   gram(y: number, r0: number, r1: number, n: number, g: number): void;
   score_rows(q: number, rows: number, count: number, n: number, out: number): void;
+  score_above_4q(qs: number, rows: number, count: number, n: number, floors: number, scores: number, hits: number, cap: number, counts: number): void;
   rank_update_f64(a: number, scaled: number, panel: number, nb: number, w: number, count: number): void;
 }
 
@@ -103,6 +104,11 @@ export class SimdKernels {
 
   scoreRows(q: number, rows: number, count: number, n: number, out: number): void {
     this.exports.score_rows(q, rows, count, n, out);
+  }
+
+  /** Four queries against `count` rows, with the rows each query keeps above its floor; see kernels.wat. */
+  scoreAbove4q(qs: number, rows: number, count: number, n: number, floors: number, scores: number, hits: number, cap: number, counts: number): void {
+    this.exports.score_above_4q(qs, rows, count, n, floors, scores, hits, cap, counts);
   }
 
   /** a[j] -= scaled . panel_j (float64, w even) for j < count; see kernels.wat. */

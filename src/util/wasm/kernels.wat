@@ -363,7 +363,98 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
-;; a[j] -= scaled[0..w) . panel[j*nb .. j*nb+w) for j in [0, count), float64 (EASE's blocked
+
+  ;; Four queries against rows [0, count) at once, each row loaded once for all four (what a
+  ;; batch of users needs: the catalog streams from memory once per four users, not per user).
+  ;; qs holds the 4 queries, n floats apart; scores[4r + j] = row_r . q_j, summed in exactly
+  ;; score_rows' order (lane-wise along the row, then (l0 + l2) + (l1 + l3); the last count % 4
+  ;; rows by $dot), so a batch ranks exactly as single queries do. Then for each query j the
+  ;; rows whose score is not below floors[j] are listed, ascending, at hits + 4 * cap * j
+  ;; (i32 row numbers) and their number stored at counts[j]: most rows of a scan cannot enter
+  ;; a top-k, and this spares the caller a test per row and query.
+  (func (export "score_above_4q") (param $qs i32) (param $rows i32) (param $count i32) (param $n i32)
+      (param $floors i32) (param $scores i32) (param $hits i32) (param $cap i32) (param $counts i32)
+    (local $bytes i32) (local $full i32) (local $r i32) (local $d i32) (local $row i32) (local $out i32)
+    (local $q1 i32) (local $q2 i32) (local $q3 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $rv v128) (local $t0 v128) (local $t1 v128)
+    (local $floor v128) (local $keep v128) (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $stride i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $q1 (i32.add (local.get $qs) (local.get $bytes)))
+    (local.set $q2 (i32.add (local.get $q1) (local.get $bytes)))
+    (local.set $q3 (i32.add (local.get $q2) (local.get $bytes)))
+    (local.set $full (i32.and (local.get $count) (i32.const -4)))
+    (local.set $row (local.get $rows))
+    (local.set $out (local.get $scores))
+    (block $rowsDone
+      (loop $nextRow
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $full)))
+        (local.set $a0 (v128.const i32x4 0 0 0 0))
+        (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0))
+        (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $d (i32.const 0))
+        (block $lanesDone
+          (loop $nextLanes
+            (br_if $lanesDone (i32.ge_u (local.get $d) (local.get $bytes)))
+            (local.set $rv (v128.load (i32.add (local.get $row) (local.get $d))))
+            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $rv) (v128.load (i32.add (local.get $qs) (local.get $d))))))
+            (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $rv) (v128.load (i32.add (local.get $q1) (local.get $d))))))
+            (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $rv) (v128.load (i32.add (local.get $q2) (local.get $d))))))
+            (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $rv) (v128.load (i32.add (local.get $q3) (local.get $d))))))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (br $nextLanes)))
+        ;; the reduction of $dot4: lane j = (a_j.0 + a_j.2) + (a_j.1 + a_j.3)
+        (local.set $t0 (f32x4.add
+          (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a0) (local.get $a1))
+          (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a0) (local.get $a1))))
+        (local.set $t1 (f32x4.add
+          (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a2) (local.get $a3))
+          (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a2) (local.get $a3))))
+        (v128.store (local.get $out) (f32x4.add
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1))
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1))))
+        (local.set $row (i32.add (local.get $row) (local.get $bytes)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $nextRow)))
+    (block $tailDone
+      (loop $nextTail
+        (br_if $tailDone (i32.ge_u (local.get $r) (local.get $count)))
+        (f32.store (local.get $out) (call $dot (local.get $qs) (local.get $row) (local.get $n)))
+        (f32.store offset=4 (local.get $out) (call $dot (local.get $q1) (local.get $row) (local.get $n)))
+        (f32.store offset=8 (local.get $out) (call $dot (local.get $q2) (local.get $row) (local.get $n)))
+        (f32.store offset=12 (local.get $out) (call $dot (local.get $q3) (local.get $row) (local.get $n)))
+        (local.set $row (i32.add (local.get $row) (local.get $bytes)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $nextTail)))
+    ;; hits: a row is kept for query j unless its score is below floors[j] (so a NaN is kept,
+    ;; as the caller's own test would keep it); stored unconditionally, counted by the mask
+    (local.set $floor (v128.load (local.get $floors)))
+    (local.set $stride (i32.shl (local.get $cap) (i32.const 2)))
+    (local.set $r (i32.const 0))
+    (local.set $out (local.get $scores))
+    (block $hitsDone
+      (loop $nextHit
+        (br_if $hitsDone (i32.ge_u (local.get $r) (local.get $count)))
+        (local.set $keep (v128.not (f32x4.lt (v128.load (local.get $out)) (local.get $floor))))
+        (i32.store (i32.add (local.get $hits) (i32.shl (local.get $c0) (i32.const 2))) (local.get $r))
+        (local.set $c0 (i32.sub (local.get $c0) (i32x4.extract_lane 0 (local.get $keep))))
+        (i32.store (i32.add (i32.add (local.get $hits) (local.get $stride)) (i32.shl (local.get $c1) (i32.const 2))) (local.get $r))
+        (local.set $c1 (i32.sub (local.get $c1) (i32x4.extract_lane 1 (local.get $keep))))
+        (i32.store (i32.add (i32.add (local.get $hits) (i32.shl (local.get $stride) (i32.const 1))) (i32.shl (local.get $c2) (i32.const 2))) (local.get $r))
+        (local.set $c2 (i32.sub (local.get $c2) (i32x4.extract_lane 2 (local.get $keep))))
+        (i32.store (i32.add (i32.add (local.get $hits) (i32.mul (local.get $stride) (i32.const 3))) (i32.shl (local.get $c3) (i32.const 2))) (local.get $r))
+        (local.set $c3 (i32.sub (local.get $c3) (i32x4.extract_lane 3 (local.get $keep))))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $nextHit)))
+    (i32.store (local.get $counts) (local.get $c0))
+    (i32.store offset=4 (local.get $counts) (local.get $c1))
+    (i32.store offset=8 (local.get $counts) (local.get $c2))
+    (i32.store offset=12 (local.get $counts) (local.get $c3)))
+
+  ;; a[j] -= scaled[0..w) . panel[j*nb .. j*nb+w) for j in [0, count), float64 (EASE's blocked
   ;; SPD inverse, src/util/spd.ts); w is even, rows of panel are nb doubles apart.
   (func (export "rank_update_f64") (param $a i32) (param $scaled i32) (param $panel i32) (param $nb i32) (param $w i32) (param $count i32)
     (local $j i32) (local $acc v128) (local $acc1 v128) (local $p i32) (local $s i32) (local $end i32) (local $end4 i32) (local $stride i32)
