@@ -240,18 +240,17 @@ export class RerankerFeatures {
     let count = 0;
     for (let s = 0; s < scores.length; s++) {
       const v = scores[s];
-      const vector = v instanceof ScoreVector ? v : null;
-      const slots = vector === null ? (v as SlotScores) : null;
-      const n = vector !== null ? vector.length : slots!.size;
+      const byItem = v instanceof ScoreVector;
+      const n = byItem ? v.length : (v as SlotScores).size;
       top.clear();
       // Most touched items score below the heap's floor once it is full: that one compare
       // comes first (NaN fails it; push() decides ties at the floor by index, as before).
       // The kept set does not depend on the order items are offered in.
       let floor = -Infinity;
       for (let i = 0; i < n; i++) {
-        const item = vector !== null ? vector.at(i) : slots!.items[i];
-        const score = vector !== null ? vector.values[item] : slots!.sums[i];
-        if (score >= floor && (vector !== null || score > 0) && inBasket[item] === 0 && (blocked === null || blocked[item] === 0) && Number.isFinite(score)) {
+        const item = byItem ? (v as ScoreVector).at(i) : (v as SlotScores).items[i];
+        const score = byItem ? (v as ScoreVector).values[item] : (v as SlotScores).sums[i];
+        if (score >= floor && (byItem || score > 0) && inBasket[item] === 0 && (blocked === null || blocked[item] === 0) && Number.isFinite(score)) {
           top.push(item, score);
           floor = top.floor;
         }
@@ -283,13 +282,12 @@ export class RerankerFeatures {
       const map = given !== undefined ? given : this.normalizationOf(v);
       if (map === null) continue;
       const { scale, shift } = map;
-      const vector = v instanceof ScoreVector ? v : null;
-      const slots = vector === null ? (v as SlotScores) : null;
+      const byItem = v instanceof ScoreVector;
       for (let c = 0; c < count; c++) {
         const item = itemsBuf[c];
-        const u = vector !== null ? -1 : slots!.slot(item);
-        const raw = vector !== null ? vector.values[item] : u >= 0 ? slots!.sums[u] : NaN;
-        if ((vector !== null ? !vector.has(item) : !(raw > 0)) || !Number.isFinite(raw)) continue;
+        const u = byItem ? 0 : (v as SlotScores).slot(item);
+        const raw = byItem ? (v as ScoreVector).values[item] : u < 0 ? NaN : (v as SlotScores).sums[u];
+        if (!(byItem ? (v as ScoreVector).has(item) : raw > 0) || !Number.isFinite(raw)) continue;
         featuresBuf[c * F + 3 * s] = raw;
         featuresBuf[c * F + 3 * s + 1] = raw * scale + shift;
       }

@@ -220,27 +220,6 @@ export class BoostedTrees {
     return out.map((v, f) => ({ v, f })).sort((a, b) => b.v.gain - a.v.gain || a.f - b.f).map((e) => e.v);
   }
 
-  /** The first nTrees trees (and the base) as a model of their own (views, no copy). */
-  prefix(nTrees: number): BoostedTrees {
-    if (!Number.isInteger(nTrees) || nTrees < 0 || nTrees > this.nTrees) throw new OptionError('nTrees', `must be an integer in [0, ${this.nTrees}], got ${nTrees}`);
-    const a = this.arrays;
-    const nodes = a.nodeStart[nTrees];
-    const leaves = a.leafStart[nTrees];
-    return new BoostedTrees(this.featureNames, {
-      nodeStart: a.nodeStart.subarray(0, nTrees + 1),
-      leafStart: a.leafStart.subarray(0, nTrees + 1),
-      feature: a.feature.subarray(0, nodes),
-      threshold: a.threshold.subarray(0, nodes),
-      defaultLeft: a.defaultLeft.subarray(0, nodes),
-      left: a.left.subarray(0, nodes),
-      right: a.right.subarray(0, nodes),
-      nodeValue: a.nodeValue.subarray(0, nodes),
-      gain: a.gain.subarray(0, nodes),
-      count: a.count.subarray(0, nodes),
-      leafValue: a.leafValue.subarray(0, leaves),
-    }, this.base);
-  }
-
   /** Writes the forest's arrays as sections and returns the JSON state load() needs. */
   save(out: SectionWriter): JsonObject {
     for (const name of SECTION_ARRAYS) out.array(name, this.arrays[name]);
