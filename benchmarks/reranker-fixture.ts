@@ -7,13 +7,14 @@
  */
 import { HybridRecommender } from '../src/index';
 import { defaultStrategies } from '../examples/shared';
+import { RERANKER_DEFAULTS } from '../src/ensemble/reranker/combiner';
 
-export function shopRecommender(maxQueries: number, folds: number): HybridRecommender {
+export function shopRecommender(maxQueries: number, folds: number, candidatesPerStrategy = RERANKER_DEFAULTS.candidatesPerStrategy): HybridRecommender {
   const strategies = defaultStrategies({ neural: false });
   return new HybridRecommender({
     strategies,
     weights: Object.fromEntries(Object.keys(strategies).map((n) => [n, 1])),
     combiner: 'reranker',
-    reranker: { maxQueries, folds, minConfidence: 0 },
+    reranker: { maxQueries, folds, minConfidence: 0, candidatesPerStrategy },
   });
 }

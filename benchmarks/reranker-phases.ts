@@ -2,7 +2,7 @@
  * Where a reranked recommend spends its time, on benchmarks/reranker-ab.ts's cached model:
  * per call, the CPU-clock time (performance.now, one process, nothing else timed) of each
  * phase of Reranker.rank - the strategies' scoring and cut (MergeEngine.scoreStrategies),
- * the linear sum's vector, feature extraction, the forest, the final pick (rankScored) -
+ * the linear sum's candidate union (read in place), feature extraction, the forest, the final pick (rankScored) -
  * and the call's history length, touched items per strategy and candidate count. Prints the
  * phases' medians and p99s, and the median call time by history-length and candidate-count
  * quartile.
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HybridRecommender } from '../src/index';
 import { MergeEngine } from '../src/ensemble/merge';
-import { ScoreVector, mulberry32, userQuery } from '../src/strategy';
+import { mulberry32, userQuery } from '../src/strategy';
 import { percentile } from './machine';
 
 const args = process.argv.slice(2);
@@ -31,7 +31,6 @@ if (reranker === null) throw new Error(`${model} has no reranker`);
 const data = rec.dataset;
 const names = rec.strategyNames;
 const engine = new MergeEngine(names.map((n) => rec.strategy(n)), rec.fallback, data.nItems);
-const linear = new ScoreVector(data.nItems);
 const blocked = new Uint8Array(data.nItems);
 const scores = new Float64Array(data.nItems);
 const rng = mulberry32(2);
@@ -48,7 +47,7 @@ for (let i = 0; i < warmup + queries; i++) {
   const t0 = performance.now();
   const vectors = engine.scoreStrategies(query, blocked, reranker.merge);
   const t1 = performance.now();
-  const lin = engine.linearScores(linear);
+  const lin = engine.candidateSums();
   const t2 = performance.now();
   // As Reranker.rank: the engine's normalizing maps, "(linear)"'s computed by the extractor.
   const m = reranker.features.extract(query, [...vectors, lin], { blocked, normalizations: [...names.map((_, s) => engine.normalizationOf(s)), undefined] });

@@ -4,7 +4,10 @@
  * latency with the reranker, beside the linear weighted sum of the same fit.
  *
  *   NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/reranker-shop.ts --users 200000 --products 50000 \
- *     [--queries 1000] [--max-queries 1000] [--folds 2] [--seed 42]
+ *     [--queries 1000] [--max-queries 1000] [--folds 2] [--candidates 30] [--seed 42]
+ *
+ * --candidates: the reranker's candidatesPerStrategy (default: RerankerOptions' default), to
+ * see what a smaller pool costs in validation pool recall and guard NDCG and saves in latency.
  *
  * The recommender is benchmarks/reranker-fixture.ts's (six strategies, equal weights, the
  * forest ranks whatever its validation margin). To compare two revisions' serving cost on
@@ -19,7 +22,7 @@
  * shopper, so on a warmer cache). The GC pauses of the timed loop are counted, with how many
  * of the recommend calls at or above p99 overlap one (the loop follows the fit in the same
  * process, whose garbage V8 is still collecting). The load average is recorded at start and end.
- * Writes benchmarks/results/reranker-shop-<users>x<products>.json.
+ * Writes benchmarks/results/reranker-shop-<users>x<products>[-c<candidates> when not the default].json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -31,12 +34,14 @@ import { syntheticDataset } from '../examples/shared';
 import { arg, describeMachine, machine, median, percentile } from './machine';
 import { RESULTS_DIR } from './quality';
 import { shopRecommender } from './reranker-fixture';
+import { RERANKER_DEFAULTS } from '../src/ensemble/reranker/combiner';
 
 const users = arg('users', 200_000);
 const products = arg('products', 50_000);
 const calls = arg('queries', 1000);
 const maxQueries = arg('max-queries', 1000);
 const folds = arg('folds', 2);
+const candidates = arg('candidates', RERANKER_DEFAULTS.candidatesPerStrategy);
 const seed = arg('seed', 42);
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 const loadStart = load();
@@ -47,7 +52,7 @@ const data = syntheticDataset(users, products, seed);
 const generateSeconds = (performance.now() - t0) / 1000;
 console.log(`data: ${data.nUsers} shoppers x ${data.nItems} items, ${data.nBaskets} baskets (${generateSeconds.toFixed(1)} s)`);
 
-const rec = shopRecommender(maxQueries, folds);
+const rec = shopRecommender(maxQueries, folds, candidates);
 t0 = performance.now();
 await rec.fit(data, {
   seed,
@@ -111,7 +116,7 @@ for (const [name, l] of Object.entries(latency)) console.log(`  ${name.padEnd(10
 console.log(`  reranked / linear (index rankers, medians): ${(latency.reranked.p50Ms / latency.linear.p50Ms).toFixed(2)}x; load at end ${loadEnd.join(' ')}`);
 
 const result = {
-  command: `npx tsx benchmarks/reranker-shop.ts --users ${users} --products ${products} --queries ${calls} --max-queries ${maxQueries} --folds ${folds} --seed ${seed}`,
+  command: `npx tsx benchmarks/reranker-shop.ts --users ${users} --products ${products} --queries ${calls} --max-queries ${maxQueries} --folds ${folds} --candidates ${candidates} --seed ${seed}`,
   date: new Date().toISOString(),
   machine: machine(),
   loadAverage: { start: loadStart, end: loadEnd },
@@ -125,6 +130,6 @@ const result = {
   gc,
 };
 await mkdir(RESULTS_DIR, { recursive: true });
-const file = join(RESULTS_DIR, `reranker-shop-${users}x${products}.json`);
+const file = join(RESULTS_DIR, `reranker-shop-${users}x${products}${candidates === RERANKER_DEFAULTS.candidatesPerStrategy ? '' : `-c${candidates}`}.json`);
 await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`wrote ${file}`);

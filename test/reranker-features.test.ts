@@ -203,8 +203,8 @@ describe('RerankerFeatures', () => {
 });
 
 describe('RerankerFeatures on a fitted ensemble, as the reranker calls it', () => {
-  // The serving path hands the extractor the merge engine's normalizing maps and pools with
-  // a floor-first top-N; this checks both against the plain computation: each scorer's
+  // The serving path hands the extractor the merge engine's normalizing maps and candidate
+  // union ("(linear)") and pools with a floor-first top-N; this checks them against the plain computation: each scorer's
   // eligible items sorted (score descending, ties to the lower index), and its map from
   // scoreStats over its whole ScoreVector.
   const shop = datasetFromInstacart(generateGrocery({ users: 200, products: 150, seed: 5 })).dataset;
@@ -230,10 +230,13 @@ describe('RerankerFeatures on a fitted ensemble, as the reranker calls it', () =
         const query = { ...full, basket };
         const excluded = u % 2 === 0 ? [...query.history.items, ...basket] : [...basket];
         for (const i of excluded) blocked[i] = 1;
-        const vectors = [...engine.scoreStrategies(query, blocked, settings), engine.linearScores(linear)];
+        const strategies = [...engine.scoreStrategies(query, blocked, settings)];
+        // The reference reads "(linear)" from a ScoreVector of the positive sums; the serving path
+        // reads the engine's candidate union in place (zscore makes sums <= 0 it must skip).
+        const vectors = [...strategies, engine.linearScores(linear)];
         const maps: Array<Affine | null | undefined> = [0, 1, 2].map((s) => engine.normalizationOf(s));
         maps.push(undefined);
-        const fast = extractor.extract(query, vectors, { blocked, normalizations: maps });
+        const fast = extractor.extract(query, [...strategies, engine.candidateSums()], { blocked, normalizations: maps });
         const items = [...fast.items];
         const features = [...fast.features];
         const own = extractor.extract(query, vectors, { blocked });

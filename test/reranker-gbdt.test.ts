@@ -292,12 +292,6 @@ describe('LambdaMART', () => {
     expect(back.score(data.features, rows)).toEqual(model.score(data.features, rows));
     expect(back.contributions(data.features, 3)).toEqual(model.contributions(data.features, 3));
     expect(back.importance()).toEqual(model.importance());
-    // A prefix is the forest of its first trees: the rest's leaves add up to the difference.
-    expect(model.prefix(20).score(data.features, rows)).toEqual(model.score(data.features, rows));
-    expect([...model.prefix(0).score(data.features, rows)].every((s) => s === 0)).toBe(true);
-    const firstFive = model.prefix(5).score(data.features, rows);
-    expect(firstFive).not.toEqual(model.score(data.features, rows));
-    expect(roundTrip(model.prefix(5)).score(data.features, rows)).toEqual(firstFive);
   });
 
   it('rejects a corrupt forest with an ArtifactError', async () => {

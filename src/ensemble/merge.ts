@@ -520,4 +520,9 @@ export class MergeEngine {
       }
     };
   }
+
+  /** After scoreStrategies(): every strategy's candidates, each once, and their weighted sums (the linear merge's scores where > 0), read in place until the next call; the reranker's "(linear)" scorer. */
+  candidateSums(): Pick<CandidateUnion, 'items' | 'sums' | 'size' | 'slot'> {
+    return this.union;
+  }
 }

@@ -28,7 +28,7 @@ import { nextBasket, type Split } from '../../eval/splits';
 import { GrowableColumn } from '../../data/csv';
 import type { Dataset } from '../../data/dataset';
 import { OptionError } from '../../errors';
-import { ScoreVector, type FitOptions, type JsonObject, type Query, type Recommender } from '../../strategies/types';
+import type { FitOptions, JsonObject, Query, Recommender } from '../../strategies/types';
 import { integer, number, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
@@ -38,7 +38,7 @@ import { blockForValidation, holdoutTemporalFromMatrix, sampleQueries, validatio
 import { BoostedTrees, type FeatureImportance } from './forest';
 import { LAMBDAMART_CHECKS, LambdaMART, pairedBootstrap, type LambdaMARTOptions, type RankingData, type TrainingReport } from './gbdt';
 import { LambdaRank } from './lambdarank';
-import { RerankerFeatures, type CandidateMatrix } from './features';
+import { RerankerFeatures, type CandidateMatrix, type Scores } from './features';
 import { ItemStatistics } from './item-stats';
 
 export interface RerankerOptions {
@@ -183,7 +183,6 @@ export async function trainReranker(
   let extractor = extractorFor(split.train);
   const F = extractor.names.length;
   const engine = new MergeEngine(members, null, nItems);
-  const linear = new ScoreVector(nItems);
   const linearColumn = extractor.names.indexOf(`${LINEAR_SCORER}.score`);
   const blocked = new Uint8Array(nItems);
   const normalizations = new Array<Affine | null | undefined>(names.length + 1);
@@ -216,7 +215,7 @@ export async function trainReranker(
       const query = evalQuery(train, q);
       const blockList = blockForValidation(q, query, blocked);
       const vectors = engine.scoreStrategies(query, blocked, merge);
-      const m = extractor.extract(query, [...vectors, engine.linearScores(linear)], { blocked, normalizations: engineNormalizations(engine, normalizations) });
+      const m = extractor.extract(query, [...vectors, engine.candidateSums()], { blocked, normalizations: engineNormalizations(engine, normalizations) });
       for (const i of q.target) isTarget[i] = 1;
       let positives = 0;
       for (let c = 0; c < m.count; c++) positives += isTarget[m.items[c]];
@@ -369,9 +368,8 @@ export class Reranker {
   private ordered = new Int32Array(0);
   private readonly contribution: Float64Array;
   private last: CandidateMatrix | null = null;
-  private linear: ScoreVector;
   private readonly normalizations: Array<Affine | null | undefined>;
-  private readonly scorers: ScoreVector[] = [];
+  private readonly scorers: Scores[] = [];
   /** The linear merge the reranker reads as its "(linear)" scorer: the recommender's weights, normalization and cut. */
   readonly merge: MergeSettings;
 
@@ -392,7 +390,6 @@ export class Reranker {
     }
     this.merge = copySettings(merge);
     this.contribution = new Float64Array(model.nFeatures + 1);
-    this.linear = new ScoreVector(features.items.nItems);
     this.normalizations = new Array<Affine | null | undefined>(features.strategies.length);
   }
 
@@ -416,7 +413,7 @@ export class Reranker {
     const scorers = this.scorers;
     scorers.length = 0;
     for (const v of vectors) scorers.push(v);
-    scorers.push(engine.linearScores(this.linear));
+    scorers.push(engine.candidateSums());
     const m = this.features.extract(query, scorers, { blocked, normalizations: engineNormalizations(engine, this.normalizations) });
     this.last = m;
     const n = m.count;

@@ -1,9 +1,9 @@
 import { StateReader } from '../../artifact/validate';
 import { OptionError } from '../../errors';
-import type { JsonObject, Query, ScoreVector } from '../../strategies/types';
+import { ScoreVector, type JsonObject, type Query } from '../../strategies/types';
 import { arrayOf, integer, oneOf, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
 import { TopK } from '../../util/topk';
-import { NORMALIZATIONS, affineOf, scoreStats, type Affine, type Normalization } from '../normalize';
+import { NORMALIZATIONS, affineOf, scoreStats, type Affine, type Normalization, type ScoreStats } from '../normalize';
 import type { ItemStatistics } from './item-stats';
 
 /**
@@ -28,6 +28,24 @@ export interface RerankerFeaturesOptions {
   /** How `<name>.normalized` puts a strategy's scores on one scale; default 'auto', the linear ensemble's default (src/ensemble/normalize.ts). */
   normalization: Normalization;
 }
+
+/**
+ * A scorer's scores by slot, as the merge engine's candidate union holds the linear sum
+ * (MergeEngine.candidateSums): items[u] scored sums[u] where that is > 0 (the linear merge
+ * ranks positive sums only), and slot(item) is its u, -1 for none. The extractor reads it as
+ * it would read a ScoreVector of those positive sums set in slot order (the same floats in
+ * the same order), without the caller writing one: a write and a clear per candidate of
+ * every strategy, at random places of 50k-long arrays, per query.
+ */
+export interface SlotScores {
+  readonly items: Int32Array;
+  readonly sums: Float32Array;
+  readonly size: number;
+  slot(item: number): number;
+}
+
+/** What extract() reads per scorer. */
+export type Scores = ScoreVector | SlotScores;
 
 /** Optional facts of the request beyond the Query. */
 export interface FeatureContext {
@@ -121,6 +139,8 @@ export class RerankerFeatures {
   private readonly capacity: number;
   private readonly itemsBuf: Int32Array;
   private readonly featuresBuf: Float32Array;
+  /** Rows of featuresBuf the last extract() wrote; every row past them is all NaN. */
+  private written = 0;
   /** Per item: its candidate slot, or -1. */
   private readonly slot: Int32Array;
   private readonly inBasket: Uint8Array;
@@ -146,7 +166,7 @@ export class RerankerFeatures {
     const nItems = items.nItems;
     this.capacity = Math.min(nItems, this.strategies.length * this.options.candidatesPerStrategy);
     this.itemsBuf = new Int32Array(this.capacity);
-    this.featuresBuf = new Float32Array(this.capacity * this.names.length);
+    this.featuresBuf = new Float32Array(this.capacity * this.names.length).fill(NaN);
     this.slot = new Int32Array(nItems).fill(-1);
     this.inBasket = new Uint8Array(nItems);
     this.aisleCount = new Int32Array(items.nAisles);
@@ -161,13 +181,14 @@ export class RerankerFeatures {
 
   /**
    * The candidates of `query` and their features. scores[s] is strategy s's ScoreVector for
-   * this query (strategies in constructor order), each sized for the item statistics.
+   * this query (strategies in constructor order), each sized for the item statistics, or
+   * its SlotScores.
    */
-  extract(query: Query, scores: readonly ScoreVector[], context: FeatureContext = {}): CandidateMatrix {
+  extract(query: Query, scores: readonly Scores[], context: FeatureContext = {}): CandidateMatrix {
     const nItems = this.items.nItems;
     if (scores.length !== this.strategies.length) throw new OptionError('scores', `needs one ScoreVector per strategy (${this.strategies.length}), got ${scores.length}`);
     scores.forEach((v, s) => {
-      if (v.size !== nItems) throw new OptionError(`scores[${s}]`, `ScoreVector has ${v.size} items, the item statistics ${nItems}`);
+      if (v instanceof ScoreVector && v.size !== nItems) throw new OptionError(`scores[${s}]`, `ScoreVector has ${v.size} items, the item statistics ${nItems}`);
     });
     const basketScores = context.basketScores ?? null;
     if (basketScores !== null && basketScores.size !== nItems) throw new OptionError('context.basketScores', `ScoreVector has ${basketScores.size} items, the item statistics ${nItems}`);
@@ -210,23 +231,26 @@ export class RerankerFeatures {
    * Fills the candidate slots from each strategy's top-N (basket items, blocked items and
    * non-finite scores skipped), writing ranks and proposal counts; returns the candidate count.
    */
-  private collectCandidates(scores: readonly ScoreVector[], blocked: Uint8Array | null): number {
+  private collectCandidates(scores: readonly Scores[], blocked: Uint8Array | null): number {
     const F = this.names.length;
     const fixed = 3 * this.strategies.length;
     const { slot, inBasket, itemsBuf, featuresBuf, top, topItems: best } = this;
+    // One fill of the last call's rows instead of one per candidate (a builtin call each).
+    featuresBuf.fill(NaN, 0, this.written * F);
     let count = 0;
     for (let s = 0; s < scores.length; s++) {
       const v = scores[s];
-      const values = v.values;
-      const n = v.length;
+      const byItem = v instanceof ScoreVector;
+      const n = byItem ? v.length : (v as SlotScores).size;
       top.clear();
       // Most touched items score below the heap's floor once it is full: that one compare
       // comes first (NaN fails it; push() decides ties at the floor by index, as before).
+      // The kept set does not depend on the order items are offered in.
       let floor = -Infinity;
       for (let i = 0; i < n; i++) {
-        const item = v.at(i);
-        const score = values[item];
-        if (score >= floor && inBasket[item] === 0 && (blocked === null || blocked[item] === 0) && Number.isFinite(score)) {
+        const item = byItem ? (v as ScoreVector).at(i) : (v as SlotScores).items[i];
+        const score = byItem ? (v as ScoreVector).values[item] : (v as SlotScores).sums[i];
+        if (score >= floor && (byItem || score > 0) && inBasket[item] === 0 && (blocked === null || blocked[item] === 0) && Number.isFinite(score)) {
           top.push(item, score);
           floor = top.floor;
         }
@@ -238,18 +262,18 @@ export class RerankerFeatures {
         if (c < 0) {
           c = slot[item] = count++;
           itemsBuf[c] = item;
-          featuresBuf.fill(NaN, c * F, (c + 1) * F);
           featuresBuf[c * F + fixed + PROPOSALS] = 0;
         }
         featuresBuf[c * F + 3 * s + 2] = r + 1;
         featuresBuf[c * F + fixed + PROPOSALS]++;
       }
     }
+    this.written = count;
     return count;
   }
 
   /** Raw and normalized score of every candidate a strategy touched. */
-  private strategyColumns(scores: readonly ScoreVector[], count: number, normalizations: ReadonlyArray<Affine | null | undefined> | null): void {
+  private strategyColumns(scores: readonly Scores[], count: number, normalizations: ReadonlyArray<Affine | null | undefined> | null): void {
     const F = this.names.length;
     const { itemsBuf, featuresBuf } = this;
     for (let s = 0; s < scores.length; s++) {
@@ -258,18 +282,20 @@ export class RerankerFeatures {
       const map = given !== undefined ? given : this.normalizationOf(v);
       if (map === null) continue;
       const { scale, shift } = map;
+      const byItem = v instanceof ScoreVector;
       for (let c = 0; c < count; c++) {
         const item = itemsBuf[c];
-        const raw = v.values[item];
-        if (!v.has(item) || !Number.isFinite(raw)) continue;
+        const u = byItem ? 0 : (v as SlotScores).slot(item);
+        const raw = byItem ? (v as ScoreVector).values[item] : u < 0 ? NaN : (v as SlotScores).sums[u];
+        if (!(byItem ? (v as ScoreVector).has(item) : raw > 0) || !Number.isFinite(raw)) continue;
         featuresBuf[c * F + 3 * s] = raw;
         featuresBuf[c * F + 3 * s + 1] = raw * scale + shift;
       }
     }
   }
 
-  private normalizationOf(v: ScoreVector): Affine | null {
-    const stats = scoreStats(v);
+  private normalizationOf(v: Scores): Affine | null {
+    const stats = v instanceof ScoreVector ? scoreStats(v) : slotStats(v);
     return stats === null ? null : affineOf(stats, this.options.normalization);
   }
 
@@ -364,6 +390,25 @@ export class RerankerFeatures {
       if (department[basket[i]] >= 0) this.departmentCount[department[basket[i]]] = 0;
     }
   }
+}
+
+/** scoreStats of the positive sums in slot order: the floats, in the order, scoreStats would add up over the ScoreVector they make. */
+function slotStats(v: SlotScores): ScoreStats | null {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let sumSq = 0;
+  let finite = 0;
+  for (let u = 0; u < v.size; u++) {
+    const s = v.sums[u];
+    if (!(s > 0 && s < Infinity)) continue;
+    if (s < min) min = s;
+    if (s > max) max = s;
+    sum += s;
+    sumSq += s * s;
+    finite++;
+  }
+  return finite === 0 ? null : { min, max, sum, sumSq, finite };
 }
 
 function checkItems(items: Int32Array, nItems: number, where: string): void {

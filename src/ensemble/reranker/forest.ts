@@ -116,13 +116,14 @@ export class BoostedTrees {
    */
   addScores(features: Float32Array, rows: Int32Array | null, nRows: number, out: Float64Array): void {
     const F = this.nFeatures;
-    const { root, feature, threshold, missingRight, children, value, nNodes } = this.scorer;
+    const { root, feature, sign, bound, children, value, nNodes } = this.scorer;
     const nTrees = this.nTrees;
     // Row-major, four rows at a time: the sums stay in registers, and the four walks down a
-    // tree are independent chains of loads the CPU overlaps. A step is branch-free (child
-    // 2n + 1, the right one, when x > threshold or when x is NaN at a node that sends
-    // missing values right) and leaves point to themselves, so a walk that reached its leaf
-    // idles until the slowest of the four does. About 2x faster than one row with if/else steps.
+    // tree are independent chains of loads the CPU overlaps. A step is one compare and no
+    // branch (see ScoringLayout: NaN fails it, so it needs no missing-value test), and
+    // leaves point to themselves, so a walk that reached its leaf idles until the slowest
+    // of the four does. About 2x faster than one row with if/else steps, and the single
+    // compare 1.2x faster than testing x > threshold and NaN apart.
     let k = 0;
     for (; k + 4 <= nRows; k += 4) {
       const b0 = (rows === null ? k : rows[k]) * F;
@@ -139,14 +140,10 @@ export class BoostedTrees {
         let n2 = n0;
         let n3 = n0;
         while (n0 < nNodes || n1 < nNodes || n2 < nNodes || n3 < nNodes) {
-          const x0 = features[b0 + feature[n0]];
-          const x1 = features[b1 + feature[n1]];
-          const x2 = features[b2 + feature[n2]];
-          const x3 = features[b3 + feature[n3]];
-          n0 = children[2 * n0 + (+(x0 > threshold[n0]) | (+(x0 !== x0) & missingRight[n0]))];
-          n1 = children[2 * n1 + (+(x1 > threshold[n1]) | (+(x1 !== x1) & missingRight[n1]))];
-          n2 = children[2 * n2 + (+(x2 > threshold[n2]) | (+(x2 !== x2) & missingRight[n2]))];
-          n3 = children[2 * n3 + (+(x3 > threshold[n3]) | (+(x3 !== x3) & missingRight[n3]))];
+          n0 = children[2 * n0 + +(sign[n0] * features[b0 + feature[n0]] >= bound[n0])];
+          n1 = children[2 * n1 + +(sign[n1] * features[b1 + feature[n1]] >= bound[n1])];
+          n2 = children[2 * n2 + +(sign[n2] * features[b2 + feature[n2]] >= bound[n2])];
+          n3 = children[2 * n3 + +(sign[n3] * features[b3 + feature[n3]] >= bound[n3])];
         }
         s0 += value[n0];
         s1 += value[n1];
@@ -163,10 +160,7 @@ export class BoostedTrees {
       let s = 0;
       for (let t = 0; t < nTrees; t++) {
         let n = root[t];
-        while (n < nNodes) {
-          const x = features[b + feature[n]];
-          n = children[2 * n + (+(x > threshold[n]) | (+(x !== x) & missingRight[n]))];
-        }
+        while (n < nNodes) n = children[2 * n + +(sign[n] * features[b + feature[n]] >= bound[n])];
         s += value[n];
       }
       out[k] += s;
@@ -226,27 +220,6 @@ export class BoostedTrees {
     return out.map((v, f) => ({ v, f })).sort((a, b) => b.v.gain - a.v.gain || a.f - b.f).map((e) => e.v);
   }
 
-  /** The first nTrees trees (and the base) as a model of their own (views, no copy). */
-  prefix(nTrees: number): BoostedTrees {
-    if (!Number.isInteger(nTrees) || nTrees < 0 || nTrees > this.nTrees) throw new OptionError('nTrees', `must be an integer in [0, ${this.nTrees}], got ${nTrees}`);
-    const a = this.arrays;
-    const nodes = a.nodeStart[nTrees];
-    const leaves = a.leafStart[nTrees];
-    return new BoostedTrees(this.featureNames, {
-      nodeStart: a.nodeStart.subarray(0, nTrees + 1),
-      leafStart: a.leafStart.subarray(0, nTrees + 1),
-      feature: a.feature.subarray(0, nodes),
-      threshold: a.threshold.subarray(0, nodes),
-      defaultLeft: a.defaultLeft.subarray(0, nodes),
-      left: a.left.subarray(0, nodes),
-      right: a.right.subarray(0, nodes),
-      nodeValue: a.nodeValue.subarray(0, nodes),
-      gain: a.gain.subarray(0, nodes),
-      count: a.count.subarray(0, nodes),
-      leafValue: a.leafValue.subarray(0, leaves),
-    }, this.base);
-  }
-
   /** Writes the forest's arrays as sections and returns the JSON state load() needs. */
   save(out: SectionWriter): JsonObject {
     for (const name of SECTION_ARRAYS) out.array(name, this.arrays[name]);
@@ -298,16 +271,20 @@ export class BoostedTrees {
 }
 
 /**
- * The scorer's copy of a forest: leaves become nodes nNodes + leaf that point to themselves
- * (threshold NaN, so x > threshold is false and no missing value goes right), children of
- * node n sit at 2n (left) and 2n + 1 (right), and value[nNodes + leaf] is the leaf's value.
+ * The scorer's copy of a forest, where a step is `next = children[2n + (sign[n] * x >=
+ * bound[n])]`. Child 2n is where a missing value goes (a compare with NaN is false): for a
+ * node sending missing values left, children are (left, right), sign 1 and bound the
+ * float32 just above the threshold (x > t is x >= that, for float32 x; NaN for t =
+ * Infinity: never right); for one sending them right, (right, left), sign -1 and bound -t
+ * (x <= t is -x >= -t). Leaves become nodes nNodes + leaf that point to themselves (bound
+ * NaN), and value[nNodes + leaf] is the leaf's value.
  */
 interface ScoringLayout {
   nNodes: number;
   root: Int32Array;
   feature: Int32Array;
-  threshold: Float32Array;
-  missingRight: Uint8Array;
+  sign: Float64Array;
+  bound: Float32Array;
   children: Int32Array;
   value: Float64Array;
 }
@@ -317,23 +294,30 @@ function scoringLayout(a: Readonly<ForestArrays>, roots: Int32Array): ScoringLay
   const size = nNodes + a.leafValue.length;
   const node = (child: number) => (child >= 0 ? child : nNodes + ~child);
   const feature = new Int32Array(size);
-  const threshold = new Float32Array(size).fill(NaN);
-  const missingRight = new Uint8Array(size);
+  const sign = new Float64Array(size);
+  const bound = new Float32Array(size).fill(NaN);
   const children = new Int32Array(2 * size);
   const value = new Float64Array(size);
+  // The float32 above t: its bit pattern one step away from 0 (up from -0 / 0: the least denormal).
+  const up = new Float32Array(1);
+  const bits = new Int32Array(up.buffer);
   for (let n = 0; n < nNodes; n++) {
+    const t = a.threshold[n];
+    const left = a.defaultLeft[n] === 1;
+    up[0] = t;
+    bits[0] = t === 0 ? 1 : bits[0] + (t > 0 ? 1 : -1);
     feature[n] = a.feature[n];
-    threshold[n] = a.threshold[n];
-    missingRight[n] = 1 - a.defaultLeft[n];
-    children[2 * n] = node(a.left[n]);
-    children[2 * n + 1] = node(a.right[n]);
+    sign[n] = left ? 1 : -1;
+    bound[n] = left ? up[0] : -t;
+    children[2 * n] = node(left ? a.left[n] : a.right[n]);
+    children[2 * n + 1] = node(left ? a.right[n] : a.left[n]);
   }
   for (let n = nNodes; n < size; n++) {
     children[2 * n] = n;
     children[2 * n + 1] = n;
     value[n] = a.leafValue[n - nNodes];
   }
-  return { nNodes, root: Int32Array.from(roots, node), feature, threshold, missingRight, children, value };
+  return { nNodes, root: Int32Array.from(roots, node), feature, sign, bound, children, value };
 }
 
 /** Checks a loaded forest's structure, so scoring can neither loop nor read out of bounds. */
