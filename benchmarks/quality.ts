@@ -345,7 +345,7 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
     await mkdir(RESULTS_DIR, { recursive: true });
     // A --grid run is named by the strategies it searched, beside (not over) the built-in grids' file.
     const file = `tune-${id}-${levers.grid ? `grid-${Object.keys(levers.grid).join('-')}` : 'hyperparameters'}${seed !== 42 ? `-seed${seed}` : ''}.json`;
-    const command = `npx tsx benchmarks/quality.ts ${id}${process.argv.slice(3).filter((a) => a !== id).map((a) => ` ${a}`).join('')}`;
+    const command = `npx tsx benchmarks/quality.ts ${id}${process.argv.slice(3).filter((a) => a !== id).map((a) => ` ${shellWord(a)}`).join('')}`;
     await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, metric: `${tune.metric}@${tune.k}`, hyperparameters: report }, null, 2)}\n`);
     console.log(`  wrote benchmarks/results/${file}`);
     return;
@@ -360,9 +360,14 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   // Validation evidence only (no test figure): cited from docs, not a protocol table (report.ts skips tune-*.json).
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = `tune-${id}-validation${seed !== 42 ? `-seed${seed}` : ''}.json`;
-  const command = `npx tsx benchmarks/quality.ts ${id} --validation-only${process.argv.slice(3).filter((a) => a !== id && a !== '--validation-only').map((a) => ` ${a}`).join('')}`;
+  const command = `npx tsx benchmarks/quality.ts ${id} --validation-only${process.argv.slice(3).filter((a) => a !== id && a !== '--validation-only').map((a) => ` ${shellWord(a)}`).join('')}`;
   await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, tuning: result }, null, 2)}\n`);
   console.log(`  wrote benchmarks/results/${file}`);
+}
+
+/** A command-line argument as typed in a shell: a --grid JSON needs its quotes to be pasted back. */
+function shellWord(a: string): string {
+  return /^[\w@.,=\/-]+$/.test(a) ? a : `'${a}'`;
 }
 
 export async function runProtocol(id: string, seed: number, levers: Levers = { validationOnly: false, drop: [] }): Promise<ProtocolResult | null> {
