@@ -9,6 +9,8 @@
  *                       found on its validation split (TuneResult), never touch the test queries
  *   --cut N             candidatesPerStrategy (default: the protocol's)
  *   --hp [names]        tune.hyperparameters: true, or the built-in grids of these strategies only
+ *   --grid JSON         tune.hyperparameters: this grid by strategy name, e.g.
+ *                       '{"als":{"factors":[128,256]}}' (wider than the built-in grids)
  *   --hp-only           with --validation-only: stop after the hyper-parameter search (no weight
  *                       search; with --drop, only the searched strategies are fitted)
  *   --drop a,b          leave these strategies out of the ensemble
@@ -85,6 +87,8 @@ export interface ProtocolResult {
   namedValidation?: boolean;
   candidatesPerStrategy?: number;
   tuning: TuneResult | null;
+  /** With namedValidation: the tuned ensemble and the best strategy alone on the validation queries (not test). */
+  validationRows?: ResultRow[];
   rows: ResultRow[];
   notes: string[];
 }
@@ -121,6 +125,8 @@ export interface Levers {
   hpOnly?: boolean;
   cut?: number;
   hp?: true | string[];
+  /** --grid: an explicit hyper-parameter grid by strategy name (overrides --hp). */
+  grid?: Record<string, Record<string, unknown[]>>;
   drop: string[];
   metric?: { metric: TuneOptions['metric']; k: number };
   shrinkage?: TuneOptions['shrinkage'];
@@ -169,14 +175,15 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
     needsShared: true,
     validation: 'holdout',
     load: async (seed) => holdoutRandom(await lastfmRows(), seed),
-    strategies: () => withLatent(withoutRepeat(defaultStrategies()), { regularization: 35, alpha: 1 }),
-    tune: { hyperparameters: grids('als', 'itemknn', 'tifuknn') },
+    // ALS: regularization 35 and alpha 1 (benchmarks/tune-latent.ts P2 als-focus), factors 256 and 30 iterations (the --grid run below), all on validation.
+    strategies: () => withLatent(withoutRepeat(defaultStrategies()), { regularization: 35, alpha: 1, factors: 256, iterations: 30 }),
+    tune: { hyperparameters: grids('itemknn', 'tifuknn') },
     // 300, not the library's 1000: a fit-time bound (the P2 result was run with `--cut 300`, the same setting).
     candidatesPerStrategy: 300,
     notes: [
-      'Hyper-parameters of ALS, ItemKNN and TIFU-KNN are searched on the validation split (built-in grids); EASE keeps lambda 200, the best of {50, 200, 500, 1000} on this validation split (benchmarks/tune-latent.ts P2 ease), as each EASE fit on 5,000 items takes minutes.',
+      'Hyper-parameters of ItemKNN and TIFU-KNN are searched on the validation split (built-in grids); EASE keeps lambda 200, the best of {50, 200, 500, 1000} on this validation split (benchmarks/tune-latent.ts P2 ease), as each EASE fit on 5,000 items takes minutes.',
       'Repeat purchase is left out: the protocol excludes every train item.',
-      'ALS runs with regularization 35 and alpha 1, the best on the validation split carved from this training data (holdoutFromMatrix, seed 43: NDCG@10 0.1761; the defaults, chosen for P1 and P2 together, score 0.1674 there): `npx tsx benchmarks/tune-latent.ts P2 als-focus`.',
+      'ALS runs with regularization 35 and alpha 1, the best on the validation split carved from this training data (holdoutFromMatrix, seed 43: NDCG@10 0.1761; the defaults, chosen for P1 and P2 together, score 0.1674 there): `npx tsx benchmarks/tune-latent.ts P2 als-focus`. Factors 256 and 30 iterations: the best of a wider ALS grid on the validation split the ensemble tunes on (holdoutFromMatrix, seed 42; coordinate search from factors 64: factors 128 NDCG@10 0.1800, 256 0.1808, then regularization 50/80, alpha 0.5/2 and bm25 weighting all lower, 30 iterations 0.1813; benchmarks/results/tune-P2-grid-als.json, `npx tsx benchmarks/quality.ts P2 --cut 300 --validation-only --hp-only --drop popularity,itemknn,content,rules,graph,ncf,tifuknn,ease --grid \'{"als":{"factors":[128,256],"regularization":[50,80],"alpha":[0.5,2],"weighting":["bm25"],"iterations":[30]}}\'`).',
     ],
   },
   P3: {
@@ -209,8 +216,8 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
     namedValidation: async () => (await tafengSplits()).val,
     strategies: () => {
       const { content: _content, ncf: _ncf, ...rest } = defaultStrategies();
-      // ItemKNN, TIFU-KNN and ALS alpha/factors: what the hyper-parameter search chose on the next-basket validation split of the training histories (benchmarks/results/P6.json of 2026-12-02, tuning.hyperparameters); EASE lambda and ALS regularization: what the built-in grids chose alone on the keyset.val users (benchmarks/results/tune-P6-hyperparameters.json).
-      return { ...rest, itemknn: new ItemKNN({ neighbors: 500, weighting: 'bm25' }), als: new ALS({ alpha: 4, factors: 128, regularization: 50 }), ease: new EASE({ lambda: 100 }), tifuknn: new TIFUKNN({ neighbors: 100 }) };
+      // ItemKNN, TIFU-KNN neighbors and ALS factors: what the hyper-parameter search chose on the next-basket validation split of the training histories (benchmarks/results/P6.json of 2026-12-02, tuning.hyperparameters); ALS regularization: the built-in grid alone on the keyset.val users (benchmarks/results/tune-P6-hyperparameters.json); TIFU-KNN alpha, EASE lambda and ALS alpha: wider grids alone on the keyset.val users (tune-P6-grid-*.json).
+      return { ...rest, itemknn: new ItemKNN({ neighbors: 500, weighting: 'bm25' }), als: new ALS({ alpha: 8, factors: 128, regularization: 50 }), ease: new EASE({ lambda: 60 }), tifuknn: new TIFUKNN({ neighbors: 100, alpha: 0.05 }) };
     },
     ks: [10, 20],
     // All 5,091 keyset.val users; weights pulled toward equal ones by a cross-validated factor.
@@ -220,9 +227,9 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
     references: (split) => ({ 'P-TopFreq (reference)': topFreqRanker(split.train, false), 'GP-TopFreq (reference)': topFreqRanker(split.train, true) }),
     notes: [
       'Content is left out: TaFeng has no product text. NeuralCF (Recall@20 0.0838 alone, 109 s per fit) and the sequential model (0.1896 alone, 324 s per fit, benchmarks/results/sequential-P6.json) are left out of this ensemble to bound the fit time.',
-      'Published on this split (Recall@20): TIFU-KNN 0.2130, DNNTSP 0.1986, TREx 0.1971, UP-CF@r 0.1941, Dream 0.1210. Our TIFU-KNN row uses the published TaFeng setting (k 300, r_b 0.9, r_g 0.9, alpha 0.1, m 11), which is also its default.',
+      'Published on this split (Recall@20): TIFU-KNN 0.2130, DNNTSP 0.1986, TREx 0.1971, UP-CF@r 0.1941, Dream 0.1210. TIFU-KNN\'s default is the published TaFeng setting (k 300, r_b 0.9, r_g 0.9, alpha 0.1, m 11); our row runs with k 100 and alpha 0.05, chosen on validation (below).',
       'The published code reports NDCG with IDCG over all of T: compare its NDCG with our NDCG-full column.',
-      'Tuning: strategy defaults were chosen on the keyset.val users (benchmarks/tune-latent.ts P6). The ensemble weights and normalization are searched by Recall@20 (the protocol\'s headline metric) on all 5,091 keyset.val users, with every strategy fitted once on the histories of all users (the protocol\'s own validation users, allowed by BENCHMARKS.md), and pulled toward equal weights by a factor chosen by 4-fold cross-validation over those users (tune.shrinkage \'cv\'). ALS alpha 4 and factors 128, ItemKNN (neighbors 500, bm25) and TIFU-KNN (neighbors 100) keep the options the built-in grids chose on a next-basket validation split of the training histories (each user\'s last history basket) in an earlier run; EASE lambda 100 and ALS regularization 50 are what the EASE and ALS grids chose, each strategy alone, on the keyset.val users (`npx tsx benchmarks/quality.ts P6 --validation-only --hp ease,als --hp-only --drop popularity,repeat,itemknn,rules,graph,tifuknn`). keyset.test is never read for any of it.',
+      'Tuning: strategy defaults were chosen on the keyset.val users (benchmarks/tune-latent.ts P6). The ensemble weights and normalization are searched by Recall@20 (the protocol\'s headline metric) on all 5,091 keyset.val users, with every strategy fitted once on the histories of all users (the protocol\'s own validation users, allowed by BENCHMARKS.md), and pulled toward equal weights by a factor chosen by 4-fold cross-validation over those users (tune.shrinkage \'cv\'). ALS factors 128, ItemKNN (neighbors 500, bm25) and TIFU-KNN neighbors 100 keep the options the built-in grids chose on a next-basket validation split of the training histories (each user\'s last history basket) in an earlier run; ALS regularization 50 is what the built-in ALS grid chose alone on the keyset.val users (`npx tsx benchmarks/quality.ts P6 --validation-only --hp ease,als --hp-only --drop popularity,repeat,itemknn,rules,graph,tifuknn`). Wider grids, each strategy alone on the keyset.val users by Recall@20 (benchmarks/results/tune-P6-grid-tifuknn-ease-als.json, tune-P6-grid-tifuknn.json; `--validation-only --hp-only --grid ...`): TIFU-KNN alpha 0.05 (0.2059 -> 0.2096; 0.03 0.2098, 0.07 0.2086, 0 0.1774: alpha 0.05 is within 0.0002 of the best and farther from the drop at 0; neighbors 50/150/200, decays 0.8/0.95 and 15 groups all lower), EASE lambda 60 (0.1566 -> 0.1574; 30: 0.1572), ALS alpha 8 (0.1471 -> 0.1496; regularization 100 and 200: 0.1198, 0.1085, so 50 stays). keyset.test is never read for any of it.',
     ],
   },
 };
@@ -294,6 +301,7 @@ function configure(spec: ProtocolSpec, levers: Levers): { strategies: Record<str
   };
   if (levers.hp === true) tune.hyperparameters = true;
   else if (levers.hp) tune.hyperparameters = Object.fromEntries(levers.hp.map((n) => [n, HYPERPARAMETER_GRIDS[strategies[n].kind]]));
+  if (levers.grid) tune.hyperparameters = levers.grid;
   return { strategies, tune, cut: levers.cut ?? spec.candidatesPerStrategy };
 }
 
@@ -335,8 +343,9 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
     if (!report) throw new Error('--hp-only needs --hp (or a protocol that searches hyper-parameters)');
     for (const [n, h] of Object.entries(report)) console.log(`  ${id} VALIDATION hyper-parameters ${n}: ${JSON.stringify(h.chosen)} ${h.given.toFixed(4)} -> ${h.score.toFixed(4)}; tried ${h.tried.map((t) => `${JSON.stringify(t.options)} ${t.score.toFixed(4)}`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     await mkdir(RESULTS_DIR, { recursive: true });
-    const file = `tune-${id}-hyperparameters${seed !== 42 ? `-seed${seed}` : ''}.json`;
-    const command = `npx tsx benchmarks/quality.ts ${id}${process.argv.slice(3).filter((a) => a !== id).map((a) => ` ${a}`).join('')}`;
+    // A --grid run is named by the strategies it searched, beside (not over) the built-in grids' file.
+    const file = `tune-${id}-${levers.grid ? `grid-${Object.keys(levers.grid).join('-')}` : 'hyperparameters'}${seed !== 42 ? `-seed${seed}` : ''}.json`;
+    const command = `npx tsx benchmarks/quality.ts ${id}${process.argv.slice(3).filter((a) => a !== id).map((a) => ` ${shellWord(a)}`).join('')}`;
     await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, metric: `${tune.metric}@${tune.k}`, hyperparameters: report }, null, 2)}\n`);
     console.log(`  wrote benchmarks/results/${file}`);
     return;
@@ -351,9 +360,14 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   // Validation evidence only (no test figure): cited from docs, not a protocol table (report.ts skips tune-*.json).
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = `tune-${id}-validation${seed !== 42 ? `-seed${seed}` : ''}.json`;
-  const command = `npx tsx benchmarks/quality.ts ${id} --validation-only${process.argv.slice(3).filter((a) => a !== id && a !== '--validation-only').map((a) => ` ${a}`).join('')}`;
+  const command = `npx tsx benchmarks/quality.ts ${id} --validation-only${process.argv.slice(3).filter((a) => a !== id && a !== '--validation-only').map((a) => ` ${shellWord(a)}`).join('')}`;
   await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, tuning: result }, null, 2)}\n`);
   console.log(`  wrote benchmarks/results/${file}`);
+}
+
+/** A command-line argument as typed in a shell: a --grid JSON needs its quotes to be pasted back. */
+function shellWord(a: string): string {
+  return /^[\w@.,=\/-]+$/.test(a) ? a : `'${a}'`;
 }
 
 export async function runProtocol(id: string, seed: number, levers: Levers = { validationOnly: false, drop: [] }): Promise<ProtocolResult | null> {
@@ -384,8 +398,9 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
   await rec.fit(split.train, { seed, onProgress });
   const fit = rec.fitSeconds;
   let tuning: TuneResult;
+  let val: Split | null = null;
   if (named) {
-    const val = await spec.namedValidation!(seed);
+    val = await spec.namedValidation!(seed);
     if (val.train !== split.train) throw new Error(`${id}: the named validation queries must share the test queries' training data`);
     const t0 = performance.now();
     const names = rec.strategyNames;
@@ -398,8 +413,19 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
   console.log(`  VALIDATION ${tuning.metric}@${tuning.k}: tuned ${tuning.score.toFixed(4)}, equal ${tuning.baseline.toFixed(4)} (${named ? 'the protocol\'s validation users' : tuning.protocol}, ${tuning.queries} queries)`);
   console.log(`  weights: ${JSON.stringify(tuning.weights)} (${tuning.normalization})`);
   if (tuning.shrinkage) console.log(`  shrinkage toward equal weights: factor ${tuning.shrinkage.factor}${tuning.shrinkage.folds ? ` (${tuning.shrinkage.folds}-fold CV; held-out ${tuning.metric}@${tuning.k}: ${tuning.shrinkage.tried.map((t) => `${t.normalization} ${t.factor} ${t.score.toFixed(4)}`).join(', ')})` : ''}`);
-  const rows: ResultRow[] = [];
   const ks = spec.ks ?? [10];
+  // Named validation queries: the chosen weights and the best strategy alone on them at every reported K (validation figures only), to see on validation what the tuning metric traded.
+  const validationRows: ResultRow[] = [];
+  if (val !== null) {
+    const bestSingle = Object.entries(tuning.single).reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+    for (const [name, ranker] of [[bestSingle, strategyRanker(rec, bestSingle)], ['ensemble (tuned)', weightedRanker(rec, tuning.weights, tuning.normalization)]] as const) {
+      const byK: Record<string, EvalResult> = {};
+      for (const k of ks) byK[k] = await evaluate(ranker, val, { k });
+      console.log(`  VALIDATION ${name.padEnd(22)} ${ks.map((k) => `@${k} R ${byK[k].recall.toFixed(4)} NDCG ${byK[k].ndcg.toFixed(4)}`).join('  ')}`);
+      validationRows.push({ name, fitSeconds: null, ...byK[ks[0]], ...(ks.length > 1 ? { byK } : {}) });
+    }
+  }
+  const rows: ResultRow[] = [];
   const run = async (name: string, ranker: IndexRanker, fitSeconds: number | null, reference = false) => {
     const byK: Record<string, EvalResult> = {};
     for (const k of ks) {
@@ -418,7 +444,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     protocol: id,
     title: spec.title,
     dataset: spec.dataset,
-    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}${levers.normalizations ? ` --norms ${levers.normalizations.join(',')}` : ''}`,
+    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.grid ? ` --grid '${JSON.stringify(levers.grid)}'` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}${levers.normalizations ? ` --norms ${levers.normalizations.join(',')}` : ''}`,
     seed,
     date: new Date().toISOString().slice(0, 10),
     machine: machine(),
@@ -427,6 +453,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     ...(named ? { namedValidation: true } : {}),
     candidatesPerStrategy: rec.candidatesPerStrategy,
     tuning,
+    ...(validationRows.length ? { validationRows } : {}),
     rows,
     notes: spec.notes,
   };
@@ -454,13 +481,14 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     hpOnly: args.includes('--hp-only'),
     cut: value('--cut') !== undefined ? Number(value('--cut')) : undefined,
     hp: hpAt < 0 ? undefined : value('--hp') !== undefined ? value('--hp')!.split(',') : true,
+    grid: value('--grid') !== undefined ? JSON.parse(value('--grid')!) : undefined,
     drop: value('--drop')?.split(',') ?? [],
     metric: metric ? { metric: metric.split('@')[0] as TuneOptions['metric'], k: Number(metric.split('@')[1]) } : undefined,
     shrinkage: value('--shrink') === undefined ? undefined : value('--shrink') === 'cv' ? 'cv' : Number(value('--shrink')),
     normalizations: value('--norms')?.split(',') as TuneOptions['normalizations'] | undefined,
   };
   const consumed = new Set<number>();
-  for (const flag of ['--seed', '--cut', '--hp', '--drop', '--metric', '--shrink', '--norms']) {
+  for (const flag of ['--seed', '--cut', '--hp', '--grid', '--drop', '--metric', '--shrink', '--norms']) {
     const at = args.indexOf(flag);
     if (at >= 0 && value(flag) !== undefined) consumed.add(at + 1);
   }
