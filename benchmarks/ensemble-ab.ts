@@ -6,7 +6,8 @@
  * Every call's wall time and process CPU time are recorded: on a machine shared with other
  * work the wall p99 measures the scheduler, the CPU time the code (it also counts V8's GC
  * threads). The table holds each side's median over rounds (machine.ts median: with two rounds, the lower)
- * and the ratio new / base (below 1 = faster).
+ * and the ratio new / base (below 1 = faster). A sha256 of every list each side returned (the
+ * timed calls, with and without explanations, and the batch) says whether the rankings are identical.
  *
  *   NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/ensemble-ab.ts [--base main] [--users 200000] [--products 50000] \
  *     [--queries 2000] [--batch 2000] [--rounds 2]
@@ -14,6 +15,7 @@
  * The ensemble is the demo's non-neural one (examples/shared.ts) with the Popularity fallback.
  * Writes benchmarks/results/ensemble-ab-<users>x<products>.json.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +30,8 @@ const args = process.argv.slice(2);
 const flag = textArg;
 
 interface ChildResult {
+  /** sha256 of every timed call's list (items, names, scores, sources, reasons) in order: equal on both sides means identical rankings. */
+  listsHash: string;
   recommend: Timing;
   explain: Timing;
   batchUsersPerCpuSecond: number;
@@ -43,30 +47,33 @@ async function child(libRoot: string, model: string, queries: number, batch: num
   const rng = mulberry32(2);
   const warmup = 200;
   const ids = Array.from({ length: warmup + queries }, () => data.users.id(Math.floor(rng() * data.nUsers)));
-  const time = (run: (id: string) => void): Timing => {
+  const lists = createHash('sha256');
+  const time = (run: (id: string) => unknown): Timing => {
     for (let i = 0; i < warmup; i++) run(ids[i]);
     const wall: number[] = [];
     const cpu: number[] = [];
     for (let i = warmup; i < ids.length; i++) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      run(ids[i]);
+      const out = run(ids[i]);
       wall.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
       cpu.push((c.user + c.system) / 1000);
+      lists.update(JSON.stringify(out));
     }
     return { wallP50: percentile(wall, 50), wallP99: percentile(wall, 99), cpuP50: percentile(cpu, 50), cpuP99: percentile(cpu, 99), cpuMean: cpu.reduce((a, b) => a + b, 0) / cpu.length };
   };
-  const recommend = time((id) => void rec.recommend(id, { k: 10 }));
-  const explain = time((id) => void rec.recommend(id, { k: 10, explain: true }));
+  const recommend = time((id) => rec.recommend(id, { k: 10 }));
+  const explain = time((id) => rec.recommend(id, { k: 10, explain: true }));
   const batchIds = ids.slice(warmup, warmup + batch);
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   // Awaited: recommendBatch is async since the parallel batch (a sync base's array awaits as itself); src/index installs no pool, so one thread.
-  await rec.recommendBatch(batchIds, { k: 10 });
+  const batchLists = await rec.recommendBatch(batchIds, { k: 10 });
   const seconds = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
-  const result: ChildResult = { recommend, explain, batchUsersPerSecond: batchIds.length / seconds, batchUsersPerCpuSecond: batchIds.length / ((c.user + c.system) / 1e6) };
+  lists.update(JSON.stringify(batchLists));
+  const result: ChildResult = { listsHash: lists.digest('hex'), recommend, explain, batchUsersPerSecond: batchIds.length / seconds, batchUsersPerCpuSecond: batchIds.length / ((c.user + c.system) / 1e6) };
   console.log(JSON.stringify(result));
 }
 
@@ -102,9 +109,11 @@ async function main(): Promise<void> {
     ['batch users per CPU second', (r) => r.batchUsersPerCpuSecond],
   ]);
   console.log(`load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}`);
+  const hashes = new Set([...runs.base, ...runs.new].map((r) => r.listsHash));
+  console.log(hashes.size === 1 ? `identical lists on both sides (sha256 ${[...hashes][0].slice(0, 16)})` : `LISTS DIFFER: ${[...hashes].map((h) => h.slice(0, 16)).join(', ')}`);
   const out = join(root, `benchmarks/results/ensemble-ab-${users}x${products}.json`);
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify({ machine: machine(), base: { rev: base, commit: rev }, head, users, products, queries, batch, rounds, loadAverage: load, table, runs }, null, 2)}\n`);
+  await writeFile(out, `${JSON.stringify({ machine: machine(), base: { rev: base, commit: rev }, head, users, products, queries, batch, rounds, loadAverage: load, identicalLists: hashes.size === 1, table, runs }, null, 2)}\n`);
   console.log(`wrote ${out}`);
 }
 

@@ -133,6 +133,8 @@ export class ItemKNN implements Recommender {
     const { indptr, indices, values } = sims;
     const { items, weights } = query.history;
     const hw = this.options.historyWeighting;
+    // The history's neighbor rows are scattered over the model: touch them all first (CsrMatrix.touchRows).
+    sims.touchRows(items, items.length);
     for (let k = 0; k < items.length; k++) {
       const w = historyWeight(weights[k], hw);
       if (!(w > 0)) continue;

@@ -48,3 +48,78 @@ export function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean 
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * A copy of one query's contents (history, basket, timeline), for a strategy that keeps the
+ * state it derived from a query (a profile) for the explain() calls that follow its score():
+ * matches() holds only for a query equal to the copied one value by value, so a query changed
+ * in place never reuses stale state, and comparing costs one sequential pass, less than
+ * deriving the state again. The copy's buffers grow and are reused.
+ */
+export class QuerySnapshot {
+  private taken = false;
+  private readonly historyItems = new Copy();
+  private readonly historyWeights = new Copy();
+  private readonly basket = new Copy();
+  private hasTimeline = false;
+  private readonly itemPtr = new Copy();
+  private readonly timelineItems = new Copy();
+  private readonly day = new Copy();
+
+  matches(query: Query): boolean {
+    if (!this.taken) return false;
+    const { history, basket, timeline } = query;
+    if (!this.historyItems.equals(history.items) || !this.historyWeights.equals(history.weights) || !this.basket.equals(basket)) return false;
+    if (timeline === null || timeline === undefined) return !this.hasTimeline;
+    return this.hasTimeline && this.itemPtr.equals(timeline.itemPtr) && this.timelineItems.equals(timeline.items) && this.day.equals(timeline.day);
+  }
+
+  take(query: Query): void {
+    const { history, basket, timeline } = query;
+    this.historyItems.set(history.items);
+    this.historyWeights.set(history.weights);
+    this.basket.set(basket);
+    this.hasTimeline = timeline !== null && timeline !== undefined;
+    if (timeline) {
+      this.itemPtr.set(timeline.itemPtr);
+      this.timelineItems.set(timeline.items);
+      this.day.set(timeline.day);
+    }
+    this.taken = true;
+  }
+
+  /** Forgets the copied query (matches() is then false). */
+  clear(): void {
+    this.taken = false;
+  }
+}
+
+/**
+ * A copy of a number array in a reused buffer; NaN equals NaN (an unknown day is the same
+ * unknown day). Float64 holds every int32 and float32 exactly, and one element type keeps the
+ * copy and compare loops monomorphic.
+ */
+class Copy {
+  private data = new Float64Array(16);
+  private n = 0;
+
+  set(source: ArrayLike<number>): void {
+    const n = source.length;
+    if (this.data.length < n) this.data = new Float64Array(Math.max(n, 2 * this.data.length));
+    const data = this.data;
+    for (let i = 0; i < n; i++) data[i] = source[i];
+    this.n = n;
+  }
+
+  equals(source: ArrayLike<number>): boolean {
+    const n = this.n;
+    if (source.length !== n) return false;
+    const data = this.data;
+    for (let i = 0; i < n; i++) {
+      const a = data[i];
+      const b = source[i];
+      if (a !== b && !(a !== a && b !== b)) return false;
+    }
+    return true;
+  }
+}

@@ -9,7 +9,7 @@ import { Pace } from '../../util/pace';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import { basketWeight } from '../decay';
-import { sameValues } from '../query';
+import { QuerySnapshot } from '../query';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
 import { DenseContentIndex } from './dense-index';
 import type { ItemVectors } from './encoder';
@@ -134,8 +134,9 @@ export class ContentBased implements Recommender, VectorIndexed {
   // Per-item scratch of profile building, kept zeroed between uses.
   private itemWeight = new Float64Array(0);
   private itemTouched = new Int32Array(0);
-  /** The last profile built, with the purchases it came from (see profile()). */
-  private lastProfile: { items: Int32Array; itemWeights: Float64Array; profile: Profile | null } | null = null;
+  /** The last profile built (null also when nothing had a vector), and a copy of the query it came from (see profile()). */
+  private lastProfile: Profile | null = null;
+  private readonly profiled = new QuerySnapshot();
 
   constructor(options: Partial<ContentBasedOptions> = {}) {
     this.options = resolveOptions('ContentBased', ContentBased.defaults, options, CHECKS);
@@ -216,6 +217,7 @@ export class ContentBased implements Recommender, VectorIndexed {
   private install(index: ContentIndex): void {
     this.index = index;
     this.lastProfile = null;
+    this.profiled.clear();
     this.itemWeight = new Float64Array(index.nItems);
     this.itemTouched = new Int32Array(index.nItems);
   }
@@ -282,6 +284,10 @@ export class ContentBased implements Recommender, VectorIndexed {
    */
   private profile(index: ContentIndex, query: Query): Profile | null {
     checkQuery(query, index.nItems, 'ContentBased');
+    // The ensemble explains up to k items of the query it just scored: the same query gives
+    // the same profile, built once (a long timeline's weights and sort were a tenth of an
+    // explained recommendation).
+    if (this.profiled.matches(query)) return this.lastProfile;
     const { itemWeight, itemTouched } = this;
     let nTouched = 0;
     const addItem = (item: number, w: number) => {
@@ -312,12 +318,9 @@ export class ContentBased implements Recommender, VectorIndexed {
       itemWeights[k] = itemWeight[items[k]];
       itemWeight[items[k]] = 0;
     }
-    // The ensemble explains up to k items of the query it just scored: the same items and
-    // weights give the same profile, built once.
-    const last = this.lastProfile;
-    if (last !== null && sameValues(last.items, items) && sameValues(last.itemWeights, itemWeights)) return last.profile;
     const profile = index.profile(items, itemWeights);
-    this.lastProfile = { items, itemWeights, profile };
+    this.lastProfile = profile;
+    this.profiled.take(query);
     return profile;
   }
 

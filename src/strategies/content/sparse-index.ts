@@ -53,6 +53,8 @@ export class SparseContentIndex implements ContentIndex {
   profile(items: Int32Array, itemWeights: Float64Array): Profile | null {
     const { indptr, indices, values } = this.matrix;
     const { acc, accTouched } = this;
+    // The purchases' rows are read whole below: touch them all first (CsrMatrix.touchRows).
+    this.matrix.touchRows(items, items.length);
     let nTerms = 0;
     for (let k = 0; k < items.length; k++) {
       const w = itemWeights[k];
@@ -136,6 +138,8 @@ export class SparseContentIndex implements ContentIndex {
     }
     const { indptr, indices, values } = matrix;
     const scores = out.values;
+    // Each candidate's row is read whole below: touch them all first (CsrMatrix.touchRows).
+    matrix.touchRows(candidates, nCandidates);
     for (let c = 0; c < nCandidates; c++) {
       const item = candidates[c];
       let acc = 0;
@@ -218,3 +222,4 @@ export class SparseContentIndex implements ContentIndex {
     return new SparseContentIndex(new CsrMatrix(nItems, nTerms, indptr, indices, values));
   }
 }
+
