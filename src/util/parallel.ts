@@ -160,6 +160,10 @@ export function sharedFloat32(length: number): Float32Array {
   return new Float32Array(sharedBuffer(length * 4));
 }
 
+export function sharedInt32(length: number): Int32Array {
+  return new Int32Array(sharedBuffer(length * 4));
+}
+
 function sharedBuffer(bytes: number): ArrayBuffer | SharedArrayBuffer {
   return typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
 }
