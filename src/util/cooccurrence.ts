@@ -216,44 +216,53 @@ function heapRows(nItems: number, heaps: Heaps): CsrMatrix {
   return new CsrMatrix(nItems, nItems, indptr, indices, values);
 }
 
-/** Rows from each item's pairs after it (upper triangle U, in range order): row x is U^T's row x, then U's. */
+/** The pairs after each item (upper triangle U, ranges in order) stacked into U, then U ∪ Uᵀ. */
 function mirrorRows(nItems: number, parts: PairRows[]): CsrMatrix {
-  const upper = new Int32Array(nItems + 1);
-  const indptr = new Int32Array(nItems + 1);
+  let nnz = 0;
+  for (const part of parts) nnz += part.indices.length;
+  const upper = new CsrMatrix(nItems, nItems, new Int32Array(nItems + 1), new Int32Array(nnz), new Float32Array(nnz));
   let x = 0;
+  nnz = 0;
   for (const part of parts) {
-    for (let t = 0; t < part.lengths.length; t++, x++) {
-      upper[x + 1] = upper[x] + part.lengths[t];
-      indptr[x + 1] += part.lengths[t];
-    }
-    for (const j of part.indices) indptr[j + 1]++;
+    for (const n of part.lengths) upper.indptr[++x] = upper.indptr[x - 1] + n;
+    upper.indices.set(part.indices, nnz);
+    upper.values.set(part.values, nnz);
+    nnz += part.indices.length;
   }
-  for (let i = 0; i < nItems; i++) indptr[i + 1] += indptr[i];
-  const indices = new Int32Array(indptr[nItems]);
-  const values = new Float32Array(indptr[nItems]);
-  const next = indptr.slice(0, nItems);
-  // Item by item in index order, so each row's lower part fills in ascending index before its upper part is appended.
-  x = 0;
-  for (const part of parts) {
-    let p = 0;
-    for (let t = 0; t < part.lengths.length; t++, x++) {
-      for (const end = p + part.lengths[t]; p < end; p++) {
-        const j = part.indices[p];
-        indices[next[j]] = x;
-        values[next[j]++] = part.values[p];
+  return symmetricUnion(upper);
+}
+
+/**
+ * A ∪ Aᵀ for a matrix whose values are symmetric where both (i, j) and (j, i) are present
+ * (the pair weights are symmetric formulas, so either copy holds the same value).
+ */
+export function symmetricUnion(a: CsrMatrix): CsrMatrix {
+  const t = a.transpose();
+  const n = a.nRows;
+  const indptr = new Int32Array(n + 1);
+  const indices = new Int32Array(2 * a.nnz);
+  const values = new Float32Array(2 * a.nnz);
+  let nnz = 0;
+  for (let i = 0; i < n; i++) {
+    let p = a.indptr[i];
+    const pEnd = a.indptr[i + 1];
+    let q = t.indptr[i];
+    const qEnd = t.indptr[i + 1];
+    while (p < pEnd || q < qEnd) {
+      const ja = p < pEnd ? a.indices[p] : n;
+      const jt = q < qEnd ? t.indices[q] : n;
+      if (ja <= jt) {
+        indices[nnz] = ja;
+        values[nnz++] = a.values[p++];
+        if (ja === jt) q++;
+      } else {
+        indices[nnz] = jt;
+        values[nnz++] = t.values[q++];
       }
     }
+    indptr[i + 1] = nnz;
   }
-  x = 0;
-  for (const part of parts) {
-    for (let t = 0, p = 0; t < part.lengths.length; t++, x++) {
-      const n = part.lengths[t];
-      indices.set(part.indices.subarray(p, p + n), next[x]);
-      values.set(part.values.subarray(p, p + n), next[x]);
-      p += n;
-    }
-  }
-  return new CsrMatrix(nItems, nItems, indptr, indices, values);
+  return new CsrMatrix(n, n, indptr, indices.slice(0, nnz), values.slice(0, nnz));
 }
 
 /** Measure kinds as small integers, for one switch per pair. */
