@@ -2,6 +2,7 @@ import { CsrMatrix } from '../data/csr';
 import { DataError, OptionError, throwIfAborted } from '../errors';
 import type { Progress } from '../strategies/types';
 import { defineKernel, rangesByCost, runKernel, sharedFloat32, sharedInt32 } from './parallel';
+import { before } from './topk';
 
 /**
  * What a co-occurring pair's accumulated value v becomes before top-N selection. v is the sum
@@ -124,8 +125,8 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
 /**
  * Per item i, where it sits in each row holding it: colPos[colPtr[i] .. colPtr[i + 1]) are the
  * positions p (in the matrix's indices/values) with indices[p] = i, by ascending row, and
- * colEnd alongside is where that row ends. Checks that every row's indices are strictly
- * increasing (the pairs after i are then the entries after p).
+ * colEnd alongside is where that row ends. The pairs of i with items after it are then the
+ * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too).
  */
 function upperColumns(m: CsrMatrix): { colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array } {
   const { nRows, nCols, indptr, indices } = m;
@@ -138,9 +139,6 @@ function upperColumns(m: CsrMatrix): { colPtr: Int32Array; colPos: Int32Array; c
   for (let r = 0; r < nRows; r++) {
     const rEnd = indptr[r + 1];
     for (let p = indptr[r]; p < rEnd; p++) {
-      if (p > indptr[r] && indices[p] <= indices[p - 1]) {
-        throw new DataError(`cooccurrence needs each row's indices sorted and unique: row ${r} has ${indices[p]} after ${indices[p - 1]}`, { field: 'indices' });
-      }
       const at = next[indices[p]]++;
       colPos[at] = p;
       colEnd[at] = rEnd;
@@ -274,11 +272,6 @@ const JACCARD = 4;
 const OCHIAI = 5;
 const MEASURE_CODES = { sum: SUM, cosine: COSINE, lift: LIFT, 'log-lift': LOG_LIFT, jaccard: JACCARD, ochiai: OCHIAI } as const;
 
-/** True when (sa, ia) ranks strictly before (sb, ib): higher score, ties to the lower index (TopK's order). */
-function before(sa: number, ia: number, sb: number, ib: number): boolean {
-  return sa > sb || (sa === sb && ia < ib);
-}
-
 /**
  * One range of items: scratch, output buffers and the hot loops, kept in small methods of
  * their own so the JIT optimises them apart.
@@ -310,9 +303,8 @@ class PairKernel {
     this.count = !binary && minCount > 1 ? new Int32Array(nItems) : null;
     const keepAll = input.heaps === null;
     this.lengths = keepAll ? new Int32Array(end - start) : null;
-    const capacity = keepAll ? Math.min(1 << 16, Math.max(16, (end - start) * 64)) : 0;
-    this.outIdx = new Int32Array(capacity);
-    this.outVal = new Float32Array(capacity);
+    this.outIdx = new Int32Array(keepAll ? 1024 : 0);
+    this.outVal = new Float32Array(this.outIdx.length);
     this.code = MEASURE_CODES[measure.kind];
     this.scale = measure.kind === 'cosine' ? measure.norms : measure.kind === 'sum' ? new Int32Array(0) : measure.support;
     this.shrink = measure.kind === 'cosine' ? measure.shrink : 0;
