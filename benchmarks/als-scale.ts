@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { syntheticDataset } from '../examples/shared';
 import { installWorkerPool } from '../src/node/pool';
 import { ALS } from '../src/strategies/als';
-import { arg, describeMachine, machine, threadScalingRows } from './machine';
+import { arg, describeMachine, machine, median, threadScalingRows } from './machine';
 import { RESULTS_DIR } from './quality';
 
 const IMPLICIT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../shared/peers/implicit-0.7.3');
@@ -35,8 +35,8 @@ meta = json.load(open(d + '/meta.json'))
 indptr = np.fromfile(d + '/indptr.bin', dtype=np.int32); indices = np.fromfile(d + '/indices.bin', dtype=np.int32); data = np.fromfile(d + '/data.bin', dtype=np.float32)
 X = sp.csr_matrix((data, indices, indptr), shape=(meta['users'], meta['items']))
 m = AlternatingLeastSquares(factors=meta['factors'], regularization=meta['regularization'], alpha=meta['alpha'], iterations=meta['iterations'], num_threads=threads, random_state=42)
-t0 = time.perf_counter(); m.fit(X, show_progress=False); fit = time.perf_counter() - t0
-out = {'fitSeconds': fit}
+t0 = time.perf_counter(); c0 = time.process_time(); m.fit(X, show_progress=False); fit = time.perf_counter() - t0
+out = {'fitSeconds': fit, 'cpuSeconds': time.process_time() - c0}
 if recommend:
     users = np.arange(min(20000, meta['users']), dtype=np.int32)
     m.recommend(users[:10], X[users[:10]], N=10, filter_already_liked_items=True)
@@ -73,11 +73,11 @@ async function main(): Promise<void> {
     await writeFile(join(dir, 'indices.bin'), new Uint8Array(m.indices.buffer, m.indices.byteOffset, m.indices.byteLength));
     await writeFile(join(dir, 'data.bin'), new Uint8Array(w.buffer));
   }
-  const implicitRun = (threads: number, recommend: boolean): { fitSeconds: number; usersPerSecond?: number } => {
+  const implicitRun = (threads: number, recommend: boolean): { fitSeconds: number; cpuSeconds: number; usersPerSecond?: number } => {
     const env = { ...process.env, PYTHONPATH: pythonPath, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
     const run = spawnSync('/usr/bin/python3', ['-c', PYTHON_SIDE, dir, String(threads), recommend ? '1' : '0'], { env, encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`implicit run failed: ${run.stderr}`);
-    return JSON.parse(run.stdout) as { fitSeconds: number; usersPerSecond?: number };
+    return JSON.parse(run.stdout) as { fitSeconds: number; cpuSeconds: number; usersPerSecond?: number };
   };
 
   // Start the workers before timing (a one-time cost per process, not part of a fit).
@@ -96,10 +96,13 @@ async function main(): Promise<void> {
   for (let rep = 0; rep < reps; rep++) {
     for (const threads of threadCounts) {
       const als = new ALS(options);
+      const cpu = process.cpuUsage();
       t0 = performance.now();
       await als.fit(data, { seed: 42, threads });
       const ours = (performance.now() - t0) / 1000;
+      const used = process.cpuUsage(cpu);
       record(`ours-${threads}`, ours);
+      record(`ours-cpu-${threads}`, (used.user + used.system) / 1e6);
       solver = als.fitSolver ?? '';
       digests.add(createHash('sha256').update(als.userFactors!).update(als.itemFactors).digest('hex'));
       if (rep === 0 && threads === 1) {
@@ -108,12 +111,13 @@ async function main(): Promise<void> {
         als.recommendUsers(ids, 10, exclude);
         oursRecommend = n / ((performance.now() - t0) / 1000);
       }
-      let line = `rep ${rep + 1}/${reps}, ${threads} thread(s): hybridrec ALS ${ours.toFixed(1)} s`;
+      let line = `rep ${rep + 1}/${reps}, ${threads} thread(s): hybridrec ALS ${ours.toFixed(1)} s (CPU ${((used.user + used.system) / 1e6).toFixed(1)} s)`;
       if (withImplicit) {
         const r = implicitRun(threads, rep === 0 && threads === 1);
         record(`implicit-${threads}`, r.fitSeconds);
+        record(`implicit-cpu-${threads}`, r.cpuSeconds);
         if (r.usersPerSecond !== undefined) implicitRecommend = r.usersPerSecond;
-        line += `, implicit ALS ${r.fitSeconds.toFixed(1)} s`;
+        line += `, implicit ALS ${r.fitSeconds.toFixed(1)} s (CPU ${r.cpuSeconds.toFixed(1)} s)`;
       }
       console.log(`${line} (load ${loadavg()[0].toFixed(1)})`);
     }
@@ -125,9 +129,15 @@ async function main(): Promise<void> {
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   const rows = threadScalingRows(times, threadCounts);
   console.log(`\nALS fit (${factors} factors, ${iterations} iterations, ${solver}) at ${data.nUsers} x ${data.nItems}, ${m.nnz} nonzeros, median of ${reps}; ratio = ours / implicit (below 1: ours faster)`);
-  console.log('| threads | hybridrec ALS | implicit ALS | ratio | hybridrec speed-up | implicit speed-up |');
-  console.log('|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.threads} | ${f(r.oursSeconds, 1)} s | ${f(r.implicitSeconds, 1)} s | ${f(r.ratio)} | ${f(r.oursSpeedup)}x | ${f(r.implicitSpeedup)}x |`);
+  const med = (key: string) => (times[key] ? median(times[key]) : NaN);
+  console.log('| threads | hybridrec ALS | implicit ALS | ratio | hybridrec speed-up | implicit speed-up | CPU hybridrec / implicit |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.threads} | ${f(r.oursSeconds, 1)} s | ${f(r.implicitSeconds, 1)} s | ${f(r.ratio)} | ${f(r.oursSpeedup)}x | ${f(r.implicitSpeedup)}x | ` +
+        `${f(med(`ours-cpu-${r.threads}`), 1)} / ${f(med(`implicit-cpu-${r.threads}`), 1)} s |`,
+    );
+  }
   console.log(`\nrecommend 10 for ${n} users, train items excluded, one thread: hybridrec ${Math.round(oursRecommend)} users/s, implicit ${Math.round(implicitRecommend)} users/s (ratio ${f(oursRecommend / implicitRecommend)})`);
   const identical = digests.size === 1;
   console.log(`factors bit-identical across thread counts and repeats: ${identical ? 'yes' : 'NO'}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; load average before ${loadBefore[0].toFixed(1)}, after ${loadAfter[0].toFixed(1)}`);

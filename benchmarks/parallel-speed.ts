@@ -4,10 +4,14 @@
  * and 2 threads (OPENBLAS_NUM_THREADS = the thread count for implicit), repeated and
  * interleaved (ours 1, implicit 1, ours 2, implicit 2, again) so machine noise hits both alike;
  * CoPurchaseGraph and AssociationRules fits (no implicit counterpart) ride along for their own
- * speed-up. Reports medians and ratios, checks that every fitted model is bit-identical for
- * every thread count, and writes benchmarks/results/parallel-speed-<users>x<products>.json.
+ * speed-up. Reports medians and ratios of wall and of CPU time (all threads of the process;
+ * implicit's from time.process_time), the load average after each round, checks that every
+ * fitted model is bit-identical for every thread count, and writes
+ * benchmarks/results/parallel-speed-<users>x<products>.json.
  *
- *   npx tsx benchmarks/parallel-speed.ts [--users 100000] [--products 20000] [--reps 5] [--max-threads 2]
+ *   npx tsx benchmarks/parallel-speed.ts [--users 100000] [--products 20000] [--reps 5] [--max-threads 2] [--fits itemknn,graph,rules]
+ *
+ * `--fits itemknn` times ItemKNN against implicit alone (the issue-13 goal figure).
  *
  * The implicit side needs /usr/bin/python3 with numpy and scipy and implicit on PYTHONPATH
  * (default ../shared/peers/implicit-0.7.3; see its README); without them it is skipped with a
@@ -25,13 +29,14 @@ import { CoPurchaseGraph } from '../src/strategies/copurchase-graph';
 import { ItemKNN } from '../src/strategies/item-knn';
 import type { Recommender } from '../src/strategies/types';
 import { syntheticDataset } from '../examples/shared';
-import { arg, describeMachine, machine, median, threadScalingRows } from './machine';
+import { arg, describeMachine, machine, median, textArg, threadScalingRows } from './machine';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const users = arg('users', 100_000);
 const products = arg('products', 20_000);
 const reps = arg('reps', 5);
 const maxThreads = arg('max-threads', 2);
+const others = textArg('fits', 'itemknn,graph,rules').split(',').filter((name) => name === 'graph' || name === 'rules');
 const K = 50;
 const threadCounts = Array.from({ length: maxThreads }, (_, t) => t + 1);
 const python = process.env.PYTHON ?? '/usr/bin/python3';
@@ -64,13 +69,13 @@ writeFileSync(join(matrixDir, 'indptr.i32'), m.indptr);
 writeFileSync(join(matrixDir, 'indices.i32'), m.indices);
 writeFileSync(join(matrixDir, 'values.f32'), m.values);
 
-function implicitFit(threads: number): number {
+function implicitFit(threads: number): { fitSeconds: number; cpuSeconds: number } {
   const run = spawnSync(python, [join(root, 'benchmarks', 'implicit-itemknn-fit.py'), matrixDir, '--threads', String(threads), '--k', String(K)], {
     env: { ...implicitEnv, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) },
     encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`implicit fit failed: ${run.stderr}`);
-  return (JSON.parse(run.stdout.trim().split('\n').pop()!) as { fitSeconds: number }).fitSeconds;
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as { fitSeconds: number; cpuSeconds: number };
 }
 
 // Start the workers before timing (a one-time cost per process, reported apart).
@@ -100,12 +105,14 @@ async function digestOf(model: Recommender, threads: number): Promise<string> {
 }
 
 const digests: Record<string, Set<string>> = {};
-async function oursFit(name: string, threads: number): Promise<number> {
+async function oursFit(name: string, threads: number): Promise<{ seconds: number; cpuSeconds: number }> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const digest = await FITS[name](threads);
   const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
   (digests[name] ??= new Set()).add(digest);
-  return seconds;
+  return { seconds, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 const times: Record<string, number[]> = {};
@@ -113,19 +120,23 @@ const record = (key: string, s: number) => (times[key] ??= []).push(s);
 for (let rep = 0; rep < reps; rep++) {
   for (const threads of threadCounts) {
     const ours = await oursFit('itemknn', threads);
-    record(`ours-${threads}`, ours);
-    let line = `rep ${rep + 1}/${reps}, ${threads} thread(s): ItemKNN ${ours.toFixed(2)} s`;
+    record(`ours-${threads}`, ours.seconds);
+    record(`ours-cpu-${threads}`, ours.cpuSeconds);
+    let line = `rep ${rep + 1}/${reps}, ${threads} thread(s): ItemKNN ${ours.seconds.toFixed(2)} s (CPU ${ours.cpuSeconds.toFixed(2)} s)`;
     if (implicitVersion !== null) {
       const theirs = implicitFit(threads);
-      record(`implicit-${threads}`, theirs);
-      line += `, implicit ${theirs.toFixed(2)} s`;
+      record(`implicit-${threads}`, theirs.fitSeconds);
+      record(`implicit-cpu-${threads}`, theirs.cpuSeconds);
+      line += `, implicit ${theirs.fitSeconds.toFixed(2)} s (CPU ${theirs.cpuSeconds.toFixed(2)} s)`;
     }
-    for (const name of ['graph', 'rules']) {
-      const seconds = await oursFit(name, threads);
+    for (const name of others) {
+      const { seconds } = await oursFit(name, threads);
       record(`${name}-${threads}`, seconds);
       line += `, ${name} ${seconds.toFixed(2)} s`;
     }
-    console.log(line);
+    const load = loadavg()[0];
+    record(`load-${threads}`, load);
+    console.log(`${line}, load ${load.toFixed(1)}`);
   }
 }
 rmSync(matrixDir, { recursive: true, force: true });
@@ -136,18 +147,26 @@ const rows = threadScalingRows(times, threadCounts);
 const med = (key: string) => (times[key] ? median(times[key]) : NaN);
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 console.log(`\nItemKNN fit (K=${K}) at ${users} x ${products}, median of ${reps}; ratio = ours / implicit (below 1: ours faster); speed-up = 1 thread / n threads`);
-console.log('| threads | hybridrec ItemKNN | implicit CosineRecommender | ratio | hybridrec speed-up | implicit speed-up |');
-console.log('|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.threads} | ${f(r.oursSeconds)} s | ${f(r.implicitSeconds)} s | ${f(r.ratio)} | ${f(r.oursSpeedup)}x | ${f(r.implicitSpeedup)}x |`);
-const others = ['graph', 'rules'].map((name) => ({
+console.log('| threads | hybridrec ItemKNN | implicit CosineRecommender | ratio | hybridrec speed-up | implicit speed-up | CPU hybridrec / implicit | CPU ratio | load |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const cpu = (who: string) => med(`${who}-cpu-${r.threads}`);
+  console.log(
+    `| ${r.threads} | ${f(r.oursSeconds)} s | ${f(r.implicitSeconds)} s | ${f(r.ratio)} | ${f(r.oursSpeedup)}x | ${f(r.implicitSpeedup)}x | ` +
+      `${f(cpu('ours'))} / ${f(cpu('implicit'))} s | ${f(cpu('ours') / cpu('implicit'))} | ${f(med(`load-${r.threads}`), 1)} |`,
+  );
+}
+const otherFits = others.map((name) => ({
   fit: name === 'graph' ? 'CoPurchaseGraph' : 'AssociationRules',
   seconds: threadCounts.map((t) => med(`${name}-${t}`)),
   speedup: threadCounts.map((t) => med(`${name}-1`) / med(`${name}-${t}`)),
 }));
-console.log(`\nOther fits on the executor (defaults), median of ${reps}`);
-console.log(`| fit | ${threadCounts.map((t) => `${t} thread(s)`).join(' | ')} | speed-up at ${maxThreads} |`);
-console.log(`|---|${threadCounts.map(() => '---|').join('')}---|`);
-for (const o of others) console.log(`| ${o.fit} | ${o.seconds.map((x) => `${f(x)} s`).join(' | ')} | ${f(o.speedup[o.speedup.length - 1])}x |`);
+if (otherFits.length > 0) {
+  console.log(`\nOther fits on the executor (defaults), median of ${reps}`);
+  console.log(`| fit | ${threadCounts.map((t) => `${t} thread(s)`).join(' | ')} | speed-up at ${maxThreads} |`);
+  console.log(`|---|${threadCounts.map(() => '---|').join('')}---|`);
+}
+for (const o of otherFits) console.log(`| ${o.fit} | ${o.seconds.map((x) => `${f(x)} s`).join(' | ')} | ${f(o.speedup[o.speedup.length - 1])}x |`);
 console.log(`\nfitted models bit-identical across thread counts: ${identical ? 'yes' : 'NO'}; worker pool start (first job) ${poolStartMs.toFixed(0)} ms, not in the fit times`);
 
 const out = join(root, 'benchmarks', 'results');
@@ -157,14 +176,14 @@ writeFileSync(
   file,
   `${JSON.stringify(
     {
-      command: `npx tsx benchmarks/parallel-speed.ts --users ${users} --products ${products} --reps ${reps} --max-threads ${maxThreads}`,
+      command: `npx tsx benchmarks/parallel-speed.ts --users ${users} --products ${products} --reps ${reps} --max-threads ${maxThreads} --fits ${['itemknn', ...others].join(',')}`,
       machine: machine(),
       loadAverage1m: { before: loadBefore, after: loadavg()[0] },
       date: new Date().toISOString(),
       data: { users: data.nUsers, items: data.nItems, nonzeros: m.nnz, multiplyAdds: work },
       peer: implicitVersion === null ? null : `implicit ${implicitVersion} CosineRecommender(K=${K})`,
       itemknnFit: rows,
-      otherFits: others,
+      otherFits,
       rawSeconds: times,
       identicalAcrossThreads: identical,
       poolStartMs,

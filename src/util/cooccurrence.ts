@@ -1,8 +1,8 @@
 import { CsrMatrix } from '../data/csr';
 import { DataError, OptionError, throwIfAborted } from '../errors';
 import type { Progress } from '../strategies/types';
-import { defineKernel, rangesByCost, runKernel } from './parallel';
-import { TopK } from './topk';
+import { defineKernel, rangesByCost, runKernel, sharedFloat32, sharedInt32 } from './parallel';
+import { before } from './topk';
 
 /**
  * What a co-occurring pair's accumulated value v becomes before top-N selection. v is the sum
@@ -54,21 +54,29 @@ export interface CooccurrenceOptions {
  * ranges balance across threads, while the per-range overhead (scratch, one message each way)
  * stays under a percent.
  */
-const RANGE_WORK = 1 << 23;
+const RANGE_WORK = 1 << 22;
 
 /**
  * Item x item co-occurrence of a rows x items matrix (rows are users or baskets, values are
- * weights, which must be positive and finite unless `binary`): entry (i, j) is the sum over
- * rows of w(row, i) * w(row, j) — or the number of shared rows with `binary` — passed through
- * `measure`. Only positive finite values are kept; the diagonal is never stored. Rows of the
- * result have sorted indices and at most `topN` entries.
+ * weights, which must be positive and finite unless `binary`; each row's indices sorted and
+ * unique, as CsrMatrix promises): entry (i, j) is the sum over rows of w(row, i) * w(row, j) —
+ * or the number of shared rows with `binary` — passed through `measure`. Only positive finite
+ * values are kept; the diagonal is never stored. Rows of the result have sorted indices and at
+ * most `topN` entries.
  *
- * Item by item, the rows containing the item (one column of the transpose) are expanded into a
- * dense accumulator with a touched list, so no items x items matrix ever exists. Time
- * O(sum over rows of len(row)^2); memory O(nItems) scratch per thread plus the output. Items
- * are cut into ranges of about equal work (from the data, never from the thread count) that
- * run on the executor's threads; each row of the result is computed by one thread with the
- * same arithmetic in the same order, so the result is bit-identical for any thread count.
+ * Every measure is symmetric, and (i, j) and (j, i) sum the same products in the same (row)
+ * order, so each pair is computed once, from its lower item: item by item, the part after
+ * item i of each row holding i is expanded into a dense accumulator, which is then scanned
+ * once in index order. With top N, each pair is offered to both items' bounded heaps (one
+ * shared buffer of nItems heaps, each under its own lock, since either item's heap may be
+ * filled by another thread); a heap keeps the best N of what it was offered whatever the
+ * order, so the result does not depend on the threads. Without, each item's pairs after it
+ * come back per range and the lower half is their mirror. No items x items matrix ever exists:
+ * time O(sum over rows of len(row)^2 / 2 + nItems^2 / 2), memory O(nItems) scratch per thread
+ * plus the output (nItems x topN heaps). Items are cut into ranges of about equal work (from
+ * the data, never from the thread count) that run on the executor's threads; each pair's value
+ * is computed by one thread with the same arithmetic, so the result is bit-identical for any
+ * thread count.
  */
 export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptions = {}): Promise<CsrMatrix> {
   const binary = options.binary ?? false;
@@ -85,26 +93,24 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
 
   if (!binary) checkWeights(matrix);
   const nItems = matrix.nCols;
-  const columns = matrix.transpose();
+  const { colPtr, colPos, colEnd } = upperColumns(matrix);
+  // A row has at most nItems - 1 partners: a topN that keeps them all (a caller's 2^53) needs no heaps.
+  const k = topN >= nItems - 1 ? 0 : topN;
   const input: PairInput = {
-    indptr: matrix.indptr,
     // Item indices are read once per multiply-add: as 16-bit, where they fit, that is a quarter less memory traffic.
     indices: nItems <= 1 << 16 ? Uint16Array.from(matrix.indices) : matrix.indices,
     values: matrix.values,
-    colPtr: columns.indptr,
-    colRows: columns.indices,
-    colValues: columns.values,
+    colPtr,
+    colPos,
+    colEnd,
     binary,
     minCount,
-    topN,
     measure,
+    heaps: k === 0 ? null : newHeaps(nItems, k),
   };
-  const { indptr } = matrix;
-  const colPtr = columns.indptr;
-  const colRows = columns.indices;
   const bounds = rangesByCost(nItems, RANGE_WORK, (i) => {
-    let work = 1;
-    for (let p = colPtr[i]; p < colPtr[i + 1]; p++) work += indptr[colRows[p] + 1] - indptr[colRows[p]];
+    let work = 1 + ((nItems - i) >> 2);
+    for (let p = colPtr[i]; p < colPtr[i + 1]; p++) work += colEnd[p] - colPos[p];
     return work;
   });
   const parts = await runKernel(cooccurrenceKernel, input, bounds, {
@@ -113,50 +119,148 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
     onProgress: options.onProgress,
     stage,
   });
-  return concatRows(nItems, parts);
+  return input.heaps !== null ? heapRows(nItems, input.heaps) : mirrorRows(nItems, parts as PairRows[]);
 }
 
-/** The kernel's input: the matrix and its transpose as plain arrays, and the options. */
+/**
+ * Per item i, where it sits in each row holding it: colPos[colPtr[i] .. colPtr[i + 1]) are the
+ * positions p (in the matrix's indices/values) with indices[p] = i, by ascending row, and
+ * colEnd alongside is where that row ends. The pairs of i with items after it are then the
+ * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too).
+ */
+function upperColumns(m: CsrMatrix): { colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array } {
+  const { nRows, nCols, indptr, indices } = m;
+  const colPtr = new Int32Array(nCols + 1);
+  for (let p = 0; p < indices.length; p++) colPtr[indices[p] + 1]++;
+  for (let c = 0; c < nCols; c++) colPtr[c + 1] += colPtr[c];
+  const next = colPtr.slice(0, nCols);
+  const colPos = new Int32Array(indices.length);
+  const colEnd = new Int32Array(indices.length);
+  for (let r = 0; r < nRows; r++) {
+    const rEnd = indptr[r + 1];
+    for (let p = indptr[r]; p < rEnd; p++) {
+      const at = next[indices[p]]++;
+      colPos[at] = p;
+      colEnd[at] = rEnd;
+    }
+  }
+  return { colPtr, colPos, colEnd };
+}
+
+/**
+ * nItems bounded heaps of k (score, item) in one buffer (shared between threads where the
+ * platform can): heap x is [x k, x k + size[x]), its root the worst kept; floor[x] is the root's
+ * score once full (-Infinity before), read without the lock to skip most offers; lock[x] is 1
+ * while a thread changes heap x.
+ */
+interface Heaps {
+  k: number;
+  items: Int32Array;
+  scores: Float32Array;
+  size: Int32Array;
+  floor: Float32Array;
+  lock: Int32Array;
+}
+
+function newHeaps(nItems: number, k: number): Heaps {
+  const floor = sharedFloat32(nItems);
+  floor.fill(-Infinity);
+  return { k, items: sharedInt32(nItems * k), scores: sharedFloat32(nItems * k), size: sharedInt32(nItems), floor, lock: sharedInt32(nItems) };
+}
+
+/** The kernel's input: the matrix, where each item sits in its rows, the options and the heaps (top N) or null. */
 interface PairInput {
-  indptr: Int32Array;
   indices: Int32Array | Uint16Array;
   values: Float32Array;
   colPtr: Int32Array;
-  colRows: Int32Array;
-  colValues: Float32Array;
+  colPos: Int32Array;
+  colEnd: Int32Array;
   binary: boolean;
   minCount: number;
-  topN: number;
   measure: PairMeasure;
+  heaps: Heaps | null;
 }
 
-/** Rows [start, end) of the result: entries per row, then their indices and values. */
+/** Without top N: items [start, end)'s pairs after them, entries per item, then their indices and values. */
 interface PairRows {
   lengths: Int32Array;
   indices: Int32Array;
   values: Float32Array;
 }
 
-export const cooccurrenceKernel = defineKernel('cooccurrence', (input: PairInput, start: number, end: number): PairRows => {
+export const cooccurrenceKernel = defineKernel('cooccurrence', (input: PairInput, start: number, end: number): PairRows | null => {
   return new PairKernel(input, start, end).run();
 });
 
-/** Stacks the row ranges into one items x items CSR. */
-function concatRows(nItems: number, parts: PairRows[]): CsrMatrix {
-  let nnz = 0;
-  for (const part of parts) nnz += part.indices.length;
+/** The heaps as CSR rows, each sorted by index. */
+function heapRows(nItems: number, heaps: Heaps): CsrMatrix {
+  const { k, items, scores, size } = heaps;
   const indptr = new Int32Array(nItems + 1);
-  const indices = new Int32Array(nnz);
-  const values = new Float32Array(nnz);
-  let row = 0;
-  let at = 0;
-  for (const part of parts) {
-    for (let k = 0; k < part.lengths.length; k++, row++) indptr[row + 1] = indptr[row] + part.lengths[k];
-    indices.set(part.indices, at);
-    values.set(part.values, at);
-    at += part.indices.length;
+  for (let x = 0; x < nItems; x++) indptr[x + 1] = indptr[x] + size[x];
+  const indices = new Int32Array(indptr[nItems]);
+  const values = new Float32Array(indptr[nItems]);
+  const park = new Float32Array(nItems);
+  for (let x = 0; x < nItems; x++) {
+    const base = x * k;
+    const o = indptr[x];
+    const n = size[x];
+    for (let t = 0; t < n; t++) {
+      indices[o + t] = items[base + t];
+      park[items[base + t]] = scores[base + t];
+    }
+    const row = indices.subarray(o, o + n).sort();
+    for (let t = 0; t < n; t++) values[o + t] = park[row[t]];
   }
   return new CsrMatrix(nItems, nItems, indptr, indices, values);
+}
+
+/** The pairs after each item (upper triangle U, ranges in order) stacked into U, then U ∪ Uᵀ. */
+function mirrorRows(nItems: number, parts: PairRows[]): CsrMatrix {
+  let nnz = 0;
+  for (const part of parts) nnz += part.indices.length;
+  const upper = new CsrMatrix(nItems, nItems, new Int32Array(nItems + 1), new Int32Array(nnz), new Float32Array(nnz));
+  let x = 0;
+  nnz = 0;
+  for (const part of parts) {
+    for (const n of part.lengths) upper.indptr[++x] = upper.indptr[x - 1] + n;
+    upper.indices.set(part.indices, nnz);
+    upper.values.set(part.values, nnz);
+    nnz += part.indices.length;
+  }
+  return symmetricUnion(upper);
+}
+
+/**
+ * A ∪ Aᵀ for a matrix whose values are symmetric where both (i, j) and (j, i) are present
+ * (the pair weights are symmetric formulas, so either copy holds the same value).
+ */
+export function symmetricUnion(a: CsrMatrix): CsrMatrix {
+  const t = a.transpose();
+  const n = a.nRows;
+  const indptr = new Int32Array(n + 1);
+  const indices = new Int32Array(2 * a.nnz);
+  const values = new Float32Array(2 * a.nnz);
+  let nnz = 0;
+  for (let i = 0; i < n; i++) {
+    let p = a.indptr[i];
+    const pEnd = a.indptr[i + 1];
+    let q = t.indptr[i];
+    const qEnd = t.indptr[i + 1];
+    while (p < pEnd || q < qEnd) {
+      const ja = p < pEnd ? a.indices[p] : n;
+      const jt = q < qEnd ? t.indices[q] : n;
+      if (ja <= jt) {
+        indices[nnz] = ja;
+        values[nnz++] = a.values[p++];
+        if (ja === jt) q++;
+      } else {
+        indices[nnz] = jt;
+        values[nnz++] = t.values[q++];
+      }
+    }
+    indptr[i + 1] = nnz;
+  }
+  return new CsrMatrix(n, n, indptr, indices.slice(0, nnz), values.slice(0, nnz));
 }
 
 /** Measure kinds as small integers, for one switch per pair. */
@@ -175,14 +279,13 @@ const MEASURE_CODES = { sum: SUM, cosine: COSINE, lift: LIFT, 'log-lift': LOG_LI
 class PairKernel {
   private readonly acc: Float64Array;
   private readonly count: Int32Array | null;
-  private readonly touched: Int32Array;
-  private readonly heap: TopK | null;
-  private readonly lengths: Int32Array;
+  private readonly lengths: Int32Array | null;
   private outIdx: Int32Array;
   private outVal: Float32Array;
   private nnz = 0;
-  /** Items touched by the last accumulate(). */
-  private nTouched = 0;
+  /** Least and greatest item the last accumulate() may have touched. */
+  private lo = 0;
+  private hi = -1;
   private readonly code: number;
   private readonly scale: Float64Array | Int32Array;
   private readonly shrink: number;
@@ -194,99 +297,88 @@ class PairKernel {
     private readonly end: number,
   ) {
     const nItems = input.colPtr.length - 1;
-    const { binary, minCount, topN, measure } = input;
+    const { binary, minCount, measure } = input;
     this.acc = new Float64Array(nItems);
     // Shared-row counts cost an extra scattered write per multiply-add: only kept when read.
     this.count = !binary && minCount > 1 ? new Int32Array(nItems) : null;
-    this.touched = new Int32Array(nItems);
-    // A row has at most nItems partners: a larger topN (a caller's 2^53) must not size the heap.
-    this.heap = topN === Infinity ? null : new TopK(Math.min(topN, nItems));
-    this.lengths = new Int32Array(end - start);
-    const capacity = Math.min(1 << 16, Math.max(16, (end - start) * Math.min(topN, 64)));
-    this.outIdx = new Int32Array(capacity);
-    this.outVal = new Float32Array(capacity);
+    const keepAll = input.heaps === null;
+    this.lengths = keepAll ? new Int32Array(end - start) : null;
+    this.outIdx = new Int32Array(keepAll ? 1024 : 0);
+    this.outVal = new Float32Array(this.outIdx.length);
     this.code = MEASURE_CODES[measure.kind];
     this.scale = measure.kind === 'cosine' ? measure.norms : measure.kind === 'sum' ? new Int32Array(0) : measure.support;
     this.shrink = measure.kind === 'cosine' ? measure.shrink : 0;
     this.rows = measure.kind === 'lift' || measure.kind === 'log-lift' ? measure.rows : 0;
   }
 
-  run(): PairRows {
+  run(): PairRows | null {
     for (let i = this.start; i < this.end; i++) {
       this.accumulate(i);
-      this.emit(i, this.select(i));
+      this.scan(i);
     }
+    if (this.lengths === null) return null;
     return { lengths: this.lengths, indices: this.outIdx.slice(0, this.nnz), values: this.outVal.slice(0, this.nnz) };
   }
 
-  /** Sums every row containing item i into acc; touched lists the items hit. */
+  /** Sums the part after item i of every row containing i into acc; lo and hi bound the items hit. */
   private accumulate(i: number): void {
-    const { indptr, indices, values, colPtr, colRows, colValues, binary } = this.input;
-    const { acc, count, touched } = this;
-    let nTouched = 0;
+    const { indices, values, colPtr, colPos, colEnd, binary } = this.input;
+    const { acc, count } = this;
+    let lo = acc.length;
+    let hi = -1;
     const c1 = colPtr[i + 1];
     for (let p = colPtr[i]; p < c1; p++) {
-      const r = colRows[p];
-      const r0 = indptr[r];
-      const r1 = indptr[r + 1];
-      // A pair is new when its accumulator is still 0, which positive weights guarantee.
+      const at = colPos[p];
+      const r0 = at + 1;
+      const r1 = colEnd[p];
+      if (r0 >= r1) continue;
+      if (indices[r0] < lo) lo = indices[r0];
+      if (indices[r1 - 1] > hi) hi = indices[r1 - 1];
       if (binary) {
-        for (let q = r0; q < r1; q++) {
-          const j = indices[q];
-          const a = acc[j];
-          if (a === 0) touched[nTouched++] = j;
-          acc[j] = a + 1;
-        }
+        for (let q = r0; q < r1; q++) acc[indices[q]] += 1;
       } else if (count !== null) {
-        const wi = colValues[p];
+        const wi = values[at];
         for (let q = r0; q < r1; q++) {
           const j = indices[q];
-          const a = acc[j];
-          if (a === 0) touched[nTouched++] = j;
-          acc[j] = a + wi * values[q];
+          acc[j] += wi * values[q];
           count[j]++;
         }
       } else {
-        const wi = colValues[p];
-        for (let q = r0; q < r1; q++) {
-          const j = indices[q];
-          const a = acc[j];
-          if (a === 0) touched[nTouched++] = j;
-          acc[j] = a + wi * values[q];
-        }
+        const wi = values[at];
+        for (let q = r0; q < r1; q++) acc[indices[q]] += wi * values[q];
       }
     }
-    this.nTouched = nTouched;
+    this.lo = lo;
+    this.hi = hi;
   }
 
   /**
-   * Filters and measures item i's pairs and resets acc. With top N, the heap keeps the best N
-   * (scored by the value as stored, float32, so the order pairs come in never matters) and 0
-   * is returned; without, touched[0 .. kept) and acc hold the survivors and kept is returned.
+   * Measures item i's pairs (i, j > i) in index order and resets acc: with top N each survivor
+   * is offered to both heaps, scored by its value as stored (float32), so the order pairs come
+   * in never matters; without, it is appended to the range's output.
    */
-  private select(i: number): number {
-    const { acc, count, touched, heap } = this;
-    const { binary, minCount } = this.input;
-    const nTouched = this.nTouched;
-    let kept = 0;
-    heap?.clear();
-    for (let t = 0; t < nTouched; t++) {
-      const j = touched[t];
+  private scan(i: number): void {
+    const { acc, count, lo, hi } = this;
+    const { binary, minCount, heaps } = this.input;
+    const start = this.nnz;
+    for (let j = lo; j <= hi; j++) {
       const weight = acc[j];
+      // A pair is touched when its accumulator is not 0, which positive weights guarantee.
+      if (weight === 0) continue;
+      acc[j] = 0;
       // Without a count array, minCount is 1 and every touched pair shares a row.
       const shared = binary ? weight : count !== null ? count[j] : 1;
       if (count !== null) count[j] = 0;
-      acc[j] = 0;
-      if (j === i || shared < minCount) continue;
+      if (shared < minCount) continue;
       const v = this.value(i, j, weight);
       if (!(v > 0) || v === Infinity) continue;
-      if (heap !== null) heap.push(j, Math.fround(v));
-      else {
-        acc[j] = v;
-        touched[kept++] = j;
-      }
+      if (heaps !== null) {
+        const s = Math.fround(v);
+        if (s >= heaps.floor[i]) offer(heaps, i, j, s);
+        if (s >= heaps.floor[j]) offer(heaps, j, i, s);
+      } else this.append(j, v);
     }
-    return kept;
+    if (this.lengths !== null) this.lengths[i - this.start] = this.nnz - start;
   }
 
   /** The measure of pair (i, j) with accumulated value v (the formulas of PairMeasure). */
@@ -308,41 +400,58 @@ class PairKernel {
     }
   }
 
-  /** Appends item i's pairs (sorted by index) to the output and leaves acc all zero. */
-  private emit(i: number, kept: number): void {
-    const { acc, heap } = this;
-    let selected = this.touched;
-    let nSelected = kept;
-    if (heap !== null) {
-      // Park the heap's values in acc while its items are sorted by index.
-      selected = heap.items;
-      nSelected = heap.size;
-      for (let t = 0; t < nSelected; t++) acc[selected[t]] = heap.scores[t];
+  private append(j: number, v: number): void {
+    if (this.nnz === this.outIdx.length) {
+      const size = this.outIdx.length * 2;
+      const idx = new Int32Array(size);
+      idx.set(this.outIdx);
+      const val = new Float32Array(size);
+      val.set(this.outVal);
+      this.outIdx = idx;
+      this.outVal = val;
     }
-    selected.subarray(0, nSelected).sort();
-    if (this.nnz + nSelected > this.outIdx.length) this.grow(this.nnz + nSelected);
-    const { outIdx, outVal } = this;
-    let nnz = this.nnz;
-    for (let t = 0; t < nSelected; t++) {
-      const j = selected[t];
-      outIdx[nnz] = j;
-      outVal[nnz] = acc[j];
-      acc[j] = 0;
-      nnz++;
-    }
-    this.lengths[i - this.start] = nnz - this.nnz;
-    this.nnz = nnz;
+    this.outIdx[this.nnz] = j;
+    this.outVal[this.nnz++] = v;
   }
+}
 
-  private grow(needed: number): void {
-    const size = Math.max(this.outIdx.length * 2, needed);
-    const idx = new Int32Array(size);
-    idx.set(this.outIdx.subarray(0, this.nnz));
-    const val = new Float32Array(size);
-    val.set(this.outVal.subarray(0, this.nnz));
-    this.outIdx = idx;
-    this.outVal = val;
+/** Offers (item, score) to heap x under its lock: kept when the heap has room or it ranks before the root. */
+function offer(h: Heaps, x: number, item: number, score: number): void {
+  const { k, items, scores, size, lock } = h;
+  while (Atomics.compareExchange(lock, x, 0, 1) !== 0);
+  const base = x * k;
+  const n = size[x];
+  if (n < k) {
+    // Sift up from the end: the root is the worst kept.
+    let i = n;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(scores[base + p], items[base + p], score, item)) break;
+      items[base + i] = items[base + p];
+      scores[base + i] = scores[base + p];
+      i = p;
+    }
+    items[base + i] = item;
+    scores[base + i] = score;
+    size[x] = n + 1;
+    if (n + 1 === k) h.floor[x] = scores[base];
+  } else if (before(score, item, scores[base], items[base])) {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= k) break;
+      let worst = l;
+      if (l + 1 < k && before(scores[base + l], items[base + l], scores[base + l + 1], items[base + l + 1])) worst = l + 1;
+      if (!before(score, item, scores[base + worst], items[base + worst])) break;
+      items[base + i] = items[base + worst];
+      scores[base + i] = scores[base + worst];
+      i = worst;
+    }
+    items[base + i] = item;
+    scores[base + i] = score;
+    h.floor[x] = scores[base];
   }
+  Atomics.store(lock, x, 0);
 }
 
 function checkMeasure(measure: PairMeasure, nItems: number): void {

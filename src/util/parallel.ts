@@ -21,7 +21,9 @@ import { yieldToEventLoop } from './pace';
 export interface Kernel<Input, Output> {
   readonly name: string;
   /**
-   * Computes the output of units [start, end) of the job from `input`, which it never writes.
+   * Computes the output of units [start, end) of the job from `input`, which it never writes
+   * except where the job's owner made a shared buffer for results that each range writes apart
+   * (ALS's rows of its own range) or under a lock (cooccurrence's top-N heaps).
    * It may resolve later (the ensemble's batch kernel loads its model once per thread); the
    * executors await it before the next range of that thread.
    */
@@ -158,6 +160,10 @@ export function sharedCopy<T extends Uint8Array | Int32Array | Float32Array>(arr
 
 export function sharedFloat32(length: number): Float32Array {
   return new Float32Array(sharedBuffer(length * 4));
+}
+
+export function sharedInt32(length: number): Int32Array {
+  return new Int32Array(sharedBuffer(length * 4));
 }
 
 function sharedBuffer(bytes: number): ArrayBuffer | SharedArrayBuffer {

@@ -5,7 +5,7 @@
  */
 
 /** True when (sa, ia) ranks strictly before (sb, ib). */
-function before(sa: number, ia: number, sb: number, ib: number): boolean {
+export function before(sa: number, ia: number, sb: number, ib: number): boolean {
   return sa > sb || (sa === sb && ia < ib);
 }
 

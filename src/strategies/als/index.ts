@@ -165,9 +165,7 @@ export class ALS implements Recommender, VectorIndexed {
     const f = o.factors;
     const seed = options.seed ?? 42;
     const weights = InteractionWeights.fit(data.interactions, o.weighting, { k1: o.bm25K1, b: o.bm25B });
-    const w = weights.matrix(data.interactions);
-    const conf = w.values;
-    for (let p = 0; p < conf.length; p++) conf[p] *= o.alpha;
+    const w = weights.matrix(data.interactions, o.alpha);
     const confT = w.transpose();
     const users = randomFactors(data.nUsers, f, deriveSeed(seed, 'als:users'));
     const items = randomFactors(data.nItems, f, deriveSeed(seed, 'als:items'));

@@ -91,7 +91,7 @@ interface SolveInput {
   indptr: Int32Array;
   indices: Int32Array;
   conf: Float32Array;
-  /** Current target factors (rows x n), the CG's starting points. */
+  /** Current target factors (rows x n), the CG's starting points, overwritten by the solves. */
   target: Float32Array;
   fixed: Float32Array;
   /** G + reg I: n x n float32 (SIMD) or f x f float64 (typed arrays). */
@@ -176,20 +176,20 @@ function solveMemory(input: SolveInput): KernelMemory {
 /**
  * `steps` conjugate-gradient steps for each row of [start, end), started from the row's
  * current value, as implicit does (three steps from a warm start are enough, since ALS only
- * needs each half-step to descend). A row with no entries gets the zero factor. Returns the
- * new rows ((end - start) x n).
+ * needs each half-step to descend). A row with no entries gets the zero factor. Writes the new
+ * rows in place in `target` (shared between threads where the platform can): no other range
+ * reads them, and the calling thread no longer copies every range's rows back one after another.
  */
-export const alsSolveKernel = defineKernel('als-solve', (input: SolveInput, start: number, end: number): Float32Array => {
+export const alsSolveKernel = defineKernel('als-solve', (input: SolveInput, start: number, end: number): null => {
   const { indptr, indices, conf, target, n, steps } = input;
   const rows = end - start;
   const e0 = indptr[start];
   const e1 = indptr[end];
   if (!input.simd) {
-    const out = target.slice(start * n, end * n);
     const s = new CgScratch(n);
     const g = input.g as Float64Array;
-    for (let u = start; u < end; u++) solveRow(indptr[u], indptr[u + 1], indices, conf, out, (u - start) * n, input.fixed, n, g, steps, s);
-    return out;
+    for (let u = start; u < end; u++) solveRow(indptr[u], indptr[u + 1], indices, conf, target, u * n, input.fixed, n, g, steps, s);
+    return null;
   }
   const m = solveMemory(input);
   for (let u = 0; u <= rows; u++) m.indptr.view[u] = indptr[start + u] - e0;
@@ -197,7 +197,8 @@ export const alsSolveKernel = defineKernel('als-solve', (input: SolveInput, star
   m.conf.view.set(conf.subarray(e0, e1));
   m.x.view.set(target.subarray(start * n, end * n));
   m.kernels.cgRows(m.fixed.ptr, m.x.ptr, m.g.ptr, m.indptr.ptr, m.indices.ptr, m.conf.ptr, 0, rows, n, steps, m.scratch.ptr);
-  return m.x.view.slice(0, rows * n);
+  target.set(m.x.view.subarray(0, rows * n), start * n);
+  return null;
 });
 
 /** Scratch vectors of one CG solve. */
@@ -373,8 +374,7 @@ async function halfStep(conf: Pick<CsrMatrix, 'indptr' | 'indices' | 'values'>, 
     maxEntries = Math.max(maxEntries, indptr[bounds[r + 1]] - indptr[bounds[r]]);
   }
   const input: SolveInput = { indptr, indices: conf.indices, conf: conf.values, target, fixed, g, n, f, steps, simd, maxRows, maxEntries };
-  const solved = await runKernel(alsSolveKernel, input, bounds, run);
-  for (let r = 0; r < solved.length; r++) target.set(solved[r], bounds[r] * n);
+  await runKernel(alsSolveKernel, input, bounds, run);
 }
 
 /** Ranges of rows of about SOLVE_RANGE_WORK multiply-adds each: (steps + 1) passes of G (n^2) and of the row's entries (2n each). */

@@ -1,7 +1,7 @@
 import { CsrMatrix } from '../../data/csr';
 import type { Dataset } from '../../data/dataset';
 import { throwIfAborted } from '../../errors';
-import { cooccurrence, type PairMeasure } from '../../util/cooccurrence';
+import { cooccurrence, symmetricUnion, type PairMeasure } from '../../util/cooccurrence';
 import type { FitOptions } from '../types';
 
 /**
@@ -95,35 +95,4 @@ export async function buildEdges(data: Dataset, options: EdgeOptions, fit: FitOp
   return symmetricUnion(pruned);
 }
 
-/**
- * A ∪ Aᵀ for a matrix whose values are symmetric where both (i, j) and (j, i) are present
- * (the pair weights are symmetric formulas, so either copy holds the same value).
- */
-export function symmetricUnion(a: CsrMatrix): CsrMatrix {
-  const t = a.transpose();
-  const n = a.nRows;
-  const indptr = new Int32Array(n + 1);
-  const indices = new Int32Array(2 * a.nnz);
-  const values = new Float32Array(2 * a.nnz);
-  let nnz = 0;
-  for (let i = 0; i < n; i++) {
-    let p = a.indptr[i];
-    const pEnd = a.indptr[i + 1];
-    let q = t.indptr[i];
-    const qEnd = t.indptr[i + 1];
-    while (p < pEnd || q < qEnd) {
-      const ja = p < pEnd ? a.indices[p] : n;
-      const jt = q < qEnd ? t.indices[q] : n;
-      if (ja <= jt) {
-        indices[nnz] = ja;
-        values[nnz++] = a.values[p++];
-        if (ja === jt) q++;
-      } else {
-        indices[nnz] = jt;
-        values[nnz++] = t.values[q++];
-      }
-    }
-    indptr[i + 1] = nnz;
-  }
-  return new CsrMatrix(n, n, indptr, indices.slice(0, nnz), values.slice(0, nnz));
-}
+export { symmetricUnion };
