@@ -3,7 +3,9 @@ import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { CsrMatrix } from '../src/data/csr';
 import { AbortedError, ArtifactError, NotFittedError, OptionError } from '../src/errors';
 import { ALS } from '../src/strategies/als';
+import { confidenceMatrices } from '../src/strategies/als/confidence';
 import { alternate, foldInSystem, gramPlusRidge } from '../src/strategies/als/solve';
+import { InteractionWeights } from '../src/util/weighting';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type JsonObject, type Query } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
@@ -37,6 +39,27 @@ function randomCsr(rows: number, cols: number, perRow: number, seed: number): Cs
   }
   return CsrMatrix.fromCoo(rows, cols, Int32Array.from(r), Int32Array.from(c), Float32Array.from(v));
 }
+
+describe('ALS confidence matrices', () => {
+  it('are the weighted matrix times alpha and its transpose, entries weighted <= 0 dropped, over many ranges', async () => {
+    // 9000 users x 60 draws (some repeated): ~530k entries, three ranges of the jobs; some counts <= 0 (returns).
+    const m = randomCsr(9000, 300, 60, 9);
+    for (let p = 0; p < m.values.length; p += 7) m.values[p] = p % 2 === 0 ? 0 : -1;
+    for (const weighting of ['log1p', 'bm25'] as const) {
+      const weights = InteractionWeights.fit(m, weighting, { k1: 100, b: 0.8 });
+      const w = weights.matrix(m);
+      for (let p = 0; p < w.values.length; p++) w.values[p] *= 2;
+      const t = w.transpose();
+      const { byUser, byItem } = await confidenceMatrices(m, weights, 2, { stage: 'test' });
+      expect(w.nnz).toBeLessThan(m.nnz);
+      for (const [got, want] of [[byUser, w], [byItem, t]] as const) {
+        expect(Array.from(got.indptr)).toEqual(Array.from(want.indptr));
+        expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+        expect(Array.from(got.values)).toEqual(Array.from(want.values));
+      }
+    }
+  });
+});
 
 describe('ALS solver', () => {
   it('solves each row exactly when the CG runs as many steps as there are factors', async () => {

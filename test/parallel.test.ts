@@ -150,8 +150,8 @@ describe('WorkerPool', () => {
     };
     const one = await fit(1);
     expect((await fit(2)).equals(one)).toBe(true);
-    // The 2-thread fit's row solves (its Gram jobs are one block each, run inline), each split into several ranges.
-    expect(rangesPerJob.length).toBe(4);
+    // The 2-thread fit's two confidence jobs and its row solves (its Gram jobs are one block each, run inline), each split into several ranges.
+    expect(rangesPerJob.length).toBe(6);
     expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
     // The typed-array path (browsers without WebAssembly SIMD) on the pool.
     const conf = data.interactions;

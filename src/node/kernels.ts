@@ -3,6 +3,7 @@
  * isomorphic module that owns its job; list it here so workers find it. The pool refuses a
  * kernel missing from this table before any worker starts.
  */
+import { alsConfidenceFillKernel, alsConfidenceWeightsKernel } from '../strategies/als/confidence';
 import { alsGramKernel, alsSolveKernel } from '../strategies/als/solve';
 import { occurrencePairsKernel, trianglePairsKernel } from '../strategies/association-rules/miner';
 import { cooccurrenceKernel } from '../util/cooccurrence';
@@ -22,4 +23,4 @@ const recommendBatchKernel: Kernel<object, unknown> = {
 };
 
 // Inputs and outputs differ per kernel; each defining module types its own.
-export const KERNELS: ReadonlyMap<string, Kernel<any, unknown>> = new Map([cooccurrenceKernel, trianglePairsKernel, occurrencePairsKernel, alsGramKernel, alsSolveKernel, recommendBatchKernel].map((k) => [k.name, k]));
+export const KERNELS: ReadonlyMap<string, Kernel<any, unknown>> = new Map([cooccurrenceKernel, trianglePairsKernel, occurrencePairsKernel, alsGramKernel, alsSolveKernel, alsConfidenceWeightsKernel, alsConfidenceFillKernel, recommendBatchKernel].map((k) => [k.name, k]));

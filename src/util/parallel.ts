@@ -149,9 +149,11 @@ export function evenRanges(n: number, parts: number): Int32Array {
 /**
  * A copy of `array` in a SharedArrayBuffer where the platform has one (Node; browsers only when
  * cross-origin isolated), else a plain copy: an input that many jobs of one fit read (a
- * matrix, the factors being refined, a model's artifact) is then handed to the workers without a copy per job.
+ * matrix, the factors being refined, a model's artifact) is then handed to the workers without a
+ * copy per job. An array already in a SharedArrayBuffer is returned as it is.
  */
 export function sharedCopy<T extends Uint8Array | Int32Array | Float32Array>(array: T): T {
+  if (typeof SharedArrayBuffer === 'function' && array.buffer instanceof SharedArrayBuffer) return array;
   const ctor = array.constructor as new (buffer: ArrayBuffer | SharedArrayBuffer) => T;
   const out = new ctor(sharedBuffer(array.byteLength));
   (out as Uint8Array).set(array as Uint8Array);

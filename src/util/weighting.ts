@@ -63,8 +63,8 @@ export class InteractionWeights {
     }
   }
 
-  /** `m` with every entry replaced by its weight (as float32) times `scale`, non-positive weights dropped. */
-  matrix(m: CsrMatrix, scale = 1): CsrMatrix {
+  /** `m` with every entry replaced by its weight, non-positive weights dropped. */
+  matrix(m: CsrMatrix): CsrMatrix {
     const { nRows, nCols, indptr, indices, values } = m;
     const ptr = new Int32Array(nRows + 1);
     const idx = new Int32Array(values.length);
@@ -77,7 +77,7 @@ export class InteractionWeights {
         const w = this.weight(values[p], indices[p], distinct);
         if (!(w > 0)) continue;
         idx[q] = indices[p];
-        val[q++] = Math.fround(w) * scale;
+        val[q++] = w;
       }
       ptr[u + 1] = q;
     }

@@ -13,6 +13,7 @@ import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
 import { queryPurchases } from '../history';
 import { joinNames } from '../reasons';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, SaveOptions, ScoreVector } from '../types';
+import { confidenceMatrices } from './confidence';
 import { alternate, foldInSystem, gramPlusRidge } from './solve';
 
 export interface ALSOptions {
@@ -165,13 +166,13 @@ export class ALS implements Recommender, VectorIndexed {
     const f = o.factors;
     const seed = options.seed ?? 42;
     const weights = InteractionWeights.fit(data.interactions, o.weighting, { k1: o.bm25K1, b: o.bm25B });
-    const w = weights.matrix(data.interactions, o.alpha);
-    const confT = w.transpose();
+    const { byUser, byItem } = await confidenceMatrices(data.interactions, weights, o.alpha, { threads: options.threads, signal: options.signal, stage: 'ALS.fit' });
+    const nnz = byUser.indptr[data.nUsers];
     const users = randomFactors(data.nUsers, f, deriveSeed(seed, 'als:users'));
     const items = randomFactors(data.nItems, f, deriveSeed(seed, 'als:items'));
     const started = performance.now();
-    options.onProgress?.({ stage: 'ALS', done: 0, total: o.iterations, message: `${data.nUsers} users x ${data.nItems} items, ${w.nnz} purchases, ${f} factors` });
-    this.solver = await alternate(w, confT, users, items, {
+    options.onProgress?.({ stage: 'ALS', done: 0, total: o.iterations, message: `${data.nUsers} users x ${data.nItems} items, ${nnz} purchases, ${f} factors` });
+    this.solver = await alternate(byUser, byItem, users, items, {
       f,
       regularization: o.regularization,
       cgSteps: o.cgSteps,

@@ -19,7 +19,7 @@
  * WebAssembly SIMD path (src/util/wasm, the padding stays zero). G and the small systems of
  * the fold-in are Float64Array f x f.
  */
-import type { CsrMatrix } from '../../data/csr';
+import type { Confidences } from './confidence';
 import { defineKernel, rangesByCost, runKernel, sharedCopy, sharedFloat32 } from '../../util/parallel';
 import { paddedWidth, SimdKernels, type Region } from '../../util/wasm';
 
@@ -351,7 +351,7 @@ export interface AlternationSettings extends SolveSettings {
  * One half-step: G from `fixed`, then `steps` CG steps for every row of `target` (in place;
  * both rows of n values), the row solves spread over ranges of about equal work.
  */
-async function halfStep(conf: Pick<CsrMatrix, 'indptr' | 'indices' | 'values'>, target: Float32Array, fixed: Float32Array, p: { n: number; f: number; simd: boolean }, reg: number, steps: number, s: SolveSettings): Promise<void> {
+async function halfStep(conf: Confidences, target: Float32Array, fixed: Float32Array, p: { n: number; f: number; simd: boolean }, reg: number, steps: number, s: SolveSettings): Promise<void> {
   const { n, f, simd } = p;
   const run = { threads: s.threads, signal: s.signal, stage: s.stage };
   const fixedRows = fixed.length / n;
@@ -402,12 +402,12 @@ function unpadRows(from: Float32Array, n: number, to: Float32Array, f: number): 
  * available, else typed-array passes in float64. Returns which path ran. Each path is
  * deterministic and gives the same bytes for any thread count.
  */
-export async function alternate(conf: CsrMatrix, confT: CsrMatrix, users: Float32Array, items: Float32Array, s: AlternationSettings): Promise<'simd' | 'js'> {
+export async function alternate(conf: Confidences, confT: Confidences, users: Float32Array, items: Float32Array, s: AlternationSettings): Promise<'simd' | 'js'> {
   const f = s.f;
   const simd = s.simd ?? SimdKernels.create() !== null;
   const layout = { n: simd ? paddedWidth(f) : f, f, simd };
-  // Shared once here, so no job of the fit copies them again for the workers.
-  const share = (m: CsrMatrix) => ({ indptr: sharedCopy(m.indptr), indices: sharedCopy(m.indices), values: sharedCopy(m.values) });
+  // Shared once here (unless they already are), so no job of the fit copies them again for the workers.
+  const share = (m: Confidences) => ({ indptr: sharedCopy(m.indptr), indices: sharedCopy(m.indices), values: sharedCopy(m.values) });
   const byUser = share(conf);
   const byItem = share(confT);
   const x = padRows(users, f, layout.n);
