@@ -285,10 +285,11 @@ export function headline(quality: ProtocolResult[], speed: SpeedResult[], rules:
       '',
       `At ${s.options.users.toLocaleString('en-US')} shoppers x ${s.options.products.toLocaleString('en-US')} products (${s.data.lines.toLocaleString('en-US')} order lines, synthetic): ` +
         `fit ${fits}; \`recommend()\` of the non-neural ensemble p50 ${ms3(e.recommend.p50Ms)} ms, p99 ${ms3(e.recommend.p99Ms)} ms; ` +
-        `${e.batch.usersPerSecond.toFixed(0)} users/s in batch; peak RSS ${mib(s.peakRssBytes)}; artifact ${mib(e.artifact.bytes)}.`,
+        `${e.batch.usersPerSecond.toFixed(0)} users/s in batch; peak RSS ${mib(s.peakRssBytes)}; artifact ${mib(e.artifact.bytes)} (${describeMachine(s.machine)}).`,
     );
   }
-  parts.push('', `Measured on ${describeMachine(quality[0]?.machine ?? speed[0]?.machine)}.`);
+  // Speed lines name their own machine: result files of different stops can come from different VMs.
+  parts.push('', `Quality measured on ${describeMachine(quality[0]?.machine ?? speed[0]?.machine)}.`);
   return parts.join('\n');
 }
 
