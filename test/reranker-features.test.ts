@@ -233,7 +233,10 @@ describe('RerankerFeatures on a fitted ensemble, as the reranker calls it', () =
         const strategies = [...engine.scoreStrategies(query, blocked, settings)];
         // The reference reads "(linear)" from a ScoreVector of the positive sums; the serving path
         // reads the engine's candidate union in place (zscore makes sums <= 0 it must skip).
-        const vectors = [...strategies, engine.linearScores(linear)];
+        linear.reset();
+        const union = engine.candidateSums();
+        for (let c = 0; c < union.size; c++) if (union.sums[c] > 0) linear.set(union.items[c], union.sums[c]);
+        const vectors = [...strategies, linear];
         const maps: Array<Affine | null | undefined> = [0, 1, 2].map((s) => engine.normalizationOf(s));
         maps.push(undefined);
         const fast = extractor.extract(query, [...strategies, engine.candidateSums()], { blocked, normalizations: maps });

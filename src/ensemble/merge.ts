@@ -415,7 +415,7 @@ export class MergeEngine {
    * `query` (a strategy of weight 0 too: a learned combiner reads it), is normalized and cut
    * exactly as rank() does, its candidates join the union, and the weighted sum of rank() is
    * added up (weight 0 adds nothing). Returns each strategy's ScoreVector, valid until the
-   * next call; contribution() and linearScores() then read as after rank(). Follow with
+   * next call; contribution() and candidateSums() then read as after rank(). Follow with
    * rankScored().
    */
   scoreStrategies(query: Query, blocked: Uint8Array | null, settings: MergeSettings): readonly ScoreVector[] {
@@ -434,14 +434,6 @@ export class MergeEngine {
       if (weights[s] !== 0) addCandidates(this.candidates.slots, this.candidates.raw, 0, part.count, map.scale, map.shift, weights[s], this.union.sums);
     }
     return this.perStrategy;
-  }
-
-  /** After scoreStrategies(): the linear merge's score (the weighted sum) of every candidate with a positive one, into `out` (reset first). */
-  linearScores(out: ScoreVector): ScoreVector {
-    out.reset();
-    const { items, sums, size } = this.union;
-    for (let u = 0; u < size; u++) if (sums[u] > 0) out.set(items[u], sums[u]);
-    return out;
   }
 
   /**
