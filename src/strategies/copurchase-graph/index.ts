@@ -483,15 +483,16 @@ interface WalkMemo {
   ascending: Int32Array | null;
 }
 
+/** Whether evidence a ranks above b: the larger weight, ties to the lower item. */
+function stronger(a: { item: number; weight: number }, b: { item: number; weight: number }): boolean {
+  return a.weight > b.weight || (a.weight === b.weight && a.item < b.item);
+}
+
 /**
  * The top evidence entries (distinct items), strongest first (ties to the lower index), by
  * insertion into the few kept: an item linked to hundreds of a long history's items made
  * sorting them all a visible part of explain.
  */
-function stronger(a: { item: number; weight: number }, b: { item: number; weight: number }): boolean {
-  return a.weight > b.weight || (a.weight === b.weight && a.item < b.item);
-}
-
 function strongest(entries: Array<{ item: number; weight: number }>): Array<{ item: number; weight: number }> {
   const top: Array<{ item: number; weight: number }> = [];
   for (const e of entries) {

@@ -23,8 +23,8 @@ export class PushWorkspace {
   /**
    * Per node v, one record of four float64 at 4v: residual (mass not yet spread), arrived
    * (mass that came by a walk step: the score before scaling by restart), the push threshold
-   * epsilon x degree(v), and the state: `run + TOUCHED` or `run + TOUCHED + QUEUED` when the
-   * current run touched v; anything below `run` means untouched, its residual and arrival
+   * epsilon x degree(v), and the state: `run0 + TOUCHED` or `run0 + TOUCHED + QUEUED` when the
+   * current run touched v; anything below `run0` means untouched, its residual and arrival
    * stale and read as 0 (zeroed at the first touch, in the line the visit writes anyway). An
    * edge visit reads and writes its neighbor's record only, one cache line, where separate
    * arrays cost one miss each (the walk was a quarter of a query's ensemble time at 50k items).
