@@ -10,7 +10,15 @@
  * timed calls, with and without explanations, and the batch) says whether the rankings are identical.
  *
  *   NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/ensemble-ab.ts [--base main] [--users 200000] [--products 50000] \
- *     [--queries 2000] [--batch 2000] [--rounds 2]
+ *     [--queries 2000] [--batch 2000] [--rounds 2] [--same-process]
+ *
+ * --same-process: both libraries load the model in this one process and every shopper goes
+ * through both, alternating which goes first (no rounds, no batch), for recommend(user id),
+ * with explain, and recommend({ history }) as POST /recommend sends it. On a shared machine
+ * fresh-process rounds moved by 20-30% between rounds; this mode's base-against-base run
+ * (stop 19) was within 1% at p50 and mean, 6% at p99. Each side's caches are cold from the
+ * other's call, so its absolute times run high; read its ratios. Writes
+ * benchmarks/results/ensemble-ab-same-process-<users>x<products>.json.
  *
  * The ensemble is the demo's non-neural one (examples/shared.ts) with the Popularity fallback.
  * Writes benchmarks/results/ensemble-ab-<users>x<products>.json.
@@ -18,11 +26,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeMachine, machine, percentile, textArg } from './machine';
-import { alternateRevisions, baseTree, medianTable, timingRows, type Timing } from './revision-ab';
+import { alternateRevisions, baseTree, medianTable, timingRows, withBaseTree, type Timing } from './revision-ab';
 
 const here = fileURLToPath(import.meta.url);
 const root = join(dirname(here), '..');
@@ -61,7 +69,7 @@ async function child(libRoot: string, model: string, queries: number, batch: num
       cpu.push((c.user + c.system) / 1000);
       lists.update(JSON.stringify(out));
     }
-    return { wallP50: percentile(wall, 50), wallP99: percentile(wall, 99), cpuP50: percentile(cpu, 50), cpuP99: percentile(cpu, 99), cpuMean: cpu.reduce((a, b) => a + b, 0) / cpu.length };
+    return timing(wall, cpu);
   };
   const recommend = time((id) => rec.recommend(id, { k: 10 }));
   const explain = time((id) => rec.recommend(id, { k: 10, explain: true }));
@@ -75,6 +83,66 @@ async function child(libRoot: string, model: string, queries: number, batch: num
   lists.update(JSON.stringify(batchLists));
   const result: ChildResult = { listsHash: lists.digest('hex'), recommend, explain, batchUsersPerSecond: batchIds.length / seconds, batchUsersPerCpuSecond: batchIds.length / ((c.user + c.system) / 1e6) };
   console.log(JSON.stringify(result));
+}
+
+/** Wall and CPU p50 / p99 and CPU mean of one side's calls (ms). */
+function timing(wall: number[], cpu: number[]): Timing {
+  return { wallP50: percentile(wall, 50), wallP99: percentile(wall, 99), cpuP50: percentile(cpu, 50), cpuP99: percentile(cpu, 99), cpuMean: cpu.reduce((a, b) => a + b, 0) / cpu.length };
+}
+
+/** --same-process: the base tree's library and this checkout's in one process, every shopper through both. */
+async function sameProcess(base: string, model: string, queries: number, users: number, products: number): Promise<void> {
+  await withBaseTree(root, base, 'ab', async (tree, rev, head) => {
+    const bytes = new Uint8Array(await readFile(model));
+    const sides = [];
+    for (const libRoot of [tree, root]) {
+      const lib = (await import(pathToFileURL(join(libRoot, 'src/index.ts')).href)) as typeof import('../src/index');
+      sides.push({ rec: await lib.HybridRecommender.load(bytes), lists: createHash('sha256'), timings: {} as Record<string, Timing> });
+    }
+    const { mulberry32 } = await import('../src/strategy');
+    const data = sides[1].rec.dataset;
+    const m = data.interactions;
+    const rng = mulberry32(2);
+    const warmup = 300;
+    const picked = Array.from({ length: warmup + queries }, () => Math.floor(rng() * data.nUsers));
+    // A POST body lists every purchase: an item bought 3 times appears 3 times.
+    const histories = picked.map((u) => {
+      const history: string[] = [];
+      for (let p = m.indptr[u]; p < m.indptr[u + 1]; p++) for (let c = 0; c < m.values[p]; c++) history.push(data.items.id(m.indices[p]));
+      return { history };
+    });
+    const load = [loadavg()[0]];
+    console.log(`${describeMachine()}; same process: base ${base} (${rev}) against this checkout (${head}); ${queries} users per call kind; load ${load[0].toFixed(2)}`);
+    const kinds = { recommend: false, explain: true, post: false } as const;
+    for (const [kind, explain] of Object.entries(kinds)) {
+      const wall = [[], []] as number[][];
+      const cpu = [[], []] as number[][];
+      for (let i = 0; i < picked.length; i++) {
+        const shopper = kind === 'post' ? histories[i] : data.users.id(picked[i]);
+        for (const s of i % 2 === 0 ? [0, 1] : [1, 0]) {
+          const c0 = process.cpuUsage();
+          const t0 = performance.now();
+          const out = sides[s].rec.recommend(shopper, { k: 10, explain });
+          const dt = performance.now() - t0;
+          const c = process.cpuUsage(c0);
+          if (i < warmup) continue;
+          wall[s].push(dt);
+          cpu[s].push((c.user + c.system) / 1000);
+          sides[s].lists.update(JSON.stringify(out));
+        }
+      }
+      for (const s of [0, 1]) sides[s].timings[kind] = timing(wall[s], cpu[s]);
+      load.push(loadavg()[0]);
+    }
+    const table = medianTable({ base: [sides[0].timings], new: [sides[1].timings] }, Object.keys(kinds).flatMap((kind) => timingRows<Record<string, Timing>>(kind === 'post' ? 'recommend({ history })' : kind, (r) => r[kind])));
+    console.log(`load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}`);
+    const [h0, h1] = sides.map((s) => s.lists.digest('hex'));
+    console.log(h0 === h1 ? `identical lists on both sides (sha256 ${h0.slice(0, 16)})` : `LISTS DIFFER: ${h0.slice(0, 16)}, ${h1.slice(0, 16)}`);
+    const out = join(root, `benchmarks/results/ensemble-ab-same-process-${users}x${products}.json`);
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, `${JSON.stringify({ machine: machine(), mode: 'same-process', base: { rev: base, commit: rev }, head, users, products, queries, loadAverage: load, identicalLists: h0 === h1, table }, null, 2)}\n`);
+    console.log(`wrote ${out}`);
+  });
 }
 
 async function main(): Promise<void> {
@@ -91,6 +159,7 @@ async function main(): Promise<void> {
     const { recommender } = await fitDemoRecommender({ users, products, neural: false, quiet: true });
     await writeFile(model, recommender.save());
   }
+  if (args.includes('--same-process')) return sameProcess(base, model, queries, users, products);
   const { rev, head, load, runs } = await alternateRevisions<ChildResult>({
     root,
     script: here,

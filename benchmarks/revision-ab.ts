@@ -37,31 +37,39 @@ export const baseTree = (tag: string) => join(tmpdir(), `hybridrec-${tag}-base-$
  * result. `report` prints a round's line.
  */
 export function alternateRevisions<R>(o: { root: string; script: string; base: string; tag: string; rounds: number; childArgs: string[]; report: (round: number, side: 'base' | 'new', result: R) => void; intro: (rev: string, head: string, load: number) => void }): Promise<AbRun<R>> {
-  const tree = baseTree(o.tag);
-  execFileSync('git', ['-C', o.root, 'worktree', 'add', '--detach', tree, o.base], { stdio: 'ignore' });
-  const rev = execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD']).toString().trim();
-  const head = execFileSync('git', ['-C', o.root, 'rev-parse', '--short', 'HEAD']).toString().trim();
-  const load = [loadavg()[0]];
-  const runs: Record<'base' | 'new', R[]> = { base: [], new: [] };
-  return (async () => {
-    try {
-      await symlink(join(o.root, 'node_modules'), join(tree, 'node_modules'));
-      o.intro(rev, head, load[0]);
-      for (let r = 0; r < o.rounds; r++) {
-        for (const [side, libRoot] of [['base', tree], ['new', o.root]] as const) {
-          const out = spawnSync(process.execPath, ['--import', 'tsx', o.script, '--child', libRoot, ...o.childArgs], { cwd: o.root, encoding: 'utf8', maxBuffer: 1 << 24 });
-          if (out.status !== 0) throw new Error(`${side} round ${r + 1} failed:\n${out.stderr}`);
-          const result = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as R;
-          runs[side].push(result);
-          o.report(r + 1, side, result);
-          load.push(loadavg()[0]);
-        }
+  return withBaseTree(o.root, o.base, o.tag, async (tree, rev, head) => {
+    const load = [loadavg()[0]];
+    const runs: Record<'base' | 'new', R[]> = { base: [], new: [] };
+    o.intro(rev, head, load[0]);
+    for (let r = 0; r < o.rounds; r++) {
+      for (const [side, libRoot] of [['base', tree], ['new', o.root]] as const) {
+        const out = spawnSync(process.execPath, ['--import', 'tsx', o.script, '--child', libRoot, ...o.childArgs], { cwd: o.root, encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (out.status !== 0) throw new Error(`${side} round ${r + 1} failed:\n${out.stderr}`);
+        const result = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as R;
+        runs[side].push(result);
+        o.report(r + 1, side, result);
+        load.push(loadavg()[0]);
       }
-    } finally {
-      execFileSync('git', ['-C', o.root, 'worktree', 'remove', '--force', tree], { stdio: 'ignore' });
     }
     return { rev, head, load, runs };
-  })();
+  });
+}
+
+/**
+ * Runs `run` with a temporary git worktree of `base` (its node_modules linked to `root`'s), its
+ * short commit and `root`'s; the worktree is removed afterwards, also on failure.
+ */
+export async function withBaseTree<T>(root: string, base: string, tag: string, run: (tree: string, rev: string, head: string) => Promise<T>): Promise<T> {
+  const tree = baseTree(tag);
+  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', tree, base], { stdio: 'ignore' });
+  try {
+    const rev = execFileSync('git', ['-C', tree, 'rev-parse', '--short', 'HEAD']).toString().trim();
+    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
+    await symlink(join(root, 'node_modules'), join(tree, 'node_modules'));
+    return await run(tree, rev, head);
+  } finally {
+    execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', tree], { stdio: 'ignore' });
+  }
 }
 
 /** Each measure's median per side and the ratio new / base, printed as a markdown table. */

@@ -2,7 +2,7 @@ import type { Dataset } from '../data/dataset';
 import { ArtifactError, NoCustomerDataError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
 import { Popularity } from '../strategies/popularity';
 import { checkDataset } from '../strategies/checks';
-import type { Explanation, FitOptions, Progress, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
+import type { Explanation, FitOptions, ItemNamer, Progress, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
 import { isVectorIndexed, type VectorIndexFactory } from '../util/ann';
 import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
 import { defaultExecutor, inlineExecutor, resolveThreads, runKernel, sharedCopy } from '../util/parallel';
@@ -626,6 +626,8 @@ export class HybridRecommender {
       // The reranker reads every strategy at weight 1: sources are then each one's normalized score.
       const weights = learned ? null : this.settings.weights;
       const results: Recommendation[] = [];
+      // One namer per call, not one per explained item.
+      const namer: ItemNamer = (i) => data.catalog.name[i] || data.items.id(i);
       for (let r = 0; r < ranked.items.length; r++) {
         const item = ranked.items[r];
         const sources: Record<string, number> = {};
@@ -639,7 +641,7 @@ export class HybridRecommender {
         }
         const rec: Recommendation = { item: data.items.id(item), name: data.catalog.name[item], score: ranked.scores[r], sources };
         if (o.explain) {
-          rec.because = this.explainItem(data, query, item, sources, fromFallback, learned);
+          rec.because = this.explainItem(data, query, item, sources, fromFallback, learned, namer);
           rec.reason = (list === 'buy-again' ? buyAgainReason(query, item) : null) ?? rec.because[0]?.text;
           if (learned && !fromFallback) rec.features = learned.explain(item);
         }
@@ -663,17 +665,13 @@ export class HybridRecommender {
     }
   }
 
-  private explainItem(data: Dataset, query: Query, item: number, sources: Record<string, number>, fromFallback: boolean, learned: Reranker | null = null): Reason[] {
-    const namer = (i: number) => data.catalog.name[i] || data.items.id(i);
+  private explainItem(data: Dataset, query: Query, item: number, sources: Record<string, number>, fromFallback: boolean, learned: Reranker | null, namer: ItemNamer): Reason[] {
     const reasons: Reason[] = [];
-    const add = (strategy: string, contribution: number, e: Explanation | null) => {
-      if (e) reasons.push({ strategy, contribution, text: e.reason, items: e.evidence.map((x) => data.items.id(x.item)) });
-    };
-    if (fromFallback) add(FALLBACK_NAME, sources[FALLBACK_NAME] ?? 0, this.fallback!.explain(query, item, namer));
+    if (fromFallback) pushReason(reasons, data, FALLBACK_NAME, sources[FALLBACK_NAME] ?? 0, this.fallback!.explain(query, item, namer));
     else {
       for (let s = 0; s < this.names.length; s++) {
         const contribution = sources[this.names[s]];
-        if (contribution) add(this.names[s], contribution, this.members[s].explain(query, item, namer));
+        if (contribution) pushReason(reasons, data, this.names[s], contribution, this.members[s].explain(query, item, namer));
       }
     }
     if (learned && !fromFallback) {
@@ -768,6 +766,14 @@ function resolveRecommendOptions<T extends RecommendOptions = RecommendOptions>(
     }
   }
   return resolveOptions(owner, defaults, options, checks);
+}
+
+/** Adds one strategy's explanation (none: nothing) to an item's reasons. */
+function pushReason(reasons: Reason[], data: Dataset, strategy: string, contribution: number, e: Explanation | null): void {
+  if (!e) return;
+  const items = new Array<string>(e.evidence.length);
+  for (let i = 0; i < items.length; i++) items[i] = data.items.id(e.evidence[i].item);
+  reasons.push({ strategy, contribution, text: e.reason, items });
 }
 
 function itemInfo(data: Dataset, item: number): ItemInfo {

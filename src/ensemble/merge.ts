@@ -148,11 +148,12 @@ export function cutCandidates(v: ScoreVector, cap: number, blocked: Uint8Array |
     finite++;
     if (blocked !== null && blocked[item] === 1) continue;
     items[n] = item;
+    // The selection's copy, written in this pass rather than in a second one over raw.
+    scratch[n] = s;
     raw[n++] = s;
   }
   const stats = finite === 0 ? null : { min, max, sum, sumSq, finite };
   if (n <= cap) return { stats, count: n, cutoff: -Infinity };
-  for (let i = 0; i < n; i++) scratch[i] = raw[i];
   const cutoff = selectDescending(scratch, n, cap - 1);
   let kept = 0;
   for (let i = 0; i < n; i++) {

@@ -353,18 +353,26 @@ export class CoPurchaseGraph implements Recommender {
     const hasBasket = basket.length > 0;
     const basketShare = historyTotal > 0 ? (hasBasket ? this.options.basketShare : 0) : hasBasket ? 1 : 0;
     let nSources = 0;
-    const addMass = (item: number, m: number) => {
-      if (m <= 0) return;
-      if (mass[item] === 0) sources[nSources++] = item;
-      mass[item] += m;
-    };
+    // An item becomes a source at its first positive mass. Inline, not a closure made per call
+    // (an allocation per score and per explained item; under tsx, esbuild's keepNames also
+    // names each one with a defineProperty).
     if (historyTotal > 0 && basketShare < 1) {
       const scale = (1 - basketShare) / historyTotal;
-      for (let k = 0; k < items.length; k++) if (weights[k] > 0) addMass(items[k], weights[k] * scale);
+      for (let k = 0; k < items.length; k++) {
+        if (!(weights[k] > 0)) continue;
+        const m = weights[k] * scale;
+        if (m <= 0) continue;
+        if (mass[items[k]] === 0) sources[nSources++] = items[k];
+        mass[items[k]] += m;
+      }
     }
     if (basketShare > 0) {
       const each = basketShare / basket.length;
-      for (let k = 0; k < basket.length; k++) addMass(basket[k], each);
+      // A share that underflows to 0 adds no source.
+      for (let k = 0; k < basket.length && each > 0; k++) {
+        if (mass[basket[k]] === 0) sources[nSources++] = basket[k];
+        mass[basket[k]] += each;
+      }
     }
     const massList = this.massBuffer;
     for (let k = 0; k < nSources; k++) {
@@ -475,13 +483,17 @@ interface WalkMemo {
   ascending: Int32Array | null;
 }
 
+/** Whether evidence a ranks above b: the larger weight, ties to the lower item. */
+function stronger(a: { item: number; weight: number }, b: { item: number; weight: number }): boolean {
+  return a.weight > b.weight || (a.weight === b.weight && a.item < b.item);
+}
+
 /**
  * The top evidence entries (distinct items), strongest first (ties to the lower index), by
  * insertion into the few kept: an item linked to hundreds of a long history's items made
  * sorting them all a visible part of explain.
  */
 function strongest(entries: Array<{ item: number; weight: number }>): Array<{ item: number; weight: number }> {
-  const stronger = (a: { item: number; weight: number }, b: { item: number; weight: number }) => a.weight > b.weight || (a.weight === b.weight && a.item < b.item);
   const top: Array<{ item: number; weight: number }> = [];
   for (const e of entries) {
     if (top.length === MAX_EVIDENCE && !stronger(e, top[MAX_EVIDENCE - 1])) continue;

@@ -23,11 +23,19 @@ export class PushWorkspace {
   /**
    * Per node v, one record of four float64 at 4v: residual (mass not yet spread), arrived
    * (mass that came by a walk step: the score before scaling by restart), the push threshold
-   * epsilon x degree(v), and the state (0 untouched, TOUCHED, TOUCHED + QUEUED). An edge
-   * visit reads and writes its neighbor's record only, one cache line, where separate arrays
-   * cost one miss each (the walk was a quarter of a query's ensemble time at 50k items).
+   * epsilon x degree(v), and the state: `run0 + TOUCHED` or `run0 + TOUCHED + QUEUED` when the
+   * current run touched v; anything below `run0` means untouched, its residual and arrival
+   * stale and read as 0 (zeroed at the first touch, in the line the visit writes anyway). An
+   * edge visit reads and writes its neighbor's record only, one cache line, where separate
+   * arrays cost one miss each (the walk was a quarter of a query's ensemble time at 50k items).
    */
   private readonly node: Float64Array;
+  /**
+   * The current run's state base, a multiple of 4 that every run raises by 4: clearing the
+   * last run is O(1), where zeroing its touched records cost a cold miss per record at the
+   * next query.
+   */
+  private run0 = 0;
   /** The epsilon the thresholds were computed for (NaN before the first run). */
   private epsilon = NaN;
   private readonly queue: Int32Array;
@@ -52,7 +60,7 @@ export class PushWorkspace {
 
   /** Score of `node` from the last run (restart x mass that walked there). */
   score(node: number, restart: number): number {
-    return restart * this.node[4 * node + 1];
+    return this.node[4 * node + 3] > this.run0 ? restart * this.node[4 * node + 1] : 0;
   }
 
   /**
@@ -68,22 +76,26 @@ export class PushWorkspace {
       for (let v = 0; v < this.graph.nRows; v++) node[4 * v + 2] = epsilon * (indptr[v + 1] - indptr[v]);
       this.epsilon = epsilon;
     }
+    const touchedState = this.run0 + TOUCHED;
+    const queuedState = touchedState + QUEUED;
     const capacity = queue.length;
     let head = 0;
     let size = 0;
     let nTouched = 0;
     for (let k = 0; k < sources.length; k++) {
       const u = 4 * sources[k];
-      node[u] += mass[k];
-      if (node[u + 3] === 0) {
-        node[u + 3] = TOUCHED;
+      if (node[u + 3] < touchedState) {
+        node[u] = 0;
+        node[u + 1] = 0;
+        node[u + 3] = touchedState;
         touched[nTouched++] = sources[k];
       }
+      node[u] += mass[k];
     }
     for (let k = 0; k < sources.length; k++) {
       const u = 4 * sources[k];
-      if (node[u + 3] === TOUCHED && node[u] > node[u + 2]) {
-        node[u + 3] = TOUCHED + QUEUED;
+      if (node[u + 3] === touchedState && node[u] > node[u + 2]) {
+        node[u + 3] = queuedState;
         queue[(head + size++) % capacity] = sources[k];
       }
     }
@@ -93,7 +105,7 @@ export class PushWorkspace {
       head = head + 1 === capacity ? 0 : head + 1;
       size--;
       const r = 4 * u;
-      node[r + 3] = TOUCHED;
+      node[r + 3] = touchedState;
       const ru = node[r];
       node[r] = 0;
       const start = indptr[u];
@@ -104,31 +116,29 @@ export class PushWorkspace {
         const v = indices[e];
         const m = spread * values[e];
         const w = 4 * v;
+        const fresh = node[w + 3] < touchedState;
+        if (fresh) {
+          node[w] = 0;
+          node[w + 1] = 0;
+          touched[nTouched++] = v;
+        }
         const residual = node[w] + m;
         node[w] = residual;
         node[w + 1] += m;
-        const state = node[w + 3];
-        if (state === 0) touched[nTouched++] = v;
-        if (state !== TOUCHED + QUEUED && residual > node[w + 2]) {
-          node[w + 3] = TOUCHED + QUEUED;
+        if (node[w + 3] !== queuedState && residual > node[w + 2]) {
+          node[w + 3] = queuedState;
           let tail = head + size++;
           if (tail >= capacity) tail -= capacity;
           queue[tail] = v;
-        } else if (state === 0) node[w + 3] = TOUCHED;
+        } else if (fresh) node[w + 3] = touchedState;
       }
     }
     this.nTouched = nTouched;
   }
 
-  /** Resets the records the last run touched: O(touched). */
+  /** Forgets the last run: every record reads as untouched (O(1), see run0). */
   clear(): void {
-    const { node, touched } = this;
-    for (let t = 0; t < this.nTouched; t++) {
-      const w = 4 * touched[t];
-      node[w] = 0;
-      node[w + 1] = 0;
-      node[w + 3] = 0;
-    }
+    this.run0 += 4;
     this.nTouched = 0;
   }
 }
