@@ -204,7 +204,8 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
       });
       return basketCompletion(dataset, seed);
     },
-    strategies: () => withRp3beta(withLatent(withoutRepeat(defaultStrategies()))),
+    // RP3beta: the best of two coordinate searches alone on the validation split (benchmarks/results/tune-P3-grid-rp3beta.json, -2.json); see the notes.
+    strategies: () => withRp3beta(withLatent(withoutRepeat(defaultStrategies())), { alpha: 0.1, beta: 0, neighbors: 50 }),
     tune: { hyperparameters: grids('als', 'itemknn', 'tifuknn') },
     notes: [
       'Queries are anonymous baskets (no user history), so repeat purchase has nothing to score and is left out.',
