@@ -277,7 +277,7 @@ function withLatent(s: Record<string, Recommender>, als: Partial<ALSOptions> = {
   return { ...s, als: new ALS(als), ease: new EASE(), tifuknn: new TIFUKNN() };
 }
 
-/** ItemKNN with RP3beta similarity beside the cosine one, with the options a protocol's validation split chose. */
+/** ItemKNN with RP3beta similarity as member rp3beta, with the options a protocol's validation split chose. */
 function withRp3beta(s: Record<string, Recommender>, options: Partial<ItemKNNOptions> = {}): Record<string, Recommender> {
   return { ...s, rp3beta: new ItemKNN({ ...options, similarity: 'rp3beta' }) };
 }
