@@ -154,6 +154,7 @@ const ADDED_LATER: Record<string, readonly string[]> = {
   als: ['index', 'options.indexCandidates'],
   ncf: ['index', 'options.indexCandidates'],
   content: ['index', 'options.indexCandidates'],
+  itemknn: ['options.similarity', 'options.alpha', 'options.beta'],
 };
 
 function stateEdits(obj: JsonObject | Json[], prefix: Array<string | number> = [], addedLater: readonly string[] = []): StateEdit[] {

@@ -13,8 +13,26 @@ import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender
 export type KnnWeighting = 'binary' | 'count' | 'log1p' | 'bm25';
 /** How a query's history count of an item becomes the weight of its neighbors. */
 export type HistoryWeighting = 'binary' | 'count' | 'log1p';
+/** How two items' buyer vectors become their similarity. */
+export type KnnSimilarity = 'cosine' | 'rp3beta';
 
 export interface ItemKNNOptions {
+  /**
+   * 'cosine' (default): the shrunk cosine of the weighted buyer vectors. 'rp3beta' (Paudel et
+   * al. 2017, the strong item-item baseline of Dacrema et al. 2019): a three-step random walk
+   * item -> user -> item on the weighted purchase graph, each step's transition probability
+   * raised to `alpha`, with the target item's popularity damped by `beta`:
+   * sim(i, j) = sum over users u of (w(u, i) / d(i))^alpha (w(u, j) / d(u))^alpha / n(j)^beta,
+   * where w is the `weighting` of the purchase counts, d(i) and d(u) the weighted degrees
+   * (sums of w over the item's buyers, over the user's items) and n(j) the number of buyers
+   * of j. It is not symmetric: rows are what to recommend after buying i. `shrink` plays no
+   * part in it.
+   */
+  similarity: KnnSimilarity;
+  /** RP3beta's exponent on the walk's transition probabilities; only with similarity 'rp3beta'. Default 1 (the plain walk, P3). */
+  alpha: number;
+  /** RP3beta's popularity penalty, the exponent of n(j); only with similarity 'rp3beta'. Default 0.5. */
+  beta: number;
   /**
    * Neighbors kept per item (default 50: on the synthetic shop 50 beat 25, 100 and 200 —
    * far neighbors add popularity noise more than signal).
@@ -52,6 +70,10 @@ export interface ItemKNNOptions {
 }
 
 const CHECKS: OptionChecks<ItemKNNOptions> = {
+  similarity: oneOf<KnnSimilarity>(['cosine', 'rp3beta']),
+  // [0, 2]: Dacrema et al.'s search range (past it, alpha only sharpens each walk step onto the single heaviest edge).
+  alpha: number({ min: 0, max: 2 }),
+  beta: number({ min: 0, max: 2 }),
   neighbors: integer({ min: 1 }),
   weighting: oneOf<KnnWeighting>(['binary', 'count', 'log1p', 'bm25']),
   bm25K1: number({ min: 0 }),
@@ -62,14 +84,21 @@ const CHECKS: OptionChecks<ItemKNNOptions> = {
   basketWeight: number({ min: 0 }),
 };
 
+/** Options an artifact written before they existed lacks: what it was fitted with. */
+const ADDED_LATER: Partial<ItemKNNOptions> = { similarity: 'cosine', alpha: 1, beta: 0.5 };
+
 /**
  * Item-based collaborative filtering: cosine similarity between the items' buyer vectors
- * (columns of the user x item matrix, weighted and shrunk), top `neighbors` per item. A
+ * (columns of the user x item matrix, weighted and shrunk), or RP3beta's random-walk
+ * similarity (`similarity`), top `neighbors` per item. A
  * query scores candidate c as the sum over its history and basket items q of
  * weight(q) * sim(q, c): "people who bought what you buy also bought c".
  */
 export class ItemKNN implements Recommender {
   static readonly defaults: Readonly<ItemKNNOptions> = Object.freeze({
+    similarity: 'cosine',
+    alpha: 1,
+    beta: 0.5,
     neighbors: 50,
     weighting: 'log1p',
     bm25K1: 10,
@@ -114,17 +143,20 @@ export class ItemKNN implements Recommender {
     checkDataset(data, 'ItemKNN');
     throwIfAborted(options.signal, 'ItemKNN.fit');
     const weighted = weightMatrix(data.interactions, this.options);
-    const norms = columnNorms(weighted);
+    const o = this.options;
     this.listedBy = null;
-    this.sims = await cooccurrence(weighted, {
-      topN: this.options.neighbors,
-      minCount: this.options.minCount,
-      measure: { kind: 'cosine', norms, shrink: this.options.shrink },
+    const rp3 = o.similarity === 'rp3beta' ? rp3betaWalk(weighted, o.alpha, o.beta) : null;
+    const sims = await cooccurrence(rp3 ? rp3.walk : weighted, {
+      topN: o.neighbors,
+      minCount: o.minCount,
+      measure: rp3 ? { kind: 'product', factors: rp3.factors } : { kind: 'cosine', norms: columnNorms(weighted), shrink: o.shrink },
       threads: options.threads,
       signal: options.signal,
       onProgress: options.onProgress,
       stage: 'item similarities',
     });
+    if (rp3) scaleRows(sims, rp3.rowScale);
+    this.sims = sims;
   }
 
   score(query: Query, out: ScoreVector): void {
@@ -238,7 +270,7 @@ export class ItemKNN implements Recommender {
   /** Rebuilds a saved model: an nItems x nItems CSR of finite similarities, sorted unique per row, else an ArtifactError. */
   static load(state: JsonObject, sections: SectionReader, context?: LoadContext): ItemKNN {
     const s = StateReader.of(state, scopeName(sections)).keys(['options', 'nItems']);
-    const model = new ItemKNN(s.options('ItemKNN', CHECKS));
+    const model = new ItemKNN(s.options('ItemKNN', CHECKS, 'options', ADDED_LATER));
     const nItems = s.count('nItems', context?.nItems);
     const { indptr, indices, values } = readCsr(sections, '', { nRows: nItems, nCols: nItems });
     model.sims = new CsrMatrix(nItems, nItems, indptr, indices, values);
@@ -325,6 +357,48 @@ function bm25(m: CsrMatrix, k1: number, b: number, out: Float32Array): void {
       out[p] = (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length[indices[p]]) / avg));
     }
   }
+}
+
+/**
+ * RP3beta as a symmetric co-occurrence, so that it runs on the parallel kernel: with P(i -> u)
+ * = w(u, i) / d(i) and P(u -> j) = w(u, j) / d(u),
+ *   sim(i, j) = d(i)^-alpha n(j)^-beta S(i, j), S(i, j) = sum_u w'(u, i) w'(u, j),
+ *   w'(u, i) = w(u, i)^alpha d(u)^(-alpha / 2) (`walk`, S is symmetric).
+ * Within row i, d(i)^-alpha is constant, and so is n(i)^-beta, so row i ranks its partners as
+ * the symmetric S(i, j) n(i)^-beta n(j)^-beta does (the 'product' measure with `factors`
+ * n^-beta): the kernel keeps the right top N, and multiplying row i by `rowScale`
+ * d(i)^-alpha n(i)^beta then gives sim(i, j) itself.
+ */
+function rp3betaWalk(m: CsrMatrix, alpha: number, beta: number): { walk: CsrMatrix; factors: Float64Array; rowScale: Float64Array } {
+  const { nRows, nCols, indptr, indices, values } = m;
+  const degree = new Float64Array(nCols);
+  const buyers = new Float64Array(nCols);
+  for (let p = 0; p < values.length; p++) {
+    degree[indices[p]] += values[p];
+    buyers[indices[p]]++;
+  }
+  const walk = new Float32Array(values.length);
+  for (let u = 0; u < nRows; u++) {
+    let du = 0;
+    for (let p = indptr[u]; p < indptr[u + 1]; p++) du += values[p];
+    const scale = du ** (-alpha / 2);
+    for (let p = indptr[u]; p < indptr[u + 1]; p++) walk[p] = values[p] ** alpha * scale;
+  }
+  const factors = new Float64Array(nCols);
+  const rowScale = new Float64Array(nCols);
+  for (let i = 0; i < nCols; i++) {
+    // An item nobody bought has no pairs: its factor never meets a value.
+    if (buyers[i] === 0) continue;
+    factors[i] = buyers[i] ** -beta;
+    rowScale[i] = degree[i] ** -alpha * buyers[i] ** beta;
+  }
+  return { walk: new CsrMatrix(nRows, nCols, indptr, indices, walk), factors, rowScale };
+}
+
+/** Multiplies row i of `m` by scale[i], in place. */
+function scaleRows(m: CsrMatrix, scale: Float64Array): void {
+  const { indptr, values } = m;
+  for (let i = 0; i < m.nRows; i++) for (let p = indptr[i]; p < indptr[i + 1]; p++) values[p] *= scale[i];
 }
 
 function columnNorms(m: CsrMatrix): Float64Array {

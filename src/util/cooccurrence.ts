@@ -15,6 +15,8 @@ import { before } from './topk';
  * - 'log-lift': log(v N / (n(i) n(j))), i.e. PMI (pairs at or below chance are dropped: PPMI)
  * - 'jaccard': v / (n(i) + n(j) - v)
  * - 'ochiai': v / sqrt(n(i) n(j)) (cosine of binary columns)
+ * - 'product': v f(i) f(j) with f = `factors`, any per-item scale (RP3beta's popularity
+ *   penalty has f = n^-beta: see ItemKNN)
  */
 export type PairMeasure =
   | { kind: 'sum' }
@@ -22,7 +24,8 @@ export type PairMeasure =
   | { kind: 'lift'; support: Int32Array; rows: number }
   | { kind: 'log-lift'; support: Int32Array; rows: number }
   | { kind: 'jaccard'; support: Int32Array }
-  | { kind: 'ochiai'; support: Int32Array };
+  | { kind: 'ochiai'; support: Int32Array }
+  | { kind: 'product'; factors: Float64Array };
 
 export interface CooccurrenceOptions {
   /**
@@ -270,7 +273,8 @@ const LIFT = 2;
 const LOG_LIFT = 3;
 const JACCARD = 4;
 const OCHIAI = 5;
-const MEASURE_CODES = { sum: SUM, cosine: COSINE, lift: LIFT, 'log-lift': LOG_LIFT, jaccard: JACCARD, ochiai: OCHIAI } as const;
+const PRODUCT = 6;
+const MEASURE_CODES = { sum: SUM, cosine: COSINE, lift: LIFT, 'log-lift': LOG_LIFT, jaccard: JACCARD, ochiai: OCHIAI, product: PRODUCT } as const;
 
 /**
  * One range of items: scratch, output buffers and the hot loops, kept in small methods of
@@ -306,7 +310,7 @@ class PairKernel {
     this.outIdx = new Int32Array(keepAll ? 1024 : 0);
     this.outVal = new Float32Array(this.outIdx.length);
     this.code = MEASURE_CODES[measure.kind];
-    this.scale = measure.kind === 'cosine' ? measure.norms : measure.kind === 'sum' ? new Int32Array(0) : measure.support;
+    this.scale = measure.kind === 'cosine' ? measure.norms : measure.kind === 'product' ? measure.factors : measure.kind === 'sum' ? new Int32Array(0) : measure.support;
     this.shrink = measure.kind === 'cosine' ? measure.shrink : 0;
     this.rows = measure.kind === 'lift' || measure.kind === 'log-lift' ? measure.rows : 0;
   }
@@ -395,6 +399,8 @@ class PairKernel {
         return Math.log((v * this.rows) / (s[i] * s[j]));
       case JACCARD:
         return v / (s[i] + s[j] - v);
+      case PRODUCT:
+        return v * s[i] * s[j];
       default:
         return v / Math.sqrt(s[i] * s[j]);
     }
@@ -459,9 +465,9 @@ function checkMeasure(measure: PairMeasure, nItems: number): void {
     throw new OptionError('measure', `must be one of ${Object.keys(MEASURE_CODES).join(', ')}, got ${JSON.stringify(measure)}`);
   }
   if (measure.kind === 'sum') return;
-  const perItem = measure.kind === 'cosine' ? measure.norms : measure.support;
+  const [field, perItem] = measure.kind === 'cosine' ? ['norms', measure.norms] : measure.kind === 'product' ? ['factors', measure.factors] : ['support', measure.support];
   if (!ArrayBuffer.isView(perItem) || perItem.length !== nItems) {
-    throw new OptionError(`measure.${measure.kind === 'cosine' ? 'norms' : 'support'}`, `must be a typed array of one value per item (${nItems})`);
+    throw new OptionError(`measure.${field}`, `must be a typed array of one value per item (${nItems})`);
   }
   if (measure.kind === 'cosine' && !(Number.isFinite(measure.shrink) && measure.shrink >= 0)) {
     throw new OptionError('measure.shrink', `must be a finite number >= 0, got ${measure.shrink}`);
