@@ -293,7 +293,8 @@ class PairKernel {
   private readonly rows: number;
   /**
    * Item i's own candidates (pairs i, j > i) during scan(i): heap i takes only their best k, in
-   * one locked merge, instead of one lock per offer (a lock and unlock cost some 300 ns here).
+   * one locked merge, instead of one lock per offer (a lock and unlock pair measured 250-375 ns on
+   * the 2-core Xeon VM of stop 19, and heap i took about 1 M of the 5.75 M offers at 100k x 20k).
    */
   private readonly own: TopK;
 
