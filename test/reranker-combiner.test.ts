@@ -211,7 +211,7 @@ describe('combiner options', () => {
     expect(rec.options.combiner).toBe('linear');
     expect(rec.options.reranker.booster.trees).toBe(9);
     expect(rec.options.reranker.booster.numLeaves).toBe(15);
-    expect(rec.options.reranker.maxQueries).toBe(1000);
+    expect(rec.options.reranker.maxQueries).toBe(5000);
   });
 });
 
