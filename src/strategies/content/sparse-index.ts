@@ -10,9 +10,6 @@ import { TopK } from '../../util/topk';
 import type { ScoreVector } from '../types';
 import type { CandidateLimits, ContentIndex, Profile } from './vectors';
 
-/** Where score()'s row touches put their loads' sum, so that the compiler keeps them. */
-let touchedSum = 0;
-
 /** Profile terms ranked up front for candidate gathering (see score). */
 const STRONGEST_TERMS = 32;
 
@@ -35,14 +32,6 @@ export class SparseContentIndex implements ContentIndex {
   /** similarity()'s second item, its weight per term (0 elsewhere), and which item that is (-1: none). */
   private readonly spread: Float64Array;
   private spreadItem = -1;
-  /**
-   * The item matrix's entries interleaved for score(): entry p's term at rowTerms[2p] and its
-   * weight at rowWeights[2p + 1], views of one buffer. A candidate's row (8 terms on average)
-   * is then one or two cache lines, where the separate indices and values arrays cost a
-   * miss each: score() reads ~500-1500 random rows per query and was memory-bound.
-   */
-  private readonly rowTerms: Int32Array;
-  private readonly rowWeights: Float32Array;
 
   /** `matrix`: items x terms, rows L2-normalized with ascending term indices. */
   constructor(readonly matrix: CsrMatrix) {
@@ -55,14 +44,6 @@ export class SparseContentIndex implements ContentIndex {
     this.restTerms = new Int32Array(matrix.nCols);
     this.inHead = new Uint8Array(matrix.nCols);
     this.spread = new Float64Array(matrix.nCols);
-    const nnz = matrix.indptr[matrix.nRows];
-    const rows = new ArrayBuffer(8 * nnz);
-    this.rowTerms = new Int32Array(rows);
-    this.rowWeights = new Float32Array(rows);
-    for (let p = 0; p < nnz; p++) {
-      this.rowTerms[2 * p] = matrix.indices[p];
-      this.rowWeights[2 * p + 1] = matrix.values[p];
-    }
   }
 
   get nItems(): number {
@@ -155,21 +136,16 @@ export class SparseContentIndex implements ContentIndex {
       const rest = restTerms.subarray(0, nRest).sort((a, b) => weights[b] - weights[a] || a - b);
       for (let i = 0; i < nRest && nCandidates < budget; i++) gather(rest[i]);
     }
-    const indptr = matrix.indptr;
-    const { rowTerms, rowWeights } = this;
+    const { indptr, indices, values } = matrix;
     const scores = out.values;
-    // Each candidate's row (never empty: it came from a posting) is read whole below: touch
-    // them all first, so that the misses
-    // overlap (as CsrMatrix.touchRows does for the separate arrays).
-    let first = 0;
-    for (let c = 0; c < nCandidates; c++) first += rowTerms[2 * indptr[candidates[c]]];
-    touchedSum = first;
+    // Each candidate's row is read whole below: touch them all first (CsrMatrix.touchRows).
+    matrix.touchRows(candidates, nCandidates);
     for (let c = 0; c < nCandidates; c++) {
       const item = candidates[c];
       let acc = 0;
       // Without the test for a profile term: a term outside the profile adds +0, which leaves
       // the sum of non-negative weights unchanged, and the loop no longer mispredicts.
-      for (let p = 2 * indptr[item], end = 2 * indptr[item + 1]; p < end; p += 2) acc = Math.fround(acc + termWeight[rowTerms[p]] * rowWeights[p + 1]);
+      for (let p = indptr[item], end = indptr[item + 1]; p < end; p++) acc = Math.fround(acc + termWeight[indices[p]] * values[p]);
       // The candidate is in `out` already (gather set it to 0).
       scores[item] = acc;
     }
