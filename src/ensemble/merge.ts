@@ -13,7 +13,7 @@
  * Tuning caches each validation query's candidates once (scoreMember, as slots of its union)
  * and replays only addCandidates + rankCombined per trial.
  */
-import { ScoreVector, type Query, type Recommender } from '../strategies/types';
+import { ScoreVector, scoresVersionOf, type Query, type Recommender } from '../strategies/types';
 import { TopK } from '../util/topk';
 import { affineOf, rankValues, type Affine, type Normalization, type ScoreStats } from './normalize';
 
@@ -351,6 +351,15 @@ export function scoreMember(
   return part;
 }
 
+/** A query-independent strategy's reusable cut: candidates (items, raw) and statistics, for one scoresVersion and cap. */
+interface FixedCut {
+  version: object;
+  cap: number;
+  part: MemberCandidates;
+  items: Int32Array;
+  raw: Float32Array;
+}
+
 /**
  * The merge over fitted strategies, with reusable per-query buffers (one query at a time:
  * scoring is synchronous). HybridRecommender ranks through one, and so does every evaluation
@@ -370,6 +379,15 @@ export class MergeEngine {
   /** 'rank' only (allocated on first use): per strategy, its candidates' rank values in the last query, by item. */
   private rankOf: Float32Array[] | null = null;
   private lastRanked = false;
+  /**
+   * Per strategy with query-independent scores (scoresVersionOf): its cut with nothing
+   * blocked, for the version and cap it was made with. Its ScoreVector keeps those scores
+   * (never reset while the cut is reused), so contribution() reads them as after a fresh
+   * score. Popularity's dense 50k-item score, reset and cut were a tenth of a query.
+   */
+  private readonly fixedCuts: Array<FixedCut | null>;
+  /** The fallback's scoresVersion its ScoreVector holds (null: scored per query). */
+  private fallbackVersion: object | null = null;
 
   constructor(
     readonly strategies: readonly Recommender[],
@@ -382,6 +400,25 @@ export class MergeEngine {
     this.candidates = new CandidateBuffers(nItems);
     this.maps = new Array<Affine | null>(strategies.length).fill(null);
     this.cutoffs = new Float64Array(strategies.length).fill(-Infinity);
+    this.fixedCuts = new Array<FixedCut | null>(strategies.length).fill(null);
+  }
+
+  /** scoreCandidates for strategy s into this.candidates, reusing a query-independent strategy's cut (see fixedCuts). */
+  private scoreStrategy(s: number, query: Query, cap: number, blocked: Uint8Array | null): MemberCandidates {
+    const strategy = this.strategies[s];
+    const version = blocked === null ? scoresVersionOf(strategy) : null;
+    const fixed = this.fixedCuts[s];
+    if (version !== null && fixed !== null && fixed.version === version && fixed.cap === cap) {
+      this.candidates.items.set(fixed.items);
+      this.candidates.raw.set(fixed.raw);
+      return fixed.part;
+    }
+    // Forgotten first: a score() that throws leaves the vector reset.
+    this.fixedCuts[s] = null;
+    const part = scoreCandidates(strategy, query, this.perStrategy[s], cap, blocked, this.candidates);
+    // A blocked query's cut is its own (not kept).
+    if (version !== null) this.fixedCuts[s] = { version, cap, part, items: this.candidates.items.slice(0, part.count), raw: this.candidates.raw.slice(0, part.count) };
+    return part;
   }
 
   /**
@@ -397,8 +434,7 @@ export class MergeEngine {
     this.cutoffs.fill(-Infinity);
     for (let s = 0; s < this.strategies.length; s++) {
       if (weights[s] === 0) continue;
-      const v = this.perStrategy[s];
-      const part = scoreCandidates(this.strategies[s], query, v, candidatesPerStrategy, blocked, this.candidates);
+      const part = this.scoreStrategy(s, query, candidatesPerStrategy, blocked);
       if (part.stats === null) continue;
       const map = affineOf(part.stats, normalization);
       this.maps[s] = map;
@@ -426,7 +462,8 @@ export class MergeEngine {
     this.maps.fill(null);
     this.cutoffs.fill(-Infinity);
     for (let s = 0; s < this.strategies.length; s++) {
-      const part = scoreMember(this.strategies[s], query, this.perStrategy[s], candidatesPerStrategy, blocked, this.candidates, this.union);
+      const part = this.scoreStrategy(s, query, candidatesPerStrategy, blocked);
+      this.union.admit(this.candidates.items, part.count, this.candidates.slots);
       if (part.stats === null) continue;
       const map = affineOf(part.stats, normalization);
       this.maps[s] = map;
@@ -503,8 +540,14 @@ export class MergeEngine {
     let scored = false;
     return (visit) => {
       if (!scored) {
-        fb.reset();
-        strategy.score(query, fb);
+        // A query-independent fallback's scores are still in fb from an earlier query.
+        const version = scoresVersionOf(strategy);
+        if (version === null || version !== this.fallbackVersion) {
+          this.fallbackVersion = null;
+          fb.reset();
+          strategy.score(query, fb);
+          this.fallbackVersion = version;
+        }
         scored = true;
       }
       for (let i = 0; i < fb.length; i++) {

@@ -6,7 +6,7 @@ import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionCheck
 import { Pace } from '../util/pace';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import { formatCount } from './reasons';
-import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
+import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, QueryIndependentScores, Recommender, ScoreVector } from './types';
 
 export interface PopularityOptions {
   /**
@@ -44,7 +44,7 @@ const USER_CHUNK = 20_000;
  * The same score for everyone: how often each item was bought (or by how many users).
  * Dense. The ensemble's cold-start fallback and the baseline every other strategy must beat.
  */
-export class Popularity implements Recommender {
+export class Popularity implements Recommender, QueryIndependentScores {
   static readonly defaults: Readonly<PopularityOptions> = Object.freeze({ count: 'purchases', windowDays: Infinity, maxItems: Infinity });
 
   readonly kind = 'popularity';
@@ -60,6 +60,11 @@ export class Popularity implements Recommender {
 
   get fitted(): boolean {
     return this.counts !== null;
+  }
+
+  /** QueryIndependentScores: the scores array itself, which every fit or load replaces (setCounts). */
+  get scoresVersion(): object | null {
+    return this.scores;
   }
 
   /** Per item: the purchase count (or number of buyers) the scores come from. */

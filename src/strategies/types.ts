@@ -100,6 +100,21 @@ export interface Recommender {
 }
 
 /**
+ * What a strategy whose score() writes the same scores for every query (Popularity) adds
+ * beside Recommender (whose six members stay as they are): `scoresVersion`, an object that
+ * stays the same while those scores do and is replaced by every fit or load (null: not
+ * fitted). A ranker may then score the strategy once and reuse its cut across queries.
+ */
+export interface QueryIndependentScores {
+  readonly scoresVersion: object | null;
+}
+
+/** The strategy's scoresVersion when it declares query-independent scores, otherwise null. */
+export function scoresVersionOf(strategy: Recommender): object | null {
+  return (strategy as Partial<QueryIndependentScores>).scoresVersion ?? null;
+}
+
+/**
  * Rebuilds a fitted strategy from its artifact section. One per `kind`. `context` (given by
  * HybridRecommender.load) is the shape of the artifact's dataset, for the loader to check its
  * item and user counts against; a malformed state or section is an ArtifactError.

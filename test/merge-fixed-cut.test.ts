@@ -1,0 +1,54 @@
+/**
+ * MergeEngine's reuse of a query-independent strategy's cut (Popularity's scoresVersion):
+ * whatever came before (a blocked query, a refit in place), a rank equals a fresh engine's.
+ */
+import { describe, expect, it } from 'vitest';
+import { MergeEngine, type Ranked } from '../src/ensemble/merge';
+import { userQuery } from '../src/strategies/query';
+import { Popularity } from '../src/strategies/popularity';
+import { RepeatPurchase } from '../src/strategies/repeat-purchase';
+import type { Recommender } from '../src/strategies/types';
+import { basketsDataset } from './fixtures';
+
+// The same items in the same order; the second shop buys salsa three times more.
+const data = basketsDataset({ alice: [['bread', 'eggs'], ['milk'], ['milk']], bob: [['chips', 'beer', 'salsa'], ['chips']] });
+const more = basketsDataset({ alice: [['bread', 'eggs'], ['milk'], ['milk']], bob: [['chips', 'beer', 'salsa'], ['chips'], ['salsa'], ['salsa'], ['salsa']] });
+const settings = { weights: Float64Array.of(1, 1), normalization: 'max' as const, candidatesPerStrategy: 3 };
+
+/** Items, scores and every strategy's contribution to them. */
+function read(engine: MergeEngine, ranked: Ranked): unknown {
+  return { items: Array.from(ranked.items), scores: Array.from(ranked.scores), parts: Array.from(ranked.items, (i) => [engine.contribution(0, i, 1), engine.contribution(1, i, 1)]) };
+}
+
+function fresh(members: Recommender[], fallback: Recommender, blocked: Uint8Array | null, dataset = data): unknown {
+  const engine = new MergeEngine(members, fallback, dataset.nItems);
+  return read(engine, engine.rank(userQuery(dataset, 0), 6, blocked, null, settings));
+}
+
+describe('MergeEngine with a query-independent member', () => {
+  it('ranks as a fresh engine after a blocked query and after the member is refit in place', async () => {
+    expect(Array.from({ length: data.nItems }, (_, i) => data.items.id(i))).toEqual(Array.from({ length: more.nItems }, (_, i) => more.items.id(i)));
+    const popularity = new Popularity();
+    const repeat = new RepeatPurchase();
+    const fallback = new Popularity();
+    await Promise.all([popularity.fit(data), repeat.fit(data), fallback.fit(data)]);
+    const members = [popularity, repeat];
+    const engine = new MergeEngine(members, fallback, data.nItems);
+    const query = userQuery(data, 0);
+    const blocked = new Uint8Array(data.nItems);
+    blocked[data.items.indexOf('chips')] = 1;
+    const open = fresh(members, fallback, null);
+    expect(read(engine, engine.rank(query, 6, null, null, settings))).toEqual(open);
+    // Reused: the same list and contributions again, then a blocked query cuts without chips, then the reuse once more.
+    expect(read(engine, engine.rank(query, 6, null, null, settings))).toEqual(open);
+    const closed = read(engine, engine.rank(query, 6, blocked, null, settings));
+    expect(closed).toEqual(fresh(members, fallback, blocked));
+    expect(closed).not.toEqual(open);
+    expect(read(engine, engine.rank(query, 6, null, null, settings))).toEqual(open);
+    // A refit replaces the scores: salsa's new count must show, in the member and in the fallback fill.
+    await Promise.all([popularity.fit(more), fallback.fit(more)]);
+    const refit = read(engine, engine.rank(query, 6, null, null, settings));
+    expect(refit).toEqual(fresh(members, fallback, null, more));
+    expect(refit).not.toEqual(open);
+  });
+});
