@@ -4,6 +4,7 @@
  *
  *   npx tsx benchmarks/reranker-quality.ts P4-small|P4-large|P3|P6|P1|P2 [--seed 42]
  *        [--transfer 43] [--max-queries 1000] [--candidates 30] [--folds 2] [--without ncf,sequential]
+ *        [--ndcg-at 10] [--weights-from results.json] [--no-lists] [--tag name]
  *
  * One fit per protocol: weights tuned and the reranker trained on the same validation split
  * carved from the training data (the test split is never read before evaluation); the tuned
@@ -12,11 +13,16 @@
  * against TIFU-KNN alone. `--transfer S` (P4 only) also builds the synthetic shop with seed S
  * and ranks it with the trees trained on the seed-`--seed` shop (strategies refitted on S),
  * and the seed-`--seed` shop with the seed-S trees (each when the guard let that forest through).
- * Writes benchmarks/results/reranker-<protocol>.json (`-lite` with --without);
+ * `--ndcg-at K`: the booster's NDCG truncation (objective, early stopping and guard metric).
+ * `--weights-from F`: the weights and normalization of F's `tuning` (a results file of this
+ * script on the same protocol, seed and strategies) in place of tuning them again: the tuning
+ * is deterministic, so the fit is the same one without its tuning time (the reranker then
+ * carves the same validation split itself). `--no-lists`: the ensemble rows only.
+ * Writes benchmarks/results/reranker-<protocol>.json (`-lite` with --without, `-<tag>` with --tag);
  * `--table` prints the tables of docs/reranker.md from those files.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HybridRecommender, ensembleRanker, evaluate, nextBasket, weightedRanker, type EvalResult, type IndexRanker, type Split } from '../src/index';
 import { MergeEngine } from '../src/ensemble/merge';
@@ -32,7 +38,7 @@ const flag = (name: string): string | undefined => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args[at + 1] : undefined;
 };
-const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--folds', '--without'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
+const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--folds', '--without', '--ndcg-at', '--weights-from', '--tag'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
 const ids = args.filter((a, i) => !a.startsWith('--') && !flagged.has(i));
 const seed = Number(flag('seed') ?? 42);
 const transfer = flag('transfer') === undefined ? null : Number(flag('transfer'));
@@ -40,6 +46,10 @@ const maxQueries = flag('max-queries') === undefined ? undefined : Number(flag('
 const candidates = flag('candidates') === undefined ? undefined : Number(flag('candidates'));
 const folds = flag('folds') === undefined ? undefined : Number(flag('folds'));
 const without = (flag('without') ?? '').split(',').filter(Boolean);
+const ndcgAt = flag('ndcg-at') === undefined ? undefined : Number(flag('ndcg-at'));
+const weightsFrom = flag('weights-from');
+const noLists = args.includes('--no-lists');
+const tag = flag('tag');
 
 interface Row {
   name: string;
@@ -78,13 +88,20 @@ function foreignForest(rec: HybridRecommender, forest: Reranker): IndexRanker {
 async function fitBoth(split: Split, id: string, fitSeed: number): Promise<HybridRecommender> {
   const spec = PROTOCOLS[id];
   const strategies = Object.fromEntries(Object.entries(spec.strategies()).filter(([n]) => !without.includes(n)));
+  const tuned = weightsFrom === undefined ? null : JSON.parse(await readFile(weightsFrom, 'utf8')).tuning;
   const rec = new HybridRecommender({
     strategies,
-    weights: 'tune',
-    tune: { protocol: spec.validation },
+    ...(tuned ? { weights: tuned.weights, normalization: tuned.normalization } : { weights: 'tune' as const, tune: { protocol: spec.validation } }),
     combiner: 'reranker',
-    reranker: { protocol: spec.validation, ...(maxQueries ? { maxQueries } : {}), ...(candidates ? { candidatesPerStrategy: candidates } : {}), ...(folds ? { folds } : {}) },
+    reranker: {
+      protocol: spec.validation,
+      ...(maxQueries ? { maxQueries } : {}),
+      ...(candidates ? { candidatesPerStrategy: candidates } : {}),
+      ...(folds ? { folds } : {}),
+      ...(ndcgAt ? { booster: { ndcgAt } } : {}),
+    },
   });
+  if (tuned) console.log(`  weights and normalization from ${weightsFrom}: ${JSON.stringify(tuned.weights)} ${tuned.normalization}`);
   const t0 = performance.now();
   await rec.fit(split.train, {
     seed: fitSeed,
@@ -111,7 +128,7 @@ async function run(id: string): Promise<void> {
   rows.push(await measure('ensemble (tuned linear)', weightedRanker(rec, rec.strategyWeights), split));
   rows.push(await measure('ensemble (reranked)', ensembleRanker(rec, { list: 'all' }), split));
   const lists: Row[] = [];
-  const nextBasketLike = split.queries.some((q) => q.repeat !== undefined);
+  const nextBasketLike = !noLists && split.queries.some((q) => q.repeat !== undefined);
   if (nextBasketLike) {
     lists.push(await measure('P-TopFreq (reference)', topFreqRanker(split.train, false), split));
     lists.push(await measure('buy-again (linear)', ensembleRanker(rec, { list: 'buy-again', combiner: 'linear' }), split));
@@ -152,7 +169,7 @@ async function run(id: string): Promise<void> {
     date: new Date().toISOString().slice(0, 10),
     machine: machine(),
     split: split.stats,
-    tuning: rec.tuning,
+    tuning: rec.tuning ?? { from: weightsFrom, weights: rec.strategyWeights, normalization: rec.normalization },
     reranker: rec.rerankerSummary,
     importance: rec.reranker?.importance().slice(0, 12) ?? null,
     fitSeconds: rec.fitSeconds,
@@ -162,14 +179,14 @@ async function run(id: string): Promise<void> {
     seconds: (performance.now() - started) / 1000,
   };
   await mkdir(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, `reranker-${id}${without.length ? '-lite' : ''}.json`);
+  const file = join(RESULTS_DIR, `reranker-${id}${without.length ? '-lite' : ''}${tag ? `-${tag}` : ''}.json`);
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`  wrote ${file}`);
 }
 
 /** Markdown tables of every benchmarks/results/reranker-*.json (for docs/reranker.md). */
 async function table(): Promise<void> {
-  const { readdir, readFile } = await import('node:fs/promises');
+  const { readdir } = await import('node:fs/promises');
   const files = (await readdir(RESULTS_DIR)).filter((f) => /^reranker-P.*\.json$/.test(f)).sort();
   const f4 = (x: number | undefined | null) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(4));
   const ensemble = ['| protocol | strategies | linear NDCG@10 | reranked NDCG@10 | linear R@10 | reranked R@10 | linear R@20 | reranked R@20 | trees kept | training queries | command |', '|---|---|---|---|---|---|---|---|---|---|---|'];

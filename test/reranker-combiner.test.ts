@@ -12,12 +12,26 @@ import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { userQuery } from '../src/strategies/query';
 import { basketsDataset } from './fixtures';
-import { foldSplit } from '../src/ensemble/reranker/combiner';
+import { foldSplit, recallInPool } from '../src/ensemble/reranker/combiner';
 import { mulberry32 } from '../src/util/random';
 
 const strategies = () => ({ popularity: new Popularity({ maxItems: 200 }), repeat: new RepeatPurchase(), itemknn: new ItemKNN() });
 // A small forest keeps the test quick; the facade's defaults are what the benchmarks run.
 const small = { maxQueries: 200, minQueries: 20, candidatesPerStrategy: 15, booster: { trees: 30, numLeaves: 7, minDataInLeaf: 20 } };
+
+describe('recallInPool (the guard recall)', () => {
+  it('counts the positives among the k best scores, ties by row order', () => {
+    const order = new Int32Array(6);
+    const labels = Uint8Array.from([0, 1, 0, 1, 1, 0]);
+    // Best first: rows 5, 1, 2 (tie with 3 at 0.5, row 2 first), 3, 0, 4.
+    const scores = [0.1, 0.9, 0.5, 0.5, 0, 1];
+    expect(recallInPool(scores, labels, 6, 3, order)).toBeCloseTo(1 / 3, 12);
+    expect(recallInPool(scores, labels, 6, 4, order)).toBeCloseTo(2 / 3, 12);
+    expect(recallInPool(scores, labels, 6, 20, order)).toBe(1);
+    // Only the first n rows are read; no positive: 0.
+    expect(recallInPool(scores, labels, 1, 1, order)).toBe(0);
+  });
+});
 
 describe('HybridRecommender with the reranker combiner', () => {
   let data: Dataset;
@@ -46,6 +60,11 @@ describe('HybridRecommender with the reranker combiner', () => {
     expect(g.queries + t.trainingQueries + t.validationQueries).toBeLessThanOrEqual(s.usableQueries);
     expect(g.forestNdcg).toBeGreaterThan(g.linearNdcg);
     expect(g.confidence).toBeGreaterThanOrEqual(0.9);
+    for (const r of [g.linearRecall, g.forestRecall]) {
+      expect(r).toBeGreaterThan(0);
+      expect(r).toBeLessThanOrEqual(1);
+    }
+    expect(s.reason).toMatch(/R@20 within the pool \d\.\d{4} -> \d\.\d{4}/);
     expect(rec.reranker).not.toBeNull();
     expect(rec.fitSeconds.reranker).toBeGreaterThanOrEqual(0);
   });
@@ -188,7 +207,7 @@ describe('the guard rejects a forest that does not beat the linear sum on shoppe
     expect(g.confidence).toBeLessThan(0.9);
     expect(s.trained).toBe(false);
     expect(rec.reranker).toBeNull();
-    expect(s.reason).toMatch(/^not used: on \d+ guard queries \(not trained on\) NDCG@10 of the linear sum [\d.]+ -> the forest [\d.]+, better in [\d.]+% of bootstrap resamples \(minConfidence 0\.9\); 40 trees kept of 40 grown/);
+    expect(s.reason).toMatch(/^not used: on \d+ guard queries \(not trained on\) NDCG@10 of the linear sum [\d.]+ -> the forest [\d.]+, better in [\d.]+% of bootstrap resamples \(R@20 within the pool [\d.]+ -> [\d.]+\) \(minConfidence 0\.9\); 40 trees kept of 40 grown/);
     const linear = new HybridRecommender({ strategies: strategies() });
     await linear.fit(data, { seed: 3 });
     for (const u of ['u2', 'u30']) expect(rec.recommend(u, { k: 10 })).toEqual(linear.recommend(u, { k: 10 }));

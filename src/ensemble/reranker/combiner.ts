@@ -264,7 +264,7 @@ export async function trainReranker(
   let verdict: string;
   if (guardPart !== null && model.nTrees > 0) {
     guard = checkOnGuard(model, guardPart, k, mulberry32(deriveSeed(seed, 'reranker.bootstrap')));
-    verdict = `on ${guard.queries} guard queries (not trained on) NDCG@${k} of the linear sum ${guard.linearNdcg.toFixed(4)} -> the forest ${guard.forestNdcg.toFixed(4)}, better in ${(100 * guard.confidence).toFixed(1)}% of bootstrap resamples`;
+    verdict = `on ${guard.queries} guard queries (not trained on) NDCG@${k} of the linear sum ${guard.linearNdcg.toFixed(4)} -> the forest ${guard.forestNdcg.toFixed(4)}, better in ${(100 * guard.confidence).toFixed(1)}% of bootstrap resamples (R@${GUARD_RECALL_AT} within the pool ${guard.linearRecall.toFixed(4)} -> ${guard.forestRecall.toFixed(4)})`;
   } else {
     verdict = Number.isNaN(report.gainConfidence) ? 'unchecked against the linear sum (no held-out queries)' : `better than the linear sum in ${(100 * report.gainConfidence).toFixed(1)}% of bootstrap resamples of the early-stopping queries`;
   }
@@ -285,6 +285,25 @@ export interface RerankerGuard {
   forestNdcg: number;
   /** Share of paired bootstrap resamples of the guard queries in which the forest's mean beats the linear sum's. */
   confidence: number;
+  /** Mean share of a guard query's pooled held-out items ranked in the top GUARD_RECALL_AT by the linear sum, and by the forest (recall within the pool: the pool's own misses count for neither). */
+  linearRecall: number;
+  forestRecall: number;
+}
+
+/** The K of the guard's recall: the cut of the next-basket goals (Recall@20), reported beside NDCG@ndcgAt, never used to accept a forest. */
+export const GUARD_RECALL_AT = 20;
+
+/** Share of the positive rows of labels[0..n) among the k best scores (ties by row order). */
+export function recallInPool(scores: ArrayLike<number>, labels: Uint8Array, n: number, k: number, order: Int32Array): number {
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += labels[i] > 0 ? 1 : 0;
+  if (positives === 0) return 0;
+  const idx = order.subarray(0, n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  idx.sort((a, b) => scores[b] - scores[a] || a - b);
+  let hits = 0;
+  for (let r = 0; r < Math.min(k, n); r++) hits += labels[idx[r]] > 0 ? 1 : 0;
+  return hits / positives;
 }
 
 /** NDCG@k of the linear sum (the rows' order) and of the forest on each query of `data`, and their paired bootstrap. */
@@ -298,6 +317,9 @@ function checkOnGuard(model: BoostedTrees, data: RankingData & { labels: Uint8Ar
   const scores = new Float64Array(longest);
   const linear = new Float64Array(nQueries);
   const forest = new Float64Array(nQueries);
+  const order = new Int32Array(longest);
+  let linearRecall = 0;
+  let forestRecall = 0;
   for (let q = 0; q < nQueries; q++) {
     const start = data.queryPtr[q];
     const n = data.queryPtr[q + 1] - start;
@@ -305,9 +327,11 @@ function checkOnGuard(model: BoostedTrees, data: RankingData & { labels: Uint8Ar
     linear[q] = metric.ndcg(inOrder, labels, 0, n);
     model.score(data.features.subarray(start * F, (start + n) * F), n, scores);
     forest[q] = metric.ndcg(scores, labels, 0, n);
+    linearRecall += recallInPool(inOrder, labels, n, GUARD_RECALL_AT, order);
+    forestRecall += recallInPool(scores, labels, n, GUARD_RECALL_AT, order);
   }
   const mean = (v: Float64Array) => v.reduce((a, b) => a + b, 0) / v.length;
-  return { queries: nQueries, linearNdcg: mean(linear), forestNdcg: mean(forest), confidence: pairedBootstrap(linear, forest, rng) };
+  return { queries: nQueries, linearNdcg: mean(linear), forestNdcg: mean(forest), confidence: pairedBootstrap(linear, forest, rng), linearRecall: linearRecall / nQueries, forestRecall: forestRecall / nQueries };
 }
 
 /**
