@@ -18,6 +18,7 @@
  *   --shrink cv|f       tune.shrinkage: pull the searched weights toward equal ones, by a factor
  *                       chosen by cross-validation over the validation queries, or given
  *   --norms a,b         tune.normalizations searched (e.g. auto,minmax,zscore,rank)
+ *   --weights a,b       tune.grid: the values each weight's coordinate search tries
  *
  * Writes benchmarks/results/<protocol>.json (another seed: <protocol>-seed<N>.json); `npx tsx benchmarks/report.ts` turns all result
  * files into docs/benchmarks.md. Real-data protocols exit 0 with a message when ../shared is
@@ -131,6 +132,8 @@ export interface Levers {
   metric?: { metric: TuneOptions['metric']; k: number };
   shrinkage?: TuneOptions['shrinkage'];
   normalizations?: TuneOptions['normalizations'];
+  /** --weights: the weight grid (tune.grid). */
+  weightGrid?: number[];
 }
 
 /** P1's rows: MovieLens 100K, every rating one interaction, with timestamps and titles. */
@@ -316,6 +319,7 @@ function configure(spec: ProtocolSpec, levers: Levers): { strategies: Record<str
     ...(levers.metric ?? {}),
     ...(levers.shrinkage !== undefined ? { shrinkage: levers.shrinkage } : {}),
     ...(levers.normalizations !== undefined ? { normalizations: levers.normalizations } : {}),
+    ...(levers.weightGrid !== undefined ? { grid: levers.weightGrid } : {}),
   };
   if (levers.hp === true) tune.hyperparameters = true;
   else if (levers.hp) tune.hyperparameters = Object.fromEntries(levers.hp.map((n) => [n, HYPERPARAMETER_GRIDS[strategies[n].kind]]));
@@ -464,7 +468,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     protocol: id,
     title: spec.title,
     dataset: spec.dataset,
-    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.grid ? ` --grid '${JSON.stringify(levers.grid)}'` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}${levers.normalizations ? ` --norms ${levers.normalizations.join(',')}` : ''}`,
+    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.grid ? ` --grid '${JSON.stringify(levers.grid)}'` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}${levers.normalizations ? ` --norms ${levers.normalizations.join(',')}` : ''}${levers.weightGrid ? ` --weights ${levers.weightGrid.join(',')}` : ''}`,
     seed,
     date: new Date().toISOString().slice(0, 10),
     machine: machine(),
@@ -506,9 +510,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     metric: metric ? { metric: metric.split('@')[0] as TuneOptions['metric'], k: Number(metric.split('@')[1]) } : undefined,
     shrinkage: value('--shrink') === undefined ? undefined : value('--shrink') === 'cv' ? 'cv' : Number(value('--shrink')),
     normalizations: value('--norms')?.split(',') as TuneOptions['normalizations'] | undefined,
+    weightGrid: value('--weights')?.split(',').map(Number),
   };
   const consumed = new Set<number>();
-  for (const flag of ['--seed', '--cut', '--hp', '--grid', '--drop', '--metric', '--shrink', '--norms']) {
+  for (const flag of ['--seed', '--cut', '--hp', '--grid', '--drop', '--metric', '--shrink', '--norms', '--weights']) {
     const at = args.indexOf(flag);
     if (at >= 0 && value(flag) !== undefined) consumed.add(at + 1);
   }
