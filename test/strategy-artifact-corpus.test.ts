@@ -154,7 +154,7 @@ const ADDED_LATER: Record<string, readonly string[]> = {
   als: ['index', 'options.indexCandidates'],
   ncf: ['index', 'options.indexCandidates'],
   content: ['index', 'options.indexCandidates'],
-  itemknn: ['options.similarity', 'options.alpha', 'options.beta'],
+  itemknn: ['options.similarity', 'options.alpha', 'options.beta', 'options.normalizeRows'],
 };
 
 function stateEdits(obj: JsonObject | Json[], prefix: Array<string | number> = [], addedLater: readonly string[] = []): StateEdit[] {

@@ -4,7 +4,7 @@ import type { Dataset } from '../data/dataset';
 import { readCsr, scopeName, StateReader, type LoadContext } from '../artifact/validate';
 import { NotFittedError, OptionError, throwIfAborted } from '../errors';
 import { cooccurrence } from '../util/cooccurrence';
-import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
+import { boolean, integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { TopK } from '../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
@@ -33,6 +33,12 @@ export interface ItemKNNOptions {
   alpha: number;
   /** RP3beta's popularity penalty, the exponent of n(j); only with similarity 'rp3beta'. Default 0.5. */
   beta: number;
+  /**
+   * Divide each item's kept neighbor row by its sum, so every row sums to 1 (Dacrema et al.
+   * 2019's `normalize_similarity`, applied after the top `neighbors`). A history item then
+   * spreads the same total score whatever its popularity. Default false (the golden rankings).
+   */
+  normalizeRows: boolean;
   /**
    * Neighbors kept per item (default 50: on the synthetic shop 50 beat 25, 100 and 200 —
    * far neighbors add popularity noise more than signal).
@@ -74,6 +80,7 @@ const CHECKS: OptionChecks<ItemKNNOptions> = {
   // [0, 2]: Dacrema et al.'s search range (past it, alpha only sharpens each walk step onto the single heaviest edge).
   alpha: number({ min: 0, max: 2 }),
   beta: number({ min: 0, max: 2 }),
+  normalizeRows: boolean(),
   neighbors: integer({ min: 1 }),
   weighting: oneOf<KnnWeighting>(['binary', 'count', 'log1p', 'bm25']),
   bm25K1: number({ min: 0 }),
@@ -85,7 +92,7 @@ const CHECKS: OptionChecks<ItemKNNOptions> = {
 };
 
 /** Options an artifact written before they existed lacks: what it was fitted with. */
-const ADDED_LATER: Partial<ItemKNNOptions> = { similarity: 'cosine', alpha: 1, beta: 0.5 };
+const ADDED_LATER: Partial<ItemKNNOptions> = { similarity: 'cosine', alpha: 1, beta: 0.5, normalizeRows: false };
 
 /**
  * Item-based collaborative filtering: cosine similarity between the items' buyer vectors
@@ -99,6 +106,7 @@ export class ItemKNN implements Recommender {
     similarity: 'cosine',
     alpha: 1,
     beta: 0.5,
+    normalizeRows: false,
     neighbors: 50,
     weighting: 'log1p',
     bm25K1: 10,
@@ -155,7 +163,9 @@ export class ItemKNN implements Recommender {
       onProgress: options.onProgress,
       stage: 'item similarities',
     });
-    if (rp3) scaleRows(sims, rp3.rowScale);
+    // With normalizeRows, RP3beta's row scale is a constant per row that the sum divides out.
+    if (o.normalizeRows) normalizeRowSums(sims);
+    else if (rp3) scaleRows(sims, rp3.rowScale);
     this.sims = sims;
   }
 
@@ -399,6 +409,17 @@ function rp3betaWalk(m: CsrMatrix, alpha: number, beta: number): { walk: CsrMatr
 function scaleRows(m: CsrMatrix, scale: Float64Array): void {
   const { indptr, values } = m;
   for (let i = 0; i < m.nRows; i++) for (let p = indptr[i]; p < indptr[i + 1]; p++) values[p] *= scale[i];
+}
+
+/** Divides each row of `m` by the sum of its values, in place (an empty row stays empty). */
+function normalizeRowSums(m: CsrMatrix): void {
+  const { indptr, values } = m;
+  for (let i = 0; i < m.nRows; i++) {
+    let sum = 0;
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) sum += values[p];
+    if (!(sum > 0)) continue;
+    for (let p = indptr[i]; p < indptr[i + 1]; p++) values[p] /= sum;
+  }
 }
 
 function columnNorms(m: CsrMatrix): Float64Array {
