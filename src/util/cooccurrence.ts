@@ -111,7 +111,12 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
     measure,
     heaps: k === 0 ? null : newHeaps(nItems, k),
   };
-  const bounds = rangesByCost(nItems, RANGE_WORK, (i) => {
+  // With heaps, ranges and the items in them run from the last item down (unit u is item
+  // nItems - 1 - u; see PairKernel.run): heap j then holds its own row's best k before the
+  // items below j offer to it, so its floor turns most of those offers away without a lock.
+  const descending = input.heaps !== null;
+  const bounds = rangesByCost(nItems, RANGE_WORK, (u) => {
+    const i = descending ? nItems - 1 - u : u;
     let work = 1 + ((nItems - i) >> 2);
     for (let p = colPtr[i]; p < colPtr[i + 1]; p++) work += colEnd[p] - colPos[p];
     return work;
@@ -324,11 +329,19 @@ class PairKernel {
   }
 
   run(): PairRows | null {
+    if (this.lengths === null) {
+      // Heaps: [start, end) counts items from the last one down (see cooccurrence()).
+      const last = this.input.colPtr.length - 2;
+      for (let i = last - this.start; i > last - this.end; i--) {
+        this.accumulate(i);
+        this.scan(i);
+      }
+      return null;
+    }
     for (let i = this.start; i < this.end; i++) {
       this.accumulate(i);
       this.scan(i);
     }
-    if (this.lengths === null) return null;
     return { lengths: this.lengths, indices: this.outIdx.slice(0, this.nnz), values: this.outVal.slice(0, this.nnz) };
   }
 
