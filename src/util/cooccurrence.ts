@@ -94,9 +94,8 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
   checkMeasure(measure, matrix.nCols);
   throwIfAborted(options.signal, stage);
 
-  if (!binary) checkWeights(matrix);
   const nItems = matrix.nCols;
-  const { colPtr, colPos, colEnd } = upperColumns(matrix);
+  const { colPtr, colPos, colEnd, pairs } = upperColumns(matrix, !binary);
   // A row has at most nItems - 1 partners: a topN that keeps them all (a caller's 2^53) needs no heaps.
   const k = topN >= nItems - 1 ? 0 : topN;
   const input: PairInput = {
@@ -117,9 +116,7 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
   const descending = input.heaps !== null;
   const bounds = rangesByCost(nItems, RANGE_WORK, (u) => {
     const i = descending ? nItems - 1 - u : u;
-    let work = 1 + ((nItems - i) >> 2);
-    for (let p = colPtr[i]; p < colPtr[i + 1]; p++) work += colEnd[p] - colPos[p];
-    return work;
+    return 1 + ((nItems - i) >> 2) + pairs[i];
   });
   const parts = await runKernel(cooccurrenceKernel, input, bounds, {
     threads: options.threads,
@@ -134,10 +131,13 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
  * Per item i, where it sits in each row holding it: colPos[colPtr[i] .. colPtr[i + 1]) are the
  * positions p (in the matrix's indices/values) with indices[p] = i, by ascending row, and
  * colEnd alongside is where that row ends. The pairs of i with items after it are then the
- * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too).
+ * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too);
+ * pairs[i] counts them (plus one per row: the cost of i's range share). With `checkValues`, the
+ * weights are checked in the same pass (positive and finite): this setup runs on the calling
+ * thread, in front of the parallel kernel, so each pass over the matrix here caps the speed-up.
  */
-function upperColumns(m: CsrMatrix): { colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array } {
-  const { nRows, nCols, indptr, indices } = m;
+function upperColumns(m: CsrMatrix, checkValues: boolean): { colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array; pairs: Float64Array } {
+  const { nRows, nCols, indptr, indices, values } = m;
   const colPtr = new Int32Array(nCols + 1);
   for (let p = 0; p < indices.length; p++) colPtr[indices[p] + 1]++;
   for (let c = 0; c < nCols; c++) colPtr[c + 1] += colPtr[c];
@@ -145,15 +145,24 @@ function upperColumns(m: CsrMatrix): { colPtr: Int32Array; colPos: Int32Array; c
   // Shared from the start: the pool would otherwise copy them into shared memory for its workers.
   const colPos = sharedInt32(indices.length);
   const colEnd = sharedInt32(indices.length);
+  const pairs = new Float64Array(nCols);
   for (let r = 0; r < nRows; r++) {
     const rEnd = indptr[r + 1];
     for (let p = indptr[r]; p < rEnd; p++) {
-      const at = next[indices[p]]++;
+      const c = indices[p];
+      if (checkValues) {
+        const v = values[p];
+        if (!(v > 0 && v !== Infinity)) {
+          throw new DataError(`cooccurrence weights must be positive and finite, got ${v} at row ${r}, column ${c}`, { field: 'values' });
+        }
+      }
+      const at = next[c]++;
       colPos[at] = p;
       colEnd[at] = rEnd;
+      pairs[c] += rEnd - p;
     }
   }
-  return { colPtr, colPos, colEnd };
+  return { colPtr, colPos, colEnd, pairs };
 }
 
 /**
@@ -510,16 +519,5 @@ function checkMeasure(measure: PairMeasure, nItems: number): void {
   }
   if (measure.kind === 'cosine' && !(Number.isFinite(measure.shrink) && measure.shrink >= 0)) {
     throw new OptionError('measure.shrink', `must be a finite number >= 0, got ${measure.shrink}`);
-  }
-}
-
-function checkWeights(m: CsrMatrix): void {
-  const { indptr, values } = m;
-  for (let p = 0; p < values.length; p++) {
-    const v = values[p];
-    if (v > 0 && v !== Infinity) continue;
-    let row = 0;
-    while (indptr[row + 1] <= p) row++;
-    throw new DataError(`cooccurrence weights must be positive and finite, got ${v} at row ${row}, column ${m.indices[p]}`, { field: 'values' });
   }
 }
