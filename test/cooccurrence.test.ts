@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CsrMatrix } from '../src/data/csr';
-import { AbortedError, OptionError } from '../src/errors';
+import { AbortedError, DataError, OptionError } from '../src/errors';
 import { cooccurrence } from '../src/util/cooccurrence';
 import { mulberry32 } from '../src/util/random';
 
@@ -129,6 +129,11 @@ describe('cooccurrence', () => {
     await expect(cooccurrence(m, { measure: { kind: 'jaccard', support: new Int32Array(2) } })).rejects.toThrow(OptionError);
     await expect(cooccurrence(m, { measure: { kind: 'cosine', norms: new Float64Array(5), shrink: -1 } })).rejects.toThrow(OptionError);
     await expect(cooccurrence(m, { threads: 0 })).rejects.toThrow(OptionError);
+    // A weight that is not positive and finite is named by row and column (binary mode ignores weights).
+    const bad = new CsrMatrix(2, 3, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Float32Array.from([1, 2, -1]));
+    await expect(cooccurrence(bad)).rejects.toThrow(DataError);
+    await expect(cooccurrence(bad)).rejects.toThrow('got -1 at row 1, column 2');
+    expect((await cooccurrence(bad, { binary: true })).nnz).toBe(2);
   });
 
   it('reports progress and stops when aborted between chunks', async () => {

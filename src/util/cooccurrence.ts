@@ -94,9 +94,8 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
   checkMeasure(measure, matrix.nCols);
   throwIfAborted(options.signal, stage);
 
-  if (!binary) checkWeights(matrix);
   const nItems = matrix.nCols;
-  const { colPtr, colPos, colEnd } = upperColumns(matrix);
+  const { colPtr, colPos, colEnd, pairs } = upperColumns(matrix, !binary);
   // A row has at most nItems - 1 partners: a topN that keeps them all (a caller's 2^53) needs no heaps.
   const k = topN >= nItems - 1 ? 0 : topN;
   const input: PairInput = {
@@ -111,10 +110,13 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
     measure,
     heaps: k === 0 ? null : newHeaps(nItems, k),
   };
-  const bounds = rangesByCost(nItems, RANGE_WORK, (i) => {
-    let work = 1 + ((nItems - i) >> 2);
-    for (let p = colPtr[i]; p < colPtr[i + 1]; p++) work += colEnd[p] - colPos[p];
-    return work;
+  // With heaps, ranges and the items in them run from the last item down (unit u is item
+  // nItems - 1 - u; see PairKernel.run): heap j then holds its own row's best k before the
+  // items below j offer to it, so its floor turns most of those offers away without a lock.
+  const descending = input.heaps !== null;
+  const bounds = rangesByCost(nItems, RANGE_WORK, (u) => {
+    const i = descending ? nItems - 1 - u : u;
+    return 1 + ((nItems - i) >> 2) + pairs[i];
   });
   const parts = await runKernel(cooccurrenceKernel, input, bounds, {
     threads: options.threads,
@@ -129,10 +131,13 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
  * Per item i, where it sits in each row holding it: colPos[colPtr[i] .. colPtr[i + 1]) are the
  * positions p (in the matrix's indices/values) with indices[p] = i, by ascending row, and
  * colEnd alongside is where that row ends. The pairs of i with items after it are then the
- * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too).
+ * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too);
+ * pairs[i] counts them (plus one per row: the cost of i's range share). With `checkValues`, the
+ * weights are checked in the same pass (positive and finite): this setup runs on the calling
+ * thread, in front of the parallel kernel, so each pass over the matrix here caps the speed-up.
  */
-function upperColumns(m: CsrMatrix): { colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array } {
-  const { nRows, nCols, indptr, indices } = m;
+function upperColumns(m: CsrMatrix, checkValues: boolean): { colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array; pairs: Float64Array } {
+  const { nRows, nCols, indptr, indices, values } = m;
   const colPtr = new Int32Array(nCols + 1);
   for (let p = 0; p < indices.length; p++) colPtr[indices[p] + 1]++;
   for (let c = 0; c < nCols; c++) colPtr[c + 1] += colPtr[c];
@@ -140,15 +145,24 @@ function upperColumns(m: CsrMatrix): { colPtr: Int32Array; colPos: Int32Array; c
   // Shared from the start: the pool would otherwise copy them into shared memory for its workers.
   const colPos = sharedInt32(indices.length);
   const colEnd = sharedInt32(indices.length);
+  const pairs = new Float64Array(nCols);
   for (let r = 0; r < nRows; r++) {
     const rEnd = indptr[r + 1];
     for (let p = indptr[r]; p < rEnd; p++) {
-      const at = next[indices[p]]++;
+      const c = indices[p];
+      if (checkValues) {
+        const v = values[p];
+        if (!(v > 0 && v !== Infinity)) {
+          throw new DataError(`cooccurrence weights must be positive and finite, got ${v} at row ${r}, column ${c}`, { field: 'values' });
+        }
+      }
+      const at = next[c]++;
       colPos[at] = p;
       colEnd[at] = rEnd;
+      pairs[c] += rEnd - p;
     }
   }
-  return { colPtr, colPos, colEnd };
+  return { colPtr, colPos, colEnd, pairs };
 }
 
 /**
@@ -324,11 +338,19 @@ class PairKernel {
   }
 
   run(): PairRows | null {
+    if (this.lengths === null) {
+      // Heaps: [start, end) counts items from the last one down (see cooccurrence()).
+      const last = this.input.colPtr.length - 2;
+      for (let i = last - this.start; i > last - this.end; i--) {
+        this.accumulate(i);
+        this.scan(i);
+      }
+      return null;
+    }
     for (let i = this.start; i < this.end; i++) {
       this.accumulate(i);
       this.scan(i);
     }
-    if (this.lengths === null) return null;
     return { lengths: this.lengths, indices: this.outIdx.slice(0, this.nnz), values: this.outVal.slice(0, this.nnz) };
   }
 
@@ -497,16 +519,5 @@ function checkMeasure(measure: PairMeasure, nItems: number): void {
   }
   if (measure.kind === 'cosine' && !(Number.isFinite(measure.shrink) && measure.shrink >= 0)) {
     throw new OptionError('measure.shrink', `must be a finite number >= 0, got ${measure.shrink}`);
-  }
-}
-
-function checkWeights(m: CsrMatrix): void {
-  const { indptr, values } = m;
-  for (let p = 0; p < values.length; p++) {
-    const v = values[p];
-    if (v > 0 && v !== Infinity) continue;
-    let row = 0;
-    while (indptr[row + 1] <= p) row++;
-    throw new DataError(`cooccurrence weights must be positive and finite, got ${v} at row ${row}, column ${m.indices[p]}`, { field: 'values' });
   }
 }
