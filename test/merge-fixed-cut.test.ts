@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MergeEngine, type Ranked } from '../src/ensemble/merge';
-import { userQuery } from '../src/strategies/query';
+import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import type { Recommender } from '../src/strategies/types';
@@ -50,5 +50,25 @@ describe('MergeEngine with a query-independent member', () => {
     const refit = read(engine, engine.rank(query, 6, null, null, settings));
     expect(refit).toEqual(fresh(members, fallback, null, more));
     expect(refit).not.toEqual(open);
+  });
+
+  it('kept out of the union (nothing blocked or filtered), members rank as inside it: same items, float32 scores and contributions', async () => {
+    // Two query-independent members around a per-query one, uneven weights: every fixed step, the later admissions on their prefix, fixed-only items and the fallback fill.
+    const [first, repeat, second, fallback] = [new Popularity(), new RepeatPurchase(), new Popularity(), new Popularity()];
+    await Promise.all([first.fit(more), repeat.fit(more), second.fit(more), fallback.fit(more)]);
+    const members = [first, repeat, second];
+    const uneven = { weights: Float64Array.of(0.7, 1.3, 0.4), normalization: 'minmax' as const, candidatesPerStrategy: 4 };
+    const engine = new MergeEngine(members, fallback, more.nItems);
+    // A predicate that accepts everything takes the union path for every member.
+    const all = () => true;
+    const parts = (ranked: Ranked) => ({ items: Array.from(ranked.items), scores: Array.from(ranked.scores), fromEnsemble: ranked.fromEnsemble, parts: Array.from(ranked.items, (i) => members.map((_, s) => engine.contribution(s, i, uneven.weights[s]))) });
+    for (const query of [userQuery(more, 0), userQuery(more, 1), anonymousQuery(new Int32Array(0))]) {
+      for (const k of [1, 3, more.nItems]) {
+        const inside = parts(engine.rank(query, k, null, all, uneven));
+        expect(parts(engine.rank(query, k, null, null, uneven))).toEqual(inside);
+        // Kept steps: the second query-independent rank reuses them.
+        expect(parts(engine.rank(query, k, null, null, uneven))).toEqual(inside);
+      }
+    }
   });
 });

@@ -610,12 +610,8 @@ export class HybridRecommender {
       blockForList(list, query, data.nItems, block);
       for (const i of query.basket) block(i);
       for (const i of excluded) block(i);
-      for (const i of new ItemIds(data, o).indices(o.exclude, 'options.exclude')) block(i);
-      const filters = [this.options.filter, o.filter].filter((f): f is (item: ItemInfo) => boolean => f !== null);
-      const accept = filters.length === 0 ? null : (item: number) => {
-        const info = itemInfo(data, item);
-        return filters.every((f) => f(info));
-      };
+      if (o.exclude.length > 0) for (const i of new ItemIds(data, o).indices(o.exclude, 'options.exclude')) block(i);
+      const accept = this.options.filter === null && o.filter === null ? null : this.acceptOf(data, o.filter);
       // A buy-again list is filled from the history, never by the fallback's best sellers.
       const fillList = fill && list !== 'buy-again';
       const learned = rerank ? this.learned : null;
@@ -663,6 +659,15 @@ export class HybridRecommender {
     } finally {
       for (const i of blockedList) blocked[i] = 0;
     }
+  }
+
+  /** The recommender's filter and the call's, ANDed, as a predicate on item indices. */
+  private acceptOf(data: Dataset, callFilter: ((item: ItemInfo) => boolean) | null): (item: number) => boolean {
+    const filters = [this.options.filter, callFilter].filter((f): f is (item: ItemInfo) => boolean => f !== null);
+    return (item: number) => {
+      const info = itemInfo(data, item);
+      return filters.every((f) => f(info));
+    };
   }
 
   private explainItem(data: Dataset, query: Query, item: number, sources: Record<string, number>, fromFallback: boolean, learned: Reranker | null, namer: ItemNamer): Reason[] {
