@@ -15,7 +15,7 @@
  */
 import { ScoreVector, scoresVersionOf, type Query, type Recommender } from '../strategies/types';
 import { TopK } from '../util/topk';
-import { affineOf, rankValues, type Affine, type Normalization, type ScoreStats } from './normalize';
+import { affineOf, rankValues, scoreStats, type Affine, type Normalization, type ScoreStats } from './normalize';
 
 /** How the merge weighs and cuts: one weight per strategy (0 leaves it out), a normalization, a candidate cap. */
 export interface MergeSettings {
@@ -112,6 +112,30 @@ export class CandidateUnion {
         if (base === null) sums[slot] = raw[i] * a + b;
         else sums[slot] = base[item] + (raw[i] * a + b);
       } else sums[slot] += raw[i] * a + b;
+    }
+  }
+
+  /**
+   * admitAdding() of every finite, unblocked score of `v`, read in place: the candidates of a
+   * strategy that touched no more than the cap (cutCandidates would copy them all, in this order).
+   */
+  admitScores(v: ScoreVector, blocked: Uint8Array | null, scale: number, shift: number, weight: number, base: Float32Array | null): void {
+    const { slotOf, sums, items } = this;
+    const values = v.values;
+    const a = weight * scale;
+    const b = weight * shift;
+    for (let i = 0; i < v.length; i++) {
+      const item = v.at(i);
+      const s = values[item];
+      if (!Number.isFinite(s) || (blocked !== null && blocked[item] === 1)) continue;
+      let slot = slotOf[item];
+      if (slot < 0) {
+        slot = this.size++;
+        slotOf[item] = slot;
+        items[slot] = item;
+        if (base === null) sums[slot] = s * a + b;
+        else sums[slot] = base[item] + (s * a + b);
+      } else sums[slot] += s * a + b;
     }
   }
 
@@ -485,7 +509,25 @@ export class MergeEngine {
     let base: Float32Array | null = null;
     for (let s = 0; s < this.strategies.length; s++) {
       if (weights[s] === 0) continue;
-      const part = this.scoreStrategy(s, query, candidatesPerStrategy, blocked, !(defer && this.fixedCuts[s] !== null));
+      const strategy = this.strategies[s];
+      let part: MemberCandidates;
+      if (normalization !== 'rank' && scoresVersionOf(strategy) === null) {
+        // Scored per query: a strategy that touched no more than the cap adds every finite,
+        // unblocked score, read from its vector without the cut's copy.
+        this.fixedCuts[s] = null;
+        const v = this.perStrategy[s];
+        v.reset();
+        strategy.score(query, v);
+        if (v.length <= candidatesPerStrategy) {
+          const stats = scoreStats(v);
+          if (stats === null) continue;
+          const map = affineOf(stats, normalization);
+          this.maps[s] = map;
+          union.admitScores(v, blocked, map.scale, map.shift, weights[s], base);
+          continue;
+        }
+        part = cutCandidates(v, candidatesPerStrategy, blocked, this.candidates);
+      } else part = this.scoreStrategy(s, query, candidatesPerStrategy, blocked, !(defer && this.fixedCuts[s] !== null));
       if (part.stats === null) continue;
       const map = affineOf(part.stats, normalization);
       this.maps[s] = map;
