@@ -130,6 +130,8 @@ export class CoPurchaseGraph implements Recommender {
   private massBuffer: Float64Array = new Float64Array(0);
   /** Restart mass per item of the query being assembled (0 elsewhere); cleared after use. */
   private massByItem: Float64Array = new Float64Array(0);
+  /** explain()'s two-step paths per query item (pathVia -1: none; reset after use), made at the first explain. */
+  private paths: TwoStepPaths | null = null;
 
   constructor(options: Partial<CoPurchaseGraphOptions> = {}) {
     this.options = resolveOptions('CoPurchaseGraph', CoPurchaseGraph.defaults, options, CHECKS);
@@ -163,6 +165,7 @@ export class CoPurchaseGraph implements Recommender {
     this.sourceBuffer = new Int32Array(n);
     this.massBuffer = new Float64Array(n);
     this.massByItem = new Float64Array(n);
+    this.paths = null;
   }
 
   private requireEdges(): CsrMatrix {
@@ -272,33 +275,42 @@ export class CoPurchaseGraph implements Recommender {
     }
 
     const mass = this.massByItem;
+    this.paths ??= { pathWeight: new Float64Array(g.nRows), pathVia: new Int32Array(g.nRows).fill(-1), pathViaWeight: new Float64Array(g.nRows), pathItems: new Int32Array(g.nRows) };
+    const { pathWeight, pathVia, pathViaWeight, pathItems } = this.paths!;
+    let nPaths = 0;
     for (let k = 0; k < nSources; k++) mass[sources[k]] = sourceMass[k];
     try {
       // Two steps q -> m -> item; w(m, item) = w(item, m) because the graph is symmetric.
-      // Per query item: its total two-step mass and its strongest middle item.
-      const paths = new Map<number, { weight: number; via: number; viaWeight: number }>();
+      // Per query item: its total two-step mass and its strongest middle item, in per-item
+      // arrays (a Map of records cost a hash lookup and an object per query item reached).
       for (let e = indptr[item]; e < indptr[item + 1]; e++) {
         const m = indices[e];
         const second = walk * values[e] * inv[m];
         for (let f = indptr[m]; f < indptr[m + 1]; f++) {
           const q = indices[f];
-          if (mass[q] === 0) continue;
-          const w = mass[q] * walk * values[f] * inv[q] * second;
-          const path = paths.get(q);
-          if (path === undefined) paths.set(q, { weight: w, via: m, viaWeight: w });
-          else {
-            path.weight += w;
-            if (w > path.viaWeight) {
-              path.via = m;
-              path.viaWeight = w;
+          const mq = mass[q];
+          if (mq === 0) continue;
+          const w = mq * walk * values[f] * inv[q] * second;
+          if (pathVia[q] < 0) {
+            pathItems[nPaths++] = q;
+            pathWeight[q] = w;
+            pathVia[q] = m;
+            pathViaWeight[q] = w;
+          } else {
+            pathWeight[q] += w;
+            if (w > pathViaWeight[q]) {
+              pathVia[q] = m;
+              pathViaWeight[q] = w;
             }
           }
         }
       }
-      if (paths.size > 0) {
-        const evidence = strongest([...paths].map(([q, path]) => ({ item: q, weight: path.weight })));
+      if (nPaths > 0) {
+        const reached: Array<{ item: number; weight: number }> = [];
+        for (let k = 0; k < nPaths; k++) reached.push({ item: pathItems[k], weight: pathWeight[pathItems[k]] });
+        const evidence = strongest(reached);
         const top = evidence[0].item;
-        const via = name(paths.get(top)!.via);
+        const via = name(pathVia[top]);
         // A query item reached by walking out and back: it scores through its own neighborhood.
         const reason = top === item ? `in your history and often bought with ${via}` : `connected through ${via} to ${name(top)}`;
         return { score, reason, evidence };
@@ -320,6 +332,7 @@ export class CoPurchaseGraph implements Recommender {
       return { score, reason: `linked through a chain of co-purchases to ${listNames(evidence, name)}`, evidence };
     } finally {
       for (let k = 0; k < nSources; k++) mass[sources[k]] = 0;
+      for (let k = 0; k < nPaths; k++) pathVia[pathItems[k]] = -1;
     }
   }
 
@@ -473,6 +486,14 @@ export class CoPurchaseGraph implements Recommender {
   private checkItem(item: number, what: string): void {
     checkItem(item, this.requireEdges().nRows, 'CoPurchaseGraph', what);
   }
+}
+
+/** Per query item reached in two steps: its total path mass, its strongest middle item and that path's mass; pathItems lists them. */
+interface TwoStepPaths {
+  pathWeight: Float64Array;
+  pathVia: Int32Array;
+  pathViaWeight: Float64Array;
+  pathItems: Int32Array;
 }
 
 /** A push walk with the restart distribution it ran from, and that distribution's positions by ascending source (null until explain() needs them). */
