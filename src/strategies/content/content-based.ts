@@ -290,12 +290,6 @@ export class ContentBased implements Recommender, VectorIndexed {
     if (this.profiled.matches(query)) return this.lastProfile;
     const { itemWeight, itemTouched } = this;
     let nTouched = 0;
-    const addItem = (item: number, w: number) => {
-      // A weight that decayed to 0 adds nothing, and must not list the item twice.
-      if (!(w > 0)) return;
-      if (itemWeight[item] === 0) itemTouched[nTouched++] = item;
-      itemWeight[item] += w;
-    };
     const timeline = query.timeline;
     const nBaskets = timeline ? timeline.itemPtr.length - 1 : 0;
     if (timeline && nBaskets > 0) {
@@ -304,13 +298,19 @@ export class ContentBased implements Recommender, VectorIndexed {
       const lastDay = day[nBaskets - 1];
       for (let b = 0; b < nBaskets; b++) {
         const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
-        for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) addItem(items[p], w);
+        // A weight that decayed to 0 adds nothing, and must not list the item twice.
+        if (!(w > 0)) continue;
+        for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
+          const item = items[p];
+          if (itemWeight[item] === 0) itemTouched[nTouched++] = item;
+          itemWeight[item] += w;
+        }
       }
     } else {
       const { items, weights } = query.history;
-      for (let k = 0; k < items.length; k++) addItem(items[k], weights[k]);
+      for (let k = 0; k < items.length; k++) nTouched = addWeight(itemWeight, itemTouched, nTouched, items[k], weights[k]);
     }
-    for (let k = 0; k < query.basket.length; k++) addItem(query.basket[k], 1);
+    for (let k = 0; k < query.basket.length; k++) nTouched = addWeight(itemWeight, itemTouched, nTouched, query.basket[k], 1);
 
     const items = itemTouched.slice(0, nTouched).sort();
     const itemWeights = new Float64Array(nTouched);
@@ -360,6 +360,14 @@ export class ContentBased implements Recommender, VectorIndexed {
     model.slot = VectorIndexSlot.read(s, sections);
     return model;
   }
+}
+
+/** Adds `w` to the profile weight of `item` (a weight of 0 or less adds nothing and lists nothing); returns the touched count. */
+function addWeight(itemWeight: Float64Array, itemTouched: Int32Array, nTouched: number, item: number, w: number): number {
+  if (!(w > 0)) return nTouched;
+  if (itemWeight[item] === 0) itemTouched[nTouched++] = item;
+  itemWeight[item] += w;
+  return nTouched;
 }
 
 function unsavedTemplate(): string {
