@@ -254,17 +254,22 @@ export class CoPurchaseGraph implements Recommender {
     // One step q -> item carries mass(q) (1 - restart) w(q, item) / strength(q). The query
     // items linked to `item` by a merge of its (ascending) neighbors with the query items in
     // ascending order, sorted once per walk: a lookup per neighbor in a per-item mass array
-    // was a cache miss per edge.
-    if (memo.ascending === null) memo.ascending = Int32Array.from(sources.keys()).sort((a, b) => sources[a] - sources[b]);
-    const ascending = memo.ascending;
+    // was a cache miss per edge. The sorted items and their masses are copies side by side
+    // (the merge reads them in order; through a position array, a long history's merge was
+    // the largest line of explain at 50k items).
+    if (memo.ascending === null) {
+      const order = Int32Array.from(sources.keys()).sort((a, b) => sources[a] - sources[b]);
+      memo.ascending = { sources: Int32Array.from(order, (k) => sources[k]), masses: Float64Array.from(order, (k) => sourceMass[k]) };
+    }
+    const { sources: ascSources, masses: ascMasses } = memo.ascending;
     const direct: Array<{ item: number; weight: number }> = [];
     for (let e = indptr[item], end = indptr[item + 1], k = 0; e < end && k < nSources; ) {
       const q = indices[e];
-      const source = sources[ascending[k]];
+      const source = ascSources[k];
       if (source < q) k++;
       else if (source > q) e++;
       else {
-        direct.push({ item: q, weight: sourceMass[ascending[k]] * walk * values[e] * inv[q] });
+        direct.push({ item: q, weight: ascMasses[k] * walk * values[e] * inv[q] });
         e++;
         k++;
       }
@@ -496,12 +501,12 @@ interface TwoStepPaths {
   pathItems: Int32Array;
 }
 
-/** A push walk with the restart distribution it ran from, and that distribution's positions by ascending source (null until explain() needs them). */
+/** A push walk with the restart distribution it ran from, and that distribution by ascending source (null until explain() needs it). */
 interface WalkMemo {
   sources: Int32Array;
   masses: Float64Array;
   walk: PushWorkspace;
-  ascending: Int32Array | null;
+  ascending: { sources: Int32Array; masses: Float64Array } | null;
 }
 
 /** Whether evidence a ranks above b: the larger weight, ties to the lower item. */
