@@ -194,13 +194,7 @@ export class CoPurchaseGraph implements Recommender {
     checkScores(out, this.requireEdges().nRows, 'CoPurchaseGraph');
     const nSources = this.restartDistribution(query);
     if (nSources === 0) return;
-    const ws = this.walkOf(nSources).walk;
-    const restart = this.options.restart;
-    for (let t = 0; t < ws.touchedCount; t++) {
-      const v = ws.touched[t];
-      const s = ws.score(v, restart);
-      if (s > 0) out.add(v, s);
-    }
+    this.walkOf(nSources).walk.addScores(out, this.options.restart);
   }
 
   /**
