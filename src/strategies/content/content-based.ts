@@ -8,7 +8,7 @@ import { custom, integer, nullable, number, optionsToJson, resolveOptions, strin
 import { Pace } from '../../util/pace';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
-import { basketWeight } from '../decay';
+import { BasketDecay } from '../decay';
 import { QuerySnapshot } from '../query';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
 import { DenseContentIndex } from './dense-index';
@@ -137,9 +137,11 @@ export class ContentBased implements Recommender, VectorIndexed {
   /** The last profile built (null also when nothing had a vector), and a copy of the query it came from (see profile()). */
   private lastProfile: Profile | null = null;
   private readonly profiled = new QuerySnapshot();
+  private readonly decay: BasketDecay;
 
   constructor(options: Partial<ContentBasedOptions> = {}) {
     this.options = resolveOptions('ContentBased', ContentBased.defaults, options, CHECKS);
+    this.decay = new BasketDecay(this.options.halfLifeBaskets, this.options.halfLifeDays);
     const template = this.options.template;
     this.templateParts = typeof template === 'string' ? parseTemplate(template, 'ContentBased.template') : null;
   }
@@ -294,10 +296,10 @@ export class ContentBased implements Recommender, VectorIndexed {
     const nBaskets = timeline ? timeline.itemPtr.length - 1 : 0;
     if (timeline && nBaskets > 0) {
       const { itemPtr, items, day } = timeline;
-      const { halfLifeBaskets, halfLifeDays } = this.options;
+      const decay = this.decay;
       const lastDay = day[nBaskets - 1];
       for (let b = 0; b < nBaskets; b++) {
-        const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
+        const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
         // A weight that decayed to 0 adds nothing, and must not list the item twice.
         if (!(w > 0)) continue;
         for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
