@@ -252,8 +252,13 @@ export class CoPurchaseGraph implements Recommender {
     // (the merge reads them in order; through a position array, a long history's merge was
     // the largest line of explain at 50k items).
     if (memo.ascending === null) {
-      const order = Int32Array.from(sources.keys()).sort((a, b) => sources[a] - sources[b]);
-      memo.ascending = { sources: Int32Array.from(order, (k) => sources[k]), masses: Float64Array.from(order, (k) => sourceMass[k]) };
+      const ascending = { sources: sources.slice().sort(), masses: new Float64Array(nSources) };
+      // The sources are distinct: each one's mass by its position in the ascending list.
+      const position = this.massByItem;
+      for (let k = 0; k < nSources; k++) position[ascending.sources[k]] = k;
+      for (let k = 0; k < nSources; k++) ascending.masses[position[sources[k]]] = sourceMass[k];
+      for (let k = 0; k < nSources; k++) position[sources[k]] = 0;
+      memo.ascending = ascending;
     }
     const { sources: ascSources, masses: ascMasses } = memo.ascending;
     const direct: Array<{ item: number; weight: number }> = [];
