@@ -174,7 +174,14 @@ export class SparseContentIndex implements ContentIndex {
     let k = 0;
     for (let p = indptr[item]; p < indptr[item + 1]; p++) {
       const t = indices[p];
-      while (k < terms.length && terms[k] < t) k++;
+      // The first profile term >= t by binary search from k: a long history's profile has
+      // hundreds of terms, which a linear merge walked for each explained item.
+      let hi = terms.length;
+      while (k < hi) {
+        const mid = (k + hi) >>> 1;
+        if (terms[mid] < t) k = mid + 1;
+        else hi = mid;
+      }
       if (k < terms.length && terms[k] === t) acc = Math.fround(acc + profile.weights[k] * values[p]);
     }
     return acc;
