@@ -458,6 +458,36 @@ describe('AssociationRules on synthetic baskets with planted complements', () =>
     }
   });
 
+  it("explains under 'max' with the best fired rule whatever query came before (explain's per-query memo)", async () => {
+    const data = datasetFromInstacart(generateGroceryWithTruth({ users: 400, products: 400, seed: 7 }).tables).dataset;
+    const model = new AssociationRules();
+    await model.fit(data);
+    const rules = model.rules();
+    const byConsequent = new Map<number, AssociationRule[]>();
+    for (const r of rules) byConsequent.set(r.consequent, [...(byConsequent.get(r.consequent) ?? []), r]);
+    // The memo serves items with more than 32 rules: the staples.
+    const staples = [...byConsequent].filter(([, list]) => list.length > 32).map(([y]) => y);
+    expect(staples.length).toBeGreaterThan(0);
+    const name = (i: number) => `#${i}`;
+    const rng = mulberry32(5);
+    const queries = Array.from({ length: 6 }, () => anonymousQuery(Array.from({ length: 12 }, () => Math.floor(rng() * data.nItems))));
+    // A, B, A, C, ...: every query follows a different one, and the first comes back.
+    for (const query of [...queries, queries[0], queries[3]]) {
+      const have = new Set(query.history.items);
+      for (const y of staples) {
+        // rules() is in rule order, best weight first: the first that fires is the one explained.
+        const best = byConsequent.get(y)!.find((r) => r.antecedent.every((a) => have.has(a)));
+        const explained = model.explain(query, y, name);
+        if (best === undefined) {
+          expect(explained).toBeNull();
+          continue;
+        }
+        expect(explained!.evidence.map((e) => e.item)).toEqual(best.antecedent);
+        expect(explained!.reason).toContain(`-> #${y} (confidence ${best.confidence.toFixed(2)}`);
+      }
+    }
+  });
+
   it('stops mining and rule generation mid-run when the signal fires', async () => {
     const data = datasetFromInstacart(generateGroceryWithTruth({ users: 600, products: 500, seed: 3 }).tables).dataset;
     const tx = { ptr: data.baskets.itemPtr, items: data.baskets.items, nItems: data.nItems };

@@ -92,6 +92,9 @@ const CHECKS: OptionChecks<ItemKNNOptions> = {
 };
 
 /** Options an artifact written before they existed lacks: what it was fitted with. */
+/** explain() sorts up to this many parts by insertion. */
+const SMALL_SORT = 64;
+
 const ADDED_LATER: Partial<ItemKNNOptions> = { similarity: 'cosine', alpha: 1, beta: 0.5, normalizeRows: false };
 
 /**
@@ -132,6 +135,8 @@ export class ItemKNN implements Recommender {
   private listedBy: CsrMatrix | null = null;
   /** Per item: its position + 1 in the explained query's history, 0 elsewhere (zeroed between uses). */
   private historyAt = new Int32Array(0);
+  /** explain()'s list of the items with a part in the score (distinct, so at most one per item). */
+  private from = new Int32Array(0);
 
   constructor(options: Partial<ItemKNNOptions> = {}) {
     this.options = resolveOptions('ItemKNN', ItemKNN.defaults, options, CHECKS);
@@ -199,19 +204,13 @@ export class ItemKNN implements Recommender {
       this.contribution = new Float64Array(sims.nRows);
       this.contributing = new Uint8Array(sims.nRows);
       this.historyAt = new Int32Array(sims.nRows);
+      this.from = new Int32Array(sims.nRows);
     }
     if (this.listedBy === null) this.listedBy = sims.transpose();
     // Each history and basket item's part in the score, summed per item (a basket line may repeat one).
     const { contribution, contributing } = this;
-    const from: number[] = [];
-    const addFrom = (q: number, s: number, w: number) => {
-      if (!(w > 0)) return;
-      if (contributing[q] === 0) {
-        contributing[q] = 1;
-        from.push(q);
-      }
-      contribution[q] += w * s;
-    };
+    const from = this.from;
+    let nFrom = 0;
     const { items, weights } = query.history;
     const hw = this.options.historyWeighting;
     // The history items that list `item` as a neighbor: those of its column that are in the
@@ -232,31 +231,60 @@ export class ItemKNN implements Recommender {
       for (let p = indptr[item]; p < indptr[item + 1]; p++) {
         const q = indices[p];
         const k = at[q] - 1;
-        if (k >= 0 && values[p] > 0) addFrom(q, values[p], historyWeight(weights[k], hw));
+        if (k >= 0 && values[p] > 0) nFrom = this.addPart(nFrom, q, values[p], historyWeight(weights[k], hw));
       }
     }
     for (let k = 0; k < marked; k++) at[items[k]] = 0;
     if (!unique) {
       for (let k = 0; k < items.length; k++) {
         const s = sims.get(items[k], item);
-        if (s > 0) addFrom(items[k], s, historyWeight(weights[k], hw));
+        if (s > 0) nFrom = this.addPart(nFrom, items[k], s, historyWeight(weights[k], hw));
       }
     }
     const bw = this.options.basketWeight;
     for (let k = 0; k < query.basket.length; k++) {
       const s = sims.get(query.basket[k], item);
-      if (s > 0) addFrom(query.basket[k], s, bw);
+      if (s > 0) nFrom = this.addPart(nFrom, query.basket[k], s, bw);
     }
-    if (from.length === 0) return null;
-    from.sort((a, b) => contribution[b] - contribution[a] || a - b);
+    if (nFrom === 0) return null;
+    // Largest part first (ties to the lower item), a strict order: the score sums the parts in
+    // it. An insertion sort of the few parts, without the comparator closure of Array.sort
+    // (which was an eighth of ItemKNN's explain); many parts are sorted by the same order.
+    if (nFrom > SMALL_SORT) {
+      from.subarray(0, nFrom).sort((a, b) => contribution[b] - contribution[a] || a - b);
+    } else {
+      for (let i = 1; i < nFrom; i++) {
+        const q = from[i];
+        const c = contribution[q];
+        let j = i;
+        for (; j > 0; j--) {
+          const o = from[j - 1];
+          if (!(c > contribution[o] || (c === contribution[o] && q < o))) break;
+          from[j] = o;
+        }
+        from[j] = q;
+      }
+    }
     let score = 0;
-    for (const q of from) score += contribution[q];
-    const top = from.slice(0, 3).map((q) => ({ item: q, weight: contribution[q] }));
-    for (const q of from) {
-      contribution[q] = 0;
-      contributing[q] = 0;
+    for (let i = 0; i < nFrom; i++) score += contribution[from[i]];
+    const top: Array<{ item: number; weight: number }> = [];
+    for (let i = 0; i < Math.min(nFrom, 3); i++) top.push({ item: from[i], weight: contribution[from[i]] });
+    for (let i = 0; i < nFrom; i++) {
+      contribution[from[i]] = 0;
+      contributing[from[i]] = 0;
     }
     return { score: Math.fround(score), reason: `often bought with ${joinNames(top.map((e) => name(e.item)))}`, evidence: top };
+  }
+
+  /** Adds w x s to q's part of the explained score, listing q in `from` at its first part; returns the list's length. */
+  private addPart(nFrom: number, q: number, s: number, w: number): number {
+    if (!(w > 0)) return nFrom;
+    if (this.contributing[q] === 0) {
+      this.contributing[q] = 1;
+      this.from[nFrom++] = q;
+    }
+    this.contribution[q] += w * s;
+    return nFrom;
   }
 
   /** The k most similar items to `item` (index level), most similar first; never `item` itself. */

@@ -47,7 +47,8 @@ export function timelineRebuy(tl: BasketTimeline, item: number): { reason: strin
   return bought === 0 ? null : { reason: rebuyReason(bought, nBaskets, first, last, nBaskets - last), bought };
 }
 
-function basketHas(tl: BasketTimeline, b: number, item: number): boolean {
+/** Whether basket b of the timeline holds `item`. */
+export function basketHas(tl: BasketTimeline, b: number, item: number): boolean {
   for (let p = tl.itemPtr[b]; p < tl.itemPtr[b + 1]; p++) if (tl.items[p] === item) return true;
   return false;
 }

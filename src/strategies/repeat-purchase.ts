@@ -4,8 +4,8 @@ import { scopeName, StateReader, type LoadContext } from '../artifact/validate';
 import { NotFittedError } from '../errors';
 import { number, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
-import { basketWeight } from './decay';
-import { countReason, timelineRebuy } from './reasons';
+import { BasketDecay } from './decay';
+import { basketHas, countReason, timelineRebuy } from './reasons';
 import type { BasketTimeline, Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
 
 export interface RepeatPurchaseOptions {
@@ -74,9 +74,11 @@ export class RepeatPurchase implements Recommender {
   private lasted = new Float64Array(0);
   private touched = new Int32Array(0);
   private totalWeight = 0;
+  private readonly decay: BasketDecay;
 
   constructor(options: Partial<RepeatPurchaseOptions> = {}) {
     this.options = resolveOptions('RepeatPurchase', RepeatPurchase.defaults, options, CHECKS);
+    this.decay = new BasketDecay(this.options.halfLifeBaskets, this.options.halfLifeDays);
   }
 
   get fitted(): boolean {
@@ -159,13 +161,14 @@ export class RepeatPurchase implements Recommender {
   private scan(tl: BasketTimeline): number {
     const nBaskets = tl.itemPtr.length - 1;
     const { itemPtr, items, day } = tl;
-    const { halfLifeBaskets, halfLifeDays, duePrior } = this.options;
+    const { decay } = this;
+    const { duePrior } = this.options;
     const lastDay = day[nBaskets - 1];
     const { lastBasket, prevBasket, hits, touched } = this;
     let nTouched = 0;
     let total = 0;
     for (let b = 0; b < nBaskets; b++) {
-      const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
+      const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
       total += w;
       for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
         const it = items[p];
@@ -183,7 +186,7 @@ export class RepeatPurchase implements Recommender {
     // closed it, counts as ended at its length and lasted through every gap up to it.
     const { endedAt, lasted } = this;
     for (let b = 0; b < nBaskets; b++) {
-      const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
+      const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
       for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
         const it = items[p];
         const prev = prevBasket[it];
@@ -206,20 +209,17 @@ export class RepeatPurchase implements Recommender {
    */
   private timelineScore(tl: BasketTimeline, item: number): number {
     const nBaskets = tl.itemPtr.length - 1;
-    const { itemPtr, items, day } = tl;
-    const { halfLifeBaskets, halfLifeDays, duePrior } = this.options;
+    const { day } = tl;
+    const { decay } = this;
+    const { duePrior } = this.options;
     const lastDay = day[nBaskets - 1];
-    const has = (b: number) => {
-      for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) if (items[p] === item) return true;
-      return false;
-    };
     let total = 0;
     let hits = 0;
     let last = -1;
     for (let b = 0; b < nBaskets; b++) {
-      const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
+      const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
       total += w;
-      if (!has(b)) continue;
+      if (!basketHas(tl, b, item)) continue;
       hits += w;
       last = b;
     }
@@ -230,10 +230,10 @@ export class RepeatPurchase implements Recommender {
     let lasted = 0;
     let prev = -1;
     for (let b = 0; b < nBaskets; b++) {
-      if (!has(b)) continue;
+      if (!basketHas(tl, b, item)) continue;
       if (prev >= 0) {
         const interval = b - prev;
-        const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
+        const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
         if (interval === gap) ended += w;
         if (interval >= gap) lasted += w;
       }

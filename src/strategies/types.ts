@@ -185,6 +185,15 @@ export class ScoreVector {
     this.count = count;
   }
 
+  /** set(item, score) when the item is untouched or scores less, else nothing: the best of several scores (AssociationRules' 'max'). */
+  max(item: number, score: number): void {
+    if (this.mark[item] === 0) {
+      this.mark[item] = 1;
+      this.touched[this.count++] = item;
+      this.values[item] = score;
+    } else if (score > this.values[item]) this.values[item] = score;
+  }
+
   set(item: number, score: number): void {
     if (this.mark[item] === 0) {
       this.mark[item] = 1;

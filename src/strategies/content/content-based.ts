@@ -8,7 +8,7 @@ import { custom, integer, nullable, number, optionsToJson, resolveOptions, strin
 import { Pace } from '../../util/pace';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
-import { basketWeight } from '../decay';
+import { BasketDecay } from '../decay';
 import { QuerySnapshot } from '../query';
 import type { Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from '../types';
 import { DenseContentIndex } from './dense-index';
@@ -137,9 +137,11 @@ export class ContentBased implements Recommender, VectorIndexed {
   /** The last profile built (null also when nothing had a vector), and a copy of the query it came from (see profile()). */
   private lastProfile: Profile | null = null;
   private readonly profiled = new QuerySnapshot();
+  private readonly decay: BasketDecay;
 
   constructor(options: Partial<ContentBasedOptions> = {}) {
     this.options = resolveOptions('ContentBased', ContentBased.defaults, options, CHECKS);
+    this.decay = new BasketDecay(this.options.halfLifeBaskets, this.options.halfLifeDays);
     const template = this.options.template;
     this.templateParts = typeof template === 'string' ? parseTemplate(template, 'ContentBased.template') : null;
   }
@@ -290,27 +292,27 @@ export class ContentBased implements Recommender, VectorIndexed {
     if (this.profiled.matches(query)) return this.lastProfile;
     const { itemWeight, itemTouched } = this;
     let nTouched = 0;
-    const addItem = (item: number, w: number) => {
-      // A weight that decayed to 0 adds nothing, and must not list the item twice.
-      if (!(w > 0)) return;
-      if (itemWeight[item] === 0) itemTouched[nTouched++] = item;
-      itemWeight[item] += w;
-    };
     const timeline = query.timeline;
     const nBaskets = timeline ? timeline.itemPtr.length - 1 : 0;
     if (timeline && nBaskets > 0) {
       const { itemPtr, items, day } = timeline;
-      const { halfLifeBaskets, halfLifeDays } = this.options;
+      const decay = this.decay;
       const lastDay = day[nBaskets - 1];
       for (let b = 0; b < nBaskets; b++) {
-        const w = basketWeight(nBaskets - 1 - b, lastDay - day[b], halfLifeBaskets, halfLifeDays);
-        for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) addItem(items[p], w);
+        const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
+        // A weight that decayed to 0 adds nothing, and must not list the item twice.
+        if (!(w > 0)) continue;
+        for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
+          const item = items[p];
+          if (itemWeight[item] === 0) itemTouched[nTouched++] = item;
+          itemWeight[item] += w;
+        }
       }
     } else {
       const { items, weights } = query.history;
-      for (let k = 0; k < items.length; k++) addItem(items[k], weights[k]);
+      for (let k = 0; k < items.length; k++) nTouched = addWeight(itemWeight, itemTouched, nTouched, items[k], weights[k]);
     }
-    for (let k = 0; k < query.basket.length; k++) addItem(query.basket[k], 1);
+    for (let k = 0; k < query.basket.length; k++) nTouched = addWeight(itemWeight, itemTouched, nTouched, query.basket[k], 1);
 
     const items = itemTouched.slice(0, nTouched).sort();
     const itemWeights = new Float64Array(nTouched);
@@ -360,6 +362,14 @@ export class ContentBased implements Recommender, VectorIndexed {
     model.slot = VectorIndexSlot.read(s, sections);
     return model;
   }
+}
+
+/** Adds `w` to the profile weight of `item` (a weight of 0 or less adds nothing and lists nothing); returns the touched count. */
+function addWeight(itemWeight: Float64Array, itemTouched: Int32Array, nTouched: number, item: number, w: number): number {
+  if (!(w > 0)) return nTouched;
+  if (itemWeight[item] === 0) itemTouched[nTouched++] = item;
+  itemWeight[item] += w;
+  return nTouched;
 }
 
 function unsavedTemplate(): string {

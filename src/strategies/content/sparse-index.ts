@@ -102,39 +102,40 @@ export class SparseContentIndex implements ContentIndex {
     // A profile of common words only (a one-item "Milk" basket) still gets candidates.
     const limit = distinctive ? maxDf : Infinity;
     const budget = limits.maxCandidates;
-    let nCandidates = 0;
-    const gather = (k: number) => {
-      const t = terms[k];
-      for (let p = inv.indptr[t]; p < inv.indptr[t + 1]; p++) {
-        const item = inv.indices[p];
-        if (!out.has(item)) {
-          out.set(item, 0);
-          candidates[nCandidates++] = item;
-        }
-      }
-    };
+    const invPtr = inv.indptr;
     // The budget is usually spent within a few terms: select the strongest STRONGEST_TERMS
     // first (a long history has hundreds of terms, and sorting them all was a tail cost) and
     // order the rest only when the budget outlasts them.
-    const eligible = (k: number) => inv.indptr[terms[k] + 1] - inv.indptr[terms[k]] <= limit;
     strongest.clear();
     let nEligible = 0;
     for (let k = 0; k < terms.length; k++) {
-      if (!eligible(k)) continue;
+      if (invPtr[terms[k] + 1] - invPtr[terms[k]] > limit) continue;
       nEligible++;
       strongest.push(k, profile.weights[k]);
     }
+    // sorted(), not drainInto(): the heap holds float32 copies of the float64 weights pushed,
+    // and only a full sort orders two weights that round to one float32 by term.
     const head = strongest.sorted().items;
-    for (let i = 0; i < head.length && nCandidates < budget; i++) gather(head[i]);
-    if (nCandidates < budget && nEligible > head.length) {
+    const nHead = head.length;
+    let nCandidates = 0;
+    for (let i = 0; i < nHead && nCandidates < budget; i++) nCandidates = this.gather(terms[head[i]], out, nCandidates);
+    if (nCandidates < budget && nEligible > nHead) {
       const { restTerms, inHead } = this;
-      for (let i = 0; i < head.length; i++) inHead[head[i]] = 1;
+      for (let i = 0; i < nHead; i++) inHead[head[i]] = 1;
       let nRest = 0;
-      for (let k = 0; k < terms.length; k++) if (eligible(k) && inHead[k] === 0) restTerms[nRest++] = k;
-      for (let i = 0; i < head.length; i++) inHead[head[i]] = 0;
+      for (let k = 0; k < terms.length; k++) if (invPtr[terms[k] + 1] - invPtr[terms[k]] <= limit && inHead[k] === 0) restTerms[nRest++] = k;
+      for (let i = 0; i < nHead; i++) inHead[head[i]] = 0;
+      // Strongest first (ties to the lower position) from a heap, popped only while the budget
+      // lasts: a long history's rest is hundreds of terms, of which a few are taken, and a
+      // comparator sort of them all was a tenth of content scoring.
       const weights = profile.weights;
-      const rest = restTerms.subarray(0, nRest).sort((a, b) => weights[b] - weights[a] || a - b);
-      for (let i = 0; i < nRest && nCandidates < budget; i++) gather(rest[i]);
+      for (let i = (nRest >> 1) - 1; i >= 0; i--) siftDown(restTerms, nRest, i, weights);
+      for (let n = nRest; n > 0 && nCandidates < budget; ) {
+        const k = restTerms[0];
+        restTerms[0] = restTerms[--n];
+        siftDown(restTerms, n, 0, weights);
+        nCandidates = this.gather(terms[k], out, nCandidates);
+      }
     }
     const { indptr, indices, values } = matrix;
     const scores = out.values;
@@ -152,6 +153,20 @@ export class SparseContentIndex implements ContentIndex {
     for (let k = 0; k < terms.length; k++) termWeight[terms[k]] = 0;
   }
 
+  /** Makes the items of term `t` candidates (score 0 in `out`, listed in `candidates` after the first nCandidates); returns the new count. */
+  private gather(t: number, out: ScoreVector, nCandidates: number): number {
+    const { indptr, indices } = this.inverted;
+    const candidates = this.candidates;
+    for (let p = indptr[t], end = indptr[t + 1]; p < end; p++) {
+      const item = indices[p];
+      if (!out.has(item)) {
+        out.set(item, 0);
+        candidates[nCandidates++] = item;
+      }
+    }
+    return nCandidates;
+  }
+
   profileScore(profile: Profile, item: number): number {
     const { indptr, indices, values } = this.matrix;
     const terms = profile.terms!;
@@ -159,7 +174,14 @@ export class SparseContentIndex implements ContentIndex {
     let k = 0;
     for (let p = indptr[item]; p < indptr[item + 1]; p++) {
       const t = indices[p];
-      while (k < terms.length && terms[k] < t) k++;
+      // The first profile term >= t by binary search from k: a long history's profile has
+      // hundreds of terms, which a linear merge walked for each explained item.
+      let hi = terms.length;
+      while (k < hi) {
+        const mid = (k + hi) >>> 1;
+        if (terms[mid] < t) k = mid + 1;
+        else hi = mid;
+      }
       if (k < terms.length && terms[k] === t) acc = Math.fround(acc + profile.weights[k] * values[p]);
     }
     return acc;
@@ -223,3 +245,22 @@ export class SparseContentIndex implements ContentIndex {
   }
 }
 
+/** Whether profile term position a ranks before b: the larger weight, ties to the lower position. */
+function stronger(weights: Float64Array, a: number, b: number): boolean {
+  return weights[a] > weights[b] || (weights[a] === weights[b] && a < b);
+}
+
+/** Restores the max-heap (by stronger) of heap[0 .. n) below position i. */
+function siftDown(heap: Int32Array, n: number, i: number, weights: Float64Array): void {
+  const k = heap[i];
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const r = l + 1;
+    const c = r < n && stronger(weights, heap[r], heap[l]) ? r : l;
+    if (!stronger(weights, heap[c], k)) break;
+    heap[i] = heap[c];
+    i = c;
+  }
+  heap[i] = k;
+}

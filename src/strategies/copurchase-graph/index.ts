@@ -130,6 +130,8 @@ export class CoPurchaseGraph implements Recommender {
   private massBuffer: Float64Array = new Float64Array(0);
   /** Restart mass per item of the query being assembled (0 elsewhere); cleared after use. */
   private massByItem: Float64Array = new Float64Array(0);
+  /** explain()'s two-step paths per query item (pathVia -1: none; reset after use), made at the first explain. */
+  private paths: TwoStepPaths | null = null;
 
   constructor(options: Partial<CoPurchaseGraphOptions> = {}) {
     this.options = resolveOptions('CoPurchaseGraph', CoPurchaseGraph.defaults, options, CHECKS);
@@ -163,6 +165,7 @@ export class CoPurchaseGraph implements Recommender {
     this.sourceBuffer = new Int32Array(n);
     this.massBuffer = new Float64Array(n);
     this.massByItem = new Float64Array(n);
+    this.paths = null;
   }
 
   private requireEdges(): CsrMatrix {
@@ -191,13 +194,7 @@ export class CoPurchaseGraph implements Recommender {
     checkScores(out, this.requireEdges().nRows, 'CoPurchaseGraph');
     const nSources = this.restartDistribution(query);
     if (nSources === 0) return;
-    const ws = this.walkOf(nSources).walk;
-    const restart = this.options.restart;
-    for (let t = 0; t < ws.touchedCount; t++) {
-      const v = ws.touched[t];
-      const s = ws.score(v, restart);
-      if (s > 0) out.add(v, s);
-    }
+    this.walkOf(nSources).walk.addScores(out, this.options.restart);
   }
 
   /**
@@ -251,17 +248,27 @@ export class CoPurchaseGraph implements Recommender {
     // One step q -> item carries mass(q) (1 - restart) w(q, item) / strength(q). The query
     // items linked to `item` by a merge of its (ascending) neighbors with the query items in
     // ascending order, sorted once per walk: a lookup per neighbor in a per-item mass array
-    // was a cache miss per edge.
-    if (memo.ascending === null) memo.ascending = Int32Array.from(sources.keys()).sort((a, b) => sources[a] - sources[b]);
-    const ascending = memo.ascending;
+    // was a cache miss per edge. The sorted items and their masses are copies side by side
+    // (the merge reads them in order; through a position array, a long history's merge was
+    // the largest line of explain at 50k items).
+    if (memo.ascending === null) {
+      const ascending = { sources: sources.slice().sort(), masses: new Float64Array(nSources) };
+      // The sources are distinct: each one's mass by its position in the ascending list.
+      const position = this.massByItem;
+      for (let k = 0; k < nSources; k++) position[ascending.sources[k]] = k;
+      for (let k = 0; k < nSources; k++) ascending.masses[position[sources[k]]] = sourceMass[k];
+      for (let k = 0; k < nSources; k++) position[sources[k]] = 0;
+      memo.ascending = ascending;
+    }
+    const { sources: ascSources, masses: ascMasses } = memo.ascending;
     const direct: Array<{ item: number; weight: number }> = [];
     for (let e = indptr[item], end = indptr[item + 1], k = 0; e < end && k < nSources; ) {
       const q = indices[e];
-      const source = sources[ascending[k]];
+      const source = ascSources[k];
       if (source < q) k++;
       else if (source > q) e++;
       else {
-        direct.push({ item: q, weight: sourceMass[ascending[k]] * walk * values[e] * inv[q] });
+        direct.push({ item: q, weight: ascMasses[k] * walk * values[e] * inv[q] });
         e++;
         k++;
       }
@@ -272,33 +279,42 @@ export class CoPurchaseGraph implements Recommender {
     }
 
     const mass = this.massByItem;
+    this.paths ??= { pathWeight: new Float64Array(g.nRows), pathVia: new Int32Array(g.nRows).fill(-1), pathViaWeight: new Float64Array(g.nRows), pathItems: new Int32Array(g.nRows) };
+    const { pathWeight, pathVia, pathViaWeight, pathItems } = this.paths!;
+    let nPaths = 0;
     for (let k = 0; k < nSources; k++) mass[sources[k]] = sourceMass[k];
     try {
       // Two steps q -> m -> item; w(m, item) = w(item, m) because the graph is symmetric.
-      // Per query item: its total two-step mass and its strongest middle item.
-      const paths = new Map<number, { weight: number; via: number; viaWeight: number }>();
+      // Per query item: its total two-step mass and its strongest middle item, in per-item
+      // arrays (a Map of records cost a hash lookup and an object per query item reached).
       for (let e = indptr[item]; e < indptr[item + 1]; e++) {
         const m = indices[e];
         const second = walk * values[e] * inv[m];
         for (let f = indptr[m]; f < indptr[m + 1]; f++) {
           const q = indices[f];
-          if (mass[q] === 0) continue;
-          const w = mass[q] * walk * values[f] * inv[q] * second;
-          const path = paths.get(q);
-          if (path === undefined) paths.set(q, { weight: w, via: m, viaWeight: w });
-          else {
-            path.weight += w;
-            if (w > path.viaWeight) {
-              path.via = m;
-              path.viaWeight = w;
+          const mq = mass[q];
+          if (mq === 0) continue;
+          const w = mq * walk * values[f] * inv[q] * second;
+          if (pathVia[q] < 0) {
+            pathItems[nPaths++] = q;
+            pathWeight[q] = w;
+            pathVia[q] = m;
+            pathViaWeight[q] = w;
+          } else {
+            pathWeight[q] += w;
+            if (w > pathViaWeight[q]) {
+              pathVia[q] = m;
+              pathViaWeight[q] = w;
             }
           }
         }
       }
-      if (paths.size > 0) {
-        const evidence = strongest([...paths].map(([q, path]) => ({ item: q, weight: path.weight })));
+      if (nPaths > 0) {
+        const reached: Array<{ item: number; weight: number }> = [];
+        for (let k = 0; k < nPaths; k++) reached.push({ item: pathItems[k], weight: pathWeight[pathItems[k]] });
+        const evidence = strongest(reached);
         const top = evidence[0].item;
-        const via = name(paths.get(top)!.via);
+        const via = name(pathVia[top]);
         // A query item reached by walking out and back: it scores through its own neighborhood.
         const reason = top === item ? `in your history and often bought with ${via}` : `connected through ${via} to ${name(top)}`;
         return { score, reason, evidence };
@@ -320,6 +336,7 @@ export class CoPurchaseGraph implements Recommender {
       return { score, reason: `linked through a chain of co-purchases to ${listNames(evidence, name)}`, evidence };
     } finally {
       for (let k = 0; k < nSources; k++) mass[sources[k]] = 0;
+      for (let k = 0; k < nPaths; k++) pathVia[pathItems[k]] = -1;
     }
   }
 
@@ -475,12 +492,20 @@ export class CoPurchaseGraph implements Recommender {
   }
 }
 
-/** A push walk with the restart distribution it ran from, and that distribution's positions by ascending source (null until explain() needs them). */
+/** Per query item reached in two steps: its total path mass, its strongest middle item and that path's mass; pathItems lists them. */
+interface TwoStepPaths {
+  pathWeight: Float64Array;
+  pathVia: Int32Array;
+  pathViaWeight: Float64Array;
+  pathItems: Int32Array;
+}
+
+/** A push walk with the restart distribution it ran from, and that distribution by ascending source (null until explain() needs it). */
 interface WalkMemo {
   sources: Int32Array;
   masses: Float64Array;
   walk: PushWorkspace;
-  ascending: Int32Array | null;
+  ascending: { sources: Int32Array; masses: Float64Array } | null;
 }
 
 /** Whether evidence a ranks above b: the larger weight, ties to the lower item. */

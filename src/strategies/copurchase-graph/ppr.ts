@@ -1,4 +1,5 @@
 import type { CsrMatrix } from '../../data/csr';
+import type { ScoreVector } from '../types';
 
 /**
  * Personalized PageRank (random walk with restart) on a weighted CSR graph by forward push
@@ -61,6 +62,19 @@ export class PushWorkspace {
   /** Score of `node` from the last run (restart x mass that walked there). */
   score(node: number, restart: number): number {
     return this.node[4 * node + 3] > this.run0 ? restart * this.node[4 * node + 1] : 0;
+  }
+
+  /**
+   * Adds every node of the last run with a positive score to `out`, in touched order: the
+   * score() of each, without its state test (a touched node is always of this run).
+   */
+  addScores(out: ScoreVector, restart: number): void {
+    const { node, touched } = this;
+    for (let t = 0; t < this.nTouched; t++) {
+      const v = touched[t];
+      const s = restart * node[4 * v + 1];
+      if (s > 0) out.add(v, s);
+    }
   }
 
   /**
