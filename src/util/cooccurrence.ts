@@ -1,7 +1,7 @@
 import { CsrMatrix } from '../data/csr';
 import { DataError, OptionError, throwIfAborted } from '../errors';
 import type { Progress } from '../strategies/types';
-import { defineKernel, rangesByCost, runKernel, sharedFloat32, sharedInt32 } from './parallel';
+import { defineKernel, rangesByCost, runKernel, sharedFloat32, sharedInt32, sharedUint16 } from './parallel';
 import { before, TopK } from './topk';
 
 /**
@@ -100,7 +100,9 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
   const k = topN >= nItems - 1 ? 0 : topN;
   const input: PairInput = {
     // Item indices are read once per multiply-add: as 16-bit, where they fit, that is a quarter less memory traffic.
-    indices: nItems <= 1 << 16 ? Uint16Array.from(matrix.indices) : matrix.indices,
+    // Converted straight into shared memory, so the pool does not copy them again for its workers
+    // (values are copied by the pool unless the caller's already are shared, as ItemKNN's are).
+    indices: nItems <= 1 << 16 ? sixteenBit(matrix.indices) : matrix.indices,
     values: matrix.values,
     colPtr,
     colPos,
@@ -163,6 +165,13 @@ function upperColumns(m: CsrMatrix, checkValues: boolean): { colPtr: Int32Array;
     }
   }
   return { colPtr, colPos, colEnd, pairs };
+}
+
+/** `indices` (each below 2^16) as 16-bit, in shared memory where the platform has it. */
+function sixteenBit(indices: Int32Array): Uint16Array {
+  const out = sharedUint16(indices.length);
+  out.set(indices);
+  return out;
 }
 
 /**
