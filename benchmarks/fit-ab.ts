@@ -96,6 +96,12 @@ async function child(libRoot: string, fit: string, users: number, products: numb
 
 /** Wall time with the cores to itself: the main thread's serial work plus the busiest worker's (on 1 thread the fit runs on the main thread). */
 const busy = (t: FitTiming) => t.mainSeconds + (t.threads > 1 ? (t.otherSeconds[0] ?? 0) : 0);
+/**
+ * The same with the workers' time split evenly: ranges go to whichever worker is free, so on
+ * a loaded machine the one other processes preempt less takes more of them, and `busy` then
+ * carries that imbalance; on free cores the two split to within one range.
+ */
+const balanced = (t: FitTiming) => t.mainSeconds + (t.threads > 1 ? t.otherSeconds.slice(0, t.threads).reduce((a, b) => a + b, 0) / t.threads : 0);
 
 async function main(): Promise<void> {
   const fit = textArg('fit', 'itemknn');
@@ -136,9 +142,11 @@ async function main(): Promise<void> {
     row(`${threads} thread(s): process CPU s`, (x) => at(x, threads).cpuSeconds);
     row(`${threads} thread(s): main thread on-CPU s`, (x) => at(x, threads).mainSeconds);
     row(`${threads} thread(s): busy s (main + busiest worker)`, (x) => busy(at(x, threads)));
+    if (threads > 1) row(`${threads} thread(s): balanced s (main + mean of the workers)`, (x) => balanced(at(x, threads)));
   }
   row('speed-up 1 -> 2 threads, wall', (x) => at(x, 1).wallSeconds / at(x, 2).wallSeconds);
   row('speed-up 1 -> 2 threads, busy', (x) => busy(at(x, 1)) / busy(at(x, 2)));
+  row('speed-up 1 -> 2 threads, balanced', (x) => busy(at(x, 1)) / balanced(at(x, 2)));
   console.log(`load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}`);
   const identical = digests.size === 1;
   console.log(identical ? `every model bit-identical (sha256 ${[...digests][0].slice(0, 16)}...)` : `MODELS DIFFER: ${[...digests].join(', ')}`);
