@@ -111,7 +111,8 @@ describe('WorkerPool', () => {
     }
     expect(Buffer.from(graphs[1]).equals(Buffer.from(graphs[0]))).toBe(true);
     setDefaultExecutor(pool);
-    expect(rangesPerJob.length).toBe(3);
+    // Two jobs per multi-thread fit: the column scatter, then the pairs.
+    expect(rangesPerJob.length).toBe(6);
     expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
   });
 

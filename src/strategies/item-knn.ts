@@ -4,6 +4,7 @@ import type { Dataset } from '../data/dataset';
 import { readCsr, scopeName, StateReader, type LoadContext } from '../artifact/validate';
 import { NotFittedError, OptionError, throwIfAborted } from '../errors';
 import { cooccurrence } from '../util/cooccurrence';
+import { sharedFloat32 } from '../util/parallel';
 import { boolean, integer, number, oneOf, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { TopK } from '../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
@@ -329,7 +330,8 @@ export class ItemKNN implements Recommender {
  */
 function weightMatrix(input: CsrMatrix, o: ItemKNNOptions): CsrMatrix {
   const m = positiveEntries(input);
-  const values = new Float32Array(m.values.length);
+  // In shared memory where the platform has it: the co-occurrence kernel's workers read it as it is.
+  const values = sharedFloat32(m.values.length);
   const src = m.values;
   switch (o.weighting) {
     case 'binary':
@@ -339,7 +341,11 @@ function weightMatrix(input: CsrMatrix, o: ItemKNNOptions): CsrMatrix {
       values.set(src);
       break;
     case 'log1p':
-      for (let p = 0; p < src.length; p++) values[p] = Math.log1p(src[p]);
+      // Counts are mostly small integers: their log1p is looked up, the same float32 either way.
+      for (let p = 0; p < src.length; p++) {
+        const c = src[p];
+        values[p] = c === (c & 255) ? LOG1P_SMALL[c] : Math.log1p(c);
+      }
       break;
     case 'bm25':
       bm25(m, o.bm25K1, o.bm25B, values);
@@ -347,6 +353,9 @@ function weightMatrix(input: CsrMatrix, o: ItemKNNOptions): CsrMatrix {
   }
   return new CsrMatrix(m.nRows, m.nCols, m.indptr, m.indices, values);
 }
+
+/** log1p(c) for the integer counts c < 256. */
+const LOG1P_SMALL = Float64Array.from({ length: 256 }, (_, c) => Math.log1p(c));
 
 function positiveEntries(m: CsrMatrix): CsrMatrix {
   const { nRows, indptr, indices, values } = m;

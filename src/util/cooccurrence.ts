@@ -1,7 +1,7 @@
 import { CsrMatrix } from '../data/csr';
 import { DataError, OptionError, throwIfAborted } from '../errors';
 import type { Progress } from '../strategies/types';
-import { defineKernel, rangesByCost, runKernel, sharedFloat32, sharedInt32 } from './parallel';
+import { defineKernel, rangesByCost, resolveThreads, runKernel, sharedFloat32, sharedInt32, sharedUint16, sharedUint8 } from './parallel';
 import { before, TopK } from './topk';
 
 /**
@@ -95,13 +95,20 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
   throwIfAborted(options.signal, stage);
 
   const nItems = matrix.nCols;
-  const { colPtr, colPos, colEnd, pairs } = upperColumns(matrix, !binary);
+  const run = { threads: options.threads, signal: options.signal, stage };
+  // Item indices are read once per multiply-add: as 16-bit, where they fit, that is a quarter less memory traffic.
+  // Converted straight into shared memory, so the pool does not copy them again for its workers.
+  const indices = nItems <= 1 << 16 ? sixteenBit(matrix.indices) : matrix.indices;
+  const { colPtr, colPos, colEnd, pairs } = await upperColumns(matrix, indices, !binary, run);
   // A row has at most nItems - 1 partners: a topN that keeps them all (a caller's 2^53) needs no heaps.
   const k = topN >= nItems - 1 ? 0 : topN;
   const input: PairInput = {
-    // Item indices are read once per multiply-add: as 16-bit, where they fit, that is a quarter less memory traffic.
-    indices: nItems <= 1 << 16 ? Uint16Array.from(matrix.indices) : matrix.indices,
+    indices,
+    // Copied by the pool for its workers unless the caller's are shared already (ItemKNN's are).
     values: matrix.values,
+    // The weights are read once per multiply-add too: where they take at most 256 distinct
+    // values (counts, log1p of counts), one byte each plus a palette of the same numbers.
+    ...(binary || minCount > 1 ? NO_PALETTE : paletteOf(matrix.values)),
     colPtr,
     colPos,
     colEnd,
@@ -118,12 +125,7 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
     const i = descending ? nItems - 1 - u : u;
     return 1 + ((nItems - i) >> 2) + pairs[i];
   });
-  const parts = await runKernel(cooccurrenceKernel, input, bounds, {
-    threads: options.threads,
-    signal: options.signal,
-    onProgress: options.onProgress,
-    stage,
-  });
+  const parts = await runKernel(cooccurrenceKernel, input, bounds, { ...run, onProgress: options.onProgress });
   return input.heaps !== null ? heapRows(nItems, input.heaps) : mirrorRows(nItems, parts as PairRows[]);
 }
 
@@ -133,36 +135,117 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
  * colEnd alongside is where that row ends. The pairs of i with items after it are then the
  * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too);
  * pairs[i] counts them (plus one per row: the cost of i's range share). With `checkValues`, the
- * weights are checked in the same pass (positive and finite): this setup runs on the calling
- * thread, in front of the parallel kernel, so each pass over the matrix here caps the speed-up.
+ * weights are checked in the counting pass (positive and finite). This setup sits in front of
+ * the pair kernel, so the scatter, its one heavy pass, runs on the executor too: one range of
+ * columns per thread (any cut gives the same arrays, see columnsKernel), and only the counting
+ * pass stays on the calling thread.
  */
-function upperColumns(m: CsrMatrix, checkValues: boolean): { colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array; pairs: Float64Array } {
-  const { nRows, nCols, indptr, indices, values } = m;
+async function upperColumns(
+  m: CsrMatrix,
+  indices: Int32Array | Uint16Array,
+  checkValues: boolean,
+  run: { threads?: number; signal?: AbortSignal; stage: string },
+): Promise<{ colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array; pairs: Float64Array }> {
+  const { nCols, indptr, values } = m;
+  const nnz = indices.length;
   const colPtr = new Int32Array(nCols + 1);
-  for (let p = 0; p < indices.length; p++) colPtr[indices[p] + 1]++;
+  for (let p = 0; p < nnz; p++) {
+    colPtr[indices[p] + 1]++;
+    if (checkValues && !(values[p] > 0 && values[p] !== Infinity)) throw badWeight(m, p);
+  }
   for (let c = 0; c < nCols; c++) colPtr[c + 1] += colPtr[c];
-  const next = colPtr.slice(0, nCols);
   // Shared from the start: the pool would otherwise copy them into shared memory for its workers.
-  const colPos = sharedInt32(indices.length);
-  const colEnd = sharedInt32(indices.length);
+  const input: ColumnInput = { indptr, indices, colPtr, colPos: sharedInt32(nnz), colEnd: sharedInt32(nnz) };
+  const bounds = rangesByCost(nCols, Math.ceil(nnz / resolveThreads(run.threads)), (c) => colPtr[c + 1] - colPtr[c]);
+  const parts = await runKernel(columnsKernel, input, bounds, run);
   const pairs = new Float64Array(nCols);
+  for (let r = 0; r < parts.length; r++) pairs.set(parts[r], bounds[r]);
+  return { colPtr, colPos: input.colPos, colEnd: input.colEnd, pairs };
+}
+
+function badWeight(m: CsrMatrix, p: number): DataError {
+  let row = 0;
+  while (m.indptr[row + 1] <= p) row++;
+  return new DataError(`cooccurrence weights must be positive and finite, got ${m.values[p]} at row ${row}, column ${m.indices[p]}`, { field: 'values' });
+}
+
+/** The scatter's input: the matrix's rows, the column starts, and colPos / colEnd to fill. */
+interface ColumnInput {
+  indptr: Int32Array;
+  indices: Int32Array | Uint16Array;
+  colPtr: Int32Array;
+  colPos: Int32Array;
+  colEnd: Int32Array;
+}
+
+/**
+ * The slots of columns [start, end) in colPos / colEnd, and their pair counts: a range reads
+ * every entry but writes only its own columns' slots, in row order, so the arrays are the same
+ * however the columns are cut.
+ */
+export const columnsKernel = defineKernel('cooccurrence-columns', (input: ColumnInput, start: number, end: number): Float64Array => {
+  const { indptr, indices, colPtr, colPos, colEnd } = input;
+  const width = end - start;
+  const next = colPtr.slice(start, end);
+  const pairs = new Float64Array(width);
+  const nRows = indptr.length - 1;
   for (let r = 0; r < nRows; r++) {
     const rEnd = indptr[r + 1];
     for (let p = indptr[r]; p < rEnd; p++) {
-      const c = indices[p];
-      if (checkValues) {
-        const v = values[p];
-        if (!(v > 0 && v !== Infinity)) {
-          throw new DataError(`cooccurrence weights must be positive and finite, got ${v} at row ${r}, column ${c}`, { field: 'values' });
-        }
-      }
+      const c = indices[p] - start;
+      // One unsigned compare for c < 0 or c >= width.
+      if (c >>> 0 >= width) continue;
       const at = next[c]++;
       colPos[at] = p;
       colEnd[at] = rEnd;
       pairs[c] += rEnd - p;
     }
   }
-  return { colPtr, colPos, colEnd, pairs };
+  return pairs;
+});
+
+const NO_PALETTE: Pick<PairInput, 'codes' | 'palette'> = { codes: null, palette: new Float64Array(0) };
+
+/**
+ * values[p] as palette[codes[p]] (the same numbers, in order of first appearance) when there
+ * are at most 256 distinct values, else NO_PALETTE.
+ */
+function paletteOf(values: Float32Array): Pick<PairInput, 'codes' | 'palette'> {
+  const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
+  const codes = sharedUint8(values.length);
+  // Open addressing on the float32 bits: 1024 slots for at most 256 keys.
+  const keys = new Int32Array(1024);
+  const slotCode = new Int16Array(1024).fill(-1);
+  const palette = new Float64Array(256);
+  let size = 0;
+  let lastBits = 0;
+  let lastCode = -1;
+  for (let p = 0; p < bits.length; p++) {
+    const b = bits[p];
+    if (b === lastBits && lastCode >= 0) {
+      codes[p] = lastCode;
+      continue;
+    }
+    let h = Math.imul(b, 0x9e3779b1) >>> 22;
+    while (slotCode[h] >= 0 && keys[h] !== b) h = (h + 1) & 1023;
+    if (slotCode[h] < 0) {
+      if (size === 256) return NO_PALETTE;
+      keys[h] = b;
+      slotCode[h] = size;
+      palette[size++] = values[p];
+    }
+    lastBits = b;
+    lastCode = slotCode[h];
+    codes[p] = lastCode;
+  }
+  return { codes, palette: palette.slice(0, size) };
+}
+
+/** `indices` (each below 2^16) as 16-bit, in shared memory where the platform has it. */
+function sixteenBit(indices: Int32Array): Uint16Array {
+  const out = sharedUint16(indices.length);
+  out.set(indices);
+  return out;
 }
 
 /**
@@ -190,6 +273,9 @@ function newHeaps(nItems: number, k: number): Heaps {
 interface PairInput {
   indices: Int32Array | Uint16Array;
   values: Float32Array;
+  /** values[p] as palette[codes[p]] where they fit (weighted, minCount 1), else codes null. */
+  codes: Uint8Array | null;
+  palette: Float64Array;
   colPtr: Int32Array;
   colPos: Int32Array;
   colEnd: Int32Array;
@@ -356,7 +442,7 @@ class PairKernel {
 
   /** Sums the part after item i of every row containing i into acc; lo and hi bound the items hit. */
   private accumulate(i: number): void {
-    const { indices, values, colPtr, colPos, colEnd, binary } = this.input;
+    const { indices, values, codes, palette, colPtr, colPos, colEnd, binary } = this.input;
     const { acc, count } = this;
     let lo = acc.length;
     let hi = -1;
@@ -370,6 +456,9 @@ class PairKernel {
       if (indices[r1 - 1] > hi) hi = indices[r1 - 1];
       if (binary) {
         for (let q = r0; q < r1; q++) acc[indices[q]] += 1;
+      } else if (codes !== null) {
+        const wi = palette[codes[at]];
+        for (let q = r0; q < r1; q++) acc[indices[q]] += wi * palette[codes[q]];
       } else if (count !== null) {
         const wi = values[at];
         for (let q = r0; q < r1; q++) {

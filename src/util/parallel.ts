@@ -168,6 +168,14 @@ export function sharedInt32(length: number): Int32Array {
   return new Int32Array(sharedBuffer(length * 4));
 }
 
+export function sharedUint8(length: number): Uint8Array {
+  return new Uint8Array(sharedBuffer(length));
+}
+
+export function sharedUint16(length: number): Uint16Array {
+  return new Uint16Array(sharedBuffer(length * 2));
+}
+
 function sharedBuffer(bytes: number): ArrayBuffer | SharedArrayBuffer {
   return typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
 }
