@@ -228,10 +228,13 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
     },
     // RP3beta: the best of two coordinate searches alone on the validation split (benchmarks/results/tune-P3-grid-rp3beta.json, -2.json); see the notes.
     strategies: () => {
-      const { itemknn: _itemknn, ...rest } = withLatent(withoutRepeat(defaultStrategies()));
+      // ALS alpha 1 and factors 128: what the built-in grid chose on the one-carve validation split (P3.json of 2026-12-02, tuning.hyperparameters; TIFU-KNN kept its defaults there).
+      const { itemknn: _itemknn, ...rest } = withLatent(withoutRepeat(defaultStrategies()), { alpha: 1, factors: 128 });
       return withRp3beta(rest, { alpha: 0.1, beta: 0, neighbors: 50 });
     },
-    tune: { hyperparameters: grids('als', 'tifuknn') },
+    // Weights on 5 folds of the training baskets (about 2,100 queries, not one carve's 430); maxQueries bounds them all.
+    validationFolds: 5,
+    tune: { maxQueries: 5000 },
     notes: [
       'Queries are anonymous baskets (no user history), so repeat purchase has nothing to score and is left out.',
       'Hyper-parameters of ALS and TIFU-KNN are searched on the basket-completion validation split of the training baskets (built-in grids); EASE keeps its default lambda (its fits take minutes here).',
