@@ -19,6 +19,9 @@
  *                       chosen by cross-validation over the validation queries, or given
  *   --norms a,b         tune.normalizations searched (e.g. auto,minmax,zscore,rank)
  *   --weights a,b       tune.grid: the values each weight's coordinate search tries
+ *   --rounds N          tune.rounds: most coordinate-ascent passes
+ *   --val-folds N       basket completion: search the weights on N folds of the training baskets
+ *                       (ProtocolSpec.validationFolds; 1: one carve, as `weights: 'tune'`)
  *
  * Writes benchmarks/results/<protocol>.json (another seed: <protocol>-seed<N>.json); `npx tsx benchmarks/report.ts` turns all result
  * files into docs/benchmarks.md. Real-data protocols exit 0 with a message when ../shared is
@@ -46,15 +49,15 @@ import {
   type TuneResult,
   type ValidationProtocol,
 } from '../src/index';
-import { chooseProtocol, HYPERPARAMETER_GRIDS, resolveTuneOptions, searchHyperparameters, searchWeights, validationSplit } from '../src/ensemble/tune';
+import { cachedNormalizations, chooseProtocol, HYPERPARAMETER_GRIDS, resolveTuneOptions, sampleQueries, searchCachedWeights, searchHyperparameters, searchWeights, validationSplit, ValidationCache } from '../src/ensemble/tune';
 import { deriveSeed } from '../src/util/random';
 import type { InteractionRows } from '../src/data/interactions';
 import { loadInstacart, loadInteractionsCsv } from '../src/node';
 import { defaultStrategies, syntheticDataset } from '../examples/shared';
-import { nextBasketFixed } from '../src/eval/splits';
+import { basketCompletionFolds, nextBasketFixed } from '../src/eval/splits';
 import { loadNbrJson } from '../src/node/tafeng';
 import { ALS, type ALSOptions } from '../src/strategies/als';
-import { EASE } from '../src/strategies/ease';
+import { EASE, type EASEOptions } from '../src/strategies/ease';
 import { ItemKNN, type ItemKNNOptions } from '../src/strategies/item-knn';
 import { SequentialRecommender } from '../src/strategies/sequential';
 import { TIFUKNN } from '../src/strategies/tifu-knn';
@@ -86,6 +89,8 @@ export interface ProtocolResult {
   validation: ValidationProtocol;
   /** The weights were searched on the protocol's named validation queries (ProtocolSpec.namedValidation), not on a split carved from the training data. */
   namedValidation?: boolean;
+  /** The weights were searched on this many folds of the training baskets (ProtocolSpec.validationFolds). */
+  validationFolds?: number;
   candidatesPerStrategy?: number;
   tuning: TuneResult | null;
   /** With namedValidation: the tuned ensemble and the best strategy alone on the validation queries (not test). */
@@ -117,6 +122,15 @@ export interface ProtocolSpec {
    * `weights: 'tune'` carving a validation split from the training data.
    */
   namedValidation?: (seed: number) => Promise<Split>;
+  /**
+   * Basket-completion protocols: search the weights on this many folds of the training baskets
+   * (basketCompletionFolds) instead of the one 20% carve of `weights: 'tune'`: per fold the
+   * strategies are fitted on the other folds and its baskets scored, and the weights are
+   * searched on all folds' queries together (every training basket a query once, 5 times the
+   * queries of one carve). The strategies are then fitted once on the training data with those
+   * weights. No hyper-parameter search (`tune.hyperparameters` must be off).
+   */
+  validationFolds?: number;
 }
 
 /** Command-line levers (see the header). */
@@ -134,6 +148,10 @@ export interface Levers {
   normalizations?: TuneOptions['normalizations'];
   /** --weights: the weight grid (tune.grid). */
   weightGrid?: number[];
+  /** --rounds: tune.rounds. */
+  rounds?: number;
+  /** --val-folds N: ProtocolSpec.validationFolds (1: the spec's one carve of `weights: 'tune'`). */
+  validationFolds?: number;
 }
 
 /** P1's rows: MovieLens 100K, every rating one interaction, with timestamps and titles. */
@@ -167,15 +185,16 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
     load: async () => holdoutTemporal(await movielensRows()),
     // RP3beta in place of the cosine ItemKNN, with the best options of a coordinate search alone on the validation split (benchmarks/results/tune-P1-grid-rp3beta.json); see the notes.
     strategies: () => {
-      const { itemknn: _itemknn, ...rest } = withLatent(withoutRepeat(defaultStrategies()));
+      const { itemknn: _itemknn, ...rest } = withLatent(withoutRepeat(defaultStrategies()), { factors: 128, alpha: 3 }, { lambda: 300 });
       return withRp3beta(rest, { alpha: 0, beta: 0.6, neighbors: 300, minCount: 2 });
     },
-    // The built-in grids of the latent models; RP3beta keeps its own search's choice. Weight grid: 15 values,
+    // ALS and EASE keep what a wider grid chose alone on the validation split (tune-P1-grid-als-ease-2.json), TIFU-KNN its built-in grid; RP3beta keeps its own search's choice. Weight grid: 15 values,
     // about sqrt(2) steps, in place of the library's 8: held out (4-fold CV, zscore) 0.1985 against 0.1969 (tune-P1-validation-weights15.json).
-    tune: { hyperparameters: grids('als', 'ease', 'tifuknn'), grid: [0, 0.05, 0.1, 0.175, 0.25, 0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 4, 5.6, 8] },
+    tune: { hyperparameters: grids('tifuknn'), grid: [0, 0.05, 0.1, 0.175, 0.25, 0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 4, 5.6, 8] },
     notes: [
       'Repeat purchase is left out: the protocol excludes every train item, so re-buys cannot be recommended.',
-      'Tuning validates on a temporal holdout of the training rows (each user\'s latest 20% of train, as P1 itself), chosen by tune protocol \'auto\' from the timestamps; strategy hyper-parameters (built-in grids of ALS, EASE, TIFU-KNN) are searched on the same split.',
+      'Tuning validates on a temporal holdout of the training rows (each user\'s latest 20% of train, as P1 itself), chosen by tune protocol \'auto\' from the timestamps; TIFU-KNN\'s hyper-parameters (built-in grid) are searched on the same split at fit.',
+      'ALS factors 128 and alpha 3, EASE lambda 300: coordinate search of each alone on the same validation split (NDCG@10; ALS from the defaults 0.1732: factors 128 0.1740, 192 0.1736, 256 0.1735; regularization 10/15/25/30 0.1707/0.1725/0.1685/0.1626; alpha 1/1.5/3/4 0.1694/0.1720/0.1742/0.1733; binary and bm25 weighting 0.1736/0.1600; 25 and 40 iterations 0.1733; EASE lambda 200 0.1711, 300 0.1716, 400 0.1715, and 500 0.1714 in the built-in grid; benchmarks/results/tune-P1-grid-als-ease-2.json, `npx tsx benchmarks/quality.ts P1 --validation-only --hp-only --drop popularity,content,rules,graph,ncf,tifuknn,rp3beta --grid \'{"als":{"factors":[128,192,256],"regularization":[10,15,25,30],"alpha":[1,1.5,3,4],"weighting":["binary","bm25"],"iterations":[25,40]},"ease":{"lambda":[200,300,400]}}\'`). The earlier spec searched the built-in grids at fit and took ALS factors 128, EASE lambda 500. With them the tuned ensemble scores NDCG@10 0.2019 in sample and 0.1989 held out (4-fold CV, zscore 0, the best of the four norms; benchmarks/results/tune-P1-validation.json), against 0.2014 / 0.1985 before.',
       'ItemKNN runs with RP3beta similarity (member rp3beta) in place of the cosine one. RP3beta options: coordinate search alone on the validation split (NDCG@10; from alpha 1, beta 0.5, 50 neighbors: 0.1344; alpha 0 0.1842, then beta 0.6 0.1869, 300 neighbors 0.1929, minCount 2 0.1934; alpha 0.05/0.1/0.2 0.1924/0.1904/0.1872, beta 0.55/0.65 and 0.7/0.8 lower; benchmarks/results/tune-P1-grid-rp3beta.json), against the cosine ItemKNN\'s 0.1914 (its built-in grid: 200 neighbors, bm25). Member set chosen on the same split, tuned ensemble NDCG@10 in sample / 4-fold CV held out (zscore, factor 0): cosine only 0.1989 / 0.1964, cosine and RP3beta 0.2024 / 0.1955, RP3beta only 0.2013 / 0.1969 (tune-P1-validation-{itemknn,itemknn-rp3beta,rp3beta}.json, run while the spec held both, with --drop rp3beta, none, --drop itemknn). RP3beta only is the best held out, by 0.0005: within noise.',
       'Weight grid: 15 values (0, 0.05, 0.1, 0.175, 0.25, 0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 4, 5.6, 8) in place of the library\'s 8, chosen on the validation split: tuned ensemble NDCG@10 in sample 0.2014 against 0.2013, 4-fold CV held out (zscore, factor 0) 0.1985 against 0.1969 (tune-P1-validation-weights15.json against tune-P1-validation-rp3beta.json; the 15-value run searched zscore only, for time). ItemKNN normalizeRows (each kept row divided by its sum) was tried alone on the same split and left out: RP3beta 0.1824 against 0.1934, 0.1842 after re-searching beta, alpha, neighbors and minCount (tune-P1-grid-rp3beta-normalize.json, tune-P1-grid-rp3beta-normalized-base.json).',
     ],
@@ -195,6 +214,7 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
     notes: [
       'Hyper-parameters of ItemKNN and TIFU-KNN are searched on the validation split (built-in grids); EASE keeps lambda 200, the best of {50, 200, 500, 1000} on this validation split (benchmarks/tune-latent.ts P2 ease), as each EASE fit on 5,000 items takes minutes.',
       'Repeat purchase is left out: the protocol excludes every train item.',
+      'Weight grid: the library\'s 8 values. The 15-value grid of P1 (0, 0.05, 0.1, 0.175, 0.25, 0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 4, 5.6, 8) was tried on this validation split and left out: held out (4-fold CV) minmax 0 0.1803 and best zscore 0.25 0.1804, against 0.1817 (minmax 0) with the 8 values (benchmarks/results/tune-P2-validation-weights15.json, `--cut 300 --shrink cv --norms minmax,zscore --weights ...`, 2026-12-03).',
       'ItemKNN with RP3beta similarity was tried on the validation split and left out: alone its best (alpha 0, beta 0.5, 1000 neighbors; benchmarks/results/tune-P2-grid-rp3beta.json, from a spec that held an rp3beta member) scores NDCG@10 0.1549 against the cosine ItemKNN\'s 0.1659; as an extra member (tune-P2-validation-itemknn-rp3beta.json) the tuned ensemble scores 0.1826 in sample and 0.1816 held out (4-fold CV, zscore 0), against 0.1830 and 0.1817 without it.',
       'ALS runs with regularization 35 and alpha 1, the best on the validation split carved from this training data (holdoutFromMatrix, seed 43: NDCG@10 0.1761; the defaults, chosen for P1 and P2 together, score 0.1674 there): `npx tsx benchmarks/tune-latent.ts P2 als-focus`. Factors 256 and 30 iterations: the best of a wider ALS grid on the validation split the ensemble tunes on (holdoutFromMatrix, seed 42; coordinate search from factors 64: factors 128 NDCG@10 0.1800, 256 0.1808, then regularization 50/80, alpha 0.5/2 and bm25 weighting all lower, 30 iterations 0.1813; benchmarks/results/tune-P2-grid-als.json, `npx tsx benchmarks/quality.ts P2 --cut 300 --validation-only --hp-only --drop popularity,itemknn,content,rules,graph,ncf,tifuknn,ease --grid \'{"als":{"factors":[128,256],"regularization":[50,80],"alpha":[0.5,2],"weighting":["bm25"],"iterations":[30]}}\'`).',
     ],
@@ -213,13 +233,16 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
     },
     // RP3beta: the best of two coordinate searches alone on the validation split (benchmarks/results/tune-P3-grid-rp3beta.json, -2.json); see the notes.
     strategies: () => {
-      const { itemknn: _itemknn, ...rest } = withLatent(withoutRepeat(defaultStrategies()));
+      // ALS alpha 1 and factors 128: what the built-in grid chose on the one-carve validation split (P3.json of 2026-12-02, tuning.hyperparameters; TIFU-KNN kept its defaults there).
+      const { itemknn: _itemknn, ...rest } = withLatent(withoutRepeat(defaultStrategies()), { alpha: 1, factors: 128 });
       return withRp3beta(rest, { alpha: 0.1, beta: 0, neighbors: 50 });
     },
-    tune: { hyperparameters: grids('als', 'tifuknn') },
+    // Weights on 5 folds of the training baskets (about 2,100 queries, not one carve's 430); maxQueries bounds them all.
+    validationFolds: 5,
+    tune: { maxQueries: 5000 },
     notes: [
       'Queries are anonymous baskets (no user history), so repeat purchase has nothing to score and is left out.',
-      'Hyper-parameters of ALS and TIFU-KNN are searched on the basket-completion validation split of the training baskets (built-in grids); EASE keeps its default lambda (its fits take minutes here).',
+      'Weights: searched on 5 folds of the training baskets (ProtocolSpec.validationFolds, basketCompletionFolds: per fold the strategies fitted on the other four, 2,128 validation queries in all, against one carve\'s 427), with shrinkage and normalization by 4-fold CV over those queries; the strategies are then fitted once on the training baskets and ranked with those weights. Validation (2026-12-03): ALS alone NDCG@10 0.0642, equal weights 0.0648, held out best minmax at factor 0.75 0.0659 (zscore 0 and 0.25: 0.0658; auto 0.75: 0.0657; rank below 0.0645), so on 2,128 queries the normalizations and factors are within 0.0002 of each other. ALS alpha 1 and factors 128 and TIFU-KNN\'s defaults: what the built-in grids chose on the one-carve validation split (the 2026-12-02 result); EASE keeps its default lambda (its fits take minutes here).',
       'ItemKNN runs with RP3beta similarity (member rp3beta) in place of the cosine one. RP3beta options: coordinate searches alone on the validation split (NDCG@10; from alpha 1, beta 0.5, 50 neighbors: 0.0061; alpha 0 0.0271, then beta 0 0.0587, 200 neighbors 0.0590, benchmarks/results/tune-P3-grid-rp3beta.json; alpha 0.1 with beta 0 and 50 neighbors 0.0594, tune-P3-grid-rp3beta-2.json), against the cosine ItemKNN\'s 0.0527 and ALS\'s 0.0598. Member set chosen on the same split, tuned ensemble NDCG@10 in sample / best 4-fold CV held out: cosine only 0.0632 / 0.0632 (the 2026-12-02 result\'s tuning), cosine and RP3beta 0.0652 / 0.0636, RP3beta only 0.0637 / 0.0637 (tune-P3-validation-{itemknn-rp3beta,rp3beta}.json, run while the spec held both). RP3beta only is the best held out, by 0.0001 over both (noise; 427 queries), chosen by the same rule as P1.',
     ],
   },
@@ -278,8 +301,8 @@ function syntheticNextBasket(users: number, products: number): ProtocolSpec {
  * The latent and next-basket models of issue 8 beside the default ensemble's strategies, with
  * the options a protocol's own validation split chose (benchmarks/tune-latent.ts), else defaults.
  */
-function withLatent(s: Record<string, Recommender>, als: Partial<ALSOptions> = {}): Record<string, Recommender> {
-  return { ...s, als: new ALS(als), ease: new EASE(), tifuknn: new TIFUKNN() };
+function withLatent(s: Record<string, Recommender>, als: Partial<ALSOptions> = {}, ease: Partial<EASEOptions> = {}): Record<string, Recommender> {
+  return { ...s, als: new ALS(als), ease: new EASE(ease), tifuknn: new TIFUKNN() };
 }
 
 /** ItemKNN with RP3beta similarity as member rp3beta, with the options a protocol's validation split chose. */
@@ -322,6 +345,7 @@ function configure(spec: ProtocolSpec, levers: Levers): { strategies: Record<str
     ...(levers.shrinkage !== undefined ? { shrinkage: levers.shrinkage } : {}),
     ...(levers.normalizations !== undefined ? { normalizations: levers.normalizations } : {}),
     ...(levers.weightGrid !== undefined ? { grid: levers.weightGrid } : {}),
+    ...(levers.rounds !== undefined ? { rounds: levers.rounds } : {}),
   };
   if (levers.hp === true) tune.hyperparameters = true;
   else if (levers.hp) tune.hyperparameters = Object.fromEntries(levers.hp.map((n) => [n, HYPERPARAMETER_GRIDS[strategies[n].kind]]));
@@ -331,12 +355,69 @@ function configure(spec: ProtocolSpec, levers: Levers): { strategies: Record<str
   return { strategies, tune, cut: levers.cut ?? spec.candidatesPerStrategy };
 }
 
+/** ProtocolSpec.validationFolds under the levers (1 or less: none). */
+function foldsOf(spec: ProtocolSpec, levers: Levers): number {
+  const folds = levers.validationFolds ?? spec.validationFolds ?? 1;
+  if (folds > 1 && spec.validation !== 'basket-completion') throw new Error(`validation folds are a basket-completion option; this protocol validates with ${spec.validation}`);
+  return folds;
+}
+
+/**
+ * ProtocolSpec.validationFolds: the weight search on `folds` folds of the training baskets,
+ * each fold scored by fresh strategies (and fallback) fitted on the other folds. Only
+ * split.train is read.
+ */
+async function foldedTuning(spec: ProtocolSpec, split: Split, seed: number, levers: Levers, folds: number): Promise<TuneResult> {
+  const { tune: given, cut } = configure(spec, levers);
+  const tune = resolveTuneOptions(given);
+  if (tune.hyperparameters !== false) throw new Error('validation folds search weights only: fix hyper-parameters in the spec (tune.hyperparameters must be off)');
+  const candidates = cut ?? HybridRecommender.defaults.candidatesPerStrategy;
+  const onProgress = (p: { stage: string; done: number; total: number; message?: string }) => {
+    if (p.done === p.total && p.message) console.log(`  ${p.stage}: ${p.message}`);
+  };
+  const caches: ValidationCache[] = [];
+  let names: string[] = [];
+  for (const [f, part] of basketCompletionFolds(split.train, folds, seed).entries()) {
+    const { strategies } = configure(spec, levers);
+    names = Object.keys(strategies);
+    const t0 = performance.now();
+    for (const n of names) await strategies[n].fit(part.train, { seed: deriveSeed(seed, n) });
+    const fallback = new HybridRecommender({ strategies }).fallback;
+    if (fallback) await fallback.fit(part.train, { seed: deriveSeed(seed, '__fallback__') });
+    // maxQueries bounds all folds together.
+    const queries = sampleQueries(part.queries.filter((q) => q.target.length > 0), Math.ceil(tune.maxQueries / folds), seed);
+    caches.push(await ValidationCache.build(names.map((n) => strategies[n]), fallback, part, queries, { k: tune.k, normalizations: cachedNormalizations(tune), candidatesPerStrategy: candidates }));
+    console.log(`  validation fold ${f + 1}/${folds}: ${JSON.stringify(part.stats)}; fitted and scored in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  return searchCachedWeights(names, ValidationCache.concat(caches), tune, 'basket-completion', { seed, onProgress });
+}
+
+/** What a weight search found, printed (validation figures only). */
+function printTuning(id: string, result: TuneResult, cut: number | undefined, seconds: number): void {
+  console.log(`  ${id} VALIDATION ${result.metric}@${result.k}: tuned ${result.score.toFixed(4)}  equal ${result.baseline.toFixed(4)}  (${result.queries} queries, cut ${cut ?? HybridRecommender.defaults.candidatesPerStrategy}, ${seconds.toFixed(0)} s)`);
+  console.log(`  single: ${Object.entries(result.single).map(([n, v]) => `${n} ${v.toFixed(4)}`).join('  ')}`);
+  console.log(`  weights: ${JSON.stringify(result.weights)} (${result.normalization})`);
+  if (result.shrinkage) console.log(`  shrinkage toward equal weights: factor ${result.shrinkage.factor}${result.shrinkage.folds ? ` (${result.shrinkage.folds}-fold CV; held-out ${result.metric}@${result.k}: ${result.shrinkage.tried.map((t) => `${t.normalization} ${t.factor} ${t.score.toFixed(4)}`).join(', ')})` : ''}`);
+}
+
 /**
  * --validation-only: what `weights: 'tune'` does at fit, on the protocol's training data, and
  * nothing more: the validation split the tuning would carve, its hyper-parameter and weight
  * search, printed. The test queries are never scored.
  */
 async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed: number, levers: Levers): Promise<void> {
+  const folds = foldsOf(spec, levers);
+  const command = `npx tsx benchmarks/quality.ts ${id} --validation-only${process.argv.slice(3).filter((a) => a !== id && a !== '--validation-only').map((a) => ` ${shellWord(a)}`).join('')}`;
+  if (folds > 1) {
+    const t0 = performance.now();
+    const result = await foldedTuning(spec, split, seed, levers, folds);
+    printTuning(id, result, configure(spec, levers).cut, (performance.now() - t0) / 1000);
+    await mkdir(RESULTS_DIR, { recursive: true });
+    const file = `tune-${id}-validation-folds${folds}${seed !== 42 ? `-seed${seed}` : ''}.json`;
+    await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validationFolds: folds, candidatesPerStrategy: configure(spec, levers).cut ?? HybridRecommender.defaults.candidatesPerStrategy, tuning: result }, null, 2)}\n`);
+    console.log(`  wrote benchmarks/results/${file}`);
+    return;
+  }
   const { strategies, tune: given, cut } = configure(spec, levers);
   const tune = resolveTuneOptions(given);
   const data = split.train;
@@ -378,15 +459,11 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   }
   const result = await searchWeights(names, members, fallbackDefault, vsplit, tune, protocol, candidates, { seed, onProgress });
   if (report) result.hyperparameters = report;
-  console.log(`  ${id} VALIDATION ${result.metric}@${result.k}: tuned ${result.score.toFixed(4)}  equal ${result.baseline.toFixed(4)}  (${result.queries} queries, cut ${candidates}, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  console.log(`  single: ${Object.entries(result.single).map(([n, v]) => `${n} ${v.toFixed(4)}`).join('  ')}`);
-  console.log(`  weights: ${JSON.stringify(result.weights)} (${result.normalization})`);
-  if (result.shrinkage) console.log(`  shrinkage toward equal weights: factor ${result.shrinkage.factor}${result.shrinkage.folds ? ` (${result.shrinkage.folds}-fold CV; held-out ${result.metric}@${result.k}: ${result.shrinkage.tried.map((t) => `${t.normalization} ${t.factor} ${t.score.toFixed(4)}`).join(', ')})` : ''}`);
+  printTuning(id, result, candidates, (performance.now() - t0) / 1000);
   if (report) for (const [n, h] of Object.entries(report)) console.log(`  hyper-parameters ${n}: ${JSON.stringify(h.chosen)} ${h.given.toFixed(4)} -> ${h.score.toFixed(4)}; tried ${h.tried.map((t) => `${JSON.stringify(t.options)} ${t.score.toFixed(4)}`).join(', ')}`);
   // Validation evidence only (no test figure): cited from docs, not a protocol table (report.ts skips tune-*.json).
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = `tune-${id}-validation${seed !== 42 ? `-seed${seed}` : ''}.json`;
-  const command = `npx tsx benchmarks/quality.ts ${id} --validation-only${process.argv.slice(3).filter((a) => a !== id && a !== '--validation-only').map((a) => ` ${shellWord(a)}`).join('')}`;
   await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, tuning: result }, null, 2)}\n`);
   console.log(`  wrote benchmarks/results/${file}`);
 }
@@ -415,10 +492,13 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     if (p.done === p.total && p.message) console.log(`  ${p.stage}: ${p.message}`);
   };
   const named = spec.namedValidation !== undefined;
+  const folds = foldsOf(spec, levers);
+  // Weights searched by the harness (named validation queries, or folds): the recommender is fitted with equal ones and ranked with the searched ones.
+  const fixed = named || folds > 1;
   const rec = new HybridRecommender({
     strategies,
-    weights: named ? Object.fromEntries(Object.keys(strategies).map((n) => [n, 1])) : 'tune',
-    ...(named ? {} : { tune }),
+    weights: fixed ? Object.fromEntries(Object.keys(strategies).map((n) => [n, 1])) : 'tune',
+    ...(fixed ? {} : { tune }),
     ...(cut !== undefined ? { candidatesPerStrategy: cut } : {}),
   });
   await rec.fit(split.train, { seed, onProgress });
@@ -432,11 +512,15 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     const names = rec.strategyNames;
     tuning = await searchWeights(names, names.map((n) => rec.strategy(n)), rec.fallback, val, resolveTuneOptions(tune), spec.validation, rec.candidatesPerStrategy, { seed, onProgress });
     fit.tuning = (performance.now() - t0) / 1000;
+  } else if (folds > 1) {
+    const t0 = performance.now();
+    tuning = await foldedTuning(spec, split, seed, levers, folds);
+    fit.tuning = (performance.now() - t0) / 1000;
   } else {
     tuning = rec.tuning!;
     if (tuning.protocol !== spec.validation) throw new Error(`${id}: tuning validated with ${tuning.protocol}, the protocol's shape is ${spec.validation}`);
   }
-  console.log(`  VALIDATION ${tuning.metric}@${tuning.k}: tuned ${tuning.score.toFixed(4)}, equal ${tuning.baseline.toFixed(4)} (${named ? 'the protocol\'s validation users' : tuning.protocol}, ${tuning.queries} queries)`);
+  console.log(`  VALIDATION ${tuning.metric}@${tuning.k}: tuned ${tuning.score.toFixed(4)}, equal ${tuning.baseline.toFixed(4)} (${named ? 'the protocol\'s validation users' : folds > 1 ? `${folds} folds of the training baskets` : tuning.protocol}, ${tuning.queries} queries)`);
   console.log(`  weights: ${JSON.stringify(tuning.weights)} (${tuning.normalization})`);
   if (tuning.shrinkage) console.log(`  shrinkage toward equal weights: factor ${tuning.shrinkage.factor}${tuning.shrinkage.folds ? ` (${tuning.shrinkage.folds}-fold CV; held-out ${tuning.metric}@${tuning.k}: ${tuning.shrinkage.tried.map((t) => `${t.normalization} ${t.factor} ${t.score.toFixed(4)}`).join(', ')})` : ''}`);
   const ks = spec.ks ?? [10];
@@ -465,18 +549,19 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
   for (const [n, ranker] of Object.entries(spec.references?.(split) ?? {})) await run(n, ranker, null, true);
   for (const n of rec.strategyNames) await run(n, strategyRanker(rec, n), fit[n] ?? null);
   await run('ensemble (equal)', weightedRanker(rec, Object.fromEntries(rec.strategyNames.map((n) => [n, 1]))), null);
-  await run('ensemble (tuned)', named ? weightedRanker(rec, tuning.weights, tuning.normalization) : ensembleRanker(rec), Object.values(fit).reduce((a, b) => a + b, 0));
+  await run('ensemble (tuned)', fixed ? weightedRanker(rec, tuning.weights, tuning.normalization) : ensembleRanker(rec), Object.values(fit).reduce((a, b) => a + b, 0));
   const result: ProtocolResult = {
     protocol: id,
     title: spec.title,
     dataset: spec.dataset,
-    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.grid ? ` --grid '${JSON.stringify(levers.grid)}'` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}${levers.normalizations ? ` --norms ${levers.normalizations.join(',')}` : ''}${levers.weightGrid ? ` --weights ${levers.weightGrid.join(',')}` : ''}`,
+    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.grid ? ` --grid '${JSON.stringify(levers.grid)}'` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}${levers.normalizations ? ` --norms ${levers.normalizations.join(',')}` : ''}${levers.weightGrid ? ` --weights ${levers.weightGrid.join(',')}` : ''}${levers.rounds !== undefined ? ` --rounds ${levers.rounds}` : ''}${levers.validationFolds !== undefined ? ` --val-folds ${levers.validationFolds}` : ''}`,
     seed,
     date: new Date().toISOString().slice(0, 10),
     machine: machine(),
     split: split.stats,
     validation: tuning.protocol,
     ...(named ? { namedValidation: true } : {}),
+    ...(folds > 1 ? { validationFolds: folds } : {}),
     candidatesPerStrategy: rec.candidatesPerStrategy,
     tuning,
     ...(validationRows.length ? { validationRows } : {}),
@@ -513,9 +598,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     shrinkage: value('--shrink') === undefined ? undefined : value('--shrink') === 'cv' ? 'cv' : Number(value('--shrink')),
     normalizations: value('--norms')?.split(',') as TuneOptions['normalizations'] | undefined,
     weightGrid: value('--weights')?.split(',').map(Number),
+    rounds: value('--rounds') !== undefined ? Number(value('--rounds')) : undefined,
+    validationFolds: value('--val-folds') !== undefined ? Number(value('--val-folds')) : undefined,
   };
   const consumed = new Set<number>();
-  for (const flag of ['--seed', '--cut', '--hp', '--grid', '--drop', '--metric', '--shrink', '--norms', '--weights']) {
+  for (const flag of ['--seed', '--cut', '--hp', '--grid', '--drop', '--metric', '--shrink', '--norms', '--weights', '--rounds', '--val-folds']) {
     const at = args.indexOf(flag);
     if (at >= 0 && value(flag) !== undefined) consumed.add(at + 1);
   }

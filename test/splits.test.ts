@@ -6,7 +6,7 @@ import { Dataset, type Catalog } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
 import type { InteractionRows } from '../src/data/interactions';
 import { DataError, OptionError } from '../src/errors';
-import { basketCompletion, holdoutRandom, holdoutTemporal, nextBasket, type Split } from '../src/eval/splits';
+import { basketCompletion, basketCompletionFolds, holdoutRandom, holdoutTemporal, nextBasket, type Split } from '../src/eval/splits';
 import { basketsDataset, itemIdx } from './fixtures';
 
 /** Interaction rows from (user, item, weight, time) tuples over the given (possibly unsorted) id indexes. */
@@ -189,6 +189,23 @@ describe('P3 basketCompletion', () => {
     expect(s.stats.trainNonzeros).toBe(14);
     expect(() => basketCompletion(ordersDataset([...orders, { id: '9', items: ['a'] }]))).toThrow(DataError);
     expect(() => basketCompletion(basketsDataset({}))).toThrow(DataError);
+  });
+
+  it('basketCompletionFolds deals the same shuffled orders into folds: each order held out once, trained on elsewhere', () => {
+    const folds = basketCompletionFolds(data, 5);
+    // The shuffled order [9, 16, 12, 14, 11, 10, 17, 18, 13, 15] in runs of 2; the last run is basketCompletion's test orders.
+    expect(folds.map((f) => f.testBasketIds)).toEqual([['9', '16'], ['12', '14'], ['11', '10'], ['17', '18'], ['13', '15']]);
+    expect(folds[4].queries).toEqual(basketCompletion(data).queries);
+    for (const f of folds) {
+      expect(f.train.baskets.ids.slice().sort()).toEqual(orders.map((o) => o.id).filter((id) => !f.testBasketIds.includes(id)).sort());
+      expect(f.stats.trainBaskets).toBe(8);
+    }
+    // Only order 13 has 4 or more lines: one query over all folds.
+    expect(folds.flatMap((f) => f.queries.map((q) => q.id))).toEqual(['13']);
+    // Uneven counts: 10 orders in 3 folds of 3, 4, 3 (rounded boundaries).
+    expect(basketCompletionFolds(data, 3, 7).map((f) => f.testBasketIds.length)).toEqual([3, 4, 3]);
+    expect(() => basketCompletionFolds(data, 1)).toThrow(OptionError);
+    expect(() => basketCompletionFolds(data, 11)).toThrow(DataError);
   });
 });
 

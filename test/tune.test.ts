@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { HybridRecommender } from '../src/ensemble/hybrid';
 import { NORMALIZATIONS } from '../src/ensemble/normalize';
-import { HYPERPARAMETER_GRIDS, ValidationCache, chooseProtocol, holdoutTemporalFromMatrix, sampleQueries, validationSplit } from '../src/ensemble/tune';
+import { HYPERPARAMETER_GRIDS, ValidationCache, cachedNormalizations, chooseProtocol, holdoutTemporalFromMatrix, resolveTuneOptions, sampleQueries, searchCachedWeights, searchWeights, validationSplit } from '../src/ensemble/tune';
 import { Dataset } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
 import { interactionsFromRows } from '../src/data/interactions';
-import { holdoutTemporal } from '../src/eval/splits';
+import { basketCompletionFolds, holdoutTemporal } from '../src/eval/splits';
 import { basketsDataset } from './fixtures';
 import { datasetFromInstacart } from '../src/data/instacart';
 import { generateGrocery } from '../src/data/synthetic';
@@ -80,6 +80,33 @@ describe('weight tuning', () => {
         }
       }
     }
+  });
+
+  it('concatenates caches of several folds: each query ranks as in its own cache, and the search on one cache is searchWeights', async () => {
+    const folds = basketCompletionFolds(data, 2, 3);
+    const options = resolveTuneOptions({ rounds: 1, normalizations: ['auto', 'zscore'], grid: [0, 1, 4] });
+    const caches: ValidationCache[] = [];
+    let names: string[] = [];
+    for (const [f, split] of folds.entries()) {
+      const rec = new HybridRecommender({ strategies: strategies(), candidatesPerStrategy: 25 });
+      await rec.fit(split.train, { seed: 1 });
+      names = rec.strategyNames;
+      const members = names.map((n) => rec.strategy(n));
+      const queries = split.queries.filter((q) => q.target.length > 0);
+      const cache = await ValidationCache.build(members, rec.fallback, split, queries, { k: 10, normalizations: cachedNormalizations(options), candidatesPerStrategy: 25 });
+      if (f === 0) expect(await searchCachedWeights(names, cache, options, 'basket-completion', { seed: 9 })).toEqual(await searchWeights(names, members, rec.fallback, split, options, 'basket-completion', 25, { seed: 9 }));
+      caches.push(cache);
+    }
+    const all = ValidationCache.concat(caches);
+    expect(all.size).toBe(caches[0].size + caches[1].size);
+    const w = Float64Array.of(0.5, 0, 2, 1, 4, 0.25);
+    const own = caches.flatMap((c) => Array.from({ length: c.size }, (_, q) => [0, 1].map((n) => Array.from(c.rank(q, n, w)))));
+    expect(Array.from({ length: all.size }, (_, q) => [0, 1].map((n) => Array.from(all.rank(q, n, w))))).toEqual(own);
+    expect(all.targets).toEqual(caches.flatMap((c) => c.targets));
+    const found = await searchCachedWeights(names, all, options, 'basket-completion', { seed: 9 });
+    expect(found.queries).toBe(all.size);
+    expect(() => ValidationCache.concat([])).toThrow(OptionError);
+    await expect(searchCachedWeights(names.slice(1), all, options, 'basket-completion')).rejects.toThrow(/must score 5 strategies/);
   });
 
   it('reports validation metrics that evaluate() reproduces on the same split', async () => {

@@ -473,6 +473,71 @@ export class ValidationCache {
   }
 
   /**
+   * One cache of the queries of `caches`, in order: the validation queries of several splits
+   * (e.g. the folds of basketCompletionFolds, each scored by strategies fitted on its own
+   * training part), searched as one query set. Every cache must have the same strategies,
+   * normalizations and k.
+   */
+  static concat(caches: readonly ValidationCache[]): ValidationCache {
+    if (caches.length === 0) throw new OptionError('ValidationCache.concat: caches', 'must hold at least one cache');
+    const [first] = caches;
+    for (const c of caches) {
+      if (c.nStrategies !== first.nStrategies || c.k !== first.k || c.normalizations.join() !== first.normalizations.join() || (c.ranks === null) !== (first.ranks === null)) {
+        throw new OptionError('ValidationCache.concat: caches', `must share strategies, k and normalizations (${first.nStrategies}, ${first.k}, ${first.normalizations.join()}), got ${c.nStrategies}, ${c.k}, ${c.normalizations.join()}`);
+      }
+    }
+    const nS = first.nStrategies;
+    const size = caches.reduce((n, c) => n + c.size, 0);
+    const join = <T extends Int32Array | Float32Array>(parts: T[], make: (n: number) => T): T => {
+      const out = make(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
+    };
+    // Offsets (ptr, fbPtr) continue from the previous cache's ends; slots index each query's own union, so they carry over.
+    const ptr = new Int32Array(size * nS + 1);
+    const fbPtr = new Int32Array(size + 1);
+    let q = 0;
+    let slotBase = 0;
+    let fbBase = 0;
+    for (const c of caches) {
+      for (let i = 1; i <= c.size * nS; i++) ptr[q * nS + i] = slotBase + c.ptr[i];
+      for (let i = 1; i <= c.size; i++) fbPtr[q + i] = fbBase + c.fbPtr[i];
+      q += c.size;
+      slotBase += c.slots.length;
+      fbBase += c.fbItems.length;
+    }
+    const maps = first.normalizations.map((_, n) => {
+      const out = new Float64Array(2 * size * nS);
+      let at = 0;
+      for (const c of caches) {
+        out.set(c.maps[n], at);
+        at += c.maps[n].length;
+      }
+      return out;
+    });
+    return new ValidationCache(
+      nS,
+      first.normalizations,
+      first.k,
+      caches.flatMap((c) => c.unions),
+      ptr,
+      join(caches.map((c) => c.slots), (n) => new Int32Array(n)),
+      join(caches.map((c) => c.raw), (n) => new Float32Array(n)),
+      first.ranks === null ? null : join(caches.map((c) => c.ranks!), (n) => new Float32Array(n)),
+      maps,
+      fbPtr,
+      join(caches.map((c) => c.fbItems), (n) => new Int32Array(n)),
+      join(caches.map((c) => c.fbScores), (n) => new Float32Array(n)),
+      join(caches.map((c) => c.fbSlots), (n) => new Int32Array(n)),
+      caches.flatMap((c) => c.targets),
+    );
+  }
+
+  /**
    * The top k items of validation query `q` under normalization normalizations[n] and
    * `weights`, as the recommender ranks them: a view valid until the next call.
    */
@@ -514,8 +579,30 @@ export async function searchWeights(
   fit: Pick<FitOptions, 'onProgress' | 'signal' | 'seed'> = {},
 ): Promise<TuneResult> {
   const queries = sampleQueries(split.queries.filter((q) => q.target.length > 0), options.maxQueries, fit.seed ?? 42);
-  const normalizations = [...new Set<Normalization>(['auto', ...options.normalizations])];
-  const cache = await ValidationCache.build(strategies, fallback, split, queries, { k: options.k, normalizations, candidatesPerStrategy }, fit);
+  const cache = await ValidationCache.build(strategies, fallback, split, queries, { k: options.k, normalizations: cachedNormalizations(options), candidatesPerStrategy }, fit);
+  return searchCachedWeights(names, cache, options, protocol, fit);
+}
+
+/** The normalizations a weight search's cache must hold: 'auto' (the baseline's) and those searched. */
+export function cachedNormalizations(options: Readonly<TuneOptions>): Normalization[] {
+  return [...new Set<Normalization>(['auto', ...options.normalizations])];
+}
+
+/**
+ * The weight search of searchWeights on validation queries already scored: `cache` built with
+ * cachedNormalizations(options) and options.k, one strategy per name.
+ */
+export async function searchCachedWeights(
+  names: readonly string[],
+  cache: ValidationCache,
+  options: Readonly<TuneOptions>,
+  protocol: ValidationProtocol,
+  fit: Pick<FitOptions, 'onProgress' | 'signal' | 'seed'> = {},
+): Promise<TuneResult> {
+  const normalizations = cache.normalizations;
+  if (cache.nStrategies !== names.length || cache.k !== options.k || !cachedNormalizations(options).every((n) => normalizations.includes(n))) {
+    throw new OptionError('searchCachedWeights: cache', `must score ${names.length} strategies at k ${options.k} with normalizations ${cachedNormalizations(options).join(', ')}, got ${cache.nStrategies} at k ${cache.k} with ${normalizations.join(', ')}`);
+  }
   const score = metricFn(options.metric);
   const pace = new Pace(fit.signal, 'weight tuning');
   const all = Int32Array.from({ length: cache.size }, (_, q) => q);
