@@ -488,7 +488,7 @@ export class ValidationCache {
     }
     const nS = first.nStrategies;
     const size = caches.reduce((n, c) => n + c.size, 0);
-    const join = <T extends Int32Array | Float32Array>(parts: T[], make: (n: number) => T): T => {
+    const join = <T extends Int32Array | Float32Array | Float64Array>(parts: T[], make: (n: number) => T): T => {
       const out = make(parts.reduce((n, p) => n + p.length, 0));
       let at = 0;
       for (const p of parts) {
@@ -510,15 +510,7 @@ export class ValidationCache {
       slotBase += c.slots.length;
       fbBase += c.fbItems.length;
     }
-    const maps = first.normalizations.map((_, n) => {
-      const out = new Float64Array(2 * size * nS);
-      let at = 0;
-      for (const c of caches) {
-        out.set(c.maps[n], at);
-        at += c.maps[n].length;
-      }
-      return out;
-    });
+    const maps = first.normalizations.map((_, n) => join(caches.map((c) => c.maps[n]), (len) => new Float64Array(len)));
     return new ValidationCache(
       nS,
       first.normalizations,

@@ -92,10 +92,10 @@ const CHECKS: OptionChecks<ItemKNNOptions> = {
   basketWeight: number({ min: 0 }),
 };
 
-/** Options an artifact written before they existed lacks: what it was fitted with. */
 /** explain() sorts up to this many parts by insertion. */
 const SMALL_SORT = 64;
 
+/** Options an artifact written before they existed lacks: what it was fitted with. */
 const ADDED_LATER: Partial<ItemKNNOptions> = { similarity: 'cosine', alpha: 1, beta: 0.5, normalizeRows: false };
 
 /**

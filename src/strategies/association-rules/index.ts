@@ -245,7 +245,7 @@ export class AssociationRules implements Recommender {
     checkScores(out, m.nItems, 'AssociationRules');
     checkQuery(query, m.nItems, 'AssociationRules');
     const nPresent = this.markQuery(m, query);
-    const { keyPtr, keyOtherPtr, keyOthers, keyFirst, longAntecedents, keyCons, keyWeight, mark, present } = m;
+    const { keyPtr, keyCons, keyWeight, mark, present } = m;
     const combine = this.options.combine;
     const max = combine === 'max';
     try {
@@ -253,8 +253,7 @@ export class AssociationRules implements Recommender {
         const i = present[k];
         // Rules keyed by i, in rule order: the key is present, so only the other antecedent items are looked up.
         for (let p = keyPtr[i], end = keyPtr[i + 1]; p < end; p++) {
-          if (mark[keyFirst[p]] === 0) continue;
-          if (longAntecedents && !antecedentPresent(mark, keyOthers, keyOtherPtr[p] + 1, keyOtherPtr[p + 1])) continue;
+          if (!entryFires(m, p)) continue;
           const y = keyCons[p];
           const w = keyWeight[p];
           if (max) out.max(y, w);
@@ -304,7 +303,7 @@ export class AssociationRules implements Recommender {
    */
   private explainMax(m: Model, query: Query, item: number, name: ItemNamer): Explanation | null {
     const nPresent = this.markQuery(m, query);
-    const { keyPtr, keyOtherPtr, keyOthers, keyFirst, longAntecedents, keyCons, keyWeight, keyRule, mark, present, bestEntry, bestTouched, explainedItems } = m;
+    const { keyPtr, keyCons, keyWeight, keyRule, mark, present, bestEntry, bestTouched, explainedItems } = m;
     try {
       // The memo is keyed by the shopper's items as markQuery lists them, all the rules read.
       let same = m.nExplainedItems === nPresent;
@@ -316,8 +315,7 @@ export class AssociationRules implements Recommender {
         for (let k = 0; k < nPresent; k++) {
           const i = present[k];
           for (let p = keyPtr[i], end = keyPtr[i + 1]; p < end; p++) {
-            if (mark[keyFirst[p]] === 0) continue;
-            if (longAntecedents && !antecedentPresent(mark, keyOthers, keyOtherPtr[p] + 1, keyOtherPtr[p + 1])) continue;
+            if (!entryFires(m, p)) continue;
             const y = keyCons[p];
             const b = bestEntry[y] - 1;
             if (b < 0) bestTouched[nTouched++] = y;
@@ -336,7 +334,6 @@ export class AssociationRules implements Recommender {
     if (p < 0) return null;
     return ruleExplanation(m.rules, keyRule[p], keyWeight[p], keyWeight[p], item, name);
   }
-
 
   save(out: SectionWriter): JsonObject {
     const m = this.requireModel();
@@ -483,6 +480,12 @@ export class AssociationRules implements Recommender {
  * 256 measured alike within the noise of a shared machine, at 1,500 and at 10k items.
  */
 const MEMO_RULES = 32;
+
+/** Whether rule entry p (keyed by a marked item) fires: its other antecedent items are all marked (see keyFirst). */
+function entryFires(m: Model, p: number): boolean {
+  if (m.mark[m.keyFirst[p]] === 0) return false;
+  return !m.longAntecedents || antecedentPresent(m.mark, m.keyOthers, m.keyOtherPtr[p] + 1, m.keyOtherPtr[p + 1]);
+}
 
 /** The combined weight of a consequent that already has `v` when a rule of weight `w` fires for it. */
 function combineWeights(combine: AssociationRulesOptions['combine'], v: number, w: number): number {

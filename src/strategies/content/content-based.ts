@@ -302,11 +302,7 @@ export class ContentBased implements Recommender, VectorIndexed {
         const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
         // A weight that decayed to 0 adds nothing, and must not list the item twice.
         if (!(w > 0)) continue;
-        for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
-          const item = items[p];
-          if (itemWeight[item] === 0) itemTouched[nTouched++] = item;
-          itemWeight[item] += w;
-        }
+        for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) nTouched = addWeight(itemWeight, itemTouched, nTouched, items[p], w);
       }
     } else {
       const { items, weights } = query.history;
