@@ -16,6 +16,7 @@ import { ServingModel, sha256Hex, type Task } from '../src/server/model';
 
 let dir: string;
 let rec: HybridRecommender;
+let other: HybridRecommender;
 let modelA: string;
 let modelB: string;
 let server: RecommendationServer;
@@ -24,7 +25,7 @@ let base: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hybridrec-server-'));
   rec = (await fitDemoRecommender({ users: 200, products: 150, seed: 5, quiet: true, neural: false })).recommender;
-  const other = (await fitDemoRecommender({ users: 120, products: 90, seed: 6, quiet: true, neural: false })).recommender;
+  other = (await fitDemoRecommender({ users: 120, products: 90, seed: 6, quiet: true, neural: false })).recommender;
   modelA = join(dir, 'a.hrec');
   modelB = join(dir, 'b.hrec');
   await writeFile(modelA, rec.save());
@@ -324,6 +325,9 @@ describe('operations', () => {
     const model = await get('/model');
     expect(model.body.model.sha256).not.toBe(shaA);
     expect(model.body.model.items).toBe(90);
+    // GET /popular is kept per model: the swap drops the old model's answers.
+    const coldB = asJson({ items: other.recommend({ history: [] }, { k: 5 }) });
+    expect((await get('/popular?k=5')).body).toEqual(coldB);
 
     const broken = join(dir, 'broken.hrec');
     const bytes = new Uint8Array(await (await import('node:fs/promises')).readFile(modelA));
@@ -336,6 +340,8 @@ describe('operations', () => {
 
     const back = await post('/admin/reload', { path: modelA });
     expect(back.body.model.sha256).toBe(shaA);
+    expect((await get('/popular?k=5')).body).toEqual(asJson({ items: rec.recommend({ history: [] }, { k: 5 }) }));
+    expect(coldB).not.toEqual(asJson({ items: rec.recommend({ history: [] }, { k: 5 }) }));
     stop = true;
     await load;
     expect(failures).toBe(0);

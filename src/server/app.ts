@@ -108,32 +108,32 @@ export async function createServer(model: string | Uint8Array, options: Partial<
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, type: 'NotFound' }));
   app.addHook('onClose', async () => pool.close());
 
-  const answer = async (reply: FastifyReply, task: Task) => reply.type('application/json; charset=utf-8').send(await pool.run(task));
+  const answer = async (reply: FastifyReply, json: Promise<string>) => reply.type('application/json; charset=utf-8').send(await json);
   const strict = { preValidation: canonicalQuery };
 
   app.get('/recommend', { schema: s.recommendGet, ...strict }, async (req, reply) => {
     const q = req.query as { user: string } & ServeRecommendOptions;
-    return answer(reply, { op: 'recommend', shopper: { user: q.user }, options: listOptions(q, o.maxExplainK) });
+    return answer(reply, pool.run({ op: 'recommend', shopper: { user: q.user }, options: listOptions(q, o.maxExplainK) }));
   });
   app.post('/recommend', { schema: s.recommendPost }, async (req, reply) => {
     const body = req.body as Record<string, unknown>;
-    return answer(reply, { op: 'recommend', shopper: shopperOf(body, o.maxItems, ''), options: listOptions(body, o.maxExplainK) });
+    return answer(reply, pool.run({ op: 'recommend', shopper: shopperOf(body, o.maxItems, ''), options: listOptions(body, o.maxExplainK) }));
   });
   app.post('/recommend/batch', { schema: s.recommendBatch }, async (req, reply) => {
     const body = req.body as { shoppers: ShopperInput[] } & Record<string, unknown>;
     const shoppers = body.shoppers.map((x, i) => (typeof x === 'string' ? x : shopperOf(x as Record<string, unknown>, o.maxItems, `shoppers[${i}].`)));
-    return answer(reply, { op: 'batch', shoppers, options: listOptions(body, o.maxExplainK) });
+    return answer(reply, pool.run({ op: 'batch', shoppers, options: listOptions(body, o.maxExplainK) }));
   });
   app.post('/complete-basket', { schema: s.completeBasket }, async (req, reply) => {
     const body = req.body as Record<string, unknown>;
-    return answer(reply, { op: 'recommend', shopper: shopperOf(body, o.maxItems, ''), options: listOptions(body, o.maxExplainK) });
+    return answer(reply, pool.run({ op: 'recommend', shopper: shopperOf(body, o.maxItems, ''), options: listOptions(body, o.maxExplainK) }));
   });
   app.get('/similar', { schema: s.similar, ...strict }, async (req, reply) => {
     const q = req.query as { item: string; k: number; explain: boolean };
     const { k, explain } = listOptions(q, o.maxExplainK);
-    return answer(reply, { op: 'similar', item: q.item, options: { k, explain } });
+    return answer(reply, pool.run({ op: 'similar', item: q.item, options: { k, explain } }));
   });
-  app.get('/popular', { schema: s.popular, ...strict }, async (req, reply) => answer(reply, { op: 'popular', options: { k: (req.query as { k: number }).k } }));
+  app.get('/popular', { schema: s.popular, ...strict }, async (req, reply) => answer(reply, pool.popular((req.query as { k: number }).k)));
   app.get('/model', { schema: s.model }, async () => ({ generation: pool.generation, model: pool.info }));
   app.get('/health', { schema: s.health }, async () => ({ status: 'ok' }));
   app.get('/ready', { schema: s.ready }, async (_req, reply) =>

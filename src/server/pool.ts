@@ -40,8 +40,21 @@ interface Generation {
   retire(): Promise<void>;
 }
 
+/**
+ * How many different k of GET /popular one model keeps answers for. Clients ask a few fixed k
+ * (a page's 10, a carousel's 20); the bound keeps a client walking k=1..1000 from holding
+ * 1,000 answers (a k=1000 answer is about 250 KB).
+ */
+const POPULAR_ANSWERS = 32;
+
 export class ModelPool {
   private current: Generation;
+  /**
+   * The current model's GET /popular answers by k: the cold start depends on nothing but the
+   * model and k, so it is scored once per model, not per request (and never crosses to a
+   * worker again). Replaced in the same step as `current`, so an answer is always the served model's.
+   */
+  private popularAnswers = new Map<number, Promise<string>>();
   private number = 1;
   private swapping: Promise<unknown> = Promise.resolve();
   private readonly retiring = new Set<Promise<void>>();
@@ -81,6 +94,19 @@ export class ModelPool {
     return this.current.run(task);
   }
 
+  /** What a shopper with no history gets (the answer of GET /popular), from the current model's cache. */
+  popular(k: number): Promise<string> {
+    const cached = this.popularAnswers.get(k);
+    if (cached !== undefined) return cached;
+    const answers = this.popularAnswers;
+    const answer = this.current.run({ op: 'popular', options: { k } });
+    // A failure (an overloaded pool) is not an answer: the next request scores again.
+    answer.catch(() => answers.get(k) === answer && answers.delete(k));
+    if (answers.size >= POPULAR_ANSWERS) answers.delete(answers.keys().next().value!);
+    answers.set(k, answer);
+    return answer;
+  }
+
   /**
    * Loads `bytes` fully (in every worker), then serves it; swaps run one at a time. Rejects,
    * leaving the current model serving, when the artifact does not load.
@@ -90,6 +116,7 @@ export class ModelPool {
       const generation = await startGeneration(bytes, this.options);
       const old = this.current;
       this.current = generation;
+      this.popularAnswers = new Map();
       this.number++;
       const retired = old.retire().finally(() => this.retiring.delete(retired));
       this.retiring.add(retired);
