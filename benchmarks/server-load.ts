@@ -21,7 +21,14 @@
  * (autocannon's duration, and its promise, end on whole seconds). Each row also gives the server process's CPU time per request (every thread;
  * Linux /proc) and the load generator's, which a busy machine disturbs far less than latency.
  *
- *   npx tsx benchmarks/server-load.ts [--requests 20000] [--connections 50] [--users 2000] [--products 1500] [--baseline 41fa1b9] [--no-baseline] [--compare <rev>] [--rounds n]
+ * The load generator shares the 2 cores with the server. `--client wrk` sends the same
+ * requests in the same order, at the same concurrency, with wrk (C, one thread, a Lua script;
+ * Debian package wrk) instead of autocannon: about a third of autocannon's CPU per request, so
+ * the rows show what the server does when the client takes less of the machine. Its JSON goes
+ * to server-load-wrk.json (server-load-compare-wrk.json with --compare); latencies in ms with
+ * a decimal.
+ *
+ *   npx tsx benchmarks/server-load.ts [--requests 20000] [--connections 50] [--users 2000] [--products 1500] [--baseline 41fa1b9] [--no-baseline] [--compare <rev>] [--rounds n] [--client autocannon|wrk]
  *
  * The machine is shared: run it when it is quiet, and compare the rows of one run.
  */
@@ -49,11 +56,35 @@ const PRODUCTS = Number(flag('products', '1500'));
 const BASELINE = flag('baseline', '41fa1b9');
 const COMPARE = flag('compare', '');
 const ROUNDS = Number(flag('rounds', COMPARE ? '3' : '1'));
+const CLIENT = flag('client', 'autocannon');
+if (CLIENT !== 'autocannon' && CLIENT !== 'wrk') throw new Error(`--client is autocannon or wrk, not ${CLIENT}`);
 const DEADLINE_S = 180;
+
+/** One route's requests, sent in this order over and over (by any connection that is free). */
+interface RouteLoad {
+  route: string;
+  requests: Array<{ method: 'GET' | 'POST'; path: string; body?: string }>;
+}
+
+/** What one load run measured, whichever client sent it. */
+interface Measured {
+  requests: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Start to the last answer. */
+  seconds: number;
+  clientCpuMs: number;
+}
 
 interface Row {
   server: string;
   route: string;
+  client: string;
   requests: number;
   errors: number;
   timeouts: number;
@@ -120,28 +151,34 @@ function processCpuMs(pid: number): number | null {
   }
 }
 
-async function cannon(url: string, requests: autocannon.Request[], amount: number): Promise<{ result: autocannon.Result; seconds: number; clientCpuMs: number }> {
+/** The route's requests through autocannon; one counter walks the list, as every connection asks for the next. */
+async function cannon(url: string, load: RouteLoad, amount: number): Promise<Measured> {
+  const { requests } = load;
+  let next = 0;
+  const request: autocannon.Request =
+    requests.length === 1
+      ? { ...requests[0], ...(requests[0].body ? { headers: { 'content-type': 'application/json' } } : {}) }
+      : {
+          method: requests[0].method,
+          ...(requests[0].body ? { headers: { 'content-type': 'application/json' } } : {}),
+          setupRequest: (req) => {
+            const r = requests[next++ % requests.length];
+            return { ...req, path: r.path, ...(r.body ? { body: r.body } : {}) };
+          },
+        };
   const started = performance.now();
   const cpu = process.cpuUsage();
   // autocannon finishes on its one-second tick, not at the last answer: time up to the last answer.
   let last = started;
   let deadline: NodeJS.Timeout | undefined;
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({ url, connections: CONNECTIONS, amount, timeout: 10, requests }, (e, r) => (e ? reject(e) : resolve(r)));
+  const r = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ url, connections: CONNECTIONS, amount, timeout: 10, requests: [request] }, (e, res) => (e ? reject(e) : resolve(res)));
     instance.on('response', () => (last = performance.now()));
     deadline = setTimeout(() => instance.stop(), DEADLINE_S * 1000);
   });
   clearTimeout(deadline);
   const used = process.cpuUsage(cpu);
-  return { result, seconds: (last - started) / 1000, clientCpuMs: (used.user + used.system) / 1000 };
-}
-
-function row(server: string, route: string, m: { result: autocannon.Result; seconds: number; clientCpuMs: number }, serverCpuMs: number | null): Row {
-  const r = m.result;
-  const per1k = (ms: number) => Number(((ms * 1000) / Math.max(1, r.requests.total)).toFixed(1));
   return {
-    server,
-    route,
     requests: r.requests.total,
     errors: r.errors,
     timeouts: r.timeouts,
@@ -150,7 +187,103 @@ function row(server: string, route: string, m: { result: autocannon.Result; seco
     p90Ms: r.latency.p90,
     p99Ms: r.latency.p99,
     maxMs: r.latency.max,
-    requestsPerSecond: Math.round(r.requests.total / m.seconds),
+    seconds: (last - started) / 1000,
+    clientCpuMs: (used.user + used.system) / 1000,
+  };
+}
+
+/** A Lua string literal in long brackets, of a level the text does not close. */
+function luaString(text: string): string {
+  let eq = '';
+  while (text.includes(`]${eq}]`)) eq += '=';
+  return `[${eq}[${text}]${eq}]`;
+}
+
+/**
+ * wrk's script: the route's requests pre-formatted, sent in order by one thread over every
+ * connection; after `amount` answers it prints the seconds from its first request to that
+ * answer and stops (wrk itself then waits for SIGINT to print done()'s summary).
+ */
+function wrkScript(load: RouteLoad, amount: number): string {
+  const list = load.requests.map((r) => `{${luaString(r.method)}, ${luaString(r.path)}, ${r.body === undefined ? 'nil' : luaString(r.body)}}`).join(',\n');
+  return `local ffi = require('ffi')
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } load_timespec; int clock_gettime(int clock, load_timespec *t); ]]
+local ts = ffi.new('load_timespec')
+local function now() ffi.C.clock_gettime(1, ts); return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9 end
+local list = {${list}}
+local formatted = {}
+-- In init: wrk.host (the Host header) is set by then.
+init = function(args)
+  for i, r in ipairs(list) do
+    formatted[i] = wrk.format(r[1], r[2], r[3] and { ['Content-Type'] = 'application/json' } or {}, r[3])
+  end
+end
+local sent, answered, started = 0, 0, nil
+request = function()
+  if started == nil then started = now() end
+  sent = sent + 1
+  return formatted[((sent - 1) % #formatted) + 1]
+end
+response = function(status, headers, body)
+  answered = answered + 1
+  if answered == ${amount} then
+    io.write(string.format('LOAD-DONE %.6f\\n', now() - started))
+    io.flush()
+    wrk.thread:stop()
+  end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('LOAD-SUMMARY %d %d %d %d %d %d %d %d\\n', summary.requests, e.connect + e.read + e.write, e.timeout, e.status,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+`;
+}
+
+/** The route's requests through wrk (one thread, `CONNECTIONS` connections). */
+async function wrk(url: string, load: RouteLoad, amount: number, work: string): Promise<Measured> {
+  const script = join(work, 'load.lua');
+  await writeFile(script, wrkScript(load, amount));
+  const proc = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${DEADLINE_S}s`, '--timeout', '10s', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let seconds = DEADLINE_S;
+  let cpuMs: number | null = null;
+  await new Promise<void>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const done = /LOAD-DONE ([0-9.]+)/.exec(out);
+      if (done && cpuMs === null) {
+        seconds = Number(done[1]);
+        cpuMs = processCpuMs(proc.pid!); // before wrk prints its summary
+        proc.kill('SIGINT');
+      }
+    });
+    proc.once('exit', () => resolve());
+  });
+  const m = /LOAD-SUMMARY (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(out);
+  if (!m) throw new Error(`wrk gave no summary:\n${out}`);
+  const [requests, errors, timeouts, non2xx, p50, p90, p99, max] = m.slice(1).map(Number);
+  const ms = (us: number) => Number((us / 1000).toFixed(1));
+  return { requests, errors, timeouts, non2xx, p50Ms: ms(p50), p90Ms: ms(p90), p99Ms: ms(p99), maxMs: ms(max), seconds, clientCpuMs: cpuMs ?? 0 };
+}
+
+function row(server: string, route: string, m: Measured, serverCpuMs: number | null): Row {
+  const per1k = (ms: number) => Number(((ms * 1000) / Math.max(1, m.requests)).toFixed(1));
+  return {
+    server,
+    route,
+    client: CLIENT,
+    requests: m.requests,
+    errors: m.errors,
+    timeouts: m.timeouts,
+    non2xx: m.non2xx,
+    p50Ms: m.p50Ms,
+    p90Ms: m.p90Ms,
+    p99Ms: m.p99Ms,
+    maxMs: m.maxMs,
+    requestsPerSecond: Math.round(m.requests / m.seconds),
     seconds: Number(m.seconds.toFixed(2)),
     serverCpuMsPer1k: serverCpuMs === null ? null : per1k(serverCpuMs),
     clientCpuMsPer1k: per1k(m.clientCpuMs),
@@ -163,14 +296,15 @@ function print(r: Row): void {
   console.log(`  ${r.server.padEnd(32)} ${r.route.padEnd(26)} ${String(r.requests).padStart(6)} req  errors ${r.errors + r.timeouts}  non-2xx ${r.non2xx}  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ${r.requestsPerSecond} req/s${cpu}  load ${r.load}`);
 }
 
-async function measure(server: string, proc: ChildProcess, url: string, routes: Array<[string, autocannon.Request[]]>): Promise<Row[]> {
+async function measure(server: string, proc: ChildProcess, url: string, routes: RouteLoad[], work: string): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const [route, requests] of routes) {
-    await cannon(url, requests, Math.min(2000, REQUESTS)); // warm-up: JIT, connections, workers
+  const send = (load: RouteLoad, amount: number) => (CLIENT === 'wrk' ? wrk(url, load, amount, work) : cannon(url, load, amount));
+  for (const load of routes) {
+    await send(load, Math.min(2000, REQUESTS)); // warm-up: JIT, connections, workers
     const before = processCpuMs(proc.pid!);
-    const m = await cannon(url, requests, REQUESTS);
+    const m = await send(load, REQUESTS);
     const after = processCpuMs(proc.pid!);
-    const r = row(server, route, m, before === null || after === null ? null : after - before);
+    const r = row(server, load.route, m, before === null || after === null ? null : after - before);
     print(r);
     rows.push(r);
   }
@@ -226,21 +360,12 @@ async function main(): Promise<void> {
   const userIds = Array.from({ length: data.nUsers }, (_, u) => data.users.id(u));
   const m = data.interactions;
   const histories = userIds.slice(0, 200).map((_, u) => Array.from(m.indices.subarray(m.indptr[u], m.indptr[u + 1]), (i) => data.items.id(i)));
-  let n = 0;
-  const getUser: autocannon.Request = { method: 'GET', setupRequest: (req) => ({ ...req, path: `/recommend?user=${encodeURIComponent(userIds[n++ % userIds.length])}&k=10` }) };
-  const postHistory: autocannon.Request = {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    setupRequest: (req) => ({ ...req, path: '/recommend', body: JSON.stringify({ history: histories[n++ % histories.length], k: 10 }) }),
-  };
-
-  const getPopular: autocannon.Request = { method: 'GET', path: '/popular?k=10' };
+  const getUser: RouteLoad = { route: 'GET /recommend?user&k=10', requests: userIds.map((id) => ({ method: 'GET', path: `/recommend?user=${encodeURIComponent(id)}&k=10` })) };
+  const postHistory: RouteLoad = { route: 'POST /recommend {history}', requests: histories.map((history) => ({ method: 'POST', path: '/recommend', body: JSON.stringify({ history, k: 10 }) })) };
+  const getPopular: RouteLoad = { route: 'GET /popular?k=10', requests: [{ method: 'GET', path: '/popular?k=10' }] };
   // Every core scoring (the default), one worker, and scoring on the HTTP thread: what the threads cost and buy.
-  const ourRoutes = (workers: number): Array<[string, autocannon.Request[]]> => [
-    ['GET /recommend?user&k=10', [getUser]],
-    ...(workers === 2 ? ([['POST /recommend {history}', [postHistory]], ['GET /popular?k=10', [getPopular]]] as Array<[string, autocannon.Request[]]>) : []),
-  ];
-  const servers: Array<{ name: string; tree: string; workers: number; routes: Array<[string, autocannon.Request[]]> }> = [2, 1, 0].map((workers) => ({
+  const ourRoutes = (workers: number): RouteLoad[] => (workers === 2 ? [getUser, postHistory, getPopular] : [getUser]);
+  const servers: Array<{ name: string; tree: string; workers: number; routes: RouteLoad[] }> = [2, 1, 0].map((workers) => ({
     name: `hybridrec/server (${workers} workers)`,
     tree: root,
     workers,
@@ -250,7 +375,7 @@ async function main(): Promise<void> {
   for (const [i, rev] of (COMPARE ? COMPARE.split(',') : []).entries()) {
     const tree = join(work, `compare-${i}`);
     removers.push(await worktree(rev, tree));
-    servers.splice(1 + i, 0, { name: `@${rev} (2 workers)`, tree, workers: 2, routes: ourRoutes(2).slice(0, 2) });
+    servers.splice(1 + i, 0, { name: `@${rev} (2 workers)`, tree, workers: 2, routes: ourRoutes(2) });
   }
   const rounds: Row[][] = [];
   try {
@@ -260,7 +385,7 @@ async function main(): Promise<void> {
       for (const s of round % 2 === 0 ? servers : [...servers].reverse()) {
         const ours = await start(['--import', 'tsx', join(s.tree, 'src/cli/index.ts'), 'serve', model, '--port', '0', '--workers', String(s.workers)], s.tree);
         try {
-          rows.push(...(await measure(s.name, ours.proc, ours.url, s.routes)));
+          rows.push(...(await measure(s.name, ours.proc, ours.url, s.routes, work)));
         } finally {
           await stop(ours.proc);
         }
@@ -292,7 +417,7 @@ async function main(): Promise<void> {
       // It prints the port it was given, not the one it got: give it a free one.
       const old = await start(['--import', 'tsx', join(tree, 'examples/server.ts'), oldModel, '--port', String(await freePort())], tree);
       try {
-        rows.push(...(await measure(`examples/server.ts @${BASELINE}`, old.proc, old.url, [['GET /recommend?user&k=10', [getUser]]])));
+        rows.push(...(await measure(`examples/server.ts @${BASELINE}`, old.proc, old.url, [getUser], work)));
       } finally {
         await stop(old.proc);
       }
@@ -303,9 +428,9 @@ async function main(): Promise<void> {
   await rm(work, { recursive: true, force: true });
 
   // A comparison is its own record: it does not replace the headline figures of this checkout.
-  const out = join(root, `benchmarks/results/${COMPARE ? 'server-load-compare' : 'server-load'}.json`);
+  const out = join(root, `benchmarks/results/${COMPARE ? 'server-load-compare' : 'server-load'}${CLIENT === 'wrk' ? '-wrk' : ''}.json`);
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify({ machine: machine(), requests: REQUESTS, connections: CONNECTIONS, rounds: ROUNDS, ...(COMPARE ? { compare: COMPARE } : {}), model: { users: USERS, products: PRODUCTS, seed: 42, strategies: recommender.strategyNames }, rows }, null, 2)}\n`);
+  await writeFile(out, `${JSON.stringify({ machine: machine(), requests: REQUESTS, connections: CONNECTIONS, rounds: ROUNDS, client: CLIENT, command: `npx tsx benchmarks/server-load.ts ${args.join(' ')}`.trim(), ...(COMPARE ? { compare: COMPARE } : {}), model: { users: USERS, products: PRODUCTS, seed: 42, strategies: recommender.strategyNames }, rows }, null, 2)}\n`);
   console.log(`wrote ${out}`);
 }
 
