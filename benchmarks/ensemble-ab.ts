@@ -10,7 +10,11 @@
  * timed calls, with and without explanations, and the batch) says whether the rankings are identical.
  *
  *   NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/ensemble-ab.ts [--base main] [--users 200000] [--products 50000] \
- *     [--queries 2000] [--batch 2000] [--rounds 2] [--same-process]
+ *     [--queries 2000] [--batch 2000] [--rounds 2] [--same-process] [--exclude-purchased]
+ *
+ * --exclude-purchased: every call (timed and batch) with excludePurchased: true, as the
+ * protocols and ensemble-batch.ts rank: every query then blocks the shopper's purchases.
+ * Writes ensemble-ab-<users>x<products>-exclude-purchased.json (fresh-process rounds only).
  *
  * --same-process: both libraries load the model in this one process and every shopper goes
  * through both, alternating which goes first (no rounds, no batch), for recommend(user id),
@@ -47,7 +51,7 @@ interface ChildResult {
 }
 
 /** In a child: load `model` with the library at `libRoot`, time the calls, print one JSON line. */
-async function child(libRoot: string, model: string, queries: number, batch: number): Promise<void> {
+async function child(libRoot: string, model: string, queries: number, batch: number, excludePurchased: boolean): Promise<void> {
   const lib = (await import(pathToFileURL(join(libRoot, 'src/index.ts')).href)) as typeof import('../src/index');
   const { mulberry32 } = (await import(pathToFileURL(join(libRoot, 'src/strategy.ts')).href)) as typeof import('../src/strategy');
   const rec = await lib.HybridRecommender.load(new Uint8Array(await readFile(model)));
@@ -71,13 +75,14 @@ async function child(libRoot: string, model: string, queries: number, batch: num
     }
     return timing(wall, cpu);
   };
-  const recommend = time((id) => rec.recommend(id, { k: 10 }));
-  const explain = time((id) => rec.recommend(id, { k: 10, explain: true }));
+  const options = { k: 10, excludePurchased };
+  const recommend = time((id) => rec.recommend(id, options));
+  const explain = time((id) => rec.recommend(id, { ...options, explain: true }));
   const batchIds = ids.slice(warmup, warmup + batch);
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   // Awaited: recommendBatch is async since the parallel batch (a sync base's array awaits as itself); src/index installs no pool, so one thread.
-  const batchLists = await rec.recommendBatch(batchIds, { k: 10 });
+  const batchLists = await rec.recommendBatch(batchIds, options);
   const seconds = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   lists.update(JSON.stringify(batchLists));
@@ -152,6 +157,7 @@ async function main(): Promise<void> {
   const queries = Number(flag('queries', '2000'));
   const batch = Number(flag('batch', '2000'));
   const rounds = Number(flag('rounds', '2'));
+  const excludePurchased = args.includes('--exclude-purchased');
   const model = join(tmpdir(), `hybridrec-ab-${users}x${products}.hrec`);
   if (!existsSync(model)) {
     console.log(`fitting the model (${users} x ${products}, seed 42) into ${model}`);
@@ -159,15 +165,18 @@ async function main(): Promise<void> {
     const { recommender } = await fitDemoRecommender({ users, products, neural: false, quiet: true });
     await writeFile(model, recommender.save());
   }
-  if (args.includes('--same-process')) return sameProcess(base, model, queries, users, products);
+  if (args.includes('--same-process')) {
+    if (excludePurchased) throw new Error('--exclude-purchased takes fresh-process rounds only');
+    return sameProcess(base, model, queries, users, products);
+  }
   const { rev, head, load, runs } = await alternateRevisions<ChildResult>({
     root,
     script: here,
     base,
     tag: 'ab',
     rounds,
-    childArgs: [model, String(queries), String(batch)],
-    intro: (rev, head, load) => console.log(`${describeMachine()}; base ${base} (${rev}) against this checkout (${head}); ${queries} users per call kind, ${rounds} rounds; load ${load.toFixed(2)}`),
+    childArgs: [model, String(queries), String(batch), String(excludePurchased)],
+    intro: (rev, head, load) => console.log(`${describeMachine()}; base ${base} (${rev}) against this checkout (${head}); ${queries} users per call kind, ${rounds} rounds${excludePurchased ? ', excludePurchased' : ''}; load ${load.toFixed(2)}`),
     report: (round, side, result) =>
       console.log(`  round ${round} ${side.padEnd(4)} recommend CPU mean ${result.recommend.cpuMean.toFixed(3)} ms, p99 ${result.recommend.cpuP99.toFixed(3)} ms; explain CPU mean ${result.explain.cpuMean.toFixed(3)} ms, p99 ${result.explain.cpuP99.toFixed(3)} ms; batch ${result.batchUsersPerCpuSecond.toFixed(0)} users per CPU second`),
   });
@@ -180,14 +189,15 @@ async function main(): Promise<void> {
   console.log(`load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}`);
   const hashes = new Set([...runs.base, ...runs.new].map((r) => r.listsHash));
   console.log(hashes.size === 1 ? `identical lists on both sides (sha256 ${[...hashes][0].slice(0, 16)})` : `LISTS DIFFER: ${[...hashes].map((h) => h.slice(0, 16)).join(', ')}`);
-  const out = join(root, `benchmarks/results/ensemble-ab-${users}x${products}.json`);
+  const out = join(root, `benchmarks/results/ensemble-ab-${users}x${products}${excludePurchased ? '-exclude-purchased' : ''}.json`);
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify({ machine: machine(), base: { rev: base, commit: rev }, head, users, products, queries, batch, rounds, loadAverage: load, identicalLists: hashes.size === 1, table, runs }, null, 2)}\n`);
+  const command = `NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/ensemble-ab.ts ${args.join(' ')}`;
+  await writeFile(out, `${JSON.stringify({ command, machine: machine(), base: { rev: base, commit: rev }, head, users, products, queries, batch, rounds, excludePurchased, loadAverage: load, identicalLists: hashes.size === 1, table, runs }, null, 2)}\n`);
   console.log(`wrote ${out}`);
 }
 
 if (args[0] === '--child') {
-  child(args[1], args[2], Number(args[3]), Number(args[4])).catch((e) => {
+  child(args[1], args[2], Number(args[3]), Number(args[4]), args[5] === 'true').catch((e) => {
     console.error(e);
     process.exit(1);
   });

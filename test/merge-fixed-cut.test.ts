@@ -52,6 +52,26 @@ describe('MergeEngine with a query-independent member', () => {
     expect(refit).not.toEqual(open);
   });
 
+  it('blocked queries cut the kept scores as a fresh score would: from the first query, one after another, across a refit', async () => {
+    const [popularity, repeat, fallback] = [new Popularity(), new RepeatPurchase(), new Popularity()];
+    await Promise.all([popularity.fit(data), repeat.fit(data), fallback.fit(data)]);
+    const members = [popularity, repeat];
+    const engine = new MergeEngine(members, fallback, data.nItems);
+    const query = userQuery(data, 0);
+    const chips = new Uint8Array(data.nItems);
+    chips[data.items.indexOf('chips')] = 1;
+    const milk = new Uint8Array(data.nItems);
+    milk[data.items.indexOf('milk')] = 1;
+    // The protocol batch: every query blocked, the first one too (its cut of the kept scores is made then).
+    const before = [chips, milk, chips].map((blocked) => read(engine, engine.rank(query, 6, blocked, null, settings)));
+    expect(before).toEqual([chips, milk, chips].map((blocked) => fresh(members, fallback, blocked)));
+    // A refit in place replaces the kept scores.
+    await Promise.all([popularity.fit(more), fallback.fit(more)]);
+    const refit = read(engine, engine.rank(query, 6, chips, null, settings));
+    expect(refit).toEqual(fresh(members, fallback, chips, more));
+    expect(refit).not.toEqual(before[0]);
+  });
+
   it('kept out of the union (nothing blocked or filtered), members rank as inside it: same items, float32 scores and contributions', async () => {
     // Two query-independent members around a per-query one, uneven weights: every fixed step, the later admissions on their prefix, fixed-only items and the fallback fill.
     const [first, repeat, second, fallback] = [new Popularity(), new RepeatPurchase(), new Popularity(), new Popularity()];

@@ -471,24 +471,36 @@ export class MergeEngine {
     this.fixedCuts = new Array<FixedCut | null>(strategies.length).fill(null);
   }
 
-  /** scoreCandidates for strategy s into this.candidates, reusing a query-independent strategy's cut (see fixedCuts). */
+  /**
+   * scoreCandidates for strategy s into this.candidates, reusing a query-independent
+   * strategy's cut (see fixedCuts) and, for a blocked query, its kept scores: the cut of those
+   * with the query's blocks is the cut a fresh score() would give (the same values in the same
+   * touched order), without the reset and the score. Protocol batches exclude each shopper's
+   * purchases, so every one of their queries is blocked.
+   */
   private scoreStrategy(s: number, query: Query, cap: number, blocked: Uint8Array | null, copy = true): MemberCandidates {
     const strategy = this.strategies[s];
-    const version = blocked === null ? scoresVersionOf(strategy) : null;
+    const version = scoresVersionOf(strategy);
+    const v = this.perStrategy[s];
+    if (version === null) {
+      this.fixedCuts[s] = null;
+      return scoreCandidates(strategy, query, v, cap, blocked, this.candidates);
+    }
     const fixed = this.fixedCuts[s];
-    if (version !== null && fixed !== null && fixed.version === version && fixed.cap === cap) {
+    if (fixed === null || fixed.version !== version || fixed.cap !== cap) {
+      // Forgotten first: a score() that throws leaves the vector reset.
+      this.fixedCuts[s] = null;
+      const part = scoreCandidates(strategy, query, v, cap, null, this.candidates);
+      this.fixedCuts[s] = { version, cap, part, items: this.candidates.items.slice(0, part.count), raw: this.candidates.raw.slice(0, part.count) };
+      if (blocked === null) return part;
+    } else if (blocked === null) {
       if (copy) {
         this.candidates.items.set(fixed.items);
         this.candidates.raw.set(fixed.raw);
       }
       return fixed.part;
     }
-    // Forgotten first: a score() that throws leaves the vector reset.
-    this.fixedCuts[s] = null;
-    const part = scoreCandidates(strategy, query, this.perStrategy[s], cap, blocked, this.candidates);
-    // A blocked query's cut is its own (not kept).
-    if (version !== null) this.fixedCuts[s] = { version, cap, part, items: this.candidates.items.slice(0, part.count), raw: this.candidates.raw.slice(0, part.count) };
-    return part;
+    return cutCandidates(v, cap, blocked, this.candidates);
   }
 
   /**
