@@ -43,6 +43,7 @@ import {
   weightedRanker,
   type EvalResult,
   type IndexRanker,
+  type Normalization,
   type Recommender,
   type Split,
   type TuneOptions,
@@ -92,6 +93,8 @@ export interface ProtocolResult {
   /** The weights were searched on this many folds of the training baskets (ProtocolSpec.validationFolds). */
   validationFolds?: number;
   candidatesPerStrategy?: number;
+  /** The normalization of the "ensemble (equal)" row: the tuned row's (absent in results written before it was recorded). */
+  equalNormalization?: Normalization;
   tuning: TuneResult | null;
   /** With namedValidation: the tuned ensemble and the best strategy alone on the validation queries (not test). */
   validationRows?: ResultRow[];
@@ -548,7 +551,8 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
   };
   for (const [n, ranker] of Object.entries(spec.references?.(split) ?? {})) await run(n, ranker, null, true);
   for (const n of rec.strategyNames) await run(n, strategyRanker(rec, n), fit[n] ?? null);
-  await run('ensemble (equal)', weightedRanker(rec, Object.fromEntries(rec.strategyNames.map((n) => [n, 1]))), null);
+  // Equal weights under the tuned row's normalization, so the two ensemble rows differ in their weights only.
+  await run('ensemble (equal)', weightedRanker(rec, Object.fromEntries(rec.strategyNames.map((n) => [n, 1])), tuning.normalization), null);
   await run('ensemble (tuned)', fixed ? weightedRanker(rec, tuning.weights, tuning.normalization) : ensembleRanker(rec), Object.values(fit).reduce((a, b) => a + b, 0));
   const result: ProtocolResult = {
     protocol: id,
@@ -563,6 +567,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     ...(named ? { namedValidation: true } : {}),
     ...(folds > 1 ? { validationFolds: folds } : {}),
     candidatesPerStrategy: rec.candidatesPerStrategy,
+    equalNormalization: tuning.normalization,
     tuning,
     ...(validationRows.length ? { validationRows } : {}),
     rows,
