@@ -22,6 +22,8 @@
  *   --rounds N          tune.rounds: most coordinate-ascent passes
  *   --val-folds N       basket completion: search the weights on N folds of the training baskets
  *                       (ProtocolSpec.validationFolds; 1: one carve, as `weights: 'tune'`)
+ *   --recency H         timestamped protocols: fit on interactions weighted by recency, half-life
+ *                       H interactions (ProtocolSpec.recency; Infinity: none)
  *
  * Writes benchmarks/results/<protocol>.json (another seed: <protocol>-seed<N>.json); `npx tsx benchmarks/report.ts` turns all result
  * files into docs/benchmarks.md. Real-data protocols exit 0 with a message when ../shared is
@@ -42,6 +44,7 @@ import {
   strategyRanker,
   weightedRanker,
   type EvalResult,
+  type FitOptions,
   type IndexRanker,
   type Normalization,
   type Recommender,
@@ -52,7 +55,9 @@ import {
 } from '../src/index';
 import { cachedNormalizations, chooseProtocol, HYPERPARAMETER_GRIDS, resolveTuneOptions, sampleQueries, searchCachedWeights, searchHyperparameters, searchWeights, validationSplit, ValidationCache } from '../src/ensemble/tune';
 import { deriveSeed } from '../src/util/random';
+import type { Dataset } from '../src/data/dataset';
 import type { InteractionRows } from '../src/data/interactions';
+import { recencyWeighted, type RecencyOptions } from '../src/data/recency';
 import { loadInstacart, loadInteractionsCsv } from '../src/node';
 import { defaultStrategies, syntheticDataset } from '../examples/shared';
 import { basketCompletionFolds, nextBasketFixed } from '../src/eval/splits';
@@ -92,6 +97,8 @@ export interface ProtocolResult {
   namedValidation?: boolean;
   /** The weights were searched on this many folds of the training baskets (ProtocolSpec.validationFolds). */
   validationFolds?: number;
+  /** Every strategy was fitted on the interactions weighted by recency (ProtocolSpec.recency), validation and test alike. */
+  recency?: Partial<RecencyOptions>;
   candidatesPerStrategy?: number;
   /** The normalization of the "ensemble (equal)" row: the tuned row's (absent in results written before it was recorded). */
   equalNormalization?: Normalization;
@@ -134,6 +141,14 @@ export interface ProtocolSpec {
    * weights. No hyper-parameter search (`tune.hyperparameters` must be off).
    */
   validationFolds?: number;
+  /**
+   * Fit every strategy on the interactions weighted by recency (recencyWeighted), the test
+   * run's training data and the validation split's alike: the harness carves the validation
+   * split the tuner would (validationSplit), weights its training part, and searches the
+   * hyper-parameters and weights there (as `weights: 'tune'` does at fit, which would weight
+   * before carving: each user's latest validation-train interaction would weigh less than 1).
+   */
+  recency?: Partial<RecencyOptions>;
 }
 
 /** Command-line levers (see the header). */
@@ -155,6 +170,8 @@ export interface Levers {
   rounds?: number;
   /** --val-folds N: ProtocolSpec.validationFolds (1: the spec's one carve of `weights: 'tune'`). */
   validationFolds?: number;
+  /** --recency H: ProtocolSpec.recency with halfLifeInteractions H (Infinity: none). */
+  recency?: number;
 }
 
 /** P1's rows: MovieLens 100K, every rating one interaction, with timestamps and titles. */
@@ -365,6 +382,62 @@ function foldsOf(spec: ProtocolSpec, levers: Levers): number {
   return folds;
 }
 
+/** ProtocolSpec.recency under the levers (null: the interactions as they are). */
+function recencyOf(spec: ProtocolSpec, levers: Levers): Partial<RecencyOptions> | null {
+  const recency = levers.recency !== undefined ? { halfLifeInteractions: levers.recency } : spec.recency;
+  return recency === undefined || Object.values(recency).every((h) => h === Infinity) ? null : recency;
+}
+
+/** A validation file's name part for a --recency run (beside, not over, the spec's own file). */
+function recencyTag(spec: ProtocolSpec, levers: Levers): string {
+  return levers.recency === undefined ? '' : `-recency${recencyOf(spec, levers) === null ? 'none' : levers.recency}`;
+}
+
+/** The training data strategies fit on: `data` weighted by recency when the protocol asks. */
+function fitData(data: Dataset, spec: ProtocolSpec, levers: Levers): Dataset {
+  const recency = recencyOf(spec, levers);
+  return recency === null ? data : recencyWeighted(data, recency);
+}
+
+/** The validation split `weights: 'tune'` carves from `data`, its training part weighted by recency when the protocol asks. */
+function carveValidation(spec: ProtocolSpec, levers: Levers, data: Dataset, protocol: ValidationProtocol, seed: number): Split {
+  const carved = validationSplit(data, protocol, seed);
+  return { ...carved, train: fitData(carved.train, spec, levers) };
+}
+
+/**
+ * What `weights: 'tune'` does at fit, on a validation split the harness carved: every
+ * strategy (and the fallback) fitted on vsplit.train, then the hyper-parameter search when
+ * the tune options have one. Returns the members to search weights with.
+ */
+async function fitForValidation(
+  strategies: Record<string, Recommender>,
+  vsplit: Split,
+  tune: TuneOptions,
+  candidates: number,
+  seed: number,
+  onProgress: FitOptions['onProgress'],
+): Promise<{ names: string[]; members: Recommender[]; fallback: Recommender | null; report: TuneResult['hyperparameters'] }> {
+  const names = Object.keys(strategies);
+  let members = Object.values(strategies);
+  const fitOne = async (s: Recommender, name: string) => {
+    const t0 = performance.now();
+    await s.fit(vsplit.train, { seed: deriveSeed(seed, name) });
+    return (performance.now() - t0) / 1000;
+  };
+  for (let i = 0; i < names.length; i++) console.log(`  fitted ${names[i]} in ${(await fitOne(members[i], names[i])).toFixed(1)} s`);
+  const fallback = new HybridRecommender({ strategies }).fallback;
+  if (fallback) await fallback.fit(vsplit.train, { seed: deriveSeed(seed, '__fallback__') });
+  let report: TuneResult['hyperparameters'];
+  if (tune.hyperparameters !== false) {
+    const grids = tune.hyperparameters === true ? Object.fromEntries(names.filter((n) => HYPERPARAMETER_GRIDS[strategies[n].kind]).map((n) => [n, HYPERPARAMETER_GRIDS[strategies[n].kind]])) : tune.hyperparameters;
+    const found = await searchHyperparameters(names, members, fallback, vsplit, tune, candidates, grids, async (s, n) => void (await fitOne(s, n)), { seed, onProgress });
+    members = found.members;
+    report = found.report;
+  }
+  return { names, members, fallback, report };
+}
+
 /**
  * ProtocolSpec.validationFolds: the weight search on `folds` folds of the training baskets,
  * each fold scored by fresh strategies (and fallback) fitted on the other folds. Only
@@ -425,36 +498,20 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   const tune = resolveTuneOptions(given);
   const data = split.train;
   const protocol = tune.protocol === 'auto' ? chooseProtocol(data) : tune.protocol;
-  const vsplit = spec.namedValidation ? await spec.namedValidation(seed) : validationSplit(data, protocol, seed);
-  console.log(`  validation (${protocol}): ${JSON.stringify(vsplit.stats)}`);
-  const names = Object.keys(strategies);
-  let members = Object.values(strategies);
-  const fitOne = async (s: Recommender, name: string) => {
-    const t0 = performance.now();
-    await s.fit(vsplit.train, { seed: deriveSeed(seed, name) });
-    return (performance.now() - t0) / 1000;
-  };
-  for (let i = 0; i < names.length; i++) console.log(`  fitted ${names[i]} in ${(await fitOne(members[i], names[i])).toFixed(1)} s`);
+  const vsplit = spec.namedValidation ? await spec.namedValidation(seed) : carveValidation(spec, levers, data, protocol, seed);
+  console.log(`  validation (${protocol}${recencyOf(spec, levers) ? `, recency ${JSON.stringify(recencyOf(spec, levers))}` : ''}): ${JSON.stringify(vsplit.stats)}`);
   const candidates = cut ?? HybridRecommender.defaults.candidatesPerStrategy;
-  const fallbackDefault = new HybridRecommender({ strategies }).fallback;
-  if (fallbackDefault) await fallbackDefault.fit(vsplit.train, { seed: deriveSeed(seed, '__fallback__') });
   const onProgress = (p: { stage: string; done: number; total: number; message?: string }) => {
     if (p.done === p.total && p.message) console.log(`  ${p.stage}: ${p.message}`);
   };
   const t0 = performance.now();
-  let report: TuneResult['hyperparameters'];
-  if (tune.hyperparameters !== false) {
-    const grids = tune.hyperparameters === true ? Object.fromEntries(names.filter((n) => HYPERPARAMETER_GRIDS[strategies[n].kind]).map((n) => [n, HYPERPARAMETER_GRIDS[strategies[n].kind]])) : tune.hyperparameters;
-    const found = await searchHyperparameters(names, members, fallbackDefault, vsplit, tune, candidates, grids, async (s, n) => void (await fitOne(s, n)), { seed, onProgress });
-    members = found.members;
-    report = found.report;
-  }
+  const { names, members, fallback: fallbackDefault, report } = await fitForValidation(strategies, vsplit, tune, candidates, seed, onProgress);
   if (levers.hpOnly) {
     if (!report) throw new Error('--hp-only needs --hp (or a protocol that searches hyper-parameters)');
     for (const [n, h] of Object.entries(report)) console.log(`  ${id} VALIDATION hyper-parameters ${n}: ${JSON.stringify(h.chosen)} ${h.given.toFixed(4)} -> ${h.score.toFixed(4)}; tried ${h.tried.map((t) => `${JSON.stringify(t.options)} ${t.score.toFixed(4)}`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     await mkdir(RESULTS_DIR, { recursive: true });
     // A --grid run is named by the strategies it searched, beside (not over) the built-in grids' file.
-    const file = `tune-${id}-${levers.grid ? `grid-${Object.keys(levers.grid).join('-')}` : 'hyperparameters'}${seed !== 42 ? `-seed${seed}` : ''}.json`;
+    const file = `tune-${id}-${levers.grid ? `grid-${Object.keys(levers.grid).join('-')}` : 'hyperparameters'}${recencyTag(spec, levers)}${seed !== 42 ? `-seed${seed}` : ''}.json`;
     const command = `npx tsx benchmarks/quality.ts ${id}${process.argv.slice(3).filter((a) => a !== id).map((a) => ` ${shellWord(a)}`).join('')}`;
     await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, metric: `${tune.metric}@${tune.k}`, hyperparameters: report }, null, 2)}\n`);
     console.log(`  wrote benchmarks/results/${file}`);
@@ -466,7 +523,7 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   if (report) for (const [n, h] of Object.entries(report)) console.log(`  hyper-parameters ${n}: ${JSON.stringify(h.chosen)} ${h.given.toFixed(4)} -> ${h.score.toFixed(4)}; tried ${h.tried.map((t) => `${JSON.stringify(t.options)} ${t.score.toFixed(4)}`).join(', ')}`);
   // Validation evidence only (no test figure): cited from docs, not a protocol table (report.ts skips tune-*.json).
   await mkdir(RESULTS_DIR, { recursive: true });
-  const file = `tune-${id}-validation${seed !== 42 ? `-seed${seed}` : ''}.json`;
+  const file = `tune-${id}-validation${recencyTag(spec, levers)}${seed !== 42 ? `-seed${seed}` : ''}.json`;
   await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, tuning: result }, null, 2)}\n`);
   console.log(`  wrote benchmarks/results/${file}`);
 }
@@ -490,21 +547,44 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     await validationOnly(id, spec, split, seed, levers);
     return null;
   }
-  const { strategies, tune, cut } = configure(spec, levers);
+  const configured = configure(spec, levers);
+  let strategies = configured.strategies;
+  const { tune, cut } = configured;
   const onProgress = (p: { stage: string; done: number; total: number; message?: string }) => {
     if (p.done === p.total && p.message) console.log(`  ${p.stage}: ${p.message}`);
   };
   const named = spec.namedValidation !== undefined;
   const folds = foldsOf(spec, levers);
-  // Weights searched by the harness (named validation queries, or folds): the recommender is fitted with equal ones and ranked with the searched ones.
-  const fixed = named || folds > 1;
+  const recency = recencyOf(spec, levers);
+  if (recency !== null && (named || folds > 1)) throw new Error(`${id}: recency weighting runs its own validation carve; it does not combine with named validation queries or folds`);
+  // The data every strategy fits on, and the test queries' histories are read from (a known user's query carries its weights).
+  const train = fitData(split.train, spec, levers);
+  const testSplit: Split = { ...split, train };
+  // Recency: hyper-parameters and weights searched by the harness on a carve weighted after carving, before the final fit.
+  let recencyTuning: TuneResult | null = null;
+  const tuneStarted = performance.now();
+  if (recency !== null) {
+    const resolved = resolveTuneOptions(tune);
+    const protocol = resolved.protocol === 'auto' ? chooseProtocol(split.train) : resolved.protocol;
+    const vsplit = carveValidation(spec, levers, split.train, protocol, seed);
+    console.log(`  validation (${protocol}, recency ${JSON.stringify(recency)}): ${JSON.stringify(vsplit.stats)}`);
+    const candidates = cut ?? HybridRecommender.defaults.candidatesPerStrategy;
+    const found = await fitForValidation(strategies, vsplit, resolved, candidates, seed, onProgress);
+    recencyTuning = await searchWeights(found.names, found.members, found.fallback, vsplit, resolved, protocol, candidates, { seed, onProgress });
+    if (found.report) recencyTuning.hyperparameters = found.report;
+    // The members the hyper-parameter search kept (variants with the chosen options), refitted on the whole training data below.
+    strategies = Object.fromEntries(found.names.map((n, i) => [n, found.members[i]]));
+  }
+  const tuneSeconds = (performance.now() - tuneStarted) / 1000;
+  // Weights searched by the harness (named validation queries, folds, or a recency-weighted carve): the recommender is fitted with equal ones and ranked with the searched ones.
+  const fixed = named || folds > 1 || recencyTuning !== null;
   const rec = new HybridRecommender({
     strategies,
     weights: fixed ? Object.fromEntries(Object.keys(strategies).map((n) => [n, 1])) : 'tune',
     ...(fixed ? {} : { tune }),
     ...(cut !== undefined ? { candidatesPerStrategy: cut } : {}),
   });
-  await rec.fit(split.train, { seed, onProgress });
+  await rec.fit(train, { seed, onProgress });
   const fit = rec.fitSeconds;
   let tuning: TuneResult;
   let val: Split | null = null;
@@ -519,6 +599,9 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     const t0 = performance.now();
     tuning = await foldedTuning(spec, split, seed, levers, folds);
     fit.tuning = (performance.now() - t0) / 1000;
+  } else if (recencyTuning !== null) {
+    tuning = recencyTuning;
+    fit.tuning = tuneSeconds;
   } else {
     tuning = rec.tuning!;
     if (tuning.protocol !== spec.validation) throw new Error(`${id}: tuning validated with ${tuning.protocol}, the protocol's shape is ${spec.validation}`);
@@ -542,7 +625,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
   const run = async (name: string, ranker: IndexRanker, fitSeconds: number | null, reference = false) => {
     const byK: Record<string, EvalResult> = {};
     for (const k of ks) {
-      const r = await evaluate(ranker, split, { k });
+      const r = await evaluate(ranker, testSplit, { k });
       byK[k] = r;
       const extra = r.repeatShare !== undefined ? `  NDCG-full ${r.ndcgFull.toFixed(4)}  R rep ${r.recallRepeat!.toFixed(4)}  R expl ${r.recallExplore!.toFixed(4)}  rep share ${r.repeatShare.toFixed(4)}` : '';
       console.log(`  ${name.padEnd(22)} @${k} P ${r.precision.toFixed(4)}  R ${r.recall.toFixed(4)}  MAP ${r.map.toFixed(4)}  NDCG ${r.ndcg.toFixed(4)}  Hit ${r.hitRate.toFixed(4)}  Cov ${r.coverage.toFixed(4)}${extra}`);
@@ -558,7 +641,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     protocol: id,
     title: spec.title,
     dataset: spec.dataset,
-    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.grid ? ` --grid '${JSON.stringify(levers.grid)}'` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}${levers.normalizations ? ` --norms ${levers.normalizations.join(',')}` : ''}${levers.weightGrid ? ` --weights ${levers.weightGrid.join(',')}` : ''}${levers.rounds !== undefined ? ` --rounds ${levers.rounds}` : ''}${levers.validationFolds !== undefined ? ` --val-folds ${levers.validationFolds}` : ''}`,
+    command: `npx tsx benchmarks/quality.ts ${id}${seed !== 42 ? ` --seed ${seed}` : ''}${levers.cut !== undefined ? ` --cut ${levers.cut}` : ''}${levers.hp ? ` --hp${levers.hp === true ? '' : ` ${levers.hp.join(',')}`}` : ''}${levers.grid ? ` --grid '${JSON.stringify(levers.grid)}'` : ''}${levers.drop.length ? ` --drop ${levers.drop.join(',')}` : ''}${levers.metric ? ` --metric ${levers.metric.metric}@${levers.metric.k}` : ''}${levers.shrinkage !== undefined ? ` --shrink ${levers.shrinkage}` : ''}${levers.normalizations ? ` --norms ${levers.normalizations.join(',')}` : ''}${levers.weightGrid ? ` --weights ${levers.weightGrid.join(',')}` : ''}${levers.rounds !== undefined ? ` --rounds ${levers.rounds}` : ''}${levers.validationFolds !== undefined ? ` --val-folds ${levers.validationFolds}` : ''}${levers.recency !== undefined ? ` --recency ${levers.recency}` : ''}`,
     seed,
     date: new Date().toISOString().slice(0, 10),
     machine: machine(),
@@ -566,6 +649,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     validation: tuning.protocol,
     ...(named ? { namedValidation: true } : {}),
     ...(folds > 1 ? { validationFolds: folds } : {}),
+    ...(recency !== null ? { recency } : {}),
     candidatesPerStrategy: rec.candidatesPerStrategy,
     equalNormalization: tuning.normalization,
     tuning,
@@ -605,9 +689,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     weightGrid: value('--weights')?.split(',').map(Number),
     rounds: value('--rounds') !== undefined ? Number(value('--rounds')) : undefined,
     validationFolds: value('--val-folds') !== undefined ? Number(value('--val-folds')) : undefined,
+    recency: value('--recency') !== undefined ? Number(value('--recency')) : undefined,
   };
   const consumed = new Set<number>();
-  for (const flag of ['--seed', '--cut', '--hp', '--grid', '--drop', '--metric', '--shrink', '--norms', '--weights', '--rounds', '--val-folds']) {
+  for (const flag of ['--seed', '--cut', '--hp', '--grid', '--drop', '--metric', '--shrink', '--norms', '--weights', '--rounds', '--val-folds', '--recency']) {
     const at = args.indexOf(flag);
     if (at >= 0 && value(flag) !== undefined) consumed.add(at + 1);
   }
