@@ -172,7 +172,10 @@ function seedSection(quality: ProtocolResult[], seeds: ProtocolResult[]): string
       '',
       `Top three per seed: ${top.map((t, i) => `seed ${runs[i].seed}: ${t}`).join('; ')}. ${tunedFirst ? 'The tuned ensemble is first on every seed.' : 'The tuned ensemble is not first on every seed.'}`,
       '',
-      `Does the ranking of methods hold? Kendall's tau of each seed's order against seed ${runs[0].seed}'s: ${runs.slice(1).map((run) => `seed ${run.seed} ${kendallTau(order(runs[0]), order(run)).toFixed(2)}`).join(', ')} (1: the same order).`,
+      `Does the ranking of methods hold? Kendall's tau of each seed's order against seed ${runs[0].seed}'s: ${runs.slice(1).map((run) => `seed ${run.seed} ${kendallTau(order(runs[0]), order(run)).toFixed(2)}`).join(', ')} (1: the same order). ${(() => {
+        const fixed = names.filter((n) => runs.every((run) => rank(run, n) === rank(runs[0], n)));
+        return fixed.length === names.length ? 'Every method keeps its place on every seed.' : `In the same place on every seed: ${fixed.length ? fixed.map((n) => `${n} #${rank(runs[0], n)}`).join(', ') : 'none'}; the other methods change places.`;
+      })()} The first five methods of each seed span ${runs.map((run) => { const top = [...run.rows].sort((a, b) => of(b) - of(a)); return `${f4(of(top[0]) - of(top[Math.min(4, top.length - 1)]))} (seed ${run.seed})`; }).join(', ')} of ${label}. Equal-weight rows' normalization: ${runs.map((run) => `seed ${run.seed} ${equalNormalization(run)}`).join(', ')}.`,
       '',
       `Reproduce: ${runs.map((r) => `\`${r.command}\``).join(', ')}.`,
       '',
