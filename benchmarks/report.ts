@@ -88,9 +88,10 @@ function protocolSection(r: ProtocolResult): string {
   const t = r.tuning;
   const weights = t ? Object.entries(t.weights).map(([n, w]) => `${n} ${Number(w.toFixed(3))}`).join(', ') : 'n/a';
   const where = r.namedValidation ? `the protocol's own validation users, beside the test users on the same training data` : `a ${t?.protocol} validation split carved from the training data`;
+  const equalNorm = equalNormalization(r);
   const shrink = t?.shrinkage
     ? t.shrinkage.folds > 0
-      ? ` Weights pulled toward equal ones by factor ${t.shrinkage.factor}, chosen by ${t.shrinkage.folds}-fold cross-validation over the validation queries (held-out ${t.metric}@${t.k} of factor 0, i.e. the searched weights: ${t.shrinkage.tried.filter((x) => x.factor === 0).map((x) => `${x.normalization} ${f4(x.score)}`).join(', ')}; of the chosen: ${f4(t.shrinkage.tried.find((x) => x.factor === t.shrinkage!.factor && x.normalization === t.normalization)!.score)}; of equal weights: ${f4(t.shrinkage.tried.find((x) => x.factor === 1 && x.normalization === 'auto')?.score ?? NaN)}).`
+      ? ` Weights pulled toward equal ones by factor ${t.shrinkage.factor}, chosen by ${t.shrinkage.folds}-fold cross-validation over the validation queries (held-out ${t.metric}@${t.k} of factor 0, i.e. the searched weights: ${t.shrinkage.tried.filter((x) => x.factor === 0).map((x) => `${x.normalization} ${f4(x.score)}`).join(', ')}; of the chosen: ${f4(t.shrinkage.tried.find((x) => x.factor === t.shrinkage!.factor && x.normalization === t.normalization)!.score)}; of equal weights (${equalNorm}): ${f4(t.shrinkage.tried.find((x) => x.factor === 1 && x.normalization === equalNorm)?.score ?? NaN)}).`
       : ` Weights pulled toward equal ones by the given factor ${t.shrinkage.factor}.`
     : '';
   const goal = GOALS[r.protocol];
@@ -111,7 +112,7 @@ function protocolSection(r: ProtocolResult): string {
     verdict,
     goalLine,
     t
-      ? `Tuned on ${where} (${t.queries} queries, ${t.trials} trials, ${t.metric}@${t.k}): weights ${weights}; normalization ${t.normalization}. Validation ${t.metric}@${t.k}: equal weights ${f4(t.baseline)}, tuned ${f4(t.score)}.${shrink}`
+      ? `Tuned on ${where} (${t.queries} queries, ${t.trials} trials, ${t.metric}@${t.k}): weights ${weights}; normalization ${t.normalization}. Validation ${t.metric}@${t.k}: equal weights ('auto') ${f4(t.baseline)}, tuned ${f4(t.score)}.${shrink} The "ensemble (equal)" row ranks with normalization ${equalNorm}${equalNorm === t.normalization ? ", the tuned row's" : ` (written before the equal row followed the tuned row's normalization, here ${t.normalization})`}.${r.recency ? ` Every strategy is fitted on interactions weighted by recency (recencyWeighted ${JSON.stringify(r.recency)}), validation carve and test training data alike.` : ''}`
       : '',
     hp,
     ...r.notes.map((n) => `- ${n}`),
@@ -119,6 +120,32 @@ function protocolSection(r: ProtocolResult): string {
     `Reproduce: \`${r.command}\` (seed ${r.seed}; ${describeMachine(r.machine)}; ${r.date}).`,
     '',
   ].join('\n');
+}
+
+/**
+ * The normalization of a result's "ensemble (equal)" row: recorded since stop 22; before, the
+ * harness ranked it with the recommender's own, which is the tuned one after `weights: 'tune'`
+ * and 'auto' when the harness searched the weights (named validation queries, folds).
+ */
+function equalNormalization(r: ProtocolResult): string {
+  if (r.equalNormalization !== undefined) return r.equalNormalization;
+  return r.namedValidation || r.validationFolds ? 'auto' : (r.tuning?.normalization ?? 'auto');
+}
+
+/** Kendall's tau between two orders of the same names (1: the same order, -1: reversed). */
+function kendallTau(a: string[], b: string[]): number {
+  const at = new Map(b.map((n, i) => [n, i]));
+  const names = a.filter((n) => at.has(n));
+  let concordant = 0;
+  let discordant = 0;
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) {
+      if (at.get(names[i])! < at.get(names[j])!) concordant++;
+      else discordant++;
+    }
+  }
+  const pairs = concordant + discordant;
+  return pairs === 0 ? 1 : (concordant - discordant) / pairs;
 }
 
 /** The same protocol under other split seeds: headline metric per method and seed, and whether the ranking holds. */
@@ -144,6 +171,11 @@ function seedSection(quality: ProtocolResult[], seeds: ProtocolResult[]): string
       table(['method', ...runs.map((r) => `seed ${r.seed}`)], rows),
       '',
       `Top three per seed: ${top.map((t, i) => `seed ${runs[i].seed}: ${t}`).join('; ')}. ${tunedFirst ? 'The tuned ensemble is first on every seed.' : 'The tuned ensemble is not first on every seed.'}`,
+      '',
+      `Does the ranking of methods hold? Kendall's tau of each seed's order against seed ${runs[0].seed}'s: ${runs.slice(1).map((run) => `seed ${run.seed} ${kendallTau(order(runs[0]), order(run)).toFixed(2)}`).join(', ')} (1: the same order). ${(() => {
+        const fixed = names.filter((n) => runs.every((run) => rank(run, n) === rank(runs[0], n)));
+        return fixed.length === names.length ? 'Every method keeps its place on every seed.' : `In the same place on every seed: ${fixed.length ? fixed.map((n) => `${n} #${rank(runs[0], n)}`).join(', ') : 'none'}; the other methods change places.`;
+      })()} The first five methods of each seed span ${runs.map((run) => { const top = [...run.rows].sort((a, b) => of(b) - of(a)); return `${f4(of(top[0]) - of(top[Math.min(4, top.length - 1)]))} (seed ${run.seed})`; }).join(', ')} of ${label}. Equal-weight rows' normalization: ${runs.map((run) => `seed ${run.seed} ${equalNormalization(run)}`).join(', ')}.`,
       '',
       `Reproduce: ${runs.map((r) => `\`${r.command}\``).join(', ')}.`,
       '',
@@ -407,7 +439,7 @@ async function main(): Promise<void> {
     'Protocols (splits, metrics, tie-breaks) are defined in [evaluation.md](evaluation.md). Every',
     'method is fitted once per protocol; "alone" rows rank with one strategy plus the same popularity',
     'filler the ensemble uses when it has fewer than 10 candidates. "ensemble (equal)" weighs every',
-    'strategy 1; "ensemble (tuned)" uses weights chosen on a validation split of the training data',
+    'strategy 1 under the tuned row\'s normalization (each table says which); "ensemble (tuned)" uses weights chosen on a validation split of the training data',
     'only, or (P6) on the protocol\'s own validation users. Fit seconds are wall-clock on the machine',
     'named under each table (a shared machine: they vary with its load).',
     '',

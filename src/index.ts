@@ -56,6 +56,7 @@ export type { FitOptions, Progress, Recommender } from './strategies/types';
 export type { Baskets, Catalog, Dataset } from './data/dataset';
 export { datasetFromInstacart, type InstacartDatasetOptions, type InstacartSummary, type InstacartTables } from './data/instacart';
 export { datasetFromInteractions, interactionsFromRows, type InteractionMapping, type InteractionRows } from './data/interactions';
+export { recencyWeighted, type RecencyOptions } from './data/recency';
 export { generateGrocery, type SyntheticOptions } from './data/synthetic';
 
 // Evaluation

@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetFromInstacart } from '../src/data/instacart';
+import { Dataset } from '../src/data/dataset';
 import { datasetFromInteractions, interactionsFromRows } from '../src/data/interactions';
+import { recencyWeighted } from '../src/data/recency';
 import { generateGrocery } from '../src/data/synthetic';
 import { HybridRecommender, type Recommendation } from '../src/ensemble/hybrid';
 import { HybridrecError, UnknownIdError } from '../src/errors';
@@ -57,6 +59,13 @@ const data = basketsDataset(
   { extraItems: ['never'] },
 );
 const N_ITEMS = data.nItems;
+/** A dataset with Dataset.times (holdoutTemporal's training part), for recencyWeighted. */
+const TIMED = holdoutTemporal(
+  interactionsFromRows(
+    [1, 2, 3, 4, 5].flatMap((t) => [{ u: 'a', i: `x${t}`, t }, { u: 'b', i: `x${6 - t}`, t }]),
+    { user: 'u', item: 'i', timestamp: 't' },
+  ).rows,
+).train;
 const strategies = () => ({ pop: new Popularity(), repeat: new RepeatPurchase(), knn: new ItemKNN() });
 const rec = new HybridRecommender({ strategies: strategies() });
 await rec.fit(data, { seed: 1 });
@@ -283,6 +292,11 @@ const POSITIONS: Position[] = [
   { category: 'evaluation', entry: 'basketCompletion(data, seed)', names: /basketCompletion: seed/, call: (v) => basketCompletion(data, v as number), valid: (v) => v === undefined || isIntegerIn(v, -Infinity), check: (r) => expect(r).toHaveProperty('queries') },
   // ------------------------------------------------------------------ data builders
   { category: 'data builders', entry: 'datasetFromInteractions(rows)', names: /datasetFromInteractions/, call: (v) => datasetFromInteractions(v as never) },
+  { category: 'data builders', entry: 'recencyWeighted(data)', names: /recencyWeighted: data/, call: (v) => recencyWeighted(v as never) },
+  optionsPosition('data builders', 'recencyWeighted(data, options)', /recencyWeighted/, (v) => recencyWeighted(TIMED, v as never), (r) => expect(r).toBeInstanceOf(Dataset)),
+  ...(['halfLifeInteractions', 'halfLifeDays'] as const).map((key) =>
+    keyPosition('data builders', 'recencyWeighted', key, (v) => recencyWeighted(TIMED, { [key]: v }), (v) => typeof v === 'number' && v > 0, (r) => expect(r).toBeInstanceOf(Dataset)),
+  ),
   { category: 'data builders', entry: 'interactionsFromRows(rows)', names: /interactionsFromRows|row 1/, call: (v) => interactionsFromRows(v as never, { user: 'u', item: 'i' }), valid: (v) => Array.isArray(v) && v.length === 0, check: (r) => expect((r as { rows: { user: Int32Array } }).rows.user.length).toBe(0) },
   { category: 'data builders', entry: 'interactionsFromRows(rows, mapping)', names: /mapping/, call: (v) => interactionsFromRows([{ u: 'a', i: 'b' }], v as never) },
   { category: 'data builders', entry: 'interactionsFromRows(rows, mapping, options)', names: /interactionsFromRows/, call: (v) => interactionsFromRows([{ u: 'a', i: 'b' }], { user: 'u', item: 'i' }, v as never), valid: isPlainEmpty, check: (r) => expect((r as { rows: { user: Int32Array } }).rows.user.length).toBe(1) },
