@@ -358,6 +358,12 @@ class PairKernel {
    * the 2-core Xeon VM of stop 19, and heap i took about 1 M of the 5.75 M offers at 100k x 20k).
    */
   private readonly own: TopK;
+  /**
+   * The heaps' floors as this range found them, refreshed from heap j at each offer to it: read
+   * once per pair, a private copy is not invalidated by the other threads' writes to the shared
+   * floors (a floor only rises, so a stale one only lets an offer through that the heap refuses).
+   */
+  private readonly floors: Float32Array;
 
   constructor(
     private readonly input: PairInput,
@@ -378,6 +384,7 @@ class PairKernel {
     this.shrink = measure.kind === 'cosine' ? measure.shrink : 0;
     this.rows = measure.kind === 'lift' || measure.kind === 'log-lift' ? measure.rows : 0;
     this.own = new TopK(input.heaps === null ? 0 : input.heaps.k);
+    this.floors = input.heaps === null ? new Float32Array(0) : input.heaps.floor.slice();
   }
 
   run(): PairRows | null {
@@ -436,7 +443,7 @@ class PairKernel {
    * range's output.
    */
   private scan(i: number): void {
-    const { acc, count, lo, hi, own } = this;
+    const { acc, count, lo, hi, own, floors } = this;
     const { binary, minCount, heaps } = this.input;
     const start = this.nnz;
     // Heap i's floor only rises while we scan, so the value read now rejects safely.
@@ -456,7 +463,10 @@ class PairKernel {
       if (heaps !== null) {
         const s = Math.fround(v);
         if (s >= floorI && s >= own.floor) own.push(j, s);
-        if (s >= heaps.floor[j]) offer(heaps, j, i, s);
+        if (s >= floors[j]) {
+          offer(heaps, j, i, s);
+          floors[j] = heaps.floor[j];
+        }
       } else this.append(j, v);
     }
     if (heaps !== null && own.size > 0) {
