@@ -249,8 +249,9 @@ describe('WorkerPool', () => {
     // Infinity is past what setTimeout honours (it would fire at once): no timer at all.
     const kept = new WorkerPool({ threads: 1, idleTimeout: Infinity, modules: [new URL('./pool-test-kernels.ts', import.meta.url)] });
     const job = Int32Array.from([0, 1, 2]);
-    await Promise.all([brief, kept].map((p) => p.run(spinKernel, { ms: 1 }, job, { stage: 'spin' })));
-    expect([brief.size, kept.size]).toEqual([1, 1]);
+    // Each pool's size read as its job resolves: the brief pool's timer may fire before the other's worker has started.
+    const sizes = await Promise.all([brief, kept].map((p) => p.run(spinKernel, { ms: 1 }, job, { stage: 'spin' }).then(() => p.size)));
+    expect(sizes).toEqual([1, 1]);
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect([brief.size, kept.size]).toEqual([0, 1]);
     await kept.close();
