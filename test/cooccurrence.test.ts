@@ -80,27 +80,6 @@ describe('cooccurrence', () => {
     }
   });
 
-  it('reads weights the same with a palette (at most 256 distinct) and without (more)', async () => {
-    const m = randomMatrix(4, 200, 30, 0.2);
-    const rng = mulberry32(11);
-    const fine = new CsrMatrix(m.nRows, m.nCols, m.indptr, m.indices, Float32Array.from(m.values, () => 0.5 + rng()));
-    expect(new Set(fine.values).size).toBeGreaterThan(256);
-    const coarse = new CsrMatrix(m.nRows, m.nCols, m.indptr, m.indices, Float32Array.from(fine.values, (v) => Math.round(v * 100) / 100));
-    expect(new Set(coarse.values).size).toBeLessThanOrEqual(256);
-    for (const matrix of [fine, coarse]) {
-      const ref = bruteForce(matrix);
-      const out = await cooccurrence(matrix, { topN: 5 });
-      for (let i = 0; i < 30; i++) {
-        const best = Array.from({ length: 30 }, (_, j) => [j, Math.fround(ref.weight[i][j])] as [number, number])
-          .filter(([j, w]) => j !== i && w > 0)
-          .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-          .slice(0, 5)
-          .sort((a, b) => a[0] - b[0]);
-        expect(rowOf(out, i)).toEqual(best);
-      }
-    }
-  });
-
   it('keeps the top N per item by measured value, ties to the lower index', async () => {
     const m = randomMatrix(7, 60, 30, 0.2);
     const ref = bruteForce(m);

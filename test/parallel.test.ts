@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { datasetFromInstacart } from '../src/data/instacart';
 import { CsrMatrix } from '../src/data/csr';
+import type { Dataset } from '../src/data/dataset';
 import { generateGrocery } from '../src/data/synthetic';
 import { AbortedError, DataError, HybridrecError, OptionError } from '../src/errors';
 import { WorkerPool } from '../src/node/pool';
@@ -25,6 +26,10 @@ afterAll(async () => {
   setDefaultExecutor(null);
   await pool.close();
 });
+
+/** One synthetic shop (8000 users x 800 products) for every fit test here: generating it takes longer than the fits. */
+let shop: Dataset | null = null;
+const sharedShop = (): Dataset => (shop ??= datasetFromInstacart(generateGrocery({ users: 8000, products: 800, seed: 5 })).dataset);
 
 /** Rows of ~perRow items drawn with a popularity skew, weights 1..4: about nRows * perRow^2 multiply-adds. */
 function skewedMatrix(seed: number, nRows: number, nItems: number, perRow: number): CsrMatrix {
@@ -68,7 +73,7 @@ describe('ranges', () => {
 
 describe('WorkerPool', () => {
   it('gives bit-identical co-occurrence on 1, 2 and 3 threads for every measure', async () => {
-    // ~24M multiply-adds: several ranges, so 2 and 3 threads really split the work.
+    // ~12M multiply-adds: at least 3 ranges per pair job (asserted), so 2 and 3 threads really split the work.
     const m = skewedMatrix(11, 6_000, 2_000, 64);
     const support = new Int32Array(m.nCols);
     for (let p = 0; p < m.nnz; p++) support[m.indices[p]]++;
@@ -80,16 +85,22 @@ describe('WorkerPool', () => {
       { binary: true, minCount: 2, measure: { kind: 'log-lift', support, rows: m.nRows } },
       { binary: true, minCount: 1, measure: { kind: 'ochiai', support } },
     ];
+    const rangesPerJob: number[] = [];
+    setDefaultExecutor({ threads: 2, run: (kernel, input, bounds, options) => (rangesPerJob.push(bounds.length - 1), pool.run(kernel, input, bounds, options)) });
     for (const c of cases) {
       const one = await cooccurrence(m, { ...c, topN: 50, threads: 1 });
       expect(one.nnz).toBeGreaterThan(50_000);
       for (const threads of [2, 3]) expectIdentical(one, await cooccurrence(m, { ...c, topN: 50, threads }));
     }
+    setDefaultExecutor(pool);
+    // Per multi-thread run, the column scatter (one range per thread) and the pairs.
+    expect(rangesPerJob.length).toBe(12);
+    for (let j = 1; j < rangesPerJob.length; j += 2) expect(rangesPerJob[j]).toBeGreaterThanOrEqual(3);
     expect(pool.size).toBe(3);
   });
 
   it('fits ItemKNN and CoPurchaseGraph to the same bytes whatever the thread count', async () => {
-    const data = datasetFromInstacart(generateGrocery({ users: 8000, products: 800, seed: 5 })).dataset;
+    const data = sharedShop();
     // Every job must split into several ranges, or the pool would not be tested.
     const rangesPerJob: number[] = [];
     setDefaultExecutor({ threads: 2, run: (kernel, input, bounds, options) => (rangesPerJob.push(bounds.length - 1), pool.run(kernel, input, bounds, options)) });
@@ -140,7 +151,7 @@ describe('WorkerPool', () => {
   });
 
   it('fits ALS to the same factors on 1 and 2 threads, on the SIMD and the typed-array paths, and stops mid-fit on abort', async () => {
-    const data = datasetFromInstacart(generateGrocery({ users: 6000, products: 600, seed: 8 })).dataset;
+    const data = sharedShop();
     const rangesPerJob: number[] = [];
     setDefaultExecutor({ threads: 2, run: (kernel, input, bounds, options) => (rangesPerJob.push(bounds.length - 1), pool.run(kernel, input, bounds, options)) });
     const fit = async (threads: number) => {
@@ -169,11 +180,11 @@ describe('WorkerPool', () => {
     expect((await factors(2)).equals(await factors(1))).toBe(true);
     setDefaultExecutor(pool);
 
-    const big = datasetFromInstacart(generateGrocery({ users: 30_000, products: 2_000, seed: 4 })).dataset;
+    // The same shop with 256 factors: every half-step is dozens of row-solve ranges.
     const controller = new AbortController();
-    const slow = new ALS({ factors: 64, iterations: 100 });
+    const slow = new ALS({ factors: 256, iterations: 100 });
     const iterations: number[] = [];
-    const run = slow.fit(big, {
+    const run = slow.fit(data, {
       threads: 2,
       signal: controller.signal,
       onProgress: (p) => {
@@ -231,6 +242,20 @@ describe('WorkerPool', () => {
     expect(pool.size).toBe(0);
     expect(await runKernel(spinKernel, { ms: 1 }, Int32Array.from([0, 5, 9]), { threads: 2, stage: 'spin' })).toEqual([0, 5]);
     expect(pool.size).toBe(2);
+  });
+
+  it('lets idle workers go after idleTimeout, keeps them with Infinity, and checks the option', async () => {
+    const brief = new WorkerPool({ threads: 1, idleTimeout: 50, modules: [new URL('./pool-test-kernels.ts', import.meta.url)] });
+    // Infinity is past what setTimeout honours (it would fire at once): no timer at all.
+    const kept = new WorkerPool({ threads: 1, idleTimeout: Infinity, modules: [new URL('./pool-test-kernels.ts', import.meta.url)] });
+    const job = Int32Array.from([0, 1, 2]);
+    // Each pool's size read as its job resolves: the brief pool's timer may fire before the other's worker has started.
+    const sizes = await Promise.all([brief, kept].map((p) => p.run(spinKernel, { ms: 1 }, job, { stage: 'spin' }).then(() => p.size)));
+    expect(sizes).toEqual([1, 1]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect([brief.size, kept.size]).toEqual([0, 1]);
+    await kept.close();
+    for (const idleTimeout of [-1, NaN, '5' as unknown as number]) expect(() => new WorkerPool({ idleTimeout })).toThrow(HybridrecError);
   });
 
   it('names a kernel no worker knows', async () => {

@@ -10,7 +10,7 @@
  * - Abort rejects the job at once with AbortedError; no further range starts (a range is a few
  *   milliseconds of work, and the worker stays warm for the next job).
  * - Workers start on first use, are unref'ed while no job runs (they never keep the process
- *   alive) and exit after `idleTimeout` ms without work.
+ *   alive) and exit after `idleTimeout` ms without work (default a minute; Infinity: never).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -23,7 +23,15 @@ import { deserializeError, shareInput, type FromWorker, type ToWorker, type Work
 export interface WorkerPoolOptions {
   /** Threads a job uses when it does not say (default: os.availableParallelism(), every core). */
   threads?: number;
-  /** Milliseconds a worker waits without work before it exits (default 5000; a fresh worker starts in about 50 ms). */
+  /**
+   * Milliseconds a worker waits without work before it exits (default 60000; Infinity, or 2^31 ms
+   * and more: only close() stops them). Idle workers never keep the process alive, so the cost of
+   * keeping them is their memory (a V8 isolate each, and the model a parallel recommendBatch
+   * loaded into it), while a restart costs their start (about 50 ms each from dist, a second
+   * from the TypeScript sources) and, for recommendBatch, loading the model again (seconds at
+   * P1/P2 size). The default keeps them across an application's pauses of up to a minute
+   * between fits and batches (5 s, before, let them go between most), and frees that memory after.
+   */
   idleTimeout?: number;
   /**
    * More modules (file URLs or absolute paths) each worker imports at start; every Kernel they
@@ -70,9 +78,10 @@ export class WorkerPool implements Executor {
 
   constructor(options: WorkerPoolOptions = {}) {
     this.threads = options.threads ?? availableParallelism();
-    this.idleTimeout = options.idleTimeout ?? 5000;
+    this.idleTimeout = options.idleTimeout ?? 60_000;
     this.modules = (options.modules ?? []).map((m) => (m instanceof URL ? m.href : m.startsWith('file:') ? m : pathToFileURL(m).href));
     if (!Number.isInteger(this.threads) || this.threads < 1) throw new HybridrecError(`WorkerPool threads must be an integer >= 1, got ${this.threads}`);
+    if (typeof this.idleTimeout !== 'number' || !(this.idleTimeout >= 0)) throw new HybridrecError(`WorkerPool idleTimeout must be a number of milliseconds >= 0 or Infinity, got ${String(this.idleTimeout)}`);
   }
 
   /** Workers alive now (started lazily, gone after the idle timeout or close()). */
@@ -155,7 +164,8 @@ export class WorkerPool implements Executor {
       else w.thread.unref();
     }
     if (busy) this.clearIdleTimer();
-    else if (this.workers.length > 0 && this.idleTimer === null) {
+    // setTimeout fires at once past 2^31 - 1 ms, so longer waits (Infinity) set no timer at all.
+    else if (this.workers.length > 0 && this.idleTimer === null && this.idleTimeout <= MAX_TIMEOUT) {
       this.idleTimer = setTimeout(() => {
         this.idleTimer = null;
         if (this.jobs.length === 0) for (const w of this.workers.splice(0)) void w.thread.terminate();
@@ -234,6 +244,9 @@ export class WorkerPool implements Executor {
     this.idleTimer = null;
   }
 }
+
+/** The longest delay setTimeout honours (a signed 32-bit count of milliseconds). */
+const MAX_TIMEOUT = 2 ** 31 - 1;
 
 function post(worker: PoolWorker, msg: ToWorker): void {
   worker.thread.postMessage(msg);

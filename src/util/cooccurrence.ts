@@ -1,7 +1,7 @@
 import { CsrMatrix } from '../data/csr';
 import { DataError, OptionError, throwIfAborted } from '../errors';
 import type { Progress } from '../strategies/types';
-import { defineKernel, rangesByCost, resolveThreads, runKernel, sharedFloat32, sharedInt32, sharedUint16, sharedUint8 } from './parallel';
+import { defineKernel, rangesByCost, resolveThreads, runKernel, sharedFloat32, sharedInt32, sharedUint16 } from './parallel';
 import { before, TopK } from './topk';
 
 /**
@@ -106,9 +106,6 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
     indices,
     // Copied by the pool for its workers unless the caller's are shared already (ItemKNN's are).
     values: matrix.values,
-    // The weights are read once per multiply-add too: where they take at most 256 distinct
-    // values (counts, log1p of counts), one byte each plus a palette of the same numbers.
-    ...(binary || minCount > 1 ? NO_PALETTE : paletteOf(matrix.values)),
     colPtr,
     colPos,
     colEnd,
@@ -204,43 +201,6 @@ export const columnsKernel = defineKernel('cooccurrence-columns', (input: Column
   return pairs;
 });
 
-const NO_PALETTE: Pick<PairInput, 'codes' | 'palette'> = { codes: null, palette: new Float64Array(0) };
-
-/**
- * values[p] as palette[codes[p]] (the same numbers, in order of first appearance) when there
- * are at most 256 distinct values, else NO_PALETTE.
- */
-function paletteOf(values: Float32Array): Pick<PairInput, 'codes' | 'palette'> {
-  const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
-  const codes = sharedUint8(values.length);
-  // Open addressing on the float32 bits: 1024 slots for at most 256 keys.
-  const keys = new Int32Array(1024);
-  const slotCode = new Int16Array(1024).fill(-1);
-  const palette = new Float64Array(256);
-  let size = 0;
-  let lastBits = 0;
-  let lastCode = -1;
-  for (let p = 0; p < bits.length; p++) {
-    const b = bits[p];
-    if (b === lastBits && lastCode >= 0) {
-      codes[p] = lastCode;
-      continue;
-    }
-    let h = Math.imul(b, 0x9e3779b1) >>> 22;
-    while (slotCode[h] >= 0 && keys[h] !== b) h = (h + 1) & 1023;
-    if (slotCode[h] < 0) {
-      if (size === 256) return NO_PALETTE;
-      keys[h] = b;
-      slotCode[h] = size;
-      palette[size++] = values[p];
-    }
-    lastBits = b;
-    lastCode = slotCode[h];
-    codes[p] = lastCode;
-  }
-  return { codes, palette: palette.slice(0, size) };
-}
-
 /** `indices` (each below 2^16) as 16-bit, in shared memory where the platform has it. */
 function sixteenBit(indices: Int32Array): Uint16Array {
   const out = sharedUint16(indices.length);
@@ -273,9 +233,6 @@ function newHeaps(nItems: number, k: number): Heaps {
 interface PairInput {
   indices: Int32Array | Uint16Array;
   values: Float32Array;
-  /** values[p] as palette[codes[p]] where they fit (weighted, minCount 1), else codes null. */
-  codes: Uint8Array | null;
-  palette: Float64Array;
   colPtr: Int32Array;
   colPos: Int32Array;
   colEnd: Int32Array;
@@ -401,6 +358,12 @@ class PairKernel {
    * the 2-core Xeon VM of stop 19, and heap i took about 1 M of the 5.75 M offers at 100k x 20k).
    */
   private readonly own: TopK;
+  /**
+   * The heaps' floors as this range found them, refreshed from heap j at each offer to it: read
+   * once per pair, a private copy is not invalidated by the other threads' writes to the shared
+   * floors (a floor only rises, so a stale one only lets an offer through that the heap refuses).
+   */
+  private readonly floors: Float32Array;
 
   constructor(
     private readonly input: PairInput,
@@ -421,6 +384,7 @@ class PairKernel {
     this.shrink = measure.kind === 'cosine' ? measure.shrink : 0;
     this.rows = measure.kind === 'lift' || measure.kind === 'log-lift' ? measure.rows : 0;
     this.own = new TopK(input.heaps === null ? 0 : input.heaps.k);
+    this.floors = input.heaps === null ? new Float32Array(0) : input.heaps.floor.slice();
   }
 
   run(): PairRows | null {
@@ -442,7 +406,7 @@ class PairKernel {
 
   /** Sums the part after item i of every row containing i into acc; lo and hi bound the items hit. */
   private accumulate(i: number): void {
-    const { indices, values, codes, palette, colPtr, colPos, colEnd, binary } = this.input;
+    const { indices, values, colPtr, colPos, colEnd, binary } = this.input;
     const { acc, count } = this;
     let lo = acc.length;
     let hi = -1;
@@ -456,9 +420,6 @@ class PairKernel {
       if (indices[r1 - 1] > hi) hi = indices[r1 - 1];
       if (binary) {
         for (let q = r0; q < r1; q++) acc[indices[q]] += 1;
-      } else if (codes !== null) {
-        const wi = palette[codes[at]];
-        for (let q = r0; q < r1; q++) acc[indices[q]] += wi * palette[codes[q]];
       } else if (count !== null) {
         const wi = values[at];
         for (let q = r0; q < r1; q++) {
@@ -482,7 +443,7 @@ class PairKernel {
    * range's output.
    */
   private scan(i: number): void {
-    const { acc, count, lo, hi, own } = this;
+    const { acc, count, lo, hi, own, floors } = this;
     const { binary, minCount, heaps } = this.input;
     const start = this.nnz;
     // Heap i's floor only rises while we scan, so the value read now rejects safely.
@@ -502,7 +463,10 @@ class PairKernel {
       if (heaps !== null) {
         const s = Math.fround(v);
         if (s >= floorI && s >= own.floor) own.push(j, s);
-        if (s >= heaps.floor[j]) offer(heaps, j, i, s);
+        if (s >= floors[j]) {
+          offer(heaps, j, i, s);
+          floors[j] = heaps.floor[j];
+        }
       } else this.append(j, v);
     }
     if (heaps !== null && own.size > 0) {

@@ -168,10 +168,6 @@ export function sharedInt32(length: number): Int32Array {
   return new Int32Array(sharedBuffer(length * 4));
 }
 
-export function sharedUint8(length: number): Uint8Array {
-  return new Uint8Array(sharedBuffer(length));
-}
-
 export function sharedUint16(length: number): Uint16Array {
   return new Uint16Array(sharedBuffer(length * 2));
 }
