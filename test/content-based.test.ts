@@ -6,6 +6,7 @@ import { ContentBased, TfidfEncoder } from '../src/strategies/content';
 import { anonymousQuery, userQuery } from '../src/strategies/query';
 import { ScoreVector, type JsonObject, type Query } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
+import { TopK } from '../src/util/topk';
 import { basketsDataset, itemIdx } from './fixtures';
 
 const CATALOG = {
@@ -117,6 +118,39 @@ describe('ContentBased with TF-IDF', () => {
     // A basket item is named as such.
     const inBasket = anonymousQuery([], itemIdx(data, 'spag'));
     expect(model.explain(inBasket, itemIdx(data, 'penne')[0], namer(data))!.reason).toBe('similar to Spaghetti Pasta in your basket');
+  });
+
+  it('gives a long history the evidence (items and weights) that a scan of similarity() over its items gives', async () => {
+    // 300 items named from 40 words (shared words of different weights), one shopper with 40
+    // baskets of 6: a profile of about 200 items compared with each explained item.
+    const rand = mulberry32(5);
+    const words = Array.from({ length: 40 }, (_, w) => `word${w}`);
+    const catalog: Record<string, { name: string; aisle: string; department: string }> = {};
+    for (let i = 0; i < 300; i++) {
+      const name = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => words[Math.floor(rand() * words.length)]).join(' ');
+      catalog[`i${i}`] = { name, aisle: words[Math.floor(rand() * 8)], department: words[Math.floor(rand() * 3)] };
+    }
+    const baskets = Array.from({ length: 40 }, () => Array.from({ length: 6 }, () => `i${Math.floor(rand() * 300)}`));
+    const data = basketsDataset({ u: baskets }, { catalog });
+    const model = new ContentBased();
+    await model.fit(data);
+    const basket = itemIdx(data, 'i7', 'i8');
+    const query = userQuery(data, 0, basket);
+    const out = scores(model, query, data.nItems);
+    const profileItems = [...new Set([...query.history.items, ...basket])].sort((a, b) => a - b);
+    let explained = 0;
+    for (let item = 0; item < data.nItems; item++) {
+      const e = model.explain(query, item, namer(data));
+      if (e === null) continue;
+      if (out.has(item)) expect(e.score).toBe(out.values[item]);
+      const scan = new TopK(3);
+      for (const a of profileItems) if (a !== item) scan.push(a, model.similarity(a, item));
+      const best = scan.sorted();
+      const expected = Array.from(best.items, (a, k) => ({ item: a, weight: best.scores[k] })).filter((x) => x.weight > 0);
+      expect(e.evidence).toEqual(expected.length > 0 ? expected : [{ item, weight: 1 }]);
+      explained++;
+    }
+    expect(explained).toBeGreaterThan(100);
   });
 
   it('explains a query changed in place after its score from the changed query, never from the kept profile', async () => {

@@ -210,6 +210,15 @@ describe('CoPurchaseGraph scoring', () => {
     const again = await fresh();
     expect(first).toEqual([a, c, d].map((i) => again.explain(anonymousQuery([b]), i, nm)));
     expect(first[0]!.score).toBe(scores(g, anonymousQuery([b]))[a]);
+    // A weight or basket changed in place, and another query scored between two explains of one query.
+    const pair = anonymousQuery([b, x]);
+    g.explain(pair, a, nm);
+    pair.history.weights[1] = 3;
+    expect(g.explain(pair, a, nm)).toEqual((await fresh()).explain(anonymousQuery([b, x, x, x]), a, nm));
+    pair.basket = Int32Array.of(d);
+    expect(g.explain(pair, a, nm)).toEqual((await fresh()).explain(anonymousQuery([b, x, x, x], [d]), a, nm));
+    scores(g, anonymousQuery([c]));
+    expect(g.explain(pair, a, nm)).toEqual((await fresh()).explain(anonymousQuery([b, x, x, x], [d]), a, nm));
   });
 
   it('explains direct neighbours strongest first and longer paths by attribution', async () => {

@@ -134,6 +134,8 @@ export class ContentBased implements Recommender, VectorIndexed {
   // Per-item scratch of profile building, kept zeroed between uses.
   private itemWeight = new Float64Array(0);
   private itemTouched = new Int32Array(0);
+  /** explain()'s similarity of each profile item to the explained item (grown, never shrunk). */
+  private similarities = new Float64Array(0);
   /** The last profile built (null also when nothing had a vector), and a copy of the query it came from (see profile()). */
   private lastProfile: Profile | null = null;
   private readonly profiled = new QuerySnapshot();
@@ -248,8 +250,11 @@ export class ContentBased implements Recommender, VectorIndexed {
     if (!(score > 0)) return null;
     const evidence = new TopK(EVIDENCE);
     const { items } = profile;
+    if (this.similarities.length < items.length) this.similarities = new Float64Array(items.length);
+    const similarities = this.similarities;
+    index.profileSimilarities(profile, item, similarities);
     for (let k = 0; k < items.length; k++) {
-      if (items[k] !== item) evidence.push(items[k], index.similarity(items[k], item));
+      if (items[k] !== item) evidence.push(items[k], similarities[k]);
     }
     const best = evidence.sorted();
     const kept: Array<{ item: number; weight: number }> = [];

@@ -86,6 +86,11 @@ export class DenseContentIndex implements ContentIndex {
     return s;
   }
 
+  profileSimilarities(profile: Profile, item: number, out: Float64Array): void {
+    const items = profile.items;
+    for (let k = 0; k < items.length; k++) out[k] = this.similarity(items[k], item);
+  }
+
   similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array } {
     const { dim, data, rows } = this.vectors;
     const { itemScore, row } = this;

@@ -32,6 +32,19 @@ export class SparseContentIndex implements ContentIndex {
   /** similarity()'s second item, its weight per term (0 elsewhere), and which item that is (-1: none). */
   private readonly spread: Float64Array;
   private spreadItem = -1;
+  /**
+   * profileSimilarities()'s inverted index of one profile's item rows: per term a chain of
+   * postings (profile position, value), headed by termPosting[term] (posting + 1, 0: none).
+   * Built in one pass once per profile (the explained items of a query share it), so an
+   * explained item walks only the postings of its own terms instead of every profile item's row.
+   */
+  private postingsOf: Profile | null = null;
+  private readonly termPosting: Int32Array;
+  private postingTerms = new Int32Array(0);
+  private nPostingTerms = 0;
+  private postingItem = new Int32Array(0);
+  private postingValue = new Float32Array(0);
+  private postingNext = new Int32Array(0);
 
   /** `matrix`: items x terms, rows L2-normalized with ascending term indices. */
   constructor(readonly matrix: CsrMatrix) {
@@ -44,6 +57,7 @@ export class SparseContentIndex implements ContentIndex {
     this.restTerms = new Int32Array(matrix.nCols);
     this.inHead = new Uint8Array(matrix.nCols);
     this.spread = new Float64Array(matrix.nCols);
+    this.termPosting = new Int32Array(matrix.nCols);
   }
 
   get nItems(): number {
@@ -204,6 +218,56 @@ export class SparseContentIndex implements ContentIndex {
     let s = 0;
     for (let p = indptr[a], end = indptr[a + 1]; p < end; p++) s += values[p] * spread[indices[p]];
     return s;
+  }
+
+  /**
+   * similarity(profile.items[k], item) for every k: each sum adds the products of the terms
+   * the two items share in ascending term order (item's terms ascending, one posting per
+   * profile item and term), the sequence similarity() adds less its +0 terms, so the same
+   * float.
+   */
+  profileSimilarities(profile: Profile, item: number, out: Float64Array): void {
+    if (this.postingsOf !== profile) this.buildPostings(profile);
+    const { indptr, indices, values } = this.matrix;
+    const { termPosting, postingItem, postingValue, postingNext } = this;
+    out.fill(0, 0, profile.items.length);
+    for (let p = indptr[item], end = indptr[item + 1]; p < end; p++) {
+      const v = values[p];
+      for (let q = termPosting[indices[p]] - 1; q >= 0; q = postingNext[q]) out[postingItem[q]] += postingValue[q] * v;
+    }
+  }
+
+  /** The inverted index of `profile`'s item rows (see postingsOf). */
+  private buildPostings(profile: Profile): void {
+    const { indptr, indices, values } = this.matrix;
+    const items = profile.items;
+    const termPosting = this.termPosting;
+    for (let j = 0; j < this.nPostingTerms; j++) termPosting[this.postingTerms[j]] = 0;
+    let nnz = 0;
+    for (let k = 0; k < items.length; k++) nnz += indptr[items[k] + 1] - indptr[items[k]];
+    if (this.postingItem.length < nnz) {
+      this.postingItem = new Int32Array(nnz);
+      this.postingValue = new Float32Array(nnz);
+      this.postingNext = new Int32Array(nnz);
+      this.postingTerms = new Int32Array(nnz);
+    }
+    const { postingTerms, postingItem, postingValue, postingNext } = this;
+    let nTerms = 0;
+    let n = 0;
+    for (let k = 0; k < items.length; k++) {
+      for (let p = indptr[items[k]], end = indptr[items[k] + 1]; p < end; p++) {
+        // A 0 value adds +0 to a sum: left out.
+        if (values[p] === 0) continue;
+        const t = indices[p];
+        if (termPosting[t] === 0) postingTerms[nTerms++] = t;
+        postingItem[n] = k;
+        postingValue[n] = values[p];
+        postingNext[n] = termPosting[t] - 1;
+        termPosting[t] = ++n;
+      }
+    }
+    this.nPostingTerms = nTerms;
+    this.postingsOf = profile;
   }
 
   /** Only items sharing a term can have a positive similarity: walks the item's terms' postings. */

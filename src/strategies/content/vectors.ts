@@ -34,6 +34,8 @@ export interface ContentIndex {
   profileScore(profile: Profile, item: number): number;
   /** Cosine similarity of two items' vectors. */
   similarity(a: number, b: number): number;
+  /** similarity(profile.items[k], item) in out[k] for every profile item, the same floats (explain's evidence). */
+  profileSimilarities(profile: Profile, item: number, out: Float64Array): void;
   /** The k items most similar to `item` with a positive similarity, best first (ties by lower index), without `item`. */
   similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array };
   /** Writes the vectors and returns their JSON state. */

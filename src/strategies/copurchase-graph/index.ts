@@ -9,7 +9,7 @@ import { integer, number, oneOf, optionsToJson, resolveOptions, type OptionCheck
 import { loadOptional } from '../../util/optional';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
-import { sameValues } from '../query';
+import { QuerySnapshot, sameValues } from '../query';
 import type { Explanation, FitOptions, ItemNamer, Query, Recommender, ScoreVector } from '../types';
 import { WEIGHTINGS, buildEdges, type GraphWeighting } from './build';
 import { PushWorkspace, inverseStrengths } from './ppr';
@@ -126,6 +126,14 @@ export class CoPurchaseGraph implements Recommender {
    * walk. `workspace` is the scratch of explain()'s single-source walks and similarItems().
    */
   private explained: WalkMemo | null = null;
+  /**
+   * A copy of the query explain() last took `explained` from, and that memo: the ensemble
+   * explains up to k items of one query, and an equal query (compared value by value in one
+   * sequential pass) reuses the walk without deriving its restart distribution again, whose
+   * scattered mass per history item was the largest part of a long history's explain.
+   */
+  private readonly explainedQuery = new QuerySnapshot();
+  private explainedQueryMemo: WalkMemo | null = null;
   private sourceBuffer: Int32Array = new Int32Array(0);
   private massBuffer: Float64Array = new Float64Array(0);
   /** Restart mass per item of the query being assembled (0 elsewhere); cleared after use. */
@@ -162,6 +170,8 @@ export class CoPurchaseGraph implements Recommender {
     this.invStrength = inverseStrengths(edges);
     this.workspace = new PushWorkspace(edges, this.invStrength);
     this.explained = null;
+    this.explainedQueryMemo = null;
+    this.explainedQuery.clear();
     this.sourceBuffer = new Int32Array(n);
     this.massBuffer = new Float64Array(n);
     this.massByItem = new Float64Array(n);
@@ -233,11 +243,11 @@ export class CoPurchaseGraph implements Recommender {
   explain(query: Query, item: number, name: ItemNamer): Explanation | null {
     const g = this.requireEdges();
     checkItem(item, g.nRows, 'CoPurchaseGraph.explain');
-    const nSources = this.restartDistribution(query);
-    if (nSources === 0) return null;
+    const memo = this.explainedWalk(query);
+    if (memo === null) return null;
+    const nSources = memo.sources.length;
     const ws = this.workspace!;
     const { restart, epsilon } = this.options;
-    const memo = this.walkOf(nSources);
     const { sources, masses: sourceMass, walk: explained } = memo;
     const score = Math.fround(explained.score(item, restart));
     if (!(score > 0)) return null;
@@ -338,6 +348,21 @@ export class CoPurchaseGraph implements Recommender {
       for (let k = 0; k < nSources; k++) mass[sources[k]] = 0;
       for (let k = 0; k < nPaths; k++) pathVia[pathItems[k]] = -1;
     }
+  }
+
+  /** The walk explain() reads for `query`: the kept one for a query equal to the one it was taken for (see explainedQuery), else walkOf its restart distribution; null when that is empty. */
+  private explainedWalk(query: Query): WalkMemo | null {
+    const kept = this.explained;
+    if (kept !== null && kept === this.explainedQueryMemo) {
+      checkQuery(query, this.requireEdges().nRows, 'CoPurchaseGraph');
+      if (this.explainedQuery.matches(query)) return kept;
+    }
+    const nSources = this.restartDistribution(query);
+    if (nSources === 0) return null;
+    const memo = this.walkOf(nSources);
+    this.explainedQuery.take(query);
+    this.explainedQueryMemo = memo;
+    return memo;
   }
 
   /**
