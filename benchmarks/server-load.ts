@@ -81,20 +81,11 @@ interface Measured {
   clientCpuMs: number;
 }
 
-interface Row {
+interface Row extends Omit<Measured, 'clientCpuMs'> {
   server: string;
   route: string;
   client: string;
-  requests: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
   requestsPerSecond: number;
-  seconds: number;
   /** CPU milliseconds of the server process (all threads) and of this process (the load generator), per 1,000 requests. */
   serverCpuMsPer1k: number | null;
   clientCpuMsPer1k: number;
