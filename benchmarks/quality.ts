@@ -57,7 +57,7 @@ import { cachedNormalizations, chooseProtocol, HYPERPARAMETER_GRIDS, resolveTune
 import { deriveSeed } from '../src/util/random';
 import type { Dataset } from '../src/data/dataset';
 import type { InteractionRows } from '../src/data/interactions';
-import { recencyWeighted, type RecencyOptions } from '../src/data/recency';
+import { recencyWeightedSplit, type RecencyOptions } from '../src/data/recency';
 import { loadInstacart, loadInteractionsCsv } from '../src/node';
 import { defaultStrategies, syntheticDataset } from '../examples/shared';
 import { basketCompletionFolds, nextBasketFixed } from '../src/eval/splits';
@@ -142,11 +142,9 @@ export interface ProtocolSpec {
    */
   validationFolds?: number;
   /**
-   * Fit every strategy on the interactions weighted by recency (recencyWeighted), the test
-   * run's training data and the validation split's alike: the harness carves the validation
-   * split the tuner would (validationSplit), weights its training part, and searches the
-   * hyper-parameters and weights there (as `weights: 'tune'` does at fit, which would weight
-   * before carving: each user's latest validation-train interaction would weigh less than 1).
+   * The recommender's recency option (HybridOptions.recency): every strategy fitted on the
+   * interactions weighted by recency, the validation split's training part (weighted after
+   * carving) and the test run's training data alike; the test queries read the weighted data.
    */
   recency?: Partial<RecencyOptions>;
 }
@@ -398,16 +396,9 @@ function recencyTag(spec: ProtocolSpec, levers: Levers): string {
   return levers.recency === undefined ? '' : `-recency${recencyOf(spec, levers) === null ? 'none' : levers.recency}`;
 }
 
-/** The training data strategies fit on: `data` weighted by recency when the protocol asks. */
-function fitData(data: Dataset, spec: ProtocolSpec, levers: Levers): Dataset {
-  const recency = recencyOf(spec, levers);
-  return recency === null ? data : recencyWeighted(data, recency);
-}
-
-/** The validation split `weights: 'tune'` carves from `data`, its training part weighted by recency when the protocol asks. */
+/** The validation split `weights: 'tune'` carves from `data`, its training part weighted as the recency option weights it. */
 function carveValidation(spec: ProtocolSpec, levers: Levers, data: Dataset, protocol: ValidationProtocol, seed: number): Split {
-  const carved = validationSplit(data, protocol, seed);
-  return { ...carved, train: fitData(carved.train, spec, levers) };
+  return recencyWeightedSplit(validationSplit(data, protocol, seed), recencyOf(spec, levers));
 }
 
 /**
@@ -561,35 +552,19 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
   const named = spec.namedValidation !== undefined;
   const folds = foldsOf(spec, levers);
   const recency = recencyOf(spec, levers);
-  if (recency !== null && (named || folds > 1)) throw new Error(`${id}: recency weighting runs its own validation carve; it does not combine with named validation queries or folds`);
-  // The data every strategy fits on, and the test queries' histories are read from (a known user's query carries its weights).
-  const train = fitData(split.train, spec, levers);
-  const testSplit: Split = { ...split, train };
-  // Recency: hyper-parameters and weights searched by the harness on a carve weighted after carving, before the final fit.
-  let recencyTuning: TuneResult | null = null;
-  const tuneStarted = performance.now();
-  if (recency !== null) {
-    const resolved = resolveTuneOptions(tune);
-    const protocol = resolved.protocol === 'auto' ? chooseProtocol(split.train) : resolved.protocol;
-    const vsplit = carveValidation(spec, levers, split.train, protocol, seed);
-    console.log(`  validation (${protocol}, recency ${JSON.stringify(recency)}): ${JSON.stringify(vsplit.stats)}`);
-    const candidates = cut ?? HybridRecommender.defaults.candidatesPerStrategy;
-    const found = await fitForValidation(strategies, vsplit, resolved, candidates, seed, onProgress);
-    recencyTuning = await searchWeights(found.names, found.members, found.fallback, vsplit, resolved, protocol, candidates, { seed, onProgress });
-    if (found.report) recencyTuning.hyperparameters = found.report;
-    // The members the hyper-parameter search kept (variants with the chosen options), refitted on the whole training data below.
-    strategies = Object.fromEntries(found.names.map((n, i) => [n, found.members[i]]));
-  }
-  const tuneSeconds = (performance.now() - tuneStarted) / 1000;
-  // Weights searched by the harness (named validation queries, folds, or a recency-weighted carve): the recommender is fitted with equal ones and ranked with the searched ones.
-  const fixed = named || folds > 1 || recencyTuning !== null;
+  if (recency !== null && (named || folds > 1)) throw new Error(`${id}: the recency option weights the recommender's own validation carve; it does not combine with named validation queries or folds`);
+  // Weights searched by the harness (named validation queries, folds): the recommender is fitted with equal ones and ranked with the searched ones.
+  const fixed = named || folds > 1;
   const rec = new HybridRecommender({
     strategies,
     weights: fixed ? Object.fromEntries(Object.keys(strategies).map((n) => [n, 1])) : 'tune',
     ...(fixed ? {} : { tune }),
     ...(cut !== undefined ? { candidatesPerStrategy: cut } : {}),
+    recency,
   });
-  await rec.fit(train, { seed, onProgress });
+  await rec.fit(split.train, { seed, onProgress });
+  // The test queries read the data the strategies were fitted on: with recency, the weighted one (a known user's query carries its weights).
+  const testSplit: Split = { ...split, train: rec.dataset };
   const fit = rec.fitSeconds;
   let tuning: TuneResult;
   let val: Split | null = null;
@@ -604,9 +579,6 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     const t0 = performance.now();
     tuning = await foldedTuning(spec, split, seed, levers, folds);
     fit.tuning = (performance.now() - t0) / 1000;
-  } else if (recencyTuning !== null) {
-    tuning = recencyTuning;
-    fit.tuning = tuneSeconds;
   } else {
     tuning = rec.tuning!;
     if (tuning.protocol !== spec.validation) throw new Error(`${id}: tuning validated with ${tuning.protocol}, the protocol's shape is ${spec.validation}`);
