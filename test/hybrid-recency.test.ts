@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dataset } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
+import { datasetFromInteractions, interactionsFromRows } from '../src/data/interactions';
 import { HybridRecommender } from '../src/ensemble/hybrid';
 import { DataError, OptionError } from '../src/errors';
 import { Popularity } from '../src/strategies/popularity';
@@ -61,6 +62,18 @@ describe('HybridRecommender recency', () => {
     expect(pop.fits[1]).toEqual({ 'a:i1': 0.25, 'a:i2': 0.5, 'a:i3': 1, 'b:i5': 0.25, 'b:i4': 0.5, 'b:i3': 1, 'c:i1': 1 });
     expect(pop.fits[2]['a:i5']).toBe(1);
     expect(pop.fits[2]['a:i1']).toBe(0.0625);
+  });
+
+  it('fits a timestamped dataset of datasetFromInteractions with a temporal carve', async () => {
+    const rows = [];
+    for (let k = 1; k <= 5; k++) rows.push({ u: 'a', i: `i${k}`, t: k * 86400 }, { u: 'b', i: `i${6 - k}`, t: k * 86400 });
+    const data = datasetFromInteractions(interactionsFromRows(rows, { user: 'u', item: 'i', timestamp: 't' }).rows);
+    const pop = new RecordingPopularity();
+    const rec = new HybridRecommender({ strategies: { pop }, weights: 'tune', tune: { protocol: 'holdout-temporal' }, recency: { halfLifeInteractions: 1 } });
+    await rec.fit(data);
+    expect(pop.fits[0]).toEqual({ 'a:i1': 0.125, 'a:i2': 0.25, 'a:i3': 0.5, 'a:i4': 1, 'b:i5': 0.125, 'b:i4': 0.25, 'b:i3': 0.5, 'b:i2': 1 });
+    expect(pop.fits[1]['a:i5']).toBe(1);
+    expect(pop.fits[1]['b:i5']).toBe(0.0625);
   });
 
   it('without the option fits the data as it is (the default is null)', async () => {
