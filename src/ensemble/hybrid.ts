@@ -229,9 +229,12 @@ const STORED_CHECKS: OptionChecks<StoredOptions> = {
   candidatesPerStrategy: integer({ min: 1, infinity: true }),
   excludePurchased: boolean(),
   exclude: (value, name) => Object.freeze([...idList()(value, name)]),
-  // An artifact writes an unused half-life (Infinity) as null.
-  recency: (value, name) =>
-    recencyCheck(isPlainObject(value) ? Object.fromEntries(Object.entries(value).map(([k, h]) => [k, h === null ? Infinity : h])) : value, name),
+  // save() writes every half-life, an unused one (Infinity) as null.
+  recency: (value, name) => {
+    if (!isPlainObject(value)) return recencyCheck(value, name);
+    for (const key of ['halfLifeInteractions', 'halfLifeDays']) if (!(key in value)) throw new OptionError(`${name}.${key}`, 'is missing');
+    return recencyCheck(Object.fromEntries(Object.entries(value).map(([k, h]) => [k, h === null ? Infinity : h])), name);
+  },
 };
 
 const CHECKS: OptionChecks<HybridOptions> = {
