@@ -57,7 +57,7 @@ import { cachedNormalizations, chooseProtocol, HYPERPARAMETER_GRIDS, resolveTune
 import { deriveSeed } from '../src/util/random';
 import type { Dataset } from '../src/data/dataset';
 import type { InteractionRows } from '../src/data/interactions';
-import { recencyWeighted, type RecencyOptions } from '../src/data/recency';
+import { recencyWeightedSplit, type RecencyOptions } from '../src/data/recency';
 import { loadInstacart, loadInteractionsCsv } from '../src/node';
 import { defaultStrategies, syntheticDataset } from '../examples/shared';
 import { basketCompletionFolds, nextBasketFixed } from '../src/eval/splits';
@@ -142,11 +142,9 @@ export interface ProtocolSpec {
    */
   validationFolds?: number;
   /**
-   * Fit every strategy on the interactions weighted by recency (recencyWeighted), the test
-   * run's training data and the validation split's alike: the harness carves the validation
-   * split the tuner would (validationSplit), weights its training part, and searches the
-   * hyper-parameters and weights there (as `weights: 'tune'` does at fit, which would weight
-   * before carving: each user's latest validation-train interaction would weigh less than 1).
+   * The recommender's recency option (HybridOptions.recency): every strategy fitted on the
+   * interactions weighted by recency, the validation split's training part (weighted after
+   * carving) and the test run's training data alike; the test queries read the weighted data.
    */
   recency?: Partial<RecencyOptions>;
 }
@@ -215,7 +213,7 @@ export const PROTOCOLS: Record<string, ProtocolSpec> = {
     // Half-life 1 interaction: the best of 1, 1.5, 2, 4, 8 held out on the validation split (tune-P1-validation-recency*.json); see the notes.
     recency: { halfLifeInteractions: 1 },
     notes: [
-      'Every strategy is fitted on interactions weighted by recency (recencyWeighted, halfLifeInteractions 1): a user\'s entry weighs 2^-(entries they rated later), so each user\'s latest ratings lead both what the models learn and what a known user\'s query weighs. The validation split is carved from the raw training rows and its training part weighted after carving, as the test run\'s training data is (the harness searches weights and TIFU-KNN\'s grid there: ProtocolSpec.recency). Half-life chosen on that split, tuned ensemble NDCG@10 in sample / 4-fold CV held out (zscore, factor 0 for every one): none 0.2019 / 0.1989 (the stop-21 result), 1 0.2472 / 0.2435, 1.5 0.2493 / 0.2415, 2 0.2497 / 0.2417, 4 0.2403 / 0.2353, 8 0.2307 / 0.2271 (benchmarks/results/tune-P1-validation-recency{1,1.5,2,4,8}.json, `npx tsx benchmarks/quality.ts P1 --validation-only --shrink cv --norms zscore --recency H`); 1 to 2 are within 0.002 of each other, 1 is the best held out (all with ALS alpha 3, regularization 15). Alone on the same split, none -> half-life 1 (NDCG@10): RP3beta 0.1934 -> 0.2350 (0.2408 at 1.5 and 2), CoPurchaseGraph 0.1467 -> 0.2022, ALS 0.1742 -> 0.1841 (0.1915 at 8), EASE 0.1716 -> 0.1801, NeuralCF 0.1531 -> 0.1617; a half-life in days instead (0.01 to 30 days) moved RP3beta alone by at most +0.007, as MovieLens users rate in bursts. Then, on the recency-weighted split, each strategy\'s options searched again alone (`--validation-only --hp-only --recency 1 --drop ... --grid ...`): ALS alpha 30 and regularization 40, NDCG@10 0.1841 -> 0.2222 (alpha 1/10/30 0.1707/0.2141/0.2155, 60/100 0.2100/0.2067, regularization 5/80/150 at alpha 30 0.1687/0.1726/0.0994; benchmarks/results/tune-P1-grid-als-recency1.json holds the second grid), and with it the tuned ensemble 0.2499 in sample, 0.2459 held out (zscore, factor 0; tune-P1-validation-recency1-als30.json) against 0.2472 / 0.2435; RP3beta kept its options (neighbors 600 0.2356 against 0.2350, alpha 0.2/0.5 0.1216/0.0747, beta 0.3/0.45/0.75 lower; tune-P1-grid-rp3beta-recency1.json), EASE too (count weighting 0.1458, lambda 30/100 0.1697/0.1765 against 0.1801; tune-P1-grid-ease-recency1.json).',
+      'Every strategy is fitted on interactions weighted by recency (recencyWeighted, halfLifeInteractions 1): a user\'s entry weighs 2^-(entries they rated later), so each user\'s latest ratings lead both what the models learn and what a known user\'s query weighs. The validation split is carved from the raw training rows and its training part weighted after carving, as the test run\'s training data is (HybridRecommender\'s recency option, given ProtocolSpec.recency; the tuner searches the weights and TIFU-KNN\'s grid there). Half-life chosen on that split, tuned ensemble NDCG@10 in sample / 4-fold CV held out (zscore, factor 0 for every one): none 0.2019 / 0.1989 (the stop-21 result), 1 0.2472 / 0.2435, 1.5 0.2493 / 0.2415, 2 0.2497 / 0.2417, 4 0.2403 / 0.2353, 8 0.2307 / 0.2271 (benchmarks/results/tune-P1-validation-recency{1,1.5,2,4,8}.json, `npx tsx benchmarks/quality.ts P1 --validation-only --shrink cv --norms zscore --recency H`); 1 to 2 are within 0.002 of each other, 1 is the best held out (all with ALS alpha 3, regularization 15). Alone on the same split, none -> half-life 1 (NDCG@10): RP3beta 0.1934 -> 0.2350 (0.2408 at 1.5 and 2), CoPurchaseGraph 0.1467 -> 0.2022, ALS 0.1742 -> 0.1841 (0.1915 at 8), EASE 0.1716 -> 0.1801, NeuralCF 0.1531 -> 0.1617; a half-life in days instead (0.01 to 30 days) moved RP3beta alone by at most +0.007, as MovieLens users rate in bursts. Then, on the recency-weighted split, each strategy\'s options searched again alone (`--validation-only --hp-only --recency 1 --drop ... --grid ...`): ALS alpha 30 and regularization 40, NDCG@10 0.1841 -> 0.2222 (alpha 1/10/30 0.1707/0.2141/0.2155, 60/100 0.2100/0.2067, regularization 5/80/150 at alpha 30 0.1687/0.1726/0.0994; benchmarks/results/tune-P1-grid-als-recency1.json holds the second grid), and with it the tuned ensemble 0.2499 in sample, 0.2459 held out (zscore, factor 0; tune-P1-validation-recency1-als30.json) against 0.2472 / 0.2435; RP3beta kept its options (neighbors 600 0.2356 against 0.2350, alpha 0.2/0.5 0.1216/0.0747, beta 0.3/0.45/0.75 lower; tune-P1-grid-rp3beta-recency1.json), EASE too (count weighting 0.1458, lambda 30/100 0.1697/0.1765 against 0.1801; tune-P1-grid-ease-recency1.json).',
       'Issue 8\'s goal (0.209) is 5% above the best peer, implicit\'s EASE at 0.1988, measured on the unweighted interactions; the rows here run on the recency-weighted ones (the EASE and ALS rows above), so the peers were not given the same input.',
       'Repeat purchase is left out: the protocol excludes every train item, so re-buys cannot be recommended.',
       'Tuning validates on a temporal holdout of the training rows (each user\'s latest 20% of train, as P1 itself), chosen by tune protocol \'auto\' from the timestamps; TIFU-KNN\'s hyper-parameters (built-in grid) are searched on the same split.',
@@ -398,16 +396,9 @@ function recencyTag(spec: ProtocolSpec, levers: Levers): string {
   return levers.recency === undefined ? '' : `-recency${recencyOf(spec, levers) === null ? 'none' : levers.recency}`;
 }
 
-/** The training data strategies fit on: `data` weighted by recency when the protocol asks. */
-function fitData(data: Dataset, spec: ProtocolSpec, levers: Levers): Dataset {
-  const recency = recencyOf(spec, levers);
-  return recency === null ? data : recencyWeighted(data, recency);
-}
-
-/** The validation split `weights: 'tune'` carves from `data`, its training part weighted by recency when the protocol asks. */
+/** The validation split `weights: 'tune'` carves from `data`, its training part weighted as the recency option weights it. */
 function carveValidation(spec: ProtocolSpec, levers: Levers, data: Dataset, protocol: ValidationProtocol, seed: number): Split {
-  const carved = validationSplit(data, protocol, seed);
-  return { ...carved, train: fitData(carved.train, spec, levers) };
+  return recencyWeightedSplit(validationSplit(data, protocol, seed), recencyOf(spec, levers));
 }
 
 /**
@@ -553,7 +544,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     return null;
   }
   const configured = configure(spec, levers);
-  let strategies = configured.strategies;
+  const strategies = configured.strategies;
   const { tune, cut } = configured;
   const onProgress = (p: { stage: string; done: number; total: number; message?: string }) => {
     if (p.done === p.total && p.message) console.log(`  ${p.stage}: ${p.message}`);
@@ -561,35 +552,19 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
   const named = spec.namedValidation !== undefined;
   const folds = foldsOf(spec, levers);
   const recency = recencyOf(spec, levers);
-  if (recency !== null && (named || folds > 1)) throw new Error(`${id}: recency weighting runs its own validation carve; it does not combine with named validation queries or folds`);
-  // The data every strategy fits on, and the test queries' histories are read from (a known user's query carries its weights).
-  const train = fitData(split.train, spec, levers);
-  const testSplit: Split = { ...split, train };
-  // Recency: hyper-parameters and weights searched by the harness on a carve weighted after carving, before the final fit.
-  let recencyTuning: TuneResult | null = null;
-  const tuneStarted = performance.now();
-  if (recency !== null) {
-    const resolved = resolveTuneOptions(tune);
-    const protocol = resolved.protocol === 'auto' ? chooseProtocol(split.train) : resolved.protocol;
-    const vsplit = carveValidation(spec, levers, split.train, protocol, seed);
-    console.log(`  validation (${protocol}, recency ${JSON.stringify(recency)}): ${JSON.stringify(vsplit.stats)}`);
-    const candidates = cut ?? HybridRecommender.defaults.candidatesPerStrategy;
-    const found = await fitForValidation(strategies, vsplit, resolved, candidates, seed, onProgress);
-    recencyTuning = await searchWeights(found.names, found.members, found.fallback, vsplit, resolved, protocol, candidates, { seed, onProgress });
-    if (found.report) recencyTuning.hyperparameters = found.report;
-    // The members the hyper-parameter search kept (variants with the chosen options), refitted on the whole training data below.
-    strategies = Object.fromEntries(found.names.map((n, i) => [n, found.members[i]]));
-  }
-  const tuneSeconds = (performance.now() - tuneStarted) / 1000;
-  // Weights searched by the harness (named validation queries, folds, or a recency-weighted carve): the recommender is fitted with equal ones and ranked with the searched ones.
-  const fixed = named || folds > 1 || recencyTuning !== null;
+  if (recency !== null && (named || folds > 1)) throw new Error(`${id}: the recency option weights the recommender's own validation carve; it does not combine with named validation queries or folds`);
+  // Weights searched by the harness (named validation queries, folds): the recommender is fitted with equal ones and ranked with the searched ones.
+  const fixed = named || folds > 1;
   const rec = new HybridRecommender({
     strategies,
     weights: fixed ? Object.fromEntries(Object.keys(strategies).map((n) => [n, 1])) : 'tune',
     ...(fixed ? {} : { tune }),
     ...(cut !== undefined ? { candidatesPerStrategy: cut } : {}),
+    recency,
   });
-  await rec.fit(train, { seed, onProgress });
+  await rec.fit(split.train, { seed, onProgress });
+  // The test queries read the data the strategies were fitted on: with recency, the weighted one (a known user's query carries its weights).
+  const testSplit: Split = { ...split, train: rec.dataset };
   const fit = rec.fitSeconds;
   let tuning: TuneResult;
   let val: Split | null = null;
@@ -604,9 +579,6 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     const t0 = performance.now();
     tuning = await foldedTuning(spec, split, seed, levers, folds);
     fit.tuning = (performance.now() - t0) / 1000;
-  } else if (recencyTuning !== null) {
-    tuning = recencyTuning;
-    fit.tuning = tuneSeconds;
   } else {
     tuning = rec.tuning!;
     if (tuning.protocol !== spec.validation) throw new Error(`${id}: tuning validated with ${tuning.protocol}, the protocol's shape is ${spec.validation}`);

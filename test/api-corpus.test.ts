@@ -242,6 +242,7 @@ const POSITIONS: Position[] = [
       ['excludePurchased', (v: unknown) => typeof v === 'boolean'],
       ['exclude', (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string')],
       ['filter', (v: unknown) => v === null || typeof v === 'function'],
+      ['recency', (v: unknown) => v === null || isPlainEmpty(v)],
     ] as const
   ).map(([key, valid]) => keyPosition('constructor and fit', 'HybridRecommender', key, (v) => new HybridRecommender({ strategies: { pop: new Popularity() }, [key]: v }), valid, (r) => expect(r).toBeInstanceOf(HybridRecommender))),
   { category: 'constructor and fit', entry: 'fit(data)', names: /HybridRecommender\.fit/, call: (v) => new HybridRecommender({ strategies: strategies() }).fit(v as never) },

@@ -45,6 +45,8 @@ describe('artifacts of stop 15 (2937e86)', () => {
     expect((rec.strategy('als') as ALS).options.indexCandidates).toBe(1000);
     expect((rec.strategy('ncf') as NeuralCF).options.indexCandidates).toBe(1000);
     expect((rec.strategy('content') as ContentBased).options.indexCandidates).toBe(1000);
+    // Written before HybridOptions.recency: fitted on the interactions as they were.
+    expect(rec.options.recency).toBeNull();
   });
 
   it('recommend as they did for known shoppers and for a history passed at query time', async () => {

@@ -151,6 +151,35 @@ describe('datasetFromInteractions', () => {
     const plain = datasetFromInteractions(interactionsFromRows(data, { user: 'u', item: 'i' }).rows);
     expect(plain.nBaskets).toBe(0);
     expect(plain.interactions.nnz).toBe(4);
+    expect(plain.times).toBeNull();
+  });
+
+  it('keeps the latest timestamp of each (user, item) as Dataset.times, beside the baskets', () => {
+    const data = [
+      { u: 'a', i: 'x', t: 300, o: 'o3', w: 2 },
+      { u: 'a', i: 'y', t: 100, o: 'o1', w: 1 },
+      { u: 'a', i: 'x', t: 100, o: 'o1', w: 1 },
+      { u: 'b', i: 'y', t: 50, o: 'o2', w: 1 },
+    ];
+    const timeOf = (d: Dataset, u: string, i: string) => {
+      const m = d.interactions;
+      const row = d.users.indexOf(u);
+      for (let p = m.indptr[row]; p < m.indptr[row + 1]; p++) if (m.indices[p] === d.items.indexOf(i)) return d.times![p];
+      throw new Error(`no entry (${u}, ${i})`);
+    };
+    // Unit weights (the basket matrix), by timestamp baskets, by a basket column, and with weights (the summed matrix).
+    for (const mapping of [{ timestamp: 't' }, { timestamp: 't', basket: 'o' }, { timestamp: 't', weight: 'w' }]) {
+      const timed = datasetFromInteractions(interactionsFromRows(data, { user: 'u', item: 'i', ...mapping }).rows);
+      expect(timed.times).not.toBeNull();
+      expect(timed.times!.length).toBe(timed.interactions.nnz);
+      expect([timeOf(timed, 'a', 'x'), timeOf(timed, 'a', 'y'), timeOf(timed, 'b', 'y')]).toEqual([300, 100, 50]);
+      // Nothing else changes: the same baskets and matrix as without times.
+      const again = datasetFromInteractions(interactionsFromRows(data, { user: 'u', item: 'i', ...mapping }).rows);
+      expect(baskets(timed)).toEqual(baskets(again));
+      expect(timed.nBaskets).toBe(3);
+    }
+    const weighted = datasetFromInteractions(interactionsFromRows(data, { user: 'u', item: 'i', timestamp: 't', weight: 'w' }).rows);
+    expect(weighted.interactions.get(weighted.users.indexOf('a'), weighted.items.indexOf('x'))).toBe(3);
   });
 });
 

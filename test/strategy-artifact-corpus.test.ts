@@ -156,6 +156,8 @@ const ADDED_LATER: Record<string, readonly string[]> = {
   content: ['index', 'options.indexCandidates'],
   itemknn: ['options.similarity', 'options.alpha', 'options.beta', 'options.normalizeRows'],
 };
+/** Manifest root fields the recommender gained after its first artifacts (HybridOptions.recency). */
+const ROOT_ADDED_LATER: readonly string[] = ['options.recency'];
 
 function stateEdits(obj: JsonObject | Json[], prefix: Array<string | number> = [], addedLater: readonly string[] = []): StateEdit[] {
   const edits: StateEdit[] = [];
@@ -287,7 +289,7 @@ describe('strategy artifact corpus: manifest root edits with recomputed checksum
     const stateless = structuredClone(ROOT);
     for (const spec of [...Object.values(stateless.strategies as JsonObject), stateless.fallback] as JsonObject[]) spec.state = {};
     // Edits inside a state belong to the strategy (above); the state as a whole is the root's.
-    const edits = stateEdits(stateless).filter((e) => !e.path.includes('state') || e.path.indexOf('state') === e.path.length - 1);
+    const edits = stateEdits(stateless, [], ROOT_ADDED_LATER).filter((e) => !e.path.includes('state') || e.path.indexOf('state') === e.path.length - 1);
     for (const edit of edits) {
       const root = structuredClone(ROOT);
       edit.apply(root);

@@ -185,6 +185,14 @@ export class Dataset {
   }
 
   /**
+   * The same dataset with `times` from per-row timestamps (the latest per (user, item)); every
+   * row's (user[r], item[r]) must be an entry of the interaction matrix.
+   */
+  withTimes(user: Int32Array, item: Int32Array, time: Float64Array): Dataset {
+    return new Dataset(this.users, this.items, this.interactions, this.baskets, this.catalog, latestTimes(this.interactions, user, item, time));
+  }
+
+  /**
    * The same users, items and catalog with only the baskets for which keep(b) is true; the
    * interaction matrix is rebuilt from those baskets. Splitters use it, so train and test
    * share one index space.

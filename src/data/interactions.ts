@@ -272,6 +272,8 @@ const SECONDS_PER_DAY = 86400;
  * - Without one but with timestamps: a user's rows with the same timestamp form a basket
  *   with id "<user>@<timestamp>".
  * - With neither: no baskets, only the weighted matrix.
+ * With timestamps, Dataset.times holds each (user, item)'s latest one (what recency weighting
+ * and the temporal validation carve read), beside the baskets.
  */
 export function datasetFromInteractions(rows: InteractionRows): Dataset {
   checkInteractionRows(rows);
@@ -279,7 +281,8 @@ export function datasetFromInteractions(rows: InteractionRows): Dataset {
   const input = rows.basket ? basketsByColumn(rows, rows.basket, rows.basketIds ?? []) : rows.time ? basketsByTimestamp(rows, rows.time) : null;
   if (!input) return Dataset.fromInteractions({ users: rows.users, items: rows.items, catalog, user: rows.user, item: rows.item, weight: rows.weight });
   const basketed = Dataset.fromBaskets(input);
-  if (rows.weight.every((w) => w === 1)) return basketed;
+  // Every row is a basket line, so each row's (user, item) is an entry of the basket matrix.
+  if (rows.weight.every((w) => w === 1)) return rows.time ? basketed.withTimes(rows.user, rows.item, rows.time) : basketed;
   return Dataset.fromInteractions({
     users: rows.users,
     items: rows.items,
@@ -287,6 +290,7 @@ export function datasetFromInteractions(rows: InteractionRows): Dataset {
     user: rows.user,
     item: rows.item,
     weight: rows.weight,
+    time: rows.time,
     baskets: basketed.baskets,
   });
 }

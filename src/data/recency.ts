@@ -27,6 +27,24 @@ const DEFAULTS: Readonly<RecencyOptions> = Object.freeze({ halfLifeInteractions:
 const SECONDS_PER_DAY = 86400;
 
 /**
+ * `value` as complete recency options (missing half-lives Infinity), checked as
+ * recencyWeighted checks them; errors are named `<owner>.<field>`. null when every half-life
+ * is Infinity: no decay at all, so no timestamps needed.
+ */
+export function resolveRecencyOptions(value: unknown, owner: string): Readonly<RecencyOptions> | null {
+  const o = resolveOptions(owner, DEFAULTS, value, CHECKS);
+  return o.halfLifeInteractions === Infinity && o.halfLifeDays === Infinity ? null : o;
+}
+
+/**
+ * A validation split's training part weighted by recency (carve first, then weight, so each
+ * user's latest interaction left in training weighs 1); the split itself when `recency` is null.
+ */
+export function recencyWeightedSplit<S extends { train: Dataset }>(split: S, recency: Partial<RecencyOptions> | null): S {
+  return recency === null ? split : { ...split, train: recencyWeighted(split.train, recency) };
+}
+
+/**
  * `data` with each (user, item) weight multiplied by its recency, relative to that user's
  * latest interaction: basketWeight(later entries in the row, days before the latest,
  * halfLifeInteractions, halfLifeDays), from Dataset.times (each entry's latest timestamp).

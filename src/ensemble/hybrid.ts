@@ -1,5 +1,6 @@
 import type { Dataset } from '../data/dataset';
-import { ArtifactError, NoCustomerDataError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
+import { recencyWeighted, recencyWeightedSplit, resolveRecencyOptions, type RecencyOptions } from '../data/recency';
+import { ArtifactError, DataError, NoCustomerDataError, NotFittedError, OptionError, UnknownIdError, throwIfAborted } from '../errors';
 import { Popularity } from '../strategies/popularity';
 import { checkDataset } from '../strategies/checks';
 import type { Explanation, FitOptions, ItemNamer, Progress, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
@@ -81,11 +82,24 @@ export interface HybridOptions {
    * items). Weight tuning and the reranker's validation fits score without it.
    */
   vectorIndex: VectorIndexFactory | null;
+  /**
+   * Recency weighting of the training data (recencyWeighted's options; docs/data.md): each
+   * user's older interactions decay by half-lives in interactions and/or days. Applied after
+   * every carve, to the training part of weight tuning's and the reranker's validation splits,
+   * and to the data of the final fit, so each user's latest training interaction weighs 1
+   * everywhere; known users' queries then carry the decayed weights. Needs Dataset.times.
+   * Default null: the interactions as they are (so is an object whose half-lives are all Infinity).
+   */
+  recency: Readonly<RecencyOptions> | null;
 }
 
 /** What the constructor takes: `strategies`, and any other option (undefined means its default). */
-export type HybridInit = Partial<Omit<HybridOptions, 'tune' | 'reranker'>> &
-  Pick<HybridOptions, 'strategies'> & { tune?: Partial<TuneOptions>; reranker?: Partial<Omit<RerankerOptions, 'booster'>> & { booster?: Partial<LambdaMARTOptions> } };
+export type HybridInit = Partial<Omit<HybridOptions, 'tune' | 'reranker' | 'recency'>> &
+  Pick<HybridOptions, 'strategies'> & {
+    tune?: Partial<TuneOptions>;
+    reranker?: Partial<Omit<RerankerOptions, 'booster'>> & { booster?: Partial<LambdaMARTOptions> };
+    recency?: Partial<RecencyOptions> | null;
+  };
 
 export interface RecommendOptions extends UnknownItemPolicy {
   /** How many items (default 10). */
@@ -192,7 +206,12 @@ const vectorIndexCheck: Check<VectorIndexFactory | null> = nullable(
 );
 
 /** The options an artifact stores (the rest is strategies, or code). */
-type StoredOptions = Pick<HybridOptions, 'normalization' | 'candidatesPerStrategy' | 'excludePurchased' | 'exclude'> & { weights: Readonly<Record<string, number>> };
+type StoredOptions = Pick<HybridOptions, 'normalization' | 'candidatesPerStrategy' | 'excludePurchased' | 'exclude' | 'recency'> & { weights: Readonly<Record<string, number>> };
+
+const recencyCheck: Check<Readonly<RecencyOptions> | null> = (value, name) => (value === null ? null : resolveRecencyOptions(value, name));
+
+/** What artifacts written before the option existed were fitted with. */
+const STORED_ADDED_LATER: Partial<StoredOptions> = { recency: null };
 
 const WEIGHTS_CHECK: Check<Readonly<Record<string, number>>> = (value, name) => {
   if (!isPlainObject(value)) throw new OptionError(name, `must be 'tune' or an object of weights by strategy name, got ${describe(value)}`);
@@ -210,6 +229,12 @@ const STORED_CHECKS: OptionChecks<StoredOptions> = {
   candidatesPerStrategy: integer({ min: 1, infinity: true }),
   excludePurchased: boolean(),
   exclude: (value, name) => Object.freeze([...idList()(value, name)]),
+  // save() writes every half-life, an unused one (Infinity) as null.
+  recency: (value, name) => {
+    if (!isPlainObject(value)) return recencyCheck(value, name);
+    for (const key of ['halfLifeInteractions', 'halfLifeDays']) if (!(key in value)) throw new OptionError(`${name}.${key}`, 'is missing');
+    return recencyCheck(Object.fromEntries(Object.entries(value).map(([k, h]) => [k, h === null ? Infinity : h])), name);
+  },
 };
 
 const CHECKS: OptionChecks<HybridOptions> = {
@@ -232,6 +257,7 @@ const CHECKS: OptionChecks<HybridOptions> = {
   combiner: oneOf(['linear', 'reranker']),
   reranker: (value, name) => resolveRerankerOptions(value, name),
   vectorIndex: vectorIndexCheck,
+  recency: recencyCheck,
 };
 
 const RECOMMEND_DEFAULTS: Readonly<RecommendOptions> = Object.freeze({
@@ -294,6 +320,7 @@ export class HybridRecommender {
     combiner: 'linear',
     reranker: RERANKER_DEFAULTS,
     vectorIndex: null,
+    recency: null,
   });
 
   /** The options as given (with defaults); `weights` may be 'tune'. */
@@ -405,17 +432,31 @@ export class HybridRecommender {
   async fit(data: Dataset, options: FitOptions = {}): Promise<void> {
     checkDataset(data, 'HybridRecommender');
     const fit = resolveOptions('HybridRecommender.fit', FIT_DEFAULTS, options, FIT_CHECKS);
+    const recency = this.options.recency;
+    if (recency !== null) {
+      if (data.times === null) throw new DataError('HybridRecommender.recency needs a timestamp per interaction (Dataset.times), and this dataset has none', { field: 'time' });
+      // The basket carves rebuild the training matrix from baskets, which hold no timestamps.
+      const carves = [...(this.options.weights === 'tune' ? [['tune', this.options.tune.protocol]] : []), ...(this.options.combiner === 'reranker' ? [['reranker', this.options.reranker.protocol]] : [])];
+      for (const [owner, given] of carves) {
+        const protocol = given === 'auto' ? chooseProtocol(data) : given;
+        if (protocol === 'next-basket' || protocol === 'basket-completion') {
+          throw new OptionError(`HybridRecommender.${owner}.protocol`, `carves a ${protocol} validation split, whose training part keeps no timestamps to weight by recency: use 'holdout-temporal' or 'holdout' with the recency option`);
+        }
+      }
+    }
     this.fitTimes = {};
     this.learned = null;
     this.learnedSummary = null;
     // A refit: the members' indexes of the last fit would be rebuilt by every fit below; detached, they are built once, at the end.
     if (this.options.vectorIndex !== null) for (const m of this.members) if (m.fitted && isVectorIndexed(m)) await m.useVectorIndex(null);
+    // The split as carved, before recency weighting (the reranker carves its further folds from it).
     let carved: { protocol: ValidationProtocol; split: Split } | null = null;
     if (this.options.weights === 'tune') {
       const started = Date.now();
       const tune = this.options.tune;
       const protocol = tune.protocol === 'auto' ? chooseProtocol(data) : tune.protocol;
-      const split = validationSplit(data, protocol, fit.seed);
+      const unweighted = validationSplit(data, protocol, fit.seed);
+      const split = recencyWeightedSplit(unweighted, recency);
       // The fallback fills tuned lists as it fills served ones: it is fitted on the split too.
       await this.fitStrategies(split.train, fit, 'tune/', false);
       const grids = hyperparameterGrids(tune.hyperparameters, this.names, this.members);
@@ -431,7 +472,7 @@ export class HybridRecommender {
       this.settings.weights = this.weightsOf(this.tuned.weights);
       this.settings.normalization = this.tuned.normalization;
       this.fitTimes.tuning = (Date.now() - started) / 1000;
-      carved = { protocol, split };
+      carved = { protocol, split: unweighted };
     }
     let forest: Reranker['model'] | null = null;
     if (this.options.combiner === 'reranker') {
@@ -441,22 +482,23 @@ export class HybridRecommender {
       // Weight tuning's split (same protocol, same seed: the same split) and its fits are reused.
       if (carved === null || carved.protocol !== protocol) {
         carved = { protocol, split: validationSplit(data, protocol, fit.seed) };
-        await this.fitStrategies(carved.split.train, fit, 'rerank/', false);
+        await this.fitStrategies(recencyWeightedSplit(carved.split, recency).train, fit, 'rerank/', false);
       }
       const refit = (train: Dataset, fold: number) => this.fitStrategies(train, fit, `rerank/fold${fold + 1}/`, false);
-      const trained = await trainReranker(this.names, this.members, data, carved.split, protocol, o, this.settings, fit, refit);
+      const trained = await trainReranker(this.names, this.members, data, carved.split, protocol, o, this.settings, fit, refit, recency);
       forest = trained.model;
       this.learnedSummary = trained.summary;
       fit.onProgress?.({ stage: 'reranker', done: 1, total: 1, message: trained.summary.reason });
       this.fitTimes.reranker = (Date.now() - started) / 1000;
     }
-    await this.fitStrategies(data, fit, '', true);
+    const train = recency === null ? data : recencyWeighted(data, recency);
+    await this.fitStrategies(train, fit, '', true);
     await this.attachVectorIndexes(fit);
     if (forest !== null) {
       const o = this.options.reranker;
-      this.learned = Reranker.forData(this.names, data, forest, { candidatesPerStrategy: o.candidatesPerStrategy }, this.settings);
+      this.learned = Reranker.forData(this.names, train, forest, { candidatesPerStrategy: o.candidatesPerStrategy }, this.settings);
     }
-    this.attach(data);
+    this.attach(train);
     this.hasCustomerData = true;
   }
 
@@ -706,6 +748,7 @@ export class HybridRecommender {
       candidatesPerStrategy,
       excludePurchased: this.options.excludePurchased,
       exclude: this.options.exclude,
+      recency: this.options.recency,
     };
     // A recommender loaded from a serving artifact has no customer data to write.
     const customerData = o.customerData && this.hasCustomerData;
@@ -719,7 +762,7 @@ export class HybridRecommender {
    */
   static async load(bytes: Uint8Array, options: Partial<LoadOptions> = {}): Promise<HybridRecommender> {
     const o = resolveOptions('HybridRecommender.load', LOAD_DEFAULTS, options, LOAD_CHECKS);
-    const parts = await readHybrid(bytes, o.loaders, STORED_CHECKS);
+    const parts = await readHybrid(bytes, o.loaders, STORED_CHECKS, STORED_ADDED_LATER);
     let rec: HybridRecommender;
     try {
       rec = new HybridRecommender({ ...parts.stored, strategies: parts.strategiesByName, fallback: parts.fallback, filter: o.filter, vectorIndex: o.vectorIndex, combiner: parts.reranker ? 'reranker' : 'linear' });

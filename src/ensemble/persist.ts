@@ -89,6 +89,7 @@ export async function readHybrid<Stored extends object>(
   bytes: Uint8Array,
   loaders: Readonly<Record<string, StrategyLoader>>,
   checks: OptionChecks<Stored>,
+  addedLater: Partial<Readonly<Stored>> = {},
 ): Promise<HybridParts<Stored> & { strategiesByName: Record<string, Recommender>; customerData: boolean }> {
   if (!(bytes instanceof Uint8Array)) throw new ArtifactError('a HybridRecommender artifact is a Uint8Array', 'bytes');
   const reader = ArtifactReader.open(bytes);
@@ -103,7 +104,7 @@ export async function readHybrid<Stored extends object>(
   if (root.has('annotations')) root.object('annotations');
   const names = strategyOrder(root);
   const specs = root.object('strategies').keys(names);
-  const stored = root.options('HybridRecommender', checks);
+  const stored = root.options('HybridRecommender', checks, 'options', addedLater);
   // save() writes one weight per strategy (a weight the constructor would default is written too).
   const weights = (stored as { weights?: Record<string, number> }).weights ?? {};
   for (const key of Object.keys(weights)) {

@@ -299,6 +299,8 @@ export function holdoutFromMatrix(data: Dataset, seed: number, fraction = 0.2): 
   const keepRows: number[] = [];
   const keepCols: number[] = [];
   const keepVals: number[] = [];
+  const keepTimes: number[] = [];
+  const times = data.times;
   const queries: EvalQuery[] = [];
   for (let u = 0; u < data.nUsers; u++) {
     const start = m.indptr[u];
@@ -311,15 +313,19 @@ export function holdoutFromMatrix(data: Dataset, seed: number, fraction = 0.2): 
       keepRows.push(u);
       keepCols.push(m.indices[order[i]]);
       keepVals.push(m.values[order[i]]);
+      if (times !== null) keepTimes.push(times[order[i]]);
     }
     if (nTest > 0) {
       const target = Int32Array.from(order.slice(n - nTest), (p) => m.indices[p]).sort();
       queries.push({ user: u, basket: new Int32Array(0), useHistory: true, excludeHistory: true, excludeBasket: false, target, id: data.users.id(u) });
     }
   }
-  const interactions = CsrMatrix.fromCoo(data.nUsers, data.nItems, Int32Array.from(keepRows), Int32Array.from(keepCols), Float32Array.from(keepVals));
+  const rows = Int32Array.from(keepRows);
+  const cols = Int32Array.from(keepCols);
+  const interactions = CsrMatrix.fromCoo(data.nUsers, data.nItems, rows, cols, Float32Array.from(keepVals));
   const train = new Dataset(data.users, data.items, interactions, noBaskets(data.nUsers), data.catalog);
-  return makeSplit('P2', train, queries);
+  // The train part keeps its entries' times, for recency weighting after the carve (HybridOptions.recency).
+  return makeSplit('P2', times === null ? train : train.withTimes(rows, cols, Float64Array.from(keepTimes)), queries);
 }
 
 function metricFn(metric: TuneMetric): (ranked: Int32Array, target: TargetSet, k: number) => number {

@@ -34,6 +34,7 @@ import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import { MergeEngine, byScoreDescending, type MergeSettings, type Ranked } from '../merge';
 import { NORMALIZATIONS, type Affine, type Normalization } from '../normalize';
+import { recencyWeightedSplit, type RecencyOptions } from '../../data/recency';
 import { blockForValidation, holdoutTemporalFromMatrix, sampleQueries, validationSplit, type ValidationProtocol } from '../tune';
 import { BoostedTrees, type FeatureImportance } from './forest';
 import { LAMBDAMART_CHECKS, LambdaMART, pairedBootstrap, type LambdaMARTOptions, type RankingData, type TrainingReport } from './gbdt';
@@ -168,7 +169,9 @@ export function foldSplit(data: Dataset, protocol: ValidationProtocol, previous:
 /**
  * Builds the training set on the validation split (and `options.folds - 1` more, see
  * foldSplit; `refit` fits the members on each fold's train part) and trains the forest.
- * `members` must be fitted on split.train. Returns the model (null when too little data,
+ * `split` is carved from `data` as it is; every fold is carved unweighted and then its train
+ * part weighted by `recency` (HybridOptions.recency; null: none), so `members` must be fitted
+ * on recencyWeightedSplit(split, recency).train. Returns the model (null when too little data,
  * or when the forest does not beat the linear sum on held-out queries) and the summary.
  */
 export async function trainReranker(
@@ -181,13 +184,17 @@ export async function trainReranker(
   merge: MergeSettings,
   fit: Pick<FitOptions, 'onProgress' | 'signal' | 'seed'>,
   refit: (train: Dataset, fold: number) => Promise<void>,
+  recency: Partial<RecencyOptions> | null,
 ): Promise<{ model: BoostedTrees | null; summary: RerankerSummary }> {
   const started = Date.now();
   const seed = fit.seed ?? 42;
   const pace = new Pace(fit.signal, 'reranker training');
   const nItems = split.train.nItems;
   const extractorFor = (train: Dataset) => new RerankerFeatures([...names, LINEAR_SCORER], ItemStatistics.fromDataset(train), { candidatesPerStrategy: options.candidatesPerStrategy, normalization: merge.normalization });
-  let extractor = extractorFor(split.train);
+  // The time-ordered folds carve the previous fold's unweighted train part (weighting twice would decay twice).
+  let carved = split;
+  let fold = recencyWeightedSplit(split, recency);
+  let extractor = extractorFor(fold.train);
   const F = extractor.names.length;
   const engine = new MergeEngine(members, null, nItems);
   const linearColumn = extractor.names.indexOf(`${LINEAR_SCORER}.score`);
@@ -202,10 +209,10 @@ export async function trainReranker(
   let sampled = 0;
   let held = 0;
   let found = 0;
-  let fold = split;
   for (let f = 0; f < options.folds; f++) {
     if (f > 0) {
-      fold = foldSplit(data, protocol, fold, f, seed);
+      carved = foldSplit(data, protocol, carved, f, seed);
+      fold = recencyWeightedSplit(carved, recency);
       await refit(fold.train, f);
       // Item statistics of the fold's own train part (as the first fold's are of its own).
       extractor = extractorFor(fold.train);
