@@ -4,6 +4,7 @@ import { IdIndex } from '../src/data/ids';
 import { recencyWeighted } from '../src/data/recency';
 import { DataError, OptionError } from '../src/errors';
 import { ItemKNN } from '../src/strategies/item-knn';
+import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { userQuery } from '../src/strategies/query';
 import { ScoreVector } from '../src/strategies/types';
 import { basketsDataset } from './fixtures';
@@ -68,6 +69,31 @@ describe('recencyWeighted', () => {
     expect(Array.from(recencyWeighted(data).interactions.values)).toEqual(Array.from(data.interactions.values));
     // The input is not changed.
     expect(weightOf(data, 'a', 'x')).toBe(1);
+  });
+
+  it('keeps every old purchase positive: a decayed weight stops at 2^-126 instead of rounding to 0 or going subnormal', () => {
+    // 200 interactions, one a day: with half-life 1 the oldest would weigh 2^-199 (0 in float32).
+    const rows: Array<[string, string, number, number]> = Array.from({ length: 200 }, (_, d) => ['u', `i${d}`, 1, d * DAY]);
+    const r = recencyWeighted(timed(rows), { halfLifeInteractions: 1 });
+    expect(weightOf(r, 'u', 'i199')).toBe(1);
+    expect(weightOf(r, 'u', 'i74')).toBe(2 ** -125);
+    expect(weightOf(r, 'u', 'i73')).toBe(2 ** -126);
+    expect(weightOf(r, 'u', 'i0')).toBe(2 ** -126);
+    expect(Math.min(...r.interactions.values)).toBe(2 ** -126);
+  });
+
+  it('gives re-buys of decayed weights a reason without a count, and keeps whole counts counted', async () => {
+    const r = recencyWeighted(data, { halfLifeInteractions: 1 });
+    const repeat = new RepeatPurchase();
+    await repeat.fit(r);
+    const name = (i: number) => r.items.id(i);
+    const q = userQuery(r, r.users.indexOf('a'));
+    // x weighs 0.125 now, not "0.1 times"; w keeps its 1 purchase, y its 2 * 0.5 = 1.
+    expect(repeat.explain(q, r.items.indexOf('x'), name)!.reason).toBe('you bought this before');
+    expect(repeat.explain(q, r.items.indexOf('w'), name)!.reason).toBe('you bought this once before');
+    const plain = new RepeatPurchase();
+    await plain.fit(data);
+    expect(plain.explain(userQuery(data, data.users.indexOf('a')), data.items.indexOf('y'), name)!.reason).toBe('you bought this 2 times before');
   });
 
   it("carries the decayed weights into a known user's query", () => {

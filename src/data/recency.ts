@@ -27,6 +27,14 @@ const DEFAULTS: Readonly<RecencyOptions> = Object.freeze({ halfLifeInteractions:
 const SECONDS_PER_DAY = 86400;
 
 /**
+ * The floor of a decayed positive weight: float32's smallest normal number. A purchase stays
+ * a purchase however old (2^-150 would round to 0, which the lists, reasons and the strategies
+ * that skip weights <= 0 read as "never bought"), and no weight is a subnormal, which float
+ * arithmetic handles many times slower.
+ */
+const SMALLEST_WEIGHT = 2 ** -126;
+
+/**
  * `value` as complete recency options (missing half-lives Infinity), checked as
  * recencyWeighted checks them; errors are named `<owner>.<field>`. null when every half-life
  * is Infinity: no decay at all, so no timestamps needed.
@@ -48,8 +56,8 @@ export function recencyWeightedSplit<S extends { train: Dataset }>(split: S, rec
  * `data` with each (user, item) weight multiplied by its recency, relative to that user's
  * latest interaction: basketWeight(later entries in the row, days before the latest,
  * halfLifeInteractions, halfLifeDays), from Dataset.times (each entry's latest timestamp).
- * The matrix keeps its entries (a weight may round to 0 in float32: "not bought" to the
- * strategies that drop weights <= 0); users, items, baskets, catalog and times are shared.
+ * The matrix keeps its entries, a positive weight at least SMALLEST_WEIGHT (2^-126) however
+ * old; users, items, baskets, catalog and times are shared.
  * Known users' queries (userQuery) then carry the decayed weights too, so a strategy weighs
  * a shopper's recent items more both in what it learns and in what it scores. A transform of
  * the data a model is fitted on: apply it after carving any validation split, so the latest
@@ -79,7 +87,8 @@ export function recencyWeighted(data: Dataset, options: Partial<RecencyOptions> 
     for (let k = 0; k < n; k++) {
       const p = row[k];
       if (k > 0 && times[p] !== times[row[k - 1]]) later = k;
-      out[p] = values[p] * basketWeight(later, (latest - times[p]) / SECONDS_PER_DAY, o.halfLifeInteractions, o.halfLifeDays);
+      const decayed = values[p] * basketWeight(later, (latest - times[p]) / SECONDS_PER_DAY, o.halfLifeInteractions, o.halfLifeDays);
+      out[p] = values[p] > 0 && decayed < SMALLEST_WEIGHT ? SMALLEST_WEIGHT : decayed;
     }
   }
   const weighted = new CsrMatrix(m.nRows, m.nCols, indptr, m.indices, out);

@@ -72,8 +72,12 @@ export function formatCount(n: number): string {
   return COUNT_FORMAT.format(n);
 }
 
-/** A re-buy from purchase counts alone (no timeline): "you bought this 3 times before". */
+/**
+ * A re-buy from purchase counts alone (no timeline): "you bought this 3 times before". A
+ * weight that is not a whole count (recency-weighted or rating data) says no number.
+ */
 export function countReason(times: number): string {
+  if (!Number.isInteger(times)) return 'you bought this before';
   return `you bought this ${times === 1 ? 'once' : `${formatCount(times)} times`} before`;
 }
 
