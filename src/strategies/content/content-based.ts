@@ -5,6 +5,7 @@ import { scopeName, StateReader, type LoadContext } from '../../artifact/validat
 import { DataError, EmptyDataError, NotFittedError, OptionError } from '../../errors';
 import { VectorIndexSlot, type VectorIndexed, type VectorIndexFactory } from '../../util/ann';
 import { custom, integer, nullable, number, optionsToJson, resolveOptions, string, type OptionChecks } from '../../util/options';
+import { AscendingSet } from '../../util/ascending-set';
 import { Pace } from '../../util/pace';
 import { TopK } from '../../util/topk';
 import { checkDataset, checkItem, checkQuery, checkScores } from '../checks';
@@ -134,6 +135,7 @@ export class ContentBased implements Recommender, VectorIndexed {
   // Per-item scratch of profile building, kept zeroed between uses.
   private itemWeight = new Float64Array(0);
   private itemTouched = new Int32Array(0);
+  private itemSet = new AscendingSet(0);
   /** explain()'s similarity of each profile item to the explained item (grown, never shrunk). */
   private similarities = new Float64Array(0);
   /** The last profile built (null also when nothing had a vector), and a copy of the query it came from (see profile()). */
@@ -224,6 +226,7 @@ export class ContentBased implements Recommender, VectorIndexed {
     this.profiled.clear();
     this.itemWeight = new Float64Array(index.nItems);
     this.itemTouched = new Int32Array(index.nItems);
+    this.itemSet = new AscendingSet(index.nItems);
   }
 
   private requireIndex(): ContentIndex {
@@ -295,7 +298,7 @@ export class ContentBased implements Recommender, VectorIndexed {
     // the same profile, built once (a long timeline's weights and sort were a tenth of an
     // explained recommendation).
     if (this.profiled.matches(query)) return this.lastProfile;
-    const { itemWeight, itemTouched } = this;
+    const { itemWeight, itemTouched, itemSet } = this;
     let nTouched = 0;
     const timeline = query.timeline;
     const nBaskets = timeline ? timeline.itemPtr.length - 1 : 0;
@@ -307,15 +310,15 @@ export class ContentBased implements Recommender, VectorIndexed {
         const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
         // A weight that decayed to 0 adds nothing, and must not list the item twice.
         if (!(w > 0)) continue;
-        for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) nTouched = addWeight(itemWeight, itemTouched, nTouched, items[p], w);
+        for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) nTouched = addWeight(itemWeight, itemTouched, itemSet, nTouched, items[p], w);
       }
     } else {
       const { items, weights } = query.history;
-      for (let k = 0; k < items.length; k++) nTouched = addWeight(itemWeight, itemTouched, nTouched, items[k], weights[k]);
+      for (let k = 0; k < items.length; k++) nTouched = addWeight(itemWeight, itemTouched, itemSet, nTouched, items[k], weights[k]);
     }
-    for (let k = 0; k < query.basket.length; k++) nTouched = addWeight(itemWeight, itemTouched, nTouched, query.basket[k], 1);
+    for (let k = 0; k < query.basket.length; k++) nTouched = addWeight(itemWeight, itemTouched, itemSet, nTouched, query.basket[k], 1);
 
-    const items = itemTouched.slice(0, nTouched).sort();
+    const items = itemSet.drain(itemTouched, nTouched);
     const itemWeights = new Float64Array(nTouched);
     for (let k = 0; k < nTouched; k++) {
       itemWeights[k] = itemWeight[items[k]];
@@ -366,9 +369,12 @@ export class ContentBased implements Recommender, VectorIndexed {
 }
 
 /** Adds `w` to the profile weight of `item` (a weight of 0 or less adds nothing and lists nothing); returns the touched count. */
-function addWeight(itemWeight: Float64Array, itemTouched: Int32Array, nTouched: number, item: number, w: number): number {
+function addWeight(itemWeight: Float64Array, itemTouched: Int32Array, itemSet: AscendingSet, nTouched: number, item: number, w: number): number {
   if (!(w > 0)) return nTouched;
-  if (itemWeight[item] === 0) itemTouched[nTouched++] = item;
+  if (itemWeight[item] === 0) {
+    itemTouched[nTouched++] = item;
+    itemSet.add(item);
+  }
   itemWeight[item] += w;
   return nTouched;
 }

@@ -6,6 +6,7 @@ import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import { CsrMatrix } from '../../data/csr';
 import { readCsr } from '../../artifact/validate';
 import type { JsonObject } from '../../util/json';
+import { AscendingSet } from '../../util/ascending-set';
 import { TopK } from '../../util/topk';
 import type { ScoreVector } from '../types';
 import type { CandidateLimits, ContentIndex, Profile } from './vectors';
@@ -22,6 +23,7 @@ export class SparseContentIndex implements ContentIndex {
   private readonly itemScore: Float32Array;
   private readonly acc: Float64Array;
   private readonly accTouched: Int32Array;
+  private readonly accSet: AscendingSet;
   /** Profile weight per term during scoring (0 elsewhere). */
   private readonly termWeight: Float64Array;
   /** The profile's strongest candidate terms during scoring (cleared before each use). */
@@ -53,6 +55,7 @@ export class SparseContentIndex implements ContentIndex {
     this.itemScore = new Float32Array(matrix.nRows);
     this.acc = new Float64Array(matrix.nCols);
     this.accTouched = new Int32Array(matrix.nCols);
+    this.accSet = new AscendingSet(matrix.nCols);
     this.termWeight = new Float64Array(matrix.nCols);
     this.restTerms = new Int32Array(matrix.nCols);
     this.inHead = new Uint8Array(matrix.nCols);
@@ -66,7 +69,7 @@ export class SparseContentIndex implements ContentIndex {
 
   profile(items: Int32Array, itemWeights: Float64Array): Profile | null {
     const { indptr, indices, values } = this.matrix;
-    const { acc, accTouched } = this;
+    const { acc, accTouched, accSet } = this;
     // The purchases' rows are read whole below: touch them all first (CsrMatrix.touchRows).
     this.matrix.touchRows(items, items.length);
     let nTerms = 0;
@@ -76,12 +79,15 @@ export class SparseContentIndex implements ContentIndex {
         const t = indices[p];
         const c = w * values[p];
         if (c === 0) continue;
-        if (acc[t] === 0) accTouched[nTerms++] = t;
+        if (acc[t] === 0) {
+          accTouched[nTerms++] = t;
+          accSet.add(t);
+        }
         acc[t] += c;
       }
     }
     // Ascending terms make the accumulation order (and so every float) independent of history order.
-    const terms = accTouched.slice(0, nTerms).sort();
+    const terms = accSet.drain(accTouched, nTerms);
     const weights = new Float64Array(nTerms);
     let norm = 0;
     for (let k = 0; k < nTerms; k++) {
