@@ -60,6 +60,23 @@ export function basketsDataset(
   });
 }
 
+/**
+ * A Dataset without baskets from (user, item, time) rows, as holdoutTemporal's training part:
+ * weight 1 per row unless `weights` gives them, times kept unless `withTimes` is false.
+ */
+export function timedDataset(rows: ReadonlyArray<readonly [string, string, number]>, o: { weights?: readonly number[]; withTimes?: boolean } = {}): Dataset {
+  const users = IdIndex.sorted(new Set(rows.map((r) => r[0])), 'user');
+  const items = IdIndex.sorted(new Set(rows.map((r) => r[1])), 'item');
+  return Dataset.fromInteractions({
+    users,
+    items,
+    user: Int32Array.from(rows, (r) => users.indexOf(r[0])),
+    item: Int32Array.from(rows, (r) => items.indexOf(r[1])),
+    weight: o.weights ? Float32Array.from(o.weights) : undefined,
+    time: o.withTimes === false ? undefined : Float64Array.from(rows, (r) => r[2]),
+  });
+}
+
 /** Item indices of ids in `data`. */
 export function itemIdx(data: Dataset, ...ids: string[]): Int32Array {
   return Int32Array.from(ids, (id) => {

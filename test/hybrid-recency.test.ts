@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Dataset } from '../src/data/dataset';
-import { IdIndex } from '../src/data/ids';
 import { datasetFromInteractions, interactionsFromRows } from '../src/data/interactions';
 import { HybridRecommender } from '../src/ensemble/hybrid';
 import { DataError, OptionError } from '../src/errors';
 import { Popularity } from '../src/strategies/popularity';
 import type { FitOptions } from '../src/strategies/types';
-import { basketsDataset } from './fixtures';
+import { basketsDataset, timedDataset } from './fixtures';
 
 /** Popularity that keeps the (user, item) weights of every dataset it was fitted on. */
 class RecordingPopularity extends Popularity {
@@ -27,15 +26,7 @@ function timedData(): Dataset {
   const rows: Array<[string, string, number]> = [];
   for (let k = 1; k <= 5; k++) rows.push(['a', `i${k}`, k], ['b', `i${6 - k}`, k]);
   rows.push(['c', 'i1', 1], ['c', 'i2', 2]);
-  const users = IdIndex.sorted(new Set(rows.map((r) => r[0])), 'user');
-  const items = IdIndex.sorted(new Set(rows.map((r) => r[1])), 'item');
-  return Dataset.fromInteractions({
-    users,
-    items,
-    user: Int32Array.from(rows, (r) => users.indexOf(r[0])),
-    item: Int32Array.from(rows, (r) => items.indexOf(r[1])),
-    time: Float64Array.from(rows, (r) => r[2]),
-  });
+  return timedDataset(rows);
 }
 
 describe('HybridRecommender recency', () => {

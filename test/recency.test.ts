@@ -1,28 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { Dataset } from '../src/data/dataset';
-import { IdIndex } from '../src/data/ids';
 import { recencyWeighted } from '../src/data/recency';
 import { DataError, OptionError } from '../src/errors';
 import { ItemKNN } from '../src/strategies/item-knn';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { userQuery } from '../src/strategies/query';
 import { ScoreVector } from '../src/strategies/types';
-import { basketsDataset } from './fixtures';
+import { basketsDataset, timedDataset } from './fixtures';
 
 const DAY = 86400;
 
 /** Interaction rows (user, item, weight, seconds) -> a Dataset with Dataset.times, as holdoutTemporal's training part. */
 function timed(rows: Array<[string, string, number, number]>): Dataset {
-  const users = IdIndex.sorted(new Set(rows.map((r) => r[0])), 'user');
-  const items = IdIndex.sorted(new Set(rows.map((r) => r[1])), 'item');
-  return Dataset.fromInteractions({
-    users,
-    items,
-    user: Int32Array.from(rows, (r) => users.indexOf(r[0])),
-    item: Int32Array.from(rows, (r) => items.indexOf(r[1])),
-    weight: Float32Array.from(rows, (r) => r[2]),
-    time: Float64Array.from(rows, (r) => r[3]),
-  });
+  return timedDataset(rows.map((r) => [r[0], r[1], r[3]] as const), { weights: rows.map((r) => r[2]) });
 }
 
 /** The weight of (user, item) in `data`'s matrix. */

@@ -8,10 +8,9 @@ import { HybridRecommender } from '../src/ensemble/hybrid';
 import { NORMALIZATIONS } from '../src/ensemble/normalize';
 import { HYPERPARAMETER_GRIDS, ValidationCache, cachedNormalizations, chooseProtocol, holdoutTemporalFromMatrix, resolveTuneOptions, sampleQueries, searchCachedWeights, searchWeights, validationSplit } from '../src/ensemble/tune';
 import { Dataset } from '../src/data/dataset';
-import { IdIndex } from '../src/data/ids';
 import { interactionsFromRows } from '../src/data/interactions';
 import { basketCompletionFolds, holdoutTemporal } from '../src/eval/splits';
-import { basketsDataset } from './fixtures';
+import { basketsDataset, timedDataset } from './fixtures';
 import { datasetFromInstacart } from '../src/data/instacart';
 import { generateGrocery } from '../src/data/synthetic';
 import { AbortedError, OptionError } from '../src/errors';
@@ -150,26 +149,13 @@ describe('weight tuning', () => {
   });
 });
 
-/** A Dataset without baskets from (user, item, time) rows; times are kept unless `withTimes` is false. */
-function timedRows(rows: Array<[string, string, number]>, withTimes = true): Dataset {
-  const users = IdIndex.sorted(new Set(rows.map((r) => r[0])), 'user');
-  const items = IdIndex.sorted(new Set(rows.map((r) => r[1])), 'item');
-  return Dataset.fromInteractions({
-    users,
-    items,
-    user: Int32Array.from(rows, (r) => users.indexOf(r[0])),
-    item: Int32Array.from(rows, (r) => items.indexOf(r[1])),
-    time: withTimes ? Float64Array.from(rows, (r) => r[2]) : undefined,
-  });
-}
-
 const ids = (data: Dataset, target: Int32Array): string[] => Array.from(target, (i) => data.items.id(i));
 
 describe('validation protocol', () => {
   it('auto mirrors the data: temporal holdout with timestamps, random holdout without, next-basket for ordered baskets, basket-completion for anonymous ones', () => {
     const rows: Array<[string, string, number]> = [['u1', 'a', 1], ['u1', 'b', 2], ['u2', 'a', 3]];
-    expect(chooseProtocol(timedRows(rows))).toBe('holdout-temporal');
-    expect(chooseProtocol(timedRows(rows, false))).toBe('holdout');
+    expect(chooseProtocol(timedDataset(rows))).toBe('holdout-temporal');
+    expect(chooseProtocol(timedDataset(rows, { withTimes: false }))).toBe('holdout');
     const ordered = basketsDataset({ u1: [['a'], ['b'], ['a', 'c']], u2: [['a'], ['c'], ['b']], u3: [['c']] });
     expect(chooseProtocol(ordered)).toBe('next-basket');
     // One basket per shopper (as P3's own-user orders): completion of anonymous baskets.
@@ -178,7 +164,7 @@ describe('validation protocol', () => {
   });
 
   it('holds out each user\'s latest 20% (rounded up, ties by raw id), keeps the latest time of repeated rows, and leaves single-item users in train', () => {
-    const data = timedRows([
+    const data = timedDataset([
       // u1: 5 items, latest is d (t 9): 1 held out.
       ['u1', 'a', 1], ['u1', 'b', 3], ['u1', 'c', 2], ['u1', 'd', 9], ['u1', 'e', 4],
       // u2: 6 items -> ceil(1.2) = 2 held out; b and c tie at t 7, a was re-bought at t 8 (latest counts).
@@ -199,7 +185,7 @@ describe('validation protocol', () => {
     expect(Array.from(train.times!.subarray(u1, u1 + 4))).toEqual([1, 3, 2, 4]);
     // Repeated rows sum their weights; the time is the latest.
     expect(data.interactions.get(data.users.indexOf('u2'), data.items.indexOf('a'))).toBe(2);
-    expect(() => holdoutTemporalFromMatrix(timedRows([['u1', 'a', 1]], false))).toThrow(/needs timestamps/);
+    expect(() => holdoutTemporalFromMatrix(timedDataset([['u1', 'a', 1]], { withTimes: false }))).toThrow(/needs timestamps/);
   });
 
   it('P1\'s splitter keeps the train timestamps, so tuning on its train data validates temporally; an explicit protocol is kept', async () => {
