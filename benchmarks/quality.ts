@@ -543,9 +543,7 @@ export async function runProtocol(id: string, seed: number, levers: Levers = { v
     await validationOnly(id, spec, split, seed, levers);
     return null;
   }
-  const configured = configure(spec, levers);
-  const strategies = configured.strategies;
-  const { tune, cut } = configured;
+  const { strategies, tune, cut } = configure(spec, levers);
   const onProgress = (p: { stage: string; done: number; total: number; message?: string }) => {
     if (p.done === p.total && p.message) console.log(`  ${p.stage}: ${p.message}`);
   };

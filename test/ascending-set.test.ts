@@ -5,7 +5,7 @@ import { AscendingSet } from '../src/util/ascending-set';
 /** Adds `members` (distinct, any order) to `set` and drains it, as ContentBased does. */
 function drain(set: AscendingSet, members: number[]): number[] {
   for (const m of members) set.add(m);
-  return Array.from(set.drain(Int32Array.from(members), members.length));
+  return Array.from(set.drain());
 }
 
 describe('AscendingSet', () => {

@@ -6,24 +6,33 @@
  */
 export class AscendingSet {
   private readonly words: Int32Array;
+  /** The members in the order they were added, in [0, count): what a small set sorts. */
+  private readonly members: Int32Array;
+  private count = 0;
 
   constructor(readonly size: number) {
     this.words = new Int32Array((size + 31) >>> 5);
+    this.members = new Int32Array(size);
   }
 
   /** Adds index i (a member already: nothing changes). */
   add(i: number): void {
-    this.words[i >>> 5] |= 1 << (i & 31);
+    const w = i >>> 5;
+    const bit = 1 << (i & 31);
+    if ((this.words[w] & bit) !== 0) return;
+    this.words[w] |= bit;
+    this.members[this.count++] = i;
   }
 
   /**
-   * The members ascending, in a new array, and empties the set. `members` holds them, each
-   * once, in any order, in its first n entries (the caller lists what it adds): few members are
-   * sorted, many are read off the words (a scan costs a word per 32 indices, a sort about
-   * log n compares per member).
+   * The members ascending, in a new array, and empties the set: few members are sorted, many
+   * are read off the words (a scan costs a word per 32 indices, a sort about log n compares
+   * per member).
    */
-  drain(members: Int32Array, n: number): Int32Array {
-    const words = this.words;
+  drain(): Int32Array {
+    const { words, members } = this;
+    const n = this.count;
+    this.count = 0;
     if (8 * n < words.length) {
       for (let k = 0; k < n; k++) words[members[k] >>> 5] = 0;
       return members.slice(0, n).sort();

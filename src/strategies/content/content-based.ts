@@ -134,7 +134,6 @@ export class ContentBased implements Recommender, VectorIndexed {
   private slot = new VectorIndexSlot();
   // Per-item scratch of profile building, kept zeroed between uses.
   private itemWeight = new Float64Array(0);
-  private itemTouched = new Int32Array(0);
   private itemSet = new AscendingSet(0);
   /** explain()'s similarity of each profile item to the explained item (grown, never shrunk). */
   private similarities = new Float64Array(0);
@@ -225,7 +224,6 @@ export class ContentBased implements Recommender, VectorIndexed {
     this.lastProfile = null;
     this.profiled.clear();
     this.itemWeight = new Float64Array(index.nItems);
-    this.itemTouched = new Int32Array(index.nItems);
     this.itemSet = new AscendingSet(index.nItems);
   }
 
@@ -298,8 +296,7 @@ export class ContentBased implements Recommender, VectorIndexed {
     // the same profile, built once (a long timeline's weights and sort were a tenth of an
     // explained recommendation).
     if (this.profiled.matches(query)) return this.lastProfile;
-    const { itemWeight, itemTouched, itemSet } = this;
-    let nTouched = 0;
+    const { itemWeight, itemSet } = this;
     const timeline = query.timeline;
     const nBaskets = timeline ? timeline.itemPtr.length - 1 : 0;
     if (timeline && nBaskets > 0) {
@@ -310,17 +307,17 @@ export class ContentBased implements Recommender, VectorIndexed {
         const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
         // A weight that decayed to 0 adds nothing, and must not list the item twice.
         if (!(w > 0)) continue;
-        for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) nTouched = addWeight(itemWeight, itemTouched, itemSet, nTouched, items[p], w);
+        for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) addWeight(itemWeight, itemSet, items[p], w);
       }
     } else {
       const { items, weights } = query.history;
-      for (let k = 0; k < items.length; k++) nTouched = addWeight(itemWeight, itemTouched, itemSet, nTouched, items[k], weights[k]);
+      for (let k = 0; k < items.length; k++) addWeight(itemWeight, itemSet, items[k], weights[k]);
     }
-    for (let k = 0; k < query.basket.length; k++) nTouched = addWeight(itemWeight, itemTouched, itemSet, nTouched, query.basket[k], 1);
+    for (let k = 0; k < query.basket.length; k++) addWeight(itemWeight, itemSet, query.basket[k], 1);
 
-    const items = itemSet.drain(itemTouched, nTouched);
-    const itemWeights = new Float64Array(nTouched);
-    for (let k = 0; k < nTouched; k++) {
+    const items = itemSet.drain();
+    const itemWeights = new Float64Array(items.length);
+    for (let k = 0; k < items.length; k++) {
       itemWeights[k] = itemWeight[items[k]];
       itemWeight[items[k]] = 0;
     }
@@ -368,15 +365,11 @@ export class ContentBased implements Recommender, VectorIndexed {
   }
 }
 
-/** Adds `w` to the profile weight of `item` (a weight of 0 or less adds nothing and lists nothing); returns the touched count. */
-function addWeight(itemWeight: Float64Array, itemTouched: Int32Array, itemSet: AscendingSet, nTouched: number, item: number, w: number): number {
-  if (!(w > 0)) return nTouched;
-  if (itemWeight[item] === 0) {
-    itemTouched[nTouched++] = item;
-    itemSet.add(item);
-  }
+/** Adds `w` to the profile weight of `item`, listing it in `itemSet` (a weight of 0 or less adds nothing and lists nothing). */
+function addWeight(itemWeight: Float64Array, itemSet: AscendingSet, item: number, w: number): void {
+  if (!(w > 0)) return;
+  if (itemWeight[item] === 0) itemSet.add(item);
   itemWeight[item] += w;
-  return nTouched;
 }
 
 function unsavedTemplate(): string {

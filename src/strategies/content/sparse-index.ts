@@ -22,7 +22,6 @@ export class SparseContentIndex implements ContentIndex {
   private readonly candidates: Int32Array;
   private readonly itemScore: Float32Array;
   private readonly acc: Float64Array;
-  private readonly accTouched: Int32Array;
   private readonly accSet: AscendingSet;
   /** Profile weight per term during scoring (0 elsewhere). */
   private readonly termWeight: Float64Array;
@@ -54,7 +53,6 @@ export class SparseContentIndex implements ContentIndex {
     this.candidates = new Int32Array(matrix.nRows);
     this.itemScore = new Float32Array(matrix.nRows);
     this.acc = new Float64Array(matrix.nCols);
-    this.accTouched = new Int32Array(matrix.nCols);
     this.accSet = new AscendingSet(matrix.nCols);
     this.termWeight = new Float64Array(matrix.nCols);
     this.restTerms = new Int32Array(matrix.nCols);
@@ -69,25 +67,22 @@ export class SparseContentIndex implements ContentIndex {
 
   profile(items: Int32Array, itemWeights: Float64Array): Profile | null {
     const { indptr, indices, values } = this.matrix;
-    const { acc, accTouched, accSet } = this;
+    const { acc, accSet } = this;
     // The purchases' rows are read whole below: touch them all first (CsrMatrix.touchRows).
     this.matrix.touchRows(items, items.length);
-    let nTerms = 0;
     for (let k = 0; k < items.length; k++) {
       const w = itemWeights[k];
       for (let p = indptr[items[k]]; p < indptr[items[k] + 1]; p++) {
         const t = indices[p];
         const c = w * values[p];
         if (c === 0) continue;
-        if (acc[t] === 0) {
-          accTouched[nTerms++] = t;
-          accSet.add(t);
-        }
+        if (acc[t] === 0) accSet.add(t);
         acc[t] += c;
       }
     }
     // Ascending terms make the accumulation order (and so every float) independent of history order.
-    const terms = accSet.drain(accTouched, nTerms);
+    const terms = accSet.drain();
+    const nTerms = terms.length;
     const weights = new Float64Array(nTerms);
     let norm = 0;
     for (let k = 0; k < nTerms; k++) {
