@@ -17,16 +17,23 @@
  *
  * One side alone, e.g. under --cpu-prof: node --import tsx benchmarks/reranker-ab.ts --child <lib root> <model> <queries>
  * Writes benchmarks/results/reranker-ab-<users>x<products>.json.
+ *
+ * --same-process: both libraries load the cached model in this one process and every shopper
+ * goes through both, alternating which goes first (no rounds), for recommend and the reranked
+ * index ranker. Fresh-process rounds move with the machine's load between rounds (at a load of
+ * 9-11, the unchanged linear ranker's CPU p50 moved 1.36x between two rounds); here both sides
+ * see the same load at the same time, so read the ratios (each side's caches are cold from the
+ * other's call: absolute times run high). Writes reranker-ab-same-process-<users>x<products>.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeMachine, machine, percentile, textArg } from './machine';
-import { alternateRevisions, baseTree, medianTable, timingRows, type Timing } from './revision-ab';
+import { alternateRevisions, baseTree, medianTable, timingRows, withBaseTree, type Timing } from './revision-ab';
 
 const here = fileURLToPath(import.meta.url);
 const root = join(dirname(here), '..');
@@ -58,6 +65,54 @@ async function fitChild(model: string, users: number, products: number, maxQueri
   await rename(`${model}.part`, model);
 }
 
+/** FNV-1a over recommend results (item indices, score bits) and index rankings: equal on both sides when they rank identically. */
+function resultHash() {
+  let hash = 0x811c9dc5;
+  const mix = (x: number) => {
+    hash = Math.imul(hash ^ (x | 0), 0x01000193) >>> 0;
+  };
+  const f32 = new Float32Array(1);
+  const bits = new Int32Array(f32.buffer);
+  return {
+    recommendations(recs: ReadonlyArray<{ item: string; score: number }>, indexOf: (id: string) => number): void {
+      for (const r of recs) {
+        mix(indexOf(r.item));
+        f32[0] = r.score;
+        mix(bits[0]);
+      }
+    },
+    ranking(items: Int32Array): void {
+      for (const item of items) mix(item);
+    },
+    value: () => hash.toString(16),
+  };
+}
+
+/** Per call wall and CPU time (ms) of the timed calls, by kind. */
+function timer<K extends string>(kinds: readonly K[]) {
+  const wall = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const cpu = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  return {
+    time<T>(kind: K, timed: boolean, run: () => T): T {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const out = run();
+      const ms = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      if (timed) {
+        wall[kind].push(ms);
+        cpu[kind].push((c.user + c.system) / 1000);
+      }
+      return out;
+    },
+    stats(kind: K): Timing {
+      const w = wall[kind];
+      const c = cpu[kind];
+      return { wallP50: percentile(w, 50), wallP99: percentile(w, 99), cpuP50: percentile(c, 50), cpuP99: percentile(c, 99), cpuMean: c.reduce((a, b) => a + b, 0) / c.length };
+    },
+  };
+}
+
 /** In a child: load `model` with the library at `libRoot`, time the calls, print one JSON line. */
 async function child(libRoot: string, model: string, queries: number): Promise<void> {
   const lib = (await import(pathToFileURL(join(libRoot, 'src/index.ts')).href)) as typeof import('../src/index');
@@ -70,14 +125,8 @@ async function child(libRoot: string, model: string, queries: number): Promise<v
   const rng = mulberry32(2);
   const warmup = 200;
   const users = Array.from({ length: warmup + queries }, () => Math.floor(rng() * data.nUsers));
-  let hash = 0x811c9dc5;
-  const mix = (x: number) => {
-    hash = Math.imul(hash ^ (x | 0), 0x01000193) >>> 0;
-  };
-  const f32 = new Float32Array(1);
-  const bits = new Int32Array(f32.buffer);
-  const wall = { recommend: [] as number[], reranked: [] as number[], linear: [] as number[] };
-  const cpu = { recommend: [] as number[], reranked: [] as number[], linear: [] as number[] };
+  const hash = resultHash();
+  const calls = timer(['recommend', 'reranked', 'linear'] as const);
   // GC entries arrive asynchronously, after the synchronous loop: kept when they started inside its timed part.
   const gcs: Array<{ start: number; ms: number }> = [];
   const gc = new PerformanceObserver((list) => {
@@ -85,47 +134,80 @@ async function child(libRoot: string, model: string, queries: number): Promise<v
   });
   gc.observe({ entryTypes: ['gc'] });
   let timedFrom = Infinity;
-  const time = <T>(kind: keyof typeof wall, i: number, run: () => T): T => {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const out = run();
-    const ms = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    if (i >= warmup) {
-      wall[kind].push(ms);
-      cpu[kind].push((c.user + c.system) / 1000);
-    }
-    return out;
-  };
   for (let i = 0; i < users.length; i++) {
     if (i === warmup) timedFrom = performance.now();
     const u = users[i];
     const id = data.users.id(u);
     const query = userQuery(data, u);
-    const recs = time('recommend', i, () => rec.recommend(id, { k: 10 }));
-    for (const r of recs) {
-      mix(data.items.indexOf(r.item));
-      f32[0] = r.score;
-      mix(bits[0]);
-    }
-    const ranked = time('reranked', i, () => reranked.rankIndices(query, 10, null));
-    for (const item of ranked) mix(item);
-    time('linear', i, () => linear.rankIndices(query, 10, null));
+    const timed = i >= warmup;
+    hash.recommendations(calls.time('recommend', timed, () => rec.recommend(id, { k: 10 })), (item) => data.items.indexOf(item));
+    hash.ranking(calls.time('reranked', timed, () => reranked.rankIndices(query, 10, null)));
+    calls.time('linear', timed, () => linear.rankIndices(query, 10, null));
   }
   const timedTo = performance.now();
   await new Promise((r) => setTimeout(r, 50));
   gc.disconnect();
   const timedGcs = gcs.filter((g) => g.start >= timedFrom && g.start <= timedTo);
-  const stats = (w: number[], c: number[]): Timing => ({ wallP50: percentile(w, 50), wallP99: percentile(w, 99), cpuP50: percentile(c, 50), cpuP99: percentile(c, 99), cpuMean: c.reduce((a, b) => a + b, 0) / c.length });
   const result: ChildResult = {
-    recommend: stats(wall.recommend, cpu.recommend),
-    reranked: stats(wall.reranked, cpu.reranked),
-    linear: stats(wall.linear, cpu.linear),
+    recommend: calls.stats('recommend'),
+    reranked: calls.stats('reranked'),
+    linear: calls.stats('linear'),
     gcCount: timedGcs.length,
     gcMs: timedGcs.reduce((a, g) => a + g.ms, 0),
-    hash: hash.toString(16),
+    hash: hash.value(),
   };
   console.log(JSON.stringify(result));
+}
+
+/** --same-process: the base tree's library and this checkout's in one process, every shopper through both. */
+async function sameProcess(base: string, model: string, queries: number, users: number, products: number, command: string): Promise<void> {
+  await withBaseTree(root, base, 'reranker-ab', async (tree, rev, head) => {
+    const bytes = new Uint8Array(await readFile(model));
+    const side = async (libRoot: string) => {
+      const lib = (await import(pathToFileURL(join(libRoot, 'src/index.ts')).href)) as typeof import('../src/index');
+      const { userQuery } = (await import(pathToFileURL(join(libRoot, 'src/strategy.ts')).href)) as typeof import('../src/strategy');
+      const rec = await lib.HybridRecommender.load(bytes);
+      if (rec.reranker === null) throw new Error('the cached model has no reranker');
+      return { rec, reranked: lib.ensembleRanker(rec), userQuery, hash: resultHash(), calls: timer(['recommend', 'reranked'] as const) };
+    };
+    const sides = [await side(tree), await side(root)];
+    const { mulberry32 } = await import('../src/strategy');
+    const rng = mulberry32(2);
+    const warmup = 300;
+    const picked = Array.from({ length: warmup + queries }, () => Math.floor(rng() * sides[1].rec.dataset.nUsers));
+    const load = [loadavg()[0]];
+    console.log(`${describeMachine()}; same process: base ${base} (${rev}) against this checkout (${head}); ${queries} users; load ${load[0].toFixed(2)}`);
+    for (let i = 0; i < picked.length; i++) {
+      const u = picked[i];
+      const timed = i >= warmup;
+      for (const s of i % 2 === 0 ? sides : [sides[1], sides[0]]) {
+        const d = s.rec.dataset;
+        s.hash.recommendations(s.calls.time('recommend', timed, () => s.rec.recommend(d.users.id(u), { k: 10 })), (item) => d.items.indexOf(item));
+        const query = s.userQuery(d, u);
+        s.hash.ranking(s.calls.time('reranked', timed, () => s.reranked.rankIndices(query, 10, null)));
+      }
+      if (i % 500 === 0) load.push(loadavg()[0]);
+    }
+    load.push(loadavg()[0]);
+    type SideTimings = { recommend: Timing; reranked: Timing };
+    const timings: SideTimings[] = sides.map((s) => ({ recommend: s.calls.stats('recommend'), reranked: s.calls.stats('reranked') }));
+    const table = medianTable({ base: [timings[0]], new: [timings[1]] }, [...timingRows<SideTimings>('recommend', (r) => r.recommend), ...timingRows<SideTimings>('reranked', (r) => r.reranked)]);
+    const [h0, h1] = sides.map((s) => s.hash.value());
+    const identical = h0 === h1;
+    console.log(`load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}`);
+    console.log(identical ? `both sides ranked identically (hash ${h0})` : `RANKINGS DIFFER: hashes ${h0}, ${h1}`);
+    const out = join(root, `benchmarks/results/reranker-ab-same-process-${users}x${products}.json`);
+    await mkdir(dirname(out), { recursive: true });
+    const notes = [
+      `Base ${base} (${rev}) against ${head}, one cached fit loaded by both libraries in one process; each of ${queries} users (after ${warmup} warm-up) through both sides, alternating which goes first.`,
+      `Load average (1 min) over the run: ${load.map((x) => x.toFixed(1)).join(', ')}: read CPU-time ratios.`,
+      identical ? 'Both sides ranked identically (same hash of every result).' : 'The two sides ranked DIFFERENTLY.',
+    ];
+    const title = `Reranked recommend A/B in one process (${users.toLocaleString('en-US')} x ${products.toLocaleString('en-US')})`;
+    await writeFile(out, `${JSON.stringify({ title, command, machine: machine(), mode: 'same-process', base: { rev: base, commit: rev }, head, users, products, queries, loadAverage: load, identical, tables: { [`${base} against ${head}`]: table }, notes }, null, 2)}\n`);
+    console.log(`wrote ${out}`);
+    if (!identical) process.exit(1);
+  });
 }
 
 async function main(): Promise<void> {
@@ -141,6 +223,10 @@ async function main(): Promise<void> {
     console.log(`fitting the model (${users} x ${products}, seed 42, reranker maxQueries ${maxQueries}, folds ${folds}) into ${model}`);
     const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--fit', model, String(users), String(products), String(maxQueries), String(folds)], { cwd: root, stdio: 'inherit' });
     if (out.status !== 0) throw new Error('the fit failed');
+  }
+  if (args.includes('--same-process')) {
+    const command = `NODE_OPTIONS=--max-old-space-size=10000 npx tsx benchmarks/reranker-ab.ts --same-process --base ${base} --users ${users} --products ${products} --max-queries ${maxQueries} --folds ${folds} --queries ${queries}`;
+    return sameProcess(base, model, queries, users, products, command);
   }
   const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src']).toString().trim() !== '';
   const t = (x: Timing) => `CPU p50 ${x.cpuP50.toFixed(3)} p99 ${x.cpuP99.toFixed(3)} mean ${x.cpuMean.toFixed(3)}`;

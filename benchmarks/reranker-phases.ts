@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HybridRecommender } from '../src/index';
 import { MergeEngine } from '../src/ensemble/merge';
+import { bestFirst } from '../src/ensemble/reranker/combiner';
 import { mulberry32, userQuery } from '../src/strategy';
 import { percentile } from './machine';
 
@@ -44,22 +45,24 @@ const order = new Int32Array(data.nItems);
 for (let i = 0; i < warmup + queries; i++) {
   const query = userQuery(data, Math.floor(rng() * data.nUsers));
   for (const b of query.basket) blocked[b] = 1;
+  // As recommend(): null when nothing is blocked.
+  const mask = query.basket.length > 0 ? blocked : null;
   const t0 = performance.now();
-  const vectors = engine.scoreStrategies(query, blocked, reranker.merge);
+  const vectors = engine.scoreStrategies(query, mask, reranker.merge);
   const t1 = performance.now();
   const lin = engine.candidateSums();
   const t2 = performance.now();
   // As Reranker.rank: the engine's normalizing maps, "(linear)"'s computed by the extractor.
-  const m = reranker.features.extract(query, [...vectors, lin], { blocked, normalizations: [...names.map((_, s) => engine.normalizationOf(s)), undefined] });
+  const m = reranker.features.extract(query, [...vectors, lin], { blocked: mask, normalizations: [...names.map((_, s) => engine.normalizationOf(s)), undefined] });
   const t3 = performance.now();
   reranker.model.score(m.features, m.count, scores);
   const t4 = performance.now();
   const n = m.count;
-  for (let c = 0; c < n; c++) order[c] = c;
-  const o = order.subarray(0, n).sort((a, b) => scores[b] - scores[a] || a - b);
+  // As Reranker.rank without a filter: the 10 best in order, then the engine's pick.
+  const o = bestFirst(scores, n, Math.min(10, n), order);
   const items = Int32Array.from(o, (c) => m.items[c]);
   const shown = Float64Array.from(o, (c) => 1 / (1 + Math.exp(-scores[c])));
-  engine.rankScored(query, items, shown, n, 10, blocked, null, true);
+  engine.rankScored(query, items, shown, o.length, 10, mask, null, true);
   const t5 = performance.now();
   for (const b of query.basket) blocked[b] = 0;
   if (i < warmup) continue;

@@ -12,7 +12,7 @@ import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { userQuery } from '../src/strategies/query';
 import { basketsDataset } from './fixtures';
-import { foldSplit, recallInPool } from '../src/ensemble/reranker/combiner';
+import { bestFirst, foldSplit, recallInPool } from '../src/ensemble/reranker/combiner';
 import { mulberry32 } from '../src/util/random';
 
 const strategies = () => ({ popularity: new Popularity({ maxItems: 200 }), repeat: new RepeatPurchase(), itemknn: new ItemKNN() });
@@ -30,6 +30,27 @@ describe('recallInPool (the guard recall)', () => {
     expect(recallInPool(scores, labels, 6, 20, order)).toBe(1);
     // Only the first n rows are read; no positive: 0.
     expect(recallInPool(scores, labels, 1, 1, order)).toBe(0);
+  });
+});
+
+describe('bestFirst (the reranker\'s ordering)', () => {
+  it('keeps the m best, higher first, ties to the lower index: the prefix of the full sort', () => {
+    const scores = Float64Array.from([0.5, 2, -1, 2, 0.5, 3, 0.5, -1]);
+    const out = new Int32Array(8);
+    expect(Array.from(bestFirst(scores, 8, 8, out))).toEqual([5, 1, 3, 0, 4, 6, 2, 7]);
+    expect(Array.from(bestFirst(scores, 8, 4, out))).toEqual([5, 1, 3, 0]);
+    expect(Array.from(bestFirst(scores, 8, 1, out))).toEqual([5]);
+    // Only the first n are read.
+    expect(Array.from(bestFirst(scores, 3, 2, out))).toEqual([1, 0]);
+    const rng = mulberry32(5);
+    for (let trial = 0; trial < 50; trial++) {
+      const n = 1 + Math.floor(rng() * 60);
+      // Few distinct values: many ties.
+      const x = Float64Array.from({ length: n }, () => Math.floor(rng() * 8));
+      const full = Array.from(bestFirst(x, n, n, new Int32Array(n)));
+      const m = 1 + Math.floor(rng() * n);
+      expect(Array.from(bestFirst(x, n, m, new Int32Array(n)))).toEqual(full.slice(0, m));
+    }
   });
 });
 
@@ -106,6 +127,13 @@ describe('HybridRecommender with the reranker combiner', () => {
     const ids = rec.recommend(data.users.id(user), { k: 10 }).map((r) => r.item);
     const ranked = ensembleRanker(rec, { list: 'all' }).rankIndices(userQuery(data, user), 10, null);
     expect(Array.from(ranked, (i) => data.items.id(i))).toEqual(ids);
+  });
+
+  it('ranks the same with a filter that keeps every item (all candidates ordered) as without one (the k best)', () => {
+    for (const u of [3, 28, 64]) {
+      const id = data.users.id(u);
+      expect(rec.recommend(id, { k: 10, filter: () => true })).toEqual(rec.recommend(id, { k: 10 }));
+    }
   });
 
   it('saves the forest: identical scores and explanations after load', async () => {

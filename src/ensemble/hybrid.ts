@@ -659,7 +659,7 @@ export class HybridRecommender {
       const learned = rerank ? this.learned : null;
       // Nothing blocked (the usual request) spares the merge a look-up per scored item.
       const ranked = learned
-        ? learned.rank(engine, query, o.k, blocked, accept, fillList)
+        ? learned.rank(engine, query, o.k, blockedList.length > 0 ? blocked : null, accept, fillList)
         : engine.rank(query, o.k, blockedList.length > 0 ? blocked : null, accept, this.settings, fillList);
       // The reranker reads every strategy at weight 1: sources are then each one's normalized score.
       const weights = learned ? null : this.settings.weights;

@@ -70,7 +70,9 @@ function listRanker(rec: HybridRecommender, kind: ListKind, combiner: 'fitted' |
       try {
         blockForList(kind, query, nItems, block);
         for (const i of query.basket) block(i);
-        const ranked = reranker ? reranker.rank(engine, query, k, mask, null, fill) : engine.rank(query, k, mask, null, settings, fill);
+        // Nothing blocked: null spares the merge a look-up per scored item and lets it reuse popularity's kept cut.
+        const given = blocked !== null || touched.length > 0 ? mask : null;
+        const ranked = reranker ? reranker.rank(engine, query, k, given, null, fill) : engine.rank(query, k, given, null, settings, fill);
         if (kind !== 'buy-again' || ranked.items.length >= k) return ranked.items;
         const extra = buyAgainFill(query, ranked.items, k, mask, null);
         const out = new Int32Array(ranked.items.length + extra.length);

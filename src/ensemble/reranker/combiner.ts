@@ -398,6 +398,32 @@ function linearOrder(m: CandidateMatrix, F: number, column: number): number[] {
   return Array.from({ length: m.count }, (_, c) => c).sort((a, b) => key(b) - key(a) || a - b);
 }
 
+/**
+ * The `m` best of scores[0 .. n) (higher first, ties to the lower index) written to out[0 .. m)
+ * and returned as that view. m < n: insertion into the m kept (a few compares per candidate
+ * for the k of a request); m = n: a sort.
+ */
+export function bestFirst(scores: Float64Array, n: number, m: number, out: Int32Array): Int32Array {
+  const best = out.subarray(0, m);
+  if (m >= n) {
+    for (let c = 0; c < n; c++) best[c] = c;
+    return best.sort(byScoreDescending(scores));
+  }
+  let size = 0;
+  for (let c = 0; c < n; c++) {
+    const x = scores[c];
+    // A later candidate that ties the last kept one ranks after it: strictly greater only.
+    if (size === m && !(x > scores[best[m - 1]])) continue;
+    let r = size < m ? size++ : m - 1;
+    while (r > 0 && x > scores[best[r - 1]]) {
+      best[r] = best[r - 1];
+      r--;
+    }
+    best[r] = c;
+  }
+  return best;
+}
+
 /** The fitted learned combiner: features of the full training data's items plus the forest. */
 export class Reranker {
   private scores = new Float64Array(0);
@@ -463,17 +489,19 @@ export class Reranker {
       this.ordered = new Int32Array(size);
     }
     const raw = this.model.score(m.features, n, this.scores);
+    // Without a filter the engine picks the k best of what it is given and fills only when
+    // given fewer than k: the k best candidates are then all it needs (the same pick, a
+    // fraction of the ordering and logistics). A filter may reject any of them: all go.
+    const given = accept === null ? Math.min(k, n) : n;
+    const order = bestFirst(raw, n, given, this.order);
     // The logistic of a forest that starts from the linear sum can round to 1 for several
     // candidates: the candidates go to the engine in raw-score order, whose ties go to the
     // earlier one, so the shown scores may tie but the order is the forest's.
-    const order = this.order.subarray(0, n);
-    for (let c = 0; c < n; c++) order[c] = c;
-    order.sort(byScoreDescending(raw));
-    for (let r = 0; r < n; r++) {
+    for (let r = 0; r < given; r++) {
       this.ordered[r] = m.items[order[r]];
       this.shown[r] = 1 / (1 + Math.exp(-raw[order[r]]));
     }
-    return engine.rankScored(query, this.ordered, this.shown, n, k, blocked, accept, fill);
+    return engine.rankScored(query, this.ordered, this.shown, given, k, blocked, accept, fill);
   }
 
   /** The `top` features that moved `item` most in the last rank() (largest |contribution| first); [] when it was not a candidate. */

@@ -240,21 +240,9 @@ export class RerankerFeatures {
     let count = 0;
     for (let s = 0; s < scores.length; s++) {
       const v = scores[s];
-      const byItem = v instanceof ScoreVector;
-      const n = byItem ? v.length : (v as SlotScores).size;
       top.clear();
-      // Most touched items score below the heap's floor once it is full: that one compare
-      // comes first (NaN fails it; push() decides ties at the floor by index, as before).
-      // The kept set does not depend on the order items are offered in.
-      let floor = -Infinity;
-      for (let i = 0; i < n; i++) {
-        const item = byItem ? (v as ScoreVector).at(i) : (v as SlotScores).items[i];
-        const score = byItem ? (v as ScoreVector).values[item] : (v as SlotScores).sums[i];
-        if (score >= floor && (byItem || score > 0) && inBasket[item] === 0 && (blocked === null || blocked[item] === 0) && Number.isFinite(score)) {
-          top.push(item, score);
-          floor = top.floor;
-        }
-      }
+      if (v instanceof ScoreVector) offerScores(top, v, inBasket, blocked);
+      else offerSums(top, v, inBasket, blocked);
       const kept = top.drainInto(best, this.topScores);
       for (let r = 0; r < kept; r++) {
         const item = best[r];
@@ -282,14 +270,25 @@ export class RerankerFeatures {
       const map = given !== undefined ? given : this.normalizationOf(v);
       if (map === null) continue;
       const { scale, shift } = map;
-      const byItem = v instanceof ScoreVector;
-      for (let c = 0; c < count; c++) {
-        const item = itemsBuf[c];
-        const u = byItem ? 0 : (v as SlotScores).slot(item);
-        const raw = byItem ? (v as ScoreVector).values[item] : u < 0 ? NaN : (v as SlotScores).sums[u];
-        if (!(byItem ? (v as ScoreVector).has(item) : raw > 0) || !Number.isFinite(raw)) continue;
-        featuresBuf[c * F + 3 * s] = raw;
-        featuresBuf[c * F + 3 * s + 1] = raw * scale + shift;
+      // One loop per kind of scorer: each reads its own arrays only.
+      if (v instanceof ScoreVector) {
+        const { values } = v;
+        for (let c = 0; c < count; c++) {
+          const item = itemsBuf[c];
+          const raw = values[item];
+          if (!v.has(item) || !Number.isFinite(raw)) continue;
+          featuresBuf[c * F + 3 * s] = raw;
+          featuresBuf[c * F + 3 * s + 1] = raw * scale + shift;
+        }
+      } else {
+        const { sums } = v;
+        for (let c = 0; c < count; c++) {
+          const u = v.slot(itemsBuf[c]);
+          const raw = u < 0 ? NaN : sums[u];
+          if (!(raw > 0) || !Number.isFinite(raw)) continue;
+          featuresBuf[c * F + 3 * s] = raw;
+          featuresBuf[c * F + 3 * s + 1] = raw * scale + shift;
+        }
       }
     }
   }
@@ -388,6 +387,40 @@ export class RerankerFeatures {
     for (let i = 0; i < basket.length; i++) {
       if (aisle[basket[i]] >= 0) this.aisleCount[aisle[basket[i]]] = 0;
       if (department[basket[i]] >= 0) this.departmentCount[department[basket[i]]] = 0;
+    }
+  }
+}
+
+// Offer a top-N heap a scorer's servable scores: basket items, blocked items and non-finite
+// scores left out (SlotScores: positive sums only). Most touched items score below the heap's
+// floor once it is full: that one compare comes first (NaN fails it; push() decides ties at
+// the floor by index). The kept set does not depend on the order items are offered in. One
+// function per kind of scorer, so each loop reads its own arrays only.
+function offerScores(top: TopK, v: ScoreVector, inBasket: Uint8Array, blocked: Uint8Array | null): void {
+  const { values, touched, dense } = v;
+  const n = v.length;
+  let floor = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const item = dense ? i : touched[i];
+    const score = values[item];
+    if (score >= floor && inBasket[item] === 0 && (blocked === null || blocked[item] === 0) && Number.isFinite(score)) {
+      top.push(item, score);
+      floor = top.floor;
+    }
+  }
+}
+
+function offerSums(top: TopK, v: SlotScores, inBasket: Uint8Array, blocked: Uint8Array | null): void {
+  const { items, sums, size } = v;
+  let floor = -Infinity;
+  for (let u = 0; u < size; u++) {
+    const score = sums[u];
+    if (score >= floor && score > 0 && Number.isFinite(score)) {
+      const item = items[u];
+      if (inBasket[item] === 0 && (blocked === null || blocked[item] === 0)) {
+        top.push(item, score);
+        floor = top.floor;
+      }
     }
   }
 }
