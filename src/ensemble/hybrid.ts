@@ -6,8 +6,9 @@ import { checkDataset } from '../strategies/checks';
 import type { Explanation, FitOptions, ItemNamer, Progress, Query, Recommender, SaveOptions, StrategyLoader } from '../strategies/types';
 import { isVectorIndexed, type VectorIndexFactory } from '../util/ann';
 import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
-import { defaultExecutor, inlineExecutor, resolveThreads, runKernel, sharedCopy } from '../util/parallel';
+import { defaultExecutor, inlineExecutor, resolveThreads, runKernel, sharedCopy, type Kernel } from '../util/parallel';
 import { deriveSeed } from '../util/random';
+import { sourceNames, unpackLists, type PackedLists } from './batch-lists';
 import { MergeEngine, type MergeSettings } from './merge';
 import { NORMALIZATIONS, type Normalization } from './normalize';
 import { FALLBACK_SECTION, readHybrid, writeHybrid } from './persist';
@@ -585,11 +586,13 @@ export class HybridRecommender {
     const bounds = Int32Array.from({ length: Math.ceil(n / BATCH_BLOCK) + 1 }, (_, b) => Math.min(b * BATCH_BLOCK, n));
     const parallel = resolveThreads(o.threads) > 1 && bounds.length > 2 && defaultExecutor() !== inlineExecutor && this.crossesThreads(o);
     const { excludePurchased, k, explain, exclude, unknownItems, list } = o;
-    // Pool workers run the kernel of this name (src/node/batch-kernel.ts: it loads the artifact, and skips the unknown items the checks above reported); on this thread (threads 1, browsers, or what cannot cross threads) it ranks here, with the same lists.
-    const kernel = { name: BATCH_KERNEL, run: (_: object, start: number, end: number) => queries.slice(start, end).map((q) => this.rankQuery(q, o, true)) };
+    // Pool workers run the kernel of this name (src/node/batch-kernel.ts: it loads the artifact, skips the unknown items the checks above reported, and sends its lists packed); on this thread (threads 1, browsers, or what cannot cross threads) it ranks here, with the same lists.
+    const kernel: Kernel<object, Recommendation[][] | PackedLists> = { name: BATCH_KERNEL, run: (_, start, end) => queries.slice(start, end).map((q) => this.rankQuery(q, o, true)) };
     const input = parallel ? { ...this.batchArtifact(), shoppers, options: { k, explain, excludePurchased, exclude, unknownItems, list } } : {};
     const blocks = await runKernel(kernel, input, bounds, { threads: parallel ? o.threads : 1, stage: 'recommendBatch', signal: o.signal, onProgress: o.onProgress });
-    return blocks.flat();
+    const { data } = this.state();
+    const names = sourceNames(this.names);
+    return blocks.flatMap((block) => (Array.isArray(block) ? block : unpackLists(block, data, names)));
   }
 
   /**
