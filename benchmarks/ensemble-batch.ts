@@ -15,7 +15,7 @@
  * (rendered by benchmarks/report.ts). About 1 minute for P1,P2 with 7 reps on a quiet 2-core
  * machine. Exits 0 with a message when ../shared/data is absent.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,20 @@ interface Way {
 }
 
 const OPTIONS = { k: 10, excludePurchased: true } as const;
+
+/** Clock ticks per second of /proc's CPU times (Linux), or null where there is no /proc. */
+const CLOCK_TICKS = existsSync(`/proc/self/task/${process.pid}/stat`) ? Number(execSync('getconf CLK_TCK', { encoding: 'utf8' })) : null;
+
+/**
+ * CPU seconds of the calling thread alone (its task in /proc: Node 20 has no per-thread CPU
+ * clock), in clock ticks (10 ms), so read as a sum over reps; null without /proc.
+ */
+function callingThreadCpu(): number | null {
+  if (CLOCK_TICKS === null) return null;
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
 
 const WAYS: Way[] = [
   { name: 'recommend() per user', run: (rec, users) => users.map((u) => rec.recommend(u, OPTIONS)) },
@@ -70,17 +84,19 @@ async function main(): Promise<void> {
     const firstParallelSeconds = (performance.now() - cold0) / 1000;
     console.log(`  first threads-2 batch (save, worker start and load included): ${firstParallelSeconds.toFixed(2)} s`);
     firstCalls.push({ protocol: id, 'first threads-2 batch s': Number(firstParallelSeconds.toFixed(3)), 'artifact MiB': Number((rec.save().byteLength / 2 ** 20).toFixed(1)) });
-    const samples = WAYS.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
+    const samples = WAYS.map(() => ({ wall: [] as number[], cpu: [] as number[], callingThread: 0 }));
     const identical = WAYS.map(() => true);
     for (let r = 0; r < reps; r++) {
       for (let w = 0; w < WAYS.length; w++) {
         const cpu0 = process.cpuUsage();
+        const calling0 = callingThreadCpu();
         const wall0 = performance.now();
         const out = await WAYS[w].run(rec, users);
         const wall = (performance.now() - wall0) / 1000;
         const cpu = process.cpuUsage(cpu0);
         samples[w].wall.push(wall);
         samples[w].cpu.push((cpu.user + cpu.system) / 1e6);
+        if (calling0 !== null) samples[w].callingThread += callingThreadCpu()! - calling0;
         if (r === 0) identical[w] = JSON.stringify(out) === reference;
       }
       loads.push(loadavg()[0]);
@@ -96,10 +112,12 @@ async function main(): Promise<void> {
         'users/s (wall)': Math.round(users.length / wall),
         'users/s (CPU)': Math.round(users.length / cpu),
         'speed-up (wall)': Number((base / wall).toFixed(2)),
+        // Where the CPU of a parallel batch goes: the calling thread's part (reading the workers' lists) against the workers'.
+        'calling-thread CPU ms/batch': CLOCK_TICKS === null ? null : Math.round((1000 * samples[w].callingThread) / reps),
         'identical to recommend()': identical[w],
       };
       rows.push(row);
-      console.log(`  ${WAYS[w].name.padEnd(28)} ${String(row['users/s (wall)']).padStart(7)} users/s wall  ${String(row['users/s (CPU)']).padStart(7)} users/s CPU  x${row['speed-up (wall)']}  identical ${identical[w]}`);
+      console.log(`  ${WAYS[w].name.padEnd(28)} ${String(row['users/s (wall)']).padStart(7)} users/s wall  ${String(row['users/s (CPU)']).padStart(7)} users/s CPU  x${row['speed-up (wall)']}  calling thread ${row['calling-thread CPU ms/batch']} ms/batch  identical ${identical[w]}`);
     }
   }
   let rev = 'unknown';
@@ -118,7 +136,7 @@ async function main(): Promise<void> {
     tables: { throughput: rows, 'first parallel batch after a fit': firstCalls },
     notes: [
       'Ensemble: popularity (maxItems 1000), repeat, itemknn, content (TF-IDF), rules, graph at equal weights, the demo\'s and the CLI\'s default non-neural set; the library\'s defaults otherwise (candidatesPerStrategy 1000, popularity fallback).',
-      `Median of ${reps} reps per way, the ways alternating within each rep; CPU is the whole process (all threads). Load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} on ${machine().cores} cores, git ${rev}.`,
+      `Median of ${reps} reps per way, the ways alternating within each rep; CPU is the whole process (all threads); "calling-thread CPU ms/batch" is the calling thread's alone (Linux /proc, 10 ms ticks summed over the reps), the rest of a threads-2 batch's CPU is the workers'. Load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} on ${machine().cores} cores, git ${rev}.`,
       'threads 2 runs on the worker pool (installWorkerPool, idle timeout raised so workers live through the reps): each worker loads the recommender\'s artifact once; the first parallel batch after a fit pays the save, the worker starts (from the TypeScript sources here) and the loads (second table), the rows time later batches.',
       '"identical to recommend()" compares the whole result lists (items, order, scores, sources) of the first rep with recommend() per user.',
     ],

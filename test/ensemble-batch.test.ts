@@ -2,13 +2,15 @@
  * recommendBatch against recommend() one shopper at a time on a seeded synthetic shop: the same
  * lists (items, order, scores exactly, sources, reasons) on the calling thread and on two
  * worker threads of the pool, for several option combinations and two recommender settings;
- * a refit reaches the workers; progress per block; abort mid-batch from progress.
+ * a refit reaches the workers; progress per block; abort mid-batch from progress; the packed
+ * lists the workers send back round-trip exactly.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { datasetFromInstacart } from '../src/data/instacart';
 import { generateGrocery } from '../src/data/synthetic';
 import { AbortedError } from '../src/errors';
-import { HybridRecommender, type HybridInit, type RecommendOptions } from '../src/ensemble/hybrid';
+import { packLists, sourceNames, unpackLists } from '../src/ensemble/batch-lists';
+import { HybridRecommender, type HybridInit, type Recommendation, type RecommendOptions } from '../src/ensemble/hybrid';
 import type { Shopper } from '../src/ensemble/shopper';
 import { WorkerPool } from '../src/node/pool';
 import { setDefaultExecutor } from '../src/util/parallel';
@@ -110,7 +112,8 @@ describe('recommendBatch', () => {
       expect(seen.at(-1)).toEqual({ stage: 'recommendBatch', done: 200, total: 200 });
       const done = seen.map((p) => p.done);
       expect(done).toEqual([...done].sort((a, b) => a - b));
-      expect(done).toContain(64);
+      // One report at the start and one per block: the 200 shoppers are a block of 64, then 136 in blocks of 16 (8 of them and one of 8).
+      expect(done).toHaveLength(1 + 1 + 9);
       const controller = new AbortController();
       const reached: number[] = [];
       const aborted = rec.recommendBatch(shoppers, {
@@ -125,4 +128,24 @@ describe('recommendBatch', () => {
       expect(Math.max(...reached)).toBeLessThan(200);
     });
   }
+});
+
+describe('packLists', () => {
+  it('round-trips lists field by field: sources in their key order, the fallback, empty sources and explanations with undefined fields', () => {
+    const names = sourceNames(['popularity', 'repeat', 'itemknn']);
+    const lists: Recommendation[][] = [
+      [
+        { item: data.items.id(4), name: data.catalog.name[4], score: 0.75, sources: { repeat: 0.5, itemknn: 0.25 }, because: [], reason: undefined },
+        { item: data.items.id(0), name: data.catalog.name[0], score: -0, sources: { fallback: -0 }, because: [{ strategy: 'fallback', contribution: 0, text: 'popular', items: [] }], reason: 'popular' },
+      ],
+      [],
+      [{ item: data.items.id(9), name: data.catalog.name[9], score: 1e-300, sources: {}, because: [], reason: 'bought before', features: [] }],
+    ];
+    const packed = packLists(lists, data.items, names, true);
+    expect(unpackLists(structuredClone(packed), data, names)).toStrictEqual(lists);
+    const plain = lists.map((list) => list.map(({ item, name, score, sources }) => ({ item, name, score, sources })));
+    const packedPlain = packLists(plain, data.items, names, false);
+    expect(packedPlain.explanations).toBeNull();
+    expect(JSON.stringify(unpackLists(packedPlain, data, names))).toBe(JSON.stringify(plain));
+  });
 });
