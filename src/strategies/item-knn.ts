@@ -140,6 +140,8 @@ export class ItemKNN implements Recommender {
   private from = new Int32Array(0);
   /** explain()'s copy of the parts' values, sorted to sum them (grown as needed). */
   private parts = new Float64Array(0);
+  /** explain()'s strongest parts so far, by item. */
+  private readonly best = new Int32Array(EVIDENCE);
 
   constructor(options: Partial<ItemKNNOptions> = {}) {
     this.options = resolveOptions('ItemKNN', ItemKNN.defaults, options, CHECKS);
@@ -261,20 +263,22 @@ export class ItemKNN implements Recommender {
     parts.subarray(0, nFrom).sort();
     let score = 0;
     for (let i = nFrom - 1; i >= 0; i--) score += parts[i];
-    // The evidence: the EVIDENCE largest parts (ties to the lower item), by insertion into a short list.
-    const top: Array<{ item: number; weight: number }> = [];
+    // The evidence: the EVIDENCE largest parts (ties to the lower item), by insertion into the
+    // few kept items, then one entry object each.
+    const best = this.best;
+    let nBest = 0;
     for (let i = 0; i < nFrom; i++) {
       const q = from[i];
       const c = contribution[q];
-      let j = top.length;
-      for (; j > 0; j--) {
-        const o = top[j - 1];
-        if (!(c > o.weight || (c === o.weight && q < o.item))) break;
-      }
+      let j = nBest;
+      while (j > 0 && (c > contribution[best[j - 1]] || (c === contribution[best[j - 1]] && q < best[j - 1]))) j--;
       if (j >= EVIDENCE) continue;
-      top.splice(j, 0, { item: q, weight: c });
-      if (top.length > EVIDENCE) top.pop();
+      if (nBest < EVIDENCE) nBest++;
+      for (let m = nBest - 1; m > j; m--) best[m] = best[m - 1];
+      best[j] = q;
     }
+    const top: Array<{ item: number; weight: number }> = [];
+    for (let j = 0; j < nBest; j++) top.push({ item: best[j], weight: contribution[best[j]] });
     for (let i = 0; i < nFrom; i++) {
       contribution[from[i]] = 0;
       contributing[from[i]] = 0;
