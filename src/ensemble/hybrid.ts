@@ -816,7 +816,6 @@ function resolveRecommendOptions<T extends RecommendOptions = RecommendOptions>(
   return resolveOptions(owner, defaults, options, checks);
 }
 
-/** Adds one strategy's explanation (none: nothing) to an item's reasons. */
 /** The larger contribution first. */
 const byContribution = (a: Reason, b: Reason) => b.contribution - a.contribution;
 
@@ -835,6 +834,7 @@ function sortReasons(reasons: Reason[], order: (a: Reason, b: Reason) => number)
   }
 }
 
+/** Adds one strategy's explanation (none: nothing) to an item's reasons. */
 function pushReason(reasons: Reason[], data: Dataset, strategy: string, contribution: number, e: Explanation | null): void {
   if (!e) return;
   const items = new Array<string>(e.evidence.length);
