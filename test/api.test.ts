@@ -21,6 +21,7 @@ import { SequentialRecommender } from '../src/strategies/sequential';
 import { TwoTower } from '../src/strategies/two-tower';
 import { TIFUKNN } from '../src/strategies/tifu-knn';
 import { MiniLMEncoder, TfidfEncoder } from '../src/strategies/content';
+import { checkQuery } from '../src/strategies/checks';
 import { anonymousQuery } from '../src/strategies/query';
 import { ScoreVector, type JsonObject } from '../src/strategies/types';
 import { basketsDataset } from './fixtures';
@@ -294,6 +295,24 @@ describe('one error type per mistake in every strategy', () => {
       s.score(ok, again);
       expect(Array.from(again.values), s.kind).toEqual(Array.from(out.values));
     }
+  });
+
+  it('checkQuery takes every item index in [0, nItems) and names the first one outside, wherever it sits', () => {
+    const n = 50_000;
+    const query = (items: Int32Array) => ({ user: -1, history: { items, weights: new Float32Array(items.length) }, timeline: null, basket: new Int32Array(0) });
+    for (const length of [1, 3, 4, 5, 9, 64]) {
+      const items = Int32Array.from({ length }, (_, k) => (k * 7919) % n);
+      items[length - 1] = n - 1;
+      expect(() => checkQuery(query(items), n, 'T')).not.toThrow();
+      for (const bad of [n, -1, n + 1, 2 ** 31 - 1, -(2 ** 31)]) {
+        for (const at of new Set([0, length >> 1, length - 1])) {
+          const copy = items.slice();
+          copy[at] = bad;
+          expect(() => checkQuery(query(copy), n, 'T')).toThrow(`T: query.history.items[${at}]: item index ${bad} out of range [0, ${n})`);
+        }
+      }
+    }
+    expect(() => checkQuery(query(Int32Array.of(0)), 0, 'T')).toThrow(OptionError);
   });
 
   it('loaders turn a bad stored option into an ArtifactError naming the section and field', async () => {

@@ -114,6 +114,29 @@ describe('RepeatPurchase explanations', () => {
   });
 });
 
+describe('RepeatPurchase explanation scores', () => {
+  it('equal score() for every item of every synthetic shopper, with and without day decay and due prior', async () => {
+    const shop = datasetFromInstacart(generateGrocery({ users: 60, products: 120, seed: 3 })).dataset;
+    let explained = 0;
+    for (const options of [{}, { halfLifeDays: 20 }, { duePrior: 0 }]) {
+      const r = new RepeatPurchase(options);
+      await r.fit(shop);
+      const out = new ScoreVector(shop.nItems);
+      for (let u = 0; u < shop.nUsers; u++) {
+        const q = userQuery(shop, u);
+        out.reset();
+        r.score(q, out);
+        for (let t = 0; t < out.length; t++) {
+          const item = out.at(t);
+          expect(r.explain(q, item, String)!.score).toBe(out.values[item]);
+          explained++;
+        }
+      }
+    }
+    expect(explained).toBeGreaterThan(1000);
+  });
+});
+
 describe('RepeatPurchase contract', () => {
   it('validates options and needs fit', async () => {
     for (const bad of [{ halfLifeBaskets: 0 }, { halfLifeBaskets: NaN }, { halfLifeDays: -3 }, { duePrior: -1 }, { duePrior: Infinity }]) {

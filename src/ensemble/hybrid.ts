@@ -728,8 +728,8 @@ export class HybridRecommender {
       // Reranked: the strategy whose features moved the item's score most comes first.
       const credit = learned.strategyCredit(item);
       const of = (r: Reason) => credit[this.names.indexOf(r.strategy)];
-      reasons.sort((a, b) => of(b) - of(a) || b.contribution - a.contribution);
-    } else reasons.sort((a, b) => b.contribution - a.contribution);
+      sortReasons(reasons, (a, b) => of(b) - of(a) || byContribution(a, b));
+    } else sortReasons(reasons, byContribution);
     return reasons;
   }
 
@@ -835,6 +835,24 @@ function resolveRecommendOptions<T extends RecommendOptions = RecommendOptions>(
     }
   }
   return resolveOptions(owner, defaults, options, checks);
+}
+
+/** The larger contribution first. */
+const byContribution = (a: Reason, b: Reason) => b.contribution - a.contribution;
+
+/**
+ * Sorts one item's few reasons by `order` (negative: a first), stably, in place, as
+ * Array.prototype.sort would: that sort allocated about 0.9 KB of sort state per call
+ * whatever the length (V8's sampling heap profiler at 200k x 50k), a tenth of an explained
+ * recommendation's garbage, and so of its scavenges.
+ */
+function sortReasons(reasons: Reason[], order: (a: Reason, b: Reason) => number): void {
+  for (let i = 1; i < reasons.length; i++) {
+    const r = reasons[i];
+    let j = i;
+    for (; j > 0 && order(r, reasons[j - 1]) < 0; j--) reasons[j] = reasons[j - 1];
+    reasons[j] = r;
+  }
 }
 
 /** Adds one strategy's explanation (none: nothing) to an item's reasons. */

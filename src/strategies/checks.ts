@@ -68,17 +68,31 @@ export function checkScores(out: ScoreVector, nItems: number, owner: string): vo
 }
 
 function inRange(items: ArrayLike<number>, nItems: number, owner: string, name: string): void {
-  // Int32Array entries are integers: their least and greatest say whether all are in range,
-  // in a loop without a branch per entry (a strategy checks each query it scores or explains).
+  // Int32Array entries are integers: i is in [0, nItems) exactly when neither i nor
+  // nItems - 1 - i has the int32 sign bit, so an OR of those over all entries says whether all
+  // are, in four independent accumulators (every strategy checks each query it scores or
+  // explains: sixty checks of a long history and timeline per explained recommendation, where
+  // a least-and-greatest loop was a twentieth of the call; this one takes 0.6 of its time).
   if (items instanceof Int32Array) {
-    let min = 0;
-    let max = 0;
-    for (let k = 0; k < items.length; k++) {
-      const i = items[k];
-      min = i < min ? i : min;
-      max = i > max ? i : max;
+    const last = nItems - 1;
+    const n = items.length;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let d = 0;
+    let k = 0;
+    for (; k + 4 <= n; k += 4) {
+      const i0 = items[k];
+      const i1 = items[k + 1];
+      const i2 = items[k + 2];
+      const i3 = items[k + 3];
+      a |= i0 | (last - i0);
+      b |= i1 | (last - i1);
+      c |= i2 | (last - i2);
+      d |= i3 | (last - i3);
     }
-    if (min >= 0 && max < nItems) return;
+    for (; k < n; k++) a |= items[k] | (last - items[k]);
+    if ((a | b | c | d) >= 0) return;
   }
   for (let k = 0; k < items.length; k++) {
     const i = items[k];

@@ -92,8 +92,8 @@ const CHECKS: OptionChecks<ItemKNNOptions> = {
   basketWeight: number({ min: 0 }),
 };
 
-/** explain() sorts up to this many parts by insertion. */
-const SMALL_SORT = 64;
+/** Evidence items of an explanation: its largest parts. */
+const EVIDENCE = 3;
 
 /** Options an artifact written before they existed lacks: what it was fitted with. */
 const ADDED_LATER: Partial<ItemKNNOptions> = { similarity: 'cosine', alpha: 1, beta: 0.5, normalizeRows: false };
@@ -138,6 +138,10 @@ export class ItemKNN implements Recommender {
   private historyAt = new Int32Array(0);
   /** explain()'s list of the items with a part in the score (distinct, so at most one per item). */
   private from = new Int32Array(0);
+  /** explain()'s copy of the parts' values, sorted to sum them (grown as needed). */
+  private parts = new Float64Array(0);
+  /** explain()'s strongest parts so far, by item. */
+  private readonly best = new Int32Array(EVIDENCE);
 
   constructor(options: Partial<ItemKNNOptions> = {}) {
     this.options = resolveOptions('ItemKNN', ItemKNN.defaults, options, CHECKS);
@@ -248,28 +252,33 @@ export class ItemKNN implements Recommender {
       if (s > 0) nFrom = this.addPart(nFrom, query.basket[k], s, bw);
     }
     if (nFrom === 0) return null;
-    // Largest part first (ties to the lower item), a strict order: the score sums the parts in
-    // it. An insertion sort of the few parts, without the comparator closure of Array.sort
-    // (which was an eighth of ItemKNN's explain); many parts are sorted by the same order.
-    if (nFrom > SMALL_SORT) {
-      from.subarray(0, nFrom).sort((a, b) => contribution[b] - contribution[a] || a - b);
-    } else {
-      for (let i = 1; i < nFrom; i++) {
-        const q = from[i];
-        const c = contribution[q];
-        let j = i;
-        for (; j > 0; j--) {
-          const o = from[j - 1];
-          if (!(c > contribution[o] || (c === contribution[o] && q < o))) break;
-          from[j] = o;
-        }
-        from[j] = q;
-      }
-    }
+    // The score sums the parts largest first. Summed from the top of their values sorted
+    // ascending (a numeric sort without a comparator): equal parts add the same float in
+    // either order, so it is that sum. Parts of a long history number in the hundreds, and a
+    // comparator sort of them (the comparator called per comparison, its merge buffer
+    // allocated per call) was a third of ItemKNN's explain.
+    if (this.parts.length < nFrom) this.parts = new Float64Array(Math.max(nFrom, 2 * this.parts.length));
+    const parts = this.parts;
+    for (let i = 0; i < nFrom; i++) parts[i] = contribution[from[i]];
+    parts.subarray(0, nFrom).sort();
     let score = 0;
-    for (let i = 0; i < nFrom; i++) score += contribution[from[i]];
+    for (let i = nFrom - 1; i >= 0; i--) score += parts[i];
+    // The evidence: the EVIDENCE largest parts (ties to the lower item), by insertion into the
+    // few kept items, then one entry object each.
+    const best = this.best;
+    let nBest = 0;
+    for (let i = 0; i < nFrom; i++) {
+      const q = from[i];
+      const c = contribution[q];
+      let j = nBest;
+      while (j > 0 && (c > contribution[best[j - 1]] || (c === contribution[best[j - 1]] && q < best[j - 1]))) j--;
+      if (j >= EVIDENCE) continue;
+      if (nBest < EVIDENCE) nBest++;
+      for (let m = nBest - 1; m > j; m--) best[m] = best[m - 1];
+      best[j] = q;
+    }
     const top: Array<{ item: number; weight: number }> = [];
-    for (let i = 0; i < Math.min(nFrom, 3); i++) top.push({ item: from[i], weight: contribution[from[i]] });
+    for (let j = 0; j < nBest; j++) top.push({ item: best[j], weight: contribution[best[j]] });
     for (let i = 0; i < nFrom; i++) {
       contribution[from[i]] = 0;
       contributing[from[i]] = 0;

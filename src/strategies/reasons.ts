@@ -11,7 +11,7 @@ export function joinNames(names: string[]): string {
  * orders, first in basket `first` and last in basket `last` (0-based), `ago` orders ago (1 =
  * the most recent). Never "popular": a re-buy is the shopper's habit, not the crowd's.
  */
-function rebuyReason(bought: number, nBaskets: number, first: number, last: number, ago: number): string {
+export function rebuyReason(bought: number, nBaskets: number, first: number, last: number, ago: number): string {
   const when = ago === 1 ? 'last in your most recent order' : `last ${ago} orders ago`;
   if (bought === nBaskets) return nBaskets === 1 ? 'you bought this in your only order' : `you bought this in all of your ${nBaskets} orders`;
   const share = `${bought} of your ${nBaskets} orders`;
@@ -45,6 +45,14 @@ export function timelineRebuy(tl: BasketTimeline, item: number): { reason: strin
     last = b;
   }
   return bought === 0 ? null : { reason: rebuyReason(bought, nBaskets, first, last, nBaskets - last), bought };
+}
+
+/** Writes the baskets of the timeline that hold `item` into `out`, ascending (room for every basket); returns how many. */
+export function basketsHolding(tl: BasketTimeline, item: number, out: Int32Array): number {
+  const nBaskets = tl.itemPtr.length - 1;
+  let n = 0;
+  for (let b = 0; b < nBaskets; b++) if (basketHas(tl, b, item)) out[n++] = b;
+  return n;
 }
 
 /** Whether basket b of the timeline holds `item`. */

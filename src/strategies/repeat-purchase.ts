@@ -5,7 +5,7 @@ import { NotFittedError } from '../errors';
 import { number, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import { BasketDecay } from './decay';
-import { basketHas, countReason, timelineRebuy } from './reasons';
+import { basketsHolding, countReason, rebuyReason } from './reasons';
 import type { BasketTimeline, Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
 
 export interface RepeatPurchaseOptions {
@@ -73,6 +73,8 @@ export class RepeatPurchase implements Recommender {
   private endedAt = new Float64Array(0);
   private lasted = new Float64Array(0);
   private touched = new Int32Array(0);
+  /** explain()'s list of the baskets that hold the explained item (grown as needed). */
+  private holding = new Int32Array(0);
   private totalWeight = 0;
   private readonly decay: BasketDecay;
 
@@ -114,9 +116,14 @@ export class RepeatPurchase implements Recommender {
     checkItem(item, this.nItems, 'RepeatPurchase.explain');
     const tl = query.timeline;
     if (tl !== null && tl.itemPtr.length > 1) {
-      const rebuy = timelineRebuy(tl, item);
-      if (rebuy === null) return null;
-      return { score: Math.fround(this.timelineScore(tl, item)), reason: rebuy.reason, evidence: [{ item, weight: rebuy.bought }] };
+      const nBaskets = tl.itemPtr.length - 1;
+      if (this.holding.length < nBaskets) this.holding = new Int32Array(Math.max(nBaskets, 2 * this.holding.length));
+      // One pass over the timeline's lines for the reason and the score (each scanned it again, the score twice).
+      const bought = basketsHolding(tl, item, this.holding);
+      if (bought === 0) return null;
+      const last = this.holding[bought - 1];
+      const reason = rebuyReason(bought, nBaskets, this.holding[0], last, nBaskets - last);
+      return { score: Math.fround(this.timelineScore(tl, this.holding, bought)), reason, evidence: [{ item, weight: bought }] };
     }
     const { items, weights } = query.history;
     const k = items.indexOf(item);
@@ -203,41 +210,31 @@ export class RepeatPurchase implements Recommender {
   }
 
   /**
-   * The score scan() and itemScore() give `item`, from its own baskets only (explain() asks for
-   * one item, and scan() touches every item of the timeline): the same basket weights summed
-   * in the same order.
+   * The score scan() and itemScore() give an item, from the baskets that hold it
+   * (holding[0 .. bought), ascending; explain() asks for one item, and scan() touches every
+   * item of the timeline): the same basket weights summed in the same order.
    */
-  private timelineScore(tl: BasketTimeline, item: number): number {
+  private timelineScore(tl: BasketTimeline, holding: Int32Array, bought: number): number {
     const nBaskets = tl.itemPtr.length - 1;
     const { day } = tl;
     const { decay } = this;
     const { duePrior } = this.options;
     const lastDay = day[nBaskets - 1];
     let total = 0;
+    for (let b = 0; b < nBaskets; b++) total += decay.weight(nBaskets - 1 - b, lastDay - day[b]);
     let hits = 0;
-    let last = -1;
-    for (let b = 0; b < nBaskets; b++) {
-      const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
-      total += w;
-      if (!basketHas(tl, b, item)) continue;
-      hits += w;
-      last = b;
-    }
+    for (let h = 0; h < bought; h++) hits += decay.weight(nBaskets - 1 - holding[h], lastDay - day[holding[h]]);
     const f = hits / total;
     if (duePrior === 0) return f;
-    const gap = nBaskets - last;
+    const gap = nBaskets - holding[bought - 1];
     let ended = 0;
     let lasted = 0;
-    let prev = -1;
-    for (let b = 0; b < nBaskets; b++) {
-      if (!basketHas(tl, b, item)) continue;
-      if (prev >= 0) {
-        const interval = b - prev;
-        const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
-        if (interval === gap) ended += w;
-        if (interval >= gap) lasted += w;
-      }
-      prev = b;
+    for (let h = 1; h < bought; h++) {
+      const b = holding[h];
+      const interval = b - holding[h - 1];
+      const w = decay.weight(nBaskets - 1 - b, lastDay - day[b]);
+      if (interval === gap) ended += w;
+      if (interval >= gap) lasted += w;
     }
     return (ended + duePrior * f) / (lasted + duePrior);
   }

@@ -137,6 +137,8 @@ export class ContentBased implements Recommender, VectorIndexed {
   private itemSet = new AscendingSet(0);
   /** explain()'s similarity of each profile item to the explained item (grown, never shrunk). */
   private similarities = new Float64Array(0);
+  /** explain()'s heap of the strongest evidence, reused (cleared per call): one made per explained item was a thirtieth of an explained recommendation's garbage. */
+  private readonly evidence = new TopK(EVIDENCE);
   /** The last profile built (null also when nothing had a vector), and a copy of the query it came from (see profile()). */
   private lastProfile: Profile | null = null;
   private readonly profiled = new QuerySnapshot();
@@ -249,7 +251,8 @@ export class ContentBased implements Recommender, VectorIndexed {
     if (profile === null) return null;
     const score = index.profileScore(profile, item);
     if (!(score > 0)) return null;
-    const evidence = new TopK(EVIDENCE);
+    const evidence = this.evidence;
+    evidence.clear();
     const { items } = profile;
     if (this.similarities.length < items.length) this.similarities = new Float64Array(items.length);
     const similarities = this.similarities;

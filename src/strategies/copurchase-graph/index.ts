@@ -271,22 +271,19 @@ export class CoPurchaseGraph implements Recommender {
       memo.ascending = ascending;
     }
     const { sources: ascSources, masses: ascMasses } = memo.ascending;
-    const direct: Array<{ item: number; weight: number }> = [];
+    const direct: Evidence[] = [];
     for (let e = indptr[item], end = indptr[item + 1], k = 0; e < end && k < nSources; ) {
       const q = indices[e];
       const source = ascSources[k];
       if (source < q) k++;
       else if (source > q) e++;
       else {
-        direct.push({ item: q, weight: ascMasses[k] * walk * values[e] * inv[q] });
+        offer(direct, q, ascMasses[k] * walk * values[e] * inv[q]);
         e++;
         k++;
       }
     }
-    if (direct.length > 0) {
-      const evidence = strongest(direct);
-      return { score, reason: `often in the same basket as ${listNames(evidence, name)}`, evidence };
-    }
+    if (direct.length > 0) return { score, reason: `often in the same basket as ${listNames(direct, name)}`, evidence: direct };
 
     const mass = this.massByItem;
     this.paths ??= { pathWeight: new Float64Array(g.nRows), pathVia: new Int32Array(g.nRows).fill(-1), pathViaWeight: new Float64Array(g.nRows), pathItems: new Int32Array(g.nRows) };
@@ -320,9 +317,8 @@ export class CoPurchaseGraph implements Recommender {
         }
       }
       if (nPaths > 0) {
-        const reached: Array<{ item: number; weight: number }> = [];
-        for (let k = 0; k < nPaths; k++) reached.push({ item: pathItems[k], weight: pathWeight[pathItems[k]] });
-        const evidence = strongest(reached);
+        const evidence: Evidence[] = [];
+        for (let k = 0; k < nPaths; k++) offer(evidence, pathItems[k], pathWeight[pathItems[k]]);
         const top = evidence[0].item;
         const via = name(pathVia[top]);
         // A query item reached by walking out and back: it scores through its own neighborhood.
@@ -335,14 +331,14 @@ export class CoPurchaseGraph implements Recommender {
       // tolerance still hide every share, the heaviest query items stand as evidence.
       const order = Array.from(sources.keys()).sort((a, b) => sourceMass[b] - sourceMass[a] || sources[a] - sources[b]);
       const unit = Float64Array.of(1);
-      const shares: Array<{ item: number; weight: number }> = [];
+      const evidence: Evidence[] = [];
       for (const k of order.slice(0, MAX_ATTRIBUTED_SOURCES)) {
         ws.run(sources.subarray(k, k + 1), unit, restart, epsilon);
         const share = sourceMass[k] * ws.score(item, restart);
-        if (share > 0) shares.push({ item: sources[k], weight: share });
+        if (share > 0) offer(evidence, sources[k], share);
       }
       ws.clear();
-      const evidence = strongest(shares.length > 0 ? shares : order.map((k) => ({ item: sources[k], weight: sourceMass[k] })));
+      if (evidence.length === 0) for (const k of order) offer(evidence, sources[k], sourceMass[k]);
       return { score, reason: `linked through a chain of co-purchases to ${listNames(evidence, name)}`, evidence };
     } finally {
       for (let k = 0; k < nSources; k++) mass[sources[k]] = 0;
@@ -533,28 +529,28 @@ interface WalkMemo {
   ascending: { sources: Int32Array; masses: Float64Array } | null;
 }
 
-/** Whether evidence a ranks above b: the larger weight, ties to the lower item. */
-function stronger(a: { item: number; weight: number }, b: { item: number; weight: number }): boolean {
-  return a.weight > b.weight || (a.weight === b.weight && a.item < b.item);
+type Evidence = { item: number; weight: number };
+
+/** Whether evidence (item, weight) ranks above b: the larger weight, ties to the lower item. */
+function stronger(item: number, weight: number, b: Evidence): boolean {
+  return weight > b.weight || (weight === b.weight && item < b.item);
 }
 
 /**
- * The top evidence entries (distinct items), strongest first (ties to the lower index), by
- * insertion into the few kept: an item linked to hundreds of a long history's items made
- * sorting them all a visible part of explain.
+ * Offers a distinct item to `top`, the strongest evidence so far (at most MAX_EVIDENCE,
+ * strongest first, ties to the lower index), by insertion into the few kept: an item linked
+ * to hundreds of a long history's items made sorting them all a visible part of explain.
+ * Only an item that enters gets an entry object: one per candidate was 18 KB of garbage per
+ * explained recommendation at 200k x 50k (sampled), 7 KB now.
  */
-function strongest(entries: Array<{ item: number; weight: number }>): Array<{ item: number; weight: number }> {
-  const top: Array<{ item: number; weight: number }> = [];
-  for (const e of entries) {
-    if (top.length === MAX_EVIDENCE && !stronger(e, top[MAX_EVIDENCE - 1])) continue;
-    let i = Math.min(top.length, MAX_EVIDENCE - 1);
-    while (i > 0 && stronger(e, top[i - 1])) {
-      top[i] = top[i - 1];
-      i--;
-    }
-    top[i] = e;
+function offer(top: Evidence[], item: number, weight: number): void {
+  if (top.length === MAX_EVIDENCE && !stronger(item, weight, top[MAX_EVIDENCE - 1])) return;
+  let i = Math.min(top.length, MAX_EVIDENCE - 1);
+  while (i > 0 && stronger(item, weight, top[i - 1])) {
+    top[i] = top[i - 1];
+    i--;
   }
-  return top;
+  top[i] = { item, weight };
 }
 
 function listNames(evidence: Array<{ item: number }>, name: ItemNamer): string {
