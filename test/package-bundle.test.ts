@@ -30,6 +30,12 @@ describe('browser bundle of a page that loads a model and recommends', () => {
       expect(inputs.some((p) => p.includes(`src/strategies/${train}`))).toBe(true);
       expect(initialInputs.some((p) => p.includes(`src/strategies/${train}`))).toBe(false);
     }
+    // So is the reranker's trainer (its forest scores in the page; the booster only trains).
+    for (const train of ['ensemble/reranker/train', 'ensemble/reranker/gbdt', 'ensemble/reranker/tree-grower']) {
+      expect(inputs.some((p) => p.includes(`src/${train}`))).toBe(true);
+      expect(initialInputs.some((p) => p.includes(`src/${train}`))).toBe(false);
+    }
+    expect(initialInputs.some((p) => p.includes('src/ensemble/reranker/forest'))).toBe(true);
     expect(lazyGzip).toBeGreaterThan(5_000);
     expect(initialGzip).toBeGreaterThan(20_000);
     expect(initialGzip).toBeLessThan(100_000);

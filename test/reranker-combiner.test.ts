@@ -12,7 +12,8 @@ import { Popularity } from '../src/strategies/popularity';
 import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { userQuery } from '../src/strategies/query';
 import { basketsDataset } from './fixtures';
-import { bestFirst, foldSplit, recallInPool } from '../src/ensemble/reranker/combiner';
+import { bestFirst } from '../src/ensemble/reranker/combiner';
+import { foldSplit, recallInPool } from '../src/ensemble/reranker/train';
 import { mulberry32 } from '../src/util/random';
 
 const strategies = () => ({ popularity: new Popularity({ maxItems: 200 }), repeat: new RepeatPurchase(), itemknn: new ItemKNN() });

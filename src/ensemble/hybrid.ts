@@ -16,8 +16,8 @@ import { BUILTIN_LOADERS } from './registry';
 import { ItemIds, shopperQuery, type Shopper, type UnknownItemPolicy } from './shopper';
 import { chooseProtocol, hyperparameterGrids, resolveTuneOptions, searchHyperparameters, searchWeights, TUNE_DEFAULTS, validationSplit, type TuneOptions, type TuneResult, type ValidationProtocol } from './tune';
 import { blockForList, buyAgainFill, buyAgainReason, listCheck, type ListKind } from './lists';
-import { Reranker, RERANKER_DEFAULTS, resolveRerankerOptions, trainReranker, type FeatureContribution, type RerankerOptions, type RerankerSummary } from './reranker/combiner';
-import type { LambdaMARTOptions } from './reranker/gbdt';
+import { Reranker, RERANKER_DEFAULTS, resolveRerankerOptions, type FeatureContribution, type RerankerOptions, type RerankerSummary } from './reranker/combiner';
+import type { LambdaMARTOptions } from './reranker/booster-options';
 import type { Split } from '../eval/splits';
 
 /** What a business-rule filter sees of an item. */
@@ -486,6 +486,8 @@ export class HybridRecommender {
         await this.fitStrategies(recencyWeightedSplit(carved.split, recency).train, fit, 'rerank/', false);
       }
       const refit = (train: Dataset, fold: number) => this.fitStrategies(train, fit, `rerank/fold${fold + 1}/`, false);
+      // Fit-time code, loaded on demand so a page that only loads and recommends never downloads it.
+      const { trainReranker } = await import('./reranker/train');
       const trained = await trainReranker(this.names, this.members, data, carved.split, protocol, o, this.settings, fit, refit, recency);
       forest = trained.model;
       this.learnedSummary = trained.summary;
