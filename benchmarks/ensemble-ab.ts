@@ -39,6 +39,8 @@ import { alternateRevisions, baseTree, medianTable, timingRows, withBaseTree, ty
 const here = fileURLToPath(import.meta.url);
 const root = join(dirname(here), '..');
 const args = process.argv.slice(2);
+/** How to run this again, written into each results file. */
+const command = `NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/ensemble-ab.ts ${args.join(' ')}`;
 const flag = textArg;
 
 interface ChildResult {
@@ -145,7 +147,7 @@ async function sameProcess(base: string, model: string, queries: number, users: 
     console.log(h0 === h1 ? `identical lists on both sides (sha256 ${h0.slice(0, 16)})` : `LISTS DIFFER: ${h0.slice(0, 16)}, ${h1.slice(0, 16)}`);
     const out = join(root, `benchmarks/results/ensemble-ab-same-process-${users}x${products}.json`);
     await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify({ machine: machine(), mode: 'same-process', base: { rev: base, commit: rev }, head, users, products, queries, loadAverage: load, identicalLists: h0 === h1, table }, null, 2)}\n`);
+    await writeFile(out, `${JSON.stringify({ command, machine: machine(), mode: 'same-process', base: { rev: base, commit: rev }, head, users, products, queries, loadAverage: load, identicalLists: h0 === h1, table }, null, 2)}\n`);
     console.log(`wrote ${out}`);
   });
 }
@@ -191,7 +193,6 @@ async function main(): Promise<void> {
   console.log(hashes.size === 1 ? `identical lists on both sides (sha256 ${[...hashes][0].slice(0, 16)})` : `LISTS DIFFER: ${[...hashes].map((h) => h.slice(0, 16)).join(', ')}`);
   const out = join(root, `benchmarks/results/ensemble-ab-${users}x${products}${excludePurchased ? '-exclude-purchased' : ''}.json`);
   await mkdir(dirname(out), { recursive: true });
-  const command = `NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/ensemble-ab.ts ${args.join(' ')}`;
   await writeFile(out, `${JSON.stringify({ command, machine: machine(), base: { rev: base, commit: rev }, head, users, products, queries, batch, rounds, excludePurchased, loadAverage: load, identicalLists: hashes.size === 1, table, runs }, null, 2)}\n`);
   console.log(`wrote ${out}`);
 }
