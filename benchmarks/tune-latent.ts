@@ -6,7 +6,7 @@
  * - P3: basket completion on the P3 training baskets (seed 43).
  * - P6: the 5,091 keyset.val users (the split's own validation users).
  *
- *   npx tsx benchmarks/tune-latent.ts P1|P2|P3|P6 als|als-focus|ease|tifuknn [--quick]
+ *   npx tsx benchmarks/tune-latent.ts P1|P2|P3|P6 als|als-focus|als-weighting|als-bm25|ease|tifuknn [--quick]
  *
  * Prints NDCG@10 (P6: Recall@20) per setting; writes benchmarks/results/tune-<P>-<strategy>.json.
  */
@@ -73,6 +73,31 @@ function grid(strategy: string, id: string, quick: boolean): Array<{ label: stri
         const o: Partial<ALSOptions> = { weighting: 'log1p', regularization, alpha };
         out.push({ label: JSON.stringify(o), make: () => new ALS(o) });
       }
+    }
+  } else if (strategy === 'als-weighting') {
+    // What a play count becomes (issue 8, stop 24): each weighting with confidence slopes on its own scale
+    // (log1p of Last.fm play counts is about 5, binary 1, bm25 up to a few hundred, count up to 10^5), at 128
+    // factors and 15 iterations to screen quickly (128 scored within 0.001 of 256 on P2's validation split).
+    const settings: Array<Partial<ALSOptions>> = [
+      { weighting: 'log1p', alpha: 1 },
+      ...[2, 4, 8, 16].map((alpha) => ({ weighting: 'binary' as const, alpha })),
+      ...[0.02, 0.05, 0.1].map((alpha) => ({ weighting: 'bm25' as const, alpha })),
+      ...[0.005, 0.02].map((alpha) => ({ weighting: 'count' as const, alpha })),
+    ];
+    for (const s of settings) {
+      const o: Partial<ALSOptions> = { factors: 128, regularization: 35, ...s };
+      out.push({ label: JSON.stringify(o), make: () => new ALS(o) });
+    }
+  } else if (strategy === 'als-bm25') {
+    // Second pass around the best of als-weighting (bm25, alpha 0.02): slope by ridge, then BM25's own k1 (the slope
+    // scaled by 101 / (k1 + 1), as a saturated weight is (k1 + 1) idf) and b.
+    const settings: Array<Partial<ALSOptions>> = [];
+    for (const regularization of [20, 35, 50]) for (const alpha of [0.01, 0.015, 0.02, 0.03]) settings.push({ regularization, alpha });
+    for (const bm25K1 of [10, 30, 300]) settings.push({ bm25K1, alpha: (0.02 * 101) / (bm25K1 + 1) });
+    for (const bm25B of [0.5, 0.65, 0.95]) settings.push({ bm25B });
+    for (const s of settings) {
+      const o: Partial<ALSOptions> = { factors: 128, weighting: 'bm25', regularization: 35, alpha: 0.02, ...s };
+      out.push({ label: JSON.stringify(o), make: () => new ALS(o) });
     }
   } else if (strategy === 'ease') {
     for (const lambda of quick ? [200] : [50, 200, 500, 1000]) {
