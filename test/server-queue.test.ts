@@ -2,9 +2,12 @@
  * The serving pool's shared task queue (src/server/queue.ts), both sides on one thread: tasks
  * come out in order and intact (multi-byte text, records wrapping at the ring's end), a full
  * ring refuses without losing anything, the running-task word follows take/finished, and a
- * task that could never fit is a TaskTooLargeError.
+ * task that could never fit is a TaskTooLargeError. Then a pool on a ring too small for its
+ * tasks: the ones that wait for room are answered too, exactly as in process.
  */
 import { describe, expect, it } from 'vitest';
+import { fitDemoRecommender } from '../examples/shared';
+import { ModelPool, ServingModel, type Task } from '../src/server/index';
 import { TaskQueue, TaskTaker, TaskTooLargeError } from '../src/server/queue';
 
 describe('shared task queue', () => {
@@ -62,5 +65,28 @@ describe('shared task queue', () => {
     // A sleeping worker returns at once when a task already waits.
     queue.push(2, '{}');
     new TaskTaker(queue.memory, 0).sleep();
+  });
+});
+
+describe('a pool whose ring holds only a few tasks', () => {
+  it('answers every task exactly as in process (the rest wait on the HTTP thread for room), and refuses one that cannot fit', async () => {
+    const rec = (await fitDemoRecommender({ users: 120, products: 90, seed: 6, quiet: true, neural: false })).recommender;
+    const bytes = rec.save();
+    const pool = await ModelPool.open(bytes, { workers: 2, queueBytes: 1024 });
+    const inline = await ServingModel.load(bytes);
+    try {
+      const users = rec.dataset.users;
+      // About 100 bytes each: at most 9 fit the ring at once.
+      const tasks: Task[] = Array.from({ length: 40 }, (_, u) => ({ op: 'recommend', shopper: { user: users.id(u) }, options: { k: 5 + (u % 3), explain: u % 2 === 0 } }));
+      const answers = tasks.map((t) => pool.run(t));
+      expect(pool.pending).toBe(40);
+      expect(await Promise.all(answers)).toEqual(await Promise.all(tasks.map((t) => inline.run(t))));
+      expect(pool.pending).toBe(0);
+      const huge: Task = { op: 'recommend', shopper: { history: Array(200).fill('x'.repeat(10)) }, options: { k: 5, explain: false } };
+      await expect(pool.run(huge)).rejects.toBeInstanceOf(TaskTooLargeError);
+      expect(pool.pending).toBe(0);
+    } finally {
+      await pool.close();
+    }
   });
 });
