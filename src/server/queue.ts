@@ -6,9 +6,10 @@
  * arrived, so a worker that the OS deschedules (the HTTP thread, the other worker and any
  * client share the cores) or that collects garbage held every request queued behind it,
  * while the other worker ran dry; and handing tasks out from the HTTP thread one at a time
- * made the workers wait for that thread's event loop (stop 20's serve-queue branch: lower
- * p99, fewer requests/s). Here a free worker never waits for the HTTP thread, and a stalled
- * one holds only the task it is running.
+ * made the workers wait for that thread's event loop (the serve-queue branch in
+ * docs/serving.md: lower p99, fewer requests/s). Here a free worker never waits for the HTTP
+ * thread, and a stalled one holds only the task it is running. Per-stage times and the side
+ * by side runs: docs/serving.md, "Stop 24".
  *
  * Layout: a byte ring of records [length, id, UTF-8 text, padding to 4 bytes]; a record that
  * would cross the end is preceded by a wrap marker (length -1) and starts at 0. One producer
