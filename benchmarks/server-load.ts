@@ -8,6 +8,7 @@
  *     (every core here), 1, and 0 (scoring on the HTTP thread): GET /recommend?user=<next
  *     user>&k=10; with 2 workers also POST /recommend with a history in the body (the
  *     serving-artifact path) and GET /popular (no personal scoring: the HTTP and thread cost);
+ *     `--workers 2` runs only the 2-worker rows (a shorter --compare on a busy machine);
  *   - with `--compare <git rev>[,<rev>...]`: hybridrec/server of each rev (2 workers, same model file,
  *     same GET and POST routes) from a temporary git worktree, alternating with this checkout
  *     round by round (`--rounds`, default 3 with --compare, else 1; the order flips every
@@ -28,7 +29,7 @@
  * to server-load-wrk.json (server-load-compare-wrk.json with --compare); latencies in ms with
  * a decimal.
  *
- *   npx tsx benchmarks/server-load.ts [--requests 20000] [--connections 50] [--users 2000] [--products 1500] [--baseline 41fa1b9] [--no-baseline] [--compare <rev>] [--rounds n] [--client autocannon|wrk]
+ *   npx tsx benchmarks/server-load.ts [--requests 20000] [--connections 50] [--users 2000] [--products 1500] [--baseline 41fa1b9] [--no-baseline] [--compare <rev>] [--rounds n] [--client autocannon|wrk] [--workers 2,1,0]
  *
  * The machine is shared: run it when it is quiet, and compare the rows of one run.
  */
@@ -57,6 +58,8 @@ const BASELINE = flag('baseline', '41fa1b9');
 const COMPARE = flag('compare', '');
 const ROUNDS = Number(flag('rounds', COMPARE ? '3' : '1'));
 const CLIENT = flag('client', 'autocannon');
+const WORKERS = flag('workers', '2,1,0').split(',').map(Number);
+if (WORKERS.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`--workers is a list of worker counts such as 2,1,0, not ${flag('workers', '')}`);
 if (CLIENT !== 'autocannon' && CLIENT !== 'wrk') throw new Error(`--client is autocannon or wrk, not ${CLIENT}`);
 const DEADLINE_S = 180;
 
@@ -356,7 +359,7 @@ async function main(): Promise<void> {
   const getPopular: RouteLoad = { route: 'GET /popular?k=10', requests: [{ method: 'GET', path: '/popular?k=10' }] };
   // Every core scoring (the default), one worker, and scoring on the HTTP thread: what the threads cost and buy.
   const ourRoutes = (workers: number): RouteLoad[] => (workers === 2 ? [getUser, postHistory, getPopular] : [getUser]);
-  const servers: Array<{ name: string; tree: string; workers: number; routes: RouteLoad[] }> = [2, 1, 0].map((workers) => ({
+  const servers: Array<{ name: string; tree: string; workers: number; routes: RouteLoad[] }> = WORKERS.map((workers) => ({
     name: `hybridrec/server (${workers} workers)`,
     tree: root,
     workers,

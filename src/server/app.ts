@@ -57,7 +57,12 @@ export async function createServer(model: string | Uint8Array, options: Partial<
   const o = resolveServerOptions(options);
   const deps = await dependencies();
   let modelPath = typeof model === 'string' ? model : null;
-  const pool = await ModelPool.open(typeof model === 'string' ? await loadArtifactFile(model) : model, { workers: o.workers, maxQueue: o.maxQueue });
+  const pool = await ModelPool.open(typeof model === 'string' ? await loadArtifactFile(model) : model, {
+    workers: o.workers,
+    maxQueue: o.maxQueue,
+    // A task is the validated body re-encoded (JSON.stringify of parsed JSON is no longer than it) plus a few options.
+    queueBytes: Math.max(16 << 20, 16 * Math.ceil(o.bodyLimit / 4)), // 4 x bodyLimit, a multiple of 4
+  });
   const s = schemas({ maxItems: o.maxItems, maxBatch: o.maxBatch, maxK: o.maxK, maxExplainK: o.maxExplainK });
   const metrics = createMetrics(deps.prom, pool);
 

@@ -6,6 +6,7 @@
 export { createServer, errorBody, type RecommendationServer } from './app';
 export { serve, type ServeOptions } from './serve';
 export { ModelPool, OverloadedError, type PoolOptions } from './pool';
+export { TaskTooLargeError } from './queue';
 export { ServingModel, type ModelInfo, type ServeRecommendOptions, type ShopperInput, type Task } from './model';
 export { SERVER_DEFAULTS, resolveServerOptions, type ServerOptions } from './options';
 export { schemas, type SchemaLimits } from './schemas';

@@ -36,7 +36,7 @@ export interface ServerOptions {
    * 12 ms without, so an explained list is bounded like any other work. Default 100.
    */
   maxExplainK: number;
-  /** Requests one worker may hold (running and waiting) before the server answers 503. Default 256. */
+  /** Requests per worker the server may hold (running and waiting, in one queue for all workers) before it answers 503. Default 256. */
   maxQueue: number;
   /**
    * Bearer token for the admin routes (hot swap). Default null: admin routes answer loopback

@@ -15,16 +15,23 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HybridrecError } from '../errors';
 import { ServingModel, sha256Hex, type ModelInfo, type Task } from './model';
-import { ServedError, type FromWorker, type ServingWorkerData, type ToWorker } from './protocol';
+import { ServedError, type FromWorker, type ServingWorkerData } from './protocol';
+import { TaskQueue } from './queue';
 
 export interface PoolOptions {
   /** Worker threads that score (0: score on the calling thread). Default: every core. */
   workers: number;
-  /** Requests one worker may hold (running + waiting) before the pool answers OverloadedError. */
+  /** Requests per worker the pool may hold (running + waiting) before it answers OverloadedError: at most maxQueue x workers in all. */
   maxQueue: number;
+  /**
+   * Bytes of the shared ring that carries tasks (their JSON) to the workers. A task that does
+   * not fit now waits on the HTTP thread; one larger than the ring is refused
+   * (TaskTooLargeError). Default 16 MiB; the server asks for at least 4 x its bodyLimit.
+   */
+  queueBytes: number;
 }
 
-/** Every worker already holds maxQueue requests: the server answers 503 with Retry-After. */
+/** The pool already holds maxQueue requests per worker: the server answers 503 with Retry-After. */
 export class OverloadedError extends HybridrecError {
   constructor(queued: number) {
     super(`the server is at capacity (${queued} requests waiting); retry shortly`);
@@ -47,6 +54,9 @@ interface Generation {
  */
 const POPULAR_ANSWERS = 32;
 
+/** Default PoolOptions.queueBytes: room for thousands of typical tasks (a user id task is about 100 bytes, a 200-item history about 4 KB). */
+const QUEUE_BYTES = 16 << 20;
+
 export class ModelPool {
   private current: Generation;
   /**
@@ -67,7 +77,7 @@ export class ModelPool {
   }
 
   static async open(bytes: Uint8Array, options: Partial<PoolOptions> = {}): Promise<ModelPool> {
-    const o: PoolOptions = { workers: options.workers ?? availableParallelism(), maxQueue: options.maxQueue ?? 256 };
+    const o: PoolOptions = { workers: options.workers ?? availableParallelism(), maxQueue: options.maxQueue ?? 256, queueBytes: options.queueBytes ?? QUEUE_BYTES };
     return new ModelPool(await startGeneration(bytes, o), o);
   }
 
@@ -158,87 +168,99 @@ class InlineGeneration implements Generation {
   async retire(): Promise<void> {}
 }
 
-interface Slot {
-  thread: Worker;
-  waiting: Map<number, { resolve: (json: string) => void; reject: (e: Error) => void }>;
+interface Waiting {
+  resolve: (json: string) => void;
+  reject: (e: Error) => void;
 }
 
 class ThreadGeneration implements Generation {
-  private slots: Slot[] = [];
+  /** Workers by their place in the generation (a dead one's place waits for its replacement). */
+  private threads: Array<Worker | null> = [];
+  private readonly waiting = new Map<number, Waiting>();
+  /** Tasks accepted while the shared ring was full, oldest first: appended as workers take tasks. */
+  private readonly overflow: Array<{ id: number; text: string }> = [];
   private nextId = 1;
   private retired = false;
   private drained: (() => void) | null = null;
 
   private constructor(
     readonly info: ModelInfo,
-    private readonly data: ServingWorkerData,
-    private readonly maxQueue: number,
+    private readonly data: Omit<ServingWorkerData, 'index'>,
+    private readonly queue: TaskQueue,
+    private readonly options: PoolOptions,
   ) {}
 
-  /** Starts `workers` threads on the artifact; resolves when every one has loaded it. */
-  static async start(data: ServingWorkerData, options: PoolOptions): Promise<ThreadGeneration> {
-    const started = await Promise.allSettled(Array.from({ length: options.workers }, () => spawn(data)));
+  /** Starts `workers` threads on the artifact and one task queue; resolves when every thread has loaded the artifact. */
+  static async start(base: { artifact: SharedArrayBuffer; sha256: string }, options: PoolOptions): Promise<ThreadGeneration> {
+    const queue = TaskQueue.create(options.queueBytes, options.workers);
+    const data = { ...base, queue: queue.memory };
+    const started = await Promise.allSettled(Array.from({ length: options.workers }, (_, index) => spawn({ ...data, index })));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     const ready = started.filter((s): s is PromiseFulfilledResult<{ thread: Worker; info: ModelInfo }> => s.status === 'fulfilled');
     if (failed) {
       await Promise.all(ready.map((s) => s.value.thread.terminate()));
       throw failed.reason;
     }
-    const generation = new ThreadGeneration(ready[0].value.info, data, options.maxQueue);
-    for (const { value } of ready) generation.adopt(value.thread);
+    const generation = new ThreadGeneration(ready[0].value.info, data, queue, options);
+    ready.forEach(({ value }, index) => generation.adopt(value.thread, index));
     return generation;
   }
 
   get pending(): number {
-    let n = 0;
-    for (const s of this.slots) n += s.waiting.size;
-    return n;
+    return this.waiting.size;
   }
 
   run(task: Task): Promise<string> {
-    let best: Slot | null = null;
-    for (const s of this.slots) if (best === null || s.waiting.size < best.waiting.size) best = s;
-    if (best === null || best.waiting.size >= this.maxQueue) return Promise.reject(new OverloadedError(this.pending));
-    const slot = best;
+    if (this.waiting.size >= this.options.maxQueue * this.options.workers) return Promise.reject(new OverloadedError(this.waiting.size));
     const id = this.nextId++;
+    const text = JSON.stringify(task);
     return new Promise<string>((resolve, reject) => {
-      slot.waiting.set(id, { resolve, reject });
-      slot.thread.postMessage({ id, task } satisfies ToWorker);
+      // Behind tasks already waiting for room, a task waits too (the queue stays in arrival order).
+      const queued = this.overflow.length === 0 ? this.queue.push(id, text) : (this.queue.assertFits(text), false);
+      if (!queued) this.overflow.push({ id, text });
+      this.waiting.set(id, { resolve, reject });
     });
   }
 
   retire(): Promise<void> {
     this.retired = true;
-    const stop = () => Promise.all(this.slots.map((s) => s.thread.terminate())).then(() => undefined);
+    const stop = () => Promise.all(this.threads.map((t) => t?.terminate())).then(() => undefined);
     if (this.pending === 0) return stop();
     return new Promise<void>((done) => {
       this.drained = () => void stop().then(done);
     });
   }
 
-  private adopt(thread: Worker): void {
-    const slot: Slot = { thread, waiting: new Map() };
-    this.slots.push(slot);
+  private settle(id: number, outcome: { json: string } | { error: Error }): void {
+    const w = this.waiting.get(id);
+    if (!w) return;
+    this.waiting.delete(id);
+    if ('json' in outcome) w.resolve(outcome.json);
+    else w.reject(outcome.error);
+    while (this.overflow.length > 0 && this.queue.push(this.overflow[0].id, this.overflow[0].text)) this.overflow.shift();
+    if (this.retired && this.drained && this.pending === 0) this.drained();
+  }
+
+  private adopt(thread: Worker, index: number): void {
+    this.threads[index] = thread;
     thread.on('message', (m: FromWorker) => {
-      if (m.type !== 'result' && m.type !== 'error') return;
-      const w = slot.waiting.get(m.id);
-      if (!w) return;
-      slot.waiting.delete(m.id);
-      if (m.type === 'result') w.resolve(m.json);
-      else w.reject(new ServedError(m.error));
-      if (this.retired && this.drained && this.pending === 0) this.drained();
+      if (m.type === 'result') this.settle(m.id, { json: m.json });
+      else if (m.type === 'error') this.settle(m.id, { error: new ServedError(m.error) });
     });
-    // A worker that dies (out of memory, a bug) fails its requests and is replaced.
+    // A worker that dies (out of memory, a bug) fails the request it was running and is
+    // replaced in its place; the requests still queued wait for the other workers or the replacement.
     thread.once('exit', (code) => {
-      this.slots = this.slots.filter((s) => s !== slot);
-      for (const w of slot.waiting.values()) w.reject(new HybridrecError(`a serving worker exited with code ${code}`));
-      slot.waiting.clear();
+      this.threads[index] = null;
+      const running = this.queue.running(index);
+      const died = () => new HybridrecError(`a serving worker exited with code ${code}`);
+      if (running !== 0) this.settle(running, { error: died() });
       if (this.retired) {
-        if (this.drained && this.pending === 0) this.drained();
+        // No replacement comes for a retired generation: with its last worker gone, nothing answers what is left.
+        if (this.threads.every((t) => t === null)) for (const id of [...this.waiting.keys()]) this.settle(id, { error: died() });
         return;
       }
-      spawn(this.data).then(
-        ({ thread: fresh }) => (this.retired ? void fresh.terminate() : this.adopt(fresh)),
+      spawn({ ...this.data, index }).then(
+        ({ thread: fresh }) => (this.retired ? void fresh.terminate() : this.adopt(fresh, index)),
         () => undefined,
       );
     });

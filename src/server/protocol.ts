@@ -1,15 +1,17 @@
-/** Messages between the serving pool (src/server/pool.ts) and its worker threads (worker.ts). */
-import type { ModelInfo, Task } from './model';
+/** Messages from the serving workers (worker.ts) to their pool (pool.ts); tasks go the other way through the shared queue (queue.ts). */
+import type { ModelInfo } from './model';
+import type { TaskQueueMemory } from './queue';
 
-/** workerData of a serving worker: the artifact, shared read-only by every worker of a generation. */
+/** workerData of a serving worker: the artifact, shared read-only by every worker of a generation, and the generation's task queue. */
 export interface ServingWorkerData {
   artifact: SharedArrayBuffer;
   sha256: string;
+  queue: TaskQueueMemory;
+  /** This worker's place in the generation (its running-task word in the queue); a replacement takes the place of the worker it replaces. */
+  index: number;
   /** Set while running from TypeScript sources: the module worker-dev.mjs imports after registering tsx. */
   entry?: string;
 }
-
-export type ToWorker = { id: number; task: Task };
 
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
