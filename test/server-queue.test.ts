@@ -5,6 +5,7 @@
  * task that could never fit is a TaskTooLargeError. Then a pool on a ring too small for its
  * tasks: the ones that wait for room are answered too, exactly as in process.
  */
+import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { fitDemoRecommender } from '../examples/shared';
 import { ModelPool, ServingModel, type Task } from '../src/server/index';
@@ -58,6 +59,19 @@ describe('shared task queue', () => {
     expect(queue.running(1)).toBe(0);
   });
 
+  it('frees the lock of a worker that died holding it, and only that one', () => {
+    const queue = TaskQueue.create(1024, 2);
+    // Control word 3 is the lock (queue.ts layout); worker 0 holding it is the value 1.
+    const words = new Int32Array(queue.memory.control);
+    queue.push(5, '{"a":1}');
+    Atomics.store(words, 3, 1);
+    queue.releaseLockOf(1);
+    expect(Atomics.load(words, 3)).toBe(1);
+    queue.releaseLockOf(0);
+    expect(Atomics.load(words, 3)).toBe(0);
+    expect(new TaskTaker(queue.memory, 1).take()).toEqual({ id: 5, text: '{"a":1}' });
+  });
+
   it('refuses a task larger than the ring, and a ring of a bad size', () => {
     const queue = TaskQueue.create(1024, 1);
     expect(() => queue.push(1, 'x'.repeat(1020))).toThrow(TaskTooLargeError);
@@ -84,6 +98,40 @@ describe('a pool whose ring holds only a few tasks', () => {
       expect(pool.pending).toBe(0);
       const huge: Task = { op: 'recommend', shopper: { history: Array(200).fill('x'.repeat(10)) }, options: { k: 5, explain: false } };
       await expect(pool.run(huge)).rejects.toBeInstanceOf(TaskTooLargeError);
+      expect(pool.pending).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('a serving worker that dies mid-task', () => {
+  it('fails only the task it was running; the others are answered exactly and the pool replaces it', async () => {
+    const rec = (await fitDemoRecommender({ users: 120, products: 90, seed: 6, quiet: true, neural: false })).recommender;
+    const bytes = rec.save();
+    const pool = await ModelPool.open(bytes, { workers: 2 });
+    const inline = await ServingModel.load(bytes);
+    // The generation's internals this test reaches into: its workers by place, and its queue.
+    const generation = (pool as unknown as { current: { threads: Array<Worker | null>; queue: TaskQueue } }).current;
+    const wait = (ms: number) => new Promise((done) => setTimeout(done, ms));
+    try {
+      const users = rec.dataset.users;
+      // A whole-catalogue batch with explanations: long enough to be killed while it runs.
+      const heavy: Task = { op: 'batch', shoppers: Array.from({ length: users.size }, (_, u) => ({ user: users.id(u) })), options: { k: 20, explain: true } };
+      const expected = await inline.run(heavy);
+      const answers = Array.from({ length: 8 }, () => pool.run(heavy));
+      while (generation.queue.running(0) === 0) await wait(1);
+      const victim = generation.threads[0]!;
+      await victim.terminate();
+      const settled = await Promise.allSettled(answers);
+      const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+      expect(failed.length).toBeLessThanOrEqual(1);
+      for (const f of failed) expect((f.reason as Error).message).toMatch(/a serving worker exited/);
+      for (const s of settled) if (s.status === 'fulfilled') expect(s.value).toBe(expected);
+      for (let t = 0; t < 400 && (generation.threads[0] === null || generation.threads[0] === victim); t++) await wait(25);
+      expect(generation.threads[0]).not.toBeNull();
+      expect(generation.threads[0]).not.toBe(victim);
+      expect(await Promise.all([pool.run(heavy), pool.run(heavy), pool.run(heavy)])).toEqual([expected, expected, expected]);
       expect(pool.pending).toBe(0);
     } finally {
       await pool.close();

@@ -251,6 +251,7 @@ class ThreadGeneration implements Generation {
     // replaced in its place; the requests still queued wait for the other workers or the replacement.
     thread.once('exit', (code) => {
       this.threads[index] = null;
+      this.queue.releaseLockOf(index);
       const running = this.queue.running(index);
       const died = () => new HybridrecError(`a serving worker exited with code ${code}`);
       if (running !== 0) this.settle(running, { error: died() });

@@ -14,7 +14,8 @@
  * Layout: a byte ring of records [length, id, UTF-8 text, padding to 4 bytes]; a record that
  * would cross the end is preceded by a wrap marker (length -1) and starts at 0. One producer
  * (the HTTP thread) publishes a record by moving the tail; consumers take records under a
- * lock word (held for one record's copy), so two workers never take the same task.
+ * lock word (held for one record's copy, and naming its holder), so two workers never take the
+ * same task.
  */
 import { HybridrecError } from '../errors';
 
@@ -106,6 +107,14 @@ export class TaskQueue extends SharedQueue {
     Atomics.notify(this.words, SIGNAL, 1);
     return true;
   }
+
+  /**
+   * After worker `index` exited: frees the queue's lock if that worker died holding it
+   * (terminated or out of memory within take()), so the other workers can take tasks again.
+   */
+  releaseLockOf(index: number): void {
+    if (Atomics.compareExchange(this.words, LOCK, index + 1, 0) === index + 1) Atomics.notify(this.words, LOCK);
+  }
 }
 
 /** A worker's side: takes the oldest task, or sleeps until there is one. */
@@ -120,7 +129,9 @@ export class TaskTaker extends SharedQueue {
   /** The oldest task (marked as this worker's running one), or null when the queue is empty. */
   take(): { id: number; text: string } | null {
     const w = this.words;
-    while (Atomics.compareExchange(w, LOCK, 0, 1) !== 0) Atomics.wait(w, LOCK, 1);
+    // The lock word holds its owner (index + 1), so the HTTP thread can free it if that worker dies holding it.
+    const owner = this.index + 1;
+    for (let held = Atomics.compareExchange(w, LOCK, 0, owner); held !== 0; held = Atomics.compareExchange(w, LOCK, 0, owner)) Atomics.wait(w, LOCK, held);
     try {
       let head = Atomics.load(w, HEAD);
       if (head === Atomics.load(w, TAIL)) return null;
