@@ -24,6 +24,9 @@
  *                       (ProtocolSpec.validationFolds; 1: one carve, as `weights: 'tune'`)
  *   --recency H         timestamped protocols: fit on interactions weighted by recency, half-life
  *                       H interactions (ProtocolSpec.recency; Infinity: none)
+ *   --tag NAME          with --validation-only: add -NAME to the tune-*.json file's name, so a run
+ *                       from an edited spec writes beside an earlier one (a run that replaces a
+ *                       file of the same name says so)
  *
  * Writes benchmarks/results/<protocol>.json (another seed: <protocol>-seed<N>.json); `npx tsx benchmarks/report.ts` turns all result
  * files into docs/benchmarks.md. Real-data protocols exit 0 with a message when ../shared is
@@ -170,6 +173,8 @@ export interface Levers {
   validationFolds?: number;
   /** --recency H: ProtocolSpec.recency with halfLifeInteractions H (Infinity: none). */
   recency?: number;
+  /** --tag NAME: appended to the names of --validation-only's result files. */
+  tag?: string;
 }
 
 /** P1's rows: MovieLens 100K, every rating one interaction, with timestamps and titles. */
@@ -485,10 +490,8 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
     const t0 = performance.now();
     const result = await foldedTuning(spec, split, seed, levers, folds);
     printTuning(id, result, configure(spec, levers).cut, (performance.now() - t0) / 1000);
-    await mkdir(RESULTS_DIR, { recursive: true });
-    const file = `tune-${id}-validation-folds${folds}${seed !== 42 ? `-seed${seed}` : ''}.json`;
-    await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validationFolds: folds, candidatesPerStrategy: configure(spec, levers).cut ?? HybridRecommender.defaults.candidatesPerStrategy, tuning: result }, null, 2)}\n`);
-    console.log(`  wrote benchmarks/results/${file}`);
+    const file = `tune-${id}-validation-folds${folds}${seed !== 42 ? `-seed${seed}` : ''}${tagOf(levers)}.json`;
+    await writeValidationFile(file, { protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validationFolds: folds, candidatesPerStrategy: configure(spec, levers).cut ?? HybridRecommender.defaults.candidatesPerStrategy, tuning: result });
     return;
   }
   const { strategies, tune: given, cut } = configure(spec, levers);
@@ -506,12 +509,10 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   if (levers.hpOnly) {
     if (!report) throw new Error('--hp-only needs --hp (or a protocol that searches hyper-parameters)');
     for (const [n, h] of Object.entries(report)) console.log(`  ${id} VALIDATION hyper-parameters ${n}: ${JSON.stringify(h.chosen)} ${h.given.toFixed(4)} -> ${h.score.toFixed(4)}; tried ${h.tried.map((t) => `${JSON.stringify(t.options)} ${t.score.toFixed(4)}`).join(', ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    await mkdir(RESULTS_DIR, { recursive: true });
     // A --grid run is named by the strategies it searched, beside (not over) the built-in grids' file.
-    const file = `tune-${id}-${levers.grid ? `grid-${Object.keys(levers.grid).join('-')}` : 'hyperparameters'}${recencyTag(spec, levers)}${seed !== 42 ? `-seed${seed}` : ''}.json`;
+    const file = `tune-${id}-${levers.grid ? `grid-${Object.keys(levers.grid).join('-')}` : 'hyperparameters'}${recencyTag(spec, levers)}${seed !== 42 ? `-seed${seed}` : ''}${tagOf(levers)}.json`;
     const command = `npx tsx benchmarks/quality.ts ${id}${process.argv.slice(3).filter((a) => a !== id).map((a) => ` ${shellWord(a)}`).join('')}`;
-    await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, metric: `${tune.metric}@${tune.k}`, hyperparameters: report }, null, 2)}\n`);
-    console.log(`  wrote benchmarks/results/${file}`);
+    await writeValidationFile(file, { protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, metric: `${tune.metric}@${tune.k}`, hyperparameters: report });
     return;
   }
   const result = await searchWeights(names, members, fallbackDefault, vsplit, tune, protocol, candidates, { seed, onProgress });
@@ -519,10 +520,22 @@ async function validationOnly(id: string, spec: ProtocolSpec, split: Split, seed
   printTuning(id, result, candidates, (performance.now() - t0) / 1000);
   if (report) for (const [n, h] of Object.entries(report)) console.log(`  hyper-parameters ${n}: ${JSON.stringify(h.chosen)} ${h.given.toFixed(4)} -> ${h.score.toFixed(4)}; tried ${h.tried.map((t) => `${JSON.stringify(t.options)} ${t.score.toFixed(4)}`).join(', ')}`);
   // Validation evidence only (no test figure): cited from docs, not a protocol table (report.ts skips tune-*.json).
+  const file = `tune-${id}-validation${recencyTag(spec, levers)}${seed !== 42 ? `-seed${seed}` : ''}${tagOf(levers)}.json`;
+  await writeValidationFile(file, { protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, tuning: result });
+}
+
+/** --tag's part of a validation file's name. */
+function tagOf(levers: Levers): string {
+  return levers.tag !== undefined ? `-${levers.tag}` : '';
+}
+
+/** Writes a --validation-only result file, and says so when it replaces an earlier run's file of the same name. */
+async function writeValidationFile(file: string, body: object): Promise<void> {
+  const path = join(RESULTS_DIR, file);
+  const replaced = existsSync(path);
   await mkdir(RESULTS_DIR, { recursive: true });
-  const file = `tune-${id}-validation${recencyTag(spec, levers)}${seed !== 42 ? `-seed${seed}` : ''}.json`;
-  await writeFile(join(RESULTS_DIR, file), `${JSON.stringify({ protocol: id, command, seed, date: new Date().toISOString().slice(0, 10), machine: machine(), validation: vsplit.stats, candidatesPerStrategy: candidates, tuning: result }, null, 2)}\n`);
-  console.log(`  wrote benchmarks/results/${file}`);
+  await writeFile(path, `${JSON.stringify(body, null, 2)}\n`);
+  console.log(`  wrote benchmarks/results/${file}${replaced ? ' (it replaces an earlier run of that name; --tag NAME writes beside it)' : ''}`);
 }
 
 /** A command-line argument as typed in a shell: a --grid JSON needs its quotes to be pasted back. */
@@ -666,9 +679,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     rounds: value('--rounds') !== undefined ? Number(value('--rounds')) : undefined,
     validationFolds: value('--val-folds') !== undefined ? Number(value('--val-folds')) : undefined,
     recency: value('--recency') !== undefined ? Number(value('--recency')) : undefined,
+    tag: value('--tag'),
   };
+  if (levers.tag !== undefined && !/^[\w.-]+$/.test(levers.tag)) throw new Error(`--tag ${levers.tag}: letters, digits, '_', '.' and '-' only (it becomes part of a file name)`);
   const consumed = new Set<number>();
-  for (const flag of ['--seed', '--cut', '--hp', '--grid', '--drop', '--metric', '--shrink', '--norms', '--weights', '--rounds', '--val-folds', '--recency']) {
+  for (const flag of ['--seed', '--cut', '--hp', '--grid', '--drop', '--metric', '--shrink', '--norms', '--weights', '--rounds', '--val-folds', '--recency', '--tag']) {
     const at = args.indexOf(flag);
     if (at >= 0 && value(flag) !== undefined) consumed.add(at + 1);
   }
