@@ -15,7 +15,7 @@
  * (rendered by benchmarks/report.ts). About 1 minute for P1,P2 with 7 reps on a quiet 2-core
  * machine. Exits 0 with a message when ../shared/data is absent.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ import { execSync } from 'node:child_process';
 import { HybridRecommender, type Recommendation } from '../src/index';
 import { installWorkerPool } from '../src/node';
 import { defaultStrategies } from '../examples/shared';
-import { arg, describeMachine, machine, median } from './machine';
+import { arg, describeMachine, machine, median, procCpuSeconds } from './machine';
 import { loadSplit, RESULTS_DIR, SHARED_DATA } from './quality';
 
 interface Way {
@@ -33,19 +33,12 @@ interface Way {
 
 const OPTIONS = { k: 10, excludePurchased: true } as const;
 
-/** Clock ticks per second of /proc's CPU times (Linux), or null where there is no /proc. */
-const CLOCK_TICKS = existsSync(`/proc/self/task/${process.pid}/stat`) ? Number(execSync('getconf CLK_TCK', { encoding: 'utf8' })) : null;
-
 /**
  * CPU seconds of the calling thread alone (its task in /proc: Node 20 has no per-thread CPU
- * clock), in clock ticks (10 ms), so read as a sum over reps; null without /proc.
+ * clock), in 10 ms ticks, so read as a sum over reps; null without /proc.
  */
-function callingThreadCpu(): number | null {
-  if (CLOCK_TICKS === null) return null;
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
+const callingThreadCpu = () => procCpuSeconds(`/proc/self/task/${process.pid}/stat`);
+const HAS_THREAD_CPU = callingThreadCpu() !== null;
 
 const WAYS: Way[] = [
   { name: 'recommend() per user', run: (rec, users) => users.map((u) => rec.recommend(u, OPTIONS)) },
@@ -113,7 +106,7 @@ async function main(): Promise<void> {
         'users/s (CPU)': Math.round(users.length / cpu),
         'speed-up (wall)': Number((base / wall).toFixed(2)),
         // Where the CPU of a parallel batch goes: the calling thread's part (reading the workers' lists) against the workers'.
-        'calling-thread CPU ms/batch': CLOCK_TICKS === null ? null : Math.round((1000 * samples[w].callingThread) / reps),
+        'calling-thread CPU ms/batch': HAS_THREAD_CPU ? Math.round((1000 * samples[w].callingThread) / reps) : null,
         'identical to recommend()': identical[w],
       };
       rows.push(row);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 export interface Machine {
@@ -69,4 +70,20 @@ export function threadScalingRows(times: Record<string, number[]>, threadCounts:
     oursSpeedup: med('ours-1') / med(`ours-${threads}`),
     implicitSpeedup: med('implicit-1') / med(`implicit-${threads}`),
   }));
+}
+
+/**
+ * CPU seconds (user + system) in a /proc stat file: /proc/<pid>/stat for a process (every
+ * thread), /proc/self/task/<tid>/stat for one thread. /proc counts in clock ticks of USER_HZ,
+ * 100 on Linux, so the figure moves in 10 ms steps. Null where the file does not exist (no /proc).
+ */
+export function procCpuSeconds(path: string): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -42,7 +42,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { fitDemoRecommender } from '../examples/shared';
-import { describeMachine, machine, median } from './machine';
+import { describeMachine, machine, median, procCpuSeconds } from './machine';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -136,13 +136,8 @@ async function stop(proc: ChildProcess): Promise<void> {
 
 /** CPU milliseconds (user + system, every thread) a process has used, from /proc; null where there is none. */
 function processCpuMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
-  } catch {
-    return null;
-  }
+  const seconds = procCpuSeconds(`/proc/${pid}/stat`);
+  return seconds === null ? null : seconds * 1000;
 }
 
 /** The route's requests through autocannon; one counter walks the list, as every connection asks for the next. */

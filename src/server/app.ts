@@ -16,7 +16,7 @@ import { OptionError } from '../errors';
 import { loadOptional } from '../util/optional';
 import { createMetrics } from './metrics';
 import { requestField, type ModelInfo, type ServeRecommendOptions, type ShopperInput, type Task } from './model';
-import { ModelPool } from './pool';
+import { ModelPool, QUEUE_BYTES } from './pool';
 import { resolveServerOptions, type ServerOptions } from './options';
 import { schemas } from './schemas';
 
@@ -61,7 +61,7 @@ export async function createServer(model: string | Uint8Array, options: Partial<
     workers: o.workers,
     maxQueue: o.maxQueue,
     // A task is the validated body re-encoded (JSON.stringify of parsed JSON is no longer than it) plus a few options.
-    queueBytes: Math.max(16 << 20, 16 * Math.ceil(o.bodyLimit / 4)), // 4 x bodyLimit, a multiple of 4
+    queueBytes: Math.max(QUEUE_BYTES, 16 * Math.ceil(o.bodyLimit / 4)), // 4 x bodyLimit, a multiple of 4
   });
   const s = schemas({ maxItems: o.maxItems, maxBatch: o.maxBatch, maxK: o.maxK, maxExplainK: o.maxExplainK });
   const metrics = createMetrics(deps.prom, pool);

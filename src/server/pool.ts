@@ -55,7 +55,7 @@ interface Generation {
 const POPULAR_ANSWERS = 32;
 
 /** Default PoolOptions.queueBytes: room for thousands of typical tasks (a user id task is about 100 bytes, a 200-item history about 4 KB). */
-const QUEUE_BYTES = 16 << 20;
+export const QUEUE_BYTES = 16 << 20;
 
 export class ModelPool {
   private current: Generation;

@@ -11,7 +11,7 @@ export function joinNames(names: string[]): string {
  * orders, first in basket `first` and last in basket `last` (0-based), `ago` orders ago (1 =
  * the most recent). Never "popular": a re-buy is the shopper's habit, not the crowd's.
  */
-export function rebuyReason(bought: number, nBaskets: number, first: number, last: number, ago: number): string {
+function rebuyReason(bought: number, nBaskets: number, first: number, last: number, ago: number): string {
   const when = ago === 1 ? 'last in your most recent order' : `last ${ago} orders ago`;
   if (bought === nBaskets) return nBaskets === 1 ? 'you bought this in your only order' : `you bought this in all of your ${nBaskets} orders`;
   const share = `${bought} of your ${nBaskets} orders`;
@@ -31,28 +31,17 @@ function ordinal(n: number): string {
 
 /**
  * The re-buy reason for `item` from the shopper's timeline (rebuyReason over the orders that
- * hold it) and how many orders hold it; null when none does.
+ * hold it) and how many orders hold it; null when none does. The orders that hold it are left
+ * in holding[0 .. bought), ascending (room for every order of the timeline; RepeatPurchase
+ * reads them for the item's score).
  */
-export function timelineRebuy(tl: BasketTimeline, item: number): { reason: string; bought: number } | null {
+export function timelineRebuy(tl: BasketTimeline, item: number, holding = new Int32Array(tl.itemPtr.length - 1)): { reason: string; bought: number } | null {
   const nBaskets = tl.itemPtr.length - 1;
   let bought = 0;
-  let first = -1;
-  let last = -1;
-  for (let b = 0; b < nBaskets; b++) {
-    if (!basketHas(tl, b, item)) continue;
-    bought++;
-    if (first < 0) first = b;
-    last = b;
-  }
-  return bought === 0 ? null : { reason: rebuyReason(bought, nBaskets, first, last, nBaskets - last), bought };
-}
-
-/** Writes the baskets of the timeline that hold `item` into `out`, ascending (room for every basket); returns how many. */
-export function basketsHolding(tl: BasketTimeline, item: number, out: Int32Array): number {
-  const nBaskets = tl.itemPtr.length - 1;
-  let n = 0;
-  for (let b = 0; b < nBaskets; b++) if (basketHas(tl, b, item)) out[n++] = b;
-  return n;
+  for (let b = 0; b < nBaskets; b++) if (basketHas(tl, b, item)) holding[bought++] = b;
+  if (bought === 0) return null;
+  const last = holding[bought - 1];
+  return { reason: rebuyReason(bought, nBaskets, holding[0], last, nBaskets - last), bought };
 }
 
 /** Whether basket b of the timeline holds `item`. */

@@ -5,7 +5,7 @@ import { NotFittedError } from '../errors';
 import { number, optionsToJson, resolveOptions, type OptionChecks } from '../util/options';
 import { checkDataset, checkItem, checkQuery, checkScores } from './checks';
 import { BasketDecay } from './decay';
-import { basketsHolding, countReason, rebuyReason } from './reasons';
+import { countReason, timelineRebuy } from './reasons';
 import type { BasketTimeline, Explanation, FitOptions, ItemNamer, JsonObject, Query, Recommender, ScoreVector } from './types';
 
 export interface RepeatPurchaseOptions {
@@ -119,11 +119,9 @@ export class RepeatPurchase implements Recommender {
       const nBaskets = tl.itemPtr.length - 1;
       if (this.holding.length < nBaskets) this.holding = new Int32Array(Math.max(nBaskets, 2 * this.holding.length));
       // One pass over the timeline's lines for the reason and the score (each scanned it again, the score twice).
-      const bought = basketsHolding(tl, item, this.holding);
-      if (bought === 0) return null;
-      const last = this.holding[bought - 1];
-      const reason = rebuyReason(bought, nBaskets, this.holding[0], last, nBaskets - last);
-      return { score: Math.fround(this.timelineScore(tl, this.holding, bought)), reason, evidence: [{ item, weight: bought }] };
+      const rebuy = timelineRebuy(tl, item, this.holding);
+      if (rebuy === null) return null;
+      return { score: Math.fround(this.timelineScore(tl, this.holding, rebuy.bought)), reason: rebuy.reason, evidence: [{ item, weight: rebuy.bought }] };
     }
     const { items, weights } = query.history;
     const k = items.indexOf(item);
