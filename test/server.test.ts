@@ -274,8 +274,12 @@ describe('operations', () => {
   });
 
   it('/metrics is Prometheus text with per-route counts and latency histograms', async () => {
+    const unmatched = async () => Number(/^hybridrec_http_requests_total\{route="unmatched",method="GET",status="404"\} (\d+)$/m.exec((await get('/metrics')).body as string)?.[1] ?? 0);
+    const unmatchedBefore = await unmatched();
     await get('/popular?k=2');
     await get('/recommend?user=nobody');
+    await get('/no/such/route');
+    await get('/docs/json');
     const r = await get('/metrics');
     expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = r.body as string;
@@ -287,6 +291,10 @@ describe('operations', () => {
     expect(text).toMatch(/^hybridrec_http_requests_total\{route="\/recommend",method="GET",status="404"\} [1-9]/m);
     expect(text).toMatch(/^hybridrec_http_request_duration_seconds_bucket\{le="0\.005",route="\/popular",method="GET"\} \d+/m);
     expect(text).toMatch(/^hybridrec_http_request_duration_seconds_count\{route="\/popular",method="GET"\} [1-9]/m);
+    // Every route is counted under its pattern (a plugin's route too), and a request no route matches under "unmatched", once.
+    expect(text).toMatch(/^hybridrec_http_requests_total\{route="\/docs\/json",method="GET",status="200"\} [1-9]/m);
+    expect(await unmatched()).toBe(unmatchedBefore + 1);
+    expect(text).toMatch(/^hybridrec_http_request_duration_seconds_count\{route="unmatched",method="GET"\} [1-9]/m);
     expect(text).toMatch(/^hybridrec_scoring_workers 2$/m);
     expect(text).toMatch(/^# TYPE hybridrec_http_request_duration_seconds histogram$/m);
   });

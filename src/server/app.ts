@@ -6,7 +6,7 @@
  * route for Prometheus.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import type * as Prom from 'prom-client';
 // Types only (the schema fields summary, tags, hide; app.swagger()): the package loads at run time through loadOptional.
 import type {} from '@fastify/swagger';
@@ -76,6 +76,20 @@ export async function createServer(model: string | Uint8Array, options: Partial<
   });
   let closing = false;
 
+  // Each route gets its own onResponse hook that knows its pattern (added as the route is
+  // registered, for the plugins' routes too): a global hook would read it from
+  // req.routeOptions, which builds an options object on every call.
+  const observed = (route: string): onResponseHookHandler => {
+    const record = metrics.route(route);
+    return (req, reply, done) => {
+      record(req.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+  };
+  app.addHook('onRoute', (route) => {
+    route.onResponse = [...[route.onResponse ?? []].flat(), observed(route.url)];
+  });
+
   await app.register(deps.swagger as never, {
     openapi: {
       openapi: '3.0.3',
@@ -100,45 +114,43 @@ export async function createServer(model: string | Uint8Array, options: Partial<
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.addHook('onResponse', (req, reply, done) => {
-    metrics.observe(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const { status, body } = errorBody(error);
     if (status >= 500) req.log.error(error);
     if (status === 503) reply.header('retry-after', '1');
     return reply.status(status).send(body);
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, type: 'NotFound' }));
+  // fastify runs every lifecycle hook given to the not-found handler (its types declare only preValidation and preHandler).
+  const unmatched: object = { onResponse: observed('unmatched') };
+  app.setNotFoundHandler(unmatched, (req, reply) => reply.status(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, type: 'NotFound' }));
   app.addHook('onClose', async () => pool.close());
 
-  const answer = async (reply: FastifyReply, json: Promise<string>) => reply.type('application/json; charset=utf-8').send(await json);
-  const strict = { preValidation: canonicalQuery };
+  // Not async: the handlers return this promise as it is (an async wrapper would add a promise and a microtask turn per request).
+  const answer = (reply: FastifyReply, json: Promise<string>) => json.then((text) => reply.type('application/json; charset=utf-8').send(text));
 
-  app.get('/recommend', { schema: s.recommendGet, ...strict }, async (req, reply) => {
+  app.get('/recommend', strictQuery(s.recommendGet), (req, reply) => {
     const q = req.query as { user: string } & ServeRecommendOptions;
     return answer(reply, pool.run({ op: 'recommend', shopper: { user: q.user }, options: listOptions(q, o.maxExplainK) }));
   });
-  app.post('/recommend', { schema: s.recommendPost }, async (req, reply) => {
+  app.post('/recommend', { schema: s.recommendPost }, (req, reply) => {
     const body = req.body as Record<string, unknown>;
     return answer(reply, pool.run({ op: 'recommend', shopper: shopperOf(body, o.maxItems, ''), options: listOptions(body, o.maxExplainK) }));
   });
-  app.post('/recommend/batch', { schema: s.recommendBatch }, async (req, reply) => {
+  app.post('/recommend/batch', { schema: s.recommendBatch }, (req, reply) => {
     const body = req.body as { shoppers: ShopperInput[] } & Record<string, unknown>;
     const shoppers = body.shoppers.map((x, i) => (typeof x === 'string' ? x : shopperOf(x as Record<string, unknown>, o.maxItems, `shoppers[${i}].`)));
     return answer(reply, pool.run({ op: 'batch', shoppers, options: listOptions(body, o.maxExplainK) }));
   });
-  app.post('/complete-basket', { schema: s.completeBasket }, async (req, reply) => {
+  app.post('/complete-basket', { schema: s.completeBasket }, (req, reply) => {
     const body = req.body as Record<string, unknown>;
     return answer(reply, pool.run({ op: 'recommend', shopper: shopperOf(body, o.maxItems, ''), options: listOptions(body, o.maxExplainK) }));
   });
-  app.get('/similar', { schema: s.similar, ...strict }, async (req, reply) => {
+  app.get('/similar', strictQuery(s.similar), (req, reply) => {
     const q = req.query as { item: string; k: number; explain: boolean };
     const { k, explain } = listOptions(q, o.maxExplainK);
     return answer(reply, pool.run({ op: 'similar', item: q.item, options: { k, explain } }));
   });
-  app.get('/popular', { schema: s.popular, ...strict }, async (req, reply) => answer(reply, pool.popular((req.query as { k: number }).k)));
+  app.get('/popular', strictQuery(s.popular), (req, reply) => answer(reply, pool.popular((req.query as { k: number }).k)));
   app.get('/model', { schema: s.model }, async () => ({ generation: pool.generation, model: pool.info }));
   app.get('/health', { schema: s.health }, async () => ({ status: 'ok' }));
   app.get('/ready', { schema: s.ready }, async (_req, reply) =>
@@ -243,25 +255,40 @@ class RequestError extends Error {
 }
 
 const INTEGER = /^[0-9]{1,9}$/;
-const BOOLEANS: Record<string, boolean> = { true: true, false: false, 1: true, 0: false };
+const BOOLEANS = new Map<string, boolean>([
+  ['true', true],
+  ['false', false],
+  ['1', true],
+  ['0', false],
+]);
 
 /**
- * Query strings carry text; this turns the canonical spellings of the schema's integer and
- * boolean parameters into numbers and booleans before validation (k=10; explain=true, false,
- * 1 or 0) and leaves anything else (k=0x10, k=1e3, k=+5, explain=yes, a repeated k) as it came,
- * for the schema to reject with a message naming the field. AJV's own coercion would accept
- * "0x10", "1e3" and [5].
+ * A GET route's options: its schema, and a preValidation hook that turns the canonical
+ * spellings of the query string's integer and boolean parameters into numbers and booleans
+ * (k=10; explain=true, false, 1 or 0) and leaves anything else (k=0x10, k=1e3, k=+5,
+ * explain=yes, a repeated k) as it came, for the schema to reject with a message naming the
+ * field. AJV's own coercion would accept "0x10", "1e3" and [5]. The parameters to convert are
+ * read from the schema once, here: per request the hook touches only them (reading the schema
+ * back through req.routeOptions builds an options object on every call).
  */
-function canonicalQuery(req: FastifyRequest, _reply: FastifyReply, done: () => void): void {
-  const props = (req.routeOptions.schema?.querystring as { properties?: Record<string, { type?: string }> } | undefined)?.properties ?? {};
-  const q = req.query as Record<string, unknown>;
-  for (const [key, value] of Object.entries(q)) {
-    if (typeof value !== 'string') continue;
-    const type = props[key]?.type;
-    if (type === 'integer' && INTEGER.test(value)) q[key] = Number(value);
-    else if (type === 'boolean' && value in BOOLEANS) q[key] = BOOLEANS[value];
-  }
-  done();
+function strictQuery<S extends { querystring: { properties: Record<string, { type?: string }> } }>(schema: S) {
+  const named = (type: string) => Object.keys(schema.querystring.properties).filter((key) => schema.querystring.properties[key].type === type);
+  const integers = named('integer');
+  const booleans = named('boolean');
+  const preValidation = (req: FastifyRequest, _reply: FastifyReply, done: () => void): void => {
+    const q = req.query as Record<string, unknown>;
+    for (const key of integers) {
+      const value = q[key];
+      if (typeof value === 'string' && INTEGER.test(value)) q[key] = Number(value);
+    }
+    for (const key of booleans) {
+      const value = q[key];
+      const canonical = typeof value === 'string' ? BOOLEANS.get(value) : undefined;
+      if (canonical !== undefined) q[key] = canonical;
+    }
+    done();
+  };
+  return { schema, preValidation };
 }
 
 /** ajv's instancePath ("/history/3") as a field name ("history[3]"). */

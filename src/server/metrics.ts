@@ -4,8 +4,8 @@ import type { ModelPool } from './pool';
 
 export interface ServerMetrics {
   readonly registry: Prom.Registry;
-  /** Counts a finished request and records its latency under its route pattern. */
-  observe(route: string, method: string, status: number, seconds: number): void;
+  /** The recorder of one route pattern: counts each finished request and records its latency, by method and status. */
+  route(route: string): (method: string, status: number, seconds: number) => void;
   swapped(ok: boolean): void;
 }
 
@@ -58,20 +58,21 @@ export function createMetrics(prom: typeof Prom, pool: ModelPool): ServerMetrics
       this.set(pool.workers);
     },
   });
-  // Each label set's child, found by one string key: prom-client hashes the label object on every inc()/observe().
-  const counted = new Map<string, Prom.Counter.Internal>();
-  const timed = new Map<string, Prom.Histogram.Internal<"route" | "method">>();
   return {
     registry,
-    observe(route, method, status, seconds) {
-      const key = `${method} ${route}`;
-      const countKey = `${key} ${status}`;
-      let count = counted.get(countKey);
-      if (count === undefined) counted.set(countKey, (count = requests.labels({ route, method, status: String(status) })));
-      count.inc();
-      let time = timed.get(key);
-      if (time === undefined) timed.set(key, (time = latency.labels({ route, method })));
-      time.observe(seconds);
+    route(route) {
+      // Each label set's child, found by one string key: prom-client hashes the label object on every labels() call.
+      const counted = new Map<string, Prom.Counter.Internal>();
+      const timed = new Map<string, Prom.Histogram.Internal<'route' | 'method'>>();
+      return (method, status, seconds) => {
+        const countKey = `${method} ${status}`;
+        let count = counted.get(countKey);
+        if (count === undefined) counted.set(countKey, (count = requests.labels({ route, method, status: String(status) })));
+        count.inc();
+        let time = timed.get(method);
+        if (time === undefined) timed.set(method, (time = latency.labels({ route, method })));
+        time.observe(seconds);
+      };
     },
     swapped(ok) {
       swaps.inc({ result: ok ? 'ok' : 'error' });
