@@ -110,7 +110,7 @@ export const FIXED_FEATURES = [
 /**
  * Decay rates of `history.decayedShare<r>`: per basket the weight r^(baskets ago - 1), so
  * the last basket weighs 1. 0.9 is TIFU-KNN's published within-group rate on TaFeng; 0.7
- * and 0.5 look at the last few baskets only (weight under 0.1 beyond 6 and 3 baskets ago).
+ * and 0.5 look at the last few baskets (a weight under 0.1 from 8 and from 5 baskets ago on).
  */
 const DECAY_RATES = [0.9, 0.7, 0.5] as const;
 
