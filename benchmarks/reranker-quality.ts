@@ -4,7 +4,7 @@
  *
  *   npx tsx benchmarks/reranker-quality.ts P4-small|P4-large|P3|P6|P1|P2 [--seed 42]
  *        [--transfer 43] [--max-queries 1000] [--candidates 30] [--folds 2] [--without ncf,sequential]
- *        [--ndcg-at 10] [--weights-from results.json] [--no-lists] [--tag name]
+ *        [--ndcg-at 10] [--weights-from results.json] [--no-lists] [--validation-only] [--tag name]
  *
  * One fit per protocol: weights tuned and the reranker trained on the same validation split
  * carved from the training data (the test split is never read before evaluation); the tuned
@@ -18,11 +18,15 @@
  * script on the same protocol, seed and strategies) in place of tuning them again: the tuning
  * is deterministic, so the fit is the same one without its tuning time (the reranker then
  * carves the same validation split itself). `--no-lists`: the ensemble rows only.
+ * `--validation-only`: fit and stop before the test split is ranked: the results file holds
+ * the fit's figures (the reranker's guard on shoppers carved from training) and no test row,
+ * for choosing features or options without seeing a test figure.
  * Writes benchmarks/results/reranker-<protocol>.json (`-lite` with --without, `-<tag>` with --tag);
  * `--table` prints the tables of docs/reranker.md from those files.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { HybridRecommender, ensembleRanker, evaluate, nextBasket, weightedRanker, type EvalResult, type IndexRanker, type Split } from '../src/index';
 import { MergeEngine } from '../src/ensemble/merge';
@@ -49,6 +53,7 @@ const without = (flag('without') ?? '').split(',').filter(Boolean);
 const ndcgAt = flag('ndcg-at') === undefined ? undefined : Number(flag('ndcg-at'));
 const weightsFrom = flag('weights-from');
 const noLists = args.includes('--no-lists');
+const validationOnly = args.includes('--validation-only');
 const tag = flag('tag');
 
 interface Row {
@@ -121,14 +126,18 @@ async function run(id: string): Promise<void> {
     return;
   }
   const started = performance.now();
+  const loadAtStart = loadavg()[0];
   const split = await spec.load(seed);
   console.log(`${spec.title}${without.length ? ` without ${without.join(', ')}` : ''}`);
   const rec = await fitBoth(split, id, seed);
   const rows: Row[] = [];
-  rows.push(await measure('ensemble (tuned linear)', weightedRanker(rec, rec.strategyWeights), split));
-  rows.push(await measure('ensemble (reranked)', ensembleRanker(rec, { list: 'all' }), split));
+  if (validationOnly) console.log(`  --validation-only: guard ${JSON.stringify(rec.rerankerSummary?.guard)}; the test split is not ranked`);
+  else {
+    rows.push(await measure('ensemble (tuned linear)', weightedRanker(rec, rec.strategyWeights), split));
+    rows.push(await measure('ensemble (reranked)', ensembleRanker(rec, { list: 'all' }), split));
+  }
   const lists: Row[] = [];
-  const nextBasketLike = !noLists && split.queries.some((q) => q.repeat !== undefined);
+  const nextBasketLike = !validationOnly && !noLists && split.queries.some((q) => q.repeat !== undefined);
   if (nextBasketLike) {
     lists.push(await measure('P-TopFreq (reference)', topFreqRanker(split.train, false), split));
     lists.push(await measure('buy-again (linear)', ensembleRanker(rec, { list: 'buy-again', combiner: 'linear' }), split));
@@ -145,7 +154,7 @@ async function run(id: string): Promise<void> {
     lists.push(await measure('discover (reranked)', ensembleRanker(rec, { list: 'discover' }), split));
   }
   let transferRows: Row[] | null = null;
-  if (transfer !== null && id.startsWith('P4')) {
+  if (transfer !== null && id.startsWith('P4') && !validationOnly) {
     const size = id === 'P4-small' ? [2000, 1500] : [20000, 5000];
     console.log(`  transfer: the shop of seed ${transfer}, strategies and a reranker fitted there, and the trees of seed ${seed}`);
     const other = nextBasket(syntheticDataset(size[0], size[1], transfer));
@@ -168,6 +177,8 @@ async function run(id: string): Promise<void> {
     without,
     date: new Date().toISOString().slice(0, 10),
     machine: machine(),
+    validationOnly,
+    loadAverage: { start: loadAtStart, end: loadavg()[0] },
     split: split.stats,
     tuning: rec.tuning ?? { from: weightsFrom, weights: rec.strategyWeights, normalization: rec.normalization },
     reranker: rec.rerankerSummary,
@@ -194,6 +205,7 @@ async function table(): Promise<void> {
   const transfers: string[] = [];
   for (const f of files) {
     const r = JSON.parse(await readFile(join(RESULTS_DIR, f), 'utf8'));
+    if (r.validationOnly) continue; // no test rows: a feature or option choice on the guard
     const [lin, rer] = r.rows as Row[];
     const strategies = `${Object.keys(r.fitSeconds).filter((n) => !['tuning', 'reranker', 'fallback'].includes(n)).length}${r.without.length ? ` (without ${r.without.join(', ')})` : ''}`;
     ensemble.push(`| ${r.protocol} | ${strategies} | ${f4(lin.ndcg10)} | ${f4(rer.ndcg10)} | ${f4(lin.recall10)} | ${f4(rer.recall10)} | ${f4(lin.recall20)} | ${f4(rer.recall20)} | ${r.reranker?.training?.treesKept ?? 'not trained'} | ${r.reranker?.usableQueries ?? '-'} | \`${r.command}\` |`);

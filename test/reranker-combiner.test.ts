@@ -3,7 +3,8 @@ import { HybridRecommender } from '../src/ensemble/hybrid';
 import { datasetFromInstacart } from '../src/data/instacart';
 import { generateGrocery } from '../src/data/synthetic';
 import type { Dataset } from '../src/data/dataset';
-import { AbortedError, OptionError } from '../src/errors';
+import { AbortedError, ArtifactError, OptionError } from '../src/errors';
+import { ArtifactReader, ArtifactWriter } from '../src/artifact/container';
 import { evaluate } from '../src/eval/evaluate';
 import { ensembleRanker, weightedRanker } from '../src/eval/rankers';
 import { nextBasket } from '../src/eval/splits';
@@ -147,6 +148,19 @@ describe('HybridRecommender with the reranker combiner', () => {
       expect(back.recommend(id, { k: 10, list: 'discover' })).toEqual(rec.recommend(id, { k: 10, list: 'discover' }));
     }
     expect(back.reranker!.importance()).toEqual(rec.reranker!.importance());
+  });
+
+  it('refuses a format-1 reranker (saved before the next-basket features) with an ArtifactError that says to refit', async () => {
+    const reader = ArtifactReader.open(rec.save());
+    const w = new ArtifactWriter();
+    // A format-1 artifact had no item.rebuyNext section either.
+    for (const name of reader.sectionNames) if (name !== 'reranker/items/rebuyNext') w.array(name, reader.array(name).slice());
+    const root = structuredClone(reader.root) as { reranker: { format: number } };
+    expect(root.reranker.format).toBe(2);
+    root.reranker.format = 1;
+    const old = w.toBytes(root as never);
+    await expect(HybridRecommender.load(old)).rejects.toThrow(ArtifactError);
+    await expect(HybridRecommender.load(old)).rejects.toThrow(/^is 1: saved before the next-basket features.*refit the recommender \(section "reranker", field "format"\)$/s);
   });
 
   it('is deterministic by seed', async () => {

@@ -61,6 +61,12 @@ describe('ItemStatistics', () => {
     expect(stats.meanInterval[milk]).toBe(1);
     expect(stats.meanInterval[bread]).toBe(1.5);
     expect(stats.meanInterval[eggs]).toBeNaN();
+    // Next-basket re-buy: milk u1 0->1 yes, 1->2 yes, u2 0->1 no; bread u1 0->1 no, u3 0->1 yes;
+    // eggs u1 1->2 no (u2's eggs basket is its last); apple u2 0->1 no.
+    expect(stats.rebuyNext[milk]).toBeCloseTo(2 / 3, 6);
+    expect(stats.rebuyNext[bread]).toBe(0.5);
+    expect(stats.rebuyNext[eggs]).toBe(0);
+    expect(stats.rebuyNext[apple]).toBe(0);
     expect(stats.aisle[apple]).toBe(-1);
     expect(stats.department[milk]).toBe(stats.department[eggs]);
     expect(stats.department[bread]).toBe(stats.department[jam]);
@@ -150,6 +156,49 @@ describe('RerankerFeatures', () => {
     expect(f(eggs, 'history.dueRatio')).toBeNaN();
   });
 
+  it('gives time-decayed basket shares, the last baskets, the repeat ratio and basket sizes', () => {
+    // u1's baskets, oldest first: [milk, bread], [milk, eggs], [milk, bread, jam]; weights r^(baskets ago).
+    const share = (r: number, ...ago: number[]) => ago.reduce((t, a) => t + r ** a, 0) / (1 + r + r * r);
+    for (const r of [0.9, 0.7, 0.5]) {
+      expect(f(milk, `history.decayedShare${r}`)).toBeCloseTo(1, 6);
+      expect(f(bread, `history.decayedShare${r}`)).toBeCloseTo(share(r, 0, 2), 6);
+      expect(f(eggs, `history.decayedShare${r}`)).toBeCloseTo(share(r, 1), 6);
+      expect(f(apple, `history.decayedShare${r}`)).toBe(0);
+    }
+    // The last basket weighs most: bread (last basket) above eggs (the one before), more so at 0.5.
+    expect(f(bread, 'history.decayedShare0.5')).toBeCloseTo(5 / 7, 6);
+    expect([milk, eggs, bread, apple].map((i) => f(i, 'history.inLast3'))).toEqual([3, 1, 2, 0]);
+    expect([milk, eggs, bread, apple].map((i) => f(i, 'history.inLast5'))).toEqual([3, 1, 2, 0]);
+    for (const item of m.items) {
+      // Basket 2 repeats milk of 2 lines, basket 3 milk and bread of 3: 3 of 5.
+      expect(f(item, 'shopper.repeatRatio')).toBe(Math.fround(3 / 5));
+      expect(f(item, 'shopper.meanBasketSize')).toBe(Math.fround(7 / 3));
+      expect(f(item, 'shopper.lastBasketSize')).toBe(3);
+    }
+    expect(f(milk, 'item.rebuyNext')).toBe(Math.fround(2 / 3));
+  });
+
+  it('counts the last 3 and 5 baskets apart, and a repeated line once', () => {
+    const long = basketsDataset({ s: [['x'], ['x', 'x'], ['y'], ['x'], ['y'], ['y', 'y']], t: [['x', 'y']] });
+    const [x, y] = itemIdx(long, 'x', 'y');
+    const e = new RerankerFeatures(['a'], ItemStatistics.fromDataset(long), { candidatesPerStrategy: 2 });
+    const v = new ScoreVector(long.nItems);
+    v.set(x, 1);
+    v.set(y, 2);
+    const r = e.extract(userQuery(long, long.users.indexOf('s')), [v]);
+    const g = (item: number, name: string) => value(e, r, item, name);
+    // x is 5, 4 and 2 baskets ago; y 3, 1 and 0.
+    expect([g(x, 'history.inLast3'), g(x, 'history.inLast5')]).toEqual([1, 2]);
+    expect([g(y, 'history.inLast3'), g(y, 'history.inLast5')]).toEqual([2, 3]);
+    // Later baskets' distinct lines: x (seen), y (new), x, y, y (seen): 4 of 5.
+    expect(g(x, 'shopper.repeatRatio')).toBe(Math.fround(4 / 5));
+    expect(g(x, 'shopper.meanBasketSize')).toBe(1);
+    expect(g(x, 'shopper.lastBasketSize')).toBe(1);
+    // s: x 0->1 yes, 1->2 no, 3->4 no; y 2->3 no, 4->5 yes (t has one basket, no next).
+    expect(g(x, 'item.rebuyNext')).toBe(Math.fround(1 / 3));
+    expect(g(y, 'item.rebuyNext')).toBe(0.5);
+  });
+
   it('describes the basket context', () => {
     expect(f(milk, 'basket.size')).toBe(1);
     expect(f(bread, 'basket.sameDepartmentShare')).toBe(1);
@@ -168,7 +217,7 @@ describe('RerankerFeatures', () => {
     expect([...r.items]).toEqual([milk, eggs, bread, jam, apple]);
     expect(g(milk, 'history.count')).toBe(2);
     expect(g(milk, 'history.share')).toBeCloseTo(2 / 3, 6);
-    for (const name of ['shopper.baskets', 'shopper.daysSinceLastOrder', 'history.basketShare', 'history.basketsSinceLast', 'history.meanInterval', 'basket.sameAisleShare', 'basket.cooccurrence']) {
+    for (const name of ['shopper.baskets', 'shopper.daysSinceLastOrder', 'history.basketShare', 'history.basketsSinceLast', 'history.meanInterval', 'basket.sameAisleShare', 'basket.cooccurrence', 'history.decayedShare0.9', 'history.inLast3', 'shopper.repeatRatio', 'shopper.meanBasketSize', 'shopper.lastBasketSize']) {
       expect(g(milk, name)).toBeNaN();
     }
     expect(g(milk, 'basket.size')).toBe(0);

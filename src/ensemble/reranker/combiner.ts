@@ -198,6 +198,9 @@ export function bestFirst(scores: Float64Array, n: number, m: number, out: Int32
   return best;
 }
 
+/** The reranker section's format: 2 since the next-basket features (docs/reranker.md, stop 25); a format-1 reranker's forest was trained on the columns before them. */
+const RERANKER_FORMAT = 2;
+
 /** The fitted learned combiner: features of the full training data's items plus the forest. */
 export class Reranker {
   private scores = new Float64Array(0);
@@ -311,7 +314,7 @@ export class Reranker {
   save(out: SectionWriter): JsonObject {
     const { weights, normalization, candidatesPerStrategy } = this.merge;
     return {
-      format: 1,
+      format: RERANKER_FORMAT,
       features: this.features.save(),
       items: this.features.items.save(out.scope('items')),
       forest: this.model.save(out.scope('forest')),
@@ -322,7 +325,8 @@ export class Reranker {
   /** Rebuilds a saved reranker; `names` are the recommender's strategies, which the features must name in order. */
   static load(state: JsonObject, sections: SectionReader, names: readonly string[], context?: LoadContext, section = 'reranker'): Reranker {
     const s = StateReader.of(state, section).keys(['format', 'features', 'items', 'forest', 'merge']);
-    s.literal('format', 1);
+    if (state.format === 1) s.fail('format', `is 1: saved before the next-basket features of format ${RERANKER_FORMAT} (history.decayedShare*, history.inLast3/5, shopper.repeatRatio, basket sizes, item.rebuyNext), so its forest reads other feature columns; refit the recommender`);
+    s.literal('format', RERANKER_FORMAT);
     s.object('items');
     s.object('features');
     s.object('forest');

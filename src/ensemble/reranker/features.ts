@@ -96,7 +96,23 @@ export const FIXED_FEATURES = [
   'basket.sameAisleShare',
   'basket.sameDepartmentShare',
   'basket.cooccurrence',
+  'history.decayedShare0.9',
+  'history.decayedShare0.7',
+  'history.decayedShare0.5',
+  'history.inLast3',
+  'history.inLast5',
+  'shopper.repeatRatio',
+  'shopper.meanBasketSize',
+  'shopper.lastBasketSize',
+  'item.rebuyNext',
 ] as const;
+
+/**
+ * Decay rates of `history.decayedShare<r>`: per basket the weight r^(baskets ago - 1), so
+ * the last basket weighs 1. 0.9 is TIFU-KNN's published within-group rate on TaFeng; 0.7
+ * and 0.5 look at the last few baskets (a weight under 0.1 from 8 and from 5 baskets ago on).
+ */
+const DECAY_RATES = [0.9, 0.7, 0.5] as const;
 
 // Offsets of the fixed features after the strategy columns (FIXED_FEATURES order).
 const PROPOSALS = 0;
@@ -119,6 +135,13 @@ const BASKET_SIZE = 16;
 const SAME_AISLE = 17;
 const SAME_DEPARTMENT = 18;
 const COOCCURRENCE = 19;
+const DECAYED = 20; // one column per DECAY_RATES entry, named in FIXED_FEATURES
+const IN_LAST_3 = DECAYED + DECAY_RATES.length;
+const IN_LAST_5 = IN_LAST_3 + 1;
+const REPEAT_RATIO = IN_LAST_3 + 2;
+const MEAN_BASKET_SIZE = IN_LAST_3 + 3;
+const LAST_BASKET_SIZE = IN_LAST_3 + 4;
+const REBUY_NEXT = IN_LAST_3 + 5;
 
 const CHECKS: OptionChecks<RerankerFeaturesOptions> = {
   candidatesPerStrategy: integer({ min: 1 }),
@@ -150,6 +173,12 @@ export class RerankerFeatures {
   private readonly firstBasket: Int32Array;
   private readonly lastBasket: Int32Array;
   private readonly basketsWith: Int32Array;
+  /** Per candidate slot: DECAY_RATES.length decayed basket counts, rate-major (rate r at r * capacity + slot). */
+  private readonly decayed: Float64Array;
+  private readonly inLast3: Int32Array;
+  private readonly inLast5: Int32Array;
+  /** Per item: the last timeline basket of this query that held it, -1 outside the timeline scan. */
+  private readonly lastSeen: Int32Array;
   private readonly top: TopK;
   private readonly topItems: Int32Array;
   private readonly topScores: Float32Array;
@@ -174,6 +203,10 @@ export class RerankerFeatures {
     this.firstBasket = new Int32Array(this.capacity);
     this.lastBasket = new Int32Array(this.capacity);
     this.basketsWith = new Int32Array(this.capacity);
+    this.decayed = new Float64Array(DECAY_RATES.length * this.capacity);
+    this.inLast3 = new Int32Array(this.capacity);
+    this.inLast5 = new Int32Array(this.capacity);
+    this.lastSeen = new Int32Array(nItems).fill(-1);
     this.top = new TopK(this.options.candidatesPerStrategy);
     this.topItems = new Int32Array(this.options.candidatesPerStrategy);
     this.topScores = new Float32Array(this.options.candidatesPerStrategy);
@@ -318,27 +351,71 @@ export class RerankerFeatures {
       if (c >= 0 && weights[k] > 0) featuresBuf[c * F + o + COUNT] = weights[k];
     }
 
-    // The timeline: baskets, days, and per candidate its first and last basket and how many contain it.
+    // The timeline: baskets, days, and per candidate its first and last basket, how many
+    // contain it, its decayed basket counts and its baskets among the last 3 and 5; per
+    // shopper the distinct lines per basket and how many of them (after the first basket)
+    // were bought in an earlier one. One pass over the timeline's lines.
     const tl = query.timeline;
     const nBaskets = tl === null ? -1 : tl.itemPtr.length - 1;
-    const { firstBasket, lastBasket, basketsWith } = this;
+    const { firstBasket, lastBasket, basketsWith, decayed, inLast3, inLast5, lastSeen } = this;
+    const cap = this.capacity;
     firstBasket.fill(-1, 0, count);
     lastBasket.fill(-1, 0, count);
     basketsWith.fill(0, 0, count);
+    inLast3.fill(0, 0, count);
+    inLast5.fill(0, 0, count);
+    for (let r = 0; r < DECAY_RATES.length; r++) decayed.fill(0, r * cap, r * cap + count);
     let lastDay = NaN;
     let daysBetween = NaN;
+    let repeatRatio = NaN;
+    let meanBasketSize = NaN;
+    let lastBasketSize = NaN;
     if (tl !== null && nBaskets > 0) {
+      let lines = 0;
+      let laterLines = 0;
+      let repeatedLines = 0;
       for (let b = 0; b < nBaskets; b++) {
+        const ago = nBaskets - 1 - b; // 0 for the last basket
+        // The three rates unrolled: no per-line loop over them.
+        const w0 = DECAY_RATES[0] ** ago;
+        const w1 = DECAY_RATES[1] ** ago;
+        const w2 = DECAY_RATES[2] ** ago;
+        let distinctHere = 0;
         for (let p = tl.itemPtr[b]; p < tl.itemPtr[b + 1]; p++) {
-          const c = slot[tl.items[p]];
-          if (c < 0 || lastBasket[c] === b) continue;
+          const item = tl.items[p];
+          const seen = lastSeen[item];
+          if (seen === b) continue; // a second line of the item in this basket
+          lastSeen[item] = b;
+          distinctHere++;
+          if (b > 0 && seen >= 0) repeatedLines++;
+          const c = slot[item];
+          if (c < 0) continue;
           if (firstBasket[c] < 0) firstBasket[c] = b;
           lastBasket[c] = b;
           basketsWith[c]++;
+          decayed[c] += w0;
+          decayed[cap + c] += w1;
+          decayed[2 * cap + c] += w2;
+          if (ago < 5) {
+            inLast5[c]++;
+            if (ago < 3) inLast3[c]++;
+          }
         }
+        lines += distinctHere;
+        if (b > 0) laterLines += distinctHere;
+        if (b === nBaskets - 1) lastBasketSize = distinctHere;
       }
+      for (let p = 0; p < tl.items.length; p++) lastSeen[tl.items[p]] = -1;
       lastDay = tl.day[nBaskets - 1];
       if (nBaskets >= 2) daysBetween = (lastDay - tl.day[0]) / (nBaskets - 1);
+      if (laterLines > 0) repeatRatio = repeatedLines / laterLines;
+      meanBasketSize = lines / nBaskets;
+      // Total weight of the shopper's baskets per rate: a decayed count over it is a share in [0, 1].
+      for (let r = 0; r < DECAY_RATES.length; r++) {
+        const rate = DECAY_RATES[r];
+        const total = (1 - rate ** nBaskets) / (1 - rate);
+        for (let c = 0; c < count; c++) decayed[r * cap + c] /= total;
+      }
     }
 
     // The basket: its size and its aisle / department counts.
@@ -363,6 +440,9 @@ export class RerankerFeatures {
       featuresBuf[row + SHARE] = purchases > 0 ? featuresBuf[row + COUNT] / purchases : NaN;
       if (nBaskets > 0) {
         featuresBuf[row + BASKET_SHARE] = basketsWith[c] / nBaskets;
+        for (let r = 0; r < DECAY_RATES.length; r++) featuresBuf[row + DECAYED + r] = decayed[r * cap + c];
+        featuresBuf[row + IN_LAST_3] = inLast3[c];
+        featuresBuf[row + IN_LAST_5] = inLast5[c];
         if (basketsWith[c] > 0) {
           const since = nBaskets - lastBasket[c];
           featuresBuf[row + BASKETS_SINCE] = since;
@@ -374,6 +454,10 @@ export class RerankerFeatures {
           }
         }
       }
+      featuresBuf[row + REBUY_NEXT] = stats.rebuyNext[item];
+      featuresBuf[row + REPEAT_RATIO] = repeatRatio;
+      featuresBuf[row + MEAN_BASKET_SIZE] = meanBasketSize;
+      featuresBuf[row + LAST_BASKET_SIZE] = lastBasketSize;
       featuresBuf[row + BASKET_SIZE] = basket.length;
       if (basket.length > 0) {
         if (aisle[item] >= 0) featuresBuf[row + SAME_AISLE] = this.aisleCount[aisle[item]] / basket.length;

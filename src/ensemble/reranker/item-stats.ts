@@ -15,6 +15,8 @@ export class ItemStatistics {
     readonly repeatRate: Float32Array,
     /** Mean number of baskets between two consecutive purchases of the item, over every shopper's timeline; NaN when nobody bought it in two baskets. */
     readonly meanInterval: Float32Array,
+    /** Share of the times the item was in a shopper's basket that it was in that shopper's next basket too (baskets followed by one only); NaN when it never was in a basket with a next one. */
+    readonly rebuyNext: Float32Array,
     /** Aisle and department of each item as codes 0..n-1 (-1 when the catalog has none). */
     readonly aisle: Int32Array,
     readonly department: Int32Array,
@@ -44,7 +46,7 @@ export class ItemStatistics {
     }
     const aisles = codes(data.catalog.aisle);
     const departments = codes(data.catalog.department);
-    return new ItemStatistics(popularity, repeatRate, meanIntervals(data), aisles.codes, departments.codes, aisles.n, departments.n);
+    return new ItemStatistics(popularity, repeatRate, meanIntervals(data), rebuyNextRates(data), aisles.codes, departments.codes, aisles.n, departments.n);
   }
 
   /** Writes the arrays as sections; returns the JSON state load() needs. */
@@ -52,6 +54,7 @@ export class ItemStatistics {
     out.array('popularity', this.popularity);
     out.array('repeatRate', this.repeatRate);
     out.array('meanInterval', this.meanInterval);
+    out.array('rebuyNext', this.rebuyNext);
     out.array('aisle', this.aisle);
     out.array('department', this.department);
     return { nItems: this.nItems, nAisles: this.nAisles, nDepartments: this.nDepartments };
@@ -59,7 +62,7 @@ export class ItemStatistics {
 
   /**
    * Rebuilds saved statistics: per item a popularity in [0, 1], a repeat rate in [0, 1] or NaN,
-   * a mean interval >= 1 or NaN, aisle and department codes in [-1, n); `context` pins the item
+   * a mean interval >= 1 or NaN, a next-basket re-buy rate in [0, 1] or NaN, aisle and department codes in [-1, n); `context` pins the item
    * count. A malformed one is an ArtifactError naming `section` (default: the reader's scope).
    */
   static load(state: JsonObject, sections: SectionReader, section = scopeName(sections), context?: LoadContext): ItemStatistics {
@@ -84,6 +87,7 @@ export class ItemStatistics {
       f32('popularity', { min: 0, max: 1 }),
       f32('repeatRate', { min: 0, max: 1, allowNaN: true }),
       f32('meanInterval', { min: 1, allowNaN: true }),
+      f32('rebuyNext', { min: 0, max: 1, allowNaN: true }),
       codes('aisle', nAisles),
       codes('department', nDepartments),
       nAisles,
@@ -143,4 +147,28 @@ function meanIntervals(data: Dataset): Float32Array {
     }
   }
   return Float32Array.from(span, (s, i) => (intervals[i] > 0 ? s / intervals[i] : NaN));
+}
+
+/** Per item: (baskets holding it whose shopper's next basket holds it too) / (baskets holding it that have a next basket). */
+function rebuyNextRates(data: Dataset): Float32Array {
+  const nItems = data.nItems;
+  const { userPtr, itemPtr, items } = data.baskets;
+  // Stamps are global basket indices, unique across shoppers: nothing to clear between baskets.
+  const inNext = new Int32Array(nItems).fill(-1); // the basket b + 1 that holds the item
+  const counted = new Int32Array(nItems).fill(-1); // the basket b whose lines already counted it
+  const held = new Float64Array(nItems);
+  const kept = new Float64Array(nItems);
+  for (let u = 0; u < data.nUsers; u++) {
+    for (let b = userPtr[u]; b + 1 < userPtr[u + 1]; b++) {
+      for (let p = itemPtr[b + 1]; p < itemPtr[b + 2]; p++) inNext[items[p]] = b + 1;
+      for (let p = itemPtr[b]; p < itemPtr[b + 1]; p++) {
+        const it = items[p];
+        if (counted[it] === b) continue;
+        counted[it] = b;
+        held[it]++;
+        if (inNext[it] === b + 1) kept[it]++;
+      }
+    }
+  }
+  return Float32Array.from(held, (h, i) => (h > 0 ? kept[i] / h : NaN));
 }
