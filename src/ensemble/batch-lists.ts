@@ -45,8 +45,13 @@ export interface ListWriter {
   entry(item: number, score: number, parts: Float64Array | null, explanation: Explained | null): void;
 }
 
-/** A block's lists packed as they are ranked (the batch kernel's ListWriter): entries, endList() after each list, then finish(). */
-export class ListPacker implements ListWriter {
+/** A ListWriter of several lists: endList() after each. */
+export interface BatchWriter extends ListWriter {
+  endList(): void;
+}
+
+/** A block's lists packed as they are ranked (the batch kernel's writer): entries, endList() after each list, then finish(). */
+export class ListPacker implements BatchWriter {
   private readonly listEnds: number[] = [];
   private readonly items: number[] = [];
   private readonly scores: number[] = [];

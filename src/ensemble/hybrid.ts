@@ -8,7 +8,7 @@ import { isVectorIndexed, type VectorIndexFactory } from '../util/ann';
 import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
 import { defaultExecutor, inlineExecutor, resolveThreads, runKernel, sharedCopy, type Kernel } from '../util/parallel';
 import { deriveSeed } from '../util/random';
-import { ListPacker, sourceNames, unpackLists, type Explained, type ListWriter, type PackedLists } from './batch-lists';
+import { sourceNames, unpackLists, type BatchWriter, type Explained, type ListWriter, type PackedLists } from './batch-lists';
 import { MergeEngine, type MergeSettings } from './merge';
 import { NORMALIZATIONS, type Normalization } from './normalize';
 import { FALLBACK_SECTION, readHybrid, writeHybrid } from './persist';
@@ -303,8 +303,8 @@ const LOAD_CHECKS: OptionChecks<LoadOptions> = {
   vectorIndex: vectorIndexCheck,
 };
 
-/** HybridRecommender's packShoppers, set by its static block (a private method the worker kernel reaches through packBatch). */
-let rankBlock: ((rec: HybridRecommender, input: BatchInput, start: number, end: number) => PackedLists) | null = null;
+/** HybridRecommender's rankShoppers, set by its static block (a private method the worker kernel reaches through rankBatchBlock). */
+let rankBlock: ((rec: HybridRecommender, input: BatchInput, start: number, end: number, writer: BatchWriter) => void) | null = null;
 
 /**
  * The hybrid recommender: fits named strategies, normalizes and weights their scores,
@@ -621,19 +621,17 @@ export class HybridRecommender {
   }
 
   static {
-    rankBlock = (rec, input, start, end) => rec.packShoppers(input.shoppers.slice(start, end), input.options);
+    rankBlock = (rec, input, start, end, writer) => rec.rankShoppers(input.shoppers.slice(start, end), input.options, writer);
   }
 
-  /** What recommendBatch(shoppers, { ...options, threads: 1 }) returns, packed as it is ranked (see packBatch). */
-  private packShoppers(shoppers: readonly Shopper[], options: BatchInput['options']): PackedLists {
+  /** The lists of recommendBatch(shoppers, { ...options, threads: 1 }), written into `writer` as they are ranked (see rankBatchBlock). */
+  private rankShoppers(shoppers: readonly Shopper[], options: BatchInput['options'], writer: BatchWriter): void {
     const o = resolveRecommendOptions('recommendBatch', { ...options, threads: 1 }, BATCH_DEFAULTS, BATCH_CHECKS);
     const queries = shoppers.map((s, i) => this.queryOf(s, o, `shoppers[${i}]`));
-    const packer = new ListPacker(this.names.length, o.explain);
     for (const query of queries) {
-      this.rankInto(query, o, true, true, packer);
-      packer.endList();
+      this.rankInto(query, o, true, true, writer);
+      writer.endList();
     }
-    return packer.finish();
   }
 
   private queryOf(shopper: unknown, o: Readonly<RecommendOptions>, where: string): Query {
@@ -842,12 +840,14 @@ export interface BatchInput {
 let nextBatchModel = 1;
 
 /**
- * The batch kernel's work on a pool thread (src/node/batch-kernel.ts): shoppers [start, end)
- * of the batch ranked by `rec` (the thread's copy) and packed entry by entry from the merge's
- * ranked arrays, without the Recommendation objects that packing used to take apart again.
+ * The batch kernel's ranking on a pool thread (src/node/batch-kernel.ts): shoppers [start, end)
+ * of the batch ranked by `rec` (the thread's copy), each list written entry by entry into
+ * `writer` (the kernel's ListPacker, which this isomorphic module does not import: a browser
+ * page does not carry it) from the merge's ranked arrays, without the Recommendation objects
+ * that packing used to take apart again.
  */
-export function packBatch(rec: HybridRecommender, input: BatchInput, start: number, end: number): PackedLists {
-  return rankBlock!(rec, input, start, end);
+export function rankBatchBlock(rec: HybridRecommender, input: BatchInput, start: number, end: number, writer: BatchWriter): void {
+  rankBlock!(rec, input, start, end, writer);
 }
 
 /** The name of recommendBatch's worker kernel (src/node/batch-kernel.ts): Node-only code, so no browser bundle carries it. */
