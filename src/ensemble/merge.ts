@@ -66,41 +66,34 @@ export class CandidateUnion {
   readonly items: Int32Array;
   readonly sums: Float32Array;
   size = 0;
-  /**
-   * The slot of each item in the union when it is one (a sparse set: item i is in the union
-   * when slotOf[i] < size and items[slotOf[i]] === i; any other value is stale), so clear()
-   * is O(1). Resetting every slot of the last query was 3% of a P2 protocol batch.
-   */
+  /** Slot of each item in the union, -1 when absent (reset by clear()). */
   private readonly slotOf: Int32Array;
 
   constructor(nItems: number) {
     this.items = new Int32Array(nItems);
     this.sums = new Float32Array(nItems);
-    this.slotOf = new Int32Array(nItems);
+    this.slotOf = new Int32Array(nItems).fill(-1);
   }
 
   /** The slot of `item`, -1 when no strategy offered it. */
   slot(item: number): number {
-    const slot = this.slotOf[item];
-    return slot < this.size && this.items[slot] === item ? slot : -1;
+    return this.slotOf[item];
   }
 
   /** Writes the slots of items[0 .. n) into `slots`, giving new items the next free slots. */
   admit(items: Int32Array, n: number, slots: Int32Array): void {
-    const { slotOf, items: members, sums } = this;
-    let size = this.size;
+    const { slotOf } = this;
     for (let i = 0; i < n; i++) {
       const item = items[i];
       let slot = slotOf[item];
-      if (!(slot < size && members[slot] === item)) {
-        slot = size++;
+      if (slot < 0) {
+        slot = this.size++;
         slotOf[item] = slot;
-        members[slot] = item;
-        sums[slot] = 0;
+        this.items[slot] = item;
+        this.sums[slot] = 0;
       }
       slots[i] = slot;
     }
-    this.size = size;
   }
 
   /**
@@ -108,23 +101,21 @@ export class CandidateUnion {
    * shift) of items[0 .. n) into their sums, with the same float operations in the same order.
    */
   admitAdding(items: Int32Array, raw: Float32Array, n: number, scale: number, shift: number, weight: number, base: Float32Array | null = null): void {
-    const { slotOf, items: members, sums } = this;
+    const { slotOf, sums } = this;
     const a = weight * scale;
     const b = weight * shift;
-    let size = this.size;
     for (let i = 0; i < n; i++) {
       const item = items[i];
       let slot = slotOf[item];
-      if (!(slot < size && members[slot] === item)) {
-        slot = size++;
+      if (slot < 0) {
+        slot = this.size++;
         slotOf[item] = slot;
-        members[slot] = item;
+        this.items[slot] = item;
         // A new slot starts from what the deferred fixed strategies before this one added (see FixedStep).
         if (base === null) sums[slot] = raw[i] * a + b;
         else sums[slot] = base[item] + (raw[i] * a + b);
       } else sums[slot] += raw[i] * a + b;
     }
-    this.size = size;
   }
 
   /**
@@ -136,24 +127,23 @@ export class CandidateUnion {
     const values = v.values;
     const a = weight * scale;
     const b = weight * shift;
-    let size = this.size;
     for (let i = 0; i < v.length; i++) {
       const item = v.at(i);
       const s = values[item];
       if (!Number.isFinite(s) || (blocked !== null && blocked[item] === 1)) continue;
       let slot = slotOf[item];
-      if (!(slot < size && items[slot] === item)) {
-        slot = size++;
+      if (slot < 0) {
+        slot = this.size++;
         slotOf[item] = slot;
         items[slot] = item;
         if (base === null) sums[slot] = s * a + b;
         else sums[slot] = base[item] + (s * a + b);
       } else sums[slot] += s * a + b;
     }
-    this.size = size;
   }
 
   clear(): void {
+    for (let u = 0; u < this.size; u++) this.slotOf[this.items[u]] = -1;
     this.size = 0;
   }
 }
