@@ -2,14 +2,14 @@
  * recommendBatch against recommend() one shopper at a time on a seeded synthetic shop: the same
  * lists (items, order, scores exactly, sources, reasons) on the calling thread and on two
  * worker threads of the pool, for several option combinations and two recommender settings;
- * a refit reaches the workers; progress per block; abort mid-batch from progress; the packed
- * lists the workers send back round-trip exactly.
+ * a refit reaches the workers; progress per block; abort mid-batch from progress; the lists the
+ * workers pack as they rank round-trip exactly.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { datasetFromInstacart } from '../src/data/instacart';
 import { generateGrocery } from '../src/data/synthetic';
 import { AbortedError } from '../src/errors';
-import { packLists, sourceNames, unpackLists } from '../src/ensemble/batch-lists';
+import { ListPacker, sourceNames, unpackLists } from '../src/ensemble/batch-lists';
 import { HybridRecommender, type HybridInit, type Recommendation, type RecommendOptions } from '../src/ensemble/hybrid';
 import type { Shopper } from '../src/ensemble/shopper';
 import { WorkerPool } from '../src/node/pool';
@@ -130,8 +130,8 @@ describe('recommendBatch', () => {
   }
 });
 
-describe('packLists', () => {
-  it('round-trips lists field by field: sources in their key order, the fallback, empty sources and explanations with undefined fields', () => {
+describe('ListPacker', () => {
+  it('round-trips lists field by field: sources in strategy order, the fallback, empty sources and explanations with undefined fields', () => {
     const names = sourceNames(['popularity', 'repeat', 'itemknn']);
     const lists: Recommendation[][] = [
       [
@@ -141,11 +141,22 @@ describe('packLists', () => {
       [],
       [{ item: data.items.id(9), name: data.catalog.name[9], score: 1e-300, sources: {}, because: [], reason: 'bought before', features: [] }],
     ];
-    const packed = packLists(lists, data.items, names, true);
+    // What the ranking writes for those lists: contributions by strategy index (0: no source), null for the fallback's entry.
+    const write = (packer: ListPacker, explain: boolean) => {
+      const [a, b] = lists[0];
+      packer.entry(4, 0.75, Float64Array.of(0, 0.5, 0.25), explain ? { because: a.because, reason: a.reason } : null);
+      packer.entry(0, -0, null, explain ? { because: b.because, reason: b.reason } : null);
+      packer.endList();
+      packer.endList();
+      packer.entry(9, 1e-300, new Float64Array(3), explain ? { because: [], reason: 'bought before', features: [] } : null);
+      packer.endList();
+      return packer.finish();
+    };
+    const packed = write(new ListPacker(3, true), true);
     expect(unpackLists(structuredClone(packed), data, names)).toStrictEqual(lists);
     const plain = lists.map((list) => list.map(({ item, name, score, sources }) => ({ item, name, score, sources })));
-    const packedPlain = packLists(plain, data.items, names, false);
+    const packedPlain = write(new ListPacker(3, false), false);
     expect(packedPlain.explanations).toBeNull();
-    expect(JSON.stringify(unpackLists(packedPlain, data, names))).toBe(JSON.stringify(plain));
+    expect(unpackLists(packedPlain, data, names)).toStrictEqual(plain);
   });
 });

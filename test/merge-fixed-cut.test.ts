@@ -72,22 +72,32 @@ describe('MergeEngine with a query-independent member', () => {
     expect(refit).not.toEqual(before[0]);
   });
 
-  it('kept out of the union (nothing blocked or filtered), members rank as inside it: same items, float32 scores and contributions', async () => {
+  it('kept out of the union (nothing filtered; nothing blocked, or nothing cut), members rank as inside it: same items, float32 scores and contributions', async () => {
     // Two query-independent members around a per-query one, uneven weights: every fixed step, the later admissions on their prefix, fixed-only items and the fallback fill.
     const [first, repeat, second, fallback] = [new Popularity(), new RepeatPurchase(), new Popularity(), new Popularity()];
     await Promise.all([first.fit(more), repeat.fit(more), second.fit(more), fallback.fit(more)]);
     const members = [first, repeat, second];
-    const uneven = { weights: Float64Array.of(0.7, 1.3, 0.4), normalization: 'minmax' as const, candidatesPerStrategy: 4 };
     const engine = new MergeEngine(members, fallback, more.nItems);
     // A predicate that accepts everything takes the union path for every member.
     const all = () => true;
-    const parts = (ranked: Ranked) => ({ items: Array.from(ranked.items), scores: Array.from(ranked.scores), fromEnsemble: ranked.fromEnsemble, parts: Array.from(ranked.items, (i) => members.map((_, s) => engine.contribution(s, i, uneven.weights[s]))) });
-    for (const query of [userQuery(more, 0), userQuery(more, 1), anonymousQuery(new Int32Array(0))]) {
-      for (const k of [1, 3, more.nItems]) {
-        const inside = parts(engine.rank(query, k, null, all, uneven));
-        expect(parts(engine.rank(query, k, null, null, uneven))).toEqual(inside);
-        // Kept steps: the second query-independent rank reuses them.
-        expect(parts(engine.rank(query, k, null, null, uneven))).toEqual(inside);
+    const chips = new Uint8Array(more.nItems);
+    chips[more.items.indexOf('chips')] = 1;
+    const milkAndSalsa = new Uint8Array(more.nItems);
+    milkAndSalsa[more.items.indexOf('milk')] = 1;
+    milkAndSalsa[more.items.indexOf('salsa')] = 1;
+    // A cap of 4 cuts the popularity members' kept cuts (blocked queries then cut their kept scores again); no cap keeps their cuts whole, and a block only removes items.
+    for (const candidatesPerStrategy of [4, Infinity]) {
+      const uneven = { weights: Float64Array.of(0.7, 1.3, 0.4), normalization: 'minmax' as const, candidatesPerStrategy };
+      const parts = (ranked: Ranked) => ({ items: Array.from(ranked.items), scores: Array.from(ranked.scores), fromEnsemble: ranked.fromEnsemble, parts: Array.from(ranked.items, (i) => members.map((_, s) => engine.contribution(s, i, uneven.weights[s]))) });
+      for (const query of [userQuery(more, 0), userQuery(more, 1), anonymousQuery(new Int32Array(0))]) {
+        for (const blocked of [null, chips, milkAndSalsa]) {
+          for (const k of [1, 3, more.nItems]) {
+            const inside = parts(engine.rank(query, k, blocked, all, uneven));
+            expect(parts(engine.rank(query, k, blocked, null, uneven))).toEqual(inside);
+            // Kept steps: the second query-independent rank reuses them.
+            expect(parts(engine.rank(query, k, blocked, null, uneven))).toEqual(inside);
+          }
+        }
       }
     }
   });

@@ -8,7 +8,6 @@
  * order).
  */
 import type { Dataset } from '../data/dataset';
-import type { IdIndex } from '../data/ids';
 import type { Recommendation } from './hybrid';
 import { FALLBACK_SECTION } from './persist';
 
@@ -25,7 +24,7 @@ export interface PackedLists {
   sourceKeys: Int32Array;
   contributions: Float64Array;
   /** With explain, each entry's remaining fields (because, reason, features) as they were; else null. */
-  explanations: Array<Omit<Recommendation, 'item' | 'name' | 'score' | 'sources'>> | null;
+  explanations: Explained[] | null;
 }
 
 /** The keys a Recommendation's sources can have: the strategy names in order, then the fallback's. */
@@ -33,46 +32,77 @@ export function sourceNames(strategyNames: readonly string[]): string[] {
   return [...strategyNames, FALLBACK_SECTION];
 }
 
-/** One block's lists packed; with `explain`, each entry's explanation fields are kept beside them as objects. */
-export function packLists(lists: readonly Recommendation[][], items: IdIndex, names: readonly string[], explain: boolean): PackedLists {
-  let n = 0;
-  for (const list of lists) n += list.length;
-  const keyOf = new Map(names.map((name, i) => [name, i]));
-  const packed: PackedLists = {
-    listEnds: new Int32Array(lists.length),
-    items: new Int32Array(n),
-    scores: new Float64Array(n),
-    sourceEnds: new Int32Array(n),
-    sourceKeys: new Int32Array(n * names.length),
-    contributions: new Float64Array(n * names.length),
-    explanations: explain ? [] : null,
-  };
-  let e = 0;
-  let s = 0;
-  for (let j = 0; j < lists.length; j++) {
-    for (const rec of lists[j]) {
-      packed.items[e] = items.indexOf(rec.item);
-      packed.scores[e] = rec.score;
-      const sources = rec.sources;
-      for (const key in sources) {
-        packed.sourceKeys[s] = keyOf.get(key)!;
-        packed.contributions[s++] = sources[key];
-      }
-      packed.sourceEnds[e++] = s;
-      if (packed.explanations !== null) {
-        const { item: _item, name: _name, score: _score, sources: _sources, ...explanation } = rec;
-        packed.explanations.push(explanation);
-      }
-    }
-    packed.listEnds[j] = e;
-  }
-  // Only the written part crosses threads.
-  packed.sourceKeys = packed.sourceKeys.slice(0, s);
-  packed.contributions = packed.contributions.slice(0, s);
-  return packed;
+/** An entry's fields besides item, name, score and sources: with explain, because and reason (and the reranker's features). */
+export type Explained = Omit<Recommendation, 'item' | 'name' | 'score' | 'sources'>;
+
+/**
+ * Where HybridRecommender's ranking writes a list, entry by entry, best first: the item
+ * index, its score, each strategy's contribution in `parts` (by strategy index; 0: not a
+ * source; read during the call only) or null for a fallback entry (its one source, the
+ * fallback, contributes its score), and with explain the explanation fields.
+ */
+export interface ListWriter {
+  entry(item: number, score: number, parts: Float64Array | null, explanation: Explained | null): void;
 }
 
-/** packLists' lists again, equal field by field, with this thread's strings for item ids and names. */
+/** A ListWriter of several lists: endList() after each. */
+export interface BatchWriter extends ListWriter {
+  endList(): void;
+}
+
+/** A block's lists packed as they are ranked (the batch kernel's writer): entries, endList() after each list, then finish(). */
+export class ListPacker implements BatchWriter {
+  private readonly listEnds: number[] = [];
+  private readonly items: number[] = [];
+  private readonly scores: number[] = [];
+  private readonly sourceEnds: number[] = [];
+  private readonly sourceKeys: number[] = [];
+  private readonly contributions: number[] = [];
+  private readonly explanations: Explained[] | null;
+
+  /** `nStrategies` strategy sources; the fallback's key follows them (see sourceNames). */
+  constructor(
+    private readonly nStrategies: number,
+    explain: boolean,
+  ) {
+    this.explanations = explain ? [] : null;
+  }
+
+  entry(item: number, score: number, parts: Float64Array | null, explanation: Explained | null): void {
+    this.items.push(item);
+    this.scores.push(score);
+    if (parts === null) {
+      this.sourceKeys.push(this.nStrategies);
+      this.contributions.push(score);
+    } else {
+      for (let s = 0; s < this.nStrategies; s++) {
+        if (parts[s] === 0) continue;
+        this.sourceKeys.push(s);
+        this.contributions.push(parts[s]);
+      }
+    }
+    this.sourceEnds.push(this.sourceKeys.length);
+    this.explanations?.push(explanation!);
+  }
+
+  endList(): void {
+    this.listEnds.push(this.items.length);
+  }
+
+  finish(): PackedLists {
+    return {
+      listEnds: Int32Array.from(this.listEnds),
+      items: Int32Array.from(this.items),
+      scores: Float64Array.from(this.scores),
+      sourceEnds: Int32Array.from(this.sourceEnds),
+      sourceKeys: Int32Array.from(this.sourceKeys),
+      contributions: Float64Array.from(this.contributions),
+      explanations: this.explanations,
+    };
+  }
+}
+
+/** The packed lists as Recommendation objects, equal field by field to what recommend() returns, with this thread's strings for item ids and names. */
 export function unpackLists(packed: PackedLists, data: Dataset, names: readonly string[]): Recommendation[][] {
   const { listEnds, items, scores, sourceEnds, sourceKeys, contributions, explanations } = packed;
   const lists = new Array<Recommendation[]>(listEnds.length);

@@ -8,7 +8,7 @@ import { isVectorIndexed, type VectorIndexFactory } from '../util/ann';
 import { boolean, custom, describe, id, idList, integer, isPlainObject, nullable, oneOf, resolveOptions, type Check, type OptionChecks } from '../util/options';
 import { defaultExecutor, inlineExecutor, resolveThreads, runKernel, sharedCopy, type Kernel } from '../util/parallel';
 import { deriveSeed } from '../util/random';
-import { sourceNames, unpackLists, type PackedLists } from './batch-lists';
+import { sourceNames, unpackLists, type BatchWriter, type Explained, type ListWriter, type PackedLists } from './batch-lists';
 import { MergeEngine, type MergeSettings } from './merge';
 import { NORMALIZATIONS, type Normalization } from './normalize';
 import { FALLBACK_SECTION, readHybrid, writeHybrid } from './persist';
@@ -303,6 +303,9 @@ const LOAD_CHECKS: OptionChecks<LoadOptions> = {
   vectorIndex: vectorIndexCheck,
 };
 
+/** HybridRecommender's rankShoppers, set by its static block (a private method the worker kernel reaches through rankBatchBlock). */
+let rankBlock: ((rec: HybridRecommender, input: BatchInput, start: number, end: number, writer: BatchWriter) => void) | null = null;
+
 /**
  * The hybrid recommender: fits named strategies, normalizes and weights their scores,
  * filters, falls back for cold start, explains, and saves to one artifact.
@@ -334,7 +337,8 @@ export class HybridRecommender {
   private learned: Reranker | null = null;
   private learnedSummary: RerankerSummary | null = null;
   private fitTimes: Record<string, number> = {};
-  private fittedState: { data: Dataset; engine: MergeEngine; excluded: Int32Array; blocked: Uint8Array } | null = null;
+  /** `parts`: rankInto's scratch, each strategy's contribution to the entry being written. */
+  private fittedState: { data: Dataset; engine: MergeEngine; excluded: Int32Array; blocked: Uint8Array; parts: Float64Array } | null = null;
   /** False when loaded from a serving artifact (save({ customerData: false })): no users are known. */
   private hasCustomerData = true;
   /** What the workers of a parallel recommendBatch load (see batchArtifact); reset by every fit and load. */
@@ -543,7 +547,7 @@ export class HybridRecommender {
   private attach(data: Dataset): void {
     this.sharedArtifact = null;
     const excluded = Int32Array.from(this.options.exclude.map((i) => data.items.indexOf(i)).filter((i) => i >= 0));
-    this.fittedState = { data, engine: new MergeEngine(this.members, this.fallback, data.nItems), excluded, blocked: new Uint8Array(data.nItems) };
+    this.fittedState = { data, engine: new MergeEngine(this.members, this.fallback, data.nItems), excluded, blocked: new Uint8Array(data.nItems), parts: new Float64Array(this.members.length) };
   }
 
   private state(): NonNullable<HybridRecommender['fittedState']> {
@@ -616,6 +620,20 @@ export class HybridRecommender {
     return this.rankQuery(this.queryOf(shopper, o, where), o, true);
   }
 
+  static {
+    rankBlock = (rec, input, start, end, writer) => rec.rankShoppers(input.shoppers.slice(start, end), input.options, writer);
+  }
+
+  /** The lists of recommendBatch(shoppers, { ...options, threads: 1 }), written into `writer` as they are ranked (see rankBatchBlock). */
+  private rankShoppers(shoppers: readonly Shopper[], options: BatchInput['options'], writer: BatchWriter): void {
+    const o = resolveRecommendOptions('recommendBatch', { ...options, threads: 1 }, BATCH_DEFAULTS, BATCH_CHECKS);
+    const queries = shoppers.map((s, i) => this.queryOf(s, o, `shoppers[${i}]`));
+    for (const query of queries) {
+      this.rankInto(query, o, true, true, writer);
+      writer.endList();
+    }
+  }
+
   private queryOf(shopper: unknown, o: Readonly<RecommendOptions>, where: string): Query {
     const { data } = this.state();
     try {
@@ -643,7 +661,18 @@ export class HybridRecommender {
   }
 
   private rankQuery(query: Query, o: Readonly<RecommendOptions>, fill: boolean, rerank = true): Recommendation[] {
-    const { data, engine, excluded, blocked } = this.state();
+    const { data } = this.state();
+    const writer = new RecommendationWriter(data, this.names);
+    this.rankInto(query, o, fill, rerank, writer);
+    return writer.list;
+  }
+
+  /**
+   * The ranked list of `query`, entry by entry, best first, into `writer`: the one ranking of
+   * recommend(), similarItems() and both kinds of batch, whatever form their lists take.
+   */
+  private rankInto(query: Query, o: Readonly<RecommendOptions>, fill: boolean, rerank: boolean, writer: ListWriter): void {
+    const { data, engine, excluded, blocked, parts } = this.state();
     const blockedList: number[] = [];
     const block = (i: number) => {
       if (blocked[i] === 0) {
@@ -668,41 +697,29 @@ export class HybridRecommender {
         : engine.rank(query, o.k, blockedList.length > 0 ? blocked : null, accept, this.settings, fillList);
       // The reranker reads every strategy at weight 1: sources are then each one's normalized score.
       const weights = learned ? null : this.settings.weights;
-      const results: Recommendation[] = [];
       // One namer per call, not one per explained item.
       const namer: ItemNamer = (i) => data.catalog.name[i] || data.items.id(i);
-      for (let r = 0; r < ranked.items.length; r++) {
+      const n = ranked.items.length;
+      for (let r = 0; r < n; r++) {
         const item = ranked.items[r];
-        const sources: Record<string, number> = {};
+        const score = ranked.scores[r];
         const fromFallback = r >= ranked.fromEnsemble;
-        if (fromFallback) sources[FALLBACK_NAME] = ranked.scores[r];
-        else {
-          for (let s = 0; s < this.names.length; s++) {
-            const c = engine.contribution(s, item, weights ? weights[s] : 1);
-            if (c !== 0) sources[this.names[s]] = c;
-          }
-        }
-        const rec: Recommendation = { item: data.items.id(item), name: data.catalog.name[item], score: ranked.scores[r], sources };
+        if (!fromFallback) for (let s = 0; s < this.names.length; s++) parts[s] = engine.contribution(s, item, weights ? weights[s] : 1);
+        let explanation: Explained | null = null;
         if (o.explain) {
-          rec.because = this.explainItem(data, query, item, sources, fromFallback, learned, namer);
-          rec.reason = (list === 'buy-again' ? buyAgainReason(query, item) : null) ?? rec.because[0]?.text;
-          if (learned && !fromFallback) rec.features = learned.explain(item);
+          const because = this.explainItem(data, query, item, score, fromFallback ? null : parts, learned, namer);
+          explanation = { because, reason: (list === 'buy-again' ? buyAgainReason(query, item) : null) ?? because[0]?.text };
+          if (learned && !fromFallback) explanation.features = learned.explain(item);
         }
-        results.push(rec);
+        writer.entry(item, score, fromFallback ? null : parts, explanation);
       }
-      if (list === 'buy-again' && fill && results.length < o.k) {
-        const last = results.length ? results[results.length - 1].score : 1;
+      if (list === 'buy-again' && fill && n < o.k) {
+        const last = n ? ranked.scores[n - 1] : 1;
         const extra = buyAgainFill(query, ranked.items, o.k, blocked, accept);
-        extra.forEach((item, i) => {
-          const rec: Recommendation = { item: data.items.id(item), name: data.catalog.name[item], score: (0.5 * last) / (i + 1), sources: {} };
-          if (o.explain) {
-            rec.because = [];
-            rec.reason = buyAgainReason(query, item) ?? undefined;
-          }
-          results.push(rec);
-        });
+        // History filler: no strategy's source.
+        parts.fill(0);
+        extra.forEach((item, i) => writer.entry(item, (0.5 * last) / (i + 1), parts, o.explain ? { because: [], reason: buyAgainReason(query, item) ?? undefined } : null));
       }
-      return results;
     } finally {
       for (const i of blockedList) blocked[i] = 0;
     }
@@ -717,16 +734,17 @@ export class HybridRecommender {
     };
   }
 
-  private explainItem(data: Dataset, query: Query, item: number, sources: Record<string, number>, fromFallback: boolean, learned: Reranker | null, namer: ItemNamer): Reason[] {
+  /** An item's reasons: the fallback's for a fallback entry (parts null, its contribution its score), else each strategy's with a contribution in `parts`. */
+  private explainItem(data: Dataset, query: Query, item: number, score: number, parts: Float64Array | null, learned: Reranker | null, namer: ItemNamer): Reason[] {
     const reasons: Reason[] = [];
-    if (fromFallback) pushReason(reasons, data, FALLBACK_NAME, sources[FALLBACK_NAME] ?? 0, this.fallback!.explain(query, item, namer));
+    if (parts === null) pushReason(reasons, data, FALLBACK_NAME, score, this.fallback!.explain(query, item, namer));
     else {
       for (let s = 0; s < this.names.length; s++) {
-        const contribution = sources[this.names[s]];
+        const contribution = parts[s];
         if (contribution) pushReason(reasons, data, this.names[s], contribution, this.members[s].explain(query, item, namer));
       }
     }
-    if (learned && !fromFallback) {
+    if (learned && parts !== null) {
       // Reranked: the strategy whose features moved the item's score most comes first.
       const credit = learned.strategyCredit(item);
       const of = (r: Reason) => credit[this.names.indexOf(r.strategy)];
@@ -821,6 +839,17 @@ export interface BatchInput {
 
 let nextBatchModel = 1;
 
+/**
+ * The batch kernel's ranking on a pool thread (src/node/batch-kernel.ts): shoppers [start, end)
+ * of the batch ranked by `rec` (the thread's copy), each list written entry by entry into
+ * `writer` (the kernel's ListPacker, which this isomorphic module does not import: a browser
+ * page does not carry it) from the merge's ranked arrays, without the Recommendation objects
+ * that packing used to take apart again.
+ */
+export function rankBatchBlock(rec: HybridRecommender, input: BatchInput, start: number, end: number, writer: BatchWriter): void {
+  rankBlock!(rec, input, start, end, writer);
+}
+
 /** The name of recommendBatch's worker kernel (src/node/batch-kernel.ts): Node-only code, so no browser bundle carries it. */
 export const BATCH_KERNEL = 'ensemble.recommend-batch';
 
@@ -863,6 +892,23 @@ function pushReason(reasons: Reason[], data: Dataset, strategy: string, contribu
   const items = new Array<string>(e.evidence.length);
   for (let i = 0; i < items.length; i++) items[i] = data.items.id(e.evidence[i].item);
   reasons.push({ strategy, contribution, text: e.reason, items });
+}
+
+/** rankInto's entries as Recommendation objects: recommend(), similarItems() and a batch on the calling thread. */
+class RecommendationWriter implements ListWriter {
+  readonly list: Recommendation[] = [];
+  constructor(
+    private readonly data: Dataset,
+    private readonly names: readonly string[],
+  ) {}
+
+  entry(item: number, score: number, parts: Float64Array | null, explanation: Explained | null): void {
+    const sources: Record<string, number> = {};
+    if (parts === null) sources[FALLBACK_NAME] = score;
+    else for (let s = 0; s < parts.length; s++) if (parts[s] !== 0) sources[this.names[s]] = parts[s];
+    const rec: Recommendation = { item: this.data.items.id(item), name: this.data.catalog.name[item], score, sources };
+    this.list.push(explanation === null ? rec : Object.assign(rec, explanation));
+  }
 }
 
 function itemInfo(data: Dataset, item: number): ItemInfo {

@@ -287,8 +287,8 @@ export interface FixedSums {
 }
 
 /**
- * The k best items of the union (size slots of items/sums) and of `fixed` (the items outside
- * the union with a positive fixed sum) with a positive sum that pass `accept` (all when
+ * The k best items of the union (size slots of items/sums) and of `fixed` (the unblocked items
+ * outside the union with a positive fixed sum) with a positive sum that pass `accept` (all when
  * null), then, when fewer than k, the best `fallback` candidates that are not blocked, have
  * no positive sum and pass `accept`, scored below the last ensemble item (scaled into (0,
  * half of it)). `fixed` needs `union.slot` (a CandidateUnion).
@@ -319,7 +319,7 @@ export function rankCombined(
     let taken = 0;
     for (let i = 0; i < fixedOrder.length && taken < heap.k; i++) {
       const item = fixedOrder[i];
-      if (union.slot!(item) >= 0) continue;
+      if (union.slot!(item) >= 0 || (blocked !== null && blocked[item] === 1)) continue;
       heap.push(item, fixed!.sums[item]);
       taken++;
     }
@@ -444,13 +444,15 @@ interface FixedCut {
 }
 
 /**
- * A query-independent strategy's part of every unblocked query, kept out of the union: its
+ * A query-independent strategy's part of every query whose cut is the kept one (nothing
+ * blocked, or nothing cut: see scoreStrategy), kept out of the union: its
  * weighted normalized scores x by item (NaN where it offered nothing) and `prefix`, the float32
  * sums of the fixed strategies up to and including this one, by item, added in strategy order
  * exactly as admitAdding would. A slot admitted later starts from `prefix`; items in the union
  * before it get x added in place; items no other strategy offers are ranked from
- * `fixed` (the last step's prefix and its positive items, best first). The popularity member
- * of the demo ensemble offered 1,000 of a query's 1,341 union slots.
+ * `fixed` (the last step's prefix and its positive items, best first, blocked ones skipped:
+ * the union holds none). The popularity member of the demo ensemble offered 1,000 of a query's
+ * 1,341 union slots, and 1,000 of 2,436 in a P2 protocol batch, where every query is blocked.
  */
 interface FixedStep {
   cut: FixedCut;
@@ -511,8 +513,13 @@ export class MergeEngine {
    * with the query's blocks is the cut a fresh score() would give (the same values in the same
    * touched order), without the reset and the score. Protocol batches exclude each shopper's
    * purchases, so every one of their queries is blocked.
+   *
+   * With `deferred` (the caller adds a kept cut as a FixedStep, reading no candidates), the
+   * kept cut's part itself is returned, uncopied, whenever it is this query's cut: nothing
+   * blocked, or a kept cut that cut nothing (cutoff -Infinity), of which a block only removes
+   * items (the statistics count blocked items too: they are the kept ones).
    */
-  private scoreStrategy(s: number, query: Query, cap: number, blocked: Uint8Array | null, copy = true): MemberCandidates {
+  private scoreStrategy(s: number, query: Query, cap: number, blocked: Uint8Array | null, deferred = false): MemberCandidates {
     const strategy = this.strategies[s];
     const version = scoresVersionOf(strategy);
     const v = this.perStrategy[s];
@@ -520,20 +527,20 @@ export class MergeEngine {
       this.fixedCuts[s] = null;
       return scoreCandidates(strategy, query, v, cap, blocked, this.candidates);
     }
-    const fixed = this.fixedCuts[s];
+    let fixed = this.fixedCuts[s];
     if (fixed === null || fixed.version !== version || fixed.cap !== cap) {
       // Forgotten first: a score() that throws leaves the vector reset.
       this.fixedCuts[s] = null;
       const part = scoreCandidates(strategy, query, v, cap, null, this.candidates);
-      this.fixedCuts[s] = { version, cap, part, items: this.candidates.items.slice(0, part.count), raw: this.candidates.raw.slice(0, part.count) };
+      fixed = { version, cap, part, items: this.candidates.items.slice(0, part.count), raw: this.candidates.raw.slice(0, part.count) };
+      this.fixedCuts[s] = fixed;
       if (blocked === null) return part;
-    } else if (blocked === null) {
-      if (copy) {
-        this.candidates.items.set(fixed.items);
-        this.candidates.raw.set(fixed.raw);
-      }
+    } else if (blocked === null && !deferred) {
+      this.candidates.items.set(fixed.items);
+      this.candidates.raw.set(fixed.raw);
       return fixed.part;
     }
+    if (deferred && (blocked === null || fixed.part.cutoff === -Infinity)) return fixed.part;
     return cutCandidates(v, cap, blocked, this.candidates);
   }
 
@@ -548,9 +555,9 @@ export class MergeEngine {
     this.lastRanked = normalization === 'rank';
     this.maps.fill(null);
     this.cutoffs.fill(-Infinity);
-    // Query-independent strategies stay out of the union when nothing is blocked or filtered
-    // (their cuts are then the ones kept) and ranks are not per query.
-    const defer = blocked === null && accept === null && normalization !== 'rank';
+    // Query-independent strategies stay out of the union when nothing is filtered, their kept
+    // cuts are this query's (see scoreStrategy) and ranks are not per query.
+    const defer = accept === null && normalization !== 'rank';
     let steps = 0;
     let base: Float32Array | null = null;
     for (let s = 0; s < this.strategies.length; s++) {
@@ -573,7 +580,7 @@ export class MergeEngine {
           continue;
         }
         part = cutCandidates(v, candidatesPerStrategy, blocked, this.candidates);
-      } else part = this.scoreStrategy(s, query, candidatesPerStrategy, blocked, !(defer && this.fixedCuts[s] !== null));
+      } else part = this.scoreStrategy(s, query, candidatesPerStrategy, blocked, defer);
       if (part.stats === null) continue;
       const map = affineOf(part.stats, normalization);
       this.maps[s] = map;
