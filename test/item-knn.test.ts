@@ -165,7 +165,7 @@ describe('ItemKNN scoring and explanations', () => {
     expect(knn.explain(anonymousQuery([], []), B, name)).toBeNull();
   });
 
-  it('explains every scored item as a binary search per query entry does, repeated entries included', async () => {
+  it('explains every scored item as a binary search per query entry does, short and long histories, repeated entries included', async () => {
     const shop = datasetFromInstacart(generateGroceryWithTruth({ users: 300, products: 200, seed: 5 }).tables).dataset;
     const knn = new ItemKNN();
     await knn.fit(shop);
@@ -185,6 +185,12 @@ describe('ItemKNN scoring and explanations', () => {
     };
     const rng = mulberry32(9);
     const queries: Query[] = Array.from({ length: 12 }, () => userQuery(shop, Math.floor(rng() * shop.nUsers), Int32Array.of(3, 7, 3)));
+    // Short histories against popular items' long columns: explain searches the history's rows
+    // instead of walking the column (ItemKNN's SEARCH_READS_PER_PROBE); the longest take the column.
+    for (let u = 0; u < 12; u++) queries.push(anonymousQuery(userQuery(shop, u).history.items.subarray(0, 1 + (u % 3)), Int32Array.of(5)));
+    const lengths = queries.map((q) => q.history.items.length);
+    expect(Math.min(...lengths)).toBe(1);
+    expect(Math.max(...lengths)).toBeGreaterThan(20);
     const repeated = userQuery(shop, 1);
     // A history that repeats an item, against the Query contract: each entry still counts.
     queries.push({ ...repeated, history: { items: Int32Array.from([...repeated.history.items, repeated.history.items[0]]), weights: Float32Array.from([...repeated.history.weights, 2]) } });

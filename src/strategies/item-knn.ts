@@ -92,6 +92,14 @@ const CHECKS: OptionChecks<ItemKNNOptions> = {
   basketWeight: number({ min: 0 }),
 };
 
+/**
+ * What a binary-search probe of a history item's neighbor row costs in ItemKNN.explain, in
+ * reads of the explained item's column: the rows are scattered over the model and often out
+ * of cache, the column is one run. Set by hand; timings of 1, 2 and 4 on a loaded machine
+ * could not tell them apart on long histories.
+ */
+const SEARCH_READS_PER_PROBE = 2;
+
 /** Evidence items of an explanation: its largest parts. */
 const EVIDENCE = 3;
 
@@ -219,28 +227,34 @@ export class ItemKNN implements Recommender {
     const { items, weights } = query.history;
     const hw = this.options.historyWeighting;
     // The history items that list `item` as a neighbor: those of its column that are in the
-    // history. A history that repeats an item (the Query contract says it does not) takes a
-    // binary search per entry instead, so that each entry adds its part as before.
-    const at = this.historyAt;
-    let unique = true;
-    let marked = 0;
-    for (; marked < items.length; marked++) {
-      if (at[items[marked]] !== 0) {
-        unique = false;
-        break;
+    // history, found by marking the history and walking the column; or a binary search of each
+    // history item's row, when that costs fewer reads (SEARCH_READS_PER_PROBE: a short history
+    // and a popular item). Either finds the same parts. A history that repeats an item (the
+    // Query contract says it does not) takes the search, so that each entry adds its part.
+    const listedBy = this.listedBy;
+    const column = listedBy.indptr[item + 1] - listedBy.indptr[item];
+    let search = items.length * SEARCH_READS_PER_PROBE * (Math.log2(this.options.neighbors) + 1) < column;
+    if (!search) {
+      const at = this.historyAt;
+      let marked = 0;
+      for (; marked < items.length; marked++) {
+        if (at[items[marked]] !== 0) {
+          search = true;
+          break;
+        }
+        at[items[marked]] = marked + 1;
       }
-      at[items[marked]] = marked + 1;
-    }
-    if (unique) {
-      const { indptr, indices, values } = this.listedBy;
-      for (let p = indptr[item]; p < indptr[item + 1]; p++) {
-        const q = indices[p];
-        const k = at[q] - 1;
-        if (k >= 0 && values[p] > 0) nFrom = this.addPart(nFrom, q, values[p], historyWeight(weights[k], hw));
+      if (!search) {
+        const { indptr, indices, values } = listedBy;
+        for (let p = indptr[item]; p < indptr[item + 1]; p++) {
+          const q = indices[p];
+          const k = at[q] - 1;
+          if (k >= 0 && values[p] > 0) nFrom = this.addPart(nFrom, q, values[p], historyWeight(weights[k], hw));
+        }
       }
+      for (let k = 0; k < marked; k++) at[items[k]] = 0;
     }
-    for (let k = 0; k < marked; k++) at[items[k]] = 0;
-    if (!unique) {
+    if (search) {
       for (let k = 0; k < items.length; k++) {
         const s = sims.get(items[k], item);
         if (s > 0) nFrom = this.addPart(nFrom, items[k], s, historyWeight(weights[k], hw));

@@ -135,7 +135,8 @@ export class ContentBased implements Recommender, VectorIndexed {
   // Per-item scratch of profile building, kept zeroed between uses.
   private itemWeight = new Float64Array(0);
   private itemSet = new AscendingSet(0);
-  /** explain()'s similarity of each profile item to the explained item (grown, never shrunk). */
+  /** explain()'s profile positions that may have a positive similarity to the explained item, and those similarities (grown, never shrunk). */
+  private positions = new Int32Array(0);
   private similarities = new Float64Array(0);
   /** explain()'s heap of the strongest evidence, reused (cleared per call): one made per explained item was a thirtieth of an explained recommendation's garbage. */
   private readonly evidence = new TopK(EVIDENCE);
@@ -254,11 +255,19 @@ export class ContentBased implements Recommender, VectorIndexed {
     const evidence = this.evidence;
     evidence.clear();
     const { items } = profile;
-    if (this.similarities.length < items.length) this.similarities = new Float64Array(items.length);
-    const similarities = this.similarities;
-    index.profileSimilarities(profile, item, similarities);
-    for (let k = 0; k < items.length; k++) {
-      if (items[k] !== item) evidence.push(items[k], similarities[k]);
+    if (this.similarities.length < items.length) {
+      this.positions = new Int32Array(items.length);
+      this.similarities = new Float64Array(items.length);
+    }
+    const { positions, similarities } = this;
+    const n = index.profileSimilarities(profile, item, positions, similarities);
+    // Only positive similarities are kept as evidence, so the others are not offered. Each is
+    // offered as the float32 the heap keeps: the kept three are then the best by that value,
+    // ties to the lower item, whatever the order (a float64 compared with the kept float32s
+    // could push out an equal-looking lower item).
+    for (let i = 0; i < n; i++) {
+      const k = positions[i];
+      if (similarities[i] > 0 && items[k] !== item) evidence.push(items[k], Math.fround(similarities[i]));
     }
     const best = evidence.sorted();
     const kept: Array<{ item: number; weight: number }> = [];

@@ -86,9 +86,14 @@ export class DenseContentIndex implements ContentIndex {
     return s;
   }
 
-  profileSimilarities(profile: Profile, item: number, out: Float64Array): void {
+  /** Every profile item, in order: dense vectors give no cheap way to tell which are <= 0. */
+  profileSimilarities(profile: Profile, item: number, positions: Int32Array, similarities: Float64Array): number {
     const items = profile.items;
-    for (let k = 0; k < items.length; k++) out[k] = this.similarity(items[k], item);
+    for (let k = 0; k < items.length; k++) {
+      positions[k] = k;
+      similarities[k] = this.similarity(items[k], item);
+    }
+    return items.length;
   }
 
   similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array } {

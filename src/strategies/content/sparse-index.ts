@@ -46,6 +46,8 @@ export class SparseContentIndex implements ContentIndex {
   private postingItem = new Int32Array(0);
   private postingValue = new Float32Array(0);
   private postingNext = new Int32Array(0);
+  /** profileSimilarities()'s sum per profile position (0 between uses). */
+  private positionSum = new Float64Array(0);
 
   /** `matrix`: items x terms, rows L2-normalized with ascending term indices. */
   constructor(readonly matrix: CsrMatrix) {
@@ -222,20 +224,34 @@ export class SparseContentIndex implements ContentIndex {
   }
 
   /**
-   * similarity(profile.items[k], item) for every k: each sum adds the products of the terms
-   * the two items share in ascending term order (item's terms ascending, one posting per
-   * profile item and term), the sequence similarity() adds less its +0 terms, so the same
-   * float.
+   * The profile positions k whose item shares a term with `item` (the others' similarity is
+   * 0), with similarity(profile.items[k], item) for each: each sum adds the products of the
+   * terms the two items share in ascending term order (item's terms ascending, one posting
+   * per profile item and term), the sequence similarity() adds less its +0 terms, so the same
+   * float. A long history's profile has hundreds of items, of which an item's terms reach a
+   * part: explain() offers only those.
    */
-  profileSimilarities(profile: Profile, item: number, out: Float64Array): void {
+  profileSimilarities(profile: Profile, item: number, positions: Int32Array, similarities: Float64Array): number {
     if (this.postingsOf !== profile) this.buildPostings(profile);
     const { indptr, indices, values } = this.matrix;
-    const { termPosting, postingItem, postingValue, postingNext } = this;
-    out.fill(0, 0, profile.items.length);
+    const { termPosting, postingItem, postingValue, postingNext, positionSum } = this;
+    let n = 0;
     for (let p = indptr[item], end = indptr[item + 1]; p < end; p++) {
       const v = values[p];
-      for (let q = termPosting[indices[p]] - 1; q >= 0; q = postingNext[q]) out[postingItem[q]] += postingValue[q] * v;
+      // A 0 value adds +0 to every sum: left out, so that the sums below are 0 only before their first product.
+      if (v === 0) continue;
+      for (let q = termPosting[indices[p]] - 1; q >= 0; q = postingNext[q]) {
+        const k = postingItem[q];
+        // Postings (left out when 0) and values are >= 0: a position's sum is 0 until its first product.
+        if (positionSum[k] === 0) positions[n++] = k;
+        positionSum[k] += postingValue[q] * v;
+      }
     }
+    for (let i = 0; i < n; i++) {
+      similarities[i] = positionSum[positions[i]];
+      positionSum[positions[i]] = 0;
+    }
+    return n;
   }
 
   /** The inverted index of `profile`'s item rows (see postingsOf). */
@@ -252,6 +268,7 @@ export class SparseContentIndex implements ContentIndex {
       this.postingNext = new Int32Array(nnz);
       this.postingTerms = new Int32Array(nnz);
     }
+    if (this.positionSum.length < items.length) this.positionSum = new Float64Array(items.length);
     const { postingTerms, postingItem, postingValue, postingNext } = this;
     let nTerms = 0;
     let n = 0;

@@ -34,8 +34,13 @@ export interface ContentIndex {
   profileScore(profile: Profile, item: number): number;
   /** Cosine similarity of two items' vectors. */
   similarity(a: number, b: number): number;
-  /** similarity(profile.items[k], item) in out[k] for every profile item, the same floats (explain's evidence). */
-  profileSimilarities(profile: Profile, item: number, out: Float64Array): void;
+  /**
+   * Explain's evidence: lists in positions[0 .. n) (n returned) the profile positions k whose
+   * similarity(profile.items[k], item) may be positive, with that similarity (the same float)
+   * in similarities[i]; every profile item not listed has a similarity <= 0. Both arrays have
+   * room for every profile item.
+   */
+  profileSimilarities(profile: Profile, item: number, positions: Int32Array, similarities: Float64Array): number;
   /** The k items most similar to `item` with a positive similarity, best first (ties by lower index), without `item`. */
   similarItems(item: number, k: number): { items: Int32Array; scores: Float32Array };
   /** Writes the vectors and returns their JSON state. */
