@@ -58,6 +58,9 @@ describe('ranges', () => {
   it('cuts by cost from the data alone, every range non-empty', () => {
     expect(Array.from(rangesByCost(6, 10, (u) => [4, 4, 4, 30, 1, 1][u]))).toEqual([0, 3, 4, 6]);
     expect(Array.from(rangesByCost(0, 10, () => 1))).toEqual([0]);
+    // Tapered: full budgets of 4 while more than 2 budgets are left, then half of what is left, down to 4 / 2.
+    expect(Array.from(rangesByCost(20, 4, () => 1, 2))).toEqual([0, 4, 8, 12, 16, 18, 20]);
+    expect(Array.from(rangesByCost(6, 10, (u) => [4, 4, 4, 30, 1, 1][u], 1))).toEqual([0, 3, 4, 6]);
     expect(Array.from(evenRanges(10, 3))).toEqual([0, 3, 6, 10]);
     expect(Array.from(evenRanges(2, 5))).toEqual([0, 1, 2]);
   });
@@ -93,9 +96,9 @@ describe('WorkerPool', () => {
       for (const threads of [2, 3]) expectIdentical(one, await cooccurrence(m, { ...c, topN: 50, threads }));
     }
     setDefaultExecutor(pool);
-    // Per multi-thread run, the column scatter (one range per thread) and the pairs.
-    expect(rangesPerJob.length).toBe(12);
-    for (let j = 1; j < rangesPerJob.length; j += 2) expect(rangesPerJob[j]).toBeGreaterThanOrEqual(3);
+    // Per multi-thread run, the column scatter (one range per thread), the pairs and the heaps' rows (one range per thread).
+    expect(rangesPerJob.length).toBe(18);
+    for (let j = 1; j < rangesPerJob.length; j += 3) expect(rangesPerJob[j]).toBeGreaterThanOrEqual(3);
     expect(pool.size).toBe(3);
   });
 
@@ -122,8 +125,8 @@ describe('WorkerPool', () => {
     }
     expect(Buffer.from(graphs[1]).equals(Buffer.from(graphs[0]))).toBe(true);
     setDefaultExecutor(pool);
-    // Two jobs per multi-thread fit: the column scatter, then the pairs.
-    expect(rangesPerJob.length).toBe(6);
+    // Three jobs per multi-thread fit: the column scatter, the pairs, then the heaps' rows.
+    expect(rangesPerJob.length).toBe(9);
     expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
   });
 

@@ -60,6 +60,13 @@ export interface CooccurrenceOptions {
 const RANGE_WORK = 1 << 22;
 
 /**
+ * The last RANGE_TAPER ranges' worth of work is cut finer (rangesByCost's taper), down to an
+ * eighth of a range: at 100k x 20k a range is about 45 ms on one thread, and the thread that
+ * finished first waited up to that long for the other's last one.
+ */
+const RANGE_TAPER = 8;
+
+/**
  * Item x item co-occurrence of a rows x items matrix (rows are users or baskets, values are
  * weights, which must be positive and finite unless `binary`; each row's indices sorted and
  * unique, as CsrMatrix promises): entry (i, j) is the sum over rows of w(row, i) * w(row, j) —
@@ -121,9 +128,9 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
   const bounds = rangesByCost(nItems, RANGE_WORK, (u) => {
     const i = descending ? nItems - 1 - u : u;
     return 1 + ((nItems - i) >> 2) + pairs[i];
-  });
+  }, RANGE_TAPER);
   const parts = await runKernel(cooccurrenceKernel, input, bounds, { ...run, onProgress: options.onProgress });
-  return input.heaps !== null ? heapRows(nItems, input.heaps) : mirrorRows(nItems, parts as PairRows[]);
+  return input.heaps !== null ? heapRows(nItems, input.heaps, run) : mirrorRows(nItems, parts as PairRows[]);
 }
 
 /**
@@ -253,18 +260,42 @@ export const cooccurrenceKernel = defineKernel('cooccurrence', (input: PairInput
   return new PairKernel(input, start, end).run();
 });
 
-/** The heaps as CSR rows, each sorted by index. */
-function heapRows(nItems: number, heaps: Heaps): CsrMatrix {
-  const { k, items, scores, size } = heaps;
-  const indptr = new Int32Array(nItems + 1);
+/**
+ * The heaps as CSR rows, each sorted by index: the row starts here, the rows themselves by
+ * ranges on the executor (sorting them took about 30 ms of the calling thread's time after the
+ * parallel part at 100k x 20k with top 50). One range per thread, since any cut writes the same
+ * arrays.
+ */
+async function heapRows(nItems: number, heaps: Heaps, run: { threads?: number; signal?: AbortSignal; stage: string }): Promise<CsrMatrix> {
+  const { size } = heaps;
+  // Shared, as the rows are, so the pool hands them to its workers without a copy.
+  const indptr = sharedInt32(nItems + 1);
   for (let x = 0; x < nItems; x++) indptr[x + 1] = indptr[x] + size[x];
-  const indices = new Int32Array(indptr[nItems]);
-  const values = new Float32Array(indptr[nItems]);
-  const park = new Float32Array(nItems);
-  for (let x = 0; x < nItems; x++) {
+  const nnz = indptr[nItems];
+  const input: HeapRowsInput = { heaps, indptr, indices: sharedInt32(nnz), values: sharedFloat32(nnz) };
+  const bounds = rangesByCost(nItems, Math.ceil(nnz / resolveThreads(run.threads)), (x) => 1 + size[x]);
+  await runKernel(heapRowsKernel, input, bounds, run);
+  return new CsrMatrix(nItems, nItems, indptr, input.indices, input.values);
+}
+
+/** The filled heaps, the result's row starts, and its indices and values to fill. */
+interface HeapRowsInput {
+  heaps: Heaps;
+  indptr: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+/** Rows [start, end) of the result, each its heap's entries sorted by index: a range writes only its own rows. */
+export const heapRowsKernel = defineKernel('cooccurrence-heap-rows', (input: HeapRowsInput, start: number, end: number): null => {
+  const { heaps, indptr, indices, values } = input;
+  const { k, items, scores } = heaps;
+  // Each item's score, parked by item while its row is sorted.
+  const park = new Float32Array(indptr.length - 1);
+  for (let x = start; x < end; x++) {
     const base = x * k;
     const o = indptr[x];
-    const n = size[x];
+    const n = indptr[x + 1] - o;
     for (let t = 0; t < n; t++) {
       indices[o + t] = items[base + t];
       park[items[base + t]] = scores[base + t];
@@ -272,8 +303,8 @@ function heapRows(nItems: number, heaps: Heaps): CsrMatrix {
     const row = indices.subarray(o, o + n).sort();
     for (let t = 0; t < n; t++) values[o + t] = park[row[t]];
   }
-  return new CsrMatrix(nItems, nItems, indptr, indices, values);
-}
+  return null;
+});
 
 /** The pairs after each item (upper triangle U, ranges in order) stacked into U, then U ∪ Uᵀ. */
 function mirrorRows(nItems: number, parts: PairRows[]): CsrMatrix {
