@@ -96,10 +96,26 @@ describe('WorkerPool', () => {
       for (const threads of [2, 3]) expectIdentical(one, await cooccurrence(m, { ...c, topN: 50, threads }));
     }
     setDefaultExecutor(pool);
-    // Per multi-thread run, the column scatter (one range per thread), the pairs and the heaps' rows (one range per thread).
-    expect(rangesPerJob.length).toBe(18);
-    for (let j = 1; j < rangesPerJob.length; j += 3) expect(rangesPerJob[j]).toBeGreaterThanOrEqual(3);
+    // Per multi-thread run, the column counts and the column scatter (one range per thread each), the pairs and the heaps' rows (one range per thread).
+    expect(rangesPerJob.length).toBe(24);
+    for (let j = 2; j < rangesPerJob.length; j += 4) expect(rangesPerJob[j]).toBeGreaterThanOrEqual(3);
     expect(pool.size).toBe(3);
+  });
+
+  it('names the first bad weight whatever the thread count', async () => {
+    // One bad weight in each thread's half of the entries (the counting pass cuts them by thread): every count names the first.
+    const m = skewedMatrix(5, 400, 50, 8);
+    const values = Float32Array.from(m.values);
+    values[10] = -1;
+    values[m.nnz - 5] = Infinity;
+    const bad = new CsrMatrix(m.nRows, m.nCols, m.indptr, m.indices, values);
+    let row = 0;
+    while (m.indptr[row + 1] <= 10) row++;
+    for (const threads of [1, 2, 3]) {
+      const error = await cooccurrence(bad, { threads }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DataError);
+      expect((error as Error).message).toContain(`got -1 at row ${row}, column ${m.indices[10]}`);
+    }
   });
 
   it('fits ItemKNN and CoPurchaseGraph to the same bytes whatever the thread count', async () => {
@@ -125,8 +141,8 @@ describe('WorkerPool', () => {
     }
     expect(Buffer.from(graphs[1]).equals(Buffer.from(graphs[0]))).toBe(true);
     setDefaultExecutor(pool);
-    // Three jobs per multi-thread fit: the column scatter, the pairs, then the heaps' rows.
-    expect(rangesPerJob.length).toBe(9);
+    // Four jobs per multi-thread fit: the column counts, the column scatter, the pairs, then the heaps' rows.
+    expect(rangesPerJob.length).toBe(12);
     expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
   });
 

@@ -1,7 +1,7 @@
 import { CsrMatrix } from '../data/csr';
 import { DataError, OptionError, throwIfAborted } from '../errors';
 import type { Progress } from '../strategies/types';
-import { defineKernel, rangesByCost, resolveThreads, runKernel, sharedFloat32, sharedInt32, sharedUint16 } from './parallel';
+import { defineKernel, evenRanges, rangesByCost, resolveThreads, runKernel, sharedFloat32, sharedInt32, sharedUint16 } from './parallel';
 import { before, TopK } from './topk';
 
 /**
@@ -140,9 +140,9 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
  * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too);
  * pairs[i] counts them (plus one per row: the cost of i's range share). With `checkValues`, the
  * weights are checked in the counting pass (positive and finite). This setup sits in front of
- * the pair kernel, so the scatter, its one heavy pass, runs on the executor too: one range of
- * columns per thread (any cut gives the same arrays, see columnsKernel), and only the counting
- * pass stays on the calling thread.
+ * the pair kernel, so both its passes run on the executor too: the counting by one range of
+ * entries per thread (columnCountsKernel; the calling thread adds up their counts), the
+ * scatter by one range of columns per thread (any cut gives the same arrays, see columnsKernel).
  */
 async function upperColumns(
   m: CsrMatrix,
@@ -152,15 +152,19 @@ async function upperColumns(
 ): Promise<{ colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array; pairs: Float64Array }> {
   const { nCols, indptr, values } = m;
   const nnz = indices.length;
+  const threads = resolveThreads(run.threads);
+  // The weights cross to the workers only to be checked (ItemKNN's are shared already).
+  const counted = await runKernel(columnCountsKernel, { indices, values: checkValues ? values : new Float32Array(0), nCols, checkValues }, evenRanges(nnz, threads), run);
   const colPtr = new Int32Array(nCols + 1);
-  for (let p = 0; p < nnz; p++) {
-    colPtr[indices[p] + 1]++;
-    if (checkValues && !(values[p] > 0 && values[p] !== Infinity)) throw badWeight(m, p);
+  for (const counts of counted) {
+    // Ranges in entry order: the first that found a bad weight found the first one.
+    if (counts[nCols] >= 0) throw badWeight(m, counts[nCols]);
+    for (let c = 0; c < nCols; c++) colPtr[c + 1] += counts[c];
   }
   for (let c = 0; c < nCols; c++) colPtr[c + 1] += colPtr[c];
   // Shared from the start: the pool would otherwise copy them into shared memory for its workers.
   const input: ColumnInput = { indptr, indices, colPtr, colPos: sharedInt32(nnz), colEnd: sharedInt32(nnz) };
-  const bounds = rangesByCost(nCols, Math.ceil(nnz / resolveThreads(run.threads)), (c) => colPtr[c + 1] - colPtr[c]);
+  const bounds = rangesByCost(nCols, Math.ceil(nnz / threads), (c) => colPtr[c + 1] - colPtr[c]);
   const parts = await runKernel(columnsKernel, input, bounds, run);
   const pairs = new Float64Array(nCols);
   for (let r = 0; r < parts.length; r++) pairs.set(parts[r], bounds[r]);
@@ -172,6 +176,33 @@ function badWeight(m: CsrMatrix, p: number): DataError {
   while (m.indptr[row + 1] <= p) row++;
   return new DataError(`cooccurrence weights must be positive and finite, got ${m.values[p]} at row ${row}, column ${m.indices[p]}`, { field: 'values' });
 }
+
+/** The counting pass's input: the entries' columns and, when checked, their weights. */
+interface CountInput {
+  indices: Int32Array | Uint16Array;
+  values: Float32Array;
+  nCols: number;
+  checkValues: boolean;
+}
+
+/**
+ * Entries [start, end): how many fall in each column (slots 0 .. nCols - 1) and, in slot nCols,
+ * the first whose weight is not positive and finite (-1: none; checked with checkValues). The
+ * counts are integers, so any cut of the entries sums to the same columns: one range per thread.
+ */
+export const columnCountsKernel = defineKernel('cooccurrence-column-counts', (input: CountInput, start: number, end: number): Int32Array => {
+  const { indices, values, nCols, checkValues } = input;
+  const counts = new Int32Array(nCols + 1);
+  counts[nCols] = -1;
+  for (let p = start; p < end; p++) {
+    counts[indices[p]]++;
+    if (checkValues && !(values[p] > 0 && values[p] !== Infinity)) {
+      counts[nCols] = p;
+      break;
+    }
+  }
+  return counts;
+});
 
 /** The scatter's input: the matrix's rows, the column starts, and colPos / colEnd to fill. */
 interface ColumnInput {
