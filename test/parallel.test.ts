@@ -102,6 +102,23 @@ describe('WorkerPool', () => {
     expect(pool.size).toBe(3);
   });
 
+  it('cuts a matrix without pairs, or without entries, into one range per thread, not one per item', async () => {
+    // 40 rows of one item each: no entries after any item, so no pairs and empty heaps; then no entries at all.
+    const lonely = CsrMatrix.fromCoo(40, 40, Int32Array.from({ length: 40 }, (_, r) => r), Int32Array.from({ length: 40 }, (_, r) => r), new Float32Array(40).fill(1));
+    const empty = new CsrMatrix(40, 40, new Int32Array(41), new Int32Array(0), new Float32Array(0));
+    const rangesPerJob: number[] = [];
+    setDefaultExecutor({ threads: 2, run: (kernel, input, bounds, options) => (rangesPerJob.push(bounds.length - 1), pool.run(kernel, input, bounds, options)) });
+    for (const m of [lonely, empty]) {
+      const result = await cooccurrence(m, { topN: 5, threads: 2 });
+      expect(result.nnz).toBe(0);
+      expect(Array.from(result.indptr)).toEqual(new Array(41).fill(0));
+    }
+    setDefaultExecutor(pool);
+    // Jobs of one range run inline and are not counted here; the others have one range per thread.
+    expect(rangesPerJob.length).toBeGreaterThan(0);
+    expect(Math.max(...rangesPerJob)).toBe(2);
+  });
+
   it('names the first bad weight whatever the thread count', async () => {
     // One bad weight in each thread's half of the entries (the counting pass cuts them by thread): every count names the first.
     const m = skewedMatrix(5, 400, 50, 8);

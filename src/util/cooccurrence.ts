@@ -164,7 +164,8 @@ async function upperColumns(
   for (let c = 0; c < nCols; c++) colPtr[c + 1] += colPtr[c];
   // Shared from the start: the pool would otherwise copy them into shared memory for its workers.
   const input: ColumnInput = { indptr, indices, colPtr, colPos: sharedInt32(nnz), colEnd: sharedInt32(nnz) };
-  const bounds = rangesByCost(nCols, Math.ceil(nnz / threads), (c) => colPtr[c + 1] - colPtr[c]);
+  // At least 1: a budget of 0 (no entries) would cut a range per column.
+  const bounds = rangesByCost(nCols, Math.max(1, Math.ceil(nnz / threads)), (c) => colPtr[c + 1] - colPtr[c]);
   const parts = await runKernel(columnsKernel, input, bounds, run);
   const pairs = new Float64Array(nCols);
   for (let r = 0; r < parts.length; r++) pairs.set(parts[r], bounds[r]);
@@ -304,7 +305,7 @@ async function heapRows(nItems: number, heaps: Heaps, run: { threads?: number; s
   for (let x = 0; x < nItems; x++) indptr[x + 1] = indptr[x] + size[x];
   const nnz = indptr[nItems];
   const input: HeapRowsInput = { heaps, indptr, indices: sharedInt32(nnz), values: sharedFloat32(nnz) };
-  const bounds = rangesByCost(nItems, Math.ceil(nnz / resolveThreads(run.threads)), (x) => 1 + size[x]);
+  const bounds = rangesByCost(nItems, Math.ceil((nItems + nnz) / resolveThreads(run.threads)), (x) => 1 + size[x]);
   await runKernel(heapRowsKernel, input, bounds, run);
   return new CsrMatrix(nItems, nItems, indptr, input.indices, input.values);
 }
