@@ -58,6 +58,9 @@ describe('ranges', () => {
   it('cuts by cost from the data alone, every range non-empty', () => {
     expect(Array.from(rangesByCost(6, 10, (u) => [4, 4, 4, 30, 1, 1][u]))).toEqual([0, 3, 4, 6]);
     expect(Array.from(rangesByCost(0, 10, () => 1))).toEqual([0]);
+    // Tapered: full budgets of 4 while more than 2 budgets are left, then half of what is left, down to 4 / 2.
+    expect(Array.from(rangesByCost(20, 4, () => 1, 2))).toEqual([0, 4, 8, 12, 16, 18, 20]);
+    expect(Array.from(rangesByCost(6, 10, (u) => [4, 4, 4, 30, 1, 1][u], 1))).toEqual([0, 3, 4, 6]);
     expect(Array.from(evenRanges(10, 3))).toEqual([0, 3, 6, 10]);
     expect(Array.from(evenRanges(2, 5))).toEqual([0, 1, 2]);
   });
@@ -93,10 +96,43 @@ describe('WorkerPool', () => {
       for (const threads of [2, 3]) expectIdentical(one, await cooccurrence(m, { ...c, topN: 50, threads }));
     }
     setDefaultExecutor(pool);
-    // Per multi-thread run, the column scatter (one range per thread) and the pairs.
-    expect(rangesPerJob.length).toBe(12);
-    for (let j = 1; j < rangesPerJob.length; j += 2) expect(rangesPerJob[j]).toBeGreaterThanOrEqual(3);
+    // Per multi-thread run, the column counts and the column scatter (one range per thread each), the pairs and the heaps' rows (one range per thread).
+    expect(rangesPerJob.length).toBe(24);
+    for (let j = 2; j < rangesPerJob.length; j += 4) expect(rangesPerJob[j]).toBeGreaterThanOrEqual(3);
     expect(pool.size).toBe(3);
+  });
+
+  it('cuts a matrix without pairs, or without entries, into one range per thread, not one per item', async () => {
+    // 40 rows of one item each: no entries after any item, so no pairs and empty heaps; then no entries at all.
+    const lonely = CsrMatrix.fromCoo(40, 40, Int32Array.from({ length: 40 }, (_, r) => r), Int32Array.from({ length: 40 }, (_, r) => r), new Float32Array(40).fill(1));
+    const empty = new CsrMatrix(40, 40, new Int32Array(41), new Int32Array(0), new Float32Array(0));
+    const rangesPerJob: number[] = [];
+    setDefaultExecutor({ threads: 2, run: (kernel, input, bounds, options) => (rangesPerJob.push(bounds.length - 1), pool.run(kernel, input, bounds, options)) });
+    for (const m of [lonely, empty]) {
+      const result = await cooccurrence(m, { topN: 5, threads: 2 });
+      expect(result.nnz).toBe(0);
+      expect(Array.from(result.indptr)).toEqual(new Array(41).fill(0));
+    }
+    setDefaultExecutor(pool);
+    // Jobs of one range run inline and are not counted here; the others have one range per thread.
+    expect(rangesPerJob.length).toBeGreaterThan(0);
+    expect(Math.max(...rangesPerJob)).toBe(2);
+  });
+
+  it('names the first bad weight whatever the thread count', async () => {
+    // One bad weight in each thread's half of the entries (the counting pass cuts them by thread): every count names the first.
+    const m = skewedMatrix(5, 400, 50, 8);
+    const values = Float32Array.from(m.values);
+    values[10] = -1;
+    values[m.nnz - 5] = Infinity;
+    const bad = new CsrMatrix(m.nRows, m.nCols, m.indptr, m.indices, values);
+    let row = 0;
+    while (m.indptr[row + 1] <= 10) row++;
+    for (const threads of [1, 2, 3]) {
+      const error = await cooccurrence(bad, { threads }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DataError);
+      expect((error as Error).message).toContain(`got -1 at row ${row}, column ${m.indices[10]}`);
+    }
   });
 
   it('fits ItemKNN and CoPurchaseGraph to the same bytes whatever the thread count', async () => {
@@ -122,8 +158,8 @@ describe('WorkerPool', () => {
     }
     expect(Buffer.from(graphs[1]).equals(Buffer.from(graphs[0]))).toBe(true);
     setDefaultExecutor(pool);
-    // Two jobs per multi-thread fit: the column scatter, then the pairs.
-    expect(rangesPerJob.length).toBe(6);
+    // Four jobs per multi-thread fit: the column counts, the column scatter, the pairs, then the heaps' rows.
+    expect(rangesPerJob.length).toBe(12);
     expect(Math.min(...rangesPerJob)).toBeGreaterThan(1);
   });
 

@@ -6,7 +6,7 @@
 import { alsConfidenceFillKernel, alsConfidenceWeightsKernel } from '../strategies/als/confidence';
 import { alsGramKernel, alsSolveKernel } from '../strategies/als/solve';
 import { occurrencePairsKernel, trianglePairsKernel } from '../strategies/association-rules/miner';
-import { columnsKernel, cooccurrenceKernel } from '../util/cooccurrence';
+import { columnCountsKernel, columnsKernel, cooccurrenceKernel, heapRowsKernel } from '../util/cooccurrence';
 import type { Kernel } from '../util/parallel';
 
 /**
@@ -23,4 +23,4 @@ const recommendBatchKernel: Kernel<object, unknown> = {
 };
 
 // Inputs and outputs differ per kernel; each defining module types its own.
-export const KERNELS: ReadonlyMap<string, Kernel<any, unknown>> = new Map([columnsKernel, cooccurrenceKernel, trianglePairsKernel, occurrencePairsKernel, alsGramKernel, alsSolveKernel, alsConfidenceWeightsKernel, alsConfidenceFillKernel, recommendBatchKernel].map((k) => [k.name, k]));
+export const KERNELS: ReadonlyMap<string, Kernel<any, unknown>> = new Map([columnCountsKernel, columnsKernel, cooccurrenceKernel, heapRowsKernel, trianglePairsKernel, occurrencePairsKernel, alsGramKernel, alsSolveKernel, alsConfidenceWeightsKernel, alsConfidenceFillKernel, recommendBatchKernel].map((k) => [k.name, k]));

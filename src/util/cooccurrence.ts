@@ -1,7 +1,7 @@
 import { CsrMatrix } from '../data/csr';
 import { DataError, OptionError, throwIfAborted } from '../errors';
 import type { Progress } from '../strategies/types';
-import { defineKernel, rangesByCost, resolveThreads, runKernel, sharedFloat32, sharedInt32, sharedUint16 } from './parallel';
+import { defineKernel, evenRanges, rangesByCost, resolveThreads, runKernel, sharedFloat32, sharedInt32, sharedUint16 } from './parallel';
 import { before, TopK } from './topk';
 
 /**
@@ -58,6 +58,13 @@ export interface CooccurrenceOptions {
  * stays under a percent.
  */
 const RANGE_WORK = 1 << 22;
+
+/**
+ * The last RANGE_TAPER ranges' worth of work is cut finer (rangesByCost's taper), down to an
+ * eighth of a range: at 100k x 20k a range is about 45 ms on one thread, and the thread that
+ * finished first waited up to that long for the other's last one.
+ */
+const RANGE_TAPER = 8;
 
 /**
  * Item x item co-occurrence of a rows x items matrix (rows are users or baskets, values are
@@ -121,9 +128,9 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
   const bounds = rangesByCost(nItems, RANGE_WORK, (u) => {
     const i = descending ? nItems - 1 - u : u;
     return 1 + ((nItems - i) >> 2) + pairs[i];
-  });
+  }, RANGE_TAPER);
   const parts = await runKernel(cooccurrenceKernel, input, bounds, { ...run, onProgress: options.onProgress });
-  return input.heaps !== null ? heapRows(nItems, input.heaps) : mirrorRows(nItems, parts as PairRows[]);
+  return input.heaps !== null ? heapRows(nItems, input.heaps, run) : mirrorRows(nItems, parts as PairRows[]);
 }
 
 /**
@@ -133,9 +140,9 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
  * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too);
  * pairs[i] counts them (plus one per row: the cost of i's range share). With `checkValues`, the
  * weights are checked in the counting pass (positive and finite). This setup sits in front of
- * the pair kernel, so the scatter, its one heavy pass, runs on the executor too: one range of
- * columns per thread (any cut gives the same arrays, see columnsKernel), and only the counting
- * pass stays on the calling thread.
+ * the pair kernel, so both its passes run on the executor too: the counting by one range of
+ * entries per thread (columnCountsKernel; the calling thread adds up their counts), the
+ * scatter by one range of columns per thread (any cut gives the same arrays, see columnsKernel).
  */
 async function upperColumns(
   m: CsrMatrix,
@@ -145,15 +152,20 @@ async function upperColumns(
 ): Promise<{ colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array; pairs: Float64Array }> {
   const { nCols, indptr, values } = m;
   const nnz = indices.length;
+  const threads = resolveThreads(run.threads);
+  // The weights cross to the workers only to be checked (ItemKNN's are shared already).
+  const counted = await runKernel(columnCountsKernel, { indices, values: checkValues ? values : new Float32Array(0), nCols, checkValues }, evenRanges(nnz, threads), run);
   const colPtr = new Int32Array(nCols + 1);
-  for (let p = 0; p < nnz; p++) {
-    colPtr[indices[p] + 1]++;
-    if (checkValues && !(values[p] > 0 && values[p] !== Infinity)) throw badWeight(m, p);
+  for (const counts of counted) {
+    // Ranges in entry order: the first that found a bad weight found the first one.
+    if (counts[nCols] >= 0) throw badWeight(m, counts[nCols]);
+    for (let c = 0; c < nCols; c++) colPtr[c + 1] += counts[c];
   }
   for (let c = 0; c < nCols; c++) colPtr[c + 1] += colPtr[c];
   // Shared from the start: the pool would otherwise copy them into shared memory for its workers.
   const input: ColumnInput = { indptr, indices, colPtr, colPos: sharedInt32(nnz), colEnd: sharedInt32(nnz) };
-  const bounds = rangesByCost(nCols, Math.ceil(nnz / resolveThreads(run.threads)), (c) => colPtr[c + 1] - colPtr[c]);
+  // At least 1: a budget of 0 (no entries) would cut a range per column.
+  const bounds = rangesByCost(nCols, Math.max(1, Math.ceil(nnz / threads)), (c) => colPtr[c + 1] - colPtr[c]);
   const parts = await runKernel(columnsKernel, input, bounds, run);
   const pairs = new Float64Array(nCols);
   for (let r = 0; r < parts.length; r++) pairs.set(parts[r], bounds[r]);
@@ -165,6 +177,33 @@ function badWeight(m: CsrMatrix, p: number): DataError {
   while (m.indptr[row + 1] <= p) row++;
   return new DataError(`cooccurrence weights must be positive and finite, got ${m.values[p]} at row ${row}, column ${m.indices[p]}`, { field: 'values' });
 }
+
+/** The counting pass's input: the entries' columns and, when checked, their weights. */
+interface CountInput {
+  indices: Int32Array | Uint16Array;
+  values: Float32Array;
+  nCols: number;
+  checkValues: boolean;
+}
+
+/**
+ * Entries [start, end): how many fall in each column (slots 0 .. nCols - 1) and, in slot nCols,
+ * the first whose weight is not positive and finite (-1: none; checked with checkValues). The
+ * counts are integers, so any cut of the entries sums to the same columns: one range per thread.
+ */
+export const columnCountsKernel = defineKernel('cooccurrence-column-counts', (input: CountInput, start: number, end: number): Int32Array => {
+  const { indices, values, nCols, checkValues } = input;
+  const counts = new Int32Array(nCols + 1);
+  counts[nCols] = -1;
+  for (let p = start; p < end; p++) {
+    counts[indices[p]]++;
+    if (checkValues && !(values[p] > 0 && values[p] !== Infinity)) {
+      counts[nCols] = p;
+      break;
+    }
+  }
+  return counts;
+});
 
 /** The scatter's input: the matrix's rows, the column starts, and colPos / colEnd to fill. */
 interface ColumnInput {
@@ -253,18 +292,42 @@ export const cooccurrenceKernel = defineKernel('cooccurrence', (input: PairInput
   return new PairKernel(input, start, end).run();
 });
 
-/** The heaps as CSR rows, each sorted by index. */
-function heapRows(nItems: number, heaps: Heaps): CsrMatrix {
-  const { k, items, scores, size } = heaps;
-  const indptr = new Int32Array(nItems + 1);
+/**
+ * The heaps as CSR rows, each sorted by index: the row starts here, the rows themselves by
+ * ranges on the executor (sorting them took about 30 ms of the calling thread's time after the
+ * parallel part at 100k x 20k with top 50). One range per thread, since any cut writes the same
+ * arrays.
+ */
+async function heapRows(nItems: number, heaps: Heaps, run: { threads?: number; signal?: AbortSignal; stage: string }): Promise<CsrMatrix> {
+  const { size } = heaps;
+  // Shared, as the rows are, so the pool hands them to its workers without a copy.
+  const indptr = sharedInt32(nItems + 1);
   for (let x = 0; x < nItems; x++) indptr[x + 1] = indptr[x] + size[x];
-  const indices = new Int32Array(indptr[nItems]);
-  const values = new Float32Array(indptr[nItems]);
-  const park = new Float32Array(nItems);
-  for (let x = 0; x < nItems; x++) {
+  const nnz = indptr[nItems];
+  const input: HeapRowsInput = { heaps, indptr, indices: sharedInt32(nnz), values: sharedFloat32(nnz) };
+  const bounds = rangesByCost(nItems, Math.ceil((nItems + nnz) / resolveThreads(run.threads)), (x) => 1 + size[x]);
+  await runKernel(heapRowsKernel, input, bounds, run);
+  return new CsrMatrix(nItems, nItems, indptr, input.indices, input.values);
+}
+
+/** The filled heaps, the result's row starts, and its indices and values to fill. */
+interface HeapRowsInput {
+  heaps: Heaps;
+  indptr: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+/** Rows [start, end) of the result, each its heap's entries sorted by index: a range writes only its own rows. */
+export const heapRowsKernel = defineKernel('cooccurrence-heap-rows', (input: HeapRowsInput, start: number, end: number): null => {
+  const { heaps, indptr, indices, values } = input;
+  const { k, items, scores } = heaps;
+  // Each item's score, parked by item while its row is sorted.
+  const park = new Float32Array(indptr.length - 1);
+  for (let x = start; x < end; x++) {
     const base = x * k;
     const o = indptr[x];
-    const n = size[x];
+    const n = indptr[x + 1] - o;
     for (let t = 0; t < n; t++) {
       indices[o + t] = items[base + t];
       park[items[base + t]] = scores[base + t];
@@ -272,8 +335,8 @@ function heapRows(nItems: number, heaps: Heaps): CsrMatrix {
     const row = indices.subarray(o, o + n).sort();
     for (let t = 0; t < n; t++) values[o + t] = park[row[t]];
   }
-  return new CsrMatrix(nItems, nItems, indptr, indices, values);
-}
+  return null;
+});
 
 /** The pairs after each item (upper triangle U, ranges in order) stacked into U, then U ∪ Uᵀ. */
 function mirrorRows(nItems: number, parts: PairRows[]): CsrMatrix {

@@ -122,14 +122,23 @@ export function resolveThreads(threads: unknown): number {
  * Range bounds over units [0, n) cut where the cumulative cost passes each multiple of
  * `budget` (every range holds at least one unit), from the data alone so the cut never
  * depends on the thread count. `cost(u)` is the work of unit u.
+ *
+ * With `taper` above 1, the last `taper` budgets of work are cut finer: each range there
+ * takes a taper-th of the work left, down to budget / taper, so that the threads, which take
+ * ranges as they come free, run out of work within a small range of each other instead of
+ * one idling while another finishes a whole budget.
  */
-export function rangesByCost(n: number, budget: number, cost: (unit: number) => number): Int32Array {
+export function rangesByCost(n: number, budget: number, cost: (unit: number) => number, taper = 1): Int32Array {
+  const costs = new Float64Array(n);
+  let left = 0;
+  for (let u = 0; u < n; u++) left += costs[u] = cost(u);
   const bounds = [0];
   let acc = 0;
   for (let u = 0; u < n; u++) {
-    acc += cost(u);
-    if (acc >= budget && u + 1 < n) {
+    acc += costs[u];
+    if (acc >= Math.min(budget, Math.max(left / taper, budget / taper)) && u + 1 < n) {
       bounds.push(u + 1);
+      left -= acc;
       acc = 0;
     }
   }
