@@ -18,12 +18,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RerankerFeatures } from '../src/ensemble/reranker/features';
 import { ItemStatistics } from '../src/ensemble/reranker/item-stats';
-import { ItemKNN } from '../src/strategies/item-knn';
-import { Popularity } from '../src/strategies/popularity';
-import { userQuery } from '../src/strategies/query';
-import { RepeatPurchase } from '../src/strategies/repeat-purchase';
 import { ScoreVector } from '../src/strategies/types';
-import { syntheticDataset } from '../examples/shared';
+import { FEATURE_CANDIDATES, FEATURE_STRATEGIES, featureShop } from './feature-shop';
 import { arg, describeMachine, machine, median, textArg } from './machine';
 import { RESULTS_DIR } from './quality';
 
@@ -41,22 +37,13 @@ const Base = {
   ScoreVector: (await from('strategies/types.ts')).ScoreVector as typeof ScoreVector,
 };
 
-const shop = syntheticDataset(users, products);
-const strategies = [new RepeatPurchase(), new ItemKNN(), new Popularity({ maxItems: 1000 })];
-for (const s of strategies) await s.fit(shop, { seed: 42 });
-const names = ['repeat', 'itemknn', 'popularity'];
+const { shop, shoppers: scored } = await featureShop(users, products);
 const sides = [
-  { name: 'base', extractor: new Base.RerankerFeatures(names, Base.ItemStatistics.fromDataset(shop), { candidatesPerStrategy: 100 }), Vector: Base.ScoreVector },
-  { name: 'new', extractor: new RerankerFeatures(names, ItemStatistics.fromDataset(shop), { candidatesPerStrategy: 100 }), Vector: ScoreVector },
+  { name: 'base', extractor: new Base.RerankerFeatures(FEATURE_STRATEGIES, Base.ItemStatistics.fromDataset(shop), { candidatesPerStrategy: FEATURE_CANDIDATES }), Vector: Base.ScoreVector },
+  { name: 'new', extractor: new RerankerFeatures(FEATURE_STRATEGIES, ItemStatistics.fromDataset(shop), { candidatesPerStrategy: FEATURE_CANDIDATES }), Vector: ScoreVector },
 ];
 // Each side's own ScoreVector class (the extractors test `instanceof`), holding the same scores.
-const shoppers = Array.from({ length: 256 }, (_, i) => {
-  const query = userQuery(shop, (i * 7919) % shop.nUsers);
-  const vectors = strategies.map((s) => {
-    const v = new ScoreVector(shop.nItems);
-    s.score(query, v);
-    return v;
-  });
+const shoppers = scored.map(({ query, vectors }) => {
   const perSide = sides.map(({ Vector }) =>
     vectors.map((v) => {
       const copy = new Vector(shop.nItems);

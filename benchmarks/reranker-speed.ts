@@ -15,13 +15,8 @@ import { RerankerFeatures } from '../src/ensemble/reranker/features';
 import { BoostedTrees } from '../src/ensemble/reranker/forest';
 import { LambdaMART } from '../src/ensemble/reranker/gbdt';
 import { ItemStatistics } from '../src/ensemble/reranker/item-stats';
-import { ItemKNN } from '../src/strategies/item-knn';
-import { Popularity } from '../src/strategies/popularity';
-import { userQuery } from '../src/strategies/query';
-import { RepeatPurchase } from '../src/strategies/repeat-purchase';
-import { ScoreVector } from '../src/strategies/types';
 import { mulberry32 } from '../src/util/random';
-import { syntheticDataset } from '../examples/shared';
+import { FEATURE_CANDIDATES, FEATURE_STRATEGIES, featureShop } from './feature-shop';
 import { arg, describeMachine, machine, median, percentile } from './machine';
 import { plantedRanking } from './planted-ranking';
 
@@ -73,19 +68,8 @@ const contrib = new Float64Array(nFeatures + 1);
 const contribTimes = time(calls, (i) => model.contributions(queries[i % queries.length], i % nCandidates, contrib));
 console.log(`contributions of one row, ${model.nTrees} trees: CPU ${contribTimes.cpuMs.toFixed(4)} ms per call, wall p50 ${median(contribTimes.wall).toFixed(4)} ms`);
 
-const shop = syntheticDataset(users, products);
-const strategies = [new RepeatPurchase(), new ItemKNN(), new Popularity({ maxItems: 1000 })];
-for (const s of strategies) await s.fit(shop, { seed: 42 });
-const extractor = new RerankerFeatures(['repeat', 'itemknn', 'popularity'], ItemStatistics.fromDataset(shop), { candidatesPerStrategy: 100 });
-const shoppers = Array.from({ length: 256 }, (_, i) => {
-  const query = userQuery(shop, (i * 7919) % shop.nUsers);
-  const vectors = strategies.map((s) => {
-    const v = new ScoreVector(shop.nItems);
-    s.score(query, v);
-    return v;
-  });
-  return { query, vectors };
-});
+const { shop, shoppers } = await featureShop(users, products);
+const extractor = new RerankerFeatures(FEATURE_STRATEGIES, ItemStatistics.fromDataset(shop), { candidatesPerStrategy: FEATURE_CANDIDATES });
 const meanPool = shoppers.reduce((sum, { query, vectors }) => sum + extractor.extract(query, vectors, { day: 1000 }).count, 0) / shoppers.length;
 const extractTimes = time(calls, (i) => {
   const { query, vectors } = shoppers[i % shoppers.length];
