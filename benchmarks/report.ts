@@ -11,7 +11,7 @@
  *   npx tsx benchmarks/report.ts
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -324,11 +324,11 @@ export function buildReport(results: ResultFile[]): Report {
 
   const qualityParts: string[] = [];
   for (const q of quality) {
-    qualityParts.push(protocolSection(q));
+    const section = protocolSection(q);
+    byFile.set(`${q.protocol}.json`, section);
+    qualityParts.push(section);
     const runs = reranker.filter((r) => r.protocol === q.protocol);
     if (runs.length) qualityParts.push(`### ${q.protocol}: learned reranker against the tuned linear ensemble (benchmarks/reranker-quality.ts)`, '', rerankerBlock(runs), '');
-    const file = `${q.protocol}.json`;
-    byFile.set(file, protocolSection(q));
   }
   for (const s of seeds) byFile.set(`${s.protocol}-seed${s.seed}.json`, seedSection(quality, [s]).join('\n'));
   const orphans = [...new Set(reranker.map((r) => r.protocol))].filter((p) => !quality.some((q) => q.protocol === p));
@@ -383,16 +383,16 @@ export function buildReport(results: ResultFile[]): Report {
   };
 }
 
-/** A file's date: its own `date` field, else the time of the last commit that wrote it (undated before it is committed). */
+/** A file's date: its own `date` field, else the time of the last commit that wrote it, else (not committed yet) its modification time. */
 function dateOf(path: string, data: Record<string, unknown>): string {
   if (typeof data.date === 'string') return data.date;
   try {
-    const committed = execFileSync('git', ['log', '-1', '--format=%cI', '--', path], { cwd: here, encoding: 'utf8' }).trim();
+    const committed = execFileSync('git', ['log', '-1', '--format=%cI', '--', path], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     if (committed) return committed;
   } catch {
-    // not a git checkout: fall through
+    // not a git checkout: the file's own time
   }
-  return 'undated';
+  return statSync(path).mtime.toISOString();
 }
 
 export async function readResults(dir = RESULTS): Promise<ResultFile[]> {

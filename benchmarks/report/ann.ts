@@ -47,7 +47,6 @@ function keptAs(file: string, d: AnnResult): string {
 }
 
 export const ann: Renderer = {
-  script: 'benchmarks/ann.ts',
   matches: (file) => file.startsWith('ann-'),
   render({ file, data, date }) {
     const d = data as unknown as AnnResult;

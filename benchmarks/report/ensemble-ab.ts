@@ -17,7 +17,6 @@ interface EnsembleAb {
 }
 
 export const ensembleAb: Renderer = {
-  script: 'benchmarks/ensemble-ab.ts',
   matches: (file) => file.startsWith('ensemble-ab-'),
   render({ data, date }) {
     const d = data as unknown as EnsembleAb;

@@ -16,7 +16,6 @@ interface EnsembleBatch {
 const BATCH_GOAL_USERS_PER_SECOND = 15_000;
 
 export const ensembleBatch: Renderer = {
-  script: 'benchmarks/ensemble-batch.ts',
   matches: (file) => file.startsWith('ensemble-batch-'),
   render({ data, date }) {
     const d = data as unknown as EnsembleBatch;

@@ -49,9 +49,8 @@ export interface ResultFile {
   date: string;
 }
 
+/** Draws the results files of one script (or of a few scripts writing the same shape). */
 export interface Renderer {
-  /** The script whose results this renders, for the report's own bookkeeping. */
-  script: string;
   matches(file: string, data: Record<string, unknown>): boolean;
   render(result: ResultFile): Section;
 }

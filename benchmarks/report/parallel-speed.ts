@@ -24,7 +24,6 @@ interface ParallelSpeed {
 }
 
 export const parallelSpeed: Renderer = {
-  script: 'benchmarks/parallel-speed.ts',
   matches: (file) => file.startsWith('parallel-speed-'),
   render({ data, date }) {
     const d = data as unknown as ParallelSpeed;

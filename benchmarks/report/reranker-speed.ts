@@ -27,7 +27,6 @@ interface RerankerShop {
 }
 
 export const rerankerShop: Renderer = {
-  script: 'benchmarks/reranker-shop.ts',
   matches: (file) => file.startsWith('reranker-shop-'),
   render({ data, date }) {
     const d = data as unknown as RerankerShop;
@@ -80,7 +79,6 @@ interface RerankerSpeed {
 }
 
 export const rerankerSpeed: Renderer = {
-  script: 'benchmarks/reranker-speed.ts',
   matches: (file) => file === 'reranker-speed.json',
   render({ data, date }) {
     const d = data as unknown as RerankerSpeed;
@@ -117,7 +115,6 @@ interface RerankerXgboost {
 }
 
 export const rerankerXgboost: Renderer = {
-  script: 'benchmarks/reranker-xgboost.ts',
   matches: (file) => file === 'reranker-xgboost.json',
   render({ data, date }) {
     const d = data as unknown as RerankerXgboost;
@@ -154,7 +151,6 @@ interface FeaturesAb {
 }
 
 export const rerankerFeaturesAb: Renderer = {
-  script: 'benchmarks/reranker-features-ab.ts',
   matches: (file) => file.startsWith('reranker-features-ab'),
   render({ data, date }) {
     const d = data as unknown as FeaturesAb;

@@ -34,7 +34,6 @@ interface ServerLoad {
 }
 
 export const serverLoad: Renderer = {
-  script: 'benchmarks/server-load.ts',
   matches: (file) => file.startsWith('server-load'),
   render({ data, date }) {
     const d = data as unknown as ServerLoad;

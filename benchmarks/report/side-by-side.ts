@@ -24,7 +24,6 @@ const PLACES: Record<string, { topic: string; heading: string; part: Part }> = {
 };
 
 export const sideBySide: Renderer = {
-  script: 'benchmarks/implicit-side-by-side.ts, dense-algebra.ts, als-scale.ts',
   matches: (file) => file in PLACES,
   render({ file, data, date }) {
     const d = data as unknown as SideBySide;

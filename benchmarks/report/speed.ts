@@ -33,7 +33,6 @@ export interface SpeedResult {
 export const isSpeedResult = (file: string): boolean => file.startsWith('speed-');
 
 export const speed: Renderer = {
-  script: 'benchmarks/speed.ts',
   matches: isSpeedResult,
   render({ data, date }) {
     const r = data as unknown as SpeedResult;

@@ -26,7 +26,6 @@ const PLACES: Array<{ prefix: string; part: Part; topic: string }> = [
 ];
 
 export const tablesResult: Renderer = {
-  script: 'benchmarks/p5.ts, fit-ab.ts, reranker-ab.ts',
   matches: (file, data) => PLACES.some((p) => file.startsWith(p.prefix)) && typeof data.tables === 'object' && data.tables !== null,
   render({ file, data, date }) {
     const d = data as unknown as TablesResult;

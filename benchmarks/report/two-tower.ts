@@ -23,7 +23,6 @@ interface TwoTowerResult {
 }
 
 export const twoTower: Renderer = {
-  script: 'benchmarks/two-tower.ts',
   matches: (file) => file.startsWith('two-tower-'),
   render({ data, date }) {
     const d = data as unknown as TwoTowerResult;
