@@ -25,6 +25,7 @@ import { f4, fs1, mib, ms3, table, type Part, type Renderer, type ResultFile, ty
 import { parallelSpeed } from './report/parallel-speed';
 import { isRerankerRun, rerankerBlock, rerankerHeadline, type RerankerRun } from './report/reranker-quality';
 import { rerankerFeaturesAb, rerankerShop, rerankerSpeed, rerankerXgboost } from './report/reranker-speed';
+import { sequential } from './report/sequential';
 import { serverLoad } from './report/server-load';
 import { sideBySide } from './report/side-by-side';
 import { isSpeedResult, speed as speedRenderer, type SpeedResult } from './report/speed';
@@ -234,13 +235,14 @@ export function headline(quality: ProtocolResult[], speed: SpeedResult[], rules:
 
 
 /** One renderer per kind of results file, by the script that writes it; the first that matches draws the file. */
-const RENDERERS: Renderer[] = [speedRenderer, ensembleAb, ensembleBatch, sideBySide, tablesResult, serverLoad, rerankerShop, rerankerSpeed, rerankerXgboost, rerankerFeaturesAb, twoTower, ann, parallelSpeed];
+const RENDERERS: Renderer[] = [speedRenderer, ensembleAb, ensembleBatch, sideBySide, tablesResult, serverLoad, rerankerShop, rerankerSpeed, rerankerXgboost, rerankerFeaturesAb, twoTower, ann, parallelSpeed, sequential];
 
 /**
- * Files the report leaves out on purpose: validation-only evidence (no test figure) and the
- * sequential model's runs, both cited from docs/strategies.md where they are discussed.
+ * Files the report leaves out on purpose: validation-only tuning evidence (weights, grids and
+ * sweeps on splits carved from training, no test figure), cited from docs/strategies.md and
+ * docs/evaluation.md where each choice is discussed.
  */
-export const SKIPPED_PREFIXES = ['tune-', 'sequential-'];
+export const SKIPPED_PREFIXES = ['tune-'];
 
 /** benchmarks/quality.ts results are named after their protocol (P1.json, P3-seed7.json); other scripts' P-files (P5.json) are not protocol tables. */
 const isProtocolResult = (file: string, data: Record<string, unknown>) => /^P\d/.test(file) && Array.isArray(data.rows) && data.split !== undefined && typeof data.protocol === 'string';
@@ -265,6 +267,7 @@ export const TOPIC_ORDER: Record<Part, string[]> = {
     'Reranker feature extraction A/B (benchmarks/reranker-features-ab.ts)',
     'Reranker: scoring speed and XGBoost side by side',
     'Two-tower model beside ALS, NeuralCF and content (benchmarks/two-tower.ts)',
+    'Sequential next-basket model beside its baselines (benchmarks/sequential.ts)',
     'Vector indexes: recall and latency at 1M items (benchmarks/ann.ts)',
   ],
 };
