@@ -22,6 +22,9 @@ interface TwoTowerResult {
   rows: Array<{ name: string; fitSeconds: number; results: Record<string, Record<string, Metrics>>; examplesPerSecond?: number; epochs?: number; bestEpoch?: number }>;
 }
 
+/** The command as a shell takes it: two-tower.ts records its argv joined, which drops the quotes around `--options`' JSON. */
+const shellCommand = (command: string) => command.replace(/--options (\{\S*\})/, "--options '$1'");
+
 export const twoTower: Renderer = {
   matches: (file) => file.startsWith('two-tower-'),
   render({ data, date }) {
@@ -50,14 +53,14 @@ export const twoTower: Renderer = {
     return {
       part: 'experiments',
       topic: 'Two-tower model beside ALS, NeuralCF and content (benchmarks/two-tower.ts)',
-      heading: variantHeading(d.command, date),
+      heading: variantHeading(shellCommand(d.command), date),
       date,
       body: [
         `Split: ${s}.${sets.length > 1 ? ' Candidates "cold": the held-out (cold) items only; "all": every item but the user\'s training items.' : ''} Metrics at K; fit s wall-clock; examples/s TwoTower's training throughput (positives per second).${d.note ? ` ${d.note}` : ''}`,
         '',
         table(['method', ...(sets.length > 1 ? ['candidates'] : []), 'K', 'P@K', 'R@K', 'MAP@K', 'NDCG@K', 'HitRate@K', 'Coverage@K', 'users', 'fit s', 'examples/s', 'best epoch'], rows),
         '',
-        reproduce(d.command, d.machine, date, `seed ${num(d.seed)}`),
+        reproduce(shellCommand(d.command), d.machine, date, `seed ${num(d.seed)}`),
       ].join('\n'),
     };
   },
