@@ -233,7 +233,6 @@ export function headline(quality: ProtocolResult[], speed: SpeedResult[], rules:
   return parts.join('\n');
 }
 
-
 /** One renderer per kind of results file, by the script that writes it; the first that matches draws the file. */
 const RENDERERS: Renderer[] = [speedRenderer, ensembleAb, ensembleBatch, sideBySide, tablesResult, serverLoad, rerankerShop, rerankerSpeed, rerankerXgboost, rerankerFeaturesAb, twoTower, ann, parallelSpeed, sequential];
 
