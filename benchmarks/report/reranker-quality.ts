@@ -41,6 +41,13 @@ export interface RerankerRun {
 export const isRerankerRun = (file: string, data: Record<string, unknown>): boolean =>
   /^reranker-P/.test(file) && typeof data.protocol === 'string' && Array.isArray(data.rows) && 'reranker' in data;
 
+/** The two test rows reranker-quality.ts measures on one fit, by name (other rows may join them). */
+function testRows(r: RerankerRun): { lin: Row; rer: Row } | null {
+  const lin = r.rows.find((x) => x.name === 'ensemble (tuned linear)');
+  const rer = r.rows.find((x) => x.name === 'ensemble (reranked)');
+  return !r.validationOnly && lin && rer ? { lin, rer } : null;
+}
+
 /** A run's name in tables: its options after the protocol id (the tag included), or "default". */
 function runName(r: RerankerRun): string {
   const options = optionsOf(r.command).replace(new RegExp(`^${r.protocol}\\s*`), '');
@@ -77,11 +84,11 @@ export function rerankerBlock(runs: RerankerRun[]): string {
   const sorted = [...runs].sort(byRecency);
   const label = (i: number) => `run ${i + 1}`;
   const rows = sorted.map((r, i) => {
-    const [lin, rer] = r.rows;
+    const pair = testRows(r);
     const strategies = Object.keys(r.fitSeconds).filter((n) => !['tuning', 'reranker', 'fallback'].includes(n)).join(', ');
-    const test = r.validationOnly || !lin || !rer
+    const test = !pair
       ? ['validation only', '–', '–', '–', '–', '–']
-      : [f4(lin.ndcg10), rer.ndcg10 > lin.ndcg10 ? `**${f4(rer.ndcg10)}**` : f4(rer.ndcg10), f4(lin.recall10), f4(rer.recall10), f4(lin.recall20), rer.recall20 > lin.recall20 ? `**${f4(rer.recall20)}**` : f4(rer.recall20)];
+      : [f4(pair.lin.ndcg10), pair.rer.ndcg10 > pair.lin.ndcg10 ? `**${f4(pair.rer.ndcg10)}**` : f4(pair.rer.ndcg10), f4(pair.lin.recall10), f4(pair.rer.recall10), f4(pair.lin.recall20), pair.rer.recall20 > pair.lin.recall20 ? `**${f4(pair.rer.recall20)}**` : f4(pair.rer.recall20)];
     return [`${label(i)}: ${runName(r)}`, r.date.slice(0, 10), strategies, ...test, forestCell(r), guardCell(r)];
   });
   const parts = [
@@ -126,9 +133,9 @@ export function rerankerHeadline(runs: RerankerRun[], order: string[]): string {
     const mine = runs.filter((r) => r.protocol === p).sort(byRecency);
     // One row per strategy set: all strategies and a lighter set (--without) are different ensembles.
     for (const set of [...new Set(mine.map((r) => r.without.join(',')))].sort()) {
-      const tested = mine.find((r) => r.without.join(',') === set && !r.validationOnly && r.rows.length >= 2);
+      const tested = mine.find((r) => r.without.join(',') === set && testRows(r) !== null);
       if (!tested) continue;
-      const [lin, rer] = tested.rows;
+      const { lin, rer } = testRows(tested)!;
       const gain = (a: number, b: number) => `${b >= a ? '+' : ''}${((100 * (b - a)) / a).toFixed(1)}%`;
       rows.push([p, set ? `without ${set.replace(/,/g, ', ')}` : 'all', runName(tested), `${f4(lin.ndcg10)} / ${f4(rer.ndcg10)} (${gain(lin.ndcg10, rer.ndcg10)})`, `${f4(lin.recall20)} / ${f4(rer.recall20)} (${gain(lin.recall20, rer.recall20)})`, forestCell(tested), rer.ndcg10 > lin.ndcg10 ? 'reranked ahead' : rer.ndcg10 === lin.ndcg10 ? 'tie' : '**linear ahead**']);
     }
