@@ -1,23 +1,41 @@
 /**
- * Turns benchmarks/results/*.json into docs/benchmarks.md (quality tables per protocol, P5
- * rules, speed tables). Every table states the command that reproduces it.
+ * Turns benchmarks/results/*.json into docs/benchmarks.md and the README's headline block:
+ * first the protocol quality tables (P1-P6, each with its learned-reranker runs beside the tuned
+ * linear ensemble; other split seeds; issue 9's reranker headline; P5 rules), then speed
+ * (single-user, reranked, batch, fits, side by side with implicit, the HTTP server), then
+ * experiments and A/B history, one heading per topic, newest run first. Each results file is
+ * drawn by the renderer of the script that wrote it (benchmarks/report/*.ts), else by a numeric
+ * summary of its JSON, so no file renders without figures; every section ends with the command
+ * that reproduces it.
  *
  *   npx tsx benchmarks/report.ts
  */
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describeMachine, type Machine } from './machine';
+import { describeMachine } from './machine';
 import type { ProtocolResult, ResultRow } from './quality';
+import { ann } from './report/ann';
+import { ensembleAb } from './report/ensemble-ab';
+import { ensembleBatch } from './report/ensemble-batch';
+import { numericSummary } from './report/fallback';
+import { f4, fs1, mib, ms3, table, type Part, type Renderer, type ResultFile, type Section, type TableRow } from './report/format';
+import { parallelSpeed } from './report/parallel-speed';
+import { isRerankerRun, rerankerBlock, rerankerHeadline, type RerankerRun } from './report/reranker-quality';
+import { rerankerFeaturesAb, rerankerShop, rerankerSpeed, rerankerXgboost } from './report/reranker-speed';
+import { sequential } from './report/sequential';
+import { serverLoad } from './report/server-load';
+import { sideBySide } from './report/side-by-side';
+import { isSpeedResult, speed as speedRenderer, type SpeedResult } from './report/speed';
+import { tablesResult } from './report/tables';
+import { twoTower } from './report/two-tower';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RESULTS = join(here, 'results');
 const OUT = resolve(here, '../docs/benchmarks.md');
 const README = resolve(here, '../README.md');
-
-const f4 = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(4));
-const fs1 = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 
 /** P6 (and any protocol reporting several cutoffs): next-basket columns at each K. */
 function nextBasketTable(r: ProtocolResult): string {
@@ -184,118 +202,8 @@ function seedSection(quality: ProtocolResult[], seeds: ProtocolResult[]): string
   return out;
 }
 
-interface SpeedRow {
-  [key: string]: unknown;
-}
-
-function genericTable(rows: SpeedRow[]): string {
-  if (rows.length === 0) return '';
-  const keys = Object.keys(rows[0]);
-  const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-US') : String(Number(v.toPrecision(4)))) : String(v ?? '–'));
-  return [`| ${keys.join(' | ')} |`, `|${keys.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${keys.map((k) => fmt(r[k])).join(' | ')} |`)].join('\n');
-}
-
-// ----------------------------------------------------------------------- speed (speed.ts)
-
-interface Latency {
-  p50Ms: number;
-  p99Ms: number;
-  cpuP99Ms: number;
-  meanTouched?: number;
-}
-interface SpeedResult {
-  machine: Machine;
-  loadAverage: { start: number[]; end: number[] };
-  options: { users: number; products: number; queries: number; warmup: number; batch: number; ncfEpochs: number; seed: number };
-  data: { users: number; items: number; baskets: number; lines: number; userItemNonzeros: number; csvBytes: number };
-  loadSeconds: number;
-  strategies: Record<string, { fitSeconds: number; fitCpuSeconds: number; fitPeakRssBytes: number; latency: Latency }>;
-  fallback: { fitSeconds: number; latency: Latency } | null;
-  ensemble: {
-    recommend: Latency;
-    recommendExplain: Latency;
-    completeBasket: Latency;
-    loadedRecommend: Latency;
-    batch: { users: number; seconds: number; usersPerSecond: number };
-    artifact: { bytes: number; saveSeconds: number; loadSeconds: number; identical: boolean };
-  } | null;
-  ncf: { epochs: number; fitSeconds: number; peakRssBytes: number; alone: Latency; recommend: Latency; artifactBytes: number } | null;
-  peakRssBytes: number;
-  targets: Array<{ target: string; value: string; met: boolean }>;
-}
-
-const ms3 = (x: number) => x.toFixed(3);
-const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-
-function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
-export function speedSection(r: SpeedResult): string {
-  const { users, products } = r.options;
-  const command = `NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/speed.ts --users ${users} --products ${products}${r.options.ncfEpochs !== 1 ? ` --ncf-epochs ${r.options.ncfEpochs}` : ''}`;
-  const d = r.data;
-  const strategyRows = Object.entries(r.strategies).map(([name, s]) => [
-    name,
-    fs1(s.fitSeconds),
-    mib(s.fitPeakRssBytes),
-    ms3(s.latency.p50Ms),
-    ms3(s.latency.p99Ms),
-    (s.latency.meanTouched ?? 0).toFixed(0),
-  ]);
-  if (r.fallback) strategyRows.push(['fallback (popularity, whole catalog)', fs1(r.fallback.fitSeconds), '–', ms3(r.fallback.latency.p50Ms), ms3(r.fallback.latency.p99Ms), (r.fallback.latency.meanTouched ?? 0).toFixed(0)]);
-  if (r.ncf) strategyRows.push([`ncf (${r.ncf.epochs} epoch${r.ncf.epochs === 1 ? '' : 's'})`, fs1(r.ncf.fitSeconds), mib(r.ncf.peakRssBytes), ms3(r.ncf.alone.p50Ms), ms3(r.ncf.alone.p99Ms), (r.ncf.alone.meanTouched ?? 0).toFixed(0)]);
-  const parts = [
-    `## Speed and memory: ${users.toLocaleString('en-US')} users x ${products.toLocaleString('en-US')} products (synthetic)`,
-    '',
-    `Data: ${d.baskets.toLocaleString('en-US')} orders, ${d.lines.toLocaleString('en-US')} order lines, ${d.userItemNonzeros.toLocaleString('en-US')} user-item pairs, ` +
-      `written as Kaggle-format CSVs (${mib(d.csvBytes)}) and read back with \`loadInstacart\` in ${fs1(r.loadSeconds)} s.`,
-    '',
-    '### Each strategy: fit, and single-user scoring latency alone',
-    '',
-    `Latency = query + score + top-10, ${r.options.queries} users after ${r.options.warmup} warm-up calls; "items scored" is the mean number of items a query touched.`,
-    '',
-    table(['strategy', 'fit s', 'peak RSS during fit', 'p50 ms', 'p99 ms', 'items scored'], strategyRows),
-  ];
-  const e = r.ensemble;
-  if (e) {
-    parts.push(
-      '',
-      `### The ensemble of the non-neural strategies (${Object.keys(r.strategies).join(', ')})`,
-      '',
-      table(
-        ['call', 'p50 ms', 'p99 ms', 'CPU p99 ms'],
-        [
-          ['recommend(user, { k: 10 })', e.recommend],
-          ['recommend with explain', e.recommendExplain],
-          ['recommend({ basket }) (3-item cart)', e.completeBasket],
-          ['recommend after artifact load', e.loadedRecommend],
-        ].map(([label, l]) => [label as string, ms3((l as Latency).p50Ms), ms3((l as Latency).p99Ms), ms3((l as Latency).cpuP99Ms)]),
-      ),
-      '',
-      'CPU p99 is process CPU time per call: it also counts V8\'s parallel GC threads and the benchmark\'s RSS-sampling worker, so it can exceed wall time; wall time is what a caller waits.',
-      '',
-      `Batch: ${e.batch.usersPerSecond.toFixed(0)} users/s (recommendBatch of ${e.batch.users.toLocaleString('en-US')} users in ${fs1(e.batch.seconds)} s, one thread). ` +
-        `Artifact: ${mib(e.artifact.bytes)}, save ${fs1(e.artifact.saveSeconds)} s, load from file ${fs1(e.artifact.loadSeconds)} s, identical recommendations after load: ${e.artifact.identical}.`,
-    );
-  }
-  if (r.ncf) parts.push('', `NeuralCF (fitted separately, ${r.ncf.epochs} epoch): recommend p50 ${ms3(r.ncf.recommend.p50Ms)} ms, p99 ${ms3(r.ncf.recommend.p99Ms)} ms; its artifact ${mib(r.ncf.artifactBytes)}.`);
-  parts.push(
-    '',
-    `Peak RSS of the whole process: ${mib(r.peakRssBytes)}.`,
-    '',
-    '### Targets',
-    '',
-    table(['target', 'measured', 'met'], r.targets.map((t) => [t.target, t.value, t.met ? 'yes' : '**no**'])),
-    '',
-    `Reproduce: \`${command}\` (seed ${r.options.seed}; ${describeMachine(r.machine)}; load average ${r.loadAverage.start[0].toFixed(1)} at start, ${r.loadAverage.end[0].toFixed(1)} at end).`,
-    '',
-  );
-  return parts.join('\n');
-}
-
 /** The README's headline: per protocol the best single strategy against the tuned ensemble, and the speed at scale. */
-export function headline(quality: ProtocolResult[], speed: SpeedResult[], rules: { tables?: Record<string, SpeedRow[]> } | null): string {
+export function headline(quality: ProtocolResult[], speed: SpeedResult[], rules: { tables?: Record<string, TableRow[]> } | null): string {
   const rows = quality.map((r) => {
     const { best, tuned } = bestAndTuned(r);
     const { label, of } = headlineMetric(r);
@@ -325,113 +233,132 @@ export function headline(quality: ProtocolResult[], speed: SpeedResult[], rules:
   return parts.join('\n');
 }
 
-interface SideBySide {
-  command: string;
-  machine: Machine;
-  date: string;
-  rows?: Array<Record<string, unknown>>;
-  foldIn?: Record<string, unknown>;
-  inverse?: Array<Record<string, unknown>>;
-  runs?: Array<Record<string, unknown>>;
-  /** benchmarks/als-scale.ts: one row per thread count, ours and implicit's median fit seconds. */
-  fit?: Array<Record<string, unknown>>;
-  recommendUsersPerSecond?: { hybridrec: number; implicit: number; users: number };
-  identicalAcrossThreads?: boolean;
-  peakRssMb?: number;
-  loadAverage1m?: { before: number; after: number };
-}
+/** One renderer per kind of results file, by the script that writes it; the first that matches draws the file. */
+const RENDERERS: Renderer[] = [speedRenderer, ensembleAb, ensembleBatch, sideBySide, tablesResult, serverLoad, rerankerShop, rerankerSpeed, rerankerXgboost, rerankerFeaturesAb, twoTower, ann, parallelSpeed, sequential];
 
-const SIDE_TITLES: Record<string, string> = {
-  'implicit-side-by-side.json': 'Side by side with implicit 0.7.3 (P1, P2; one thread each)',
-  'dense-algebra.json': 'Dense algebra: src/util/spd.ts against ml-matrix',
-  'als-scale.json': 'ALS fit at scale (synthetic)',
+/**
+ * Files the report leaves out on purpose: validation-only tuning evidence (weights, grids and
+ * sweeps on splits carved from training, no test figure), cited from docs/strategies.md and
+ * docs/evaluation.md where each choice is discussed.
+ */
+export const SKIPPED_PREFIXES = ['tune-'];
+
+/** benchmarks/quality.ts results are named after their protocol (P1.json, P3-seed7.json); other scripts' P-files (P5.json) are not protocol tables. */
+const isProtocolResult = (file: string, data: Record<string, unknown>) => /^P\d/.test(file) && Array.isArray(data.rows) && data.split !== undefined && typeof data.protocol === 'string';
+
+const PROTOCOL_ORDER = ['P1', 'P2', 'P3', 'P4-small', 'P4-large', 'P6'];
+
+/** Topic order within a part; topics not named here follow in alphabetical order, the numeric summaries last. */
+export const TOPIC_ORDER: Record<Part, string[]> = {
+  quality: ['P5 association rules, Groceries (R arules reference)'],
+  speed: [
+    'Speed and memory at scale: fits and single-user recommend (benchmarks/speed.ts)',
+    'Reranked recommend at scale (benchmarks/reranker-shop.ts)',
+    'Batch recommend (benchmarks/ensemble-batch.ts)',
+    'Fits on 1 and 2 threads',
+    'Side by side with implicit and ml-matrix',
+    'HTTP server under load (benchmarks/server-load.ts)',
+  ],
+  experiments: [
+    'Recommend path A/B against a git revision (benchmarks/ensemble-ab.ts)',
+    'Reranked recommend A/B against a git revision (benchmarks/reranker-ab.ts)',
+    'Fit A/B on 1 and 2 threads (benchmarks/fit-ab.ts)',
+    'Reranker feature extraction A/B (benchmarks/reranker-features-ab.ts)',
+    'Reranker: scoring speed and XGBoost side by side',
+    'Two-tower model beside ALS, NeuralCF and content (benchmarks/two-tower.ts)',
+    'Sequential next-basket model beside its baselines (benchmarks/sequential.ts)',
+    'Vector indexes: recall and latency at 1M items (benchmarks/ann.ts)',
+  ],
 };
 
-/** benchmarks/ensemble-ab.ts: this checkout's recommend path against a git revision on one saved model. */
-interface EnsembleAb {
-  machine: Machine;
-  base: { rev: string };
-  head: string;
-  users: number;
-  products: number;
-  rounds: number;
-  loadAverage: number[];
-  table: Array<{ measure: string; base: number; new: number; ratio: number }>;
+const PART_TITLES: Record<Part, string> = {
+  quality: 'Quality: protocols P1-P6',
+  speed: 'Speed: single-user, batch, fits, side by side, server',
+  experiments: 'Experiments and A/B history',
+};
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to dashes. */
+export function anchor(heading: string): string {
+  return heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').trim().replace(/\s/g, '-');
 }
 
-function abSection(d: EnsembleAb): string {
-  const num = (v: number) => (Number.isInteger(v) ? v.toLocaleString('en-US') : String(Number(v.toPrecision(4))));
-  const rows = d.table.map((r) => [r.measure, num(r.base), num(r.new), r.ratio.toFixed(2)]);
-  const load = `load average ${Math.min(...d.loadAverage).toFixed(1)} to ${Math.max(...d.loadAverage).toFixed(1)} on ${d.machine.cores} cores`;
-  return [
-    `## Recommend path side by side: ${d.head} against ${d.base.rev} (${d.users.toLocaleString('en-US')} x ${d.products.toLocaleString('en-US')})`,
-    '',
-    'Both checkouts load the same saved model and time the same shoppers, alternating in fresh processes; per side the median of the rounds. CPU time is the reading on a loaded machine.',
-    '',
-    table(['measure', d.base.rev, d.head, 'ratio'], rows),
-    '',
-    `Reproduce: \`NODE_OPTIONS=--max-old-space-size=8000 npx tsx benchmarks/ensemble-ab.ts --base ${d.base.rev} --users ${d.users} --products ${d.products} --rounds ${d.rounds}\` (${describeMachine(d.machine)}; ${load}).`,
-    '',
-  ].join('\n');
+export interface Report {
+  markdown: string;
+  /** Per results file, the Markdown its figures were drawn into (a reranker run: its own block). */
+  byFile: Map<string, string>;
+  quality: ProtocolResult[];
+  speed: SpeedResult[];
+  rules: { tables?: Record<string, TableRow[]> } | null;
 }
 
-/** benchmarks/ensemble-batch.ts: recommendBatch on 1 and 2 threads against recommend() per user, P1/P2. */
-interface EnsembleBatch {
-  title: string;
-  command: string;
-  date: string;
-  rev: string;
-  machine: Machine;
-  loadAverage: { min: number; max: number };
-  tables: Record<string, SpeedRow[]>;
-  notes: string[];
+/** Sections of one topic under its `##` heading, newest first. */
+function topicBlock(topic: string, sections: Section[]): string {
+  const sorted = [...sections].sort((a, b) => (a.date === b.date ? a.heading.localeCompare(b.heading) : a.date < b.date ? 1 : -1));
+  return [`## ${topic}`, '', ...sorted.flatMap((s) => [`### ${s.heading}`, '', s.body, ''])].join('\n');
 }
 
-/** The issue 13 goal for the non-neural ensemble's batch recommend on P1/P2. */
-const BATCH_GOAL_USERS_PER_SECOND = 15_000;
-
-function ensembleBatchSection(d: EnsembleBatch): string {
-  const parts = [`## ${d.title}`, ''];
-  for (const [name, rows] of Object.entries(d.tables)) parts.push(`### ${name}`, '', genericTable(rows), '');
-  const best = new Map<string, number>();
-  for (const r of d.tables.throughput ?? []) best.set(String(r.protocol), Math.max(best.get(String(r.protocol)) ?? 0, Number(r['users/s (wall)'])));
-  const goal = [...best].map(([p, v]) => `${p} ${v.toLocaleString('en-US')} users/s (${v >= BATCH_GOAL_USERS_PER_SECOND ? 'met' : `missed, ${(BATCH_GOAL_USERS_PER_SECOND / v).toFixed(1)}x short`})`);
-  parts.push(`Goal (issue 13): at least ${BATCH_GOAL_USERS_PER_SECOND.toLocaleString('en-US')} users/s wall on P1 and P2. Best way in this run: ${goal.join(', ')}; wall time is only meaningful at a low load average.`, '');
-  for (const n of d.notes) parts.push(`- ${n}`);
-  parts.push('', `Reproduce: \`${d.command}\` (${describeMachine(d.machine)}; ${d.date}, git ${d.rev}, load average ${d.loadAverage.min.toFixed(1)} to ${d.loadAverage.max.toFixed(1)}).`, '');
-  return parts.join('\n');
-}
-
-function sideBySideSection(file: string, d: SideBySide): string {
-  const parts = [`## ${SIDE_TITLES[file]}`, ''];
-  if (d.rows) parts.push(genericTable(d.rows as SpeedRow[]), '');
-  if (d.foldIn) parts.push(`Fold-in solve: ${genericTable([d.foldIn as SpeedRow])}`, '');
-  if (d.inverse) parts.push(genericTable(d.inverse as SpeedRow[]), '');
-  if (d.runs) parts.push(genericTable(d.runs as SpeedRow[]), '');
-  if (d.fit) parts.push(genericTable(d.fit as SpeedRow[]), '');
-  if (d.recommendUsersPerSecond) {
-    const r = d.recommendUsersPerSecond;
-    parts.push(`Recommend for ${r.users.toLocaleString('en-US')} users: hybridrec ${Math.round(r.hybridrec).toLocaleString('en-US')} users/s, implicit ${Math.round(r.implicit).toLocaleString('en-US')} users/s.`, '');
-  }
-  if (d.identicalAcrossThreads !== undefined) parts.push(`Factors identical for every thread count: ${d.identicalAcrossThreads}. Peak RSS ${Math.round(d.peakRssMb ?? 0)} MiB.`, '');
-  const load = d.loadAverage1m ? `; load average ${d.loadAverage1m.before} at start, ${d.loadAverage1m.after} at end` : '';
-  parts.push(`Reproduce: \`${d.command}\` (${describeMachine(d.machine)}; ${d.date}${load}).`, '');
-  return parts.join('\n');
-}
-
-async function main(): Promise<void> {
-  const files = existsSync(RESULTS) ? (await readdir(RESULTS)).filter((f) => f.endsWith('.json')).sort() : [];
+export function buildReport(results: ResultFile[]): Report {
   const quality: ProtocolResult[] = [];
   const seeds: ProtocolResult[] = [];
-  const other: Array<{ file: string; data: { title?: string; command?: string; machine?: Machine; tables?: Record<string, SpeedRow[]>; notes?: string[] } }> = [];
-  for (const f of files) {
-    const data = JSON.parse(await readFile(join(RESULTS, f), 'utf8'));
-    // benchmarks/quality.ts results are named after their protocol (P1.json, P3-seed7.json); other scripts' files (sequential-*.json) are not protocol tables.
-    if (/^P\d/.test(f) && Array.isArray(data.rows) && data.split && typeof data.protocol === 'string') (typeof data.seed === 'number' && data.seed !== 42 ? seeds : quality).push(data);
-    else other.push({ file: f, data });
+  const reranker: RerankerRun[] = [];
+  const sections: Section[] = [];
+  const byFile = new Map<string, string>();
+  for (const result of results) {
+    const { file, data } = result;
+    if (SKIPPED_PREFIXES.some((p) => file.startsWith(p))) continue;
+    if (isProtocolResult(file, data)) {
+      const r = data as unknown as ProtocolResult;
+      (typeof r.seed === 'number' && r.seed !== 42 ? seeds : quality).push(r);
+      continue;
+    }
+    if (isRerankerRun(file, data)) {
+      const run = { ...(data as unknown as RerankerRun), date: result.date };
+      reranker.push(run);
+      byFile.set(file, rerankerBlock([run]));
+      continue;
+    }
+    const renderer = RENDERERS.find((r) => r.matches(file, data));
+    const section = renderer ? renderer.render(result) : numericSummary(file, data, result.date);
+    sections.push(section);
+    byFile.set(file, [`### ${section.heading}`, '', section.body].join('\n'));
   }
-  const order = ['P1', 'P2', 'P3', 'P4-small', 'P4-large', 'P6'];
-  quality.sort((a, b) => order.indexOf(a.protocol) - order.indexOf(b.protocol));
+  quality.sort((a, b) => PROTOCOL_ORDER.indexOf(a.protocol) - PROTOCOL_ORDER.indexOf(b.protocol));
+
+  const qualityParts: string[] = [];
+  for (const q of quality) {
+    const section = protocolSection(q);
+    byFile.set(`${q.protocol}.json`, section);
+    qualityParts.push(section);
+    const runs = reranker.filter((r) => r.protocol === q.protocol);
+    if (runs.length) qualityParts.push(`### ${q.protocol}: learned reranker against the tuned linear ensemble (benchmarks/reranker-quality.ts)`, '', rerankerBlock(runs), '');
+  }
+  for (const s of seeds) byFile.set(`${s.protocol}-seed${s.seed}.json`, seedSection(quality, [s]).join('\n'));
+  const orphans = [...new Set(reranker.map((r) => r.protocol))].filter((p) => !quality.some((q) => q.protocol === p));
+  for (const p of orphans) {
+    const runs = reranker.filter((r) => r.protocol === p);
+    qualityParts.push(`## ${runs[0].title}: learned reranker against the tuned linear ensemble (benchmarks/reranker-quality.ts)`, '', rerankerBlock(runs), '');
+  }
+  qualityParts.push(...seedSection(quality, seeds));
+  if (reranker.length) qualityParts.push('## Learned reranker against the tuned linear ensemble (issue 9)', '', rerankerHeadline(reranker, PROTOCOL_ORDER), '');
+
+  const byPart = (part: Part): string[] => {
+    const topics = [...new Set(sections.filter((s) => s.part === part).map((s) => s.topic))];
+    const rank = (t: string) => {
+      const at = TOPIC_ORDER[part].indexOf(t);
+      return at >= 0 ? at : t.startsWith('Other results') ? Number.MAX_SAFE_INTEGER : TOPIC_ORDER[part].length;
+    };
+    topics.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+    return topics.map((t) => topicBlock(t, sections.filter((s) => s.part === part && s.topic === t)));
+  };
+  const body: Array<[Part, string[]]> = [
+    ['quality', [...qualityParts, ...byPart('quality')]],
+    ['speed', byPart('speed')],
+    ['experiments', byPart('experiments')],
+  ];
+  const contents = body.flatMap(([part, blocks]) => {
+    const headings = blocks.join('\n').split('\n').filter((l) => l.startsWith('## ')).map((l) => l.slice(3));
+    return headings.length ? [`- **${PART_TITLES[part]}**`, ...headings.map((h) => `  - [${h}](#${anchor(h)})`)] : [];
+  });
   const parts = [
     '# Benchmarks',
     '',
@@ -439,46 +366,59 @@ async function main(): Promise<void> {
     'Protocols (splits, metrics, tie-breaks) are defined in [evaluation.md](evaluation.md). Every',
     'method is fitted once per protocol; "alone" rows rank with one strategy plus the same popularity',
     'filler the ensemble uses when it has fewer than 10 candidates. "ensemble (equal)" weighs every',
-    'strategy 1 under the tuned row\'s normalization (each table says which); "ensemble (tuned)" uses weights chosen on a validation split of the training data',
-    'only, or (P6) on the protocol\'s own validation users. Fit seconds are wall-clock on the machine',
-    'named under each table (a shared machine: they vary with its load).',
+    "strategy 1 under the tuned row's normalization (each table says which); \"ensemble (tuned)\" uses weights chosen on a validation split of the training data",
+    "only, or (P6) on the protocol's own validation users. Fit seconds are wall-clock on the machine",
+    'named under each table (a shared machine: they vary with its load). Each section ends with the command that reproduces it;',
+    'within a topic the newest run comes first.',
     '',
-    ...quality.map(protocolSection),
-    ...seedSection(quality, seeds),
+    ...contents,
+    '',
+    ...body.flatMap(([part, blocks]) => (blocks.length ? [`# ${PART_TITLES[part]}`, '', ...blocks] : [])),
   ];
-  for (const { file, data } of other) {
-    if (file.startsWith('speed-')) {
-      parts.push(speedSection(data as unknown as SpeedResult));
-      continue;
-    }
-    if (file.startsWith('tune-') || file.startsWith('sequential-')) continue; // validation grids and the sequential model's runs: cited from docs/strategies.md
-    if (file.startsWith('ensemble-ab-')) {
-      parts.push(abSection(data as unknown as EnsembleAb));
-      continue;
-    }
-    if (file.startsWith('ensemble-batch-')) {
-      parts.push(ensembleBatchSection(data as unknown as EnsembleBatch));
-      continue;
-    }
-    if (file === 'implicit-side-by-side.json' || file === 'dense-algebra.json' || file === 'als-scale.json') {
-      parts.push(sideBySideSection(file, data as unknown as SideBySide));
-      continue;
-    }
-    parts.push(`## ${data.title ?? file}`, '');
-    for (const [name, rows] of Object.entries(data.tables ?? {})) parts.push(`### ${name}`, '', genericTable(rows), '');
-    for (const n of data.notes ?? []) parts.push(`- ${n}`);
-    if (data.command) parts.push('', `Reproduce: \`${data.command}\`${data.machine ? ` (${describeMachine(data.machine)})` : ''}.`, '');
+  const rules = results.find((r) => r.file === 'P5.json')?.data ?? null;
+  return {
+    markdown: `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`,
+    byFile,
+    quality,
+    speed: results.filter((r) => isSpeedResult(r.file)).map((r) => r.data as unknown as SpeedResult),
+    rules: rules as { tables?: Record<string, TableRow[]> } | null,
+  };
+}
+
+/** A file's date: its own `date` field, else the time of the last commit that wrote it, else (not committed yet) its modification time. */
+function dateOf(path: string, data: Record<string, unknown>): string {
+  if (typeof data.date === 'string') return data.date;
+  try {
+    const committed = execFileSync('git', ['log', '-1', '--format=%cI', '--', path], { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (committed) return committed;
+  } catch {
+    // not a git checkout: the file's own time
   }
-  await writeFile(OUT, `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`);
+  return statSync(path).mtime.toISOString();
+}
+
+export async function readResults(dir = RESULTS): Promise<ResultFile[]> {
+  const files = existsSync(dir) ? (await readdir(dir)).filter((f) => f.endsWith('.json')).sort() : [];
+  return Promise.all(
+    files.map(async (file) => {
+      const data = JSON.parse(await readFile(join(dir, file), 'utf8')) as Record<string, unknown>;
+      return { file, data, date: dateOf(join(dir, file), data) };
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const results = await readResults();
+  const report = buildReport(results);
+  await writeFile(OUT, report.markdown);
   const readme = await readFile(README, 'utf8');
   const start = '<!-- headline:start -->';
   const end = '<!-- headline:end -->';
   if (readme.includes(start) && readme.includes(end)) {
-    const speed = other.filter((o) => o.file.startsWith('speed-')).map((o) => o.data as unknown as SpeedResult);
-    const body = headline(quality, speed, other.find((o) => o.file === 'P5.json')?.data ?? null);
+    const body = headline(report.quality, report.speed, report.rules);
     await writeFile(README, readme.slice(0, readme.indexOf(start) + start.length) + `\n${body}\n` + readme.slice(readme.indexOf(end)));
   }
-  console.log(`wrote ${OUT} (${quality.length} quality protocols, ${other.length} other result files)`);
+  console.log(`wrote ${OUT} (${results.length} results files: ${report.quality.length} quality protocols, ${report.byFile.size} rendered files)`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
