@@ -4,7 +4,6 @@ import { StateReader } from '../src/artifact/validate';
 import { OptionError } from '../src/errors';
 import { hnswlibIndex, usearchIndex } from '../src/node/ann';
 import { ExactVectorIndex, VectorIndexSlot, exactIndex, type VectorIndexFactory, type VectorSource } from '../src/util/ann';
-import type { JsonObject } from '../src/util/json';
 import { mulberry32, randomNormal } from '../src/util/random';
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Dataset, type Catalog } from '../src/data/dataset';
+import { Dataset } from '../src/data/dataset';
 import { IdIndex } from '../src/data/ids';
 import type { InteractionRows } from '../src/data/interactions';
 import { DataError, OptionError } from '../src/errors';

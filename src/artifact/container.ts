@@ -319,7 +319,7 @@ function checkManifest(json: unknown, fileBytes: number, manifestEnd: number): M
     if (end > fileBytes) entryFail(`artifact is truncated: section ends at byte ${end} of ${fileBytes}`, 'length');
     return s;
   });
-  const byOffset = sections.map((s, i) => i).sort((a, b) => sections[a].offset - sections[b].offset);
+  const byOffset = sections.map((_, i) => i).sort((a, b) => sections[a].offset - sections[b].offset);
   for (let k = 1; k < byOffset.length; k++) {
     const prev = sections[byOffset[k - 1]];
     const s = sections[byOffset[k]];

@@ -10,7 +10,7 @@ import { loadData, type DataFlags } from './data';
 import { formatNumber, table } from './format';
 import { formatSummary, summarizeArtifact } from './inspect';
 import { progressBars } from './progress';
-import { DEFAULT_STRATEGIES, strategiesFrom, weightsFrom } from './strategies';
+import { strategiesFrom, weightsFrom } from './strategies';
 
 /** Where a command writes: stdout for results, stderr for progress and notes (so --json output pipes cleanly). */
 export interface Io {

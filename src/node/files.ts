@@ -84,7 +84,7 @@ interface DecodeOptions {
  * DataError naming the file.
  */
 export async function* decodeText(source: AsyncIterable<Uint8Array>, options: DecodeOptions): AsyncGenerator<string> {
-  const { file, encoding } = options;
+  const { encoding } = options;
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   /** An incomplete UTF-8 sequence at the end of the previous chunk. */
   let tail: Uint8Array | null = null;

@@ -15,7 +15,7 @@ import { loadArtifactFile } from '../node';
 import { OptionError } from '../errors';
 import { loadOptional } from '../util/optional';
 import { createMetrics } from './metrics';
-import { requestField, type ModelInfo, type ServeRecommendOptions, type ShopperInput, type Task } from './model';
+import { requestField, type ModelInfo, type ServeRecommendOptions, type ShopperInput } from './model';
 import { ModelPool, QUEUE_BYTES } from './pool';
 import { resolveServerOptions, type ServerOptions } from './options';
 import { schemas } from './schemas';

@@ -333,7 +333,6 @@ function lossAndGrads(
   dense: Array<{ param: Float32Array; shape: number[] }>,
 ): { loss: number; grads: Float32Array[] } {
   const b = batch.size;
-  const f = o.factors;
   const r = o.negatives;
   const neumf = o.architecture === 'neumf';
   const bpr = o.loss === 'bpr';
