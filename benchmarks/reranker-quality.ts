@@ -5,7 +5,7 @@
  *   npx tsx benchmarks/reranker-quality.ts P4-small|P4-large|P3|P6|P1|P2 [--seed 42]
  *        [--transfer 43] [--max-queries 1000] [--candidates 30] [--folds 2] [--without ncf,sequential]
  *        [--ndcg-at 10] [--weights-from results.json] [--no-lists] [--validation-only] [--tag name]
- *        [--named-validation] [--cut 300] [--trees 200] [--leaves 15] [--min-leaf 50]
+ *        [--named-validation] [--cut 300] [--trees 200] [--leaves 15] [--min-leaf 50] [--min-confidence 0.9]
  *
  * One fit per protocol: weights tuned and the reranker trained on the same validation split
  * carved from the training data (the test split is never read before evaluation); the tuned
@@ -24,7 +24,8 @@
  * queries carved from the training histories, the guard holding out a share of them.
  * `--cut N`: the recommender's candidatesPerStrategy (the linear merge's cut; quality.ts P6
  * tunes its weights at 300). `--trees`, `--leaves`, `--min-leaf`: the booster's trees,
- * numLeaves and minDataInLeaf.
+ * numLeaves and minDataInLeaf. `--min-confidence C`: the guard's minConfidence (0 with
+ * --validation-only: the importance of a forest the guard would turn down, to see what it learned).
  * `--validation-only`: fit and stop before the test split is ranked: the results file holds
  * the fit's figures (the reranker's guard on shoppers carved from training) and no test row,
  * for choosing features or options without seeing a test figure.
@@ -49,7 +50,7 @@ const flag = (name: string): string | undefined => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args[at + 1] : undefined;
 };
-const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--folds', '--without', '--ndcg-at', '--weights-from', '--tag', '--cut', '--trees', '--leaves', '--min-leaf'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
+const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--folds', '--without', '--ndcg-at', '--weights-from', '--tag', '--cut', '--trees', '--leaves', '--min-leaf', '--min-confidence'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
 const ids = args.filter((a, i) => !a.startsWith('--') && !flagged.has(i));
 const seed = Number(flag('seed') ?? 42);
 const transfer = flag('transfer') === undefined ? null : Number(flag('transfer'));
@@ -64,6 +65,7 @@ const validationOnly = args.includes('--validation-only');
 const tag = flag('tag');
 const namedValidation = args.includes('--named-validation');
 const cut = flag('cut') === undefined ? undefined : Number(flag('cut'));
+const minConfidence = flag('min-confidence') === undefined ? undefined : Number(flag('min-confidence'));
 const numberFlag = (name: string) => (flag(name) === undefined ? undefined : Number(flag(name)));
 /** The booster options given on the command line (the rest are RERANKER_BOOSTER's). */
 const booster = Object.fromEntries(Object.entries({ ndcgAt, trees: numberFlag('trees'), numLeaves: numberFlag('leaves'), minDataInLeaf: numberFlag('min-leaf') }).filter(([, v]) => v !== undefined));
@@ -117,6 +119,7 @@ async function fitBoth(split: Split, id: string, fitSeed: number, validation: Sp
       ...(maxQueries ? { maxQueries } : {}),
       ...(candidates ? { candidatesPerStrategy: candidates } : {}),
       ...(folds ? { folds } : {}),
+      ...(minConfidence !== undefined ? { minConfidence } : {}),
       ...(Object.keys(booster).length ? { booster } : {}),
     },
   });
