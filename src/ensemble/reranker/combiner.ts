@@ -1,7 +1,8 @@
 /**
  * The learned combiner of HybridRecommender: a LambdaMART forest over the strategies'
  * candidates, trained at fit on a validation split carved from the training data (the
- * protocol logic of weight tuning, src/ensemble/tune.ts), never on test data.
+ * protocol logic of weight tuning, src/ensemble/tune.ts) or on an explicit validation set
+ * (RerankerOptions.validation), never on test data.
  *
  * Training (trainReranker in train.ts, which fit() imports on demand): the strategies,
  * fitted on the split's train part, score each validation query (a seeded sample of at most
