@@ -5,6 +5,7 @@
  *   npx tsx benchmarks/reranker-quality.ts P4-small|P4-large|P3|P6|P1|P2 [--seed 42]
  *        [--transfer 43] [--max-queries 1000] [--candidates 30] [--folds 2] [--without ncf,sequential]
  *        [--ndcg-at 10] [--weights-from results.json] [--no-lists] [--validation-only] [--tag name]
+ *        [--named-validation] [--cut 300] [--trees 200] [--leaves 15] [--min-leaf 50] [--min-confidence 0.9]
  *
  * One fit per protocol: weights tuned and the reranker trained on the same validation split
  * carved from the training data (the test split is never read before evaluation); the tuned
@@ -18,6 +19,13 @@
  * script on the same protocol, seed and strategies) in place of tuning them again: the tuning
  * is deterministic, so the fit is the same one without its tuning time (the reranker then
  * carves the same validation split itself). `--no-lists`: the ensemble rows only.
+ * `--named-validation` (P6): the forest trains on the protocol's own validation users (P6's
+ * keyset.val shoppers, their held-out future basket; RerankerOptions.validation) instead of
+ * queries carved from the training histories, the guard holding out a share of them.
+ * `--cut N`: the recommender's candidatesPerStrategy (the linear merge's cut; quality.ts P6
+ * tunes its weights at 300). `--trees`, `--leaves`, `--min-leaf`: the booster's trees,
+ * numLeaves and minDataInLeaf. `--min-confidence C`: the guard's minConfidence (0 with
+ * --validation-only: the importance of a forest the guard would turn down, to see what it learned).
  * `--validation-only`: fit and stop before the test split is ranked: the results file holds
  * the fit's figures (the reranker's guard on shoppers carved from training) and no test row,
  * for choosing features or options without seeing a test figure.
@@ -42,7 +50,7 @@ const flag = (name: string): string | undefined => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args[at + 1] : undefined;
 };
-const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--folds', '--without', '--ndcg-at', '--weights-from', '--tag'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
+const flagged = new Set(['--seed', '--transfer', '--max-queries', '--candidates', '--folds', '--without', '--ndcg-at', '--weights-from', '--tag', '--cut', '--trees', '--leaves', '--min-leaf', '--min-confidence'].filter((f) => args.includes(f)).flatMap((f) => [args.indexOf(f), args.indexOf(f) + 1]));
 const ids = args.filter((a, i) => !a.startsWith('--') && !flagged.has(i));
 const seed = Number(flag('seed') ?? 42);
 const transfer = flag('transfer') === undefined ? null : Number(flag('transfer'));
@@ -55,6 +63,12 @@ const weightsFrom = flag('weights-from');
 const noLists = args.includes('--no-lists');
 const validationOnly = args.includes('--validation-only');
 const tag = flag('tag');
+const namedValidation = args.includes('--named-validation');
+const cut = flag('cut') === undefined ? undefined : Number(flag('cut'));
+const minConfidence = flag('min-confidence') === undefined ? undefined : Number(flag('min-confidence'));
+const numberFlag = (name: string) => (flag(name) === undefined ? undefined : Number(flag(name)));
+/** The booster options given on the command line (the rest are RERANKER_BOOSTER's). */
+const booster = Object.fromEntries(Object.entries({ ndcgAt, trees: numberFlag('trees'), numLeaves: numberFlag('leaves'), minDataInLeaf: numberFlag('min-leaf') }).filter(([, v]) => v !== undefined));
 
 interface Row {
   name: string;
@@ -90,20 +104,23 @@ function foreignForest(rec: HybridRecommender, forest: Reranker): IndexRanker {
   return { rankIndices: (query, k, blocked) => reranker.rank(engine, query, k, blocked, null, true).items };
 }
 
-async function fitBoth(split: Split, id: string, fitSeed: number): Promise<HybridRecommender> {
+async function fitBoth(split: Split, id: string, fitSeed: number, validation: Split | null = null): Promise<HybridRecommender> {
   const spec = PROTOCOLS[id];
   const strategies = Object.fromEntries(Object.entries(spec.strategies()).filter(([n]) => !without.includes(n)));
   const tuned = weightsFrom === undefined ? null : JSON.parse(await readFile(weightsFrom, 'utf8')).tuning;
   const rec = new HybridRecommender({
     strategies,
     ...(tuned ? { weights: tuned.weights, normalization: tuned.normalization } : { weights: 'tune' as const, tune: { protocol: spec.validation } }),
+    ...(cut ? { candidatesPerStrategy: cut } : {}),
     combiner: 'reranker',
     reranker: {
       protocol: spec.validation,
+      validation,
       ...(maxQueries ? { maxQueries } : {}),
       ...(candidates ? { candidatesPerStrategy: candidates } : {}),
       ...(folds ? { folds } : {}),
-      ...(ndcgAt ? { booster: { ndcgAt } } : {}),
+      ...(minConfidence !== undefined ? { minConfidence } : {}),
+      ...(Object.keys(booster).length ? { booster } : {}),
     },
   });
   if (tuned) console.log(`  weights and normalization from ${weightsFrom}: ${JSON.stringify(tuned.weights)} ${tuned.normalization}`);
@@ -129,7 +146,10 @@ async function run(id: string): Promise<void> {
   const loadAtStart = loadavg()[0];
   const split = await spec.load(seed);
   console.log(`${spec.title}${without.length ? ` without ${without.join(', ')}` : ''}`);
-  const rec = await fitBoth(split, id, seed);
+  if (namedValidation && !spec.namedValidation) throw new Error(`--named-validation: ${id} names no validation users`);
+  const validation = namedValidation ? await spec.namedValidation!(seed) : null;
+  if (validation) console.log(`  the forest trains on the named validation users: ${JSON.stringify(validation.stats)}`);
+  const rec = await fitBoth(split, id, seed, validation);
   const rows: Row[] = [];
   if (validationOnly) console.log(`  --validation-only: guard ${JSON.stringify(rec.rerankerSummary?.guard)}; the test split is not ranked`);
   else {

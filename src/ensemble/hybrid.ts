@@ -441,7 +441,7 @@ export class HybridRecommender {
     if (recency !== null) {
       if (data.times === null) throw new DataError('HybridRecommender.recency needs a timestamp per interaction (Dataset.times), and this dataset has none', { field: 'time' });
       // The basket carves rebuild the training matrix from baskets, which hold no timestamps.
-      const carves = [...(this.options.weights === 'tune' ? [['tune', this.options.tune.protocol]] : []), ...(this.options.combiner === 'reranker' ? [['reranker', this.options.reranker.protocol]] : [])];
+      const carves = [...(this.options.weights === 'tune' ? [['tune', this.options.tune.protocol]] : []), ...(this.options.combiner === 'reranker' && this.options.reranker.validation === null ? [['reranker', this.options.reranker.protocol]] : [])];
       for (const [owner, given] of carves) {
         const protocol = given === 'auto' ? chooseProtocol(data) : given;
         if (protocol === 'next-basket' || protocol === 'basket-completion') {
@@ -449,6 +449,10 @@ export class HybridRecommender {
         }
       }
     }
+    // Fit-time code, loaded on demand so a page that only loads and recommends never downloads it.
+    const trainer = this.options.combiner === 'reranker' ? await import('./reranker/train') : null;
+    const o = this.options.reranker;
+    if (trainer !== null && o.validation !== null) trainer.checkValidationSet(o.validation, data, 'HybridRecommender.reranker.validation');
     this.fitTimes = {};
     this.learned = null;
     this.learnedSummary = null;
@@ -480,29 +484,30 @@ export class HybridRecommender {
       carved = { protocol, split: unweighted };
     }
     let forest: Reranker['model'] | null = null;
-    if (this.options.combiner === 'reranker') {
+    const rerankProtocol = o.protocol === 'auto' ? chooseProtocol(data) : o.protocol;
+    /** Trains the forest on `split` with the members as fitted now (see trainReranker). */
+    const trainForest = async (split: Split, refit: (train: Dataset, fold: number) => Promise<void>) => {
       const started = Date.now();
-      const o = this.options.reranker;
-      const protocol = o.protocol === 'auto' ? chooseProtocol(data) : o.protocol;
-      // Weight tuning's split (same protocol, same seed: the same split) and its fits are reused.
-      if (carved === null || carved.protocol !== protocol) {
-        carved = { protocol, split: validationSplit(data, protocol, fit.seed) };
-        await this.fitStrategies(recencyWeightedSplit(carved.split, recency).train, fit, 'rerank/', false);
-      }
-      const refit = (train: Dataset, fold: number) => this.fitStrategies(train, fit, `rerank/fold${fold + 1}/`, false);
-      // Fit-time code, loaded on demand so a page that only loads and recommends never downloads it.
-      const { trainReranker } = await import('./reranker/train');
-      const trained = await trainReranker(this.names, this.members, data, carved.split, protocol, o, this.settings, fit, refit, recency);
-      forest = trained.model;
+      const trained = await trainer!.trainReranker(this.names, this.members, data, split, rerankProtocol, o, this.settings, fit, refit, recency);
       this.learnedSummary = trained.summary;
       fit.onProgress?.({ stage: 'reranker', done: 1, total: 1, message: trained.summary.reason });
       this.fitTimes.reranker = (Date.now() - started) / 1000;
+      return trained.model;
+    };
+    if (trainer !== null && o.validation === null) {
+      // Weight tuning's split (same protocol, same seed: the same split) and its fits are reused.
+      if (carved === null || carved.protocol !== rerankProtocol) {
+        carved = { protocol: rerankProtocol, split: validationSplit(data, rerankProtocol, fit.seed) };
+        await this.fitStrategies(recencyWeightedSplit(carved.split, recency).train, fit, 'rerank/', false);
+      }
+      forest = await trainForest(carved.split, (train, fold) => this.fitStrategies(train, fit, `rerank/fold${fold + 1}/`, false));
     }
     const train = recency === null ? data : recencyWeighted(data, recency);
     await this.fitStrategies(train, fit, '', true);
+    // A given validation set is scored as serving queries are: by the strategies fitted on all of the data (one fold, no refit).
+    if (trainer !== null && o.validation !== null) forest = await trainForest(o.validation, async () => undefined);
     await this.attachVectorIndexes(fit);
     if (forest !== null) {
-      const o = this.options.reranker;
       this.learned = Reranker.forData(this.names, train, forest, { candidatesPerStrategy: o.candidatesPerStrategy }, this.settings);
     }
     this.attach(train);

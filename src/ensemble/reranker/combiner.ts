@@ -1,7 +1,8 @@
 /**
  * The learned combiner of HybridRecommender: a LambdaMART forest over the strategies'
  * candidates, trained at fit on a validation split carved from the training data (the
- * protocol logic of weight tuning, src/ensemble/tune.ts), never on test data.
+ * protocol logic of weight tuning, src/ensemble/tune.ts) or on an explicit validation set
+ * (RerankerOptions.validation), never on test data.
  *
  * Training (trainReranker in train.ts, which fit() imports on demand): the strategies,
  * fitted on the split's train part, score each validation query (a seeded sample of at most
@@ -25,9 +26,10 @@
 import type { SectionReader, SectionWriter } from '../../artifact/sections';
 import { StateReader, type LoadContext } from '../../artifact/validate';
 import type { Dataset } from '../../data/dataset';
+import type { Split } from '../../eval/splits';
 import { OptionError } from '../../errors';
 import type { JsonObject, Query } from '../../strategies/types';
-import { integer, number, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
+import { custom, integer, number, isPlainObject, oneOf, resolveOptions, describe, type OptionChecks } from '../../util/options';
 import { MergeEngine, byScoreDescending, type MergeSettings, type Ranked } from '../merge';
 import { NORMALIZATIONS, type Affine } from '../normalize';
 import type { ValidationProtocol } from '../tune';
@@ -40,6 +42,17 @@ import { ItemStatistics } from './item-stats';
 export interface RerankerOptions {
   /** How the validation split is carved from the training data: as weight tuning's `protocol` ('auto' picks next-basket, basket-completion or holdout from the data). Default 'auto'. */
   protocol: ValidationProtocol | 'auto';
+  /**
+   * An explicit validation set in place of the carve: a Split whose `train` is the Dataset
+   * given to fit() and whose queries are shoppers of it with held-out items (e.g. a protocol's
+   * own validation users, as P6's keyset.val users, the Split that weight tuning's
+   * searchWeights takes for them). The forest then trains on those queries, their candidates
+   * scored by the strategies of the final fit on all of the data (the shape of the serving
+   * queries), and the guard holds out `guardShare` of its shoppers. `protocol` and `folds`
+   * concern the carve and are not read. Checked at fit (checkValidationSet, train.ts): an
+   * OptionError names the field and the query index. Default null: carve.
+   */
+  validation: Split | null;
   /**
    * At most this many validation queries per fold (a seeded sample) build the training set.
    * Default 5000, chosen on validation (P6's guard shoppers, never its test baskets): at 1000
@@ -83,6 +96,7 @@ export const RERANKER_BOOSTER: Readonly<LambdaMARTOptions> = Object.freeze({ ...
 
 export const RERANKER_DEFAULTS: Readonly<RerankerOptions> = Object.freeze({
   protocol: 'auto',
+  validation: null,
   maxQueries: 5000,
   minQueries: 50,
   folds: 2,
@@ -94,6 +108,8 @@ export const RERANKER_DEFAULTS: Readonly<RerankerOptions> = Object.freeze({
 
 const RERANKER_CHECKS: OptionChecks<RerankerOptions> = {
   protocol: oneOf<ValidationProtocol | 'auto'>(['auto', 'next-basket', 'basket-completion', 'holdout-temporal', 'holdout']),
+  // The shape only; the queries are checked against the fit's data (checkValidationSet).
+  validation: custom<Split | null>((v) => v === null || (isPlainObject(v) && Array.isArray((v as Partial<Split>).queries) && typeof (v as Partial<Split>).train === 'object'), 'null or a Split { train: the Dataset given to fit(), queries: [...] }'),
   maxQueries: integer({ min: 1 }),
   minQueries: integer({ min: 1 }),
   folds: integer({ min: 1, max: 10 }),
@@ -125,6 +141,8 @@ export interface RerankerSummary {
   trained: boolean;
   reason: string;
   protocol: ValidationProtocol;
+  /** 'carved': the queries were carved from the training data by `protocol`; 'given': RerankerOptions.validation's. */
+  validation: 'carved' | 'given';
   /** Validation queries sampled, and those with a held-out item among their candidates (trained on). */
   queries: number;
   usableQueries: number;

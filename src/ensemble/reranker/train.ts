@@ -1,7 +1,8 @@
 /**
  * Training of the learned combiner (trainReranker): the candidates of validation queries
- * carved from the training data, labelled by their held-out items, and the LambdaMART forest
- * fitted on them, checked against the linear sum on guard shoppers it was not trained on.
+ * carved from the training data (or of an explicit validation set, RerankerOptions.validation),
+ * labelled by their held-out items, and the LambdaMART forest fitted on them, checked against
+ * the linear sum on guard shoppers it was not trained on.
  *
  * Fit-time code only: HybridRecommender.fit imports this module dynamically, so a page that
  * loads a model and recommends (src/ensemble/reranker/combiner.ts ranks) does not download
@@ -9,10 +10,12 @@
  */
 import type { Dataset } from '../../data/dataset';
 import { GrowableColumn } from '../../data/csv';
+import { OptionError } from '../../errors';
 import { recencyWeightedSplit, type RecencyOptions } from '../../data/recency';
 import { evalQuery } from '../../eval/evaluate';
 import { nextBasket, type Split } from '../../eval/splits';
 import type { FitOptions, Recommender } from '../../strategies/types';
+import { describe, isPlainObject } from '../../util/options';
 import { Pace } from '../../util/pace';
 import { deriveSeed, mulberry32, shuffleInPlace, type Rng } from '../../util/random';
 import { MergeEngine, type MergeSettings } from '../merge';
@@ -40,11 +43,42 @@ export function foldSplit(data: Dataset, protocol: ValidationProtocol, previous:
 }
 
 /**
+ * Checks an explicit validation set (RerankerOptions.validation) against `data`, the Dataset
+ * given to fit(), before anything is fitted: its `train` must be that Dataset (the queries read
+ * their histories there and the strategies are fitted on it), and every query an EvalQuery of
+ * it. An OptionError names the field, with the query index (`<owner>.queries[12].target[3]`).
+ */
+export function checkValidationSet(set: Split, data: Dataset, owner: string): void {
+  if (set.train !== data) throw new OptionError(`${owner}.train`, 'must be the Dataset given to fit(): the queries read their histories there, and the strategies that score them are fitted on it');
+  if (set.candidates !== null && !(set.candidates instanceof Uint8Array && set.candidates.length === data.nItems)) {
+    throw new OptionError(`${owner}.candidates`, `must be null or a Uint8Array of one flag per item (${data.nItems}), got ${describe(set.candidates)}`);
+  }
+  const items = (at: string, v: unknown, ascending: boolean) => {
+    if (!(v instanceof Int32Array)) throw new OptionError(at, `must be an Int32Array of item indices, got ${describe(v)}`);
+    for (let j = 0; j < v.length; j++) {
+      if (!(v[j] >= 0 && v[j] < data.nItems)) throw new OptionError(`${at}[${j}]`, `is ${v[j]}, not an item index of the fit data (0 .. ${data.nItems - 1})`);
+      if (ascending && j > 0 && !(v[j] > v[j - 1])) throw new OptionError(`${at}[${j}]`, `is ${v[j]} after ${v[j - 1]}: held-out items must be distinct and ascending`);
+    }
+  };
+  set.queries.forEach((q: unknown, i) => {
+    const at = `${owner}.queries[${i}]`;
+    if (!isPlainObject(q)) throw new OptionError(at, `must be an EvalQuery { user, basket, useHistory, excludeHistory, excludeBasket, target, id }, got ${describe(q)}`);
+    if (!(Number.isInteger(q.user) && (q.user as number) >= -1 && (q.user as number) < data.nUsers)) throw new OptionError(`${at}.user`, `must be -1 (anonymous) or a user index of the fit data (0 .. ${data.nUsers - 1}), got ${describe(q.user)}`);
+    items(`${at}.basket`, q.basket, false);
+    items(`${at}.target`, q.target, true);
+    for (const flag of ['useHistory', 'excludeHistory', 'excludeBasket']) {
+      if (typeof q[flag] !== 'boolean') throw new OptionError(`${at}.${flag}`, `must be a boolean, got ${describe(q[flag])}`);
+    }
+  });
+}
+
+/**
  * Builds the training set on the validation split (and `options.folds - 1` more, see
  * foldSplit; `refit` fits the members on each fold's train part) and trains the forest.
- * `split` is carved from `data` as it is; every fold is carved unweighted and then its train
- * part weighted by `recency` (HybridOptions.recency; null: none), so `members` must be fitted
- * on recencyWeightedSplit(split, recency).train. Returns the model (null when too little data,
+ * `split` is carved from `data` as it is, or is options.validation (then the only fold, and
+ * its train part is `data`); every fold is carved unweighted and then its train part weighted
+ * by `recency` (HybridOptions.recency; null: none), so `members` must be fitted on
+ * recencyWeightedSplit(split, recency).train. Returns the model (null when too little data,
  * or when the forest does not beat the linear sum on held-out queries) and the summary.
  */
 export async function trainReranker(
@@ -82,7 +116,9 @@ export async function trainReranker(
   let sampled = 0;
   let held = 0;
   let found = 0;
-  for (let f = 0; f < options.folds; f++) {
+  const given = options.validation !== null;
+  const folds = given ? 1 : options.folds;
+  for (let f = 0; f < folds; f++) {
     if (f > 0) {
       carved = foldSplit(data, protocol, carved, f, seed);
       fold = recencyWeightedSplit(carved, recency);
@@ -96,7 +132,7 @@ export async function trainReranker(
     blocked.fill(0);
     if (fold.candidates !== null) for (let i = 0; i < nItems; i++) blocked[i] = fold.candidates[i] === 1 ? 0 : 1;
     for (let qi = 0; qi < queries.length; qi++) {
-      if (qi % 128 === 0) fit.onProgress?.({ stage: `reranker: candidates of validation queries (fold ${f + 1} of ${options.folds})`, done: qi, total: queries.length });
+      if (qi % 128 === 0) fit.onProgress?.({ stage: `reranker: candidates of validation queries (fold ${f + 1} of ${folds})`, done: qi, total: queries.length });
       if (pace.due()) await pace.pause();
       const q = queries[qi];
       const query = evalQuery(train, q);
@@ -124,7 +160,7 @@ export async function trainReranker(
     }
   }
   const usable = queryPtr.length - 1;
-  const base = { protocol, queries: sampled, usableQueries: usable, rows: labels.length, poolRecall: held > 0 ? found / held : 0 };
+  const base = { protocol, validation: given ? ('given' as const) : ('carved' as const), queries: sampled, usableQueries: usable, rows: labels.length, poolRecall: held > 0 ? found / held : 0 };
   if (usable < options.minQueries) {
     const reason = `not trained: ${usable} of ${sampled} validation queries have a held-out item among their candidates (minQueries is ${options.minQueries}); ranking with the linear weighted sum`;
     return { model: null, summary: { trained: false, reason, ...base, training: null, guard: null, seconds: (Date.now() - started) / 1000 } };
@@ -154,7 +190,7 @@ export async function trainReranker(
   if (!Number.isNaN(confidence) && !(confidence >= options.minConfidence)) {
     return { model: null, summary: summaryOf(false, `not used: ${verdict} (minConfidence ${options.minConfidence}); ${trees}; ranking with the linear weighted sum`) };
   }
-  return { model, summary: summaryOf(true, `trained on ${fitPart.queryPtr.length - 1} validation queries (${fitPart.labels.length} candidates): ${trees}; ${verdict}`) };
+  return { model, summary: summaryOf(true, `trained on ${fitPart.queryPtr.length - 1} ${given ? 'queries of the given validation set' : 'validation queries'} (${fitPart.labels.length} candidates): ${trees}; ${verdict}`) };
 }
 
 /** The K of the guard's recall: the cut of the next-basket goals (Recall@20), reported beside NDCG@ndcgAt, never used to accept a forest. */
