@@ -165,7 +165,7 @@ describe('ItemKNN scoring and explanations', () => {
     expect(knn.explain(anonymousQuery([], []), B, name)).toBeNull();
   });
 
-  it('explains every scored item as a binary search per query entry does, short and long histories, repeated entries included', async () => {
+  it('explains every scored item as a binary search per query entry does, short and long histories, repeated and unordered entries included', async () => {
     const shop = datasetFromInstacart(generateGroceryWithTruth({ users: 300, products: 200, seed: 5 }).tables).dataset;
     const knn = new ItemKNN();
     await knn.fit(shop);
@@ -194,6 +194,8 @@ describe('ItemKNN scoring and explanations', () => {
     const repeated = userQuery(shop, 1);
     // A history that repeats an item, against the Query contract: each entry still counts.
     queries.push({ ...repeated, history: { items: Int32Array.from([...repeated.history.items, repeated.history.items[0]]), weights: Float32Array.from([...repeated.history.weights, 2]) } });
+    // Distinct items out of ascending order (userQuery and anonymousQuery sort them): the same parts.
+    queries.push({ ...repeated, history: { items: repeated.history.items.slice().reverse(), weights: repeated.history.weights.slice().reverse() } });
     let explained = 0;
     for (const q of queries) {
       const out = new ScoreVector(shop.nItems);

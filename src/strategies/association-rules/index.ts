@@ -458,17 +458,10 @@ export class AssociationRules implements Recommender {
   private markQuery(m: Model, query: Query): number {
     const { mark, present } = m;
     let n = 0;
-    const take = (items: ArrayLike<number>): void => {
-      for (let k = 0; k < items.length; k++) {
-        const i = items[k];
-        if (mark[i] === 0) {
-          mark[i] = 1;
-          present[n++] = i;
-        }
-      }
-    };
-    if (this.options.source !== 'history') take(query.basket);
-    if (this.options.source !== 'basket') take(query.history.items);
+    // A module function, not a closure made per call (score and each explained item mark the
+    // query; under tsx, esbuild's keepNames also names each closure with a defineProperty).
+    if (this.options.source !== 'history') n = markItems(mark, present, n, query.basket);
+    if (this.options.source !== 'basket') n = markItems(mark, present, n, query.history.items);
     return n;
   }
 }
@@ -497,6 +490,18 @@ function combineWeights(combine: AssociationRulesOptions['combine'], v: number, 
 function antecedentPresent(mark: Uint8Array, ant: Int32Array, start: number, end: number): boolean {
   for (let q = start; q < end; q++) if (mark[ant[q]] === 0) return false;
   return true;
+}
+
+/** Marks the unmarked `items`, listing each in `present` after its first n entries; returns the new count. */
+function markItems(mark: Uint8Array, present: Int32Array, n: number, items: Int32Array): number {
+  for (let k = 0; k < items.length; k++) {
+    const i = items[k];
+    if (mark[i] === 0) {
+      mark[i] = 1;
+      present[n++] = i;
+    }
+  }
+  return n;
 }
 
 function clearMarks(mark: Uint8Array, present: Int32Array, n: number): void {

@@ -43,9 +43,14 @@ export class SparseContentIndex implements ContentIndex {
   private readonly termPosting: Int32Array;
   private postingTerms = new Int32Array(0);
   private nPostingTerms = 0;
-  private postingItem = new Int32Array(0);
+  /**
+   * The postings, three words each in one buffer: the profile position (int32), the value
+   * (float32, through `postingValue`, a view of the same buffer) and the next posting of the
+   * term (int32, -1: none). A step along a chain reads one cache line where three arrays cost
+   * a line each.
+   */
+  private postings = new Int32Array(0);
   private postingValue = new Float32Array(0);
-  private postingNext = new Int32Array(0);
   /** profileSimilarities()'s sum per profile position (0 between uses). */
   private positionSum = new Float64Array(0);
 
@@ -234,17 +239,17 @@ export class SparseContentIndex implements ContentIndex {
   profileSimilarities(profile: Profile, item: number, positions: Int32Array, similarities: Float64Array): number {
     if (this.postingsOf !== profile) this.buildPostings(profile);
     const { indptr, indices, values } = this.matrix;
-    const { termPosting, postingItem, postingValue, postingNext, positionSum } = this;
+    const { termPosting, postings, postingValue, positionSum } = this;
     let n = 0;
     for (let p = indptr[item], end = indptr[item + 1]; p < end; p++) {
       const v = values[p];
       // A 0 value adds +0 to every sum: left out, so that the sums below are 0 only before their first product.
       if (v === 0) continue;
-      for (let q = termPosting[indices[p]] - 1; q >= 0; q = postingNext[q]) {
-        const k = postingItem[q];
+      for (let q = 3 * (termPosting[indices[p]] - 1); q >= 0; q = 3 * postings[q + 2]) {
+        const k = postings[q];
         // Postings (left out when 0) and values are >= 0: a position's sum is 0 until its first product.
         if (positionSum[k] === 0) positions[n++] = k;
-        positionSum[k] += postingValue[q] * v;
+        positionSum[k] += postingValue[q + 1] * v;
       }
     }
     for (let i = 0; i < n; i++) {
@@ -262,14 +267,13 @@ export class SparseContentIndex implements ContentIndex {
     for (let j = 0; j < this.nPostingTerms; j++) termPosting[this.postingTerms[j]] = 0;
     let nnz = 0;
     for (let k = 0; k < items.length; k++) nnz += indptr[items[k] + 1] - indptr[items[k]];
-    if (this.postingItem.length < nnz) {
-      this.postingItem = new Int32Array(nnz);
-      this.postingValue = new Float32Array(nnz);
-      this.postingNext = new Int32Array(nnz);
+    if (this.postingTerms.length < nnz) {
+      this.postings = new Int32Array(3 * nnz);
+      this.postingValue = new Float32Array(this.postings.buffer);
       this.postingTerms = new Int32Array(nnz);
     }
     if (this.positionSum.length < items.length) this.positionSum = new Float64Array(items.length);
-    const { postingTerms, postingItem, postingValue, postingNext } = this;
+    const { postingTerms, postings, postingValue } = this;
     let nTerms = 0;
     let n = 0;
     for (let k = 0; k < items.length; k++) {
@@ -278,9 +282,9 @@ export class SparseContentIndex implements ContentIndex {
         if (values[p] === 0) continue;
         const t = indices[p];
         if (termPosting[t] === 0) postingTerms[nTerms++] = t;
-        postingItem[n] = k;
-        postingValue[n] = values[p];
-        postingNext[n] = termPosting[t] - 1;
+        postings[3 * n] = k;
+        postingValue[3 * n + 1] = values[p];
+        postings[3 * n + 2] = termPosting[t] - 1;
         termPosting[t] = ++n;
       }
     }

@@ -138,6 +138,14 @@ export class CoPurchaseGraph implements Recommender {
   private massBuffer: Float64Array = new Float64Array(0);
   /** Restart mass per item of the query being assembled (0 elsewhere); cleared after use. */
   private massByItem: Float64Array = new Float64Array(0);
+  /**
+   * explain()'s view of the walk `marked` ran from, set at its first explain and kept for the
+   * next ones: one bit per item that is a source (a bitmap of 6 KB at 50k items, which stays
+   * in the first-level cache), and the source's restart mass by item (0 elsewhere).
+   */
+  private marked: WalkMemo | null = null;
+  private sourceBits: Int32Array = new Int32Array(0);
+  private sourceMass: Float64Array = new Float64Array(0);
   /** explain()'s two-step paths per query item (pathVia -1: none; reset after use), made at the first explain. */
   private paths: TwoStepPaths | null = null;
 
@@ -175,6 +183,9 @@ export class CoPurchaseGraph implements Recommender {
     this.sourceBuffer = new Int32Array(n);
     this.massBuffer = new Float64Array(n);
     this.massByItem = new Float64Array(n);
+    this.marked = null;
+    this.sourceBits = new Int32Array((n + 31) >>> 5);
+    this.sourceMass = new Float64Array(n);
     this.paths = null;
   }
 
@@ -256,40 +267,22 @@ export class CoPurchaseGraph implements Recommender {
     const inv = this.invStrength!;
     const walk = 1 - restart;
     // One step q -> item carries mass(q) (1 - restart) w(q, item) / strength(q). The query
-    // items linked to `item` by a merge of its (ascending) neighbors with the query items in
-    // ascending order, sorted once per walk: a lookup per neighbor in a per-item mass array
-    // was a cache miss per edge. The sorted items and their masses are copies side by side
-    // (the merge reads them in order; through a position array, a long history's merge was
-    // the largest line of explain at 50k items).
-    if (memo.ascending === null) {
-      const ascending = { sources: sources.slice().sort(), masses: new Float64Array(nSources) };
-      // The sources are distinct: each one's mass by its position in the ascending list.
-      const position = this.massByItem;
-      for (let k = 0; k < nSources; k++) position[ascending.sources[k]] = k;
-      for (let k = 0; k < nSources; k++) ascending.masses[position[sources[k]]] = sourceMass[k];
-      for (let k = 0; k < nSources; k++) position[sources[k]] = 0;
-      memo.ascending = ascending;
-    }
-    const { sources: ascSources, masses: ascMasses } = memo.ascending;
+    // items linked to `item`: its neighbors (ascending) whose bit is set. A popular item has
+    // thousands of neighbors; a merge with the ascending query items took a mispredicted
+    // branch per step of both lists (a long history has 800), and a lookup per neighbor in a
+    // per-item mass array a cache miss per edge; the bitmap is read in order and in cache.
+    if (this.marked !== memo) this.markSources(memo);
+    const { sourceBits: bits, sourceMass: mass } = this;
     const direct: Evidence[] = [];
-    for (let e = indptr[item], end = indptr[item + 1], k = 0; e < end && k < nSources; ) {
+    for (let e = indptr[item], end = indptr[item + 1]; e < end; e++) {
       const q = indices[e];
-      const source = ascSources[k];
-      if (source < q) k++;
-      else if (source > q) e++;
-      else {
-        offer(direct, q, ascMasses[k] * walk * values[e] * inv[q]);
-        e++;
-        k++;
-      }
+      if (((bits[q >>> 5] >>> (q & 31)) & 1) !== 0) offer(direct, q, mass[q] * walk * values[e] * inv[q]);
     }
     if (direct.length > 0) return { score, reason: `often in the same basket as ${listNames(direct, name)}`, evidence: direct };
 
-    const mass = this.massByItem;
     this.paths ??= { pathWeight: new Float64Array(g.nRows), pathVia: new Int32Array(g.nRows).fill(-1), pathViaWeight: new Float64Array(g.nRows), pathItems: new Int32Array(g.nRows) };
     const { pathWeight, pathVia, pathViaWeight, pathItems } = this.paths!;
     let nPaths = 0;
-    for (let k = 0; k < nSources; k++) mass[sources[k]] = sourceMass[k];
     try {
       // Two steps q -> m -> item; w(m, item) = w(item, m) because the graph is symmetric.
       // Per query item: its total two-step mass and its strongest middle item, in per-item
@@ -299,9 +292,8 @@ export class CoPurchaseGraph implements Recommender {
         const second = walk * values[e] * inv[m];
         for (let f = indptr[m]; f < indptr[m + 1]; f++) {
           const q = indices[f];
-          const mq = mass[q];
-          if (mq === 0) continue;
-          const w = mq * walk * values[f] * inv[q] * second;
+          if (((bits[q >>> 5] >>> (q & 31)) & 1) === 0) continue;
+          const w = mass[q] * walk * values[f] * inv[q] * second;
           if (pathVia[q] < 0) {
             pathItems[nPaths++] = q;
             pathWeight[q] = w;
@@ -341,9 +333,26 @@ export class CoPurchaseGraph implements Recommender {
       if (evidence.length === 0) for (const k of order) offer(evidence, sources[k], sourceMass[k]);
       return { score, reason: `linked through a chain of co-purchases to ${listNames(evidence, name)}`, evidence };
     } finally {
-      for (let k = 0; k < nSources; k++) mass[sources[k]] = 0;
       for (let k = 0; k < nPaths; k++) pathVia[pathItems[k]] = -1;
     }
+  }
+
+  /** Points sourceBits and sourceMass at the sources of `memo`, clearing those of the walk marked before. */
+  private markSources(memo: WalkMemo): void {
+    const { sourceBits: bits, sourceMass: mass } = this;
+    if (this.marked !== null) {
+      for (const q of this.marked.sources) {
+        bits[q >>> 5] = 0;
+        mass[q] = 0;
+      }
+    }
+    const { sources, masses } = memo;
+    for (let k = 0; k < sources.length; k++) {
+      const q = sources[k];
+      bits[q >>> 5] |= 1 << (q & 31);
+      mass[q] = masses[k];
+    }
+    this.marked = memo;
   }
 
   /** The walk explain() reads for `query`: the kept one for a query equal to the one it was taken for (see explainedQuery), else walkOf its restart distribution; null when that is empty. */
@@ -372,7 +381,7 @@ export class CoPurchaseGraph implements Recommender {
     if (last !== null && sameValues(last.sources, sources) && sameValues(last.masses, masses)) return last;
     const walk = last?.walk ?? new PushWorkspace(this.edges!, this.invStrength!);
     walk.run(sources, masses, this.options.restart, this.options.epsilon);
-    this.explained = { sources: sources.slice(), masses: masses.slice(), walk, ascending: null };
+    this.explained = { sources: sources.slice(), masses: masses.slice(), walk };
     return this.explained;
   }
 
@@ -521,12 +530,11 @@ interface TwoStepPaths {
   pathItems: Int32Array;
 }
 
-/** A push walk with the restart distribution it ran from, and that distribution by ascending source (null until explain() needs it). */
+/** A push walk with the restart distribution it ran from. */
 interface WalkMemo {
   sources: Int32Array;
   masses: Float64Array;
   walk: PushWorkspace;
-  ascending: { sources: Int32Array; masses: Float64Array } | null;
 }
 
 type Evidence = { item: number; weight: number };
