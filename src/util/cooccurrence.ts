@@ -106,7 +106,11 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
   const nItems = matrix.nCols;
   const run = { threads: options.threads, signal: options.signal, stage };
   const columnNorms = measure.kind === 'cosine' && measure.norms === undefined;
-  const { indices, colPtr, colPos, colEnd, pairs, norms } = await upperColumns(matrix, !binary, columnNorms, run);
+  // Item indices are read once per multiply-add: as 16-bit, where they fit, that is a quarter less memory traffic.
+  // Converted straight into shared memory, so the pool does not copy them again for its workers (the
+  // calling thread has to read them once either way: the caller's are not shared).
+  const indices = nItems <= 1 << 16 ? sixteenBit(matrix.indices) : matrix.indices;
+  const { colPtr, colPos, colEnd, pairs, norms } = await upperColumns(matrix, indices, !binary, columnNorms, run);
   // A row has at most nItems - 1 partners: a topN that keeps them all (a caller's 2^53) needs no heaps.
   const k = topN >= nItems - 1 ? 0 : topN;
   const input: PairInput = {
@@ -140,28 +144,23 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
  * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too);
  * pairs[i] counts them (plus one per row: the cost of i's range share). With `checkValues`, the
  * weights are checked in the counting pass (positive and finite); with `columnNorms`, the
- * scatter also sums each column's squared weights for their L2 `norms` (else empty). `indices` are the
- * matrix's, as 16-bit where they fit (written by the counting pass). This setup sits in front
+ * scatter also sums each column's squared weights for their L2 `norms` (else empty). This setup sits in front
  * of the pair kernel, so both its passes run on the executor too: the counting by one range of
  * entries per thread (columnCountsKernel; the calling thread adds up their counts), the
  * scatter by one range of columns per thread (any cut gives the same arrays, see columnsKernel).
  */
 async function upperColumns(
   m: CsrMatrix,
+  indices: Int32Array | Uint16Array,
   checkValues: boolean,
   columnNorms: boolean,
   run: { threads?: number; signal?: AbortSignal; stage: string },
-): Promise<{ indices: Int32Array | Uint16Array; colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array; pairs: Float64Array; norms: Float64Array }> {
+): Promise<{ colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array; pairs: Float64Array; norms: Float64Array }> {
   const { nCols, indptr, values } = m;
-  const nnz = m.indices.length;
+  const nnz = indices.length;
   const threads = resolveThreads(run.threads);
-  // Item indices are read once per multiply-add: as 16-bit, where they fit, that is a quarter less memory traffic.
-  // Written straight into shared memory, so the pool does not copy them again for its workers.
-  const narrow = nCols <= 1 << 16 ? sharedUint16(nnz) : null;
   // The weights cross to the workers only to be checked (ItemKNN's are shared already).
-  const countInput: CountInput = { indices: m.indices, narrow, values: checkValues ? values : new Float32Array(0), nCols, checkValues };
-  const counted = await runKernel(columnCountsKernel, countInput, evenRanges(nnz, threads), run);
-  const indices = narrow ?? m.indices;
+  const counted = await runKernel(columnCountsKernel, { indices, values: checkValues ? values : new Float32Array(0), nCols, checkValues }, evenRanges(nnz, threads), run);
   const colPtr = new Int32Array(nCols + 1);
   for (const counts of counted) {
     // Ranges in entry order: the first that found a bad weight found the first one.
@@ -181,7 +180,7 @@ async function upperColumns(
     if (columnNorms) norms.set(parts[r].squares, bounds[r]);
   }
   for (let c = 0; c < norms.length; c++) norms[c] = Math.sqrt(norms[c]);
-  return { indices, colPtr, colPos: input.colPos, colEnd: input.colEnd, pairs, norms };
+  return { colPtr, colPos: input.colPos, colEnd: input.colEnd, pairs, norms };
 }
 
 function badWeight(m: CsrMatrix, p: number): DataError {
@@ -190,10 +189,9 @@ function badWeight(m: CsrMatrix, p: number): DataError {
   return new DataError(`cooccurrence weights must be positive and finite, got ${m.values[p]} at row ${row}, column ${m.indices[p]}`, { field: 'values' });
 }
 
-/** The counting pass's input: the entries' columns, their 16-bit copy to write (null: none) and, when checked, their weights. */
+/** The counting pass's input: the entries' columns and, when checked, their weights. */
 interface CountInput {
-  indices: Int32Array;
-  narrow: Uint16Array | null;
+  indices: Int32Array | Uint16Array;
   values: Float32Array;
   nCols: number;
   checkValues: boolean;
@@ -201,15 +199,13 @@ interface CountInput {
 
 /**
  * Entries [start, end): how many fall in each column (slots 0 .. nCols - 1) and, in slot nCols,
- * the first whose weight is not positive and finite (-1: none; checked with checkValues); their
- * columns copied into `narrow`. The counts are integers, so any cut of the entries sums to the
- * same columns: one range per thread.
+ * the first whose weight is not positive and finite (-1: none; checked with checkValues). The
+ * counts are integers, so any cut of the entries sums to the same columns: one range per thread.
  */
 export const columnCountsKernel = defineKernel('cooccurrence-column-counts', (input: CountInput, start: number, end: number): Int32Array => {
-  const { indices, narrow, values, nCols, checkValues } = input;
+  const { indices, values, nCols, checkValues } = input;
   const counts = new Int32Array(nCols + 1);
   counts[nCols] = -1;
-  if (narrow !== null) narrow.set(indices.subarray(start, end), start);
   for (let p = start; p < end; p++) {
     counts[indices[p]]++;
     if (checkValues && !(values[p] > 0 && values[p] !== Infinity)) {
@@ -259,6 +255,13 @@ export const columnsKernel = defineKernel('cooccurrence-columns', (input: Column
   }
   return { pairs, squares };
 });
+
+/** `indices` (each below 2^16) as 16-bit, in shared memory where the platform has it. */
+function sixteenBit(indices: Int32Array): Uint16Array {
+  const out = sharedUint16(indices.length);
+  out.set(indices);
+  return out;
+}
 
 /**
  * nItems bounded heaps of k (score, item) in one buffer (shared between threads where the
