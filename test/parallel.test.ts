@@ -85,24 +85,19 @@ describe('WorkerPool', () => {
     for (let i = 0; i < norms.length; i++) norms[i] = Math.sqrt(norms[i]);
     const cases: Array<{ binary: boolean; minCount: number; measure: PairMeasure }> = [
       { binary: false, minCount: 2, measure: { kind: 'cosine', norms, shrink: 10 } },
-      // Without norms, the column pass sums them (per column in row order, as the loop above): the same bytes.
-      { binary: false, minCount: 2, measure: { kind: 'cosine', shrink: 10 } },
       { binary: true, minCount: 2, measure: { kind: 'log-lift', support, rows: m.nRows } },
       { binary: true, minCount: 1, measure: { kind: 'ochiai', support } },
     ];
     const rangesPerJob: number[] = [];
     setDefaultExecutor({ threads: 2, run: (kernel, input, bounds, options) => (rangesPerJob.push(bounds.length - 1), pool.run(kernel, input, bounds, options)) });
-    const ones: CsrMatrix[] = [];
     for (const c of cases) {
       const one = await cooccurrence(m, { ...c, topN: 50, threads: 1 });
-      ones.push(one);
       expect(one.nnz).toBeGreaterThan(50_000);
       for (const threads of [2, 3]) expectIdentical(one, await cooccurrence(m, { ...c, topN: 50, threads }));
     }
-    expectIdentical(ones[0], ones[1]);
     setDefaultExecutor(pool);
     // Per multi-thread run, the column counts and the column scatter (one range per thread each), the pairs and the heaps' rows (one range per thread).
-    expect(rangesPerJob.length).toBe(32);
+    expect(rangesPerJob.length).toBe(24);
     for (let j = 2; j < rangesPerJob.length; j += 4) expect(rangesPerJob[j]).toBeGreaterThanOrEqual(3);
     expect(pool.size).toBe(3);
   });

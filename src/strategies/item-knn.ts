@@ -175,8 +175,7 @@ export class ItemKNN implements Recommender {
     const sims = await cooccurrence(rp3 ? rp3.walk : weighted, {
       topN: o.neighbors,
       minCount: o.minCount,
-      // Cosine's norms are the weighted columns', which cooccurrence sums in its column pass, on the executor.
-      measure: rp3 ? { kind: 'product', factors: rp3.factors } : { kind: 'cosine', shrink: o.shrink },
+      measure: rp3 ? { kind: 'product', factors: rp3.factors } : { kind: 'cosine', norms: columnNorms(weighted), shrink: o.shrink },
       threads: options.threads,
       signal: options.signal,
       onProgress: options.onProgress,
@@ -481,6 +480,14 @@ function normalizeRowSums(m: CsrMatrix): void {
     if (!(sum > 0)) continue;
     for (let p = indptr[i]; p < indptr[i + 1]; p++) values[p] /= sum;
   }
+}
+
+function columnNorms(m: CsrMatrix): Float64Array {
+  const sq = new Float64Array(m.nCols);
+  const { indices, values } = m;
+  for (let p = 0; p < values.length; p++) sq[indices[p]] += values[p] * values[p];
+  for (let i = 0; i < sq.length; i++) sq[i] = Math.sqrt(sq[i]);
+  return sq;
 }
 
 function historyWeight(count: number, how: HistoryWeighting): number {

@@ -10,9 +10,7 @@ import { before, TopK } from './topk';
  * is `support[i]` (the rows holding item i) and N is `rows`. Declared as data, not as a
  * function, so every thread computes it (a closure cannot cross to a worker).
  * - 'sum': v
- * - 'cosine': v / (norms[i] * norms[j] + shrink) (shrunk cosine of weighted columns); without
- *   `norms`, norms[i] is the L2 norm of column i's weights, computed in the column pass on
- *   the executor (the same float64 sum in row order as a pass over the entries would give)
+ * - 'cosine': v / (norms[i] * norms[j] + shrink) (shrunk cosine of weighted columns)
  * - 'lift': v N / (n(i) n(j)), i.e. exp(PMI)
  * - 'log-lift': log(v N / (n(i) n(j))), i.e. PMI (pairs at or below chance are dropped: PPMI)
  * - 'jaccard': v / (n(i) + n(j) - v)
@@ -22,7 +20,7 @@ import { before, TopK } from './topk';
  */
 export type PairMeasure =
   | { kind: 'sum' }
-  | { kind: 'cosine'; norms?: Float64Array; shrink: number }
+  | { kind: 'cosine'; norms: Float64Array; shrink: number }
   | { kind: 'lift'; support: Int32Array; rows: number }
   | { kind: 'log-lift'; support: Int32Array; rows: number }
   | { kind: 'jaccard'; support: Int32Array }
@@ -105,12 +103,10 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
 
   const nItems = matrix.nCols;
   const run = { threads: options.threads, signal: options.signal, stage };
-  const columnNorms = measure.kind === 'cosine' && measure.norms === undefined;
   // Item indices are read once per multiply-add: as 16-bit, where they fit, that is a quarter less memory traffic.
-  // Converted straight into shared memory, so the pool does not copy them again for its workers (the
-  // calling thread has to read them once either way: the caller's are not shared).
+  // Converted straight into shared memory, so the pool does not copy them again for its workers.
   const indices = nItems <= 1 << 16 ? sixteenBit(matrix.indices) : matrix.indices;
-  const { colPtr, colPos, colEnd, pairs, norms } = await upperColumns(matrix, indices, !binary, columnNorms, run);
+  const { colPtr, colPos, colEnd, pairs } = await upperColumns(matrix, indices, !binary, run);
   // A row has at most nItems - 1 partners: a topN that keeps them all (a caller's 2^53) needs no heaps.
   const k = topN >= nItems - 1 ? 0 : topN;
   const input: PairInput = {
@@ -122,7 +118,7 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
     colEnd,
     binary,
     minCount,
-    measure: measure.kind === 'cosine' ? { kind: 'cosine', norms: measure.norms ?? norms, shrink: measure.shrink } : measure,
+    measure,
     heaps: k === 0 ? null : newHeaps(nItems, k),
   };
   // With heaps, ranges and the items in them run from the last item down (unit u is item
@@ -143,9 +139,8 @@ export async function cooccurrence(matrix: CsrMatrix, options: CooccurrenceOptio
  * colEnd alongside is where that row ends. The pairs of i with items after it are then the
  * entries after p, since CsrMatrix rows are sorted and unique (CsrMatrix.get relies on it too);
  * pairs[i] counts them (plus one per row: the cost of i's range share). With `checkValues`, the
- * weights are checked in the counting pass (positive and finite); with `columnNorms`, the
- * scatter also sums each column's squared weights for their L2 `norms` (else empty). This setup sits in front
- * of the pair kernel, so both its passes run on the executor too: the counting by one range of
+ * weights are checked in the counting pass (positive and finite). This setup sits in front of
+ * the pair kernel, so both its passes run on the executor too: the counting by one range of
  * entries per thread (columnCountsKernel; the calling thread adds up their counts), the
  * scatter by one range of columns per thread (any cut gives the same arrays, see columnsKernel).
  */
@@ -153,9 +148,8 @@ async function upperColumns(
   m: CsrMatrix,
   indices: Int32Array | Uint16Array,
   checkValues: boolean,
-  columnNorms: boolean,
   run: { threads?: number; signal?: AbortSignal; stage: string },
-): Promise<{ colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array; pairs: Float64Array; norms: Float64Array }> {
+): Promise<{ colPtr: Int32Array; colPos: Int32Array; colEnd: Int32Array; pairs: Float64Array }> {
   const { nCols, indptr, values } = m;
   const nnz = indices.length;
   const threads = resolveThreads(run.threads);
@@ -169,18 +163,13 @@ async function upperColumns(
   }
   for (let c = 0; c < nCols; c++) colPtr[c + 1] += colPtr[c];
   // Shared from the start: the pool would otherwise copy them into shared memory for its workers.
-  const input: ColumnInput = { indptr, indices, values: columnNorms ? values : new Float32Array(0), colPtr, colPos: sharedInt32(nnz), colEnd: sharedInt32(nnz), columnNorms };
+  const input: ColumnInput = { indptr, indices, colPtr, colPos: sharedInt32(nnz), colEnd: sharedInt32(nnz) };
   // At least 1: a budget of 0 (no entries) would cut a range per column.
   const bounds = rangesByCost(nCols, Math.max(1, Math.ceil(nnz / threads)), (c) => colPtr[c + 1] - colPtr[c]);
   const parts = await runKernel(columnsKernel, input, bounds, run);
   const pairs = new Float64Array(nCols);
-  const norms = new Float64Array(columnNorms ? nCols : 0);
-  for (let r = 0; r < parts.length; r++) {
-    pairs.set(parts[r].pairs, bounds[r]);
-    if (columnNorms) norms.set(parts[r].squares, bounds[r]);
-  }
-  for (let c = 0; c < norms.length; c++) norms[c] = Math.sqrt(norms[c]);
-  return { colPtr, colPos: input.colPos, colEnd: input.colEnd, pairs, norms };
+  for (let r = 0; r < parts.length; r++) pairs.set(parts[r], bounds[r]);
+  return { colPtr, colPos: input.colPos, colEnd: input.colEnd, pairs };
 }
 
 function badWeight(m: CsrMatrix, p: number): DataError {
@@ -216,29 +205,25 @@ export const columnCountsKernel = defineKernel('cooccurrence-column-counts', (in
   return counts;
 });
 
-/** The scatter's input: the matrix's rows (weights only with columnNorms), the column starts, and colPos / colEnd to fill. */
+/** The scatter's input: the matrix's rows, the column starts, and colPos / colEnd to fill. */
 interface ColumnInput {
   indptr: Int32Array;
   indices: Int32Array | Uint16Array;
-  values: Float32Array;
   colPtr: Int32Array;
   colPos: Int32Array;
   colEnd: Int32Array;
-  columnNorms: boolean;
 }
 
 /**
- * The slots of columns [start, end) in colPos / colEnd, their pair counts and, with
- * columnNorms, the sums of their squared weights (else empty): a range reads every entry but
- * writes only its own columns' slots, in row order, so the arrays and sums are the same
+ * The slots of columns [start, end) in colPos / colEnd, and their pair counts: a range reads
+ * every entry but writes only its own columns' slots, in row order, so the arrays are the same
  * however the columns are cut.
  */
-export const columnsKernel = defineKernel('cooccurrence-columns', (input: ColumnInput, start: number, end: number): { pairs: Float64Array; squares: Float64Array } => {
-  const { indptr, indices, values, colPtr, colPos, colEnd, columnNorms } = input;
+export const columnsKernel = defineKernel('cooccurrence-columns', (input: ColumnInput, start: number, end: number): Float64Array => {
+  const { indptr, indices, colPtr, colPos, colEnd } = input;
   const width = end - start;
   const next = colPtr.slice(start, end);
   const pairs = new Float64Array(width);
-  const squares = new Float64Array(columnNorms ? width : 0);
   const nRows = indptr.length - 1;
   for (let r = 0; r < nRows; r++) {
     const rEnd = indptr[r + 1];
@@ -250,10 +235,9 @@ export const columnsKernel = defineKernel('cooccurrence-columns', (input: Column
       colPos[at] = p;
       colEnd[at] = rEnd;
       pairs[c] += rEnd - p;
-      if (columnNorms) squares[c] += values[p] * values[p];
     }
   }
-  return { pairs, squares };
+  return pairs;
 });
 
 /** `indices` (each below 2^16) as 16-bit, in shared memory where the platform has it. */
@@ -293,8 +277,7 @@ interface PairInput {
   colEnd: Int32Array;
   binary: boolean;
   minCount: number;
-  /** The caller's measure, with cosine's norms filled in. */
-  measure: Exclude<PairMeasure, { kind: 'cosine' }> | { kind: 'cosine'; norms: Float64Array; shrink: number };
+  measure: PairMeasure;
   heaps: Heaps | null;
 }
 
@@ -647,8 +630,7 @@ function checkMeasure(measure: PairMeasure, nItems: number): void {
   }
   if (measure.kind === 'sum') return;
   const [field, perItem] = measure.kind === 'cosine' ? ['norms', measure.norms] : measure.kind === 'product' ? ['factors', measure.factors] : ['support', measure.support];
-  // Cosine norms left out are the columns' own (see PairMeasure).
-  if (!(measure.kind === 'cosine' && perItem === undefined) && (!ArrayBuffer.isView(perItem) || perItem.length !== nItems)) {
+  if (!ArrayBuffer.isView(perItem) || perItem.length !== nItems) {
     throw new OptionError(`measure.${field}`, `must be a typed array of one value per item (${nItems})`);
   }
   if (measure.kind === 'cosine' && !(Number.isFinite(measure.shrink) && measure.shrink >= 0)) {
